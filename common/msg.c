@@ -1,0 +1,572 @@
+/*
+ * The MQTT message codec (include/depot/msg.h has the contract).
+ *
+ * Decoding is strict and table-driven: each object (envelope, each body,
+ * snapshot item) is described by a table of keys with their JSON kind and
+ * bounds. A key that is missing, unknown, repeated or of the wrong kind, or
+ * a value out of bounds, rejects the whole message with a reason naming the
+ * key; nothing is written into the caller's message until everything is
+ * checked, so a rejected message is never half-decoded.
+ *
+ * Encoding builds the same shape with cJSON after checking the message with
+ * the same bounds, so the encoder never emits what the decoder would refuse.
+ * Integers travel as JSON numbers; ids and timestamps stay below 2^53 so
+ * they are exact in a double.
+ */
+#include "depot/msg.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "depot/alloc.h"
+
+#define INT_EXACT_MAX 9007199254740991.0 /* 2^53 - 1 */
+
+static const struct type_info {
+    const char *name;
+    const char *leaf;
+    bool stream;
+} types[DEPOT_MSG__COUNT] = {
+    [DEPOT_MSG_STOCK] = {"stock", "up/stock", true},
+    [DEPOT_MSG_EVENT] = {"event", "up/event", true},
+    [DEPOT_MSG_SNAPSHOT] = {"snapshot", "up/snapshot", false},
+    [DEPOT_MSG_STATE] = {"state", "state", false},
+    [DEPOT_MSG_ACK] = {"ack", "down/ack", false},
+};
+
+const char *depot_msg_type_name(depot_msg_type type)
+{
+    return (unsigned)type < DEPOT_MSG__COUNT ? types[type].name : NULL;
+}
+
+const char *depot_msg_topic_leaf(depot_msg_type type)
+{
+    return (unsigned)type < DEPOT_MSG__COUNT ? types[type].leaf : NULL;
+}
+
+bool depot_msg_is_stream(depot_msg_type type)
+{
+    return (unsigned)type < DEPOT_MSG__COUNT && types[type].stream;
+}
+
+bool depot_id_valid(const char *s, size_t max)
+{
+    size_t n = 0;
+    if (!s)
+        return false;
+    for (; s[n]; n++) {
+        char c = s[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.';
+        if (!ok || n >= max)
+            return false;
+    }
+    return n > 0;
+}
+
+static bool ledger_valid(const char *s)
+{
+    size_t n;
+    for (n = 0; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return n == DEPOT_LEDGER_HEX;
+}
+
+/* ---- key tables --------------------------------------------------------- */
+
+enum kind { K_INT, K_STR, K_ID, K_BOOL, K_OBJ, K_ARR };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    double min, max; /* K_INT: value bounds; K_STR/K_ID: length bounds */
+};
+
+#define MAX_KEYS 8
+
+struct schema {
+    const char *where; /* "", "body.", "body.items[]." */
+    struct key keys[MAX_KEYS];
+};
+
+static const struct schema envelope_schema = {"",
+                                              {
+                                                  {"v", K_INT, 0, 1e9},
+                                                  {"type", K_STR, 1, 16},
+                                                  {"dealer", K_ID, 1, DEPOT_DEALER_MAX},
+                                                  {"ledger", K_STR, 0, DEPOT_LEDGER_HEX},
+                                                  {"id", K_INT, 0, INT_EXACT_MAX},
+                                                  {"base", K_INT, 0, INT_EXACT_MAX},
+                                                  {"ts", K_INT, 0, INT_EXACT_MAX},
+                                                  {"body", K_OBJ, 0, 0},
+                                              }};
+
+static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
+    [DEPOT_MSG_STOCK] = {"body.",
+                         {
+                             {"sku", K_ID, 1, DEPOT_SKU_MAX},
+                             {"qty", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
+                             {"delta", K_INT, -2 * DEPOT_QTY_MAX, 2 * DEPOT_QTY_MAX},
+                             {"node", K_ID, 1, DEPOT_NODE_MAX},
+                         }},
+    [DEPOT_MSG_EVENT] = {"body.",
+                         {
+                             {"node", K_ID, 1, DEPOT_NODE_MAX},
+                             {"event", K_STR, 1, DEPOT_EVENT_MAX},
+                             {"reason", K_STR, 0, DEPOT_REASON_MAX},
+                             {"count", K_INT, 0, INT_EXACT_MAX},
+                         }},
+    [DEPOT_MSG_SNAPSHOT] = {"body.",
+                            {
+                                {"as_of", K_INT, 0, INT_EXACT_MAX},
+                                {"items", K_ARR, 0, DEPOT_SNAPSHOT_MAX_ITEMS},
+                            }},
+    [DEPOT_MSG_STATE] = {"body.",
+                         {
+                             {"online", K_BOOL, 0, 0},
+                             {"session", K_INT, 0, INT_EXACT_MAX},
+                         }},
+    [DEPOT_MSG_ACK] = {"body.",
+                       {
+                           {"upto", K_INT, 0, INT_EXACT_MAX},
+                       }},
+};
+
+static const struct schema item_schema = {"body.items[].",
+                                          {
+                                              {"sku", K_ID, 1, DEPOT_SKU_MAX},
+                                              {"qty", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
+                                              {"node", K_ID, 1, DEPOT_NODE_MAX},
+                                              {"fault", K_BOOL, 0, 0},
+                                          }};
+
+static void set_reason(char *reason, size_t len, const char *where, const char *key,
+                       const char *what)
+{
+    if (reason && len)
+        snprintf(reason, len, "%s%s: %s", where, key, what);
+}
+
+static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
+{
+    switch (k->kind) {
+    case K_INT:
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+            v->valuedouble != floor(v->valuedouble)) {
+            *why = "not an integer";
+            return false;
+        }
+        if (v->valuedouble < k->min || v->valuedouble > k->max) {
+            *why = "out of range";
+            return false;
+        }
+        return true;
+    case K_STR:
+    case K_ID: {
+        size_t n;
+        if (!cJSON_IsString(v) || !v->valuestring) {
+            *why = "not a string";
+            return false;
+        }
+        n = strlen(v->valuestring);
+        if (n < (size_t)k->min || n > (size_t)k->max) {
+            *why = "bad length";
+            return false;
+        }
+        if (k->kind == K_ID && !depot_id_valid(v->valuestring, (size_t)k->max)) {
+            *why = "not a valid id";
+            return false;
+        }
+        return true;
+    }
+    case K_BOOL:
+        *why = "not a boolean";
+        return cJSON_IsBool(v);
+    case K_OBJ:
+        *why = "not an object";
+        return cJSON_IsObject(v);
+    case K_ARR:
+        if (!cJSON_IsArray(v)) {
+            *why = "not an array";
+            return false;
+        }
+        *why = "too many items";
+        return cJSON_GetArraySize(v) <= (int)k->max;
+    }
+    return false;
+}
+
+/*
+ * Check obj against schema; on success found[i] points at the value of
+ * keys[i]. Every key required, none unknown or repeated.
+ */
+static depot_err check_object(const cJSON *obj, const struct schema *s, const cJSON **found,
+                              char *reason, size_t reason_len)
+{
+    const cJSON *child;
+    const char *why;
+    size_t i;
+
+    memset(found, 0, sizeof(*found) * MAX_KEYS);
+    cJSON_ArrayForEach(child, obj)
+    {
+        for (i = 0; i < MAX_KEYS && s->keys[i].name; i++)
+            if (child->string && strcmp(child->string, s->keys[i].name) == 0)
+                break;
+        if (i == MAX_KEYS || !s->keys[i].name) {
+            set_reason(reason, reason_len, s->where, child->string ? child->string : "?",
+                       "unknown key");
+            return DEPOT_ERR_SCHEMA;
+        }
+        if (found[i]) {
+            set_reason(reason, reason_len, s->where, child->string, "repeated key");
+            return DEPOT_ERR_SCHEMA;
+        }
+        if (!kind_ok(child, &s->keys[i], &why)) {
+            set_reason(reason, reason_len, s->where, child->string, why);
+            return DEPOT_ERR_SCHEMA;
+        }
+        found[i] = child;
+    }
+    for (i = 0; i < MAX_KEYS && s->keys[i].name; i++) {
+        if (!found[i]) {
+            set_reason(reason, reason_len, s->where, s->keys[i].name, "missing");
+            return DEPOT_ERR_SCHEMA;
+        }
+    }
+    return DEPOT_OK;
+}
+
+static void copy_str(char *dst, size_t dst_len, const cJSON *v)
+{
+    snprintf(dst, dst_len, "%s", v->valuestring);
+}
+
+/* ---- decode ------------------------------------------------------------- */
+
+static depot_err decode_items(const cJSON *arr, struct depot_snapshot_body *b, char *reason,
+                              size_t reason_len)
+{
+    const cJSON *found[MAX_KEYS];
+    const cJSON *item;
+    size_t n = 0;
+    depot_err err;
+
+    b->n_items = (size_t)cJSON_GetArraySize(arr);
+    b->items = NULL;
+    if (b->n_items == 0)
+        return DEPOT_OK;
+    b->items = depot_calloc(b->n_items, sizeof(*b->items));
+    if (!b->items)
+        return DEPOT_ERR_NOMEM;
+    cJSON_ArrayForEach(item, arr)
+    {
+        struct depot_snapshot_item *it = &b->items[n++];
+        if (!cJSON_IsObject(item)) {
+            set_reason(reason, reason_len, "body.", "items[]", "not an object");
+            err = DEPOT_ERR_SCHEMA;
+            goto fail;
+        }
+        err = check_object(item, &item_schema, found, reason, reason_len);
+        if (err != DEPOT_OK)
+            goto fail;
+        copy_str(it->sku, sizeof(it->sku), found[0]);
+        it->qty = (long long)found[1]->valuedouble;
+        copy_str(it->node, sizeof(it->node), found[2]);
+        it->fault = cJSON_IsTrue(found[3]);
+    }
+    return DEPOT_OK;
+fail:
+    depot_free(b->items);
+    b->items = NULL;
+    b->n_items = 0;
+    return err;
+}
+
+static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_t reason_len)
+{
+    const cJSON *f[MAX_KEYS];
+    depot_err err = check_object(obj, &body_schemas[m->type], f, reason, reason_len);
+
+    if (err != DEPOT_OK)
+        return err;
+    switch (m->type) {
+    case DEPOT_MSG_STOCK:
+        copy_str(m->body.stock.sku, sizeof(m->body.stock.sku), f[0]);
+        m->body.stock.qty = (long long)f[1]->valuedouble;
+        m->body.stock.delta = (long long)f[2]->valuedouble;
+        copy_str(m->body.stock.node, sizeof(m->body.stock.node), f[3]);
+        return DEPOT_OK;
+    case DEPOT_MSG_EVENT:
+        copy_str(m->body.event.node, sizeof(m->body.event.node), f[0]);
+        copy_str(m->body.event.event, sizeof(m->body.event.event), f[1]);
+        copy_str(m->body.event.reason, sizeof(m->body.event.reason), f[2]);
+        m->body.event.count = (long long)f[3]->valuedouble;
+        return DEPOT_OK;
+    case DEPOT_MSG_SNAPSHOT:
+        m->body.snapshot.as_of = (uint64_t)f[0]->valuedouble;
+        return decode_items(f[1], &m->body.snapshot, reason, reason_len);
+    case DEPOT_MSG_STATE:
+        m->body.state.online = cJSON_IsTrue(f[0]);
+        m->body.state.session = (long long)f[1]->valuedouble;
+        return DEPOT_OK;
+    case DEPOT_MSG_ACK:
+        m->body.ack.upto = (uint64_t)f[0]->valuedouble;
+        return DEPOT_OK;
+    default:
+        return DEPOT_ERR_SCHEMA;
+    }
+}
+
+static depot_msg_type type_from_name(const char *name)
+{
+    int t;
+    for (t = 0; t < DEPOT_MSG__COUNT; t++)
+        if (strcmp(types[t].name, name) == 0)
+            return (depot_msg_type)t;
+    return DEPOT_MSG__COUNT;
+}
+
+/* Cross-field rules: stream messages have ids, others have none. */
+static depot_err check_ids(const depot_msg *m, char *reason, size_t reason_len)
+{
+    bool stream = depot_msg_is_stream(m->type);
+    bool needs_ledger = m->type != DEPOT_MSG_STATE || m->ledger[0];
+
+    if (needs_ledger && !ledger_valid(m->ledger)) {
+        set_reason(reason, reason_len, "", "ledger", "not 32 lowercase hex digits");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (stream && (m->id == 0 || m->base > m->id)) {
+        set_reason(reason, reason_len, "", "id", "stream message needs 0 < base <= id");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (stream && m->base == 0) {
+        set_reason(reason, reason_len, "", "base", "stream message needs base > 0");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (!stream && (m->id != 0 || m->base != 0)) {
+        set_reason(reason, reason_len, "", "id", "must be 0 outside the stream");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
+}
+
+static depot_err decode_envelope(const cJSON *root, depot_msg *m, char *reason, size_t reason_len)
+{
+    const cJSON *f[MAX_KEYS];
+    const cJSON *v = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "v") : NULL;
+    depot_err err;
+
+    if (!cJSON_IsObject(root)) {
+        set_reason(reason, reason_len, "", "(root)", "not an object");
+        return DEPOT_ERR_SCHEMA;
+    }
+    /* The version is checked first: another version may have another shape. */
+    if (!cJSON_IsNumber(v) || v->valuedouble != DEPOT_MSG_VERSION) {
+        set_reason(reason, reason_len, "", "v", v ? "unsupported version" : "missing");
+        return v ? DEPOT_ERR_VERSION : DEPOT_ERR_SCHEMA;
+    }
+    err = check_object(root, &envelope_schema, f, reason, reason_len);
+    if (err != DEPOT_OK)
+        return err;
+    m->v = DEPOT_MSG_VERSION;
+    m->type = type_from_name(f[1]->valuestring);
+    if (m->type == DEPOT_MSG__COUNT) {
+        set_reason(reason, reason_len, "", "type", "unknown message type");
+        return DEPOT_ERR_SCHEMA;
+    }
+    copy_str(m->dealer, sizeof(m->dealer), f[2]);
+    copy_str(m->ledger, sizeof(m->ledger), f[3]);
+    m->id = (uint64_t)f[4]->valuedouble;
+    m->base = (uint64_t)f[5]->valuedouble;
+    m->ts = (long long)f[6]->valuedouble;
+    err = check_ids(m, reason, reason_len);
+    if (err != DEPOT_OK)
+        return err;
+    return decode_body(f[7], m, reason, reason_len);
+}
+
+depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *out, char *reason,
+                           size_t reason_len)
+{
+    depot_msg m;
+    cJSON *root;
+    depot_err err;
+
+    if (reason && reason_len)
+        reason[0] = '\0';
+    if (!buf || !out)
+        return DEPOT_ERR_INVAL;
+    memset(&m, 0, sizeof(m));
+    root = cJSON_ParseWithLength(buf, len);
+    if (!root) {
+        set_reason(reason, reason_len, "", "(root)", "not well-formed JSON");
+        return DEPOT_ERR_PARSE;
+    }
+    err = decode_envelope(root, &m, reason, reason_len);
+    cJSON_Delete(root);
+    if (err != DEPOT_OK) {
+        depot_msg_clear(&m);
+        return err;
+    }
+    *out = m;
+    return DEPOT_OK;
+}
+
+void depot_msg_clear(depot_msg *m)
+{
+    if (!m)
+        return;
+    if (m->type == DEPOT_MSG_SNAPSHOT) {
+        depot_free(m->body.snapshot.items);
+        m->body.snapshot.items = NULL;
+        m->body.snapshot.n_items = 0;
+    }
+}
+
+/* ---- encode ------------------------------------------------------------- */
+
+static bool add_num(cJSON *obj, const char *key, double v)
+{
+    return cJSON_AddNumberToObject(obj, key, v) != NULL;
+}
+
+static bool add_str(cJSON *obj, const char *key, const char *v)
+{
+    return cJSON_AddStringToObject(obj, key, v) != NULL;
+}
+
+static bool build_items(cJSON *body, const struct depot_snapshot_body *b)
+{
+    cJSON *arr = cJSON_AddArrayToObject(body, "items");
+    size_t i;
+    if (!arr)
+        return false;
+    for (i = 0; i < b->n_items; i++) {
+        const struct depot_snapshot_item *it = &b->items[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o))
+            return cJSON_Delete(o), false;
+        if (!add_str(o, "sku", it->sku) || !add_num(o, "qty", (double)it->qty) ||
+            !add_str(o, "node", it->node) || !cJSON_AddBoolToObject(o, "fault", it->fault))
+            return false;
+    }
+    return true;
+}
+
+static bool build_body(cJSON *body, const depot_msg *m)
+{
+    switch (m->type) {
+    case DEPOT_MSG_STOCK:
+        return add_str(body, "sku", m->body.stock.sku) &&
+               add_num(body, "qty", (double)m->body.stock.qty) &&
+               add_num(body, "delta", (double)m->body.stock.delta) &&
+               add_str(body, "node", m->body.stock.node);
+    case DEPOT_MSG_EVENT:
+        return add_str(body, "node", m->body.event.node) &&
+               add_str(body, "event", m->body.event.event) &&
+               add_str(body, "reason", m->body.event.reason) &&
+               add_num(body, "count", (double)m->body.event.count);
+    case DEPOT_MSG_SNAPSHOT:
+        return add_num(body, "as_of", (double)m->body.snapshot.as_of) &&
+               build_items(body, &m->body.snapshot);
+    case DEPOT_MSG_STATE:
+        return cJSON_AddBoolToObject(body, "online", m->body.state.online) &&
+               add_num(body, "session", (double)m->body.state.session);
+    case DEPOT_MSG_ACK:
+        return add_num(body, "upto", (double)m->body.ack.upto);
+    default:
+        return false;
+    }
+}
+
+static cJSON *build(const depot_msg *m)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *body;
+    if (!root)
+        return NULL;
+    if (!add_num(root, "v", DEPOT_MSG_VERSION) || !add_str(root, "type", types[m->type].name) ||
+        !add_str(root, "dealer", m->dealer) || !add_str(root, "ledger", m->ledger) ||
+        !add_num(root, "id", (double)m->id) || !add_num(root, "base", (double)m->base) ||
+        !add_num(root, "ts", (double)m->ts) || !(body = cJSON_AddObjectToObject(root, "body")) ||
+        !build_body(body, m)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
+{
+    cJSON *root;
+    char *text, *copy;
+    depot_msg check;
+    depot_err err;
+
+    if (!m || !out || (unsigned)m->type >= DEPOT_MSG__COUNT)
+        return DEPOT_ERR_INVAL;
+    root = build(m);
+    if (!root)
+        return DEPOT_ERR_NOMEM;
+    text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text)
+        return DEPOT_ERR_NOMEM;
+    /* The encoder's promise: what it emits, the decoder accepts. */
+    err = depot_msg_decode(text, strlen(text), &check, NULL, 0);
+    if (err != DEPOT_OK) {
+        cJSON_free(text);
+        return err == DEPOT_ERR_NOMEM ? err : DEPOT_ERR_INVAL;
+    }
+    depot_msg_clear(&check);
+    copy = depot_strdup(text);
+    cJSON_free(text);
+    if (!copy)
+        return DEPOT_ERR_NOMEM;
+    *out = copy;
+    if (len)
+        *len = strlen(copy);
+    return DEPOT_OK;
+}
+
+/* ---- topics ------------------------------------------------------------- */
+
+depot_err depot_topic_build(char *buf, size_t buf_len, const char *dealer, const char *leaf)
+{
+    int n;
+    if (!buf || !leaf || !depot_id_valid(dealer, DEPOT_DEALER_MAX))
+        return DEPOT_ERR_INVAL;
+    n = snprintf(buf, buf_len, DEPOT_TOPIC_ROOT "/%s/%s", dealer, leaf);
+    return (n < 0 || (size_t)n >= buf_len) ? DEPOT_ERR_INVAL : DEPOT_OK;
+}
+
+depot_err depot_topic_parse(const char *topic, char *dealer, const char **leaf)
+{
+    static const char root[] = DEPOT_TOPIC_ROOT "/";
+    const char *p, *slash;
+    size_t n;
+
+    if (!topic || strncmp(topic, root, sizeof(root) - 1) != 0)
+        return DEPOT_ERR_INVAL;
+    p = topic + sizeof(root) - 1;
+    slash = strchr(p, '/');
+    if (!slash || slash == p || slash[1] == '\0')
+        return DEPOT_ERR_INVAL;
+    n = (size_t)(slash - p);
+    if (n > DEPOT_DEALER_MAX)
+        return DEPOT_ERR_INVAL;
+    memcpy(dealer, p, n);
+    dealer[n] = '\0';
+    if (!depot_id_valid(dealer, DEPOT_DEALER_MAX))
+        return DEPOT_ERR_INVAL;
+    if (leaf)
+        *leaf = slash + 1;
+    return DEPOT_OK;
+}

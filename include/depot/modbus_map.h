@@ -1,0 +1,88 @@
+/*
+ * The Modbus register map of Depot's field nodes: the one contract between
+ * the node firmware (firmware/, a Modbus slave) and the gateway (gateway/, a
+ * libmodbus master). Addresses are zero-based protocol addresses.
+ *
+ * Every node answers the common block, so the gateway can check what it talks
+ * to before it trusts a reading:
+ *
+ *   input registers (FC 04, read-only)
+ *   0       DEPOT_IR_KIND        node kind (DEPOT_KIND_*)
+ *   1       DEPOT_IR_MAP_VERSION DEPOT_MAP_VERSION
+ *   2..3    DEPOT_IR_NET_G       scale: net weight in grams, int32, high word first
+ *   4       DEPOT_IR_STATUS      scale: DEPOT_STATUS_* bits
+ *   5..6    DEPOT_IR_SAMPLES     scale: sample counter, uint32, high word first
+ *   7..8    DEPOT_IR_GROSS_G     scale: gross weight in grams, int32
+ *   9..10   DEPOT_IR_TARE_G      scale: tare in grams, int32
+ *   11..12  DEPOT_IR_UPTIME_S    seconds since boot, uint32
+ *   13      DEPOT_IR_BOOT_EPOCH  incremented at every boot (persistent)
+ *   14      DEPOT_IR_FW_VERSION  firmware version, major << 8 | minor
+ *   15..29  reserved, read as 0 (the scale block is 30 registers long)
+ *
+ *   holding registers (FC 03 read, FC 06/16 write)
+ *   0       DEPOT_HR_COMMAND     write DEPOT_CMD_* to act; reads 0
+ *   1..2    DEPOT_HR_UNIT_MG     unit weight of the item on this scale, mg, uint32
+ *   3       DEPOT_HR_FILTER      scale: readings averaged per sample (1..64)
+ *   4..9    reserved
+ *
+ *   100..199 input and 100..199 holding: reserved for the scanner terminal.
+ *
+ * Everything outside a defined block answers exception 02 (illegal data
+ * address); a write of a value out of range answers exception 03.
+ * FC 17 (report server id) answers the kind as server id, 0xFF (running) and
+ * the ASCII identification "DEPOT <kind> <fw major>.<fw minor>".
+ */
+#ifndef DEPOT_MODBUS_MAP_H
+#define DEPOT_MODBUS_MAP_H
+
+#define DEPOT_MAP_VERSION 1
+
+enum depot_node_kind { DEPOT_KIND_SCALE = 1, DEPOT_KIND_SCANNER = 2 };
+
+/* Input registers, common and scale block. */
+#define DEPOT_IR_KIND 0
+#define DEPOT_IR_MAP_VERSION 1
+#define DEPOT_IR_NET_G 2
+#define DEPOT_IR_STATUS 4
+#define DEPOT_IR_SAMPLES 5
+#define DEPOT_IR_GROSS_G 7
+#define DEPOT_IR_TARE_G 9
+#define DEPOT_IR_UPTIME_S 11
+#define DEPOT_IR_BOOT_EPOCH 13
+#define DEPOT_IR_FW_VERSION 14
+#define DEPOT_IR_SCALE_COUNT 30 /* registers 0..29 */
+
+/* Scale status bits (DEPOT_IR_STATUS). */
+#define DEPOT_STATUS_STABLE 0x0001u
+#define DEPOT_STATUS_OVERLOAD 0x0002u
+#define DEPOT_STATUS_FAULT 0x0004u
+
+/* Holding registers. */
+#define DEPOT_HR_COMMAND 0
+#define DEPOT_HR_UNIT_MG 1
+#define DEPOT_HR_FILTER 3
+#define DEPOT_HR_SCALE_COUNT 10 /* registers 0..9 */
+
+enum depot_command {
+    DEPOT_CMD_NONE = 0,
+    DEPOT_CMD_TARE = 1,       /* take the current gross weight as tare */
+    DEPOT_CMD_CLEAR_TARE = 2, /* tare back to 0 */
+};
+
+#define DEPOT_FILTER_MIN 1
+#define DEPOT_FILTER_MAX 64
+
+/* Scanner terminal block (a later issue fills it in). */
+#define DEPOT_IR_SCANNER_BASE 100
+#define DEPOT_HR_SCANNER_BASE 100
+#define DEPOT_SCANNER_BLOCK 100
+
+/* Capacity of a scale in grams: above it the status says overload. */
+#define DEPOT_SCALE_CAPACITY_G 2000000
+
+/* Helpers to split and join 32-bit values, high word first. */
+#define DEPOT_U32_HI(v) ((unsigned short)(((unsigned long)(v) >> 16) & 0xFFFFu))
+#define DEPOT_U32_LO(v) ((unsigned short)((unsigned long)(v)&0xFFFFu))
+#define DEPOT_U32_JOIN(hi, lo) ((((unsigned long)(hi)&0xFFFFu) << 16) | ((unsigned long)(lo)&0xFFFFu))
+
+#endif

@@ -1,0 +1,288 @@
+/* Unit tests of the MQTT message codec: round trips and every rejection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "depot/alloc.h"
+#include "depot/msg.h"
+
+#define LEDGER "0123456789abcdef0123456789abcdef"
+
+static depot_msg stock_msg(void)
+{
+    depot_msg m;
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_STOCK;
+    strcpy(m.dealer, "D001");
+    strcpy(m.ledger, LEDGER);
+    m.id = 42;
+    m.base = 40;
+    m.ts = 1764230000123LL;
+    strcpy(m.body.stock.sku, "SKU-1");
+    m.body.stock.qty = 12;
+    m.body.stock.delta = -1;
+    strcpy(m.body.stock.node, "scale-a");
+    return m;
+}
+
+static depot_err decode_str(const char *s, depot_msg *m, char *reason)
+{
+    return depot_msg_decode(s, strlen(s), m, reason, 128);
+}
+
+static void test_depot_msg_encode_StockRoundTrips(void **state)
+{
+    depot_msg m = stock_msg(), back;
+    char *text;
+    size_t len;
+    char reason[128];
+    (void)state;
+    assert_int_equal(depot_msg_encode(&m, &text, &len), DEPOT_OK);
+    assert_int_equal(strlen(text), len);
+    assert_int_equal(depot_msg_decode(text, len, &back, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(back.type, DEPOT_MSG_STOCK);
+    assert_string_equal(back.dealer, "D001");
+    assert_string_equal(back.ledger, LEDGER);
+    assert_int_equal(back.id, 42);
+    assert_int_equal(back.base, 40);
+    assert_int_equal(back.ts, 1764230000123LL);
+    assert_string_equal(back.body.stock.sku, "SKU-1");
+    assert_int_equal(back.body.stock.qty, 12);
+    assert_int_equal(back.body.stock.delta, -1);
+    assert_string_equal(back.body.stock.node, "scale-a");
+    depot_free(text);
+}
+
+static void test_depot_msg_encode_SnapshotRoundTrips(void **state)
+{
+    struct depot_snapshot_item items[2] = {{"A", 1, "n1", false}, {"B", 7, "n2", true}};
+    depot_msg m, back;
+    char *text;
+    size_t before = depot_mem_in_use();
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_SNAPSHOT;
+    strcpy(m.dealer, "D1");
+    strcpy(m.ledger, LEDGER);
+    m.ts = 5;
+    m.body.snapshot.as_of = 9;
+    m.body.snapshot.n_items = 2;
+    m.body.snapshot.items = items;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.body.snapshot.as_of, 9);
+    assert_int_equal(back.body.snapshot.n_items, 2);
+    assert_string_equal(back.body.snapshot.items[1].sku, "B");
+    assert_int_equal(back.body.snapshot.items[1].qty, 7);
+    assert_true(back.body.snapshot.items[1].fault);
+    assert_false(back.body.snapshot.items[0].fault);
+    depot_msg_clear(&back);
+    depot_free(text);
+    assert_int_equal(depot_mem_in_use(), before);
+}
+
+static void test_depot_msg_encode_StateAckEventRoundTrip(void **state)
+{
+    depot_msg m, back;
+    char *text;
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_STATE;
+    strcpy(m.dealer, "D1");
+    strcpy(m.ledger, LEDGER);
+    m.body.state.online = true;
+    m.body.state.session = 77;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_true(back.body.state.online);
+    assert_int_equal(back.body.state.session, 77);
+    depot_free(text);
+
+    m.type = DEPOT_MSG_ACK;
+    m.body.ack.upto = 1234567;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.body.ack.upto, 1234567);
+    depot_free(text);
+
+    memset(&m.body, 0, sizeof(m.body));
+    m.type = DEPOT_MSG_EVENT;
+    m.id = 3;
+    m.base = 1;
+    strcpy(m.body.event.node, "scale-b");
+    strcpy(m.body.event.event, "fault");
+    strcpy(m.body.event.reason, "timeout");
+    m.body.event.count = 4;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_string_equal(back.body.event.reason, "timeout");
+    assert_int_equal(back.body.event.count, 4);
+    depot_free(text);
+}
+
+static void test_depot_msg_encode_RefusesWhatDecoderWouldReject(void **state)
+{
+    depot_msg m = stock_msg();
+    char *text = NULL;
+    (void)state;
+    strcpy(m.body.stock.sku, "bad sku");
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    m = stock_msg();
+    m.id = 0;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    m = stock_msg();
+    m.base = 50; /* base > id */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    assert_null(text);
+}
+
+static const char *const good = "{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+                                "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":3,"
+                                "\"delta\":1,\"node\":\"n\"}}";
+
+static void test_depot_msg_decode_AcceptsGood(void **state)
+{
+    depot_msg m;
+    char reason[128];
+    (void)state;
+    assert_int_equal(decode_str(good, &m, reason), DEPOT_OK);
+    assert_int_equal(m.body.stock.qty, 3);
+}
+
+struct bad_case {
+    const char *json;
+    depot_err err;
+    const char *reason_has;
+};
+
+static void test_depot_msg_decode_RejectsEachDefectWithReason(void **state)
+{
+    static const struct bad_case cases[] = {
+        {"{not json", DEPOT_ERR_PARSE, "JSON"},
+        {"", DEPOT_ERR_PARSE, "JSON"},
+        {"[1,2]", DEPOT_ERR_SCHEMA, "not an object"},
+        {"{\"v\":2,\"type\":\"stock\"}", DEPOT_ERR_VERSION, "version"},
+        {"{\"type\":\"stock\"}", DEPOT_ERR_SCHEMA, "v: missing"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":\"3\",\"delta\":1,"
+         "\"node\":\"n\"}}",
+         DEPOT_ERR_SCHEMA, "body.qty: not an integer"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":3.5,\"delta\":1,"
+         "\"node\":\"n\"}}",
+         DEPOT_ERR_SCHEMA, "body.qty: not an integer"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":3,\"delta\":1,"
+         "\"node\":\"n\",\"extra\":1}}",
+         DEPOT_ERR_SCHEMA, "body.extra: unknown key"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":3,\"node\":\"n\"}}",
+         DEPOT_ERR_SCHEMA, "body.delta: missing"},
+        {"{\"v\":1,\"type\":\"teleport\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{}}",
+         DEPOT_ERR_SCHEMA, "unknown message type"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D 1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{}}",
+         DEPOT_ERR_SCHEMA, "dealer: not a valid id"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"XYZ\","
+         "\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":3,\"delta\":1,"
+         "\"node\":\"n\"}}",
+         DEPOT_ERR_SCHEMA, "ledger"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":0,\"base\":0,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":3,\"delta\":1,"
+         "\"node\":\"n\"}}",
+         DEPOT_ERR_SCHEMA, "id"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":-2,\"base\":1,\"ts\":5,\"body\":{}}",
+         DEPOT_ERR_SCHEMA, "id: out of range"},
+        {"{\"v\":1,\"v\":1,\"type\":\"stock\"}", DEPOT_ERR_SCHEMA, "v: repeated key"},
+        {"{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":1e12,\"delta\":1,"
+         "\"node\":\"n\"}}",
+         DEPOT_ERR_SCHEMA, "body.qty: out of range"},
+        {"{\"v\":1,\"type\":\"snapshot\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":0,\"base\":0,\"ts\":5,\"body\":{\"as_of\":1,\"items\":[{\"sku\":\"S\"}]}}",
+         DEPOT_ERR_SCHEMA, "body.items[].qty: missing"},
+        {"{\"v\":1,\"type\":\"snapshot\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER
+         "\",\"id\":0,\"base\":0,\"ts\":5,\"body\":{\"as_of\":1,\"items\":[7]}}",
+         DEPOT_ERR_SCHEMA, "items[]: not an object"},
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        depot_msg m;
+        char reason[128] = "";
+        size_t before = depot_mem_in_use();
+        depot_err err = decode_str(cases[i].json, &m, reason);
+        if (err != cases[i].err || !strstr(reason, cases[i].reason_has))
+            fail_msg("case %zu: got %d \"%s\", want %d \"%s\"", i, err, reason, cases[i].err,
+                     cases[i].reason_has);
+        assert_int_equal(depot_mem_in_use(), before);
+    }
+}
+
+static void test_depot_msg_decode_NotNulTerminated(void **state)
+{
+    char buf[512];
+    depot_msg m;
+    size_t n = strlen(good);
+    (void)state;
+    memcpy(buf, good, n);
+    memset(buf + n, 'x', sizeof(buf) - n);
+    assert_int_equal(depot_msg_decode(buf, n, &m, NULL, 0), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(buf, n - 1, &m, NULL, 0), DEPOT_ERR_PARSE);
+}
+
+static void test_depot_topic_build_AndParse(void **state)
+{
+    char topic[128], dealer[DEPOT_DEALER_MAX + 1];
+    const char *leaf;
+    (void)state;
+    assert_int_equal(depot_topic_build(topic, sizeof(topic), "D001", "up/stock"), DEPOT_OK);
+    assert_string_equal(topic, "depot/v1/D001/up/stock");
+    assert_int_equal(depot_topic_parse(topic, dealer, &leaf), DEPOT_OK);
+    assert_string_equal(dealer, "D001");
+    assert_string_equal(leaf, "up/stock");
+    assert_int_equal(depot_topic_build(topic, 10, "D001", "up/stock"), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_topic_build(topic, sizeof(topic), "D/1", "x"), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_topic_parse("depot/v2/D1/up/stock", dealer, &leaf), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_topic_parse("depot/v1/D1", dealer, &leaf), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_topic_parse("depot/v1//up", dealer, &leaf), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_topic_parse("depot/v1/+/up", dealer, &leaf), DEPOT_ERR_INVAL);
+    assert_int_equal(
+        depot_topic_parse("depot/v1/0123456789012345678901234567890123/up", dealer, &leaf),
+        DEPOT_ERR_INVAL);
+}
+
+static void test_depot_msg_is_stream_OnlyStockAndEvent(void **state)
+{
+    (void)state;
+    assert_true(depot_msg_is_stream(DEPOT_MSG_STOCK));
+    assert_true(depot_msg_is_stream(DEPOT_MSG_EVENT));
+    assert_false(depot_msg_is_stream(DEPOT_MSG_SNAPSHOT));
+    assert_false(depot_msg_is_stream(DEPOT_MSG_STATE));
+    assert_false(depot_msg_is_stream(DEPOT_MSG_ACK));
+    assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_ACK), "down/ack");
+    assert_null(depot_msg_type_name(DEPOT_MSG__COUNT));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_depot_msg_encode_StockRoundTrips),
+        cmocka_unit_test(test_depot_msg_encode_SnapshotRoundTrips),
+        cmocka_unit_test(test_depot_msg_encode_StateAckEventRoundTrip),
+        cmocka_unit_test(test_depot_msg_encode_RefusesWhatDecoderWouldReject),
+        cmocka_unit_test(test_depot_msg_decode_AcceptsGood),
+        cmocka_unit_test(test_depot_msg_decode_RejectsEachDefectWithReason),
+        cmocka_unit_test(test_depot_msg_decode_NotNulTerminated),
+        cmocka_unit_test(test_depot_topic_build_AndParse),
+        cmocka_unit_test(test_depot_msg_is_stream_OnlyStockAndEvent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
