@@ -1,0 +1,211 @@
+/*
+ * Control channel: UNIX-domain stream sockets, one command per line, one
+ * reply line per command: "ok", "ok <value>" or "error <reason>".
+ *
+ *   weight <grams>                  gross weight on the load cell
+ *   fault none|silent|crc|exception|cell
+ *   status                          ok unit=.. weight=.. gross=.. net=.. ...
+ *   quit                            ok, then the whole process exits
+ *
+ * A node's own socket (path pattern with %u) addresses that node. On a
+ * shared socket, "unit N <cmd>" or "port P <cmd>" picks the node; without a
+ * prefix the command goes to the only node, or is refused when there are
+ * several.
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int control_listen(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "depot-node: control path too long: %s\n", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+        fprintf(stderr, "depot-node: control socket %s: %s\n", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void control_accept(host_app *app, int listen_fd, host_node *node)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    ctl_client *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->node = node;
+    c->next = app->ctls;
+    app->ctls = c;
+}
+
+static host_node *find_node(host_app *app, const char *kind, unsigned long id)
+{
+    for (size_t i = 0; i < app->n_nodes; i++) {
+        host_node *n = &app->nodes[i];
+        if ((strcmp(kind, "unit") == 0 && n->slave.unit == id) ||
+            (strcmp(kind, "port") == 0 && n->port == id))
+            return n;
+    }
+    return NULL;
+}
+
+static int set_fault(host_node *node, const char *arg)
+{
+    static const char *const names[] = {"none", "silent", "crc", "exception"};
+    node->ctx.cell_fault = strcmp(arg, "cell") == 0;
+    if (node->ctx.cell_fault) {
+        node->slave.fault = MB_FAULT_NONE;
+        return 0;
+    }
+    for (int f = 0; f < 4; f++) {
+        if (strcmp(arg, names[f]) == 0) {
+            node->slave.fault = (mb_fault)f;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void set_weight(host_node *node, const char *arg, char *reply, size_t cap)
+{
+    char *end;
+    errno = 0;
+    long long g = strtoll(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || g < INT32_MIN || g > INT32_MAX) {
+        snprintf(reply, cap, "error bad weight: %s", arg);
+        return;
+    }
+    node->ctx.weight_g = (int32_t)g;
+    snprintf(reply, cap, "ok");
+}
+
+/* Runs one command (prefix already resolved) for node. */
+static void run_command(host_app *app, host_node *node, char *cmd, char *reply, size_t cap)
+{
+    char *arg = strchr(cmd, ' ');
+    if (arg != NULL)
+        *arg++ = '\0';
+    if (strcmp(cmd, "quit") == 0) {
+        app->quit = 1;
+        snprintf(reply, cap, "ok");
+    } else if (node == NULL) {
+        snprintf(reply, cap, "error several nodes: prefix the command with unit N or port P");
+    } else if (strcmp(cmd, "status") == 0) {
+        memcpy(reply, "ok ", 3);
+        node_status(node, reply + 3, cap - 3);
+    } else if (strcmp(cmd, "weight") == 0 && arg != NULL) {
+        set_weight(node, arg, reply, cap);
+    } else if (strcmp(cmd, "fault") == 0 && arg != NULL) {
+        snprintf(reply, cap, set_fault(node, arg) == 0 ? "ok" : "error unknown fault");
+    } else {
+        snprintf(reply, cap, "error unknown command: %s", cmd);
+    }
+}
+
+static void handle_line(host_app *app, ctl_client *c, char *line, char *reply, size_t cap)
+{
+    host_node *node = c->node;
+    char kind[8];
+    unsigned long id;
+    int used = 0;
+    if (node == NULL && sscanf(line, "%7[a-z] %lu %n", kind, &id, &used) == 2 && used > 0 &&
+        (strcmp(kind, "unit") == 0 || strcmp(kind, "port") == 0)) {
+        node = find_node(app, kind, id);
+        if (node == NULL) {
+            snprintf(reply, cap, "error no node with %s %lu", kind, id);
+            return;
+        }
+        line += used;
+    } else if (node == NULL && app->n_nodes == 1) {
+        node = &app->nodes[0];
+    }
+    run_command(app, node, line, reply, cap);
+}
+
+static void client_drop(host_app *app, ctl_client *c)
+{
+    for (ctl_client **p = &app->ctls; *p != NULL; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    close(c->fd);
+    free(c);
+}
+
+/* Handles every complete line in the client's buffer; returns -1 to drop it. */
+static int drain_lines(host_app *app, ctl_client *c)
+{
+    char *nl;
+    while ((nl = memchr(c->line, '\n', c->len)) != NULL) {
+        *nl = '\0';
+        if (nl > c->line && nl[-1] == '\r')
+            nl[-1] = '\0';
+        char reply[512];
+        handle_line(app, c, c->line, reply, sizeof(reply) - 1);
+        strcat(reply, "\n");
+        if (write(c->fd, reply, strlen(reply)) < 0)
+            return -1;
+        size_t used = (size_t)(nl - c->line) + 1;
+        memmove(c->line, nl + 1, c->len - used);
+        c->len -= used;
+    }
+    return c->len == sizeof(c->line) ? -1 : 0;
+}
+
+void control_readable(host_app *app, ctl_client *c)
+{
+    ssize_t n = read(c->fd, c->line + c->len, sizeof(c->line) - c->len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        client_drop(app, c);
+        return;
+    }
+    c->len += (size_t)n;
+    if (drain_lines(app, c) < 0)
+        client_drop(app, c);
+}
+
+void control_poll_add(host_app *app, pollset *ps)
+{
+    if (app->shared_ctl_fd >= 0)
+        pollset_add(ps, app->shared_ctl_fd, EV_CTL_LISTEN, NULL);
+    for (size_t i = 0; i < app->n_nodes; i++)
+        if (app->nodes[i].ctl_fd >= 0)
+            pollset_add(ps, app->nodes[i].ctl_fd, EV_CTL_LISTEN, &app->nodes[i]);
+    for (ctl_client *c = app->ctls; c != NULL; c = c->next)
+        pollset_add(ps, c->fd, EV_CTL_CLIENT, c);
+}
+
+void control_close_all(host_app *app)
+{
+    while (app->ctls != NULL)
+        client_drop(app, app->ctls);
+    if (app->shared_ctl_fd >= 0) {
+        close(app->shared_ctl_fd);
+        unlink(app->shared_ctl_path);
+        app->shared_ctl_fd = -1;
+    }
+}

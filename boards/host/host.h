@@ -1,0 +1,115 @@
+/*
+ * The host board's process: one or many scale nodes (firmware/scale.c +
+ * firmware/mb_slave.c, each with its own state and HAL context) behind one
+ * poll() loop, reached over Modbus TCP or over one pseudo-terminal that
+ * plays an RS-485 line, plus UNIX-socket control channels.
+ */
+#ifndef DEPOT_HOST_H
+#define DEPOT_HOST_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host_hal.h"
+#include "mb_slave.h"
+#include "scale.h"
+
+#define HOST_PATH_MAX 108 /* sun_path */
+
+typedef struct host_node {
+    scale scale;
+    mb_slave slave;
+    depot_hal hal;
+    depot_hal_ctx ctx;
+    mb_rtu rtu; /* RTU: every node on the line listens with its own framer */
+    uint8_t rtu_buf[MB_RTU_ADU_MAX];
+    unsigned key;  /* what %u expands to: unit id (RTU, --tcp) or port (--tcp-range) */
+    uint16_t port; /* TCP port, 0 on RTU */
+    int listen_fd; /* TCP listener, -1 on RTU */
+    int ctl_fd;    /* own control socket, -1 when the control socket is shared */
+    char ctl_path[HOST_PATH_MAX];
+} host_node;
+
+typedef struct tcp_conn {
+    struct tcp_conn *next;
+    int fd;
+    host_node *node;
+    mb_tcp tcp;
+    uint8_t buf[MB_TCP_ADU_MAX];
+} tcp_conn;
+
+typedef struct ctl_client {
+    struct ctl_client *next;
+    int fd;
+    host_node *node; /* NULL: came in on the shared socket */
+    char line[256];
+    size_t len;
+} ctl_client;
+
+typedef struct rtu_line {
+    int master_fd; /* ours: the line as the nodes see it */
+    int slave_fd;  /* kept open so the line survives masters coming and going */
+    char pty_path[64];
+    char link_path[256];
+    uint32_t char_us;
+    uint8_t tx[4 * MB_RTU_ADU_MAX]; /* reply bytes paced at the baud rate */
+    size_t tx_len, tx_sent;
+    uint64_t tx_start_us;
+} rtu_line;
+
+typedef struct host_app {
+    host_node *nodes;
+    size_t n_nodes;
+    tcp_conn *conns;
+    ctl_client *ctls;
+    int shared_ctl_fd;
+    char shared_ctl_path[HOST_PATH_MAX];
+    rtu_line *line;
+    int quit;
+} host_app;
+
+/* One poll() round: which object each pollfd belongs to. */
+typedef enum ev_kind { EV_TCP_LISTEN, EV_TCP_CONN, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_PTY } ev_kind;
+typedef struct ev_slot {
+    ev_kind kind;
+    void *obj;
+} ev_slot;
+typedef struct pollset {
+    struct pollfd *fds;
+    ev_slot *slots;
+    size_t n, cap;
+} pollset;
+
+int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj);
+
+/* node.c */
+void node_init(host_node *node, uint8_t unit, unsigned key, const char *state_path,
+               int32_t noise_g);
+void node_sample_all(host_app *app);
+int node_status(const host_node *node, char *out, size_t cap);
+const char *node_fault_name(const host_node *node);
+void node_close(host_node *node);
+
+/* control.c */
+int control_listen(const char *path);
+void control_accept(host_app *app, int listen_fd, host_node *node);
+void control_readable(host_app *app, ctl_client *client);
+void control_poll_add(host_app *app, pollset *ps);
+void control_close_all(host_app *app);
+
+/* tcp_server.c */
+int tcp_listen(const char *addr, uint16_t port);
+void tcp_accept(host_app *app, host_node *node);
+void tcp_readable(host_app *app, tcp_conn *conn);
+void tcp_poll_add(host_app *app, pollset *ps);
+void tcp_close_all(host_app *app);
+
+/* rtu_line.c */
+rtu_line *rtu_line_open(uint32_t baud, const char *link_path);
+void rtu_line_readable(host_app *app);
+void rtu_line_tick(host_app *app);
+int rtu_line_timeout_ms(const host_app *app);
+void rtu_line_close(rtu_line *line);
+
+#endif

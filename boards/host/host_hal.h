@@ -1,0 +1,32 @@
+/*
+ * The host board's implementation of firmware/hal.h: a Linux process stands
+ * in for the node's hardware. The load cell is a number set through the
+ * control channel (plus optional noise), the persistent config a small text
+ * file, the clocks CLOCK_MONOTONIC.
+ */
+#ifndef DEPOT_HOST_HAL_H
+#define DEPOT_HOST_HAL_H
+
+#include <stdint.h>
+
+#include "hal.h"
+
+struct depot_hal_ctx {
+    int stream_fd;        /* the connection or pty the current reply goes to */
+    int32_t weight_g;     /* gross weight on the simulated load cell */
+    int32_t noise_g;      /* readings vary uniformly by +-noise_g */
+    int cell_fault;       /* the load cell reports a fault */
+    uint32_t rng;         /* xorshift32 state for the noise */
+    char state_path[256]; /* empty: config lives in memory only */
+    depot_config memory_cfg;
+    int memory_cfg_valid;
+};
+
+/* Fills hal with the host functions bound to ctx. state_path may be NULL. */
+void host_hal_init(depot_hal *hal, depot_hal_ctx *ctx, const char *state_path, int32_t noise_g,
+                   uint32_t seed);
+
+/* The host clocks, also for the board's own timers. */
+uint64_t host_now_us(void);
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * depot-node for the host board: parses the command line, builds the nodes
+ * and runs the single-threaded poll() loop until SIGTERM, SIGINT or "quit".
+ *
+ * Loop, each round: build the pollset from every socket/pty, poll with the
+ * nearest deadline (RTU silence, next paced byte, next 50 ms sample), handle
+ * what is ready, then the timers. Nothing blocks; a slow client costs only
+ * itself.
+ */
+#include "host.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define MAX_NODES 4096
+
+static volatile sig_atomic_t stop_signal;
+
+typedef struct options {
+    const char *tcp, *tcp_range, *link, *control, *state, *units;
+    int rtu;
+    unsigned long baud, unit;
+    long noise;
+} options;
+
+static void usage(FILE *out)
+{
+    fputs("usage: depot-node scale MODE [options]\n"
+          "A Depot scale node (the field-node firmware on the host board).\n"
+          "\n"
+          "modes (one of):\n"
+          "  --tcp ADDR:PORT         serve Modbus TCP on ADDR:PORT (PORT 0: any free port)\n"
+          "  --tcp-range ADDR:P1-P2  one process, one scale node per port P1..P2\n"
+          "  --rtu                   serve Modbus RTU on a new pseudo-terminal; prints\n"
+          "                          'pty /dev/pts/N' on stdout\n"
+          "options:\n"
+          "  --link PATH             (RTU) make PATH a symlink to the pty\n"
+          "  --baud N                (RTU) line speed emulated, default 19200\n"
+          "  --unit N                Modbus unit id 1..247, default 1 (or the state file's)\n"
+          "  --units A,B,C           (RTU) several scale nodes on the one line\n"
+          "  --control PATH          control socket; '%u' in PATH makes one per node\n"
+          "                          (%u = unit id, or port with --tcp-range)\n"
+          "  --state PATH            persistent config file ('%u' as for --control)\n"
+          "  --noise G               readings vary by +-G grams, default 0\n"
+          "  --help                  this text\n"
+          "\n"
+          "stdout: 'pty PATH' (RTU), 'tcp ADDR:PORT' or 'tcp ADDR:P1-P2', then 'ready'.\n"
+          "On TCP a node answers any unit id; on RTU only its own (0: broadcast write).\n"
+          "\n"
+          "control socket (UNIX stream, one command per line; reply 'ok', 'ok VALUE' or\n"
+          "'error REASON'):\n"
+          "  weight GRAMS            gross weight on the load cell; stable within ~10 samples\n"
+          "  fault none|silent|crc|exception|cell\n"
+          "                          silent: never reply; crc: RTU bad CRC, TCP garbled MBAP\n"
+          "                          (protocol id and length); exception: exception 04 to all;\n"
+          "                          cell: load-cell fault (status FAULT bit); none: recover\n"
+          "  status                  ok unit=.. weight=.. gross=.. net=.. tare=.. status=0x..\n"
+          "                          stable=.. samples=.. ... requests=.. replies=.. ...\n"
+          "  quit                    stop the process\n"
+          "On a socket shared by several nodes, prefix 'unit N ' or 'port P '.\n"
+          "Samples at 20 Hz. SIGTERM/SIGINT exit cleanly.\n",
+          out);
+}
+
+static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"tcp", required_argument, 0, 't'},   {"tcp-range", required_argument, 0, 'R'},
+        {"rtu", no_argument, 0, 'r'},         {"link", required_argument, 0, 'l'},
+        {"baud", required_argument, 0, 'b'},  {"unit", required_argument, 0, 'u'},
+        {"units", required_argument, 0, 'U'}, {"control", required_argument, 0, 'c'},
+        {"state", required_argument, 0, 's'}, {"noise", required_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    unsigned long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            o->tcp = optarg;
+            break;
+        case 'R':
+            o->tcp_range = optarg;
+            break;
+        case 'r':
+            o->rtu = 1;
+            break;
+        case 'l':
+            o->link = optarg;
+            break;
+        case 'U':
+            o->units = optarg;
+            break;
+        case 'c':
+            o->control = optarg;
+            break;
+        case 's':
+            o->state = optarg;
+            break;
+        case 'b':
+            if (parse_ulong(optarg, 300, 4000000, &o->baud) < 0)
+                return fprintf(stderr, "depot-node: --baud: bad value %s\n", optarg), -1;
+            break;
+        case 'u':
+            if (parse_ulong(optarg, 1, 247, &o->unit) < 0)
+                return fprintf(stderr, "depot-node: --unit: 1..247, not %s\n", optarg), -1;
+            break;
+        case 'n':
+            if (parse_ulong(optarg, 0, 1000000, &v) < 0)
+                return fprintf(stderr, "depot-node: --noise: bad value %s\n", optarg), -1;
+            o->noise = (long)v;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_modes(const options *o)
+{
+    int modes = (o->tcp != NULL) + (o->tcp_range != NULL) + o->rtu;
+    if (modes != 1)
+        return fprintf(stderr, "depot-node: give exactly one of --tcp, --tcp-range, --rtu\n"), -1;
+    if ((o->units != NULL || o->link != NULL) && !o->rtu)
+        return fprintf(stderr, "depot-node: --units and --link need --rtu\n"), -1;
+    return 0;
+}
+
+/* Splits "ADDR:REST" in place; returns REST or NULL. */
+static char *split_addr(char *s)
+{
+    char *colon = strrchr(s, ':');
+    if (colon == NULL)
+        return NULL;
+    *colon = '\0';
+    return colon + 1;
+}
+
+/* Expands '%u' in pattern with key (only the first occurrence). */
+static void expand(char *out, size_t cap, const char *pattern, unsigned key)
+{
+    const char *p = strstr(pattern, "%u");
+    if (p == NULL) {
+        snprintf(out, cap, "%s", pattern);
+        return;
+    }
+    snprintf(out, cap, "%.*s%u%s", (int)(p - pattern), pattern, key, p + 2);
+}
+
+typedef struct node_plan {
+    uint8_t unit[MAX_NODES];
+    uint16_t port[MAX_NODES];
+    size_t n;
+} node_plan;
+
+static int plan_units(const options *o, node_plan *plan)
+{
+    char list[1024];
+    snprintf(list, sizeof(list), "%s", o->units);
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        unsigned long u;
+        if (parse_ulong(tok, 1, 247, &u) < 0 || plan->n == 247)
+            return fprintf(stderr, "depot-node: --units: bad unit %s\n", tok), -1;
+        plan->unit[plan->n++] = (uint8_t)u;
+    }
+    return plan->n > 0 ? 0 : -1;
+}
+
+static int plan_ports(char *range, const options *o, node_plan *plan)
+{
+    char *dash = strchr(range, '-');
+    unsigned long p1, p2;
+    if (dash == NULL)
+        return fprintf(stderr, "depot-node: --tcp-range: ADDR:P1-P2\n"), -1;
+    *dash = '\0';
+    if (parse_ulong(range, 1, 65535, &p1) < 0 || parse_ulong(dash + 1, p1, 65535, &p2) < 0 ||
+        p2 - p1 >= MAX_NODES)
+        return fprintf(stderr, "depot-node: --tcp-range: bad ports\n"), -1;
+    for (unsigned long p = p1; p <= p2; p++) {
+        plan->port[plan->n] = (uint16_t)p;
+        plan->unit[plan->n++] = (uint8_t)o->unit;
+    }
+    return 0;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int node_setup(host_node *node, const options *o, const char *addr)
+{
+    if (node->port != 0 || o->tcp != NULL) {
+        node->listen_fd = tcp_listen(addr, node->port);
+        if (node->listen_fd < 0)
+            return -1;
+    } else {
+        mb_rtu_init(&node->rtu, node->rtu_buf, sizeof(node->rtu_buf), (uint32_t)o->baud);
+    }
+    if (o->control != NULL && strstr(o->control, "%u") != NULL) {
+        expand(node->ctl_path, sizeof(node->ctl_path), o->control, node->key);
+        node->ctl_fd = control_listen(node->ctl_path);
+        if (node->ctl_fd < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int build_nodes(host_app *app, const options *o, const node_plan *plan, const char *addr)
+{
+    app->nodes = calloc(plan->n, sizeof(*app->nodes));
+    if (app->nodes == NULL)
+        return -1;
+    for (size_t i = 0; i < plan->n; i++) {
+        host_node *node = &app->nodes[i];
+        unsigned key = plan->port[i] != 0 && o->tcp_range != NULL ? plan->port[i] : plan->unit[i];
+        char state[256];
+        if (o->state != NULL)
+            expand(state, sizeof(state), o->state, key);
+        node_init(node, plan->unit[i], key, o->state != NULL ? state : NULL, (int32_t)o->noise);
+        node->port = plan->port[i];
+        app->n_nodes = i + 1;
+        if (node_setup(node, o, addr) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void announce_tcp(const host_app *app, const char *addr)
+{
+    if (app->n_nodes == 1) {
+        struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+        getsockname(app->nodes[0].listen_fd, (struct sockaddr *)&sa, &len);
+        printf("tcp %s:%u\n", addr, ntohs(sa.sin_port));
+    } else {
+        printf("tcp %s:%u-%u\n", addr, app->nodes[0].port, app->nodes[app->n_nodes - 1].port);
+    }
+}
+
+/* Parses the mode, creates nodes, sockets and the line; prints the banner. */
+static int app_setup(host_app *app, options *o)
+{
+    static node_plan plan;
+    char spec[256];
+    char *addr = spec, *rest = NULL;
+    snprintf(spec, sizeof(spec), "%s", o->tcp ? o->tcp : o->tcp_range ? o->tcp_range : "");
+    if (!o->rtu && (rest = split_addr(spec)) == NULL)
+        return fprintf(stderr, "depot-node: expected ADDR:PORT\n"), -1;
+    unsigned long port;
+    if (o->tcp != NULL) {
+        if (parse_ulong(rest, 0, 65535, &port) < 0)
+            return fprintf(stderr, "depot-node: --tcp: bad port %s\n", rest), -1;
+        plan.port[0] = (uint16_t)port;
+        plan.unit[plan.n++] = (uint8_t)o->unit;
+    } else if (o->tcp_range != NULL) {
+        if (plan_ports(rest, o, &plan) < 0)
+            return -1;
+    } else if (o->units != NULL) {
+        if (plan_units(o, &plan) < 0)
+            return -1;
+    } else {
+        plan.unit[plan.n++] = (uint8_t)o->unit;
+    }
+    if (o->rtu && (app->line = rtu_line_open((uint32_t)o->baud, o->link)) == NULL)
+        return -1;
+    if (build_nodes(app, o, &plan, addr) < 0)
+        return -1;
+    if (o->control != NULL && strstr(o->control, "%u") == NULL) {
+        snprintf(app->shared_ctl_path, sizeof(app->shared_ctl_path), "%s", o->control);
+        if ((app->shared_ctl_fd = control_listen(o->control)) < 0)
+            return -1;
+    }
+    if (o->rtu)
+        printf("pty %s\n", app->line->pty_path);
+    else
+        announce_tcp(app, addr);
+    printf("ready\n");
+    fflush(stdout);
+    return 0;
+}
+
+int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj)
+{
+    if (ps->n == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 64;
+        struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
+        if (fds == NULL)
+            return -1;
+        ps->fds = fds;
+        ev_slot *slots = realloc(ps->slots, cap * sizeof(*slots));
+        if (slots == NULL)
+            return -1;
+        ps->slots = slots;
+        ps->cap = cap;
+    }
+    ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
+    ps->slots[ps->n++] = (ev_slot){.kind = kind, .obj = obj};
+    return 0;
+}
+
+static void dispatch(host_app *app, const ev_slot *slot)
+{
+    switch (slot->kind) {
+    case EV_TCP_LISTEN:
+        tcp_accept(app, slot->obj);
+        break;
+    case EV_TCP_CONN:
+        tcp_readable(app, slot->obj);
+        break;
+    case EV_CTL_LISTEN: {
+        host_node *node = slot->obj;
+        control_accept(app, node ? node->ctl_fd : app->shared_ctl_fd, node);
+        break;
+    }
+    case EV_CTL_CLIENT:
+        control_readable(app, slot->obj);
+        break;
+    case EV_PTY:
+        rtu_line_readable(app);
+        break;
+    }
+}
+
+static int next_timeout_ms(const host_app *app, uint64_t next_sample_us)
+{
+    uint64_t now = host_now_us();
+    int t = next_sample_us > now ? (int)((next_sample_us - now + 999) / 1000) : 0;
+    int rtu = rtu_line_timeout_ms(app);
+    return rtu >= 0 && rtu < t ? rtu : t;
+}
+
+static void run_timers(host_app *app, uint64_t *next_sample_us)
+{
+    rtu_line_tick(app);
+    uint64_t now = host_now_us();
+    if (now < *next_sample_us)
+        return;
+    node_sample_all(app);
+    *next_sample_us += SCALE_SAMPLE_PERIOD_MS * 1000u;
+    if (*next_sample_us < now) /* fell behind (suspended?): do not catch up */
+        *next_sample_us = now + SCALE_SAMPLE_PERIOD_MS * 1000u;
+}
+
+static int app_run(host_app *app)
+{
+    pollset ps = {0};
+    uint64_t next_sample_us = host_now_us();
+    int rc = 0;
+    while (!stop_signal && !app->quit) {
+        ps.n = 0;
+        if (app->line != NULL)
+            pollset_add(&ps, app->line->master_fd, EV_PTY, app->line);
+        tcp_poll_add(app, &ps);
+        control_poll_add(app, &ps);
+        int n = poll(ps.fds, ps.n, next_timeout_ms(app, next_sample_us));
+        if (n < 0 && errno != EINTR) {
+            perror("depot-node: poll");
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; n > 0 && i < ps.n && !app->quit; i++)
+            if (ps.fds[i].revents != 0)
+                dispatch(app, &ps.slots[i]);
+        run_timers(app, &next_sample_us);
+    }
+    free(ps.fds);
+    free(ps.slots);
+    return rc;
+}
+
+static void app_close(host_app *app)
+{
+    tcp_close_all(app);
+    control_close_all(app);
+    for (size_t i = 0; i < app->n_nodes; i++)
+        node_close(&app->nodes[i]);
+    free(app->nodes);
+    rtu_line_close(app->line);
+}
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.baud = 19200};
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "scale") != 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (parse_options(argc - 1, argv + 1, &o) < 0 || check_modes(&o) < 0)
+        return 2;
+    raise_fd_limit();
+    install_signals();
+    host_app app = {.shared_ctl_fd = -1};
+    int rc = app_setup(&app, &o) == 0 ? app_run(&app) : -1;
+    app_close(&app);
+    return rc == 0 ? 0 : 1;
+}
