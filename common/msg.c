@@ -209,7 +209,7 @@ static depot_err check_object(const cJSON *obj, const struct schema *s, const cJ
                               char *reason, size_t reason_len)
 {
     const cJSON *child;
-    const char *why;
+    const char *why = "invalid";
     size_t i;
 
     memset(found, 0, sizeof(*found) * MAX_KEYS);

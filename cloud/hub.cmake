@@ -1,0 +1,20 @@
+# depot-hub: the central service. hub_core is everything but main(), so the
+# unit tests link the same objects the program runs.
+add_library(hub_core STATIC
+  hub_config.c
+  hub_auth.c
+  hub_accept.c
+  hub_stale.c
+  hub_metrics.c
+  hub_store.c
+  hub_store_sqlite.c
+  hub_ingest.c
+  hub_mqtt.c
+  hub_api.c
+)
+target_include_directories(hub_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(hub_core PUBLIC depot_common PkgConfig::MOSQUITTO PkgConfig::SQLITE
+  PkgConfig::CJSON PkgConfig::INIH PkgConfig::MHD Threads::Threads m)
+
+add_executable(depot-hub hub_main.c)
+target_link_libraries(depot-hub PRIVATE hub_core)

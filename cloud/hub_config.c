@@ -1,0 +1,273 @@
+/*
+ * depot-hub configuration.
+ *
+ * Every option of the sections [hub], [mqtt] and [http] is one row of
+ * `options` (section, name, type, bounds, default, where it lands in struct
+ * hub_config); [tokens] is free-form (NAME = ROLE:TOKEN). Loading is two
+ * steps: defaults, then the file over them. inih reports the line of the
+ * first rejected entry; the handler keeps the first message, so the caller
+ * sees "file:line: what is wrong". Checks that span options (TLS files go
+ * together) run after parsing and name the file only.
+ */
+#include "hub_config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum opt_type { OPT_STR, OPT_LONG, OPT_LOGLEVEL, OPT_LISTEN };
+
+struct option {
+    const char *section;
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    size_t size; /* OPT_STR: buffer size */
+    long min, max;
+    const char *def;
+};
+
+#define STR(sec, nm, field, d)                                                                     \
+    {                                                                                              \
+        sec, nm, OPT_STR, offsetof(struct hub_config, field),                                      \
+            sizeof(((struct hub_config *)0)->field), 0, 0, d                                       \
+    }
+#define NUM(sec, nm, field, lo, hi, d)                                                             \
+    {                                                                                              \
+        sec, nm, OPT_LONG, offsetof(struct hub_config, field), 0, lo, hi, d                        \
+    }
+
+static const struct option options[] = {
+    STR("hub", "db", db, "depot-hub.db"),
+    {"hub", "log_level", OPT_LOGLEVEL, offsetof(struct hub_config, log_level), 0, 0, 0, "info"},
+    NUM("hub", "offline_after_s", offline_after_s, 1, 86400 * 30, "120"),
+    STR("hub", "instance", instance, ""),
+    STR("mqtt", "host", mqtt_host, "127.0.0.1"),
+    NUM("mqtt", "port", mqtt_port, 1, 65535, "8883"),
+    STR("mqtt", "ca", mqtt_ca, ""),
+    STR("mqtt", "cert", mqtt_cert, ""),
+    STR("mqtt", "key", mqtt_key, ""),
+    STR("mqtt", "client_id", mqtt_client_id, ""),
+    NUM("mqtt", "keepalive_s", mqtt_keepalive_s, 5, 3600, "30"),
+    {"http", "listen", OPT_LISTEN, 0, 0, 0, 0, "127.0.0.1:8080"},
+    NUM("http", "threads", http_threads, 1, 256, "4"),
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+struct load_ctx {
+    struct hub_config *cfg;
+    char msg[256];
+};
+
+static const char *const role_names[] = {"none", "viewer", "approver", "admin"};
+
+enum hub_role hub_role_from_name(const char *name)
+{
+    for (int r = HUB_ROLE_VIEWER; r <= HUB_ROLE_ADMIN; r++)
+        if (strcmp(name, role_names[r]) == 0)
+            return (enum hub_role)r;
+    return HUB_ROLE_NONE;
+}
+
+const char *hub_role_name(enum hub_role role)
+{
+    return (unsigned)role <= HUB_ROLE_ADMIN ? role_names[role] : "none";
+}
+
+static int parse_long(const char *v, long min, long max, long *out)
+{
+    char *end;
+    long n;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int parse_loglevel(const char *v, enum depot_log_level *out)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(v, names[i]) == 0) {
+            *out = (enum depot_log_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* "ADDR:PORT" with a dotted IPv4 address. */
+static int parse_listen(const char *v, struct hub_config *cfg)
+{
+    const char *colon = strrchr(v, ':');
+    size_t n = colon ? (size_t)(colon - v) : 0;
+    long port;
+    if (!colon || n == 0 || n >= sizeof(cfg->http_addr) || parse_long(colon + 1, 1, 65535, &port))
+        return -1;
+    memcpy(cfg->http_addr, v, n);
+    cfg->http_addr[n] = '\0';
+    cfg->http_port = port;
+    return 0;
+}
+
+static int set_option(struct load_ctx *c, const struct option *o, const char *v)
+{
+    char *field = (char *)c->cfg + o->offset;
+    int rc = -1;
+    switch (o->type) {
+    case OPT_STR:
+        rc = strlen(v) < o->size ? 0 : -1;
+        if (rc == 0)
+            memcpy(field, v, strlen(v) + 1);
+        else
+            snprintf(c->msg, sizeof(c->msg), "[%s] %s: longer than %zu characters", o->section,
+                     o->name, o->size - 1);
+        return rc;
+    case OPT_LONG:
+        rc = parse_long(v, o->min, o->max, (long *)(void *)field);
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg), "[%s] %s: \"%s\" is not an integer in %ld..%ld",
+                     o->section, o->name, v, o->min, o->max);
+        return rc;
+    case OPT_LOGLEVEL:
+        rc = parse_loglevel(v, (enum depot_log_level *)(void *)field);
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg),
+                     "[%s] %s: \"%s\" is not one of debug, info, warn, error", o->section, o->name,
+                     v);
+        return rc;
+    case OPT_LISTEN:
+        rc = parse_listen(v, c->cfg);
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg), "[%s] %s: \"%s\" is not IPV4ADDR:PORT", o->section,
+                     o->name, v);
+        return rc;
+    }
+    return -1;
+}
+
+/* NAME = ROLE:TOKEN */
+static int add_token(struct load_ctx *c, const char *name, const char *v)
+{
+    struct hub_config *cfg = c->cfg;
+    const char *colon = strchr(v, ':');
+    struct hub_token *t;
+    char role[16];
+    size_t n = colon ? (size_t)(colon - v) : 0;
+
+    if (!colon || n >= sizeof(role)) {
+        snprintf(c->msg, sizeof(c->msg), "[tokens] %s: expected ROLE:TOKEN", name);
+        return -1;
+    }
+    memcpy(role, v, n);
+    role[n] = '\0';
+    if (cfg->n_tokens >= HUB_TOKENS_MAX) {
+        snprintf(c->msg, sizeof(c->msg), "[tokens] more than %d tokens", HUB_TOKENS_MAX);
+        return -1;
+    }
+    t = &cfg->tokens[cfg->n_tokens];
+    t->role = hub_role_from_name(role);
+    if (t->role == HUB_ROLE_NONE) {
+        snprintf(c->msg, sizeof(c->msg),
+                 "[tokens] %s: role \"%s\" is not viewer, approver or admin", name, role);
+        return -1;
+    }
+    if (strlen(colon + 1) < 8 || strlen(colon + 1) >= sizeof(t->token) ||
+        strlen(name) >= sizeof(t->name)) {
+        snprintf(c->msg, sizeof(c->msg), "[tokens] %s: token must have 8..%zu characters", name,
+                 sizeof(t->token) - 1);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n_tokens; i++)
+        if (strcmp(cfg->tokens[i].token, colon + 1) == 0) {
+            snprintf(c->msg, sizeof(c->msg), "[tokens] %s: same token as %s", name,
+                     cfg->tokens[i].name);
+            return -1;
+        }
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    snprintf(t->token, sizeof(t->token), "%s", colon + 1);
+    cfg->n_tokens++;
+    return 0;
+}
+
+/* inih callback: 1 = accepted, 0 = error (message kept in ctx if first). */
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *c = user;
+    char saved[sizeof(c->msg)];
+    int rc = -1;
+
+    snprintf(saved, sizeof(saved), "%s", c->msg);
+    if (strcmp(section, "tokens") == 0) {
+        rc = add_token(c, name, value);
+    } else {
+        size_t i;
+        for (i = 0; i < N_OPTIONS; i++)
+            if (!strcmp(section, options[i].section) && !strcmp(name, options[i].name))
+                break;
+        if (i < N_OPTIONS)
+            rc = set_option(c, &options[i], value);
+        else
+            snprintf(c->msg, sizeof(c->msg), "unknown option \"%s\" in [%s]", name, section);
+    }
+    if (rc && saved[0]) /* keep the first error: inih reports the first line */
+        snprintf(c->msg, sizeof(c->msg), "%s", saved);
+    return rc == 0;
+}
+
+void hub_config_defaults(struct hub_config *cfg)
+{
+    struct load_ctx c = {.cfg = cfg};
+    char host[64] = "hub";
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        set_option(&c, &options[i], options[i].def);
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "hub");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(cfg->instance, sizeof(cfg->instance), "%s-%ld", host, (long)getpid());
+}
+
+static depot_err check_whole(const struct hub_config *cfg, const char *path, char *err,
+                             size_t err_len)
+{
+    int tls = !!cfg->mqtt_ca[0] + !!cfg->mqtt_cert[0] + !!cfg->mqtt_key[0];
+    if (tls != 0 && tls != 3) {
+        snprintf(err, err_len, "%s: [mqtt] ca, cert and key go together (all or none)", path);
+        return DEPOT_ERR_CONFIG;
+    }
+    return DEPOT_OK;
+}
+
+depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, size_t err_len)
+{
+    struct load_ctx c = {.cfg = cfg};
+    FILE *f = fopen(path, "r");
+    int line;
+
+    if (!f) {
+        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        return DEPOT_ERR_IO;
+    }
+    line = ini_parse_file(f, on_entry, &c);
+    fclose(f);
+    if (line != 0) {
+        snprintf(err, err_len, "%s:%d: %s", path, line,
+                 c.msg[0] ? c.msg : "not an INI line (expected [section] or name = value)");
+        return DEPOT_ERR_CONFIG;
+    }
+    if (!cfg->instance[0]) {
+        snprintf(err, err_len, "%s: [hub] instance must not be empty", path);
+        return DEPOT_ERR_CONFIG;
+    }
+    if (!cfg->mqtt_client_id[0])
+        snprintf(cfg->mqtt_client_id, sizeof(cfg->mqtt_client_id), "depot-hub-%s", cfg->instance);
+    return check_whole(cfg, path, err, err_len);
+}

@@ -1,0 +1,554 @@
+/*
+ * The hub's store on SQLite.
+ *
+ * Tables (times in ms since the epoch):
+ *   dealers (id PK, online, session, last_seen, first_seen)
+ *   streams (dealer, ledger PK; applied_upto, applied_count, duplicates, stale_ignored)
+ *   applied (dealer, ledger, msg_id PK)      the durable exactly-once key
+ *   stock   (dealer, sku PK; qty, node, ledger, msg_id, updated_at, received_at)
+ *   nodes   (dealer, node PK; fault, reason, since, ledger, msg_id)
+ *   rejects (reason PK; count)
+ *
+ * Invariants:
+ *   1. A stream's applied_upto only grows, and every id <= applied_upto was
+ *      applied or skipped by the gateway's base (never to be applied).
+ *   2. A stream message changes stock/nodes only in the transaction that
+ *      inserts its applied row; a duplicate changes only its counter.
+ *   3. A stock or node row is only replaced by a newer value: same ledger, a
+ *      larger id (a snapshot counts as id as_of); another ledger, a ts not
+ *      older. That makes apply order-independent.
+ *   4. dealers.online follows the state with the highest session; on a tie
+ *      offline wins. A dealer that never sent a state counts as online
+ *      (freshness of last_seen still decides staleness).
+ *
+ * The file is in WAL mode with a busy timeout, so several connections (API
+ * threads, other hub instances on the same machine) read while one writes.
+ * Writes begin IMMEDIATE so a writer waits for the lock up front instead of
+ * failing on upgrade in the middle. Every statement is prepared once with
+ * bound parameters.
+ */
+#include "hub_store.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+enum stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_TOUCH_DEALER,
+    ST_STATE,
+    ST_STREAM_ENSURE,
+    ST_STREAM_UPTO,
+    ST_APPLIED_INSERT,
+    ST_APPLIED_HAS,
+    ST_STREAM_UPDATE,
+    ST_STOCK_PUT,
+    ST_NODE_EVENT,
+    ST_NODE_SNAPSHOT,
+    ST_REJECT,
+    ST_Q_STOCK_ALL,
+    ST_Q_STOCK_DEALER,
+    ST_Q_STOCK_SKU,
+    ST_Q_STOCK_BOTH,
+    ST_Q_DEALERS,
+    ST_Q_DEALER_HAS,
+    ST_Q_STREAMS,
+    ST__COUNT
+};
+
+#define STOCK_SELECT                                                                               \
+    "SELECT s.dealer, s.sku, s.qty, s.node, s.updated_at, s.received_at, "                         \
+    "COALESCE(d.online, 1), COALESCE(d.last_seen, 0), COALESCE(n.fault, 0), "                      \
+    "COALESCE(n.reason, '') FROM stock s LEFT JOIN dealers d ON d.id = s.dealer "                  \
+    "LEFT JOIN nodes n ON n.dealer = s.dealer AND n.node = s.node "
+
+static const char *const sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_TOUCH_DEALER] = "INSERT INTO dealers(id, online, session, last_seen, first_seen) "
+                        "VALUES(?1, 1, -1, ?2, ?2) ON CONFLICT(id) DO UPDATE SET "
+                        "last_seen = MAX(last_seen, excluded.last_seen)",
+    [ST_STATE] = "UPDATE dealers SET online = CASE WHEN ?2 > session THEN ?3 "
+                 "WHEN ?2 = session THEN (online AND ?3) ELSE online END, "
+                 "session = MAX(session, ?2) WHERE id = ?1",
+    [ST_STREAM_ENSURE] = "INSERT INTO streams(dealer, ledger) VALUES(?1, ?2) "
+                         "ON CONFLICT(dealer, ledger) DO NOTHING",
+    [ST_STREAM_UPTO] = "SELECT applied_upto FROM streams WHERE dealer = ?1 AND ledger = ?2",
+    [ST_APPLIED_INSERT] = "INSERT INTO applied(dealer, ledger, msg_id) VALUES(?1, ?2, ?3) "
+                          "ON CONFLICT(dealer, ledger, msg_id) DO NOTHING",
+    [ST_APPLIED_HAS] = "SELECT 1 FROM applied WHERE dealer = ?1 AND ledger = ?2 AND msg_id = ?3",
+    [ST_STREAM_UPDATE] = "UPDATE streams SET applied_count = applied_count + ?3, "
+                         "duplicates = duplicates + ?4, stale_ignored = stale_ignored + ?5, "
+                         "applied_upto = MAX(applied_upto, ?6) WHERE dealer = ?1 AND ledger = ?2",
+    [ST_STOCK_PUT] =
+        "INSERT INTO stock(dealer, sku, qty, node, ledger, msg_id, updated_at, received_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, sku) DO UPDATE SET "
+        "qty = excluded.qty, node = excluded.node, ledger = excluded.ledger, "
+        "msg_id = excluded.msg_id, updated_at = excluded.updated_at, "
+        "received_at = excluded.received_at WHERE "
+        "(stock.ledger = excluded.ledger AND stock.msg_id < excluded.msg_id) OR "
+        "(stock.ledger <> excluded.ledger AND stock.updated_at <= excluded.updated_at)",
+    [ST_NODE_EVENT] = "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(dealer, node) DO UPDATE SET "
+                      "fault = excluded.fault, reason = excluded.reason, since = excluded.since, "
+                      "ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
+                      "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
+                      "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
+    [ST_NODE_SNAPSHOT] =
+        "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(dealer, node) DO UPDATE SET "
+        "reason = CASE WHEN excluded.fault AND nodes.fault THEN nodes.reason "
+        "ELSE excluded.reason END, "
+        "since = CASE WHEN excluded.fault = nodes.fault THEN nodes.since ELSE excluded.since END, "
+        "fault = excluded.fault, ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
+        "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
+        "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
+    [ST_REJECT] = "INSERT INTO rejects(reason, count) VALUES(?1, ?2) "
+                  "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
+    [ST_Q_STOCK_ALL] = STOCK_SELECT "ORDER BY s.dealer, s.sku",
+    [ST_Q_STOCK_DEALER] = STOCK_SELECT "WHERE s.dealer = ?1 ORDER BY s.dealer, s.sku",
+    [ST_Q_STOCK_SKU] = STOCK_SELECT "WHERE s.sku = ?2 ORDER BY s.dealer, s.sku",
+    [ST_Q_STOCK_BOTH] = STOCK_SELECT "WHERE s.dealer = ?1 AND s.sku = ?2",
+    [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
+    [ST_Q_DEALER_HAS] = "SELECT 1 FROM dealers WHERE id = ?1",
+    [ST_Q_STREAMS] = "SELECT ledger, applied_upto, applied_count, duplicates, stale_ignored "
+                     "FROM streams WHERE dealer = ?1 ORDER BY ledger",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS dealers(id TEXT PRIMARY KEY, online INTEGER NOT NULL, "
+    " session INTEGER NOT NULL, last_seen INTEGER NOT NULL, first_seen INTEGER NOT NULL) "
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS streams(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " applied_upto INTEGER NOT NULL DEFAULT 0, applied_count INTEGER NOT NULL DEFAULT 0, "
+    " duplicates INTEGER NOT NULL DEFAULT 0, stale_ignored INTEGER NOT NULL DEFAULT 0, "
+    " PRIMARY KEY(dealer, ledger)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS applied(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " msg_id INTEGER NOT NULL, PRIMARY KEY(dealer, ledger, msg_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS stock(dealer TEXT NOT NULL, sku TEXT NOT NULL, "
+    " qty INTEGER NOT NULL, node TEXT NOT NULL, ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, "
+    " updated_at INTEGER NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY(dealer, sku)) "
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS stock_by_sku ON stock(sku);"
+    "CREATE TABLE IF NOT EXISTS nodes(dealer TEXT NOT NULL, node TEXT NOT NULL, "
+    " fault INTEGER NOT NULL, reason TEXT NOT NULL, since INTEGER NOT NULL, "
+    " ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, PRIMARY KEY(dealer, node)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS rejects(reason TEXT PRIMARY KEY, count INTEGER NOT NULL) "
+    " WITHOUT ROWID;";
+
+struct sqlite_store {
+    struct hub_store base; /* first: a hub_store * is a sqlite_store * */
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+};
+
+static struct sqlite_store *impl(hub_store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+static depot_err db_fail(struct sqlite_store *q, const char *what)
+{
+    LOG_ERROR("sqlite: %s: %s", what, sqlite3_errmsg(q->db));
+    return DEPOT_ERR_DB;
+}
+
+/* Resets and clears a statement, returns it ready to bind. */
+static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt id)
+{
+    sqlite3_stmt *st = q->st[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows. */
+static depot_err run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, what);
+}
+
+static depot_err sq_begin(hub_store *s)
+{
+    struct sqlite_store *q = impl(s);
+    return run(q, prep(q, ST_BEGIN), "begin");
+}
+
+static depot_err sq_commit(hub_store *s)
+{
+    struct sqlite_store *q = impl(s);
+    return run(q, prep(q, ST_COMMIT), "commit");
+}
+
+static void sq_rollback(hub_store *s)
+{
+    struct sqlite_store *q = impl(s);
+    if (!sqlite3_get_autocommit(q->db))
+        (void)run(q, prep(q, ST_ROLLBACK), "rollback");
+}
+
+static depot_err touch_dealer(struct sqlite_store *q, const char *dealer, long long seen_ms)
+{
+    sqlite3_stmt *st = prep(q, ST_TOUCH_DEALER);
+    bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, seen_ms);
+    return run(q, st, "touch dealer");
+}
+
+static depot_err apply_state(struct sqlite_store *q, const depot_msg *m)
+{
+    sqlite3_stmt *st = prep(q, ST_STATE);
+    bind_text(st, 1, m->dealer);
+    sqlite3_bind_int64(st, 2, m->body.state.session);
+    sqlite3_bind_int(st, 3, m->body.state.online);
+    return run(q, st, "state");
+}
+
+/* Upserts one stock value; *newer = whether it replaced (or created) the row. */
+static depot_err put_stock(struct sqlite_store *q, const depot_msg *m, const char *sku,
+                           long long qty, const char *node, uint64_t id, long long seen_ms,
+                           bool *newer)
+{
+    sqlite3_stmt *st = prep(q, ST_STOCK_PUT);
+    depot_err err;
+    bind_text(st, 1, m->dealer);
+    bind_text(st, 2, sku);
+    sqlite3_bind_int64(st, 3, qty);
+    bind_text(st, 4, node);
+    bind_text(st, 5, m->ledger);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)id);
+    sqlite3_bind_int64(st, 7, m->ts);
+    sqlite3_bind_int64(st, 8, seen_ms);
+    err = run(q, st, "stock");
+    *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
+    return err;
+}
+
+static depot_err put_node(struct sqlite_store *q, enum stmt id, const depot_msg *m,
+                          const char *node, bool fault, const char *reason, uint64_t msg_id,
+                          bool *newer)
+{
+    sqlite3_stmt *st = prep(q, id);
+    depot_err err;
+    bind_text(st, 1, m->dealer);
+    bind_text(st, 2, node);
+    sqlite3_bind_int(st, 3, fault);
+    bind_text(st, 4, reason);
+    sqlite3_bind_int64(st, 5, m->ts);
+    bind_text(st, 6, m->ledger);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)msg_id);
+    err = run(q, st, "node");
+    *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
+    return err;
+}
+
+/* The effect of a new stream message; *newer = false when it was stale. */
+static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
+                               bool *newer)
+{
+    const struct depot_event_body *e = &m->body.event;
+    *newer = true;
+    if (m->type == DEPOT_MSG_STOCK)
+        return put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
+                         seen_ms, newer);
+    if (strcmp(e->event, "fault") == 0)
+        return put_node(q, ST_NODE_EVENT, m, e->node, true, e->reason, m->id, newer);
+    if (strcmp(e->event, "recovered") == 0)
+        return put_node(q, ST_NODE_EVENT, m, e->node, false, "", m->id, newer);
+    return DEPOT_OK; /* other events only count as heard */
+}
+
+static depot_err stream_upto(struct sqlite_store *q, const depot_msg *m, uint64_t *upto)
+{
+    sqlite3_stmt *st = prep(q, ST_STREAM_ENSURE);
+    depot_err err;
+    int rc;
+    bind_text(st, 1, m->dealer);
+    bind_text(st, 2, m->ledger);
+    err = run(q, st, "stream");
+    if (err != DEPOT_OK)
+        return err;
+    st = prep(q, ST_STREAM_UPTO);
+    bind_text(st, 1, m->dealer);
+    bind_text(st, 2, m->ledger);
+    rc = sqlite3_step(st);
+    *upto = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? DEPOT_OK : db_fail(q, "stream upto");
+}
+
+static depot_err applied_has(struct sqlite_store *q, const depot_msg *m, uint64_t id, bool *has)
+{
+    sqlite3_stmt *st = prep(q, ST_APPLIED_HAS);
+    int rc;
+    bind_text(st, 1, m->dealer);
+    bind_text(st, 2, m->ledger);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *has = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "applied lookup");
+}
+
+/* applied_upto := max(upto, base - 1), then forward over consecutive applied ids. */
+static depot_err advance_upto(struct sqlite_store *q, const depot_msg *m, uint64_t *upto)
+{
+    bool has = true;
+    depot_err err = DEPOT_OK;
+    if (m->base > 0 && m->base - 1 > *upto)
+        *upto = m->base - 1;
+    while (err == DEPOT_OK && has) {
+        err = applied_has(q, m, *upto + 1, &has);
+        if (err == DEPOT_OK && has)
+            (*upto)++;
+    }
+    return err;
+}
+
+static depot_err stream_update(struct sqlite_store *q, const depot_msg *m, int applied, int dup,
+                               int stale, uint64_t upto)
+{
+    sqlite3_stmt *st = prep(q, ST_STREAM_UPDATE);
+    bind_text(st, 1, m->dealer);
+    bind_text(st, 2, m->ledger);
+    sqlite3_bind_int(st, 3, applied);
+    sqlite3_bind_int(st, 4, dup);
+    sqlite3_bind_int(st, 5, stale);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)upto);
+    return run(q, st, "stream update");
+}
+
+static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
+                              enum hub_apply_result *res, uint64_t *upto)
+{
+    sqlite3_stmt *st;
+    bool newer = true;
+    depot_err err = stream_upto(q, m, upto);
+
+    if (err != DEPOT_OK)
+        return err;
+    *res = HUB_APPLY_DUPLICATE;
+    if (m->id > *upto) {
+        st = prep(q, ST_APPLIED_INSERT);
+        bind_text(st, 1, m->dealer);
+        bind_text(st, 2, m->ledger);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)m->id);
+        err = run(q, st, "applied insert");
+        if (err == DEPOT_OK && sqlite3_changes(q->db) > 0) {
+            err = stream_effect(q, m, seen_ms, &newer);
+            *res = newer ? HUB_APPLY_DONE : HUB_APPLY_STALE;
+        }
+    }
+    if (err == DEPOT_OK)
+        err = advance_upto(q, m, upto);
+    if (err == DEPOT_OK)
+        err = stream_update(q, m, *res != HUB_APPLY_DUPLICATE, *res == HUB_APPLY_DUPLICATE,
+                            *res == HUB_APPLY_STALE, *upto);
+    return err;
+}
+
+static depot_err apply_snapshot(struct sqlite_store *q, const depot_msg *m, long long seen_ms)
+{
+    const struct depot_snapshot_body *b = &m->body.snapshot;
+    depot_err err = DEPOT_OK;
+    bool newer;
+    for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++) {
+        const struct depot_snapshot_item *it = &b->items[i];
+        err = put_stock(q, m, it->sku, it->qty, it->node, b->as_of, seen_ms, &newer);
+        if (err == DEPOT_OK)
+            err = put_node(q, ST_NODE_SNAPSHOT, m, it->node, it->fault,
+                           it->fault ? "reported in snapshot" : "", b->as_of, &newer);
+    }
+    return err;
+}
+
+static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
+                          enum hub_apply_result *res, uint64_t *upto)
+{
+    struct sqlite_store *q = impl(s);
+    depot_err err = touch_dealer(q, m->dealer, seen_ms);
+    *res = HUB_APPLY_DONE;
+    *upto = 0;
+    if (err != DEPOT_OK)
+        return err;
+    switch (m->type) {
+    case DEPOT_MSG_STOCK:
+    case DEPOT_MSG_EVENT:
+        return apply_stream(q, m, seen_ms, res, upto);
+    case DEPOT_MSG_SNAPSHOT:
+        return apply_snapshot(q, m, seen_ms);
+    case DEPOT_MSG_STATE:
+        return apply_state(q, m);
+    default:
+        return DEPOT_ERR_INVAL;
+    }
+}
+
+static depot_err sq_count_reject(hub_store *s, const char *reason, uint64_t n)
+{
+    struct sqlite_store *q = impl(s);
+    sqlite3_stmt *st = prep(q, ST_REJECT);
+    bind_text(st, 1, reason);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+    return run(q, st, "reject");
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
+                          void *arg)
+{
+    struct sqlite_store *q = impl(s);
+    enum stmt id = dealer ? (sku ? ST_Q_STOCK_BOTH : ST_Q_STOCK_DEALER)
+                          : (sku ? ST_Q_STOCK_SKU : ST_Q_STOCK_ALL);
+    sqlite3_stmt *st = prep(q, id);
+    struct hub_stock_row r;
+    int rc;
+
+    if (dealer)
+        bind_text(st, 1, dealer);
+    if (sku)
+        bind_text(st, 2, sku);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.dealer = col_text(st, 0);
+        r.sku = col_text(st, 1);
+        r.qty = sqlite3_column_int64(st, 2);
+        r.node = col_text(st, 3);
+        r.updated_at = sqlite3_column_int64(st, 4);
+        r.received_at = sqlite3_column_int64(st, 5);
+        r.dealer_online = sqlite3_column_int(st, 6) != 0;
+        r.last_seen = sqlite3_column_int64(st, 7);
+        r.node_fault = sqlite3_column_int(st, 8) != 0;
+        r.fault_reason = col_text(st, 9);
+        if (cb(arg, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "stock query");
+}
+
+static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
+{
+    struct sqlite_store *q = impl(s);
+    sqlite3_stmt *st = prep(q, ST_Q_DEALERS);
+    struct hub_dealer_row r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.dealer = col_text(st, 0);
+        r.online = sqlite3_column_int(st, 1) != 0;
+        r.session = sqlite3_column_int64(st, 2);
+        r.last_seen = sqlite3_column_int64(st, 3);
+        r.first_seen = sqlite3_column_int64(st, 4);
+        if (cb(arg, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "dealers query");
+}
+
+static depot_err sq_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg)
+{
+    struct sqlite_store *q = impl(s);
+    sqlite3_stmt *st = prep(q, ST_Q_DEALER_HAS);
+    struct hub_stream_row r;
+    int rc;
+    bind_text(st, 1, dealer);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? DEPOT_ERR_NOTFOUND : db_fail(q, "dealer lookup");
+    st = prep(q, ST_Q_STREAMS);
+    bind_text(st, 1, dealer);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.ledger = col_text(st, 0);
+        r.applied_upto = (uint64_t)sqlite3_column_int64(st, 1);
+        r.applied = (uint64_t)sqlite3_column_int64(st, 2);
+        r.duplicates = (uint64_t)sqlite3_column_int64(st, 3);
+        r.stale_ignored = (uint64_t)sqlite3_column_int64(st, 4);
+        if (cb(arg, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "streams query");
+}
+
+static void sq_free(hub_store *s)
+{
+    struct sqlite_store *q = impl(s);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(q->st[i]);
+    sqlite3_close(q->db);
+    depot_free(q);
+}
+
+static const struct hub_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .apply = sq_apply,
+    .count_reject = sq_count_reject,
+    .stock = sq_stock,
+    .dealers = sq_dealers,
+    .streams = sq_streams,
+    .free = sq_free,
+};
+
+static depot_err setup(struct sqlite_store *q)
+{
+    char *msg = NULL;
+    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+        sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                     &msg) != SQLITE_OK ||
+        sqlite3_exec(q->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        LOG_ERROR("sqlite: schema: %s", msg ? msg : sqlite3_errmsg(q->db));
+        sqlite3_free(msg);
+        return DEPOT_ERR_DB;
+    }
+    for (int i = 0; i < ST__COUNT; i++)
+        if (sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) !=
+            SQLITE_OK)
+            return db_fail(q, sql[i]);
+    return DEPOT_OK;
+}
+
+depot_err hub_store_sqlite_open(const char *path, hub_store **out)
+{
+    struct sqlite_store *q = depot_calloc(1, sizeof(*q));
+    depot_err err;
+    if (!q)
+        return DEPOT_ERR_NOMEM;
+    q->base.ops = &sqlite_ops;
+    if (sqlite3_open_v2(path, &q->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        LOG_ERROR("sqlite: open %s: %s", path, q->db ? sqlite3_errmsg(q->db) : "out of memory");
+        sq_free(&q->base);
+        return DEPOT_ERR_DB;
+    }
+    err = setup(q);
+    if (err != DEPOT_OK) {
+        sq_free(&q->base);
+        return err;
+    }
+    *out = &q->base;
+    return DEPOT_OK;
+}

@@ -1,0 +1,172 @@
+/* hub_config: defaults, every section, and errors that say file:line: what. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "hub_config.h"
+#include "hub_test_util.h"
+
+static char dir[256];
+static char path[300];
+static char err[512];
+
+static depot_err load_text(struct hub_config *cfg, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    hub_config_defaults(cfg);
+    err[0] = '\0';
+    return hub_config_load(cfg, path, err, sizeof(err));
+}
+
+/* err must be "<path>:<line>: ..." and contain what. */
+static void assert_error_at(int line, const char *what)
+{
+    char prefix[340];
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+    assert_memory_equal(err, prefix, strlen(prefix));
+    assert_non_null(strstr(err, what));
+}
+
+static void test_hub_config_defaults_AreDocumentedValues(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    hub_config_defaults(&c);
+    assert_string_equal(c.db, "depot-hub.db");
+    assert_int_equal(c.offline_after_s, 120);
+    assert_int_equal(c.mqtt_port, 8883);
+    assert_string_equal(c.http_addr, "127.0.0.1");
+    assert_int_equal(c.http_port, 8080);
+    assert_int_equal(c.http_threads, 4);
+    assert_true(strlen(c.instance) > 0);
+}
+
+static void test_hub_config_load_FullFile(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[hub]\ndb = /x/hub.db\nlog_level = debug\n"
+                                   "offline_after_s = 30\ninstance = hub-a\n"
+                                   "[mqtt]\nhost = broker\nport = 18883\nca = ca.crt\n"
+                                   "cert = hub.crt\nkey = hub.key\n"
+                                   "[http]\nlisten = 0.0.0.0:9000\nthreads = 8\n"
+                                   "[tokens]\nops = admin:0123456789abcdef0123\n"
+                                   "view = viewer:abcdefabcdefabcdef\n"),
+                     DEPOT_OK);
+    assert_string_equal(c.db, "/x/hub.db");
+    assert_int_equal(c.log_level, DEPOT_LOG_DEBUG);
+    assert_int_equal(c.offline_after_s, 30);
+    assert_string_equal(c.mqtt_client_id, "depot-hub-hub-a");
+    assert_int_equal(c.mqtt_port, 18883);
+    assert_string_equal(c.mqtt_key, "hub.key");
+    assert_string_equal(c.http_addr, "0.0.0.0");
+    assert_int_equal(c.http_port, 9000);
+    assert_int_equal(c.n_tokens, 2);
+    assert_int_equal(c.tokens[0].role, HUB_ROLE_ADMIN);
+    assert_string_equal(c.tokens[1].name, "view");
+    assert_string_equal(c.tokens[1].token, "abcdefabcdefabcdef");
+}
+
+static void test_hub_config_load_OutOfRangeNamesLine(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[hub]\n\noffline_after_s = 0\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(3, "offline_after_s");
+}
+
+static void test_hub_config_load_UnknownOptionNamesLine(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[mqtt]\nhost = a\nhots = b\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(3, "unknown option \"hots\"");
+}
+
+static void test_hub_config_load_BadListen(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[http]\nlisten = 8080\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "listen");
+}
+
+static void test_hub_config_load_BadRole(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[tokens]\nx = root:0123456789abcdef\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "role \"root\"");
+}
+
+static void test_hub_config_load_ShortTokenRefused(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[tokens]\nx = admin:short\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "8..");
+}
+
+static void test_hub_config_load_FirstErrorWins(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[hub]\nlog_level = loud\n[http]\nthreads = 0\n"),
+                     DEPOT_ERR_CONFIG);
+    assert_error_at(2, "log_level");
+}
+
+static void test_hub_config_load_TlsFilesGoTogether(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[mqtt]\nca = ca.crt\n"), DEPOT_ERR_CONFIG);
+    assert_non_null(strstr(err, "all or none"));
+}
+
+static void test_hub_config_load_MissingFile(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    hub_config_defaults(&c);
+    assert_int_equal(hub_config_load(&c, "/nonexistent/hub.ini", err, sizeof(err)), DEPOT_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/hub.ini"));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/hub.ini", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_rmdir(dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hub_config_defaults_AreDocumentedValues),
+        cmocka_unit_test(test_hub_config_load_FullFile),
+        cmocka_unit_test(test_hub_config_load_OutOfRangeNamesLine),
+        cmocka_unit_test(test_hub_config_load_UnknownOptionNamesLine),
+        cmocka_unit_test(test_hub_config_load_BadListen),
+        cmocka_unit_test(test_hub_config_load_BadRole),
+        cmocka_unit_test(test_hub_config_load_ShortTokenRefused),
+        cmocka_unit_test(test_hub_config_load_FirstErrorWins),
+        cmocka_unit_test(test_hub_config_load_TlsFilesGoTogether),
+        cmocka_unit_test(test_hub_config_load_MissingFile),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,158 @@
+/* hub_ingest with a real store and a recording publish function (no broker). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "hub_ingest.h"
+#include "hub_test_util.h"
+
+struct recorder {
+    pthread_mutex_t lock;
+    int n;
+    uint64_t last_upto;
+    char last_topic[128];
+};
+
+static depot_err record(void *ctx, const char *topic, const char *payload, size_t len)
+{
+    struct recorder *r = ctx;
+    depot_msg m;
+    assert_int_equal(depot_msg_decode(payload, len, &m, NULL, 0), DEPOT_OK);
+    assert_int_equal(m.type, DEPOT_MSG_ACK);
+    pthread_mutex_lock(&r->lock);
+    r->n++;
+    r->last_upto = m.body.ack.upto;
+    snprintf(r->last_topic, sizeof(r->last_topic), "%s", topic);
+    pthread_mutex_unlock(&r->lock);
+    return DEPOT_OK;
+}
+
+struct fixture {
+    char dir[256];
+    hub_store *store;
+    hub_metrics *metrics;
+    hub_ingest *ing;
+    struct recorder rec;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char path[300];
+    test_tmpdir(f->dir, sizeof(f->dir));
+    snprintf(path, sizeof(path), "%s/hub.db", f->dir);
+    pthread_mutex_init(&f->rec.lock, NULL);
+    assert_int_equal(hub_store_open(path, &f->store), DEPOT_OK);
+    f->metrics = hub_metrics_new();
+    assert_int_equal(hub_ingest_new(f->store, f->metrics, record, &f->rec, &f->ing), DEPOT_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    hub_ingest_free(f->ing);
+    hub_store_free(f->store);
+    hub_metrics_free(f->metrics);
+    test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void submit(struct fixture *f, depot_msg m)
+{
+    char *text, topic[128];
+    size_t len;
+    assert_int_equal(depot_msg_encode(&m, &text, &len), DEPOT_OK);
+    depot_topic_build(topic, sizeof(topic), m.dealer, depot_msg_topic_leaf(m.type));
+    assert_int_equal(hub_ingest_submit(f->ing, topic, text, len, false, depot_now_ms()),
+                     HUB_REJECT_NONE);
+    depot_free(text);
+}
+
+/* Waits (bounded) until the last ack published says upto. */
+static void wait_ack(struct fixture *f, uint64_t upto)
+{
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&f->rec.lock);
+        uint64_t got = f->rec.last_upto;
+        pthread_mutex_unlock(&f->rec.lock);
+        if (got == upto)
+            return;
+        usleep(10000);
+    }
+    fail_msg("no ack with upto %llu (last %llu)", (unsigned long long)upto,
+             (unsigned long long)f->rec.last_upto);
+}
+
+static void test_hub_ingest_submit_AppliesAndAcks(void **state)
+{
+    struct fixture *f = *state;
+    for (uint64_t id = 1; id <= 3; id++)
+        submit(f, test_stock("D1", LEDGER_A, id, 1, 100, "S1", (long long)id));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 3);
+    assert_string_equal(f->rec.last_topic, "depot/v1/D1/down/ack");
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_APPLIED), 3);
+}
+
+static void test_hub_ingest_submit_DuplicateStillAcked(void **state)
+{
+    struct fixture *f = *state;
+    submit(f, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 1));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 1);
+    usleep((HUB_ACK_INTERVAL_MS + 20) * 1000);
+    int before = f->rec.n;
+    submit(f, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 1));
+    hub_ingest_sync(f->ing);
+    for (int i = 0; i < 200 && f->rec.n == before; i++)
+        usleep(10000);
+    assert_true(f->rec.n > before);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_DUPLICATES), 1);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_APPLIED), 1);
+}
+
+static void test_hub_ingest_submit_AcksAreCoalesced(void **state)
+{
+    struct fixture *f = *state;
+    for (uint64_t id = 1; id <= 200; id++)
+        submit(f, test_stock("D1", LEDGER_A, id, 1, 100 + (long long)id, "S1", (long long)id));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 200);
+    assert_true(f->rec.n < 50);
+}
+
+static void test_hub_ingest_submit_RejectIsCountedByReason(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(hub_ingest_submit(f->ing, "depot/v1/D1/up/stock", "{nope", 5, false, 0),
+                     HUB_REJECT_JSON);
+    assert_int_equal(hub_ingest_submit(f->ing, "depot/v1/D1/up/stock", "{\"v\":3}", 7, false, 0),
+                     HUB_REJECT_VERSION);
+    assert_int_equal(hub_metrics_rejected(f->metrics, HUB_REJECT_JSON), 1);
+    assert_int_equal(hub_metrics_rejected(f->metrics, HUB_REJECT_VERSION), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hub_ingest_submit_AppliesAndAcks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hub_ingest_submit_DuplicateStillAcked, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hub_ingest_submit_AcksAreCoalesced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hub_ingest_submit_RejectIsCountedByReason, setup,
+                                        teardown),
+    };
+    depot_log_init("hub_ingest_test", DEPOT_LOG_ERROR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
