@@ -1,0 +1,231 @@
+/*
+ * depotctl broker-config: writes the Mosquitto 2.0 configuration of Depot's
+ * broker, OUT/mosquitto.conf and OUT/acl, and makes OUT/data for persistence.
+ *
+ * The broker trusts exactly one thing: a client certificate issued by the
+ * Depot CA. Its CN becomes the MQTT username (use_identity_as_username) and
+ * the ACL is written in terms of that username, so a gateway holding dealer
+ * A's certificate can only ever touch depot/v1/A/... No password file, no
+ * anonymous access, and the only listener is TLS on 127.0.0.1.
+ *
+ * Both files are generated, never edited: they are written to a temporary
+ * name and renamed, so a broker (re)started at any moment reads a whole file.
+ * Paths inside them are absolute, so the broker may run from any folder.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "depot/pki.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char cmd[] = "depotctl broker-config";
+
+struct broker_conf {
+    int port;
+    const char *user;
+    const char *hub_user;
+    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+    char out[PATH_MAX], acl[PATH_MAX], data[PATH_MAX];
+};
+
+static const char conf_text[] =
+    "# Mosquitto 2.0 configuration for Depot, written by depotctl broker-config.\n"
+    "# Regenerate it with depotctl rather than editing it.\n"
+    "\n"
+    "# Security settings (allow_anonymous, acl_file) apply to every listener.\n"
+    "per_listener_settings false\n"
+    "# Started as root, Mosquitto drops to this user (default: mosquitto), which\n"
+    "# must be able to read the broker's key (mode 0600, owned by %s).\n"
+    "user %s\n"
+    "\n"
+    "allow_anonymous false\n"
+    "acl_file %s\n"
+    "\n"
+    "persistence true\n"
+    "persistence_location %s/\n"
+    "autosave_interval 60\n"
+    "# A gateway may be offline for days; its session (and the hub's) survives\n"
+    "# that, but not forever.\n"
+    "persistent_client_expiration 30d\n"
+    "\n"
+    "log_dest stderr\n"
+    "log_type error\n"
+    "log_type warning\n"
+    "log_type notice\n"
+    "log_type information\n"
+    "connection_messages true\n"
+    "\n"
+    "# Queues. With the default max_queued_messages (1000), Mosquitto 2.0.11 was\n"
+    "# measured silently dropping QoS 1 messages for a slow subscriber (the hub\n"
+    "# catching up after a restart) while still acknowledging them to the\n"
+    "# publisher with PUBACK. So the per-client queue is bounded by bytes (256 MiB,\n"
+    "# days of reports from hundreds of dealers), not by a message count a burst\n"
+    "# reaches in seconds. Anything dropped anyway is harmless: a gateway forgets\n"
+    "# an outbox entry only when the hub acknowledges end to end that it applied\n"
+    "# it, and resends what is unacknowledged; the hub's dedupe absorbs resends.\n"
+    "max_queued_messages 1000000\n"
+    "max_queued_bytes 268435456\n"
+    "# QoS 1 messages in flight per client; more only adds memory, not speed.\n"
+    "max_inflight_messages 20\n"
+    "\n"
+    "# The one listener: TLS 1.2 or later on the local interface only. A client\n"
+    "# certificate from the Depot CA is required; its CN is the username the ACL\n"
+    "# sees (a dealer id, or the hub).\n"
+    "listener %d 127.0.0.1\n"
+    "cafile %s\n"
+    "certfile %s\n"
+    "keyfile %s\n"
+    "require_certificate true\n"
+    "use_identity_as_username true\n"
+    "tls_version tlsv1.2\n";
+
+static const char acl_text[] =
+    "# Depot broker ACL, written by depotctl broker-config.\n"
+    "# A client's username is its certificate CN (use_identity_as_username): for a\n"
+    "# gateway, its dealer id (checked by depotctl pki sign: [A-Za-z0-9_-]{1,32}).\n"
+    "# Pattern lines apply to every client, %%u being its username.\n"
+    "#\n"
+    "# Mosquitto 2.0 grants every SUBSCRIBE under acl_file and checks read access\n"
+    "# on each message it delivers, against the message's real topic. So a\n"
+    "# gateway that subscribes to another dealer's topics receives nothing, and\n"
+    "# the hub's shared subscription $share/hub/depot/v1/+/up/# is checked as\n"
+    "# depot/v1/<dealer>/up/..., which the hub may read.\n"
+    "\n"
+    "# A gateway writes its uplink and its online state, reads its downlink.\n"
+    "pattern write depot/v1/%%u/up/#\n"
+    "pattern write depot/v1/%%u/state\n"
+    "pattern read depot/v1/%%u/down/#\n"
+    "\n"
+    "# The manufacturer's hub reads and writes every dealer's topics.\n"
+    "user %s\n"
+    "topic readwrite depot/v1/#\n";
+
+/* Writes the formatted text to path through path.tmp and a rename. */
+static __attribute__((format(printf, 3, 4))) bool write_file(const char *path, mode_t mode,
+                                                             const char *fmt, ...)
+{
+    char tmp[PATH_MAX + 8];
+    FILE *f;
+    va_list ap;
+    bool ok;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", cmd, tmp, strerror(errno));
+        return false;
+    }
+    va_start(ap, fmt);
+    ok = vfprintf(f, fmt, ap) >= 0;
+    va_end(ap);
+    ok = fchmod(fileno(f), mode) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+/* realpath of dir/name, which must exist. */
+static bool pki_file(char *out, const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+
+    if (!ctl_path(path, sizeof(path), dir, name))
+        return false;
+    if (!realpath(path, out)) {
+        fprintf(stderr, "%s: %s: %s (make it with depotctl pki)\n", cmd, path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool make_dir(const char *path)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot make %s: %s\n", cmd, path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool resolve_paths(struct broker_conf *c, const char *dir, const char *name, const char *out)
+{
+    char file[PKI_ID_MAX + 8];
+
+    snprintf(file, sizeof(file), "%s.crt", name);
+    if (!pki_file(c->ca, dir, "ca.crt") || !pki_file(c->cert, dir, file))
+        return false;
+    snprintf(file, sizeof(file), "%s.key", name);
+    if (!pki_file(c->key, dir, file))
+        return false;
+    if (!make_dir(out) || !realpath(out, c->out)) {
+        fprintf(stderr, "%s: %s: %s\n", cmd, out, strerror(errno));
+        return false;
+    }
+    return ctl_path(c->acl, sizeof(c->acl), c->out, "acl") &&
+           ctl_path(c->data, sizeof(c->data), c->out, "data") && make_dir(c->data);
+}
+
+static bool write_broker_files(const struct broker_conf *c)
+{
+    char conf[PATH_MAX];
+
+    if (!ctl_path(conf, sizeof(conf), c->out, "mosquitto.conf"))
+        return false;
+    if (!write_file(c->acl, 0644, acl_text, c->hub_user))
+        return false;
+    if (!write_file(conf, 0644, conf_text, c->user, c->user, c->acl, c->data, c->port, c->ca,
+                    c->cert, c->key))
+        return false;
+    printf("broker config: %s\nACL:           %s\npersistence:   %s/\nlistener:      "
+           "127.0.0.1:%d (TLS, client certificates from %s)\nrun:           mosquitto -c %s\n",
+           conf, c->acl, c->data, c->port, c->ca, conf);
+    return true;
+}
+
+int ctl_broker_config_main(int argc, char **argv)
+{
+    const char *dir = NULL, *port_s = NULL, *out = NULL, *name = "broker";
+    struct broker_conf c = {.hub_user = "hub"};
+    const struct ctl_opt opts[] = {
+        {"dir", &dir, true, "PKI folder with ca.crt and the broker's NAME.crt, NAME.key"},
+        {"port", &port_s, true, "TLS port, on 127.0.0.1 only"},
+        {"out", &out, true, "folder for mosquitto.conf, acl and data/ (made if missing)"},
+        {"hub-user", &c.hub_user, false, "CN of the hub's certificate (default hub)"},
+        {"name", &name, false, "the broker's certificate name in the PKI folder (default broker)"},
+    };
+    int rc =
+        ctl_parse(cmd, "Write the broker's mosquitto.conf and ACL.", argc, argv, opts, N(opts));
+    struct passwd *pw;
+
+    if (rc)
+        return rc < 0 ? CTL_OK : rc;
+    if (!ctl_int(cmd, "port", port_s, 1, 65535, &c.port))
+        return CTL_USAGE;
+    if (!pki_id_valid(c.hub_user) || !pki_id_valid(name)) {
+        fprintf(stderr, "%s: --hub-user and --name must match [A-Za-z0-9_-]{1,%d}\n", cmd,
+                PKI_ID_MAX);
+        return CTL_USAGE;
+    }
+    pw = getpwuid(geteuid());
+    if (!pw) {
+        fprintf(stderr, "%s: cannot find the name of user %u\n", cmd, (unsigned)geteuid());
+        return CTL_FAIL;
+    }
+    c.user = pw->pw_name;
+    if (!resolve_paths(&c, dir, name, out) || !write_broker_files(&c))
+        return CTL_FAIL;
+    return CTL_OK;
+}

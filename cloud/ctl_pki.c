@@ -1,0 +1,271 @@
+/*
+ * depotctl pki: the manufacturer's certificate authority on disk.
+ *
+ * A PKI folder holds ca.key (0600) and ca.crt, and one NAME.key/NAME.crt pair
+ * per service of the manufacturer (the broker's server certificate, the hub's
+ * client certificate). Dealer certificates come only from `pki sign`, from a
+ * CSR made on the gateway, so a dealer's key never exists here.
+ *
+ * Nothing is replaced: every subcommand refuses when one of its outputs
+ * exists, and removes the key it made if the certificate for it then failed,
+ * so a retry starts clean. A dealer id may not be the name of one of the
+ * manufacturer's own services in the folder: the CN is the MQTT username the
+ * broker's ACL sees, and a dealer called "hub" would get the hub's rights.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "depot/pki.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static bool refuse_existing(const char *cmd, const char *a, const char *b)
+{
+    const char *p = exists(a) ? a : (b && exists(b)) ? b : NULL;
+
+    if (p)
+        fprintf(stderr, "%s: %s already exists; refusing to replace it\n", cmd, p);
+    return p != NULL;
+}
+
+static bool days_opt(const char *cmd, const char *text, int *days)
+{
+    *days = 0;
+    return !text || ctl_int(cmd, "days", text, 1, 36500, days);
+}
+
+static int cmd_ca(int argc, char **argv)
+{
+    static const char cmd[] = "depotctl pki ca";
+    const char *dir = NULL, *days_s = NULL;
+    const struct ctl_opt opts[] = {
+        {"dir", &dir, true, "PKI folder (made if missing); writes ca.key (0600) and ca.crt"},
+        {"days", &days_s, false, "validity in days (default 3653, 10 years)"},
+    };
+    char key[PATH_MAX], crt[PATH_MAX];
+    int rc = ctl_parse(cmd, "Make the Depot CA.", argc, argv, opts, N(opts)), days;
+
+    if (rc)
+        return rc < 0 ? CTL_OK : rc;
+    if (!days_opt(cmd, days_s, &days) || !ctl_path(key, sizeof(key), dir, "ca.key") ||
+        !ctl_path(crt, sizeof(crt), dir, "ca.crt"))
+        return CTL_USAGE;
+    if (refuse_existing(cmd, key, crt))
+        return CTL_FAIL;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: cannot make %s: %s\n", cmd, dir, strerror(errno));
+        return CTL_FAIL;
+    }
+    if (pki_key_generate(key) != DEPOT_OK)
+        return CTL_FAIL;
+    if (pki_ca_create(key, crt, days) != DEPOT_OK) {
+        unlink(key);
+        return CTL_FAIL;
+    }
+    printf("CA key:         %s (keep it offline; mode 0600)\nCA certificate: %s\n", key, crt);
+    return CTL_OK;
+}
+
+/* Makes dir/name.key and has the CA at dir issue dir/name.crt for it. */
+static int make_service(const char *cmd, const char *dir, const char *name, bool server, int days)
+{
+    char key[PATH_MAX], crt[PATH_MAX], ca_key[PATH_MAX], ca_crt[PATH_MAX], file[PKI_ID_MAX + 8];
+    pki_ca *ca;
+    depot_err err;
+
+    if (!pki_id_valid(name)) {
+        fprintf(stderr, "%s: --name must match [A-Za-z0-9_-]{1,%d}\n", cmd, PKI_ID_MAX);
+        return CTL_USAGE;
+    }
+    snprintf(file, sizeof(file), "%s.key", name);
+    if (!ctl_path(key, sizeof(key), dir, file) ||
+        !ctl_path(ca_key, sizeof(ca_key), dir, "ca.key") ||
+        !ctl_path(ca_crt, sizeof(ca_crt), dir, "ca.crt"))
+        return CTL_USAGE;
+    snprintf(file, sizeof(file), "%s.crt", name);
+    if (!ctl_path(crt, sizeof(crt), dir, file))
+        return CTL_USAGE;
+    if (refuse_existing(cmd, key, crt))
+        return CTL_FAIL;
+    if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
+        fprintf(stderr, "%s: cannot open the CA in %s (run depotctl pki ca first)\n", cmd, dir);
+        return CTL_FAIL;
+    }
+    err = pki_key_generate(key);
+    if (err == DEPOT_OK) {
+        err = server ? pki_ca_issue_server(ca, key, name, crt, days)
+                     : pki_ca_issue_client(ca, key, name, crt, days);
+        if (err != DEPOT_OK)
+            unlink(key);
+    }
+    pki_ca_free(ca);
+    if (err != DEPOT_OK)
+        return CTL_FAIL;
+    printf("key:         %s\ncertificate: %s (CN %s%s)\n", key, crt, name,
+           server ? ", SAN IP 127.0.0.1, DNS localhost" : "");
+    return CTL_OK;
+}
+
+static int cmd_server(int argc, char **argv)
+{
+    static const char cmd[] = "depotctl pki server";
+    const char *dir = NULL, *name = "broker", *days_s = NULL;
+    const struct ctl_opt opts[] = {
+        {"dir", &dir, true, "PKI folder holding the CA"},
+        {"name", &name, false, "file name and CN (default broker): writes NAME.key, NAME.crt"},
+        {"days", &days_s, false, "validity in days (default 730)"},
+    };
+    int rc = ctl_parse(cmd,
+                       "Make the broker's key and server certificate (SAN 127.0.0.1, "
+                       "localhost).",
+                       argc, argv, opts, N(opts)),
+        days;
+
+    if (rc)
+        return rc < 0 ? CTL_OK : rc;
+    if (!days_opt(cmd, days_s, &days))
+        return CTL_USAGE;
+    return make_service(cmd, dir, name, true, days);
+}
+
+static int cmd_client(int argc, char **argv)
+{
+    static const char cmd[] = "depotctl pki client";
+    const char *dir = NULL, *name = NULL, *days_s = NULL;
+    const struct ctl_opt opts[] = {
+        {"dir", &dir, true, "PKI folder holding the CA"},
+        {"name", &name, true, "CN of the service (e.g. hub): writes NAME.key, NAME.crt"},
+        {"days", &days_s, false, "validity in days (default 730)"},
+    };
+    int rc = ctl_parse(cmd,
+                       "Make a client key and certificate for one of the manufacturer's "
+                       "own services.",
+                       argc, argv, opts, N(opts)),
+        days;
+
+    if (rc)
+        return rc < 0 ? CTL_OK : rc;
+    if (!days_opt(cmd, days_s, &days))
+        return CTL_USAGE;
+    return make_service(cmd, dir, name, false, days);
+}
+
+/* A dealer id that names a service of ours (or the CA) in the folder is refused. */
+static bool dealer_name_taken(const char *cmd, const char *dir, const char *dealer)
+{
+    char path[PATH_MAX], file[PKI_ID_MAX + 8];
+    bool taken = !strcmp(dealer, "ca");
+
+    for (int i = 0; i < 2 && !taken; i++) {
+        snprintf(file, sizeof(file), "%s.%s", dealer, i ? "crt" : "key");
+        taken = ctl_path(path, sizeof(path), dir, file) && exists(path);
+    }
+    if (taken)
+        fprintf(stderr,
+                "%s: '%s' is the name of one of the manufacturer's own services in %s; a "
+                "dealer may not take it (its CN would get that service's broker rights)\n",
+                cmd, dealer, dir);
+    return taken;
+}
+
+static int sign_csr(const char *cmd, const char *dir, const char *csr, const char *dealer,
+                    const char *out, int days)
+{
+    char ca_key[PATH_MAX], ca_crt[PATH_MAX];
+    pki_ca *ca;
+    depot_err err;
+
+    if (!ctl_path(ca_key, sizeof(ca_key), dir, "ca.key") ||
+        !ctl_path(ca_crt, sizeof(ca_crt), dir, "ca.crt"))
+        return CTL_USAGE;
+    if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
+        fprintf(stderr, "%s: cannot open the CA in %s (run depotctl pki ca first)\n", cmd, dir);
+        return CTL_FAIL;
+    }
+    err = pki_ca_sign_csr(ca, csr, dealer, out, days);
+    pki_ca_free(ca);
+    if (err == DEPOT_ERR_SIGNATURE)
+        fprintf(stderr,
+                "%s: refused: the CSR's signature does not verify (damaged or "
+                "tampered); ask the gateway for a new one\n",
+                cmd);
+    else if (err == DEPOT_ERR_FORBIDDEN)
+        fprintf(stderr, "%s: refused: the CSR does not fit dealer '%s' (reason above)\n", cmd,
+                dealer);
+    else if (err != DEPOT_OK)
+        fprintf(stderr, "%s: failed: %s\n", cmd, depot_strerror(err));
+    if (err != DEPOT_OK)
+        return CTL_FAIL;
+    printf("certificate for dealer %s: %s\nsend it back to the gateway with the CA "
+           "certificate %s\n",
+           dealer, out, ca_crt);
+    return CTL_OK;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+    static const char cmd[] = "depotctl pki sign";
+    const char *dir = NULL, *csr = NULL, *dealer = NULL, *out = NULL, *days_s = NULL;
+    const struct ctl_opt opts[] = {
+        {"dir", &dir, true, "PKI folder holding the CA"},
+        {"csr", &csr, true, "the CSR made on the gateway (depot-gateway keygen)"},
+        {"dealer", &dealer, true, "the dealer id; must equal the CSR's CN"},
+        {"out", &out, true, "where to write the dealer's certificate (must not exist)"},
+        {"days", &days_s, false, "validity in days (default 730)"},
+    };
+    int rc = ctl_parse(cmd, "Issue a gateway's certificate (CN = dealer id) from its CSR.", argc,
+                       argv, opts, N(opts)),
+        days;
+
+    if (rc)
+        return rc < 0 ? CTL_OK : rc;
+    if (!days_opt(cmd, days_s, &days))
+        return CTL_USAGE;
+    if (!pki_id_valid(dealer)) {
+        fprintf(stderr, "%s: --dealer must match [A-Za-z0-9_-]{1,%d}\n", cmd, PKI_ID_MAX);
+        return CTL_USAGE;
+    }
+    if (dealer_name_taken(cmd, dir, dealer) || refuse_existing(cmd, out, NULL))
+        return CTL_FAIL;
+    return sign_csr(cmd, dir, csr, dealer, out, days);
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} pki_commands[] = {
+    {"ca", cmd_ca, "make the CA key and certificate"},
+    {"server", cmd_server, "make the broker's key and server certificate"},
+    {"client", cmd_client, "make a key and client certificate for a service (e.g. the hub)"},
+    {"sign", cmd_sign, "issue a gateway's certificate from its CSR"},
+};
+
+int ctl_pki_main(int argc, char **argv)
+{
+    FILE *out = stderr;
+
+    if (argc >= 2) {
+        for (size_t i = 0; i < N(pki_commands); i++)
+            if (!strcmp(argv[1], pki_commands[i].name))
+                return pki_commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+            out = stdout;
+        else
+            fprintf(stderr, "depotctl pki: unknown subcommand '%s'\n", argv[1]);
+    }
+    fprintf(out, "usage: depotctl pki SUBCOMMAND --dir PKI [OPTIONS]   (--help for each)\n");
+    for (size_t i = 0; i < N(pki_commands); i++)
+        fprintf(out, "  %-8s %s\n", pki_commands[i].name, pki_commands[i].summary);
+    return out == stdout ? CTL_OK : CTL_USAGE;
+}

@@ -1,0 +1,9 @@
+# depotctl: the manufacturer's admin CLI (certificate authority, broker config).
+add_executable(depotctl
+  depotctl.c
+  ctl_pki.c
+  ctl_broker.c
+  ctl_stock.c
+  ctl_http.c
+)
+target_link_libraries(depotctl PRIVATE depot_pki depot_common PkgConfig::CJSON m)

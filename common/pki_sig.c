@@ -1,0 +1,219 @@
+/*
+ * Signatures and certificate reading: ECDSA P-256 over SHA-256 with DER
+ * signatures (what the order format carries, base64 encoded), verification
+ * against a dealer's certificate, a certificate's CN, and whether a
+ * certificate was issued by our CA.
+ *
+ * A pki_signer parses its key and seeds its generator once, because the
+ * gateway signs every order with the same key. Verification needs no
+ * randomness and no state, so it is a plain function over the certificate
+ * PEM the hub keeps for each dealer.
+ */
+#include "pki_internal.h"
+
+#include <string.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+#include <mbedtls/x509_crt.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "depot/pki.h"
+
+struct pki_signer {
+    mbedtls_pk_context key;
+    struct pki_rng rng;
+};
+
+static depot_err sha256(const void *data, size_t len, unsigned char hash[32])
+{
+    int rc = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), data, len, hash);
+
+    return rc ? pki_mbed_err(rc, "SHA-256") : DEPOT_OK;
+}
+
+static depot_err signer_load(pki_signer *s, const char *key_path)
+{
+    depot_err err = pki_rng_init(&s->rng);
+
+    if (err == DEPOT_OK)
+        err = pki_load_key(&s->key, key_path);
+    if (err != DEPOT_OK)
+        return err;
+    if (mbedtls_pk_get_type(&s->key) != MBEDTLS_PK_ECKEY ||
+        mbedtls_pk_ec(s->key)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+        LOG_ERROR("%s: not an ECDSA P-256 key", key_path);
+        return DEPOT_ERR_INVAL;
+    }
+    return DEPOT_OK;
+}
+
+depot_err pki_signer_open(pki_signer **out, const char *key_path)
+{
+    pki_signer *s = depot_calloc(1, sizeof(*s));
+    depot_err err;
+
+    *out = NULL;
+    if (!s)
+        return DEPOT_ERR_NOMEM;
+    mbedtls_pk_init(&s->key);
+    err = signer_load(s, key_path);
+    if (err != DEPOT_OK) {
+        pki_signer_free(s);
+        return err;
+    }
+    *out = s;
+    return DEPOT_OK;
+}
+
+void pki_signer_free(pki_signer *s)
+{
+    if (!s)
+        return;
+    mbedtls_pk_free(&s->key);
+    pki_rng_free(&s->rng);
+    depot_free(s);
+}
+
+depot_err pki_signer_sign(pki_signer *s, const void *data, size_t len, unsigned char *sig,
+                          size_t sig_size, size_t *sig_len)
+{
+    unsigned char hash[32], der[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+    size_t n = 0;
+    depot_err err = sha256(data, len, hash);
+    int rc;
+
+    if (err != DEPOT_OK)
+        return err;
+    rc = mbedtls_pk_sign(&s->key, MBEDTLS_MD_SHA256, hash, sizeof(hash), der, &n,
+                         mbedtls_ctr_drbg_random, &s->rng.drbg);
+    if (rc != 0)
+        return pki_mbed_err(rc, "signing");
+    if (n > sig_size)
+        return DEPOT_ERR_FULL;
+    memcpy(sig, der, n);
+    *sig_len = n;
+    return DEPOT_OK;
+}
+
+depot_err pki_sign_with_key_file(const char *key_path, const void *data, size_t len,
+                                 unsigned char *sig, size_t sig_size, size_t *sig_len)
+{
+    pki_signer *s;
+    depot_err err = pki_signer_open(&s, key_path);
+
+    if (err != DEPOT_OK)
+        return err;
+    err = pki_signer_sign(s, data, len, sig, sig_size, sig_len);
+    pki_signer_free(s);
+    return err;
+}
+
+static depot_err parse_pem(mbedtls_x509_crt *crt, const char *pem)
+{
+    int rc;
+
+    if (!pem)
+        return DEPOT_ERR_INVAL;
+    rc = mbedtls_x509_crt_parse(crt, (const unsigned char *)pem, strlen(pem) + 1);
+    return rc ? pki_mbed_err(rc, "parsing a certificate") : DEPOT_OK;
+}
+
+depot_err pki_verify(const char *cert_pem, const void *data, size_t len, const unsigned char *sig,
+                     size_t sig_len)
+{
+    unsigned char hash[32];
+    mbedtls_x509_crt crt;
+    depot_err err;
+
+    mbedtls_x509_crt_init(&crt);
+    err = parse_pem(&crt, cert_pem);
+    if (err == DEPOT_OK)
+        err = sha256(data, len, hash);
+    if (err == DEPOT_OK &&
+        mbedtls_pk_verify(&crt.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, sig_len) != 0) {
+        LOG_DEBUG("signature does not verify against the certificate");
+        err = DEPOT_ERR_SIGNATURE;
+    }
+    mbedtls_x509_crt_free(&crt);
+    return err;
+}
+
+depot_err pki_cert_pem_cn(const char *pem, char *cn, size_t size)
+{
+    mbedtls_x509_crt crt;
+    depot_err err;
+
+    mbedtls_x509_crt_init(&crt);
+    err = parse_pem(&crt, pem);
+    if (err == DEPOT_OK)
+        err = pki_name_cn(&crt.subject, cn, size);
+    mbedtls_x509_crt_free(&crt);
+    return err;
+}
+
+depot_err pki_cert_cn(const char *path, char *cn, size_t size)
+{
+    char *pem;
+    depot_err err = pki_read_file(path, PKI_PEM_MAX, &pem, NULL);
+
+    if (err != DEPOT_OK)
+        return err;
+    err = pki_cert_pem_cn(pem, cn, size);
+    depot_free(pem);
+    return err;
+}
+
+depot_err pki_cert_check_issued(const char *ca_path, const char *pem)
+{
+    mbedtls_x509_crt ca, crt;
+    uint32_t flags = 0;
+    depot_err err;
+    int rc;
+
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&crt);
+    rc = mbedtls_x509_crt_parse_file(&ca, ca_path);
+    err = rc ? pki_mbed_err(rc, ca_path) : parse_pem(&crt, pem);
+    if (err == DEPOT_OK) {
+        rc = mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL);
+        if (rc != 0) {
+            char why[256];
+            mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
+            LOG_WARN("certificate not issued by %s or not valid now: %s", ca_path, why);
+            err = DEPOT_ERR_SIGNATURE;
+        }
+    }
+    mbedtls_x509_crt_free(&crt);
+    mbedtls_x509_crt_free(&ca);
+    return err;
+}
+
+depot_err pki_base64_encode(const unsigned char *in, size_t len, char *out, size_t size,
+                            size_t *out_len)
+{
+    size_t n = 0;
+    int rc = mbedtls_base64_encode((unsigned char *)out, size, &n, in, len);
+
+    if (rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+        return DEPOT_ERR_FULL;
+    if (rc != 0)
+        return pki_mbed_err(rc, "base64 encoding");
+    if (out_len)
+        *out_len = n;
+    return DEPOT_OK;
+}
+
+depot_err pki_base64_decode(const char *in, unsigned char *out, size_t size, size_t *out_len)
+{
+    size_t n = 0;
+    int rc = mbedtls_base64_decode(out, size, &n, (const unsigned char *)in, strlen(in));
+
+    if (rc == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+        return DEPOT_ERR_FULL;
+    if (rc != 0)
+        return DEPOT_ERR_PARSE;
+    *out_len = n;
+    return DEPOT_OK;
+}

@@ -1,0 +1,141 @@
+/*
+ * Depot's certificates, keys and signatures, all on mbedTLS 2.28.
+ *
+ * Keys are ECDSA P-256, written PEM (SEC1) with mode 0600. Certificates and
+ * CSRs are PEM, SHA-256 signed, with random 128-bit serials. Nothing here
+ * overwrites a file: every output is created with O_EXCL, so a second run that
+ * would replace a key or a certificate fails with DEPOT_ERR_DUPLICATE.
+ *
+ * The CA is an opaque object opened from its key and certificate files; it
+ * issues the broker's server certificate, the manufacturer's own client
+ * certificates, and dealer (gateway) certificates from a CSR made on the
+ * gateway. The signer is an opaque object holding a private key for repeated
+ * signing (the gateway signs every order with it).
+ *
+ * Every function returns a depot_err; mbedTLS codes are logged with
+ * mbedtls_strerror and translated: a file that cannot be read or written is
+ * DEPOT_ERR_IO, a signature (CSR, order) that does not verify is
+ * DEPOT_ERR_SIGNATURE, a name that is not a valid id DEPOT_ERR_INVAL, any
+ * other mbedTLS failure DEPOT_ERR_CRYPTO.
+ */
+#ifndef DEPOT_PKI_H
+#define DEPOT_PKI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "depot/error.h"
+
+/* A dealer id (and any certificate CN we issue): [A-Za-z0-9_-]{1,32}. */
+#define PKI_ID_MAX 32
+/* Room for a CN read back from a certificate (any length we accept). */
+#define PKI_CN_SIZE 65
+/* Largest DER ECDSA P-256 signature, and its base64 text with the NUL. */
+#define PKI_SIG_MAX 72
+#define PKI_SIG_B64_SIZE 97
+/* Validity in days: the CA (10 years) and the default of a leaf (2 years). */
+#define PKI_CA_DAYS 3653
+#define PKI_LEAF_DAYS 730
+/* The subject CN of every Depot CA. */
+#define PKI_CA_CN "Depot CA"
+
+/* True if id matches [A-Za-z0-9_-]{1,32}. */
+bool pki_id_valid(const char *id);
+
+/*
+ * Makes an ECDSA P-256 key and writes it PEM to path with mode 0600.
+ * DEPOT_ERR_DUPLICATE if path exists (never overwritten), DEPOT_ERR_IO,
+ * DEPOT_ERR_CRYPTO.
+ */
+depot_err pki_key_generate(const char *path);
+
+/*
+ * Writes to csr_path a PEM CSR for the key in key_path with subject CN=cn.
+ * cn must be a valid id. DEPOT_ERR_INVAL, DEPOT_ERR_DUPLICATE, DEPOT_ERR_IO,
+ * DEPOT_ERR_CRYPTO.
+ */
+depot_err pki_csr_create(const char *key_path, const char *cn, const char *csr_path);
+
+/*
+ * Writes to crt_path a self-signed CA certificate for the key in key_path:
+ * CN "Depot CA", basicConstraints CA:true, keyUsage keyCertSign|cRLSign,
+ * valid for days days (0: PKI_CA_DAYS). DEPOT_ERR_DUPLICATE, DEPOT_ERR_IO,
+ * DEPOT_ERR_CRYPTO.
+ */
+depot_err pki_ca_create(const char *key_path, const char *crt_path, int days);
+
+typedef struct pki_ca pki_ca;
+
+/* Opens the CA from its key and certificate. DEPOT_ERR_IO, DEPOT_ERR_CRYPTO,
+ * DEPOT_ERR_NOMEM; DEPOT_ERR_INVAL if the key does not match the certificate. */
+depot_err pki_ca_open(pki_ca **out, const char *key_path, const char *crt_path);
+void pki_ca_free(pki_ca *ca);
+
+/*
+ * Issues to crt_path a server certificate for the key in key_path: CN cn (a
+ * valid id), SAN IP 127.0.0.1 and DNS localhost, extendedKeyUsage
+ * serverAuth, valid days days (0: PKI_LEAF_DAYS).
+ */
+depot_err pki_ca_issue_server(pki_ca *ca, const char *key_path, const char *cn,
+                              const char *crt_path, int days);
+
+/* Issues to crt_path a client certificate (CN cn, a valid id, extendedKeyUsage
+ * clientAuth) for the key in key_path. */
+depot_err pki_ca_issue_client(pki_ca *ca, const char *key_path, const char *cn,
+                              const char *crt_path, int days);
+
+/*
+ * Issues to crt_path a dealer's client certificate (CN = dealer) from the CSR
+ * in csr_path, after checking the CSR's own signature (DEPOT_ERR_SIGNATURE),
+ * that its key is P-256 and that its CN is a valid id equal to dealer
+ * (DEPOT_ERR_FORBIDDEN). The reason is logged.
+ */
+depot_err pki_ca_sign_csr(pki_ca *ca, const char *csr_path, const char *dealer,
+                          const char *crt_path, int days);
+
+/* Copies the subject CN of the PEM certificate in path (or in the NUL-terminated
+ * string pem) into cn. DEPOT_ERR_NOTFOUND if it has none, DEPOT_ERR_FULL if it
+ * does not fit in size. */
+depot_err pki_cert_cn(const char *path, char *cn, size_t size);
+depot_err pki_cert_pem_cn(const char *pem, char *cn, size_t size);
+
+/* DEPOT_OK if the PEM certificate string pem was issued by the CA certificate in
+ * ca_path and is valid now, else DEPOT_ERR_SIGNATURE (reason logged). */
+depot_err pki_cert_check_issued(const char *ca_path, const char *pem);
+
+typedef struct pki_signer pki_signer;
+
+/* Loads the P-256 private key in key_path for signing. DEPOT_ERR_IO,
+ * DEPOT_ERR_CRYPTO, DEPOT_ERR_INVAL (not a P-256 key), DEPOT_ERR_NOMEM. */
+depot_err pki_signer_open(pki_signer **out, const char *key_path);
+void pki_signer_free(pki_signer *s);
+
+/* ECDSA P-256 over SHA-256 of data; sig receives the DER signature (at most
+ * PKI_SIG_MAX bytes). DEPOT_ERR_FULL if sig_size is too small. */
+depot_err pki_signer_sign(pki_signer *s, const void *data, size_t len, unsigned char *sig,
+                          size_t sig_size, size_t *sig_len);
+
+/* pki_signer_open + pki_signer_sign + pki_signer_free, for one signature. */
+depot_err pki_sign_with_key_file(const char *key_path, const void *data, size_t len,
+                                 unsigned char *sig, size_t sig_size, size_t *sig_len);
+
+/* DEPOT_OK if sig (DER) is a valid signature of data by the key of the PEM
+ * certificate string cert_pem; DEPOT_ERR_SIGNATURE if not; DEPOT_ERR_CRYPTO
+ * if the certificate does not parse. */
+depot_err pki_verify(const char *cert_pem, const void *data, size_t len, const unsigned char *sig,
+                     size_t sig_len);
+
+/* Standard base64 (with padding) of in into out, NUL-terminated; *out_len
+ * excludes the NUL. DEPOT_ERR_FULL if out is too small. */
+depot_err pki_base64_encode(const unsigned char *in, size_t len, char *out, size_t size,
+                            size_t *out_len);
+/* Decodes the NUL-terminated base64 text in into out. DEPOT_ERR_PARSE if it
+ * is not base64, DEPOT_ERR_FULL if out is too small. */
+depot_err pki_base64_decode(const char *in, unsigned char *out, size_t size, size_t *out_len);
+
+/* Reads the whole file at path into a NUL-terminated buffer from depot_malloc
+ * (caller frees with depot_free); at most max bytes. DEPOT_ERR_IO,
+ * DEPOT_ERR_FULL, DEPOT_ERR_NOMEM. */
+depot_err pki_read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif
