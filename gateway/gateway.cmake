@@ -1,0 +1,29 @@
+# depot-gateway: the warehouse daemon. The modules are a static library so the
+# unit tests link exactly what the program runs.
+add_library(depot_gateway_core STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/config.c
+  ${CMAKE_CURRENT_LIST_DIR}/busplan.c
+  ${CMAKE_CURRENT_LIST_DIR}/backoff.c
+  ${CMAKE_CURRENT_LIST_DIR}/count.c
+  ${CMAKE_CURRENT_LIST_DIR}/ledger.c
+  ${CMAKE_CURRENT_LIST_DIR}/poller.c
+  ${CMAKE_CURRENT_LIST_DIR}/uplink.c
+)
+target_include_directories(depot_gateway_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(depot_gateway_core PUBLIC
+  depot_common PkgConfig::INIH PkgConfig::MODBUS PkgConfig::MOSQUITTO PkgConfig::SQLITE
+  Threads::Threads m)
+
+set(GW_SOURCES ${CMAKE_CURRENT_LIST_DIR}/main.c)
+set(GW_LIBS depot_gateway_core PkgConfig::SYSTEMD)
+# keygen.c (the key and CSR made on the gateway) comes from the PKI work.
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/keygen.c)
+  list(APPEND GW_SOURCES ${CMAKE_CURRENT_LIST_DIR}/keygen.c)
+  list(APPEND GW_LIBS depot_pki)
+  set(GW_HAVE_KEYGEN 1)
+endif()
+add_executable(depot-gateway ${GW_SOURCES})
+target_link_libraries(depot-gateway PRIVATE ${GW_LIBS})
+if(GW_HAVE_KEYGEN)
+  target_compile_definitions(depot-gateway PRIVATE GW_HAVE_KEYGEN=1)
+endif()

@@ -1,0 +1,785 @@
+/*
+ * ledger.c - the gateway's SQLite ledger and transactional outbox.
+ *
+ * Owns: one SQLite connection (WAL, synchronous=FULL: a movement reported as
+ * written survives a power cut), its prepared statements, one mutex that
+ * serializes every caller, and in-memory copies of meta.next_id and of the
+ * outbox row count (both re-read at open).
+ *
+ * Schema (user_version 1):
+ *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id
+ *   movements append-only (triggers refuse UPDATE and DELETE)
+ *   stock     sku -> qty, node, updated_at
+ *   outbox    id = message id, ts, topic leaf, sku (stock messages), payload,
+ *             sent_at, attempts
+ *
+ * Invariants:
+ *   1. next_id > every id in outbox and every id ever handed out; ids only grow.
+ *   2. A movement, its stock row and the outbox message reporting it are
+ *      written in one transaction, or none of them is.
+ *   3. outbox_n == SELECT count(*) FROM outbox, and outbox_n <= max_entries
+ *      after every committed insert.
+ *   4. An outbox row leaves only by an ack that covers its id, or by being
+ *      coalesced into a newer stock message of the same SKU when full.
+ * The in-memory copies change only after COMMIT succeeds, so a failed
+ * transaction leaves memory and file in agreement.
+ */
+#include "ledger.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema_sql[] =
+    "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
+    " dealer TEXT NOT NULL, next_id INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE movements (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL,"
+    " node TEXT NOT NULL, sku TEXT NOT NULL, delta INTEGER NOT NULL,"
+    " qty_after INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'scale', msg_id INTEGER);"
+    "CREATE TRIGGER movements_append_only_u BEFORE UPDATE ON movements"
+    " BEGIN SELECT RAISE(ABORT, 'movements are append-only'); END;"
+    "CREATE TRIGGER movements_append_only_d BEFORE DELETE ON movements"
+    " BEGIN SELECT RAISE(ABORT, 'movements are append-only'); END;"
+    "CREATE TABLE stock (sku TEXT PRIMARY KEY, qty INTEGER NOT NULL, node TEXT NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, topic TEXT NOT NULL,"
+    " sku TEXT, payload TEXT NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX outbox_by_sku ON outbox (sku) WHERE sku IS NOT NULL;";
+
+enum stmt_id {
+    ST_STOCK_GET,
+    ST_STOCK_PUT,
+    ST_MOVE_ADD,
+    ST_OUT_ADD,
+    ST_OUT_COALESCE,
+    ST_OUT_MIN,
+    ST_OUT_READ,
+    ST_OUT_SENT,
+    ST_OUT_ACK,
+    ST_NEXT_ID,
+    ST_STOCK_ALL,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_STOCK_GET] = "SELECT qty FROM stock WHERE sku = ?1",
+    [ST_STOCK_PUT] = "INSERT INTO stock (sku, qty, node, updated_at) VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT (sku) DO UPDATE SET qty = ?2, node = ?3, updated_at = ?4",
+    [ST_MOVE_ADD] = "INSERT INTO movements (ts, node, sku, delta, qty_after, kind, msg_id)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, 'scale', ?6)",
+    [ST_OUT_ADD] = "INSERT INTO outbox (id, ts, topic, sku, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_OUT_COALESCE] = "DELETE FROM outbox WHERE sku = ?1 AND topic = 'up/stock'",
+    [ST_OUT_MIN] = "SELECT min(id) FROM outbox",
+    [ST_OUT_READ] = "SELECT id, topic, payload FROM outbox WHERE id >= ?1 ORDER BY id LIMIT ?2",
+    [ST_OUT_SENT] = "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+    [ST_OUT_ACK] = "DELETE FROM outbox WHERE id <= ?1",
+    [ST_NEXT_ID] = "UPDATE meta SET next_id = ?1",
+    [ST_STOCK_ALL] = "SELECT sku, qty, node FROM stock ORDER BY sku LIMIT ?1",
+};
+
+struct gw_ledger {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    pthread_mutex_t mu;
+    char id[DEPOT_LEDGER_HEX + 1];
+    char dealer[DEPOT_DEALER_MAX + 1];
+    uint64_t next_id;
+    long long outbox_n;
+    long long max_entries;
+    long long warn_at; /* outbox_n at which the high-water warning is raised */
+    bool warned;
+};
+
+/* ---- SQLite plumbing ---- */
+
+static depot_err db_err(gw_ledger *l, int rc, const char *what)
+{
+    if (rc == SQLITE_FULL) {
+        LOG_ERROR("ledger: disk full while %s: nothing was written", what);
+        return DEPOT_ERR_FULL;
+    }
+    LOG_ERROR("ledger: %s: %s (sqlite %d)", what, sqlite3_errmsg(l->db), rc);
+    return DEPOT_ERR_DB;
+}
+
+static depot_err exec_sql(gw_ledger *l, const char *sql)
+{
+    int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? DEPOT_OK : db_err(l, rc, sql);
+}
+
+/* Reset st, run it to completion (no rows expected). */
+static depot_err step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? DEPOT_OK : db_err(l, rc, what);
+}
+
+static depot_err begin(gw_ledger *l)
+{
+    return exec_sql(l, "BEGIN IMMEDIATE");
+}
+
+static depot_err commit_or_rollback(gw_ledger *l, depot_err e)
+{
+    if (e == DEPOT_OK) {
+        e = exec_sql(l, "COMMIT");
+        if (e == DEPOT_OK)
+            return DEPOT_OK;
+    }
+    sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+static long long query_int(gw_ledger *l, const char *sql, long long dflt)
+{
+    sqlite3_stmt *st;
+    long long v = dflt;
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dflt;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* ---- creation and opening ---- */
+
+static depot_err make_ledger_id(char *hex)
+{
+    unsigned char raw[DEPOT_LEDGER_HEX / 2];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        LOG_ERROR("ledger: no random source for the ledger id");
+        return DEPOT_ERR_IO;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    return DEPOT_OK;
+}
+
+static depot_err create_schema(gw_ledger *l)
+{
+    char sql[256];
+    depot_err e = make_ledger_id(l->id);
+    if (e != DEPOT_OK)
+        return e;
+    e = begin(l);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_sql);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO meta VALUES (1, '%s', '%s', 1, %lld); PRAGMA user_version = %d;", l->id,
+             l->dealer, depot_now_ms(), SCHEMA_VERSION);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, sql); /* id is hex, dealer a validated id: no quoting issue */
+    e = commit_or_rollback(l, e);
+    if (e == DEPOT_OK)
+        LOG_INFO("ledger: created, id %s", l->id);
+    return e;
+}
+
+static depot_err load_meta(gw_ledger *l)
+{
+    sqlite3_stmt *st;
+    depot_err e = DEPOT_ERR_DB;
+    if (sqlite3_prepare_v2(l->db, "SELECT ledger_id, dealer, next_id FROM meta", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_err(l, sqlite3_errcode(l->db), "reading meta");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(l->id, sizeof(l->id), "%s", (const char *)sqlite3_column_text(st, 0));
+        if (strcmp((const char *)sqlite3_column_text(st, 1), l->dealer) != 0) {
+            LOG_ERROR("ledger belongs to dealer %s, the configuration says %s",
+                      sqlite3_column_text(st, 1), l->dealer);
+            e = DEPOT_ERR_CONFIG;
+        } else {
+            l->next_id = (uint64_t)sqlite3_column_int64(st, 2);
+            e = DEPOT_OK;
+        }
+    } else {
+        LOG_ERROR("ledger: meta row missing");
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static depot_err open_schema(gw_ledger *l)
+{
+    long long version = query_int(l, "PRAGMA user_version", -1);
+    depot_err e;
+    if (version == 0)
+        e = create_schema(l);
+    else if (version == SCHEMA_VERSION)
+        e = DEPOT_OK;
+    else {
+        LOG_ERROR("ledger: schema version %lld, this gateway knows %d", version, SCHEMA_VERSION);
+        return DEPOT_ERR_DB;
+    }
+    if (e == DEPOT_OK)
+        e = load_meta(l);
+    return e;
+}
+
+static depot_err open_db(gw_ledger *l, const char *path)
+{
+    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        LOG_ERROR("ledger %s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
+        return DEPOT_ERR_DB;
+    }
+    sqlite3_busy_timeout(l->db, 5000);
+    return DEPOT_OK;
+}
+
+static depot_err check_wal(gw_ledger *l)
+{
+    sqlite3_stmt *st;
+    bool wal = false;
+    if (sqlite3_prepare_v2(l->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            wal = !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+        sqlite3_finalize(st);
+    }
+    if (!wal)
+        return db_err(l, sqlite3_errcode(l->db), "switching to WAL mode");
+    return exec_sql(l, "PRAGMA synchronous = FULL");
+}
+
+static depot_err prepare_all(gw_ledger *l)
+{
+    for (int i = 0; i < ST__COUNT; i++) {
+        int rc =
+            sqlite3_prepare_v3(l->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &l->st[i], NULL);
+        if (rc != SQLITE_OK)
+            return db_err(l, rc, stmt_sql[i]);
+    }
+    return DEPOT_OK;
+}
+
+depot_err gw_ledger_open(const struct gw_ledger_opts *o, gw_ledger **out)
+{
+    gw_ledger *l;
+    depot_err e;
+
+    if (!o->path || !depot_id_valid(o->dealer, DEPOT_DEALER_MAX) || o->max_entries < 1)
+        return DEPOT_ERR_INVAL;
+    l = depot_calloc(1, sizeof(*l));
+    if (!l)
+        return DEPOT_ERR_NOMEM;
+    pthread_mutex_init(&l->mu, NULL);
+    snprintf(l->dealer, sizeof(l->dealer), "%s", o->dealer);
+    l->max_entries = o->max_entries;
+    l->warn_at = (o->max_entries * o->warn_percent + 99) / 100;
+    e = open_db(l, o->path);
+    if (e == DEPOT_OK)
+        e = check_wal(l);
+    if (e == DEPOT_OK)
+        e = open_schema(l);
+    if (e == DEPOT_OK)
+        e = prepare_all(l);
+    if (e != DEPOT_OK) {
+        gw_ledger_free(l);
+        return e;
+    }
+    l->outbox_n = query_int(l, "SELECT count(*) FROM outbox", 0);
+    l->warned = l->outbox_n >= l->warn_at;
+    if (l->warned)
+        LOG_WARN("ledger: outbox holds %lld of %lld entries", l->outbox_n, l->max_entries);
+    LOG_INFO("ledger %s: id %s, next message id %llu, %lld in the outbox", o->path, l->id,
+             (unsigned long long)l->next_id, l->outbox_n);
+    *out = l;
+    return DEPOT_OK;
+}
+
+void gw_ledger_free(gw_ledger *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(l->st[i]);
+    if (l->db)
+        sqlite3_close(l->db);
+    pthread_mutex_destroy(&l->mu);
+    depot_free(l);
+}
+
+/* ---- the outbox ---- */
+
+/* Lowest id in the outbox, or 0 if empty. Lock held. */
+static uint64_t outbox_min(gw_ledger *l)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_MIN];
+    uint64_t v = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+/*
+ * Encode m (its id, base and envelope are filled in here) and insert it as the
+ * next id. *n_delta counts rows added. Inside a transaction, lock held.
+ */
+static depot_err outbox_insert(gw_ledger *l, depot_msg *m, uint64_t id, const char *sku,
+                               long long *n_delta)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_ADD];
+    uint64_t lowest = outbox_min(l);
+    char *json;
+    size_t len;
+    depot_err e;
+
+    m->v = DEPOT_MSG_VERSION;
+    snprintf(m->dealer, sizeof(m->dealer), "%s", l->dealer);
+    memcpy(m->ledger, l->id, sizeof(m->ledger));
+    m->id = id;
+    m->base = lowest ? lowest : id;
+    e = depot_msg_encode(m, &json, &len);
+    if (e != DEPOT_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    sqlite3_bind_int64(st, 2, m->ts);
+    sqlite3_bind_text(st, 3, depot_msg_topic_leaf(m->type), -1, SQLITE_STATIC);
+    if (sku)
+        sqlite3_bind_text(st, 4, sku, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, json, (int)len, SQLITE_STATIC);
+    e = step_done(l, st, "queueing a message");
+    depot_free(json);
+    if (e == DEPOT_OK)
+        (*n_delta)++;
+    return e;
+}
+
+/* Make room for one stock message of sku: coalesce when full. Lock held, in a transaction. */
+static depot_err outbox_make_room(gw_ledger *l, const char *sku, long long *n_delta)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_COALESCE];
+    depot_err e;
+    if (l->outbox_n + *n_delta < l->max_entries)
+        return DEPOT_OK;
+    if (sku) {
+        sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+        e = step_done(l, st, "coalescing the outbox");
+        if (e != DEPOT_OK)
+            return e;
+        *n_delta -= sqlite3_changes(l->db);
+    }
+    if (l->outbox_n + *n_delta < l->max_entries)
+        return DEPOT_OK;
+    LOG_WARN("ledger: outbox full (%lld entries), %s not queued", l->max_entries,
+             sku ? "stock change" : "event");
+    return DEPOT_ERR_FULL;
+}
+
+static depot_err store_next_id(gw_ledger *l, uint64_t next)
+{
+    sqlite3_bind_int64(l->st[ST_NEXT_ID], 1, (sqlite3_int64)next);
+    return step_done(l, l->st[ST_NEXT_ID], "advancing the message id");
+}
+
+/* Queue the high-water event when this transaction crosses warn_at. Lock held, in a tx. */
+static depot_err maybe_warn(gw_ledger *l, uint64_t *next, long long *n_delta, long long ts)
+{
+    depot_msg m;
+    long long n = l->outbox_n + *n_delta;
+    if (l->warned || n < l->warn_at || n >= l->max_entries)
+        return DEPOT_OK;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = ts;
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "gateway");
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "fault");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "outbox_high");
+    m.body.event.count = n;
+    return outbox_insert(l, &m, (*next)++, NULL, n_delta);
+}
+
+/* After COMMIT: move the in-memory copies. */
+static void committed(gw_ledger *l, uint64_t next, long long n_delta)
+{
+    l->next_id = next;
+    l->outbox_n += n_delta;
+    if (!l->warned && l->outbox_n >= l->warn_at) {
+        l->warned = true;
+        LOG_WARN("ledger: outbox holds %lld of %lld entries (warn_percent crossed)", l->outbox_n,
+                 l->max_entries);
+    }
+}
+
+/* Queue m (and maybe a high-water event) in its own transaction-part. Lock held, in a tx. */
+static depot_err queue_in_tx(gw_ledger *l, depot_msg *m, const char *sku, uint64_t *next,
+                             long long *n_delta)
+{
+    uint64_t id = (*next)++;
+    depot_err e = outbox_make_room(l, sku, n_delta);
+    if (e == DEPOT_OK)
+        e = outbox_insert(l, m, id, sku, n_delta);
+    if (e == DEPOT_OK)
+        e = maybe_warn(l, next, n_delta, m->ts);
+    if (e == DEPOT_OK)
+        e = store_next_id(l, *next);
+    return e;
+}
+
+/* ---- movements and stock ---- */
+
+static depot_err stock_read(gw_ledger *l, const char *sku, long long *qty)
+{
+    sqlite3_stmt *st = l->st[ST_STOCK_GET];
+    depot_err e = DEPOT_ERR_NOTFOUND;
+    int rc;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *qty = sqlite3_column_int64(st, 0);
+        e = DEPOT_OK;
+    } else if (rc != SQLITE_DONE) {
+        e = db_err(l, rc, "reading stock");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
+static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, long long ts,
+                                uint64_t msg_id)
+{
+    sqlite3_stmt *mv = l->st[ST_MOVE_ADD], *sp = l->st[ST_STOCK_PUT];
+    depot_err e = DEPOT_OK;
+    if (b->delta != 0) {
+        sqlite3_bind_int64(mv, 1, ts);
+        sqlite3_bind_text(mv, 2, b->node, -1, SQLITE_STATIC);
+        sqlite3_bind_text(mv, 3, b->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(mv, 4, b->delta);
+        sqlite3_bind_int64(mv, 5, b->qty);
+        sqlite3_bind_int64(mv, 6, (sqlite3_int64)msg_id);
+        e = step_done(l, mv, "appending a movement");
+    }
+    if (e != DEPOT_OK)
+        return e;
+    sqlite3_bind_text(sp, 1, b->sku, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(sp, 2, b->qty);
+    sqlite3_bind_text(sp, 3, b->node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(sp, 4, ts);
+    return step_done(l, sp, "writing stock");
+}
+
+static bool stock_args_valid(const char *node, const char *sku, long long qty)
+{
+    return depot_id_valid(node, DEPOT_NODE_MAX) && depot_id_valid(sku, DEPOT_SKU_MAX) && qty >= 0 &&
+           qty <= DEPOT_QTY_MAX;
+}
+
+/* The transaction of gw_ledger_record_count. Lock held. */
+static depot_err record_locked(gw_ledger *l, depot_msg *m, uint64_t *msg_id)
+{
+    struct depot_stock_body *b = &m->body.stock;
+    uint64_t next = l->next_id;
+    long long old = 0, n_delta = 0;
+    depot_err e = begin(l);
+    if (e != DEPOT_OK)
+        return e;
+    e = stock_read(l, b->sku, &old);
+    if (e == DEPOT_OK && old == b->qty) {
+        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+        *msg_id = 0;
+        return DEPOT_OK;
+    }
+    if (e == DEPOT_ERR_NOTFOUND)
+        e = DEPOT_OK; /* a new SKU: reported even at qty 0, so the hub learns it */
+    b->delta = b->qty - old;
+    *msg_id = next;
+    if (e == DEPOT_OK)
+        e = movement_write(l, b, m->ts, next);
+    if (e == DEPOT_OK)
+        e = queue_in_tx(l, m, b->sku, &next, &n_delta);
+    e = commit_or_rollback(l, e);
+    if (e == DEPOT_OK)
+        committed(l, next, n_delta);
+    return e;
+}
+
+depot_err gw_ledger_record_count(gw_ledger *l, const char *node, const char *sku, long long qty,
+                                 long long ts_ms, uint64_t *msg_id)
+{
+    depot_msg m;
+    depot_err e;
+    if (!stock_args_valid(node, sku, qty))
+        return DEPOT_ERR_INVAL;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_STOCK;
+    m.ts = ts_ms;
+    snprintf(m.body.stock.sku, sizeof(m.body.stock.sku), "%s", sku);
+    snprintf(m.body.stock.node, sizeof(m.body.stock.node), "%s", node);
+    m.body.stock.qty = qty;
+    pthread_mutex_lock(&l->mu);
+    e = record_locked(l, &m, msg_id);
+    pthread_mutex_unlock(&l->mu);
+    return e;
+}
+
+depot_err gw_ledger_append_event(gw_ledger *l, const char *node, const char *event,
+                                 const char *reason, long long count, long long ts_ms,
+                                 uint64_t *msg_id)
+{
+    depot_msg m;
+    uint64_t next;
+    long long n_delta = 0;
+    depot_err e;
+
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = ts_ms;
+    if (snprintf(m.body.event.node, sizeof(m.body.event.node), "%s", node) >=
+            (int)sizeof(m.body.event.node) ||
+        snprintf(m.body.event.event, sizeof(m.body.event.event), "%s", event) >=
+            (int)sizeof(m.body.event.event))
+        return DEPOT_ERR_INVAL;
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", reason);
+    m.body.event.count = count;
+    pthread_mutex_lock(&l->mu);
+    next = l->next_id;
+    if (msg_id)
+        *msg_id = next;
+    e = begin(l);
+    if (e == DEPOT_OK) {
+        e = queue_in_tx(l, &m, NULL, &next, &n_delta);
+        e = commit_or_rollback(l, e);
+    }
+    if (e == DEPOT_OK)
+        committed(l, next, n_delta);
+    pthread_mutex_unlock(&l->mu);
+    return e;
+}
+
+/* ---- reading and acknowledging ---- */
+
+static bool leaf_type(const char *leaf, depot_msg_type *t)
+{
+    for (int i = 0; i < DEPOT_MSG__COUNT; i++) {
+        if (!strcmp(depot_msg_topic_leaf((depot_msg_type)i), leaf)) {
+            *t = (depot_msg_type)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static depot_err read_rows(gw_ledger *l, struct gw_outbox_entry *out, size_t max, size_t *n)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_READ];
+    int rc = SQLITE_DONE;
+    while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct gw_outbox_entry *e = &out[*n];
+        int len = sqlite3_column_bytes(st, 2);
+        if (!leaf_type((const char *)sqlite3_column_text(st, 1), &e->type))
+            continue; /* not ours to send: skip rather than stall the stream */
+        e->payload = depot_malloc((size_t)len + 1);
+        if (!e->payload)
+            return DEPOT_ERR_NOMEM;
+        memcpy(e->payload, sqlite3_column_text(st, 2), (size_t)len);
+        e->payload[len] = '\0';
+        e->len = (size_t)len;
+        e->id = (uint64_t)sqlite3_column_int64(st, 0);
+        (*n)++;
+    }
+    return (*n == max || rc == SQLITE_DONE) ? DEPOT_OK : db_err(l, rc, "reading the outbox");
+}
+
+depot_err gw_ledger_outbox_read(gw_ledger *l, uint64_t from_id, size_t max,
+                                struct gw_outbox_entry *out, size_t *n)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_READ];
+    depot_err e;
+    *n = 0;
+    pthread_mutex_lock(&l->mu);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)from_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    e = read_rows(l, out, max, n);
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&l->mu);
+    if (e != DEPOT_OK) {
+        gw_ledger_entries_clear(out, *n);
+        *n = 0;
+    }
+    return e;
+}
+
+void gw_ledger_entries_clear(struct gw_outbox_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        depot_free(e[i].payload);
+        e[i].payload = NULL;
+    }
+}
+
+depot_err gw_ledger_outbox_base(gw_ledger *l, uint64_t *base)
+{
+    pthread_mutex_lock(&l->mu);
+    *base = outbox_min(l);
+    if (!*base)
+        *base = l->next_id;
+    pthread_mutex_unlock(&l->mu);
+    return DEPOT_OK;
+}
+
+depot_err gw_ledger_mark_sent(gw_ledger *l, const uint64_t *ids, size_t n, long long now_ms)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_SENT];
+    depot_err e;
+    if (!n)
+        return DEPOT_OK;
+    pthread_mutex_lock(&l->mu);
+    e = begin(l);
+    if (e == DEPOT_OK) {
+        for (size_t i = 0; e == DEPOT_OK && i < n; i++) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)ids[i]);
+            sqlite3_bind_int64(st, 2, now_ms);
+            e = step_done(l, st, "marking sent");
+        }
+        e = commit_or_rollback(l, e);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return e;
+}
+
+/* The recovered event once an ack brings the outbox back under the warning level. */
+static depot_err maybe_recover(gw_ledger *l, uint64_t *next, long long *n_delta)
+{
+    depot_msg m;
+    long long n = l->outbox_n + *n_delta;
+    if (!l->warned || n >= l->warn_at - l->warn_at / 10 || n >= l->max_entries)
+        return DEPOT_OK;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = depot_now_ms();
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "gateway");
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "recovered");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "outbox_high");
+    m.body.event.count = n;
+    depot_err e = outbox_insert(l, &m, (*next)++, NULL, n_delta);
+    if (e == DEPOT_OK)
+        e = store_next_id(l, *next);
+    return e;
+}
+
+static depot_err ack_locked(gw_ledger *l, uint64_t upto, long long *deleted)
+{
+    sqlite3_stmt *st = l->st[ST_OUT_ACK];
+    uint64_t next = l->next_id;
+    long long n_delta = 0;
+    bool was_warned = l->warned;
+    depot_err e;
+
+    if (upto >= l->next_id)
+        return DEPOT_ERR_INVAL;
+    e = begin(l);
+    if (e != DEPOT_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
+    e = step_done(l, st, "deleting acknowledged entries");
+    if (e == DEPOT_OK)
+        n_delta = -(long long)sqlite3_changes(l->db);
+    if (deleted)
+        *deleted = -n_delta;
+    if (e == DEPOT_OK)
+        e = maybe_recover(l, &next, &n_delta);
+    e = commit_or_rollback(l, e);
+    if (e != DEPOT_OK)
+        return e;
+    l->next_id = next;
+    l->outbox_n += n_delta;
+    if (was_warned && l->outbox_n < l->warn_at - l->warn_at / 10) {
+        l->warned = false;
+        LOG_INFO("ledger: outbox back to %lld entries", l->outbox_n);
+    }
+    return DEPOT_OK;
+}
+
+depot_err gw_ledger_ack(gw_ledger *l, uint64_t upto, long long *deleted)
+{
+    depot_err e;
+    pthread_mutex_lock(&l->mu);
+    e = ack_locked(l, upto, deleted);
+    pthread_mutex_unlock(&l->mu);
+    return e;
+}
+
+/* ---- reading state ---- */
+
+uint64_t gw_ledger_last_id(gw_ledger *l)
+{
+    uint64_t v;
+    pthread_mutex_lock(&l->mu);
+    v = l->next_id - 1;
+    pthread_mutex_unlock(&l->mu);
+    return v;
+}
+
+long long gw_ledger_outbox_count(gw_ledger *l)
+{
+    long long v;
+    pthread_mutex_lock(&l->mu);
+    v = l->outbox_n;
+    pthread_mutex_unlock(&l->mu);
+    return v;
+}
+
+const char *gw_ledger_id(const gw_ledger *l)
+{
+    return l->id;
+}
+
+depot_err gw_ledger_stock_get(gw_ledger *l, const char *sku, long long *qty)
+{
+    depot_err e;
+    pthread_mutex_lock(&l->mu);
+    e = stock_read(l, sku, qty);
+    pthread_mutex_unlock(&l->mu);
+    return e;
+}
+
+static depot_err stock_rows(gw_ledger *l, struct depot_snapshot_item *items, size_t max, size_t *n)
+{
+    sqlite3_stmt *st = l->st[ST_STOCK_ALL];
+    int rc = SQLITE_DONE;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct depot_snapshot_item *it = &items[*n];
+        memset(it, 0, sizeof(*it));
+        snprintf(it->sku, sizeof(it->sku), "%s", (const char *)sqlite3_column_text(st, 0));
+        it->qty = sqlite3_column_int64(st, 1);
+        snprintf(it->node, sizeof(it->node), "%s", (const char *)sqlite3_column_text(st, 2));
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    return (*n == max || rc == SQLITE_DONE) ? DEPOT_OK : db_err(l, rc, "reading stock");
+}
+
+depot_err gw_ledger_stock_list(gw_ledger *l, struct depot_snapshot_item **items, size_t *n)
+{
+    depot_err e;
+    long long rows;
+    *items = NULL;
+    *n = 0;
+    pthread_mutex_lock(&l->mu);
+    rows = query_int(l, "SELECT count(*) FROM stock", 0);
+    if (rows > DEPOT_SNAPSHOT_MAX_ITEMS)
+        rows = DEPOT_SNAPSHOT_MAX_ITEMS;
+    *items = depot_calloc(rows ? (size_t)rows : 1, sizeof(**items));
+    e = *items ? stock_rows(l, *items, (size_t)rows, n) : DEPOT_ERR_NOMEM;
+    pthread_mutex_unlock(&l->mu);
+    if (e != DEPOT_OK) {
+        depot_free(*items);
+        *items = NULL;
+        *n = 0;
+    }
+    return e;
+}

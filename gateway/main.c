@@ -1,0 +1,249 @@
+/*
+ * main.c - depot-gateway: command line, start-up order, the main loop,
+ * systemd notification and clean shutdown.
+ *
+ *   depot-gateway -c FILE [--log-level L]   run the daemon
+ *   depot-gateway check -c FILE             validate the config, print the bus plan
+ *   depot-gateway keygen ...                make the gateway key and CSR (keygen.c)
+ *
+ * Threads: the main thread runs the MQTT link (gw_uplink_step every 50 ms)
+ * and the systemd watchdog; the poller runs its own bus and worker threads.
+ * Both write through the ledger, which serializes them. The daemon starts
+ * and polls whether or not the broker is reachable; the outbox keeps what
+ * the link cannot carry yet.
+ */
+#include <getopt.h>
+#include <mosquitto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "busplan.h"
+#include "config.h"
+#include "depot/log.h"
+#include "depot/modbus_map.h"
+#include "ledger.h"
+#include "poller.h"
+#include "uplink.h"
+#ifdef GW_HAVE_KEYGEN
+#include "keygen.h"
+#endif
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: depot-gateway -c FILE [--log-level debug|info|warn|error]\n"
+               "       depot-gateway check -c FILE\n"
+               "       depot-gateway keygen ...   (see depot-gateway keygen --help)\n"
+               "       depot-gateway --help\n"
+               "\n"
+               "Polls the scales configured in FILE over Modbus, keeps the inventory ledger\n"
+               "and sends stock changes to the hub over MQTT (see gateway/README.md).\n"
+               "  -c, --config FILE   the INI configuration\n"
+               "  --log-level L       overrides [gateway] log_level\n"
+               "  check               validate FILE and print the plan of every bus, then exit\n");
+}
+
+/* One line describing an RTU bus's capacity; true if it is asked for more than it carries. */
+static bool describe_bus(const gw_config *cfg, size_t bi, char *buf, size_t len)
+{
+    const struct gw_bus_cfg *b = &cfg->buses[bi];
+    struct gw_line line = {b->baud, b->data_bits, b->parity, b->stop_bits, b->turnaround_ms};
+    struct gw_bus_plan plan;
+    int periods[cfg->n_nodes ? cfg->n_nodes : 1];
+    int n = 0;
+
+    for (size_t i = 0; i < cfg->n_nodes; i++)
+        if (cfg->nodes[i].bus_index == (int)bi)
+            periods[n++] = cfg->nodes[i].period_ms;
+    if (b->type == GW_BUS_TCP) {
+        snprintf(buf, len, "bus %s: tcp %s, %d units", b->name, b->address, n);
+        return false;
+    }
+    gw_busplan_compute(&line, DEPOT_IR_SCALE_COUNT, periods, n, &plan);
+    snprintf(buf, len,
+             "bus %s: rtu %s %d %d%c%d, %d units; one poll = %d+%d bytes, %.1f ms "
+             "(silence %.2f ms, turnaround %d ms); capacity %.1f polls/s, asked %.1f polls/s "
+             "(%.0f%% load)",
+             b->name, b->device, b->baud, b->data_bits, b->parity, b->stop_bits, n,
+             plan.request_bytes, plan.response_bytes, plan.poll_ms, plan.silence_us / 1000.0,
+             b->turnaround_ms, plan.capacity_per_s, plan.demand_per_s, plan.load * 100);
+    return plan.load > 1.0;
+}
+
+static void log_bus_plans(const gw_config *cfg)
+{
+    char line[512];
+    for (size_t i = 0; i < cfg->n_buses; i++) {
+        if (describe_bus(cfg, i, line, sizeof(line)))
+            LOG_WARN("%s: OVERLOADED, polls will come late; raise period_ms or the baud rate",
+                     line);
+        else
+            LOG_INFO("%s", line);
+    }
+}
+
+static int run_check(const gw_config *cfg, const char *path)
+{
+    char line[512];
+    printf("%s: OK: dealer %s, %zu buses, %zu nodes\n", path, cfg->dealer, cfg->n_buses,
+           cfg->n_nodes);
+    for (size_t i = 0; i < cfg->n_buses; i++) {
+        bool over = describe_bus(cfg, i, line, sizeof(line));
+        printf("%s%s\n", line, over ? "  OVERLOADED" : "");
+    }
+    for (size_t i = 0; i < cfg->n_nodes; i++) {
+        const struct gw_node_cfg *n = &cfg->nodes[i];
+        printf("node %s: %s unit %d, sku %s, %g g/unit, every %d ms, timeout %d ms\n", n->name,
+               n->bus ? n->bus : n->address, n->unit, n->sku, n->unit_weight_g, n->period_ms,
+               n->timeout_ms);
+    }
+    return 0;
+}
+
+static bool poller_faulted(void *ctx, const char *node)
+{
+    return gw_poller_node_faulted(ctx, node);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void main_loop(gw_uplink *u)
+{
+    uint64_t wd_usec = 0;
+    bool wd = sd_watchdog_enabled(0, &wd_usec) > 0;
+    long long next_wd = 0;
+
+    sd_notify(0, "READY=1\nSTATUS=polling");
+    while (!stop_requested) {
+        gw_uplink_step(u, 50);
+        if (wd && depot_mono_ms() >= next_wd) {
+            sd_notify(0, "WATCHDOG=1");
+            next_wd = depot_mono_ms() + (long long)(wd_usec / 2000);
+        }
+    }
+    sd_notify(0, "STOPPING=1");
+    LOG_INFO("stopping");
+}
+
+static int run_daemon(const gw_config *cfg)
+{
+    struct gw_ledger_opts lo = {cfg->ledger, cfg->dealer, cfg->max_entries, cfg->warn_percent};
+    gw_ledger *ledger = NULL;
+    gw_poller *poller = NULL;
+    gw_uplink *uplink = NULL;
+    depot_err e;
+    int rc = 1;
+
+    install_signals();
+    mosquitto_lib_init();
+    e = gw_ledger_open(&lo, &ledger);
+    if (e == DEPOT_OK)
+        e = gw_poller_new(cfg, ledger, &poller);
+    if (e == DEPOT_OK) {
+        struct gw_uplink_opts uo = {cfg, ledger, poller_faulted, poller};
+        e = gw_uplink_new(&uo, &uplink);
+    }
+    if (e == DEPOT_OK) {
+        log_bus_plans(cfg);
+        gw_ledger_append_event(ledger, "gateway", "started", "", 0, depot_now_ms(), NULL);
+        e = gw_poller_start(poller);
+    }
+    if (e == DEPOT_OK) {
+        LOG_INFO("running: dealer %s, ledger %s", cfg->dealer, gw_ledger_id(ledger));
+        main_loop(uplink);
+        gw_poller_stop(poller);
+        gw_uplink_shutdown(uplink);
+        rc = 0;
+    } else {
+        LOG_ERROR("cannot start: %s", depot_strerror(e));
+    }
+    gw_uplink_free(uplink);
+    gw_poller_free(poller);
+    gw_ledger_free(ledger);
+    mosquitto_lib_cleanup();
+    return rc;
+}
+
+static int parse_level(const char *s)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, names[i]))
+            return i;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"log-level", required_argument, NULL, 'L'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *path = NULL;
+    int level = -1, c;
+    bool check = false;
+    gw_config *cfg;
+    char err[320];
+
+    if (argc > 1 && !strcmp(argv[1], "keygen")) {
+#ifdef GW_HAVE_KEYGEN
+        return gw_keygen_main(argc - 1, argv + 1);
+#else
+        fprintf(stderr, "depot-gateway: keygen is not part of this build\n");
+        return 1;
+#endif
+    }
+    if (argc > 1 && !strcmp(argv[1], "check")) {
+        check = true;
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (c == 'c') {
+            path = optarg;
+        } else if (c == 'L' && (level = parse_level(optarg)) >= 0) {
+            continue;
+        } else if (c == 'h') {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!path || optind != argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    depot_log_init("gateway", level >= 0 ? level : DEPOT_LOG_INFO);
+    if (gw_config_load(path, &cfg, err, sizeof(err)) != DEPOT_OK) {
+        fprintf(stderr, "depot-gateway: %s\n", err);
+        return EXIT_USAGE;
+    }
+    depot_log_init("gateway", level >= 0 ? level : cfg->log_level);
+    c = check ? run_check(cfg, path) : run_daemon(cfg);
+    gw_config_free(cfg);
+    return c;
+}

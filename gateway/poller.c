@@ -1,0 +1,602 @@
+/*
+ * poller.c - every node read at its own period through libmodbus.
+ *
+ * Owns: the libmodbus contexts, the threads, the per-node count and fault
+ * state.
+ *
+ *   [bus:A] rtu ──▶ bus thread A: one modbus_t, units polled one at a time,
+ *                   earliest due first, 3.5 characters of silence between
+ *                   frames (libmodbus does not keep it)
+ *   [bus:B] tcp ──▶ bus thread B: same, one TCP connection to a Modbus
+ *                   gateway that fronts several units
+ *   address= nodes ──▶ one heap ordered by next-due time, shared by a small
+ *                   pool of worker threads ([gateway] poll_threads); each
+ *                   node keeps its own connection
+ *
+ * An RTU line is serial by nature, so a dead unit there costs its bus one
+ * timeout per back-off step, never the other buses or the TCP nodes. In the
+ * TCP pool a worker stuck on a dead node leaves the others serving the heap,
+ * and back-off caps what a dead node takes to one timeout per 10 s; 500 nodes
+ * at 1 Hz are 500 short exchanges a second across a few threads.
+ *
+ * Node states: healthy (fails == 0) -> failing (1 .. GW_FAULT_AFTER-1 in a
+ * row, retried with back-off) -> faulted (event "fault" queued, snapshots mark
+ * its stock fault) -> healthy again on the first good reading (event
+ * "recovered").
+ *
+ * Invariants: a node is polled by one thread at a time (bus nodes belong to
+ * their bus thread; pool nodes are off the heap while a worker holds them);
+ * node->count only moves after the ledger committed the movement.
+ */
+#include "poller.h"
+
+#include <errno.h>
+#include <modbus/modbus.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "busplan.h"
+#include "count.h"
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "depot/modbus_map.h"
+
+struct bus;
+
+struct node {
+    const struct gw_node_cfg *cfg;
+    struct bus *bus; /* NULL for a pool (address=) node */
+    modbus_t *ctx;   /* pool nodes: own connection */
+    bool connected;  /* pool nodes */
+    gw_count count;
+    long long next_due; /* monotonic ms */
+    int fails;          /* in a row */
+    long long faults_total;
+    atomic_bool faulted;
+    char reason[DEPOT_REASON_MAX + 1];
+};
+
+struct bus {
+    const struct gw_bus_cfg *cfg;
+    modbus_t *ctx;
+    bool connected;
+    struct node **nodes;
+    size_t n_nodes;
+    double silence_us;
+    long long last_frame_us; /* monotonic, end of the last frame on the line */
+    gw_poller *owner;
+    pthread_t thread;
+    bool running;
+};
+
+struct gw_poller {
+    const gw_config *cfg;
+    gw_ledger *ledger;
+    struct node *nodes;
+    size_t n_nodes;
+    struct bus *buses;
+    size_t n_buses;
+    /* the TCP pool */
+    struct node **heap;
+    size_t heap_n;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t *workers;
+    int n_workers;
+    atomic_bool stop;
+};
+
+static long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_us(long long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    while (us > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void set_timeout(modbus_t *ctx, int ms)
+{
+    modbus_set_response_timeout(ctx, (uint32_t)(ms / 1000), (uint32_t)(ms % 1000) * 1000);
+    modbus_set_byte_timeout(ctx, (uint32_t)(ms / 1000), (uint32_t)(ms % 1000) * 1000);
+}
+
+/* ---- one exchange and its outcome ---- */
+
+/* A short reason for the last libmodbus failure; true if the link itself is suspect. */
+static bool failure_reason(int err, char *buf, size_t len)
+{
+    if (err == ETIMEDOUT) {
+        snprintf(buf, len, "timeout");
+        return true;
+    }
+    if (err == EMBBADCRC) {
+        snprintf(buf, len, "crc");
+        return true;
+    }
+    if (err >= EMBXILFUN && err <= EMBXGTAR) {
+        snprintf(buf, len, "exception %d", err - MODBUS_ENOBASE);
+        return false;
+    }
+    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC ||
+        err == EMBBADSLAVE) {
+        snprintf(buf, len, "bad response");
+        return true;
+    }
+    snprintf(buf, len, "io: %s", modbus_strerror(err));
+    return true;
+}
+
+static void queue_event(gw_poller *p, struct node *n, const char *event)
+{
+    depot_err e = gw_ledger_append_event(p->ledger, n->cfg->name, event, n->reason, n->fails,
+                                         depot_now_ms(), NULL);
+    if (e != DEPOT_OK)
+        LOG_ERROR("node %s: %s event not queued: %s", n->cfg->name, event, depot_strerror(e));
+}
+
+static void node_failed(gw_poller *p, struct node *n, const char *reason)
+{
+    snprintf(n->reason, sizeof(n->reason), "%s", reason);
+    n->fails++;
+    n->faults_total++;
+    if (n->fails == 1)
+        LOG_WARN("node %s: %s (retrying with back-off)", n->cfg->name, reason);
+    else
+        LOG_DEBUG("node %s: %s (%d in a row)", n->cfg->name, reason, n->fails);
+    if (n->fails == GW_FAULT_AFTER && !atomic_load(&n->faulted)) {
+        atomic_store(&n->faulted, true);
+        LOG_WARN("node %s: fault: %s, %d failures in a row (%lld in all)", n->cfg->name, reason,
+                 n->fails, n->faults_total);
+        queue_event(p, n, "fault");
+    }
+}
+
+static void node_answered(gw_poller *p, struct node *n)
+{
+    if (atomic_load(&n->faulted)) {
+        atomic_store(&n->faulted, false);
+        LOG_INFO("node %s: recovered after %d failures", n->cfg->name, n->fails);
+        queue_event(p, n, "recovered");
+    }
+    n->fails = 0;
+}
+
+static void node_count(gw_poller *p, struct node *n, long long net_g, bool stable)
+{
+    long long next;
+    uint64_t id;
+    if (!gw_count_eval(&n->count, net_g, stable, &next))
+        return;
+    depot_err e =
+        gw_ledger_record_count(p->ledger, n->cfg->name, n->cfg->sku, next, depot_now_ms(), &id);
+    if (e != DEPOT_OK) {
+        LOG_ERROR("node %s: count %lld not recorded: %s", n->cfg->name, next, depot_strerror(e));
+        return;
+    }
+    if (id)
+        LOG_INFO("node %s: %s %lld -> %lld (message %llu)", n->cfg->name, n->cfg->sku,
+                 n->count.known ? n->count.count : 0, next, (unsigned long long)id);
+    gw_count_set(&n->count, next);
+}
+
+/* Check and use a scale block. */
+static void node_reading(gw_poller *p, struct node *n, const uint16_t *r)
+{
+    uint16_t status = r[DEPOT_IR_STATUS];
+    long long net = (int32_t)DEPOT_U32_JOIN(r[DEPOT_IR_NET_G], r[DEPOT_IR_NET_G + 1]);
+
+    if (r[DEPOT_IR_KIND] != DEPOT_KIND_SCALE) {
+        node_failed(p, n, "wrong kind");
+        return;
+    }
+    if (r[DEPOT_IR_MAP_VERSION] != DEPOT_MAP_VERSION) {
+        node_failed(p, n, "map version");
+        return;
+    }
+    if (status & DEPOT_STATUS_FAULT) {
+        node_failed(p, n, "sensor fault");
+        return;
+    }
+    node_answered(p, n);
+    node_count(p, n, net, (status & DEPOT_STATUS_STABLE) && !(status & DEPOT_STATUS_OVERLOAD));
+}
+
+/* One read of the scale block. Returns false if the link should be reset. */
+static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
+{
+    uint16_t regs[DEPOT_IR_SCALE_COUNT];
+    char reason[DEPOT_REASON_MAX + 1];
+    int rc = modbus_read_input_registers(ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
+    if (rc == DEPOT_IR_SCALE_COUNT) {
+        node_reading(p, n, regs);
+        return true;
+    }
+    bool link = failure_reason(rc < 0 ? errno : EMBMDATA, reason, sizeof(reason));
+    node_failed(p, n, reason);
+    return !link;
+}
+
+static void schedule(struct node *n, long long now_ms)
+{
+    int period = n->cfg->period_ms;
+    if (n->fails) {
+        n->next_due = now_ms + gw_backoff_delay_ms(period, n->fails, GW_BACKOFF_CAP_MS);
+        return;
+    }
+    n->next_due += period;
+    if (n->next_due <= now_ms)
+        n->next_due = now_ms + period; /* fell behind: keep the period, skip the backlog */
+}
+
+/* ---- bus threads ---- */
+
+static bool bus_connect(gw_poller *p, struct bus *b, struct node *n)
+{
+    char reason[DEPOT_REASON_MAX + 1];
+    if (b->connected)
+        return true;
+    if (modbus_connect(b->ctx) != 0) {
+        snprintf(reason, sizeof(reason), "io: %s", modbus_strerror(errno));
+        node_failed(p, n, reason);
+        return false;
+    }
+    if (b->cfg->type == GW_BUS_RTU && b->cfg->rs485 &&
+        modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) != 0) {
+        LOG_ERROR("bus %s: cannot switch %s to RS-485 mode: %s", b->cfg->name, b->cfg->device,
+                  modbus_strerror(errno));
+        modbus_close(b->ctx);
+        node_failed(p, n, "io: no rs485 mode");
+        return false;
+    }
+    b->connected = true;
+    b->last_frame_us = 0;
+    return true;
+}
+
+static void bus_exchange(gw_poller *p, struct bus *b, struct node *n)
+{
+    long long wait;
+    if (!bus_connect(p, b, n))
+        return;
+    wait = b->last_frame_us + (long long)b->silence_us - mono_us();
+    if (b->last_frame_us && wait > 0)
+        sleep_us(wait);
+    modbus_set_slave(b->ctx, n->cfg->unit);
+    set_timeout(b->ctx, n->cfg->timeout_ms);
+    bool ok = poll_node(p, n, b->ctx);
+    b->last_frame_us = mono_us();
+    if (!ok && b->cfg->type == GW_BUS_TCP) {
+        modbus_close(b->ctx);
+        b->connected = false;
+    } else if (!ok) {
+        modbus_flush(b->ctx); /* drop a late or garbled answer before the next frame */
+        b->last_frame_us = mono_us();
+    }
+}
+
+static struct node *bus_earliest(struct bus *b)
+{
+    struct node *best = b->nodes[0];
+    for (size_t i = 1; i < b->n_nodes; i++)
+        if (b->nodes[i]->next_due < best->next_due)
+            best = b->nodes[i];
+    return best;
+}
+
+static void *bus_main(void *arg)
+{
+    struct bus *b = arg;
+    gw_poller *p = b->owner;
+    while (!atomic_load(&p->stop)) {
+        struct node *n = bus_earliest(b);
+        long long now = depot_mono_ms();
+        if (n->next_due > now) {
+            long long d = n->next_due - now;
+            sleep_us((d > 100 ? 100 : d) * 1000); /* short slices: stop stays prompt */
+            continue;
+        }
+        bus_exchange(p, b, n);
+        schedule(n, depot_mono_ms());
+    }
+    if (b->connected)
+        modbus_close(b->ctx);
+    b->connected = false;
+    return NULL;
+}
+
+/* ---- the TCP pool: a binary heap of nodes by next_due ---- */
+
+static void heap_swap(gw_poller *p, size_t a, size_t b)
+{
+    struct node *t = p->heap[a];
+    p->heap[a] = p->heap[b];
+    p->heap[b] = t;
+}
+
+static void heap_push(gw_poller *p, struct node *n)
+{
+    size_t i = p->heap_n++;
+    p->heap[i] = n;
+    while (i > 0 && p->heap[(i - 1) / 2]->next_due > p->heap[i]->next_due) {
+        heap_swap(p, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static struct node *heap_pop(gw_poller *p)
+{
+    struct node *top = p->heap[0];
+    size_t i = 0;
+    p->heap[0] = p->heap[--p->heap_n];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < p->heap_n && p->heap[l]->next_due < p->heap[m]->next_due)
+            m = l;
+        if (r < p->heap_n && p->heap[r]->next_due < p->heap[m]->next_due)
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(p, i, m);
+        i = m;
+    }
+    return top;
+}
+
+static void pool_exchange(gw_poller *p, struct node *n)
+{
+    char reason[DEPOT_REASON_MAX + 1];
+    if (!n->connected) {
+        if (modbus_connect(n->ctx) != 0) {
+            snprintf(reason, sizeof(reason), "io: %s", modbus_strerror(errno));
+            node_failed(p, n, reason);
+            return;
+        }
+        n->connected = true;
+    }
+    if (!poll_node(p, n, n->ctx)) {
+        modbus_close(n->ctx);
+        n->connected = false;
+    }
+}
+
+static void wait_until_ms(gw_poller *p, long long due_ms)
+{
+    struct timespec ts;
+    long long now = depot_mono_ms();
+    long long until = due_ms < now + 200 ? due_ms : now + 200;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (until - now) / 1000;
+    ts.tv_nsec += ((until - now) % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+}
+
+static void *pool_main(void *arg)
+{
+    gw_poller *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!atomic_load(&p->stop)) {
+        if (p->heap_n == 0) {
+            wait_until_ms(p, depot_mono_ms() + 200);
+            continue;
+        }
+        if (p->heap[0]->next_due > depot_mono_ms()) {
+            wait_until_ms(p, p->heap[0]->next_due);
+            continue;
+        }
+        struct node *n = heap_pop(p);
+        pthread_mutex_unlock(&p->mu);
+        pool_exchange(p, n);
+        schedule(n, depot_mono_ms());
+        pthread_mutex_lock(&p->mu);
+        heap_push(p, n);
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* ---- construction ---- */
+
+static depot_err node_init(gw_poller *p, struct node *n, const struct gw_node_cfg *c)
+{
+    char host[256];
+    char port[8];
+    int portn;
+    long long qty;
+
+    n->cfg = c;
+    gw_count_init(&n->count, c->unit_weight_g, c->hysteresis);
+    if (gw_ledger_stock_get(p->ledger, c->sku, &qty) == DEPOT_OK)
+        gw_count_set(&n->count, qty);
+    atomic_init(&n->faulted, false);
+    if (c->bus_index >= 0) {
+        n->bus = &p->buses[c->bus_index];
+        return DEPOT_OK;
+    }
+    if (!gw_config_split_address(c->address, host, sizeof(host), &portn))
+        return DEPOT_ERR_CONFIG;
+    snprintf(port, sizeof(port), "%d", portn);
+    n->ctx = modbus_new_tcp_pi(host, port);
+    if (!n->ctx) {
+        LOG_ERROR("node %s: %s: %s", c->name, c->address, modbus_strerror(errno));
+        return DEPOT_ERR_CONFIG;
+    }
+    modbus_set_slave(n->ctx, c->unit);
+    set_timeout(n->ctx, c->timeout_ms);
+    return DEPOT_OK;
+}
+
+static modbus_t *bus_context(const struct gw_bus_cfg *c)
+{
+    char host[256];
+    char port[8];
+    int portn;
+    if (c->type == GW_BUS_RTU)
+        return modbus_new_rtu(c->device, c->baud, (char)c->parity, c->data_bits, c->stop_bits);
+    if (!gw_config_split_address(c->address, host, sizeof(host), &portn))
+        return NULL;
+    snprintf(port, sizeof(port), "%d", portn);
+    return modbus_new_tcp_pi(host, port);
+}
+
+static depot_err bus_init(gw_poller *p, struct bus *b, const struct gw_bus_cfg *c)
+{
+    struct gw_line line = {c->baud, c->data_bits, c->parity, c->stop_bits, c->turnaround_ms};
+    b->cfg = c;
+    b->owner = p;
+    b->silence_us = c->type == GW_BUS_RTU ? gw_line_silence_us(&line) : 0;
+    b->ctx = bus_context(c);
+    if (!b->ctx) {
+        LOG_ERROR("bus %s: %s", c->name, modbus_strerror(errno));
+        return DEPOT_ERR_CONFIG;
+    }
+    b->nodes = depot_calloc(p->cfg->n_nodes ? p->cfg->n_nodes : 1, sizeof(*b->nodes));
+    return b->nodes ? DEPOT_OK : DEPOT_ERR_NOMEM;
+}
+
+static depot_err poller_build(gw_poller *p)
+{
+    const gw_config *cfg = p->cfg;
+    depot_err e = DEPOT_OK;
+    long long now = depot_mono_ms();
+
+    p->buses = depot_calloc(cfg->n_buses ? cfg->n_buses : 1, sizeof(*p->buses));
+    p->nodes = depot_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof(*p->nodes));
+    p->heap = depot_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof(*p->heap));
+    if (!p->buses || !p->nodes || !p->heap)
+        return DEPOT_ERR_NOMEM;
+    for (size_t i = 0; e == DEPOT_OK && i < cfg->n_buses; i++, p->n_buses++)
+        e = bus_init(p, &p->buses[i], &cfg->buses[i]);
+    for (size_t i = 0; e == DEPOT_OK && i < cfg->n_nodes; i++, p->n_nodes++) {
+        struct node *n = &p->nodes[i];
+        e = node_init(p, n, &cfg->nodes[i]);
+        n->next_due = now + (long long)(i * 7 % 100); /* spread the first polls a little */
+        if (e == DEPOT_OK && n->bus)
+            n->bus->nodes[n->bus->n_nodes++] = n;
+        else if (e == DEPOT_OK)
+            heap_push(p, n);
+    }
+    return e;
+}
+
+depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_poller **out)
+{
+    pthread_condattr_t ca;
+    gw_poller *p = depot_calloc(1, sizeof(*p));
+    depot_err e;
+    if (!p)
+        return DEPOT_ERR_NOMEM;
+    p->cfg = cfg;
+    p->ledger = ledger;
+    atomic_init(&p->stop, false);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    e = poller_build(p);
+    if (e != DEPOT_OK) {
+        gw_poller_free(p);
+        return e;
+    }
+    *out = p;
+    return DEPOT_OK;
+}
+
+static int pool_size(const gw_poller *p)
+{
+    int n = p->cfg->poll_threads;
+    if ((size_t)n > p->heap_n)
+        n = (int)p->heap_n;
+    return n;
+}
+
+depot_err gw_poller_start(gw_poller *p)
+{
+    int want = pool_size(p);
+    atomic_store(&p->stop, false);
+    for (size_t i = 0; i < p->n_buses; i++) {
+        struct bus *b = &p->buses[i];
+        if (!b->n_nodes)
+            continue;
+        if (pthread_create(&b->thread, NULL, bus_main, b) != 0)
+            goto fail;
+        b->running = true;
+    }
+    p->workers = depot_calloc(want ? (size_t)want : 1, sizeof(*p->workers));
+    if (!p->workers)
+        goto fail;
+    for (; p->n_workers < want; p->n_workers++)
+        if (pthread_create(&p->workers[p->n_workers], NULL, pool_main, p) != 0)
+            goto fail;
+    LOG_INFO("poller: %zu nodes, %zu buses, %d TCP workers", p->n_nodes, p->n_buses, p->n_workers);
+    return DEPOT_OK;
+fail:
+    LOG_ERROR("poller: cannot start a thread: %s", strerror(errno));
+    gw_poller_stop(p);
+    return DEPOT_ERR_IO;
+}
+
+void gw_poller_stop(gw_poller *p)
+{
+    atomic_store(&p->stop, true);
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < p->n_buses; i++) {
+        if (p->buses[i].running)
+            pthread_join(p->buses[i].thread, NULL);
+        p->buses[i].running = false;
+    }
+    for (int i = 0; i < p->n_workers; i++)
+        pthread_join(p->workers[i], NULL);
+    p->n_workers = 0;
+    depot_free(p->workers);
+    p->workers = NULL;
+}
+
+void gw_poller_free(gw_poller *p)
+{
+    if (!p)
+        return;
+    gw_poller_stop(p);
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        if (p->nodes[i].connected)
+            modbus_close(p->nodes[i].ctx);
+        if (p->nodes[i].ctx)
+            modbus_free(p->nodes[i].ctx);
+    }
+    for (size_t i = 0; i < p->n_buses; i++) {
+        if (p->buses[i].ctx)
+            modbus_free(p->buses[i].ctx);
+        depot_free(p->buses[i].nodes);
+    }
+    depot_free(p->buses);
+    depot_free(p->nodes);
+    depot_free(p->heap);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    depot_free(p);
+}
+
+bool gw_poller_node_faulted(gw_poller *p, const char *node)
+{
+    for (size_t i = 0; i < p->n_nodes; i++)
+        if (!strcmp(p->nodes[i].cfg->name, node))
+            return atomic_load(&p->nodes[i].faulted);
+    return false;
+}

@@ -1,0 +1,39 @@
+/*
+ * The Modbus poller: reads every configured node at its own period, turns
+ * scale readings into counts and writes changes to the ledger; counts,
+ * reports and backs off faults.
+ */
+#ifndef GW_POLLER_H
+#define GW_POLLER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "depot/error.h"
+#include "ledger.h"
+
+typedef struct gw_poller gw_poller;
+
+/* Failures in a row before a node is declared faulted (event "fault"). */
+#define GW_FAULT_AFTER 3
+
+/*
+ * Build the poller for cfg's nodes; counts start from the ledger's stock.
+ * cfg and ledger must outlive the poller. No thread runs until gw_poller_start.
+ * DEPOT_ERR_NOMEM, DEPOT_ERR_CONFIG (a libmodbus context cannot be made).
+ */
+depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_poller **out);
+
+/* Start one thread per bus and the pool of TCP node workers. DEPOT_ERR_IO. */
+depot_err gw_poller_start(gw_poller *p);
+
+/* Stop and join every thread (each finishes its current exchange first). */
+void gw_poller_stop(gw_poller *p);
+
+/* Stops if running, then frees. NULL does nothing. */
+void gw_poller_free(gw_poller *p);
+
+/* True while the named node is in the fault state. Thread-safe. */
+bool gw_poller_node_faulted(gw_poller *p, const char *node);
+
+#endif

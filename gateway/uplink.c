@@ -1,0 +1,481 @@
+/*
+ * uplink.c - the gateway's MQTT v5 client.
+ *
+ * Owns: the mosquitto client, the connection state, the in-flight ring of the
+ * stream, the token bucket, the snapshot timer.
+ *
+ * States:  DOWN --connect_async--> CONNECTING --CONNACK ok--> UP
+ *            ^                          |  fail / 15 s             | lost
+ *            +------- back-off 1..30 s -+--------------------------+
+ *
+ * Each connection is a session S = its connect time in ms. The last will
+ * (retained {"online":false,"session":S}) is set before each attempt; on
+ * CONNACK the retained {"online":true,"session":S} follows, then the
+ * subscription to down/# and a retained snapshot.
+ *
+ * The stream (outbox entries) goes out in id order from `cursor`, at most
+ * `rate` per second (token bucket) and at most `window` unacknowledged (the
+ * ring, oldest first). A PUBACK changes nothing: an entry leaves the outbox
+ * only when the hub's down/ack covers it. If the oldest unacknowledged entry
+ * was sent more than resend_s ago, or after any reconnect, the cursor goes
+ * back to the lowest id (go-back-N); the hub's dedupe makes repeats harmless.
+ * Every stream message is re-stamped at send time with base = the lowest id
+ * still in the outbox.
+ *
+ * Invariants: ring ids strictly increase and are all < cursor; ring_n <=
+ * window; nothing is published unless the state is UP.
+ */
+#include "uplink.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "depot/msg.h"
+
+#define CONNECT_TIMEOUT_MS 15000
+#define RECONNECT_MIN_MS 1000
+#define RECONNECT_MAX_MS 30000
+#define DRAIN_MAX_PER_STEP 256
+
+enum ul_state { UL_DOWN, UL_CONNECTING, UL_UP };
+
+struct inflight {
+    uint64_t id;
+    long long sent_ms;
+};
+
+struct gw_uplink {
+    struct gw_uplink_opts o;
+    const gw_config *cfg;
+    struct mosquitto *mosq;
+    enum ul_state state;
+    long long session;
+    long long attempt_ms;
+    long long next_attempt_ms;
+    int attempt_fails;
+    bool just_connected;
+    /* stream */
+    uint64_t cursor;
+    struct inflight *ring;
+    size_t ring_head, ring_n, ring_cap;
+    double tokens;
+    long long refill_ms;
+    long long next_snapshot_ms;
+    char topic_state[128];
+    char topic_down[128];
+    char topic_snapshot[128];
+};
+
+/* ---- the ring of unacknowledged stream messages ---- */
+
+static void ring_clear(gw_uplink *u)
+{
+    u->ring_head = u->ring_n = 0;
+}
+
+static void ring_push(gw_uplink *u, uint64_t id, long long now)
+{
+    size_t i = (u->ring_head + u->ring_n) % u->ring_cap;
+    u->ring[i] = (struct inflight){id, now};
+    u->ring_n++;
+}
+
+static void ring_ack(gw_uplink *u, uint64_t upto)
+{
+    while (u->ring_n && u->ring[u->ring_head].id <= upto) {
+        u->ring_head = (u->ring_head + 1) % u->ring_cap;
+        u->ring_n--;
+    }
+}
+
+/* ---- publishing ---- */
+
+static bool publish(gw_uplink *u, const char *topic, const char *payload, size_t len, bool retain)
+{
+    int rc = mosquitto_publish_v5(u->mosq, NULL, topic, (int)len, payload, 1, retain, NULL);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        LOG_WARN("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
+        return false;
+    }
+    return true;
+}
+
+static void envelope(gw_uplink *u, depot_msg *m, depot_msg_type type)
+{
+    memset(m, 0, sizeof(*m));
+    m->v = DEPOT_MSG_VERSION;
+    m->type = type;
+    snprintf(m->dealer, sizeof(m->dealer), "%s", u->cfg->dealer);
+    memcpy(m->ledger, gw_ledger_id(u->o.ledger), sizeof(m->ledger));
+    m->ts = depot_now_ms();
+}
+
+/* Encode and publish m; the encoding is freed here. */
+static bool publish_msg(gw_uplink *u, const char *topic, const depot_msg *m, bool retain)
+{
+    char *json;
+    size_t len;
+    depot_err e = depot_msg_encode(m, &json, &len);
+    if (e != DEPOT_OK) {
+        LOG_ERROR("mqtt: cannot encode a %s message: %s", depot_msg_type_name(m->type),
+                  depot_strerror(e));
+        return false;
+    }
+    bool ok = publish(u, topic, json, len, retain);
+    depot_free(json);
+    return ok;
+}
+
+static void state_build(gw_uplink *u, depot_msg *m, bool online)
+{
+    envelope(u, m, DEPOT_MSG_STATE);
+    m->body.state.online = online;
+    m->body.state.session = u->session;
+}
+
+static void publish_snapshot(gw_uplink *u)
+{
+    depot_msg m;
+    struct depot_snapshot_item *items;
+    size_t n;
+    if (gw_ledger_stock_list(u->o.ledger, &items, &n) != DEPOT_OK)
+        return;
+    envelope(u, &m, DEPOT_MSG_SNAPSHOT);
+    m.body.snapshot.as_of = gw_ledger_last_id(u->o.ledger);
+    for (size_t i = 0; i < n && u->o.node_faulted; i++)
+        items[i].fault = u->o.node_faulted(u->o.node_faulted_ctx, items[i].node);
+    m.body.snapshot.items = items;
+    m.body.snapshot.n_items = n;
+    if (publish_msg(u, u->topic_snapshot, &m, true))
+        LOG_DEBUG("mqtt: snapshot of %zu SKUs as of %llu", n,
+                  (unsigned long long)m.body.snapshot.as_of);
+    depot_msg_clear(&m);
+    u->next_snapshot_ms = depot_mono_ms() + (long long)u->cfg->snapshot_period_s * 1000;
+}
+
+/* ---- the downlink ---- */
+
+static void handle_ack(gw_uplink *u, const struct mosquitto_message *msg)
+{
+    char reason[128];
+    depot_msg m;
+    long long deleted = 0;
+    depot_err e =
+        depot_msg_decode(msg->payload, (size_t)msg->payloadlen, &m, reason, sizeof(reason));
+    if (e != DEPOT_OK) {
+        LOG_WARN("mqtt: %s rejected: %s (%s)", msg->topic, reason, depot_strerror(e));
+        return;
+    }
+    if (m.type != DEPOT_MSG_ACK || strcmp(m.dealer, u->cfg->dealer) != 0) {
+        LOG_WARN("mqtt: %s rejected: not an ack for dealer %s", msg->topic, u->cfg->dealer);
+    } else if (strcmp(m.ledger, gw_ledger_id(u->o.ledger)) != 0) {
+        LOG_DEBUG("mqtt: ack for another ledger %s ignored", m.ledger);
+    } else if ((e = gw_ledger_ack(u->o.ledger, m.body.ack.upto, &deleted)) != DEPOT_OK) {
+        LOG_WARN("mqtt: ack upto %llu not applied: %s", (unsigned long long)m.body.ack.upto,
+                 e == DEPOT_ERR_INVAL ? "beyond the last id assigned" : depot_strerror(e));
+    } else {
+        ring_ack(u, m.body.ack.upto);
+        LOG_DEBUG("mqtt: ack upto %llu, %lld entries deleted", (unsigned long long)m.body.ack.upto,
+                  deleted);
+    }
+    depot_msg_clear(&m);
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+                       const mosquitto_property *props)
+{
+    gw_uplink *u = obj;
+    char dealer[DEPOT_DEALER_MAX + 1];
+    const char *leaf;
+    (void)mosq;
+    (void)props;
+    if (depot_topic_parse(msg->topic, dealer, &leaf) != DEPOT_OK ||
+        strcmp(dealer, u->cfg->dealer) != 0) {
+        LOG_WARN("mqtt: message on unexpected topic %s ignored", msg->topic);
+        return;
+    }
+    if (!strcmp(leaf, "down/ack"))
+        handle_ack(u, msg);
+    else
+        LOG_DEBUG("mqtt: %s: not handled by this gateway version", msg->topic);
+}
+
+/* ---- connection ---- */
+
+static void link_down(gw_uplink *u, const char *why)
+{
+    long long now = depot_mono_ms();
+    if (u->state == UL_UP || u->attempt_fails == 0)
+        LOG_WARN("mqtt: %s:%d: %s; retrying", u->cfg->host, u->cfg->port, why);
+    u->state = UL_DOWN;
+    u->attempt_fails++;
+    u->next_attempt_ms =
+        now + gw_backoff_delay_ms(RECONNECT_MIN_MS, u->attempt_fails, RECONNECT_MAX_MS);
+    ring_clear(u);
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+                       const mosquitto_property *props)
+{
+    gw_uplink *u = obj;
+    (void)mosq;
+    (void)flags;
+    (void)props;
+    if (rc != 0) {
+        char why[128];
+        snprintf(why, sizeof(why), "broker refused: %s", mosquitto_reason_string(rc));
+        link_down(u, why);
+        mosquitto_disconnect(u->mosq);
+        return;
+    }
+    u->state = UL_UP;
+    u->attempt_fails = 0;
+    u->just_connected = true;
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *p)
+{
+    gw_uplink *u = obj;
+    (void)mosq;
+    (void)p;
+    if (u->state != UL_DOWN)
+        link_down(u, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
+}
+
+static void start_attempt(gw_uplink *u)
+{
+    depot_msg will;
+    char *json;
+    size_t len;
+    int rc;
+
+    u->session = depot_now_ms();
+    state_build(u, &will, false);
+    if (depot_msg_encode(&will, &json, &len) != DEPOT_OK)
+        return;
+    rc = mosquitto_will_set_v5(u->mosq, u->topic_state, (int)len, json, 1, true, NULL);
+    depot_free(json);
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_connect_async(u->mosq, u->cfg->host, u->cfg->port, u->cfg->keepalive_s);
+    u->attempt_ms = depot_mono_ms();
+    if (rc != MOSQ_ERR_SUCCESS) {
+        u->state = UL_CONNECTING; /* so link_down counts it as a failed attempt */
+        link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        return;
+    }
+    u->state = UL_CONNECTING;
+}
+
+/* The first step after CONNACK: state, subscription, snapshot, resend everything. */
+static void connected_tasks(gw_uplink *u)
+{
+    depot_msg st;
+    char sub[160];
+    u->just_connected = false;
+    LOG_INFO("mqtt: connected to %s:%d as gw-%s, session %lld", u->cfg->host, u->cfg->port,
+             u->cfg->dealer, u->session);
+    state_build(u, &st, true);
+    publish_msg(u, u->topic_state, &st, true);
+    snprintf(sub, sizeof(sub), "%s/#", u->topic_down);
+    int rc = mosquitto_subscribe_v5(u->mosq, NULL, sub, 1, 0, NULL);
+    if (rc != MOSQ_ERR_SUCCESS)
+        LOG_WARN("mqtt: subscribe %s: %s", sub, mosquitto_strerror(rc));
+    publish_snapshot(u);
+    u->cursor = 0;
+    ring_clear(u);
+    u->tokens = 1;
+    u->refill_ms = depot_mono_ms();
+}
+
+/* ---- draining the outbox ---- */
+
+static void refill(gw_uplink *u, long long now)
+{
+    double burst = u->cfg->rate / 10.0 < 1 ? 1 : u->cfg->rate / 10.0;
+    u->tokens += (double)(now - u->refill_ms) * u->cfg->rate / 1000.0;
+    if (u->tokens > burst)
+        u->tokens = burst;
+    u->refill_ms = now;
+}
+
+static void check_resend(gw_uplink *u, long long now)
+{
+    if (!u->ring_n || now - u->ring[u->ring_head].sent_ms < (long long)u->cfg->resend_s * 1000)
+        return;
+    LOG_INFO("mqtt: no ack for id %llu after %d s: resending from the lowest unacknowledged",
+             (unsigned long long)u->ring[u->ring_head].id, u->cfg->resend_s);
+    u->cursor = 0;
+    ring_clear(u);
+}
+
+/* Re-stamp a stored envelope with the current base and publish it. */
+static bool send_entry(gw_uplink *u, const struct gw_outbox_entry *e, uint64_t base)
+{
+    char topic[128], reason[128];
+    depot_msg m;
+    bool ok;
+    if (depot_msg_decode(e->payload, e->len, &m, reason, sizeof(reason)) != DEPOT_OK) {
+        LOG_ERROR("outbox: entry %llu is corrupt (%s), skipped", (unsigned long long)e->id, reason);
+        return true;
+    }
+    m.base = base <= m.id ? base : m.id;
+    depot_topic_build(topic, sizeof(topic), u->cfg->dealer, depot_msg_topic_leaf(m.type));
+    ok = publish_msg(u, topic, &m, false);
+    depot_msg_clear(&m);
+    return ok;
+}
+
+static void drain(gw_uplink *u, long long now)
+{
+    struct gw_outbox_entry batch[DRAIN_MAX_PER_STEP];
+    uint64_t ids[DRAIN_MAX_PER_STEP];
+    size_t n = 0, sent = 0;
+    uint64_t base;
+    long long budget = (long long)u->tokens;
+
+    if ((long long)(u->ring_cap - u->ring_n) < budget)
+        budget = (long long)(u->ring_cap - u->ring_n);
+    if (budget > DRAIN_MAX_PER_STEP)
+        budget = DRAIN_MAX_PER_STEP;
+    if (budget <= 0 ||
+        gw_ledger_outbox_read(u->o.ledger, u->cursor, (size_t)budget, batch, &n) != DEPOT_OK)
+        return;
+    gw_ledger_outbox_base(u->o.ledger, &base);
+    for (size_t i = 0; i < n && u->state == UL_UP; i++) {
+        if (!send_entry(u, &batch[i], base))
+            break;
+        ring_push(u, batch[i].id, now);
+        ids[sent++] = batch[i].id;
+        u->cursor = batch[i].id + 1;
+        u->tokens -= 1;
+    }
+    gw_ledger_entries_clear(batch, n);
+    gw_ledger_mark_sent(u->o.ledger, ids, sent, depot_now_ms());
+}
+
+/* ---- public ---- */
+
+void gw_uplink_step(gw_uplink *u, int timeout_ms)
+{
+    long long now;
+    if (u->state == UL_DOWN) {
+        struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    } else {
+        int rc = mosquitto_loop(u->mosq, timeout_ms, 1);
+        if (rc != MOSQ_ERR_SUCCESS && u->state != UL_DOWN)
+            link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    }
+    now = depot_mono_ms();
+    if (u->state == UL_DOWN && now >= u->next_attempt_ms)
+        start_attempt(u);
+    if (u->state == UL_CONNECTING && now - u->attempt_ms > CONNECT_TIMEOUT_MS) {
+        mosquitto_disconnect(u->mosq);
+        link_down(u, "no CONNACK in time");
+    }
+    if (u->state != UL_UP)
+        return;
+    if (u->just_connected)
+        connected_tasks(u);
+    if (now >= u->next_snapshot_ms)
+        publish_snapshot(u);
+    refill(u, now);
+    check_resend(u, now);
+    drain(u, now);
+}
+
+bool gw_uplink_connected(const gw_uplink *u)
+{
+    return u->state == UL_UP;
+}
+
+void gw_uplink_shutdown(gw_uplink *u)
+{
+    depot_msg st;
+    if (u->state != UL_UP)
+        return;
+    state_build(u, &st, false);
+    publish_msg(u, u->topic_state, &st, true);
+    for (int i = 0; i < 10 && mosquitto_want_write(u->mosq); i++)
+        mosquitto_loop(u->mosq, 50, 1);
+    u->state = UL_DOWN; /* before the callback: this disconnect is no loss */
+    mosquitto_disconnect(u->mosq);
+    mosquitto_loop(u->mosq, 50, 1);
+    LOG_INFO("mqtt: disconnected (offline state published)");
+}
+
+static depot_err configure_client(gw_uplink *u)
+{
+    int rc = mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    if (rc == MOSQ_ERR_SUCCESS && u->cfg->ca) {
+        rc = mosquitto_tls_set(u->mosq, u->cfg->ca, NULL, u->cfg->cert, u->cfg->key, NULL);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            LOG_ERROR("mqtt: cannot use ca=%s cert=%s key=%s: %s", u->cfg->ca, u->cfg->cert,
+                      u->cfg->key, mosquitto_strerror(rc));
+            return DEPOT_ERR_CONFIG;
+        }
+    } else if (rc == MOSQ_ERR_SUCCESS) {
+        LOG_WARN("mqtt: no ca/cert/key configured: connecting WITHOUT TLS (development only)");
+    }
+    if (rc != MOSQ_ERR_SUCCESS)
+        return DEPOT_ERR_MQTT;
+    mosquitto_connect_v5_callback_set(u->mosq, on_connect);
+    mosquitto_disconnect_v5_callback_set(u->mosq, on_disconnect);
+    mosquitto_message_v5_callback_set(u->mosq, on_message);
+    return DEPOT_OK;
+}
+
+static depot_err build_topics(gw_uplink *u)
+{
+    const char *d = u->cfg->dealer;
+    if (depot_topic_build(u->topic_state, sizeof(u->topic_state), d, "state") != DEPOT_OK ||
+        depot_topic_build(u->topic_down, sizeof(u->topic_down), d, "down") != DEPOT_OK ||
+        depot_topic_build(u->topic_snapshot, sizeof(u->topic_snapshot), d, "up/snapshot") !=
+            DEPOT_OK)
+        return DEPOT_ERR_CONFIG;
+    return DEPOT_OK;
+}
+
+depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
+{
+    char client_id[DEPOT_DEALER_MAX + 4];
+    depot_err e;
+    gw_uplink *u = depot_calloc(1, sizeof(*u));
+    if (!u)
+        return DEPOT_ERR_NOMEM;
+    u->o = *o;
+    u->cfg = o->cfg;
+    u->ring_cap = (size_t)o->cfg->window;
+    u->ring = depot_calloc(u->ring_cap, sizeof(*u->ring));
+    e = u->ring ? build_topics(u) : DEPOT_ERR_NOMEM;
+    snprintf(client_id, sizeof(client_id), "gw-%s", o->cfg->dealer);
+    if (e == DEPOT_OK) {
+        u->mosq = mosquitto_new(client_id, true, u);
+        e = u->mosq ? configure_client(u) : DEPOT_ERR_NOMEM;
+    }
+    if (e != DEPOT_OK) {
+        gw_uplink_free(u);
+        return e;
+    }
+    u->state = UL_DOWN;
+    u->next_attempt_ms = 0;
+    *out = u;
+    return DEPOT_OK;
+}
+
+void gw_uplink_free(gw_uplink *u)
+{
+    if (!u)
+        return;
+    if (u->mosq)
+        mosquitto_destroy(u->mosq);
+    depot_free(u->ring);
+    depot_free(u);
+}

@@ -1,0 +1,45 @@
+/*
+ * The MQTT link to the hub: drains the ledger's outbox in order at a paced
+ * rate, deletes entries only on the hub's end-to-end ack, publishes the
+ * retained state and snapshot. Single-threaded: every function runs on the
+ * thread that calls gw_uplink_step (libmosquitto's callbacks too).
+ */
+#ifndef GW_UPLINK_H
+#define GW_UPLINK_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "depot/error.h"
+#include "ledger.h"
+
+typedef struct gw_uplink gw_uplink;
+
+struct gw_uplink_opts {
+    const gw_config *cfg;
+    gw_ledger *ledger;
+    /* Is the node in the fault state? (for snapshots; may be NULL) */
+    bool (*node_faulted)(void *ctx, const char *node);
+    void *node_faulted_ctx;
+};
+
+/*
+ * Make the client (client id gw-<dealer>, MQTT v5, mutual TLS when ca/cert/key
+ * are configured). Nothing is connected yet: gw_uplink_step connects and
+ * reconnects with back-off. mosquitto_lib_init must have been called.
+ * DEPOT_ERR_CONFIG (certificate files unusable), DEPOT_ERR_NOMEM, DEPOT_ERR_MQTT.
+ */
+depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out);
+
+/* Run the network for up to timeout_ms, then connect/drain/resend/snapshot as due. */
+void gw_uplink_step(gw_uplink *u, int timeout_ms);
+
+/* True while connected to the broker. */
+bool gw_uplink_connected(const gw_uplink *u);
+
+/* Publish the retained offline state (if connected) and disconnect cleanly. */
+void gw_uplink_shutdown(gw_uplink *u);
+
+void gw_uplink_free(gw_uplink *u);
+
+#endif

@@ -1,0 +1,362 @@
+/* Unit tests of gateway/ledger.c: the transactional outbox on SQLite. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "depot/msg.h"
+#include "ledger.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_ledger_test.XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static gw_ledger *open_ledger(struct fixture *f, long long max, int warn)
+{
+    struct gw_ledger_opts o = {f->path, "D001", max, warn};
+    gw_ledger *l = NULL;
+    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
+    return l;
+}
+
+static long long count_rows(struct fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long v = -1;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Decode outbox entry number i (from id 0). */
+static void outbox_msg(gw_ledger *l, size_t i, depot_msg *m)
+{
+    struct gw_outbox_entry e[64];
+    size_t n;
+    char reason[128];
+    assert_int_equal(gw_ledger_outbox_read(l, 0, 64, e, &n), DEPOT_OK);
+    assert_true(i < n);
+    assert_int_equal(depot_msg_decode(e[i].payload, e[i].len, m, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(m->id, e[i].id);
+    gw_ledger_entries_clear(e, n);
+}
+
+static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    uint64_t id;
+    long long qty;
+    depot_msg m;
+
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 12, 1000, &id), DEPOT_OK);
+    assert_int_equal(id, 1);
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 10, 2000, &id), DEPOT_OK);
+    assert_int_equal(id, 2);
+    assert_int_equal(gw_ledger_stock_get(l, "S1", &qty), DEPOT_OK);
+    assert_int_equal(qty, 10);
+    assert_int_equal(gw_ledger_outbox_count(l), 2);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 2);
+    assert_int_equal(count_rows(f, "SELECT delta FROM movements WHERE msg_id = 2"), -2);
+    assert_int_equal(count_rows(f, "SELECT qty_after FROM movements WHERE msg_id = 2"), 10);
+
+    outbox_msg(l, 1, &m);
+    assert_int_equal(m.type, DEPOT_MSG_STOCK);
+    assert_string_equal(m.dealer, "D001");
+    assert_string_equal(m.ledger, gw_ledger_id(l));
+    assert_int_equal(m.base, 1);
+    assert_int_equal(m.ts, 2000);
+    assert_string_equal(m.body.stock.sku, "S1");
+    assert_string_equal(m.body.stock.node, "scale-a");
+    assert_int_equal(m.body.stock.qty, 10);
+    assert_int_equal(m.body.stock.delta, -2);
+    depot_msg_clear(&m);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_record_count_UnchangedQtyWritesNothing(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    uint64_t id;
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 2000, &id), DEPOT_OK);
+    assert_int_equal(id, 0);
+    assert_int_equal(gw_ledger_outbox_count(l), 1);
+    assert_int_equal(gw_ledger_last_id(l), 1);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_record_count_NewSkuAtZeroIsReportedWithoutMovement(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    uint64_t id;
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 0, 1000, &id), DEPOT_OK);
+    assert_int_equal(id, 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM stock"), 1);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_ack_DeletesUpToAndMovesBase(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    uint64_t id, base;
+    long long deleted;
+    depot_msg m;
+    for (int q = 1; q <= 5; q++)
+        assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", q, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_ack(l, 3, &deleted), DEPOT_OK);
+    assert_int_equal(deleted, 3);
+    assert_int_equal(gw_ledger_outbox_count(l), 2);
+    gw_ledger_outbox_base(l, &base);
+    assert_int_equal(base, 4);
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 9, 1000, &id), DEPOT_OK);
+    outbox_msg(l, 2, &m);
+    assert_int_equal(m.id, 6);
+    assert_int_equal(m.base, 4);
+    depot_msg_clear(&m);
+    /* an ack again, or of less, deletes nothing more */
+    assert_int_equal(gw_ledger_ack(l, 2, &deleted), DEPOT_OK);
+    assert_int_equal(deleted, 0);
+    /* beyond the last id: refused */
+    assert_int_equal(gw_ledger_ack(l, 7, &deleted), DEPOT_ERR_INVAL);
+    assert_int_equal(gw_ledger_ack(l, 6, &deleted), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_count(l), 0);
+    gw_ledger_outbox_base(l, &base);
+    assert_int_equal(base, 7);
+    /* movements are never deleted by acks */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 6);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_record_count_CoalescesStockWhenFull(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 3, 100);
+    uint64_t id;
+    long long qty;
+    depot_msg m;
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 1, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 2, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "b", "S2", 7, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_count(l), 3);
+    /* full: the newest S1 replaces both older S1 messages */
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 3, 1000, &id), DEPOT_OK);
+    assert_int_equal(id, 4);
+    assert_int_equal(gw_ledger_outbox_count(l), 2);
+    outbox_msg(l, 0, &m);
+    assert_string_equal(m.body.stock.sku, "S2");
+    depot_msg_clear(&m);
+    outbox_msg(l, 1, &m);
+    assert_int_equal(m.id, 4);
+    assert_int_equal(m.body.stock.qty, 3);
+    assert_int_equal(m.base, 3); /* the gap 1..2 is covered by base */
+    depot_msg_clear(&m);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 4);
+    gw_ledger_free(l);
+    (void)qty;
+}
+
+static void test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 2, 100);
+    uint64_t id;
+    long long qty;
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 1, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "b", "S2", 1, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "c", "S3", 4, 1000, &id), DEPOT_ERR_FULL);
+    assert_int_equal(gw_ledger_stock_get(l, "S3", &qty), DEPOT_ERR_NOTFOUND);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 2);
+    assert_int_equal(gw_ledger_last_id(l), 2);
+    assert_int_equal(gw_ledger_append_event(l, "a", "fault", "timeout", 3, 1, &id), DEPOT_ERR_FULL);
+    assert_int_equal(gw_ledger_outbox_count(l), 2);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_append_event_WarnPercentQueuesOneWarning(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 10, 50);
+    uint64_t id;
+    depot_msg m;
+    for (int q = 1; q <= 4; q++)
+        assert_int_equal(gw_ledger_record_count(l, "a", "S1", q, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_count(l), 4);
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 5, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_count(l), 6); /* the 5th plus the warning */
+    outbox_msg(l, 5, &m);
+    assert_int_equal(m.type, DEPOT_MSG_EVENT);
+    assert_string_equal(m.body.event.node, "gateway");
+    assert_string_equal(m.body.event.event, "fault");
+    assert_string_equal(m.body.event.reason, "outbox_high");
+    depot_msg_clear(&m);
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 6, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_count(l), 7); /* no second warning */
+    /* acknowledged down: one recovered event */
+    assert_int_equal(gw_ledger_ack(l, 7, NULL), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_count(l), 1);
+    outbox_msg(l, 0, &m);
+    assert_string_equal(m.body.event.event, "recovered");
+    depot_msg_clear(&m);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    char id_before[DEPOT_LEDGER_HEX + 1];
+    uint64_t id;
+    long long qty;
+    assert_int_equal(strlen(gw_ledger_id(l)), 32);
+    strcpy(id_before, gw_ledger_id(l));
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 4, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_append_event(l, "a", "fault", "timeout", 3, 1, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_ack(l, 2, NULL), DEPOT_OK);
+    gw_ledger_free(l);
+
+    l = open_ledger(f, 1000, 80);
+    assert_string_equal(gw_ledger_id(l), id_before);
+    assert_int_equal(gw_ledger_last_id(l), 2);
+    assert_int_equal(gw_ledger_stock_get(l, "S1", &qty), DEPOT_OK);
+    assert_int_equal(qty, 4);
+    assert_int_equal(gw_ledger_outbox_count(l), 0);
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 5, 1000, &id), DEPOT_OK);
+    assert_int_equal(id, 3); /* ids keep growing across restarts, even with an empty outbox */
+    gw_ledger_free(l);
+    assert_int_equal(count_rows(f, "PRAGMA user_version"), 1);
+}
+
+static void test_gw_ledger_open_NewLedgerGetsFreshRandomId(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    char first[DEPOT_LEDGER_HEX + 1];
+    strcpy(first, gw_ledger_id(l));
+    gw_ledger_free(l);
+    unlink(f->path);
+    l = open_ledger(f, 1000, 80);
+    assert_string_not_equal(first, gw_ledger_id(l));
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_open_OtherDealerRefused(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_ledger_opts o = {f->path, "D002", 1000, 80};
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    gw_ledger_free(l);
+    l = NULL;
+    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_ERR_CONFIG);
+    assert_null(l);
+}
+
+static void test_gw_ledger_open_WalAndAppendOnlyMovements(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    uint64_t id;
+    sqlite3 *db;
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 4, 1000, &id), DEPOT_OK);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE movements SET delta = 0", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM movements", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 1);
+    gw_ledger_free(l);
+    assert_int_equal(access(f->path, F_OK), 0);
+}
+
+static void test_gw_ledger_stock_list_AllRows(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct depot_snapshot_item *items;
+    size_t n;
+    uint64_t id;
+    assert_int_equal(gw_ledger_stock_list(l, &items, &n), DEPOT_OK);
+    assert_int_equal(n, 0);
+    free(NULL);
+    depot_msg m = {0};
+    m.type = DEPOT_MSG_SNAPSHOT;
+    m.body.snapshot.items = items;
+    depot_msg_clear(&m);
+    assert_int_equal(gw_ledger_record_count(l, "b", "S2", 4, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "a", "S1", 2, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_stock_list(l, &items, &n), DEPOT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0].sku, "S1");
+    assert_int_equal(items[1].qty, 4);
+    assert_string_equal(items[1].node, "b");
+    m.body.snapshot.items = items;
+    depot_msg_clear(&m);
+    gw_ledger_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_record_count_UnchangedQtyWritesNothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_ledger_record_count_NewSkuAtZeroIsReportedWithoutMovement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_ack_DeletesUpToAndMovesBase, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_record_count_CoalescesStockWhenFull, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_append_event_WarnPercentQueuesOneWarning,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_ReopenKeepsEverything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_NewLedgerGetsFreshRandomId, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_OtherDealerRefused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_WalAndAppendOnlyMovements, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_stock_list_AllRows, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
