@@ -98,6 +98,9 @@ void control_readable(host_app *app, ctl_client *client);
 void control_poll_add(host_app *app, pollset *ps);
 void control_close_all(host_app *app);
 
+/* ctl_client.c: `depot-node ctl SOCKET COMMAND...` */
+int host_ctl_main(int argc, char **argv);
+
 /* tcp_server.c */
 int tcp_listen(const char *addr, uint16_t port);
 void tcp_accept(host_app *app, host_node *node);

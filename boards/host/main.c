@@ -34,6 +34,7 @@ typedef struct options {
 static void usage(FILE *out)
 {
     fputs("usage: depot-node scale MODE [options]\n"
+          "       depot-node ctl SOCKET COMMAND...   (send one control command, print the reply)\n"
           "A Depot scale node (the field-node firmware on the host board).\n"
           "\n"
           "modes (one of):\n"
@@ -427,6 +428,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+        return host_ctl_main(argc, argv);
     if (argc < 2 || strcmp(argv[1], "scale") != 0) {
         usage(stderr);
         return 2;

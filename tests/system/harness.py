@@ -112,8 +112,12 @@ class Proc:
 class Env:
     """Temporary folder plus every process a test starts; all stopped on exit."""
 
-    def __init__(self, name="depot"):
-        self.dir = tempfile.mkdtemp(prefix=name + "-")
+    def __init__(self, name="depot", dir=None):
+        if dir:
+            os.makedirs(dir, exist_ok=True)
+            self.dir = dir
+        else:
+            self.dir = tempfile.mkdtemp(prefix=name + "-")
         self.procs = []
         self.keep = os.environ.get("DEPOT_KEEP_TMP") == "1"
 

@@ -1,0 +1,99 @@
+"""The Depot demo: Mosquitto, the hub and two dealer warehouses on this machine.
+
+Everything is the real program: Debian's mosquitto with the config depotctl
+writes (mutual TLS on 127.0.0.1), depot-hub with a SQLite file, and per dealer
+a depot-gateway with two depot-node scales, one over Modbus TCP and one over
+Modbus RTU on a pseudo-terminal. Certificates are made the way a deployment
+makes them: depotctl is the CA, each gateway makes its own key and CSR.
+Files and logs go to run/demo/ (made anew at each start). Ctrl-C stops it all.
+"""
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+os.environ.setdefault("DEPOT_BIN", os.path.join(ROOT, "build", "bin"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+
+from harness import Env, wait_for  # noqa: E402
+from broker import make_pki, start_broker  # noqa: E402
+from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
+from hubenv import start_hub, stock_map  # noqa: E402
+
+RUN = os.path.join(ROOT, "run", "demo")
+DEALERS = ("A", "B")
+START = {"scale-tcp": 12, "scale-rtu": 30}
+
+
+def rel(path):
+    return os.path.relpath(path, os.getcwd())
+
+
+def main():
+    shutil.rmtree(RUN, ignore_errors=True)
+    token = "demo-" + secrets.token_hex(8)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with Env("demo", dir=RUN) as env:
+        env.keep = True
+        print("depot demo: making the CA, the broker's and the hub's certificates, "
+              "and each gateway's key and certificate ...", flush=True)
+        pki = make_pki(env, DEALERS)
+        broker, port = start_broker(env, pki)
+        hub, http = start_hub(env, pki, port, tokens={"admin": token}, log_level="info")
+        whs = {}
+        for d in DEALERS:
+            whs[d] = start_warehouse(env, pki, port, d, tcp=[("scale-tcp", "SKU-BOLT")],
+                                     rtu=[("scale-rtu", 1, "SKU-NUT")], period_ms=500,
+                                     snapshot_period_s=30)
+            for node, count in START.items():
+                whs[d].weight(node, count * UNIT_WEIGHT_G)
+        wait_for(lambda: len(stock_map(http, token)) == 2 * len(DEALERS), timeout=30,
+                 what="the hub to show every dealer's stock")
+        ctl = rel(os.path.join(os.environ["DEPOT_BIN"], "depotctl"))
+        node = rel(os.path.join(os.environ["DEPOT_BIN"], "depot-node"))
+        print("""
+Depot demo is running.
+
+  broker   mosquitto, mutual TLS on 127.0.0.1:%(port)d   (config %(conf)s)
+  hub API  http://127.0.0.1:%(http)d/api/v1/   token: %(token)s
+  dealers  A and B, each a gateway with
+             scale-tcp  SKU-BOLT  Modbus TCP
+             scale-rtu  SKU-NUT   Modbus RTU on a pseudo-terminal line
+           every item weighs %(uw)d g; each scale starts with %(start)s
+
+See the stock of every dealer:
+  %(ctl)s stock --hub http://127.0.0.1:%(http)d --token %(token)s
+
+Put 17 bolts on dealer B's shelf (17 x %(uw)d g), then look again:
+  %(node)s ctl %(bsock)s weight %(w17)d
+
+Make dealer A's RTU scale stop answering (its stock turns stale), then heal it:
+  %(node)s ctl %(asock)s fault silent
+  %(node)s ctl %(asock)s fault none
+
+The same over HTTP:
+  curl -H 'Authorization: Bearer %(token)s' http://127.0.0.1:%(http)d/api/v1/stock?dealer=B
+
+Logs and files: %(run)s/   Ctrl-C stops everything.
+""" % {"port": port, "conf": rel(os.path.join(RUN, "broker", "mosquitto.conf")), "http": http,
+       "token": token, "uw": UNIT_WEIGHT_G, "start": ", ".join("%s %d" % kv for kv in START.items()),
+       "ctl": ctl, "node": node, "bsock": rel(whs["B"].controls["scale-tcp"]),
+       "asock": rel(whs["A"].controls["scale-rtu"]), "w17": 17 * UNIT_WEIGHT_G, "run": rel(RUN)},
+              flush=True)
+        try:
+            while all(p.alive() for p in env.procs if p.name.startswith(("hub", "broker", "gw-"))):
+                time.sleep(1)
+            print("depot demo: a process stopped; see the logs in %s" % rel(RUN))
+        except KeyboardInterrupt:
+            print("\ndepot demo: stopping everything ...", flush=True)
+    print("depot demo: stopped.")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass
