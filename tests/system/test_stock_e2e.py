@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from harness import Env, main, wait_for  # noqa: E402
+from harness import BIN, Env, main, run, wait_for  # noqa: E402
 from broker import dealer_identity, make_pki, mqtt_pub, start_broker  # noqa: E402
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
 from hubenv import metrics, start_hub, stock_map  # noqa: E402
@@ -60,6 +60,22 @@ def test_weight_change_reaches_only_its_dealer():
         assert all(k[0] == "A" for k in after_a), after_a
         for k in after_a:
             assert after_a[k]["updated_at"] == before_a[k]["updated_at"], (k, after_a[k], before_a[k])
+        # depotctl prints the same stock as a table.
+        table = run([os.path.join(BIN, "depotctl"), "stock", "--dealer", "B", "--hub",
+                     "http://127.0.0.1:%d" % http, "--token", TOKEN]).stdout
+        rows = [line.split() for line in table.splitlines()[1:]]
+        assert sorted((r[0], r[1], r[2], r[-1]) for r in rows) == [
+            ("B", "SKU-R", "15", "live"), ("B", "SKU-T", "15", "live")], table
+        # A gateway that goes away (its last will or its clean offline state):
+        # its stock is marked stale with its age and never looks live.
+        whs["A"].gateway.stop()
+        wait_for(lambda: all(r["stale"] and r["stale_reason"] == "gateway offline"
+                             for r in stock(http, dealer="A").values()), timeout=10,
+                 what="A's stock stale after its gateway stopped")
+        assert all(not r["stale"] for r in stock(http, dealer="B").values())
+        table = run([os.path.join(BIN, "depotctl"), "stock", "--dealer", "A", "--hub",
+                     "http://127.0.0.1:%d" % http, "--token", TOKEN]).stdout
+        assert "gateway offline" in table and "live" not in table, table
 
 
 def test_broker_outage_and_gateway_restart_lose_and_double_nothing():
