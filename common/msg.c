@@ -34,6 +34,9 @@ static const struct type_info {
     [DEPOT_MSG_SNAPSHOT] = {"snapshot", "up/snapshot", false},
     [DEPOT_MSG_STATE] = {"state", "state", false},
     [DEPOT_MSG_ACK] = {"ack", "down/ack", false},
+    [DEPOT_MSG_ORDER] = {"order", "up/order", true},
+    [DEPOT_MSG_DECISION] = {"decision", "down/decision", false},
+    [DEPOT_MSG_CATALOG] = {"catalog", "down/catalog", false},
 };
 
 const char *depot_msg_type_name(depot_msg_type type)
@@ -49,6 +52,17 @@ const char *depot_msg_topic_leaf(depot_msg_type type)
 bool depot_msg_is_stream(depot_msg_type type)
 {
     return (unsigned)type < DEPOT_MSG__COUNT && types[type].stream;
+}
+
+bool depot_barcode_valid(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return false;
+    for (; s[n]; n++)
+        if (s[n] <= ' ' || s[n] > '~' || n >= DEPOT_BARCODE_LEN)
+            return false;
+    return n > 0;
 }
 
 bool depot_id_valid(const char *s, size_t max)
@@ -79,7 +93,7 @@ static bool ledger_valid(const char *s)
 
 /* ---- key tables --------------------------------------------------------- */
 
-enum kind { K_INT, K_STR, K_ID, K_BOOL, K_OBJ, K_ARR };
+enum kind { K_INT, K_STR, K_ID, K_BARCODE, K_BOOL, K_OBJ, K_ARR };
 
 struct key {
     const char *name;
@@ -135,6 +149,25 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
                        {
                            {"upto", K_INT, 0, INT_EXACT_MAX},
                        }},
+    [DEPOT_MSG_ORDER] = {"body.",
+                         {
+                             {"doc", K_STR, 2, DEPOT_ORDER_DOC_MAX},
+                             {"sig", K_STR, 1, DEPOT_SIG_B64_MAX},
+                             {"cert", K_STR, 1, DEPOT_CERT_PEM_MAX},
+                         }},
+    [DEPOT_MSG_DECISION] = {"body.",
+                            {
+                                {"order", K_ID, 1, DEPOT_ORDER_ID_MAX},
+                                {"number", K_INT, 0, INT_EXACT_MAX},
+                                {"status", K_STR, 1, DEPOT_STATUS_MAX},
+                                {"stage", K_STR, 0, DEPOT_STAGE_MAX},
+                                {"reason", K_STR, 0, DEPOT_REASON_MAX},
+                            }},
+    [DEPOT_MSG_CATALOG] = {"body.",
+                           {
+                               {"version", K_INT, 0, INT_EXACT_MAX},
+                               {"items", K_ARR, 0, DEPOT_CATALOG_MAX_ITEMS},
+                           }},
 };
 
 static const struct schema item_schema = {"body.items[].",
@@ -144,6 +177,30 @@ static const struct schema item_schema = {"body.items[].",
                                               {"node", K_ID, 1, DEPOT_NODE_MAX},
                                               {"fault", K_BOOL, 0, 0},
                                           }};
+
+static const struct schema catalog_item_schema = {"body.items[].",
+                                                  {
+                                                      {"sku", K_ID, 1, DEPOT_SKU_MAX},
+                                                      {"barcode", K_BARCODE, 1, DEPOT_BARCODE_LEN},
+                                                      {"min_qty", K_INT, 1, DEPOT_QTY_MAX},
+                                                      {"max_qty", K_INT, 1, DEPOT_QTY_MAX},
+                                                  }};
+
+static const struct schema order_doc_schema = {"doc.",
+                                               {
+                                                   {"order", K_ID, 1, DEPOT_ORDER_ID_MAX},
+                                                   {"dealer", K_ID, 1, DEPOT_DEALER_MAX},
+                                                   {"number", K_INT, 1, INT_EXACT_MAX},
+                                                   {"terminal", K_ID, 1, DEPOT_NODE_MAX},
+                                                   {"created", K_INT, 0, INT_EXACT_MAX},
+                                                   {"lines", K_ARR, 1, DEPOT_ORDER_LINES_MAX},
+                                               }};
+
+static const struct schema order_line_schema = {"doc.lines[].",
+                                                {
+                                                    {"barcode", K_BARCODE, 1, DEPOT_BARCODE_LEN},
+                                                    {"qty", K_INT, 1, DEPOT_QTY_MAX},
+                                                }};
 
 static void set_reason(char *reason, size_t len, const char *where, const char *key,
                        const char *what)
@@ -167,7 +224,8 @@ static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
         }
         return true;
     case K_STR:
-    case K_ID: {
+    case K_ID:
+    case K_BARCODE: {
         size_t n;
         if (!cJSON_IsString(v) || !v->valuestring) {
             *why = "not a string";
@@ -180,6 +238,10 @@ static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
         }
         if (k->kind == K_ID && !depot_id_valid(v->valuestring, (size_t)k->max)) {
             *why = "not a valid id";
+            return false;
+        }
+        if (k->kind == K_BARCODE && !depot_barcode_valid(v->valuestring)) {
+            *why = "not a valid barcode";
             return false;
         }
         return true;
@@ -195,8 +257,8 @@ static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
             *why = "not an array";
             return false;
         }
-        *why = "too many items";
-        return cJSON_GetArraySize(v) <= (int)k->max;
+        *why = cJSON_GetArraySize(v) < (int)k->min ? "too few items" : "too many items";
+        return cJSON_GetArraySize(v) >= (int)k->min && cJSON_GetArraySize(v) <= (int)k->max;
     }
     return false;
 }
@@ -249,43 +311,117 @@ static void copy_str(char *dst, size_t dst_len, const cJSON *v)
 
 /* ---- decode ------------------------------------------------------------- */
 
-static depot_err decode_items(const cJSON *arr, struct depot_snapshot_body *b, char *reason,
-                              size_t reason_len)
+/* Fills element i of an array from the values check_object found. */
+typedef depot_err (*fill_fn)(void *items, size_t i, const cJSON *const *f, char *reason,
+                             size_t reason_len);
+
+/* Check every element of arr against s and hand it to fill; stops at the first defect. */
+static depot_err decode_objects(const cJSON *arr, const struct schema *s, void *items, fill_fn fill,
+                                char *reason, size_t reason_len)
 {
     const cJSON *found[MAX_KEYS];
     const cJSON *item;
-    size_t n = 0;
+    size_t i = 0;
     depot_err err;
 
-    b->n_items = (size_t)cJSON_GetArraySize(arr);
-    b->items = NULL;
-    if (b->n_items == 0)
-        return DEPOT_OK;
-    b->items = depot_calloc(b->n_items, sizeof(*b->items));
-    if (!b->items)
-        return DEPOT_ERR_NOMEM;
     cJSON_ArrayForEach(item, arr)
     {
-        struct depot_snapshot_item *it = &b->items[n++];
         if (!cJSON_IsObject(item)) {
-            set_reason(reason, reason_len, "body.", "items[]", "not an object");
-            err = DEPOT_ERR_SCHEMA;
-            goto fail;
+            /* s->where ends in "[]."; the reason names the array element. */
+            if (reason && reason_len)
+                snprintf(reason, reason_len, "%.*s: not an object", (int)strlen(s->where) - 1,
+                         s->where);
+            return DEPOT_ERR_SCHEMA;
         }
-        err = check_object(item, &item_schema, found, reason, reason_len);
+        err = check_object(item, s, found, reason, reason_len);
+        if (err == DEPOT_OK)
+            err = fill(items, i++, found, reason, reason_len);
         if (err != DEPOT_OK)
-            goto fail;
-        copy_str(it->sku, sizeof(it->sku), found[0]);
-        it->qty = (long long)found[1]->valuedouble;
-        copy_str(it->node, sizeof(it->node), found[2]);
-        it->fault = cJSON_IsTrue(found[3]);
+            return err;
     }
     return DEPOT_OK;
-fail:
-    depot_free(b->items);
-    b->items = NULL;
-    b->n_items = 0;
+}
+
+static depot_err fill_snapshot_item(void *items, size_t i, const cJSON *const *f, char *reason,
+                                    size_t reason_len)
+{
+    struct depot_snapshot_item *it = (struct depot_snapshot_item *)items + i;
+    (void)reason;
+    (void)reason_len;
+    copy_str(it->sku, sizeof(it->sku), f[0]);
+    it->qty = (long long)f[1]->valuedouble;
+    copy_str(it->node, sizeof(it->node), f[2]);
+    it->fault = cJSON_IsTrue(f[3]);
+    return DEPOT_OK;
+}
+
+static depot_err fill_catalog_item(void *items, size_t i, const cJSON *const *f, char *reason,
+                                   size_t reason_len)
+{
+    struct depot_catalog_item *it = (struct depot_catalog_item *)items + i;
+    copy_str(it->sku, sizeof(it->sku), f[0]);
+    copy_str(it->barcode, sizeof(it->barcode), f[1]);
+    it->min_qty = (long long)f[2]->valuedouble;
+    it->max_qty = (long long)f[3]->valuedouble;
+    if (it->min_qty > it->max_qty) {
+        set_reason(reason, reason_len, "body.items[].", "min_qty", "above max_qty");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
+}
+
+static depot_err fill_order_line(void *items, size_t i, const cJSON *const *f, char *reason,
+                                 size_t reason_len)
+{
+    struct depot_order_line *line = (struct depot_order_line *)items + i;
+    (void)reason;
+    (void)reason_len;
+    copy_str(line->barcode, sizeof(line->barcode), f[0]);
+    line->qty = (long long)f[1]->valuedouble;
+    return DEPOT_OK;
+}
+
+/* An owned array of n elements of size, decoded from arr; *out NULL when empty. */
+static depot_err decode_owned(const cJSON *arr, const struct schema *s, size_t size, fill_fn fill,
+                              void **out, size_t *n, char *reason, size_t reason_len)
+{
+    depot_err err;
+    *n = (size_t)cJSON_GetArraySize(arr);
+    *out = NULL;
+    if (*n == 0)
+        return DEPOT_OK;
+    *out = depot_calloc(*n, size);
+    if (!*out)
+        return DEPOT_ERR_NOMEM;
+    err = decode_objects(arr, s, *out, fill, reason, reason_len);
+    if (err != DEPOT_OK) {
+        depot_free(*out);
+        *out = NULL;
+        *n = 0;
+    }
     return err;
+}
+
+static depot_err dup_str(char **dst, const cJSON *v)
+{
+    *dst = depot_strdup(v->valuestring);
+    return *dst ? DEPOT_OK : DEPOT_ERR_NOMEM;
+}
+
+static depot_err decode_decision(const cJSON *const *f, struct depot_decision_body *d, char *reason,
+                                 size_t reason_len)
+{
+    copy_str(d->order, sizeof(d->order), f[0]);
+    d->number = (long long)f[1]->valuedouble;
+    copy_str(d->status, sizeof(d->status), f[2]);
+    copy_str(d->stage, sizeof(d->stage), f[3]);
+    copy_str(d->reason, sizeof(d->reason), f[4]);
+    if (strcmp(d->status, "approved") != 0 && strcmp(d->status, "rejected") != 0 &&
+        strcmp(d->status, "pending") != 0) {
+        set_reason(reason, reason_len, "body.", "status", "not approved, rejected or pending");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
 }
 
 static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_t reason_len)
@@ -310,7 +446,21 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
         return DEPOT_OK;
     case DEPOT_MSG_SNAPSHOT:
         m->body.snapshot.as_of = (uint64_t)f[0]->valuedouble;
-        return decode_items(f[1], &m->body.snapshot, reason, reason_len);
+        return decode_owned(f[1], &item_schema, sizeof(struct depot_snapshot_item),
+                            fill_snapshot_item, (void **)&m->body.snapshot.items,
+                            &m->body.snapshot.n_items, reason, reason_len);
+    case DEPOT_MSG_CATALOG:
+        m->body.catalog.version = (long long)f[0]->valuedouble;
+        return decode_owned(f[1], &catalog_item_schema, sizeof(struct depot_catalog_item),
+                            fill_catalog_item, (void **)&m->body.catalog.items,
+                            &m->body.catalog.n_items, reason, reason_len);
+    case DEPOT_MSG_ORDER:
+        if (dup_str(&m->body.order.doc, f[0]) || dup_str(&m->body.order.sig, f[1]) ||
+            dup_str(&m->body.order.cert, f[2]))
+            return DEPOT_ERR_NOMEM;
+        return DEPOT_OK;
+    case DEPOT_MSG_DECISION:
+        return decode_decision(f, &m->body.decision, reason, reason_len);
     case DEPOT_MSG_STATE:
         m->body.state.online = cJSON_IsTrue(f[0]);
         m->body.state.session = (long long)f[1]->valuedouble;
@@ -336,7 +486,8 @@ static depot_msg_type type_from_name(const char *name)
 static depot_err check_ids(const depot_msg *m, char *reason, size_t reason_len)
 {
     bool stream = depot_msg_is_stream(m->type);
-    bool needs_ledger = m->type != DEPOT_MSG_STATE || m->ledger[0];
+    bool needs_ledger =
+        (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG) || m->ledger[0];
 
     if (needs_ledger && !ledger_valid(m->ledger)) {
         set_reason(reason, reason_len, "", "ledger", "not 32 lowercase hex digits");
@@ -423,10 +574,25 @@ void depot_msg_clear(depot_msg *m)
 {
     if (!m)
         return;
-    if (m->type == DEPOT_MSG_SNAPSHOT) {
+    switch (m->type) {
+    case DEPOT_MSG_SNAPSHOT:
         depot_free(m->body.snapshot.items);
         m->body.snapshot.items = NULL;
         m->body.snapshot.n_items = 0;
+        break;
+    case DEPOT_MSG_CATALOG:
+        depot_free(m->body.catalog.items);
+        m->body.catalog.items = NULL;
+        m->body.catalog.n_items = 0;
+        break;
+    case DEPOT_MSG_ORDER:
+        depot_free(m->body.order.doc);
+        depot_free(m->body.order.sig);
+        depot_free(m->body.order.cert);
+        memset(&m->body.order, 0, sizeof(m->body.order));
+        break;
+    default:
+        break;
     }
 }
 
@@ -442,22 +608,51 @@ static bool add_str(cJSON *obj, const char *key, const char *v)
     return cJSON_AddStringToObject(obj, key, v) != NULL;
 }
 
-static bool build_items(cJSON *body, const struct depot_snapshot_body *b)
+/* Adds one array element built by add_item from element i of items. */
+typedef bool (*item_fn)(cJSON *o, const void *items, size_t i);
+
+static bool build_array(cJSON *parent, const char *key, const void *items, size_t n,
+                        item_fn add_item)
 {
-    cJSON *arr = cJSON_AddArrayToObject(body, "items");
+    cJSON *arr = cJSON_AddArrayToObject(parent, key);
     size_t i;
     if (!arr)
         return false;
-    for (i = 0; i < b->n_items; i++) {
-        const struct depot_snapshot_item *it = &b->items[i];
+    for (i = 0; i < n; i++) {
         cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(arr, o))
-            return cJSON_Delete(o), false;
-        if (!add_str(o, "sku", it->sku) || !add_num(o, "qty", (double)it->qty) ||
-            !add_str(o, "node", it->node) || !cJSON_AddBoolToObject(o, "fault", it->fault))
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            return false;
+        }
+        if (!add_item(o, items, i))
             return false;
     }
     return true;
+}
+
+static bool add_snapshot_item(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_snapshot_item *it = (const struct depot_snapshot_item *)items + i;
+    return add_str(o, "sku", it->sku) && add_num(o, "qty", (double)it->qty) &&
+           add_str(o, "node", it->node) && cJSON_AddBoolToObject(o, "fault", it->fault);
+}
+
+static bool add_catalog_item(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_catalog_item *it = (const struct depot_catalog_item *)items + i;
+    return add_str(o, "sku", it->sku) && add_str(o, "barcode", it->barcode) &&
+           add_num(o, "min_qty", (double)it->min_qty) && add_num(o, "max_qty", (double)it->max_qty);
+}
+
+static bool add_order_line(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_order_line *l = (const struct depot_order_line *)items + i;
+    return add_str(o, "barcode", l->barcode) && add_num(o, "qty", (double)l->qty);
+}
+
+static bool add_strs(cJSON *o, const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    return v1 && v2 && add_str(o, k1, v1) && add_str(o, k2, v2);
 }
 
 static bool build_body(cJSON *body, const depot_msg *m)
@@ -475,7 +670,20 @@ static bool build_body(cJSON *body, const depot_msg *m)
                add_num(body, "count", (double)m->body.event.count);
     case DEPOT_MSG_SNAPSHOT:
         return add_num(body, "as_of", (double)m->body.snapshot.as_of) &&
-               build_items(body, &m->body.snapshot);
+               build_array(body, "items", m->body.snapshot.items, m->body.snapshot.n_items,
+                           add_snapshot_item);
+    case DEPOT_MSG_CATALOG:
+        return add_num(body, "version", (double)m->body.catalog.version) &&
+               build_array(body, "items", m->body.catalog.items, m->body.catalog.n_items,
+                           add_catalog_item);
+    case DEPOT_MSG_ORDER:
+        return add_strs(body, "doc", m->body.order.doc, "sig", m->body.order.sig) &&
+               m->body.order.cert && add_str(body, "cert", m->body.order.cert);
+    case DEPOT_MSG_DECISION:
+        return add_str(body, "order", m->body.decision.order) &&
+               add_num(body, "number", (double)m->body.decision.number) &&
+               add_strs(body, "status", m->body.decision.status, "stage", m->body.decision.stage) &&
+               add_str(body, "reason", m->body.decision.reason);
     case DEPOT_MSG_STATE:
         return cJSON_AddBoolToObject(body, "online", m->body.state.online) &&
                add_num(body, "session", (double)m->body.state.session);
@@ -503,16 +711,14 @@ static cJSON *build(const depot_msg *m)
     return root;
 }
 
-depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
+typedef depot_err (*check_fn)(const char *text, size_t len);
+
+/* Print root (consumed), check the text decodes, return a depot_malloc copy. */
+static depot_err finish_text(cJSON *root, check_fn check, char **out, size_t *len)
 {
-    cJSON *root;
     char *text, *copy;
-    depot_msg check;
     depot_err err;
 
-    if (!m || !out || (unsigned)m->type >= DEPOT_MSG__COUNT)
-        return DEPOT_ERR_INVAL;
-    root = build(m);
     if (!root)
         return DEPOT_ERR_NOMEM;
     text = cJSON_PrintUnformatted(root);
@@ -520,12 +726,11 @@ depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
     if (!text)
         return DEPOT_ERR_NOMEM;
     /* The encoder's promise: what it emits, the decoder accepts. */
-    err = depot_msg_decode(text, strlen(text), &check, NULL, 0);
+    err = check(text, strlen(text));
     if (err != DEPOT_OK) {
         cJSON_free(text);
         return err == DEPOT_ERR_NOMEM ? err : DEPOT_ERR_INVAL;
     }
-    depot_msg_clear(&check);
     copy = depot_strdup(text);
     cJSON_free(text);
     if (!copy)
@@ -534,6 +739,96 @@ depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
     if (len)
         *len = strlen(copy);
     return DEPOT_OK;
+}
+
+static depot_err check_msg(const char *text, size_t len)
+{
+    depot_msg m;
+    depot_err err = depot_msg_decode(text, len, &m, NULL, 0);
+    if (err == DEPOT_OK)
+        depot_msg_clear(&m);
+    return err;
+}
+
+depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
+{
+    if (!m || !out || (unsigned)m->type >= DEPOT_MSG__COUNT)
+        return DEPOT_ERR_INVAL;
+    return finish_text(build(m), check_msg, out, len);
+}
+
+/* ---- order documents ---------------------------------------------------- */
+
+static depot_err check_doc(const char *text, size_t len)
+{
+    /* A document is large (100 lines); only its validity matters here. */
+    depot_order_doc *tmp = depot_malloc(sizeof(*tmp));
+    depot_err err;
+    if (!tmp)
+        return DEPOT_ERR_NOMEM;
+    err = depot_order_doc_decode(text, len, tmp, NULL, 0);
+    depot_free(tmp);
+    return err;
+}
+
+static cJSON *build_doc(const depot_order_doc *d)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root && add_str(root, "order", d->order) && add_str(root, "dealer", d->dealer) &&
+        add_num(root, "number", (double)d->number) && add_str(root, "terminal", d->terminal) &&
+        add_num(root, "created", (double)d->created) && d->n_lines <= DEPOT_ORDER_LINES_MAX &&
+        build_array(root, "lines", d->lines, d->n_lines, add_order_line))
+        return root;
+    cJSON_Delete(root);
+    return NULL;
+}
+
+depot_err depot_order_doc_encode(const depot_order_doc *d, char **out, size_t *len)
+{
+    cJSON *root;
+    if (!d || !out)
+        return DEPOT_ERR_INVAL;
+    root = build_doc(d);
+    if (!root)
+        return d->n_lines > DEPOT_ORDER_LINES_MAX ? DEPOT_ERR_INVAL : DEPOT_ERR_NOMEM;
+    return finish_text(root, check_doc, out, len);
+}
+
+depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *out, char *reason,
+                                 size_t reason_len)
+{
+    const cJSON *f[MAX_KEYS];
+    cJSON *root;
+    depot_err err;
+
+    if (reason && reason_len)
+        reason[0] = '\0';
+    if (!buf || !out)
+        return DEPOT_ERR_INVAL;
+    root = cJSON_ParseWithLength(buf, len);
+    if (!root) {
+        set_reason(reason, reason_len, "doc.", "(root)", "not well-formed JSON");
+        return DEPOT_ERR_PARSE;
+    }
+    if (!cJSON_IsObject(root)) {
+        set_reason(reason, reason_len, "doc.", "(root)", "not an object");
+        err = DEPOT_ERR_SCHEMA;
+    } else {
+        err = check_object(root, &order_doc_schema, f, reason, reason_len);
+    }
+    if (err == DEPOT_OK) {
+        memset(out, 0, sizeof(*out));
+        copy_str(out->order, sizeof(out->order), f[0]);
+        copy_str(out->dealer, sizeof(out->dealer), f[1]);
+        out->number = (long long)f[2]->valuedouble;
+        copy_str(out->terminal, sizeof(out->terminal), f[3]);
+        out->created = (long long)f[4]->valuedouble;
+        out->n_lines = (size_t)cJSON_GetArraySize(f[5]);
+        err = decode_objects(f[5], &order_line_schema, out->lines, fill_order_line, reason,
+                             reason_len);
+    }
+    cJSON_Delete(root);
+    return err;
 }
 
 /* ---- topics ------------------------------------------------------------- */

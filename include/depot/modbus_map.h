@@ -25,7 +25,39 @@
  *   3       DEPOT_HR_FILTER      scale: readings averaged per sample (1..64)
  *   4..9    reserved
  *
- *   100..199 input and 100..199 holding: reserved for the scanner terminal.
+ *   Scanner terminal block (kind DEPOT_KIND_SCANNER; the common registers
+ *   0, 1, 11..14 as above, 2..10 read 0):
+ *
+ *   input registers
+ *   100     DEPOT_IR_SCAN_COUNT    events waiting in the FIFO
+ *   101     DEPOT_IR_SCAN_CAPACITY FIFO capacity
+ *   102     DEPOT_IR_SCAN_FLAGS    DEPOT_SCAN_FLAG_* bits
+ *   103..104 DEPOT_IR_SCAN_REFUSED scans refused because the FIFO was full, uint32
+ *   105..129 the head event, read in ONE request (DEPOT_IR_SCAN_HEAD, 25 registers):
+ *     105      epoch     boot epoch the event was made in (0: FIFO empty)
+ *     106..107 seq       sequence number within that epoch, uint32, from 1
+ *     108      type      DEPOT_SCAN_* event type
+ *     109..110 qty       int32
+ *     111      len       barcode length, 0..32
+ *     112..127 barcode   32 ASCII bytes, two per register, first byte high,
+ *                        unused bytes 0
+ *     128..129 reserved, 0
+ *
+ *   holding registers
+ *   100..102 DEPOT_HR_SCAN_ACK     write (epoch, seq hi, seq lo) with ONE FC 16
+ *                                  to drop the head event; a pair that is not
+ *                                  the head's answers exception 03 and drops
+ *                                  nothing; reads the last acknowledged pair
+ *   110      DEPOT_HR_DISPLAY_CODE DEPOT_DISPLAY_* status code
+ *   111..130 DEPOT_HR_DISPLAY_TEXT 40 ASCII bytes, two per register, first byte
+ *                                  high, NUL-padded. Write text and code in
+ *                                  one FC 16 (110..130) so the display never
+ *                                  shows a code with another message's text.
+ *
+ *   Events survive a reboot (the FIFO lives in the node's persistent memory),
+ *   each keeping the epoch it was made in; (node, epoch, seq) is unique for
+ *   the life of the node. A full FIFO refuses new scans (display says so)
+ *   and never drops an accepted one.
  *
  * Everything outside a defined block answers exception 02 (illegal data
  * address); a write of a value out of range answers exception 03.
@@ -72,10 +104,49 @@ enum depot_command {
 #define DEPOT_FILTER_MIN 1
 #define DEPOT_FILTER_MAX 64
 
-/* Scanner terminal block (a later issue fills it in). */
+/* Scanner terminal block. */
 #define DEPOT_IR_SCANNER_BASE 100
 #define DEPOT_HR_SCANNER_BASE 100
 #define DEPOT_SCANNER_BLOCK 100
+
+#define DEPOT_IR_SCAN_COUNT 100
+#define DEPOT_IR_SCAN_CAPACITY 101
+#define DEPOT_IR_SCAN_FLAGS 102
+#define DEPOT_IR_SCAN_REFUSED 103
+#define DEPOT_IR_SCAN_HEAD 105
+#define DEPOT_IR_SCAN_HEAD_COUNT 25 /* 105..129 */
+/* Offsets inside the head block. */
+#define DEPOT_SCAN_OFF_EPOCH 0
+#define DEPOT_SCAN_OFF_SEQ 1
+#define DEPOT_SCAN_OFF_TYPE 3
+#define DEPOT_SCAN_OFF_QTY 4
+#define DEPOT_SCAN_OFF_LEN 6
+#define DEPOT_SCAN_OFF_BARCODE 7
+#define DEPOT_BARCODE_MAX 32
+
+#define DEPOT_SCAN_FLAG_FULL 0x0001u /* the FIFO is full: scans are refused */
+
+enum depot_scan_type {
+    DEPOT_SCAN_RECEIVE = 1, /* goods in */
+    DEPOT_SCAN_PICK = 2,    /* goods out */
+    DEPOT_SCAN_COUNT = 3,   /* physical count of a SKU */
+    DEPOT_SCAN_LINE = 4,    /* an order line */
+    DEPOT_SCAN_SUBMIT = 5,  /* submit the order lines so far (no barcode, qty 0) */
+};
+
+#define DEPOT_HR_SCAN_ACK 100 /* 100..102 */
+#define DEPOT_HR_DISPLAY_CODE 110
+#define DEPOT_HR_DISPLAY_TEXT 111 /* 111..130 */
+#define DEPOT_DISPLAY_TEXT_MAX 40
+#define DEPOT_HR_SCANNER_END 131 /* first holding register after the block */
+
+enum depot_display_code {
+    DEPOT_DISPLAY_IDLE = 0,
+    DEPOT_DISPLAY_INFO = 1,  /* e.g. "ORDER 17 SENT" */
+    DEPOT_DISPLAY_OK = 2,    /* e.g. "ORDER 17 APPROVED" */
+    DEPOT_DISPLAY_ERROR = 3, /* e.g. "UNKNOWN 4006381333931", "ORDER 17 REJECTED credit" */
+    DEPOT_DISPLAY_BUSY = 4,
+};
 
 /* Capacity of a scale in grams: above it the status says overload. */
 #define DEPOT_SCALE_CAPACITY_G 2000000

@@ -7,7 +7,11 @@
  *   depot/v1/<dealer>/up/event      gateway -> hub  QoS 1  node/gateway event  (exactly-once stream)
  *   depot/v1/<dealer>/up/snapshot   gateway -> hub  QoS 1, retained: all stock, periodic
  *   depot/v1/<dealer>/state         gateway -> hub  QoS 1, retained: online/offline, also the last will
+ *   depot/v1/<dealer>/up/order      gateway -> hub  QoS 1  a signed order      (exactly-once stream)
  *   depot/v1/<dealer>/down/ack      hub -> gateway  QoS 1  what the hub has applied
+ *   depot/v1/<dealer>/down/decision hub -> gateway  QoS 1  an order's decision, repeated until
+ *                                                          the gateway confirms it (event "decided")
+ *   depot/v1/<dealer>/down/catalog  hub -> gateway  QoS 1, retained: barcodes and order limits
  *
  * Every payload is one JSON object, the envelope, with exactly these keys:
  *
@@ -15,11 +19,11 @@
  *    "id":42, "base":40, "ts":1764230000123, "body":{...}}
  *
  *   v       schema version, DEPOT_MSG_VERSION; anything else is rejected
- *   type    "stock" | "event" | "snapshot" | "state" | "ack"
+ *   type    "stock" | "event" | "order" | "snapshot" | "state" | "ack" | "decision" | "catalog"
  *   dealer  must equal the dealer of the topic
  *   ledger  the gateway ledger's random id (a replaced gateway is a new stream)
- *   id      uplink stream messages: message id, > 0, grows within a ledger;
- *           snapshot, state and ack: 0
+ *   id      uplink stream messages (stock, event, order): message id, > 0,
+ *           grows within a ledger; all others: 0
  *   base    stream messages: the lowest id still in the gateway's outbox when
  *           sent (everything below it was acknowledged or dropped), so the hub
  *           can move its "applied up to" mark over ids it will never see
@@ -32,6 +36,21 @@
  *            as_of: the highest stream id assigned when the snapshot was taken
  *   state    {"online":true,"session":1764230000000}  session: the connect time, orders states
  *   ack      {"upto":42}  the hub applied every id <= upto of that ledger
+ *   order    {"doc":"<order document, JSON text>","sig":"<base64>","cert":"<PEM>"}
+ *            sig: ECDSA P-256 over SHA-256 of exactly the bytes of doc, DER, base64;
+ *            cert: the gateway's certificate (CN = dealer), checked against the CA.
+ *            The document (depot_order_doc_encode/decode):
+ *            {"order":"<ledger id>-<number>","dealer":"A","number":17,"terminal":"scan-a",
+ *             "created":1764230000123,"lines":[{"barcode":"4006381333931","qty":3}, ...]}
+ *   decision {"order":"<id>","number":17,"status":"approved"|"rejected"|"pending",
+ *             "stage":"finance","reason":"over credit limit"}   (ledger = the order's ledger)
+ *   catalog  {"version":3,"items":[{"sku":"S1","barcode":"4006381333931","min_qty":1,
+ *             "max_qty":500}, ...]}   (ledger "")
+ *
+ *   The gateway confirms a decision it has applied with a stream event
+ *   {"node":"<terminal>","event":"decided","reason":"<order id>","count":<number>};
+ *   an unknown barcode scanned at a terminal is reported as
+ *   {"node":"<terminal>","event":"unknown_barcode","reason":"<barcode>","count":<qty>}.
  *
  * The decoder rejects, with a reason, whatever does not fit: not JSON,
  * another version, a missing, unknown or mistyped key, a value out of range.
@@ -56,6 +75,15 @@
 #define DEPOT_REASON_MAX 64
 #define DEPOT_SNAPSHOT_MAX_ITEMS 10000
 #define DEPOT_QTY_MAX 1000000000LL /* |qty| and |delta| bound */
+#define DEPOT_BARCODE_LEN 32        /* printable ASCII, no space */
+#define DEPOT_ORDER_ID_MAX 48
+#define DEPOT_ORDER_DOC_MAX 16384
+#define DEPOT_ORDER_LINES_MAX 100
+#define DEPOT_CERT_PEM_MAX 4096
+#define DEPOT_SIG_B64_MAX 128
+#define DEPOT_STATUS_MAX 16
+#define DEPOT_STAGE_MAX 32
+#define DEPOT_CATALOG_MAX_ITEMS 10000
 
 typedef enum depot_msg_type {
     DEPOT_MSG_STOCK,
@@ -63,6 +91,9 @@ typedef enum depot_msg_type {
     DEPOT_MSG_SNAPSHOT,
     DEPOT_MSG_STATE,
     DEPOT_MSG_ACK,
+    DEPOT_MSG_ORDER,
+    DEPOT_MSG_DECISION,
+    DEPOT_MSG_CATALOG,
     DEPOT_MSG__COUNT
 } depot_msg_type;
 
@@ -102,6 +133,32 @@ struct depot_ack_body {
     uint64_t upto;
 };
 
+struct depot_order_body {
+    char *doc;  /* owned, NUL-terminated: the exact signed bytes */
+    char *sig;  /* owned: base64 of the DER signature */
+    char *cert; /* owned: PEM */
+};
+
+struct depot_decision_body {
+    char order[DEPOT_ORDER_ID_MAX + 1];
+    long long number;
+    char status[DEPOT_STATUS_MAX + 1]; /* "approved", "rejected", "pending" */
+    char stage[DEPOT_STAGE_MAX + 1];   /* the stage waited for, or "" */
+    char reason[DEPOT_REASON_MAX + 1];
+};
+
+struct depot_catalog_item {
+    char sku[DEPOT_SKU_MAX + 1];
+    char barcode[DEPOT_BARCODE_LEN + 1];
+    long long min_qty, max_qty;
+};
+
+struct depot_catalog_body {
+    long long version;
+    size_t n_items;
+    struct depot_catalog_item *items; /* owned */
+};
+
 typedef struct depot_msg {
     int v;
     depot_msg_type type;
@@ -116,6 +173,9 @@ typedef struct depot_msg {
         struct depot_snapshot_body snapshot;
         struct depot_state_body state;
         struct depot_ack_body ack;
+        struct depot_order_body order;
+        struct depot_decision_body decision;
+        struct depot_catalog_body catalog;
     } body;
 } depot_msg;
 
@@ -123,7 +183,7 @@ typedef struct depot_msg {
 const char *depot_msg_type_name(depot_msg_type type);
 /* The topic leaf of a type: "up/stock", "up/event", "up/snapshot", "state", "down/ack". */
 const char *depot_msg_topic_leaf(depot_msg_type type);
-/* True for the types that travel in the exactly-once stream (stock, event). */
+/* True for the types that travel in the exactly-once stream (stock, event, order). */
 bool depot_msg_is_stream(depot_msg_type type);
 
 /*
@@ -144,8 +204,35 @@ depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len);
 depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *m, char *reason,
                            size_t reason_len);
 
-/* Frees what a decoded or built message owns (snapshot items); m stays valid, empty. */
+/*
+ * Frees what a decoded message owns (snapshot and catalog items, order
+ * strings; all allocated with depot_malloc); m stays valid, empty.
+ */
 void depot_msg_clear(depot_msg *m);
+
+/* True if s is 1..DEPOT_BARCODE_LEN printable ASCII characters without space. */
+bool depot_barcode_valid(const char *s);
+
+/* The order document that a gateway signs (the "doc" of an order message). */
+struct depot_order_line {
+    char barcode[DEPOT_BARCODE_LEN + 1];
+    long long qty; /* 1..DEPOT_QTY_MAX */
+};
+
+typedef struct depot_order_doc {
+    char order[DEPOT_ORDER_ID_MAX + 1]; /* globally unique: "<ledger id>-<number>" */
+    char dealer[DEPOT_DEALER_MAX + 1];
+    long long number; /* per-ledger order number shown on the terminal, >= 1 */
+    char terminal[DEPOT_NODE_MAX + 1];
+    long long created; /* ms since the Unix epoch */
+    size_t n_lines;    /* 1..DEPOT_ORDER_LINES_MAX */
+    struct depot_order_line lines[DEPOT_ORDER_LINES_MAX];
+} depot_order_doc;
+
+/* Encode / decode an order document; same rules and errors as the message codec. */
+depot_err depot_order_doc_encode(const depot_order_doc *d, char **out, size_t *len);
+depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *d, char *reason,
+                                 size_t reason_len);
 
 /* True if s is a valid dealer id (also used for node names and SKUs: 1..max of [A-Za-z0-9_.-]). */
 bool depot_id_valid(const char *s, size_t max);

@@ -259,7 +259,7 @@ static void test_depot_topic_build_AndParse(void **state)
         DEPOT_ERR_INVAL);
 }
 
-static void test_depot_msg_is_stream_OnlyStockAndEvent(void **state)
+static void test_depot_msg_is_stream_OnlyStreamTypes(void **state)
 {
     (void)state;
     assert_true(depot_msg_is_stream(DEPOT_MSG_STOCK));
@@ -267,8 +267,155 @@ static void test_depot_msg_is_stream_OnlyStockAndEvent(void **state)
     assert_false(depot_msg_is_stream(DEPOT_MSG_SNAPSHOT));
     assert_false(depot_msg_is_stream(DEPOT_MSG_STATE));
     assert_false(depot_msg_is_stream(DEPOT_MSG_ACK));
+    assert_true(depot_msg_is_stream(DEPOT_MSG_ORDER));
+    assert_false(depot_msg_is_stream(DEPOT_MSG_DECISION));
+    assert_false(depot_msg_is_stream(DEPOT_MSG_CATALOG));
+    assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_CATALOG), "down/catalog");
     assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_ACK), "down/ack");
     assert_null(depot_msg_type_name(DEPOT_MSG__COUNT));
+}
+
+static void test_depot_msg_encode_OrderDecisionCatalogRoundTrip(void **state)
+{
+    struct depot_catalog_item items[2] = {{"S1", "4006381333931", 1, 500}, {"S2", "ABC-9", 2, 10}};
+    char doc[] = "{\"x\":1}", sig[] = "c2ln", cert[] = "-----BEGIN CERTIFICATE-----";
+    depot_msg m, back;
+    char *text;
+    size_t before = depot_mem_in_use();
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    strcpy(m.dealer, "D1");
+    strcpy(m.ledger, LEDGER);
+    m.type = DEPOT_MSG_ORDER;
+    m.id = 5;
+    m.base = 5;
+    m.body.order.doc = doc;
+    m.body.order.sig = sig;
+    m.body.order.cert = cert;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_string_equal(back.body.order.doc, doc);
+    assert_string_equal(back.body.order.sig, sig);
+    assert_string_equal(back.body.order.cert, cert);
+    depot_msg_clear(&back);
+    depot_free(text);
+
+    memset(&m.body, 0, sizeof(m.body));
+    m.type = DEPOT_MSG_DECISION;
+    m.id = m.base = 0;
+    strcpy(m.body.decision.order, LEDGER "-17");
+    m.body.decision.number = 17;
+    strcpy(m.body.decision.status, "rejected");
+    strcpy(m.body.decision.reason, "over credit limit");
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_string_equal(back.body.decision.order, LEDGER "-17");
+    assert_string_equal(back.body.decision.status, "rejected");
+    assert_string_equal(back.body.decision.stage, "");
+    depot_free(text);
+    strcpy(m.body.decision.status, "maybe");
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+
+    memset(&m.body, 0, sizeof(m.body));
+    m.type = DEPOT_MSG_CATALOG;
+    m.ledger[0] = '\0';
+    m.body.catalog.version = 3;
+    m.body.catalog.n_items = 2;
+    m.body.catalog.items = items;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.body.catalog.n_items, 2);
+    assert_string_equal(back.body.catalog.items[1].barcode, "ABC-9");
+    assert_int_equal(back.body.catalog.items[1].max_qty, 10);
+    depot_msg_clear(&back);
+    depot_free(text);
+    items[0].min_qty = 600; /* above max_qty */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_mem_in_use(), before);
+}
+
+static depot_order_doc *sample_doc(void)
+{
+    static depot_order_doc d;
+    memset(&d, 0, sizeof(d));
+    strcpy(d.order, LEDGER "-7");
+    strcpy(d.dealer, "A");
+    d.number = 7;
+    strcpy(d.terminal, "scan-a");
+    d.created = 1764230000123LL;
+    d.n_lines = 2;
+    strcpy(d.lines[0].barcode, "4006381333931");
+    d.lines[0].qty = 3;
+    strcpy(d.lines[1].barcode, "X-1");
+    d.lines[1].qty = 1;
+    return &d;
+}
+
+static void test_depot_order_doc_encode_RoundTripsExactly(void **state)
+{
+    depot_order_doc *d = sample_doc(), back;
+    char *text, *again;
+    size_t len;
+    (void)state;
+    assert_int_equal(depot_order_doc_encode(d, &text, &len), DEPOT_OK);
+    assert_int_equal(depot_order_doc_decode(text, len, &back, NULL, 0), DEPOT_OK);
+    assert_string_equal(back.order, d->order);
+    assert_string_equal(back.dealer, "A");
+    assert_int_equal(back.number, 7);
+    assert_int_equal(back.n_lines, 2);
+    assert_string_equal(back.lines[0].barcode, "4006381333931");
+    assert_int_equal(back.lines[1].qty, 1);
+    /* Encoding is deterministic: the same document gives the same bytes. */
+    assert_int_equal(depot_order_doc_encode(&back, &again, NULL), DEPOT_OK);
+    assert_string_equal(text, again);
+    depot_free(text);
+    depot_free(again);
+}
+
+static void test_depot_order_doc_decode_RejectsBadLines(void **state)
+{
+    static const char *const bad[] = {
+        "{\"order\":\"o-1\",\"dealer\":\"A\",\"number\":1,\"terminal\":\"t\",\"created\":1,"
+        "\"lines\":[]}",
+        "{\"order\":\"o-1\",\"dealer\":\"A\",\"number\":1,\"terminal\":\"t\",\"created\":1,"
+        "\"lines\":[{\"barcode\":\"has space\",\"qty\":1}]}",
+        "{\"order\":\"o-1\",\"dealer\":\"A\",\"number\":1,\"terminal\":\"t\",\"created\":1,"
+        "\"lines\":[{\"barcode\":\"B1\",\"qty\":0}]}",
+        "{\"order\":\"o-1\",\"dealer\":\"A\",\"number\":0,\"terminal\":\"t\",\"created\":1,"
+        "\"lines\":[{\"barcode\":\"B1\",\"qty\":1}]}",
+        "{\"order\":\"o-1\",\"dealer\":\"A\",\"number\":1,\"terminal\":\"t\",\"created\":1,"
+        "\"lines\":[{\"barcode\":\"B1\",\"qty\":1}],\"price\":3}",
+        "[]",
+        "{",
+    };
+    static const char *const want[] = {"doc.lines: too few items",
+                                       "doc.lines[].barcode",
+                                       "doc.lines[].qty: out of range",
+                                       "doc.number",
+                                       "doc.price: unknown key",
+                                       "not an object",
+                                       "JSON"};
+    depot_order_doc d;
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char reason[128] = "";
+        depot_err err = depot_order_doc_decode(bad[i], strlen(bad[i]), &d, reason, sizeof(reason));
+        if (err == DEPOT_OK || !strstr(reason, want[i]))
+            fail_msg("case %zu: got %d \"%s\", want \"%s\"", i, err, reason, want[i]);
+    }
+}
+
+static void test_depot_barcode_valid_PrintableNoSpace(void **state)
+{
+    (void)state;
+    assert_true(depot_barcode_valid("4006381333931"));
+    assert_true(depot_barcode_valid("A~!"));
+    assert_false(depot_barcode_valid(""));
+    assert_false(depot_barcode_valid("a b"));
+    assert_false(depot_barcode_valid("\x7f"));
+    assert_false(depot_barcode_valid("012345678901234567890123456789012"));
+    assert_true(depot_barcode_valid("01234567890123456789012345678901"));
 }
 
 int main(void)
@@ -282,7 +429,11 @@ int main(void)
         cmocka_unit_test(test_depot_msg_decode_RejectsEachDefectWithReason),
         cmocka_unit_test(test_depot_msg_decode_NotNulTerminated),
         cmocka_unit_test(test_depot_topic_build_AndParse),
-        cmocka_unit_test(test_depot_msg_is_stream_OnlyStockAndEvent),
+        cmocka_unit_test(test_depot_msg_is_stream_OnlyStreamTypes),
+        cmocka_unit_test(test_depot_msg_encode_OrderDecisionCatalogRoundTrip),
+        cmocka_unit_test(test_depot_order_doc_encode_RoundTripsExactly),
+        cmocka_unit_test(test_depot_order_doc_decode_RejectsBadLines),
+        cmocka_unit_test(test_depot_barcode_valid_PrintableNoSpace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
