@@ -2,9 +2,11 @@
  * Control channel: UNIX-domain stream sockets, one command per line, one
  * reply line per command: "ok", "ok <value>" or "error <reason>".
  *
- *   weight <grams>                  gross weight on the load cell
+ *   weight <grams>                  scale: gross weight on the load cell
+ *   scan, submit, reboot, display   scanner: see control_scanner.c
  *   fault none|silent|crc|exception|cell
  *   status                          ok unit=.. weight=.. gross=.. net=.. ...
+ *                                   (scanner: ok unit=.. kind=scanner count=.. ...)
  *   quit                            ok, then the whole process exits
  *
  * A node's own socket (path pattern with %u) addresses that node. On a
@@ -113,7 +115,9 @@ static void run_command(host_app *app, host_node *node, char *cmd, char *reply, 
     } else if (strcmp(cmd, "status") == 0) {
         memcpy(reply, "ok ", 3);
         node_status(node, reply + 3, cap - 3);
-    } else if (strcmp(cmd, "weight") == 0 && arg != NULL) {
+    } else if (node->kind == DEPOT_KIND_SCANNER && control_scanner(node, cmd, arg, reply, cap)) {
+        return;
+    } else if (strcmp(cmd, "weight") == 0 && arg != NULL && node->kind == DEPOT_KIND_SCALE) {
         set_weight(node, arg, reply, cap);
     } else if (strcmp(cmd, "fault") == 0 && arg != NULL) {
         snprintf(reply, cap, set_fault(node, arg) == 0 ? "ok" : "error unknown fault");

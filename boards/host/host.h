@@ -1,8 +1,9 @@
 /*
- * The host board's process: one or many scale nodes (firmware/scale.c +
- * firmware/mb_slave.c, each with its own state and HAL context) behind one
- * poll() loop, reached over Modbus TCP or over one pseudo-terminal that
- * plays an RS-485 line, plus UNIX-socket control channels.
+ * The host board's process: one or many field nodes of one kind (scales,
+ * firmware/scale.c, or scanner terminals, firmware/scanner.c; each with
+ * firmware/mb_slave.c, its own state and HAL context) behind one poll()
+ * loop, reached over Modbus TCP or over one pseudo-terminal that plays an
+ * RS-485 line, plus UNIX-socket control channels.
  */
 #ifndef DEPOT_HOST_H
 #define DEPOT_HOST_H
@@ -14,11 +15,15 @@
 #include "host_hal.h"
 #include "mb_slave.h"
 #include "scale.h"
+#include "scanner.h"
 
 #define HOST_PATH_MAX 108 /* sun_path */
 
 typedef struct host_node {
-    scale scale;
+    enum depot_node_kind kind;
+    scale scale;                  /* kind DEPOT_KIND_SCALE */
+    scanner scanner;              /* kind DEPOT_KIND_SCANNER */
+    depot_scan_event *scan_slots; /* the scanner's FIFO slots (the board's memory) */
     mb_slave slave;
     depot_hal hal;
     depot_hal_ctx ctx;
@@ -84,8 +89,17 @@ typedef struct pollset {
 int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj);
 
 /* node.c */
-void node_init(host_node *node, uint8_t unit, unsigned key, const char *state_path,
-               int32_t noise_g);
+typedef struct node_params {
+    enum depot_node_kind kind;
+    uint8_t unit; /* 0: the state file's, else 1 */
+    unsigned key;
+    const char *state_path; /* NULL: state in memory only */
+    int32_t noise_g;        /* scale */
+    uint16_t fifo;          /* scanner: FIFO capacity */
+} node_params;
+
+/* Returns 0, or -1 with a message on stderr (then call node_close). */
+int node_init(host_node *node, const node_params *p);
 void node_sample_all(host_app *app);
 int node_status(const host_node *node, char *out, size_t cap);
 const char *node_fault_name(const host_node *node);
@@ -93,6 +107,8 @@ void node_close(host_node *node);
 
 /* control.c */
 int control_listen(const char *path);
+/* control_scanner.c: the scanner's commands; returns 0 when cmd is not one. */
+int control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap);
 void control_accept(host_app *app, int listen_fd, host_node *node);
 void control_readable(host_app *app, ctl_client *client);
 void control_poll_add(host_app *app, pollset *ps);

@@ -1,8 +1,9 @@
 /*
  * The host board's implementation of firmware/hal.h: a Linux process stands
  * in for the node's hardware. The load cell is a number set through the
- * control channel (plus optional noise), the persistent config a small text
- * file, the clocks CLOCK_MONOTONIC.
+ * control channel (plus optional noise), the persistent config and the scan
+ * FIFO a small text file, the display a few fields the control channel
+ * reads, the clocks CLOCK_MONOTONIC.
  */
 #ifndef DEPOT_HOST_HAL_H
 #define DEPOT_HOST_HAL_H
@@ -20,6 +21,10 @@ struct depot_hal_ctx {
     char state_path[256]; /* empty: config lives in memory only */
     depot_config memory_cfg;
     int memory_cfg_valid;
+    const depot_scan_store *fifo; /* the scanner's FIFO (it lives as long as the node) */
+    uint16_t display_code;        /* what the display shows (display_write) */
+    char display_text[DEPOT_DISPLAY_TEXT_MAX + 1];
+    uint32_t display_writes;
 };
 
 /* Fills hal with the host functions bound to ctx. state_path may be NULL. */

@@ -1,6 +1,7 @@
 /*
  * depot-node for the host board: parses the command line, builds the nodes
- * and runs the single-threaded poll() loop until SIGTERM, SIGINT or "quit".
+ * (scales or scanner terminals, one kind per process) and runs the single-threaded poll() loop
+ * until SIGTERM, SIGINT or "quit".
  *
  * Loop, each round: build the pollset from every socket/pty, poll with the
  * nearest deadline (RTU silence, next paced byte, next 50 ms sample), handle
@@ -26,31 +27,36 @@ static volatile sig_atomic_t stop_signal;
 
 typedef struct options {
     const char *tcp, *tcp_range, *link, *control, *state, *units;
-    int rtu;
-    unsigned long baud, unit;
+    int rtu, noise_set;
+    unsigned long baud, unit, fifo;
     long noise;
+    enum depot_node_kind kind;
 } options;
 
 static void usage(FILE *out)
 {
-    fputs("usage: depot-node scale MODE [options]\n"
+    fputs("usage: depot-node scale|scanner MODE [options]\n"
           "       depot-node ctl SOCKET COMMAND...   (send one control command, print the reply)\n"
-          "A Depot scale node (the field-node firmware on the host board).\n"
+          "A Depot field node (the field-node firmware on the host board): a scale, or a\n"
+          "scanner terminal with a persistent FIFO of scan events and a display.\n"
           "\n"
           "modes (one of):\n"
           "  --tcp ADDR:PORT         serve Modbus TCP on ADDR:PORT (PORT 0: any free port)\n"
-          "  --tcp-range ADDR:P1-P2  one process, one scale node per port P1..P2\n"
+          "  --tcp-range ADDR:P1-P2  one process, one node per port P1..P2\n"
           "  --rtu                   serve Modbus RTU on a new pseudo-terminal; prints\n"
           "                          'pty /dev/pts/N' on stdout\n"
           "options:\n"
           "  --link PATH             (RTU) make PATH a symlink to the pty\n"
           "  --baud N                (RTU) line speed emulated, default 19200\n"
           "  --unit N                Modbus unit id 1..247, default 1 (or the state file's)\n"
-          "  --units A,B,C           (RTU) several scale nodes on the one line\n"
+          "  --units A,B,C           (RTU) several nodes on the one line\n"
           "  --control PATH          control socket; '%u' in PATH makes one per node\n"
           "                          (%u = unit id, or port with --tcp-range)\n"
-          "  --state PATH            persistent config file ('%u' as for --control)\n"
-          "  --noise G               readings vary by +-G grams, default 0\n"
+          "  --state PATH            persistent state file ('%u' as for --control): config,\n"
+          "                          boot epoch and, on a scanner, its FIFO (rewritten\n"
+          "                          atomically on every change)\n"
+          "  --noise G               (scale) readings vary by +-G grams, default 0\n"
+          "  --fifo N                (scanner) FIFO capacity 1..1024, default 64\n"
           "  --help                  this text\n"
           "\n"
           "stdout: 'pty PATH' (RTU), 'tcp ADDR:PORT' or 'tcp ADDR:P1-P2', then 'ready'.\n"
@@ -58,16 +64,30 @@ static void usage(FILE *out)
           "\n"
           "control socket (UNIX stream, one command per line; reply 'ok', 'ok VALUE' or\n"
           "'error REASON'):\n"
-          "  weight GRAMS            gross weight on the load cell; stable within ~10 samples\n"
+          "  weight GRAMS            (scale) gross weight on the load cell; stable within\n"
+          "                          ~10 samples\n"
+          "  scan TYPE BARCODE QTY   (scanner) TYPE receive|pick|count|line; BARCODE 1..32\n"
+          "                          printable characters; QTY >= 1 (count: >= 0);\n"
+          "                          ok SEQ | error fifo full | error bad barcode |\n"
+          "                          error bad type | error bad quantity\n"
+          "  submit                  (scanner) an order-submit event (no barcode, qty 0): ok SEQ\n"
+          "  reboot                  (scanner) reboot: the FIFO stays, the boot epoch\n"
+          "                          increments, sequence numbers restart: ok EPOCH\n"
+          "  display                 (scanner) ok CODE TEXT, as the gateway last wrote it\n"
+          "                          (or 3 FIFO FULL after a refused scan)\n"
           "  fault none|silent|crc|exception|cell\n"
           "                          silent: never reply; crc: RTU bad CRC, TCP garbled MBAP\n"
           "                          (protocol id and length); exception: exception 04 to all;\n"
           "                          cell: load-cell fault (status FAULT bit); none: recover\n"
-          "  status                  ok unit=.. weight=.. gross=.. net=.. tare=.. status=0x..\n"
-          "                          stable=.. samples=.. ... requests=.. replies=.. ...\n"
+          "  status                  scale: ok unit=.. weight=.. gross=.. net=.. tare=..\n"
+          "                          status=0x.. stable=.. samples=.. ... requests=.. ...\n"
+          "                          scanner: ok unit=.. kind=scanner count=.. capacity=..\n"
+          "                          flags=0x.. refused=.. epoch=.. next_seq=.. ack=E,S\n"
+          "                          display_code=.. fault=.. requests=.. ...\n"
           "  quit                    stop the process\n"
           "On a socket shared by several nodes, prefix 'unit N ' or 'port P '.\n"
-          "Samples at 20 Hz. SIGTERM/SIGINT exit cleanly.\n",
+          "e.g. depot-node ctl /run/scan.sock scan line 4006381333931 3\n"
+          "Scales sample at 20 Hz. SIGTERM/SIGINT exit cleanly.\n",
           out);
 }
 
@@ -84,13 +104,19 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsign
 
 static int parse_options(int argc, char **argv, options *o)
 {
-    static const struct option longopts[] = {
-        {"tcp", required_argument, 0, 't'},   {"tcp-range", required_argument, 0, 'R'},
-        {"rtu", no_argument, 0, 'r'},         {"link", required_argument, 0, 'l'},
-        {"baud", required_argument, 0, 'b'},  {"unit", required_argument, 0, 'u'},
-        {"units", required_argument, 0, 'U'}, {"control", required_argument, 0, 'c'},
-        {"state", required_argument, 0, 's'}, {"noise", required_argument, 0, 'n'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"tcp", required_argument, 0, 't'},
+                                             {"tcp-range", required_argument, 0, 'R'},
+                                             {"rtu", no_argument, 0, 'r'},
+                                             {"link", required_argument, 0, 'l'},
+                                             {"baud", required_argument, 0, 'b'},
+                                             {"unit", required_argument, 0, 'u'},
+                                             {"units", required_argument, 0, 'U'},
+                                             {"control", required_argument, 0, 'c'},
+                                             {"state", required_argument, 0, 's'},
+                                             {"noise", required_argument, 0, 'n'},
+                                             {"fifo", required_argument, 0, 'f'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     unsigned long v;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -128,6 +154,13 @@ static int parse_options(int argc, char **argv, options *o)
             if (parse_ulong(optarg, 0, 1000000, &v) < 0)
                 return fprintf(stderr, "depot-node: --noise: bad value %s\n", optarg), -1;
             o->noise = (long)v;
+            o->noise_set = 1;
+            break;
+        case 'f':
+            if (parse_ulong(optarg, 1, SCANNER_FIFO_MAX, &o->fifo) < 0)
+                return fprintf(stderr, "depot-node: --fifo: 1..%d, not %s\n", SCANNER_FIFO_MAX,
+                               optarg),
+                       -1;
             break;
         case 'h':
             usage(stdout);
@@ -146,6 +179,10 @@ static int check_modes(const options *o)
         return fprintf(stderr, "depot-node: give exactly one of --tcp, --tcp-range, --rtu\n"), -1;
     if ((o->units != NULL || o->link != NULL) && !o->rtu)
         return fprintf(stderr, "depot-node: --units and --link need --rtu\n"), -1;
+    if (o->kind == DEPOT_KIND_SCALE && o->fifo != 0)
+        return fprintf(stderr, "depot-node: --fifo is for scanner nodes\n"), -1;
+    if (o->kind == DEPOT_KIND_SCANNER && o->noise_set)
+        return fprintf(stderr, "depot-node: --noise is for scale nodes\n"), -1;
     return 0;
 }
 
@@ -245,9 +282,16 @@ static int build_nodes(host_app *app, const options *o, const node_plan *plan, c
         char state[256];
         if (o->state != NULL)
             expand(state, sizeof(state), o->state, key);
-        node_init(node, plan->unit[i], key, o->state != NULL ? state : NULL, (int32_t)o->noise);
-        node->port = plan->port[i];
+        node_params p = {.kind = o->kind,
+                         .unit = plan->unit[i],
+                         .key = key,
+                         .state_path = o->state != NULL ? state : NULL,
+                         .noise_g = (int32_t)o->noise,
+                         .fifo = (uint16_t)(o->fifo != 0 ? o->fifo : SCANNER_FIFO_DEFAULT)};
         app->n_nodes = i + 1;
+        if (node_init(node, &p) < 0)
+            return -1;
+        node->port = plan->port[i];
         if (node_setup(node, o, addr) < 0)
             return -1;
     }
@@ -430,7 +474,11 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
         return host_ctl_main(argc, argv);
-    if (argc < 2 || strcmp(argv[1], "scale") != 0) {
+    if (argc >= 2 && strcmp(argv[1], "scale") == 0)
+        o.kind = DEPOT_KIND_SCALE;
+    else if (argc >= 2 && strcmp(argv[1], "scanner") == 0)
+        o.kind = DEPOT_KIND_SCANNER;
+    else {
         usage(stderr);
         return 2;
     }

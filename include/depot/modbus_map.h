@@ -26,7 +26,8 @@
  *   4..9    reserved
  *
  *   Scanner terminal block (kind DEPOT_KIND_SCANNER; the common registers
- *   0, 1, 11..14 as above, 2..10 read 0):
+ *   0, 1, 11..14 as above, 2..10 and 15..29 read 0; a scanner has no
+ *   holding registers 0..9, they answer exception 02):
  *
  *   input registers
  *   100     DEPOT_IR_SCAN_COUNT    events waiting in the FIFO
@@ -42,22 +43,33 @@
  *     112..127 barcode   32 ASCII bytes, two per register, first byte high,
  *                        unused bytes 0
  *     128..129 reserved, 0
+ *   One FC 04 of 100..129 gives the FIFO state and the head event together.
  *
  *   holding registers
  *   100..102 DEPOT_HR_SCAN_ACK     write (epoch, seq hi, seq lo) with ONE FC 16
  *                                  to drop the head event; a pair that is not
  *                                  the head's answers exception 03 and drops
- *                                  nothing; reads the last acknowledged pair
+ *                                  nothing (so does a write of part of the
+ *                                  pair); reads the last acknowledged pair
+ *   103..109 reserved: read 0, a write answers exception 02
  *   110      DEPOT_HR_DISPLAY_CODE DEPOT_DISPLAY_* status code
  *   111..130 DEPOT_HR_DISPLAY_TEXT 40 ASCII bytes, two per register, first byte
  *                                  high, NUL-padded. Write text and code in
  *                                  one FC 16 (110..130) so the display never
  *                                  shows a code with another message's text.
+ *                                  A code above DEPOT_DISPLAY_BUSY, a byte
+ *                                  that is not printable ASCII (0x20..0x7E)
+ *                                  or NUL, or text after the NUL padding
+ *                                  answers exception 03 and changes nothing.
  *
  *   Events survive a reboot (the FIFO lives in the node's persistent memory),
  *   each keeping the epoch it was made in; (node, epoch, seq) is unique for
- *   the life of the node. A full FIFO refuses new scans (display says so)
- *   and never drops an accepted one.
+ *   the life of the node. A full FIFO refuses new scans (display says so:
+ *   code DEPOT_DISPLAY_ERROR, text "FIFO FULL"; the refused counter counts
+ *   them) and never drops an accepted one. DEPOT_SCAN_FLAG_FULL is set while
+ *   count == capacity and clears as soon as an acknowledgement makes room.
+ *   Barcodes are 1..32 printable ASCII characters (0x20..0x7E); a submit has
+ *   none. Quantities: receive, pick, line >= 1; count >= 0; submit 0.
  *
  * Everything outside a defined block answers exception 02 (illegal data
  * address); a write of a value out of range answers exception 03.

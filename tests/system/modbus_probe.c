@@ -4,14 +4,20 @@
  *
  *   ok V1 V2 ...           registers read (decimal), or "ok" for writes
  *   ok id HEX...           FC 17 payload in hex, then "text ..." (printable part)
+ *   ok count=N capacity=C flags=F refused=R epoch=E seq=S type=T qty=Q len=L barcode=B
+ *                          scanner: the FIFO state and head event (IR 100..129, ONE FC 04)
+ *   ok CODE TEXT           scanner: the display registers (HR 110..130, FC 03)
  *   error timeout | badcrc | baddata | exception N | other MESSAGE
  *
  * usage: modbus_probe [--timeout MS] tcp HOST PORT UNIT CMD ARGS...
  *        modbus_probe [--timeout MS] rtu DEVICE BAUD UNIT CMD ARGS...
  * CMD: ri ADDR N | rh ADDR N | wr ADDR V | wm ADDR V1,V2,... | id
+ *      | head | ack EPOCH SEQ (ONE FC 16 to HR 100..102)
+ *      | display CODE TEXT (ONE FC 16 to HR 110..130) | rdisplay
  * Exit status: 0 ok, 1 Modbus error, 2 usage or connection error.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <modbus.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,11 +83,71 @@ static int do_report_id(modbus_t *ctx)
     return 0;
 }
 
+/* Scanner block: IR 100..129 in one request. */
+static int do_head(modbus_t *ctx)
+{
+    uint16_t r[30];
+    if (modbus_read_input_registers(ctx, 100, 30, r) != 30)
+        return print_error(), 1;
+    char code[33] = "";
+    for (int i = 0; i < 32 && i < r[11]; i++)
+        code[i] = (char)(i % 2 == 0 ? r[12 + i / 2] >> 8 : r[12 + i / 2] & 0xFF);
+    printf("ok count=%u capacity=%u flags=%u refused=%" PRIu32 " epoch=%u seq=%" PRIu32
+           " type=%u qty=%" PRId32 " len=%u barcode=%s\n",
+           r[0], r[1], r[2], (uint32_t)r[3] << 16 | r[4], r[5], (uint32_t)r[6] << 16 | r[7], r[8],
+           (int32_t)((uint32_t)r[9] << 16 | r[10]), r[11], code);
+    return 0;
+}
+
+static int do_ack(modbus_t *ctx, const char *epoch, const char *seq)
+{
+    uint32_t s = (uint32_t)strtoul(seq, NULL, 0);
+    uint16_t r[3] = {(uint16_t)strtoul(epoch, NULL, 0), (uint16_t)(s >> 16), (uint16_t)s};
+    if (modbus_write_registers(ctx, 100, 3, r) != 3)
+        return print_error(), 1;
+    printf("ok\n");
+    return 0;
+}
+
+/* Display: HR 110 code, 111..130 text (NUL-padded), in one FC 16. */
+static int do_display(modbus_t *ctx, const char *code, const char *text)
+{
+    uint16_t r[21] = {(uint16_t)strtoul(code, NULL, 0)};
+    char buf[40] = {0};
+    memcpy(buf, text, strnlen(text, sizeof(buf)));
+    for (int i = 0; i < 20; i++)
+        r[1 + i] = (uint16_t)((uint8_t)buf[2 * i] << 8 | (uint8_t)buf[2 * i + 1]);
+    if (modbus_write_registers(ctx, 110, 21, r) != 21)
+        return print_error(), 1;
+    printf("ok\n");
+    return 0;
+}
+
+static int do_read_display(modbus_t *ctx)
+{
+    uint16_t r[21];
+    char text[41] = {0};
+    if (modbus_read_registers(ctx, 110, 21, r) != 21)
+        return print_error(), 1;
+    for (int i = 0; i < 40; i++)
+        text[i] = (char)(i % 2 == 0 ? r[1 + i / 2] >> 8 : r[1 + i / 2] & 0xFF);
+    printf("ok %u %s\n", r[0], text);
+    return 0;
+}
+
 static int run(modbus_t *ctx, int argc, char **argv)
 {
     const char *cmd = argv[0];
     if (strcmp(cmd, "id") == 0)
         return do_report_id(ctx);
+    if (strcmp(cmd, "head") == 0)
+        return do_head(ctx);
+    if (strcmp(cmd, "rdisplay") == 0)
+        return do_read_display(ctx);
+    if (argc >= 3 && strcmp(cmd, "ack") == 0)
+        return do_ack(ctx, argv[1], argv[2]);
+    if (argc >= 3 && strcmp(cmd, "display") == 0)
+        return do_display(ctx, argv[1], argv[2]);
     if (argc < 3)
         return 2;
     int addr = atoi(argv[1]);
