@@ -1,0 +1,44 @@
+#!/usr/bin/python3
+"""bench.smoke: every benchmark orchestrator in a tiny mode, to prove the
+programs work (they run to the end and print their figures). It asserts
+nothing about any figure: timings on a shared test machine mean nothing.
+"""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+RUNS = [
+    (["bench_gateway.py", "--nodes", "20", "--seconds", "3", "--settle-timeout", "40"],
+     ["CPU, % of one core", "polls answered in window", "VmHWM"]),
+    (["bench_gateway_small.py", "--seconds", "3", "--settle-timeout", "30"],
+     ["VmRSS", "strip --strip-all", "polls answered in window"]),
+    (["bench_hub_api.py", "--dealers", "10", "--skus", "10", "--requests", "200",
+      "--seconds", "10", "--load-timeout", "60"],
+     ["/healthz (baseline)", "/api/v1/stock?dealer=D0009", "/api/v1/stock (all rows)", "p99 ms"]),
+]
+
+
+def main():
+    failed = 0
+    for argv, expect in RUNS:
+        t0 = time.monotonic()
+        r = subprocess.run([sys.executable, os.path.join(HERE, argv[0])] + argv[1:],
+                           capture_output=True, text=True, timeout=100)
+        missing = [e for e in expect if e not in r.stdout]
+        ok = r.returncode == 0 and not missing
+        print("%s %s (%.1fs)" % ("PASS" if ok else "FAIL", " ".join(argv), time.monotonic() - t0))
+        if not ok:
+            failed += 1
+            print("exit %d, missing %s\n--- stdout\n%s\n--- stderr\n%s"
+                  % (r.returncode, missing, r.stdout[-4000:], r.stderr[-6000:]))
+        else:
+            print(r.stdout)
+    print("%d passed, %d failed" % (len(RUNS) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
