@@ -16,9 +16,11 @@
  * (a missing option, a node naming an unknown bus), reads "file:line: what".
  *
  * Invariants after a successful load: every required option is set; every
- * node has exactly one of bus/address and bus_index resolves it; SKUs are
- * unique across nodes (two scales counting one SKU would fight over it);
- * ca/cert/key are all set or all unset.
+ * node has exactly one of bus/address and bus_index resolves it; a scale has
+ * sku and unit_weight_g, a scanner has neither (nor hysteresis) and polls
+ * every GW_SCANNER_PERIOD_MS unless period_ms is given; SKUs are unique
+ * across scales (two scales counting one SKU would fight over it); ca/cert/key
+ * are all set or all unset.
  */
 #include "config.h"
 
@@ -57,7 +59,8 @@ static const struct enum_map log_levels[] = {{"debug", DEPOT_LOG_DEBUG},
                                              {NULL, 0}};
 static const struct enum_map bus_types[] = {{"rtu", GW_BUS_RTU}, {"tcp", GW_BUS_TCP}, {NULL, 0}};
 static const struct enum_map parities[] = {{"N", 'N'}, {"E", 'E'}, {"O", 'O'}, {NULL, 0}};
-static const struct enum_map kinds[] = {{"scale", GW_NODE_SCALE}, {NULL, 0}};
+static const struct enum_map kinds[] = {
+    {"scale", GW_NODE_SCALE}, {"scanner", GW_NODE_SCANNER}, {NULL, 0}};
 
 #define G(f) offsetof(gw_config, f)
 #define B(f) offsetof(struct gw_bus_cfg, f)
@@ -111,8 +114,9 @@ static const struct opt node_opts[] = {
     {"address", OPT_ADDR, N(address), 1, 300, NULL, false, NULL},
     {"unit", OPT_INT, N(unit), 0, 255, "1", false, NULL},
     {"kind", OPT_ENUM, N(kind), 0, 0, "scale", false, kinds},
-    {"sku", OPT_ID, N(sku), 1, DEPOT_SKU_MAX, NULL, true, NULL},
-    {"unit_weight_g", OPT_DOUBLE, N(unit_weight_g), 0.001, 1000000, NULL, true, NULL},
+    /* scales only: required for kind = scale, refused for kind = scanner (check_node_kind) */
+    {"sku", OPT_ID, N(sku), 1, DEPOT_SKU_MAX, NULL, false, NULL},
+    {"unit_weight_g", OPT_DOUBLE, N(unit_weight_g), 0.001, 1000000, NULL, false, NULL},
     {"period_ms", OPT_INT, N(period_ms), 50, 3600000, "1000", false, NULL},
     {"hysteresis", OPT_DOUBLE, N(hysteresis), 0, 0.45, "0.3", false, NULL},
     {"timeout_ms", OPT_INT, N(timeout_ms), 0, 10000, "0", false, NULL},
@@ -448,15 +452,49 @@ static bool check_node_link(struct parse_ctx *c, struct gw_node_cfg *n, const ch
     return true;
 }
 
+static bool node_seen(const struct gw_node_cfg *n, const char *option)
+{
+    for (const struct opt *o = node_opts; o->name; o++)
+        if (!strcmp(o->name, option))
+            return n->seen & (1u << (o - node_opts));
+    return false;
+}
+
+/* What a kind needs and refuses: scales count one SKU, scanners carry barcodes. */
+static bool check_node_kind(struct parse_ctx *c, struct gw_node_cfg *n, const char *sec)
+{
+    static const char *const scale_only[] = {"sku", "unit_weight_g", "hysteresis"};
+    if (n->kind == GW_NODE_SCALE) {
+        for (size_t i = 0; i < 2; i++) {
+            if (!node_seen(n, scale_only[i])) {
+                set_err(c, n->line, "[%s]: missing option '%s'", sec, scale_only[i]);
+                return false;
+            }
+        }
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(scale_only) / sizeof(scale_only[0]); i++) {
+        if (node_seen(n, scale_only[i])) {
+            set_err(c, n->line, "[%s]: '%s' is for scales, not for kind = scanner", sec,
+                    scale_only[i]);
+            return false;
+        }
+    }
+    if (!node_seen(n, "period_ms"))
+        n->period_ms = GW_SCANNER_PERIOD_MS;
+    return true;
+}
+
 static bool check_node(struct parse_ctx *c, struct gw_node_cfg *n, size_t index)
 {
     gw_config *g = c->cfg;
     char sec[64];
     snprintf(sec, sizeof(sec), "node:%s", n->name);
-    if (!check_required(c, node_opts, n->seen, n->line, sec) || !check_node_link(c, n, sec))
+    if (!check_required(c, node_opts, n->seen, n->line, sec) || !check_node_link(c, n, sec) ||
+        !check_node_kind(c, n, sec))
         return false;
-    for (size_t i = 0; i < index; i++) {
-        if (!strcmp(g->nodes[i].sku, n->sku)) {
+    for (size_t i = 0; n->sku && i < index; i++) {
+        if (g->nodes[i].sku && !strcmp(g->nodes[i].sku, n->sku)) {
             set_err(c, n->line, "[%s]: sku %s is already counted by another node", sec, n->sku);
             return false;
         }

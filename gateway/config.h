@@ -13,7 +13,10 @@
 #include "depot/error.h"
 
 enum gw_bus_type { GW_BUS_RTU, GW_BUS_TCP };
-enum gw_node_kind { GW_NODE_SCALE = 1 };
+enum gw_node_kind { GW_NODE_SCALE = 1, GW_NODE_SCANNER = 2 };
+
+/* Poll period of a scanner terminal unless period_ms is given. */
+#define GW_SCANNER_PERIOD_MS 200
 
 struct gw_bus_cfg {
     char *name;
@@ -36,9 +39,9 @@ struct gw_node_cfg {
     char *bus;     /* name of a [bus:NAME], or NULL */
     char *address; /* HOST:PORT of a Modbus TCP node, or NULL */
     int unit;
-    int kind; /* enum gw_node_kind */
-    char *sku;
-    double unit_weight_g;
+    int kind;             /* enum gw_node_kind */
+    char *sku;            /* scales only (NULL for a scanner) */
+    double unit_weight_g; /* scales only */
     int period_ms;
     double hysteresis;
     int timeout_ms;

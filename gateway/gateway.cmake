@@ -8,10 +8,14 @@ add_library(depot_gateway_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/ledger.c
   ${CMAKE_CURRENT_LIST_DIR}/poller.c
   ${CMAKE_CURRENT_LIST_DIR}/uplink.c
+  ${CMAKE_CURRENT_LIST_DIR}/display.c
+  ${CMAKE_CURRENT_LIST_DIR}/catalog.c
+  ${CMAKE_CURRENT_LIST_DIR}/orders.c
+  ${CMAKE_CURRENT_LIST_DIR}/scanner.c
 )
 target_include_directories(depot_gateway_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(depot_gateway_core PUBLIC
-  depot_common PkgConfig::INIH PkgConfig::MODBUS PkgConfig::MOSQUITTO PkgConfig::SQLITE
+  depot_common depot_pki PkgConfig::INIH PkgConfig::MODBUS PkgConfig::MOSQUITTO PkgConfig::SQLITE
   Threads::Threads m)
 
 set(GW_SOURCES ${CMAKE_CURRENT_LIST_DIR}/main.c)

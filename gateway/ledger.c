@@ -6,12 +6,18 @@
  * serializes every caller, and in-memory copies of meta.next_id and of the
  * outbox row count (both re-read at open).
  *
- * Schema (user_version 1):
- *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id
- *   movements append-only (triggers refuse UPDATE and DELETE)
+ * Schema (user_version 2; a version-1 ledger of the stock slice is migrated
+ * in place at open):
+ *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
+ *             next_order (v2), catalog_version (v2)
+ *   movements append-only (triggers refuse UPDATE and DELETE); kind is
+ *             scale | receive | pick | count
  *   stock     sku -> qty, node, updated_at
  *   outbox    id = message id, ts, topic leaf, sku (stock messages), payload,
  *             sent_at, attempts
+ *   scans, catalog, draft_lines, orders, order_lines (v2): the scanner
+ *             terminals' side, written by scanner.c, orders.c and catalog.c
+ *             through ledger_tx.h inside this module's transactions
  *
  * Invariants:
  *   1. next_id > every id in outbox and every id ever handed out; ids only grow.
@@ -25,6 +31,7 @@
  * transaction leaves memory and file in agreement.
  */
 #include "ledger.h"
+#include "ledger_tx.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -35,7 +42,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -52,6 +59,30 @@ static const char schema_sql[] =
     "CREATE TABLE outbox (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, topic TEXT NOT NULL,"
     " sku TEXT, payload TEXT NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX outbox_by_sku ON outbox (sku) WHERE sku IS NOT NULL;";
+
+/* Version 2: scanner terminals, the catalog and orders. */
+static const char schema_v2_sql[] =
+    "ALTER TABLE meta ADD COLUMN next_order INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE meta ADD COLUMN catalog_version INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE scans (id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL,"
+    " epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type INTEGER NOT NULL,"
+    " barcode TEXT NOT NULL, qty INTEGER NOT NULL, outcome TEXT NOT NULL,"
+    " display_code INTEGER NOT NULL, display TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " UNIQUE (node, epoch, seq));"
+    "CREATE TABLE catalog (barcode TEXT PRIMARY KEY, sku TEXT NOT NULL,"
+    " min_qty INTEGER NOT NULL, max_qty INTEGER NOT NULL, version INTEGER NOT NULL);"
+    "CREATE TABLE draft_lines (node TEXT NOT NULL, line INTEGER NOT NULL,"
+    " barcode TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    " PRIMARY KEY (node, line));"
+    "CREATE TABLE orders (id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,"
+    " terminal TEXT NOT NULL, doc TEXT NOT NULL, sig TEXT NOT NULL, status TEXT NOT NULL,"
+    " stage TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
+    " created INTEGER NOT NULL, msg_id INTEGER NOT NULL, decided_at INTEGER,"
+    " confirm_msg_id INTEGER);"
+    "CREATE TABLE order_lines (order_id TEXT NOT NULL REFERENCES orders (id),"
+    " line INTEGER NOT NULL, barcode TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL,"
+    " PRIMARY KEY (order_id, line));"
+    "PRAGMA user_version = 2;";
 
 enum stmt_id {
     ST_STOCK_GET,
@@ -73,7 +104,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_STOCK_PUT] = "INSERT INTO stock (sku, qty, node, updated_at) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT (sku) DO UPDATE SET qty = ?2, node = ?3, updated_at = ?4",
     [ST_MOVE_ADD] = "INSERT INTO movements (ts, node, sku, delta, qty_after, kind, msg_id)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, 'scale', ?6)",
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6)",
     [ST_OUT_ADD] = "INSERT INTO outbox (id, ts, topic, sku, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_OUT_COALESCE] = "DELETE FROM outbox WHERE sku = ?1 AND topic = 'up/stock'",
     [ST_OUT_MIN] = "SELECT min(id) FROM outbox",
@@ -175,14 +206,27 @@ static depot_err create_schema(gw_ledger *l)
     e = begin(l);
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_sql);
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO meta VALUES (1, '%s', '%s', 1, %lld); PRAGMA user_version = %d;", l->id,
-             l->dealer, depot_now_ms(), SCHEMA_VERSION);
+    snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES (1, '%s', '%s', 1, %lld);", l->id,
+             l->dealer, depot_now_ms());
     if (e == DEPOT_OK)
         e = exec_sql(l, sql); /* id is hex, dealer a validated id: no quoting issue */
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v2_sql);
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: created, id %s", l->id);
+    return e;
+}
+
+/* A ledger of the stock slice (version 1) gains the scanner tables in one transaction. */
+static depot_err migrate_v2(gw_ledger *l)
+{
+    depot_err e = begin(l);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v2_sql);
+    e = commit_or_rollback(l, e);
+    if (e == DEPOT_OK)
+        LOG_INFO("ledger: migrated to schema version 2 (scanners, catalog, orders)");
     return e;
 }
 
@@ -216,6 +260,8 @@ static depot_err open_schema(gw_ledger *l)
     depot_err e;
     if (version == 0)
         e = create_schema(l);
+    else if (version == 1)
+        e = migrate_v2(l);
     else if (version == SCHEMA_VERSION)
         e = DEPOT_OK;
     else {
@@ -449,7 +495,7 @@ static depot_err stock_read(gw_ledger *l, const char *sku, long long *qty)
 }
 
 static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, long long ts,
-                                uint64_t msg_id)
+                                uint64_t msg_id, const char *kind)
 {
     sqlite3_stmt *mv = l->st[ST_MOVE_ADD], *sp = l->st[ST_STOCK_PUT];
     depot_err e = DEPOT_OK;
@@ -460,6 +506,7 @@ static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, 
         sqlite3_bind_int64(mv, 4, b->delta);
         sqlite3_bind_int64(mv, 5, b->qty);
         sqlite3_bind_int64(mv, 6, (sqlite3_int64)msg_id);
+        sqlite3_bind_text(mv, 7, kind, -1, SQLITE_STATIC);
         e = step_done(l, mv, "appending a movement");
     }
     if (e != DEPOT_OK)
@@ -477,52 +524,133 @@ static bool stock_args_valid(const char *node, const char *sku, long long qty)
            qty <= DEPOT_QTY_MAX;
 }
 
-/* The transaction of gw_ledger_record_count. Lock held. */
-static depot_err record_locked(gw_ledger *l, depot_msg *m, uint64_t *msg_id)
+depot_err ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *node, const char *sku,
+                          long long qty, const char *kind, long long ts, uint64_t *msg_id)
 {
-    struct depot_stock_body *b = &m->body.stock;
-    uint64_t next = l->next_id;
-    long long old = 0, n_delta = 0;
-    depot_err e = begin(l);
-    if (e != DEPOT_OK)
-        return e;
-    e = stock_read(l, b->sku, &old);
-    if (e == DEPOT_OK && old == b->qty) {
-        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-        *msg_id = 0;
+    depot_msg m;
+    struct depot_stock_body *b = &m.body.stock;
+    long long old = 0;
+    depot_err e;
+
+    if (!stock_args_valid(node, sku, qty))
+        return DEPOT_ERR_INVAL;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_STOCK;
+    m.ts = ts;
+    snprintf(b->sku, sizeof(b->sku), "%s", sku);
+    snprintf(b->node, sizeof(b->node), "%s", node);
+    b->qty = qty;
+    *msg_id = 0;
+    e = stock_read(l, sku, &old);
+    if (e == DEPOT_OK && old == qty)
         return DEPOT_OK;
-    }
     if (e == DEPOT_ERR_NOTFOUND)
         e = DEPOT_OK; /* a new SKU: reported even at qty 0, so the hub learns it */
-    b->delta = b->qty - old;
-    *msg_id = next;
+    if (e != DEPOT_OK)
+        return e;
+    b->delta = qty - old;
+    *msg_id = tx->next;
+    e = movement_write(l, b, ts, tx->next, kind);
     if (e == DEPOT_OK)
-        e = movement_write(l, b, m->ts, next);
-    if (e == DEPOT_OK)
-        e = queue_in_tx(l, m, b->sku, &next, &n_delta);
-    e = commit_or_rollback(l, e);
-    if (e == DEPOT_OK)
-        committed(l, next, n_delta);
+        e = queue_in_tx(l, &m, sku, &tx->next, &tx->n_delta);
     return e;
 }
 
 depot_err gw_ledger_record_count(gw_ledger *l, const char *node, const char *sku, long long qty,
                                  long long ts_ms, uint64_t *msg_id)
 {
-    depot_msg m;
+    struct ledger_tx tx;
     depot_err e;
     if (!stock_args_valid(node, sku, qty))
         return DEPOT_ERR_INVAL;
-    memset(&m, 0, sizeof(m));
-    m.type = DEPOT_MSG_STOCK;
-    m.ts = ts_ms;
-    snprintf(m.body.stock.sku, sizeof(m.body.stock.sku), "%s", sku);
-    snprintf(m.body.stock.node, sizeof(m.body.stock.node), "%s", node);
-    m.body.stock.qty = qty;
     pthread_mutex_lock(&l->mu);
-    e = record_locked(l, &m, msg_id);
+    e = ledger_tx_begin(l, &tx);
+    if (e == DEPOT_OK) {
+        e = ledger_tx_stock(l, &tx, node, sku, qty, "scale", ts_ms, msg_id);
+        e = ledger_tx_finish(l, &tx, e);
+    }
     pthread_mutex_unlock(&l->mu);
     return e;
+}
+
+/* ---- transactions for the scanner modules (ledger_tx.h) ---- */
+
+void ledger_lock(gw_ledger *l)
+{
+    pthread_mutex_lock(&l->mu);
+}
+
+void ledger_unlock(gw_ledger *l)
+{
+    pthread_mutex_unlock(&l->mu);
+}
+
+sqlite3 *ledger_sqlite(gw_ledger *l)
+{
+    return l->db;
+}
+
+const char *ledger_dealer(const gw_ledger *l)
+{
+    return l->dealer;
+}
+
+depot_err ledger_db_error(gw_ledger *l, int rc, const char *what)
+{
+    return db_err(l, rc, what);
+}
+
+depot_err ledger_step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
+{
+    return step_done(l, st, what);
+}
+
+sqlite3_stmt *ledger_prepare(gw_ledger *l, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        db_err(l, rc, sql);
+        return NULL;
+    }
+    return st;
+}
+
+depot_err ledger_stock_locked(gw_ledger *l, const char *sku, long long *qty)
+{
+    return stock_read(l, sku, qty);
+}
+
+depot_err ledger_tx_begin(gw_ledger *l, struct ledger_tx *tx)
+{
+    tx->next = l->next_id;
+    tx->n_delta = 0;
+    return begin(l);
+}
+
+depot_err ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e)
+{
+    e = commit_or_rollback(l, e);
+    if (e == DEPOT_OK)
+        committed(l, tx->next, tx->n_delta);
+    return e;
+}
+
+depot_err ledger_tx_queue(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, uint64_t *msg_id)
+{
+    if (msg_id)
+        *msg_id = tx->next;
+    return queue_in_tx(l, m, NULL, &tx->next, &tx->n_delta);
+}
+
+bool ledger_tx_outbox_high(const gw_ledger *l, const struct ledger_tx *tx)
+{
+    return l->outbox_n + tx->n_delta >= l->warn_at;
+}
+
+bool ledger_tx_outbox_room(const gw_ledger *l, const struct ledger_tx *tx)
+{
+    return l->outbox_n + tx->n_delta < l->max_entries;
 }
 
 depot_err gw_ledger_append_event(gw_ledger *l, const char *node, const char *event,

@@ -26,6 +26,7 @@
 #include "depot/modbus_map.h"
 #include "ledger.h"
 #include "poller.h"
+#include "scanner.h"
 #include "uplink.h"
 #ifdef GW_HAVE_KEYGEN
 #include "keygen.h"
@@ -48,8 +49,9 @@ static void usage(FILE *f)
                "       depot-gateway keygen ...   (see depot-gateway keygen --help)\n"
                "       depot-gateway --help\n"
                "\n"
-               "Polls the scales configured in FILE over Modbus, keeps the inventory ledger\n"
-               "and sends stock changes to the hub over MQTT (see gateway/README.md).\n"
+               "Polls the scales and scanner terminals configured in FILE over Modbus, keeps\n"
+               "the inventory ledger and sends stock changes and signed orders to the hub\n"
+               "over MQTT (see gateway/README.md).\n"
                "  -c, --config FILE   the INI configuration\n"
                "  --log-level L       overrides [gateway] log_level\n"
                "  check               validate FILE and print the plan of every bus, then exit\n");
@@ -105,9 +107,13 @@ static int run_check(const gw_config *cfg, const char *path)
     }
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         const struct gw_node_cfg *n = &cfg->nodes[i];
-        printf("node %s: %s unit %d, sku %s, %g g/unit, every %d ms, timeout %d ms\n", n->name,
-               n->bus ? n->bus : n->address, n->unit, n->sku, n->unit_weight_g, n->period_ms,
-               n->timeout_ms);
+        if (n->kind == GW_NODE_SCANNER)
+            printf("node %s: %s unit %d, scanner terminal, every %d ms, timeout %d ms\n", n->name,
+                   n->bus ? n->bus : n->address, n->unit, n->period_ms, n->timeout_ms);
+        else
+            printf("node %s: %s unit %d, sku %s, %g g/unit, every %d ms, timeout %d ms\n", n->name,
+                   n->bus ? n->bus : n->address, n->unit, n->sku, n->unit_weight_g, n->period_ms,
+                   n->timeout_ms);
     }
     return 0;
 }
@@ -115,6 +121,11 @@ static int run_check(const gw_config *cfg, const char *path)
 static bool poller_faulted(void *ctx, const char *node)
 {
     return gw_poller_node_faulted(ctx, node);
+}
+
+static depot_err poller_display(void *ctx, const char *node, const struct gw_display *d)
+{
+    return gw_poller_display(ctx, node, d);
 }
 
 static void install_signals(void)
@@ -150,6 +161,7 @@ static int run_daemon(const gw_config *cfg)
 {
     struct gw_ledger_opts lo = {cfg->ledger, cfg->dealer, cfg->max_entries, cfg->warn_percent};
     gw_ledger *ledger = NULL;
+    gw_terminal *terminal = NULL;
     gw_poller *poller = NULL;
     gw_uplink *uplink = NULL;
     depot_err e;
@@ -159,9 +171,11 @@ static int run_daemon(const gw_config *cfg)
     mosquitto_lib_init();
     e = gw_ledger_open(&lo, &ledger);
     if (e == DEPOT_OK)
-        e = gw_poller_new(cfg, ledger, &poller);
+        e = gw_terminal_new(ledger, cfg->key, cfg->cert, &terminal);
+    if (e == DEPOT_OK)
+        e = gw_poller_new(cfg, ledger, terminal, &poller);
     if (e == DEPOT_OK) {
-        struct gw_uplink_opts uo = {cfg, ledger, poller_faulted, poller};
+        struct gw_uplink_opts uo = {cfg, ledger, poller_faulted, poller, poller_display, poller};
         e = gw_uplink_new(&uo, &uplink);
     }
     if (e == DEPOT_OK) {
@@ -180,6 +194,7 @@ static int run_daemon(const gw_config *cfg)
     }
     gw_uplink_free(uplink);
     gw_poller_free(poller);
+    gw_terminal_free(terminal);
     gw_ledger_free(ledger);
     mosquitto_lib_cleanup();
     return rc;

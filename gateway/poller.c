@@ -24,9 +24,21 @@
  * its stock fault) -> healthy again on the first good reading (event
  * "recovered").
  *
+ * A scanner terminal (kind = scanner) is polled differently: its kind and
+ * map version are checked once per healthy spell (input registers 0..1),
+ * then each poll reads input registers 100..129 (count, capacity, flags,
+ * refused, head event) in one request and drains up to GW_SCAN_DRAIN_MAX
+ * events: gw_terminal_scan commits the scan and its effect, and only then
+ * is the head acknowledged with one FC 16 of (epoch, seq hi, seq lo) to
+ * holding 100..102. An exception 03 on the ack (the head changed) is logged
+ * and the head read again. The display of a terminal is one pending slot,
+ * filled by the scans and by the MQTT thread (decisions), written with one
+ * FC 16 of 110..130 by the poll and kept until a write succeeds.
+ *
  * Invariants: a node is polled by one thread at a time (bus nodes belong to
  * their bus thread; pool nodes are off the heap while a worker holds them);
- * node->count only moves after the ledger committed the movement.
+ * node->count only moves after the ledger committed the movement; a scan is
+ * acknowledged only after gw_terminal_scan returned DEPOT_OK for it.
  */
 #include "poller.h"
 
@@ -44,6 +56,12 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/modbus_map.h"
+#include "scanner.h"
+
+/* Scan events applied per poll at most, so one busy terminal cannot hold its bus. */
+#define GW_SCAN_DRAIN_MAX 16
+/* Registers of one scanner poll: input registers 100..129. */
+#define SCAN_BLOCK_COUNT (DEPOT_IR_SCAN_HEAD + DEPOT_IR_SCAN_HEAD_COUNT - DEPOT_IR_SCAN_COUNT)
 
 struct bus;
 
@@ -58,6 +76,11 @@ struct node {
     long long faults_total;
     atomic_bool faulted;
     char reason[DEPOT_REASON_MAX + 1];
+    /* scanners */
+    bool kind_checked;          /* kind and map version seen right since the last failure */
+    unsigned long refused_seen; /* the node's refused-scan counter last logged */
+    struct gw_display pending;  /* guarded by gw_poller.display_mu */
+    bool has_pending;           /* guarded by gw_poller.display_mu */
 };
 
 struct bus {
@@ -76,6 +99,8 @@ struct bus {
 struct gw_poller {
     const gw_config *cfg;
     gw_ledger *ledger;
+    gw_terminal *terminal;
+    pthread_mutex_t display_mu;
     struct node *nodes;
     size_t n_nodes;
     struct bus *buses;
@@ -147,6 +172,7 @@ static void queue_event(gw_poller *p, struct node *n, const char *event)
 static void node_failed(gw_poller *p, struct node *n, const char *reason)
 {
     snprintf(n->reason, sizeof(n->reason), "%s", reason);
+    n->kind_checked = false;
     n->fails++;
     n->faults_total++;
     if (n->fails == 1)
@@ -211,11 +237,161 @@ static void node_reading(gw_poller *p, struct node *n, const uint16_t *r)
     node_count(p, n, net, (status & DEPOT_STATUS_STABLE) && !(status & DEPOT_STATUS_OVERLOAD));
 }
 
+/* A failed exchange: counted as a node failure. Returns false if the link should be reset. */
+static bool exchange_failed(gw_poller *p, struct node *n, int rc)
+{
+    char reason[DEPOT_REASON_MAX + 1];
+    bool link = failure_reason(rc < 0 ? errno : EMBMDATA, reason, sizeof(reason));
+    node_failed(p, n, reason);
+    return !link;
+}
+
+/* The 3.5 characters of silence between two frames of one poll on an RTU line. */
+static void frame_gap(const struct node *n)
+{
+    if (n->bus && n->bus->silence_us > 0)
+        sleep_us((long long)n->bus->silence_us + 1);
+}
+
+/* ---- scanner terminals ---- */
+
+/* Kind and map version, once per healthy spell. False (node failed) if wrong or unanswered. */
+static bool scanner_checked(gw_poller *p, struct node *n, modbus_t *ctx, bool *link_ok)
+{
+    uint16_t r[2];
+    int rc;
+    *link_ok = true;
+    if (n->kind_checked)
+        return true;
+    rc = modbus_read_input_registers(ctx, DEPOT_IR_KIND, 2, r);
+    frame_gap(n);
+    if (rc != 2) {
+        *link_ok = exchange_failed(p, n, rc);
+        return false;
+    }
+    if (r[0] != DEPOT_KIND_SCANNER || r[1] != DEPOT_MAP_VERSION) {
+        node_failed(p, n, r[0] != DEPOT_KIND_SCANNER ? "wrong kind" : "map version");
+        return false;
+    }
+    n->kind_checked = true;
+    return true;
+}
+
+static void scanner_counters(struct node *n, const uint16_t *r)
+{
+    unsigned long refused = DEPOT_U32_JOIN(r[DEPOT_IR_SCAN_REFUSED - DEPOT_IR_SCAN_COUNT],
+                                           r[DEPOT_IR_SCAN_REFUSED + 1 - DEPOT_IR_SCAN_COUNT]);
+    if (refused > n->refused_seen)
+        LOG_WARN("terminal %s: %lu scans refused by the node (FIFO full, %u of %u waiting)",
+                 n->cfg->name, refused - n->refused_seen, r[0], r[1]);
+    n->refused_seen = refused;
+}
+
+static void set_pending(gw_poller *p, struct node *n, const struct gw_display *d)
+{
+    pthread_mutex_lock(&p->display_mu);
+    n->pending = *d;
+    n->has_pending = true;
+    pthread_mutex_unlock(&p->display_mu);
+}
+
+/* Write the pending display (one FC 16 of 110..130); it stays pending if the write fails. */
+static bool write_display(gw_poller *p, struct node *n, modbus_t *ctx)
+{
+    uint16_t regs[1 + DEPOT_DISPLAY_TEXT_MAX / 2];
+    struct gw_display d;
+    bool has;
+    int rc;
+    pthread_mutex_lock(&p->display_mu);
+    has = n->has_pending;
+    d = n->pending;
+    pthread_mutex_unlock(&p->display_mu);
+    if (!has)
+        return true;
+    gw_display_registers(&d, regs);
+    rc = modbus_write_registers(ctx, DEPOT_HR_DISPLAY_CODE, 1 + DEPOT_DISPLAY_TEXT_MAX / 2, regs);
+    frame_gap(n);
+    if (rc != 1 + DEPOT_DISPLAY_TEXT_MAX / 2)
+        return exchange_failed(p, n, rc);
+    pthread_mutex_lock(&p->display_mu);
+    if (n->has_pending && !memcmp(&n->pending, &d, sizeof(d)))
+        n->has_pending = false; /* unless a newer one came meanwhile */
+    pthread_mutex_unlock(&p->display_mu);
+    LOG_DEBUG("terminal %s: display %d \"%s\"", n->cfg->name, d.code, d.text);
+    return true;
+}
+
+enum ack_result { ACK_DONE, ACK_HEAD_CHANGED, ACK_FAILED };
+
+static enum ack_result scan_ack(gw_poller *p, struct node *n, modbus_t *ctx,
+                                const struct gw_scan *s, bool *link_ok)
+{
+    uint16_t ack[3] = {(uint16_t)s->epoch, DEPOT_U32_HI(s->seq), DEPOT_U32_LO(s->seq)};
+    int rc = modbus_write_registers(ctx, DEPOT_HR_SCAN_ACK, 3, ack);
+    int err = errno;
+    frame_gap(n);
+    if (rc == 3)
+        return ACK_DONE;
+    if (rc < 0 && err == EMBXILVAL) {
+        LOG_WARN("terminal %s: ack of %u/%lu refused (head changed): reading it again",
+                 n->cfg->name, s->epoch, (unsigned long)s->seq);
+        return ACK_HEAD_CHANGED;
+    }
+    errno = err;
+    *link_ok = exchange_failed(p, n, rc);
+    return ACK_FAILED;
+}
+
+/* Apply the head event and acknowledge it. False: stop draining (*link_ok says why). */
+static bool scan_one(gw_poller *p, struct node *n, modbus_t *ctx, const struct gw_scan *s,
+                     bool *link_ok)
+{
+    struct gw_display d;
+    bool dup;
+    if (!p->terminal)
+        return false;
+    if (gw_terminal_scan(p->terminal, n->cfg->name, s, depot_now_ms(), &d, &dup) != DEPOT_OK)
+        return false; /* not recorded: it stays on the node, retried at the next poll */
+    if (d.code != DEPOT_DISPLAY_IDLE || d.text[0])
+        set_pending(p, n, &d);
+    return scan_ack(p, n, ctx, s, link_ok) != ACK_FAILED;
+}
+
+/* One poll of a terminal: drain up to GW_SCAN_DRAIN_MAX events, then the display. */
+static bool poll_scanner(gw_poller *p, struct node *n, modbus_t *ctx)
+{
+    uint16_t r[SCAN_BLOCK_COUNT];
+    struct gw_scan s;
+    bool link_ok = true;
+    if (!scanner_checked(p, n, ctx, &link_ok))
+        return link_ok;
+    for (int i = 0; i < GW_SCAN_DRAIN_MAX; i++) {
+        int rc = modbus_read_input_registers(ctx, DEPOT_IR_SCAN_COUNT, SCAN_BLOCK_COUNT, r);
+        frame_gap(n);
+        if (rc != SCAN_BLOCK_COUNT)
+            return exchange_failed(p, n, rc);
+        if (i == 0) {
+            node_answered(p, n);
+            scanner_counters(n, r);
+        }
+        if (r[0] == 0 || !gw_scan_parse(r + (DEPOT_IR_SCAN_HEAD - DEPOT_IR_SCAN_COUNT), &s))
+            break;
+        if (!scan_one(p, n, ctx, &s, &link_ok)) {
+            if (!link_ok)
+                return false;
+            break;
+        }
+    }
+    return write_display(p, n, ctx);
+}
+
 /* One read of the scale block. Returns false if the link should be reset. */
 static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
 {
     uint16_t regs[DEPOT_IR_SCALE_COUNT];
     char reason[DEPOT_REASON_MAX + 1];
+    if (n->cfg->kind == GW_NODE_SCANNER)
+        return poll_scanner(p, n, ctx);
     int rc = modbus_read_input_registers(ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
     if (rc == DEPOT_IR_SCALE_COUNT) {
         node_reading(p, n, regs);
@@ -419,9 +595,11 @@ static depot_err node_init(gw_poller *p, struct node *n, const struct gw_node_cf
     long long qty;
 
     n->cfg = c;
-    gw_count_init(&n->count, c->unit_weight_g, c->hysteresis);
-    if (gw_ledger_stock_get(p->ledger, c->sku, &qty) == DEPOT_OK)
-        gw_count_set(&n->count, qty);
+    if (c->kind == GW_NODE_SCALE) {
+        gw_count_init(&n->count, c->unit_weight_g, c->hysteresis);
+        if (gw_ledger_stock_get(p->ledger, c->sku, &qty) == DEPOT_OK)
+            gw_count_set(&n->count, qty);
+    }
     atomic_init(&n->faulted, false);
     if (c->bus_index >= 0) {
         n->bus = &p->buses[c->bus_index];
@@ -493,7 +671,8 @@ static depot_err poller_build(gw_poller *p)
     return e;
 }
 
-depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_poller **out)
+depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_terminal *terminal,
+                        gw_poller **out)
 {
     pthread_condattr_t ca;
     gw_poller *p = depot_calloc(1, sizeof(*p));
@@ -502,8 +681,10 @@ depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_poller **out
         return DEPOT_ERR_NOMEM;
     p->cfg = cfg;
     p->ledger = ledger;
+    p->terminal = terminal;
     atomic_init(&p->stop, false);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->display_mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cv, &ca);
@@ -590,6 +771,7 @@ void gw_poller_free(gw_poller *p)
     depot_free(p->heap);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->display_mu);
     depot_free(p);
 }
 
@@ -599,4 +781,16 @@ bool gw_poller_node_faulted(gw_poller *p, const char *node)
         if (!strcmp(p->nodes[i].cfg->name, node))
             return atomic_load(&p->nodes[i].faulted);
     return false;
+}
+
+depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_display *d)
+{
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        struct node *n = &p->nodes[i];
+        if (n->cfg->kind == GW_NODE_SCANNER && !strcmp(n->cfg->name, node)) {
+            set_pending(p, n, d);
+            return DEPOT_OK;
+        }
+    }
+    return DEPOT_ERR_NOTFOUND;
 }

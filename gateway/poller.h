@@ -10,7 +10,9 @@
 
 #include "config.h"
 #include "depot/error.h"
+#include "display.h"
 #include "ledger.h"
+#include "scanner.h"
 
 typedef struct gw_poller gw_poller;
 
@@ -19,10 +21,13 @@ typedef struct gw_poller gw_poller;
 
 /*
  * Build the poller for cfg's nodes; counts start from the ledger's stock.
- * cfg and ledger must outlive the poller. No thread runs until gw_poller_start.
- * DEPOT_ERR_NOMEM, DEPOT_ERR_CONFIG (a libmodbus context cannot be made).
+ * cfg, ledger and terminal (applies the scanners' events; may be NULL when no
+ * node is a scanner) must outlive the poller. No thread runs until
+ * gw_poller_start. DEPOT_ERR_NOMEM, DEPOT_ERR_CONFIG (a libmodbus context
+ * cannot be made).
  */
-depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_poller **out);
+depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_terminal *terminal,
+                        gw_poller **out);
 
 /* Start one thread per bus and the pool of TCP node workers. DEPOT_ERR_IO. */
 depot_err gw_poller_start(gw_poller *p);
@@ -32,6 +37,13 @@ void gw_poller_stop(gw_poller *p);
 
 /* Stops if running, then frees. NULL does nothing. */
 void gw_poller_free(gw_poller *p);
+
+/*
+ * Show d on the display of scanner node at its next poll (retried while the
+ * node is down; a newer display replaces one not yet written). Thread-safe:
+ * the MQTT thread calls it. DEPOT_ERR_NOTFOUND if no scanner has that name.
+ */
+depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_display *d);
 
 /* True while the named node is in the fault state. Thread-safe. */
 bool gw_poller_node_faulted(gw_poller *p, const char *node);

@@ -22,6 +22,19 @@
  * Every stream message is re-stamped at send time with base = the lowest id
  * still in the outbox.
  *
+ * Downlinks: down/ack deletes what the hub applied; down/decision updates an
+ * order once (orders.c) and hands the terminal's new display to the poller
+ * (never written to a node from this thread); down/catalog (retained)
+ * replaces the stored catalog when its version is newer (catalog.c).
+ *
+ * The session is persistent (clean start off, session expiry
+ * GW_SESSION_EXPIRY_S), so QoS 1 decisions the broker queued while the
+ * gateway was away arrive at reconnect; the hub also repeats a decision until
+ * the gateway's "decided" event reaches it. libmosquitto 2.0 sends CONNECT
+ * properties only through mosquitto_connect_bind_v5 (which connects the TCP
+ * socket blocking); it keeps them for mosquitto_reconnect_async, so the first
+ * attempt uses the former and every later one the latter.
+ *
  * Invariants: ring ids strictly increase and are all < cursor; ring_n <=
  * window; nothing is published unless the state is UP.
  */
@@ -35,9 +48,11 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "catalog.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/msg.h"
+#include "orders.h"
 
 #define CONNECT_TIMEOUT_MS 15000
 #define RECONNECT_MIN_MS 1000
@@ -61,6 +76,7 @@ struct gw_uplink {
     long long next_attempt_ms;
     int attempt_fails;
     bool just_connected;
+    bool ever_attempted; /* the CONNECT properties are set by the first attempt */
     /* stream */
     uint64_t cursor;
     struct inflight *ring;
@@ -162,31 +178,84 @@ static void publish_snapshot(gw_uplink *u)
 
 /* ---- the downlink ---- */
 
-static void handle_ack(gw_uplink *u, const struct mosquitto_message *msg)
+/* Decode a downlink of type want for this dealer; false (logged) if it is not one. */
+static bool decode_down(gw_uplink *u, const struct mosquitto_message *msg, depot_msg_type want,
+                        depot_msg *m)
 {
     char reason[128];
-    depot_msg m;
-    long long deleted = 0;
     depot_err e =
-        depot_msg_decode(msg->payload, (size_t)msg->payloadlen, &m, reason, sizeof(reason));
+        depot_msg_decode(msg->payload, (size_t)msg->payloadlen, m, reason, sizeof(reason));
     if (e != DEPOT_OK) {
         LOG_WARN("mqtt: %s rejected: %s (%s)", msg->topic, reason, depot_strerror(e));
-        return;
+        return false;
     }
-    if (m.type != DEPOT_MSG_ACK || strcmp(m.dealer, u->cfg->dealer) != 0) {
-        LOG_WARN("mqtt: %s rejected: not an ack for dealer %s", msg->topic, u->cfg->dealer);
-    } else if (strcmp(m.ledger, gw_ledger_id(u->o.ledger)) != 0) {
-        LOG_DEBUG("mqtt: ack for another ledger %s ignored", m.ledger);
-    } else if ((e = gw_ledger_ack(u->o.ledger, m.body.ack.upto, &deleted)) != DEPOT_OK) {
-        LOG_WARN("mqtt: ack upto %llu not applied: %s", (unsigned long long)m.body.ack.upto,
+    if (m->type != want || strcmp(m->dealer, u->cfg->dealer) != 0) {
+        LOG_WARN("mqtt: %s rejected: not a %s for dealer %s", msg->topic, depot_msg_type_name(want),
+                 u->cfg->dealer);
+        depot_msg_clear(m);
+        return false;
+    }
+    return true;
+}
+
+static void handle_ack(gw_uplink *u, const depot_msg *m)
+{
+    long long deleted = 0;
+    depot_err e;
+    if (strcmp(m->ledger, gw_ledger_id(u->o.ledger)) != 0) {
+        LOG_DEBUG("mqtt: ack for another ledger %s ignored", m->ledger);
+    } else if ((e = gw_ledger_ack(u->o.ledger, m->body.ack.upto, &deleted)) != DEPOT_OK) {
+        LOG_WARN("mqtt: ack upto %llu not applied: %s", (unsigned long long)m->body.ack.upto,
                  e == DEPOT_ERR_INVAL ? "beyond the last id assigned" : depot_strerror(e));
     } else {
-        ring_ack(u, m.body.ack.upto);
-        LOG_DEBUG("mqtt: ack upto %llu, %lld entries deleted", (unsigned long long)m.body.ack.upto,
+        ring_ack(u, m->body.ack.upto);
+        LOG_DEBUG("mqtt: ack upto %llu, %lld entries deleted", (unsigned long long)m->body.ack.upto,
                   deleted);
     }
-    depot_msg_clear(&m);
 }
+
+static void handle_decision(gw_uplink *u, const depot_msg *m)
+{
+    const struct depot_decision_body *b = &m->body.decision;
+    struct gw_decided r;
+    depot_err e;
+    if (strcmp(m->ledger, gw_ledger_id(u->o.ledger)) != 0) {
+        LOG_INFO("mqtt: decision for order %s of another ledger ignored", b->order);
+        return;
+    }
+    e = gw_orders_decide(u->o.ledger, m, &r);
+    if (e == DEPOT_ERR_NOTFOUND)
+        LOG_WARN("mqtt: decision for unknown order %s ignored", b->order);
+    else if (e == DEPOT_ERR_INVAL)
+        LOG_WARN("mqtt: decision for order %s names number %lld: not ours, ignored", b->order,
+                 b->number);
+    else if (e != DEPOT_OK)
+        LOG_WARN("mqtt: decision for order %s not applied (%s): the hub repeats it", b->order,
+                 depot_strerror(e));
+    if (e != DEPOT_OK || !r.changed)
+        return;
+    LOG_INFO("order %lld (%s): %s%s%s%s%s", r.number, b->order, b->status,
+             b->stage[0] ? " at " : "", b->stage, b->reason[0] ? ": " : "", b->reason);
+    if (u->o.display && u->o.display(u->o.display_ctx, r.terminal, &r.display) != DEPOT_OK)
+        LOG_WARN("order %lld: terminal %s is not configured: display \"%s\" not shown", r.number,
+                 r.terminal, r.display.text);
+}
+
+static void handle_catalog(gw_uplink *u, const depot_msg *m)
+{
+    bool applied;
+    gw_catalog_replace(u->o.ledger, &m->body.catalog, &applied);
+}
+
+static const struct downlink {
+    const char *leaf;
+    depot_msg_type type;
+    void (*handle)(gw_uplink *u, const depot_msg *m);
+} downlinks[] = {
+    {"down/ack", DEPOT_MSG_ACK, handle_ack},
+    {"down/decision", DEPOT_MSG_DECISION, handle_decision},
+    {"down/catalog", DEPOT_MSG_CATALOG, handle_catalog},
+};
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
                        const mosquitto_property *props)
@@ -194,6 +263,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     gw_uplink *u = obj;
     char dealer[DEPOT_DEALER_MAX + 1];
     const char *leaf;
+    depot_msg m;
     (void)mosq;
     (void)props;
     if (depot_topic_parse(msg->topic, dealer, &leaf) != DEPOT_OK ||
@@ -201,10 +271,18 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         LOG_WARN("mqtt: message on unexpected topic %s ignored", msg->topic);
         return;
     }
-    if (!strcmp(leaf, "down/ack"))
-        handle_ack(u, msg);
-    else
-        LOG_DEBUG("mqtt: %s: not handled by this gateway version", msg->topic);
+    for (size_t i = 0; i < sizeof(downlinks) / sizeof(downlinks[0]); i++) {
+        if (strcmp(leaf, downlinks[i].leaf) != 0)
+            continue;
+        if (msg->payloadlen == 0)
+            return; /* a cleared retained message */
+        if (decode_down(u, msg, downlinks[i].type, &m)) {
+            downlinks[i].handle(u, &m);
+            depot_msg_clear(&m);
+        }
+        return;
+    }
+    LOG_DEBUG("mqtt: %s: not handled by this gateway version", msg->topic);
 }
 
 /* ---- connection ---- */
@@ -226,8 +304,9 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
 {
     gw_uplink *u = obj;
     (void)mosq;
-    (void)flags;
     (void)props;
+    if (rc == 0)
+        LOG_DEBUG("mqtt: session %s", (flags & 1) ? "resumed" : "new");
     if (rc != 0) {
         char why[128];
         snprintf(why, sizeof(why), "broker refused: %s", mosquitto_reason_string(rc));
@@ -249,6 +328,24 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
         link_down(u, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
 }
 
+/* CONNECT with clean start off and the session expiry (see the top of the file). */
+static int connect_session(gw_uplink *u)
+{
+    mosquitto_property *props = NULL;
+    int rc;
+    if (u->ever_attempted)
+        return mosquitto_reconnect_async(u->mosq);
+    rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                      GW_SESSION_EXPIRY_S);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        u->ever_attempted = true;
+        rc = mosquitto_connect_bind_v5(u->mosq, u->cfg->host, u->cfg->port, u->cfg->keepalive_s,
+                                       NULL, props);
+    }
+    mosquitto_property_free_all(&props);
+    return rc;
+}
+
 static void start_attempt(gw_uplink *u)
 {
     depot_msg will;
@@ -263,7 +360,7 @@ static void start_attempt(gw_uplink *u)
     rc = mosquitto_will_set_v5(u->mosq, u->topic_state, (int)len, json, 1, true, NULL);
     depot_free(json);
     if (rc == MOSQ_ERR_SUCCESS)
-        rc = mosquitto_connect_async(u->mosq, u->cfg->host, u->cfg->port, u->cfg->keepalive_s);
+        rc = connect_session(u);
     u->attempt_ms = depot_mono_ms();
     if (rc != MOSQ_ERR_SUCCESS) {
         u->state = UL_CONNECTING; /* so link_down counts it as a failed attempt */
@@ -457,7 +554,7 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
     e = u->ring ? build_topics(u) : DEPOT_ERR_NOMEM;
     snprintf(client_id, sizeof(client_id), "gw-%s", o->cfg->dealer);
     if (e == DEPOT_OK) {
-        u->mosq = mosquitto_new(client_id, true, u);
+        u->mosq = mosquitto_new(client_id, false, u); /* clean start off: a persistent session */
         e = u->mosq ? configure_client(u) : DEPOT_ERR_NOMEM;
     }
     if (e != DEPOT_OK) {

@@ -11,9 +11,13 @@
 
 #include "config.h"
 #include "depot/error.h"
+#include "display.h"
 #include "ledger.h"
 
 typedef struct gw_uplink gw_uplink;
+
+/* How long the broker keeps the gateway's session (subscription, queued QoS 1 downlinks). */
+#define GW_SESSION_EXPIRY_S (7 * 24 * 3600)
 
 struct gw_uplink_opts {
     const gw_config *cfg;
@@ -21,12 +25,15 @@ struct gw_uplink_opts {
     /* Is the node in the fault state? (for snapshots; may be NULL) */
     bool (*node_faulted)(void *ctx, const char *node);
     void *node_faulted_ctx;
+    /* Show a decision on a scanner terminal's display (through its poller; may be NULL). */
+    depot_err (*display)(void *ctx, const char *node, const struct gw_display *d);
+    void *display_ctx;
 };
 
 /*
- * Make the client (client id gw-<dealer>, MQTT v5, mutual TLS when ca/cert/key
- * are configured). Nothing is connected yet: gw_uplink_step connects and
- * reconnects with back-off. mosquitto_lib_init must have been called.
+ * Make the client (client id gw-<dealer>, MQTT v5 with a persistent session of
+ * GW_SESSION_EXPIRY_S, mutual TLS when ca/cert/key are configured). Nothing is connected yet:
+ * gw_uplink_step connects and reconnects with back-off. mosquitto_lib_init must have been called.
  * DEPOT_ERR_CONFIG (certificate files unusable), DEPOT_ERR_NOMEM, DEPOT_ERR_MQTT.
  */
 depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out);

@@ -18,8 +18,8 @@ from harness import BIN, free_port, port_open, wait_for
 UNIT_WEIGHT_G = 100
 
 
-def control(path, command, timeout=5.0):
-    """Send one line to a depot-node control socket; returns the reply (raises on 'error')."""
+def control_raw(path, command, timeout=5.0):
+    """Send one line to a depot-node control socket; returns the reply line ('ok ...' or 'error ...')."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(path)
@@ -30,7 +30,12 @@ def control(path, command, timeout=5.0):
             if not chunk:
                 break
             reply += chunk
-    text = reply.decode().strip()
+    return reply.decode().strip()
+
+
+def control(path, command, timeout=5.0):
+    """Send one line to a depot-node control socket; returns the reply (raises on 'error')."""
+    text = control_raw(path, command, timeout)
     if not text.startswith("ok"):
         raise AssertionError("control %s %r: %s" % (path, command, text))
     return text
@@ -67,6 +72,20 @@ class Warehouse:
     def status(self, node):
         return node_status(self.controls[node])
 
+    def ctl(self, node, command):
+        """A raw control command to a node; the reply text (raises on 'error')."""
+        return control(self.controls[node], command)
+
+    def try_ctl(self, node, command):
+        """Like ctl, but returns the 'error ...' reply instead of raising."""
+        return control_raw(self.controls[node], command)
+
+    def display(self, node):
+        """What a scanner terminal's display shows: (code, text)."""
+        reply = control(self.controls[node], "display")
+        parts = reply.split(" ", 2)
+        return int(parts[1]), (parts[2] if len(parts) > 2 else "")
+
     def ledger_query(self, sql, args=()):
         """Run a read-only query on the gateway's ledger (WAL allows it while the gateway writes)."""
         db = sqlite3.connect("file:%s?mode=ro" % self.ledger, uri=True, timeout=5)
@@ -90,16 +109,33 @@ class Warehouse:
         return rows[0][0] if rows else None
 
 
+def start_scanner(env, wh, name, fifo=None, period_ms=100):
+    """A depot-node scanner terminal over Modbus TCP; returns its [node:] section."""
+    port = free_port()
+    ctl = os.path.join(wh.dir, name + ".sock")
+    argv = [os.path.join(BIN, "depot-node"), "scanner", "--tcp", "127.0.0.1:%d" % port,
+            "--control", ctl, "--state", os.path.join(wh.dir, name + ".state")]
+    if fifo:
+        argv += ["--fifo", str(fifo)]
+    wh.nodes.append(env.start("%s-%s" % (wh.dealer, name), argv))
+    wait_for(lambda: port_open(port) and os.path.exists(ctl), what="depot-node scanner %s" % name)
+    wh.controls[name] = ctl
+    return ("[node:%s]\naddress = 127.0.0.1:%d\nunit = 1\nkind = scanner\nperiod_ms = %d\n"
+            % (name, port, period_ms))
+
+
 def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500,
                     snapshot_period_s=5, extra_gateway="", start_gateway=True, rate=200,
-                    resend_s=3):
+                    resend_s=3, scanners=(), scanner_fifo=None, scanner_period_ms=100):
     """Nodes and a gateway for one dealer.
 
     tcp: [(node name, sku)] one depot-node per entry over Modbus TCP.
     rtu: [(node name, unit id, sku)] all on ONE pseudo-terminal line (one depot-node process).
+    scanners: [node name] one depot-node scanner terminal per entry over Modbus TCP.
     """
     wh = Warehouse(env, dealer)
-    sections = []
+    sections = [start_scanner(env, wh, name, scanner_fifo, scanner_period_ms)
+                for name in scanners]
     for name, sku in tcp:
         port = free_port()
         ctl = os.path.join(wh.dir, name + ".sock")

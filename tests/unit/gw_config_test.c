@@ -217,6 +217,31 @@ static void test_gw_config_load_stream_NodeLinks(void **state)
                  "gw.ini:8: [node:b]: sku S is already counted by another node");
 }
 
+static void test_gw_config_load_stream_ScannerNeedsNoSkuAndPollsFaster(void **state)
+{
+    gw_config *c;
+    (void)state;
+    assert_int_equal(load("[gateway]\ndealer=D1\n[node:scan-a]\naddress=h:1\nkind=scanner\n"
+                          "[node:scan-b]\naddress=h:2\nkind=scanner\nperiod_ms=500\n"
+                          "[node:scale-a]\naddress=h:3\nsku=S\nunit_weight_g=1\n",
+                          &c),
+                     DEPOT_OK);
+    assert_int_equal(c->nodes[0].kind, GW_NODE_SCANNER);
+    assert_null(c->nodes[0].sku);
+    assert_int_equal(c->nodes[0].period_ms, GW_SCANNER_PERIOD_MS);
+    assert_int_equal(c->nodes[1].period_ms, 500);
+    assert_int_equal(c->nodes[2].kind, GW_NODE_SCALE);
+    assert_int_equal(c->nodes[2].period_ms, 1000);
+    gw_config_free(c);
+    expect_error("[gateway]\ndealer=D1\n[node:n]\naddress=h:1\nkind=scanner\nsku=S\n",
+                 "gw.ini:4: [node:n]: 'sku' is for scales, not for kind = scanner");
+    expect_error("[gateway]\ndealer=D1\n[node:n]\naddress=h:1\nkind=scanner\n"
+                 "unit_weight_g=2\n",
+                 "'unit_weight_g' is for scales");
+    expect_error("[gateway]\ndealer=D1\n[node:n]\naddress=h:1\nkind=printer\n",
+                 "kind = 'printer' is not one of the accepted values");
+}
+
 static void test_gw_config_load_stream_BusNeedsItsLink(void **state)
 {
     (void)state;
@@ -272,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_gw_config_load_stream_MissingDealer),
         cmocka_unit_test(test_gw_config_load_stream_BadValues),
         cmocka_unit_test(test_gw_config_load_stream_NodeLinks),
+        cmocka_unit_test(test_gw_config_load_stream_ScannerNeedsNoSkuAndPollsFaster),
         cmocka_unit_test(test_gw_config_load_stream_BusNeedsItsLink),
         cmocka_unit_test(test_gw_config_load_stream_TlsAllOrNone),
         cmocka_unit_test(test_gw_config_split_address_Forms),

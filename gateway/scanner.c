@@ -1,0 +1,322 @@
+/*
+ * scanner.c - scan events applied to the ledger exactly once.
+ *
+ * Owns: the ledger table `scans` (UNIQUE node, epoch, seq; the outcome and
+ * the display each scan produced), the gateway's order signer and the PEM
+ * text of its certificate (opened once, at start).
+ *
+ *   poller: read head ──▶ gw_terminal_scan: BEGIN
+ *                          seen (node, epoch, seq)? ──yes──▶ nothing; replay its display
+ *                          effect (stock | line | order | refusal) + scans row
+ *                          COMMIT
+ *           ack (FC 16) ◀── DEPOT_OK
+ *
+ * A crash before COMMIT leaves nothing and the node still holds the event; a
+ * crash after COMMIT and before the ack finds the row at the next read and
+ * applies nothing: no scan is lost or doubled. A refusal (unknown barcode,
+ * quantity out of bounds, empty draft, outbox too full for an order) is an
+ * outcome like any other: recorded, acknowledged, shown, never guessed at.
+ *
+ * Effects: receive / pick / count change the stock of the barcode's SKU with
+ * the same ledger function as a scale (movement, stock, up/stock); line and
+ * submit go to orders.c. An unknown barcode is reported upstream as the event
+ * "unknown_barcode" when the outbox has room (else only logged: the terminal
+ * shows the refusal either way, and the scan must not wait on the outbox).
+ */
+#include "scanner.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "depot/pki.h"
+#include "ledger_tx.h"
+#include "orders.h"
+
+struct gw_terminal {
+    gw_ledger *ledger;
+    struct gw_order_signer os;
+    pki_signer *signer;
+    char *cert_pem;
+};
+
+/* One scan being applied, inside its transaction. */
+struct job {
+    gw_terminal *t;
+    struct ledger_tx *tx;
+    const char *node;
+    const struct gw_scan *s;
+    long long now;
+    struct gw_display *d;
+    bool refused;
+};
+
+bool gw_scan_parse(const uint16_t head[DEPOT_IR_SCAN_HEAD_COUNT], struct gw_scan *s)
+{
+    unsigned len = head[DEPOT_SCAN_OFF_LEN];
+    memset(s, 0, sizeof(*s));
+    s->epoch = head[DEPOT_SCAN_OFF_EPOCH];
+    if (s->epoch == 0)
+        return false;
+    s->seq = (uint32_t)DEPOT_U32_JOIN(head[DEPOT_SCAN_OFF_SEQ], head[DEPOT_SCAN_OFF_SEQ + 1]);
+    s->type = head[DEPOT_SCAN_OFF_TYPE];
+    s->qty = (int32_t)DEPOT_U32_JOIN(head[DEPOT_SCAN_OFF_QTY], head[DEPOT_SCAN_OFF_QTY + 1]);
+    if (len > DEPOT_BARCODE_MAX)
+        len = DEPOT_BARCODE_MAX;
+    for (unsigned i = 0; i < len; i++) {
+        uint16_t r = head[DEPOT_SCAN_OFF_BARCODE + i / 2];
+        s->barcode[i] = (char)(i % 2 ? r & 0xFF : r >> 8);
+    }
+    return true;
+}
+
+/* ---- the scans table ---- */
+
+/* DEPOT_OK and the stored display if (node, epoch, seq) was recorded; else DEPOT_ERR_NOTFOUND. */
+static depot_err scan_seen(gw_ledger *l, const char *node, const struct gw_scan *s,
+                           struct gw_display *d)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT display_code, display FROM scans"
+                                         " WHERE node = ?1 AND epoch = ?2 AND seq = ?3");
+    depot_err e = DEPOT_ERR_NOTFOUND;
+    int rc;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, s->epoch);
+    sqlite3_bind_int64(st, 3, s->seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        d->code = sqlite3_column_int(st, 0);
+        snprintf(d->text, sizeof(d->text), "%s", (const char *)sqlite3_column_text(st, 1));
+        e = DEPOT_OK;
+    } else if (rc != SQLITE_DONE) {
+        e = ledger_db_error(l, rc, "looking up a scan");
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static depot_err scan_record(const struct job *j)
+{
+    sqlite3_stmt *st = ledger_prepare(
+        j->t->ledger,
+        "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome,"
+        " display_code, display, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    depot_err e;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_text(st, 1, j->node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, j->s->epoch);
+    sqlite3_bind_int64(st, 3, j->s->seq);
+    sqlite3_bind_int(st, 4, j->s->type);
+    sqlite3_bind_text(st, 5, j->s->barcode, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, j->s->qty);
+    sqlite3_bind_text(st, 7, j->refused ? "refused" : "applied", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, j->d->code);
+    sqlite3_bind_text(st, 9, j->d->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, j->now);
+    e = ledger_step_done(j->t->ledger, st, "recording a scan");
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* ---- effects ---- */
+
+static depot_err refuse(struct job *j, const char *fmt, long long v)
+{
+    gw_display_set(j->d, DEPOT_DISPLAY_ERROR, fmt, v);
+    j->refused = true;
+    return DEPOT_OK;
+}
+
+static depot_err unknown_barcode(struct job *j)
+{
+    depot_msg m;
+    gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "UNKNOWN %s", j->s->barcode);
+    j->refused = true;
+    LOG_WARN("terminal %s: unknown barcode %s (qty %lld) refused", j->node, j->s->barcode,
+             j->s->qty);
+    if (!ledger_tx_outbox_room(j->t->ledger, j->tx)) {
+        LOG_WARN("terminal %s: outbox full, unknown_barcode event not queued", j->node);
+        return DEPOT_OK;
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = j->now;
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "%s", j->node);
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "unknown_barcode");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", j->s->barcode);
+    m.body.event.count = j->s->qty > 0 ? j->s->qty : 0;
+    return ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
+}
+
+/* The catalog item of the scan's barcode; DEPOT_ERR_NOTFOUND after refusing it. */
+static depot_err known_item(struct job *j, struct depot_catalog_item *it)
+{
+    depot_err e;
+    if (!depot_barcode_valid(j->s->barcode)) {
+        gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "BAD BARCODE");
+        j->refused = true;
+        return DEPOT_ERR_NOTFOUND;
+    }
+    e = gw_catalog_lookup_locked(j->t->ledger, j->s->barcode, it);
+    if (e == DEPOT_ERR_NOTFOUND) {
+        e = unknown_barcode(j);
+        return e == DEPOT_OK ? DEPOT_ERR_NOTFOUND : e;
+    }
+    return e;
+}
+
+static const char *movement_kind(int type)
+{
+    return type == DEPOT_SCAN_RECEIVE ? "receive" : type == DEPOT_SCAN_PICK ? "pick" : "count";
+}
+
+static void stock_display(struct job *j, const char *sku)
+{
+    long long q = j->s->qty;
+    if (j->s->type == DEPOT_SCAN_RECEIVE)
+        gw_display_set(j->d, DEPOT_DISPLAY_OK, "IN %s +%lld", sku, q);
+    else if (j->s->type == DEPOT_SCAN_PICK)
+        gw_display_set(j->d, DEPOT_DISPLAY_OK, "OUT %s -%lld", sku, q);
+    else
+        gw_display_set(j->d, DEPOT_DISPLAY_OK, "COUNT %s %lld", sku, q);
+}
+
+/* receive / pick / count: the new stock of the item's SKU, or a refusal. */
+static depot_err stock_scan(struct job *j)
+{
+    struct depot_catalog_item it;
+    long long old = 0, next, q = j->s->qty;
+    uint64_t id;
+    depot_err e = known_item(j, &it);
+    if (e != DEPOT_OK)
+        return e == DEPOT_ERR_NOTFOUND ? DEPOT_OK : e;
+    if (q < (j->s->type == DEPOT_SCAN_COUNT ? 0 : 1) || q > DEPOT_QTY_MAX)
+        return refuse(j, "BAD QTY %lld", q);
+    e = ledger_stock_locked(j->t->ledger, it.sku, &old);
+    if (e != DEPOT_OK && e != DEPOT_ERR_NOTFOUND)
+        return e;
+    next = j->s->type == DEPOT_SCAN_RECEIVE ? old + q : j->s->type == DEPOT_SCAN_PICK ? old - q : q;
+    if (next < 0) {
+        gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "SHORT %s HAVE %lld", it.sku, old);
+        j->refused = true;
+        return DEPOT_OK;
+    }
+    if (next > DEPOT_QTY_MAX)
+        return refuse(j, "BAD QTY %lld", q);
+    e = ledger_tx_stock(j->t->ledger, j->tx, j->node, it.sku, next, movement_kind(j->s->type),
+                        j->now, &id);
+    if (e == DEPOT_OK) {
+        stock_display(j, it.sku);
+        LOG_INFO("terminal %s: %s %s %lld: %lld -> %lld", j->node, movement_kind(j->s->type),
+                 it.sku, q, old, next);
+    }
+    return e;
+}
+
+static depot_err line_scan(struct job *j)
+{
+    struct depot_catalog_item it;
+    depot_err e = known_item(j, &it);
+    if (e != DEPOT_OK)
+        return e == DEPOT_ERR_NOTFOUND ? DEPOT_OK : e;
+    return gw_orders_add_line_locked(j->t->ledger, j->node, &it, j->s->qty, j->now, j->d,
+                                     &j->refused);
+}
+
+static depot_err effect(struct job *j)
+{
+    switch (j->s->type) {
+    case DEPOT_SCAN_RECEIVE:
+    case DEPOT_SCAN_PICK:
+    case DEPOT_SCAN_COUNT:
+        return stock_scan(j);
+    case DEPOT_SCAN_LINE:
+        return line_scan(j);
+    case DEPOT_SCAN_SUBMIT:
+        return gw_orders_submit_locked(j->t->ledger, j->tx, &j->t->os, j->node, j->now, j->d,
+                                       &j->refused);
+    default:
+        return refuse(j, "BAD SCAN TYPE %lld", j->s->type);
+    }
+}
+
+static depot_err scan_locked(struct job *j, bool *duplicate)
+{
+    struct ledger_tx tx;
+    depot_err e = ledger_tx_begin(j->t->ledger, &tx);
+    if (e != DEPOT_OK)
+        return e;
+    j->tx = &tx;
+    e = scan_seen(j->t->ledger, j->node, j->s, j->d);
+    if (e == DEPOT_OK) {
+        *duplicate = true; /* recorded before the gateway stopped: apply nothing */
+    } else if (e == DEPOT_ERR_NOTFOUND) {
+        e = effect(j);
+        if (e == DEPOT_OK)
+            e = scan_record(j);
+    }
+    return ledger_tx_finish(j->t->ledger, &tx, e);
+}
+
+depot_err gw_terminal_scan(gw_terminal *t, const char *node, const struct gw_scan *s,
+                           long long now_ms, struct gw_display *d, bool *duplicate)
+{
+    struct job j = {t, NULL, node, s, now_ms, d, false};
+    depot_err e;
+    *duplicate = false;
+    gw_display_set(d, DEPOT_DISPLAY_IDLE, "%s", "");
+    ledger_lock(t->ledger);
+    e = scan_locked(&j, duplicate);
+    ledger_unlock(t->ledger);
+    if (e != DEPOT_OK)
+        LOG_ERROR("terminal %s: scan %u/%lu not recorded: %s (left on the node)", node, s->epoch,
+                  (unsigned long)s->seq, depot_strerror(e));
+    else if (*duplicate)
+        LOG_INFO("terminal %s: scan %u/%lu was recorded before: not applied again", node, s->epoch,
+                 (unsigned long)s->seq);
+    return e;
+}
+
+/* ---- construction ---- */
+
+depot_err gw_terminal_new(gw_ledger *l, const char *key_path, const char *cert_path,
+                          gw_terminal **out)
+{
+    gw_terminal *t = depot_calloc(1, sizeof(*t));
+    depot_err e = DEPOT_OK;
+    if (!t)
+        return DEPOT_ERR_NOMEM;
+    t->ledger = l;
+    if (key_path && cert_path) {
+        e = pki_signer_open(&t->signer, key_path);
+        if (e == DEPOT_OK)
+            e = pki_read_file(cert_path, DEPOT_CERT_PEM_MAX, &t->cert_pem, NULL);
+        if (e != DEPOT_OK)
+            LOG_ERROR("orders: cannot use key %s / certificate %s: %s", key_path, cert_path,
+                      depot_strerror(e));
+    } else {
+        LOG_WARN("orders: no key and certificate configured: orders will be refused");
+    }
+    if (e != DEPOT_OK) {
+        gw_terminal_free(t);
+        return e;
+    }
+    t->os.signer = t->signer;
+    t->os.cert_pem = t->cert_pem;
+    *out = t;
+    return DEPOT_OK;
+}
+
+void gw_terminal_free(gw_terminal *t)
+{
+    if (!t)
+        return;
+    pki_signer_free(t->signer);
+    depot_free(t->cert_pem);
+    depot_free(t);
+}

@@ -1,0 +1,58 @@
+/*
+ * Scan events of the scanner terminals: each applied to the ledger exactly
+ * once, with the display text that answers it.
+ */
+#ifndef GW_SCANNER_H
+#define GW_SCANNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "depot/error.h"
+#include "depot/modbus_map.h"
+#include "display.h"
+#include "ledger.h"
+
+/* One event of a terminal's FIFO (DEPOT_IR_SCAN_HEAD). */
+struct gw_scan {
+    unsigned epoch; /* 1..65535 */
+    uint32_t seq;   /* >= 1 */
+    int type;       /* enum depot_scan_type */
+    long long qty;
+    char barcode[DEPOT_BARCODE_MAX + 1];
+};
+
+/*
+ * Decode the 25 head registers (105..129). False when the FIFO is empty
+ * (epoch 0). A barcode with bytes outside printable ASCII is kept as read and
+ * refused later by gw_terminal_scan.
+ */
+bool gw_scan_parse(const uint16_t head[DEPOT_IR_SCAN_HEAD_COUNT], struct gw_scan *s);
+
+typedef struct gw_terminal gw_terminal;
+
+/*
+ * What applies scans: the ledger, and the key and certificate that sign
+ * orders. key_path and cert_path may both be NULL (no TLS configured): orders
+ * are then refused at the terminal. The key is opened and the certificate
+ * read once, here. DEPOT_ERR_IO, DEPOT_ERR_CRYPTO, DEPOT_ERR_NOMEM.
+ */
+depot_err gw_terminal_new(gw_ledger *l, const char *key_path, const char *cert_path,
+                          gw_terminal **out);
+void gw_terminal_free(gw_terminal *t);
+
+/*
+ * Apply scan s of terminal node, exactly once: in one transaction the scans
+ * row (UNIQUE node, epoch, seq) and its effect. When the row exists already
+ * (the gateway stopped between its commit and the node's ack) nothing is
+ * applied and *duplicate is set. d gets what the terminal should show (for a
+ * duplicate, what it was shown the first time). DEPOT_OK means the scan is
+ * recorded and may be acknowledged; DEPOT_ERR_FULL (outbox full),
+ * DEPOT_ERR_DB, DEPOT_ERR_CRYPTO, DEPOT_ERR_NOMEM mean nothing was written:
+ * leave it in the node's FIFO and try again later.
+ */
+depot_err gw_terminal_scan(gw_terminal *t, const char *node, const struct gw_scan *s,
+                           long long now_ms, struct gw_display *d, bool *duplicate);
+
+#endif

@@ -1,0 +1,511 @@
+/*
+ * Unit tests of the scanner side of the gateway: gateway/scanner.c (scans
+ * exactly once and their effects), orders.c (drafts, signed orders,
+ * decisions), catalog.c, display.c. Real SQLite files in a temporary folder;
+ * the gateway's key and certificate are made with the pki functions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "depot/msg.h"
+#include "depot/pki.h"
+#include "display.h"
+#include "ledger.h"
+#include "orders.h"
+#include "scanner.h"
+
+#define BC_BOLT "4006381333931"
+#define BC_NUT "4006381333948"
+
+struct fixture {
+    char dir[64];
+    char db[128], key[128], crt[128];
+    gw_ledger *l;
+    gw_terminal *t;
+    uint32_t seq;
+};
+
+static struct fixture *fx(void **state)
+{
+    return *state;
+}
+
+static gw_ledger *open_ledger(struct fixture *f, long long max, int warn)
+{
+    struct gw_ledger_opts o = {f->db, "D001", max, warn};
+    gw_ledger *l = NULL;
+    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
+    return l;
+}
+
+static void put_catalog(gw_ledger *l, long long version)
+{
+    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500}, {"NUT-M8", BC_NUT, 10, 20}};
+    struct depot_catalog_body c = {version, 2, items};
+    bool applied;
+    assert_int_equal(gw_catalog_replace(l, &c, &applied), DEPOT_OK);
+    assert_true(applied);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    depot_log_init("gw_scanner_test", DEPOT_LOG_ERROR + 1);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_scanner_test.XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
+    snprintf(f->key, sizeof(f->key), "%s/gateway.key", f->dir);
+    snprintf(f->crt, sizeof(f->crt), "%s/gateway.crt", f->dir);
+    if (pki_key_generate(f->key) != DEPOT_OK || pki_ca_create(f->key, f->crt, 30) != DEPOT_OK)
+        return -1;
+    f->l = open_ledger(f, 1000, 80);
+    if (gw_terminal_new(f->l, f->key, f->crt, &f->t) != DEPOT_OK)
+        return -1;
+    put_catalog(f->l, 1);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+    gw_terminal_free(f->t);
+    gw_ledger_free(f->l);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static long long sql_int(struct fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long v = -1;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* Apply a new scan (next seq of epoch 1); returns the display text. */
+static const char *scan(struct fixture *f, int type, const char *barcode, long long qty,
+                        struct gw_display *d)
+{
+    struct gw_scan s = {1, ++f->seq, type, qty, ""};
+    bool dup;
+    snprintf(s.barcode, sizeof(s.barcode), "%s", barcode);
+    assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 1000 + f->seq, d, &dup), DEPOT_OK);
+    assert_false(dup);
+    return d->text;
+}
+
+/* The last outbox entry, decoded. */
+static void last_msg(gw_ledger *l, depot_msg *m)
+{
+    struct gw_outbox_entry e[64];
+    size_t n;
+    char reason[128];
+    assert_int_equal(gw_ledger_outbox_read(l, 0, 64, e, &n), DEPOT_OK);
+    assert_true(n > 0);
+    assert_int_equal(depot_msg_decode(e[n - 1].payload, e[n - 1].len, m, reason, sizeof(reason)),
+                     DEPOT_OK);
+    gw_ledger_entries_clear(e, n);
+}
+
+static void test_gw_scan_parse_DecodesTheHeadRegisters(void **state)
+{
+    uint16_t h[DEPOT_IR_SCAN_HEAD_COUNT] = {0};
+    struct gw_scan s;
+    (void)state;
+    assert_false(gw_scan_parse(h, &s));
+    h[DEPOT_SCAN_OFF_EPOCH] = 7;
+    h[DEPOT_SCAN_OFF_SEQ] = 1;
+    h[DEPOT_SCAN_OFF_SEQ + 1] = 2;
+    h[DEPOT_SCAN_OFF_TYPE] = DEPOT_SCAN_PICK;
+    h[DEPOT_SCAN_OFF_QTY] = 0xFFFF;
+    h[DEPOT_SCAN_OFF_QTY + 1] = 0xFFFD;
+    h[DEPOT_SCAN_OFF_LEN] = 3;
+    h[DEPOT_SCAN_OFF_BARCODE] = 'A' << 8 | 'B';
+    h[DEPOT_SCAN_OFF_BARCODE + 1] = 'C' << 8;
+    assert_true(gw_scan_parse(h, &s));
+    assert_int_equal(s.epoch, 7);
+    assert_int_equal(s.seq, 0x10002);
+    assert_int_equal(s.type, DEPOT_SCAN_PICK);
+    assert_int_equal(s.qty, -3);
+    assert_string_equal(s.barcode, "ABC");
+}
+
+static void test_gw_display_set_CutsAt40AndKeepsAscii(void **state)
+{
+    struct gw_display d;
+    uint16_t regs[21];
+    (void)state;
+    gw_display_set(&d, DEPOT_DISPLAY_ERROR, "ORDER %d REJECTED %s", 17,
+                   "over credit limit by a very long way indeed \xc3\xa9");
+    assert_int_equal(strlen(d.text), 40);
+    assert_string_equal(d.text, "ORDER 17 REJECTED over credit limit by a");
+    gw_display_set(&d, DEPOT_DISPLAY_OK, "A\xc3");
+    assert_string_equal(d.text, "A?");
+    gw_display_registers(&d, regs);
+    assert_int_equal(regs[0], DEPOT_DISPLAY_OK);
+    assert_int_equal(regs[1], 'A' << 8 | '?');
+    assert_int_equal(regs[2], 0);
+}
+
+static void test_gw_terminal_scan_SameEventTwiceAppliesOnce(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_scan s = {3, 9, DEPOT_SCAN_RECEIVE, 5, BC_BOLT};
+    struct gw_display d1, d2;
+    long long qty;
+    bool dup;
+    assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 1000, &d1, &dup), DEPOT_OK);
+    assert_false(dup);
+    /* the gateway stopped before the ack: the node offers the same head again */
+    assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 2000, &d2, &dup), DEPOT_OK);
+    assert_true(dup);
+    assert_string_equal(d2.text, d1.text);
+    assert_int_equal(d2.code, d1.code);
+    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(qty, 5);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM movements"), 1);
+    assert_int_equal(gw_ledger_outbox_count(f->l), 1);
+    /* the same seq of another epoch, or of another terminal, is another scan */
+    s.epoch = 4;
+    assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 3000, &d2, &dup), DEPOT_OK);
+    assert_false(dup);
+    assert_int_equal(gw_terminal_scan(f->t, "scan-b", &s, 3000, &d2, &dup), DEPOT_OK);
+    assert_false(dup);
+    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(qty, 15);
+}
+
+static void test_gw_terminal_scan_ReceivePickCountMoveStock(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    long long qty;
+    depot_msg m;
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 12, &d), "IN BOLT-M8 +12");
+    assert_int_equal(d.code, DEPOT_DISPLAY_OK);
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 5, &d), "OUT BOLT-M8 -5");
+    assert_int_equal(d.code, DEPOT_DISPLAY_OK);
+    last_msg(f->l, &m);
+    assert_int_equal(m.type, DEPOT_MSG_STOCK);
+    assert_string_equal(m.body.stock.sku, "BOLT-M8");
+    assert_string_equal(m.body.stock.node, "scan-a");
+    assert_int_equal(m.body.stock.qty, 7);
+    assert_int_equal(m.body.stock.delta, -5);
+    assert_string_equal(scan(f, DEPOT_SCAN_COUNT, BC_BOLT, 9, &d), "COUNT BOLT-M8 9");
+    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(qty, 9);
+    assert_int_equal(sql_int(f, "SELECT delta FROM movements WHERE kind = 'count'"), 2);
+    assert_int_equal(sql_int(f, "SELECT delta FROM movements WHERE kind = 'pick'"), -5);
+    assert_int_equal(sql_int(f, "SELECT delta FROM movements WHERE kind = 'receive'"), 12);
+    /* picking more than the ledger holds is refused, nothing moves */
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 10, &d), "SHORT BOLT-M8 HAVE 9");
+    assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM movements"), 3);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
+}
+
+static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    depot_msg m;
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "9999999999999", 4, &d),
+                        "UNKNOWN 9999999999999");
+    assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM movements"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM stock"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
+    last_msg(f->l, &m);
+    assert_int_equal(m.type, DEPOT_MSG_EVENT);
+    assert_string_equal(m.body.event.node, "scan-a");
+    assert_string_equal(m.body.event.event, "unknown_barcode");
+    assert_string_equal(m.body.event.reason, "9999999999999");
+    assert_int_equal(m.body.event.count, 4);
+    assert_string_equal(scan(f, DEPOT_SCAN_LINE, "12345", 1, &d), "UNKNOWN 12345");
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 0);
+}
+
+static void test_gw_terminal_scan_LineQtyOutsideLimitsRefused(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_NUT, 25, &d), "QTY 25 OUT OF 10-20");
+    assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
+    assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_NUT, 10, &d), "LINE 1 NUT-M8 x10");
+    assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_BOLT, 3, &d), "LINE 2 BOLT-M8 x3");
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 2);
+}
+
+static void check_order_message(struct fixture *f, const depot_msg *m)
+{
+    depot_order_doc doc;
+    unsigned char sig[PKI_SIG_MAX];
+    size_t sig_len;
+    char reason[128], *pem;
+    assert_int_equal(m->type, DEPOT_MSG_ORDER);
+    assert_int_equal(pki_read_file(f->crt, 8192, &pem, NULL), DEPOT_OK);
+    assert_string_equal(m->body.order.cert, pem);
+    assert_int_equal(
+        depot_order_doc_decode(m->body.order.doc, strlen(m->body.order.doc), &doc, reason, 128),
+        DEPOT_OK);
+    assert_int_equal(doc.number, 1);
+    assert_string_equal(doc.dealer, "D001");
+    assert_string_equal(doc.terminal, "scan-a");
+    assert_int_equal(strncmp(doc.order, gw_ledger_id(f->l), DEPOT_LEDGER_HEX), 0);
+    assert_string_equal(doc.order + DEPOT_LEDGER_HEX, "-1");
+    assert_int_equal(doc.n_lines, 2);
+    assert_string_equal(doc.lines[0].barcode, BC_NUT);
+    assert_int_equal(doc.lines[0].qty, 12);
+    assert_string_equal(doc.lines[1].barcode, BC_BOLT);
+    assert_int_equal(doc.lines[1].qty, 40);
+    assert_int_equal(pki_base64_decode(m->body.order.sig, sig, sizeof(sig), &sig_len), DEPOT_OK);
+    assert_int_equal(pki_verify(pem, m->body.order.doc, strlen(m->body.order.doc), sig, sig_len),
+                     DEPOT_OK);
+    assert_int_equal(pki_verify(pem, "x", 1, sig, sig_len), DEPOT_ERR_SIGNATURE);
+    depot_free(pem);
+}
+
+static void test_gw_terminal_scan_SubmitMakesSignedOrder(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    depot_msg m;
+    assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "NO ORDER LINES");
+    assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
+    scan(f, DEPOT_SCAN_LINE, BC_NUT, 12, &d);
+    scan(f, DEPOT_SCAN_LINE, BC_BOLT, 40, &d);
+    assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 1 SENT");
+    assert_int_equal(d.code, DEPOT_DISPLAY_INFO);
+    last_msg(f->l, &m);
+    check_order_message(f, &m);
+    depot_msg_clear(&m);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM order_lines"), 2);
+    assert_int_equal(sql_int(f, "SELECT number FROM orders WHERE status = 'sent'"), 1);
+    /* numbers go on per ledger */
+    scan(f, DEPOT_SCAN_LINE, BC_BOLT, 1, &d);
+    assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 2 SENT");
+}
+
+static void test_gw_terminal_scan_OutboxHighRefusesOrderKeepsDraft(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    long long n;
+    uint64_t id;
+    gw_terminal_free(f->t);
+    gw_ledger_free(f->l);
+    f->l = open_ledger(f, 100, 80); /* warns at 80 entries */
+    assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
+    struct gw_scan s = {9, 1, DEPOT_SCAN_RECEIVE, 1, BC_NUT};
+    bool dup;
+    scan(f, DEPOT_SCAN_LINE, BC_BOLT, 2, &d);
+    scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 3, &d); /* one stock message of BOLT-M8 queued */
+    for (int i = 0; gw_ledger_outbox_count(f->l) < 100; i++) {
+        char sku[16];
+        snprintf(sku, sizeof(sku), "S%d", i);
+        assert_int_equal(gw_ledger_record_count(f->l, "scale-a", sku, 1, 1000, &id), DEPOT_OK);
+    }
+    assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "OUTBOX FULL - RETRY");
+    assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM orders"), 0);
+    /* stock reports still coalesce: the new BOLT-M8 message replaces the queued one */
+    n = gw_ledger_outbox_count(f->l);
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 3, &d), "IN BOLT-M8 +3");
+    assert_int_equal(gw_ledger_outbox_count(f->l), n);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE sku = 'BOLT-M8'"), 1);
+    /* nothing to coalesce: the scan is not recorded, it waits on the node */
+    assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 5000, &d, &dup), DEPOT_ERR_FULL);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans WHERE epoch = 9"), 0);
+    /* once the hub acknowledged enough, the same draft becomes an order */
+    assert_int_equal(gw_ledger_ack(f->l, gw_ledger_last_id(f->l) - 5, NULL), DEPOT_OK);
+    assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 1 SENT");
+}
+
+static void decision(depot_msg *m, const char *ledger, const char *order, long long number,
+                     const char *status, const char *stage, const char *reason)
+{
+    memset(m, 0, sizeof(*m));
+    m->type = DEPOT_MSG_DECISION;
+    snprintf(m->dealer, sizeof(m->dealer), "D001");
+    snprintf(m->ledger, sizeof(m->ledger), "%s", ledger);
+    snprintf(m->body.decision.order, sizeof(m->body.decision.order), "%s", order);
+    m->body.decision.number = number;
+    snprintf(m->body.decision.status, sizeof(m->body.decision.status), "%s", status);
+    snprintf(m->body.decision.stage, sizeof(m->body.decision.stage), "%s", stage);
+    snprintf(m->body.decision.reason, sizeof(m->body.decision.reason), "%s", reason);
+}
+
+static long long decided_events(struct fixture *f)
+{
+    return sql_int(f, "SELECT count(*) FROM outbox WHERE payload LIKE '%\"event\":\"decided\"%'");
+}
+
+static void test_gw_orders_decide_AppliesOnceWithOneDecidedEvent(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    struct gw_decided r;
+    char id[64];
+    depot_msg m, ev;
+    scan(f, DEPOT_SCAN_LINE, BC_BOLT, 2, &d);
+    scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d);
+    snprintf(id, sizeof(id), "%s-1", gw_ledger_id(f->l));
+
+    decision(&m, gw_ledger_id(f->l), id, 1, "pending", "finance", "");
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_true(r.changed);
+    assert_string_equal(r.terminal, "scan-a");
+    assert_string_equal(r.display.text, "ORDER 1 WAITING finance");
+    assert_int_equal(r.display.code, DEPOT_DISPLAY_INFO);
+    assert_int_equal(decided_events(f), 0);
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_false(r.changed);
+
+    decision(&m, gw_ledger_id(f->l), id, 1, "approved", "", "");
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_true(r.changed);
+    assert_string_equal(r.display.text, "ORDER 1 APPROVED");
+    assert_int_equal(r.display.code, DEPOT_DISPLAY_OK);
+    last_msg(f->l, &ev);
+    assert_string_equal(ev.body.event.event, "decided");
+    assert_string_equal(ev.body.event.node, "scan-a");
+    assert_string_equal(ev.body.event.reason, id);
+    assert_int_equal(ev.body.event.count, 1);
+    /* the hub repeats until it sees "decided": nothing changes, nothing is queued */
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_false(r.changed);
+    decision(&m, gw_ledger_id(f->l), id, 1, "rejected", "", "late");
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_false(r.changed);
+    assert_int_equal(decided_events(f), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM orders WHERE status = 'approved'"), 1);
+
+    decision(&m, gw_ledger_id(f->l), "ffff-9", 9, "approved", "", "");
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_ERR_NOTFOUND);
+    decision(&m, gw_ledger_id(f->l), id, 2, "approved", "", "");
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_ERR_INVAL);
+}
+
+static void test_gw_orders_decide_RejectionShowsItsReason(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    struct gw_decided r;
+    char id[64];
+    depot_msg m;
+    scan(f, DEPOT_SCAN_LINE, BC_BOLT, 2, &d);
+    scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d);
+    snprintf(id, sizeof(id), "%s-1", gw_ledger_id(f->l));
+    decision(&m, gw_ledger_id(f->l), id, 1, "rejected", "", "over credit limit");
+    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_string_equal(r.display.text, "ORDER 1 REJECTED over credit limit");
+    assert_int_equal(r.display.code, DEPOT_DISPLAY_ERROR);
+    assert_int_equal(decided_events(f), 1);
+}
+
+static void test_gw_catalog_replace_OnlyNewerVersionReplacesWhole(void **state)
+{
+    struct fixture *f = fx(state);
+    struct depot_catalog_item v2[1] = {{"WASHER-M8", "5000000000001", 1, 9}};
+    struct depot_catalog_body c = {2, 1, v2};
+    struct gw_display d;
+    bool applied;
+    assert_int_equal(gw_catalog_version(f->l), 1);
+    assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_OK);
+    assert_true(applied);
+    assert_int_equal(gw_catalog_version(f->l), 2);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM catalog"), 1);
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "UNKNOWN " BC_BOLT);
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "5000000000001", 1, &d), "IN WASHER-M8 +1");
+    /* the retained copy again, or an older one: ignored */
+    assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_OK);
+    assert_false(applied);
+    put_catalog(f->l, 3);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM catalog"), 2);
+    c.version = 4;
+    v2[0].min_qty = 10; /* min above max: refused whole, nothing changes */
+    assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_ERR_INVAL);
+    assert_int_equal(gw_catalog_version(f->l), 3);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM catalog"), 2);
+}
+
+static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
+{
+    struct fixture *f = fx(state);
+    sqlite3 *db;
+    struct gw_display d;
+    gw_terminal_free(f->t);
+    gw_ledger_free(f->l);
+    /* make the file look like a version-1 ledger */
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE scans; DROP TABLE catalog; DROP TABLE draft_lines;"
+                                  "DROP TABLE order_lines; DROP TABLE orders;"
+                                  "ALTER TABLE meta DROP COLUMN next_order;"
+                                  "ALTER TABLE meta DROP COLUMN catalog_version;"
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    f->l = open_ledger(f, 1000, 80);
+    assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+    put_catalog(f->l, 1);
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gw_scan_parse_DecodesTheHeadRegisters),
+        cmocka_unit_test(test_gw_display_set_CutsAt40AndKeepsAscii),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_SameEventTwiceAppliesOnce, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_ReceivePickCountMoveStock, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_UnknownBarcodeRefusedAndReported,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_LineQtyOutsideLimitsRefused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_SubmitMakesSignedOrder, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_OutboxHighRefusesOrderKeepsDraft,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_orders_decide_AppliesOnceWithOneDecidedEvent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_orders_decide_RejectionShowsItsReason, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_catalog_replace_OnlyNewerVersionReplacesWhole,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_MigratesAStockSliceLedger, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
