@@ -1,5 +1,5 @@
 /*
- * HTTP/1.1 GET over a TCP socket. The request asks for "Connection: close",
+ * HTTP/1.1 requests over a TCP socket. The request asks for "Connection: close",
  * so the reply ends at EOF; the body is framed by Content-Length when given,
  * else by chunked transfer coding, else by EOF. The whole reply is read into
  * memory (hub API replies are bounded lists).
@@ -173,8 +173,16 @@ static depot_err parse_reply(char *raw, size_t len, struct ctl_http_reply *reply
 depot_err ctl_http_get(const char *base, const char *path, const char *token, int timeout_ms,
                        struct ctl_http_reply *reply, char *err, size_t err_len)
 {
+    return ctl_http_request(base, "GET", path, token, NULL, timeout_ms, reply, err, err_len);
+}
+
+depot_err ctl_http_request(const char *base, const char *method, const char *path,
+                           const char *token, const char *body, int timeout_ms,
+                           struct ctl_http_reply *reply, char *err, size_t err_len)
+{
     struct url u;
     char req[2048], *raw = NULL;
+    size_t body_len = body ? strlen(body) : 0;
     size_t raw_len;
     depot_err rc;
     int fd, n;
@@ -185,10 +193,11 @@ depot_err ctl_http_get(const char *base, const char *path, const char *token, in
         return DEPOT_ERR_INVAL;
     }
     n = snprintf(req, sizeof(req),
-                 "GET %s HTTP/1.1\r\nHost: %s:%s\r\n%s%s%sAccept: application/json\r\n"
+                 "%s %s HTTP/1.1\r\nHost: %s:%s\r\n%s%s%sAccept: application/json\r\n"
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
                  "Connection: close\r\n\r\n",
-                 path, u.host, u.port, token ? "Authorization: Bearer " : "", token ? token : "",
-                 token ? "\r\n" : "");
+                 method, path, u.host, u.port, token ? "Authorization: Bearer " : "",
+                 token ? token : "", token ? "\r\n" : "", body_len);
     if (n < 0 || (size_t)n >= sizeof(req)) {
         snprintf(err, err_len, "request too long");
         return DEPOT_ERR_INVAL;
@@ -197,6 +206,8 @@ depot_err ctl_http_get(const char *base, const char *path, const char *token, in
     if (fd < 0)
         return DEPOT_ERR_IO;
     rc = send_all(fd, req, (size_t)n);
+    if (rc == DEPOT_OK && body_len)
+        rc = send_all(fd, body, body_len);
     if (rc == DEPOT_OK)
         rc = recv_all(fd, &raw, &raw_len);
     close(fd);

@@ -1,6 +1,6 @@
 /*
  * A tiny HTTP/1.1 client for depotctl's commands that talk to the hub's API
- * (GET only, http:// only, one request per connection). No libcurl: the hub
+ * (http:// only, one request per connection). No libcurl: the hub
  * serves plain HTTP on a loopback or private address.
  */
 #ifndef CTL_HTTP_H
@@ -26,6 +26,11 @@ struct ctl_http_reply {
  */
 depot_err ctl_http_get(const char *base, const char *path, const char *token, int timeout_ms,
                        struct ctl_http_reply *reply, char *err, size_t err_len);
+
+/* Like ctl_http_get with any method and an optional JSON body (NULL: none). */
+depot_err ctl_http_request(const char *base, const char *method, const char *path,
+                           const char *token, const char *body, int timeout_ms,
+                           struct ctl_http_reply *reply, char *err, size_t err_len);
 
 void ctl_http_reply_clear(struct ctl_http_reply *reply);
 

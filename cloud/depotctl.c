@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_api.h"
 #include "ctl_stock.h"
 #include "depot/log.h"
 
@@ -25,6 +26,10 @@ static const struct ctl_command commands[] = {
     {"pki", ctl_pki_main, "the certificate authority: ca, server, client, sign"},
     {"broker-config", ctl_broker_config_main, "write mosquitto.conf and the ACL for the broker"},
     {"stock", ctl_stock_main, "stock across dealers from the hub (live or stale, and why)"},
+    {"catalog", ctl_catalog_main, "import the catalog from CSV, or show it"},
+    {"dealers", ctl_dealers_main, "list dealers, show or set a profile (limits, SKU maxima)"},
+    {"payments", ctl_payments_main, "record a dealer's payment"},
+    {"orders", ctl_orders_main, "list, show, approve or reject orders"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -5,5 +5,9 @@ add_executable(depotctl
   ctl_broker.c
   ctl_stock.c
   ctl_http.c
+  ctl_api.c
+  ctl_catalog.c
+  ctl_dealers.c
+  ctl_orders.c
 )
-target_link_libraries(depotctl PRIVATE depot_pki depot_common PkgConfig::CJSON m)
+target_link_libraries(depotctl PRIVATE depot_pki depot_common hub_money PkgConfig::CJSON m)

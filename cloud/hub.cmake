@@ -11,9 +11,19 @@ add_library(hub_core STATIC
   hub_ingest.c
   hub_mqtt.c
   hub_api.c
+  hub_api_orders.c
+  hub_api_catalog.c
+  hub_orders.c
+  hub_approval.c
+  hub_downlink.c
+  hub_store_sqlite_orders.c
 )
+# Decimal money <-> cents, shared by the hub and depotctl.
+add_library(hub_money STATIC hub_money.c)
+target_include_directories(hub_money PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(hub_money PUBLIC m)
 target_include_directories(hub_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(hub_core PUBLIC depot_common PkgConfig::MOSQUITTO PkgConfig::SQLITE
+target_link_libraries(hub_core PUBLIC depot_common depot_pki hub_money PkgConfig::MOSQUITTO PkgConfig::SQLITE
   PkgConfig::CJSON PkgConfig::INIH PkgConfig::MHD Threads::Threads m)
 
 add_executable(depot-hub hub_main.c)

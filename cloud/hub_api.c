@@ -13,8 +13,10 @@
  * for escaping.
  *
  * Auth: every /api/v1/ request needs "Authorization: Bearer <token>" with a
- * role of at least viewer; 401 without a known token, 403 for a role too low.
- * /metrics and /healthz are open. Errors are {"error": "..."}.
+ * role of at least viewer (writes need more: hub_api_orders.c); 401 without
+ * a known token, 403 for a role too low. /metrics and /healthz are open.
+ * Errors are {"error": "..."}. A request with a body (PUT, PATCH, POST) is
+ * read whole (at most BODY_MAX) before it is routed.
  */
 #include "hub_api.h"
 
@@ -31,29 +33,12 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "hub_auth.h"
+#include "hub_money.h"
 #include "hub_stale.h"
 #include "hub_store.h"
+#include "hub_api_priv.h"
 
-struct hub_api {
-    const struct hub_config *cfg;
-    hub_metrics *metrics;
-    hub_health_fn health;
-    const void *health_ctx;
-    struct MHD_Daemon *daemon;
-    pthread_mutex_t lock;
-    pthread_cond_t freed;
-    hub_store **readers; /* the free ones are readers[0..n_free-1] */
-    size_t n_readers, n_free;
-};
-
-/* A response body under construction; on allocation failure `failed` sticks. */
-struct body {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-__attribute__((format(printf, 2, 3))) static void body_printf(struct body *b, const char *fmt, ...)
+void body_printf(struct body *b, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -82,7 +67,7 @@ __attribute__((format(printf, 2, 3))) static void body_printf(struct body *b, co
 }
 
 /* Ensures room for n more bytes (the list endpoints append row by row). */
-static bool body_reserve(struct body *b, size_t n)
+bool body_reserve(struct body *b, size_t n)
 {
     size_t cap = b->cap ? b->cap : 65536;
     char *p;
@@ -102,7 +87,7 @@ static bool body_reserve(struct body *b, size_t n)
     return true;
 }
 
-static void body_str(struct body *b, const char *s)
+void body_str(struct body *b, const char *s)
 {
     size_t n = strlen(s);
     if (body_reserve(b, n)) {
@@ -111,7 +96,7 @@ static void body_str(struct body *b, const char *s)
     }
 }
 
-static void body_int(struct body *b, long long v)
+void body_int(struct body *b, long long v)
 {
     char tmp[24], *p = tmp + sizeof(tmp);
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -126,7 +111,7 @@ static void body_int(struct body *b, long long v)
 }
 
 /* A JSON string literal for free text, escaped by cJSON. */
-static void body_json_string(struct body *b, const char *s)
+void body_json_string(struct body *b, const char *s)
 {
     cJSON *str = cJSON_CreateString(s);
     char *text = str ? cJSON_PrintUnformatted(str) : NULL;
@@ -139,7 +124,7 @@ static void body_json_string(struct body *b, const char *s)
 }
 
 /* ISO-8601 UTC with milliseconds; the date-time of the last second is cached per thread. */
-static void iso8601(char *out, size_t len, long long ms)
+void iso8601(char *out, size_t len, long long ms)
 {
     static _Thread_local long long cached_secs = -1;
     static _Thread_local char cached[24];
@@ -154,8 +139,8 @@ static void iso8601(char *out, size_t len, long long ms)
     snprintf(out, len, "%s.%03lldZ", cached, ms % 1000);
 }
 
-static enum MHD_Result send_body(hub_api *api, struct MHD_Connection *c, unsigned status,
-                                 const char *type, struct body *b)
+enum MHD_Result send_body(hub_api *api, struct MHD_Connection *c, unsigned status, const char *type,
+                          struct body *b)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -176,8 +161,7 @@ static enum MHD_Result send_body(hub_api *api, struct MHD_Connection *c, unsigne
     return ret;
 }
 
-static enum MHD_Result send_error(hub_api *api, struct MHD_Connection *c, unsigned status,
-                                  const char *msg)
+enum MHD_Result send_error(hub_api *api, struct MHD_Connection *c, unsigned status, const char *msg)
 {
     struct body b = {0};
     body_printf(&b, "{\"error\":");
@@ -186,7 +170,7 @@ static enum MHD_Result send_error(hub_api *api, struct MHD_Connection *c, unsign
     return send_body(api, c, status, "application/json", &b);
 }
 
-static hub_store *reader_take(hub_api *api)
+hub_store *reader_take(hub_api *api)
 {
     hub_store *s;
     pthread_mutex_lock(&api->lock);
@@ -197,12 +181,57 @@ static hub_store *reader_take(hub_api *api)
     return s;
 }
 
-static void reader_give(hub_api *api, hub_store *s)
+void reader_give(hub_api *api, hub_store *s)
 {
     pthread_mutex_lock(&api->lock);
     api->readers[api->n_free++] = s;
     pthread_cond_signal(&api->freed);
     pthread_mutex_unlock(&api->lock);
+}
+
+enum MHD_Result send_json(hub_api *api, struct MHD_Connection *c, unsigned status, cJSON *root)
+{
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    struct body b = {0};
+    cJSON_Delete(root);
+    if (!text)
+        return MHD_NO;
+    body_str(&b, text);
+    body_str(&b, "\n");
+    cJSON_free(text);
+    return send_body(api, c, status, "application/json", &b);
+}
+
+cJSON *money_json(long long cents)
+{
+    char text[HUB_MONEY_TEXT];
+    hub_money_format(cents, text, sizeof(text));
+    return cJSON_CreateRaw(text);
+}
+
+cJSON *time_json(long long ms)
+{
+    char when[40];
+    if (ms <= 0)
+        return cJSON_CreateNull();
+    iso8601(when, sizeof(when), ms);
+    return cJSON_CreateString(when);
+}
+
+bool need_role(hub_api *api, const struct api_request *r, enum hub_role need, enum MHD_Result *ret)
+{
+    if (r->who && r->who->role >= need)
+        return true;
+    *ret = send_error(api, r->c, MHD_HTTP_FORBIDDEN, "role too low");
+    return false;
+}
+
+enum MHD_Result send_store_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+                                 const char *what)
+{
+    if (err == DEPOT_ERR_NOTFOUND)
+        return send_error(api, c, MHD_HTTP_NOT_FOUND, what);
+    return send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
 }
 
 /* ---- GET /api/v1/stock ---- */
@@ -370,47 +399,126 @@ static enum MHD_Result get_healthz(hub_api *api, struct MHD_Connection *c)
 
 /* ---- routing ---- */
 
-static enum MHD_Result route_api(hub_api *api, struct MHD_Connection *c, const char *path)
+#define BODY_MAX (8u * 1024 * 1024) /* a catalog of 10,000 items fits easily */
+
+/* The body of a request being received (PUT, PATCH, POST); freed when it completes. */
+struct upload {
+    char *p;
+    size_t len, cap;
+    bool too_large;
+};
+
+static enum MHD_Result route_api(hub_api *api, struct MHD_Connection *c, const char *method,
+                                 const char *path, const struct upload *up)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    depot_err err = hub_auth_check(api->cfg, auth, HUB_ROLE_VIEWER, NULL);
+    const struct hub_token *who = NULL;
+    depot_err err = hub_auth_token(api->cfg, auth, HUB_ROLE_VIEWER, &who);
+    struct api_request r = {c, method, path, up && up->p ? up->p : "", up ? up->len : 0, who};
     char dealer[DEPOT_DEALER_MAX + 2];
     const char *slash;
+    bool handled = false, get = !strcmp(method, MHD_HTTP_METHOD_GET);
+    enum MHD_Result ret;
 
     if (err == DEPOT_ERR_AUTH)
         return send_error(api, c, MHD_HTTP_UNAUTHORIZED, "missing or unknown bearer token");
     if (err != DEPOT_OK)
         return send_error(api, c, MHD_HTTP_FORBIDDEN, "role too low");
-    if (!strcmp(path, "stock"))
-        return get_stock(api, c);
-    if (!strcmp(path, "dealers"))
-        return get_dealers(api, c);
+    if (up && up->too_large)
+        return send_error(api, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (!strcmp(path, "stock") || !strcmp(path, "dealers"))
+        return !get ? send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
+               : path[0] == 's' ? get_stock(api, c)
+                                : get_dealers(api, c);
     if (!strncmp(path, "dealers/", 8) && (slash = strchr(path + 8, '/')) &&
         !strcmp(slash, "/streams") && (size_t)(slash - path - 8) < sizeof(dealer)) {
+        if (!get)
+            return send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here");
         snprintf(dealer, sizeof(dealer), "%.*s", (int)(slash - path - 8), path + 8);
         return get_streams(api, c, dealer);
     }
-    return send_error(api, c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    ret = hub_api_orders_route(api, &r, &handled);
+    return handled ? ret : send_error(api, c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
 
+static bool upload_append(struct upload *up, const char *data, size_t n)
+{
+    char *p;
+    size_t cap = up->cap ? up->cap : 4096;
+    if (up->too_large || up->len + n >= BODY_MAX) {
+        up->too_large = true;
+        return true; /* keep reading, answer 413 at the end */
+    }
+    while (cap <= up->len + n)
+        cap *= 2;
+    if (cap != up->cap) {
+        p = depot_realloc(up->p, cap);
+        if (!p)
+            return false;
+        up->p = p;
+        up->cap = cap;
+    }
+    memcpy(up->p + up->len, data, n);
+    up->len += n;
+    up->p[up->len] = '\0';
+    return true;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct upload *up = *req_cls;
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (up) {
+        depot_free(up->p);
+        depot_free(up);
+        *req_cls = NULL;
+    }
+}
+
+static bool has_body(const char *method)
+{
+    return !strcmp(method, MHD_HTTP_METHOD_PUT) || !strcmp(method, MHD_HTTP_METHOD_POST) ||
+           !strcmp(method, MHD_HTTP_METHOD_PATCH);
+}
+
+/*
+ * libmicrohttpd calls this several times per request with a body: first
+ * with the headers only (*req_cls NULL: we attach an upload), then with
+ * each piece of the body (*upload_size > 0: appended, marked consumed), then
+ * once more with *upload_size == 0: the body is complete and we answer.
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **req_cls)
 {
     hub_api *api = cls;
+    struct upload *up = *req_cls;
     (void)version;
-    (void)upload_data;
-    (void)req_cls;
-    *upload_size = 0;
+    if (has_body(method) && !up) {
+        up = depot_calloc(1, sizeof(*up));
+        if (!up)
+            return MHD_NO;
+        *req_cls = up;
+        return MHD_YES;
+    }
+    if (up && *upload_size) {
+        bool ok = upload_append(up, upload_data, *upload_size);
+        *upload_size = 0;
+        return ok ? MHD_YES : MHD_NO;
+    }
     hub_metrics_add(api->metrics, HUB_C_API_REQUESTS, 1);
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-        return send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
-    if (!strcmp(url, "/metrics"))
-        return get_metrics(api, c);
-    if (!strcmp(url, "/healthz"))
-        return get_healthz(api, c);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && !up)
+        return send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+                          "only GET, PUT, PATCH and POST are served");
+    if (!strcmp(url, "/metrics") || !strcmp(url, "/healthz"))
+        return up ? send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
+               : url[1] == 'm' ? get_metrics(api, c)
+                               : get_healthz(api, c);
     if (!strncmp(url, "/api/v1/", 8))
-        return route_api(api, c, url + 8);
+        return route_api(api, c, method, url + 8, up);
     return send_error(api, c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
 
@@ -436,11 +544,12 @@ static depot_err start_daemon(hub_api *api)
         LOG_ERROR("http: listen address %s is not IPv4", api->cfg->http_addr);
         return DEPOT_ERR_CONFIG;
     }
-    api->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-        (uint16_t)api->cfg->http_port, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api->cfg->http_threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    api->daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+                         (uint16_t)api->cfg->http_port, NULL, NULL, on_request, api,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+                         (unsigned)api->cfg->http_threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!api->daemon) {
         LOG_ERROR("http: cannot listen on %s:%ld", api->cfg->http_addr, api->cfg->http_port);
         return DEPOT_ERR_IO;

@@ -21,6 +21,16 @@ static int token_equal(const char *configured, const char *given)
 depot_err hub_auth_check(const struct hub_config *cfg, const char *header, enum hub_role need,
                          const char **name)
 {
+    const struct hub_token *t = NULL;
+    depot_err err = hub_auth_token(cfg, header, need, &t);
+    if (name && t)
+        *name = t->name;
+    return err;
+}
+
+depot_err hub_auth_token(const struct hub_config *cfg, const char *header, enum hub_role need,
+                         const struct hub_token **tok)
+{
     const char *token;
     const struct hub_token *found = NULL;
 
@@ -36,7 +46,6 @@ depot_err hub_auth_check(const struct hub_config *cfg, const char *header, enum 
             found = &cfg->tokens[i];
     if (!found)
         return DEPOT_ERR_AUTH;
-    if (name)
-        *name = found->name;
+    *tok = found;
     return found->role >= need ? DEPOT_OK : DEPOT_ERR_FORBIDDEN;
 }

@@ -14,4 +14,8 @@
 depot_err hub_auth_check(const struct hub_config *cfg, const char *header, enum hub_role need,
                          const char **name);
 
+/* Like hub_auth_check, giving the matched token (its role and stages) in *tok. */
+depot_err hub_auth_token(const struct hub_config *cfg, const char *header, enum hub_role need,
+                         const struct hub_token **tok);
+
 #endif

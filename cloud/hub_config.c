@@ -1,9 +1,9 @@
 /*
  * depot-hub configuration.
  *
- * Every option of the sections [hub], [mqtt] and [http] is one row of
- * `options` (section, name, type, bounds, default, where it lands in struct
- * hub_config); [tokens] is free-form (NAME = ROLE:TOKEN). Loading is two
+ * Every option of the sections [hub], [mqtt], [http] and [approval] is one
+ * row of `options` (section, name, type, bounds, default, where it lands in
+ * struct hub_config); [tokens] is free-form (NAME = ROLE:TOKEN[:STAGES]). Loading is two
  * steps: defaults, then the file over them. inih reports the line of the
  * first rejected entry; the handler keeps the first message, so the caller
  * sees "file:line: what is wrong". Checks that span options (TLS files go
@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_LOGLEVEL, OPT_LISTEN };
+enum opt_type { OPT_STR, OPT_LONG, OPT_LOGLEVEL, OPT_LISTEN, OPT_STAGES };
 
 struct option {
     const char *section;
@@ -46,6 +46,7 @@ static const struct option options[] = {
     {"hub", "log_level", OPT_LOGLEVEL, offsetof(struct hub_config, log_level), 0, 0, 0, "info"},
     NUM("hub", "offline_after_s", offline_after_s, 1, 86400 * 30, "120"),
     STR("hub", "instance", instance, ""),
+    STR("hub", "ca", order_ca, ""),
     STR("mqtt", "host", mqtt_host, "127.0.0.1"),
     NUM("mqtt", "port", mqtt_port, 1, 65535, "8883"),
     STR("mqtt", "ca", mqtt_ca, ""),
@@ -55,6 +56,9 @@ static const struct option options[] = {
     NUM("mqtt", "keepalive_s", mqtt_keepalive_s, 5, 3600, "30"),
     {"http", "listen", OPT_LISTEN, 0, 0, 0, 0, "127.0.0.1:8080"},
     NUM("http", "threads", http_threads, 1, 256, "4"),
+    {"approval", "stages", OPT_STAGES, 0, 0, 0, 0, "sales,finance,warehouse"},
+    NUM("approval", "stage_deadline_s", stage_deadline_s, 1, 86400 * 90, "3600"),
+    NUM("approval", "resend_s", decision_resend_s, 1, 3600, "10"),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -116,6 +120,42 @@ static int parse_listen(const char *v, struct hub_config *cfg)
     return 0;
 }
 
+static bool stage_name_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > HUB_STAGE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* "a,b,c" into names (unique, valid, at most HUB_STAGES_MAX); -1 if not. */
+static int parse_stages(const char *v, char names[][HUB_STAGE_NAME_MAX + 1], size_t *n_out)
+{
+    size_t n = 0;
+    while (*v) {
+        size_t len = strcspn(v, ",");
+        while (len && v[len - 1] == ' ')
+            len--;
+        if (n >= HUB_STAGES_MAX || !stage_name_valid(v, len))
+            return -1;
+        memcpy(names[n], v, len);
+        names[n][len] = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(names[i], names[n]))
+                return -1;
+        n++;
+        v += strcspn(v, ",");
+        v += *v == ',';
+        while (*v == ' ')
+            v++;
+    }
+    *n_out = n;
+    return n ? 0 : -1;
+}
+
 static int set_option(struct load_ctx *c, const struct option *o, const char *v)
 {
     char *field = (char *)c->cfg + o->offset;
@@ -142,6 +182,13 @@ static int set_option(struct load_ctx *c, const struct option *o, const char *v)
                      "[%s] %s: \"%s\" is not one of debug, info, warn, error", o->section, o->name,
                      v);
         return rc;
+    case OPT_STAGES:
+        rc = parse_stages(v, c->cfg->stages, &c->cfg->n_stages);
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg),
+                     "[%s] %s: \"%s\" is not 1..%d unique names of [a-z0-9_-] separated by commas",
+                     o->section, o->name, v, HUB_STAGES_MAX);
+        return rc;
     case OPT_LISTEN:
         rc = parse_listen(v, c->cfg);
         if (rc)
@@ -152,13 +199,29 @@ static int set_option(struct load_ctx *c, const struct option *o, const char *v)
     return -1;
 }
 
-/* NAME = ROLE:TOKEN */
+/* The ":s1,s2" suffix of an approver's token: cut off into t->stages. */
+static int token_stages(struct load_ctx *c, const char *name, struct hub_token *t, char *tok)
+{
+    char *colon = t->role == HUB_ROLE_APPROVER ? strchr(tok, ':') : NULL;
+    if (!colon)
+        return 0;
+    *colon = '\0';
+    if (parse_stages(colon + 1, t->stages, &t->n_stages)) {
+        snprintf(c->msg, sizeof(c->msg),
+                 "[tokens] %s: \"%s\" is not a list of stage names separated by commas", name,
+                 colon + 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* NAME = ROLE:TOKEN, or approver:TOKEN:STAGE[,STAGE...] */
 static int add_token(struct load_ctx *c, const char *name, const char *v)
 {
     struct hub_config *cfg = c->cfg;
     const char *colon = strchr(v, ':');
     struct hub_token *t;
-    char role[16];
+    char role[16], tok[HUB_STR_MAX + HUB_STAGES_MAX * (HUB_STAGE_NAME_MAX + 1) + 2];
     size_t n = colon ? (size_t)(colon - v) : 0;
 
     if (!colon || n >= sizeof(role)) {
@@ -178,20 +241,24 @@ static int add_token(struct load_ctx *c, const char *name, const char *v)
                  "[tokens] %s: role \"%s\" is not viewer, approver or admin", name, role);
         return -1;
     }
-    if (strlen(colon + 1) < 8 || strlen(colon + 1) >= sizeof(t->token) ||
-        strlen(name) >= sizeof(t->name)) {
+    memset(t->stages, 0, sizeof(t->stages));
+    t->n_stages = 0;
+    snprintf(tok, sizeof(tok), "%s", colon + 1);
+    if (token_stages(c, name, t, tok))
+        return -1;
+    if (strlen(tok) < 8 || strlen(tok) >= sizeof(t->token) || strlen(name) >= sizeof(t->name)) {
         snprintf(c->msg, sizeof(c->msg), "[tokens] %s: token must have 8..%zu characters", name,
                  sizeof(t->token) - 1);
         return -1;
     }
     for (size_t i = 0; i < cfg->n_tokens; i++)
-        if (strcmp(cfg->tokens[i].token, colon + 1) == 0) {
+        if (strcmp(cfg->tokens[i].token, tok) == 0) {
             snprintf(c->msg, sizeof(c->msg), "[tokens] %s: same token as %s", name,
                      cfg->tokens[i].name);
             return -1;
         }
     snprintf(t->name, sizeof(t->name), "%s", name);
-    snprintf(t->token, sizeof(t->token), "%s", colon + 1);
+    snprintf(t->token, sizeof(t->token), "%s", tok);
     cfg->n_tokens++;
     return 0;
 }
@@ -235,6 +302,40 @@ void hub_config_defaults(struct hub_config *cfg)
     snprintf(cfg->instance, sizeof(cfg->instance), "%s-%ld", host, (long)getpid());
 }
 
+int hub_config_stage_index(const struct hub_config *cfg, const char *stage)
+{
+    for (size_t i = 0; stage && i < cfg->n_stages; i++)
+        if (!strcmp(cfg->stages[i], stage))
+            return (int)i;
+    return -1;
+}
+
+bool hub_token_may_act(const struct hub_token *t, const char *stage)
+{
+    if (t->role == HUB_ROLE_ADMIN)
+        return true;
+    if (t->role != HUB_ROLE_APPROVER)
+        return false;
+    for (size_t i = 0; i < t->n_stages; i++)
+        if (!strcmp(t->stages[i], stage))
+            return true;
+    return t->n_stages == 0;
+}
+
+/* Every stage a token names must be an [approval] stage. */
+static depot_err check_token_stages(const struct hub_config *cfg, const char *path, char *err,
+                                    size_t err_len)
+{
+    for (size_t i = 0; i < cfg->n_tokens; i++)
+        for (size_t j = 0; j < cfg->tokens[i].n_stages; j++)
+            if (hub_config_stage_index(cfg, cfg->tokens[i].stages[j]) < 0) {
+                snprintf(err, err_len, "%s: [tokens] %s: stage \"%s\" is not in [approval] stages",
+                         path, cfg->tokens[i].name, cfg->tokens[i].stages[j]);
+                return DEPOT_ERR_CONFIG;
+            }
+    return DEPOT_OK;
+}
+
 static depot_err check_whole(const struct hub_config *cfg, const char *path, char *err,
                              size_t err_len)
 {
@@ -243,7 +344,7 @@ static depot_err check_whole(const struct hub_config *cfg, const char *path, cha
         snprintf(err, err_len, "%s: [mqtt] ca, cert and key go together (all or none)", path);
         return DEPOT_ERR_CONFIG;
     }
-    return DEPOT_OK;
+    return check_token_stages(cfg, path, err, err_len);
 }
 
 depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, size_t err_len)
@@ -269,5 +370,7 @@ depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, s
     }
     if (!cfg->mqtt_client_id[0])
         snprintf(cfg->mqtt_client_id, sizeof(cfg->mqtt_client_id), "depot-hub-%s", cfg->instance);
+    if (!cfg->order_ca[0])
+        snprintf(cfg->order_ca, sizeof(cfg->order_ca), "%s", cfg->mqtt_ca);
     return check_whole(cfg, path, err, err_len);
 }

@@ -6,6 +6,7 @@
 #ifndef HUB_CONFIG_H
 #define HUB_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "depot/error.h"
@@ -13,6 +14,8 @@
 
 #define HUB_TOKENS_MAX 64
 #define HUB_STR_MAX 256
+#define HUB_STAGES_MAX 8      /* approval stages */
+#define HUB_STAGE_NAME_MAX 32 /* = DEPOT_STAGE_MAX: [a-z0-9_-] */
 
 enum hub_role { HUB_ROLE_NONE, HUB_ROLE_VIEWER, HUB_ROLE_APPROVER, HUB_ROLE_ADMIN };
 
@@ -20,6 +23,9 @@ struct hub_token {
     char name[64];
     enum hub_role role;
     char token[HUB_STR_MAX];
+    /* approver: the stages it may act for (none listed: every stage); admin: any */
+    size_t n_stages;
+    char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];
 };
 
 struct hub_config {
@@ -28,6 +34,7 @@ struct hub_config {
     enum depot_log_level log_level;
     long offline_after_s;
     char instance[128];
+    char order_ca[HUB_STR_MAX]; /* [hub] ca: CA of order certificates; default [mqtt] ca */
     /* [mqtt] */
     char mqtt_host[HUB_STR_MAX];
     long mqtt_port;
@@ -40,6 +47,11 @@ struct hub_config {
     char http_addr[64]; /* dotted IPv4 */
     long http_port;
     long http_threads;
+    /* [approval] */
+    size_t n_stages;
+    char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];
+    long stage_deadline_s;  /* a pending order waiting longer at one stage is escalated */
+    long decision_resend_s; /* an unconfirmed decision is published again after this */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];
@@ -58,5 +70,12 @@ depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, s
 /* "viewer" -> HUB_ROLE_VIEWER ...; HUB_ROLE_NONE for anything else. */
 enum hub_role hub_role_from_name(const char *name);
 const char *hub_role_name(enum hub_role role);
+
+/* Index of stage in cfg->stages, or -1. */
+int hub_config_stage_index(const struct hub_config *cfg, const char *stage);
+
+/* True if token t may approve or reject at stage: admin always, an approver
+ * when it lists the stage or lists none. */
+bool hub_token_may_act(const struct hub_token *t, const char *stage);
 
 #endif

@@ -19,6 +19,10 @@
  *      lost), so every stream message makes its stream's ack pending.
  *   4. Counters in metrics move only after a commit, so a retried batch is
  *      never counted twice.
+ *   5. An order, a "decided" confirmation and an online state are applied
+ *      by hub_orders in the same transaction as their exactly-once record;
+ *      decisions and the catalog go out from the periodic tick, which reads
+ *      only what was committed.
  */
 #include "hub_ingest.h"
 
@@ -29,6 +33,7 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "hub_orders.h"
 
 #define ACK_BUCKETS 4096
 #define IDLE_WAIT_MS 50
@@ -39,6 +44,7 @@ struct item {
     long long seen_ms;
     enum hub_apply_result res;
     uint64_t upto;
+    struct hub_order_result order;
 };
 
 /* The ack state of one (dealer, ledger) stream. */
@@ -56,6 +62,8 @@ struct hub_ingest {
     hub_metrics *metrics;
     hub_publish_fn publish;
     void *publish_ctx;
+    hub_orders *orders; /* may be NULL */
+    long long next_tick_ms;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
@@ -125,7 +133,7 @@ static depot_err ack_send(hub_ingest *ing, const struct ack_entry *e, long long 
         err = depot_msg_encode(&m, &payload, &len);
     if (err != DEPOT_OK)
         return err;
-    err = ing->publish(ing->publish_ctx, topic, payload, len);
+    err = ing->publish(ing->publish_ctx, topic, payload, len, false);
     depot_free(payload);
     if (err == DEPOT_OK)
         hub_metrics_add(ing->metrics, HUB_C_ACKS_SENT, 1);
@@ -159,11 +167,21 @@ static void item_free(struct item *it)
     depot_free(it);
 }
 
+/* Applies one message; the order side too when it is new (invariant 5). */
+static depot_err apply_one(hub_ingest *ing, struct item *it)
+{
+    depot_err err = hub_store_apply(ing->store, &it->msg, it->seen_ms, &it->res, &it->upto);
+    memset(&it->order, 0, sizeof(it->order));
+    if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
+        err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
+    return err;
+}
+
 static depot_err apply_items(hub_ingest *ing, struct item *list, const uint64_t *rejects)
 {
     depot_err err = hub_store_begin(ing->store);
     for (struct item *it = list; err == DEPOT_OK && it; it = it->next)
-        err = hub_store_apply(ing->store, &it->msg, it->seen_ms, &it->res, &it->upto);
+        err = apply_one(ing, it);
     for (int r = 0; rejects && err == DEPOT_OK && r < HUB_REJECT__COUNT; r++)
         if (rejects[r])
             err =
@@ -182,6 +200,10 @@ static void count_applied(hub_ingest *ing, struct item *it)
         [HUB_APPLY_DUPLICATE] = HUB_C_DUPLICATES,
         [HUB_APPLY_STALE] = HUB_C_STALE,
     };
+    if (ing->orders)
+        hub_orders_count(ing->orders, &it->order);
+    if (it->order.outcome != HUB_ORDER_NONE || it->msg.type == DEPOT_MSG_STATE)
+        ing->next_tick_ms = 0; /* a decision or an online dealer: publish now */
     if (depot_msg_is_stream(it->msg.type)) {
         hub_metrics_add(ing->metrics, by_res[it->res], 1);
         ack_mark(ing, &it->msg, it->upto);
@@ -248,6 +270,15 @@ static struct item *take_batch(hub_ingest *ing, uint64_t *rejects, size_t *n)
     return list;
 }
 
+static void tick(hub_ingest *ing)
+{
+    long long now = depot_mono_ms();
+    if (!ing->orders || now < ing->next_tick_ms)
+        return;
+    ing->next_tick_ms = now + HUB_TICK_MS;
+    hub_orders_tick(ing->orders, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
+}
+
 static void *worker(void *arg)
 {
     hub_ingest *ing = arg;
@@ -266,6 +297,7 @@ static void *worker(void *arg)
         else if (memcmp(rejects, (uint64_t[HUB_REJECT__COUNT]){0}, sizeof(rejects)))
             process(ing, NULL, rejects);
         ack_flush(ing);
+        tick(ing);
         pthread_mutex_lock(&ing->lock);
         ing->done += n;
         pthread_cond_broadcast(&ing->idle);
@@ -277,9 +309,16 @@ static void *worker(void *arg)
 depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_publish_fn publish,
                          void *publish_ctx, hub_ingest **out)
 {
+    return hub_ingest_new_with_orders(store, metrics, NULL, publish, publish_ctx, out);
+}
+
+depot_err hub_ingest_new_with_orders(hub_store *store, hub_metrics *metrics, hub_orders *orders,
+                                     hub_publish_fn publish, void *publish_ctx, hub_ingest **out)
+{
     hub_ingest *ing = depot_calloc(1, sizeof(*ing));
     if (!ing)
         return DEPOT_ERR_NOMEM;
+    ing->orders = orders;
     ing->store = store;
     ing->metrics = metrics;
     ing->publish = publish;

@@ -19,12 +19,17 @@
 
 typedef struct hub_ingest hub_ingest;
 
-/* Publishes one QoS 1 message; DEPOT_OK once queued for the broker, else DEPOT_ERR_MQTT. */
-typedef depot_err (*hub_publish_fn)(void *ctx, const char *topic, const char *payload, size_t len);
+/* Publishes one QoS 1 message (retained if asked); DEPOT_OK once queued for the broker,
+ * else DEPOT_ERR_MQTT. */
+typedef depot_err (*hub_publish_fn)(void *ctx, const char *topic, const char *payload, size_t len,
+                                    bool retain);
+
+typedef struct hub_orders hub_orders;
 
 #define HUB_ACK_INTERVAL_MS 100 /* at most one ack per (dealer, ledger) per interval */
 #define HUB_BATCH_MAX 512       /* messages per transaction */
 #define HUB_QUEUE_MAX 50000     /* beyond that, accepted messages are dropped (resent later) */
+#define HUB_TICK_MS 500         /* escalation, decision and catalog publishing period */
 
 /*
  * Creates the ingest with its worker thread running. It uses store (owned by
@@ -33,6 +38,15 @@ typedef depot_err (*hub_publish_fn)(void *ctx, const char *topic, const char *pa
  */
 depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_publish_fn publish,
                          void *publish_ctx, hub_ingest **out);
+
+/*
+ * Like hub_ingest_new, with orders (may be NULL: order messages are then
+ * only deduplicated): each new order, "decided" event and online state goes
+ * through hub_orders_on_message in the transaction that applies it, and the
+ * worker runs hub_orders_tick every HUB_TICK_MS.
+ */
+depot_err hub_ingest_new_with_orders(hub_store *store, hub_metrics *metrics, hub_orders *orders,
+                                     hub_publish_fn publish, void *publish_ctx, hub_ingest **out);
 
 /* Stops the worker after it applied what is queued, then frees. NULL is a no-op. */
 void hub_ingest_free(hub_ingest *ing);

@@ -22,6 +22,7 @@
 #include "hub_ingest.h"
 #include "hub_metrics.h"
 #include "hub_mqtt.h"
+#include "hub_orders.h"
 #include "hub_store.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -60,6 +61,7 @@ static void wait_for_signal(void)
 struct hub {
     hub_metrics *metrics;
     hub_store *writer;
+    hub_orders *orders;
     hub_ingest *ingest;
     hub_mqtt *mqtt;
     hub_api *api;
@@ -82,7 +84,10 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         err = hub_mqtt_new(cfg, h->metrics, &h->mqtt);
     if (err == DEPOT_OK)
-        err = hub_ingest_new(h->writer, h->metrics, hub_mqtt_publish, h->mqtt, &h->ingest);
+        err = hub_orders_new(cfg, h->metrics, &h->orders);
+    if (err == DEPOT_OK)
+        err = hub_ingest_new_with_orders(h->writer, h->metrics, h->orders, hub_mqtt_publish,
+                                         h->mqtt, &h->ingest);
     if (err == DEPOT_OK)
         err = hub_api_new(cfg, h->metrics, mqtt_link, h->mqtt, &h->api);
     if (err == DEPOT_OK)
@@ -96,6 +101,7 @@ static void hub_stop(struct hub *h)
         hub_mqtt_stop(h->mqtt);
     hub_api_free(h->api);
     hub_ingest_free(h->ingest);
+    hub_orders_free(h->orders);
     hub_mqtt_free(h->mqtt);
     hub_store_free(h->writer);
     hub_metrics_free(h->metrics);

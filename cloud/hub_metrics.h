@@ -6,6 +6,7 @@
 #define HUB_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "depot/error.h"
@@ -24,9 +25,34 @@ enum hub_counter {
     HUB_C_DB_ERRORS,  /* failed ingest transactions */
     HUB_C_MQTT_CONNECTS,
     HUB_C_API_REQUESTS,
-    HUB_C_API_ERRORS, /* responses with status >= 400 */
+    HUB_C_API_ERRORS,           /* responses with status >= 400 */
+    HUB_C_ORDERS_RECEIVED,      /* up/order messages applied (first time) */
+    HUB_C_ORDERS_AUTO_APPROVED, /* approved at once by the auto-approval rules */
+    HUB_C_ORDERS_APPROVED,      /* approved, by "auto" or at the last stage */
+    HUB_C_ORDERS_PENDING,       /* routed to the approval stages */
+    HUB_C_ORDERS_REPLAYS,       /* an order id seen before, in a new message: ignored */
+    HUB_C_ORDERS_ESCALATED,     /* pending past the stage deadline */
+    HUB_C_DECISIONS_SENT,       /* down/decision published (first sends and repeats) */
+    HUB_C_DECISIONS_DELIVERED,  /* decisions the gateway confirmed */
+    HUB_C_CATALOGS_SENT,        /* down/catalog published */
     HUB_C__COUNT
 };
+
+/* Why an order, or an order message, was rejected (a label of /metrics). */
+enum hub_order_reason {
+    HUB_OR_BAD_CERT,        /* certificate not issued by the CA, or not valid now */
+    HUB_OR_WRONG_DEALER,    /* certificate CN or document dealer is not the topic's dealer */
+    HUB_OR_BAD_SIGNATURE,   /* signature does not verify over doc */
+    HUB_OR_BAD_DOCUMENT,    /* doc does not decode */
+    HUB_OR_UNKNOWN_BARCODE, /* a line's barcode is not in the catalog */
+    HUB_OR_QTY_RANGE,       /* a line's qty outside the SKU's min_qty..max_qty */
+    HUB_OR_OVER_CREDIT,     /* exposure + value over the credit limit */
+    HUB_OR_APPROVER,        /* rejected by an approver */
+    HUB_OR__COUNT
+};
+
+/* "bad_certificate", "wrong_dealer", ... */
+const char *hub_order_reason_name(enum hub_order_reason r);
 
 typedef struct hub_metrics hub_metrics;
 
@@ -36,6 +62,10 @@ void hub_metrics_add(hub_metrics *m, enum hub_counter c, unsigned long long n);
 void hub_metrics_reject(hub_metrics *m, enum hub_reject r);
 unsigned long long hub_metrics_get(const hub_metrics *m, enum hub_counter c);
 unsigned long long hub_metrics_rejected(const hub_metrics *m, enum hub_reject r);
+void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r);
+unsigned long long hub_metrics_orders_rejected(const hub_metrics *m, enum hub_order_reason r);
+/* One approval's latency (order created at the terminal -> approved), auto or by the stages. */
+void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms);
 
 /*
  * Renders every counter as Prometheus text. On DEPOT_OK *out is allocated

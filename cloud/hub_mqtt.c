@@ -219,13 +219,14 @@ void hub_mqtt_free(hub_mqtt *mq)
     depot_free(mq);
 }
 
-depot_err hub_mqtt_publish(void *ctx, const char *topic, const char *payload, size_t len)
+depot_err hub_mqtt_publish(void *ctx, const char *topic, const char *payload, size_t len,
+                           bool retain)
 {
     hub_mqtt *mq = ctx;
     int rc;
     if (!atomic_load(&mq->connected))
         return DEPOT_ERR_MQTT;
-    rc = mosquitto_publish_v5(mq->mosq, NULL, topic, (int)len, payload, 1, false, NULL);
+    rc = mosquitto_publish_v5(mq->mosq, NULL, topic, (int)len, payload, 1, retain, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
         LOG_WARN("mqtt: publish %s: %s", topic, mosquitto_strerror(rc));
         return DEPOT_ERR_MQTT;

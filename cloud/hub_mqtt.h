@@ -40,8 +40,9 @@ void hub_mqtt_stop(hub_mqtt *mq);
 /* Stops (if running) and frees. NULL is a no-op. */
 void hub_mqtt_free(hub_mqtt *mq);
 
-/* hub_publish_fn for hub_ingest: ctx is the hub_mqtt. QoS 1, not retained. */
-depot_err hub_mqtt_publish(void *ctx, const char *topic, const char *payload, size_t len);
+/* hub_publish_fn for hub_ingest: ctx is the hub_mqtt. QoS 1. */
+depot_err hub_mqtt_publish(void *ctx, const char *topic, const char *payload, size_t len,
+                           bool retain);
 
 bool hub_mqtt_connected(const hub_mqtt *mq);
 /* Connected and both subscriptions acknowledged by the broker. */

@@ -64,9 +64,128 @@ struct hub_stream_row {
     uint64_t applied_upto, applied, duplicates, stale_ignored;
 };
 
+/* ---- catalog, dealers' profiles, payments, orders, audit (hub_store_sqlite_orders.c) ---- */
+
+#define HUB_NAME_MAX 128
+#define HUB_REGION_MAX 64
+#define HUB_TIER_MAX 32
+#define HUB_DATE_MAX 10 /* YYYY-MM-DD */
+#define HUB_ORDER_REASON_MAX 200
+#define HUB_ACTOR_MAX 64
+#define HUB_REF_MAX 128
+
+/* One SKU of the catalog; money in cents. */
+struct hub_catalog_item {
+    char sku[DEPOT_SKU_MAX + 1];
+    char barcode[DEPOT_BARCODE_LEN + 1];
+    long long price, unit_weight_g, min_qty, max_qty, reorder_point, lead_time_days, max_stock;
+};
+
+/* A dealer's commercial profile; money in cents; dates "" or YYYY-MM-DD. */
+struct hub_dealer_profile {
+    char dealer[DEPOT_DEALER_MAX + 1];
+    char name[HUB_NAME_MAX + 1];
+    char region[HUB_REGION_MAX + 1];
+    bool has_location;
+    double lat, lon;
+    char tier[HUB_TIER_MAX + 1];
+    long long credit_limit, auto_approve_limit;
+    char contract_start[HUB_DATE_MAX + 1], contract_end[HUB_DATE_MAX + 1];
+};
+
+/*
+ * An order as stored. decision_seq counts the decisions made for it (a new
+ * stage, approved, rejected); sent_seq is the last one published to the
+ * gateway and delivered_seq the last one the gateway confirmed.
+ */
+struct hub_order {
+    char id[DEPOT_ORDER_ID_MAX + 1];
+    char dealer[DEPOT_DEALER_MAX + 1];
+    char ledger[DEPOT_LEDGER_HEX + 1];
+    long long number;
+    char terminal[DEPOT_NODE_MAX + 1];
+    long long created, received_at, stage_since, decided_at; /* ms; decided_at 0 while pending */
+    char status[DEPOT_STATUS_MAX + 1];                       /* pending, approved, rejected */
+    char stage[DEPOT_STAGE_MAX + 1];                         /* the stage waited for, or "" */
+    char reason[HUB_ORDER_REASON_MAX + 1];
+    long long total; /* cents, from the hub's catalog prices */
+    bool escalated;
+    long long decision_seq, sent_seq, delivered_seq;
+};
+
+struct hub_order_line {
+    char barcode[DEPOT_BARCODE_LEN + 1];
+    char sku[DEPOT_SKU_MAX + 1]; /* "" when the barcode is not in the catalog */
+    long long qty, unit_price;   /* unit_price in cents */
+};
+
+/* One line of the append-only audit trail. */
+struct hub_audit_entry {
+    long long seq, at; /* seq: assigned by the store */
+    const char *order, *dealer, *actor, *action, *stage, *reason;
+};
+
+/* An order message that never became an order (forged or undecodable). */
+struct hub_forged_entry {
+    long long at;
+    const char *dealer, *ledger, *order, *reason, *detail;
+    uint64_t msg_id;
+};
+
+struct hub_exposure {
+    long long approved, paid, open; /* cents; open = max(0, approved - paid) */
+};
+
+typedef int (*hub_catalog_cb)(void *arg, const struct hub_catalog_item *item);
+typedef int (*hub_order_cb)(void *arg, const struct hub_order *o);
+typedef int (*hub_line_cb)(void *arg, const struct hub_order_line *l);
+typedef int (*hub_audit_cb)(void *arg, const struct hub_audit_entry *e);
+typedef int (*hub_forged_cb)(void *arg, const struct hub_forged_entry *e);
+typedef int (*hub_sku_max_cb)(void *arg, const char *sku, long long max);
+typedef int (*hub_name_cb)(void *arg, const char *name);
+typedef int (*hub_dealer_cb)(void *arg, const struct hub_dealer_row *row);
+
+struct hub_store_order_ops {
+    depot_err (*catalog_replace)(hub_store *s, const struct hub_catalog_item *items, size_t n,
+                                 long long at, long long *version);
+    depot_err (*catalog_list)(hub_store *s, long long *version, hub_catalog_cb cb, void *arg);
+    depot_err (*catalog_find)(hub_store *s, const char *barcode, struct hub_catalog_item *out);
+    depot_err (*catalog_due)(hub_store *s, long long version, hub_name_cb cb, void *arg);
+    depot_err (*catalog_sent)(hub_store *s, const char *dealer, long long version);
+    depot_err (*profile_get)(hub_store *s, const char *dealer, struct hub_dealer_profile *out);
+    depot_err (*profile_put)(hub_store *s, const struct hub_dealer_profile *p);
+    depot_err (*sku_max_set)(hub_store *s, const char *dealer, const char *sku, long long max);
+    depot_err (*sku_max_clear)(hub_store *s, const char *dealer);
+    depot_err (*sku_max_list)(hub_store *s, const char *dealer, hub_sku_max_cb cb, void *arg);
+    depot_err (*dealer_get)(hub_store *s, const char *dealer, hub_dealer_cb cb, void *arg);
+    depot_err (*stock_qty)(hub_store *s, const char *dealer, const char *sku, long long *qty);
+    depot_err (*payment_add)(hub_store *s, const char *dealer, long long amount, const char *order,
+                             const char *ref, const char *actor, long long at, long long *id);
+    depot_err (*exposure)(hub_store *s, const char *dealer, struct hub_exposure *out);
+    depot_err (*order_insert)(hub_store *s, const struct hub_order *o,
+                              const struct hub_order_line *lines, size_t n, const char *doc,
+                              const char *sig);
+    depot_err (*order_get)(hub_store *s, const char *id, struct hub_order *out);
+    depot_err (*order_lines)(hub_store *s, const char *id, hub_line_cb cb, void *arg);
+    depot_err (*orders_list)(hub_store *s, const char *status, const char *dealer, hub_order_cb cb,
+                             void *arg);
+    depot_err (*order_set_state)(hub_store *s, const char *id, const char *status,
+                                 const char *stage, const char *reason, long long at);
+    depot_err (*order_escalate)(hub_store *s, const char *id);
+    depot_err (*orders_overdue)(hub_store *s, long long since_before, hub_order_cb cb, void *arg);
+    depot_err (*decisions_due)(hub_store *s, long long now, hub_order_cb cb, void *arg);
+    depot_err (*decision_sent)(hub_store *s, const char *id, long long seq, long long next_send);
+    depot_err (*decision_confirm)(hub_store *s, const char *dealer, const char *id,
+                                  bool *confirmed);
+    depot_err (*decisions_wake)(hub_store *s, const char *dealer);
+    depot_err (*audit_add)(hub_store *s, const struct hub_audit_entry *e);
+    depot_err (*audit_list)(hub_store *s, const char *order, hub_audit_cb cb, void *arg);
+    depot_err (*forged_add)(hub_store *s, const struct hub_forged_entry *e);
+    depot_err (*forged_list)(hub_store *s, const char *dealer, hub_forged_cb cb, void *arg);
+};
+
 /* Row callbacks: the row is valid during the call only; non-zero stops the walk. */
 typedef int (*hub_stock_cb)(void *arg, const struct hub_stock_row *row);
-typedef int (*hub_dealer_cb)(void *arg, const struct hub_dealer_row *row);
 typedef int (*hub_stream_cb)(void *arg, const struct hub_stream_row *row);
 
 struct hub_store_ops {
@@ -82,6 +201,7 @@ struct hub_store_ops {
     depot_err (*dealers)(hub_store *s, hub_dealer_cb cb, void *arg);
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
     void (*free)(hub_store *s);
+    const struct hub_store_order_ops *orders;
 };
 
 struct hub_store {
@@ -121,5 +241,74 @@ depot_err hub_store_stock(hub_store *s, const char *dealer, const char *sku, hub
 depot_err hub_store_dealers(hub_store *s, hub_dealer_cb cb, void *arg);
 /* DEPOT_ERR_NOTFOUND if the dealer was never heard of. */
 depot_err hub_store_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
+
+/*
+ * The order domain. Writes go inside the caller's transaction. Lookups return
+ * DEPOT_ERR_NOTFOUND for what does not exist; order_insert DEPOT_ERR_DUPLICATE
+ * for an order id already stored (a replay).
+ */
+
+/* Replaces the whole catalog and bumps its version (*version gets the new one). */
+depot_err hub_store_catalog_replace(hub_store *s, const struct hub_catalog_item *items, size_t n,
+                                    long long at, long long *version);
+/* Items ordered by sku; *version the catalog's version (0: never set). */
+depot_err hub_store_catalog_list(hub_store *s, long long *version, hub_catalog_cb cb, void *arg);
+depot_err hub_store_catalog_find(hub_store *s, const char *barcode, struct hub_catalog_item *out);
+/* Every known dealer (heard of or with a profile) not yet sent catalog version. */
+depot_err hub_store_catalog_due(hub_store *s, long long version, hub_name_cb cb, void *arg);
+depot_err hub_store_catalog_sent(hub_store *s, const char *dealer, long long version);
+
+depot_err hub_store_profile_get(hub_store *s, const char *dealer, struct hub_dealer_profile *out);
+/* Creates or replaces the profile (a dealer may have one before its gateway is heard). */
+depot_err hub_store_profile_put(hub_store *s, const struct hub_dealer_profile *p);
+/* A per-dealer maximum stock of sku, overriding the catalog's max_stock. */
+depot_err hub_store_sku_max_set(hub_store *s, const char *dealer, const char *sku, long long max);
+depot_err hub_store_sku_max_clear(hub_store *s, const char *dealer);
+depot_err hub_store_sku_max_list(hub_store *s, const char *dealer, hub_sku_max_cb cb, void *arg);
+/* The heard state of one dealer (NOTFOUND if never heard of). */
+depot_err hub_store_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb cb, void *arg);
+/* The dealer's measured stock of sku (0 if none reported). */
+depot_err hub_store_stock_qty(hub_store *s, const char *dealer, const char *sku, long long *qty);
+
+/* Appends a payment (the table refuses UPDATE and DELETE); order may be "". */
+depot_err hub_store_payment_add(hub_store *s, const char *dealer, long long amount,
+                                const char *order, const char *ref, const char *actor, long long at,
+                                long long *id);
+depot_err hub_store_exposure(hub_store *s, const char *dealer, struct hub_exposure *out);
+
+/* Stores a new order with its lines, the signed document and its signature;
+ * its first decision (o->status, o->stage) is due for publishing now. */
+depot_err hub_store_order_insert(hub_store *s, const struct hub_order *o,
+                                 const struct hub_order_line *lines, size_t n, const char *doc,
+                                 const char *sig);
+depot_err hub_store_order_get(hub_store *s, const char *id, struct hub_order *out);
+depot_err hub_store_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg);
+/* Orders newest first; status and dealer filter when not NULL. */
+depot_err hub_store_orders_list(hub_store *s, const char *status, const char *dealer,
+                                hub_order_cb cb, void *arg);
+/* A new decision: sets status, stage, reason, stage_since = at (decided_at = at unless
+ * pending), clears escalated and makes the decision due for publishing now. */
+depot_err hub_store_order_set_state(hub_store *s, const char *id, const char *status,
+                                    const char *stage, const char *reason, long long at);
+depot_err hub_store_order_escalate(hub_store *s, const char *id);
+/* Pending, not yet escalated orders waiting at their stage since before since_before. */
+depot_err hub_store_orders_overdue(hub_store *s, long long since_before, hub_order_cb cb,
+                                   void *arg);
+/* Orders whose last decision is not confirmed and whose next send time has come. */
+depot_err hub_store_decisions_due(hub_store *s, long long now, hub_order_cb cb, void *arg);
+depot_err hub_store_decision_sent(hub_store *s, const char *id, long long seq, long long next_send);
+/* The gateway confirmed the decision of order id: delivered_seq = sent_seq.
+ * *confirmed: whether that confirmed something new. */
+depot_err hub_store_decision_confirm(hub_store *s, const char *dealer, const char *id,
+                                     bool *confirmed);
+/* The dealer came online: its unconfirmed decisions are due now. */
+depot_err hub_store_decisions_wake(hub_store *s, const char *dealer);
+
+/* Appends to the audit trail (the table refuses UPDATE and DELETE). */
+depot_err hub_store_audit_add(hub_store *s, const struct hub_audit_entry *e);
+depot_err hub_store_audit_list(hub_store *s, const char *order, hub_audit_cb cb, void *arg);
+depot_err hub_store_forged_add(hub_store *s, const struct hub_forged_entry *e);
+/* Newest first; dealer filters when not NULL. */
+depot_err hub_store_forged_list(hub_store *s, const char *dealer, hub_forged_cb cb, void *arg);
 
 #endif

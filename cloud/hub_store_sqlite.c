@@ -8,6 +8,7 @@
  *   stock   (dealer, sku PK; qty, node, ledger, msg_id, updated_at, received_at)
  *   nodes   (dealer, node PK; fault, reason, since, ledger, msg_id)
  *   rejects (reason PK; count)
+ *   (the order domain's tables: hub_store_sqlite_orders.c)
  *
  * Invariants:
  *   1. A stream's applied_upto only grows, and every id <= applied_upto was
@@ -31,6 +32,8 @@
 
 #include <sqlite3.h>
 #include <string.h>
+
+#include "hub_store_sqlite.h"
 
 #include "depot/alloc.h"
 #include "depot/log.h"
@@ -143,11 +146,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS rejects(reason TEXT PRIMARY KEY, count INTEGER NOT NULL) "
     " WITHOUT ROWID;";
 
-struct sqlite_store {
-    struct hub_store base; /* first: a hub_store * is a sqlite_store * */
-    sqlite3 *db;
-    sqlite3_stmt *st[ST__COUNT];
-};
+_Static_assert(ST__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
 static struct sqlite_store *impl(hub_store *s)
 {
@@ -262,6 +261,8 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
 {
     const struct depot_event_body *e = &m->body.event;
     *newer = true;
+    if (m->type == DEPOT_MSG_ORDER)
+        return DEPOT_OK; /* hub_orders applies it in the same transaction */
     if (m->type == DEPOT_MSG_STOCK)
         return put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
                          seen_ms, newer);
@@ -388,6 +389,7 @@ static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
     switch (m->type) {
     case DEPOT_MSG_STOCK:
     case DEPOT_MSG_EVENT:
+    case DEPOT_MSG_ORDER:
         return apply_stream(q, m, seen_ms, res, upto);
     case DEPOT_MSG_SNAPSHOT:
         return apply_snapshot(q, m, seen_ms);
@@ -495,6 +497,7 @@ static void sq_free(hub_store *s)
     struct sqlite_store *q = impl(s);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(q->st[i]);
+    hub_sqlite_orders_free(q);
     sqlite3_close(q->db);
     depot_free(q);
 }
@@ -510,6 +513,7 @@ static const struct hub_store_ops sqlite_ops = {
     .dealers = sq_dealers,
     .streams = sq_streams,
     .free = sq_free,
+    .orders = &hub_sqlite_order_ops,
 };
 
 static depot_err setup(struct sqlite_store *q)
@@ -527,7 +531,7 @@ static depot_err setup(struct sqlite_store *q)
         if (sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) !=
             SQLITE_OK)
             return db_fail(q, sql[i]);
-    return DEPOT_OK;
+    return hub_sqlite_orders_setup(q);
 }
 
 depot_err hub_store_sqlite_open(const char *path, hub_store **out)

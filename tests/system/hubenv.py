@@ -6,6 +6,11 @@
         hub, http = start_hub(env, pki, port, tokens={"viewer": "viewer-token-e2e"})
         rows = stock(http, "viewer-token-e2e", dealer="A")
 
+Orders: put_catalog, set_dealer, pay, orders, order, approve, reject, and
+signed_order (a payload made by tests/order_sign, genuine or forged) to
+publish with mqtt_pub. start_hub(..., extra={"approval": {"stages": "sales,finance"}})
+adds sections to the config; tokens may carry stages: {"sales": "approver:TOKEN:sales"}.
+
 start_hub writes env/<name>/hub.ini (the format is in cloud/README.md), starts
 `depot-hub -c` through the Env and returns once /healthz answers and, by
 default, the hub's MQTT subscriptions are acknowledged by the broker, so a
@@ -13,9 +18,10 @@ message published afterwards reaches it. Every wait is a bounded poll.
 """
 import json
 import os
+import subprocess
 import urllib.request
 
-from harness import BIN, free_port, http_json, wait_for
+from harness import BIN, TESTBIN, free_port, http_json, wait_for
 
 ROLES = ("viewer", "approver", "admin")
 
@@ -142,6 +148,94 @@ def metrics(http_port):
             key, _, value = line.rpartition(" ")
             out[key] = float(value)
     return out
+
+
+def call(http_port, method, path, token, body=None, expect=200):
+    """method path ("/api/v1/...") with a JSON body; the parsed JSON (AssertionError on another
+    status unless expect is None, then (status, body))."""
+    status, reply = http_json("http://127.0.0.1:%d%s" % (http_port, path), token, method=method,
+                              body=body)
+    if expect is None:
+        return status, reply
+    assert status == expect, (method, path, status, reply)
+    return reply
+
+
+def put_catalog(http_port, token, items, expect=200):
+    """PUT /api/v1/catalog (admin): items are dicts with sku, barcode, price (e.g. "12.50" or
+    12.5), unit_weight_g, min_qty, max_qty, reorder_point, lead_time_days, max_stock."""
+    return call(http_port, "PUT", "/api/v1/catalog", token, items, expect)
+
+
+def catalog(http_port, token):
+    """GET /api/v1/catalog: {"version", "items": [...]}."""
+    return api(http_port, "/api/v1/catalog", token)
+
+
+def set_dealer(http_port, token, dealer, patch=True, expect=200, **fields):
+    """PATCH (or PUT) /api/v1/dealers/<dealer> (admin) with fields such as credit_limit="1000.00",
+    auto_approve_limit="100.00", name, region, sku_max={"S1": 100}; returns the dealer."""
+    return call(http_port, "PATCH" if patch else "PUT", "/api/v1/dealers/%s" % dealer, token,
+                fields, expect)
+
+
+def dealer(http_port, token, dealer_id, expect=200):
+    """GET /api/v1/dealers/<id>: profile, heard state, sku_max and exposure."""
+    return api(http_port, "/api/v1/dealers/%s" % dealer_id, token, expect=expect)
+
+
+def pay(http_port, token, dealer_id, amount, order=None, ref="", expect=200):
+    """POST /api/v1/payments (approver or admin); amount like "100.00"."""
+    body = {"dealer": dealer_id, "amount": amount, "ref": ref}
+    if order:
+        body["order"] = order
+    return call(http_port, "POST", "/api/v1/payments", token, body, expect)
+
+
+def orders(http_port, token, status=None, dealer=None):
+    """GET /api/v1/orders[?status=][&dealer=] (newest first)."""
+    q = "&".join("%s=%s" % (k, v) for k, v in (("status", status), ("dealer", dealer)) if v)
+    return api(http_port, "/api/v1/orders" + ("?" + q if q else ""), token)
+
+
+def order(http_port, token, order_id, expect=200):
+    """GET /api/v1/orders/<id> with lines and audit."""
+    return api(http_port, "/api/v1/orders/%s" % order_id, token, expect=expect)
+
+
+def forged_orders(http_port, token, dealer=None):
+    """GET /api/v1/orders-forged[?dealer=]: order messages that never became orders."""
+    return api(http_port, "/api/v1/orders-forged" + ("?dealer=%s" % dealer if dealer else ""),
+               token)
+
+
+def approve(http_port, token, order_id, reason=None, expect=200):
+    """POST /api/v1/orders/<id>/approve (approver of the current stage, or admin)."""
+    return call(http_port, "POST", "/api/v1/orders/%s/approve" % order_id, token,
+                {"reason": reason} if reason else {}, expect)
+
+
+def reject(http_port, token, order_id, reason, expect=200):
+    """POST /api/v1/orders/<id>/reject with a reason."""
+    return call(http_port, "POST", "/api/v1/orders/%s/reject" % order_id, token,
+                {"reason": reason}, expect)
+
+
+def signed_order(dealer_id, ledger, msg_id, number, key, cert, lines, base=1, doc_dealer=None,
+                 order_id=None, tamper=False):
+    """The JSON text of an up/order message signed with key (tests/order_sign); lines are
+    (barcode, qty) pairs. doc_dealer/order_id/tamper make forged ones on purpose."""
+    argv = [os.path.join(TESTBIN, "order_sign"), "--dealer", dealer_id, "--ledger", ledger,
+            "--id", str(msg_id), "--number", str(number), "--key", key, "--cert", cert,
+            "--base", str(base)]
+    if doc_dealer:
+        argv += ["--doc-dealer", doc_dealer]
+    if order_id:
+        argv += ["--order", order_id]
+    if tamper:
+        argv.append("--tamper")
+    argv += ["%s:%d" % (b, q) for b, q in lines]
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def stock_message(dealer, ledger, msg_id, sku, qty, base=1, ts=None, node="scale-a", delta=0):

@@ -18,8 +18,10 @@ static int setup(void **state)
     (void)state;
     hub_config_defaults(&cfg);
     cfg.n_tokens = 2;
-    cfg.tokens[0] = (struct hub_token){"view", HUB_ROLE_VIEWER, "viewer-token-0000"};
-    cfg.tokens[1] = (struct hub_token){"boss", HUB_ROLE_ADMIN, "admin-token-00000"};
+    cfg.tokens[0] =
+        (struct hub_token){.name = "view", .role = HUB_ROLE_VIEWER, .token = "viewer-token-0000"};
+    cfg.tokens[1] =
+        (struct hub_token){.name = "boss", .role = HUB_ROLE_ADMIN, .token = "admin-token-00000"};
     return 0;
 }
 

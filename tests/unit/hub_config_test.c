@@ -147,6 +147,37 @@ static int setup(void **state)
     return 0;
 }
 
+static void test_hub_config_load_ApprovalStagesAndTokenStages(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[mqtt]\nca = /x/ca.crt\ncert = /x/h.crt\nkey = /x/h.key\n"
+                                   "[approval]\nstages = sales, finance\nstage_deadline_s = 60\n"
+                                   "[tokens]\nanna = approver:abcdefabcdef:finance\n"
+                                   "any = approver:0123456789ab\n"),
+                     DEPOT_OK);
+    assert_int_equal(c.n_stages, 2);
+    assert_string_equal(c.stages[1], "finance");
+    assert_int_equal(c.stage_deadline_s, 60);
+    assert_string_equal(c.order_ca, "/x/ca.crt"); /* [hub] ca defaults to [mqtt] ca */
+    assert_string_equal(c.tokens[0].token, "abcdefabcdef");
+    assert_false(hub_token_may_act(&c.tokens[0], "sales"));
+    assert_true(hub_token_may_act(&c.tokens[0], "finance"));
+    assert_true(hub_token_may_act(&c.tokens[1], "sales"));
+    assert_int_equal(hub_config_stage_index(&c, "finance"), 1);
+}
+
+static void test_hub_config_load_UnknownTokenStageRefused(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[tokens]\nanna = approver:abcdefabcdef:legal\n"),
+                     DEPOT_ERR_CONFIG);
+    assert_non_null(strstr(err, "legal"));
+    assert_int_equal(load_text(&c, "[approval]\nstages = a,a\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "stages");
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -167,6 +198,8 @@ int main(void)
         cmocka_unit_test(test_hub_config_load_FirstErrorWins),
         cmocka_unit_test(test_hub_config_load_TlsFilesGoTogether),
         cmocka_unit_test(test_hub_config_load_MissingFile),
+        cmocka_unit_test(test_hub_config_load_ApprovalStagesAndTokenStages),
+        cmocka_unit_test(test_hub_config_load_UnknownTokenStageRefused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

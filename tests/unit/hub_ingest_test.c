@@ -21,12 +21,13 @@ struct recorder {
     char last_topic[128];
 };
 
-static depot_err record(void *ctx, const char *topic, const char *payload, size_t len)
+static depot_err record(void *ctx, const char *topic, const char *payload, size_t len, bool retain)
 {
     struct recorder *r = ctx;
     depot_msg m;
     assert_int_equal(depot_msg_decode(payload, len, &m, NULL, 0), DEPOT_OK);
     assert_int_equal(m.type, DEPOT_MSG_ACK);
+    assert_false(retain);
     pthread_mutex_lock(&r->lock);
     r->n++;
     r->last_upto = m.body.ack.upto;

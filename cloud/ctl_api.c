@@ -1,0 +1,90 @@
+/*
+ * The hub calls of depotctl: one request, a 2xx reply parsed as JSON, any
+ * other status printed with the hub's {"error"} text. Tables are printed
+ * with columns as wide as their widest cell.
+ */
+#include "ctl_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_http.h"
+
+#define TIMEOUT_MS 15000
+
+bool ctl_api_target(const char *cmd, const char **hub, const char **token)
+{
+    if (!*hub)
+        *hub = getenv("DEPOT_HUB");
+    if (!*token)
+        *token = getenv("DEPOT_TOKEN");
+    if (*hub && **hub && *token && **token)
+        return true;
+    fprintf(stderr, "%s: give --hub and --token (or set DEPOT_HUB and DEPOT_TOKEN)\n", cmd);
+    return false;
+}
+
+int ctl_api_call(const char *cmd, const char *hub, const char *token, const char *method,
+                 const char *path, const char *body, cJSON **out)
+{
+    struct ctl_http_reply r;
+    char err[300];
+    cJSON *j;
+
+    if (out)
+        *out = NULL;
+    if (ctl_http_request(hub, method, path, token, body, TIMEOUT_MS, &r, err, sizeof(err)) !=
+        DEPOT_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, err);
+        return CTL_FAIL;
+    }
+    j = cJSON_ParseWithLength(r.body, r.len);
+    if (r.status < 200 || r.status > 299) {
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
+        fprintf(stderr, "%s: the hub answered %d: %s\n", cmd, r.status, msg ? msg : "(no reason)");
+        cJSON_Delete(j);
+        ctl_http_reply_clear(&r);
+        return CTL_FAIL;
+    }
+    ctl_http_reply_clear(&r);
+    if (!j) {
+        fprintf(stderr, "%s: the hub's reply is not JSON\n", cmd);
+        return CTL_FAIL;
+    }
+    if (out)
+        *out = j;
+    else
+        cJSON_Delete(j);
+    return CTL_OK;
+}
+
+const char *ctl_json_str(const cJSON *o, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return s ? s : "";
+}
+
+void ctl_json_num(const cJSON *o, const char *key, char *buf, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    char *text =
+        cJSON_IsNumber(v) || cJSON_IsRaw(v) || cJSON_IsBool(v) ? cJSON_PrintUnformatted(v) : NULL;
+    snprintf(buf, len, "%s", text ? text : "");
+    cJSON_free(text);
+}
+
+void ctl_print_table(char (*rows)[8][64], int n_rows, int n_cols)
+{
+    int width[8] = {0};
+    for (int i = 0; i < n_rows; i++)
+        for (int c = 0; c < n_cols; c++)
+            if ((int)strlen(rows[i][c]) > width[c])
+                width[c] = (int)strlen(rows[i][c]);
+    for (int i = 0; i < n_rows; i++) {
+        for (int c = 0; c < n_cols - 1; c++)
+            printf("%-*s  ", width[c], rows[i][c]);
+        printf("%s\n", rows[i][n_cols - 1]);
+    }
+}

@@ -1,0 +1,36 @@
+/*
+ * What depotctl's hub commands (catalog, dealers, payments, orders) share:
+ * one call to the hub's API with the hub's error printed the same way, and
+ * the --hub/--token defaults from $DEPOT_HUB and $DEPOT_TOKEN.
+ */
+#ifndef CTL_API_H
+#define CTL_API_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* Fills hub and token from the environment when not given; false (printed) if missing. */
+bool ctl_api_target(const char *cmd, const char **hub, const char **token);
+
+/*
+ * method path [body] on the hub. CTL_OK with *out the parsed JSON reply (free
+ * with cJSON_Delete; NULL if out is NULL), CTL_FAIL after printing
+ * "CMD: the hub answered 409: the order is not pending" or why the hub could
+ * not be reached.
+ */
+int ctl_api_call(const char *cmd, const char *hub, const char *token, const char *method,
+                 const char *path, const char *body, cJSON **out);
+
+/* A string member or "" ; a number member as text ("" if absent). */
+const char *ctl_json_str(const cJSON *o, const char *key);
+void ctl_json_num(const cJSON *o, const char *key, char *buf, size_t len);
+
+/* Prints rows of cells as columns as wide as their widest cell (row 0: headings). */
+void ctl_print_table(char (*rows)[8][64], int n_rows, int n_cols);
+
+int ctl_catalog_main(int argc, char **argv);
+int ctl_dealers_main(int argc, char **argv);
+int ctl_payments_main(int argc, char **argv);
+int ctl_orders_main(int argc, char **argv);
+
+#endif

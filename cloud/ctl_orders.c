@@ -1,0 +1,175 @@
+/*
+ * depotctl orders list [--status S] [--dealer D] | show ID | approve ID [--reason R]
+ *                 | reject ID --reason R
+ * depotctl payments add --dealer D --amount 100.00 [--order ID] [--ref TEXT]
+ *
+ * approve and reject act at the order's current stage with the token's
+ * rights (an approver only for its stages); payments need an approver or
+ * admin token.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_api.h"
+#include "depot/msg.h"
+#include "hub_money.h"
+
+#define CMD "depotctl orders"
+
+static int orders_list(const char *status, const char *dealer, const char *hub, const char *token)
+{
+    static const char *const keys[] = {"order", "dealer",    "status",     "stage",
+                                       "total", "escalated", "received_at"};
+    char path[200];
+    cJSON *reply = NULL, *it;
+    char(*rows)[8][64];
+    int n, i = 1, rc;
+    snprintf(path, sizeof(path), "/api/v1/orders?status=%s&dealer=%s", status ? status : "",
+             dealer ? dealer : "");
+    rc = ctl_api_call(CMD, hub, token, "GET", path, NULL, &reply);
+    if (rc != CTL_OK)
+        return rc;
+    n = cJSON_GetArraySize(reply);
+    rows = calloc((size_t)n + 1, sizeof(*rows));
+    for (int c = 0; rows && c < 7; c++)
+        snprintf(rows[0][c], 64, "%s", keys[c]);
+    cJSON_ArrayForEach(it, (rows ? reply : NULL))
+    {
+        for (int c = 0; c < 7; c++)
+            if (c == 4)
+                snprintf(rows[i][c], 64, "%.2f",
+                         cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "total")));
+            else if (c == 5)
+                ctl_json_num(it, keys[c], rows[i][c], 64);
+            else
+                snprintf(rows[i][c], 64, "%s", ctl_json_str(it, keys[c]));
+        i++;
+    }
+    if (rows)
+        ctl_print_table(rows, n + 1, 7);
+    free(rows);
+    cJSON_Delete(reply);
+    return rows ? CTL_OK : CTL_FAIL;
+}
+
+static int print_reply(int rc, cJSON *reply)
+{
+    char *text = rc == CTL_OK ? cJSON_Print(reply) : NULL;
+    if (text)
+        printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(reply);
+    return rc;
+}
+
+static int orders_act(const char *verb, const char *id, const char *reason, const char *hub,
+                      const char *token)
+{
+    char path[200], *text;
+    cJSON *body = cJSON_CreateObject(), *reply = NULL;
+    int rc;
+    if (reason)
+        cJSON_AddStringToObject(body, "reason", reason);
+    text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    snprintf(path, sizeof(path), "/api/v1/orders/%s%s%s", id, verb ? "/" : "", verb ? verb : "");
+    rc = ctl_api_call(CMD, hub, token, verb ? "POST" : "GET", path, verb ? text : NULL, &reply);
+    cJSON_free(text);
+    return print_reply(rc, reply);
+}
+
+static bool order_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > DEPOT_ORDER_ID_MAX || !depot_id_valid(id, DEPOT_ORDER_ID_MAX)) {
+        fprintf(stderr, CMD ": '%s' is not an order id\n", id);
+        return false;
+    }
+    return true;
+}
+
+int ctl_orders_main(int argc, char **argv)
+{
+    const char *hub = NULL, *token = NULL, *status = NULL, *dealer = NULL, *reason = NULL;
+    const struct ctl_opt opts[] = {
+        {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
+        {"token", &token, false, "API token: approver to act, viewer to read ($DEPOT_TOKEN)"},
+        {"status", &status, false, "list: pending, approved or rejected"},
+        {"dealer", &dealer, false, "list: only this dealer"},
+        {"reason", &reason, false, "approve/reject: why (required to reject)"},
+    };
+    const char *verb = argc >= 2 ? argv[1] : "";
+    bool with_id = !strcmp(verb, "show") || !strcmp(verb, "approve") || !strcmp(verb, "reject");
+    int skip = with_id ? 2 : 1, rc;
+
+    if ((strcmp(verb, "list") && !with_id) ||
+        (with_id && (argc < 3 || !strncmp(argv[2], "--", 2)))) {
+        fprintf(stderr, "usage: depotctl orders list [--status S] [--dealer D] | show ID | "
+                        "approve ID [--reason R] | reject ID --reason R\n");
+        return CTL_USAGE;
+    }
+    rc = ctl_parse(CMD, "List, show, approve or reject orders.", argc - skip, argv + skip, opts,
+                   sizeof(opts) / sizeof(opts[0]));
+    if (rc != CTL_OK)
+        return rc < 0 ? CTL_OK : rc;
+    if (!ctl_api_target(CMD, &hub, &token))
+        return CTL_USAGE;
+    if ((with_id && !order_id_ok(argv[2])) || (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX)))
+        return CTL_USAGE;
+    if (!strcmp(verb, "reject") && (!reason || !*reason)) {
+        fprintf(stderr, CMD ": reject needs --reason\n");
+        return CTL_USAGE;
+    }
+    if (!strcmp(verb, "list"))
+        return orders_list(status, dealer, hub, token);
+    return orders_act(verb[0] == 's' ? NULL : verb, argv[2], reason, hub, token);
+}
+
+int ctl_payments_main(int argc, char **argv)
+{
+    const char *hub = NULL, *token = NULL, *dealer = NULL, *amount = NULL, *order = NULL,
+               *ref = NULL;
+    const struct ctl_opt opts[] = {
+        {"dealer", &dealer, true, "the paying dealer"},
+        {"amount", &amount, true, "amount, e.g. 100.00"},
+        {"order", &order, false, "the order it pays (optional)"},
+        {"ref", &ref, false, "a reference such as a bank transfer id"},
+        {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
+        {"token", &token, false, "API token, approver or admin ($DEPOT_TOKEN)"},
+    };
+    char money[HUB_MONEY_TEXT], *text;
+    long long cents;
+    cJSON *body, *reply = NULL;
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "add") != 0) {
+        fprintf(stderr, "usage: depotctl payments add --dealer D --amount 100.00 [--order ID]\n");
+        return CTL_USAGE;
+    }
+    rc = ctl_parse("depotctl payments add", "Record a dealer's payment.", argc - 1, argv + 1, opts,
+                   sizeof(opts) / sizeof(opts[0]));
+    if (rc != CTL_OK)
+        return rc < 0 ? CTL_OK : rc;
+    if (!ctl_api_target("depotctl payments", &hub, &token))
+        return CTL_USAGE;
+    if (!hub_money_parse(amount, &cents) || cents <= 0) {
+        fprintf(stderr, "depotctl payments: --amount must be a decimal above 0, not '%s'\n",
+                amount);
+        return CTL_USAGE;
+    }
+    hub_money_format(cents, money, sizeof(money));
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "dealer", dealer);
+    cJSON_AddItemToObject(body, "amount", cJSON_CreateRaw(money));
+    if (order)
+        cJSON_AddStringToObject(body, "order", order);
+    cJSON_AddStringToObject(body, "ref", ref ? ref : "");
+    text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    rc = ctl_api_call("depotctl payments", hub, token, "POST", "/api/v1/payments", text, &reply);
+    cJSON_free(text);
+    return print_reply(rc, reply);
+}

@@ -1,0 +1,457 @@
+/*
+ * Arrival of an order, inside the ingest transaction that records its
+ * (dealer, ledger, id): the same exactly-once key as stock, so a resent
+ * message is a duplicate before it gets here.
+ *
+ * Trust, in order: the certificate (issued by [hub] ca, CN = the topic's
+ * dealer; a verified certificate is cached by the SHA-256 of its PEM, so a
+ * gateway's every order does not cost an X.509 chain check), the signature
+ * (ECDSA over exactly the bytes of doc), then the document itself (decodes,
+ * same dealer, id never seen). Until all three hold, the message is forged:
+ * it goes to forged_orders and the audit, never into orders, never near
+ * exposure, and nothing is sent back (the sender is not who it claims).
+ * After that, every rejection is a real order with status "rejected" and
+ * its decision goes back to the gateway.
+ *
+ * Prices always come from the hub's catalog; the gateway sends barcodes and
+ * quantities only.
+ */
+#include "hub_orders.h"
+
+#include <mbedtls/md.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "depot/pki.h"
+
+#define CERT_CACHE 64
+
+struct cert_entry {
+    unsigned char hash[32];
+    char cn[PKI_CN_SIZE];
+    bool used;
+};
+
+struct hub_orders {
+    const struct hub_config *cfg;
+    hub_metrics *metrics;
+    struct cert_entry certs[CERT_CACHE];
+    unsigned next_victim;
+};
+
+/* The verdict on one order message while it is being checked. */
+struct verdict {
+    enum hub_order_reason reason;
+    char text[HUB_ORDER_REASON_MAX + 1];
+};
+
+depot_err hub_orders_new(const struct hub_config *cfg, hub_metrics *metrics, hub_orders **out)
+{
+    hub_orders *o = depot_calloc(1, sizeof(*o));
+    if (!o)
+        return DEPOT_ERR_NOMEM;
+    o->cfg = cfg;
+    o->metrics = metrics;
+    *out = o;
+    return DEPOT_OK;
+}
+
+void hub_orders_free(hub_orders *o)
+{
+    depot_free(o);
+}
+
+const struct hub_config *hub_orders_config(const hub_orders *o)
+{
+    return o->cfg;
+}
+
+hub_metrics *hub_orders_metrics(const hub_orders *o)
+{
+    return o->metrics;
+}
+
+depot_err hub_audit(hub_store *s, const char *order, const char *dealer, const char *actor,
+                    const char *action, const char *stage, const char *reason, long long at)
+{
+    struct hub_audit_entry e = {0, at, order, dealer, actor, action, stage, reason};
+    return hub_store_audit_add(s, &e);
+}
+
+/* ---- certificate ---- */
+
+static bool cert_cached(hub_orders *o, const unsigned char *hash, char *cn, size_t cn_size)
+{
+    for (int i = 0; i < CERT_CACHE; i++)
+        if (o->certs[i].used && !memcmp(o->certs[i].hash, hash, 32)) {
+            snprintf(cn, cn_size, "%s", o->certs[i].cn);
+            return true;
+        }
+    return false;
+}
+
+static void cert_remember(hub_orders *o, const unsigned char *hash, const char *cn)
+{
+    struct cert_entry *e = &o->certs[o->next_victim++ % CERT_CACHE];
+    memcpy(e->hash, hash, 32);
+    snprintf(e->cn, sizeof(e->cn), "%s", cn);
+    e->used = true;
+}
+
+/* The CN of a certificate issued by the order CA, or false (v says why). */
+static bool cert_verified_cn(hub_orders *o, const char *pem, char *cn, size_t cn_size,
+                             struct verdict *v)
+{
+    unsigned char hash[32];
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    bool hashed = mbedtls_md(md, (const unsigned char *)pem, strlen(pem), hash) == 0;
+
+    if (hashed && cert_cached(o, hash, cn, cn_size))
+        return true;
+    v->reason = HUB_OR_BAD_CERT;
+    if (!o->cfg->order_ca[0]) {
+        snprintf(v->text, sizeof(v->text), "no CA configured for orders ([hub] ca)");
+        return false;
+    }
+    if (pki_cert_check_issued(o->cfg->order_ca, pem) != DEPOT_OK ||
+        pki_cert_pem_cn(pem, cn, cn_size) != DEPOT_OK) {
+        snprintf(v->text, sizeof(v->text), "certificate not issued by the CA or not valid now");
+        return false;
+    }
+    if (hashed)
+        cert_remember(o, hash, cn);
+    return true;
+}
+
+/* Certificate, signature and document; false with v filled if forged. */
+static bool verify(hub_orders *o, const depot_msg *m, depot_order_doc *doc, struct verdict *v)
+{
+    const struct depot_order_body *b = &m->body.order;
+    unsigned char sig[PKI_SIG_MAX + 8];
+    char cn[PKI_CN_SIZE], why[96];
+    size_t sig_len = 0;
+
+    if (!cert_verified_cn(o, b->cert, cn, sizeof(cn), v))
+        return false;
+    v->reason = HUB_OR_WRONG_DEALER;
+    if (strcmp(cn, m->dealer) != 0) {
+        snprintf(v->text, sizeof(v->text), "certificate of dealer %s on the topic of %s", cn,
+                 m->dealer);
+        return false;
+    }
+    v->reason = HUB_OR_BAD_SIGNATURE;
+    snprintf(v->text, sizeof(v->text), "signature does not verify");
+    if (pki_base64_decode(b->sig, sig, sizeof(sig), &sig_len) != DEPOT_OK ||
+        pki_verify(b->cert, b->doc, strlen(b->doc), sig, sig_len) != DEPOT_OK)
+        return false;
+    v->reason = HUB_OR_BAD_DOCUMENT;
+    if (depot_order_doc_decode(b->doc, strlen(b->doc), doc, why, sizeof(why)) != DEPOT_OK) {
+        snprintf(v->text, sizeof(v->text), "document: %s", why);
+        return false;
+    }
+    v->reason = HUB_OR_WRONG_DEALER;
+    if (strcmp(doc->dealer, m->dealer) != 0) {
+        snprintf(v->text, sizeof(v->text), "document of dealer %s sent by %s", doc->dealer,
+                 m->dealer);
+        return false;
+    }
+    return true;
+}
+
+static depot_err record_forged(hub_store *s, const depot_msg *m, const depot_order_doc *doc,
+                               const struct verdict *v, long long now)
+{
+    const char *order = doc->order[0] ? doc->order : "";
+    struct hub_forged_entry e = {
+        now, m->dealer, m->ledger, order, hub_order_reason_name(v->reason), v->text, m->id};
+    depot_err err = hub_store_forged_add(s, &e);
+    LOG_WARN("order message %s/%s/%llu refused: %s", m->dealer, m->ledger,
+             (unsigned long long)m->id, v->text);
+    if (err == DEPOT_OK)
+        err = hub_audit(s, order, m->dealer, "hub", "forged", "", v->text, now);
+    return err;
+}
+
+/* ---- lines, credit, auto-approval ---- */
+
+/* Prices the lines from the catalog; false with v filled at the first bad line. */
+static depot_err price_lines(hub_store *s, const depot_order_doc *doc, struct hub_order_line *lines,
+                             long long *total, struct verdict *v, bool *ok)
+{
+    struct hub_catalog_item it;
+    *total = 0;
+    *ok = true;
+    for (size_t i = 0; i < doc->n_lines; i++) {
+        depot_err err = hub_store_catalog_find(s, doc->lines[i].barcode, &it);
+        struct hub_order_line *l = &lines[i];
+        memset(l, 0, sizeof(*l));
+        snprintf(l->barcode, sizeof(l->barcode), "%s", doc->lines[i].barcode);
+        l->qty = doc->lines[i].qty;
+        if (err == DEPOT_ERR_NOTFOUND && *ok) {
+            *ok = false;
+            v->reason = HUB_OR_UNKNOWN_BARCODE;
+            snprintf(v->text, sizeof(v->text), "unknown barcode %.32s", doc->lines[i].barcode);
+        } else if (err != DEPOT_OK && err != DEPOT_ERR_NOTFOUND) {
+            return err;
+        }
+        if (err != DEPOT_OK)
+            continue;
+        snprintf(l->sku, sizeof(l->sku), "%s", it.sku);
+        l->unit_price = it.price;
+        *total += l->qty * it.price;
+        if (*ok && (l->qty < it.min_qty || l->qty > it.max_qty)) {
+            *ok = false;
+            v->reason = HUB_OR_QTY_RANGE;
+            snprintf(v->text, sizeof(v->text), "qty %lld of %s outside %lld..%lld", l->qty, it.sku,
+                     it.min_qty, it.max_qty);
+        }
+    }
+    return DEPOT_OK;
+}
+
+struct sku_max {
+    const char *sku;
+    long long max;
+};
+
+static int find_sku_max(void *arg, const char *sku, long long max)
+{
+    struct sku_max *want = arg;
+    if (strcmp(sku, want->sku) != 0)
+        return 0;
+    want->max = max;
+    return 1;
+}
+
+/* The dealer's maximum stock of a SKU: its override, else the catalog's max_stock. */
+static depot_err dealer_max(hub_store *s, const char *dealer, const struct hub_order_line *l,
+                            long long *max)
+{
+    struct hub_catalog_item it;
+    struct sku_max want = {l->sku, 0};
+    depot_err err = hub_store_catalog_find(s, l->barcode, &it);
+    want.max = err == DEPOT_OK ? it.max_stock : 0;
+    if (err == DEPOT_OK)
+        err = hub_store_sku_max_list(s, dealer, find_sku_max, &want);
+    *max = want.max;
+    return err;
+}
+
+/* Whether measured stock + ordered qty stays within the maximum for every SKU. */
+static depot_err stock_fits(hub_store *s, const char *dealer, const struct hub_order_line *lines,
+                            size_t n, bool *fits)
+{
+    depot_err err = DEPOT_OK;
+    *fits = true;
+    for (size_t i = 0; err == DEPOT_OK && *fits && i < n; i++) {
+        long long qty = 0, stock = 0, max = 0;
+        for (size_t j = 0; j < n; j++)
+            if (!strcmp(lines[j].sku, lines[i].sku))
+                qty += lines[j].qty;
+        err = hub_store_stock_qty(s, dealer, lines[i].sku, &stock);
+        if (err == DEPOT_OK)
+            err = dealer_max(s, dealer, &lines[i], &max);
+        *fits = stock + qty <= max;
+    }
+    return err;
+}
+
+/* Credit, then auto-approval: sets o->status, o->stage, o->reason. */
+static depot_err decide(const struct hub_config *cfg, hub_store *s, struct hub_order *o,
+                        const struct hub_order_line *lines, size_t n, struct verdict *v)
+{
+    struct hub_dealer_profile p = {0};
+    struct hub_exposure x = {0};
+    depot_err err = hub_store_profile_get(s, o->dealer, &p);
+    bool fits = false;
+
+    if (err == DEPOT_OK || err == DEPOT_ERR_NOTFOUND)
+        err = hub_store_exposure(s, o->dealer, &x);
+    if (err != DEPOT_OK)
+        return err;
+    if (x.open + o->total > p.credit_limit) {
+        v->reason = HUB_OR_OVER_CREDIT;
+        snprintf(o->status, sizeof(o->status), "rejected");
+        snprintf(o->reason, sizeof(o->reason), "over credit limit");
+        return DEPOT_OK;
+    }
+    if (o->total <= p.auto_approve_limit)
+        err = stock_fits(s, o->dealer, lines, n, &fits);
+    if (fits) {
+        snprintf(o->status, sizeof(o->status), "approved");
+        snprintf(o->reason, sizeof(o->reason), "within auto-approval rules");
+    } else {
+        snprintf(o->status, sizeof(o->status), "pending");
+        snprintf(o->stage, sizeof(o->stage), "%s", cfg->n_stages ? cfg->stages[0] : "");
+    }
+    return err;
+}
+
+/* The audit lines of an order's arrival, after it was stored; the last one is the decision. */
+static depot_err audit_arrival(hub_store *s, const struct hub_order *o, bool valid,
+                               const char *gateway)
+{
+    long long at = o->received_at;
+    depot_err err = hub_audit(s, o->id, o->dealer, gateway, "received", "", "", at);
+    if (err == DEPOT_OK && valid)
+        err = hub_audit(s, o->id, o->dealer, "hub", "validated", "", "", at);
+    if (err != DEPOT_OK)
+        return err;
+    if (!strcmp(o->status, "pending"))
+        return hub_audit(s, o->id, o->dealer, "hub", "stage-pending", o->stage,
+                         "over the auto-approval rules", at);
+    if (!strcmp(o->status, "approved"))
+        return hub_audit(s, o->id, o->dealer, "auto", "auto-approved", "", o->reason, at);
+    return hub_audit(s, o->id, o->dealer, "hub", "rejected", "", o->reason, at);
+}
+
+static void order_from_doc(struct hub_order *o, const depot_msg *m, const depot_order_doc *doc,
+                           long long now)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->id, sizeof(o->id), "%s", doc->order);
+    snprintf(o->dealer, sizeof(o->dealer), "%s", m->dealer);
+    snprintf(o->ledger, sizeof(o->ledger), "%s", m->ledger);
+    o->number = doc->number;
+    snprintf(o->terminal, sizeof(o->terminal), "%s", doc->terminal);
+    o->created = doc->created;
+    o->received_at = o->stage_since = now;
+}
+
+static depot_err replay(hub_store *s, const depot_msg *m, const depot_order_doc *doc, long long now,
+                        struct hub_order_result *res)
+{
+    char why[160];
+    snprintf(why, sizeof(why), "order id sent again in message %s/%llu: ignored", m->ledger,
+             (unsigned long long)m->id);
+    LOG_WARN("order %s from %s: replay in message %s/%llu ignored", doc->order, m->dealer,
+             m->ledger, (unsigned long long)m->id);
+    res->outcome = HUB_ORDER_REPLAY;
+    return hub_audit(s, doc->order, m->dealer, "hub", "replay", "", why, now);
+}
+
+/* A verified document: price, decide, store, audit. */
+static depot_err accept_order(hub_orders *o, hub_store *s, const depot_msg *m,
+                              const depot_order_doc *doc, long long now,
+                              struct hub_order_result *res)
+{
+    struct hub_order_line lines[DEPOT_ORDER_LINES_MAX];
+    struct verdict v = {0};
+    struct hub_order ord;
+    char gateway[DEPOT_DEALER_MAX + 16];
+    bool valid;
+    depot_err err;
+
+    order_from_doc(&ord, m, doc, now);
+    err = price_lines(s, doc, lines, &ord.total, &v, &valid);
+    if (err == DEPOT_OK && valid)
+        err = decide(o->cfg, s, &ord, lines, doc->n_lines, &v);
+    if (err != DEPOT_OK)
+        return err;
+    if (!valid) {
+        snprintf(ord.status, sizeof(ord.status), "rejected");
+        snprintf(ord.reason, sizeof(ord.reason), "%s", v.text);
+    }
+    if (strcmp(ord.status, "pending") != 0)
+        ord.decided_at = now;
+    err =
+        hub_store_order_insert(s, &ord, lines, doc->n_lines, m->body.order.doc, m->body.order.sig);
+    if (err == DEPOT_ERR_DUPLICATE)
+        return replay(s, m, doc, now, res);
+    snprintf(gateway, sizeof(gateway), "gateway:%s", m->dealer);
+    if (err == DEPOT_OK)
+        err = audit_arrival(s, &ord, valid, gateway);
+    res->outcome = ord.status[0] == 'a'   ? HUB_ORDER_APPROVED
+                   : ord.status[0] == 'p' ? HUB_ORDER_PENDING
+                                          : HUB_ORDER_REJECTED;
+    res->reason = v.reason;
+    res->latency_ms = now - doc->created;
+    LOG_INFO("order %s from %s: %s%s%s%s%s", ord.id, ord.dealer, ord.status,
+             ord.stage[0] ? " at " : "", ord.stage, ord.reason[0] ? ": " : "", ord.reason);
+    return err;
+}
+
+static depot_err on_order(hub_orders *o, hub_store *s, const depot_msg *m, long long now,
+                          struct hub_order_result *res)
+{
+    depot_order_doc *doc = depot_calloc(1, sizeof(*doc));
+    struct verdict v = {0};
+    struct hub_order existing;
+    depot_err err;
+
+    if (!doc)
+        return DEPOT_ERR_NOMEM;
+    if (!verify(o, m, doc, &v)) {
+        res->outcome = HUB_ORDER_FORGED;
+        res->reason = v.reason;
+        err = record_forged(s, m, doc, &v, now);
+    } else if ((err = hub_store_order_get(s, doc->order, &existing)) == DEPOT_OK) {
+        err = replay(s, m, doc, now, res);
+    } else if (err == DEPOT_ERR_NOTFOUND) {
+        err = accept_order(o, s, m, doc, now, res);
+    }
+    depot_free(doc);
+    return err;
+}
+
+static depot_err on_decided(hub_store *s, const depot_msg *m, long long now,
+                            struct hub_order_result *res)
+{
+    const char *id = m->body.event.reason;
+    struct hub_order ord;
+    char gateway[DEPOT_DEALER_MAX + 16];
+    bool confirmed = false;
+    depot_err err = hub_store_decision_confirm(s, m->dealer, id, &confirmed);
+    if (err != DEPOT_OK || !confirmed)
+        return err;
+    err = hub_store_order_get(s, id, &ord);
+    snprintf(gateway, sizeof(gateway), "gateway:%s", m->dealer);
+    if (err == DEPOT_OK)
+        err = hub_audit(s, id, m->dealer, gateway, "delivered", ord.stage, ord.status, now);
+    res->outcome = HUB_ORDER_CONFIRMED;
+    return err;
+}
+
+depot_err hub_orders_on_message(hub_orders *o, hub_store *s, const depot_msg *m, long long now,
+                                struct hub_order_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (m->type == DEPOT_MSG_ORDER)
+        return on_order(o, s, m, now, res);
+    if (m->type == DEPOT_MSG_EVENT && !strcmp(m->body.event.event, "decided"))
+        return on_decided(s, m, now, res);
+    if (m->type == DEPOT_MSG_STATE && m->body.state.online)
+        return hub_store_decisions_wake(s, m->dealer);
+    return DEPOT_OK;
+}
+
+void hub_orders_count(hub_orders *o, const struct hub_order_result *res)
+{
+    hub_metrics *mx = o->metrics;
+    if (res->outcome != HUB_ORDER_NONE && res->outcome != HUB_ORDER_CONFIRMED)
+        hub_metrics_add(mx, HUB_C_ORDERS_RECEIVED, 1);
+    switch (res->outcome) {
+    case HUB_ORDER_APPROVED:
+        hub_metrics_add(mx, HUB_C_ORDERS_AUTO_APPROVED, 1);
+        hub_metrics_add(mx, HUB_C_ORDERS_APPROVED, 1);
+        hub_metrics_approval_latency(mx, true, res->latency_ms);
+        break;
+    case HUB_ORDER_PENDING:
+        hub_metrics_add(mx, HUB_C_ORDERS_PENDING, 1);
+        break;
+    case HUB_ORDER_REJECTED:
+    case HUB_ORDER_FORGED:
+        hub_metrics_order_rejected(mx, res->reason);
+        break;
+    case HUB_ORDER_REPLAY:
+        hub_metrics_add(mx, HUB_C_ORDERS_REPLAYS, 1);
+        break;
+    case HUB_ORDER_CONFIRMED:
+        hub_metrics_add(mx, HUB_C_DECISIONS_DELIVERED, 1);
+        break;
+    case HUB_ORDER_NONE:
+        break;
+    }
+}
