@@ -3,8 +3,12 @@
 Everything is the real program: Debian's mosquitto with the config depotctl
 writes (mutual TLS on 127.0.0.1), depot-hub with a SQLite file, and per dealer
 a depot-gateway with two depot-node scales, one over Modbus TCP and one over
-Modbus RTU on a pseudo-terminal. Certificates are made the way a deployment
-makes them: depotctl is the CA, each gateway makes its own key and CSR.
+Modbus RTU on a pseudo-terminal, and a scanner terminal for goods in and out
+and orders. Certificates are made the way a deployment makes them: depotctl
+is the CA, each gateway makes its own key and CSR. The catalog is imported
+with depotctl, and each dealer gets a credit limit and an auto-approval
+limit, so a small order is approved at once and a big one waits for the
+approval stages (sales, finance, warehouse).
 Files and logs go to run/demo/ (made anew at each start). Ctrl-C stops it all.
 """
 import os
@@ -18,7 +22,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 os.environ.setdefault("DEPOT_BIN", os.path.join(ROOT, "build", "bin"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 
-from harness import Env, wait_for  # noqa: E402
+from harness import Env, run, wait_for  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
 from hubenv import start_hub, stock_map  # noqa: E402
@@ -26,6 +30,12 @@ from hubenv import start_hub, stock_map  # noqa: E402
 RUN = os.path.join(ROOT, "run", "demo")
 DEALERS = ("A", "B")
 START = {"scale-tcp": 12, "scale-rtu": 30}
+CATALOG = """sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock
+SKU-BOLT,4006381333931,2.50,100,1,500,20,7,1000
+SKU-NUT,4006381333948,0.40,100,1,1000,50,7,5000
+SKU-PUMP,4006381333962,100.00,5000,1,20,2,14,50
+"""
+STAGES = "sales,finance,warehouse"
 
 
 def rel(path):
@@ -42,17 +52,26 @@ def main():
               "and each gateway's key and certificate ...", flush=True)
         pki = make_pki(env, DEALERS)
         broker, port = start_broker(env, pki)
-        hub, http = start_hub(env, pki, port, tokens={"admin": token}, log_level="info")
+        hub, http = start_hub(env, pki, port, tokens={"admin": token}, log_level="info",
+                              extra={"approval": {"stages": STAGES}})
+        ctl = rel(os.path.join(os.environ["DEPOT_BIN"], "depotctl"))
+        hubargs = ["--hub", "http://127.0.0.1:%d" % http, "--token", token]
+        catalog = os.path.join(RUN, "catalog.csv")
+        with open(catalog, "w") as f:
+            f.write(CATALOG)
+        run([ctl, "catalog", "import", catalog] + hubargs)
+        for d in DEALERS:
+            run([ctl, "dealers", "set", d, "--name", "Dealer " + d, "--credit-limit", "5000",
+                 "--auto-approve-limit", "500"] + hubargs)
         whs = {}
         for d in DEALERS:
             whs[d] = start_warehouse(env, pki, port, d, tcp=[("scale-tcp", "SKU-BOLT")],
                                      rtu=[("scale-rtu", 1, "SKU-NUT")], period_ms=500,
-                                     snapshot_period_s=30)
+                                     snapshot_period_s=30, scanners=["scanner"])
             for node, count in START.items():
                 whs[d].weight(node, count * UNIT_WEIGHT_G)
         wait_for(lambda: len(stock_map(http, token)) == 2 * len(DEALERS), timeout=30,
                  what="the hub to show every dealer's stock")
-        ctl = rel(os.path.join(os.environ["DEPOT_BIN"], "depotctl"))
         node = rel(os.path.join(os.environ["DEPOT_BIN"], "depot-node"))
         print("""
 Depot demo is running.
@@ -62,6 +81,7 @@ Depot demo is running.
   dealers  A and B, each a gateway with
              scale-tcp  SKU-BOLT  Modbus TCP
              scale-rtu  SKU-NUT   Modbus RTU on a pseudo-terminal line
+             scanner    a barcode-scanner terminal with a display (Modbus TCP)
            every item weighs %(uw)d g; each scale starts with %(start)s
 
 See the stock of every dealer:
@@ -74,6 +94,24 @@ Make dealer A's RTU scale stop answering (its stock turns stale), then heal it:
   %(node)s ctl %(asock)s fault silent
   %(node)s ctl %(asock)s fault none
 
+Scan an order at dealer A's terminal (4 bolts, 10 nuts) and watch its display:
+  %(node)s ctl %(scan)s scan line 4006381333931 4
+  %(node)s ctl %(scan)s scan line 4006381333948 10
+  %(node)s ctl %(scan)s submit
+  %(node)s ctl %(scan)s display          -> ORDER 1 APPROVED (14.00, within the limits)
+
+A big order (6 pumps, 600.00 > the 500.00 auto-approval limit) waits for
+sales, finance and warehouse; approve it stage by stage, then look again:
+  %(node)s ctl %(scan)s scan line 4006381333962 6
+  %(node)s ctl %(scan)s submit
+  %(ctl)s orders list --status pending %(hubargs)s
+  %(ctl)s orders approve ID %(hubargs)s     (three times: one per stage)
+  %(ctl)s orders show ID %(hubargs)s        (lines, prices and the audit trail)
+
+Goods in and out at the terminal:
+  %(node)s ctl %(scan)s scan receive 4006381333962 3
+  %(node)s ctl %(scan)s scan pick 4006381333962 1
+
 The same over HTTP:
   curl -H 'Authorization: Bearer %(token)s' http://127.0.0.1:%(http)d/api/v1/stock?dealer=B
 
@@ -81,7 +119,8 @@ Logs and files: %(run)s/   Ctrl-C stops everything.
 """ % {"port": port, "conf": rel(os.path.join(RUN, "broker", "mosquitto.conf")), "http": http,
        "token": token, "uw": UNIT_WEIGHT_G, "start": ", ".join("%s %d" % kv for kv in START.items()),
        "ctl": ctl, "node": node, "bsock": rel(whs["B"].controls["scale-tcp"]),
-       "asock": rel(whs["A"].controls["scale-rtu"]), "w17": 17 * UNIT_WEIGHT_G, "run": rel(RUN)},
+       "asock": rel(whs["A"].controls["scale-rtu"]), "w17": 17 * UNIT_WEIGHT_G, "run": rel(RUN),
+       "scan": rel(whs["A"].controls["scanner"]), "hubargs": " ".join(hubargs)},
               flush=True)
         try:
             while all(p.alive() for p in env.procs if p.name.startswith(("hub", "broker", "gw-"))):
