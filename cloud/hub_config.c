@@ -257,8 +257,9 @@ static int add_token(struct load_ctx *c, const char *name, const char *v)
                      cfg->tokens[i].name);
             return -1;
         }
-    snprintf(t->name, sizeof(t->name), "%s", name);
-    snprintf(t->token, sizeof(t->token), "%s", tok);
+    /* Both lengths were checked above. */
+    memcpy(t->name, name, strlen(name) + 1);
+    memcpy(t->token, tok, strlen(tok) + 1);
     cfg->n_tokens++;
     return 0;
 }

@@ -37,6 +37,9 @@ static const struct type_info {
     [DEPOT_MSG_ORDER] = {"order", "up/order", true},
     [DEPOT_MSG_DECISION] = {"decision", "down/decision", false},
     [DEPOT_MSG_CATALOG] = {"catalog", "down/catalog", false},
+    [DEPOT_MSG_MOVEMENTS] = {"movements", "up/movements", true},
+    [DEPOT_MSG_ALERT] = {"alert", "down/alert", false},
+    [DEPOT_MSG_RANKING] = {"ranking", "down/ranking", false},
 };
 
 const char *depot_msg_type_name(depot_msg_type type)
@@ -93,7 +96,7 @@ static bool ledger_valid(const char *s)
 
 /* ---- key tables --------------------------------------------------------- */
 
-enum kind { K_INT, K_STR, K_ID, K_BARCODE, K_BOOL, K_OBJ, K_ARR };
+enum kind { K_INT, K_NUM, K_STR, K_ID, K_BARCODE, K_BOOL, K_OBJ, K_ARR };
 
 struct key {
     const char *name;
@@ -168,6 +171,30 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
                                {"version", K_INT, 0, INT_EXACT_MAX},
                                {"items", K_ARR, 0, DEPOT_CATALOG_MAX_ITEMS},
                            }},
+    [DEPOT_MSG_MOVEMENTS] = {"body.",
+                             {
+                                 {"items", K_ARR, 1, DEPOT_MOVEMENTS_MAX_ITEMS},
+                             }},
+    [DEPOT_MSG_ALERT] = {"body.",
+                         {
+                             {"alert", K_INT, 1, INT_EXACT_MAX},
+                             {"kind", K_STR, 1, DEPOT_ALERT_KIND_MAX},
+                             {"sku", K_ID, 0, DEPOT_SKU_MAX},
+                             {"severity", K_STR, 1, DEPOT_STATUS_MAX},
+                             {"status", K_STR, 1, DEPOT_STATUS_MAX},
+                             {"text", K_STR, 0, DEPOT_TEXT_MAX},
+                             {"action", K_STR, 0, DEPOT_TEXT_MAX},
+                         }},
+    [DEPOT_MSG_RANKING] = {"body.",
+                           {
+                               {"period", K_STR, 1, DEPOT_PERIOD_MAX},
+                               {"rank", K_INT, 1, INT_EXACT_MAX},
+                               {"of", K_INT, 1, INT_EXACT_MAX},
+                               {"score", K_NUM, -1e12, 1e12},
+                               {"rebate_pct", K_NUM, 0, 100},
+                               {"rebate", K_NUM, -1e15, 1e15},
+                               {"kpis", K_ARR, 0, DEPOT_KPI_MAX},
+                           }},
 };
 
 static const struct schema item_schema = {"body.items[].",
@@ -185,6 +212,26 @@ static const struct schema catalog_item_schema = {"body.items[].",
                                                       {"min_qty", K_INT, 1, DEPOT_QTY_MAX},
                                                       {"max_qty", K_INT, 1, DEPOT_QTY_MAX},
                                                   }};
+
+static const struct schema movement_item_schema = {
+    "body.items[].",
+    {
+        {"mid", K_INT, 1, INT_EXACT_MAX},
+        {"ts", K_INT, 0, INT_EXACT_MAX},
+        {"node", K_ID, 1, DEPOT_NODE_MAX},
+        {"sku", K_ID, 1, DEPOT_SKU_MAX},
+        {"kind", K_STR, 1, DEPOT_KIND_MAX},
+        {"delta", K_INT, -2 * DEPOT_QTY_MAX, 2 * DEPOT_QTY_MAX},
+        {"qty", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
+    }};
+
+static const struct schema kpi_item_schema = {"body.kpis[].",
+                                              {
+                                                  {"name", K_ID, 1, DEPOT_KIND_MAX},
+                                                  {"value", K_NUM, -1e15, 1e15},
+                                                  {"score", K_NUM, -1e12, 1e12},
+                                                  {"weight", K_NUM, 0, 1e6},
+                                              }};
 
 static const struct schema order_doc_schema = {"doc.",
                                                {
@@ -223,6 +270,13 @@ static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
             return false;
         }
         return true;
+    case K_NUM:
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+            *why = "not a number";
+            return false;
+        }
+        *why = "out of range";
+        return v->valuedouble >= k->min && v->valuedouble <= k->max;
     case K_STR:
     case K_ID:
     case K_BARCODE: {
@@ -236,7 +290,7 @@ static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
             *why = "bad length";
             return false;
         }
-        if (k->kind == K_ID && !depot_id_valid(v->valuestring, (size_t)k->max)) {
+        if (k->kind == K_ID && n > 0 && !depot_id_valid(v->valuestring, (size_t)k->max)) {
             *why = "not a valid id";
             return false;
         }
@@ -381,6 +435,87 @@ static depot_err fill_order_line(void *items, size_t i, const cJSON *const *f, c
     return DEPOT_OK;
 }
 
+static bool one_of(const char *s, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(s, *set) == 0)
+            return true;
+    return false;
+}
+
+static const char *const movement_kinds[] = {"scale", "receive", "pick", "count", NULL};
+static const char *const alert_statuses[] = {"open", "acknowledged", "resolved", NULL};
+
+static depot_err fill_movement(void *items, size_t i, const cJSON *const *f, char *reason,
+                               size_t reason_len)
+{
+    struct depot_movement_item *it = (struct depot_movement_item *)items + i;
+    it->mid = (uint64_t)f[0]->valuedouble;
+    it->ts = (long long)f[1]->valuedouble;
+    copy_str(it->node, sizeof(it->node), f[2]);
+    copy_str(it->sku, sizeof(it->sku), f[3]);
+    copy_str(it->kind, sizeof(it->kind), f[4]);
+    it->delta = (long long)f[5]->valuedouble;
+    it->qty = (long long)f[6]->valuedouble;
+    if (!one_of(it->kind, movement_kinds)) {
+        set_reason(reason, reason_len, "body.items[].", "kind",
+                   "not scale, receive, pick or count");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (i > 0 && it->mid <= it[-1].mid) {
+        set_reason(reason, reason_len, "body.items[].", "mid", "not growing");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
+}
+
+static depot_err fill_kpi(void *items, size_t i, const cJSON *const *f, char *reason,
+                          size_t reason_len)
+{
+    struct depot_kpi_item *k = (struct depot_kpi_item *)items + i;
+    (void)reason;
+    (void)reason_len;
+    copy_str(k->name, sizeof(k->name), f[0]);
+    k->value = f[1]->valuedouble;
+    k->score = f[2]->valuedouble;
+    k->weight = f[3]->valuedouble;
+    return DEPOT_OK;
+}
+
+static depot_err decode_alert(const cJSON *const *f, struct depot_alert_body *a, char *reason,
+                              size_t reason_len)
+{
+    a->alert = (long long)f[0]->valuedouble;
+    copy_str(a->kind, sizeof(a->kind), f[1]);
+    copy_str(a->sku, sizeof(a->sku), f[2]);
+    copy_str(a->severity, sizeof(a->severity), f[3]);
+    copy_str(a->status, sizeof(a->status), f[4]);
+    copy_str(a->text, sizeof(a->text), f[5]);
+    copy_str(a->action, sizeof(a->action), f[6]);
+    if (!one_of(a->status, alert_statuses)) {
+        set_reason(reason, reason_len, "body.", "status", "not open, acknowledged or resolved");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
+}
+
+static depot_err decode_ranking(const cJSON *const *f, struct depot_ranking_body *r, char *reason,
+                                size_t reason_len)
+{
+    copy_str(r->period, sizeof(r->period), f[0]);
+    r->rank = (long long)f[1]->valuedouble;
+    r->of = (long long)f[2]->valuedouble;
+    r->score = f[3]->valuedouble;
+    r->rebate_pct = f[4]->valuedouble;
+    r->rebate = f[5]->valuedouble;
+    r->n_kpis = (size_t)cJSON_GetArraySize(f[6]);
+    if (r->rank > r->of) {
+        set_reason(reason, reason_len, "body.", "rank", "above of");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return decode_objects(f[6], &kpi_item_schema, r->kpis, fill_kpi, reason, reason_len);
+}
+
 /* An owned array of n elements of size, decoded from arr; *out NULL when empty. */
 static depot_err decode_owned(const cJSON *arr, const struct schema *s, size_t size, fill_fn fill,
                               void **out, size_t *n, char *reason, size_t reason_len)
@@ -461,6 +596,14 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
         return DEPOT_OK;
     case DEPOT_MSG_DECISION:
         return decode_decision(f, &m->body.decision, reason, reason_len);
+    case DEPOT_MSG_MOVEMENTS:
+        return decode_owned(f[0], &movement_item_schema, sizeof(struct depot_movement_item),
+                            fill_movement, (void **)&m->body.movements.items,
+                            &m->body.movements.n_items, reason, reason_len);
+    case DEPOT_MSG_ALERT:
+        return decode_alert(f, &m->body.alert, reason, reason_len);
+    case DEPOT_MSG_RANKING:
+        return decode_ranking(f, &m->body.ranking, reason, reason_len);
     case DEPOT_MSG_STATE:
         m->body.state.online = cJSON_IsTrue(f[0]);
         m->body.state.session = (long long)f[1]->valuedouble;
@@ -486,8 +629,9 @@ static depot_msg_type type_from_name(const char *name)
 static depot_err check_ids(const depot_msg *m, char *reason, size_t reason_len)
 {
     bool stream = depot_msg_is_stream(m->type);
-    bool needs_ledger =
-        (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG) || m->ledger[0];
+    bool needs_ledger = (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG &&
+                         m->type != DEPOT_MSG_ALERT && m->type != DEPOT_MSG_RANKING) ||
+                        m->ledger[0];
 
     if (needs_ledger && !ledger_valid(m->ledger)) {
         set_reason(reason, reason_len, "", "ledger", "not 32 lowercase hex digits");
@@ -585,6 +729,11 @@ void depot_msg_clear(depot_msg *m)
         m->body.catalog.items = NULL;
         m->body.catalog.n_items = 0;
         break;
+    case DEPOT_MSG_MOVEMENTS:
+        depot_free(m->body.movements.items);
+        m->body.movements.items = NULL;
+        m->body.movements.n_items = 0;
+        break;
     case DEPOT_MSG_ORDER:
         depot_free(m->body.order.doc);
         depot_free(m->body.order.sig);
@@ -650,6 +799,38 @@ static bool add_order_line(cJSON *o, const void *items, size_t i)
     return add_str(o, "barcode", l->barcode) && add_num(o, "qty", (double)l->qty);
 }
 
+static bool add_movement(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_movement_item *it = (const struct depot_movement_item *)items + i;
+    return add_num(o, "mid", (double)it->mid) && add_num(o, "ts", (double)it->ts) &&
+           add_str(o, "node", it->node) && add_str(o, "sku", it->sku) &&
+           add_str(o, "kind", it->kind) && add_num(o, "delta", (double)it->delta) &&
+           add_num(o, "qty", (double)it->qty);
+}
+
+static bool add_kpi(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_kpi_item *k = (const struct depot_kpi_item *)items + i;
+    return add_str(o, "name", k->name) && add_num(o, "value", k->value) &&
+           add_num(o, "score", k->score) && add_num(o, "weight", k->weight);
+}
+
+static bool build_alert(cJSON *body, const struct depot_alert_body *a)
+{
+    return add_num(body, "alert", (double)a->alert) && add_str(body, "kind", a->kind) &&
+           add_str(body, "sku", a->sku) && add_str(body, "severity", a->severity) &&
+           add_str(body, "status", a->status) && add_str(body, "text", a->text) &&
+           add_str(body, "action", a->action);
+}
+
+static bool build_ranking(cJSON *body, const struct depot_ranking_body *r)
+{
+    return add_str(body, "period", r->period) && add_num(body, "rank", (double)r->rank) &&
+           add_num(body, "of", (double)r->of) && add_num(body, "score", r->score) &&
+           add_num(body, "rebate_pct", r->rebate_pct) && add_num(body, "rebate", r->rebate) &&
+           r->n_kpis <= DEPOT_KPI_MAX && build_array(body, "kpis", r->kpis, r->n_kpis, add_kpi);
+}
+
 static bool add_strs(cJSON *o, const char *k1, const char *v1, const char *k2, const char *v2)
 {
     return v1 && v2 && add_str(o, k1, v1) && add_str(o, k2, v2);
@@ -679,6 +860,13 @@ static bool build_body(cJSON *body, const depot_msg *m)
     case DEPOT_MSG_ORDER:
         return add_strs(body, "doc", m->body.order.doc, "sig", m->body.order.sig) &&
                m->body.order.cert && add_str(body, "cert", m->body.order.cert);
+    case DEPOT_MSG_MOVEMENTS:
+        return build_array(body, "items", m->body.movements.items, m->body.movements.n_items,
+                           add_movement);
+    case DEPOT_MSG_ALERT:
+        return build_alert(body, &m->body.alert);
+    case DEPOT_MSG_RANKING:
+        return build_ranking(body, &m->body.ranking);
     case DEPOT_MSG_DECISION:
         return add_str(body, "order", m->body.decision.order) &&
                add_num(body, "number", (double)m->body.decision.number) &&

@@ -8,10 +8,14 @@
  *   depot/v1/<dealer>/up/snapshot   gateway -> hub  QoS 1, retained: all stock, periodic
  *   depot/v1/<dealer>/state         gateway -> hub  QoS 1, retained: online/offline, also the last will
  *   depot/v1/<dealer>/up/order      gateway -> hub  QoS 1  a signed order      (exactly-once stream)
+ *   depot/v1/<dealer>/up/movements  gateway -> hub  QoS 1  ledger movements, batched (exactly-once stream)
  *   depot/v1/<dealer>/down/ack      hub -> gateway  QoS 1  what the hub has applied
  *   depot/v1/<dealer>/down/decision hub -> gateway  QoS 1  an order's decision, repeated until
  *                                                          the gateway confirms it (event "decided")
  *   depot/v1/<dealer>/down/catalog  hub -> gateway  QoS 1, retained: barcodes and order limits
+ *   depot/v1/<dealer>/down/alert    hub -> gateway  QoS 1  an alert about this dealer (each change)
+ *   depot/v1/<dealer>/down/ranking  hub -> gateway  QoS 1, retained: this dealer's own rank and rebate
+ *   depot/alerts/v1/<dealer>/<kind> hub -> others   QoS 1  every alert change, for other consumers
  *
  * Every payload is one JSON object, the envelope, with exactly these keys:
  *
@@ -19,10 +23,11 @@
  *    "id":42, "base":40, "ts":1764230000123, "body":{...}}
  *
  *   v       schema version, DEPOT_MSG_VERSION; anything else is rejected
- *   type    "stock" | "event" | "order" | "snapshot" | "state" | "ack" | "decision" | "catalog"
+ *   type    "stock" | "event" | "order" | "movements" | "snapshot" | "state" | "ack" |
+ *           "decision" | "catalog" | "alert" | "ranking"
  *   dealer  must equal the dealer of the topic
  *   ledger  the gateway ledger's random id (a replaced gateway is a new stream)
- *   id      uplink stream messages (stock, event, order): message id, > 0,
+ *   id      uplink stream messages (stock, event, order, movements): message id, > 0,
  *           grows within a ledger; all others: 0
  *   base    stream messages: the lowest id still in the gateway's outbox when
  *           sent (everything below it was acknowledged or dropped), so the hub
@@ -46,6 +51,17 @@
  *             "stage":"finance","reason":"over credit limit"}   (ledger = the order's ledger)
  *   catalog  {"version":3,"items":[{"sku":"S1","barcode":"4006381333931","min_qty":1,
  *             "max_qty":500}, ...]}   (ledger "")
+ *
+ *   movements {"items":[{"mid":17,"ts":1764230000123,"node":"scale-a","sku":"S1",
+ *              "kind":"scale"|"receive"|"pick"|"count","delta":-2,"qty":10}, ...]}
+ *            1..DEPOT_MOVEMENTS_MAX_ITEMS ledger movements in mid order (mid: the
+ *            ledger's movement id, grows; qty: the stock after the movement)
+ *   alert    {"alert":42,"kind":"low_stock","sku":"S1","severity":"warning",
+ *             "status":"open"|"acknowledged"|"resolved","text":"...","action":"..."}
+ *            (ledger ""; sku "" for alerts about the dealer or a gateway/node)
+ *   ranking  {"period":"2026-11","rank":3,"of":120,"score":0.82,"rebate_pct":2.0,
+ *             "rebate":1234.5,"kpis":[{"name":"sales","value":1234.5,"score":0.7,
+ *             "weight":0.4}, ...]}   (ledger ""; at most DEPOT_KPI_MAX kpis)
  *
  *   The gateway confirms a decision it has applied with a stream event
  *   {"node":"<terminal>","event":"decided","reason":"<order id>","count":<number>};
@@ -84,6 +100,12 @@
 #define DEPOT_STATUS_MAX 16
 #define DEPOT_STAGE_MAX 32
 #define DEPOT_CATALOG_MAX_ITEMS 10000
+#define DEPOT_MOVEMENTS_MAX_ITEMS 500
+#define DEPOT_KIND_MAX 16
+#define DEPOT_ALERT_KIND_MAX 32
+#define DEPOT_TEXT_MAX 160
+#define DEPOT_PERIOD_MAX 16
+#define DEPOT_KPI_MAX 8
 
 typedef enum depot_msg_type {
     DEPOT_MSG_STOCK,
@@ -94,6 +116,9 @@ typedef enum depot_msg_type {
     DEPOT_MSG_ORDER,
     DEPOT_MSG_DECISION,
     DEPOT_MSG_CATALOG,
+    DEPOT_MSG_MOVEMENTS,
+    DEPOT_MSG_ALERT,
+    DEPOT_MSG_RANKING,
     DEPOT_MSG__COUNT
 } depot_msg_type;
 
@@ -159,6 +184,44 @@ struct depot_catalog_body {
     struct depot_catalog_item *items; /* owned */
 };
 
+struct depot_movement_item {
+    uint64_t mid;
+    long long ts;
+    char node[DEPOT_NODE_MAX + 1];
+    char sku[DEPOT_SKU_MAX + 1];
+    char kind[DEPOT_KIND_MAX + 1]; /* "scale", "receive", "pick", "count" */
+    long long delta;
+    long long qty;
+};
+
+struct depot_movements_body {
+    size_t n_items;
+    struct depot_movement_item *items; /* owned */
+};
+
+struct depot_alert_body {
+    long long alert;
+    char kind[DEPOT_ALERT_KIND_MAX + 1];
+    char sku[DEPOT_SKU_MAX + 1]; /* "" when the alert is not about one SKU */
+    char severity[DEPOT_STATUS_MAX + 1];
+    char status[DEPOT_STATUS_MAX + 1]; /* "open", "acknowledged", "resolved" */
+    char text[DEPOT_TEXT_MAX + 1];
+    char action[DEPOT_TEXT_MAX + 1];
+};
+
+struct depot_kpi_item {
+    char name[DEPOT_KIND_MAX + 1];
+    double value, score, weight;
+};
+
+struct depot_ranking_body {
+    char period[DEPOT_PERIOD_MAX + 1];
+    long long rank, of;
+    double score, rebate_pct, rebate;
+    size_t n_kpis;
+    struct depot_kpi_item kpis[DEPOT_KPI_MAX];
+};
+
 typedef struct depot_msg {
     int v;
     depot_msg_type type;
@@ -176,6 +239,9 @@ typedef struct depot_msg {
         struct depot_order_body order;
         struct depot_decision_body decision;
         struct depot_catalog_body catalog;
+        struct depot_movements_body movements;
+        struct depot_alert_body alert;
+        struct depot_ranking_body ranking;
     } body;
 } depot_msg;
 
@@ -183,7 +249,7 @@ typedef struct depot_msg {
 const char *depot_msg_type_name(depot_msg_type type);
 /* The topic leaf of a type: "up/stock", "up/event", "up/snapshot", "state", "down/ack". */
 const char *depot_msg_topic_leaf(depot_msg_type type);
-/* True for the types that travel in the exactly-once stream (stock, event, order). */
+/* True for the types that travel in the exactly-once stream (stock, event, order, movements). */
 bool depot_msg_is_stream(depot_msg_type type);
 
 /*
@@ -205,7 +271,7 @@ depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *m, char *reas
                            size_t reason_len);
 
 /*
- * Frees what a decoded message owns (snapshot and catalog items, order
+ * Frees what a decoded message owns (snapshot, catalog and movement items, order
  * strings; all allocated with depot_malloc); m stays valid, empty.
  */
 void depot_msg_clear(depot_msg *m);

@@ -418,6 +418,77 @@ static void test_depot_barcode_valid_PrintableNoSpace(void **state)
     assert_true(depot_barcode_valid("01234567890123456789012345678901"));
 }
 
+static void test_depot_msg_encode_MovementsAlertRankingRoundTrip(void **state)
+{
+    struct depot_movement_item mv[2] = {{5, 100, "scale-a", "S1", "pick", -2, 8},
+                                        {9, 200, "scan-1", "S2", "receive", 3, 13}};
+    depot_msg m, back;
+    char *text;
+    size_t before = depot_mem_in_use();
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    strcpy(m.dealer, "D1");
+    strcpy(m.ledger, LEDGER);
+    m.type = DEPOT_MSG_MOVEMENTS;
+    m.id = 7;
+    m.base = 1;
+    m.body.movements.n_items = 2;
+    m.body.movements.items = mv;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.body.movements.n_items, 2);
+    assert_int_equal(back.body.movements.items[1].mid, 9);
+    assert_string_equal(back.body.movements.items[0].kind, "pick");
+    assert_int_equal(back.body.movements.items[0].delta, -2);
+    depot_msg_clear(&back);
+    depot_free(text);
+    mv[1].mid = 5; /* not growing */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    mv[1].mid = 9;
+    strcpy(mv[0].kind, "teleport");
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+
+    memset(&m.body, 0, sizeof(m.body));
+    m.type = DEPOT_MSG_ALERT;
+    m.id = m.base = 0;
+    m.ledger[0] = '\0';
+    m.body.alert.alert = 42;
+    strcpy(m.body.alert.kind, "gateway_offline");
+    strcpy(m.body.alert.severity, "critical");
+    strcpy(m.body.alert.status, "open");
+    strcpy(m.body.alert.text, "no message for 300 s");
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_string_equal(back.body.alert.sku, "");
+    assert_string_equal(back.body.alert.kind, "gateway_offline");
+    depot_free(text);
+    strcpy(m.body.alert.status, "forgotten");
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+
+    memset(&m.body, 0, sizeof(m.body));
+    m.type = DEPOT_MSG_RANKING;
+    strcpy(m.body.ranking.period, "2026-11");
+    m.body.ranking.rank = 3;
+    m.body.ranking.of = 120;
+    m.body.ranking.score = 0.8125;
+    m.body.ranking.rebate_pct = 2.5;
+    m.body.ranking.rebate = 1234.5;
+    m.body.ranking.n_kpis = 1;
+    strcpy(m.body.ranking.kpis[0].name, "sales");
+    m.body.ranking.kpis[0].value = 49380;
+    m.body.ranking.kpis[0].score = 0.75;
+    m.body.ranking.kpis[0].weight = 0.4;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.body.ranking.rank, 3);
+    assert_true(back.body.ranking.score == 0.8125);
+    assert_true(back.body.ranking.kpis[0].weight == 0.4);
+    depot_free(text);
+    m.body.ranking.rank = 121; /* above "of" */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    assert_int_equal(depot_mem_in_use(), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_depot_order_doc_encode_RoundTripsExactly),
         cmocka_unit_test(test_depot_order_doc_decode_RejectsBadLines),
         cmocka_unit_test(test_depot_barcode_valid_PrintableNoSpace),
+        cmocka_unit_test(test_depot_msg_encode_MovementsAlertRankingRoundTrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
