@@ -73,6 +73,10 @@ static const struct opt gateway_opts[] = {
     {"log_level", OPT_ENUM, G(log_level), 0, 0, "info", false, log_levels},
     {"metrics_file", OPT_STR, G(metrics_file), 1, 4096, NULL, false, NULL},
     {"poll_threads", OPT_INT, G(poll_threads), 1, 64, "4", false, NULL},
+    {"send_movements", OPT_BOOL, G(send_movements), 0, 0, "true", false, NULL},
+    {"movements_period_s", OPT_INT, G(movements_period_s), 1, 3600, "5", false, NULL},
+    {"movements_batch", OPT_INT, G(movements_batch), 1, DEPOT_MOVEMENTS_MAX_ITEMS, "500", false,
+     NULL},
     {NULL, 0, 0, 0, 0, NULL, false, NULL},
 };
 

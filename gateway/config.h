@@ -55,9 +55,12 @@ typedef struct gw_config {
     char *dealer;
     char *ledger;
     int snapshot_period_s;
-    int log_level; /* enum depot_log_level */
-    char *metrics_file;
+    int log_level;      /* enum depot_log_level */
+    char *metrics_file; /* NULL: no metrics file */
     int poll_threads;
+    bool send_movements;    /* queue up/movements batches (off for a hub without them) */
+    int movements_period_s; /* a batch once the oldest movement waited this long */
+    int movements_batch;    /* ... or once this many wait */
     /* [mqtt] */
     char *host;
     int port;

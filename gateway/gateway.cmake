@@ -12,6 +12,9 @@ add_library(depot_gateway_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/catalog.c
   ${CMAKE_CURRENT_LIST_DIR}/orders.c
   ${CMAKE_CURRENT_LIST_DIR}/scanner.c
+  ${CMAKE_CURRENT_LIST_DIR}/movements.c
+  ${CMAKE_CURRENT_LIST_DIR}/downlink.c
+  ${CMAKE_CURRENT_LIST_DIR}/metrics.c
 )
 target_include_directories(depot_gateway_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(depot_gateway_core PUBLIC

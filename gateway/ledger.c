@@ -6,8 +6,8 @@
  * serializes every caller, and in-memory copies of meta.next_id and of the
  * outbox row count (both re-read at open).
  *
- * Schema (user_version 2; a version-1 ledger of the stock slice is migrated
- * in place at open):
+ * Schema (user_version 3; a version-1 or -2 ledger is migrated in place at
+ * open):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
  *   movements append-only (triggers refuse UPDATE and DELETE); kind is
@@ -18,6 +18,8 @@
  *   scans, catalog, draft_lines, orders, order_lines (v2): the scanner
  *             terminals' side, written by scanner.c, orders.c and catalog.c
  *             through ledger_tx.h inside this module's transactions
+ *   meta.movements_sent, alerts, ranking, view open_alerts (v3): written by
+ *             movements.c and downlink.c, also through ledger_tx.h
  *
  * Invariants:
  *   1. next_id > every id in outbox and every id ever handed out; ids only grow.
@@ -42,7 +44,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -83,6 +85,23 @@ static const char schema_v2_sql[] =
     " line INTEGER NOT NULL, barcode TEXT NOT NULL, sku TEXT NOT NULL, qty INTEGER NOT NULL,"
     " PRIMARY KEY (order_id, line));"
     "PRAGMA user_version = 2;";
+
+/*
+ * Version 3: the movements cursor (movements.c), the hub's alerts and this
+ * dealer's ranking (downlink.c). open_alerts is what a local tool reads.
+ */
+static const char schema_v3_sql[] =
+    "ALTER TABLE meta ADD COLUMN movements_sent INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE alerts (alert INTEGER PRIMARY KEY, kind TEXT NOT NULL, sku TEXT NOT NULL,"
+    " severity TEXT NOT NULL, status TEXT NOT NULL, text TEXT NOT NULL, action TEXT NOT NULL,"
+    " ts INTEGER NOT NULL, received_at INTEGER NOT NULL);"
+    "CREATE VIEW open_alerts AS SELECT * FROM alerts WHERE status <> 'resolved'"
+    " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, alert;"
+    "CREATE TABLE ranking (one INTEGER PRIMARY KEY CHECK (one = 1), period TEXT NOT NULL,"
+    " rank INTEGER NOT NULL, of_n INTEGER NOT NULL, score REAL NOT NULL,"
+    " rebate_pct REAL NOT NULL, rebate REAL NOT NULL, kpis TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " received_at INTEGER NOT NULL);"
+    "PRAGMA user_version = 3;";
 
 enum stmt_id {
     ST_STOCK_GET,
@@ -212,21 +231,32 @@ static depot_err create_schema(gw_ledger *l)
         e = exec_sql(l, sql); /* id is hex, dealer a validated id: no quoting issue */
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v2_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v3_sql);
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: created, id %s", l->id);
     return e;
 }
 
-/* A ledger of the stock slice (version 1) gains the scanner tables in one transaction. */
-static depot_err migrate_v2(gw_ledger *l)
+/*
+ * An older ledger gains what it lacks in one transaction: version 1 (stock
+ * slice) the scanner tables, versions 1 and 2 the movements cursor, alerts and
+ * ranking. Its existing movements are then all "waiting": the hub receives the
+ * history too.
+ */
+static depot_err migrate(gw_ledger *l, long long from)
 {
     depot_err e = begin(l);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 2)
         e = exec_sql(l, schema_v2_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v3_sql);
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
-        LOG_INFO("ledger: migrated to schema version 2 (scanners, catalog, orders)");
+        LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
+                 " cursor, alerts, ranking)",
+                 from, SCHEMA_VERSION);
     return e;
 }
 
@@ -260,8 +290,8 @@ static depot_err open_schema(gw_ledger *l)
     depot_err e;
     if (version == 0)
         e = create_schema(l);
-    else if (version == 1)
-        e = migrate_v2(l);
+    else if (version == 1 || version == 2)
+        e = migrate(l, version);
     else if (version == SCHEMA_VERSION)
         e = DEPOT_OK;
     else {

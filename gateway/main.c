@@ -6,8 +6,10 @@
  *   depot-gateway check -c FILE             validate the config, print the bus plan
  *   depot-gateway keygen ...                make the gateway key and CSR (keygen.c)
  *
- * Threads: the main thread runs the MQTT link (gw_uplink_step every 50 ms)
- * and the systemd watchdog; the poller runs its own bus and worker threads.
+ * Threads: the main thread runs the MQTT link (gw_uplink_step every 50 ms),
+ * cuts up/movements batches (once a second), rewrites the metrics file
+ * (every GW_METRICS_PERIOD_MS and at exit) and feeds the systemd watchdog;
+ * the poller runs its own bus and worker threads.
  * Both write through the ledger, which serializes them. The daemon starts
  * and polls whether or not the broker is reachable; the outbox keeps what
  * the link cannot carry yet.
@@ -22,9 +24,12 @@
 
 #include "busplan.h"
 #include "config.h"
+#include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/modbus_map.h"
 #include "ledger.h"
+#include "metrics.h"
+#include "movements.h"
 #include "poller.h"
 #include "scanner.h"
 #include "uplink.h"
@@ -139,7 +144,47 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void main_loop(gw_uplink *u)
+/* What the main loop drives besides the link. */
+struct daemon {
+    const gw_config *cfg;
+    gw_ledger *ledger;
+    gw_poller *poller;
+    gw_uplink *uplink;
+    gw_movements movements;
+    long long next_movements_ms, next_metrics_ms;
+};
+
+#define MOVEMENTS_TICK_MS 1000
+#define MOVEMENTS_BATCHES_PER_TICK 8
+
+static void write_metrics(struct daemon *d)
+{
+    struct gw_metrics_snapshot *s;
+    if (!d->cfg->metrics_file)
+        return;
+    s = depot_malloc(sizeof(*s)); /* large (the nodes' counters): not on the stack */
+    if (s && gw_metrics_collect(d->ledger, d->cfg->ledger, d->cfg->max_entries, d->poller,
+                                d->uplink, s) == DEPOT_OK)
+        gw_metrics_write(d->cfg->metrics_file, s);
+    depot_free(s);
+}
+
+/* The periodic work besides the link, each when due. */
+static void housekeeping(struct daemon *d)
+{
+    long long now = depot_mono_ms();
+    if (d->cfg->send_movements && now >= d->next_movements_ms) {
+        d->next_movements_ms = now + MOVEMENTS_TICK_MS;
+        gw_movements_tick(&d->movements, d->ledger, now, gw_uplink_connected(d->uplink),
+                          MOVEMENTS_BATCHES_PER_TICK, NULL);
+    }
+    if (now >= d->next_metrics_ms) {
+        d->next_metrics_ms = now + GW_METRICS_PERIOD_MS;
+        write_metrics(d);
+    }
+}
+
+static void main_loop(struct daemon *d)
 {
     uint64_t wd_usec = 0;
     bool wd = sd_watchdog_enabled(0, &wd_usec) > 0;
@@ -147,7 +192,8 @@ static void main_loop(gw_uplink *u)
 
     sd_notify(0, "READY=1\nSTATUS=polling");
     while (!stop_requested) {
-        gw_uplink_step(u, 50);
+        gw_uplink_step(d->uplink, 50);
+        housekeeping(d);
         if (wd && depot_mono_ms() >= next_wd) {
             sd_notify(0, "WATCHDOG=1");
             next_wd = depot_mono_ms() + (long long)(wd_usec / 2000);
@@ -184,10 +230,16 @@ static int run_daemon(const gw_config *cfg)
         e = gw_poller_start(poller);
     }
     if (e == DEPOT_OK) {
+        struct daemon d = {cfg, ledger, poller, uplink, {{0}, 0, false}, 0, 0};
+        struct gw_movements_opts mo = {cfg->movements_period_s, cfg->movements_batch};
+        gw_movements_init(&d.movements, &mo);
+        if (!cfg->send_movements)
+            LOG_WARN("send_movements = false: movements stay in the ledger, none go to the hub");
         LOG_INFO("running: dealer %s, ledger %s", cfg->dealer, gw_ledger_id(ledger));
-        main_loop(uplink);
+        main_loop(&d);
         gw_poller_stop(poller);
         gw_uplink_shutdown(uplink);
+        write_metrics(&d);
         rc = 0;
     } else {
         LOG_ERROR("cannot start: %s", depot_strerror(e));

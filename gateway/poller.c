@@ -75,6 +75,8 @@ struct node {
     int fails;          /* in a row */
     long long faults_total;
     atomic_bool faulted;
+    atomic_llong polls;                              /* for gw_poller_stats */
+    atomic_llong faults_by[GW_FAULT_REASONS__COUNT]; /* failures by reason class */
     char reason[DEPOT_REASON_MAX + 1];
     /* scanners */
     bool kind_checked;          /* kind and map version seen right since the last failure */
@@ -169,8 +171,21 @@ static void queue_event(gw_poller *p, struct node *n, const char *event)
         LOG_ERROR("node %s: %s event not queued: %s", n->cfg->name, event, depot_strerror(e));
 }
 
+/* The metrics' class of a failure reason text (see gw_poller_fault_reason). */
+static int reason_class(const char *reason)
+{
+    static const char *const prefixes[GW_FAULT_REASONS__COUNT] = {
+        "timeout",     "crc",          "exception", "bad response", "io", "wrong kind",
+        "map version", "sensor fault", ""};
+    for (int i = 0; i < GW_FAULT_OTHER; i++)
+        if (!strncmp(reason, prefixes[i], strlen(prefixes[i])))
+            return i;
+    return GW_FAULT_OTHER;
+}
+
 static void node_failed(gw_poller *p, struct node *n, const char *reason)
 {
+    atomic_fetch_add(&n->faults_by[reason_class(reason)], 1);
     snprintf(n->reason, sizeof(n->reason), "%s", reason);
     n->kind_checked = false;
     n->fails++;
@@ -390,6 +405,7 @@ static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
 {
     uint16_t regs[DEPOT_IR_SCALE_COUNT];
     char reason[DEPOT_REASON_MAX + 1];
+    atomic_fetch_add(&n->polls, 1);
     if (n->cfg->kind == GW_NODE_SCANNER)
         return poll_scanner(p, n, ctx);
     int rc = modbus_read_input_registers(ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
@@ -601,6 +617,9 @@ static depot_err node_init(gw_poller *p, struct node *n, const struct gw_node_cf
             gw_count_set(&n->count, qty);
     }
     atomic_init(&n->faulted, false);
+    atomic_init(&n->polls, 0);
+    for (int i = 0; i < GW_FAULT_REASONS__COUNT; i++)
+        atomic_init(&n->faults_by[i], 0);
     if (c->bus_index >= 0) {
         n->bus = &p->buses[c->bus_index];
         return DEPOT_OK;
@@ -793,4 +812,31 @@ depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_disp
         }
     }
     return DEPOT_ERR_NOTFOUND;
+}
+
+size_t gw_poller_node_count(const gw_poller *p)
+{
+    return p->n_nodes;
+}
+
+bool gw_poller_stats(gw_poller *p, size_t i, struct gw_node_stats *out)
+{
+    if (i >= p->n_nodes)
+        return false;
+    struct node *n = &p->nodes[i];
+    out->name = n->cfg->name;
+    out->scanner = n->cfg->kind == GW_NODE_SCANNER;
+    out->polls = atomic_load(&n->polls);
+    out->faulted = atomic_load(&n->faulted);
+    for (int r = 0; r < GW_FAULT_REASONS__COUNT; r++)
+        out->faults[r] = atomic_load(&n->faults_by[r]);
+    return true;
+}
+
+const char *gw_poller_fault_reason(int r)
+{
+    static const char *const names[GW_FAULT_REASONS__COUNT] = {
+        "timeout",    "crc",         "exception",    "bad_response", "io",
+        "wrong_kind", "map_version", "sensor_fault", "other"};
+    return r >= 0 && r < GW_FAULT_REASONS__COUNT ? names[r] : "other";
 }

@@ -45,6 +45,36 @@ void gw_poller_free(gw_poller *p);
  */
 depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_display *d);
 
+/* Classes of a failed poll, for the metrics (gw_poller_fault_reason gives the label). */
+enum gw_fault_reason {
+    GW_FAULT_TIMEOUT,
+    GW_FAULT_CRC,
+    GW_FAULT_EXCEPTION,
+    GW_FAULT_BAD_RESPONSE,
+    GW_FAULT_IO,
+    GW_FAULT_WRONG_KIND,
+    GW_FAULT_MAP_VERSION,
+    GW_FAULT_SENSOR,
+    GW_FAULT_OTHER,
+    GW_FAULT_REASONS__COUNT
+};
+
+/* A node's counters since start (read without stopping the poller). */
+struct gw_node_stats {
+    const char *name; /* the config's, lives as long as the poller */
+    bool scanner;
+    long long polls; /* poll exchanges started (scale read, scanner poll) */
+    bool faulted;
+    long long faults[GW_FAULT_REASONS__COUNT]; /* failed polls by class */
+};
+
+size_t gw_poller_node_count(const gw_poller *p);
+/* Node i (config order) into *out; false if i is out of range. Thread-safe. */
+bool gw_poller_stats(gw_poller *p, size_t i, struct gw_node_stats *out);
+/* "timeout", "crc", "exception", "bad_response", "io", "wrong_kind", "map_version",
+ * "sensor_fault", "other". */
+const char *gw_poller_fault_reason(int r);
+
 /* True while the named node is in the fault state. Thread-safe. */
 bool gw_poller_node_faulted(gw_poller *p, const char *node);
 

@@ -25,7 +25,12 @@
  * Downlinks: down/ack deletes what the hub applied; down/decision updates an
  * order once (orders.c) and hands the terminal's new display to the poller
  * (never written to a node from this thread); down/catalog (retained)
- * replaces the stored catalog when its version is newer (catalog.c).
+ * replaces the stored catalog when its version is newer (catalog.c);
+ * down/alert and down/ranking (retained) are kept in the ledger (downlink.c).
+ *
+ * Counters (gw_uplink_stats, for the metrics file): stream messages
+ * published, of those the resends (an id not above the highest ever sent by
+ * this process), and outbox entries deleted by acks.
  *
  * The session is persistent (clean start off, session expiry
  * GW_SESSION_EXPIRY_S), so QoS 1 decisions the broker queued while the
@@ -42,6 +47,7 @@
 
 #include <errno.h>
 #include <mosquitto.h>
+#include <pthread.h>
 #include <mqtt_protocol.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +56,7 @@
 #include "backoff.h"
 #include "catalog.h"
 #include "depot/alloc.h"
+#include "downlink.h"
 #include "depot/log.h"
 #include "depot/msg.h"
 #include "orders.h"
@@ -84,6 +91,9 @@ struct gw_uplink {
     double tokens;
     long long refill_ms;
     long long next_snapshot_ms;
+    struct gw_uplink_stats stats; /* read by other threads through gw_uplink_stats */
+    uint64_t highest_sent;        /* sending an id <= this again is a resend */
+    pthread_mutex_t stats_mu;
     char topic_state[128];
     char topic_down[128];
     char topic_snapshot[128];
@@ -209,6 +219,9 @@ static void handle_ack(gw_uplink *u, const depot_msg *m)
                  e == DEPOT_ERR_INVAL ? "beyond the last id assigned" : depot_strerror(e));
     } else {
         ring_ack(u, m->body.ack.upto);
+        pthread_mutex_lock(&u->stats_mu);
+        u->stats.acked += deleted;
+        pthread_mutex_unlock(&u->stats_mu);
         LOG_DEBUG("mqtt: ack upto %llu, %lld entries deleted", (unsigned long long)m->body.ack.upto,
                   deleted);
     }
@@ -247,6 +260,35 @@ static void handle_catalog(gw_uplink *u, const depot_msg *m)
     gw_catalog_replace(u->o.ledger, &m->body.catalog, &applied);
 }
 
+static void handle_alert(gw_uplink *u, const depot_msg *m)
+{
+    char reason[128] = "";
+    bool stored;
+    depot_err e =
+        gw_alert_store(u->o.ledger, &m->body.alert, m->ts, &stored, reason, sizeof(reason));
+    if (e == DEPOT_ERR_INVAL)
+        LOG_WARN("mqtt: down/alert %lld rejected: %s", m->body.alert.alert, reason);
+    else if (e != DEPOT_OK)
+        LOG_WARN("mqtt: down/alert %lld not stored: %s", m->body.alert.alert, depot_strerror(e));
+    else if (!stored)
+        LOG_DEBUG("mqtt: down/alert %lld older than the stored one, ignored", m->body.alert.alert);
+}
+
+static void handle_ranking(gw_uplink *u, const depot_msg *m)
+{
+    char reason[128] = "";
+    bool stored;
+    depot_err e =
+        gw_ranking_store(u->o.ledger, &m->body.ranking, m->ts, &stored, reason, sizeof(reason));
+    if (e == DEPOT_ERR_INVAL)
+        LOG_WARN("mqtt: down/ranking rejected: %s", reason);
+    else if (e != DEPOT_OK)
+        LOG_WARN("mqtt: down/ranking not stored: %s", depot_strerror(e));
+    else if (!stored)
+        LOG_DEBUG("mqtt: down/ranking for %s older than the stored one, ignored",
+                  m->body.ranking.period);
+}
+
 static const struct downlink {
     const char *leaf;
     depot_msg_type type;
@@ -255,6 +297,8 @@ static const struct downlink {
     {"down/ack", DEPOT_MSG_ACK, handle_ack},
     {"down/decision", DEPOT_MSG_DECISION, handle_decision},
     {"down/catalog", DEPOT_MSG_CATALOG, handle_catalog},
+    {"down/alert", DEPOT_MSG_ALERT, handle_alert},
+    {"down/ranking", DEPOT_MSG_RANKING, handle_ranking},
 };
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
@@ -429,6 +473,17 @@ static bool send_entry(gw_uplink *u, const struct gw_outbox_entry *e, uint64_t b
     return ok;
 }
 
+static void count_sent(gw_uplink *u, uint64_t id)
+{
+    pthread_mutex_lock(&u->stats_mu);
+    u->stats.sent++;
+    if (id <= u->highest_sent)
+        u->stats.resent++;
+    else
+        u->highest_sent = id;
+    pthread_mutex_unlock(&u->stats_mu);
+}
+
 static void drain(gw_uplink *u, long long now)
 {
     struct gw_outbox_entry batch[DRAIN_MAX_PER_STEP];
@@ -448,6 +503,7 @@ static void drain(gw_uplink *u, long long now)
     for (size_t i = 0; i < n && u->state == UL_UP; i++) {
         if (!send_entry(u, &batch[i], base))
             break;
+        count_sent(u, batch[i].id);
         ring_push(u, batch[i].id, now);
         ids[sent++] = batch[i].id;
         u->cursor = batch[i].id + 1;
@@ -491,6 +547,14 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
 bool gw_uplink_connected(const gw_uplink *u)
 {
     return u->state == UL_UP;
+}
+
+void gw_uplink_stats(gw_uplink *u, struct gw_uplink_stats *out)
+{
+    pthread_mutex_lock(&u->stats_mu);
+    *out = u->stats;
+    pthread_mutex_unlock(&u->stats_mu);
+    out->connected = u->state == UL_UP;
 }
 
 void gw_uplink_shutdown(gw_uplink *u)
@@ -549,6 +613,7 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
         return DEPOT_ERR_NOMEM;
     u->o = *o;
     u->cfg = o->cfg;
+    pthread_mutex_init(&u->stats_mu, NULL);
     u->ring_cap = (size_t)o->cfg->window;
     u->ring = depot_calloc(u->ring_cap, sizeof(*u->ring));
     e = u->ring ? build_topics(u) : DEPOT_ERR_NOMEM;
@@ -574,5 +639,6 @@ void gw_uplink_free(gw_uplink *u)
     if (u->mosq)
         mosquitto_destroy(u->mosq);
     depot_free(u->ring);
+    pthread_mutex_destroy(&u->stats_mu);
     depot_free(u);
 }

@@ -44,6 +44,16 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms);
 /* True while connected to the broker. */
 bool gw_uplink_connected(const gw_uplink *u);
 
+struct gw_uplink_stats {
+    bool connected;
+    long long sent;   /* stream messages published (resends included) */
+    long long resent; /* of those, ids published before by this process */
+    long long acked;  /* outbox entries deleted by the hub's acks */
+};
+
+/* The counters since start. Safe from any thread (connected is a snapshot). */
+void gw_uplink_stats(gw_uplink *u, struct gw_uplink_stats *out);
+
 /* Publish the retained offline state (if connected) and disconnect cleanly. */
 void gw_uplink_shutdown(gw_uplink *u);
 

@@ -6,3 +6,9 @@ depot_unit_test(gw_ledger_test SOURCES ${GW_TEST_DIR}/gw_ledger_test.c LIBS depo
 depot_unit_test(gw_busplan_test SOURCES ${GW_TEST_DIR}/gw_busplan_test.c LIBS depot_gateway_core)
 depot_unit_test(gw_scanner_test SOURCES ${GW_TEST_DIR}/gw_scanner_test.c
   LIBS depot_gateway_core depot_pki PkgConfig::SQLITE)
+depot_unit_test(gw_movements_test SOURCES ${GW_TEST_DIR}/gw_movements_test.c
+  LIBS depot_gateway_core PkgConfig::SQLITE)
+depot_unit_test(gw_downlink_test SOURCES ${GW_TEST_DIR}/gw_downlink_test.c
+  LIBS depot_gateway_core PkgConfig::SQLITE)
+depot_unit_test(gw_metrics_test SOURCES ${GW_TEST_DIR}/gw_metrics_test.c
+  LIBS depot_gateway_core PkgConfig::SQLITE)

@@ -263,7 +263,7 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 5, 1000, &id), DEPOT_OK);
     assert_int_equal(id, 3); /* ids keep growing across restarts, even with an empty outbox */
     gw_ledger_free(l);
-    assert_int_equal(count_rows(f, "PRAGMA user_version"), 2); /* 2: scanners, catalog, orders */
+    assert_int_equal(count_rows(f, "PRAGMA user_version"), 3); /* 3: + movements cursor, alerts */
 }
 
 static void test_gw_ledger_open_NewLedgerGetsFreshRandomId(void **state)

@@ -466,6 +466,8 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     /* make the file look like a version-1 ledger */
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
+                                  "ALTER TABLE meta DROP COLUMN movements_sent;"
                                   "DROP TABLE scans; DROP TABLE catalog; DROP TABLE draft_lines;"
                                   "DROP TABLE order_lines; DROP TABLE orders;"
                                   "ALTER TABLE meta DROP COLUMN next_order;"
@@ -476,7 +478,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     f->l = open_ledger(f, 1000, 80);
     assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
     put_catalog(f->l, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }

@@ -1,0 +1,202 @@
+/*
+ * downlink.c - the hub's alerts and this dealer's ranking, kept in the ledger.
+ *
+ * Owns: the ledger tables `alerts` (alert id PRIMARY KEY -> its latest
+ * kind, sku, severity, status, text, action, ts) and `ranking` (one row),
+ * and the view `open_alerts` (status not resolved, most severe first).
+ *
+ * down/alert (QoS 1) arrives at every change of an alert; QoS 1 may repeat
+ * or, across a reconnect, reorder, so a row is replaced only by a message
+ * with the same or a later ts (the hub's send time). down/ranking is retained
+ * and handed again at every connect: it replaces the row unless the stored
+ * period is later. Both are checked beyond the codec's schema (severity one
+ * of info|warning|critical, kind an id, period YYYY-MM) and refused with a
+ * reason otherwise; the caller logs it.
+ */
+#include "downlink.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "ledger_tx.h"
+
+static const char sql_alert_put[] =
+    "INSERT INTO alerts (alert, kind, sku, severity, status, text, action, ts, received_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (alert) DO UPDATE SET"
+    " kind = ?2, sku = ?3, severity = ?4, status = ?5, text = ?6, action = ?7, ts = ?8,"
+    " received_at = ?9 WHERE ?8 >= alerts.ts";
+static const char sql_ranking_put[] =
+    "INSERT INTO ranking (one, period, rank, of_n, score, rebate_pct, rebate, kpis, ts,"
+    " received_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (one) DO UPDATE"
+    " SET period = ?1, rank = ?2, of_n = ?3, score = ?4, rebate_pct = ?5, rebate = ?6,"
+    " kpis = ?7, ts = ?8, received_at = ?9 WHERE ?1 >= ranking.period";
+
+static const char *const severities[] = {"info", "warning", "critical", NULL};
+
+static bool one_of(const char *s, const char *const *set)
+{
+    for (; *set; set++)
+        if (!strcmp(s, *set))
+            return true;
+    return false;
+}
+
+/* Run st (bound) in its own transaction; *changed: a row was written. Lock held. */
+static depot_err write_one(gw_ledger *l, sqlite3_stmt *st, const char *what, bool *changed)
+{
+    struct ledger_tx tx;
+    depot_err e = ledger_tx_begin(l, &tx);
+    if (e == DEPOT_OK) {
+        e = ledger_step_done(l, st, what);
+        *changed = e == DEPOT_OK && sqlite3_changes(ledger_sqlite(l)) > 0;
+        e = ledger_tx_finish(l, &tx, e);
+    }
+    return e;
+}
+
+static bool alert_valid(const struct depot_alert_body *a, char *reason, size_t len)
+{
+    if (!one_of(a->severity, severities))
+        snprintf(reason, len, "severity \"%s\" is not info, warning or critical", a->severity);
+    else if (!depot_id_valid(a->kind, DEPOT_ALERT_KIND_MAX))
+        snprintf(reason, len, "kind \"%s\" is not an id", a->kind);
+    else
+        return true;
+    return false;
+}
+
+static void log_alert(const struct depot_alert_body *a)
+{
+    const char *sku = a->sku[0] ? a->sku : "-";
+    if (!strcmp(a->severity, "info") || !strcmp(a->status, "resolved"))
+        LOG_INFO("alert %lld %s (%s, %s) sku %s: %s%s%s", a->alert, a->kind, a->severity, a->status,
+                 sku, a->text, a->action[0] ? "; action: " : "", a->action);
+    else
+        LOG_WARN("alert %lld %s (%s, %s) sku %s: %s%s%s", a->alert, a->kind, a->severity, a->status,
+                 sku, a->text, a->action[0] ? "; action: " : "", a->action);
+}
+
+depot_err gw_alert_store(gw_ledger *l, const struct depot_alert_body *a, long long ts, bool *stored,
+                         char *reason, size_t reason_len)
+{
+    sqlite3_stmt *st;
+    depot_err e;
+    *stored = false;
+    if (!alert_valid(a, reason, reason_len))
+        return DEPOT_ERR_INVAL;
+    ledger_lock(l);
+    st = ledger_prepare(l, sql_alert_put);
+    e = st ? DEPOT_OK : DEPOT_ERR_DB;
+    if (st) {
+        sqlite3_bind_int64(st, 1, a->alert);
+        sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, a->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, a->severity, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, a->status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, a->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, a->action, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, ts);
+        sqlite3_bind_int64(st, 9, depot_now_ms());
+        e = write_one(l, st, "storing an alert", stored);
+        sqlite3_finalize(st);
+    }
+    ledger_unlock(l);
+    if (e == DEPOT_OK && *stored)
+        log_alert(a);
+    return e;
+}
+
+/* "YYYY-MM" with month 01..12. */
+static bool period_valid(const char *p)
+{
+    if (strlen(p) != 7 || p[4] != '-')
+        return false;
+    for (int i = 0; i < 7; i++)
+        if (i != 4 && !isdigit((unsigned char)p[i]))
+            return false;
+    int month = (p[5] - '0') * 10 + (p[6] - '0');
+    return month >= 1 && month <= 12;
+}
+
+/* The kpis as a JSON array text (depot_malloc'd), as the hub sent them. */
+static char *kpis_json(const struct depot_ranking_body *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+    char *text, *out = NULL;
+    for (size_t i = 0; arr && i < r->n_kpis; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            break;
+        cJSON_AddStringToObject(o, "name", r->kpis[i].name);
+        cJSON_AddNumberToObject(o, "value", r->kpis[i].value);
+        cJSON_AddNumberToObject(o, "score", r->kpis[i].score);
+        cJSON_AddNumberToObject(o, "weight", r->kpis[i].weight);
+        cJSON_AddItemToArray(arr, o);
+    }
+    text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    if (text)
+        out = depot_strdup(text);
+    cJSON_free(text);
+    cJSON_Delete(arr);
+    return out;
+}
+
+static void bind_ranking(sqlite3_stmt *st, const struct depot_ranking_body *r, const char *kpis,
+                         long long ts)
+{
+    sqlite3_bind_text(st, 1, r->period, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->rank);
+    sqlite3_bind_int64(st, 3, r->of);
+    sqlite3_bind_double(st, 4, r->score);
+    sqlite3_bind_double(st, 5, r->rebate_pct);
+    sqlite3_bind_double(st, 6, r->rebate);
+    sqlite3_bind_text(st, 7, kpis, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, ts);
+    sqlite3_bind_int64(st, 9, depot_now_ms());
+}
+
+depot_err gw_ranking_store(gw_ledger *l, const struct depot_ranking_body *r, long long ts,
+                           bool *stored, char *reason, size_t reason_len)
+{
+    sqlite3_stmt *st;
+    char *kpis;
+    depot_err e;
+    *stored = false;
+    if (!period_valid(r->period)) {
+        snprintf(reason, reason_len, "period \"%s\" is not YYYY-MM", r->period);
+        return DEPOT_ERR_INVAL;
+    }
+    if (!(kpis = kpis_json(r)))
+        return DEPOT_ERR_NOMEM;
+    ledger_lock(l);
+    st = ledger_prepare(l, sql_ranking_put);
+    e = st ? DEPOT_OK : DEPOT_ERR_DB;
+    if (st) {
+        bind_ranking(st, r, kpis, ts);
+        e = write_one(l, st, "storing the ranking", stored);
+        sqlite3_finalize(st);
+    }
+    ledger_unlock(l);
+    depot_free(kpis);
+    if (e == DEPOT_OK && *stored)
+        LOG_INFO("ranking %s: rank %lld of %lld, score %.3f, rebate %.2f %% = %.2f", r->period,
+                 r->rank, r->of, r->score, r->rebate_pct, r->rebate);
+    return e;
+}
+
+long long gw_alerts_open(gw_ledger *l)
+{
+    sqlite3_stmt *st;
+    long long n = 0;
+    ledger_lock(l);
+    st = ledger_prepare(l, "SELECT count(*) FROM open_alerts");
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    ledger_unlock(l);
+    return n;
+}

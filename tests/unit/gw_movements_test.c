@@ -1,0 +1,342 @@
+/*
+ * Unit tests of gateway/movements.c: ledger movements batched into
+ * up/movements exactly once. Real SQLite files in a temporary folder; a crash
+ * is a forked child that dies (_exit) before or after its COMMIT, and the
+ * parent reopens the ledger like a restarted gateway.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "depot/msg.h"
+#include "ledger.h"
+#include "ledger_tx.h"
+#include "movements.h"
+
+struct fixture {
+    char dir[64];
+    char path[128];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_movements_test.XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static gw_ledger *open_ledger(struct fixture *f, long long max, int warn)
+{
+    struct gw_ledger_opts o = {f->path, "D001", max, warn};
+    gw_ledger *l = NULL;
+    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
+    return l;
+}
+
+static long long sql_int(struct fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long v = -1;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* n movements of SKU-<i % 3>, written directly (one transaction: fast). */
+static void add_movements(struct fixture *f, int n)
+{
+    sqlite3 *db;
+    char sql[256];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 0; i < n; i++) {
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO movements (ts, node, sku, delta, qty_after, kind) VALUES"
+                 " (%d, 'scan-a', 'SKU-%d', 1, %d, '%s')",
+                 1000 + i, i % 3, i, (i % 2) ? "pick" : "receive");
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Every up/movements message in the outbox, decoded, in id order; returns how many. */
+static size_t movement_msgs(gw_ledger *l, depot_msg *out, size_t max)
+{
+    struct gw_outbox_entry e[64];
+    size_t n, k = 0;
+    char reason[128];
+    assert_int_equal(gw_ledger_outbox_read(l, 0, 64, e, &n), DEPOT_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].type != DEPOT_MSG_MOVEMENTS)
+            continue;
+        assert_true(k < max);
+        assert_int_equal(depot_msg_decode(e[i].payload, e[i].len, &out[k], reason, sizeof(reason)),
+                         DEPOT_OK);
+        k++;
+    }
+    gw_ledger_entries_clear(e, n);
+    return k;
+}
+
+static void clear_msgs(depot_msg *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        depot_msg_clear(&m[i]);
+}
+
+static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 1000, 80);
+    depot_msg m[4];
+    uint64_t id = 0;
+    size_t n;
+
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 100, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 3, 200, &id), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, &n, &id), DEPOT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(id, 3); /* after the two stock messages */
+    assert_int_equal(movement_msgs(l, m, 4), 1);
+    assert_int_equal(m[0].id, 3);
+    assert_int_equal(m[0].body.movements.n_items, 2);
+    assert_int_equal(m[0].body.movements.items[0].mid, 1);
+    assert_int_equal(m[0].body.movements.items[0].delta, 5);
+    assert_int_equal(m[0].body.movements.items[1].mid, 2);
+    assert_int_equal(m[0].body.movements.items[1].delta, -2);
+    assert_int_equal(m[0].body.movements.items[1].qty, 3);
+    assert_string_equal(m[0].body.movements.items[1].kind, "scale");
+    assert_string_equal(m[0].body.movements.items[1].node, "scale-a");
+    clear_msgs(m, 1);
+    gw_ledger_free(l);
+    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 2);
+
+    l = open_ledger(f, 1000, 80); /* a restart: nothing waits, nothing is sent again */
+    assert_int_equal(gw_movements_batch(l, &n, &id), DEPOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(movement_msgs(l, m, 4), 1);
+    clear_msgs(m, 1);
+    gw_ledger_free(l);
+}
+
+static void test_gw_movements_batch_BoundariesOf500InMidOrder(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l;
+    depot_msg m[8];
+    uint64_t expect = 1;
+    size_t n, sizes[3] = {500, 500, 201};
+
+    gw_ledger_free(open_ledger(f, 1000, 80)); /* create the schema */
+    add_movements(f, 1201);
+    l = open_ledger(f, 1000, 80);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+        assert_int_equal(n, sizes[i]);
+    }
+    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(movement_msgs(l, m, 8), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(m[i].body.movements.n_items, sizes[i]);
+        for (size_t k = 0; k < m[i].body.movements.n_items; k++)
+            assert_int_equal(m[i].body.movements.items[k].mid, expect++); /* no gap, no overlap */
+    }
+    assert_int_equal(expect, 1202);
+    clear_msgs(m, 3);
+    gw_ledger_free(l);
+    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 1201);
+}
+
+/* Runs inside COMMIT, before anything is durable: the process dies there. */
+static int commit_hook(void *arg)
+{
+    (void)arg;
+    _exit(3);
+}
+
+/* In a child: open, batch (dying inside the COMMIT if die_in_commit), exit without closing. */
+static int child_batch(struct fixture *f, bool die_in_commit)
+{
+    int status;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct gw_ledger_opts o = {f->path, "D001", 1000, 80};
+        gw_ledger *l = NULL;
+        size_t n;
+        if (gw_ledger_open(&o, &l) != DEPOT_OK)
+            _exit(1);
+        if (die_in_commit)
+            sqlite3_commit_hook(ledger_sqlite(l), commit_hook, NULL);
+        _exit(gw_movements_batch(l, &n, NULL) == DEPOT_OK && n > 0 ? 0 : 2);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l;
+    depot_msg m[4];
+    size_t n;
+
+    gw_ledger_free(open_ledger(f, 1000, 80));
+    add_movements(f, 7);
+    assert_int_equal(child_batch(f, true), 3); /* died inside its COMMIT */
+    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 0);
+
+    assert_int_equal(child_batch(f, false), 0); /* died right after its COMMIT */
+    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 7);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 1);
+
+    l = open_ledger(f, 1000, 80); /* the restarted gateway sends nothing twice */
+    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(movement_msgs(l, m, 4), 1);
+    assert_int_equal(m[0].body.movements.n_items, 7);
+    assert_int_equal(m[0].body.movements.items[6].mid, 7);
+    clear_msgs(m, 1);
+    gw_ledger_free(l);
+}
+
+static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l;
+    sqlite3 *db;
+    size_t n;
+
+    gw_ledger_free(open_ledger(f, 1000, 80));
+    add_movements(f, 4);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER no_cursor BEFORE UPDATE OF movements_sent ON meta"
+                                  " BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    l = open_ledger(f, 1000, 80);
+    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_ERR_DB);
+    assert_int_equal(n, 0);
+    assert_int_equal(gw_ledger_outbox_count(l), 0);
+    assert_int_equal(gw_ledger_last_id(l), 0); /* the message id was not spent either */
+    gw_ledger_free(l);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_cursor", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    l = open_ledger(f, 1000, 80);
+    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(n, 4);
+    gw_ledger_free(l);
+}
+
+static void test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l = open_ledger(f, 100, 50);
+    uint64_t id;
+    size_t n;
+    long long waiting, cursor;
+
+    for (int i = 1; i <= 50; i++) /* 50 stock messages: the warning level */
+        assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", i, i, &id), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_ERR_FULL);
+    assert_int_equal(gw_movements_waiting(l, &waiting, &cursor), DEPOT_OK);
+    assert_int_equal(waiting, 50);
+    assert_int_equal(cursor, 0);
+    assert_int_equal(gw_ledger_ack(l, gw_ledger_last_id(l), NULL), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(n, 50);
+    assert_int_equal(gw_movements_waiting(l, &waiting, &cursor), DEPOT_OK);
+    assert_int_equal(waiting, 0);
+    assert_int_equal(cursor, 50);
+    gw_ledger_free(l);
+}
+
+static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void **state)
+{
+    struct fixture *f = *state;
+    gw_ledger *l;
+    gw_movements mv;
+    struct gw_movements_opts o = {5, 3};
+    int queued;
+
+    gw_ledger_free(open_ledger(f, 1000, 80));
+    add_movements(f, 2);
+    l = open_ledger(f, 1000, 80);
+    gw_movements_init(&mv, &o);
+    assert_int_equal(gw_movements_tick(&mv, l, 10000, true, 8, &queued), DEPOT_OK);
+    assert_int_equal(queued, 0); /* 2 < 3, and they just started waiting */
+    assert_int_equal(gw_movements_tick(&mv, l, 14999, true, 8, &queued), DEPOT_OK);
+    assert_int_equal(queued, 0);
+    assert_int_equal(gw_movements_tick(&mv, l, 15000, true, 8, &queued), DEPOT_OK);
+    assert_int_equal(queued, 1); /* the oldest waited period_s */
+    gw_ledger_free(l);
+
+    add_movements(f, 3);
+    l = open_ledger(f, 1000, 80);
+    assert_int_equal(gw_movements_tick(&mv, l, 20000, false, 8, &queued), DEPOT_OK);
+    assert_int_equal(queued, 0); /* link down: only full batches */
+    assert_int_equal(gw_movements_tick(&mv, l, 20001, true, 8, &queued), DEPOT_OK);
+    assert_int_equal(queued, 1); /* 3 waiting = batch_min */
+    gw_ledger_free(l);
+
+    add_movements(f, 1001);
+    l = open_ledger(f, 5000, 80);
+    assert_int_equal(gw_movements_tick(&mv, l, 30000, false, 8, &queued), DEPOT_OK);
+    assert_int_equal(queued, 2); /* two full batches; 1 movement waits for the link */
+    gw_ledger_free(l);
+    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 1005);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_movements_batch_BoundariesOf500InMidOrder, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
