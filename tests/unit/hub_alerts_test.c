@@ -1,0 +1,545 @@
+/*
+ * The alert engine (hub_alerts) and its store part on a real SQLite store in
+ * a temp folder: each kind's condition, dedupe (one live alert per key, a new
+ * trigger counts), automatic resolution, the suggestion's arithmetic and the
+ * ranking of transfers, and the ack/resolve lifecycle; plus the history that
+ * up/movements leave (exactly once).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "hub_alerts.h"
+#include "hub_test_util.h"
+
+#define DAY HUB_DAY_MS
+#define NOW (20000LL * DAY + 12 * 3600000LL) /* noon UTC, day 20000 (2024-10-04) */
+
+struct fixture {
+    char dir[256];
+    hub_store *store;
+    hub_metrics *metrics;
+    hub_alerts *alerts;
+    struct hub_config cfg;
+    uint64_t next_id;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = depot_calloc(1, sizeof(*f));
+    char db[300];
+    test_tmpdir(f->dir, sizeof(f->dir));
+    snprintf(db, sizeof(db), "%s/hub.db", f->dir);
+    hub_config_defaults(&f->cfg);
+    f->cfg.offline_after_s = 60;
+    assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
+    f->metrics = hub_metrics_new();
+    assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &f->alerts), DEPOT_OK);
+    f->next_id = 1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    hub_alerts_free(f->alerts);
+    hub_metrics_free(f->metrics);
+    hub_store_free(f->store);
+    test_rmdir(f->dir);
+    depot_free(f);
+    return 0;
+}
+
+/* Applies m as ingest does: store and engine in one transaction. */
+static void apply_at(struct fixture *f, const depot_msg *m, long long now)
+{
+    enum hub_apply_result res;
+    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->store, m, now, &res, NULL), DEPOT_OK);
+    assert_int_equal(hub_alerts_on_message(f->alerts, f->store, m, res, now, now), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
+    hub_alerts_committed(f->alerts);
+}
+
+static void evaluate(struct fixture *f, long long now)
+{
+    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
+    assert_int_equal(hub_alerts_evaluate(f->alerts, f->store, now), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
+    hub_alerts_committed(f->alerts);
+}
+
+static void stock(struct fixture *f, const char *dealer, const char *sku, long long qty)
+{
+    depot_msg m = test_stock(dealer, LEDGER_A, f->next_id, 1, NOW, sku, qty);
+    f->next_id++;
+    apply_at(f, &m, NOW);
+}
+
+/* One up/movements message of n items (kind, delta, qty, ts) for dealer/sku. */
+static void movements(struct fixture *f, const char *dealer, const char *sku, const char *kind,
+                      const long long *deltas, size_t n, long long ts0, long long now)
+{
+    struct depot_movement_item items[16];
+    depot_msg m;
+    memset(&m, 0, sizeof(m));
+    memset(items, 0, sizeof(items));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_MOVEMENTS;
+    snprintf(m.dealer, sizeof(m.dealer), "%s", dealer);
+    snprintf(m.ledger, sizeof(m.ledger), LEDGER_B);
+    m.id = f->next_id++;
+    m.base = 1;
+    m.ts = now;
+    for (size_t i = 0; i < n; i++) {
+        items[i].mid = m.id * 100 + i;
+        items[i].ts = ts0 + (long long)i;
+        snprintf(items[i].node, sizeof(items[i].node), "n1");
+        snprintf(items[i].sku, sizeof(items[i].sku), "%s", sku);
+        snprintf(items[i].kind, sizeof(items[i].kind), "%s", kind);
+        items[i].delta = deltas[i];
+        items[i].qty = 10;
+    }
+    m.body.movements.items = items;
+    m.body.movements.n_items = n;
+    apply_at(f, &m, now);
+}
+
+static void pick(struct fixture *f, const char *dealer, const char *sku, long long units,
+                 long long ts)
+{
+    long long d = -units;
+    movements(f, dealer, sku, "pick", &d, 1, ts, ts > NOW ? ts : NOW);
+}
+
+static void catalog(struct fixture *f, long long reorder_point, long long lead_time_days)
+{
+    struct hub_catalog_item it[2] = {
+        {"S1", "4006381333931", 250, 100, 1, 100, reorder_point, lead_time_days, 500},
+        {"S2", "4006381333932", 100, 100, 1, 100, 0, 1, 500}};
+    long long version;
+    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
+    assert_int_equal(hub_store_catalog_replace(f->store, it, 2, NOW, &version), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
+}
+
+static void place(struct fixture *f, const char *dealer, bool loc, double lat, double lon,
+                  const char *contract_end)
+{
+    struct hub_dealer_profile p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.dealer, sizeof(p.dealer), "%s", dealer);
+    snprintf(p.region, sizeof(p.region), "north");
+    p.has_location = loc;
+    p.lat = lat;
+    p.lon = lon;
+    snprintf(p.contract_end, sizeof(p.contract_end), "%s", contract_end ? contract_end : "");
+    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
+    assert_int_equal(hub_store_profile_put(f->store, &p), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
+}
+
+/* The alerts of one kind, newest first, copied out. */
+struct seen {
+    int n;
+    long long id[8], count[8];
+    char status[8][16], severity[8][16], text[8][200], suggestion[8][600], sku[8][40];
+};
+
+static int see(void *arg, const struct hub_alert_row *a)
+{
+    struct seen *s = arg;
+    if (s->n < 8) {
+        s->id[s->n] = a->id;
+        s->count[s->n] = a->count;
+        snprintf(s->status[s->n], 16, "%s", a->status);
+        snprintf(s->severity[s->n], 16, "%s", a->severity);
+        snprintf(s->text[s->n], 200, "%s", a->text);
+        snprintf(s->suggestion[s->n], 600, "%s", a->suggestion);
+        snprintf(s->sku[s->n], 40, "%s", a->sku);
+        s->n++;
+    }
+    return 0;
+}
+
+static struct seen alerts_of(struct fixture *f, const char *kind, const char *dealer)
+{
+    struct seen s;
+    struct hub_alert_filter flt = {NULL, dealer, kind, NULL, 0};
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(hub_store_alerts_list(f->store, &flt, see, &s), DEPOT_OK);
+    return s;
+}
+
+static int count_outbox(void *arg, long long seq, const char *dealer, const char *kind,
+                        const char *payload)
+{
+    (void)seq;
+    (void)dealer;
+    (void)kind;
+    assert_non_null(strstr(payload, "\"type\":\"alert\""));
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int outbox_len(struct fixture *f)
+{
+    int n = 0;
+    assert_int_equal(hub_store_alert_outbox_list(f->store, 1000, count_outbox, &n), DEPOT_OK);
+    return n;
+}
+
+/* ---- low_stock ---- */
+
+static void test_LowStock_RaisedDedupedAndResolved(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    catalog(f, 5, 7);
+    stock(f, "A", "S1", 10);
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 0);
+    stock(f, "A", "S1", 5); /* at the reorder point */
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.status[0], "open");
+    assert_int_equal(s.count[0], 1);
+    assert_string_equal(s.severity[0], "warning");
+    stock(f, "A", "S1", 3); /* a new trigger: the same alert, count 2 */
+    stock(f, "A", "S1", 3); /* the same figures again (a repeated value): nothing */
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.count[0], 2);
+    assert_non_null(strstr(s.text[0], "3 in stock"));
+    stock(f, "A", "S1", 0);
+    assert_string_equal(alerts_of(f, "low_stock", "A").severity[0], "critical");
+    stock(f, "A", "S1", 9); /* above: resolved */
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.status[0], "resolved");
+    assert_int_equal(outbox_len(f), 4); /* open, update, update, resolve */
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_ALERTS_RAISED), 1);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_ALERTS_RESOLVED), 1);
+}
+
+static void test_LowStock_SkuNotInCatalogNeverAlerts(void **state)
+{
+    struct fixture *f = *state;
+    stock(f, "A", "S9", 0);
+    assert_int_equal(alerts_of(f, "low_stock", NULL).n, 0);
+}
+
+/* ---- history and velocity ---- */
+
+struct days_seen {
+    int n;
+    struct hub_day_row d[8];
+};
+
+static int day_seen(void *arg, const struct hub_day_row *d)
+{
+    struct days_seen *s = arg;
+    if (s->n < 8)
+        s->d[s->n++] = *d;
+    return 0;
+}
+
+static void test_Movements_HistoryExactlyOnce(void **state)
+{
+    struct fixture *f = *state;
+    long long deltas[3] = {-2, -1, 5};
+    struct days_seen ds = {0};
+    depot_msg m;
+    enum hub_apply_result res;
+    catalog(f, 0, 1);
+    movements(f, "A", "S1", "pick", deltas, 2, NOW - 1000, NOW);
+    /* the same message again: a duplicate, nothing added */
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_MOVEMENTS;
+    snprintf(m.dealer, sizeof(m.dealer), "A");
+    snprintf(m.ledger, sizeof(m.ledger), LEDGER_B);
+    m.id = f->next_id - 1;
+    m.base = 1;
+    struct depot_movement_item it = {.mid = 1, .ts = NOW, .delta = -7, .qty = 1};
+    snprintf(it.node, sizeof(it.node), "n1");
+    snprintf(it.sku, sizeof(it.sku), "S1");
+    snprintf(it.kind, sizeof(it.kind), "pick");
+    m.body.movements.items = &it;
+    m.body.movements.n_items = 1;
+    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->store, &m, NOW, &res, NULL), DEPOT_OK);
+    assert_int_equal(res, HUB_APPLY_DUPLICATE);
+    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
+    movements(f, "A", "S1", "receive", deltas + 2, 1, NOW, NOW);
+    assert_int_equal(hub_store_history_days(f->store, "A", "S1", 0, day_seen, &ds), DEPOT_OK);
+    assert_int_equal(ds.n, 1);
+    assert_int_equal(ds.d[0].day, NOW / DAY);
+    assert_int_equal(ds.d[0].picked, 3);
+    assert_int_equal(ds.d[0].value, 3 * 250); /* at the catalog price, cents */
+    assert_int_equal(ds.d[0].received, 5);
+}
+
+static void test_StockoutForecast_FromVelocity(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    catalog(f, 0, 7); /* lead time 7 days */
+    stock(f, "A", "S1", 10);
+    pick(f, "A", "S1", 14, NOW - 1000); /* velocity 14 / 7 days = 2/day: cover 5 days */
+    s = alerts_of(f, "stockout_forecast", "A");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.status[0], "open");
+    assert_non_null(strstr(s.text[0], "5.0 days of cover at 2.00/day"));
+    /* replenish = ceil(2 * 14) - 10 = 18 */
+    assert_non_null(strstr(s.suggestion[0], "\"replenish_qty\":18"));
+    stock(f, "A", "S1", 20); /* cover 10 >= 7: resolved */
+    s = alerts_of(f, "stockout_forecast", "A");
+    assert_string_equal(s.status[0], "resolved");
+}
+
+/* ---- suggestions ---- */
+
+static void test_Suggestion_NearestDealerWithRealSurplus(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    const char *j;
+    catalog(f, 5, 7); /* reorder point 5; velocity 0 everywhere */
+    place(f, "A", true, 48.0, 11.0, NULL);
+    place(f, "B", true, 48.0, 11.1, NULL);  /* nearest, stock 5: no surplus over the point */
+    place(f, "C", true, 48.0, 11.2, NULL);  /* second nearest, stock 9: surplus 4 */
+    place(f, "D", true, 48.0, 11.05, NULL); /* nearer, surplus, but silent: stale */
+    place(f, "E", false, 0, 0, NULL);       /* no location, surplus 20 */
+    stock(f, "B", "S1", 5);
+    stock(f, "C", "S1", 9);
+    stock(f, "D", "S1", 50);
+    stock(f, "E", "S1", 25);
+    {
+        depot_msg st = test_state("D", false, 5, NOW);
+        apply_at(f, &st, NOW);
+    }
+    stock(f, "A", "S1", 2);
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.n, 1);
+    j = s.suggestion[0];
+    /* velocity 0: replenish = reorder point + 1 - stock = 4 */
+    assert_non_null(strstr(j, "\"replenish_qty\":4"));
+    assert_null(strstr(j, "\"dealer\":\"B\""));
+    assert_non_null(strstr(j, "\"transfers\":[{\"dealer\":\"C\",\"qty\":4,\"distance_km\":14.9"));
+    assert_true(strstr(j, "\"dealer\":\"E\"") < strstr(j, "\"dealer\":\"D\"")); /* stale last */
+    assert_non_null(strstr(j, "\"dealer\":\"E\",\"qty\":4,\"distance_km\":null"));
+}
+
+static void test_Suggestion_FresherFirstAtEqualDistance(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    catalog(f, 5, 7);
+    place(f, "A", true, 48.0, 11.0, NULL);
+    place(f, "B", true, 48.0, 11.1, NULL);
+    place(f, "C", true, 48.0, 11.1, NULL);
+    {
+        depot_msg m = test_stock("B", LEDGER_A, 100, 1, NOW, "S1", 30);
+        apply_at(f, &m, NOW - 30000); /* heard 30 s ago */
+    }
+    {
+        depot_msg m = test_stock("C", LEDGER_A, 101, 1, NOW, "S1", 30);
+        apply_at(f, &m, NOW - 1000); /* heard 1 s ago: fresher */
+    }
+    stock(f, "A", "S1", 1);
+    s = alerts_of(f, "low_stock", "A");
+    assert_true(strstr(s.suggestion[0], "\"dealer\":\"C\"") <
+                strstr(s.suggestion[0], "\"dealer\":\"B\""));
+}
+
+static void test_Distance_Haversine(void **state)
+{
+    (void)state;
+    assert_true(fabs(hub_alerts_distance_km(0, 0, 0, 1) - 111.195) < 0.01);
+    assert_true(fabs(hub_alerts_distance_km(48.1374, 11.5755, 52.5200, 13.4050) - 504.4) < 1.0);
+}
+
+/* ---- sales_spike ---- */
+
+static void test_SalesSpike_AgainstTrailingAverage(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    catalog(f, 0, 1);
+    for (int d = 1; d <= 14; d++)
+        pick(f, "A", "S1", 1, NOW - d * DAY); /* trailing average 1/day */
+    pick(f, "A", "S1", 3, NOW - 5000);
+    assert_int_equal(alerts_of(f, "sales_spike", "A").n, 0); /* 3 is not over 3 x 1 */
+    pick(f, "A", "S1", 4, NOW - 4000);                       /* 7 today */
+    s = alerts_of(f, "sales_spike", "A");
+    assert_int_equal(s.n, 1);
+    assert_non_null(strstr(s.text[0], "7 picked today"));
+    pick(f, "A", "S1", 1, NOW - 3000);
+    assert_int_equal(alerts_of(f, "sales_spike", "A").count[0], 2);
+    /* B: no history, 1 pick today: 1 vs 0 is no spike (spike_min_units) */
+    pick(f, "B", "S1", 1, NOW - 3000);
+    assert_int_equal(alerts_of(f, "sales_spike", "B").n, 0);
+    /* the next day without picks: resolved */
+    evaluate(f, NOW + DAY);
+    assert_string_equal(alerts_of(f, "sales_spike", "A").status[0], "resolved");
+}
+
+/* ---- shrinkage ---- */
+
+static void test_Shrinkage_ScaleDecreaseWithoutPick(void **state)
+{
+    struct fixture *f = *state;
+    long long w = f->cfg.alert_shrinkage_window_s * 1000LL, dec = -3, back = 2, count = 0;
+    long long judge = NOW + w + HUB_SHRINK_GRACE_MS + 1;
+    struct seen s;
+    catalog(f, 0, 1);
+    movements(f, "A", "S1", "scale", &dec, 1, NOW, NOW);
+    pick(f, "A", "S1", 1, NOW + 1000); /* matches 1 of the 3 */
+    evaluate(f, NOW + 1000);           /* too early to judge */
+    assert_int_equal(alerts_of(f, "shrinkage", "A").n, 0);
+    evaluate(f, judge);
+    s = alerts_of(f, "shrinkage", "A");
+    assert_int_equal(s.n, 1);
+    assert_non_null(strstr(s.text[0], "2 units left a scale"));
+    /* a pick then a decrease within the window: matched, no shrinkage */
+    pick(f, "A", "S1", 2, judge);
+    movements(f, "A", "S1", "scale", &dec, 1, judge + 10, judge + 10);
+    evaluate(f, judge + w + HUB_SHRINK_GRACE_MS + 20);
+    s = alerts_of(f, "shrinkage", "A");
+    assert_int_equal(s.count[0], 2); /* 1 left unmatched: a second trigger */
+    assert_non_null(strstr(s.text[0], "(3 in all)"));
+    movements(f, "A", "S1", "scale", &back, 1, judge + 30, judge + 30);
+    assert_string_equal(alerts_of(f, "shrinkage", "A").status[0], "open");
+    movements(f, "A", "S1", "count", &count, 1, judge + 40, judge + 40); /* a stock take */
+    assert_string_equal(alerts_of(f, "shrinkage", "A").status[0], "resolved");
+}
+
+/* ---- node_fault, gateway_offline, contract_expiring ---- */
+
+static void test_NodeFault_EventsAndSnapshot(void **state)
+{
+    struct fixture *f = *state;
+    depot_msg fault = test_event("A", 1, NOW, "scale-a", "fault", "timeout");
+    depot_msg ok = test_event("A", 2, NOW + 1, "scale-a", "recovered", "");
+    struct seen s;
+    apply_at(f, &fault, NOW);
+    s = alerts_of(f, "node_fault", "A");
+    assert_int_equal(s.n, 1);
+    assert_non_null(strstr(s.text[0], "node scale-a at A faulted"));
+    assert_non_null(strstr(s.text[0], "timeout"));
+    apply_at(f, &ok, NOW + 1);
+    assert_string_equal(alerts_of(f, "node_fault", "A").status[0], "resolved");
+}
+
+static void test_GatewayOffline_LastWillAndSilence(void **state)
+{
+    struct fixture *f = *state;
+    depot_msg on = test_state("A", true, 10, NOW), off = test_state("A", false, 10, NOW + 5);
+    depot_msg back = test_state("A", true, 20, NOW + 10);
+    apply_at(f, &on, NOW);
+    apply_at(f, &off, NOW + 5); /* the last will */
+    assert_string_equal(alerts_of(f, "gateway_offline", "A").status[0], "open");
+    evaluate(f, NOW + 6); /* the periodic evaluation agrees: no new trigger */
+    assert_int_equal(alerts_of(f, "gateway_offline", "A").count[0], 1);
+    apply_at(f, &back, NOW + 10);
+    assert_string_equal(alerts_of(f, "gateway_offline", "A").status[0], "resolved");
+    /* silence: nothing heard for offline_after_s */
+    evaluate(f, NOW + 10 + 61000);
+    assert_int_equal(alerts_of(f, "gateway_offline", "A").n, 2);
+    assert_string_equal(alerts_of(f, "gateway_offline", "A").status[0], "open");
+    stock(f, "A", "S1", 3); /* heard again: resolved at once */
+    assert_string_equal(alerts_of(f, "gateway_offline", "A").status[0], "resolved");
+}
+
+static void test_ContractExpiring_WithinDays(void **state)
+{
+    struct fixture *f = *state;
+    place(f, "A", false, 0, 0, "2024-10-14"); /* NOW is 2024-10-04: 10 days */
+    place(f, "B", false, 0, 0, "2025-10-14");
+    evaluate(f, NOW);
+    assert_int_equal(alerts_of(f, "contract_expiring", "A").n, 1);
+    assert_string_equal(alerts_of(f, "contract_expiring", "A").severity[0], "warning");
+    assert_int_equal(alerts_of(f, "contract_expiring", "B").n, 0);
+    place(f, "A", false, 0, 0, "2026-01-01"); /* renewed */
+    evaluate(f, NOW);
+    assert_string_equal(alerts_of(f, "contract_expiring", "A").status[0], "resolved");
+}
+
+/* ---- lifecycle by hand ---- */
+
+static void test_Act_AckResolveAndConflict(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    long long id;
+    catalog(f, 5, 7);
+    stock(f, "A", "S1", 2);
+    id = alerts_of(f, "low_stock", "A").id[0];
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, id, false, "ann", NOW), DEPOT_OK);
+    assert_string_equal(alerts_of(f, "low_stock", "A").status[0], "acknowledged");
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, id, false, "ann", NOW), DEPOT_OK);
+    stock(f, "A", "S1", 1); /* a new trigger keeps it acknowledged, count 2 */
+    s = alerts_of(f, "low_stock", "A");
+    assert_string_equal(s.status[0], "acknowledged");
+    assert_int_equal(s.count[0], 2);
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, id, true, "bob", NOW), DEPOT_OK);
+    assert_string_equal(alerts_of(f, "low_stock", "A").status[0], "resolved");
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, id, true, "bob", NOW), DEPOT_ERR_STALE);
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, id, false, "bob", NOW), DEPOT_ERR_STALE);
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, 9999, true, "bob", NOW),
+                     DEPOT_ERR_NOTFOUND);
+    /* resolved by hand: the same figures do not reopen it; a new trigger opens a new one */
+    stock(f, "A", "S1", 1);
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 1);
+    stock(f, "A", "S1", 0);
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.status[0], "open");
+    assert_int_equal(s.count[0], 1);
+}
+
+static void test_Load_LiveAlertsSurviveRestart(void **state)
+{
+    struct fixture *f = *state;
+    catalog(f, 5, 7);
+    stock(f, "A", "S1", 2);
+    hub_alerts_free(f->alerts); /* a restart: the engine reloads from the store */
+    assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &f->alerts), DEPOT_OK);
+    stock(f, "A", "S1", 8);
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 1);
+    assert_string_equal(alerts_of(f, "low_stock", "A").status[0], "resolved");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_LowStock_RaisedDedupedAndResolved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_LowStock_SkuNotInCatalogNeverAlerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Movements_HistoryExactlyOnce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_StockoutForecast_FromVelocity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Suggestion_NearestDealerWithRealSurplus, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_Suggestion_FresherFirstAtEqualDistance, setup,
+                                        teardown),
+        cmocka_unit_test(test_Distance_Haversine),
+        cmocka_unit_test_setup_teardown(test_SalesSpike_AgainstTrailingAverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Shrinkage_ScaleDecreaseWithoutPick, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_NodeFault_EventsAndSnapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_GatewayOffline_LastWillAndSilence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ContractExpiring_WithinDays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Act_AckResolveAndConflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Load_LiveAlertsSurviveRestart, setup, teardown),
+    };
+    depot_log_init("test", DEPOT_LOG_WARN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
