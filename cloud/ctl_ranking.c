@@ -1,0 +1,307 @@
+/*
+ * depotctl ranking [--period YYYY-MM]        the leaderboard as a table
+ * depotctl payments import FILE.csv          payments from CSV, all or nothing
+ *
+ * The CSV has the header dealer,amount,order,ref,date (order, ref and date
+ * may be empty; date YYYY-MM-DD, empty: today). Every line is checked here
+ * first and every bad one printed as FILE:LINE: what; then the hub checks
+ * them again against its data (dealer known, order the dealer's) in one
+ * transaction and names its refusals by line the same way. Anything bad
+ * anywhere: nothing is imported, exit 1. Fields may be quoted ("a,b"; ""
+ * inside quotes is one quote).
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_api.h"
+#include "ctl_http.h"
+#include "depot/msg.h"
+#include "hub_money.h"
+
+#define LINE_MAX_LEN 1024
+#define FIELDS 5
+
+static const char *const header[FIELDS] = {"dealer", "amount", "order", "ref", "date"};
+
+/*
+ * One field at *p into out (unquoting, in place: out <= *p); advances *p past
+ * the field and *sep gets what ended it (',' or '\0'). -1 if malformed.
+ */
+static int csv_field(char **p, char *out, char *sep)
+{
+    char *s = *p;
+    if (*s == '"') {
+        for (s++; *s && !(*s == '"' && s[1] != '"'); s++)
+            *out++ = *s == '"' ? *++s : *s;
+        if (*s != '"')
+            return -1;
+        s++;
+    } else {
+        while (*s && *s != ',')
+            *out++ = *s++;
+    }
+    *sep = *s;
+    *out = '\0'; /* may overwrite the separator: it was saved */
+    *p = *sep ? s + 1 : s;
+    return *sep == ',' || *sep == '\0' ? 0 : -1;
+}
+
+/* Splits one CSV line into FIELDS fields (in place); -1 if not exactly FIELDS. */
+static int split_csv(char *line, char *field[FIELDS])
+{
+    char *p = line, sep = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    for (int n = 0; n < FIELDS; n++) {
+        field[n] = p;
+        if (csv_field(&p, field[n], &sep) || (sep != ',') != (n + 1 == FIELDS))
+            return -1;
+    }
+    return 0;
+}
+
+static bool date_ok(const char *d)
+{
+    int y, m, day;
+    char tail;
+    return !*d || (strlen(d) == 10 && sscanf(d, "%4d-%2d-%2d%c", &y, &m, &day, &tail) == 3 &&
+                   y >= 1970 && m >= 1 && m <= 12 && day >= 1 && day <= 31);
+}
+
+/* NULL if the fields make a payment, else what is wrong. */
+static const char *check_fields(char *f[FIELDS], long long *cents)
+{
+    if (!depot_id_valid(f[0], DEPOT_DEALER_MAX))
+        return "dealer: not a dealer id";
+    if (!hub_money_parse(f[1], cents) || *cents <= 0)
+        return "amount: not a decimal above 0 with at most 2 decimals";
+    if (*f[2] && !depot_id_valid(f[2], DEPOT_ORDER_ID_MAX))
+        return "order: not an order id";
+    if (strlen(f[3]) > 128)
+        return "ref: longer than 128 characters";
+    if (!date_ok(f[4]))
+        return "date: not YYYY-MM-DD";
+    return NULL;
+}
+
+static cJSON *payment_json(char *f[FIELDS], long long cents, int line)
+{
+    char money[HUB_MONEY_TEXT];
+    cJSON *o = cJSON_CreateObject();
+    hub_money_format(cents, money, sizeof(money));
+    cJSON_AddNumberToObject(o, "line", line);
+    cJSON_AddStringToObject(o, "dealer", f[0]);
+    cJSON_AddStringToObject(o, "amount", money);
+    cJSON_AddStringToObject(o, "order", f[2]);
+    cJSON_AddStringToObject(o, "ref", f[3]);
+    cJSON_AddStringToObject(o, "date", f[4]);
+    return o;
+}
+
+static bool header_ok(char *line)
+{
+    char *f[FIELDS];
+    if (split_csv(line, f))
+        return false;
+    for (int i = 0; i < FIELDS; i++)
+        if (strcmp(f[i], header[i]) != 0)
+            return false;
+    return true;
+}
+
+/* What is wrong with line n (NULL: fine, or blank); a good payment goes into items. */
+static const char *check_line(char *line, int n, bool whole, cJSON *items)
+{
+    char *f[FIELDS];
+    long long cents;
+    const char *why;
+    if (!whole)
+        return "line longer than 1024 characters";
+    if (n == 1)
+        return header_ok(line) ? NULL : "header must be dealer,amount,order,ref,date";
+    if (line[strspn(line, " \r\n")] == '\0')
+        return NULL;
+    if (split_csv(line, f))
+        return "not 5 fields (dealer,amount,order,ref,date)";
+    if ((why = check_fields(f, &cents)) == NULL)
+        cJSON_AddItemToArray(items, payment_json(f, cents, n));
+    return why;
+}
+
+/* Reads and checks the whole file into items; the number of bad lines (each printed). */
+static int read_csv(const char *path, FILE *in, cJSON *items)
+{
+    char line[LINE_MAX_LEN + 2];
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof(line), in)) {
+        bool whole = strchr(line, '\n') || feof(in);
+        const char *why = check_line(line, ++n, whole, items);
+        if (why) {
+            fprintf(stderr, "%s:%d: %s\n", path, n, why);
+            bad++;
+        }
+        for (int c; !whole && (c = fgetc(in)) != EOF && c != '\n';)
+            ; /* skip the rest of a long line */
+    }
+    if (n == 0) {
+        fprintf(stderr, "%s:1: empty file (header dealer,amount,order,ref,date expected)\n", path);
+        bad++;
+    }
+    return bad;
+}
+
+/* The hub's refusals (a 400 with "errors"), each as FILE:LINE: what. */
+static void print_refusals(const char *path, const cJSON *root)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(root, "errors"))
+    {
+        char line[32];
+        ctl_json_num(e, "line", line, sizeof(line));
+        fprintf(stderr, "%s:%s: %s\n", path, line, ctl_json_str(e, "error"));
+    }
+}
+
+/* POSTs the import; prints the outcome. */
+static int post_import(const char *path, const char *hub, const char *token, const char *text)
+{
+    struct ctl_http_reply r;
+    char err[300];
+    cJSON *j;
+    int rc = CTL_FAIL;
+    if (ctl_http_request(hub, "POST", "/api/v1/payments/import", token, text, 30000, &r, err,
+                         sizeof(err)) != DEPOT_OK) {
+        fprintf(stderr, "depotctl payments: %s\n", err);
+        return CTL_FAIL;
+    }
+    j = cJSON_ParseWithLength(r.body, r.len);
+    if (r.status == 200) {
+        char n[32];
+        ctl_json_num(j, "imported", n, sizeof(n));
+        printf("imported %s payments from %s\n", n, path);
+        rc = CTL_OK;
+    } else {
+        print_refusals(path, j);
+        fprintf(stderr, "depotctl payments: the hub answered %d: %s\n", r.status,
+                j ? ctl_json_str(j, "error") : "(no reason)");
+    }
+    cJSON_Delete(j);
+    ctl_http_reply_clear(&r);
+    return rc;
+}
+
+int ctl_payments_import(int argc, char **argv)
+{
+    const char *hub = NULL, *token = NULL, *path = argc >= 3 ? argv[2] : NULL;
+    const struct ctl_opt opts[] = {
+        {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
+        {"token", &token, false, "API token, approver or admin ($DEPOT_TOKEN)"},
+    };
+    cJSON *body, *items;
+    char *text;
+    FILE *in;
+    int rc, bad;
+
+    if (!path || !strncmp(path, "--", 2)) {
+        fprintf(stderr, "usage: depotctl payments import FILE.csv [--hub URL] [--token T]\n");
+        return CTL_USAGE;
+    }
+    rc = ctl_parse("depotctl payments import", "Import payments from CSV (all or nothing).",
+                   argc - 2, argv + 2, opts, sizeof(opts) / sizeof(opts[0]));
+    if (rc != CTL_OK)
+        return rc < 0 ? CTL_OK : rc;
+    if (!ctl_api_target("depotctl payments", &hub, &token))
+        return CTL_USAGE;
+    if (!(in = fopen(path, "r"))) {
+        fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+        return CTL_FAIL;
+    }
+    body = cJSON_CreateObject();
+    items = cJSON_AddArrayToObject(body, "payments");
+    bad = read_csv(path, in, items);
+    fclose(in);
+    if (bad || cJSON_GetArraySize(items) == 0) {
+        if (!bad)
+            fprintf(stderr, "%s: no payments in the file\n", path);
+        fprintf(stderr, "depotctl payments: nothing imported\n");
+        cJSON_Delete(body);
+        return CTL_FAIL;
+    }
+    text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    rc = post_import(path, hub, token, text);
+    cJSON_free(text);
+    return rc;
+}
+
+/* One row of the leaderboard table. */
+static void ranking_row(const cJSON *d, char row[8][64])
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(d, "kpis");
+    const cJSON *mv = cJSON_GetObjectItemCaseSensitive(d, "movement");
+    double v[4];
+    static const char *const names[] = {"collection", "penetration", "accuracy", "freshness"};
+    for (int i = 0; i < 4; i++)
+        v[i] = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(k, names[i]), "value"));
+    ctl_json_num(d, "rank", row[0], 64);
+    snprintf(row[1], 64, "%s", ctl_json_str(d, "dealer"));
+    snprintf(row[2], 64, "%.4f",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "score")));
+    if (cJSON_IsNumber(mv))
+        snprintf(row[3], 64, "%+d", (int)mv->valuedouble);
+    else
+        snprintf(row[3], 64, "new");
+    snprintf(row[4], 64, "%.2f",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+                 cJSON_GetObjectItemCaseSensitive(k, "sales"), "value")));
+    snprintf(row[5], 64, "%.2f/%.2f/%.2f/%.2f", v[0], v[1], v[2], v[3]);
+    ctl_json_num(d, "rebate_pct", row[6], 64);
+    snprintf(row[7], 64, "%.2f",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "rebate")));
+}
+
+int ctl_ranking_main(int argc, char **argv)
+{
+    static const char *const heads[8] = {
+        "rank", "dealer", "score", "move", "sales", "coll/pen/acc/fresh", "rebate_%", "rebate"};
+    const char *hub = NULL, *token = NULL, *period = NULL;
+    const struct ctl_opt opts[] = {
+        {"period", &period, false, "the month, YYYY-MM (default: the current one, UTC)"},
+        {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
+        {"token", &token, false, "API token, viewer or above ($DEPOT_TOKEN)"},
+    };
+    char path[128], (*rows)[8][64];
+    cJSON *reply = NULL, *d;
+    int rc, n, i = 1;
+
+    rc = ctl_parse("depotctl ranking", "The dealers' leaderboard: KPIs, score, rebate.", argc, argv,
+                   opts, sizeof(opts) / sizeof(opts[0]));
+    if (rc != CTL_OK)
+        return rc < 0 ? CTL_OK : rc;
+    if (!ctl_api_target("depotctl ranking", &hub, &token))
+        return CTL_USAGE;
+    snprintf(path, sizeof(path), "/api/v1/ranking?period=%.16s", period ? period : "");
+    rc = ctl_api_call("depotctl ranking", hub, token, "GET", path, NULL, &reply);
+    if (rc != CTL_OK)
+        return rc;
+    d = cJSON_GetObjectItemCaseSensitive(reply, "dealers");
+    n = cJSON_GetArraySize(d);
+    rows = calloc((size_t)n + 1, sizeof(*rows));
+    if (!rows) {
+        cJSON_Delete(reply);
+        return CTL_FAIL;
+    }
+    for (int c = 0; c < 8; c++)
+        snprintf(rows[0][c], 64, "%s", heads[c]);
+    for (cJSON *it = d ? d->child : NULL; it; it = it->next)
+        ranking_row(it, rows[i++]);
+    printf("period %s, %d dealers\n", ctl_json_str(reply, "period"), n);
+    ctl_print_table(rows, n + 1, 8);
+    free(rows);
+    cJSON_Delete(reply);
+    return CTL_OK;
+}
