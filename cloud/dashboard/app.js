@@ -1,0 +1,889 @@
+/*
+ * Depot dashboard: plain JavaScript, no framework, no build step.
+ *
+ * Everything comes from the hub's API (/api/v1/) with the bearer token the
+ * user pasted (kept in sessionStorage: gone when the tab closes). What the
+ * page offers follows GET /api/v1/me: a viewer sees, an approver also
+ * acknowledges and resolves alerts and approves or rejects the orders at
+ * its stages, an admin acts everywhere. The hub checks every action again.
+ *
+ * Live data is polled: /api/v1/stock?since=<last received_at> every 2 s
+ * (changed cells are updated in place and flash), the whole stock every
+ * 60 s (staleness changes without a new value), alerts and orders every
+ * 5 s, the leaderboard every 60 s. A section whose endpoint fails says
+ * "unavailable" and keeps trying; the rest of the page goes on.
+ *
+ * The matrix is built as one HTML string per render (one innerHTML, no
+ * per-cell layout), a page of dealers at a time; a value that changes
+ * touches only its cell. Every text from the API is escaped.
+ */
+'use strict';
+
+(function () {
+  const STOCK_POLL_MS = 2000;
+  const FULL_STOCK_MS = 60000;
+  const LIST_POLL_MS = 5000;
+  const RANKING_POLL_MS = 60000;
+  const SINCE_OVERLAP_MS = 5000; /* rows committed a little after their received_at */
+  const SEP = '|'; /* dealer and SKU ids are [A-Za-z0-9_.-] */
+  const KIND_NAMES = {
+    low_stock: 'Low stock', stockout_forecast: 'Stock-out forecast', sales_spike: 'Sales spike',
+    gateway_offline: 'Gateway offline', node_fault: 'Node fault', shrinkage: 'Shrinkage',
+    contract_expiring: 'Contract expiring',
+  };
+  const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
+  const KPI_NAMES = [['sales', 'Sales'], ['collection', 'Collection'], ['penetration', 'Penetration'],
+    ['accuracy', 'Accuracy'], ['freshness', 'Freshness']];
+
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    token: null, me: null, gen: 0, timers: [],
+    catalog: new Map(), /* sku -> catalog item */
+    stock: new Map(), /* dealer|sku -> row (+ fetched: ms) */
+    dealers: [], skus: [], dealerRegion: new Map(), dealerName: new Map(), regions: [], profilesAsked: false,
+    stockLoaded: false, lastReceived: 0, sinceWorks: null, lastFull: 0,
+    page: 0, rowOf: new Map(), colOf: new Map(), matrixMarked: false,
+    alertsSig: '', ordersSig: '', rankingSig: '', rejecting: null, chartKey: null,
+  };
+
+  /* ---------- helpers ---------- */
+
+  function esc(s) {
+    return String(s == null ? '' : s).replace(/[&<>"']/g, (c) => (
+      { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  }
+
+  function fmtAgo(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + ' s';
+    if (s < 3600) return Math.round(s / 60) + ' min';
+    if (s < 86400 * 2) return Math.round(s / 3600) + ' h';
+    return Math.round(s / 86400) + ' d';
+  }
+
+  function since(iso) {
+    const t = typeof iso === 'number' ? iso : Date.parse(iso);
+    return isFinite(t) ? fmtAgo(Date.now() - t) + ' ago' : '';
+  }
+
+  function fmtMoney(v) {
+    const n = Number(v);
+    return isFinite(n) ? n.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '–';
+  }
+
+  function fmtNum(v, digits) {
+    const n = Number(v);
+    return v == null || !isFinite(n) ? '–' : n.toLocaleString('en', { maximumFractionDigits: digits || 0 });
+  }
+
+  function fmtScore(v) {
+    const n = Number(v);
+    return v == null || !isFinite(n) ? '–' : n.toFixed(2);
+  }
+
+  function fmtPct(v) {
+    const n = Number(v);
+    if (v == null || !isFinite(n)) return '–';
+    return (n <= 1.0001 ? n * 100 : n).toLocaleString('en', { maximumFractionDigits: 1 }) + ' %';
+  }
+
+  function ms(v) {
+    if (typeof v === 'number') return v;
+    const t = Date.parse(v);
+    return isFinite(t) ? t : 0;
+  }
+
+  function toast(text, err) {
+    const el = document.createElement('div');
+    el.className = 'toast' + (err ? ' err' : '');
+    el.textContent = text;
+    $('toasts').appendChild(el);
+    setTimeout(() => el.remove(), err ? 7000 : 4000);
+  }
+
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  async function api(path, opts) {
+    const o = opts || {};
+    const headers = { Authorization: 'Bearer ' + state.token };
+    if (o.body !== undefined) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch('/api/v1/' + path, {
+        method: o.method || 'GET', headers, cache: 'no-store',
+        body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+      });
+    } catch (e) {
+      throw new ApiError(0, 'the hub cannot be reached');
+    }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401 && !o.signingIn) {
+      signOut('The hub no longer accepts this token. Sign in again.');
+      throw new ApiError(401, 'signed out');
+    }
+    if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText || 'error');
+    return data;
+  }
+
+  function sectionState(id, err) {
+    const el = $(id);
+    if (!err) {
+      el.textContent = '';
+      el.classList.remove('bad');
+      return;
+    }
+    el.textContent = err.status === 404 ? 'unavailable' : 'unavailable: ' + err.message;
+    el.classList.add('bad');
+  }
+
+  function canAct() {
+    return state.me && (state.me.role === 'approver' || state.me.role === 'admin');
+  }
+
+  /* A loop that runs fn now and then every periodMs until the user signs out. */
+  function every(periodMs, fn) {
+    const gen = state.gen;
+    const tick = async () => {
+      if (gen !== state.gen) return;
+      try { await fn(); } catch (e) { /* each fn reports its own failure */ }
+      if (gen === state.gen) state.timers.push(setTimeout(tick, periodMs));
+    };
+    tick();
+  }
+
+  /* ---------- sign in / out ---------- */
+
+  async function signIn(token, fromStorage) {
+    state.token = token;
+    try {
+      state.me = await api('me', { signingIn: true });
+    } catch (e) {
+      state.token = null;
+      if (fromStorage) sessionStorage.removeItem('depot.token');
+      showLogin(e.status === 401 ? 'The hub does not know this token.'
+        : e.status === 0 ? 'The hub cannot be reached.' : 'Sign-in failed: ' + e.message);
+      return;
+    }
+    sessionStorage.setItem('depot.token', token);
+    startApp();
+  }
+
+  function signOut(message) {
+    state.gen++;
+    state.timers.forEach(clearTimeout);
+    state.timers = [];
+    sessionStorage.removeItem('depot.token');
+    state.token = null;
+    state.me = null;
+    resetData();
+    document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+    showLogin(message || '');
+  }
+
+  function resetData() {
+    Object.assign(state, {
+      catalog: new Map(), stock: new Map(), dealers: [], skus: [], dealerRegion: new Map(),
+      dealerName: new Map(), regions: [], profilesAsked: false, stockLoaded: false, lastReceived: 0, sinceWorks: null, lastFull: 0, page: 0,
+      rowOf: new Map(), colOf: new Map(), alertsSig: '', ordersSig: '', rankingSig: '',
+    });
+  }
+
+  function showLogin(message) {
+    $('app-view').hidden = true;
+    $('session').hidden = true;
+    $('login-view').hidden = false;
+    $('login-error').textContent = message || '';
+    $('token').value = '';
+    $('token').focus();
+  }
+
+  function startApp() {
+    const me = state.me;
+    $('login-view').hidden = true;
+    $('app-view').hidden = false;
+    $('session').hidden = false;
+    const stages = me.role === 'admin' ? 'all stages'
+      : me.role === 'approver' ? (me.stages || []).join(', ') || 'no stage' : 'read only';
+    $('who').innerHTML = '<span class="who-role">Signed in as </span><b>' + esc(me.name) + '</b><span class="who-role"> · ' + esc(me.role) + ' (' + esc(stages) + ')</span>';
+    $('orders-title').textContent = canAct() ? 'Orders waiting for you' : 'Pending orders';
+    state.gen++;
+    resetData();
+    every(STOCK_POLL_MS, pollStock);
+    every(LIST_POLL_MS, loadAlerts);
+    every(LIST_POLL_MS, loadOrders);
+    every(RANKING_POLL_MS, loadRanking);
+  }
+
+  /* ---------- stock ---------- */
+
+  function key(dealer, sku) { return dealer + SEP + sku; }
+
+  function leadTime(sku) {
+    const c = state.catalog.get(sku);
+    return c && isFinite(Number(c.lead_time_days)) ? Number(c.lead_time_days) : null;
+  }
+
+  /* The colour class of a row: days of cover against the SKU's lead time. */
+  function coverClass(r) {
+    const lt = leadTime(r.sku);
+    if (r.qty <= 0 && lt != null) return 'c-r'; /* nothing on hand: no cover at all */
+    const d = r.days_of_cover;
+    if (d == null || lt == null || !isFinite(Number(d))) return 'c-u';
+    if (d < lt) return 'c-r';
+    if (d < 2 * lt) return 'c-a';
+    return 'c-g';
+  }
+
+  function cellClass(r) {
+    return coverClass(r) + (r.stale ? ' stale' : '');
+  }
+
+  function tooltip(k) {
+    const r = state.stock.get(k);
+    if (!r) return '';
+    const lt = leadTime(r.sku);
+    const age = (r.age_s || 0) + (Date.now() - r.fetched) / 1000;
+    const lines = [r.dealer + ' · ' + r.sku + ': ' + r.qty + ' units'];
+    lines.push('Days of cover: ' + (r.days_of_cover == null ? 'unknown' : fmtNum(r.days_of_cover, 1))
+      + (lt != null ? ' (lead time ' + lt + ' d)' : ''));
+    if (r.velocity != null) lines.push('Sales: ' + fmtNum(r.velocity, 1) + ' units/day');
+    lines.push('Measured ' + fmtAgo(age * 1000) + ' ago by ' + r.node);
+    if (r.stale) lines.push('STALE: ' + (r.stale_reason || 'no recent data') + ' (data ' + fmtAgo(age * 1000) + ' old)');
+    return lines.join('\n');
+  }
+
+  async function loadCatalog() {
+    try {
+      const cat = await api('catalog');
+      state.catalog = new Map((cat.items || []).map((i) => [i.sku, i]));
+    } catch (e) {
+      if (e.status === 401) throw e;
+      /* without the catalog the lead times are unknown: cells stay grey */
+    }
+  }
+
+  /* Stores rows; returns {structural, changed: [keys whose value changed]}. */
+  function applyRows(rows) {
+    const now = Date.now();
+    let structural = false;
+    const changed = [];
+    for (const r of rows) {
+      const k = key(r.dealer, r.sku);
+      const old = state.stock.get(k);
+      r.fetched = now;
+      r.received = ms(r.received_at);
+      if (r.received > state.lastReceived) state.lastReceived = r.received;
+      if (!old) {
+        structural = true;
+      } else if (old.qty !== r.qty || old.stale !== r.stale || old.stale_reason !== r.stale_reason
+                 || old.days_of_cover !== r.days_of_cover) {
+        changed.push({ k, flash: old.qty !== r.qty });
+      }
+      if (r.region != null && state.dealerRegion.get(r.dealer) !== r.region) {
+        state.dealerRegion.set(r.dealer, r.region);
+        structural = true;
+      }
+      state.stock.set(k, r);
+    }
+    return { structural, changed };
+  }
+
+  function rebuildAxes() {
+    const dealers = new Set();
+    const skus = new Set(state.catalog.keys());
+    for (const r of state.stock.values()) {
+      dealers.add(r.dealer);
+      skus.add(r.sku);
+    }
+    state.dealers = [...dealers].sort();
+    state.skus = [...skus].sort();
+    const regions = [...new Set([...state.dealerRegion.values()].filter((x) => x))].sort();
+    if (regions.join(SEP) !== state.regions.join(SEP)) {
+      state.regions = regions;
+      const sel = $('region');
+      const cur = sel.value;
+      sel.innerHTML = '<option value="">All regions</option>'
+        + regions.map((g) => '<option>' + esc(g) + '</option>').join('');
+      sel.value = regions.includes(cur) ? cur : '';
+      sel.disabled = regions.length === 0;
+    }
+  }
+
+  async function loadStockFull() {
+    const rows = await api('stock');
+    state.lastFull = Date.now();
+    const first = !state.stockLoaded;
+    if (first) await loadCatalog();
+    const res = applyRows(rows);
+    state.stockLoaded = true;
+    if (first || res.structural) {
+      rebuildAxes();
+      renderMatrix();
+    } else {
+      updateCells(res.changed);
+    }
+    if (first && rows.length && !('region' in rows[0])) loadProfiles();
+  }
+
+  /* A hub whose stock rows carry no region: the few dealers' profiles instead (names too). */
+  async function loadProfiles() {
+    if (state.profilesAsked || state.dealers.length > 200) return;
+    state.profilesAsked = true;
+    const gen = state.gen;
+    const queue = state.dealers.slice();
+    const worker = async () => {
+      for (let d = queue.shift(); d !== undefined; d = queue.shift()) {
+        try {
+          const p = await api('dealers/' + encodeURIComponent(d));
+          if (p.region) state.dealerRegion.set(d, p.region);
+          if (p.name) state.dealerName.set(d, p.name);
+        } catch (e) { /* a dealer without a profile keeps its id only */ }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    if (gen !== state.gen) return;
+    rebuildAxes();
+    renderMatrix();
+  }
+
+  async function pollStock() {
+    try {
+      if (!state.stockLoaded || Date.now() - state.lastFull >= FULL_STOCK_MS) {
+        await loadStockFull();
+      } else if (state.sinceWorks === false) {
+        /* a hub without ?since=: the whole list, less often when it is big */
+        if (Date.now() - state.lastFull >= (state.stock.size > 20000 ? 10000 : STOCK_POLL_MS)) await loadStockFull();
+      } else {
+        const from = Math.max(0, state.lastReceived - SINCE_OVERLAP_MS);
+        const rows = await api('stock?since=' + from);
+        if (rows.some((r) => r.received_at == null || ms(r.received_at) < from)) state.sinceWorks = false;
+        else if (rows.length) state.sinceWorks = true;
+        const res = applyRows(rows);
+        if (res.structural) {
+          rebuildAxes();
+          renderMatrix();
+        } else {
+          updateCells(res.changed);
+        }
+      }
+      sectionState('stock-state', null);
+      setLive(true);
+    } catch (e) {
+      if (e.status === 401) return;
+      setLive(false);
+      sectionState('stock-state', e);
+      if (!state.stockLoaded) {
+        $('matrix').innerHTML = '<tbody><tr><td class="placeholder unavailable">Stock unavailable: '
+          + esc(e.message) + '. Retrying…</td></tr></tbody>';
+      }
+    }
+  }
+
+  function setLive(ok) {
+    const live = $('live');
+    live.dataset.state = ok ? 'ok' : 'bad';
+    $('live-text').textContent = ok ? 'Live · ' + new Date().toLocaleTimeString('en-GB') : 'Reconnecting…';
+  }
+
+  function visibleDealers() {
+    const region = $('region').value;
+    const text = $('dealer-filter').value.trim().toLowerCase();
+    return state.dealers.filter((d) => (!region || state.dealerRegion.get(d) === region)
+      && (!text || d.toLowerCase().includes(text)));
+  }
+
+  function cellHtml(dealer, sku) {
+    const k = key(dealer, sku);
+    const r = state.stock.get(k);
+    if (!r) return '<td class="none">·</td>';
+    return '<td class="' + cellClass(r) + '" data-k="' + esc(k) + '">' + r.qty + '</td>';
+  }
+
+  function renderMatrix() {
+    const all = visibleDealers();
+    const size = Number($('page-size').value) || 100;
+    const pages = Math.max(1, Math.ceil(all.length / size));
+    state.page = Math.min(state.page, pages - 1);
+    const slice = all.slice(state.page * size, (state.page + 1) * size);
+    const parts = ['<thead><tr><th class="corner" scope="col">Dealer</th>'];
+    for (const s of state.skus) {
+      const lt = leadTime(s);
+      parts.push('<th scope="col" title="' + esc(s + (lt != null ? ' · lead time ' + lt + ' d' : '')) + '">' + esc(s) + '</th>');
+    }
+    parts.push('</tr></thead><tbody>');
+    for (const d of slice) {
+      const sub = [state.dealerName.get(d), state.dealerRegion.get(d)].filter((x) => x).join(' · ');
+      parts.push('<tr><th scope="row">' + esc(d) + '<small>' + esc(sub) + '</small></th>');
+      for (const s of state.skus) parts.push(cellHtml(d, s));
+      parts.push('</tr>');
+    }
+    if (!slice.length) {
+      parts.push('<tr><td class="placeholder" colspan="' + (state.skus.length + 1) + '">'
+        + (state.dealers.length ? 'No dealer matches the filter.' : 'No stock reported yet.') + '</td></tr>');
+    }
+    parts.push('</tbody>');
+    const table = $('matrix');
+    table.innerHTML = parts.join('');
+    state.rowOf = new Map();
+    const trs = table.tBodies[0].rows;
+    slice.forEach((d, i) => state.rowOf.set(d, trs[i]));
+    state.colOf = new Map(state.skus.map((s, j) => [s, j + 1]));
+    renderPager(all.length, size, pages);
+    if (!state.matrixMarked) {
+      state.matrixMarked = true;
+      performance.mark('matrix-ready');
+      document.body.dataset.matrix = 'ready';
+    }
+  }
+
+  function renderPager(n, size, pages) {
+    const p = state.page;
+    const from = n ? p * size + 1 : 0;
+    const to = Math.min(n, (p + 1) * size);
+    $('pager').innerHTML = '<span>Dealers ' + from.toLocaleString('en') + '–' + to.toLocaleString('en') + ' of '
+      + n.toLocaleString('en') + ' · ' + state.skus.length + ' SKUs</span>'
+      + (pages > 1 ? '<button type="button" class="btn btn-ghost btn-sm" data-page="-1"' + (p === 0 ? ' disabled' : '') + '>‹ Previous</button>'
+        + '<button type="button" class="btn btn-ghost btn-sm" data-page="1"' + (p >= pages - 1 ? ' disabled' : '') + '>Next ›</button>' : '');
+  }
+
+  function cellOf(k) {
+    const i = k.indexOf(SEP);
+    const tr = state.rowOf.get(k.slice(0, i));
+    const j = state.colOf.get(k.slice(i + 1));
+    return tr && j ? tr.cells[j] : null;
+  }
+
+  function updateCells(changed) {
+    for (const { k, flash } of changed) {
+      const td = cellOf(k);
+      const r = state.stock.get(k);
+      if (!td || !r) continue;
+      td.textContent = r.qty;
+      td.className = cellClass(r);
+      if (td.title) td.title = tooltip(k);
+      if (flash) {
+        td.classList.remove('flash');
+        requestAnimationFrame(() => td.classList.add('flash'));
+      }
+    }
+    if (state.chartKey && changed.some((c) => c.k === state.chartKey)) loadChart();
+  }
+
+  /* ---------- alerts ---------- */
+
+  async function loadAlerts() {
+    const which = $('alert-status').value;
+    let list;
+    try {
+      if (which === 'active') {
+        const [open, acked] = await Promise.all([api('alerts?status=open'), api('alerts?status=acknowledged')]);
+        list = open.concat(acked);
+      } else {
+        list = await api('alerts?status=' + which);
+      }
+    } catch (e) {
+      if (e.status === 401) return;
+      sectionState('alerts-state', e);
+      if (!state.alertsSig) $('alert-list').innerHTML = '<li class="placeholder unavailable">Alerts are unavailable right now.</li>';
+      $('nav-alerts').textContent = '';
+      return;
+    }
+    sectionState('alerts-state', null);
+    list.sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3)
+      || ms(b.updated_at) - ms(a.updated_at));
+    const sig = JSON.stringify(list) + canAct();
+    const open = list.filter((a) => a.status === 'open').length;
+    $('nav-alerts').textContent = open ? String(open) : '';
+    if (sig === state.alertsSig) return;
+    state.alertsSig = sig;
+    const shown = list.slice(0, 200);
+    $('alert-list').innerHTML = shown.length
+      ? shown.map(alertHtml).join('') + (list.length > shown.length ? '<li class="placeholder">… and ' + (list.length - shown.length) + ' more</li>' : '')
+      : '<li class="placeholder">No alerts. Everything is in order.</li>';
+  }
+
+  function suggestionHtml(a) {
+    const s = a.suggestion;
+    if (!s) return a.action ? '<div class="suggest"><b>Suggested:</b> ' + esc(a.action) + '</div>' : '';
+    let h = '<div class="suggest"><b>Suggested:</b> replenish <b>' + fmtNum(s.replenish_qty) + '</b> units';
+    const t = s.transfers || [];
+    if (t.length) {
+      h += ', or transfer:<ul>' + t.map((x) => '<li>' + fmtNum(x.qty) + ' from <b>' + esc(x.dealer) + '</b> — '
+        + fmtNum(x.distance_km, 1) + ' km away, data ' + fmtAgo((x.age_s || 0) * 1000) + ' old</li>').join('') + '</ul>';
+    }
+    return h + '</div>';
+  }
+
+  function alertHtml(a) {
+    const sev = esc(a.severity || 'info');
+    const where = [a.dealer, a.sku].filter((x) => x).map(esc).join(' · ');
+    const meta = ['opened ' + since(a.opened_at)];
+    if (a.updated_at && a.updated_at !== a.opened_at) meta.push('updated ' + since(a.updated_at));
+    if (a.count > 1) meta.push(a.count + ' triggers');
+    if (a.acked_by) meta.push('acknowledged by ' + esc(a.acked_by) + ' ' + since(a.acked_at));
+    if (a.resolved_at) meta.push('resolved' + (a.resolved_by ? ' by ' + esc(a.resolved_by) : '') + ' ' + since(a.resolved_at));
+    let buttons = '';
+    if (canAct() && a.status !== 'resolved') {
+      buttons = '<div class="actions">'
+        + (a.status === 'open' ? '<button type="button" class="btn btn-ghost btn-sm" data-alert-act="ack" data-id="' + esc(a.id) + '">Acknowledge</button>' : '')
+        + '<button type="button" class="btn btn-ghost btn-sm" data-alert-act="resolve" data-id="' + esc(a.id) + '">Resolve</button></div>';
+    }
+    return '<li class="alert sev-' + sev + ' st-' + esc(a.status) + '" data-alert="' + esc(a.id) + '">'
+      + '<div class="row"><span class="pill sev-' + sev + '">' + sev + '</span><span class="pill kind">'
+      + esc(KIND_NAMES[a.kind] || a.kind) + '</span><span class="grow title">' + where + '</span>'
+      + '<span class="pill status">' + esc(a.status) + '</span></div>'
+      + (a.text ? '<div>' + esc(a.text) + '</div>' : '')
+      + suggestionHtml(a)
+      + '<div class="row"><span class="meta grow">' + meta.join(' · ') + '</span>' + buttons + '</div></li>';
+  }
+
+  async function alertAct(id, act, btn) {
+    btn.disabled = true;
+    try {
+      await api('alerts/' + encodeURIComponent(id) + '/' + act, { method: 'POST', body: {} });
+      toast(act === 'ack' ? 'Alert acknowledged.' : 'Alert resolved.');
+    } catch (e) {
+      if (e.status !== 401) toast('Could not ' + (act === 'ack' ? 'acknowledge' : 'resolve') + ' the alert: ' + e.message, true);
+    }
+    state.alertsSig = '';
+    await loadAlerts();
+  }
+
+  /* ---------- orders ---------- */
+
+  function ordersForMe(list) {
+    const me = state.me;
+    if (me.role === 'approver') return list.filter((o) => (me.stages || []).includes(o.stage));
+    return list;
+  }
+
+  async function loadOrders() {
+    let list;
+    try {
+      list = await api('orders?status=pending');
+    } catch (e) {
+      if (e.status === 401) return;
+      sectionState('orders-state', e);
+      if (!state.ordersSig) $('order-list').innerHTML = '<li class="placeholder unavailable">Orders are unavailable right now.</li>';
+      return;
+    }
+    sectionState('orders-state', null);
+    const mine = ordersForMe(list).sort((a, b) => (b.escalated - a.escalated) || ms(a.stage_since) - ms(b.stage_since));
+    $('nav-orders').textContent = mine.length && canAct() ? String(mine.length) : '';
+    const note = $('orders-note');
+    note.hidden = canAct();
+    note.textContent = 'You are signed in as a viewer: you see the pending orders but cannot approve or reject them.';
+    const sig = JSON.stringify(mine) + canAct();
+    if (sig === state.ordersSig) return;
+    state.ordersSig = sig;
+    const open = new Set([...document.querySelectorAll('.order[data-open]')].map((e) => e.dataset.order));
+    $('order-list').innerHTML = mine.length ? mine.map(orderHtml).join('')
+      : '<li class="placeholder">' + (canAct() ? 'Nothing waits for your approval.' : 'No pending orders.') + '</li>';
+    open.forEach((id) => { const el = document.querySelector('.order[data-order="' + CSS.escape(id) + '"]'); if (el) toggleLines(el); });
+  }
+
+  function stagesHtml(o) {
+    const all = state.me.approval_stages || [];
+    const at = all.indexOf(o.stage);
+    return '<div class="stages">' + all.map((s, i) => '<span class="stage' + (i < at ? ' done' : i === at ? ' here' : '')
+      + '">' + esc(s) + '</span>').join('') + '</div>';
+  }
+
+  function orderHtml(o) {
+    const buttons = canAct()
+      ? '<div class="actions"><button type="button" class="btn btn-danger btn-sm" data-order-act="reject" data-id="' + esc(o.order)
+        + '" data-number="' + esc(o.number) + '" data-dealer="' + esc(o.dealer) + '">Reject</button>'
+        + '<button type="button" class="btn btn-ok btn-sm" data-order-act="approve" data-id="' + esc(o.order) + '" data-number="'
+        + esc(o.number) + '">Approve</button></div>'
+      : '';
+    return '<li class="order" data-order="' + esc(o.order) + '">'
+      + '<div class="row"><span class="grow title">Order ' + esc(o.number) + ' · dealer ' + esc(o.dealer) + '</span>'
+      + (o.escalated ? '<span class="pill esc">escalated</span>' : '')
+      + '<span class="amount">' + fmtMoney(o.total) + '</span></div>'
+      + stagesHtml(o)
+      + '<div class="meta">At <b>' + esc(o.stage) + '</b> for ' + since(o.stage_since).replace(' ago', '')
+      + ' · created ' + since(o.created) + ' at terminal ' + esc(o.terminal) + '</div>'
+      + '<div class="lines-box"></div>'
+      + '<div class="row"><button type="button" class="btn btn-ghost btn-sm" data-order-act="lines" data-id="' + esc(o.order)
+      + '">Lines</button><span class="grow"></span>' + buttons + '</div></li>';
+  }
+
+  async function toggleLines(li) {
+    const box = li.querySelector('.lines-box');
+    if (box.innerHTML) {
+      box.innerHTML = '';
+      delete li.dataset.open;
+      return;
+    }
+    li.dataset.open = '1';
+    try {
+      const o = await api('orders/' + encodeURIComponent(li.dataset.order));
+      box.innerHTML = '<table class="lines"><tbody>' + (o.lines || []).map((l) => '<tr><td>' + esc(l.sku) + '</td><td class="n">'
+        + fmtNum(l.qty) + ' ×</td><td class="n">' + fmtMoney(l.unit_price) + '</td><td class="n">' + fmtMoney(l.value) + '</td></tr>').join('')
+        + '</tbody></table>';
+    } catch (e) {
+      box.innerHTML = '<span class="meta unavailable">Lines unavailable: ' + esc(e.message) + '</span>';
+    }
+  }
+
+  function decisionText(before, o) {
+    if (o.status === 'approved') return 'Order ' + o.number + ' approved.';
+    if (o.status === 'rejected') return 'Order ' + o.number + ' rejected' + (o.reason ? ': ' + o.reason : '.');
+    return 'Order ' + o.number + ' approved at ' + before + '; now waiting for ' + o.stage + '.';
+  }
+
+  async function orderAct(id, act, reason, btn) {
+    if (btn) btn.disabled = true;
+    const li = document.querySelector('.order[data-order="' + CSS.escape(id) + '"]');
+    const stage = li ? (li.querySelector('.stage.here') || {}).textContent : '';
+    try {
+      const o = await api('orders/' + encodeURIComponent(id) + '/' + act, { method: 'POST', body: reason ? { reason } : {} });
+      toast(decisionText(stage, o));
+    } catch (e) {
+      if (e.status !== 401) toast('Could not ' + act + ' the order: ' + e.message, true);
+      if (btn) btn.disabled = false;
+    }
+    state.ordersSig = '';
+    await loadOrders();
+  }
+
+  function askReject(btn) {
+    state.rejecting = btn.dataset.id;
+    $('reject-sub').textContent = 'Order ' + btn.dataset.number + ' of dealer ' + btn.dataset.dealer;
+    $('reject-reason').value = '';
+    $('reject-dialog').showModal();
+    $('reject-reason').focus();
+  }
+
+  /* ---------- leaderboard ---------- */
+
+  function movementHtml(m) {
+    if (m == null) return '<span class="mv-new">NEW</span>';
+    if (m > 0) return '<span class="mv-up" title="up ' + m + '">▲ ' + m + '</span>';
+    if (m < 0) return '<span class="mv-down" title="down ' + -m + '">▼ ' + -m + '</span>';
+    return '<span class="muted">–</span>';
+  }
+
+  function kpiCell(k, name) {
+    const v = k && k[name];
+    if (!v) return '<td class="n">–</td>';
+    return '<td class="n" title="score ' + fmtNum(v.score, 2) + '">' + (name === 'sales' ? fmtMoney(v.value) : fmtPct(v.value)) + '</td>';
+  }
+
+  async function loadRanking() {
+    let r;
+    try {
+      r = await api('ranking');
+    } catch (e) {
+      if (e.status === 401) return;
+      sectionState('ranking-state', e);
+      if (!state.rankingSig) $('ranking-table').innerHTML = '<tbody><tr><td class="placeholder unavailable">The leaderboard is unavailable right now.</td></tr></tbody>';
+      return;
+    }
+    sectionState('ranking-state', null);
+    const sig = JSON.stringify(r);
+    if (sig === state.rankingSig) return;
+    state.rankingSig = sig;
+    $('ranking-period').textContent = r.period ? 'Period ' + r.period : '';
+    const rows = (r.dealers || []).slice(0, 500);
+    const head = '<thead><tr><th class="n">#</th><th></th><th>Dealer</th><th>Region</th><th>Score</th>'
+      + KPI_NAMES.map(([, label]) => '<th class="n">' + label + '</th>').join('')
+      + '<th class="n">Rebate</th><th class="n">Amount</th></tr></thead>';
+    const body = rows.map((d) => '<tr data-dealer="' + esc(d.dealer) + '"><td class="n rank">' + esc(d.rank) + '</td><td>' + movementHtml(d.movement)
+      + '</td><td><b>' + esc(d.dealer) + '</b>' + (d.name ? ' <span class="muted">' + esc(d.name) + '</span>' : '') + '</td><td>' + esc(d.region || '')
+      + '</td><td><span class="bar"><i data-w="' + Math.max(0, Math.min(100, Math.round((d.score || 0) * 100))) + '"></i></span>' + fmtScore(d.score) + '</td>'
+      + KPI_NAMES.map(([name]) => kpiCell(d.kpis, name)).join('')
+      + '<td class="n">' + fmtNum(d.rebate_pct, 2) + ' %</td><td class="n">' + fmtMoney(d.rebate) + '</td></tr>').join('');
+    $('ranking-table').innerHTML = head + '<tbody>' + (body || '<tr><td class="placeholder" colspan="12">No figures for this period yet.</td></tr>') + '</tbody>';
+    $('ranking-table').querySelectorAll('.bar i').forEach((i) => { i.style.width = i.dataset.w + '%'; });
+    const tiers = (r.tiers || []).map((t) => 'score ≥ ' + fmtNum(t.min_score, 2) + ': ' + fmtNum(t.rebate_pct, 2) + ' %').join(' · ');
+    const weights = r.weights ? Object.entries(r.weights).map(([k, v]) => k + ' ' + fmtNum(v, 2)).join(', ') : '';
+    $('ranking-tiers').textContent = (tiers ? 'Rebate tiers: ' + tiers + '. ' : '') + (weights ? 'Weights: ' + weights + '.' : '')
+      + (r.dealers && r.dealers.length > rows.length ? ' Top ' + rows.length + ' of ' + r.dealers.length + ' shown.' : '');
+  }
+
+  async function showKpis(dealer) {
+    $('kpi-title').textContent = 'Dealer ' + dealer;
+    $('kpi-body').innerHTML = '<p class="muted">Loading…</p>';
+    $('kpi-dialog').showModal();
+    try {
+      const d = await api('dealers/' + encodeURIComponent(dealer) + '/kpis');
+      const rows = KPI_NAMES.map(([name, label]) => {
+        const v = (d.kpis || {})[name] || {};
+        return '<span>' + label + '</span><span>' + (name === 'sales' ? fmtMoney(v.value) : fmtPct(v.value))
+          + '</span><span class="muted">score ' + fmtNum(v.score, 2) + '</span>';
+      }).join('');
+      $('kpi-body').innerHTML = '<p>Rank <b>' + esc(d.rank) + '</b> · score <b>' + fmtScore(d.score) + '</b> · rebate <b>'
+        + fmtNum(d.rebate_pct, 2) + ' %</b> = ' + fmtMoney(d.rebate) + '</p><div class="kpi-grid">' + rows + '</div>'
+        + (d.how ? '<pre class="how">' + esc(d.how) + '</pre>' : '');
+    } catch (e) {
+      $('kpi-body').innerHTML = '<p class="unavailable">Unavailable: ' + esc(e.message) + '</p>';
+    }
+  }
+
+  /* ---------- history chart ---------- */
+
+  function openChart(k) {
+    state.chartKey = k;
+    const [dealer, sku] = k.split(SEP);
+    $('chart-title').textContent = dealer + ' · ' + sku;
+    $('chart').innerHTML = '<p class="muted">Loading…</p>';
+    $('chart-dialog').showModal();
+    loadChart();
+  }
+
+  async function loadChart() {
+    const k = state.chartKey;
+    if (!k) return;
+    const [dealer, sku] = k.split(SEP);
+    const days = Number($('chart-days').value) || 30;
+    const r = state.stock.get(k);
+    const lt = leadTime(sku);
+    $('chart-sub').textContent = r ? r.qty + ' units now · ' + (r.days_of_cover == null ? 'days of cover unknown' : fmtNum(r.days_of_cover, 1) + ' days of cover')
+      + (lt != null ? ' · lead time ' + lt + ' d' : '') + (r.velocity != null ? ' · sells ' + fmtNum(r.velocity, 1) + '/day' : '')
+      + (r.stale ? ' · stale: ' + (r.stale_reason || '') : '') : '';
+    try {
+      const h = await api('history?dealer=' + encodeURIComponent(dealer) + '&sku=' + encodeURIComponent(sku) + '&days=' + days);
+      if (state.chartKey === k) $('chart').innerHTML = chartSvg(h, days, r);
+    } catch (e) {
+      if (state.chartKey === k) $('chart').innerHTML = '<p class="unavailable">History is unavailable right now (' + esc(e.message) + ').</p>';
+    }
+  }
+
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+
+  /* A step line of stock over time and bars of daily sales, both axes from 0. */
+  function chartSvg(h, days, current) {
+    const W = 800, H = 280, L = 48, R = 48, T = 14, B = 30, DAY = 86400000;
+    const now = Date.now(), from = now - days * DAY;
+    const pts = (h.stock || []).map(([t, q]) => [ms(t), q]).sort((a, b) => a[0] - b[0]);
+    const salesAll = (h.sales || []).map(([d, u]) => [Date.parse(d + 'T00:00:00Z'), u]);
+    /* the axis starts at the window or, for a young history, a little before its first point */
+    const first = pts.concat(salesAll.filter((p) => p[1] > 0)).reduce((m, p) => Math.min(m, p[0]), now);
+    const t0 = Math.min(now - 60000, Math.max(from, first - 0.05 * (now - first)));
+    const span = now - t0;
+    const before = pts.filter((p) => p[0] < t0).pop();
+    const inside = pts.filter((p) => p[0] >= t0);
+    const line = (before ? [[t0, before[1]]] : []).concat(inside);
+    if (current && (!line.length || line[line.length - 1][1] !== current.qty)) line.push([Math.min(now, current.fetched || now), current.qty]);
+    if (line.length) line.push([now, line[line.length - 1][1]]);
+    const sales = salesAll.filter((s) => s[0] + DAY > t0);
+    if (!line.length && !sales.length) return '<p class="muted">No history for this dealer and SKU yet.</p>';
+    const yMax = niceMax(line.reduce((m, p) => Math.max(m, p[1]), 1));
+    const sMax = niceMax(sales.reduce((m, p) => Math.max(m, p[1]), 1));
+    const x = (t) => L + (Math.max(t0, Math.min(now, t)) - t0) / span * (W - L - R);
+    const y = (q) => T + (1 - q / yMax) * (H - T - B);
+    const ys = (u) => T + (1 - u / sMax) * (H - T - B);
+    const out = ['<svg viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="Stock and sales over ' + days + ' days">'];
+    for (let i = 0; i <= 4; i++) {
+      const q = yMax * i / 4, yy = y(q).toFixed(1);
+      out.push('<line class="grid" x1="' + L + '" x2="' + (W - R) + '" y1="' + yy + '" y2="' + yy + '"/>');
+      out.push('<text x="' + (L - 6) + '" y="' + (Number(yy) + 4) + '" text-anchor="end">' + fmtNum(q, 1) + '</text>');
+      out.push('<text x="' + (W - R + 6) + '" y="' + (Number(yy) + 4) + '">' + fmtNum(sMax * i / 4, 1) + '</text>');
+    }
+    const ticks = 6;
+    for (let i = 0; i <= ticks; i++) {
+      const t = t0 + span * i / ticks;
+      const label = span > 2 * DAY ? new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })
+        : new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+      out.push('<text x="' + x(t).toFixed(1) + '" y="' + (H - 8) + '" text-anchor="middle">' + esc(label) + '</text>');
+    }
+    for (const [t, u] of sales) {
+      const x1 = x(t), x2 = x(t + DAY), bw = Math.max(1, (x2 - x1) * 0.7), cx = (x1 + x2) / 2;
+      out.push('<rect class="sales" x="' + (cx - bw / 2).toFixed(1) + '" y="' + ys(u).toFixed(1) + '" width="' + bw.toFixed(1)
+        + '" height="' + (H - B - ys(u)).toFixed(1) + '"><title>' + esc(new Date(t).toISOString().slice(0, 10) + ': ' + u + ' sold') + '</title></rect>');
+    }
+    if (line.length) {
+      let d = 'M' + x(line[0][0]).toFixed(1) + ' ' + y(line[0][1]).toFixed(1);
+      for (let i = 1; i < line.length; i++) d += 'H' + x(line[i][0]).toFixed(1) + 'V' + y(line[i][1]).toFixed(1);
+      out.push('<path class="stock-area" d="' + d + 'V' + y(0).toFixed(1) + 'H' + x(line[0][0]).toFixed(1) + 'Z"/>');
+      out.push('<path class="stock" d="' + d + '"/>');
+    }
+    out.push('<line class="axis" x1="' + L + '" x2="' + (W - R) + '" y1="' + y(0) + '" y2="' + y(0) + '"/>');
+    out.push('</svg>');
+    return out.join('');
+  }
+
+  /* ---------- events ---------- */
+
+  function wire() {
+    $('login-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const t = $('token').value.trim();
+      if (t) signIn(t, false);
+    });
+    $('signout').addEventListener('click', () => signOut('Signed out.'));
+    $('region').addEventListener('change', () => { state.page = 0; renderMatrix(); });
+    $('page-size').addEventListener('change', () => { state.page = 0; renderMatrix(); });
+    let filterTimer = 0;
+    $('dealer-filter').addEventListener('input', () => {
+      clearTimeout(filterTimer);
+      filterTimer = setTimeout(() => { state.page = 0; renderMatrix(); }, 200);
+    });
+    $('pager').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-page]');
+      if (!b) return;
+      state.page += Number(b.dataset.page);
+      renderMatrix();
+    });
+    const matrix = $('matrix');
+    matrix.addEventListener('mouseover', (ev) => {
+      const td = ev.target.closest('td[data-k]');
+      if (td) td.title = tooltip(td.dataset.k);
+    });
+    matrix.addEventListener('click', (ev) => {
+      const td = ev.target.closest('td[data-k]');
+      if (td) openChart(td.dataset.k);
+    });
+    $('alert-status').addEventListener('change', () => { state.alertsSig = ''; loadAlerts(); });
+    $('alert-list').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-alert-act]');
+      if (b) alertAct(b.dataset.id, b.dataset.alertAct, b);
+    });
+    $('order-list').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-order-act]');
+      if (!b) return;
+      if (b.dataset.orderAct === 'approve') orderAct(b.dataset.id, 'approve', '', b);
+      else if (b.dataset.orderAct === 'reject') askReject(b);
+      else toggleLines(b.closest('.order'));
+    });
+    $('reject-cancel').addEventListener('click', () => $('reject-dialog').close());
+    $('reject-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const reason = $('reject-reason').value.trim();
+      if (!reason) return;
+      $('reject-dialog').close();
+      orderAct(state.rejecting, 'reject', reason, null);
+    });
+    $('ranking-table').addEventListener('click', (ev) => {
+      const tr = ev.target.closest('tr[data-dealer]');
+      if (tr) showKpis(tr.dataset.dealer);
+    });
+    $('kpi-close').addEventListener('click', () => $('kpi-dialog').close());
+    $('chart-close').addEventListener('click', () => $('chart-dialog').close());
+    $('chart-dialog').addEventListener('close', () => { state.chartKey = null; });
+    $('chart-days').addEventListener('change', loadChart);
+    for (const d of document.querySelectorAll('dialog')) {
+      d.addEventListener('click', (ev) => { if (ev.target === d) d.close(); }); /* a click on the backdrop */
+    }
+  }
+
+  function boot() {
+    wire();
+    const saved = sessionStorage.getItem('depot.token');
+    if (saved) signIn(saved, true);
+    else showLogin('');
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();

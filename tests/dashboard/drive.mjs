@@ -1,0 +1,167 @@
+// Drives the hub's dashboard in Debian's headless Chromium (playwright-core),
+// for tests/system/test_dashboard.py, which prepares the hub and passes a JSON
+// file naming what to expect:
+//
+//   node drive.mjs CONFIG.json
+//   {"url", "chromium", "approver", "viewer", "dealer", "sku", "qty_before",
+//    "control": "<scale's control socket>", "weight_g", "qty_after",
+//    "alert": <id or null: skip>, "order": "<id>", "order_other": "<id>",
+//    "screenshots": "<folder>", "timeout_ms"}
+//
+// Prints one line per step ("step: ...") and, last, a JSON line {"ok": true,
+// ...figures} (exit 0), or {"ok": false, "error"} (exit 1) after saving
+// failure.png in the screenshot folder. Every wait is bounded.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const T = cfg.timeout_ms || 15000;
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage'];
+const out = {};
+const errors = [];
+
+function step(text) {
+  console.log('step: ' + text);
+}
+
+function control(sock, line) {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection({ path: sock });
+    let reply = '';
+    s.setTimeout(5000, () => { s.destroy(); reject(new Error('control socket timed out')); });
+    s.on('connect', () => s.write(line + '\n'));
+    s.on('data', (d) => {
+      reply += d;
+      if (reply.endsWith('\n')) { s.end(); resolve(reply.trim()); }
+    });
+    s.on('error', reject);
+  });
+}
+
+const cellSel = (dealer, sku) => `td[data-k="${dealer}|${sku}"]`;
+
+async function signIn(page, token) {
+  await page.goto(cfg.url, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: T });
+  await page.fill('#token', token);
+  await page.click('#signin');
+  await page.waitForSelector('#app-view', { state: 'visible', timeout: T });
+}
+
+async function main(ctx, page) {
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  step('sign in as the approver');
+  await signIn(page, cfg.approver);
+  const who = await page.textContent('#who');
+  if (!who.includes('approver')) throw new Error('the header does not show the approver: ' + who);
+  const cell = cellSel(cfg.dealer, cfg.sku);
+  await page.waitForSelector(cell, { timeout: T });
+  await page.waitForFunction(([sel, q]) => document.querySelector(sel)?.textContent === String(q),
+    [cell, cfg.qty_before], { timeout: T });
+  step(`matrix shows ${cfg.dealer}/${cfg.sku} = ${cfg.qty_before}`);
+
+  // A marker that a reload would wipe out.
+  await page.evaluate(() => { window.__noReload = 'still here'; });
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+  const t0 = Date.now();
+  const reply = await control(cfg.control, 'weight ' + cfg.weight_g);
+  if (!reply.startsWith('ok')) throw new Error('scale control: ' + reply);
+  await page.waitForFunction(([sel, q]) => document.querySelector(sel)?.textContent === String(q),
+    [cell, cfg.qty_after], { timeout: T });
+  out.live_update_ms = Date.now() - t0;
+  const marker = await page.evaluate(() => window.__noReload);
+  if (marker !== 'still here' || navigations) throw new Error('the page reloaded to show the change');
+  step(`the cell changed to ${cfg.qty_after} without a reload, ${out.live_update_ms} ms after the weight changed`);
+
+  step('open the history chart of that cell');
+  await page.click(cell);
+  await page.waitForSelector('#chart-dialog[open]', { timeout: T });
+  await page.waitForFunction(() => !document.querySelector('#chart').textContent.includes('Loading'), null, { timeout: T });
+  out.chart = (await page.$('#chart svg')) ? 'svg' : (await page.textContent('#chart')).trim();
+  await page.locator('#chart-dialog').screenshot({ path: path.join(cfg.screenshots, 'dashboard-chart.png') });
+  await page.click('#chart-close');
+  step('chart: ' + out.chart);
+
+  if (cfg.alert != null) {
+    const li = `li.alert[data-alert="${cfg.alert}"]`;
+    await page.waitForSelector(`${li} button[data-alert-act="ack"]`, { timeout: T });
+    await page.click(`${li} button[data-alert-act="ack"]`);
+    await page.waitForFunction((sel) => {
+      const el = document.querySelector(sel);
+      return el && el.querySelector('.pill.status')?.textContent === 'acknowledged'
+        && !el.querySelector('button[data-alert-act="ack"]');
+    }, li, { timeout: T });
+    step(`alert ${cfg.alert} acknowledged`);
+  } else {
+    step('SKIPPED: acknowledge an alert (no alert to acknowledge: see the test output)');
+  }
+
+  const order = `li.order[data-order="${cfg.order}"]`;
+  await page.waitForSelector(`${order} button[data-order-act="approve"]`, { timeout: T });
+  await page.click(`${order} button[data-order-act="approve"]`);
+  await page.waitForSelector(order, { state: 'detached', timeout: T });
+  step(`order ${cfg.order} approved (gone from the approver's list)`);
+  if (cfg.order_other) await page.waitForSelector(`li.order[data-order="${cfg.order_other}"]`, { timeout: T });
+
+  await page.waitForTimeout(300); // let the toast and the lists settle for the picture
+  out.screenshot = path.join(cfg.screenshots, 'dashboard.png');
+  await page.screenshot({ path: out.screenshot, fullPage: true });
+  step('screenshot ' + out.screenshot);
+
+  step('sign out, sign in as the viewer');
+  await page.click('#signout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: T });
+  await page.fill('#token', cfg.viewer);
+  await page.click('#signin');
+  await page.waitForSelector('#app-view', { state: 'visible', timeout: T });
+  if (cfg.order_other) await page.waitForSelector(`li.order[data-order="${cfg.order_other}"]`, { timeout: T });
+  await page.waitForSelector(cell, { timeout: T });
+  const offered = await page.$$eval('button[data-order-act="approve"], button[data-order-act="reject"], button[data-alert-act]',
+    (b) => b.length);
+  if (offered) throw new Error(`the viewer is offered ${offered} approve/reject/ack/resolve buttons`);
+  out.viewer_post_status = await page.evaluate(async ([id, token]) => {
+    const r = await fetch('/api/v1/orders/' + id + '/approve', {
+      method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: '{}' });
+    return r.status;
+  }, [cfg.order_other || cfg.order, cfg.viewer]);
+  if (out.viewer_post_status !== 403) throw new Error('a viewer POST got ' + out.viewer_post_status);
+  step('the viewer is offered no approve button; a direct POST gets 403');
+  await page.screenshot({ path: path.join(cfg.screenshots, 'dashboard-viewer.png'), fullPage: true });
+
+  step('the same page on a phone-sized screen');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(200);
+  out.phone_page_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.screenshot({ path: path.join(cfg.screenshots, 'dashboard-phone.png'), fullPage: false });
+  if (out.phone_page_overflow_px > 2) throw new Error('on a phone the page scrolls sideways by ' + out.phone_page_overflow_px + ' px');
+  if (errors.length) throw new Error('JavaScript errors on the page: ' + errors.join('; '));
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'depot-chromium-'));
+let ctx;
+let page;
+let code = 0;
+try {
+  ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: cfg.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
+    viewport: { width: 1400, height: 900 }, timeout: 60000,
+  });
+  page = ctx.pages()[0] || await ctx.newPage();
+  await main(ctx, page);
+  console.log(JSON.stringify({ ok: true, ...out }));
+} catch (e) {
+  code = 1;
+  try { if (page) await page.screenshot({ path: path.join(cfg.screenshots, 'failure.png'), fullPage: true }); } catch (e2) { /* best effort */ }
+  console.log(JSON.stringify({ ok: false, error: String(e && e.stack || e), page_errors: errors, ...out }));
+} finally {
+  if (ctx) await ctx.close().catch(() => {});
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+process.exit(code);

@@ -1,0 +1,195 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven by
+playwright-core (tests/dashboard/drive.mjs) against the real hub, broker,
+gateways and nodes.
+
+Set-up: Mosquitto with mutual TLS, depot-hub (stages sales, finance; tokens
+admin, an approver of the sales stage, a viewer) serving the dashboard from
+the build's share/depot/dashboard, the catalog imported, two dealers with a
+region each: A (a scale of bolts and a scanner terminal) and B (a scale of
+bolts with plenty). A's bolts go below the reorder point, so the hub's alert
+engine opens a low_stock alert; two orders of 6 pumps (600.00 > the 500.00
+auto-approval limit) wait at the sales stage.
+
+In the browser: sign in with the approver's token, see A's bolts in the
+matrix, change the scale's weight through the node's control socket and see
+the new count in the cell without a reload (bounded wait), open the cell's
+chart, acknowledge the alert, approve one order, take a full-page screenshot
+(printed path, under the build folder), sign in as the viewer: no approve
+button, and a direct POST with the viewer's token gets 403.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from harness import BIN, TESTBIN, Env, http_json, main, run, wait_for  # noqa: E402
+from broker import make_pki, start_broker  # noqa: E402
+from dashenv import CHROMIUM, ensure_playwright, run_node  # noqa: E402
+from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
+from hubenv import start_hub, stock_map  # noqa: E402
+
+ADMIN = "admin-token-dashboard"
+APPROVER = "sales-token-dashboard"
+VIEWER = "viewer-token-dashboard"
+TOKENS = {"admin": ("admin", ADMIN), "sales-lead": ("approver", APPROVER + ":sales"),
+          "viewer": ("viewer", VIEWER)}
+PUMP = "4006381333962"
+CATALOG = """sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock
+SKU-BOLT,4006381333931,2.50,100,1,500,20,7,100000
+SKU-NUT,4006381333948,0.40,10,1,1000,50,7,100000
+SKU-WASHER,4006381333955,0.10,5,1,2000,100,7,100000
+SKU-PUMP,%s,100.00,5000,1,20,2,14,1000
+""" % PUMP
+SHOTS = os.path.abspath(os.environ.get("DEPOT_SCREENSHOTS", TESTBIN))
+
+
+class Site:
+    def __init__(self, env):
+        self.env = env
+        self.pki = make_pki(env, ["A", "B"])
+        self.broker, self.port = start_broker(env, self.pki)
+        self.hub, self.http = start_hub(env, self.pki, self.port, tokens=TOKENS,
+                                        extra={"approval": {"stages": "sales,finance"}})
+        self.url = "http://127.0.0.1:%d" % self.http
+        csv = env.path("catalog.csv")
+        with open(csv, "w") as f:
+            f.write(CATALOG)
+        run([os.path.join(BIN, "depotctl"), "catalog", "import", csv, "--hub", self.url,
+             "--token", ADMIN])
+        for d, region, lat, lon in (("A", "North", 52.52, 13.40), ("B", "South", 52.40, 13.06)):
+            self.api("PATCH", "/api/v1/dealers/" + d,
+                     {"name": "Dealer " + d, "region": region, "lat": lat, "lon": lon,
+                      "credit_limit": 100000.00, "auto_approve_limit": 500.00})
+        self.a = start_warehouse(env, self.pki, self.port, "A", tcp=[("scale-a", "SKU-BOLT")],
+                                 scanners=["scan-1"], period_ms=200)
+        self.b = start_warehouse(env, self.pki, self.port, "B", tcp=[("scale-b", "SKU-BOLT")],
+                                 period_ms=200)
+
+    def api(self, method, path, body=None, token=ADMIN, expect=200):
+        status, out = http_json(self.url + path, token, method, body)
+        if expect is not None:
+            assert status == expect, (method, path, status, out)
+        return out
+
+    def qty(self, dealer, sku):
+        return (stock_map(self.http, VIEWER).get((dealer, sku)) or {}).get("qty")
+
+    def set_units(self, wh, node, dealer, units):
+        wh.weight(node, units * UNIT_WEIGHT_G)
+        wait_for(lambda: self.qty(dealer, "SKU-BOLT") == units, timeout=20,
+                 what="%s's bolts at %d in the hub" % (dealer, units))
+
+    def pending_orders(self, n):
+        """Scans n orders of 6 pumps at A's terminal; returns their ids once pending at sales."""
+        for _ in range(n):
+            self.a.ctl("scan-1", "scan line %s 6" % PUMP)
+            self.a.ctl("scan-1", "submit")
+            wait_for(lambda: "SENT" in self.a.display("scan-1")[1]
+                     or "WAITING" in self.a.display("scan-1")[1], timeout=10, what="order sent")
+        pend = wait_for(lambda: (lambda o: o if len(o) == n else None)(
+            [o for o in self.api("GET", "/api/v1/orders?status=pending&dealer=A", token=VIEWER)
+             if o["stage"] == "sales"]), timeout=20, what="%d orders pending at sales" % n)
+        return sorted((o["order"] for o in pend), key=lambda i: i)
+
+    def low_stock_alert(self):
+        """The id of the open low_stock alert of A's bolts, or None if the hub has no alerts API."""
+        status, _ = http_json(self.url + "/api/v1/alerts", VIEWER)
+        if status == 404:
+            return None
+
+        def found():
+            s, alerts = http_json(self.url + "/api/v1/alerts?status=open&dealer=A&kind=low_stock",
+                                  VIEWER)
+            hits = [a for a in alerts or [] if a.get("sku") == "SKU-BOLT"] if s == 200 else []
+            return hits[0]["id"] if hits else None
+        return wait_for(found, timeout=30, what="an open low_stock alert of A's bolts")
+
+
+def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
+    ensure_playwright()
+    with Env("dashboard") as env:
+        site = Site(env)
+        status, page = 0, b""
+        import urllib.request
+        with urllib.request.urlopen(site.url + "/", timeout=5) as r:
+            status, page = r.status, r.read()
+        assert status == 200 and b"Depot" in page, status
+        site.set_units(site.b, "scale-b", "B", 400)
+        site.set_units(site.a, "scale-a", "A", 60)
+        site.set_units(site.a, "scale-a", "A", 12)  # at or below the reorder point (20)
+        alert = site.low_stock_alert()
+        if alert is None:
+            print("  NOTE: the hub has no /api/v1/alerts yet (alert engine not built): the "
+                  "acknowledge step is SKIPPED")
+        else:
+            print("  alert %s: low_stock of A's bolts is open" % alert)
+        orders = site.pending_orders(2)
+        os.makedirs(SHOTS, exist_ok=True)
+        result, out = run_node("drive.mjs", {
+            "url": site.url + "/", "chromium": CHROMIUM, "approver": APPROVER, "viewer": VIEWER,
+            "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
+            "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
+            "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
+            "timeout_ms": 20000}, env)
+        sys.stdout.write("".join("  " + line + "\n" for line in out.splitlines()
+                                 if line.startswith("step: ")))
+        assert result.get("ok"), result
+        print("  screenshot: %s" % result["screenshot"])
+        print("  the new count showed %d ms after the weight changed; phone layout overflow %d px"
+              % (result["live_update_ms"], result["phone_page_overflow_px"]))
+        # What the browser did, as the API sees it.
+        o = site.api("GET", "/api/v1/orders/" + orders[0], token=VIEWER)
+        assert o["status"] == "pending" and o["stage"] == "finance", o
+        assert any(a["action"] == "stage-approved" and a["actor"] == "sales-lead"
+                   and a["stage"] == "sales" for a in o["audit"]), o["audit"]
+        assert site.api("GET", "/api/v1/orders/" + orders[1], token=VIEWER)["stage"] == "sales"
+        if alert is not None:
+            s, alerts = http_json(site.url + "/api/v1/alerts?dealer=A&kind=low_stock", VIEWER)
+            mine = [a for a in alerts if a["id"] == alert]
+            assert mine and mine[0]["status"] == "acknowledged" \
+                and mine[0]["acked_by"] == "sales-lead", mine
+        site.api("POST", "/api/v1/orders/%s/approve" % orders[1], {}, token=VIEWER, expect=403)
+        me = site.api("GET", "/api/v1/me", token=APPROVER)
+        assert me == {"name": "sales-lead", "role": "approver", "stages": ["sales"],
+                      "approval_stages": ["sales", "finance"]}, me
+
+
+def test_static_files_content_types_caching_and_no_traversal():
+    with Env("dashboard-static") as env:
+        pki = make_pki(env, [])
+        _, port = start_broker(env, pki)
+        _, http = start_hub(env, pki, port, tokens={"viewer": VIEWER})
+        import urllib.error
+        import urllib.request
+
+        def get(path, headers=None):
+            req = urllib.request.Request("http://127.0.0.1:%d%s" % (http, path),
+                                         headers=headers or {})
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    return r.status, dict(r.headers), r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, dict(e.headers), e.read()
+        for path, ctype in (("/", "text/html"), ("/index.html", "text/html"),
+                            ("/static/app.js", "text/javascript"), ("/static/style.css", "text/css"),
+                            ("/static/favicon.svg", "image/svg+xml")):
+            status, h, body = get(path)
+            assert status == 200 and h["Content-Type"].startswith(ctype) and body, (path, status, h)
+            assert h["Cache-Control"] == "no-cache" and h["ETag"], h
+            status, h2, body = get(path, {"If-None-Match": h["ETag"]})
+            assert status == 304 and not body, (path, status)
+        assert "script-src 'self'" in get("/")[1]["Content-Security-Policy"]
+        for bad in ("/static/../hub/hub.ini", "/static/%2e%2e/hub/hub.ini", "/static/.x",
+                    "/static/", "/static//app.js", "/static/a/../app.js", "/hub/hub.ini",
+                    "/static/nope.js"):
+            status, _, _ = get(bad)
+            assert status == 404, (bad, status)
+        assert http_json("http://127.0.0.1:%d/api/v1/me" % http)[0] == 401
+        assert http_json("http://127.0.0.1:%d/api/v1/me" % http, VIEWER)[1] == {
+            "name": "viewer", "role": "viewer", "stages": [],
+            "approval_stages": ["sales", "finance", "warehouse"]}
+
+
+if __name__ == "__main__":
+    main([test_static_files_content_types_caching_and_no_traversal,
+          test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights])
