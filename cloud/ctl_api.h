@@ -32,5 +32,10 @@ int ctl_catalog_main(int argc, char **argv);
 int ctl_dealers_main(int argc, char **argv);
 int ctl_payments_main(int argc, char **argv);
 int ctl_orders_main(int argc, char **argv);
+/* ctl_alerts.c: depotctl alerts list | show | ack | resolve. */
+int ctl_alerts_main(int argc, char **argv);
+/* ctl_ranking.c: depotctl ranking; depotctl payments import FILE.csv (argv[1] "import"). */
+int ctl_ranking_main(int argc, char **argv);
+int ctl_payments_import(int argc, char **argv);
 
 #endif

@@ -57,6 +57,10 @@ static const char conf_text[] =
     "# that, but not forever.\n"
     "persistent_client_expiration 30d\n"
     "\n"
+    "# Small QoS 1 messages (an order's decision right after a PUBACK) go out at\n"
+    "# once instead of waiting ~40 ms for the peer's delayed ACK (Nagle).\n"
+    "set_tcp_nodelay true\n"
+    "\n"
     "log_dest stderr\n"
     "log_type error\n"
     "log_type warning\n"
@@ -105,9 +109,11 @@ static const char acl_text[] =
     "pattern write depot/v1/%%u/state\n"
     "pattern read depot/v1/%%u/down/#\n"
     "\n"
-    "# The manufacturer's hub reads and writes every dealer's topics.\n"
+    "# The manufacturer's hub reads and writes every dealer's topics, and\n"
+    "# publishes every alert change for other consumers on depot/alerts/v1/.\n"
     "user %s\n"
-    "topic readwrite depot/v1/#\n";
+    "topic readwrite depot/v1/#\n"
+    "topic readwrite depot/alerts/#\n";
 
 /* Writes the formatted text to path through path.tmp and a rename. */
 static __attribute__((format(printf, 3, 4))) bool write_file(const char *path, mode_t mode,

@@ -2,6 +2,7 @@
  * depotctl orders list [--status S] [--dealer D] | show ID | approve ID [--reason R]
  *                 | reject ID --reason R
  * depotctl payments add --dealer D --amount 100.00 [--order ID] [--ref TEXT]
+ *                | import FILE.csv (ctl_ranking.c)
  *
  * approve and reject act at the order's current stage with the token's
  * rights (an approver only for its stages); payments need an approver or
@@ -145,8 +146,11 @@ int ctl_payments_main(int argc, char **argv)
     cJSON *body, *reply = NULL;
     int rc;
 
+    if (argc >= 2 && !strcmp(argv[1], "import"))
+        return ctl_payments_import(argc, argv);
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
-        fprintf(stderr, "usage: depotctl payments add --dealer D --amount 100.00 [--order ID]\n");
+        fprintf(stderr, "usage: depotctl payments add --dealer D --amount 100.00 [--order ID]\n"
+                        "       depotctl payments import FILE.csv\n");
         return CTL_USAGE;
     }
     rc = ctl_parse("depotctl payments add", "Record a dealer's payment.", argc - 1, argv + 1, opts,

@@ -28,8 +28,10 @@ static const struct ctl_command commands[] = {
     {"stock", ctl_stock_main, "stock across dealers from the hub (live or stale, and why)"},
     {"catalog", ctl_catalog_main, "import the catalog from CSV, or show it"},
     {"dealers", ctl_dealers_main, "list dealers, show or set a profile (limits, SKU maxima)"},
-    {"payments", ctl_payments_main, "record a dealer's payment"},
+    {"payments", ctl_payments_main, "record a dealer's payment, or import payments from CSV"},
+    {"ranking", ctl_ranking_main, "the dealers' leaderboard: KPIs, score, movement, rebate"},
     {"orders", ctl_orders_main, "list, show, approve or reject orders"},
+    {"alerts", ctl_alerts_main, "list, show, acknowledge or resolve alerts"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

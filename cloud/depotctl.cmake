@@ -9,5 +9,7 @@ add_executable(depotctl
   ctl_catalog.c
   ctl_dealers.c
   ctl_orders.c
+  ctl_alerts.c
+  ctl_ranking.c
 )
 target_link_libraries(depotctl PRIVATE depot_pki depot_common hub_money PkgConfig::CJSON m)

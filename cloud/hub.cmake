@@ -13,10 +13,20 @@ add_library(hub_core STATIC
   hub_api.c
   hub_api_orders.c
   hub_api_catalog.c
+  hub_static.c
   hub_orders.c
   hub_approval.c
   hub_downlink.c
   hub_store_sqlite_orders.c
+  hub_rank.c
+  hub_ranking.c
+  hub_api_ranking.c
+  hub_store_ranking.c
+  hub_store_sqlite_ranking.c
+  hub_store_alerts.c
+  hub_store_sqlite_alerts.c
+  hub_alerts.c
+  hub_api_alerts.c
 )
 # Decimal money <-> cents, shared by the hub and depotctl.
 add_library(hub_money STATIC hub_money.c)

@@ -29,7 +29,8 @@ const char *hub_reject_name(enum hub_reject r)
 static depot_msg_type type_of_leaf(const char *leaf)
 {
     static const depot_msg_type uplink[] = {DEPOT_MSG_STOCK, DEPOT_MSG_EVENT, DEPOT_MSG_SNAPSHOT,
-                                            DEPOT_MSG_STATE, DEPOT_MSG_ORDER};
+                                            DEPOT_MSG_STATE, DEPOT_MSG_ORDER,
+                                            DEPOT_MSG_MOVEMENTS};
     for (size_t i = 0; i < sizeof(uplink) / sizeof(uplink[0]); i++)
         if (strcmp(leaf, depot_msg_topic_leaf(uplink[i])) == 0)
             return uplink[i];
@@ -78,4 +79,34 @@ enum hub_reject hub_accept(const char *topic, const void *payload, size_t len, d
         return HUB_REJECT_TYPE_MISMATCH;
     }
     return HUB_REJECT_NONE;
+}
+
+/* A stream leaf, or an up/ leaf this hub does not know (a newer gateway's stream). */
+static bool stream_leaf(const char *leaf)
+{
+    depot_msg_type t = type_of_leaf(leaf);
+    if (t != DEPOT_MSG__COUNT)
+        return depot_msg_is_stream(t);
+    return strncmp(leaf, "up/", 3) == 0;
+}
+
+bool hub_accept_skippable(const char *topic, const void *payload, size_t len, enum hub_reject r,
+                          depot_msg *m)
+{
+    char dealer[DEPOT_DEALER_MAX + 1];
+    const char *leaf;
+
+    if (r != HUB_REJECT_SCHEMA && r != HUB_REJECT_TYPE_MISMATCH && r != HUB_REJECT_TOPIC)
+        return false;
+    if (!topic || !payload || depot_topic_parse(topic, dealer, &leaf) != DEPOT_OK ||
+        !stream_leaf(leaf))
+        return false;
+    if (depot_msg_peek_envelope(payload, len, m) != DEPOT_OK || strcmp(m->dealer, dealer) != 0)
+        return false;
+    m->v = DEPOT_MSG_VERSION;
+    m->type = DEPOT_MSG_EVENT; /* an event without effect: only its id is recorded */
+    snprintf(m->body.event.node, sizeof(m->body.event.node), "hub");
+    snprintf(m->body.event.event, sizeof(m->body.event.event), "skipped");
+    snprintf(m->body.event.reason, sizeof(m->body.event.reason), "%s", hub_reject_name(r));
+    return true;
 }

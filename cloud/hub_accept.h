@@ -7,6 +7,7 @@
 #ifndef HUB_ACCEPT_H
 #define HUB_ACCEPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "depot/msg.h"
@@ -33,5 +34,17 @@ const char *hub_reject_name(enum hub_reject r);
  */
 enum hub_reject hub_accept(const char *topic, const void *payload, size_t len, depot_msg *m,
                            char *detail, size_t detail_len);
+
+/*
+ * After hub_accept refused a message with r: true if it is a stream message
+ * refused for good (schema, type mismatch, an up/ leaf this hub does not
+ * know; never a transient or an identity failure) whose envelope still
+ * identifies it (depot_msg_peek_envelope, its dealer equal to the topic's).
+ * Then *m is that envelope as an event "skipped" without effect (it owns
+ * nothing), for the store to record its id as applied: the stream's
+ * cumulative ack moves past it instead of stopping there for good.
+ */
+bool hub_accept_skippable(const char *topic, const void *payload, size_t len, enum hub_reject r,
+                          depot_msg *m);
 
 #endif

@@ -14,7 +14,8 @@
  *
  * Auth: every /api/v1/ request needs "Authorization: Bearer <token>" with a
  * role of at least viewer (writes need more: hub_api_orders.c); 401 without
- * a known token, 403 for a role too low. /metrics and /healthz are open.
+ * a known token, 403 for a role too low. /metrics and /healthz are open,
+ * and so are the dashboard's files (hub_static.c: /, /static/...).
  * Errors are {"error": "..."}. A request with a body (PUT, PATCH, POST) is
  * read whole (at most BODY_MAX) before it is routed.
  */
@@ -240,6 +241,7 @@ struct stock_walk {
     struct body *b;
     long long now, offline_after_ms;
     size_t n;
+    struct stock_extra *x; /* GET /stock: filters and extra fields (hub_api_alerts.c) */
 };
 
 static int stock_row(void *arg, const struct hub_stock_row *r)
@@ -248,6 +250,8 @@ static int stock_row(void *arg, const struct hub_stock_row *r)
     struct hub_staleness st;
     char when[40];
 
+    if (w->x && !stock_extra_keep(w->x, r))
+        return 0;
     hub_stale_compute(r, w->now, w->offline_after_ms, &st);
     iso8601(when, sizeof(when), r->updated_at);
     body_str(w->b, w->n++ ? ",\n{\"dealer\":\"" : "{\"dealer\":\"");
@@ -263,11 +267,12 @@ static int stock_row(void *arg, const struct hub_stock_row *r)
     body_str(w->b, "\",\"age_s\":");
     body_int(w->b, st.age_s);
     body_str(w->b, st.stale ? ",\"stale\":true,\"stale_reason\":"
-                            : ",\"stale\":false,\"stale_reason\":null}");
-    if (st.stale) {
+                            : ",\"stale\":false,\"stale_reason\":null");
+    if (st.stale)
         body_json_string(w->b, st.reason);
-        body_str(w->b, "}");
-    }
+    if (w->x)
+        stock_extra_fields(w->x, w->b, r);
+    body_str(w->b, "}");
     return w->b->failed;
 }
 
@@ -288,16 +293,23 @@ static enum MHD_Result get_stock(hub_api *api, struct MHD_Connection *c)
     const char *dealer = id_arg(c, "dealer", DEPOT_DEALER_MAX, &bad);
     const char *sku = id_arg(c, "sku", DEPOT_SKU_MAX, &bad);
     struct body b = {0};
-    struct stock_walk w = {&b, depot_now_ms(), api->cfg->offline_after_s * 1000LL, 0};
+    struct stock_walk w = {&b, depot_now_ms(), api->cfg->offline_after_s * 1000LL, 0, NULL};
+    enum MHD_Result ret;
     hub_store *s;
     depot_err err;
 
     if (bad)
         return send_error(api, c, MHD_HTTP_BAD_REQUEST, "dealer or sku is not a valid id");
-    body_printf(&b, "[");
     s = reader_take(api);
+    ret = stock_extra_new(api, c, s, &w.x);
+    if (!w.x) { /* answered */
+        reader_give(api, s);
+        return ret;
+    }
+    body_printf(&b, "[");
     err = hub_store_stock(s, dealer, sku, stock_row, &w);
     reader_give(api, s);
+    stock_extra_free(w.x);
     body_printf(&b, "]\n");
     if (err != DEPOT_OK) {
         depot_free(b.p);
@@ -327,7 +339,7 @@ static int dealer_row(void *arg, const struct hub_dealer_row *r)
 static enum MHD_Result get_dealers(hub_api *api, struct MHD_Connection *c)
 {
     struct body b = {0};
-    struct stock_walk w = {&b, depot_now_ms(), api->cfg->offline_after_s * 1000LL, 0};
+    struct stock_walk w = {&b, depot_now_ms(), api->cfg->offline_after_s * 1000LL, 0, NULL};
     hub_store *s = reader_take(api);
     depot_err err;
     body_printf(&b, "[");
@@ -358,7 +370,7 @@ static int stream_row(void *arg, const struct hub_stream_row *r)
 static enum MHD_Result get_streams(hub_api *api, struct MHD_Connection *c, const char *dealer)
 {
     struct body b = {0};
-    struct stock_walk w = {&b, 0, 0, 0};
+    struct stock_walk w = {&b, 0, 0, 0, NULL};
     hub_store *s;
     depot_err err;
     if (!depot_id_valid(dealer, DEPOT_DEALER_MAX))
@@ -426,6 +438,9 @@ static enum MHD_Result route_api(hub_api *api, struct MHD_Connection *c, const c
         return send_error(api, c, MHD_HTTP_FORBIDDEN, "role too low");
     if (up && up->too_large)
         return send_error(api, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (!strcmp(path, "me"))
+        return get ? hub_api_me(api, &r)
+                   : send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here");
     if (!strcmp(path, "stock") || !strcmp(path, "dealers"))
         return !get ? send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
                : path[0] == 's' ? get_stock(api, c)
@@ -437,6 +452,12 @@ static enum MHD_Result route_api(hub_api *api, struct MHD_Connection *c, const c
         snprintf(dealer, sizeof(dealer), "%.*s", (int)(slash - path - 8), path + 8);
         return get_streams(api, c, dealer);
     }
+    ret = hub_api_ranking_route(api, &r, &handled);
+    if (handled)
+        return ret;
+    ret = hub_api_alerts_route(api, &r, &handled);
+    if (handled)
+        return ret;
     ret = hub_api_orders_route(api, &r, &handled);
     return handled ? ret : send_error(api, c, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
@@ -490,9 +511,9 @@ static bool has_body(const char *method)
  * each piece of the body (*upload_size > 0: appended, marked consumed), then
  * once more with *upload_size == 0: the body is complete and we answer.
  */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **req_cls)
+static enum MHD_Result serve_request(void *cls, struct MHD_Connection *c, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_size, void **req_cls)
 {
     hub_api *api = cls;
     struct upload *up = *req_cls;
@@ -519,7 +540,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                : get_healthz(api, c);
     if (!strncmp(url, "/api/v1/", 8))
         return route_api(api, c, method, url + 8, up);
+    if (hub_static_owns(url))
+        return up ? send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
+                  : hub_static_serve(api, c, url);
     return send_error(api, c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+}
+
+/* serve_request, timed for /metrics when it is the call that answers (not a body piece). */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls)
+{
+    hub_api *api = cls;
+    bool answers = !(has_body(method) && !*req_cls) && !(*req_cls && *upload_size);
+    long long t0 = answers ? hub_metrics_now_us() : 0;
+    enum MHD_Result ret =
+        serve_request(cls, c, url, method, version, upload_data, upload_size, req_cls);
+    if (answers)
+        hub_metrics_api_latency(api->metrics, hub_metrics_api_class(url),
+                                hub_metrics_now_us() - t0);
+    return ret;
 }
 
 static depot_err open_readers(hub_api *api)
@@ -574,6 +614,8 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     pthread_cond_init(&api->freed, NULL);
     err = open_readers(api);
     if (err == DEPOT_OK)
+        err = hub_static_new(cfg->http_dashboard, &api->dashboard);
+    if (err == DEPOT_OK)
         err = start_daemon(api);
     if (err != DEPOT_OK) {
         hub_api_free(api);
@@ -592,6 +634,7 @@ void hub_api_free(hub_api *api)
     for (size_t i = 0; i < api->n_free; i++)
         hub_store_free(api->readers[i]);
     depot_free(api->readers);
+    hub_static_free(api->dashboard);
     pthread_mutex_destroy(&api->lock);
     pthread_cond_destroy(&api->freed);
     depot_free(api);

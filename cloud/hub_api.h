@@ -25,6 +25,12 @@ typedef enum hub_link (*hub_health_fn)(const void *ctx);
 depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_health_fn health,
                       const void *health_ctx, hub_api **out);
 
+typedef struct hub_ranking hub_ranking;
+
+/* Serves the ranking endpoints from ranking (hub_api_ranking.c) and feeds it the payments and
+ * approvals the API records; ranking must outlive the API. */
+void hub_api_set_ranking(hub_api *api, hub_ranking *ranking);
+
 /* Stops serving (waits for requests in progress) and frees. NULL is a no-op. */
 void hub_api_free(hub_api *api);
 

@@ -204,6 +204,8 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
     s = reader_take(api);
     err = hub_approval_act(api->cfg, api->metrics, s, id, r->who, act, why, depot_now_ms(), &after);
     if (err == DEPOT_OK)
+        hub_api_ranking_decided(api, &after);
+    if (err == DEPOT_OK)
         err = order_detail(s, id, &out);
     reader_give(api, s);
     return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out) : act_error(api, r->c, err);
@@ -216,6 +218,7 @@ struct payment {
     long long amount;
     char order[DEPOT_ORDER_ID_MAX + 1];
     char ref[HUB_REF_MAX + 1];
+    long long at; /* when it is recorded (ms) */
 };
 
 static bool parse_payment(const char *text, struct payment *p, const char **why)
@@ -284,7 +287,7 @@ static depot_err record_payment(hub_store *s, const struct payment *p, const cha
                                 long long *id, struct hub_exposure *x, const char **why)
 {
     char amount[HUB_MONEY_TEXT], text[200];
-    long long now = depot_now_ms();
+    long long now = p->at;
     depot_err err = hub_store_begin(s);
     if (err == DEPOT_OK)
         err = payment_refs(s, p, why);
@@ -315,6 +318,7 @@ static enum MHD_Result post_payment(hub_api *api, const struct api_request *r)
 
     if (!parse_payment(r->body, &p, &why))
         return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+    p.at = depot_now_ms();
     s = reader_take(api);
     err = record_payment(s, &p, r->who->name, &id, &x, &why);
     reader_give(api, s);
@@ -323,6 +327,7 @@ static enum MHD_Result post_payment(hub_api *api, const struct api_request *r)
     if (err != DEPOT_OK)
         return send_store_error(api, r->c, err, why);
     LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
+    hub_api_ranking_payment(api, p.dealer, p.at, p.amount);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", (double)id);
     cJSON_AddStringToObject(out, "dealer", p.dealer);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "hub_api.h"
+#include "hub_static.h"
 #include "hub_store.h"
 
 struct hub_api {
@@ -25,6 +26,8 @@ struct hub_api {
     pthread_cond_t freed;
     hub_store **readers; /* the free ones are readers[0..n_free-1] */
     size_t n_readers, n_free;
+    hub_static *dashboard; /* the dashboard's files (hub_static.c) */
+    hub_ranking *ranking;  /* hub_api_set_ranking; NULL: ranking endpoints answer 503 */
 };
 
 /* A response body under construction; on allocation failure `failed` sticks. */
@@ -79,5 +82,31 @@ enum MHD_Result hub_api_catalog_route(hub_api *api, const struct api_request *r,
  * not one of them (the caller answers 404).
  */
 enum MHD_Result hub_api_orders_route(hub_api *api, const struct api_request *r, bool *handled);
+
+/* hub_static.c: GET / and /static/... (the dashboard's files), and GET /api/v1/me. */
+enum MHD_Result hub_static_serve(hub_api *api, struct MHD_Connection *c, const char *url);
+enum MHD_Result hub_api_me(hub_api *api, const struct api_request *r);
+
+/*
+ * hub_api_ranking.c: GET ranking, GET dealers/<id>/kpis, POST payments/import
+ * (*handled as above); and the ranking's hooks for the other handlers: a
+ * payment recorded, an order decided (an approval invoices it).
+ */
+enum MHD_Result hub_api_ranking_route(hub_api *api, const struct api_request *r, bool *handled);
+void hub_api_ranking_payment(hub_api *api, const char *dealer, long long at, long long cents);
+void hub_api_ranking_decided(hub_api *api, const struct hub_order *o);
+
+/* hub_api_alerts.c: GET /alerts, /alerts/<id>, POST /alerts/<id>/ack|resolve, GET /history. */
+enum MHD_Result hub_api_alerts_route(hub_api *api, const struct api_request *r, bool *handled);
+
+/* GET /stock's extras (hub_api_alerts.c): the "since" and "region" filters, and each row's
+ * velocity, days_of_cover, region and received_at. stock_extra_new reads them for the request
+ * (on failure it has answered and *out is NULL). */
+struct stock_extra;
+enum MHD_Result stock_extra_new(hub_api *api, struct MHD_Connection *c, hub_store *s,
+                                struct stock_extra **out);
+void stock_extra_free(struct stock_extra *x);
+bool stock_extra_keep(const struct stock_extra *x, const struct hub_stock_row *r);
+void stock_extra_fields(const struct stock_extra *x, struct body *b, const struct hub_stock_row *r);
 
 #endif

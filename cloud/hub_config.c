@@ -1,7 +1,7 @@
 /*
  * depot-hub configuration.
  *
- * Every option of the sections [hub], [mqtt], [http] and [approval] is one
+ * Every option of the sections [hub], [mqtt], [http], [approval] and [alerts] is one
  * row of `options` (section, name, type, bounds, default, where it lands in
  * struct hub_config); [tokens] is free-form (NAME = ROLE:TOKEN[:STAGES]). Loading is two
  * steps: defaults, then the file over them. inih reports the line of the
@@ -19,7 +19,16 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_LOGLEVEL, OPT_LISTEN, OPT_STAGES };
+enum opt_type {
+    OPT_STR,
+    OPT_LONG,
+    OPT_LOGLEVEL,
+    OPT_LISTEN,
+    OPT_STAGES,
+    OPT_DOUBLE,
+    OPT_WEIGHTS, /* [ranking] weights (hub_rank_parse_weights) */
+    OPT_TIERS,   /* [ranking] tiers (hub_rank_parse_tiers) */
+};
 
 struct option {
     const char *section;
@@ -41,6 +50,11 @@ struct option {
         sec, nm, OPT_LONG, offsetof(struct hub_config, field), 0, lo, hi, d                        \
     }
 
+#define DBL(sec, nm, field, lo, hi, d)                                                             \
+    {                                                                                              \
+        sec, nm, OPT_DOUBLE, offsetof(struct hub_config, field), 0, lo, hi, d                      \
+    }
+
 static const struct option options[] = {
     STR("hub", "db", db, "depot-hub.db"),
     {"hub", "log_level", OPT_LOGLEVEL, offsetof(struct hub_config, log_level), 0, 0, 0, "info"},
@@ -56,9 +70,22 @@ static const struct option options[] = {
     NUM("mqtt", "keepalive_s", mqtt_keepalive_s, 5, 3600, "30"),
     {"http", "listen", OPT_LISTEN, 0, 0, 0, 0, "127.0.0.1:8080"},
     NUM("http", "threads", http_threads, 1, 256, "4"),
+    STR("http", "dashboard", http_dashboard, ""),
     {"approval", "stages", OPT_STAGES, 0, 0, 0, 0, "sales,finance,warehouse"},
     NUM("approval", "stage_deadline_s", stage_deadline_s, 1, 86400 * 90, "3600"),
     NUM("approval", "resend_s", decision_resend_s, 1, 3600, "10"),
+    {"ranking", "weights", OPT_WEIGHTS, 0, 0, 0, 0, "0.35,0.25,0.15,0.15,0.10"},
+    {"ranking", "tiers", OPT_TIERS, 0, 0, 0, 0, "0.8:3,0.6:2,0.4:1"},
+    NUM("ranking", "publish_period_s", rank_publish_period_s, 1, 86400, "60"),
+    NUM("alerts", "velocity_days", alert_velocity_days, 1, 90, "7"),
+    NUM("alerts", "target_cover_days", alert_target_cover_days, 1, 365, "14"),
+    DBL("alerts", "spike_factor", alert_spike_factor, 1, 1000, "3.0"),
+    NUM("alerts", "spike_trailing_days", alert_spike_trailing_days, 1, 90, "14"),
+    NUM("alerts", "spike_min_units", alert_spike_min_units, 1, 1000000, "5"),
+    NUM("alerts", "shrinkage_window_s", alert_shrinkage_window_s, 1, 86400, "900"),
+    NUM("alerts", "contract_days", alert_contract_days, 0, 3650, "30"),
+    NUM("alerts", "eval_period_s", alert_eval_period_s, 1, 3600, "5"),
+    NUM("alerts", "history_days", alert_history_days, 1, 3650, "90"),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -92,6 +119,18 @@ static int parse_long(const char *v, long min, long max, long *out)
     if (errno || end == v || *end || n < min || n > max)
         return -1;
     *out = n;
+    return 0;
+}
+
+static int parse_double(const char *v, double min, double max, double *out)
+{
+    char *end;
+    double d;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || end == v || *end || !(d >= min && d <= max))
+        return -1;
+    *out = d;
     return 0;
 }
 
@@ -188,6 +227,28 @@ static int set_option(struct load_ctx *c, const struct option *o, const char *v)
             snprintf(c->msg, sizeof(c->msg),
                      "[%s] %s: \"%s\" is not 1..%d unique names of [a-z0-9_-] separated by commas",
                      o->section, o->name, v, HUB_STAGES_MAX);
+        return rc;
+    case OPT_DOUBLE:
+        rc = parse_double(v, (double)o->min, (double)o->max, (double *)(void *)field);
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg), "[%s] %s: \"%s\" is not a number in %ld..%ld",
+                     o->section, o->name, v, o->min, o->max);
+        return rc;
+    case OPT_WEIGHTS:
+        rc = hub_rank_parse_weights(v, c->cfg->ranking.weights) ? 0 : -1;
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg),
+                     "[%s] %s: \"%s\" is not 5 numbers >= 0 (sales, collection, penetration, "
+                     "accuracy, freshness) with a sum above 0",
+                     o->section, o->name, v);
+        return rc;
+    case OPT_TIERS:
+        rc = hub_rank_parse_tiers(v, &c->cfg->ranking) ? 0 : -1;
+        if (rc)
+            snprintf(c->msg, sizeof(c->msg),
+                     "[%s] %s: \"%s\" is not SCORE:PCT,... (score 0..1 distinct, pct 0..100, "
+                     "at most %d)",
+                     o->section, o->name, v, HUB_RANK_TIERS_MAX);
         return rc;
     case OPT_LISTEN:
         rc = parse_listen(v, c->cfg);
@@ -297,6 +358,7 @@ void hub_config_defaults(struct hub_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     for (size_t i = 0; i < N_OPTIONS; i++)
         set_option(&c, &options[i], options[i].def);
+    cfg->ranking.offline_after_ms = cfg->offline_after_s * 1000LL;
     if (gethostname(host, sizeof(host) - 1) != 0)
         snprintf(host, sizeof(host), "hub");
     host[sizeof(host) - 1] = '\0';
@@ -373,5 +435,6 @@ depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, s
         snprintf(cfg->mqtt_client_id, sizeof(cfg->mqtt_client_id), "depot-hub-%s", cfg->instance);
     if (!cfg->order_ca[0])
         snprintf(cfg->order_ca, sizeof(cfg->order_ca), "%s", cfg->mqtt_ca);
+    cfg->ranking.offline_after_ms = cfg->offline_after_s * 1000LL;
     return check_whole(cfg, path, err, err_len);
 }

@@ -11,6 +11,7 @@
 
 #include "depot/error.h"
 #include "depot/log.h"
+#include "hub_rank.h"
 
 #define HUB_TOKENS_MAX 64
 #define HUB_STR_MAX 256
@@ -47,11 +48,25 @@ struct hub_config {
     char http_addr[64]; /* dotted IPv4 */
     long http_port;
     long http_threads;
+    char http_dashboard[HUB_STR_MAX]; /* "": <exe dir>/../share/depot/dashboard */
     /* [approval] */
     size_t n_stages;
     char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];
     long stage_deadline_s;  /* a pending order waiting longer at one stage is escalated */
     long decision_resend_s; /* an unconfirmed decision is published again after this */
+    /* [alerts] (hub_alerts.c) */
+    long alert_velocity_days;       /* sales velocity = units picked per day over this many days */
+    long alert_target_cover_days;   /* replenishment brings days of cover back to this */
+    double alert_spike_factor;      /* today's picks above factor x the trailing daily average */
+    long alert_spike_trailing_days; /* days before today that make the trailing average */
+    long alert_spike_min_units;     /* ... and at least this many picks today */
+    long alert_shrinkage_window_s;  /* a scale decrease matches a pick within +- this */
+    long alert_contract_days;       /* contract ending within this many days */
+    long alert_eval_period_s;       /* periodic evaluation (offline, contracts, shrinkage) */
+    long alert_history_days;        /* stock points kept this many days */
+    /* [ranking] weights, tiers (offline_after_ms from [hub] offline_after_s) */
+    struct hub_rank_params ranking;
+    long rank_publish_period_s; /* a dealer's down/ranking at most this often */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

@@ -21,8 +21,18 @@
  *      never counted twice.
  *   5. An order, a "decided" confirmation and an online state are applied
  *      by hub_orders in the same transaction as their exactly-once record;
- *      decisions and the catalog go out from the periodic tick, which reads
- *      only what was committed.
+ *      the decisions a batch made are published right after its commit (and
+ *      repeated by the periodic tick until confirmed), the catalog from the
+ *      tick; both read only what was committed.
+ *   6. A stream message refused for good (hub_accept_skippable: schema, type
+ *      mismatch, unknown up/ leaf, yet a readable envelope) is still queued:
+ *      only its (dealer, ledger, id) is recorded, as applied-but-skipped, so
+ *      the cumulative ack moves past it instead of stalling the gateway's
+ *      outbox for good. A failed transaction records nothing (invariant 2):
+ *      the gateway resends, and only a refusal that is for good is skipped.
+ *   7. The alert engine (hub_alerts, when set) sees every applied message in
+ *      the transaction that applies it and is told whether it committed;
+ *      its changes go out from its outbox in the loop's tick.
  */
 #include "hub_ingest.h"
 
@@ -33,7 +43,9 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "hub_alerts.h"
 #include "hub_orders.h"
+#include "hub_ranking.h"
 
 #define ACK_BUCKETS 4096
 #define IDLE_WAIT_MS 50
@@ -45,6 +57,7 @@ struct item {
     enum hub_apply_result res;
     uint64_t upto;
     struct hub_order_result order;
+    enum hub_reject skipped; /* != NONE: refused for good, only its id is recorded (inv. 6) */
 };
 
 /* The ack state of one (dealer, ledger) stream. */
@@ -63,7 +76,10 @@ struct hub_ingest {
     hub_publish_fn publish;
     void *publish_ctx;
     hub_orders *orders; /* may be NULL */
+    hub_ranking *ranking, *w_ranking; /* may be NULL; w_: the worker's copy, taken under lock */
+    hub_alerts *alerts, *w_alerts;    /* the same for the alert engine */
     long long next_tick_ms;
+    bool decisions_due; /* worker only: the last commit decided orders (invariant 5) */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
@@ -172,8 +188,13 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
 {
     depot_err err = hub_store_apply(ing->store, &it->msg, it->seen_ms, &it->res, &it->upto);
     memset(&it->order, 0, sizeof(it->order));
+    if (it->skipped != HUB_REJECT_NONE)
+        return err; /* invariant 6: the id only */
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
+    if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (hub_alerts.h) */
+        err = hub_alerts_on_message(ing->w_alerts, ing->store, &it->msg, it->res, it->seen_ms,
+                                    depot_now_ms());
     return err;
 }
 
@@ -190,6 +211,10 @@ static depot_err apply_items(hub_ingest *ing, struct item *list, const uint64_t 
         err = hub_store_commit(ing->store);
     if (err != DEPOT_OK)
         hub_store_rollback(ing->store);
+    if (ing->w_alerts && err == DEPOT_OK)
+        hub_alerts_committed(ing->w_alerts);
+    else if (ing->w_alerts)
+        hub_alerts_rolled_back(ing->w_alerts);
     return err;
 }
 
@@ -200,10 +225,26 @@ static void count_applied(hub_ingest *ing, struct item *it)
         [HUB_APPLY_DUPLICATE] = HUB_C_DUPLICATES,
         [HUB_APPLY_STALE] = HUB_C_STALE,
     };
+    if (it->skipped != HUB_REJECT_NONE) {
+        if (it->res == HUB_APPLY_DUPLICATE)
+            hub_metrics_add(ing->metrics, HUB_C_DUPLICATES, 1);
+        else
+            hub_metrics_skip(ing->metrics, it->skipped);
+        ack_mark(ing, &it->msg, it->upto);
+        return;
+    }
+    if (!depot_msg_is_stream(it->msg.type) || it->res != HUB_APPLY_DUPLICATE)
+        hub_metrics_applied_type(ing->metrics, (int)it->msg.type); /* first time, by type */
     if (ing->orders)
         hub_orders_count(ing->orders, &it->order);
-    if (it->order.outcome != HUB_ORDER_NONE || it->msg.type == DEPOT_MSG_STATE)
-        ing->next_tick_ms = 0; /* a decision or an online dealer: publish now */
+    if (ing->w_ranking)
+        hub_ranking_on_applied(ing->w_ranking, ing->store, &it->msg, it->seen_ms, it->res,
+                               &it->order);
+    if (it->order.outcome == HUB_ORDER_APPROVED || it->order.outcome == HUB_ORDER_PENDING ||
+        it->order.outcome == HUB_ORDER_REJECTED)
+        ing->decisions_due = true; /* published right after this commit */
+    if (it->msg.type == DEPOT_MSG_STATE)
+        ing->next_tick_ms = 0; /* an online dealer: its decisions and catalog now */
     if (depot_msg_is_stream(it->msg.type)) {
         hub_metrics_add(ing->metrics, by_res[it->res], 1);
         ack_mark(ing, &it->msg, it->upto);
@@ -273,10 +314,27 @@ static struct item *take_batch(hub_ingest *ing, uint64_t *rejects, size_t *n)
 static void tick(hub_ingest *ing)
 {
     long long now = depot_mono_ms();
+    if (ing->w_alerts) /* its own periods; cheap when nothing is due */
+        hub_alerts_tick(ing->w_alerts, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
     if (!ing->orders || now < ing->next_tick_ms)
         return;
     ing->next_tick_ms = now + HUB_TICK_MS;
     hub_orders_tick(ing->orders, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
+    if (ing->w_ranking)
+        hub_ranking_tick(ing->w_ranking, ing->store, ing->publish, ing->publish_ctx,
+                         depot_now_ms());
+}
+
+/* The decisions the batch just committed go out now, not at the next tick (invariant 5). */
+static void publish_decisions(hub_ingest *ing)
+{
+    int n;
+    if (!ing->decisions_due || !ing->orders)
+        return;
+    ing->decisions_due = false;
+    if (hub_orders_publish_decisions(ing->orders, ing->store, ing->publish, ing->publish_ctx,
+                                     depot_now_ms(), &n) != DEPOT_OK)
+        ing->next_tick_ms = 0; /* logged by the store; the tick tries again */
 }
 
 static void *worker(void *arg)
@@ -291,11 +349,14 @@ static void *worker(void *arg)
         if (!ing->head && ing->running)
             timed_wait(ing, IDLE_WAIT_MS);
         list = take_batch(ing, rejects, &n);
+        ing->w_ranking = ing->ranking;
+        ing->w_alerts = ing->alerts;
         pthread_mutex_unlock(&ing->lock);
         if (list)
             process(ing, list, rejects);
         else if (memcmp(rejects, (uint64_t[HUB_REJECT__COUNT]){0}, sizeof(rejects)))
             process(ing, NULL, rejects);
+        publish_decisions(ing);
         ack_flush(ing);
         tick(ing);
         pthread_mutex_lock(&ing->lock);
@@ -336,6 +397,20 @@ depot_err hub_ingest_new_with_orders(hub_store *store, hub_metrics *metrics, hub
     }
     *out = ing;
     return DEPOT_OK;
+}
+
+void hub_ingest_set_ranking(hub_ingest *ing, hub_ranking *ranking)
+{
+    pthread_mutex_lock(&ing->lock);
+    ing->ranking = ranking;
+    pthread_mutex_unlock(&ing->lock);
+}
+
+void hub_ingest_set_alerts(hub_ingest *ing, hub_alerts *alerts)
+{
+    pthread_mutex_lock(&ing->lock);
+    ing->alerts = alerts;
+    pthread_mutex_unlock(&ing->lock);
 }
 
 void hub_ingest_free(hub_ingest *ing)
@@ -401,6 +476,16 @@ enum hub_reject hub_ingest_submit(hub_ingest *ing, const char *topic, const void
         return HUB_REJECT_INTERNAL;
     }
     r = hub_accept(topic, payload, len, &it->msg, detail, sizeof(detail));
+    if (r != HUB_REJECT_NONE && hub_accept_skippable(topic, payload, len, r, &it->msg)) {
+        reject(ing, r, topic, detail);
+        LOG_WARN("message %s/%s/%llu on %s skipped: recorded as applied so the stream's ack "
+                 "moves past it",
+                 it->msg.dealer, it->msg.ledger, (unsigned long long)it->msg.id, topic);
+        it->skipped = r;
+        it->seen_ms = received_ms;
+        enqueue(ing, it);
+        return r;
+    }
     if (r != HUB_REJECT_NONE) {
         depot_free(it);
         reject(ing, r, topic, detail);

@@ -48,6 +48,19 @@ depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_publish_fn 
 depot_err hub_ingest_new_with_orders(hub_store *store, hub_metrics *metrics, hub_orders *orders,
                                      hub_publish_fn publish, void *publish_ctx, hub_ingest **out);
 
+typedef struct hub_ranking hub_ranking;
+
+/* Feeds every committed message to the ranking (hub_ranking_on_applied) and runs its tick
+ * (hub_ranking_tick) from now on; ranking must outlive the ingest. */
+void hub_ingest_set_ranking(hub_ingest *ing, hub_ranking *ranking);
+
+typedef struct hub_alerts hub_alerts;
+
+/* Runs the alert engine from now on: hub_alerts_on_message in the transaction of every
+ * applied message, hub_alerts_committed/rolled_back after it, hub_alerts_tick every loop
+ * of the worker; alerts must outlive the ingest. */
+void hub_ingest_set_alerts(hub_ingest *ing, hub_alerts *alerts);
+
 /* Stops the worker after it applied what is queued, then frees. NULL is a no-op. */
 void hub_ingest_free(hub_ingest *ing);
 

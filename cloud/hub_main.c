@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "depot/log.h"
+#include "hub_alerts.h"
 #include "hub_api.h"
 #include "hub_config.h"
 #include "hub_ingest.h"
 #include "hub_metrics.h"
 #include "hub_mqtt.h"
 #include "hub_orders.h"
+#include "hub_ranking.h"
 #include "hub_store.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -62,6 +64,8 @@ struct hub {
     hub_metrics *metrics;
     hub_store *writer;
     hub_orders *orders;
+    hub_ranking *ranking;
+    hub_alerts *alerts;
     hub_ingest *ingest;
     hub_mqtt *mqtt;
     hub_api *api;
@@ -86,10 +90,22 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         err = hub_orders_new(cfg, h->metrics, &h->orders);
     if (err == DEPOT_OK)
+        err = hub_ranking_new(cfg, &h->ranking);
+    if (err == DEPOT_OK) /* before the ingest worker owns the writer store */
+        err = hub_ranking_load(h->ranking, h->writer, depot_now_ms());
+    if (err == DEPOT_OK)
         err = hub_ingest_new_with_orders(h->writer, h->metrics, h->orders, hub_mqtt_publish,
                                          h->mqtt, &h->ingest);
     if (err == DEPOT_OK)
+        hub_ingest_set_ranking(h->ingest, h->ranking);
+    if (err == DEPOT_OK)
+        err = hub_alerts_new(cfg, h->metrics, &h->alerts);
+    if (err == DEPOT_OK)
+        hub_ingest_set_alerts(h->ingest, h->alerts);
+    if (err == DEPOT_OK)
         err = hub_api_new(cfg, h->metrics, mqtt_link, h->mqtt, &h->api);
+    if (err == DEPOT_OK)
+        hub_api_set_ranking(h->api, h->ranking);
     if (err == DEPOT_OK)
         err = hub_mqtt_start(h->mqtt, h->ingest);
     return err;
@@ -102,6 +118,8 @@ static void hub_stop(struct hub *h)
     hub_api_free(h->api);
     hub_ingest_free(h->ingest);
     hub_orders_free(h->orders);
+    hub_ranking_free(h->ranking);
+    hub_alerts_free(h->alerts);
     hub_mqtt_free(h->mqtt);
     hub_store_free(h->writer);
     hub_metrics_free(h->metrics);

@@ -35,6 +35,9 @@ enum hub_counter {
     HUB_C_DECISIONS_SENT,       /* down/decision published (first sends and repeats) */
     HUB_C_DECISIONS_DELIVERED,  /* decisions the gateway confirmed */
     HUB_C_CATALOGS_SENT,        /* down/catalog published */
+    HUB_C_ALERTS_RAISED,        /* alerts opened (hub_alerts.c) */
+    HUB_C_ALERTS_RESOLVED,      /* alerts resolved, automatically or by hand */
+    HUB_C_ALERTS_PUBLISHED,     /* alert changes published (to the dealer and depot/alerts/v1) */
     HUB_C__COUNT
 };
 
@@ -62,10 +65,45 @@ void hub_metrics_add(hub_metrics *m, enum hub_counter c, unsigned long long n);
 void hub_metrics_reject(hub_metrics *m, enum hub_reject r);
 unsigned long long hub_metrics_get(const hub_metrics *m, enum hub_counter c);
 unsigned long long hub_metrics_rejected(const hub_metrics *m, enum hub_reject r);
+/* A rejected stream message recorded as applied-but-skipped (hub_ingest.c), by reject reason. */
+void hub_metrics_skip(hub_metrics *m, enum hub_reject r);
+unsigned long long hub_metrics_skipped(const hub_metrics *m, enum hub_reject r);
 void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r);
 unsigned long long hub_metrics_orders_rejected(const hub_metrics *m, enum hub_order_reason r);
 /* One approval's latency (order created at the terminal -> approved), auto or by the stages. */
 void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms);
+
+/* Endpoint classes of the API latency histogram (hub_metrics_api_class maps a URL). */
+enum hub_api_class {
+    HUB_API_STOCK,
+    HUB_API_HISTORY,
+    HUB_API_DEALERS,
+    HUB_API_STREAMS,
+    HUB_API_ORDERS,
+    HUB_API_PAYMENTS,
+    HUB_API_CATALOG,
+    HUB_API_ALERTS,
+    HUB_API_RANKING,
+    HUB_API_OTHER,     /* any other /api/v1/ path */
+    HUB_API_METRICS,   /* /metrics */
+    HUB_API_HEALTHZ,   /* /healthz */
+    HUB_API_DASHBOARD, /* everything else: the dashboard's files, 404s */
+    HUB_API__COUNT
+};
+
+/* The class of a request URL (the path, query removed or not). */
+enum hub_api_class hub_metrics_api_class(const char *url);
+/* Microseconds of a monotonic clock, to measure a request with. */
+long long hub_metrics_now_us(void);
+/* One request of class c took us microseconds (handler start to response queued). */
+void hub_metrics_api_latency(hub_metrics *m, enum hub_api_class c, long long us);
+/* A message of type t (enum depot_msg_type) was applied for the first time. */
+void hub_metrics_applied_type(hub_metrics *m, int type);
+unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type);
+
+/* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge. */
+#define HUB_METRICS_ALERT_KINDS 8
+void hub_metrics_alerts_open(hub_metrics *m, int kind, long long n);
 
 /*
  * Renders every counter as Prometheus text. On DEPOT_OK *out is allocated

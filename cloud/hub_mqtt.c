@@ -149,6 +149,8 @@ static depot_err configure(hub_mqtt *mq)
     int rc = mosquitto_int_option(mq->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
     if (rc == MOSQ_ERR_SUCCESS)
         rc = mosquitto_threaded_set(mq->mosq, true);
+    if (rc == MOSQ_ERR_SUCCESS) /* a decision right after a PUBACK must not wait for Nagle */
+        rc = mosquitto_int_option(mq->mosq, MOSQ_OPT_TCP_NODELAY, 1);
     if (rc == MOSQ_ERR_SUCCESS && c->mqtt_ca[0])
         rc = mosquitto_tls_set(mq->mosq, c->mqtt_ca, NULL, c->mqtt_cert, c->mqtt_key, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {

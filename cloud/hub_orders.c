@@ -4,8 +4,7 @@
  * message is a duplicate before it gets here.
  *
  * Trust, in order: the certificate (issued by [hub] ca, CN = the topic's
- * dealer; a verified certificate is cached by the SHA-256 of its PEM, so a
- * gateway's every order does not cost an X.509 chain check), the signature
+ * dealer, valid now), the signature
  * (ECDSA over exactly the bytes of doc), then the document itself (decodes,
  * same dealer, id never seen). Until all three hold, the message is forged:
  * it goes to forged_orders and the audit, never into orders, never near
@@ -15,6 +14,15 @@
  *
  * Prices always come from the hub's catalog; the gateway sends barcodes and
  * quantities only.
+ *
+ * Certificate cache: the CA is parsed once (at the first order; retried
+ * until it reads). A certificate that passed the CA check is kept parsed
+ * (pki_cert) in a hash map keyed by the SHA-256 of its PEM, CERT_CACHE_MAX
+ * entries with least-recently-used eviction (sized for every dealer: one
+ * dealer costs about 2 KiB), so an order from a known gateway costs one
+ * SHA-256 of the PEM and one ECDSA verify. Its validity period is checked
+ * at every use; an expired entry is dropped and the order refused as
+ * before. Certificates that fail are never cached.
  */
 #include "hub_orders.h"
 
@@ -26,19 +34,24 @@
 #include "depot/log.h"
 #include "depot/pki.h"
 
-#define CERT_CACHE 64
+#define CERT_CACHE_MAX 8192 /* certificates kept checked and parsed */
+#define CERT_BUCKETS 16384  /* a power of two */
 
 struct cert_entry {
-    unsigned char hash[32];
-    char cn[PKI_CN_SIZE];
-    bool used;
+    struct cert_entry *chain;         /* next in the bucket */
+    struct cert_entry *newer, *older; /* the LRU list */
+    unsigned char hash[32];           /* SHA-256 of the PEM */
+    pki_cert *cert;
 };
 
 struct hub_orders {
     const struct hub_config *cfg;
     hub_metrics *metrics;
-    struct cert_entry certs[CERT_CACHE];
-    unsigned next_victim;
+    pki_trust *trust; /* [hub] ca, parsed once */
+    struct cert_entry *buckets[CERT_BUCKETS];
+    struct cert_entry *newest, *oldest;
+    size_t n_certs;
+    pki_cert *uncached; /* checked without memory for an entry: this order only */
 };
 
 /* The verdict on one order message while it is being checked. */
@@ -58,8 +71,16 @@ depot_err hub_orders_new(const struct hub_config *cfg, hub_metrics *metrics, hub
     return DEPOT_OK;
 }
 
+static void cert_drop(hub_orders *o, struct cert_entry *e);
+
 void hub_orders_free(hub_orders *o)
 {
+    if (!o)
+        return;
+    while (o->oldest)
+        cert_drop(o, o->oldest);
+    pki_cert_free(o->uncached);
+    pki_trust_free(o->trust);
     depot_free(o);
 }
 
@@ -82,47 +103,106 @@ depot_err hub_audit(hub_store *s, const char *order, const char *dealer, const c
 
 /* ---- certificate ---- */
 
-static bool cert_cached(hub_orders *o, const unsigned char *hash, char *cn, size_t cn_size)
+static struct cert_entry **cert_bucket(hub_orders *o, const unsigned char *hash)
 {
-    for (int i = 0; i < CERT_CACHE; i++)
-        if (o->certs[i].used && !memcmp(o->certs[i].hash, hash, 32)) {
-            snprintf(cn, cn_size, "%s", o->certs[i].cn);
-            return true;
+    unsigned h = (unsigned)hash[0] | (unsigned)hash[1] << 8 | (unsigned)hash[2] << 16;
+    return &o->buckets[h & (CERT_BUCKETS - 1)];
+}
+
+static void lru_unlink(hub_orders *o, struct cert_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        o->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        o->oldest = e->newer;
+}
+
+static void lru_push(hub_orders *o, struct cert_entry *e)
+{
+    e->newer = NULL;
+    e->older = o->newest;
+    if (o->newest)
+        o->newest->newer = e;
+    o->newest = e;
+    if (!o->oldest)
+        o->oldest = e;
+}
+
+static void cert_drop(hub_orders *o, struct cert_entry *e)
+{
+    struct cert_entry **pp = cert_bucket(o, e->hash);
+    while (*pp != e)
+        pp = &(*pp)->chain;
+    *pp = e->chain;
+    lru_unlink(o, e);
+    pki_cert_free(e->cert);
+    depot_free(e);
+    o->n_certs--;
+}
+
+/* The cached entry of hash (now the most recently used), or NULL. */
+static struct cert_entry *cert_find(hub_orders *o, const unsigned char *hash)
+{
+    for (struct cert_entry *e = *cert_bucket(o, hash); e; e = e->chain)
+        if (!memcmp(e->hash, hash, 32)) {
+            lru_unlink(o, e);
+            lru_push(o, e);
+            return e;
         }
-    return false;
+    return NULL;
 }
 
-static void cert_remember(hub_orders *o, const unsigned char *hash, const char *cn)
+/* Keeps cert (owned from now on) under hash; without memory, for this order only. */
+static pki_cert *cert_remember(hub_orders *o, const unsigned char *hash, pki_cert *cert)
 {
-    struct cert_entry *e = &o->certs[o->next_victim++ % CERT_CACHE];
+    struct cert_entry *e = depot_calloc(1, sizeof(*e));
+    struct cert_entry **b = cert_bucket(o, hash);
+    if (!e)
+        return o->uncached = cert;
+    if (o->n_certs >= CERT_CACHE_MAX)
+        cert_drop(o, o->oldest);
     memcpy(e->hash, hash, 32);
-    snprintf(e->cn, sizeof(e->cn), "%s", cn);
-    e->used = true;
+    e->cert = cert;
+    e->chain = *b;
+    *b = e;
+    lru_push(o, e);
+    o->n_certs++;
+    return cert;
 }
 
-/* The CN of a certificate issued by the order CA, or false (v says why). */
-static bool cert_verified_cn(hub_orders *o, const char *pem, char *cn, size_t cn_size,
-                             struct verdict *v)
+/* The checked certificate of pem (cached, or checked now), or NULL (v says why). */
+static pki_cert *order_cert(hub_orders *o, const char *pem, struct verdict *v)
 {
-    unsigned char hash[32];
     const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-    bool hashed = mbedtls_md(md, (const unsigned char *)pem, strlen(pem), hash) == 0;
+    unsigned char hash[32];
+    struct cert_entry *e = NULL;
+    pki_cert *c = NULL;
 
-    if (hashed && cert_cached(o, hash, cn, cn_size))
-        return true;
+    pki_cert_free(o->uncached);
+    o->uncached = NULL;
     v->reason = HUB_OR_BAD_CERT;
+    snprintf(v->text, sizeof(v->text), "certificate not issued by the CA or not valid now");
+    if (mbedtls_md(md, (const unsigned char *)pem, strlen(pem), hash) != 0)
+        return NULL;
+    if ((e = cert_find(o, hash)) && pki_cert_valid_now(e->cert))
+        return e->cert;
+    if (e) { /* expired since it was checked */
+        cert_drop(o, e);
+        return NULL;
+    }
     if (!o->cfg->order_ca[0]) {
         snprintf(v->text, sizeof(v->text), "no CA configured for orders ([hub] ca)");
-        return false;
+        return NULL;
     }
-    if (pki_cert_check_issued(o->cfg->order_ca, pem) != DEPOT_OK ||
-        pki_cert_pem_cn(pem, cn, cn_size) != DEPOT_OK) {
-        snprintf(v->text, sizeof(v->text), "certificate not issued by the CA or not valid now");
-        return false;
-    }
-    if (hashed)
-        cert_remember(o, hash, cn);
-    return true;
+    if (!o->trust && pki_trust_open(&o->trust, o->cfg->order_ca) != DEPOT_OK)
+        return NULL; /* logged; read again at the next order */
+    if (pki_cert_open_pem(&c, pem, o->trust) != DEPOT_OK)
+        return NULL;
+    return cert_remember(o, hash, c);
 }
 
 /* Certificate, signature and document; false with v filled if forged. */
@@ -130,11 +210,14 @@ static bool verify(hub_orders *o, const depot_msg *m, depot_order_doc *doc, stru
 {
     const struct depot_order_body *b = &m->body.order;
     unsigned char sig[PKI_SIG_MAX + 8];
-    char cn[PKI_CN_SIZE], why[96];
+    char why[96];
     size_t sig_len = 0;
+    pki_cert *cert = order_cert(o, b->cert, v);
+    const char *cn;
 
-    if (!cert_verified_cn(o, b->cert, cn, sizeof(cn), v))
+    if (!cert)
         return false;
+    cn = pki_cert_subject_cn(cert);
     v->reason = HUB_OR_WRONG_DEALER;
     if (strcmp(cn, m->dealer) != 0) {
         snprintf(v->text, sizeof(v->text), "certificate of dealer %s on the topic of %s", cn,
@@ -144,7 +227,7 @@ static bool verify(hub_orders *o, const depot_msg *m, depot_order_doc *doc, stru
     v->reason = HUB_OR_BAD_SIGNATURE;
     snprintf(v->text, sizeof(v->text), "signature does not verify");
     if (pki_base64_decode(b->sig, sig, sizeof(sig), &sig_len) != DEPOT_OK ||
-        pki_verify(b->cert, b->doc, strlen(b->doc), sig, sig_len) != DEPOT_OK)
+        pki_cert_verify(cert, b->doc, strlen(b->doc), sig, sig_len) != DEPOT_OK)
         return false;
     v->reason = HUB_OR_BAD_DOCUMENT;
     if (depot_order_doc_decode(b->doc, strlen(b->doc), doc, why, sizeof(why)) != DEPOT_OK) {
@@ -368,6 +451,8 @@ static depot_err accept_order(hub_orders *o, hub_store *s, const depot_msg *m,
                                           : HUB_ORDER_REJECTED;
     res->reason = v.reason;
     res->latency_ms = now - doc->created;
+    res->at = now;
+    res->total = ord.total;
     LOG_INFO("order %s from %s: %s%s%s%s%s", ord.id, ord.dealer, ord.status,
              ord.stage[0] ? " at " : "", ord.stage, ord.reason[0] ? ": " : "", ord.reason);
     return err;
@@ -386,6 +471,7 @@ static depot_err on_order(hub_orders *o, hub_store *s, const depot_msg *m, long 
     if (!verify(o, m, doc, &v)) {
         res->outcome = HUB_ORDER_FORGED;
         res->reason = v.reason;
+        res->at = now;
         err = record_forged(s, m, doc, &v, now);
     } else if ((err = hub_store_order_get(s, doc->order, &existing)) == DEPOT_OK) {
         err = replay(s, m, doc, now, res);

@@ -48,6 +48,7 @@ struct hub_order_result {
     enum hub_order_outcome outcome;
     enum hub_order_reason reason; /* REJECTED, FORGED */
     long long latency_ms;         /* APPROVED: created -> approved */
+    long long at, total;          /* when it was decided or recorded (ms); its value (cents) */
 };
 
 depot_err hub_orders_new(const struct hub_config *cfg, hub_metrics *metrics, hub_orders **out);

@@ -33,6 +33,8 @@
 #include "depot/msg.h"
 
 typedef struct hub_store hub_store;
+struct hub_store_alert_ops;
+struct hub_store_ranking_ops;
 
 enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
@@ -202,6 +204,8 @@ struct hub_store_ops {
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
     void (*free)(hub_store *s);
     const struct hub_store_order_ops *orders;
+    const struct hub_store_alert_ops *alerts; /* history and alerts: hub_store_alerts.h */
+    const struct hub_store_ranking_ops *ranking; /* presence log, rebuild: hub_store_ranking.h */
 };
 
 struct hub_store {

@@ -8,6 +8,8 @@
  *   stock   (dealer, sku PK; qty, node, ledger, msg_id, updated_at, received_at)
  *   nodes   (dealer, node PK; fault, reason, since, ledger, msg_id)
  *   rejects (reason PK; count)
+ *   (history and alerts: hub_store_sqlite_alerts.c)
+ *   (the ranking's presence log: hub_store_sqlite_ranking.c)
  *   (the order domain's tables: hub_store_sqlite_orders.c)
  *
  * Invariants:
@@ -33,6 +35,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "hub_store_alerts.h"
 #include "hub_store_sqlite.h"
 
 #include "depot/alloc.h"
@@ -261,11 +264,18 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
 {
     const struct depot_event_body *e = &m->body.event;
     *newer = true;
+    depot_err err;
     if (m->type == DEPOT_MSG_ORDER)
         return DEPOT_OK; /* hub_orders applies it in the same transaction */
-    if (m->type == DEPOT_MSG_STOCK)
-        return put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
-                         seen_ms, newer);
+    if (m->type == DEPOT_MSG_MOVEMENTS)
+        return hub_sqlite_history_apply(q, m); /* daily figures and stock points */
+    if (m->type == DEPOT_MSG_STOCK) {
+        err = put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
+                        seen_ms, newer);
+        return err == DEPOT_OK && *newer ? hub_sqlite_history_point(q, m->dealer, m->body.stock.sku,
+                                                                    m->ts, m->body.stock.qty)
+                                         : err;
+    }
     if (strcmp(e->event, "fault") == 0)
         return put_node(q, ST_NODE_EVENT, m, e->node, true, e->reason, m->id, newer);
     if (strcmp(e->event, "recovered") == 0)
@@ -390,6 +400,7 @@ static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
     case DEPOT_MSG_STOCK:
     case DEPOT_MSG_EVENT:
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_MOVEMENTS:
         return apply_stream(q, m, seen_ms, res, upto);
     case DEPOT_MSG_SNAPSHOT:
         return apply_snapshot(q, m, seen_ms);
@@ -498,6 +509,7 @@ static void sq_free(hub_store *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(q->st[i]);
     hub_sqlite_orders_free(q);
+    hub_sqlite_alerts_free(q);
     sqlite3_close(q->db);
     depot_free(q);
 }
@@ -514,11 +526,14 @@ static const struct hub_store_ops sqlite_ops = {
     .streams = sq_streams,
     .free = sq_free,
     .orders = &hub_sqlite_order_ops,
+    .alerts = &hub_sqlite_alert_ops,
+    .ranking = &hub_sqlite_ranking_ops,
 };
 
 static depot_err setup(struct sqlite_store *q)
 {
     char *msg = NULL;
+    depot_err err;
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
         sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
                      &msg) != SQLITE_OK ||
@@ -531,7 +546,10 @@ static depot_err setup(struct sqlite_store *q)
         if (sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) !=
             SQLITE_OK)
             return db_fail(q, sql[i]);
-    return hub_sqlite_orders_setup(q);
+    err = hub_sqlite_orders_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_alerts_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_ranking_setup(q);
 }
 
 depot_err hub_store_sqlite_open(const char *path, hub_store **out)

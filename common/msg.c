@@ -714,6 +714,47 @@ depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *out, char *re
     return DEPOT_OK;
 }
 
+/* One envelope key of a stream message, checked as the decoder checks it; NULL if not. */
+static const cJSON *peek_key(const cJSON *root, int k)
+{
+    const char *why;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, envelope_schema.keys[k].name);
+    return v && kind_ok(v, &envelope_schema.keys[k], &why) ? v : NULL;
+}
+
+depot_err depot_msg_peek_envelope(const char *buf, size_t len, depot_msg *out)
+{
+    const cJSON *dealer, *ledger, *id, *base, *v, *type, *ts;
+    cJSON *root;
+    depot_err err = DEPOT_ERR_SCHEMA;
+
+    if (!buf || !out)
+        return DEPOT_ERR_INVAL;
+    memset(out, 0, sizeof(*out));
+    out->type = DEPOT_MSG__COUNT;
+    root = cJSON_ParseWithLength(buf, len);
+    if (!root)
+        return DEPOT_ERR_PARSE;
+    if (cJSON_IsObject(root) && (dealer = peek_key(root, 2)) && (ledger = peek_key(root, 3)) &&
+        (id = peek_key(root, 4)) && (base = peek_key(root, 5)) &&
+        ledger_valid(ledger->valuestring) && id->valuedouble >= 1 && base->valuedouble >= 1 &&
+        base->valuedouble <= id->valuedouble) {
+        copy_str(out->dealer, sizeof(out->dealer), dealer);
+        copy_str(out->ledger, sizeof(out->ledger), ledger);
+        out->id = (uint64_t)id->valuedouble;
+        out->base = (uint64_t)base->valuedouble;
+        v = peek_key(root, 0);
+        type = peek_key(root, 1);
+        ts = peek_key(root, 6);
+        out->v = v ? (int)v->valuedouble : 0;
+        out->type = type ? type_from_name(type->valuestring) : DEPOT_MSG__COUNT;
+        out->ts = ts ? (long long)ts->valuedouble : 0;
+        err = DEPOT_OK;
+    }
+    cJSON_Delete(root);
+    return err;
+}
+
 void depot_msg_clear(depot_msg *m)
 {
     if (!m)

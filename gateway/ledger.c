@@ -145,6 +145,8 @@ struct gw_ledger {
     long long max_entries;
     long long warn_at; /* outbox_n at which the high-water warning is raised */
     bool warned;
+    void (*queued_hook)(void *ctx); /* after a commit that queued messages, lock held */
+    void *queued_ctx;
 };
 
 /* ---- SQLite plumbing ---- */
@@ -480,6 +482,8 @@ static depot_err maybe_warn(gw_ledger *l, uint64_t *next, long long *n_delta, lo
 /* After COMMIT: move the in-memory copies. */
 static void committed(gw_ledger *l, uint64_t next, long long n_delta)
 {
+    if (next > l->next_id && l->queued_hook)
+        l->queued_hook(l->queued_ctx);
     l->next_id = next;
     l->outbox_n += n_delta;
     if (!l->warned && l->outbox_n >= l->warn_at) {
@@ -715,6 +719,14 @@ depot_err gw_ledger_append_event(gw_ledger *l, const char *node, const char *eve
         committed(l, next, n_delta);
     pthread_mutex_unlock(&l->mu);
     return e;
+}
+
+void gw_ledger_set_queued_hook(gw_ledger *l, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&l->mu);
+    l->queued_hook = fn;
+    l->queued_ctx = ctx;
+    pthread_mutex_unlock(&l->mu);
 }
 
 /* ---- reading and acknowledging ---- */

@@ -46,6 +46,13 @@ uint64_t gw_ledger_last_id(gw_ledger *l);
 /* Entries in the outbox now. */
 long long gw_ledger_outbox_count(gw_ledger *l);
 
+/*
+ * fn(ctx) is called after every COMMIT that queued outbox messages, from the
+ * committing thread with the ledger's lock held: it must only signal (the
+ * uplink wakes its drain with it). NULL clears it.
+ */
+void gw_ledger_set_queued_hook(gw_ledger *l, void (*fn)(void *ctx), void *ctx);
+
 /* The stock of sku: DEPOT_OK and *qty, or DEPOT_ERR_NOTFOUND. */
 depot_err gw_ledger_stock_get(gw_ledger *l, const char *sku, long long *qty);
 

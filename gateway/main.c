@@ -6,7 +6,8 @@
  *   depot-gateway check -c FILE             validate the config, print the bus plan
  *   depot-gateway keygen ...                make the gateway key and CSR (keygen.c)
  *
- * Threads: the main thread runs the MQTT link (gw_uplink_step every 50 ms),
+ * Threads: the main thread runs the MQTT link (gw_uplink_step: up to 50 ms, woken at once
+ * by the broker or by a message queued in the ledger),
  * cuts up/movements batches (once a second), rewrites the metrics file
  * (every GW_METRICS_PERIOD_MS and at exit) and feeds the systemd watchdog;
  * the poller runs its own bus and worker threads.

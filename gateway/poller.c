@@ -35,6 +35,16 @@
  * filled by the scans and by the MQTT thread (decisions), written with one
  * FC 16 of 110..130 by the poll and kept until a write succeeds.
  *
+ * Out of cycle: a display filled from outside a poll (a decision) wakes the
+ * thread that owns the terminal, which writes it at once with one FC 16
+ * (after the line's silence on an RTU bus) instead of at the next poll,
+ * and leaves the poll schedule as it was. Only a healthy terminal (kind
+ * checked, no failure pending) is written out of cycle; a failing one gets
+ * its display at the poll that finds it again. A bus thread waits on its
+ * own condition variable (woken by gw_poller_display); a pool node waiting
+ * in the heap is moved to its top, marked display_only, with its due time
+ * kept in saved_due.
+ *
  * Invariants: a node is polled by one thread at a time (bus nodes belong to
  * their bus thread; pool nodes are off the heap while a worker holds them);
  * node->count only moves after the ledger committed the movement; a scan is
@@ -83,6 +93,11 @@ struct node {
     unsigned long refused_seen; /* the node's refused-scan counter last logged */
     struct gw_display pending;  /* guarded by gw_poller.display_mu */
     bool has_pending;           /* guarded by gw_poller.display_mu */
+    /* pool nodes, guarded by gw_poller.mu */
+    size_t heap_i;       /* position in the heap while in_heap */
+    bool in_heap;        /* false while a worker holds the node */
+    bool display_only;   /* at the top for an out-of-cycle display write */
+    long long saved_due; /* next_due to restore after that write */
 };
 
 struct bus {
@@ -96,6 +111,9 @@ struct bus {
     gw_poller *owner;
     pthread_t thread;
     bool running;
+    pthread_mutex_t wake_mu; /* guards woken; wake_cv uses CLOCK_MONOTONIC */
+    pthread_cond_t wake_cv;
+    bool woken; /* a display came from outside the poll */
 };
 
 struct gw_poller {
@@ -129,6 +147,20 @@ static void sleep_us(long long us)
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     while (us > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/* CLOCK_MONOTONIC now + ms, for the condition variables (all made on that clock). */
+static struct timespec deadline_after(long long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }
 
 static void set_timeout(modbus_t *ctx, int ms)
@@ -336,6 +368,19 @@ static bool write_display(gw_poller *p, struct node *n, modbus_t *ctx)
     return true;
 }
 
+/* A healthy terminal with a display waiting; called by the thread that holds n. */
+static bool display_waiting(gw_poller *p, struct node *n)
+{
+    bool has;
+    if (n->cfg->kind != GW_NODE_SCANNER || !n->kind_checked || n->fails ||
+        (!n->bus && !n->connected))
+        return false;
+    pthread_mutex_lock(&p->display_mu);
+    has = n->has_pending;
+    pthread_mutex_unlock(&p->display_mu);
+    return has;
+}
+
 enum ack_result { ACK_DONE, ACK_HEAD_CHANGED, ACK_FAILED };
 
 static enum ack_result scan_ack(gw_poller *p, struct node *n, modbus_t *ctx,
@@ -455,7 +500,8 @@ static bool bus_connect(gw_poller *p, struct bus *b, struct node *n)
     return true;
 }
 
-static void bus_exchange(gw_poller *p, struct bus *b, struct node *n)
+/* One poll of n, or (display_only) the out-of-cycle write of its display. */
+static void bus_exchange(gw_poller *p, struct bus *b, struct node *n, bool display_only)
 {
     long long wait;
     if (!bus_connect(p, b, n))
@@ -465,7 +511,7 @@ static void bus_exchange(gw_poller *p, struct bus *b, struct node *n)
         sleep_us(wait);
     modbus_set_slave(b->ctx, n->cfg->unit);
     set_timeout(b->ctx, n->cfg->timeout_ms);
-    bool ok = poll_node(p, n, b->ctx);
+    bool ok = display_only ? write_display(p, n, b->ctx) : poll_node(p, n, b->ctx);
     b->last_frame_us = mono_us();
     if (!ok && b->cfg->type == GW_BUS_TCP) {
         modbus_close(b->ctx);
@@ -485,19 +531,53 @@ static struct node *bus_earliest(struct bus *b)
     return best;
 }
 
+static void bus_wake(struct bus *b)
+{
+    pthread_mutex_lock(&b->wake_mu);
+    b->woken = true;
+    pthread_cond_signal(&b->wake_cv);
+    pthread_mutex_unlock(&b->wake_mu);
+}
+
+/* Up to ms, or until bus_wake. */
+static void bus_wait(struct bus *b, long long ms)
+{
+    struct timespec until = deadline_after(ms);
+    pthread_mutex_lock(&b->wake_mu);
+    while (!b->woken && !atomic_load(&b->owner->stop))
+        if (pthread_cond_timedwait(&b->wake_cv, &b->wake_mu, &until) == ETIMEDOUT)
+            break;
+    b->woken = false;
+    pthread_mutex_unlock(&b->wake_mu);
+}
+
+/* A terminal of the bus whose display waits for an out-of-cycle write, or NULL. */
+static struct node *bus_display_due(gw_poller *p, struct bus *b)
+{
+    for (size_t i = 0; i < b->n_nodes; i++)
+        if (display_waiting(p, b->nodes[i]))
+            return b->nodes[i];
+    return NULL;
+}
+
 static void *bus_main(void *arg)
 {
     struct bus *b = arg;
     gw_poller *p = b->owner;
     while (!atomic_load(&p->stop)) {
-        struct node *n = bus_earliest(b);
+        struct node *n = bus_display_due(p, b);
         long long now = depot_mono_ms();
-        if (n->next_due > now) {
-            long long d = n->next_due - now;
-            sleep_us((d > 100 ? 100 : d) * 1000); /* short slices: stop stays prompt */
+        if (n) {
+            bus_exchange(p, b, n, true);
             continue;
         }
-        bus_exchange(p, b, n);
+        n = bus_earliest(b);
+        if (n->next_due > now) {
+            long long d = n->next_due - now;
+            bus_wait(b, d > 100 ? 100 : d); /* short slices: stop stays prompt */
+            continue;
+        }
+        bus_exchange(p, b, n, false);
         schedule(n, depot_mono_ms());
     }
     if (b->connected)
@@ -513,23 +593,34 @@ static void heap_swap(gw_poller *p, size_t a, size_t b)
     struct node *t = p->heap[a];
     p->heap[a] = p->heap[b];
     p->heap[b] = t;
+    p->heap[a]->heap_i = a;
+    p->heap[b]->heap_i = b;
 }
 
-static void heap_push(gw_poller *p, struct node *n)
+static void heap_up(gw_poller *p, size_t i)
 {
-    size_t i = p->heap_n++;
-    p->heap[i] = n;
     while (i > 0 && p->heap[(i - 1) / 2]->next_due > p->heap[i]->next_due) {
         heap_swap(p, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
 }
 
+static void heap_push(gw_poller *p, struct node *n)
+{
+    size_t i = p->heap_n++;
+    p->heap[i] = n;
+    n->heap_i = i;
+    n->in_heap = true;
+    heap_up(p, i);
+}
+
 static struct node *heap_pop(gw_poller *p)
 {
     struct node *top = p->heap[0];
     size_t i = 0;
+    top->in_heap = false;
     p->heap[0] = p->heap[--p->heap_n];
+    p->heap[0]->heap_i = 0;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
         if (l < p->heap_n && p->heap[l]->next_due < p->heap[m]->next_due)
@@ -576,6 +667,29 @@ static void wait_until_ms(gw_poller *p, long long due_ms)
     pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 }
 
+/* Under p->mu: n goes first, for an out-of-cycle display write; its poll stays due as it was. */
+static void display_first(struct node *n, long long now)
+{
+    n->display_only = true;
+    n->saved_due = n->next_due;
+    n->next_due = now;
+}
+
+/* A node just taken from the heap: its poll, or only its display (then the old due time). */
+static void pool_serve(gw_poller *p, struct node *n, bool display_only)
+{
+    if (!display_only) {
+        pool_exchange(p, n);
+        schedule(n, depot_mono_ms());
+        return;
+    }
+    if (display_waiting(p, n) && !write_display(p, n, n->ctx)) {
+        modbus_close(n->ctx);
+        n->connected = false;
+    }
+    n->next_due = n->saved_due;
+}
+
 static void *pool_main(void *arg)
 {
     gw_poller *p = arg;
@@ -590,10 +704,14 @@ static void *pool_main(void *arg)
             continue;
         }
         struct node *n = heap_pop(p);
+        bool display_only = n->display_only;
+        n->display_only = false;
         pthread_mutex_unlock(&p->mu);
-        pool_exchange(p, n);
-        schedule(n, depot_mono_ms());
+        pool_serve(p, n, display_only);
+        bool again = display_waiting(p, n); /* came while this worker held it */
         pthread_mutex_lock(&p->mu);
+        if (again)
+            display_first(n, depot_mono_ms());
         heap_push(p, n);
         pthread_cond_signal(&p->cv);
     }
@@ -653,6 +771,12 @@ static modbus_t *bus_context(const struct gw_bus_cfg *c)
 static depot_err bus_init(gw_poller *p, struct bus *b, const struct gw_bus_cfg *c)
 {
     struct gw_line line = {c->baud, c->data_bits, c->parity, c->stop_bits, c->turnaround_ms};
+    pthread_condattr_t ca;
+    pthread_mutex_init(&b->wake_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->wake_cv, &ca);
+    pthread_condattr_destroy(&ca);
     b->cfg = c;
     b->owner = p;
     b->silence_us = c->type == GW_BUS_RTU ? gw_line_silence_us(&line) : 0;
@@ -757,6 +881,8 @@ void gw_poller_stop(gw_poller *p)
     pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < p->n_buses; i++)
+        bus_wake(&p->buses[i]);
     for (size_t i = 0; i < p->n_buses; i++) {
         if (p->buses[i].running)
             pthread_join(p->buses[i].thread, NULL);
@@ -784,6 +910,8 @@ void gw_poller_free(gw_poller *p)
         if (p->buses[i].ctx)
             modbus_free(p->buses[i].ctx);
         depot_free(p->buses[i].nodes);
+        pthread_cond_destroy(&p->buses[i].wake_cv);
+        pthread_mutex_destroy(&p->buses[i].wake_mu);
     }
     depot_free(p->buses);
     depot_free(p->nodes);
@@ -802,12 +930,30 @@ bool gw_poller_node_faulted(gw_poller *p, const char *node)
     return false;
 }
 
+/* A display came from outside the poll: the thread that owns n writes it now. */
+static void wake_owner(gw_poller *p, struct node *n)
+{
+    long long now = depot_mono_ms();
+    if (n->bus) {
+        bus_wake(n->bus);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    if (n->in_heap && !n->display_only && n->next_due > now) {
+        display_first(n, now);
+        heap_up(p, n->heap_i);
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
 depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_display *d)
 {
     for (size_t i = 0; i < p->n_nodes; i++) {
         struct node *n = &p->nodes[i];
         if (n->cfg->kind == GW_NODE_SCANNER && !strcmp(n->cfg->name, node)) {
             set_pending(p, n, d);
+            wake_owner(p, n);
             return DEPOT_OK;
         }
     }

@@ -22,6 +22,13 @@
  * Every stream message is re-stamped at send time with base = the lowest id
  * still in the outbox.
  *
+ * Waking: while UP the thread waits in poll() on the broker's socket AND an
+ * eventfd that the ledger signals after every commit that queued a message
+ * (gw_ledger_set_queued_hook), then lets libmosquitto read, write and keep
+ * alive (mosquitto_loop_read/_write/_misc, what mosquitto_loop does) and
+ * drains. So an order signed on a poller thread is published at once, not
+ * at the end of the step's timeout.
+ *
  * Downlinks: down/ack deletes what the hub applied; down/decision updates an
  * order once (orders.c) and hands the terminal's new display to the poller
  * (never written to a node from this thread); down/catalog (retained)
@@ -47,11 +54,14 @@
 
 #include <errno.h>
 #include <mosquitto.h>
-#include <pthread.h>
 #include <mqtt_protocol.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "catalog.h"
@@ -94,6 +104,7 @@ struct gw_uplink {
     struct gw_uplink_stats stats; /* read by other threads through gw_uplink_stats */
     uint64_t highest_sent;        /* sending an id <= this again is a resend */
     pthread_mutex_t stats_mu;
+    int wake_fd; /* eventfd: the ledger queued a message (any thread) */
     char topic_state[128];
     char topic_down[128];
     char topic_snapshot[128];
@@ -513,6 +524,42 @@ static void drain(gw_uplink *u, long long now)
     gw_ledger_mark_sent(u->o.ledger, ids, sent, depot_now_ms());
 }
 
+/* The ledger's hook: from any thread, under the ledger's lock; only signals. */
+static void wake(void *ctx)
+{
+    gw_uplink *u = ctx;
+    uint64_t one = 1;
+    if (write(u->wake_fd, &one, sizeof(one)) < 0)
+        return; /* EAGAIN: the counter is already non-zero, the loop wakes anyway */
+}
+
+/* mosquitto_loop with the wake eventfd polled beside the broker's socket. */
+static int loop_up(gw_uplink *u, int timeout_ms)
+{
+    struct pollfd fds[2] = {{mosquitto_socket(u->mosq), POLLIN, 0}, {u->wake_fd, POLLIN, 0}};
+    uint64_t n;
+    int rc;
+    if (fds[0].fd < 0)
+        return MOSQ_ERR_NO_CONN;
+    if (mosquitto_want_write(u->mosq))
+        fds[0].events |= POLLOUT;
+    if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+        return MOSQ_ERR_ERRNO;
+    if ((fds[1].revents & POLLIN) && read(u->wake_fd, &n, sizeof(n)) < 0)
+        LOG_DEBUG("mqtt: wake-up read: %s", strerror(errno));
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        rc = mosquitto_loop_read(u->mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS)
+            return rc;
+    }
+    if (mosquitto_want_write(u->mosq)) {
+        rc = mosquitto_loop_write(u->mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS)
+            return rc;
+    }
+    return mosquitto_loop_misc(u->mosq);
+}
+
 /* ---- public ---- */
 
 void gw_uplink_step(gw_uplink *u, int timeout_ms)
@@ -522,7 +569,8 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
         struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     } else {
-        int rc = mosquitto_loop(u->mosq, timeout_ms, 1);
+        int rc =
+            u->state == UL_UP ? loop_up(u, timeout_ms) : mosquitto_loop(u->mosq, timeout_ms, 1);
         if (rc != MOSQ_ERR_SUCCESS && u->state != UL_DOWN)
             link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     }
@@ -575,6 +623,8 @@ void gw_uplink_shutdown(gw_uplink *u)
 static depot_err configure_client(gw_uplink *u)
 {
     int rc = mosquitto_int_option(u->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    if (rc == MOSQ_ERR_SUCCESS) /* an order right after a PUBACK must not wait for Nagle */
+        rc = mosquitto_int_option(u->mosq, MOSQ_OPT_TCP_NODELAY, 1);
     if (rc == MOSQ_ERR_SUCCESS && u->cfg->ca) {
         rc = mosquitto_tls_set(u->mosq, u->cfg->ca, NULL, u->cfg->cert, u->cfg->key, NULL);
         if (rc != MOSQ_ERR_SUCCESS) {
@@ -614,6 +664,12 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
     u->o = *o;
     u->cfg = o->cfg;
     pthread_mutex_init(&u->stats_mu, NULL);
+    u->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (u->wake_fd < 0) {
+        LOG_ERROR("mqtt: eventfd: %s", strerror(errno));
+        gw_uplink_free(u);
+        return DEPOT_ERR_IO;
+    }
     u->ring_cap = (size_t)o->cfg->window;
     u->ring = depot_calloc(u->ring_cap, sizeof(*u->ring));
     e = u->ring ? build_topics(u) : DEPOT_ERR_NOMEM;
@@ -628,6 +684,7 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
     }
     u->state = UL_DOWN;
     u->next_attempt_ms = 0;
+    gw_ledger_set_queued_hook(o->ledger, wake, u);
     *out = u;
     return DEPOT_OK;
 }
@@ -636,6 +693,10 @@ void gw_uplink_free(gw_uplink *u)
 {
     if (!u)
         return;
+    if (u->wake_fd >= 0) {
+        gw_ledger_set_queued_hook(u->o.ledger, NULL, NULL);
+        close(u->wake_fd);
+    }
     if (u->mosq)
         mosquitto_destroy(u->mosq);
     depot_free(u->ring);

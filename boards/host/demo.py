@@ -78,6 +78,7 @@ Depot demo is running.
 
   broker   mosquitto, mutual TLS on 127.0.0.1:%(port)d   (config %(conf)s)
   hub API  http://127.0.0.1:%(http)d/api/v1/   token: %(token)s
+  dashboard  http://127.0.0.1:%(http)d/   (open it in a browser; sign in with the token above)
   dealers  A and B, each a gateway with
              scale-tcp  SKU-BOLT  Modbus TCP
              scale-rtu  SKU-NUT   Modbus RTU on a pseudo-terminal line

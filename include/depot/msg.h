@@ -271,6 +271,18 @@ depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *m, char *reas
                            size_t reason_len);
 
 /*
+ * Reads only the stream envelope of len bytes, leniently: "dealer" (a valid
+ * id), "ledger" (32 lowercase hex digits), "id" >= 1 and 1 <= "base" <= id,
+ * as the decoder checks them; "v", "type" and "ts" are copied when they are
+ * well-typed (else 0, DEPOT_MSG__COUNT, 0); the body and any other key are
+ * not looked at. For a receiver that must identify (and acknowledge) a
+ * stream message that depot_msg_decode refuses. *out owns nothing.
+ * DEPOT_ERR_PARSE (not JSON), DEPOT_ERR_SCHEMA (one of the four missing or
+ * invalid), DEPOT_ERR_INVAL.
+ */
+depot_err depot_msg_peek_envelope(const char *buf, size_t len, depot_msg *out);
+
+/*
  * Frees what a decoded message owns (snapshot, catalog and movement items, order
  * strings; all allocated with depot_malloc); m stays valid, empty.
  */

@@ -103,6 +103,40 @@ depot_err pki_cert_pem_cn(const char *pem, char *cn, size_t size);
  * ca_path and is valid now, else DEPOT_ERR_SIGNATURE (reason logged). */
 depot_err pki_cert_check_issued(const char *ca_path, const char *pem);
 
+/*
+ * A trust anchor: the CA certificate that issues dealer certificates, parsed
+ * once (the hub checks every order's certificate against it).
+ * DEPOT_ERR_IO (cannot be read), DEPOT_ERR_CRYPTO (does not parse),
+ * DEPOT_ERR_NOMEM.
+ */
+typedef struct pki_trust pki_trust;
+depot_err pki_trust_open(pki_trust **out, const char *ca_path);
+void pki_trust_free(pki_trust *t);
+
+/*
+ * A dealer certificate checked once and kept parsed, so that each signature
+ * it verifies afterwards costs one ECDSA verify and no parsing.
+ *
+ * pki_cert_open_pem parses the NUL-terminated pem and checks, like
+ * pki_cert_check_issued, that trust issued it and that it is valid now.
+ * DEPOT_ERR_SIGNATURE (not issued by trust or not valid now; reason logged),
+ * DEPOT_ERR_CRYPTO (does not parse), DEPOT_ERR_NOTFOUND / DEPOT_ERR_INVAL
+ * (no single subject CN), DEPOT_ERR_NOMEM.
+ */
+typedef struct pki_cert pki_cert;
+/* One thread at a time per pki_cert (mbedTLS caches tables in the key). */
+depot_err pki_cert_open_pem(pki_cert **out, const char *pem, const pki_trust *trust);
+void pki_cert_free(pki_cert *c);
+/* The subject CN, read at open. */
+const char *pki_cert_subject_cn(const pki_cert *c);
+/* True while now lies within the certificate's notBefore..notAfter. */
+bool pki_cert_valid_now(const pki_cert *c);
+/* DEPOT_OK if sig (DER) is a valid signature of data by the certificate's key
+ * and the certificate is valid now (pki_cert_valid_now); DEPOT_ERR_SIGNATURE
+ * if not. */
+depot_err pki_cert_verify(pki_cert *c, const void *data, size_t len, const unsigned char *sig,
+                          size_t sig_len);
+
 typedef struct pki_signer pki_signer;
 
 /* Loads the P-256 private key in key_path for signing. DEPOT_ERR_IO,

@@ -14,8 +14,12 @@ endfunction()
 depot_bench_program(modbus_bare_loop LIBS PkgConfig::MODBUS)
 depot_bench_program(http_load)
 depot_bench_program(mqtt_flood LIBS depot_common PkgConfig::MOSQUITTO)
+depot_bench_program(ecdsa_verify_rate LIBS depot_pki Threads::Threads)
+depot_bench_program(order_flood LIBS depot_pki PkgConfig::MOSQUITTO)
+depot_bench_program(bench_alerts LIBS hub_core)
+depot_bench_program(bench_ranking LIBS hub_core)
 
 add_test(NAME bench.smoke
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/bench_smoke.py)
-set_tests_properties(bench.smoke PROPERTIES TIMEOUT 120 LABELS bench
+set_tests_properties(bench.smoke PROPERTIES TIMEOUT 400 LABELS bench RUN_SERIAL TRUE
   ENVIRONMENT "DEPOT_BIN=${CMAKE_BINARY_DIR}/bin;DEPOT_TESTBIN=${CMAKE_BINARY_DIR}/tests;DEPOT_SRC=${CMAKE_SOURCE_DIR}")

@@ -11,6 +11,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 RUNS = [
+    (["bench_alerts.py", "--dealers", "20", "--skus", "10", "--updates", "5000"],
+     ["baseline: stock row update alone", "alert engine alone", "engine / baseline ratio"]),
+    (["bench_ranking.py", "--dealers", "50", "--days", "40", "--skus", "5"],
+     ["update total: leaderboard up to date", "baseline: full recompute", "boards identical: yes"]),
+    (["bench_dashboard.py", "--dealers", "10", "--skus", "10", "--runs", "1",
+      "--load-timeout", "60"],
+     ["dashboard: first paint", "dashboard: matrix ready", "baseline: first paint"]),
     (["bench_gateway.py", "--nodes", "20", "--seconds", "3", "--settle-timeout", "40"],
      ["CPU, % of one core", "polls answered in window", "VmHWM"]),
     (["bench_gateway_small.py", "--seconds", "3", "--settle-timeout", "30"],
@@ -18,6 +25,11 @@ RUNS = [
     (["bench_hub_api.py", "--dealers", "10", "--skus", "10", "--requests", "200",
       "--seconds", "10", "--load-timeout", "60"],
      ["/healthz (baseline)", "/api/v1/stock?dealer=D0009", "/api/v1/stock (all rows)", "p99 ms"]),
+    (["bench_order_roundtrip.py", "--orders", "5", "--period-ms", "50"],
+     ["Order round trip", "target p99 ms", "submit -> signed"]),
+    (["bench_order_approvals.py", "--dealers", "3", "--per-dealer", "2", "--verify-seconds", "0.3",
+      "--perf-seconds", "0", "--timeout", "60"],
+     ["raw/1", "approvals/s (steady window)", "approved / rejected"]),
 ]
 
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "depot/alloc.h"
@@ -144,6 +145,75 @@ static void test_hub_ingest_submit_RejectIsCountedByReason(void **state)
     assert_int_equal(hub_metrics_rejected(f->metrics, HUB_REJECT_VERSION), 1);
 }
 
+/* Encodes m and hands it in on topic with "extra" inserted after the body's opening brace. */
+static enum hub_reject submit_raw(struct fixture *f, const depot_msg *m, const char *topic,
+                                  const char *extra)
+{
+    char *text, buf[1024];
+    size_t len;
+    enum hub_reject r;
+    assert_int_equal(depot_msg_encode(m, &text, &len), DEPOT_OK);
+    const char *body = strstr(text, "\"body\":{");
+    assert_non_null(body);
+    size_t head = (size_t)(body - text) + 8;
+    snprintf(buf, sizeof(buf), "%.*s%s%s", (int)head, text, extra, text + head);
+    r = hub_ingest_submit(f->ing, topic, buf, strlen(buf), false, depot_now_ms());
+    depot_free(text);
+    return r;
+}
+
+static void test_hub_ingest_submit_RefusedStreamMessageIsSkippedAndAcked(void **state)
+{
+    struct fixture *f = *state;
+    depot_msg m2 = test_stock("D1", LEDGER_A, 2, 1, 100, "S1", 2);
+    depot_msg m3 = test_stock("D1", LEDGER_A, 3, 1, 100, "S1", 3);
+    submit(f, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 1));
+    /* a schema error (a key of a future version) and a leaf this hub does not know */
+    assert_int_equal(submit_raw(f, &m2, "depot/v1/D1/up/stock", "\"colour\":\"red\","),
+                     HUB_REJECT_SCHEMA);
+    assert_int_equal(submit_raw(f, &m3, "depot/v1/D1/up/shipment", ""), HUB_REJECT_TOPIC);
+    submit(f, test_stock("D1", LEDGER_A, 4, 1, 100, "S1", 4));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 4);
+    assert_int_equal(hub_metrics_skipped(f->metrics, HUB_REJECT_SCHEMA), 1);
+    assert_int_equal(hub_metrics_skipped(f->metrics, HUB_REJECT_TOPIC), 1);
+    assert_int_equal(hub_metrics_rejected(f->metrics, HUB_REJECT_SCHEMA), 1);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_APPLIED), 2);
+    /* resent: a duplicate like any other, still acknowledged */
+    assert_int_equal(submit_raw(f, &m2, "depot/v1/D1/up/stock", "\"colour\":\"red\","),
+                     HUB_REJECT_SCHEMA);
+    hub_ingest_sync(f->ing);
+    assert_int_equal(hub_metrics_skipped(f->metrics, HUB_REJECT_SCHEMA), 1);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_DUPLICATES), 1);
+}
+
+static void test_hub_ingest_submit_UnidentifiedOrForeignIsNotSkipped(void **state)
+{
+    struct fixture *f = *state;
+    depot_msg other = test_stock("D2", LEDGER_A, 2, 1, 100, "S1", 2);
+    depot_msg snap = test_stock("D1", LEDGER_A, 2, 1, 100, "S1", 2);
+    depot_msg env;
+    submit(f, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 1));
+    /* another dealer's envelope on D1's topic, a non-stream leaf, JSON garbage */
+    assert_int_equal(submit_raw(f, &other, "depot/v1/D1/up/stock", ""), HUB_REJECT_DEALER_MISMATCH);
+    assert_int_equal(submit_raw(f, &snap, "depot/v1/D1/up/snapshot", ""), HUB_REJECT_TYPE_MISMATCH);
+    assert_int_equal(hub_ingest_submit(f->ing, "depot/v1/D1/up/stock", "{nope", 5, false, 0),
+                     HUB_REJECT_JSON);
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 1);
+    for (int r = 0; r < HUB_REJECT__COUNT; r++)
+        assert_int_equal(hub_metrics_skipped(f->metrics, (enum hub_reject)r), 0);
+    /* a transient refusal (no memory) is never skipped */
+    static const char ok[] = "{\"v\":1,\"type\":\"stock\",\"dealer\":\"D1\",\"ledger\":"
+                             "\"" LEDGER_A "\",\"id\":2,\"base\":1,\"ts\":1,\"body\":{}}";
+    assert_true(
+        hub_accept_skippable("depot/v1/D1/up/stock", ok, strlen(ok), HUB_REJECT_SCHEMA, &env));
+    assert_false(
+        hub_accept_skippable("depot/v1/D1/up/stock", ok, strlen(ok), HUB_REJECT_INTERNAL, &env));
+    assert_false(
+        hub_accept_skippable("depot/v1/D1/up/stock", ok, strlen(ok), HUB_REJECT_VERSION, &env));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +223,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hub_ingest_submit_AcksAreCoalesced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_ingest_submit_RejectIsCountedByReason, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hub_ingest_submit_RefusedStreamMessageIsSkippedAndAcked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hub_ingest_submit_UnidentifiedOrForeignIsNotSkipped,
+                                        setup, teardown),
     };
     depot_log_init("hub_ingest_test", DEPOT_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -489,6 +489,61 @@ static void test_depot_msg_encode_MovementsAlertRankingRoundTrip(void **state)
     assert_int_equal(depot_mem_in_use(), before);
 }
 
+static void test_depot_msg_peek_envelope_ReadsWhatDecodeRefuses(void **state)
+{
+    static const char L[] = "0123456789abcdef0123456789abcdef";
+    char buf[512];
+    depot_msg m;
+
+    (void)state;
+    /* A body the decoder does not know (a future leaf or schema): the envelope still reads. */
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"shipment\",\"dealer\":\"A\",\"ledger\":\"%s\","
+             "\"id\":7,\"base\":5,\"ts\":123,\"body\":{\"x\":[1]},\"extra\":true}",
+             L);
+    assert_int_not_equal(decode_str(buf, &m, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_peek_envelope(buf, strlen(buf), &m), DEPOT_OK);
+    assert_string_equal(m.dealer, "A");
+    assert_string_equal(m.ledger, L);
+    assert_int_equal(m.id, 7);
+    assert_int_equal(m.base, 5);
+    assert_int_equal(m.ts, 123);
+    assert_int_equal(m.v, 1);
+    assert_int_equal(m.type, DEPOT_MSG__COUNT);
+    /* Type and ts are optional; a known type is kept. */
+    snprintf(buf, sizeof(buf),
+             "{\"type\":\"stock\",\"dealer\":\"A\",\"ledger\":\"%s\",\"id\":1,\"base\":1}", L);
+    assert_int_equal(depot_msg_peek_envelope(buf, strlen(buf), &m), DEPOT_OK);
+    assert_int_equal(m.type, DEPOT_MSG_STOCK);
+    assert_int_equal(m.ts, 0);
+}
+
+static void test_depot_msg_peek_envelope_RefusesBadStreamKeys(void **state)
+{
+    static const char *const bad[] = {
+        "not json",
+        "[1,2]",
+        "{\"dealer\":\"A\",\"ledger\":\"0123456789abcdef0123456789abcdef\",\"id\":1}",
+        "{\"dealer\":\"A\",\"ledger\":\"0123456789ABCDEF0123456789abcdef\",\"id\":1,"
+        "\"base\":1}",
+        "{\"dealer\":\"A B\",\"ledger\":\"0123456789abcdef0123456789abcdef\",\"id\":1,"
+        "\"base\":1}",
+        "{\"dealer\":\"A\",\"ledger\":\"0123456789abcdef0123456789abcdef\",\"id\":0,"
+        "\"base\":0}",
+        "{\"dealer\":\"A\",\"ledger\":\"0123456789abcdef0123456789abcdef\",\"id\":3,"
+        "\"base\":4}",
+        "{\"dealer\":\"A\",\"ledger\":\"0123456789abcdef0123456789abcdef\",\"id\":1.5,"
+        "\"base\":1}",
+    };
+    depot_msg m;
+
+    (void)state;
+    assert_int_equal(depot_msg_peek_envelope(bad[0], strlen(bad[0]), &m), DEPOT_ERR_PARSE);
+    for (size_t i = 1; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(depot_msg_peek_envelope(bad[i], strlen(bad[i]), &m), DEPOT_ERR_SCHEMA);
+    assert_int_equal(depot_msg_peek_envelope(NULL, 0, &m), DEPOT_ERR_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +561,8 @@ int main(void)
         cmocka_unit_test(test_depot_order_doc_decode_RejectsBadLines),
         cmocka_unit_test(test_depot_barcode_valid_PrintableNoSpace),
         cmocka_unit_test(test_depot_msg_encode_MovementsAlertRankingRoundTrip),
+        cmocka_unit_test(test_depot_msg_peek_envelope_ReadsWhatDecodeRefuses),
+        cmocka_unit_test(test_depot_msg_peek_envelope_RefusesBadStreamKeys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -416,6 +416,59 @@ static void test_pki_cert_check_issued_RefusesAnotherCa(void **state)
     depot_free(pem);
 }
 
+static void test_pki_cert_verify_OneParseManyVerifies(void **state)
+{
+    char data[] = "order o-20: SKU3 x 2";
+    unsigned char sig[PKI_SIG_MAX];
+    char *pem = slurp(tmp("d1.crt")), cn[PKI_CN_SIZE];
+    size_t n = 0;
+    pki_trust *t;
+    pki_cert *c;
+
+    (void)state;
+    assert_int_equal(
+        pki_sign_with_key_file(tmp("d1.key"), data, strlen(data), sig, sizeof(sig), &n), DEPOT_OK);
+    assert_int_equal(pki_trust_open(&t, ca_crt), DEPOT_OK);
+    assert_int_equal(pki_cert_open_pem(&c, pem, t), DEPOT_OK);
+    assert_int_equal(pki_cert_pem_cn(pem, cn, sizeof(cn)), DEPOT_OK);
+    assert_string_equal(pki_cert_subject_cn(c), cn);
+    assert_true(pki_cert_valid_now(c));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pki_cert_verify(c, data, strlen(data), sig, n), DEPOT_OK);
+    data[3] ^= 0x01;
+    assert_int_equal(pki_cert_verify(c, data, strlen(data), sig, n), DEPOT_ERR_SIGNATURE);
+    data[3] ^= 0x01;
+    assert_int_equal(pki_cert_verify(c, data, strlen(data), sig, n - 3), DEPOT_ERR_SIGNATURE);
+    sig[n - 1] ^= 0x01;
+    assert_int_equal(pki_cert_verify(c, data, strlen(data), sig, n), DEPOT_ERR_SIGNATURE);
+    pki_cert_free(c);
+    pki_trust_free(t);
+    depot_free(pem);
+}
+
+static void test_pki_cert_open_pem_RefusesAnotherCaAndGarbage(void **state)
+{
+    const char *key3 = tmp("ca3.key"), *crt3 = tmp("ca3.crt");
+    char *pem = slurp(tmp("d1.crt"));
+    pki_trust *t = (pki_trust *)1, *other;
+    pki_cert *c = (pki_cert *)1;
+
+    (void)state;
+    assert_int_equal(pki_trust_open(&t, tmp("missing.crt")), DEPOT_ERR_IO);
+    assert_null(t);
+    assert_int_equal(pki_key_generate(key3), DEPOT_OK);
+    assert_int_equal(pki_ca_create(key3, crt3, 0), DEPOT_OK);
+    assert_int_equal(pki_trust_open(&other, crt3), DEPOT_OK);
+    assert_int_equal(pki_cert_open_pem(&c, pem, other), DEPOT_ERR_SIGNATURE);
+    assert_null(c);
+    assert_int_equal(pki_cert_open_pem(&c, "not a certificate", other), DEPOT_ERR_CRYPTO);
+    assert_int_equal(pki_cert_open_pem(&c, pem, NULL), DEPOT_ERR_INVAL);
+    pki_trust_free(other);
+    pki_trust_free(NULL);
+    pki_cert_free(NULL);
+    depot_free(pem);
+}
+
 static void test_pki_cert_pem_cn_ReportsSmallBuffer(void **state)
 {
     char *pem = slurp(tmp("d1.crt")), cn[4];
@@ -450,6 +503,8 @@ int main(void)
         cmocka_unit_test(test_pki_verify_FailsForFlippedByte),
         cmocka_unit_test(test_pki_verify_FailsForAnotherKeysCertificate),
         cmocka_unit_test(test_pki_cert_check_issued_RefusesAnotherCa),
+        cmocka_unit_test(test_pki_cert_verify_OneParseManyVerifies),
+        cmocka_unit_test(test_pki_cert_open_pem_RefusesAnotherCaAndGarbage),
         cmocka_unit_test(test_pki_cert_pem_cn_ReportsSmallBuffer),
         cmocka_unit_test(test_pki_MemoryIsReturned),
     };
