@@ -8,6 +8,7 @@ add_library(hub_core STATIC
   hub_metrics.c
   hub_store.c
   hub_store_sqlite.c
+  hub_store_sqlite_util.c
   hub_ingest.c
   hub_mqtt.c
   hub_api.c

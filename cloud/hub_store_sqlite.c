@@ -151,73 +151,45 @@ static const char schema[] =
 
 _Static_assert(ST__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
-static struct sqlite_store *impl(hub_store *s)
-{
-    return (struct sqlite_store *)s;
-}
-
-static depot_err db_fail(struct sqlite_store *q, const char *what)
-{
-    LOG_ERROR("sqlite: %s: %s", what, sqlite3_errmsg(q->db));
-    return DEPOT_ERR_DB;
-}
-
-/* Resets and clears a statement, returns it ready to bind. */
 static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt id)
 {
-    sqlite3_stmt *st = q->st[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
-/* Runs a statement that returns no rows. */
-static depot_err run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, what);
+    return hub_sqlite_ready(q->st[id]);
 }
 
 static depot_err sq_begin(hub_store *s)
 {
-    struct sqlite_store *q = impl(s);
-    return run(q, prep(q, ST_BEGIN), "begin");
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    return hub_sqlite_run(q, prep(q, ST_BEGIN), "begin");
 }
 
 static depot_err sq_commit(hub_store *s)
 {
-    struct sqlite_store *q = impl(s);
-    return run(q, prep(q, ST_COMMIT), "commit");
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    return hub_sqlite_run(q, prep(q, ST_COMMIT), "commit");
 }
 
 static void sq_rollback(hub_store *s)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     if (!sqlite3_get_autocommit(q->db))
-        (void)run(q, prep(q, ST_ROLLBACK), "rollback");
+        (void)hub_sqlite_run(q, prep(q, ST_ROLLBACK), "rollback");
 }
 
 static depot_err touch_dealer(struct sqlite_store *q, const char *dealer, long long seen_ms)
 {
     sqlite3_stmt *st = prep(q, ST_TOUCH_DEALER);
-    bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 1, dealer);
     sqlite3_bind_int64(st, 2, seen_ms);
-    return run(q, st, "touch dealer");
+    return hub_sqlite_run(q, st, "touch dealer");
 }
 
 static depot_err apply_state(struct sqlite_store *q, const depot_msg *m)
 {
     sqlite3_stmt *st = prep(q, ST_STATE);
-    bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 1, m->dealer);
     sqlite3_bind_int64(st, 2, m->body.state.session);
     sqlite3_bind_int(st, 3, m->body.state.online);
-    return run(q, st, "state");
+    return hub_sqlite_run(q, st, "state");
 }
 
 /* Upserts one stock value; *newer = whether it replaced (or created) the row. */
@@ -227,15 +199,15 @@ static depot_err put_stock(struct sqlite_store *q, const depot_msg *m, const cha
 {
     sqlite3_stmt *st = prep(q, ST_STOCK_PUT);
     depot_err err;
-    bind_text(st, 1, m->dealer);
-    bind_text(st, 2, sku);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, sku);
     sqlite3_bind_int64(st, 3, qty);
-    bind_text(st, 4, node);
-    bind_text(st, 5, m->ledger);
+    hub_sqlite_bind_text(st, 4, node);
+    hub_sqlite_bind_text(st, 5, m->ledger);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)id);
     sqlite3_bind_int64(st, 7, m->ts);
     sqlite3_bind_int64(st, 8, seen_ms);
-    err = run(q, st, "stock");
+    err = hub_sqlite_run(q, st, "stock");
     *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
     return err;
 }
@@ -246,14 +218,14 @@ static depot_err put_node(struct sqlite_store *q, enum stmt id, const depot_msg 
 {
     sqlite3_stmt *st = prep(q, id);
     depot_err err;
-    bind_text(st, 1, m->dealer);
-    bind_text(st, 2, node);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, node);
     sqlite3_bind_int(st, 3, fault);
-    bind_text(st, 4, reason);
+    hub_sqlite_bind_text(st, 4, reason);
     sqlite3_bind_int64(st, 5, m->ts);
-    bind_text(st, 6, m->ledger);
+    hub_sqlite_bind_text(st, 6, m->ledger);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)msg_id);
-    err = run(q, st, "node");
+    err = hub_sqlite_run(q, st, "node");
     *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
     return err;
 }
@@ -288,31 +260,31 @@ static depot_err stream_upto(struct sqlite_store *q, const depot_msg *m, uint64_
     sqlite3_stmt *st = prep(q, ST_STREAM_ENSURE);
     depot_err err;
     int rc;
-    bind_text(st, 1, m->dealer);
-    bind_text(st, 2, m->ledger);
-    err = run(q, st, "stream");
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    err = hub_sqlite_run(q, st, "stream");
     if (err != DEPOT_OK)
         return err;
     st = prep(q, ST_STREAM_UPTO);
-    bind_text(st, 1, m->dealer);
-    bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
     rc = sqlite3_step(st);
     *upto = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? DEPOT_OK : db_fail(q, "stream upto");
+    return rc == SQLITE_ROW ? DEPOT_OK : hub_sqlite_fail(q, "stream upto");
 }
 
 static depot_err applied_has(struct sqlite_store *q, const depot_msg *m, uint64_t id, bool *has)
 {
     sqlite3_stmt *st = prep(q, ST_APPLIED_HAS);
     int rc;
-    bind_text(st, 1, m->dealer);
-    bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     *has = rc == SQLITE_ROW;
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "applied lookup");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "applied lookup");
 }
 
 /* applied_upto := max(upto, base - 1), then forward over consecutive applied ids. */
@@ -334,13 +306,13 @@ static depot_err stream_update(struct sqlite_store *q, const depot_msg *m, int a
                                int stale, uint64_t upto)
 {
     sqlite3_stmt *st = prep(q, ST_STREAM_UPDATE);
-    bind_text(st, 1, m->dealer);
-    bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
     sqlite3_bind_int(st, 3, applied);
     sqlite3_bind_int(st, 4, dup);
     sqlite3_bind_int(st, 5, stale);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)upto);
-    return run(q, st, "stream update");
+    return hub_sqlite_run(q, st, "stream update");
 }
 
 static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
@@ -355,10 +327,10 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
     *res = HUB_APPLY_DUPLICATE;
     if (m->id > *upto) {
         st = prep(q, ST_APPLIED_INSERT);
-        bind_text(st, 1, m->dealer);
-        bind_text(st, 2, m->ledger);
+        hub_sqlite_bind_text(st, 1, m->dealer);
+        hub_sqlite_bind_text(st, 2, m->ledger);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)m->id);
-        err = run(q, st, "applied insert");
+        err = hub_sqlite_run(q, st, "applied insert");
         if (err == DEPOT_OK && sqlite3_changes(q->db) > 0) {
             err = stream_effect(q, m, seen_ms, &newer);
             *res = newer ? HUB_APPLY_DONE : HUB_APPLY_STALE;
@@ -390,7 +362,7 @@ static depot_err apply_snapshot(struct sqlite_store *q, const depot_msg *m, long
 static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
                           enum hub_apply_result *res, uint64_t *upto)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     depot_err err = touch_dealer(q, m->dealer, seen_ms);
     *res = HUB_APPLY_DONE;
     *upto = 0;
@@ -413,23 +385,17 @@ static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
 
 static depot_err sq_count_reject(hub_store *s, const char *reason, uint64_t n)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, ST_REJECT);
-    bind_text(st, 1, reason);
+    hub_sqlite_bind_text(st, 1, reason);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
-    return run(q, st, "reject");
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
+    return hub_sqlite_run(q, st, "reject");
 }
 
 static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
                           void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     enum stmt id = dealer ? (sku ? ST_Q_STOCK_BOTH : ST_Q_STOCK_DEALER)
                           : (sku ? ST_Q_STOCK_SKU : ST_Q_STOCK_ALL);
     sqlite3_stmt *st = prep(q, id);
@@ -437,35 +403,34 @@ static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub
     int rc;
 
     if (dealer)
-        bind_text(st, 1, dealer);
+        hub_sqlite_bind_text(st, 1, dealer);
     if (sku)
-        bind_text(st, 2, sku);
+        hub_sqlite_bind_text(st, 2, sku);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r.dealer = col_text(st, 0);
-        r.sku = col_text(st, 1);
+        r.dealer = hub_sqlite_col(st, 0);
+        r.sku = hub_sqlite_col(st, 1);
         r.qty = sqlite3_column_int64(st, 2);
-        r.node = col_text(st, 3);
+        r.node = hub_sqlite_col(st, 3);
         r.updated_at = sqlite3_column_int64(st, 4);
         r.received_at = sqlite3_column_int64(st, 5);
         r.dealer_online = sqlite3_column_int(st, 6) != 0;
         r.last_seen = sqlite3_column_int64(st, 7);
         r.node_fault = sqlite3_column_int(st, 8) != 0;
-        r.fault_reason = col_text(st, 9);
+        r.fault_reason = hub_sqlite_col(st, 9);
         if (cb(arg, &r))
             break;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "stock query");
+    return hub_sqlite_walk_end(q, st, rc, "stock query");
 }
 
 static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, ST_Q_DEALERS);
     struct hub_dealer_row r;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r.dealer = col_text(st, 0);
+        r.dealer = hub_sqlite_col(st, 0);
         r.online = sqlite3_column_int(st, 1) != 0;
         r.session = sqlite3_column_int64(st, 2);
         r.last_seen = sqlite3_column_int64(st, 3);
@@ -473,25 +438,24 @@ static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
         if (cb(arg, &r))
             break;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "dealers query");
+    return hub_sqlite_walk_end(q, st, rc, "dealers query");
 }
 
 static depot_err sq_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, ST_Q_DEALER_HAS);
     struct hub_stream_row r;
     int rc;
-    bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 1, dealer);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? DEPOT_ERR_NOTFOUND : db_fail(q, "dealer lookup");
+        return rc == SQLITE_DONE ? DEPOT_ERR_NOTFOUND : hub_sqlite_fail(q, "dealer lookup");
     st = prep(q, ST_Q_STREAMS);
-    bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 1, dealer);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r.ledger = col_text(st, 0);
+        r.ledger = hub_sqlite_col(st, 0);
         r.applied_upto = (uint64_t)sqlite3_column_int64(st, 1);
         r.applied = (uint64_t)sqlite3_column_int64(st, 2);
         r.duplicates = (uint64_t)sqlite3_column_int64(st, 3);
@@ -499,15 +463,13 @@ static depot_err sq_streams(hub_store *s, const char *dealer, hub_stream_cb cb, 
         if (cb(arg, &r))
             break;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : db_fail(q, "streams query");
+    return hub_sqlite_walk_end(q, st, rc, "streams query");
 }
 
 static void sq_free(hub_store *s)
 {
-    struct sqlite_store *q = impl(s);
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(q->st[i]);
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    hub_sqlite_finalize_all(q->st, ST__COUNT);
     hub_sqlite_orders_free(q);
     hub_sqlite_alerts_free(q);
     sqlite3_close(q->db);
@@ -532,21 +494,16 @@ static const struct hub_store_ops sqlite_ops = {
 
 static depot_err setup(struct sqlite_store *q)
 {
-    char *msg = NULL;
     depot_err err;
-    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
-        sqlite3_exec(q->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-                     &msg) != SQLITE_OK ||
-        sqlite3_exec(q->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("sqlite: schema: %s", msg ? msg : sqlite3_errmsg(q->db));
-        sqlite3_free(msg);
-        return DEPOT_ERR_DB;
-    }
-    for (int i = 0; i < ST__COUNT; i++)
-        if (sqlite3_prepare_v3(q->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) !=
-            SQLITE_OK)
-            return db_fail(q, sql[i]);
-    err = hub_sqlite_orders_setup(q);
+    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+        return hub_sqlite_fail(q, "schema");
+    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, schema, "schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_prepare_all(q, sql, ST__COUNT, q->st);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_orders_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_alerts_setup(q);
     return err != DEPOT_OK ? err : hub_sqlite_ranking_setup(q);

@@ -140,51 +140,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alert_outbox(seq INTEGER PRIMARY KEY, dealer TEXT NOT NULL, "
     " kind TEXT NOT NULL, payload TEXT NOT NULL);";
 
-static depot_err fail(struct sqlite_store *q, const char *what)
-{
-    LOG_ERROR("sqlite: %s: %s", what, sqlite3_errmsg(q->db));
-    return DEPOT_ERR_DB;
-}
-
 static sqlite3_stmt *prep(struct sqlite_store *q, enum astmt id)
 {
-    sqlite3_stmt *st = q->ast[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-static void text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-static depot_err run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DEPOT_OK : fail(q, what);
-}
-
-/* Ends a walk: resets, and maps the last step's code. */
-static depot_err walk_end(struct sqlite_store *q, sqlite3_stmt *st, int rc, const char *what)
-{
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : fail(q, what);
-}
-
-static struct sqlite_store *impl(hub_store *s)
-{
-    return (struct sqlite_store *)s;
+    return hub_sqlite_ready(q->ast[id]);
 }
 
 /* ---- history, written by ingest (invariant 1) ---- */
@@ -193,11 +151,11 @@ depot_err hub_sqlite_history_point(struct sqlite_store *q, const char *dealer, c
                                    long long ts, long long qty)
 {
     sqlite3_stmt *st = prep(q, A_POINT);
-    text(st, 1, dealer);
-    text(st, 2, sku);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
     sqlite3_bind_int64(st, 3, ts);
     sqlite3_bind_int64(st, 4, qty);
-    return run(q, st, "stock point");
+    return hub_sqlite_run(q, st, "stock point");
 }
 
 static depot_err day_add(struct sqlite_store *q, const char *dealer,
@@ -211,13 +169,13 @@ static depot_err day_add(struct sqlite_store *q, const char *dealer,
     if (!picked && !received && !scale_out)
         return DEPOT_OK;
     st = prep(q, A_DAY_ADD);
-    text(st, 1, dealer);
-    text(st, 2, it->sku);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, it->sku);
     sqlite3_bind_int64(st, 3, it->ts >= 0 ? it->ts / HUB_DAY_MS : 0);
     sqlite3_bind_int64(st, 4, picked);
     sqlite3_bind_int64(st, 5, received);
     sqlite3_bind_int64(st, 6, scale_out);
-    return run(q, st, "daily figures");
+    return hub_sqlite_run(q, st, "daily figures");
 }
 
 depot_err hub_sqlite_history_apply(struct sqlite_store *q, const depot_msg *m)
@@ -238,27 +196,27 @@ depot_err hub_sqlite_history_apply(struct sqlite_store *q, const depot_msg *m)
 static depot_err sq_points(hub_store *s, const char *dealer, const char *sku, long long since,
                            hub_point_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_Q_POINTS);
     int rc;
-    text(st, 1, dealer);
-    text(st, 2, sku);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
     sqlite3_bind_int64(st, 3, since);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)))
             break;
-    return walk_end(q, st, rc, "stock points");
+    return hub_sqlite_walk_end(q, st, rc, "stock points");
 }
 
 static depot_err sq_days(hub_store *s, const char *dealer, const char *sku, long long from_day,
                          hub_day_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_Q_DAYS);
     struct hub_day_row d;
     int rc;
-    text(st, 1, dealer);
-    text(st, 2, sku);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
     sqlite3_bind_int64(st, 3, from_day);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         d.day = sqlite3_column_int64(st, 0);
@@ -269,35 +227,35 @@ static depot_err sq_days(hub_store *s, const char *dealer, const char *sku, long
         if (cb(arg, &d))
             break;
     }
-    return walk_end(q, st, rc, "daily figures");
+    return hub_sqlite_walk_end(q, st, rc, "daily figures");
 }
 
 static depot_err sq_picked_sums(hub_store *s, long long from_day, long long to_day, hub_sum_cb cb,
                                 void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_Q_SUMS);
     int rc;
     sqlite3_bind_int64(st, 1, from_day);
     sqlite3_bind_int64(st, 2, to_day);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(arg, col(st, 0), col(st, 1), sqlite3_column_int64(st, 2)))
+        if (cb(arg, hub_sqlite_col(st, 0), hub_sqlite_col(st, 1), sqlite3_column_int64(st, 2)))
             break;
-    return walk_end(q, st, rc, "picked sums");
+    return hub_sqlite_walk_end(q, st, rc, "picked sums");
 }
 
 static depot_err sq_prune(hub_store *s, long long points_before, long long days_before)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_PRUNE_POINTS);
     depot_err err;
     sqlite3_bind_int64(st, 1, points_before);
-    err = run(q, st, "prune points");
+    err = hub_sqlite_run(q, st, "prune points");
     if (err != DEPOT_OK)
         return err;
     st = prep(q, A_PRUNE_DAYS);
     sqlite3_bind_int64(st, 1, days_before);
-    return run(q, st, "prune days");
+    return hub_sqlite_run(q, st, "prune days");
 }
 
 /* ---- shrinkage matching ---- */
@@ -311,9 +269,9 @@ static depot_err shrink_consume(struct sqlite_store *q, const char *dealer, cons
     long long ids[64], left[64];
     int n = 0, rc;
     depot_err err = DEPOT_OK;
-    text(st, 1, dealer);
-    text(st, 2, sku);
-    text(st, 3, kind);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
+    hub_sqlite_bind_text(st, 3, kind);
     sqlite3_bind_int64(st, 4, ts - window_ms);
     sqlite3_bind_int64(st, 5, ts + window_ms);
     while (*units > 0 && n < 64 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -328,7 +286,7 @@ static depot_err shrink_consume(struct sqlite_store *q, const char *dealer, cons
         sqlite3_bind_int64(w, 1, ids[i]);
         if (left[i])
             sqlite3_bind_int64(w, 2, left[i]);
-        err = run(q, w, "shrink match");
+        err = hub_sqlite_run(q, w, "shrink match");
     }
     return err;
 }
@@ -336,39 +294,39 @@ static depot_err shrink_consume(struct sqlite_store *q, const char *dealer, cons
 static depot_err sq_shrink_add(hub_store *s, const char *dealer, const char *sku, bool decrease,
                                long long ts, long long units, long long window_ms, long long now)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     depot_err err = shrink_consume(q, dealer, sku, decrease ? "p" : "d", ts, window_ms, &units);
     sqlite3_stmt *st;
     if (err != DEPOT_OK || units <= 0)
         return err;
     st = prep(q, A_SHR_ADD);
-    text(st, 1, dealer);
-    text(st, 2, sku);
-    text(st, 3, decrease ? "d" : "p");
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
+    hub_sqlite_bind_text(st, 3, decrease ? "d" : "p");
     sqlite3_bind_int64(st, 4, ts);
     sqlite3_bind_int64(st, 5, units);
     sqlite3_bind_int64(st, 6, now);
-    return run(q, st, "shrink add");
+    return hub_sqlite_run(q, st, "shrink add");
 }
 
 static depot_err sq_shrink_due(hub_store *s, long long ts_before, long long received_before,
                                hub_sum_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_SHR_DUE);
     depot_err err;
     int rc;
     sqlite3_bind_int64(st, 1, ts_before);
     sqlite3_bind_int64(st, 2, received_before);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(arg, col(st, 0), col(st, 1), sqlite3_column_int64(st, 2)))
+        if (cb(arg, hub_sqlite_col(st, 0), hub_sqlite_col(st, 1), sqlite3_column_int64(st, 2)))
             break;
-    err = walk_end(q, st, rc, "shrink due");
+    err = hub_sqlite_walk_end(q, st, rc, "shrink due");
     for (enum astmt id = A_SHR_DUE_DEL; err == DEPOT_OK && id <= A_SHR_PRUNE; id++) {
         st = prep(q, id);
         sqlite3_bind_int64(st, 1, ts_before);
         sqlite3_bind_int64(st, 2, received_before);
-        err = run(q, st, "shrink delete");
+        err = hub_sqlite_run(q, st, "shrink delete");
     }
     return err;
 }
@@ -378,20 +336,20 @@ static depot_err sq_shrink_due(hub_store *s, long long ts_before, long long rece
 static void alert_row(sqlite3_stmt *st, struct hub_alert_row *a)
 {
     a->id = sqlite3_column_int64(st, 0);
-    a->dealer = col(st, 1);
-    a->sku = col(st, 2);
-    a->kind = col(st, 3);
-    a->subject = col(st, 4);
-    a->severity = col(st, 5);
-    a->status = col(st, 6);
-    a->text = col(st, 7);
-    a->action = col(st, 8);
-    a->suggestion = col(st, 9);
+    a->dealer = hub_sqlite_col(st, 1);
+    a->sku = hub_sqlite_col(st, 2);
+    a->kind = hub_sqlite_col(st, 3);
+    a->subject = hub_sqlite_col(st, 4);
+    a->severity = hub_sqlite_col(st, 5);
+    a->status = hub_sqlite_col(st, 6);
+    a->text = hub_sqlite_col(st, 7);
+    a->action = hub_sqlite_col(st, 8);
+    a->suggestion = hub_sqlite_col(st, 9);
     a->opened_at = sqlite3_column_int64(st, 10);
     a->updated_at = sqlite3_column_int64(st, 11);
-    a->acked_by = col(st, 12);
+    a->acked_by = hub_sqlite_col(st, 12);
     a->acked_at = sqlite3_column_int64(st, 13);
-    a->resolved_by = col(st, 14);
+    a->resolved_by = hub_sqlite_col(st, 14);
     a->resolved_at = sqlite3_column_int64(st, 15);
     a->count = sqlite3_column_int64(st, 16);
 }
@@ -410,22 +368,22 @@ static depot_err alert_walk(struct sqlite_store *q, sqlite3_stmt *st, hub_alert_
         if (!stop && cb)
             stop = cb(arg, &a) != 0; /* RETURNING must run to the end: keep stepping */
     }
-    return walk_end(q, st, rc, what);
+    return hub_sqlite_walk_end(q, st, rc, what);
 }
 
 static depot_err sq_alert_put(hub_store *s, const struct hub_alert_put *p, hub_alert_cb cb,
                               void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_PUT);
-    text(st, 1, p->dealer);
-    text(st, 2, p->sku ? p->sku : "");
-    text(st, 3, p->kind);
-    text(st, 4, p->subject ? p->subject : "");
-    text(st, 5, p->severity);
-    text(st, 6, p->text);
-    text(st, 7, p->action ? p->action : "");
-    text(st, 8, p->suggestion ? p->suggestion : "");
+    hub_sqlite_bind_text(st, 1, p->dealer);
+    hub_sqlite_bind_text(st, 2, p->sku ? p->sku : "");
+    hub_sqlite_bind_text(st, 3, p->kind);
+    hub_sqlite_bind_text(st, 4, p->subject ? p->subject : "");
+    hub_sqlite_bind_text(st, 5, p->severity);
+    hub_sqlite_bind_text(st, 6, p->text);
+    hub_sqlite_bind_text(st, 7, p->action ? p->action : "");
+    hub_sqlite_bind_text(st, 8, p->suggestion ? p->suggestion : "");
     sqlite3_bind_int64(st, 9, p->at);
     return alert_walk(q, st, cb, arg, NULL, "alert put");
 }
@@ -436,9 +394,9 @@ static depot_err set_status(struct sqlite_store *q, enum astmt id, long long ale
     sqlite3_stmt *st = prep(q, id);
     depot_err err;
     sqlite3_bind_int64(st, 1, alert);
-    text(st, 2, by);
+    hub_sqlite_bind_text(st, 2, by);
     sqlite3_bind_int64(st, 3, at);
-    err = run(q, st, "alert status");
+    err = hub_sqlite_run(q, st, "alert status");
     *changed = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
     return err;
 }
@@ -446,18 +404,18 @@ static depot_err set_status(struct sqlite_store *q, enum astmt id, long long ale
 static depot_err sq_alert_ack(hub_store *s, long long id, const char *by, long long at,
                               bool *changed)
 {
-    return set_status(impl(s), A_ACK, id, by, at, changed);
+    return set_status(hub_sqlite_impl(s), A_ACK, id, by, at, changed);
 }
 
 static depot_err sq_alert_resolve(hub_store *s, long long id, const char *by, long long at,
                                   bool *changed)
 {
-    return set_status(impl(s), A_RESOLVE, id, by, at, changed);
+    return set_status(hub_sqlite_impl(s), A_RESOLVE, id, by, at, changed);
 }
 
 static depot_err sq_alert_get(hub_store *s, long long id, hub_alert_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_GET);
     bool found = false;
     depot_err err;
@@ -469,107 +427,108 @@ static depot_err sq_alert_get(hub_store *s, long long id, hub_alert_cb cb, void 
 static depot_err sq_alerts_list(hub_store *s, const struct hub_alert_filter *f, hub_alert_cb cb,
                                 void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_LIST);
-    text(st, 1, f->status);
-    text(st, 2, f->dealer);
-    text(st, 3, f->kind);
-    text(st, 4, f->sku);
+    hub_sqlite_bind_text(st, 1, f->status);
+    hub_sqlite_bind_text(st, 2, f->dealer);
+    hub_sqlite_bind_text(st, 3, f->kind);
+    hub_sqlite_bind_text(st, 4, f->sku);
     sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
     return alert_walk(q, st, cb, arg, NULL, "alerts list");
 }
 
 static depot_err sq_live_counts(hub_store *s, hub_count_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_COUNTS);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(arg, col(st, 0), sqlite3_column_int64(st, 1)))
+        if (cb(arg, hub_sqlite_col(st, 0), sqlite3_column_int64(st, 1)))
             break;
-    return walk_end(q, st, rc, "alert counts");
+    return hub_sqlite_walk_end(q, st, rc, "alert counts");
 }
 
 static depot_err sq_outbox_add(hub_store *s, const char *dealer, const char *kind,
                                const char *payload)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_OUT_ADD);
-    text(st, 1, dealer);
-    text(st, 2, kind);
-    text(st, 3, payload);
-    return run(q, st, "alert outbox add");
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, kind);
+    hub_sqlite_bind_text(st, 3, payload);
+    return hub_sqlite_run(q, st, "alert outbox add");
 }
 
 static depot_err sq_outbox_list(hub_store *s, long long limit, hub_outbox_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_OUT_LIST);
     int rc;
     sqlite3_bind_int64(st, 1, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(arg, sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3)))
+        if (cb(arg, sqlite3_column_int64(st, 0), hub_sqlite_col(st, 1), hub_sqlite_col(st, 2),
+               hub_sqlite_col(st, 3)))
             break;
-    return walk_end(q, st, rc, "alert outbox");
+    return hub_sqlite_walk_end(q, st, rc, "alert outbox");
 }
 
 static depot_err sq_outbox_del(hub_store *s, long long seq)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_OUT_DEL);
     sqlite3_bind_int64(st, 1, seq);
-    return run(q, st, "alert outbox delete");
+    return hub_sqlite_run(q, st, "alert outbox delete");
 }
 
 /* ---- what the engine reads of other domains ---- */
 
 static depot_err sq_places(hub_store *s, hub_place_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_PLACES);
     struct hub_dealer_place p;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        p.dealer = col(st, 0);
-        p.region = col(st, 1);
+        p.dealer = hub_sqlite_col(st, 0);
+        p.region = hub_sqlite_col(st, 1);
         p.has_location =
             sqlite3_column_type(st, 2) != SQLITE_NULL && sqlite3_column_type(st, 3) != SQLITE_NULL;
         p.lat = sqlite3_column_double(st, 2);
         p.lon = sqlite3_column_double(st, 3);
-        p.contract_end = col(st, 4);
+        p.contract_end = hub_sqlite_col(st, 4);
         if (cb(arg, &p))
             break;
     }
-    return walk_end(q, st, rc, "dealer places");
+    return hub_sqlite_walk_end(q, st, rc, "dealer places");
 }
 
 static depot_err sq_nodes(hub_store *s, const char *dealer, const char *node, hub_node_cb cb,
                           void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_NODES);
     struct hub_node_row n;
     int rc;
-    text(st, 1, dealer);
-    text(st, 2, node);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, node);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        n.node = col(st, 0);
+        n.node = hub_sqlite_col(st, 0);
         n.fault = sqlite3_column_int(st, 1) != 0;
-        n.reason = col(st, 2);
+        n.reason = hub_sqlite_col(st, 2);
         n.since = sqlite3_column_int64(st, 3);
         if (cb(arg, &n))
             break;
     }
-    return walk_end(q, st, rc, "nodes");
+    return hub_sqlite_walk_end(q, st, rc, "nodes");
 }
 
 static depot_err sq_catalog_version(hub_store *s, long long *version)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_CAT_VERSION);
     int rc = sqlite3_step(st);
     *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    return walk_end(q, st, rc, "catalog version");
+    return hub_sqlite_walk_end(q, st, rc, "catalog version");
 }
 
 const struct hub_store_alert_ops hub_sqlite_alert_ops = {
@@ -595,23 +554,11 @@ const struct hub_store_alert_ops hub_sqlite_alert_ops = {
 
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(q->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("sqlite: alerts schema: %s", msg ? msg : sqlite3_errmsg(q->db));
-        sqlite3_free(msg);
-        return DEPOT_ERR_DB;
-    }
-    for (int i = 0; i < A__COUNT; i++)
-        if (sqlite3_prepare_v3(q->db, asql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->ast[i], NULL) !=
-            SQLITE_OK)
-            return fail(q, asql[i]);
-    return DEPOT_OK;
+    depot_err err = hub_sqlite_exec(q, schema, "alerts schema");
+    return err != DEPOT_OK ? err : hub_sqlite_prepare_all(q, asql, A__COUNT, q->ast);
 }
 
 void hub_sqlite_alerts_free(struct sqlite_store *q)
 {
-    for (int i = 0; i < A__COUNT; i++) {
-        sqlite3_finalize(q->ast[i]);
-        q->ast[i] = NULL;
-    }
+    hub_sqlite_finalize_all(q->ast, A__COUNT);
 }

@@ -212,32 +212,9 @@ static const char schema[] =
 
 /* ---- helpers ---- */
 
-static struct sqlite_store *impl(hub_store *s)
-{
-    return (struct sqlite_store *)s;
-}
-
-static depot_err fail(struct sqlite_store *q, const char *what)
-{
-    LOG_ERROR("sqlite: %s: %s", what, sqlite3_errmsg(q->db));
-    return DEPOT_ERR_DB;
-}
-
 static sqlite3_stmt *prep(struct sqlite_store *q, enum ostmt id)
 {
-    sqlite3_stmt *st = q->ost[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-/* Binds text, or NULL for a NULL pointer (an absent filter). */
-static void text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
+    return hub_sqlite_ready(q->ost[id]);
 }
 
 static void i64(sqlite3_stmt *st, int i, long long v)
@@ -245,47 +222,12 @@ static void i64(sqlite3_stmt *st, int i, long long v)
     sqlite3_bind_int64(st, i, v);
 }
 
-static depot_err run(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DEPOT_OK : fail(q, what);
-}
-
-/* Steps a one-row query: DEPOT_OK with the row current (caller resets), NOTFOUND, or DB. */
-static depot_err one_row(struct sqlite_store *q, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return DEPOT_OK;
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? DEPOT_ERR_NOTFOUND : fail(q, what);
-}
-
-/* Finishes a walk: rc is the last sqlite3_step result. */
-static depot_err walk_end(struct sqlite_store *q, sqlite3_stmt *st, int rc, const char *what)
-{
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : fail(q, what);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-    snprintf(dst, size, "%s", col(st, i));
-}
-
 /* ---- catalog ---- */
 
 static void read_item(sqlite3_stmt *st, struct hub_catalog_item *it)
 {
-    col_copy(st, 0, it->sku, sizeof(it->sku));
-    col_copy(st, 1, it->barcode, sizeof(it->barcode));
+    hub_sqlite_col_copy(st, 0, it->sku, sizeof(it->sku));
+    hub_sqlite_col_copy(st, 1, it->barcode, sizeof(it->barcode));
     it->price = sqlite3_column_int64(st, 2);
     it->unit_weight_g = sqlite3_column_int64(st, 3);
     it->min_qty = sqlite3_column_int64(st, 4);
@@ -298,8 +240,8 @@ static void read_item(sqlite3_stmt *st, struct hub_catalog_item *it)
 static depot_err insert_item(struct sqlite_store *q, const struct hub_catalog_item *it)
 {
     sqlite3_stmt *st = prep(q, O_CAT_INSERT);
-    text(st, 1, it->sku);
-    text(st, 2, it->barcode);
+    hub_sqlite_bind_text(st, 1, it->sku);
+    hub_sqlite_bind_text(st, 2, it->barcode);
     i64(st, 3, it->price);
     i64(st, 4, it->unit_weight_g);
     i64(st, 5, it->min_qty);
@@ -307,13 +249,13 @@ static depot_err insert_item(struct sqlite_store *q, const struct hub_catalog_it
     i64(st, 7, it->reorder_point);
     i64(st, 8, it->lead_time_days);
     i64(st, 9, it->max_stock);
-    return run(q, st, "catalog insert");
+    return hub_sqlite_run(q, st, "catalog insert");
 }
 
 static depot_err catalog_version(struct sqlite_store *q, long long *version)
 {
     sqlite3_stmt *st = prep(q, O_CAT_VERSION);
-    depot_err err = one_row(q, st, "catalog version");
+    depot_err err = hub_sqlite_one_row(q, st, "catalog version");
     *version = err == DEPOT_OK ? sqlite3_column_int64(st, 0) : 0;
     if (err == DEPOT_OK)
         sqlite3_reset(st);
@@ -323,19 +265,19 @@ static depot_err catalog_version(struct sqlite_store *q, long long *version)
 static depot_err o_catalog_replace(hub_store *s, const struct hub_catalog_item *items, size_t n,
                                    long long at, long long *version)
 {
-    struct sqlite_store *q = impl(s);
-    depot_err err = run(q, prep(q, O_CAT_DELETE), "catalog delete");
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    depot_err err = hub_sqlite_run(q, prep(q, O_CAT_DELETE), "catalog delete");
     (void)at;
     for (size_t i = 0; err == DEPOT_OK && i < n; i++)
         err = insert_item(q, &items[i]);
     if (err == DEPOT_OK)
-        err = run(q, prep(q, O_CAT_BUMP), "catalog version");
+        err = hub_sqlite_run(q, prep(q, O_CAT_BUMP), "catalog version");
     return err == DEPOT_OK ? catalog_version(q, version) : err;
 }
 
 static depot_err o_catalog_list(hub_store *s, long long *version, hub_catalog_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     struct hub_catalog_item it;
     sqlite3_stmt *st;
     depot_err err = catalog_version(q, version);
@@ -348,16 +290,16 @@ static depot_err o_catalog_list(hub_store *s, long long *version, hub_catalog_cb
         if (cb(arg, &it))
             break;
     }
-    return walk_end(q, st, rc, "catalog list");
+    return hub_sqlite_walk_end(q, st, rc, "catalog list");
 }
 
 static depot_err o_catalog_find(hub_store *s, const char *barcode, struct hub_catalog_item *out)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_CAT_FIND);
     depot_err err;
-    text(st, 1, barcode);
-    err = one_row(q, st, "catalog find");
+    hub_sqlite_bind_text(st, 1, barcode);
+    err = hub_sqlite_one_row(q, st, "catalog find");
     if (err == DEPOT_OK) {
         read_item(st, out);
         sqlite3_reset(st);
@@ -367,114 +309,114 @@ static depot_err o_catalog_find(hub_store *s, const char *barcode, struct hub_ca
 
 static depot_err o_catalog_due(hub_store *s, long long version, hub_name_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_CAT_DUE);
     int rc;
     i64(st, 1, version);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(arg, col(st, 0)))
+        if (cb(arg, hub_sqlite_col(st, 0)))
             break;
-    return walk_end(q, st, rc, "catalog due");
+    return hub_sqlite_walk_end(q, st, rc, "catalog due");
 }
 
 static depot_err o_catalog_sent(hub_store *s, const char *dealer, long long version)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_CAT_SENT);
-    text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 1, dealer);
     i64(st, 2, version);
-    return run(q, st, "catalog sent");
+    return hub_sqlite_run(q, st, "catalog sent");
 }
 
 /* ---- dealers ---- */
 
 static depot_err o_profile_get(hub_store *s, const char *dealer, struct hub_dealer_profile *p)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_PROF_GET);
     depot_err err;
-    text(st, 1, dealer);
-    err = one_row(q, st, "profile");
+    hub_sqlite_bind_text(st, 1, dealer);
+    err = hub_sqlite_one_row(q, st, "profile");
     if (err != DEPOT_OK)
         return err;
     memset(p, 0, sizeof(*p));
-    col_copy(st, 0, p->dealer, sizeof(p->dealer));
-    col_copy(st, 1, p->name, sizeof(p->name));
-    col_copy(st, 2, p->region, sizeof(p->region));
+    hub_sqlite_col_copy(st, 0, p->dealer, sizeof(p->dealer));
+    hub_sqlite_col_copy(st, 1, p->name, sizeof(p->name));
+    hub_sqlite_col_copy(st, 2, p->region, sizeof(p->region));
     p->has_location = sqlite3_column_type(st, 3) != SQLITE_NULL;
     p->lat = sqlite3_column_double(st, 3);
     p->lon = sqlite3_column_double(st, 4);
-    col_copy(st, 5, p->tier, sizeof(p->tier));
+    hub_sqlite_col_copy(st, 5, p->tier, sizeof(p->tier));
     p->credit_limit = sqlite3_column_int64(st, 6);
     p->auto_approve_limit = sqlite3_column_int64(st, 7);
-    col_copy(st, 8, p->contract_start, sizeof(p->contract_start));
-    col_copy(st, 9, p->contract_end, sizeof(p->contract_end));
+    hub_sqlite_col_copy(st, 8, p->contract_start, sizeof(p->contract_start));
+    hub_sqlite_col_copy(st, 9, p->contract_end, sizeof(p->contract_end));
     sqlite3_reset(st);
     return DEPOT_OK;
 }
 
 static depot_err o_profile_put(hub_store *s, const struct hub_dealer_profile *p)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_PROF_PUT);
-    text(st, 1, p->dealer);
-    text(st, 2, p->name);
-    text(st, 3, p->region);
+    hub_sqlite_bind_text(st, 1, p->dealer);
+    hub_sqlite_bind_text(st, 2, p->name);
+    hub_sqlite_bind_text(st, 3, p->region);
     if (p->has_location) {
         sqlite3_bind_double(st, 4, p->lat);
         sqlite3_bind_double(st, 5, p->lon);
     }
-    text(st, 6, p->tier);
+    hub_sqlite_bind_text(st, 6, p->tier);
     i64(st, 7, p->credit_limit);
     i64(st, 8, p->auto_approve_limit);
-    text(st, 9, p->contract_start);
-    text(st, 10, p->contract_end);
-    return run(q, st, "profile put");
+    hub_sqlite_bind_text(st, 9, p->contract_start);
+    hub_sqlite_bind_text(st, 10, p->contract_end);
+    return hub_sqlite_run(q, st, "profile put");
 }
 
 static depot_err o_sku_max_set(hub_store *s, const char *dealer, const char *sku, long long max)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, max < 0 ? O_SKUMAX_DEL : O_SKUMAX_SET);
-    text(st, 1, dealer);
-    text(st, 2, sku);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
     if (max >= 0)
         i64(st, 3, max);
-    return run(q, st, "sku max");
+    return hub_sqlite_run(q, st, "sku max");
 }
 
 static depot_err o_sku_max_clear(hub_store *s, const char *dealer)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_SKUMAX_CLEAR);
-    text(st, 1, dealer);
-    return run(q, st, "sku max clear");
+    hub_sqlite_bind_text(st, 1, dealer);
+    return hub_sqlite_run(q, st, "sku max clear");
 }
 
 static depot_err o_sku_max_list(hub_store *s, const char *dealer, hub_sku_max_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_SKUMAX_LIST);
     int rc;
-    text(st, 1, dealer);
-    text(st, 2, NULL);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, NULL);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (cb(arg, col(st, 0), sqlite3_column_int64(st, 1)))
+        if (cb(arg, hub_sqlite_col(st, 0), sqlite3_column_int64(st, 1)))
             break;
-    return walk_end(q, st, rc, "sku max list");
+    return hub_sqlite_walk_end(q, st, rc, "sku max list");
 }
 
 static depot_err o_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_DEALER_GET);
     struct hub_dealer_row r;
     depot_err err;
-    text(st, 1, dealer);
-    err = one_row(q, st, "dealer");
+    hub_sqlite_bind_text(st, 1, dealer);
+    err = hub_sqlite_one_row(q, st, "dealer");
     if (err != DEPOT_OK)
         return err;
-    r.dealer = col(st, 0);
+    r.dealer = hub_sqlite_col(st, 0);
     r.online = sqlite3_column_int(st, 1) != 0;
     r.session = sqlite3_column_int64(st, 2);
     r.last_seen = sqlite3_column_int64(st, 3);
@@ -486,12 +428,12 @@ static depot_err o_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb cb
 
 static depot_err o_stock_qty(hub_store *s, const char *dealer, const char *sku, long long *qty)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_STOCK_QTY);
     depot_err err;
-    text(st, 1, dealer);
-    text(st, 2, sku);
-    err = one_row(q, st, "stock qty");
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
+    err = hub_sqlite_one_row(q, st, "stock qty");
     *qty = err == DEPOT_OK ? sqlite3_column_int64(st, 0) : 0;
     if (err == DEPOT_OK)
         sqlite3_reset(st);
@@ -504,16 +446,16 @@ static depot_err o_payment_add(hub_store *s, const char *dealer, long long amoun
                                const char *order, const char *ref, const char *actor, long long at,
                                long long *id)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_PAY_ADD);
     depot_err err;
-    text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 1, dealer);
     i64(st, 2, amount);
-    text(st, 3, order ? order : "");
-    text(st, 4, ref ? ref : "");
-    text(st, 5, actor);
+    hub_sqlite_bind_text(st, 3, order ? order : "");
+    hub_sqlite_bind_text(st, 4, ref ? ref : "");
+    hub_sqlite_bind_text(st, 5, actor);
     i64(st, 6, at);
-    err = run(q, st, "payment");
+    err = hub_sqlite_run(q, st, "payment");
     if (err == DEPOT_OK && id)
         *id = sqlite3_last_insert_rowid(q->db);
     return err;
@@ -523,8 +465,8 @@ static depot_err sum_of(struct sqlite_store *q, enum ostmt id, const char *deale
 {
     sqlite3_stmt *st = prep(q, id);
     depot_err err;
-    text(st, 1, dealer);
-    err = one_row(q, st, "sum");
+    hub_sqlite_bind_text(st, 1, dealer);
+    err = hub_sqlite_one_row(q, st, "sum");
     *out = err == DEPOT_OK ? sqlite3_column_int64(st, 0) : 0;
     if (err == DEPOT_OK)
         sqlite3_reset(st);
@@ -533,7 +475,7 @@ static depot_err sum_of(struct sqlite_store *q, enum ostmt id, const char *deale
 
 static depot_err o_exposure(hub_store *s, const char *dealer, struct hub_exposure *out)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     depot_err err = sum_of(q, O_EXP_APPROVED, dealer, &out->approved);
     if (err == DEPOT_OK)
         err = sum_of(q, O_EXP_PAID, dealer, &out->paid);
@@ -545,18 +487,18 @@ static depot_err o_exposure(hub_store *s, const char *dealer, struct hub_exposur
 
 static void bind_order(sqlite3_stmt *st, const struct hub_order *o)
 {
-    text(st, 1, o->id);
-    text(st, 2, o->dealer);
-    text(st, 3, o->ledger);
+    hub_sqlite_bind_text(st, 1, o->id);
+    hub_sqlite_bind_text(st, 2, o->dealer);
+    hub_sqlite_bind_text(st, 3, o->ledger);
     i64(st, 4, o->number);
-    text(st, 5, o->terminal);
+    hub_sqlite_bind_text(st, 5, o->terminal);
     i64(st, 6, o->created);
     i64(st, 7, o->received_at);
     i64(st, 8, o->stage_since);
     i64(st, 9, o->decided_at);
-    text(st, 10, o->status);
-    text(st, 11, o->stage);
-    text(st, 12, o->reason);
+    hub_sqlite_bind_text(st, 10, o->status);
+    hub_sqlite_bind_text(st, 11, o->stage);
+    hub_sqlite_bind_text(st, 12, o->reason);
     i64(st, 13, o->total);
 }
 
@@ -564,26 +506,26 @@ static depot_err insert_line(struct sqlite_store *q, const char *order, int n,
                              const struct hub_order_line *l)
 {
     sqlite3_stmt *st = prep(q, O_LINE_INSERT);
-    text(st, 1, order);
+    hub_sqlite_bind_text(st, 1, order);
     i64(st, 2, n);
-    text(st, 3, l->barcode);
-    text(st, 4, l->sku);
+    hub_sqlite_bind_text(st, 3, l->barcode);
+    hub_sqlite_bind_text(st, 4, l->sku);
     i64(st, 5, l->qty);
     i64(st, 6, l->unit_price);
-    return run(q, st, "order line");
+    return hub_sqlite_run(q, st, "order line");
 }
 
 static depot_err o_order_insert(hub_store *s, const struct hub_order *o,
                                 const struct hub_order_line *lines, size_t n, const char *doc,
                                 const char *sig)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_ORDER_INSERT);
     depot_err err;
     bind_order(st, o);
-    text(st, 14, doc ? doc : "");
-    text(st, 15, sig ? sig : "");
-    err = run(q, st, "order insert");
+    hub_sqlite_bind_text(st, 14, doc ? doc : "");
+    hub_sqlite_bind_text(st, 15, sig ? sig : "");
+    err = hub_sqlite_run(q, st, "order insert");
     if (err == DEPOT_OK && sqlite3_changes(q->db) == 0)
         return DEPOT_ERR_DUPLICATE;
     for (size_t i = 0; err == DEPOT_OK && i < n; i++)
@@ -594,18 +536,18 @@ static depot_err o_order_insert(hub_store *s, const struct hub_order *o,
 static void read_order(sqlite3_stmt *st, struct hub_order *o)
 {
     memset(o, 0, sizeof(*o));
-    col_copy(st, 0, o->id, sizeof(o->id));
-    col_copy(st, 1, o->dealer, sizeof(o->dealer));
-    col_copy(st, 2, o->ledger, sizeof(o->ledger));
+    hub_sqlite_col_copy(st, 0, o->id, sizeof(o->id));
+    hub_sqlite_col_copy(st, 1, o->dealer, sizeof(o->dealer));
+    hub_sqlite_col_copy(st, 2, o->ledger, sizeof(o->ledger));
     o->number = sqlite3_column_int64(st, 3);
-    col_copy(st, 4, o->terminal, sizeof(o->terminal));
+    hub_sqlite_col_copy(st, 4, o->terminal, sizeof(o->terminal));
     o->created = sqlite3_column_int64(st, 5);
     o->received_at = sqlite3_column_int64(st, 6);
     o->stage_since = sqlite3_column_int64(st, 7);
     o->decided_at = sqlite3_column_int64(st, 8);
-    col_copy(st, 9, o->status, sizeof(o->status));
-    col_copy(st, 10, o->stage, sizeof(o->stage));
-    col_copy(st, 11, o->reason, sizeof(o->reason));
+    hub_sqlite_col_copy(st, 9, o->status, sizeof(o->status));
+    hub_sqlite_col_copy(st, 10, o->stage, sizeof(o->stage));
+    hub_sqlite_col_copy(st, 11, o->reason, sizeof(o->reason));
     o->total = sqlite3_column_int64(st, 12);
     o->escalated = sqlite3_column_int(st, 13) != 0;
     o->decision_seq = sqlite3_column_int64(st, 14);
@@ -615,11 +557,11 @@ static void read_order(sqlite3_stmt *st, struct hub_order *o)
 
 static depot_err o_order_get(hub_store *s, const char *id, struct hub_order *out)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_ORDER_GET);
     depot_err err;
-    text(st, 1, id);
-    err = one_row(q, st, "order");
+    hub_sqlite_bind_text(st, 1, id);
+    err = hub_sqlite_one_row(q, st, "order");
     if (err == DEPOT_OK) {
         read_order(st, out);
         sqlite3_reset(st);
@@ -629,20 +571,20 @@ static depot_err o_order_get(hub_store *s, const char *id, struct hub_order *out
 
 static depot_err o_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_LINES);
     struct hub_order_line l;
     int rc;
-    text(st, 1, id);
+    hub_sqlite_bind_text(st, 1, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        col_copy(st, 0, l.barcode, sizeof(l.barcode));
-        col_copy(st, 1, l.sku, sizeof(l.sku));
+        hub_sqlite_col_copy(st, 0, l.barcode, sizeof(l.barcode));
+        hub_sqlite_col_copy(st, 1, l.sku, sizeof(l.sku));
         l.qty = sqlite3_column_int64(st, 2);
         l.unit_price = sqlite3_column_int64(st, 3);
         if (cb(arg, &l))
             break;
     }
-    return walk_end(q, st, rc, "order lines");
+    return hub_sqlite_walk_end(q, st, rc, "order lines");
 }
 
 /* Walks a prepared order query. */
@@ -655,45 +597,45 @@ static depot_err order_walk(struct sqlite_store *q, sqlite3_stmt *st, hub_order_
         if (cb(arg, &o))
             break;
     }
-    return walk_end(q, st, rc, "orders");
+    return hub_sqlite_walk_end(q, st, rc, "orders");
 }
 
 static depot_err o_orders_list(hub_store *s, const char *status, const char *dealer,
                                hub_order_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_ORDERS_LIST);
-    text(st, 1, status);
-    text(st, 2, dealer);
+    hub_sqlite_bind_text(st, 1, status);
+    hub_sqlite_bind_text(st, 2, dealer);
     return order_walk(q, st, cb, arg);
 }
 
 static depot_err o_order_set_state(hub_store *s, const char *id, const char *status,
                                    const char *stage, const char *reason, long long at)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_SET_STATE);
     depot_err err;
-    text(st, 1, id);
-    text(st, 2, status);
-    text(st, 3, stage);
-    text(st, 4, reason);
+    hub_sqlite_bind_text(st, 1, id);
+    hub_sqlite_bind_text(st, 2, status);
+    hub_sqlite_bind_text(st, 3, stage);
+    hub_sqlite_bind_text(st, 4, reason);
     i64(st, 5, at);
-    err = run(q, st, "order state");
+    err = hub_sqlite_run(q, st, "order state");
     return err == DEPOT_OK && sqlite3_changes(q->db) == 0 ? DEPOT_ERR_NOTFOUND : err;
 }
 
 static depot_err o_order_escalate(hub_store *s, const char *id)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_ESCALATE);
-    text(st, 1, id);
-    return run(q, st, "escalate");
+    hub_sqlite_bind_text(st, 1, id);
+    return hub_sqlite_run(q, st, "escalate");
 }
 
 static depot_err o_orders_overdue(hub_store *s, long long since_before, hub_order_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_OVERDUE);
     i64(st, 1, since_before);
     return order_walk(q, st, cb, arg);
@@ -701,7 +643,7 @@ static depot_err o_orders_overdue(hub_store *s, long long since_before, hub_orde
 
 static depot_err o_decisions_due(hub_store *s, long long now, hub_order_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_DUE);
     i64(st, 1, now);
     return order_walk(q, st, cb, arg);
@@ -709,106 +651,106 @@ static depot_err o_decisions_due(hub_store *s, long long now, hub_order_cb cb, v
 
 static depot_err o_decision_sent(hub_store *s, const char *id, long long seq, long long next_send)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_SENT);
-    text(st, 1, id);
+    hub_sqlite_bind_text(st, 1, id);
     i64(st, 2, seq);
     i64(st, 3, next_send);
-    return run(q, st, "decision sent");
+    return hub_sqlite_run(q, st, "decision sent");
 }
 
 static depot_err o_decision_confirm(hub_store *s, const char *dealer, const char *id,
                                     bool *confirmed)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_CONFIRM);
     depot_err err;
-    text(st, 1, id);
-    text(st, 2, dealer);
-    err = run(q, st, "decision confirm");
+    hub_sqlite_bind_text(st, 1, id);
+    hub_sqlite_bind_text(st, 2, dealer);
+    err = hub_sqlite_run(q, st, "decision confirm");
     *confirmed = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
     return err;
 }
 
 static depot_err o_decisions_wake(hub_store *s, const char *dealer)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_WAKE);
-    text(st, 1, dealer);
-    return run(q, st, "decisions wake");
+    hub_sqlite_bind_text(st, 1, dealer);
+    return hub_sqlite_run(q, st, "decisions wake");
 }
 
 /* ---- audit and forged orders ---- */
 
 static depot_err o_audit_add(hub_store *s, const struct hub_audit_entry *e)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_AUDIT_ADD);
     i64(st, 1, e->at);
-    text(st, 2, e->order ? e->order : "");
-    text(st, 3, e->dealer ? e->dealer : "");
-    text(st, 4, e->actor ? e->actor : "");
-    text(st, 5, e->action);
-    text(st, 6, e->stage ? e->stage : "");
-    text(st, 7, e->reason ? e->reason : "");
-    return run(q, st, "audit");
+    hub_sqlite_bind_text(st, 2, e->order ? e->order : "");
+    hub_sqlite_bind_text(st, 3, e->dealer ? e->dealer : "");
+    hub_sqlite_bind_text(st, 4, e->actor ? e->actor : "");
+    hub_sqlite_bind_text(st, 5, e->action);
+    hub_sqlite_bind_text(st, 6, e->stage ? e->stage : "");
+    hub_sqlite_bind_text(st, 7, e->reason ? e->reason : "");
+    return hub_sqlite_run(q, st, "audit");
 }
 
 static depot_err o_audit_list(hub_store *s, const char *order, hub_audit_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_AUDIT_LIST);
     struct hub_audit_entry e;
     int rc;
-    text(st, 1, order);
+    hub_sqlite_bind_text(st, 1, order);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         e.seq = sqlite3_column_int64(st, 0);
         e.at = sqlite3_column_int64(st, 1);
-        e.order = col(st, 2);
-        e.dealer = col(st, 3);
-        e.actor = col(st, 4);
-        e.action = col(st, 5);
-        e.stage = col(st, 6);
-        e.reason = col(st, 7);
+        e.order = hub_sqlite_col(st, 2);
+        e.dealer = hub_sqlite_col(st, 3);
+        e.actor = hub_sqlite_col(st, 4);
+        e.action = hub_sqlite_col(st, 5);
+        e.stage = hub_sqlite_col(st, 6);
+        e.reason = hub_sqlite_col(st, 7);
         if (cb(arg, &e))
             break;
     }
-    return walk_end(q, st, rc, "audit list");
+    return hub_sqlite_walk_end(q, st, rc, "audit list");
 }
 
 static depot_err o_forged_add(hub_store *s, const struct hub_forged_entry *e)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_FORGED_ADD);
     i64(st, 1, e->at);
-    text(st, 2, e->dealer);
-    text(st, 3, e->ledger);
+    hub_sqlite_bind_text(st, 2, e->dealer);
+    hub_sqlite_bind_text(st, 3, e->ledger);
     i64(st, 4, (long long)e->msg_id);
-    text(st, 5, e->order ? e->order : "");
-    text(st, 6, e->reason);
-    text(st, 7, e->detail ? e->detail : "");
-    return run(q, st, "forged order");
+    hub_sqlite_bind_text(st, 5, e->order ? e->order : "");
+    hub_sqlite_bind_text(st, 6, e->reason);
+    hub_sqlite_bind_text(st, 7, e->detail ? e->detail : "");
+    return hub_sqlite_run(q, st, "forged order");
 }
 
 static depot_err o_forged_list(hub_store *s, const char *dealer, hub_forged_cb cb, void *arg)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_FORGED_LIST);
     struct hub_forged_entry e;
     int rc;
-    text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 1, dealer);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         e.at = sqlite3_column_int64(st, 0);
-        e.dealer = col(st, 1);
-        e.ledger = col(st, 2);
+        e.dealer = hub_sqlite_col(st, 1);
+        e.ledger = hub_sqlite_col(st, 2);
         e.msg_id = (uint64_t)sqlite3_column_int64(st, 3);
-        e.order = col(st, 4);
-        e.reason = col(st, 5);
-        e.detail = col(st, 6);
+        e.order = hub_sqlite_col(st, 4);
+        e.reason = hub_sqlite_col(st, 5);
+        e.detail = hub_sqlite_col(st, 6);
         if (cb(arg, &e))
             break;
     }
-    return walk_end(q, st, rc, "forged list");
+    return hub_sqlite_walk_end(q, st, rc, "forged list");
 }
 
 const struct hub_store_order_ops hub_sqlite_order_ops = {
@@ -845,21 +787,11 @@ const struct hub_store_order_ops hub_sqlite_order_ops = {
 
 depot_err hub_sqlite_orders_setup(struct sqlite_store *q)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(q->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("sqlite: order schema: %s", msg ? msg : sqlite3_errmsg(q->db));
-        sqlite3_free(msg);
-        return DEPOT_ERR_DB;
-    }
-    for (int i = 0; i < O__COUNT; i++)
-        if (sqlite3_prepare_v3(q->db, osql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->ost[i], NULL) !=
-            SQLITE_OK)
-            return fail(q, osql[i]);
-    return DEPOT_OK;
+    depot_err err = hub_sqlite_exec(q, schema, "order schema");
+    return err != DEPOT_OK ? err : hub_sqlite_prepare_all(q, osql, O__COUNT, q->ost);
 }
 
 void hub_sqlite_orders_free(struct sqlite_store *q)
 {
-    for (int i = 0; i < O__COUNT; i++)
-        sqlite3_finalize(q->ost[i]);
+    hub_sqlite_finalize_all(q->ost, O__COUNT);
 }

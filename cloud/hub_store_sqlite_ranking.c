@@ -38,11 +38,6 @@ static const struct {
     {HUB_FACT_SEEN, "SELECT id, last_seen, 0, 0 FROM dealers"},
 };
 
-static struct sqlite_store *impl(hub_store *s)
-{
-    return (struct sqlite_store *)s;
-}
-
 static depot_err walk(struct sqlite_store *q, int i, hub_fact_cb cb, void *arg, bool *stop)
 {
     sqlite3_stmt *st = NULL;
@@ -70,13 +65,13 @@ static depot_err r_facts(hub_store *s, hub_fact_cb cb, void *arg)
     bool stop = false;
     depot_err err = DEPOT_OK;
     for (size_t i = 0; err == DEPOT_OK && !stop && i < sizeof(sources) / sizeof(sources[0]); i++)
-        err = walk(impl(s), (int)i, cb, arg, &stop);
+        err = walk(hub_sqlite_impl(s), (int)i, cb, arg, &stop);
     return err;
 }
 
 static depot_err r_presence_add(hub_store *s, const char *dealer, long long at, bool online)
 {
-    struct sqlite_store *q = impl(s);
+    struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(
         q->db, "INSERT INTO presence(dealer, at, online) VALUES(?1, ?2, ?3)", -1, &st, NULL);
@@ -99,11 +94,5 @@ const struct hub_store_ranking_ops hub_sqlite_ranking_ops = {
 
 depot_err hub_sqlite_ranking_setup(struct sqlite_store *q)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(q->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("sqlite: ranking schema: %s", msg ? msg : sqlite3_errmsg(q->db));
-        sqlite3_free(msg);
-        return DEPOT_ERR_DB;
-    }
-    return DEPOT_OK;
+    return hub_sqlite_exec(q, schema, "ranking schema");
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "hub_alerts.h"
@@ -45,13 +46,6 @@ struct bench {
     uint64_t next_id, next_moves;
     long long now;
 };
-
-static double secs(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, depot_err err)
 {
@@ -180,7 +174,7 @@ static double run(struct bench *b, enum mode mode, unsigned seed)
     long long qty;
     double t0;
     srand(seed);
-    t0 = secs();
+    t0 = bench_mono_s();
     for (long u = 0; u < b->updates; u += BATCH) {
         check("begin", hub_store_begin(b->store));
         for (long i = u; i < u + BATCH && i < b->updates; i++) {
@@ -196,7 +190,7 @@ static double run(struct bench *b, enum mode mode, unsigned seed)
         check("commit", hub_store_commit(b->store));
         hub_alerts_committed(b->alerts);
     }
-    return (double)b->updates / (secs() - t0);
+    return (double)b->updates / (bench_mono_s() - t0);
 }
 
 static void usage(void)
@@ -251,20 +245,20 @@ int main(int argc, char **argv)
     check("open", hub_store_open(db, &b.store));
     b.metrics = hub_metrics_new();
     check("engine", hub_alerts_new(&b.cfg, b.metrics, &b.alerts));
-    t0 = secs();
+    t0 = bench_mono_s();
     setup_catalog(&b);
     setup_sales(&b);
     setup_stock(&b);
     printf("setup: %ld dealers x %ld SKUs = %ld stock rows, 7 days of picks each, in %.1f s "
            "(%s)\n",
-           b.dealers, b.skus, b.dealers * b.skus, secs() - t0, db);
-    t0 = secs();
+           b.dealers, b.skus, b.dealers * b.skus, bench_mono_s() - t0, db);
+    t0 = bench_mono_s();
     check("begin", hub_store_begin(b.store));
     check("load", hub_alerts_evaluate(b.alerts, b.store, b.now)); /* loads the engine's state */
     check("commit", hub_store_commit(b.store));
     hub_alerts_committed(b.alerts);
-    printf("engine state loaded and first evaluation in %.2f s; alerts raised %llu\n", secs() - t0,
-           hub_metrics_get(b.metrics, HUB_C_ALERTS_RAISED));
+    printf("engine state loaded and first evaluation in %.2f s; alerts raised %llu\n",
+           bench_mono_s() - t0, hub_metrics_get(b.metrics, HUB_C_ALERTS_RAISED));
     raised = (long long)hub_metrics_get(b.metrics, HUB_C_ALERTS_RAISED);
     base = run(&b, MODE_BASELINE, 7);
     engine = run(&b, MODE_ENGINE, 7);

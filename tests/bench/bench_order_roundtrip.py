@@ -208,9 +208,9 @@ def report(a, results):
                  ["segment", "orders", "p50 ms", "p90 ms", "p99 ms", "max ms"], srows)
         print("  CPU over the run, %% of one core: gateway %.1f %%, hub %.1f %%, broker %.1f %%"
               % (cpu["gateway"]["cpu_pct"], cpu["hub"]["cpu_pct"], cpu["broker"]["cpu_pct"]))
-    print("\n  Each submit falls at a random phase of the terminal's poll; the gateway's MQTT loop "
-          "(gateway/main.c, gw_uplink_step(u, 50))\n  is not woken by a new outbox entry, so a "
-          "signed order may wait up to 50 ms before it is published.")
+    print("\n  Each submit falls at a random phase of the terminal's poll (the order is read at "
+          "the next poll);\n  the decision is written to the display as soon as it reaches "
+          "the gateway, out of the poll cycle.")
 
 
 def main():

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "depot/alloc.h"
 #include "hub_rank.h"
 
@@ -41,13 +42,6 @@
 struct size {
     int dealers, days, skus;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint32_t mix(uint32_t x)
 {
@@ -189,37 +183,37 @@ int main(int argc, char **argv)
     period = hub_period_of(day_start(&z, z.days - 1));
     printf("bench_ranking: %d dealers x %d days x %d SKUs = %lld daily figures\n", z.dealers,
            z.days, z.skus, (long long)z.dealers * z.days * z.skus);
-    t0 = now_s();
+    t0 = bench_mono_s();
     raw = make_raw(&z);
     make_ids(&z);
     if (!raw || !dealer_ids || !sku_ids)
         return 1;
-    printf("  raw figures generated in %.2f s (%.1f MiB, not counted below)\n", now_s() - t0,
+    printf("  raw figures generated in %.2f s (%.1f MiB, not counted below)\n", bench_mono_s() - t0,
            (double)z.dealers * z.days * z.skus / 1048576.0);
 
     r = hub_rank_new(&p);
     setup_catalog(r, &z);
-    t0 = now_s();
+    t0 = bench_mono_s();
     for (int day = 0; day < z.days - 1; day++)
         figures += feed_day(r, &z, raw, day);
     hub_rank_compute(r, period, day_start(&z, z.days - 1), &inc);
     hub_rank_board_clear(&inc);
-    t_load = now_s() - t0;
+    t_load = bench_mono_s() - t0;
 
-    t0 = now_s();
+    t0 = bench_mono_s();
     day_figures = feed_day(r, &z, raw, z.days - 1);
-    t_apply = now_s() - t0;
+    t_apply = bench_mono_s() - t0;
     hub_rank_compute(r, period, day_start(&z, z.days) - 1, &inc);
-    t_board = now_s() - t0 - t_apply;
+    t_board = bench_mono_s() - t0 - t_apply;
 
     f = hub_rank_new(&p);
     setup_catalog(f, &z);
-    t0 = now_s();
+    t0 = bench_mono_s();
     for (int day = 0; day < z.days; day++)
         feed_day(f, &z, raw, day);
-    t_full = now_s() - t0;
+    t_full = bench_mono_s() - t0;
     hub_rank_compute(f, period, day_start(&z, z.days) - 1, &full);
-    t_fullboard = now_s() - t0 - t_full;
+    t_fullboard = bench_mono_s() - t0 - t_full;
 
     printf("  %-58s %10.3f s\n", "load: aggregates fed days 1..D-1, one board", t_load);
     printf("  %-58s %10.3f s\n", "update: last day's deltas applied", t_apply);

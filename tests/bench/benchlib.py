@@ -15,6 +15,7 @@ run could not be made (a program failed to start or to settle).
 import os
 import random
 import socket
+import subprocess
 import sys
 import time
 
@@ -35,6 +36,16 @@ def bin_path(name):
 def testbin_path(name):
     """A test or benchmark program in DEPOT_TESTBIN (build/tests)."""
     return os.path.join(TESTBIN, name)
+
+
+def run_passthrough(name, args, timeout=1800):
+    """Runs the program name from DEPOT_TESTBIN with args, passes its stdout and
+    stderr through unchanged, and returns its exit status."""
+    r = subprocess.run([testbin_path(name)] + list(args),
+                       capture_output=True, text=True, timeout=timeout)
+    sys.stdout.write(r.stdout)
+    sys.stderr.write(r.stderr)
+    return r.returncode
 
 
 def cpu_ticks(pid):

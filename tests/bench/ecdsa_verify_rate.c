@@ -35,6 +35,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/x509_crt.h>
 
+#include "bench_util.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/msg.h"
@@ -56,13 +57,6 @@ typedef struct worker {
     long count;
     int failed;
 } worker;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int usage(FILE *out, int rc)
 {
@@ -169,14 +163,14 @@ static void *run_worker(void *arg)
         w->failed = 1;
         return NULL;
     }
-    double end = mono_s() + b->seconds;
+    double end = bench_mono_s() + b->seconds;
     while (w->count < b->max && !w->failed) {
         for (int i = 0; i < 16 && w->count < b->max; i++, w->count++)
             if (verify_once(b, w->mode, &crt) != 0) {
                 w->failed = 1;
                 break;
             }
-        if (mono_s() >= end)
+        if (bench_mono_s() >= end)
             break;
     }
     mbedtls_x509_crt_free(&crt);
@@ -187,7 +181,7 @@ static int measure(const bench *b, const char *mode, int threads)
 {
     worker w[2] = {{b, mode, 0, 0}, {b, mode, 0, 0}};
     pthread_t t[2];
-    double t0 = mono_s();
+    double t0 = bench_mono_s();
     int started = 0;
     for (; started < threads; started++)
         if (pthread_create(&t[started], NULL, run_worker, &w[started]) != 0)
@@ -199,7 +193,7 @@ static int measure(const bench *b, const char *mode, int threads)
         total += w[i].count;
         failed |= w[i].failed;
     }
-    double secs = mono_s() - t0;
+    double secs = bench_mono_s() - t0;
     if (failed) {
         fprintf(stderr, "ecdsa_verify_rate: mode %s: a verify failed\n", mode);
         return -1;

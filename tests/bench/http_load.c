@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define MAX_CONNECTIONS 1024
 #define MAX_HEADERS 8
 #define HEAD_CAP 16384
@@ -74,13 +76,6 @@ typedef struct load_run {
     int active;
 } load_run;
 
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void usage(FILE *out)
 {
     fputs("usage: http_load --port P --path PATH [--host 127.0.0.1] [--header 'K: V']...\n"
@@ -89,17 +84,6 @@ static void usage(FILE *out)
           "requests= ok= errors= seconds= rps= p50_ms= p90_ms= p99_ms= max_ms= mean_ms=\n"
           "bytes_per_response= connections=\n",
           out);
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int parse_option(load_opts *o, const char *a, const char *v)
@@ -121,7 +105,7 @@ static int parse_option(load_opts *o, const char *a, const char *v)
         num = &o->seconds, lo = 1, hi = 3600;
     else
         return fprintf(stderr, "http_load: unknown option %s\n", a), -1;
-    if (num != NULL && parse_long(v, lo, hi, num) < 0)
+    if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
         return fprintf(stderr, "http_load: %s: %ld..%ld, not %s\n", a, lo, hi, v), -1;
     return 0;
 }
@@ -237,7 +221,7 @@ static void conn_failed(load_run *r, conn *c)
 
 static void start_request(load_run *r, conn *c)
 {
-    if (r->issued >= r->o->requests || mono_ns() >= r->deadline || c->fd < 0)
+    if (r->issued >= r->o->requests || bench_mono_ns() >= r->deadline || c->fd < 0)
         return;
     r->issued++;
     r->active++;
@@ -248,7 +232,7 @@ static void start_request(load_run *r, conn *c)
     c->body_len = 0;
     c->status = 0;
     c->close_after = 0;
-    c->t0 = mono_ns();
+    c->t0 = bench_mono_ns();
     if (flush_request(r, c) < 0)
         conn_failed(r, c);
 }
@@ -277,7 +261,7 @@ static int parse_head(conn *c)
 
 static void finish_response(load_run *r, conn *c)
 {
-    long long now = mono_ns();
+    long long now = bench_mono_ns();
     if (r->done < r->o->requests)
         r->lat_ms[r->done] = (double)(now - c->t0) / 1e6;
     r->done++;
@@ -374,7 +358,7 @@ static double percentile(const double *v, long long n, int p)
 static void report(load_run *r)
 {
     long long n = r->done < r->o->requests ? r->done : r->o->requests;
-    double secs = (double)(mono_ns() - r->start) / 1e9, sum = 0;
+    double secs = (double)(bench_mono_ns() - r->start) / 1e9, sum = 0;
     qsort(r->lat_ms, (size_t)n, sizeof(double), cmp_double);
     for (long long i = 0; i < n; i++)
         sum += r->lat_ms[i];
@@ -397,12 +381,12 @@ static int run_load(load_run *r)
             return 2;
         }
     }
-    r->start = mono_ns();
+    r->start = bench_mono_ns();
     r->deadline = r->start + r->o->seconds * 1000000000LL;
     for (long i = 0; i < r->o->connections; i++)
         start_request(r, &r->conns[i]);
     while (r->active > 0) {
-        long long left = (r->deadline - mono_ns()) / 1000000;
+        long long left = (r->deadline - bench_mono_ns()) / 1000000;
         if (left <= 0)
             break;
         int n = epoll_wait(r->epfd, evs, 64, left > 1000 ? 1000 : (int)left + 1);

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #define SCALE_REGISTERS 30 /* input registers 0..29: DEPOT_IR_SCALE_COUNT */
 #define MAX_NODES 4096
 #define MAX_SECONDS 3600
@@ -64,17 +66,6 @@ static void usage(FILE *out)
           out);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, bare_opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -105,7 +96,7 @@ static int parse_args(int argc, char **argv, bare_opts *o)
             num = &o->timeout_ms, lo = 10, hi = 10000;
         else
             return fprintf(stderr, "modbus_bare_loop: unknown option %s\n", a), -1;
-        if (num != NULL && parse_long(v, lo, hi, num) < 0)
+        if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
             return fprintf(stderr, "modbus_bare_loop: %s: %ld..%ld, not %s\n", a, lo, hi, v), -1;
     }
     if (o->seconds == 0 || (o->ports == NULL && o->rtu_device == NULL))
@@ -130,8 +121,8 @@ static int add_tcp_nodes(const bare_opts *o, bare_node *nodes, size_t *n)
     if (dash == NULL)
         return fprintf(stderr, "modbus_bare_loop: --ports P1-P2\n"), -1;
     *dash = '\0';
-    if (parse_long(ports, 1, 65535, &p1) < 0 || parse_long(dash + 1, p1, 65535, &p2) < 0 ||
-        p2 - p1 >= MAX_NODES)
+    if (bench_parse_long(ports, 1, 65535, &p1) < 0 ||
+        bench_parse_long(dash + 1, p1, 65535, &p2) < 0 || p2 - p1 >= MAX_NODES)
         return fprintf(stderr, "modbus_bare_loop: bad --ports %s\n", o->ports), -1;
     for (long p = p1; p <= p2; p++) {
         snprintf(port, sizeof(port), "%ld", p);
@@ -160,18 +151,11 @@ static int add_rtu_nodes(const bare_opts *o, bare_node *nodes, size_t *n)
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
         long unit;
-        if (parse_long(tok, 1, 247, &unit) < 0 || *n == MAX_NODES)
+        if (bench_parse_long(tok, 1, 247, &unit) < 0 || *n == MAX_NODES)
             return fprintf(stderr, "modbus_bare_loop: bad unit %s\n", tok), -1;
         nodes[(*n)++] = (bare_node){.ctx = line, .unit = (int)unit, .connected = connected};
     }
     return 0;
-}
-
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void sleep_until_ns(long long t)
@@ -211,16 +195,16 @@ static void poll_one(bare_node *node, long silence_us, bare_stats *st)
 
 static void run(bare_node *nodes, size_t n, const bare_opts *o, bare_stats *st)
 {
-    long long period = o->period_ms * 1000000LL, start = mono_ns();
+    long long period = o->period_ms * 1000000LL, start = bench_mono_ns();
     long long end = start + o->seconds * 1000000000LL, next = start;
     long long max_rounds = o->seconds * 1000 / o->period_ms + 1;
     long silence_us = o->baud ? 38500000L / o->baud + 1 : 0;
-    while (!stop_requested && (long long)st->rounds < max_rounds && mono_ns() < end) {
+    while (!stop_requested && (long long)st->rounds < max_rounds && bench_mono_ns() < end) {
         for (size_t i = 0; i < n && !stop_requested; i++)
             poll_one(&nodes[i], silence_us, st);
         st->rounds++;
         next += period;
-        long long now = mono_ns();
+        long long now = bench_mono_ns();
         if (next < now) {
             st->late++;
             next = now + period;
@@ -228,7 +212,7 @@ static void run(bare_node *nodes, size_t n, const bare_opts *o, bare_stats *st)
         sleep_until_ns(next < end ? next : end);
     }
     printf("polls=%llu errors=%llu rounds=%llu late_rounds=%llu seconds=%.3f\n", st->polls,
-           st->errors, st->rounds, st->late, (double)(mono_ns() - start) / 1e9);
+           st->errors, st->rounds, st->late, (double)(bench_mono_ns() - start) / 1e9);
 }
 
 int main(int argc, char **argv)

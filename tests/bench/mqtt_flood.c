@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/msg.h"
@@ -63,13 +64,6 @@ typedef struct flood {
     long long last_progress_ms;
 } flood;
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void usage(FILE *out)
 {
     fputs("usage: mqtt_flood --port P --ca CA --cert CRT --key KEY [--host 127.0.0.1]\n"
@@ -79,17 +73,6 @@ static void usage(FILE *out)
           "gateways would, paced by the hub's acknowledgements; prints\n"
           "'published=N resent=R acked=N seconds=S rate=M/s complete|incomplete'.\n",
           out);
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int parse_option(flood_opts *o, const char *a, const char *v)
@@ -117,7 +100,7 @@ static int parse_option(flood_opts *o, const char *a, const char *v)
         num = &o->timeout_s, hi = 3600;
     else
         return fprintf(stderr, "mqtt_flood: unknown option %s\n", a), -1;
-    if (num != NULL && parse_long(v, lo, hi, num) < 0)
+    if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
         return fprintf(stderr, "mqtt_flood: %s: %ld..%ld, not %s\n", a, lo, hi, v), -1;
     return 0;
 }
@@ -252,7 +235,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         if (strcmp(m.ledger, s->ledger) == 0 && upto > s->acked) {
             f->acked += upto - s->acked;
             s->acked = upto;
-            f->last_progress_ms = mono_ms();
+            f->last_progress_ms = depot_mono_ms();
         }
     }
     depot_msg_clear(&m);
@@ -284,7 +267,7 @@ static int setup(flood *f)
 /* Runs the network until pred(f) (0) or the deadline (-1); a link error sets f->failed. */
 static int pump(flood *f, bool (*pred)(const flood *), long long deadline)
 {
-    while (!pred(f) && mono_ms() < deadline) {
+    while (!pred(f) && depot_mono_ms() < deadline) {
         int rc = mosquitto_loop(f->mosq, LOOP_MS, 1);
         if (rc != MOSQ_ERR_SUCCESS || f->failed) {
             fprintf(stderr, "mqtt_flood: link: %s\n",
@@ -322,22 +305,22 @@ static int resend(flood *f)
             f->resent++;
         }
     }
-    f->last_progress_ms = mono_ms();
+    f->last_progress_ms = depot_mono_ms();
     return 0;
 }
 
 static bool stalled(const flood *f)
 {
-    return mono_ms() - f->last_progress_ms > f->o->resend_s * 1000;
+    return depot_mono_ms() - f->last_progress_ms > f->o->resend_s * 1000;
 }
 
 /* Waits for pred through the network, resending when the hub's acks stall; -1 on failure. */
 static int wait_for(flood *f, bool (*pred)(const flood *), long long deadline)
 {
     while (!pred(f)) {
-        if (pump(f, pred, mono_ms() + 1000) == 0)
+        if (pump(f, pred, depot_mono_ms() + 1000) == 0)
             break;
-        if (f->failed || mono_ms() >= deadline)
+        if (f->failed || depot_mono_ms() >= deadline)
             return -1;
         if (stalled(f) && resend(f) < 0)
             return -1;
@@ -350,7 +333,7 @@ static int flood_all(flood *f, long long deadline)
     for (long d = 0; d < f->o->dealers; d++)
         if (publish_state(f, &f->streams[d]) < 0)
             return -1;
-    f->last_progress_ms = mono_ms();
+    f->last_progress_ms = depot_mono_ms();
     for (long sku = 0; sku < f->o->skus; sku++) {
         for (long d = 0; d < f->o->dealers; d++) {
             stream *s = &f->streams[d];
@@ -378,10 +361,10 @@ int main(int argc, char **argv)
         return 2;
     depot_log_init("mqtt_flood", DEPOT_LOG_WARN);
     mosquitto_lib_init();
-    long long start = mono_ms(), deadline = start + o.timeout_s * 1000;
+    long long start = depot_mono_ms(), deadline = start + o.timeout_s * 1000;
     if (make_streams(&f) == 0 && setup(&f) == 0 && pump(&f, is_subscribed, deadline) == 0) {
         rc = flood_all(&f, deadline) == 0 && all_acked(&f) ? 0 : 1;
-        double secs = (double)(mono_ms() - start) / 1000.0;
+        double secs = (double)(depot_mono_ms() - start) / 1000.0;
         printf("published=%llu resent=%llu acked=%llu seconds=%.2f rate=%.0f/s %s\n", f.published,
                f.resent, f.acked, secs, (double)f.acked / secs,
                rc == 0 ? "complete" : "incomplete");

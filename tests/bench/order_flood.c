@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bench_util.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/msg.h"
@@ -99,17 +100,6 @@ static int usage(FILE *out, int rc)
     return rc;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int split_barcodes(flood_opts *o, char *list)
 {
     char *save = NULL;
@@ -148,7 +138,7 @@ static int parse_option(flood_opts *o, const char *a, char *v)
         num = &o->timeout_s, hi = 3600;
     else
         return fprintf(stderr, "order_flood: unknown option %s\n", a), -1;
-    if (num != NULL && parse_long(v, lo, hi, num) < 0)
+    if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
         return fprintf(stderr, "order_flood: %s: %ld..%ld, not %s\n", a, lo, hi, v), -1;
     return 0;
 }

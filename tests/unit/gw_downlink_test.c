@@ -17,6 +17,7 @@
 
 #include "depot/msg.h"
 #include "downlink.h"
+#include "gw_test_util.h"
 #include "ledger.h"
 
 struct fixture {
@@ -29,8 +30,7 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     struct gw_ledger_opts o = {f->path, "D001", 1000, 80};
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_downlink_test.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_downlink_test") != 0)
         return -1;
     snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
     if (gw_ledger_open(&o, &f->l) != DEPOT_OK)
@@ -42,10 +42,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
     gw_ledger_free(f->l);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (gw_test_rmdir(f->dir) != 0)
         return -1;
     free(f);
     return 0;

@@ -12,55 +12,17 @@
 #include <sqlite3.h>
 
 #include "depot/msg.h"
+#include "gw_test_util.h"
 #include "ledger.h"
-
-struct fixture {
-    char dir[64];
-    char path[128];
-};
 
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_ledger_test.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
-    *state = f;
-    return 0;
+    return gw_test_dir_setup(state, "gw_ledger_test");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
-
-static gw_ledger *open_ledger(struct fixture *f, long long max, int warn)
-{
-    struct gw_ledger_opts o = {f->path, "D001", max, warn};
-    gw_ledger *l = NULL;
-    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
-    return l;
-}
-
-static long long count_rows(struct fixture *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return gw_test_dir_teardown(state);
 }
 
 /* Decode outbox entry number i (from id 0). */
@@ -78,8 +40,8 @@ static void outbox_msg(gw_ledger *l, size_t i, depot_msg *m)
 
 static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     uint64_t id;
     long long qty;
     depot_msg m;
@@ -91,9 +53,10 @@ static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(voi
     assert_int_equal(gw_ledger_stock_get(l, "S1", &qty), DEPOT_OK);
     assert_int_equal(qty, 10);
     assert_int_equal(gw_ledger_outbox_count(l), 2);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 2);
-    assert_int_equal(count_rows(f, "SELECT delta FROM movements WHERE msg_id = 2"), -2);
-    assert_int_equal(count_rows(f, "SELECT qty_after FROM movements WHERE msg_id = 2"), 10);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 2);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT delta FROM movements WHERE msg_id = 2"), -2);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT qty_after FROM movements WHERE msg_id = 2"),
+                     10);
 
     outbox_msg(l, 1, &m);
     assert_int_equal(m.type, DEPOT_MSG_STOCK);
@@ -111,8 +74,8 @@ static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(voi
 
 static void test_gw_ledger_record_count_UnchangedQtyWritesNothing(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     uint64_t id;
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 2000, &id), DEPOT_OK);
@@ -124,20 +87,20 @@ static void test_gw_ledger_record_count_UnchangedQtyWritesNothing(void **state)
 
 static void test_gw_ledger_record_count_NewSkuAtZeroIsReportedWithoutMovement(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     uint64_t id;
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 0, 1000, &id), DEPOT_OK);
     assert_int_equal(id, 1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM stock"), 1);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 0);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM stock"), 1);
     gw_ledger_free(l);
 }
 
 static void test_gw_ledger_ack_DeletesUpToAndMovesBase(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     uint64_t id, base;
     long long deleted;
     depot_msg m;
@@ -163,14 +126,14 @@ static void test_gw_ledger_ack_DeletesUpToAndMovesBase(void **state)
     gw_ledger_outbox_base(l, &base);
     assert_int_equal(base, 7);
     /* movements are never deleted by acks */
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 6);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 6);
     gw_ledger_free(l);
 }
 
 static void test_gw_ledger_record_count_CoalescesStockWhenFull(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 3, 100);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 3, 100);
     uint64_t id;
     long long qty;
     depot_msg m;
@@ -190,22 +153,22 @@ static void test_gw_ledger_record_count_CoalescesStockWhenFull(void **state)
     assert_int_equal(m.body.stock.qty, 3);
     assert_int_equal(m.base, 3); /* the gap 1..2 is covered by base */
     depot_msg_clear(&m);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 4);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 4);
     gw_ledger_free(l);
     (void)qty;
 }
 
 static void test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 2, 100);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 2, 100);
     uint64_t id;
     long long qty;
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 1, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "b", "S2", 1, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "c", "S3", 4, 1000, &id), DEPOT_ERR_FULL);
     assert_int_equal(gw_ledger_stock_get(l, "S3", &qty), DEPOT_ERR_NOTFOUND);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 2);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 2);
     assert_int_equal(gw_ledger_last_id(l), 2);
     assert_int_equal(gw_ledger_append_event(l, "a", "fault", "timeout", 3, 1, &id), DEPOT_ERR_FULL);
     assert_int_equal(gw_ledger_outbox_count(l), 2);
@@ -214,8 +177,8 @@ static void test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing(v
 
 static void test_gw_ledger_append_event_WarnPercentQueuesOneWarning(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 10, 50);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 10, 50);
     uint64_t id;
     depot_msg m;
     for (int q = 1; q <= 4; q++)
@@ -242,8 +205,8 @@ static void test_gw_ledger_append_event_WarnPercentQueuesOneWarning(void **state
 
 static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     char id_before[DEPOT_LEDGER_HEX + 1];
     uint64_t id;
     long long qty;
@@ -254,7 +217,7 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(gw_ledger_ack(l, 2, NULL), DEPOT_OK);
     gw_ledger_free(l);
 
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     assert_string_equal(gw_ledger_id(l), id_before);
     assert_int_equal(gw_ledger_last_id(l), 2);
     assert_int_equal(gw_ledger_stock_get(l, "S1", &qty), DEPOT_OK);
@@ -263,27 +226,28 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 5, 1000, &id), DEPOT_OK);
     assert_int_equal(id, 3); /* ids keep growing across restarts, even with an empty outbox */
     gw_ledger_free(l);
-    assert_int_equal(count_rows(f, "PRAGMA user_version"), 3); /* 3: + movements cursor, alerts */
+    assert_int_equal(gw_test_sql_int(f->path, "PRAGMA user_version"),
+                     3); /* 3: + movements cursor, alerts */
 }
 
 static void test_gw_ledger_open_NewLedgerGetsFreshRandomId(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     char first[DEPOT_LEDGER_HEX + 1];
     strcpy(first, gw_ledger_id(l));
     gw_ledger_free(l);
     unlink(f->path);
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     assert_string_not_equal(first, gw_ledger_id(l));
     gw_ledger_free(l);
 }
 
 static void test_gw_ledger_open_OtherDealerRefused(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_dir *f = *state;
     struct gw_ledger_opts o = {f->path, "D002", 1000, 80};
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     gw_ledger_free(l);
     l = NULL;
     assert_int_equal(gw_ledger_open(&o, &l), DEPOT_ERR_CONFIG);
@@ -292,8 +256,8 @@ static void test_gw_ledger_open_OtherDealerRefused(void **state)
 
 static void test_gw_ledger_open_WalAndAppendOnlyMovements(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     uint64_t id;
     sqlite3 *db;
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 4, 1000, &id), DEPOT_OK);
@@ -302,15 +266,15 @@ static void test_gw_ledger_open_WalAndAppendOnlyMovements(void **state)
                          SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM movements", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM movements"), 1);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 1);
     gw_ledger_free(l);
     assert_int_equal(access(f->path, F_OK), 0);
 }
 
 static void test_gw_ledger_stock_list_AllRows(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     struct depot_snapshot_item *items;
     size_t n;
     uint64_t id;

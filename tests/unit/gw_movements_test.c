@@ -18,61 +18,23 @@
 #include <sqlite3.h>
 
 #include "depot/msg.h"
+#include "gw_test_util.h"
 #include "ledger.h"
 #include "ledger_tx.h"
 #include "movements.h"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_movements_test.XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
-    *state = f;
-    return 0;
+    return gw_test_dir_setup(state, "gw_movements_test");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
-
-static gw_ledger *open_ledger(struct fixture *f, long long max, int warn)
-{
-    struct gw_ledger_opts o = {f->path, "D001", max, warn};
-    gw_ledger *l = NULL;
-    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
-    return l;
-}
-
-static long long sql_int(struct fixture *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return gw_test_dir_teardown(state);
 }
 
 /* n movements of SKU-<i % 3>, written directly (one transaction: fast). */
-static void add_movements(struct fixture *f, int n)
+static void add_movements(struct gw_test_dir *f, int n)
 {
     sqlite3 *db;
     char sql[256];
@@ -116,8 +78,8 @@ static void clear_msgs(depot_msg *m, size_t n)
 
 static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 1000, 80);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
     depot_msg m[4];
     uint64_t id = 0;
     size_t n;
@@ -139,9 +101,10 @@ static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void *
     assert_string_equal(m[0].body.movements.items[1].node, "scale-a");
     clear_msgs(m, 1);
     gw_ledger_free(l);
-    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 2);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 2);
 
-    l = open_ledger(f, 1000, 80); /* a restart: nothing waits, nothing is sent again */
+    l = gw_test_open_ledger(f->path, 1000,
+                            80); /* a restart: nothing waits, nothing is sent again */
     assert_int_equal(gw_movements_batch(l, &n, &id), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 4), 1);
@@ -151,15 +114,15 @@ static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void *
 
 static void test_gw_movements_batch_BoundariesOf500InMidOrder(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_dir *f = *state;
     gw_ledger *l;
     depot_msg m[8];
     uint64_t expect = 1;
     size_t n, sizes[3] = {500, 500, 201};
 
-    gw_ledger_free(open_ledger(f, 1000, 80)); /* create the schema */
+    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80)); /* create the schema */
     add_movements(f, 1201);
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
         assert_int_equal(n, sizes[i]);
@@ -175,7 +138,7 @@ static void test_gw_movements_batch_BoundariesOf500InMidOrder(void **state)
     assert_int_equal(expect, 1202);
     clear_msgs(m, 3);
     gw_ledger_free(l);
-    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 1201);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 1201);
 }
 
 /* Runs inside COMMIT, before anything is durable: the process dies there. */
@@ -186,7 +149,7 @@ static int commit_hook(void *arg)
 }
 
 /* In a child: open, batch (dying inside the COMMIT if die_in_commit), exit without closing. */
-static int child_batch(struct fixture *f, bool die_in_commit)
+static int child_batch(struct gw_test_dir *f, bool die_in_commit)
 {
     int status;
     pid_t pid = fork();
@@ -208,22 +171,24 @@ static int child_batch(struct fixture *f, bool die_in_commit)
 
 static void test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_dir *f = *state;
     gw_ledger *l;
     depot_msg m[4];
     size_t n;
 
-    gw_ledger_free(open_ledger(f, 1000, 80));
+    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80));
     add_movements(f, 7);
     assert_int_equal(child_batch(f, true), 3); /* died inside its COMMIT */
-    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 0);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 0);
+    assert_int_equal(
+        gw_test_sql_int(f->path, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 0);
 
     assert_int_equal(child_batch(f, false), 0); /* died right after its COMMIT */
-    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 7);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 1);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 7);
+    assert_int_equal(
+        gw_test_sql_int(f->path, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 1);
 
-    l = open_ledger(f, 1000, 80); /* the restarted gateway sends nothing twice */
+    l = gw_test_open_ledger(f->path, 1000, 80); /* the restarted gateway sends nothing twice */
     assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 4), 1);
@@ -235,12 +200,12 @@ static void test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce(void
 
 static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_dir *f = *state;
     gw_ledger *l;
     sqlite3 *db;
     size_t n;
 
-    gw_ledger_free(open_ledger(f, 1000, 80));
+    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80));
     add_movements(f, 4);
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
@@ -248,16 +213,16 @@ static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **s
                                   " BEGIN SELECT RAISE(ABORT, 'injected'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_ERR_DB);
     assert_int_equal(n, 0);
     assert_int_equal(gw_ledger_outbox_count(l), 0);
     assert_int_equal(gw_ledger_last_id(l), 0); /* the message id was not spent either */
     gw_ledger_free(l);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM outbox"), 0);
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_cursor", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 4);
     gw_ledger_free(l);
@@ -265,8 +230,8 @@ static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **s
 
 static void test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger *l = open_ledger(f, 100, 50);
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 100, 50);
     uint64_t id;
     size_t n;
     long long waiting, cursor;
@@ -288,15 +253,15 @@ static void test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays(void **sta
 
 static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_dir *f = *state;
     gw_ledger *l;
     gw_movements mv;
     struct gw_movements_opts o = {5, 3};
     int queued;
 
-    gw_ledger_free(open_ledger(f, 1000, 80));
+    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80));
     add_movements(f, 2);
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     gw_movements_init(&mv, &o);
     assert_int_equal(gw_movements_tick(&mv, l, 10000, true, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 0); /* 2 < 3, and they just started waiting */
@@ -307,7 +272,7 @@ static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void
     gw_ledger_free(l);
 
     add_movements(f, 3);
-    l = open_ledger(f, 1000, 80);
+    l = gw_test_open_ledger(f->path, 1000, 80);
     assert_int_equal(gw_movements_tick(&mv, l, 20000, false, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 0); /* link down: only full batches */
     assert_int_equal(gw_movements_tick(&mv, l, 20001, true, 8, &queued), DEPOT_OK);
@@ -315,11 +280,11 @@ static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void
     gw_ledger_free(l);
 
     add_movements(f, 1001);
-    l = open_ledger(f, 5000, 80);
+    l = gw_test_open_ledger(f->path, 5000, 80);
     assert_int_equal(gw_movements_tick(&mv, l, 30000, false, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 2); /* two full batches; 1 movement waits for the link */
     gw_ledger_free(l);
-    assert_int_equal(sql_int(f, "SELECT movements_sent FROM meta"), 1005);
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 1005);
 }
 
 int main(void)

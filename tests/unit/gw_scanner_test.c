@@ -22,6 +22,7 @@
 #include "depot/msg.h"
 #include "depot/pki.h"
 #include "display.h"
+#include "gw_test_util.h"
 #include "ledger.h"
 #include "orders.h"
 #include "scanner.h"
@@ -42,14 +43,6 @@ static struct fixture *fx(void **state)
     return *state;
 }
 
-static gw_ledger *open_ledger(struct fixture *f, long long max, int warn)
-{
-    struct gw_ledger_opts o = {f->db, "D001", max, warn};
-    gw_ledger *l = NULL;
-    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
-    return l;
-}
-
 static void put_catalog(gw_ledger *l, long long version)
 {
     struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500}, {"NUT-M8", BC_NUT, 10, 20}};
@@ -63,15 +56,14 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     depot_log_init("gw_scanner_test", DEPOT_LOG_ERROR + 1);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw_scanner_test.XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_scanner_test") != 0)
         return -1;
     snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
     snprintf(f->key, sizeof(f->key), "%s/gateway.key", f->dir);
     snprintf(f->crt, sizeof(f->crt), "%s/gateway.crt", f->dir);
     if (pki_key_generate(f->key) != DEPOT_OK || pki_ca_create(f->key, f->crt, 30) != DEPOT_OK)
         return -1;
-    f->l = open_ledger(f, 1000, 80);
+    f->l = gw_test_open_ledger(f->db, 1000, 80);
     if (gw_terminal_new(f->l, f->key, f->crt, &f->t) != DEPOT_OK)
         return -1;
     put_catalog(f->l, 1);
@@ -82,28 +74,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
     gw_terminal_free(f->t);
     gw_ledger_free(f->l);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (gw_test_rmdir(f->dir) != 0)
         return -1;
     free(f);
     return 0;
-}
-
-static long long sql_int(struct fixture *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
 }
 
 /* Apply a new scan (next seq of epoch 1); returns the display text. */
@@ -187,8 +163,8 @@ static void test_gw_terminal_scan_SameEventTwiceAppliesOnce(void **state)
     assert_int_equal(d2.code, d1.code);
     assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 5);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans"), 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM movements"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
     assert_int_equal(gw_ledger_outbox_count(f->l), 1);
     /* the same seq of another epoch, or of another terminal, is another scan */
     s.epoch = 4;
@@ -219,14 +195,16 @@ static void test_gw_terminal_scan_ReceivePickCountMoveStock(void **state)
     assert_string_equal(scan(f, DEPOT_SCAN_COUNT, BC_BOLT, 9, &d), "COUNT BOLT-M8 9");
     assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 9);
-    assert_int_equal(sql_int(f, "SELECT delta FROM movements WHERE kind = 'count'"), 2);
-    assert_int_equal(sql_int(f, "SELECT delta FROM movements WHERE kind = 'pick'"), -5);
-    assert_int_equal(sql_int(f, "SELECT delta FROM movements WHERE kind = 'receive'"), 12);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'count'"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'pick'"), -5);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'receive'"),
+                     12);
     /* picking more than the ledger holds is refused, nothing moves */
     assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 10, &d), "SHORT BOLT-M8 HAVE 9");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM movements"), 3);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 3);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"),
+                     1);
 }
 
 static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
@@ -237,9 +215,10 @@ static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "9999999999999", 4, &d),
                         "UNKNOWN 9999999999999");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM movements"), 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM stock"), 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM stock"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"),
+                     1);
     last_msg(f->l, &m);
     assert_int_equal(m.type, DEPOT_MSG_EVENT);
     assert_string_equal(m.body.event.node, "scan-a");
@@ -247,7 +226,7 @@ static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
     assert_string_equal(m.body.event.reason, "9999999999999");
     assert_int_equal(m.body.event.count, 4);
     assert_string_equal(scan(f, DEPOT_SCAN_LINE, "12345", 1, &d), "UNKNOWN 12345");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 0);
 }
 
 static void test_gw_terminal_scan_LineQtyOutsideLimitsRefused(void **state)
@@ -258,7 +237,7 @@ static void test_gw_terminal_scan_LineQtyOutsideLimitsRefused(void **state)
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
     assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_NUT, 10, &d), "LINE 1 NUT-M8 x10");
     assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_BOLT, 3, &d), "LINE 2 BOLT-M8 x3");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 2);
 }
 
 static void check_order_message(struct fixture *f, const depot_msg *m)
@@ -304,9 +283,9 @@ static void test_gw_terminal_scan_SubmitMakesSignedOrder(void **state)
     last_msg(f->l, &m);
     check_order_message(f, &m);
     depot_msg_clear(&m);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM order_lines"), 2);
-    assert_int_equal(sql_int(f, "SELECT number FROM orders WHERE status = 'sent'"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM order_lines"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT number FROM orders WHERE status = 'sent'"), 1);
     /* numbers go on per ledger */
     scan(f, DEPOT_SCAN_LINE, BC_BOLT, 1, &d);
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 2 SENT");
@@ -320,7 +299,7 @@ static void test_gw_terminal_scan_OutboxHighRefusesOrderKeepsDraft(void **state)
     uint64_t id;
     gw_terminal_free(f->t);
     gw_ledger_free(f->l);
-    f->l = open_ledger(f, 100, 80); /* warns at 80 entries */
+    f->l = gw_test_open_ledger(f->db, 100, 80); /* warns at 80 entries */
     assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
     struct gw_scan s = {9, 1, DEPOT_SCAN_RECEIVE, 1, BC_NUT};
     bool dup;
@@ -333,16 +312,17 @@ static void test_gw_terminal_scan_OutboxHighRefusesOrderKeepsDraft(void **state)
     }
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "OUTBOX FULL - RETRY");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM draft_lines"), 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM orders"), 0);
     /* stock reports still coalesce: the new BOLT-M8 message replaces the queued one */
     n = gw_ledger_outbox_count(f->l);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 3, &d), "IN BOLT-M8 +3");
     assert_int_equal(gw_ledger_outbox_count(f->l), n);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox WHERE sku = 'BOLT-M8'"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE sku = 'BOLT-M8'"),
+                     1);
     /* nothing to coalesce: the scan is not recorded, it waits on the node */
     assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 5000, &d, &dup), DEPOT_ERR_FULL);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM scans WHERE epoch = 9"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE epoch = 9"), 0);
     /* once the hub acknowledged enough, the same draft becomes an order */
     assert_int_equal(gw_ledger_ack(f->l, gw_ledger_last_id(f->l) - 5, NULL), DEPOT_OK);
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 1 SENT");
@@ -364,7 +344,8 @@ static void decision(depot_msg *m, const char *ledger, const char *order, long l
 
 static long long decided_events(struct fixture *f)
 {
-    return sql_int(f, "SELECT count(*) FROM outbox WHERE payload LIKE '%\"event\":\"decided\"%'");
+    return gw_test_sql_int(
+        f->db, "SELECT count(*) FROM outbox WHERE payload LIKE '%\"event\":\"decided\"%'");
 }
 
 static void test_gw_orders_decide_AppliesOnceWithOneDecidedEvent(void **state)
@@ -405,7 +386,8 @@ static void test_gw_orders_decide_AppliesOnceWithOneDecidedEvent(void **state)
     assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
     assert_false(r.changed);
     assert_int_equal(decided_events(f), 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM orders WHERE status = 'approved'"), 1);
+    assert_int_equal(
+        gw_test_sql_int(f->db, "SELECT count(*) FROM orders WHERE status = 'approved'"), 1);
 
     decision(&m, gw_ledger_id(f->l), "ffff-9", 9, "approved", "", "");
     assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_ERR_NOTFOUND);
@@ -441,19 +423,19 @@ static void test_gw_catalog_replace_OnlyNewerVersionReplacesWhole(void **state)
     assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_OK);
     assert_true(applied);
     assert_int_equal(gw_catalog_version(f->l), 2);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM catalog"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM catalog"), 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "UNKNOWN " BC_BOLT);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "5000000000001", 1, &d), "IN WASHER-M8 +1");
     /* the retained copy again, or an older one: ignored */
     assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_OK);
     assert_false(applied);
     put_catalog(f->l, 3);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM catalog"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM catalog"), 2);
     c.version = 4;
     v2[0].min_qty = 10; /* min above max: refused whole, nothing changes */
     assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_ERR_INVAL);
     assert_int_equal(gw_catalog_version(f->l), 3);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM catalog"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM catalog"), 2);
 }
 
 static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
@@ -476,9 +458,9 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    f->l = open_ledger(f, 1000, 80);
+    f->l = gw_test_open_ledger(f->db, 1000, 80);
     assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 3);
+    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 3);
     put_catalog(f->l, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }
