@@ -11,6 +11,7 @@
  * Exit codes: 0 stopped by a signal, 1 runtime failure at start, 2 usage or
  * configuration error.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,10 @@ int main(int argc, char **argv)
     }
     if (!path || optind != argc)
         return usage(stderr);
+    /* Buffers of 256 KiB and more (a whole stock listing is tens of MB, built
+     * in one growing buffer) get their own mapping, unmapped when freed: a
+     * fixed threshold, so glibc does not raise it and keep them in the heap. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     depot_log_init("hub", DEPOT_LOG_INFO);
     hub_config_defaults(&cfg);
     if (hub_config_load(&cfg, path, err_text, sizeof(err_text)) != DEPOT_OK) {
