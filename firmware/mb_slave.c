@@ -122,6 +122,17 @@ static size_t handle_write_multiple(mb_slave *s, const uint8_t *req, size_t len,
     return 5;
 }
 
+size_t mb_report_id_fill(uint8_t server_id, const char *ident, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(ident);
+    if (cap < n + 2)
+        return 0;
+    out[0] = server_id;
+    out[1] = 0xFF; /* run indicator: running */
+    memcpy(out + 2, ident, n);
+    return n + 2;
+}
+
 static size_t handle_report_id(mb_slave *s, const uint8_t *req, size_t len, uint8_t *rsp,
                                size_t cap)
 {

@@ -83,6 +83,13 @@ size_t mb_slave_pdu(mb_slave *s, const uint8_t *req, size_t len, uint8_t *rsp, s
 uint16_t mb_crc16(const uint8_t *data, size_t len);
 
 /*
+ * The usual FC 17 payload for a report_id callback: server id, run indicator
+ * 0xFF (running), then the ASCII ident. Returns its length, or 0 if it does
+ * not fit in cap.
+ */
+size_t mb_report_id_fill(uint8_t server_id, const char *ident, uint8_t *out, size_t cap);
+
+/*
  * RTU framing. A frame ends when the line has been silent for 3.5 character
  * times. Bytes are given arrival times as if they crossed a line at the baud
  * rate: a byte ends no earlier than one character time after the previous

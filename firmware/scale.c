@@ -227,14 +227,7 @@ static uint8_t write_holding(void *app, uint16_t addr, uint16_t count, const uin
 static size_t report_id(void *app, uint8_t *out, size_t cap)
 {
     (void)app;
-    static const char ident[] = "DEPOT scale 1.0";
-    size_t n = sizeof(ident) - 1;
-    if (cap < n + 2)
-        return 0;
-    out[0] = DEPOT_KIND_SCALE;
-    out[1] = 0xFF; /* run indicator: running */
-    memcpy(out + 2, ident, n);
-    return n + 2;
+    return mb_report_id_fill(DEPOT_KIND_SCALE, "DEPOT scale 1.0", out, cap);
 }
 
 const mb_slave_ops scale_modbus_ops = {
