@@ -6,8 +6,8 @@
  * serializes every caller, and in-memory copies of meta.next_id and of the
  * outbox row count (both re-read at open).
  *
- * Schema (user_version 3; a version-1 or -2 ledger is migrated in place at
- * open):
+ * Schema (user_version 4; a version-1, -2 or -3 ledger is migrated in place
+ * at open; gateway/README.md "Ledger tables" lists every column):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
  *   movements append-only (triggers refuse UPDATE and DELETE); kind is
@@ -20,6 +20,16 @@
  *             through ledger_tx.h inside this module's transactions
  *   meta.movements_sent, alerts, ranking, view open_alerts (v3): written by
  *             movements.c and downlink.c, also through ledger_tx.h
+ *   outbox_aside (v4): outbox rows that can never be sent (undecodable, or
+ *             not what their row says), kept for inspection with the reason;
+ *             scans.reason (v4): why a scan was refused
+ *
+ * Opening: a file that does not exist is created (under "<path>.new", then
+ * linked into place, so a crash never leaves a half-made ledger at path). A
+ * file that exists must be a sound Depot ledger (gw_ledger_verify: SQLite
+ * header, PRAGMA quick_check, schema version, one meta row), checked on a
+ * read-only connection before anything is written; otherwise it is refused
+ * and left exactly as it was. A ledger is never replaced by a new one.
  *
  * Invariants:
  *   1. next_id > every id in outbox and every id ever handed out; ids only grow.
@@ -27,24 +37,30 @@
  *      written in one transaction, or none of them is.
  *   3. outbox_n == SELECT count(*) FROM outbox, and outbox_n <= max_entries
  *      after every committed insert.
- *   4. An outbox row leaves only by an ack that covers its id, or by being
- *      coalesced into a newer stock message of the same SKU when full.
+ *   4. An outbox row leaves only by an ack that covers its id, by being
+ *      coalesced into a newer stock message of the same SKU when full, or by
+ *      being moved to outbox_aside (with the up/event that reports it, in the
+ *      same transaction) when it can never be sent.
  * The in-memory copies change only after COMMIT succeeds, so a failed
  * transaction leaves memory and file in agreement.
  */
 #include "ledger.h"
 #include "ledger_tx.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "depot/alloc.h"
 #include "depot/log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -103,6 +119,14 @@ static const char schema_v3_sql[] =
     " received_at INTEGER NOT NULL);"
     "PRAGMA user_version = 3;";
 
+/* Version 4: outbox rows set aside, and why a scan was refused. */
+static const char schema_v4_sql[] =
+    "CREATE TABLE outbox_aside (id INTEGER PRIMARY KEY, ts INTEGER, topic TEXT, sku TEXT,"
+    " payload TEXT, sent_at INTEGER, attempts INTEGER, reason TEXT NOT NULL,"
+    " moved_at INTEGER NOT NULL, event_id INTEGER NOT NULL);"
+    "ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
+    "PRAGMA user_version = 4;";
+
 enum stmt_id {
     ST_STOCK_GET,
     ST_STOCK_PUT,
@@ -113,6 +137,8 @@ enum stmt_id {
     ST_OUT_READ,
     ST_OUT_SENT,
     ST_OUT_ACK,
+    ST_OUT_ASIDE,
+    ST_OUT_DEL_ONE,
     ST_NEXT_ID,
     ST_STOCK_ALL,
     ST__COUNT
@@ -130,6 +156,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OUT_READ] = "SELECT id, topic, payload FROM outbox WHERE id >= ?1 ORDER BY id LIMIT ?2",
     [ST_OUT_SENT] = "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
     [ST_OUT_ACK] = "DELETE FROM outbox WHERE id <= ?1",
+    [ST_OUT_ASIDE] = "INSERT INTO outbox_aside (id, ts, topic, sku, payload, sent_at, attempts,"
+                     " reason, moved_at, event_id) SELECT id, ts, topic, sku, payload, sent_at,"
+                     " attempts, ?2, ?3, ?4 FROM outbox WHERE id = ?1",
+    [ST_OUT_DEL_ONE] = "DELETE FROM outbox WHERE id = ?1",
     [ST_NEXT_ID] = "UPDATE meta SET next_id = ?1",
     [ST_STOCK_ALL] = "SELECT sku, qty, node FROM stock ORDER BY sku LIMIT ?1",
 };
@@ -235,29 +265,30 @@ static depot_err create_schema(gw_ledger *l)
         e = exec_sql(l, schema_v2_sql);
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v3_sql);
-    e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
-        LOG_INFO("ledger: created, id %s", l->id);
-    return e;
+        e = exec_sql(l, schema_v4_sql);
+    return commit_or_rollback(l, e);
 }
 
 /*
  * An older ledger gains what it lacks in one transaction: version 1 (stock
  * slice) the scanner tables, versions 1 and 2 the movements cursor, alerts and
- * ranking. Its existing movements are then all "waiting": the hub receives the
- * history too.
+ * ranking (their existing movements are then all "waiting": the hub receives
+ * the history too), versions 1 to 3 outbox_aside and scans.reason.
  */
 static depot_err migrate(gw_ledger *l, long long from)
 {
     depot_err e = begin(l);
     if (e == DEPOT_OK && from < 2)
         e = exec_sql(l, schema_v2_sql);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 3)
         e = exec_sql(l, schema_v3_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v4_sql);
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
-                 " cursor, alerts, ranking)",
+                 " cursor, alerts, ranking, outbox_aside)",
                  from, SCHEMA_VERSION);
     return e;
 }
@@ -286,13 +317,12 @@ static depot_err load_meta(gw_ledger *l)
     return e;
 }
 
+/* The file passed gw_ledger_verify: bring its schema up to date, read meta. */
 static depot_err open_schema(gw_ledger *l)
 {
     long long version = query_int(l, "PRAGMA user_version", -1);
     depot_err e;
-    if (version == 0)
-        e = create_schema(l);
-    else if (version == 1 || version == 2)
+    if (version >= 1 && version < SCHEMA_VERSION)
         e = migrate(l, version);
     else if (version == SCHEMA_VERSION)
         e = DEPOT_OK;
@@ -305,9 +335,10 @@ static depot_err open_schema(gw_ledger *l)
     return e;
 }
 
+/* Open an existing ledger file read-write (never creating one). */
 static depot_err open_db(gw_ledger *l, const char *path)
 {
-    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         LOG_ERROR("ledger %s: %s", path, l->db ? sqlite3_errmsg(l->db) : "cannot open");
         return DEPOT_ERR_DB;
@@ -341,6 +372,258 @@ static depot_err prepare_all(gw_ledger *l)
     return DEPOT_OK;
 }
 
+/* ---- verifying an existing file, on a read-only connection ---- */
+
+static depot_err file_header(const char *path, const struct stat *st, char *why, size_t len)
+{
+    static const char magic[16] = "SQLite format 3"; /* with its NUL: the first 16 bytes */
+    char head[sizeof(magic)];
+    size_t n = 0;
+    FILE *f;
+    if (!S_ISREG(st->st_mode)) {
+        snprintf(why, len, "not a regular file");
+        return DEPOT_ERR_DB;
+    }
+    if (st->st_size == 0) {
+        snprintf(why, len, "the file is empty (0 bytes)");
+        return DEPOT_ERR_DB;
+    }
+    if (!(f = fopen(path, "rb"))) {
+        snprintf(why, len, "cannot read it: %s", strerror(errno));
+        return DEPOT_ERR_IO;
+    }
+    n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    if (n < sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0) {
+        snprintf(why, len, "not an SQLite database (%lld bytes, no SQLite header)",
+                 (long long)st->st_size);
+        return DEPOT_ERR_DB;
+    }
+    return DEPOT_OK;
+}
+
+/* PRAGMA quick_check: every page, b-tree and index entry is readable and in order. */
+static depot_err quick_check(sqlite3 *db, char *why, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    depot_err e = DEPOT_ERR_DB;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        if (r && !strcmp(r, "ok"))
+            e = DEPOT_OK;
+        else
+            snprintf(why, len, "damaged: PRAGMA quick_check says: %s", r ? r : "(nothing)");
+    } else {
+        snprintf(why, len, "damaged: %s", sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static bool hex_id(const char *s)
+{
+    if (!s || strlen(s) != DEPOT_LEDGER_HEX)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+/* One meta row with a ledger id and a dealer, and an outbox: a Depot ledger. */
+static depot_err meta_check(sqlite3 *db, struct gw_ledger_info *info, char *why, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    depot_err e = DEPOT_ERR_DB;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT ledger_id, dealer, next_id, (SELECT count(*) FROM meta),"
+                                " (SELECT count(*) FROM outbox) FROM meta",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(why, len, "an SQLite database, but not a Depot ledger (%s)", sqlite3_errmsg(db));
+    } else if (sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(why, len, "not a Depot ledger: its meta row is missing");
+    } else if (sqlite3_column_int64(st, 3) != 1 ||
+               !hex_id((const char *)sqlite3_column_text(st, 0)) ||
+               !depot_id_valid((const char *)sqlite3_column_text(st, 1), DEPOT_DEALER_MAX)) {
+        snprintf(why, len,
+                 "not a Depot ledger: its meta table is not one row with a ledger id"
+                 " and a dealer");
+    } else {
+        snprintf(info->id, sizeof(info->id), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(info->dealer, sizeof(info->dealer), "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        info->last_id = sqlite3_column_int64(st, 2) - 1;
+        info->outbox = sqlite3_column_int64(st, 4);
+        e = DEPOT_OK;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+static depot_err schema_check(sqlite3 *db, struct gw_ledger_info *info, char *why, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    info->version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        info->version = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (info->version < 1) {
+        snprintf(why, len, "an SQLite database, but not a Depot ledger (schema version %lld)",
+                 info->version);
+        return DEPOT_ERR_DB;
+    }
+    if (info->version > SCHEMA_VERSION) {
+        snprintf(why, len, "schema version %lld, this gateway knows %d (made by a newer gateway)",
+                 info->version, SCHEMA_VERSION);
+        return DEPOT_ERR_DB;
+    }
+    return meta_check(db, info, why, len);
+}
+
+/*
+ * A read-only URI for path. Without a -wal beside it (closed cleanly, or not
+ * a WAL file) the file alone is the whole database: immutable=1 then reads it
+ * without making the -wal and -shm files a WAL-mode file would otherwise get.
+ */
+static bool readonly_uri(const char *path, char *uri, size_t len)
+{
+    char wal[4200];
+    size_t o;
+    bool immutable;
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    immutable = access(wal, F_OK) != 0;
+    o = (size_t)snprintf(uri, len, "file:");
+    while (path[0] == '/' && path[1] == '/')
+        path++; /* "file://x" would name a host */
+    for (; *path && o + 4 < len; path++) {
+        if (*path == '%' || *path == '?' || *path == '#')
+            o += (size_t)snprintf(uri + o, len - o, "%%%02x", (unsigned char)*path);
+        else
+            uri[o++] = *path;
+    }
+    if (*path || o + 20 >= len)
+        return false;
+    snprintf(uri + o, len - o, "?mode=ro%s", immutable ? "&immutable=1" : "");
+    return true;
+}
+
+depot_err gw_ledger_verify(const char *path, struct gw_ledger_info *info, char *why, size_t why_len)
+{
+    char uri[8400];
+    struct stat st;
+    sqlite3 *db = NULL;
+    depot_err e;
+    memset(info, 0, sizeof(*info));
+    if (stat(path, &st) != 0) {
+        int err = errno;
+        if (err == ENOENT) {
+            snprintf(why, why_len, "no such file");
+            return DEPOT_ERR_NOTFOUND;
+        }
+        snprintf(why, why_len, "cannot look at it: %s", strerror(err));
+        return DEPOT_ERR_IO;
+    }
+    e = file_header(path, &st, why, why_len);
+    if (e == DEPOT_OK && !readonly_uri(path, uri, sizeof(uri))) {
+        snprintf(why, why_len, "path too long");
+        return DEPOT_ERR_INVAL;
+    }
+    if (e == DEPOT_OK &&
+        sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        snprintf(why, why_len, "cannot open it: %s", db ? sqlite3_errmsg(db) : "no memory");
+        e = DEPOT_ERR_DB;
+    }
+    if (e == DEPOT_OK) {
+        sqlite3_busy_timeout(db, 5000);
+        e = quick_check(db, why, why_len);
+    }
+    if (e == DEPOT_OK)
+        e = schema_check(db, info, why, why_len);
+    sqlite3_close(db);
+    return e;
+}
+
+/* ---- creating a new ledger: built aside, then linked into place ---- */
+
+static void sync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        if (fsync(fd) != 0)
+            LOG_WARN("ledger: fsync of folder %s: %s", dir, strerror(errno));
+        close(fd);
+    }
+}
+
+/* tmp becomes path, never over an existing file (a filesystem without links: rename). */
+static depot_err put_in_place(const char *tmp, const char *path)
+{
+    int rc = link(tmp, path);
+    if (rc != 0 && (errno == EPERM || errno == ENOTSUP) && access(path, F_OK) != 0)
+        rc = rename(tmp, path);
+    if (rc != 0) {
+        LOG_ERROR("ledger %s: cannot put the new ledger in place: %s", path, strerror(errno));
+        return DEPOT_ERR_IO;
+    }
+    sync_dir(path);
+    return DEPOT_OK;
+}
+
+static depot_err create_file(gw_ledger *l, const char *path)
+{
+    char tmp[4096], journal[4200];
+    depot_err e = DEPOT_ERR_DB;
+    if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+        return DEPOT_ERR_INVAL;
+    snprintf(journal, sizeof(journal), "%s-journal", tmp);
+    unlink(tmp); /* left by a crash in an earlier creation: it never was the ledger */
+    unlink(journal);
+    if (sqlite3_open_v2(tmp, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        LOG_ERROR("ledger %s: cannot create %s: %s", path, tmp,
+                  l->db ? sqlite3_errmsg(l->db) : "no memory");
+    else
+        e = exec_sql(l, "PRAGMA synchronous = FULL");
+    if (e == DEPOT_OK)
+        e = create_schema(l);
+    sqlite3_close(l->db);
+    l->db = NULL;
+    if (e == DEPOT_OK)
+        e = put_in_place(tmp, path);
+    unlink(tmp);
+    if (e == DEPOT_OK)
+        LOG_INFO("ledger %s: created, id %s", path, l->id);
+    return e;
+}
+
+/* An existing file must be a sound ledger; only a missing one is created. */
+static depot_err verify_or_create(gw_ledger *l, const char *path)
+{
+    struct gw_ledger_info info;
+    char why[256];
+    depot_err e = gw_ledger_verify(path, &info, why, sizeof(why));
+    if (e == DEPOT_ERR_NOTFOUND) {
+        LOG_INFO("ledger %s: no such file: creating a new ledger", path);
+        return create_file(l, path);
+    }
+    if (e != DEPOT_OK)
+        LOG_ERROR("ledger %s: %s: refused and left as it is (a ledger is never replaced by a"
+                  " new one: see \"Recovering a ledger\" in gateway/README.md)",
+                  path, why);
+    return e;
+}
+
 depot_err gw_ledger_open(const struct gw_ledger_opts *o, gw_ledger **out)
 {
     gw_ledger *l;
@@ -355,7 +638,9 @@ depot_err gw_ledger_open(const struct gw_ledger_opts *o, gw_ledger **out)
     snprintf(l->dealer, sizeof(l->dealer), "%s", o->dealer);
     l->max_entries = o->max_entries;
     l->warn_at = (o->max_entries * o->warn_percent + 99) / 100;
-    e = open_db(l, o->path);
+    e = verify_or_create(l, o->path);
+    if (e == DEPOT_OK)
+        e = open_db(l, o->path);
     if (e == DEPOT_OK)
         e = check_wal(l);
     if (e == DEPOT_OK)
@@ -731,30 +1016,30 @@ void gw_ledger_set_queued_hook(gw_ledger *l, void (*fn)(void *ctx), void *ctx)
 
 /* ---- reading and acknowledging ---- */
 
-static bool leaf_type(const char *leaf, depot_msg_type *t)
+/* The type a topic leaf names; DEPOT_MSG__COUNT for none (a damaged row). */
+static depot_msg_type leaf_type(const char *leaf)
 {
-    for (int i = 0; i < DEPOT_MSG__COUNT; i++) {
-        if (!strcmp(depot_msg_topic_leaf((depot_msg_type)i), leaf)) {
-            *t = (depot_msg_type)i;
-            return true;
-        }
-    }
-    return false;
+    for (int i = 0; leaf && i < DEPOT_MSG__COUNT; i++)
+        if (!strcmp(depot_msg_topic_leaf((depot_msg_type)i), leaf))
+            return (depot_msg_type)i;
+    return DEPOT_MSG__COUNT;
 }
 
+/* Every row is returned, a damaged one too: the uplink sets it aside rather than stall. */
 static depot_err read_rows(gw_ledger *l, struct gw_outbox_entry *out, size_t max, size_t *n)
 {
     sqlite3_stmt *st = l->st[ST_OUT_READ];
     int rc = SQLITE_DONE;
     while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct gw_outbox_entry *e = &out[*n];
-        int len = sqlite3_column_bytes(st, 2);
-        if (!leaf_type((const char *)sqlite3_column_text(st, 1), &e->type))
-            continue; /* not ours to send: skip rather than stall the stream */
+        const unsigned char *text = sqlite3_column_text(st, 2);
+        int len = text ? sqlite3_column_bytes(st, 2) : 0;
+        e->type = leaf_type((const char *)sqlite3_column_text(st, 1));
         e->payload = depot_malloc((size_t)len + 1);
         if (!e->payload)
             return DEPOT_ERR_NOMEM;
-        memcpy(e->payload, sqlite3_column_text(st, 2), (size_t)len);
+        if (len)
+            memcpy(e->payload, text, (size_t)len);
         e->payload[len] = '\0';
         e->len = (size_t)len;
         e->id = (uint64_t)sqlite3_column_int64(st, 0);
@@ -818,6 +1103,68 @@ depot_err gw_ledger_mark_sent(gw_ledger *l, const uint64_t *ids, size_t n, long 
     }
     pthread_mutex_unlock(&l->mu);
     return e;
+}
+
+/* Move row id to outbox_aside and queue the event that reports it. Lock held, in a tx. */
+static depot_err set_aside_in_tx(gw_ledger *l, uint64_t id, const char *why, uint64_t *next,
+                                 long long *n_delta)
+{
+    sqlite3_stmt *mv = l->st[ST_OUT_ASIDE], *del = l->st[ST_OUT_DEL_ONE];
+    depot_msg m;
+    depot_err e;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = depot_now_ms();
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "gateway");
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "outbox_aside");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", why);
+    m.body.event.count = (long long)id;
+    sqlite3_bind_int64(mv, 1, (sqlite3_int64)id);
+    sqlite3_bind_text(mv, 2, why, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(mv, 3, m.ts);
+    sqlite3_bind_int64(mv, 4, (sqlite3_int64)*next);
+    e = step_done(l, mv, "setting an outbox entry aside");
+    if (e == DEPOT_OK && sqlite3_changes(l->db) == 0)
+        return DEPOT_ERR_NOTFOUND;
+    sqlite3_bind_int64(del, 1, (sqlite3_int64)id);
+    if (e == DEPOT_OK)
+        e = step_done(l, del, "deleting an outbox entry set aside");
+    if (e == DEPOT_OK)
+        (*n_delta)--;
+    return e == DEPOT_OK ? queue_in_tx(l, &m, NULL, next, n_delta) : e;
+}
+
+depot_err gw_ledger_outbox_set_aside(gw_ledger *l, uint64_t id, const char *why, uint64_t *event_id)
+{
+    uint64_t next, ev;
+    long long n_delta = 0;
+    depot_err e;
+    pthread_mutex_lock(&l->mu);
+    next = ev = l->next_id;
+    if (event_id)
+        *event_id = ev;
+    e = begin(l);
+    if (e == DEPOT_OK) {
+        e = set_aside_in_tx(l, id, why, &next, &n_delta);
+        e = commit_or_rollback(l, e);
+    }
+    if (e == DEPOT_OK)
+        committed(l, next, n_delta);
+    pthread_mutex_unlock(&l->mu);
+    if (e == DEPOT_OK)
+        LOG_ERROR("outbox: entry %llu can never be sent (%s): moved to outbox_aside, reported"
+                  " as event %llu; the stream goes on",
+                  (unsigned long long)id, why, (unsigned long long)ev);
+    return e;
+}
+
+long long gw_ledger_outbox_aside_count(gw_ledger *l)
+{
+    long long v;
+    pthread_mutex_lock(&l->mu);
+    v = query_int(l, "SELECT count(*) FROM outbox_aside", -1);
+    pthread_mutex_unlock(&l->mu);
+    return v;
 }
 
 /* The recovered event once an ack brings the outbox back under the warning level. */

@@ -25,16 +25,39 @@ struct gw_ledger_opts {
 
 struct gw_outbox_entry {
     uint64_t id;
-    depot_msg_type type;
-    char *payload; /* the stored envelope, NUL-terminated, depot_malloc'd */
+    depot_msg_type type; /* from the row's topic; DEPOT_MSG__COUNT if it names no type */
+    char *payload;       /* the stored envelope, NUL-terminated, depot_malloc'd */
     size_t len;
 };
 
+/* What gw_ledger_verify found in a sound ledger file. */
+struct gw_ledger_info {
+    char id[DEPOT_LEDGER_HEX + 1];
+    char dealer[DEPOT_DEALER_MAX + 1];
+    long long version; /* schema version (PRAGMA user_version) */
+    long long last_id; /* highest message id handed out */
+    long long outbox;  /* entries in the outbox */
+};
+
 /*
- * Open (or create) the ledger. A new ledger gets a random id from the
- * kernel's random source. Returns DEPOT_ERR_DB (file cannot be opened, not a
- * ledger, schema newer than this program), DEPOT_ERR_CONFIG (the ledger
- * belongs to another dealer), DEPOT_ERR_IO (no random source), DEPOT_ERR_NOMEM.
+ * Is the file at path a sound Depot ledger? Read-only, changes nothing: a
+ * regular file with the SQLite header, PRAGMA quick_check "ok", a schema
+ * version this program knows (1..current) and one meta row. DEPOT_OK and
+ * *info; DEPOT_ERR_NOTFOUND (no such file); DEPOT_ERR_DB (empty, truncated,
+ * damaged, not SQLite, not a ledger, newer schema) or DEPOT_ERR_IO (cannot be
+ * read), with why (e.g. "the file is empty (0 bytes)") in why[why_len].
+ */
+depot_err gw_ledger_verify(const char *path, struct gw_ledger_info *info, char *why,
+                           size_t why_len);
+
+/*
+ * Open the ledger. A missing file is created (built under "<path>.new" and
+ * linked into place) with a random id from the kernel's random source; a
+ * file that exists must pass gw_ledger_verify and is never replaced (it is
+ * left untouched when refused). Returns DEPOT_ERR_DB (refused: damaged, not a
+ * ledger, schema newer than this program; or cannot be opened), DEPOT_ERR_CONFIG
+ * (the ledger belongs to another dealer), DEPOT_ERR_IO (no random source, cannot
+ * create), DEPOT_ERR_NOMEM. The reason is logged.
  */
 depot_err gw_ledger_open(const struct gw_ledger_opts *o, gw_ledger **out);
 void gw_ledger_free(gw_ledger *l);
@@ -83,6 +106,19 @@ void gw_ledger_entries_clear(struct gw_outbox_entry *e, size_t n);
 
 /* The lowest id in the outbox, or last_id + 1 when it is empty. */
 depot_err gw_ledger_outbox_base(gw_ledger *l, uint64_t *base);
+
+/*
+ * Entry id can never be sent (why: e.g. its payload does not decode): in one
+ * transaction move it to the table outbox_aside (kept for inspection with why
+ * and the time), delete it from the outbox and queue the up/event
+ * {"node":"gateway","event":"outbox_aside","reason":<why, cut>,"count":<id>},
+ * so the stream's base passes it. *event_id (may be NULL) gets the event's
+ * id. DEPOT_ERR_NOTFOUND (no such entry), DEPOT_ERR_DB.
+ */
+depot_err gw_ledger_outbox_set_aside(gw_ledger *l, uint64_t id, const char *why,
+                                     uint64_t *event_id);
+/* Entries moved aside so far (all time: rows of outbox_aside), -1 on a database error. */
+long long gw_ledger_outbox_aside_count(gw_ledger *l);
 
 /* Note that ids[0..n) were just published (sent_at, attempts). */
 depot_err gw_ledger_mark_sent(gw_ledger *l, const uint64_t *ids, size_t n, long long now_ms);

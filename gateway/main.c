@@ -102,9 +102,36 @@ static void log_bus_plans(const gw_config *cfg)
     }
 }
 
+/* The ledger file as the daemon would find it (read-only); false if it would refuse it. */
+static bool check_ledger(const gw_config *cfg)
+{
+    struct gw_ledger_info li;
+    char why[256];
+    depot_err e = gw_ledger_verify(cfg->ledger, &li, why, sizeof(why));
+    if (e == DEPOT_ERR_NOTFOUND) {
+        printf("ledger %s: no ledger yet: a new one is created at start\n", cfg->ledger);
+        return true;
+    }
+    if (e == DEPOT_OK && strcmp(li.dealer, cfg->dealer) != 0)
+        snprintf(why, sizeof(why), "belongs to dealer %s, the configuration says %s", li.dealer,
+                 cfg->dealer);
+    else if (e == DEPOT_OK) {
+        printf("ledger %s: OK, id %s, dealer %s, schema version %lld, %lld in the outbox\n",
+               cfg->ledger, li.id, li.dealer, li.version, li.outbox);
+        return true;
+    }
+    fprintf(stderr,
+            "depot-gateway: ledger %s: %s: refused and left as it is (see \"Recovering a"
+            " ledger\" in gateway/README.md)\n",
+            cfg->ledger, why);
+    return false;
+}
+
 static int run_check(const gw_config *cfg, const char *path)
 {
     char line[512];
+    if (!check_ledger(cfg))
+        return 1;
     printf("%s: OK: dealer %s, %zu buses, %zu nodes\n", path, cfg->dealer, cfg->n_buses,
            cfg->n_nodes);
     for (size_t i = 0; i < cfg->n_buses; i++) {
@@ -242,6 +269,8 @@ static int run_daemon(const gw_config *cfg)
         gw_uplink_shutdown(uplink);
         write_metrics(&d);
         rc = 0;
+    } else if (!ledger) {
+        LOG_ERROR("cannot start: ledger %s not opened (%s, above)", cfg->ledger, depot_strerror(e));
     } else {
         LOG_ERROR("cannot start: %s", depot_strerror(e));
     }

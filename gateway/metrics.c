@@ -42,23 +42,38 @@ static long long ledger_bytes(const char *path)
 static const char *const order_statuses[GW_ORD__COUNT] = {"sent", "pending", "approved",
                                                           "rejected"};
 
-/* scans by outcome and orders by status. Lock held. */
+static void count_refused(struct gw_metrics_snapshot *s, const char *reason, long long n)
+{
+    int r = GW_REFUSED_OTHER;
+    for (int i = 0; i < GW_REFUSED__COUNT; i++)
+        if (!strcmp(reason, gw_scan_refusal_name(i)))
+            r = i;
+    s->scans_refused += n;
+    s->scans_refused_by[r] += n;
+}
+
+/* scans by outcome and reason, orders by status, rows set aside. Lock held. */
 static depot_err ledger_counts(gw_ledger *l, struct gw_metrics_snapshot *s)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT 'scan', outcome, count(*) FROM scans GROUP BY"
-                                         " outcome UNION ALL SELECT 'order', status, count(*)"
-                                         " FROM orders GROUP BY status");
+    sqlite3_stmt *st = ledger_prepare(
+        l, "SELECT 'scan', outcome, reason, count(*) FROM scans GROUP BY outcome, reason"
+           " UNION ALL SELECT 'order', status, '', count(*) FROM orders GROUP BY status"
+           " UNION ALL SELECT 'aside', '', '', count(*) FROM outbox_aside");
     if (!st)
         return DEPOT_ERR_DB;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *what = (const char *)sqlite3_column_text(st, 0);
         const char *k = (const char *)sqlite3_column_text(st, 1);
-        long long n = sqlite3_column_int64(st, 2);
+        long long n = sqlite3_column_int64(st, 3);
+        if (!strcmp(what, "aside")) {
+            s->outbox_aside = n;
+            continue;
+        }
         if (!strcmp(what, "scan")) {
             if (!strcmp(k, "applied"))
-                s->scans_applied = n;
+                s->scans_applied += n;
             else
-                s->scans_refused += n;
+                count_refused(s, (const char *)sqlite3_column_text(st, 2), n);
             continue;
         }
         for (int i = 0; i < GW_ORD__COUNT; i++)
@@ -164,11 +179,19 @@ static void render_ledger(const struct gw_metrics_snapshot *s, FILE *f)
         s->outbox_depth);
     one(f, "depot_gw_outbox_max_entries", "gauge", "The outbox bound ([outbox] max_entries).",
         s->outbox_max);
+    one(f, "depot_gw_outbox_aside_total", "counter",
+        "Outbox entries that could never be sent, moved to the table outbox_aside.",
+        s->outbox_aside);
     one(f, "depot_gw_ledger_bytes", "gauge", "Size of the ledger file plus its WAL, bytes.",
         s->ledger_bytes);
     head(f, "depot_gw_scans_total", "counter", "Scan events recorded in the ledger by outcome.");
     fprintf(f, "depot_gw_scans_total{outcome=\"applied\"} %lld\n", s->scans_applied);
     fprintf(f, "depot_gw_scans_total{outcome=\"refused\"} %lld\n", s->scans_refused);
+    head(f, "depot_gw_scans_refused_total", "counter",
+         "Refused scan events recorded in the ledger by reason.");
+    for (int i = 0; i < GW_REFUSED__COUNT; i++)
+        fprintf(f, "depot_gw_scans_refused_total{reason=\"%s\"} %lld\n", gw_scan_refusal_name(i),
+                s->scans_refused_by[i]);
     head(f, "depot_gw_orders", "gauge", "Orders in the ledger by status.");
     for (int i = 0; i < GW_ORD__COUNT; i++)
         fprintf(f, "depot_gw_orders{status=\"%s\"} %lld\n", order_statuses[i], s->orders[i]);

@@ -12,6 +12,7 @@
 #include "depot/error.h"
 #include "ledger.h"
 #include "poller.h"
+#include "scanner.h"
 #include "uplink.h"
 
 /* How often the main loop rewrites the file (and once more at exit). */
@@ -37,6 +38,8 @@ struct gw_metrics_snapshot {
     long long outbox_depth, outbox_max;
     long long ledger_bytes; /* the database file plus its -wal */
     long long scans_applied, scans_refused;
+    long long scans_refused_by[GW_REFUSED__COUNT]; /* by enum gw_scan_refusal */
+    long long outbox_aside;                        /* rows of outbox_aside */
     long long orders[GW_ORD__COUNT];
     long long movements_waiting, movements_cursor;
     long long alerts_open;

@@ -14,8 +14,11 @@
  * A crash before COMMIT leaves nothing and the node still holds the event; a
  * crash after COMMIT and before the ack finds the row at the next read and
  * applies nothing: no scan is lost or doubled. A refusal (unknown barcode,
- * quantity out of bounds, empty draft, outbox too full for an order) is an
- * outcome like any other: recorded, acknowledged, shown, never guessed at.
+ * quantity out of bounds, a pick of more than the stock, empty draft, outbox
+ * too full for an order) is an outcome like any other: recorded with its
+ * reason (enum gw_scan_refusal), acknowledged, shown, never guessed at, and
+ * reported upstream as the event "scan_refused" (reason, qty) when the outbox
+ * has room. A stock is never negative and never above DEPOT_QTY_MAX.
  *
  * Effects: receive / pick / count change the stock of the barcode's SKU with
  * the same ledger function as a scale (movement, stock, up/stock); line and
@@ -51,7 +54,24 @@ struct job {
     long long now;
     struct gw_display *d;
     bool refused;
+    int reason; /* enum gw_scan_refusal, when refused */
 };
+
+static const char *const refusal_names[GW_REFUSED__COUNT] = {
+    [GW_REFUSED_BAD_BARCODE] = "bad_barcode",
+    [GW_REFUSED_UNKNOWN_BARCODE] = "unknown_barcode",
+    [GW_REFUSED_BAD_QTY] = "bad_qty",
+    [GW_REFUSED_PICK_EXCEEDS_STOCK] = "pick_exceeds_stock",
+    [GW_REFUSED_STOCK_OVER_MAX] = "stock_over_max",
+    [GW_REFUSED_BAD_SCAN_TYPE] = "bad_scan_type",
+    [GW_REFUSED_ORDER] = "order_refused",
+    [GW_REFUSED_OTHER] = "other",
+};
+
+const char *gw_scan_refusal_name(int r)
+{
+    return r >= 0 && r < GW_REFUSED__COUNT ? refusal_names[r] : refusal_names[GW_REFUSED_OTHER];
+}
 
 bool gw_scan_parse(const uint16_t head[DEPOT_IR_SCAN_HEAD_COUNT], struct gw_scan *s)
 {
@@ -104,7 +124,8 @@ static depot_err scan_record(const struct job *j)
     sqlite3_stmt *st = ledger_prepare(
         j->t->ledger,
         "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome,"
-        " display_code, display, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        " display_code, display, ts, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+        " ?11)");
     depot_err e;
     if (!st)
         return DEPOT_ERR_DB;
@@ -118,6 +139,7 @@ static depot_err scan_record(const struct job *j)
     sqlite3_bind_int(st, 8, j->d->code);
     sqlite3_bind_text(st, 9, j->d->text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, j->now);
+    sqlite3_bind_text(st, 11, j->refused ? gw_scan_refusal_name(j->reason) : "", -1, SQLITE_STATIC);
     e = ledger_step_done(j->t->ledger, st, "recording a scan");
     sqlite3_finalize(st);
     return e;
@@ -125,11 +147,33 @@ static depot_err scan_record(const struct job *j)
 
 /* ---- effects ---- */
 
-static depot_err refuse(struct job *j, const char *fmt, long long v)
+static depot_err refuse(struct job *j, int reason, const char *fmt, long long v)
 {
     gw_display_set(j->d, DEPOT_DISPLAY_ERROR, fmt, v);
     j->refused = true;
+    j->reason = reason;
     return DEPOT_OK;
+}
+
+/* The event "scan_refused" {node, reason, qty} for the hub; only logged when the outbox is full. */
+static depot_err report_refusal(struct job *j)
+{
+    depot_msg m;
+    const char *why = gw_scan_refusal_name(j->reason);
+    LOG_WARN("terminal %s: scan %u/%lu (%s %lld) refused: %s (\"%s\")", j->node, j->s->epoch,
+             (unsigned long)j->s->seq, j->s->barcode, j->s->qty, why, j->d->text);
+    if (!ledger_tx_outbox_room(j->t->ledger, j->tx)) {
+        LOG_WARN("terminal %s: outbox full, scan_refused event not queued", j->node);
+        return DEPOT_OK;
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = j->now;
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "%s", j->node);
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "scan_refused");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", why);
+    m.body.event.count = j->s->qty > 0 ? j->s->qty : 0;
+    return ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
 }
 
 static depot_err unknown_barcode(struct job *j)
@@ -137,6 +181,7 @@ static depot_err unknown_barcode(struct job *j)
     depot_msg m;
     gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "UNKNOWN %s", j->s->barcode);
     j->refused = true;
+    j->reason = GW_REFUSED_UNKNOWN_BARCODE;
     LOG_WARN("terminal %s: unknown barcode %s (qty %lld) refused", j->node, j->s->barcode,
              j->s->qty);
     if (!ledger_tx_outbox_room(j->t->ledger, j->tx)) {
@@ -160,6 +205,7 @@ static depot_err known_item(struct job *j, struct depot_catalog_item *it)
     if (!depot_barcode_valid(j->s->barcode)) {
         gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "BAD BARCODE");
         j->refused = true;
+        j->reason = GW_REFUSED_BAD_BARCODE;
         return DEPOT_ERR_NOTFOUND;
     }
     e = gw_catalog_lookup_locked(j->t->ledger, j->s->barcode, it);
@@ -196,18 +242,19 @@ static depot_err stock_scan(struct job *j)
     if (e != DEPOT_OK)
         return e == DEPOT_ERR_NOTFOUND ? DEPOT_OK : e;
     if (q < (j->s->type == DEPOT_SCAN_COUNT ? 0 : 1) || q > DEPOT_QTY_MAX)
-        return refuse(j, "BAD QTY %lld", q);
+        return refuse(j, GW_REFUSED_BAD_QTY, "BAD QTY %lld", q);
     e = ledger_stock_locked(j->t->ledger, it.sku, &old);
     if (e != DEPOT_OK && e != DEPOT_ERR_NOTFOUND)
         return e;
     next = j->s->type == DEPOT_SCAN_RECEIVE ? old + q : j->s->type == DEPOT_SCAN_PICK ? old - q : q;
-    if (next < 0) {
-        gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "SHORT %s HAVE %lld", it.sku, old);
+    if (next < 0) { /* never written: a stock is never negative, sales never invented */
+        gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "PICK %lld EXCEEDS STOCK %lld", q, old);
         j->refused = true;
+        j->reason = GW_REFUSED_PICK_EXCEEDS_STOCK;
         return DEPOT_OK;
     }
     if (next > DEPOT_QTY_MAX)
-        return refuse(j, "BAD QTY %lld", q);
+        return refuse(j, GW_REFUSED_STOCK_OVER_MAX, "STOCK WOULD EXCEED %lld", DEPOT_QTY_MAX);
     e = ledger_tx_stock(j->t->ledger, j->tx, j->node, it.sku, next, movement_kind(j->s->type),
                         j->now, &id);
     if (e == DEPOT_OK) {
@@ -241,8 +288,22 @@ static depot_err effect(struct job *j)
         return gw_orders_submit_locked(j->t->ledger, j->tx, &j->t->os, j->node, j->now, j->d,
                                        &j->refused);
     default:
-        return refuse(j, "BAD SCAN TYPE %lld", j->s->type);
+        return refuse(j, GW_REFUSED_BAD_SCAN_TYPE, "BAD SCAN TYPE %lld", j->s->type);
     }
+}
+
+/* The effect, and for a refusal its reason and (unless reported already) its event. */
+static depot_err effect_reported(struct job *j)
+{
+    depot_err e = effect(j);
+    if (e != DEPOT_OK || !j->refused)
+        return e;
+    if (j->s->type == DEPOT_SCAN_LINE || j->s->type == DEPOT_SCAN_SUBMIT)
+        if (j->reason == GW_REFUSED_OTHER)
+            j->reason = GW_REFUSED_ORDER; /* orders.c said why on the display */
+    if (j->reason == GW_REFUSED_UNKNOWN_BARCODE)
+        return DEPOT_OK; /* its own event, unknown_barcode, is queued */
+    return report_refusal(j);
 }
 
 static depot_err scan_locked(struct job *j, bool *duplicate)
@@ -256,7 +317,7 @@ static depot_err scan_locked(struct job *j, bool *duplicate)
     if (e == DEPOT_OK) {
         *duplicate = true; /* recorded before the gateway stopped: apply nothing */
     } else if (e == DEPOT_ERR_NOTFOUND) {
-        e = effect(j);
+        e = effect_reported(j);
         if (e == DEPOT_OK)
             e = scan_record(j);
     }
@@ -266,7 +327,7 @@ static depot_err scan_locked(struct job *j, bool *duplicate)
 depot_err gw_terminal_scan(gw_terminal *t, const char *node, const struct gw_scan *s,
                            long long now_ms, struct gw_display *d, bool *duplicate)
 {
-    struct job j = {t, NULL, node, s, now_ms, d, false};
+    struct job j = {t, NULL, node, s, now_ms, d, false, GW_REFUSED_OTHER};
     depot_err e;
     *duplicate = false;
     gw_display_set(d, DEPOT_DISPLAY_IDLE, "%s", "");

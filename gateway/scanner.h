@@ -30,6 +30,23 @@ struct gw_scan {
  */
 bool gw_scan_parse(const uint16_t head[DEPOT_IR_SCAN_HEAD_COUNT], struct gw_scan *s);
 
+/* Why a scan was refused: scans.reason, the metrics file's reason label, the scan_refused event. */
+enum gw_scan_refusal {
+    GW_REFUSED_BAD_BARCODE,        /* not printable ASCII */
+    GW_REFUSED_UNKNOWN_BARCODE,    /* not in the catalog */
+    GW_REFUSED_BAD_QTY,            /* receive/pick < 1, count < 0, or above DEPOT_QTY_MAX */
+    GW_REFUSED_PICK_EXCEEDS_STOCK, /* a pick of more than the ledger holds */
+    GW_REFUSED_STOCK_OVER_MAX,     /* a receive that would take the stock above DEPOT_QTY_MAX */
+    GW_REFUSED_BAD_SCAN_TYPE,
+    GW_REFUSED_ORDER, /* a line or submit refused by orders.c (limits, full, key) */
+    GW_REFUSED_OTHER, /* recorded before reasons were kept (schema < 4) */
+    GW_REFUSED__COUNT
+};
+
+/* "bad_barcode", "unknown_barcode", "bad_qty", "pick_exceeds_stock", ...; "other" if out of range.
+ */
+const char *gw_scan_refusal_name(int r);
+
 typedef struct gw_terminal gw_terminal;
 
 /*

@@ -20,7 +20,10 @@
  * was sent more than resend_s ago, or after any reconnect, the cursor goes
  * back to the lowest id (go-back-N); the hub's dedupe makes repeats harmless.
  * Every stream message is re-stamped at send time with base = the lowest id
- * still in the outbox.
+ * still in the outbox. An entry that can never be sent (it does not decode, or
+ * is not the message its row says) is moved to outbox_aside with the event
+ * that reports it (gw_ledger_outbox_set_aside), never skipped in place: a row
+ * left in the outbox would hold base, and so the hub's acks, at its id.
  *
  * Waking: while UP the thread waits in poll() on the broker's socket AND an
  * eventfd that the ledger signals after every commit that queued a message
@@ -467,21 +470,55 @@ static void check_resend(gw_uplink *u, long long now)
     ring_clear(u);
 }
 
-/* Re-stamp a stored envelope with the current base and publish it. */
-static bool send_entry(gw_uplink *u, const struct gw_outbox_entry *e, uint64_t base)
+enum send_result { SEND_OK, SEND_FAILED, SEND_NEVER };
+
+/*
+ * Decode a stored entry into m; false with why if it can never be sent: it
+ * does not decode, or is not the stream message of this dealer and ledger
+ * that its row says (type, id).
+ */
+static bool entry_decode(gw_uplink *u, const struct gw_outbox_entry *e, depot_msg *m, char *why,
+                         size_t len)
 {
-    char topic[128], reason[128];
+    char reason[128];
+    const char *bad = NULL;
+    if (e->type == DEPOT_MSG__COUNT || !depot_msg_is_stream(e->type)) {
+        snprintf(why, len, "topic is not a stream message");
+        return false;
+    }
+    if (depot_msg_decode(e->payload, e->len, m, reason, sizeof(reason)) != DEPOT_OK) {
+        snprintf(why, len, "does not decode: %.*s", (int)(len > 18 ? len - 18 : 0), reason);
+        return false;
+    }
+    if (m->type != e->type)
+        bad = "payload type is not the row's topic";
+    else if (m->id != e->id)
+        bad = "payload id is not the row's id";
+    else if (strcmp(m->dealer, u->cfg->dealer) != 0)
+        bad = "payload dealer is not this gateway's";
+    else if (strcmp(m->ledger, gw_ledger_id(u->o.ledger)) != 0)
+        bad = "payload ledger is not this ledger";
+    if (!bad)
+        return true;
+    snprintf(why, len, "%s", bad);
+    depot_msg_clear(m);
+    return false;
+}
+
+/* Re-stamp a stored envelope with the current base and publish it. */
+static enum send_result send_entry(gw_uplink *u, const struct gw_outbox_entry *e, uint64_t base,
+                                   char *why, size_t why_len)
+{
+    char topic[128];
     depot_msg m;
     bool ok;
-    if (depot_msg_decode(e->payload, e->len, &m, reason, sizeof(reason)) != DEPOT_OK) {
-        LOG_ERROR("outbox: entry %llu is corrupt (%s), skipped", (unsigned long long)e->id, reason);
-        return true;
-    }
+    if (!entry_decode(u, e, &m, why, why_len))
+        return SEND_NEVER;
     m.base = base <= m.id ? base : m.id;
     depot_topic_build(topic, sizeof(topic), u->cfg->dealer, depot_msg_topic_leaf(m.type));
     ok = publish_msg(u, topic, &m, false);
     depot_msg_clear(&m);
-    return ok;
+    return ok ? SEND_OK : SEND_FAILED;
 }
 
 static void count_sent(gw_uplink *u, uint64_t id)
@@ -512,7 +549,16 @@ static void drain(gw_uplink *u, long long now)
         return;
     gw_ledger_outbox_base(u->o.ledger, &base);
     for (size_t i = 0; i < n && u->state == UL_UP; i++) {
-        if (!send_entry(u, &batch[i], base))
+        char why[DEPOT_REASON_MAX + 1];
+        enum send_result r = send_entry(u, &batch[i], base, why, sizeof(why));
+        if (r == SEND_NEVER) { /* set aside, so base and the hub's applied_upto pass it */
+            if (gw_ledger_outbox_set_aside(u->o.ledger, batch[i].id, why, NULL) != DEPOT_OK)
+                break;
+            u->cursor = batch[i].id + 1;
+            gw_ledger_outbox_base(u->o.ledger, &base);
+            continue;
+        }
+        if (r == SEND_FAILED)
             break;
         count_sent(u, batch[i].id);
         ring_push(u, batch[i].id, now);

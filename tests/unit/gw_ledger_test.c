@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -227,7 +228,7 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(id, 3); /* ids keep growing across restarts, even with an empty outbox */
     gw_ledger_free(l);
     assert_int_equal(gw_test_sql_int(f->path, "PRAGMA user_version"),
-                     3); /* 3: + movements cursor, alerts */
+                     4); /* 3: + movements cursor, alerts; 4: + outbox_aside, scans.reason */
 }
 
 static void test_gw_ledger_open_NewLedgerGetsFreshRandomId(void **state)
@@ -297,6 +298,154 @@ static void test_gw_ledger_stock_list_AllRows(void **state)
     gw_ledger_free(l);
 }
 
+static void test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt(void **state)
+{
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 3, 100);
+    uint64_t id, base, ev;
+    depot_msg m;
+    for (int q = 1; q <= 3; q++) /* the outbox is full: 3 of 3 */
+        assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", q, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_test_sql_int(f->path, "UPDATE outbox SET payload = 'x' WHERE id = 1"
+                                              " RETURNING id"),
+                     1);
+    assert_int_equal(gw_ledger_outbox_set_aside(l, 1, "does not decode: not JSON", &ev), DEPOT_OK);
+    assert_int_equal(ev, 4);
+    /* kept aside as it was, with why and the event that reported it */
+    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM outbox_aside WHERE id = 1"
+                                              " AND payload = 'x' AND topic = 'up/stock' AND"
+                                              " reason = 'does not decode: not JSON'"
+                                              " AND event_id = 4 AND moved_at > 0"),
+                     1);
+    assert_int_equal(gw_ledger_outbox_aside_count(l), 1);
+    /* gone from the outbox: the base passes it, and the event took its room */
+    assert_int_equal(gw_ledger_outbox_count(l), 3);
+    gw_ledger_outbox_base(l, &base);
+    assert_int_equal(base, 2);
+    outbox_msg(l, 2, &m);
+    assert_int_equal(m.type, DEPOT_MSG_EVENT);
+    assert_int_equal(m.id, 4);
+    assert_int_equal(m.base, 2);
+    assert_string_equal(m.body.event.node, "gateway");
+    assert_string_equal(m.body.event.event, "outbox_aside");
+    assert_string_equal(m.body.event.reason, "does not decode: not JSON");
+    assert_int_equal(m.body.event.count, 1);
+    depot_msg_clear(&m);
+    /* once only */
+    assert_int_equal(gw_ledger_outbox_set_aside(l, 1, "again", NULL), DEPOT_ERR_NOTFOUND);
+    assert_int_equal(gw_ledger_last_id(l), 4);
+    gw_ledger_free(l);
+}
+
+static void test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType(void **state)
+{
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_outbox_entry e[4];
+    size_t n;
+    uint64_t id;
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 1, 1000, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 2, 1000, &id), DEPOT_OK);
+    assert_int_equal(
+        gw_test_sql_int(f->path, "UPDATE outbox SET topic = 'up/bogus' WHERE id = 1 RETURNING id"),
+        1);
+    /* not skipped in place (that would hold the base at 1 for good): handed to the uplink */
+    assert_int_equal(gw_ledger_outbox_read(l, 0, 4, e, &n), DEPOT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(e[0].id, 1);
+    assert_int_equal(e[0].type, DEPOT_MSG__COUNT);
+    assert_int_equal(e[1].type, DEPOT_MSG_STOCK);
+    gw_ledger_entries_clear(e, n);
+    gw_ledger_free(l);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(data, 1, len, out), len);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* gw_ledger_open refuses the file at path with DEPOT_ERR_DB, and leaves it as it was. */
+static void assert_refused_untouched(const char *path, const char *why_part)
+{
+    struct gw_ledger_opts o = {path, "D001", 1000, 80};
+    struct gw_ledger_info info;
+    gw_ledger *l = NULL;
+    char why[256], side[160];
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    assert_int_equal(gw_ledger_verify(path, &info, why, sizeof(why)), DEPOT_ERR_DB);
+    assert_non_null(strstr(why, why_part));
+    assert_int_equal(gw_ledger_open(&o, &l), DEPOT_ERR_DB);
+    assert_null(l);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    assert_true(after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+                after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    assert_int_not_equal(access(side, F_OK), 0);
+}
+
+static void test_gw_ledger_open_RefusesEmptyTruncatedGarbageOrForeignFileUntouched(void **state)
+{
+    struct gw_test_dir *f = *state;
+    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    char *good;
+    long size;
+    sqlite3 *db;
+    FILE *in;
+    uint64_t id;
+    assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 4, 1000, &id), DEPOT_OK);
+    gw_ledger_free(l);
+    in = fopen(f->path, "rb");
+    assert_non_null(in);
+    fseek(in, 0, SEEK_END);
+    size = ftell(in);
+    rewind(in);
+    good = malloc((size_t)size);
+    assert_int_equal(fread(good, 1, (size_t)size, in), (size_t)size);
+    fclose(in);
+
+    write_file(f->path, "", 0);
+    assert_refused_untouched(f->path, "empty (0 bytes)");
+    write_file(f->path, good, (size_t)size / 2);
+    assert_refused_untouched(f->path, "damaged");
+    write_file(f->path, "not a ledger at all, not even SQLite\n", 37);
+    assert_refused_untouched(f->path, "not an SQLite database");
+    unlink(f->path);
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE notes (t TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_refused_untouched(f->path, "not a Depot ledger");
+    /* the sound file is the same ledger again */
+    write_file(f->path, good, (size_t)size);
+    l = gw_test_open_ledger(f->path, 1000, 80);
+    assert_int_equal(gw_ledger_last_id(l), 1);
+    gw_ledger_free(l);
+    free(good);
+}
+
+static void test_gw_ledger_open_OnlyAMissingFileIsCreated(void **state)
+{
+    struct gw_test_dir *f = *state;
+    struct gw_ledger_info info;
+    char why[256], tmp[160];
+    gw_ledger *l;
+    assert_int_equal(gw_ledger_verify(f->path, &info, why, sizeof(why)), DEPOT_ERR_NOTFOUND);
+    /* what a crash in an earlier creation leaves beside it is never taken for the ledger */
+    snprintf(tmp, sizeof(tmp), "%s.new", f->path);
+    write_file(tmp, "half", 4);
+    l = gw_test_open_ledger(f->path, 1000, 80);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_int_equal(gw_ledger_verify(f->path, &info, why, sizeof(why)), DEPOT_OK);
+    assert_string_equal(info.id, gw_ledger_id(l));
+    assert_string_equal(info.dealer, "D001");
+    assert_int_equal(info.version, 4);
+    gw_ledger_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +470,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gw_ledger_open_WalAndAppendOnlyMovements, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_stock_list_AllRows, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_ledger_open_RefusesEmptyTruncatedGarbageOrForeignFileUntouched, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_OnlyAMissingFileIsCreated, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,7 +138,11 @@ static void test_gw_metrics_write_FileParsesBackWithLedgerFigures(void **state)
                 " ('x-2', 2, 'scan-a', '{}', 's', 'pending', 1, 10),"
                 " ('x-3', 3, 'scan-a', '{}', 's', 'approved', 1, 11);"
                 "INSERT INTO alerts VALUES (1, 'low_stock', 'S1', 'warning', 'open', 't', 'a', 1,"
-                " 1);");
+                " 1);"
+                "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome, display_code,"
+                " display, ts, reason) VALUES ('scan-a', 1, 4, 2, 'B', 9, 'refused', 0, '', 1,"
+                " 'pick_exceeds_stock');");
+    assert_int_equal(gw_ledger_outbox_set_aside(f->l, 1, "does not decode", NULL), DEPOT_OK);
     assert_int_equal(gw_metrics_collect(f->l, f->path, 1000, NULL, NULL, s), DEPOT_OK);
     assert_int_equal(gw_metrics_write(f->out, s), DEPOT_OK);
     read_back(f, p);
@@ -147,7 +151,11 @@ static void test_gw_metrics_write_FileParsesBackWithLedgerFigures(void **state)
     assert_int_equal(sample(p, "depot_gw_outbox_max_entries"), 1000);
     assert_true(sample(p, "depot_gw_ledger_bytes") > 4096);
     assert_int_equal(sample(p, "depot_gw_scans_total{outcome=\"applied\"}"), 2);
-    assert_int_equal(sample(p, "depot_gw_scans_total{outcome=\"refused\"}"), 1);
+    assert_int_equal(sample(p, "depot_gw_scans_total{outcome=\"refused\"}"), 2);
+    assert_int_equal(sample(p, "depot_gw_scans_refused_total{reason=\"pick_exceeds_stock\"}"), 1);
+    assert_int_equal(sample(p, "depot_gw_scans_refused_total{reason=\"other\"}"), 1);
+    assert_int_equal(sample(p, "depot_gw_scans_refused_total{reason=\"bad_qty\"}"), 0);
+    assert_int_equal(sample(p, "depot_gw_outbox_aside_total"), 1);
     assert_int_equal(sample(p, "depot_gw_orders{status=\"approved\"}"), 2);
     assert_int_equal(sample(p, "depot_gw_orders{status=\"pending\"}"), 1);
     assert_int_equal(sample(p, "depot_gw_orders{status=\"rejected\"}"), 0);

@@ -200,11 +200,81 @@ static void test_gw_terminal_scan_ReceivePickCountMoveStock(void **state)
     assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'receive'"),
                      12);
     /* picking more than the ledger holds is refused, nothing moves */
-    assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 10, &d), "SHORT BOLT-M8 HAVE 9");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 10, &d), "PICK 10 EXCEEDS STOCK 9");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
     assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 3);
     assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"),
                      1);
+}
+
+/* The one text value of sql on the ledger file (a second connection), into out. */
+static void sql_text(const char *path, const char *sql, char *out, size_t len)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_gw_terminal_scan_PickAboveStockRefusedCountedAndReported(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    char reason[64];
+    long long qty;
+    depot_msg m;
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 110, &d), "IN BOLT-M8 +110");
+    /* one pick of 10^9 against 110: refused, never written (no movement, no sale) */
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 1000000000, &d),
+                        "PICK 1000000000 EXCEEDS STOCK 110");
+    assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
+    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(qty, 110);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
+    sql_text(f->db, "SELECT reason FROM scans WHERE outcome = 'refused'", reason, sizeof(reason));
+    assert_string_equal(reason, "pick_exceeds_stock");
+    last_msg(f->l, &m);
+    assert_int_equal(m.type, DEPOT_MSG_EVENT);
+    assert_string_equal(m.body.event.node, "scan-a");
+    assert_string_equal(m.body.event.event, "scan_refused");
+    assert_string_equal(m.body.event.reason, "pick_exceeds_stock");
+    assert_int_equal(m.body.event.count, 1000000000);
+}
+
+static void test_gw_terminal_scan_ImplausibleQuantitiesNeverWritten(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    long long qty;
+    depot_msg m;
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 110, &d), "IN BOLT-M8 +110");
+    assert_string_equal(scan(f, DEPOT_SCAN_COUNT, BC_BOLT, -5, &d), "BAD QTY -5");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 0, &d), "BAD QTY 0");
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 2147483647, &d), "BAD QTY 2147483647");
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, DEPOT_QTY_MAX, &d),
+                        "STOCK WOULD EXCEED 1000000000");
+    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(qty, 110);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome ="
+                                            " 'refused' AND reason = 'bad_qty'"),
+                     3);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome ="
+                                            " 'refused' AND reason = 'stock_over_max'"),
+                     1);
+    /* each reported with its reason; a negative quantity is reported as 0 */
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE topic ="
+                                            " 'up/event' AND payload LIKE '%scan_refused%'"),
+                     4);
+    last_msg(f->l, &m);
+    assert_string_equal(m.body.event.reason, "stock_over_max");
+    /* a count of zero is a real count, not a refusal */
+    assert_string_equal(scan(f, DEPOT_SCAN_COUNT, BC_BOLT, 0, &d), "COUNT BOLT-M8 0");
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT min(qty) FROM stock"), 0);
 }
 
 static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
@@ -448,6 +518,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     /* make the file look like a version-1 ledger */
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE outbox_aside;"
                                   "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
                                   "ALTER TABLE meta DROP COLUMN movements_sent;"
                                   "DROP TABLE scans; DROP TABLE catalog; DROP TABLE draft_lines;"
@@ -460,7 +531,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     f->l = gw_test_open_ledger(f->db, 1000, 80);
     assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 3);
+    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 4);
     put_catalog(f->l, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }
@@ -474,6 +545,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gw_terminal_scan_ReceivePickCountMoveStock, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_terminal_scan_PickAboveStockRefusedCountedAndReported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_ImplausibleQuantitiesNeverWritten,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_terminal_scan_UnknownBarcodeRefusedAndReported,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_terminal_scan_LineQtyOutsideLimitsRefused, setup,

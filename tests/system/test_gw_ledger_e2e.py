@@ -1,0 +1,178 @@
+"""The gateway's ledger file end to end: a damaged ledger is refused and left
+as it is (only a missing one is created), and an outbox row that can never be
+sent is set aside so the stream goes on.
+
+depot-node scale -> depot-gateway -> Mosquitto over mutual TLS -> depot-hub.
+Real programs, a real SQLite ledger damaged the way a disk, a copy or a hand
+does it; free ports, bounded polls; the Env stops everything.
+"""
+import hashlib
+import os
+import shutil
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from harness import BIN, Env, main, run, wait_for  # noqa: E402
+from broker import make_pki, start_broker, stop_broker, wait_broker  # noqa: E402
+from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
+from hubenv import start_hub, stock_map, streams  # noqa: E402
+from test_gw_metrics_e2e import parse_metrics  # noqa: E402
+
+TOKEN = "viewer-token-gwl"
+GATEWAY = os.path.join(BIN, "depot-gateway")
+
+
+def fingerprint(path):
+    """(sha256, size, mtime_ns) of a file, and which SQLite side files exist beside it."""
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    st = os.stat(path)
+    sides = tuple(s for s in ("-wal", "-shm", "-journal", ".new") if os.path.exists(path + s))
+    return digest, st.st_size, st.st_mtime_ns, sides
+
+
+def run_gateway(wh, *args):
+    """depot-gateway [check] -c <config> to completion (bounded): (exit code, stderr + stdout)."""
+    try:
+        r = run([GATEWAY] + list(args) + ["-c", wh.config], check=False, timeout=30)
+    except Exception as e:  # a gateway that took the file as its ledger runs on
+        raise AssertionError("depot-gateway %s did not refuse the ledger: %r" % (args, e))
+    return r.returncode, r.stderr + r.stdout
+
+
+def make_damaged(ledger, kind, good):
+    """Write one kind of damaged ledger file at the path `ledger`."""
+    if kind == "empty":
+        open(ledger, "wb").close()
+    elif kind == "truncated":
+        with open(good, "rb") as f:
+            data = f.read()
+        with open(ledger, "wb") as f:
+            f.write(data[:len(data) // 2])
+    elif kind == "garbage":
+        with open(ledger, "wb") as f:
+            f.write(b"this is not a ledger\n" * 500)
+    elif kind == "not_a_ledger":
+        db = sqlite3.connect(ledger)
+        db.execute("CREATE TABLE notes (line TEXT)")
+        db.execute("INSERT INTO notes VALUES ('a valid SQLite file, but not a Depot ledger')")
+        db.commit()
+        db.close()
+
+
+def test_damaged_ledger_refused_and_left_untouched():
+    """A missing ledger is created; an empty, truncated, garbage or foreign SQLite file at the
+    ledger's path is refused (exit 1, a clear reason, by the daemon and by `check`) and left
+    byte for byte as it was: never replaced by a new ledger with a new id."""
+    with Env("gw-ledger-refuse") as env:
+        pki = make_pki(env, ["A"])
+        wh = start_warehouse(env, pki, 1, "A", tcp=[("scale-t", "SKU-T")], start_gateway=False)
+        # missing: `check` says it will be created, the daemon creates it
+        rc, out = run_gateway(wh, "check")
+        assert rc == 0, out
+        assert "no ledger yet" in out, out
+        assert not os.path.exists(wh.ledger)
+        gw = env.start("gw-A", [GATEWAY, "-c", wh.config])
+        wh.weight("scale-t", 7 * UNIT_WEIGHT_G)
+        wait_for(lambda: wh.ledger_qty("SKU-T") == 7, timeout=15, what="SKU-T at 7 in a new ledger")
+        ledger_id = wh.ledger_id()
+        assert gw.stop() == 0
+        rc, out = run_gateway(wh, "check")
+        assert rc == 0 and ("ledger %s: OK, id %s, dealer A" % (wh.ledger, ledger_id)) in out, out
+        good = env.path("good-ledger.db")
+        shutil.copy(wh.ledger, good)
+
+        expected = {"empty": "the file is empty (0 bytes)",
+                    "truncated": "damaged",
+                    "garbage": "not an SQLite database",
+                    "not_a_ledger": "not a Depot ledger"}
+        for kind, reason in expected.items():
+            os.remove(wh.ledger)
+            make_damaged(wh.ledger, kind, good)
+            before = fingerprint(wh.ledger)
+            for args in ((), ("check",)):
+                rc, out = run_gateway(wh, *args)
+                assert rc == 1, (kind, args, rc, out)
+                assert ("ledger %s: " % wh.ledger) in out and reason in out, (kind, args, out)
+                assert "refused" in out, (kind, args, out)
+                assert fingerprint(wh.ledger) == before, (kind, args, "the file was changed")
+        # the sound copy put back is the same ledger again
+        os.remove(wh.ledger)
+        shutil.copy(good, wh.ledger)
+        rc, out = run_gateway(wh, "check")
+        assert rc == 0 and ("OK, id %s" % ledger_id) in out, out
+
+
+def corrupt_outbox(wh):
+    """With the gateway stopped: damage the two lowest outbox rows the way a hand or a bad
+    sector does (a payload that is not JSON, a topic that names no message). Their ids."""
+    db = sqlite3.connect(wh.ledger)
+    try:
+        ids = [r[0] for r in db.execute("SELECT id FROM outbox ORDER BY id LIMIT 2")]
+        assert len(ids) == 2, ids
+        db.execute("UPDATE outbox SET payload = '{\"v\":1,\"type\":\"stock\",' WHERE id = ?",
+                   (ids[0],))
+        db.execute("UPDATE outbox SET topic = 'up/bogus' WHERE id = ?", (ids[1],))
+        db.commit()
+    finally:
+        db.close()
+    return ids
+
+
+def test_corrupt_outbox_row_set_aside_and_stream_goes_on():
+    """Outbox rows that can never be sent are moved to outbox_aside (kept, counted in the
+    metrics file, reported as an up/event) once each; the base passes them, so the hub's
+    applied_upto reaches the last id, later messages are applied and the outbox drains."""
+    with Env("gw-outbox-aside") as env:
+        pki = make_pki(env, ["A"])
+        broker, port = start_broker(env, pki)
+        hub, http = start_hub(env, pki, port, tokens={"viewer": TOKEN})
+        wh = start_warehouse(env, pki, port, "A", tcp=[("scale-t", "SKU-T")],
+                             start_gateway=False)
+        prom = os.path.join(wh.dir, "gateway.prom")
+        with open(wh.config) as f:
+            text = f.read()
+        with open(wh.config, "w") as f:
+            f.write(text.replace("[gateway]\n", "[gateway]\nmetrics_file = %s\n" % prom, 1))
+        wh.gateway = env.start("gw-A", [GATEWAY, "-c", wh.config])
+        wh.weight("scale-t", 10 * UNIT_WEIGHT_G)
+        wait_for(lambda: stock_map(http, TOKEN, dealer="A").get(("A", "SKU-T"), {}).get("qty")
+                 == 10, timeout=20, what="SKU-T at 10 in the hub")
+        wait_for(lambda: wh.outbox_depth() == 0, timeout=20, what="the outbox drained")
+        stop_broker(broker)
+        for units in (11, 12, 13):
+            wh.weight("scale-t", units * UNIT_WEIGHT_G)
+            wait_for(lambda: wh.ledger_qty("SKU-T") == units, timeout=10,
+                     what="SKU-T at %d in the ledger" % units)
+        assert wh.gateway.stop() == 0
+        bad = corrupt_outbox(wh)
+
+        broker.start()
+        wait_broker(broker, port)
+        wh.gateway.start()
+        wh.weight("scale-t", 14 * UNIT_WEIGHT_G)
+        wait_for(lambda: stock_map(http, TOKEN, dealer="A").get(("A", "SKU-T"), {}).get("qty")
+                 == 14, timeout=30, what="SKU-T at 14 in the hub")
+        wait_for(lambda: wh.outbox_depth() == 0, timeout=30,
+                 what="the outbox drained past the damaged rows")
+        ledger = wh.ledger_id()
+        wait_for(lambda: streams(http, TOKEN, "A")[ledger]["applied_upto"]
+                 == wh.last_message_id(), timeout=20,
+                 what="the hub's applied_upto at the last id")
+        aside = wh.ledger_query("SELECT id, reason, event_id FROM outbox_aside ORDER BY id")
+        assert [r[0] for r in aside] == bad, aside
+        assert "does not decode" in aside[0][1], aside
+        assert "topic" in aside[1][1], aside
+        assert all(r[2] > bad[1] for r in aside), aside  # the events that reported them
+        wait_for(lambda: parse_metrics(prom).get("depot_gw_outbox_aside_total") == 2,
+                 timeout=25, what="depot_gw_outbox_aside_total 2 in the metrics file")
+        log = wh.gateway.log()
+        for i in bad:
+            assert log.count("outbox: entry %d can never be sent" % i) == 1, log[-4000:]
+
+
+if __name__ == "__main__":
+    main([test_damaged_ledger_refused_and_left_untouched,
+          test_corrupt_outbox_row_set_aside_and_stream_goes_on])
