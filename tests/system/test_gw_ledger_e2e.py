@@ -1,12 +1,14 @@
 """The gateway's ledger file end to end: a damaged ledger is refused and left
-as it is (only a missing one is created), and an outbox row that can never be
-sent is set aside so the stream goes on.
+as it is (only a missing one is created), an outbox row that can never be
+sent is set aside so the stream goes on, and an implausible pick at a scanner
+terminal is refused on its display and never written.
 
 depot-node scale -> depot-gateway -> Mosquitto over mutual TLS -> depot-hub.
 Real programs, a real SQLite ledger damaged the way a disk, a copy or a hand
 does it; free ports, bounded polls; the Env stops everything.
 """
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -15,12 +17,18 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 
 from harness import BIN, Env, main, run, wait_for  # noqa: E402
-from broker import make_pki, start_broker, stop_broker, wait_broker  # noqa: E402
+from broker import (hub_identity, make_pki, mqtt_sub, start_broker, stop_broker,  # noqa: E402
+                    wait_broker)
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
 from hubenv import start_hub, stock_map, streams  # noqa: E402
 from test_gw_metrics_e2e import parse_metrics  # noqa: E402
 
 TOKEN = "viewer-token-gwl"
+ADMIN = "admin-token-gwl"
+BOLT = "4006381333931"
+CATALOG = """sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock
+SKU-BOLT,%s,2.50,100,1,500,20,7,100000
+""" % BOLT
 GATEWAY = os.path.join(BIN, "depot-gateway")
 
 
@@ -173,6 +181,43 @@ def test_corrupt_outbox_row_set_aside_and_stream_goes_on():
             assert log.count("outbox: entry %d can never be sent" % i) == 1, log[-4000:]
 
 
+def test_pick_above_stock_refused_on_the_display_never_written():
+    """A pick of 10^9 against a stock of 110 at a real terminal: refused on its display with
+    the reason, never written (no movement: no sale at the hub), recorded with its reason and
+    reported to the hub as a scan_refused event."""
+    with Env("gw-pick-bound") as env:
+        pki = make_pki(env, ["A"])
+        broker, port = start_broker(env, pki)
+        hub, http = start_hub(env, pki, port, tokens={"viewer": TOKEN, "admin": ADMIN})
+        csv = env.path("catalog.csv")
+        with open(csv, "w") as f:
+            f.write(CATALOG)
+        run([os.path.join(BIN, "depotctl"), "catalog", "import", csv,
+             "--hub", "http://127.0.0.1:%d" % http, "--token", ADMIN])
+        sub = mqtt_sub(env, pki, port, ["depot/v1/A/up/event"], *hub_identity(pki))
+        wh = start_warehouse(env, pki, port, "A", scanners=["scan-1"])
+        wait_for(lambda: wh.ledger_query("SELECT count(*) FROM catalog")[0][0] == 1,
+                 timeout=20, what="the catalog in the ledger")
+        wh.ctl("scan-1", "scan receive %s 110" % BOLT)
+        wait_for(lambda: wh.display("scan-1")[1] == "IN SKU-BOLT +110", timeout=10,
+                 what="IN SKU-BOLT +110 on the display")
+        wait_for(lambda: stock_map(http, TOKEN, dealer="A").get(("A", "SKU-BOLT"), {}).get("qty")
+                 == 110, timeout=20, what="SKU-BOLT at 110 in the hub")
+        wh.ctl("scan-1", "scan pick %s 1000000000" % BOLT)
+        code, text = wait_for(lambda: (lambda d: d if "EXCEEDS" in d[1] else None)(
+            wh.display("scan-1")), timeout=10, what="the refusal on the display")
+        assert (code, text) == (3, "PICK 1000000000 EXCEEDS STOCK 110"), (code, text)
+        sub.wait_message(lambda t, p: json.loads(p)["body"]["event"] == "scan_refused"
+                         and json.loads(p)["body"]["reason"] == "pick_exceeds_stock"
+                         and json.loads(p)["body"]["count"] == 1000000000)
+        assert wh.ledger_qty("SKU-BOLT") == 110
+        assert wh.ledger_query("SELECT kind, delta FROM movements") == [("receive", 110)]
+        assert wh.ledger_query("SELECT outcome, reason FROM scans ORDER BY id") == [
+            ("applied", ""), ("refused", "pick_exceeds_stock")]
+        assert stock_map(http, TOKEN, dealer="A")[("A", "SKU-BOLT")]["qty"] == 110
+
+
 if __name__ == "__main__":
     main([test_damaged_ledger_refused_and_left_untouched,
-          test_corrupt_outbox_row_set_aside_and_stream_goes_on])
+          test_corrupt_outbox_row_set_aside_and_stream_goes_on,
+          test_pick_above_stock_refused_on_the_display_never_written])
