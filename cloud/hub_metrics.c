@@ -38,6 +38,7 @@ static const char *const order_reason_names[HUB_OR__COUNT] = {
     [HUB_OR_BAD_SIGNATURE] = "bad_signature",     [HUB_OR_BAD_DOCUMENT] = "bad_document",
     [HUB_OR_UNKNOWN_BARCODE] = "unknown_barcode", [HUB_OR_QTY_RANGE] = "qty_out_of_range",
     [HUB_OR_OVER_CREDIT] = "over_credit_limit",   [HUB_OR_APPROVER] = "approver",
+    [HUB_OR_WRONG_ORDER_ID] = "wrong_order_id",
 };
 
 const char *hub_order_reason_name(enum hub_order_reason r)

@@ -51,6 +51,7 @@ enum hub_order_reason {
     HUB_OR_QTY_RANGE,       /* a line's qty outside the SKU's min_qty..max_qty */
     HUB_OR_OVER_CREDIT,     /* exposure + value over the credit limit */
     HUB_OR_APPROVER,        /* rejected by an approver */
+    HUB_OR_WRONG_ORDER_ID,  /* order id not "<ledger>-<number>" of the sender's own stream */
     HUB_OR__COUNT
 };
 

@@ -5,8 +5,10 @@
  *
  * Trust, in order: the certificate (issued by [hub] ca, CN = the topic's
  * dealer, valid now), the signature
- * (ECDSA over exactly the bytes of doc), then the document itself (decodes,
- * same dealer, id never seen). Until all three hold, the message is forged:
+ * (ECDSA over exactly the bytes of doc), the document itself (decodes,
+ * same dealer), then its identity (id = "<ledger>-<number>" of the message's
+ * own ledger, a ledger no other dealer owns, an id no other dealer's order
+ * has). Until all four hold, the message is forged:
  * it goes to forged_orders and the audit, never into orders, never near
  * exposure, and nothing is sent back (the sender is not who it claims).
  * After that, every rejection is a real order with status "rejected" and
@@ -243,6 +245,53 @@ static bool verify(hub_orders *o, const depot_msg *m, depot_order_doc *doc, stru
     return true;
 }
 
+/*
+ * The order's identity, bound to the stream that carries it: its id must be
+ * "<ledger>-<number>" of the message's own ledger, that ledger must be no
+ * other dealer's (a ledger id is random: the first dealer seen with it owns
+ * it), and an order already stored under that id must be this dealer's.
+ * Ledger ids are visible to any viewer, so without this a dealer could take
+ * another's next order id and have the real order dropped as a replay.
+ * *ok false with v filled (forged) if any fails; *existing set if the id is
+ * this dealer's order already (a replay).
+ */
+static depot_err check_identity(hub_store *s, const depot_msg *m, const depot_order_doc *doc,
+                                struct verdict *v, bool *ok, bool *existing)
+{
+    char want[DEPOT_LEDGER_HEX + 32], other[DEPOT_DEALER_MAX + 1] = "";
+    struct hub_order o;
+    depot_err err;
+
+    *ok = false;
+    *existing = false;
+    v->reason = HUB_OR_WRONG_ORDER_ID;
+    snprintf(want, sizeof(want), "%s-%lld", m->ledger, doc->number);
+    if (strcmp(doc->order, want) != 0) {
+        snprintf(v->text, sizeof(v->text), "order id %.48s is not %.80s of the stream that sent it",
+                 doc->order, want);
+        return DEPOT_OK;
+    }
+    err = hub_store_ledger_owner(s, m->dealer, m->ledger, other, sizeof(other));
+    if (err == DEPOT_OK) {
+        snprintf(v->text, sizeof(v->text), "ledger %.40s is dealer %s's, not %s's", m->ledger,
+                 other, m->dealer);
+        return DEPOT_OK;
+    }
+    if (err != DEPOT_ERR_NOTFOUND)
+        return err;
+    err = hub_store_order_get(s, doc->order, &o);
+    if (err == DEPOT_OK && strcmp(o.dealer, m->dealer) != 0) {
+        snprintf(v->text, sizeof(v->text), "order id %.48s is dealer %s's order", doc->order,
+                 o.dealer);
+        return DEPOT_OK;
+    }
+    if (err != DEPOT_OK && err != DEPOT_ERR_NOTFOUND)
+        return err;
+    *existing = err == DEPOT_OK;
+    *ok = true;
+    return DEPOT_OK;
+}
+
 static depot_err record_forged(hub_store *s, const depot_msg *m, const depot_order_doc *doc,
                                const struct verdict *v, long long now)
 {
@@ -463,19 +512,26 @@ static depot_err on_order(hub_orders *o, hub_store *s, const depot_msg *m, long 
 {
     depot_order_doc *doc = depot_calloc(1, sizeof(*doc));
     struct verdict v = {0};
-    struct hub_order existing;
-    depot_err err;
+    bool ok, existing = false;
+    depot_err err = DEPOT_OK;
 
     if (!doc)
         return DEPOT_ERR_NOMEM;
-    if (!verify(o, m, doc, &v)) {
+    ok = verify(o, m, doc, &v);
+    if (ok)
+        err = check_identity(s, m, doc, &v, &ok, &existing);
+    if (err != DEPOT_OK) {
+        depot_free(doc); /* a store failure: the caller rolls back */
+        return err;
+    }
+    if (!ok) {
         res->outcome = HUB_ORDER_FORGED;
         res->reason = v.reason;
         res->at = now;
         err = record_forged(s, m, doc, &v, now);
-    } else if ((err = hub_store_order_get(s, doc->order, &existing)) == DEPOT_OK) {
+    } else if (existing) {
         err = replay(s, m, doc, now, res);
-    } else if (err == DEPOT_ERR_NOTFOUND) {
+    } else {
         err = accept_order(o, s, m, doc, now, res);
     }
     depot_free(doc);

@@ -4,7 +4,9 @@
  * (hub_downlink.c).
  *
  *   up/order --> verify certificate (CA, CN = topic dealer), signature over
- *                the exact doc bytes, document (dealer, id never seen)
+ *                the exact doc bytes, document (dealer), identity (id =
+ *                "<ledger>-<number>" of the sender's own ledger)
+ *            --> an id of this dealer stored already? a replay, ignored
  *            --> forged? recorded in forged_orders, never an order
  *            --> lines against the hub's catalog (barcode, min..max qty),
  *                prices from the catalog

@@ -205,6 +205,12 @@ depot_err hub_store_decisions_wake(hub_store *s, const char *dealer)
     return s->ops->orders->decisions_wake(s, dealer);
 }
 
+depot_err hub_store_ledger_owner(hub_store *s, const char *dealer, const char *ledger, char *other,
+                                 size_t other_len)
+{
+    return s->ops->orders->ledger_owner(s, dealer, ledger, other, other_len);
+}
+
 depot_err hub_store_audit_add(hub_store *s, const struct hub_audit_entry *e)
 {
     return s->ops->orders->audit_add(s, e);

@@ -180,6 +180,8 @@ struct hub_store_order_ops {
     depot_err (*decision_confirm)(hub_store *s, const char *dealer, const char *id,
                                   bool *confirmed);
     depot_err (*decisions_wake)(hub_store *s, const char *dealer);
+    depot_err (*ledger_owner)(hub_store *s, const char *dealer, const char *ledger, char *other,
+                              size_t other_len);
     depot_err (*audit_add)(hub_store *s, const struct hub_audit_entry *e);
     depot_err (*audit_list)(hub_store *s, const char *order, hub_audit_cb cb, void *arg);
     depot_err (*forged_add)(hub_store *s, const struct hub_forged_entry *e);
@@ -307,6 +309,14 @@ depot_err hub_store_decision_confirm(hub_store *s, const char *dealer, const cha
                                      bool *confirmed);
 /* The dealer came online: its unconfirmed decisions are due now. */
 depot_err hub_store_decisions_wake(hub_store *s, const char *dealer);
+/*
+ * Whether ledger belongs to a dealer other than dealer: DEPOT_OK with other
+ * set to that dealer if another dealer's stream used it first, or (an older
+ * database) if no dealer owns it and another dealer used it too;
+ * DEPOT_ERR_NOTFOUND if not (a ledger id is random, so it is one gateway's).
+ */
+depot_err hub_store_ledger_owner(hub_store *s, const char *dealer, const char *ledger, char *other,
+                                 size_t other_len);
 
 /* Appends to the audit trail (the table refuses UPDATE and DELETE). */
 depot_err hub_store_audit_add(hub_store *s, const struct hub_audit_entry *e);

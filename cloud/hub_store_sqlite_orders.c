@@ -15,6 +15,8 @@
  *   order_lines     (order_id, line PK; barcode, sku, qty, unit_price)
  *   audit           (seq PK; at, order_id, dealer, actor, action, stage, reason) append-only
  *   forged_orders   (seq PK; at, dealer, ledger, msg_id, order_id, reason, detail) append-only
+ *   ledger_owners   (ledger PK; dealer)         the first dealer seen with each ledger id
+ *                   (a trigger on streams fills it; an order's ledger must be its dealer's)
  *
  * Invariants:
  *   1. audit, payments and forged_orders only grow: triggers abort any UPDATE
@@ -24,6 +26,9 @@
  *      every new decision sets next_send = 0 (due at once).
  *   3. An order's lines and prices are written once, with the order, from
  *      the hub's catalog at the time it arrived.
+ *   4. An order id is "<ledger>-<number>" of a ledger owned by the order's
+ *      dealer, so ids are unique across dealers and id alone is the key; the
+ *      audit trail of an order lists its own dealer's lines only.
  *
  * Optional filters are one statement each: "(?1 IS NULL OR col = ?1)" with
  * NULL bound when the filter is absent.
@@ -66,6 +71,7 @@ enum ostmt {
     O_SENT,
     O_CONFIRM,
     O_WAKE,
+    O_LEDGER_OWNER,
     O_AUDIT_ADD,
     O_AUDIT_LIST,
     O_FORGED_ADD,
@@ -147,10 +153,15 @@ static const char *const osql[O__COUNT] = {
     [O_CONFIRM] = "UPDATE orders SET delivered_seq = sent_seq WHERE id = ?1 AND dealer = ?2 AND "
                   "delivered_seq < sent_seq",
     [O_WAKE] = "UPDATE orders SET next_send = 0 WHERE dealer = ?1 AND delivered_seq < decision_seq",
+    [O_LEDGER_OWNER] =
+        "SELECT dealer FROM ledger_owners WHERE ledger = ?1 AND dealer <> ?2 UNION ALL "
+        "SELECT dealer FROM streams WHERE ledger = ?1 AND dealer <> ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM ledger_owners WHERE ledger = ?1) LIMIT 1",
     [O_AUDIT_ADD] = "INSERT INTO audit(at, order_id, dealer, actor, action, stage, reason) "
                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [O_AUDIT_LIST] = "SELECT seq, at, order_id, dealer, actor, action, stage, reason FROM audit "
-                     "WHERE order_id = ?1 ORDER BY seq",
+                     "WHERE order_id = ?1 AND dealer = COALESCE((SELECT dealer FROM orders WHERE id = ?1), "
+                     "dealer) ORDER BY seq",
     [O_FORGED_ADD] = "INSERT INTO forged_orders(at, dealer, ledger, msg_id, order_id, reason, "
                      "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [O_FORGED_LIST] =
@@ -208,7 +219,15 @@ static const char schema[] =
                                                  "ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, "
                                                  " order_id TEXT NOT NULL, reason TEXT NOT NULL, "
                                                  "detail TEXT NOT NULL);" APPEND_ONLY(
-                                                     "forged_orders");
+                                                     "forged_orders")
+        "CREATE TABLE IF NOT EXISTS ledger_owners(ledger TEXT PRIMARY KEY, dealer TEXT NOT NULL) "
+        " WITHOUT ROWID;"
+        "CREATE TRIGGER IF NOT EXISTS ledger_first_owner AFTER INSERT ON streams BEGIN "
+        " INSERT INTO ledger_owners(ledger, dealer) VALUES(NEW.ledger, NEW.dealer) "
+        " ON CONFLICT(ledger) DO NOTHING; END;"
+        /* databases from before the table: a ledger one dealer alone used is that dealer's */
+        "INSERT OR IGNORE INTO ledger_owners(ledger, dealer) SELECT ledger, MIN(dealer) FROM streams "
+        " GROUP BY ledger HAVING COUNT(*) = 1;";
 
 /* ---- helpers ---- */
 
@@ -680,6 +699,22 @@ static depot_err o_decisions_wake(hub_store *s, const char *dealer)
     return hub_sqlite_run(q, st, "decisions wake");
 }
 
+static depot_err o_ledger_owner(hub_store *s, const char *dealer, const char *ledger, char *other,
+                                size_t other_len)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, O_LEDGER_OWNER);
+    depot_err err;
+    hub_sqlite_bind_text(st, 1, ledger);
+    hub_sqlite_bind_text(st, 2, dealer);
+    err = hub_sqlite_one_row(q, st, "ledger owner");
+    if (err == DEPOT_OK) {
+        hub_sqlite_col_copy(st, 0, other, other_len);
+        sqlite3_reset(st);
+    }
+    return err;
+}
+
 /* ---- audit and forged orders ---- */
 
 static depot_err o_audit_add(hub_store *s, const struct hub_audit_entry *e)
@@ -779,6 +814,7 @@ const struct hub_store_order_ops hub_sqlite_order_ops = {
     .decision_sent = o_decision_sent,
     .decision_confirm = o_decision_confirm,
     .decisions_wake = o_decisions_wake,
+    .ledger_owner = o_ledger_owner,
     .audit_add = o_audit_add,
     .audit_list = o_audit_list,
     .forged_add = o_forged_add,

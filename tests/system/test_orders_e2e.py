@@ -319,26 +319,79 @@ def test_forged_and_replayed_orders_are_rejected_reported_and_change_nothing():
         for reason, topic_dealer, crt, key, payload in cases:
             r = mqtt_pub(dep.pki, dep.port, "depot/v1/%s/up/order" % topic_dealer, payload, crt, key)
             assert r.returncode == 0, r.stderr
-        # A replay: A's real order, captured on the wire, sent again in a new message.
-        replay = dict(real, ledger=fake_ledger, id=2, base=1)
-        r = mqtt_pub(dep.pki, dep.port, "depot/v1/A/up/order", json.dumps(replay), a_crt, a_key)
-        assert r.returncode == 0, r.stderr
+        # A replay: A's real order, captured on the wire, sent again in a new message of its
+        # stream (an id far above the gateway's own); in another stream it is no replay but
+        # an order id that is not that stream's.
+        replay = dict(real, id=10 ** 9)
+        moved = dict(real, ledger=fake_ledger, id=2, base=1)
+        for payload in (replay, moved):
+            r = mqtt_pub(dep.pki, dep.port, "depot/v1/A/up/order", json.dumps(payload), a_crt, a_key)
+            assert r.returncode == 0, r.stderr
 
         def counted():
             m = metrics(dep.http)
             d = lambda k: m.get(k, 0) - m0.get(k, 0)  # noqa: E731
             return (d('depot_hub_orders_rejected_total{reason="bad_signature"}') >= 1
                     and d('depot_hub_orders_rejected_total{reason="wrong_dealer"}') >= 1
+                    and d('depot_hub_orders_rejected_total{reason="wrong_order_id"}') >= 1
                     and d("depot_hub_orders_replays_total") >= 1)
-        wait_for(counted, timeout=10, what="bad signature, wrong dealer and replay counted")
+        wait_for(counted, timeout=10,
+                 what="bad signature, wrong dealer, wrong order id and replay counted")
         forged = dep.api("GET", "/api/v1/orders-forged", token=VIEWER)
         reasons = sorted(f["reason"] for f in forged)
-        assert reasons == ["bad_signature", "wrong_dealer"], forged
+        assert reasons == ["bad_signature", "wrong_dealer", "wrong_order_id"], forged
         assert {d: order_state(dep, d) for d in ("A", "B")} == before
         assert {d: dep.wh[d].display("scan-1") for d in ("A", "B")} == displays
         audit = dep.order(json.loads(real["body"]["doc"])["order"])["audit"]
         assert any(a["action"] == "replay" for a in audit), audit
         assert "bad_signature" in dep.hub.log() or "signature" in dep.hub.log()
+
+
+def test_one_dealer_cannot_take_another_dealers_next_order_id():
+    with Env("orders-taken-id") as env:
+        dep = Deployment(env, dealers=("A", "B"))
+        dep.scan_order("B", [(BOLT, 2)])
+        code, text = dep.wait_display("B", lambda t: "APPROVED" in t, timeout=10,
+                                      what="B's first order approved")
+        n = order_number(text)
+        ledger_b = order_by_number(dep, "B", n)["order"].rsplit("-", 1)[0]
+        # B's ledger id is visible to a viewer, so A knows B's next order id.
+        assert any(s["ledger"] == ledger_b for s in
+                   dep.api("GET", "/api/v1/dealers/B/streams", token=VIEWER))
+        taken = "%s-%d" % (ledger_b, n + 1)
+        a_crt, a_key = dealer_identity(dep.pki, "A")
+        m0 = metrics(dep.http)
+        applied = 'depot_hub_messages_applied_by_type_total{type="order"}'
+        forgeries = [
+            # A's key, certificate and topic, a stream of A's own, B's next order id
+            order_sign(dep.pki, "A", "%032x" % random.getrandbits(128), 1, n + 1, [(BOLT, 1)],
+                       order=taken),
+            # the same in a stream that claims B's ledger id too
+            order_sign(dep.pki, "A", ledger_b, 1, n + 1, [(BOLT, 1)]),
+        ]
+        for payload in forgeries:
+            r = mqtt_pub(dep.pki, dep.port, "depot/v1/A/up/order", payload, a_crt, a_key)
+            assert r.returncode == 0, r.stderr
+        wait_for(lambda: metrics(dep.http).get(applied, 0) - m0.get(applied, 0) >= 2,
+                 timeout=10, what="both of A's order messages handled by the hub")
+        # B's real order with that number goes through and shows on B's terminal.
+        dep.scan_order("B", [(BOLT, 3)])
+        dep.wait_display("B", lambda t: t == "ORDER %d APPROVED" % (n + 1), timeout=10,
+                         what="B's order %d APPROVED on B's terminal" % (n + 1))
+        o = dep.order(taken)
+        assert (o["dealer"], o["status"], o["number"]) == ("B", "approved", n + 1), o
+        assert [ln["qty"] for ln in o["lines"]] == [3], o
+        assert all(a["action"] not in ("replay", "forged") for a in o["audit"]), o["audit"]
+        assert dep.orders("A") == []
+        # A's forgeries: refused, recorded and counted with their reason.
+        m1 = metrics(dep.http)
+        key = 'depot_hub_orders_rejected_total{reason="wrong_order_id"}'
+        assert m1.get(key, 0) - m0.get(key, 0) == 2, m1
+        assert m1.get("depot_hub_orders_replays_total", 0) == m0.get("depot_hub_orders_replays_total", 0)
+        forged = dep.api("GET", "/api/v1/orders-forged?dealer=A", token=VIEWER)
+        assert sorted((f["reason"], f["order"]) for f in forged) == [("wrong_order_id", taken)] * 2, forged
+        assert "wrong_order_id" in dep.hub.log() or "is dealer B's" in dep.hub.log() or \
+            "not %s" % taken in dep.hub.log(), dep.hub.log()
 
 
 if __name__ == "__main__":
@@ -348,4 +401,5 @@ if __name__ == "__main__":
           test_gateway_killed_at_random_points_loses_and_doubles_no_scan,
           test_unknown_barcode_refused_and_full_fifo_loses_nothing,
           test_broker_away_orders_queue_and_are_decided_once,
-          test_forged_and_replayed_orders_are_rejected_reported_and_change_nothing])
+          test_forged_and_replayed_orders_are_rejected_reported_and_change_nothing,
+          test_one_dealer_cannot_take_another_dealers_next_order_id])

@@ -110,16 +110,22 @@ static void put_catalog(hub_store *s)
     assert_int_equal(hub_store_commit(s), DEPOT_OK);
 }
 
-/* Dealer A: credit limit and auto-approval limit in cents. */
-static void put_profile(hub_store *s, long long credit, long long auto_limit)
+/* A dealer's credit limit and auto-approval limit in cents. */
+static void put_dealer_profile(hub_store *s, const char *dealer, long long credit,
+                               long long auto_limit)
 {
     struct hub_dealer_profile p = {0};
-    snprintf(p.dealer, sizeof(p.dealer), "A");
+    snprintf(p.dealer, sizeof(p.dealer), "%s", dealer);
     p.credit_limit = credit;
     p.auto_approve_limit = auto_limit;
     assert_int_equal(hub_store_begin(s), DEPOT_OK);
     assert_int_equal(hub_store_profile_put(s, &p), DEPOT_OK);
     assert_int_equal(hub_store_commit(s), DEPOT_OK);
+}
+
+static void put_profile(hub_store *s, long long credit, long long auto_limit)
+{
+    put_dealer_profile(s, "A", credit, auto_limit);
 }
 
 static int setup(void **state)
@@ -154,13 +160,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The order document text of dealer doc_dealer, order number n, one line. */
-static char *order_doc(const char *doc_dealer, long long n, const char *barcode, long long qty)
+/* The order document text of dealer doc_dealer, order "<ledger>-<n>", one line. */
+static char *ledger_doc(const char *ledger, const char *doc_dealer, long long n,
+                        const char *barcode, long long qty)
 {
     depot_order_doc d = {0};
     char *text;
     size_t len;
-    snprintf(d.order, sizeof(d.order), "%s-%lld", LEDGER_A, n);
+    snprintf(d.order, sizeof(d.order), "%s-%lld", ledger, n);
     snprintf(d.dealer, sizeof(d.dealer), "%s", doc_dealer);
     d.number = n;
     snprintf(d.terminal, sizeof(d.terminal), "scan-a");
@@ -170,6 +177,12 @@ static char *order_doc(const char *doc_dealer, long long n, const char *barcode,
     d.lines[0].qty = qty;
     assert_int_equal(depot_order_doc_encode(&d, &text, &len), DEPOT_OK);
     return text;
+}
+
+/* The same in ledger A, the ledger of the messages order_msg makes. */
+static char *order_doc(const char *doc_dealer, long long n, const char *barcode, long long qty)
+{
+    return ledger_doc(LEDGER_A, doc_dealer, n, barcode, qty);
 }
 
 static char *dup_str(const char *s)
@@ -468,6 +481,116 @@ static void test_hub_store_audit_add_RowsAreAppendOnly(void **state)
     assert_true(audited(f, 1, "received"));
 }
 
+/* ---- an order's identity is bound to the dealer and ledger that send it ---- */
+
+static void put_stream(struct fixture *f, const char *dealer, const char *ledger)
+{
+    depot_msg stock = test_stock(dealer, ledger, 1, 1, NOW, "S1", 1);
+    enum hub_apply_result ar;
+    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->store, &stock, NOW, &ar, NULL), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
+}
+
+/* B's real order 1 in B's ledger, from B's gateway. */
+static struct hub_order_result send_b_order(struct fixture *f, uint64_t msg_id)
+{
+    depot_msg m = order_msg(f, "B", ledger_doc(LEDGER_B, "B", 1, BARCODE, 3), NULL, P.key_b,
+                            P.crt_b);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);
+    m.id = msg_id;
+    return apply(f, &m);
+}
+
+static struct hub_order b_order(struct fixture *f)
+{
+    struct hub_order o;
+    assert_int_equal(hub_store_order_get(f->store, LEDGER_B "-1", &o), DEPOT_OK);
+    return o;
+}
+
+static void test_hub_orders_on_message_OrderIdOfAnotherLedgerRefused(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_order_result r;
+    put_dealer_profile(f->store, "B", 100000, 50000);
+    put_stream(f, "B", LEDGER_B);
+    /* A's own key, certificate, topic and ledger; the id is B's next order's */
+    depot_msg m = order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a,
+                            P.crt_a);
+    r = apply(f, &m);
+    assert_int_equal(r.outcome, HUB_ORDER_FORGED);
+    assert_int_equal(r.reason, HUB_OR_WRONG_ORDER_ID);
+    assert_int_equal(n_orders(f), 0);
+    assert_int_equal(hub_metrics_orders_rejected(f->metrics, HUB_OR_WRONG_ORDER_ID), 1);
+    r = send_b_order(f, 2);
+    assert_int_equal(r.outcome, HUB_ORDER_APPROVED);
+    assert_string_equal(b_order(f).dealer, "B");
+    assert_int_equal(open_exposure(f, "A"), 0);
+    assert_int_equal(open_exposure(f, "B"), 3000);
+}
+
+static void test_hub_orders_on_message_LedgerOfAnotherDealerRefused(void **state)
+{
+    struct fixture *f = *state;
+    struct actions a = {.n = 0};
+    struct hub_order_result r;
+    put_dealer_profile(f->store, "B", 100000, 50000);
+    put_stream(f, "B", LEDGER_B);
+    /* A's credentials on A's topic, claiming B's ledger in the envelope and the id */
+    depot_msg m = order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a,
+                            P.crt_a);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);
+    r = apply(f, &m);
+    assert_int_equal(r.outcome, HUB_ORDER_FORGED);
+    assert_int_equal(r.reason, HUB_OR_WRONG_ORDER_ID);
+    assert_int_equal(n_orders(f), 0);
+    r = send_b_order(f, 2);
+    assert_int_equal(r.outcome, HUB_ORDER_APPROVED);
+    assert_string_equal(b_order(f).dealer, "B");
+    /* B's audit trail holds B's lines only */
+    assert_int_equal(hub_store_audit_list(f->store, LEDGER_B "-1", audit_action, &a), DEPOT_OK);
+    for (int i = 0; i < a.n; i++)
+        assert_string_not_equal(a.list[i], "forged");
+    assert_true(a.n >= 2);
+}
+
+static void test_hub_store_open_LedgersOfAnOlderDatabaseKeepTheirDealer(void **state)
+{
+    struct fixture *f = *state;
+    char db[300];
+    sqlite3 *raw;
+    put_dealer_profile(f->store, "B", 100000, 50000);
+    put_stream(f, "B", LEDGER_B);
+    hub_store_free(f->store);
+    path(db, f->dir, "hub.db");
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "DROP TRIGGER ledger_first_owner; DROP TABLE ledger_owners;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
+    depot_msg m = order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a,
+                            P.crt_a);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);
+    assert_int_equal(apply(f, &m).reason, HUB_OR_WRONG_ORDER_ID);
+    assert_int_equal(send_b_order(f, 2).outcome, HUB_ORDER_APPROVED);
+}
+
+static void test_hub_orders_on_message_DecidedEventOfAnotherDealerConfirmsNothing(void **state)
+{
+    struct fixture *f = *state;
+    put_dealer_profile(f->store, "B", 100000, 50000);
+    assert_int_equal(send_b_order(f, 1).outcome, HUB_ORDER_APPROVED);
+    assert_int_equal(hub_store_decision_sent(f->store, LEDGER_B "-1", b_order(f).decision_seq,
+                                             NOW + 60000),
+                     DEPOT_OK);
+    depot_msg ev = test_event("A", 50, NOW, "scan-a", "decided", LEDGER_B "-1");
+    assert_int_equal(apply(f, &ev).outcome, HUB_ORDER_NONE);
+    assert_true(b_order(f).delivered_seq < b_order(f).decision_seq);
+}
+
 /* ---- escalation and the downlink ---- */
 
 static void test_hub_orders_escalate_PastDeadline(void **state)
@@ -585,6 +708,10 @@ int main(void)
         T(test_hub_orders_on_message_ReplayIgnored),
         T(test_hub_orders_on_message_UnknownBarcodeAndQtyRejected),
         T(test_hub_store_audit_add_RowsAreAppendOnly),
+        T(test_hub_orders_on_message_OrderIdOfAnotherLedgerRefused),
+        T(test_hub_orders_on_message_LedgerOfAnotherDealerRefused),
+        T(test_hub_orders_on_message_DecidedEventOfAnotherDealerConfirmsNothing),
+        T(test_hub_store_open_LedgersOfAnOlderDatabaseKeepTheirDealer),
         T(test_hub_orders_escalate_PastDeadline),
         T(test_hub_orders_publish_decisions_RepeatedUntilConfirmed),
         T(test_hub_orders_publish_decisions_OnlineStateMakesDueAtOnce),
