@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "ctl_http.h"
+#include "depot/msg.h"
 
 #define TIMEOUT_MS 15000
 
@@ -40,7 +41,7 @@ int ctl_api_call(const char *cmd, const char *hub, const char *token, const char
         fprintf(stderr, "%s: %s\n", cmd, err);
         return CTL_FAIL;
     }
-    j = cJSON_ParseWithLength(r.body, r.len);
+    j = depot_json_parse(r.body, r.len);
     if (r.status < 200 || r.status > 299) {
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
         fprintf(stderr, "%s: the hub answered %d: %s\n", cmd, r.status, msg ? msg : "(no reason)");

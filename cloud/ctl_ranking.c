@@ -177,7 +177,7 @@ static int post_import(const char *path, const char *hub, const char *token, con
         fprintf(stderr, "depotctl payments: %s\n", err);
         return CTL_FAIL;
     }
-    j = cJSON_ParseWithLength(r.body, r.len);
+    j = depot_json_parse(r.body, r.len);
     if (r.status == 200) {
         char n[32];
         ctl_json_num(j, "imported", n, sizeof(n));

@@ -98,7 +98,7 @@ static int print_table(const cJSON *list)
 
 static int report_http_error(const struct ctl_http_reply *r)
 {
-    cJSON *j = cJSON_ParseWithLength(r->body, r->len);
+    cJSON *j = depot_json_parse(r->body, r->len);
     const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
     fprintf(stderr, CMD ": the hub answered %d: %s\n", r->status, msg ? msg : "(no reason)");
     cJSON_Delete(j);
@@ -121,7 +121,7 @@ static int fetch_and_print(const char *hub, const char *token, const char *path)
         ctl_http_reply_clear(&r);
         return rc;
     }
-    list = cJSON_ParseWithLength(r.body, r.len);
+    list = depot_json_parse(r.body, r.len);
     ctl_http_reply_clear(&r);
     if (!cJSON_IsArray(list)) {
         fprintf(stderr, CMD ": the hub's reply is not a JSON list\n");

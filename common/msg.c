@@ -127,8 +127,8 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
     [DEPOT_MSG_STOCK] = {"body.",
                          {
                              {"sku", K_ID, 1, DEPOT_SKU_MAX},
-                             {"qty", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
-                             {"delta", K_INT, -2 * DEPOT_QTY_MAX, 2 * DEPOT_QTY_MAX},
+                             {"qty", K_INT, 0, DEPOT_QTY_MAX},
+                             {"delta", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
                              {"node", K_ID, 1, DEPOT_NODE_MAX},
                          }},
     [DEPOT_MSG_EVENT] = {"body.",
@@ -200,7 +200,7 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
 static const struct schema item_schema = {"body.items[].",
                                           {
                                               {"sku", K_ID, 1, DEPOT_SKU_MAX},
-                                              {"qty", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
+                                              {"qty", K_INT, 0, DEPOT_QTY_MAX},
                                               {"node", K_ID, 1, DEPOT_NODE_MAX},
                                               {"fault", K_BOOL, 0, 0},
                                           }};
@@ -221,8 +221,8 @@ static const struct schema movement_item_schema = {
         {"node", K_ID, 1, DEPOT_NODE_MAX},
         {"sku", K_ID, 1, DEPOT_SKU_MAX},
         {"kind", K_STR, 1, DEPOT_KIND_MAX},
-        {"delta", K_INT, -2 * DEPOT_QTY_MAX, 2 * DEPOT_QTY_MAX},
-        {"qty", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
+        {"delta", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
+        {"qty", K_INT, 0, DEPOT_QTY_MAX},
     }};
 
 static const struct schema kpi_item_schema = {"body.kpis[].",
@@ -444,6 +444,13 @@ static bool one_of(const char *s, const char *const *set)
 }
 
 static const char *const movement_kinds[] = {"scale", "receive", "pick", "count", NULL};
+
+/* A stock count after a change of delta is plausible only if the count before it was one too. */
+static bool count_before_ok(long long qty, long long delta)
+{
+    long long before = qty - delta; /* both bounded by the schema: no overflow */
+    return before >= 0 && before <= DEPOT_QTY_MAX;
+}
 static const char *const alert_statuses[] = {"open", "acknowledged", "resolved", NULL};
 
 static depot_err fill_movement(void *items, size_t i, const cJSON *const *f, char *reason,
@@ -460,6 +467,17 @@ static depot_err fill_movement(void *items, size_t i, const cJSON *const *f, cha
     if (!one_of(it->kind, movement_kinds)) {
         set_reason(reason, reason_len, "body.items[].", "kind",
                    "not scale, receive, pick or count");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (!count_before_ok(it->qty, it->delta)) {
+        set_reason(reason, reason_len, "body.items[].", "delta",
+                   "the stock before it (qty - delta) is not a count of 0..1e9");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if ((!strcmp(it->kind, "pick") && it->delta >= 0) ||
+        (!strcmp(it->kind, "receive") && it->delta <= 0)) {
+        set_reason(reason, reason_len, "body.items[].", "delta",
+                   "a pick must lower the stock, a receipt raise it");
         return DEPOT_ERR_SCHEMA;
     }
     if (i > 0 && it->mid <= it[-1].mid) {
@@ -572,6 +590,11 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
         m->body.stock.qty = (long long)f[1]->valuedouble;
         m->body.stock.delta = (long long)f[2]->valuedouble;
         copy_str(m->body.stock.node, sizeof(m->body.stock.node), f[3]);
+        if (!count_before_ok(m->body.stock.qty, m->body.stock.delta)) {
+            set_reason(reason, reason_len, "body.", "delta",
+                       "the stock before it (qty - delta) is not a count of 0..1e9");
+            return DEPOT_ERR_SCHEMA;
+        }
         return DEPOT_OK;
     case DEPOT_MSG_EVENT:
         copy_str(m->body.event.node, sizeof(m->body.event.node), f[0]);
@@ -687,6 +710,18 @@ static depot_err decode_envelope(const cJSON *root, depot_msg *m, char *reason, 
     return decode_body(f[7], m, reason, reason_len);
 }
 
+cJSON *depot_json_parse(const char *buf, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = buf ? cJSON_ParseWithLengthOpts(buf, len, &end, false) : NULL;
+    for (; root && end && end < buf + len; end++)
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            cJSON_Delete(root); /* something after the document */
+            return NULL;
+        }
+    return root;
+}
+
 depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *out, char *reason,
                            size_t reason_len)
 {
@@ -699,7 +734,7 @@ depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *out, char *re
     if (!buf || !out)
         return DEPOT_ERR_INVAL;
     memset(&m, 0, sizeof(m));
-    root = cJSON_ParseWithLength(buf, len);
+    root = depot_json_parse(buf, len);
     if (!root) {
         set_reason(reason, reason_len, "", "(root)", "not well-formed JSON");
         return DEPOT_ERR_PARSE;
@@ -732,7 +767,7 @@ depot_err depot_msg_peek_envelope(const char *buf, size_t len, depot_msg *out)
         return DEPOT_ERR_INVAL;
     memset(out, 0, sizeof(*out));
     out->type = DEPOT_MSG__COUNT;
-    root = cJSON_ParseWithLength(buf, len);
+    root = depot_json_parse(buf, len);
     if (!root)
         return DEPOT_ERR_PARSE;
     if (cJSON_IsObject(root) && (dealer = peek_key(root, 2)) && (ledger = peek_key(root, 3)) &&
@@ -1034,7 +1069,7 @@ depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *o
         reason[0] = '\0';
     if (!buf || !out)
         return DEPOT_ERR_INVAL;
-    root = cJSON_ParseWithLength(buf, len);
+    root = depot_json_parse(buf, len);
     if (!root) {
         set_reason(reason, reason_len, "doc.", "(root)", "not well-formed JSON");
         return DEPOT_ERR_PARSE;

@@ -69,7 +69,12 @@
  *   {"node":"<terminal>","event":"unknown_barcode","reason":"<barcode>","count":<qty>}.
  *
  * The decoder rejects, with a reason, whatever does not fit: not JSON,
- * another version, a missing, unknown or mistyped key, a value out of range.
+ * anything but whitespace after the JSON document, another version, a
+ * missing, unknown or mistyped key, a value out of range. Counts are
+ * plausible or refused: every qty (stock, snapshot item, movement) is
+ * 0..DEPOT_QTY_MAX, every delta -DEPOT_QTY_MAX..DEPOT_QTY_MAX, the stock
+ * before a change (qty - delta) is 0..DEPOT_QTY_MAX too, a pick's delta is
+ * < 0 and a receipt's > 0.
  */
 #ifndef DEPOT_MSG_H
 #define DEPOT_MSG_H
@@ -281,6 +286,15 @@ depot_err depot_msg_decode(const char *buf, size_t len, depot_msg *m, char *reas
  * invalid), DEPOT_ERR_INVAL.
  */
 depot_err depot_msg_peek_envelope(const char *buf, size_t len, depot_msg *out);
+
+struct cJSON;
+/*
+ * Parses exactly one JSON document from len bytes (need not be
+ * NUL-terminated): NULL if it is not well-formed or anything but JSON
+ * whitespace follows it. Every JSON text Depot reads goes through here.
+ * Free the result with cJSON_Delete.
+ */
+struct cJSON *depot_json_parse(const char *buf, size_t len);
 
 /*
  * Frees what a decoded message owns (snapshot, catalog and movement items, order

@@ -43,8 +43,8 @@ static void add_movements(struct gw_test_dir *f, int n)
     for (int i = 0; i < n; i++) {
         snprintf(sql, sizeof(sql),
                  "INSERT INTO movements (ts, node, sku, delta, qty_after, kind) VALUES"
-                 " (%d, 'scan-a', 'SKU-%d', 1, %d, '%s')",
-                 1000 + i, i % 3, i, (i % 2) ? "pick" : "receive");
+                 " (%d, 'scan-a', 'SKU-%d', %d, %d, '%s')", /* plausible: the codec checks */
+                 1000 + i, i % 3, (i % 2) ? -1 : 1, 1000 + i, (i % 2) ? "pick" : "receive");
         assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     }
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);

@@ -238,6 +238,84 @@ static void test_depot_msg_decode_NotNulTerminated(void **state)
     assert_int_equal(depot_msg_decode(buf, n - 1, &m, NULL, 0), DEPOT_ERR_PARSE);
 }
 
+#define ENV(type) "{\"v\":1,\"type\":\"" type "\",\"dealer\":\"D1\",\"ledger\":\"" LEDGER "\","
+#define STOCK_BODY(qty, delta)                                                                     \
+    ENV("stock") "\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"sku\":\"S\",\"qty\":" qty            \
+                 ",\"delta\":" delta ",\"node\":\"n\"}}"
+#define MOVE(kind, delta, qty)                                                                     \
+    ENV("movements") "\"id\":2,\"base\":1,\"ts\":5,\"body\":{\"items\":[{\"mid\":1,\"ts\":5,"      \
+                     "\"node\":\"n\",\"sku\":\"S\",\"kind\":\"" kind "\",\"delta\":" delta           \
+                     ",\"qty\":" qty "}]}}"
+
+static void test_depot_msg_decode_RefusesImplausibleCountsWithReason(void **state)
+{
+    static const struct {
+        const char *json, *reason_has;
+    } cases[] = {
+        {STOCK_BODY("-1", "-1"), "body.qty: out of range"},
+        {STOCK_BODY("5", "6"), "body.delta: the stock before it"},
+        {STOCK_BODY("5", "-1000000000"), "body.delta: the stock before it"},
+        {STOCK_BODY("5", "2000000000"), "body.delta: out of range"},
+        {ENV("snapshot") "\"id\":0,\"base\":0,\"ts\":5,\"body\":{\"as_of\":1,\"items\":[{"
+                         "\"sku\":\"S\",\"qty\":-3,\"node\":\"n\",\"fault\":false}]}}",
+         "body.items[].qty: out of range"},
+        {MOVE("pick", "-1000000000", "-999999890"), "body.items[].qty: out of range"},
+        {MOVE("pick", "-1000000000", "110"), "body.items[].delta: the stock before it"},
+        {MOVE("pick", "3", "10"), "body.items[].delta: a pick must lower the stock"},
+        {MOVE("receive", "-3", "10"), "body.items[].delta: a pick must lower the stock"},
+        {MOVE("count", "12", "10"), "body.items[].delta: the stock before it"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        depot_msg m;
+        char reason[128] = "";
+        depot_err err = decode_str(cases[i].json, &m, reason);
+        if (err != DEPOT_ERR_SCHEMA || !strstr(reason, cases[i].reason_has))
+            fail_msg("case %zu: got %d \"%s\", want \"%s\"", i, err, reason, cases[i].reason_has);
+    }
+    /* the edges are accepted: a pick of the whole stock, a first reading from nothing */
+    {
+        depot_msg m;
+        assert_int_equal(decode_str(MOVE("pick", "-110", "0"), &m, NULL), DEPOT_OK);
+        depot_msg_clear(&m);
+        assert_int_equal(decode_str(STOCK_BODY("7", "7"), &m, NULL), DEPOT_OK);
+    }
+}
+
+static void test_depot_msg_decode_RefusesTrailingDataAfterTheDocument(void **state)
+{
+    char buf[1024];
+    depot_msg m;
+    depot_order_doc *d = depot_calloc(1, sizeof(*d));
+    char *doc;
+    size_t len;
+    (void)state;
+    snprintf(buf, sizeof(buf), "%s \r\n\t", good);
+    assert_int_equal(decode_str(buf, &m, NULL), DEPOT_OK); /* whitespace is fine */
+    snprintf(buf, sizeof(buf), "%s trailing", good);
+    assert_int_equal(decode_str(buf, &m, NULL), DEPOT_ERR_PARSE);
+    snprintf(buf, sizeof(buf), "%s%s", good, good); /* two documents back to back */
+    assert_int_equal(decode_str(buf, &m, NULL), DEPOT_ERR_PARSE);
+    snprintf(buf, sizeof(buf), "%s", good);
+    assert_int_equal(depot_msg_decode(buf, strlen(good) + 1, &m, NULL, 0), DEPOT_ERR_PARSE);
+    snprintf(buf, sizeof(buf), "%s}", good);
+    assert_int_equal(depot_msg_peek_envelope(buf, strlen(buf), &m), DEPOT_ERR_PARSE);
+    /* the signed order document too */
+    d->n_lines = 1;
+    d->number = 1;
+    strcpy(d->order, LEDGER "-1");
+    strcpy(d->dealer, "D1");
+    strcpy(d->terminal, "t1");
+    strcpy(d->lines[0].barcode, "4006381333931");
+    d->lines[0].qty = 1;
+    assert_int_equal(depot_order_doc_encode(d, &doc, &len), DEPOT_OK);
+    snprintf(buf, sizeof(buf), "%s{}", doc);
+    assert_int_equal(depot_order_doc_decode(buf, strlen(buf), d, NULL, 0), DEPOT_ERR_PARSE);
+    assert_int_equal(depot_order_doc_decode(doc, len, d, NULL, 0), DEPOT_OK);
+    depot_free(doc);
+    depot_free(d);
+}
+
 static void test_depot_topic_build_AndParse(void **state)
 {
     char topic[128], dealer[DEPOT_DEALER_MAX + 1];
@@ -554,6 +632,8 @@ int main(void)
         cmocka_unit_test(test_depot_msg_decode_AcceptsGood),
         cmocka_unit_test(test_depot_msg_decode_RejectsEachDefectWithReason),
         cmocka_unit_test(test_depot_msg_decode_NotNulTerminated),
+        cmocka_unit_test(test_depot_msg_decode_RefusesImplausibleCountsWithReason),
+        cmocka_unit_test(test_depot_msg_decode_RefusesTrailingDataAfterTheDocument),
         cmocka_unit_test(test_depot_topic_build_AndParse),
         cmocka_unit_test(test_depot_msg_is_stream_OnlyStreamTypes),
         cmocka_unit_test(test_depot_msg_encode_OrderDecisionCatalogRoundTrip),
