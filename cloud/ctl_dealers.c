@@ -34,7 +34,11 @@ static int dealers_list(const char *hub, const char *token)
     {
         snprintf(rows[i][0], 64, "%s", ctl_json_str(it, "dealer"));
         ctl_json_num(it, "online", rows[i][1], 64);
-        snprintf(rows[i][2], 64, "%s", ctl_json_str(it, "last_seen"));
+        /* null: a dealer with a profile whose gateway never connected */
+        snprintf(rows[i][2], 64, "%s",
+                 cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "last_seen"))
+                     ? ctl_json_str(it, "last_seen")
+                     : "never");
         i++;
     }
     if (rows)

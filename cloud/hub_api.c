@@ -17,7 +17,9 @@
  * a known token, 403 for a role too low. /metrics and /healthz are open,
  * and so are the dashboard's files (hub_static.c: /, /static/...).
  * Errors are {"error": "..."}. A request with a body (PUT, PATCH, POST) is
- * read whole (at most BODY_MAX) before it is routed.
+ * read whole (at most BODY_MAX) before it is routed; a body that is not
+ * exactly one JSON document (depot_json_parse: nothing but whitespace after
+ * it) is a 400 here, for every route, before any handler parses it.
  */
 #include "hub_api.h"
 
@@ -320,12 +322,25 @@ static enum MHD_Result get_stock(hub_api *api, struct MHD_Connection *c)
 
 /* ---- GET /api/v1/dealers ---- */
 
+/* A dealer with a profile whose gateway was never heard: listed, offline, never seen. */
+static void dealer_never_seen(struct stock_walk *w, const struct hub_dealer_row *r)
+{
+    body_printf(w->b,
+                "%s{\"dealer\":\"%s\",\"online\":false,\"last_seen\":null,\"age_s\":null,"
+                "\"first_seen\":null,\"session\":null}",
+                w->n++ ? ",\n" : "", r->dealer);
+}
+
 static int dealer_row(void *arg, const struct hub_dealer_row *r)
 {
     struct stock_walk *w = arg;
     char seen[40], first[40];
     long long age = w->now - r->last_seen;
     bool online = hub_dealer_online(r->online, r->last_seen, w->now, w->offline_after_ms);
+    if (r->first_seen == 0 && r->last_seen == 0) {
+        dealer_never_seen(w, r);
+        return w->b->failed;
+    }
     iso8601(seen, sizeof(seen), r->last_seen);
     iso8601(first, sizeof(first), r->first_seen);
     body_printf(w->b,
@@ -343,7 +358,7 @@ static enum MHD_Result get_dealers(hub_api *api, struct MHD_Connection *c)
     hub_store *s = reader_take(api);
     depot_err err;
     body_printf(&b, "[");
-    err = hub_store_dealers(s, dealer_row, &w);
+    err = hub_store_dealers_known(s, dealer_row, &w);
     reader_give(api, s);
     body_printf(&b, "]\n");
     if (err != DEPOT_OK) {
@@ -420,6 +435,14 @@ struct upload {
     bool too_large;
 };
 
+/* Every body the API takes is one JSON document, with nothing but whitespace after it. */
+static bool body_is_one_json(const struct upload *up)
+{
+    cJSON *j = depot_json_parse(up->p, up->len);
+    cJSON_Delete(j);
+    return j != NULL;
+}
+
 static enum MHD_Result route_api(hub_api *api, struct MHD_Connection *c, const char *method,
                                  const char *path, const struct upload *up)
 {
@@ -438,6 +461,9 @@ static enum MHD_Result route_api(hub_api *api, struct MHD_Connection *c, const c
         return send_error(api, c, MHD_HTTP_FORBIDDEN, "role too low");
     if (up && up->too_large)
         return send_error(api, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (up && up->len && !body_is_one_json(up))
+        return send_error(api, c, MHD_HTTP_BAD_REQUEST,
+                          "the body must be one JSON document, with nothing after it");
     if (!strcmp(path, "me"))
         return get ? hub_api_me(api, &r)
                    : send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here");

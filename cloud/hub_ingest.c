@@ -33,6 +33,11 @@
  *   7. The alert engine (hub_alerts, when set) sees every applied message in
  *      the transaction that applies it and is told whether it committed;
  *      its changes go out from its outbox in the loop's tick.
+ *   8. Movements that do not fit the stock they change are refused whole by
+ *      the store (HUB_APPLY_REFUSED: recorded, acknowledged, counted by
+ *      reason, never seen by orders, ranking or alerts as applied); a batch
+ *      that came before an earlier one of its stream is not recorded
+ *      (HUB_APPLY_DEFERRED) and the gateway resends it, in order.
  */
 #include "hub_ingest.h"
 
@@ -230,6 +235,14 @@ static void count_applied(hub_ingest *ing, struct item *it)
             hub_metrics_add(ing->metrics, HUB_C_DUPLICATES, 1);
         else
             hub_metrics_skip(ing->metrics, it->skipped);
+        ack_mark(ing, &it->msg, it->upto);
+        return;
+    }
+    if (it->res == HUB_APPLY_DEFERRED || it->res == HUB_APPLY_REFUSED) {
+        if (it->res == HUB_APPLY_DEFERRED) /* not recorded: the gateway resends it (inv. 8) */
+            hub_metrics_add(ing->metrics, HUB_C_MOVEMENTS_DEFERRED, 1);
+        else /* recorded, nothing applied: its id is acknowledged (inv. 8) */
+            hub_metrics_movements_refused(ing->metrics, HUB_MR_STOCK_MISMATCH);
         ack_mark(ing, &it->msg, it->upto);
         return;
     }

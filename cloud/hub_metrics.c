@@ -25,6 +25,7 @@ struct hub_metrics {
     atomic_ullong rejected[HUB_REJECT__COUNT];
     atomic_ullong skipped[HUB_REJECT__COUNT]; /* rejected stream messages acked as skipped */
     atomic_ullong orders_rejected[HUB_OR__COUNT];
+    atomic_ullong movements_refused[HUB_MR__COUNT];
     atomic_ullong latency_ms[2], latency_n[2]; /* [0] stages, [1] auto */
     /* API latency per endpoint class: cumulative buckets are computed when rendering */
     atomic_ullong api_bucket[HUB_API__COUNT][API_BUCKETS + 1]; /* [API_BUCKETS]: above all */
@@ -87,6 +88,9 @@ static const struct {
                                "Alerts resolved (automatically or by hand)"},
     [HUB_C_ALERTS_PUBLISHED] = {"depot_hub_alerts_published_total",
                                 "Alert changes published on MQTT"},
+    [HUB_C_MOVEMENTS_DEFERRED] = {"depot_hub_movements_deferred_total",
+                                  "Movements batches that came before an earlier batch of their "
+                                  "stream: left for the gateway to resend"},
 };
 
 hub_metrics *hub_metrics_new(void)
@@ -102,6 +106,8 @@ hub_metrics *hub_metrics_new(void)
     }
     for (int i = 0; i < HUB_OR__COUNT; i++)
         atomic_init(&m->orders_rejected[i], 0);
+    for (int i = 0; i < HUB_MR__COUNT; i++)
+        atomic_init(&m->movements_refused[i], 0);
     for (int i = 0; i < 2; i++) {
         atomic_init(&m->latency_ms[i], 0);
         atomic_init(&m->latency_n[i], 0);
@@ -151,6 +157,17 @@ unsigned long long hub_metrics_get(const hub_metrics *m, enum hub_counter c)
 unsigned long long hub_metrics_rejected(const hub_metrics *m, enum hub_reject r)
 {
     return atomic_load_explicit(&m->rejected[r], memory_order_relaxed);
+}
+
+void hub_metrics_movements_refused(hub_metrics *m, enum hub_movement_refusal r)
+{
+    atomic_fetch_add_explicit(&m->movements_refused[r], 1, memory_order_relaxed);
+}
+
+unsigned long long hub_metrics_movements_refused_get(const hub_metrics *m,
+                                                     enum hub_movement_refusal r)
+{
+    return atomic_load_explicit(&m->movements_refused[r], memory_order_relaxed);
 }
 
 void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r)
@@ -354,6 +371,21 @@ static size_t render_skipped(const hub_metrics *m, char *buf, size_t cap, size_t
     return at;
 }
 
+/* Movements batches recorded but not applied, whole (hub_store.h), by reason. */
+static size_t render_movements(const hub_metrics *m, char *buf, size_t cap, size_t at)
+{
+    static const char mr[] = "depot_hub_movements_refused_total";
+    static const char *const names[HUB_MR__COUNT] = {[HUB_MR_STOCK_MISMATCH] = "stock_mismatch"};
+    at = put(buf, cap, at,
+             "# HELP %s Movements batches refused whole (none of their movements applied), by "
+             "reason\n# TYPE %s counter\n",
+             mr, mr);
+    for (int r = 0; r < HUB_MR__COUNT; r++)
+        at = put(buf, cap, at, "%s{reason=\"%s\"} %llu\n", mr, names[r],
+                 hub_metrics_movements_refused_get(m, (enum hub_movement_refusal)r));
+    return at;
+}
+
 depot_err hub_metrics_render(const hub_metrics *m, char **out, size_t *len)
 {
     static const char rej[] = "depot_hub_messages_rejected_total";
@@ -371,6 +403,7 @@ depot_err hub_metrics_render(const hub_metrics *m, char **out, size_t *len)
         at = put(buf, cap, at, "%s{reason=\"%s\"} %llu\n", rej, hub_reject_name((enum hub_reject)r),
                  hub_metrics_rejected(m, (enum hub_reject)r));
     at = render_skipped(m, buf, cap, at);
+    at = render_movements(m, buf, cap, at);
     at = render_orders(m, buf, cap, at);
     at = render_issue4(m, buf, cap, at);
     at = render_alerts(m, buf, cap, at);

@@ -38,6 +38,7 @@ enum hub_counter {
     HUB_C_ALERTS_RAISED,        /* alerts opened (hub_alerts.c) */
     HUB_C_ALERTS_RESOLVED,      /* alerts resolved, automatically or by hand */
     HUB_C_ALERTS_PUBLISHED,     /* alert changes published (to the dealer and depot/alerts/v1) */
+    HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
     HUB_C__COUNT
 };
 
@@ -70,6 +71,15 @@ unsigned long long hub_metrics_rejected(const hub_metrics *m, enum hub_reject r)
 void hub_metrics_skip(hub_metrics *m, enum hub_reject r);
 unsigned long long hub_metrics_skipped(const hub_metrics *m, enum hub_reject r);
 void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r);
+
+/* Why a movements batch was recorded but not applied (a label of /metrics). */
+enum hub_movement_refusal {
+    HUB_MR_STOCK_MISMATCH, /* a movement does not start from the stock its SKU stood at */
+    HUB_MR__COUNT
+};
+void hub_metrics_movements_refused(hub_metrics *m, enum hub_movement_refusal r);
+unsigned long long hub_metrics_movements_refused_get(const hub_metrics *m,
+                                                     enum hub_movement_refusal r);
 unsigned long long hub_metrics_orders_rejected(const hub_metrics *m, enum hub_order_reason r);
 /* One approval's latency (order created at the terminal -> approved), auto or by the stages. */
 void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms);

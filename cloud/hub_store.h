@@ -40,13 +40,17 @@ enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
     HUB_APPLY_DUPLICATE, /* stream message seen before: nothing changed */
     HUB_APPLY_STALE,     /* stream message recorded, its effect older than what is stored */
+    HUB_APPLY_REFUSED,   /* movements recorded, not applied: they do not fit the stock they
+                            change (hub_store_apply) */
+    HUB_APPLY_DEFERRED,  /* movements not recorded: earlier ids of the stream are missing, the
+                            gateway resends it (hub_store_apply) */
 };
 
 /* One stock row joined with its dealer's and node's state (times in ms). */
 struct hub_stock_row {
     const char *dealer, *sku, *node;
     long long qty;
-    long long updated_at;  /* the gateway's ts of the value */
+    long long updated_at;  /* gateway time of the last real measurement (faults do not move it) */
     long long received_at; /* when the hub stored it */
     bool dealer_online;    /* as last stated by the gateway (true until a state says otherwise) */
     long long last_seen;   /* last message from the dealer */
@@ -203,6 +207,7 @@ struct hub_store_ops {
     depot_err (*stock)(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
                        void *arg);
     depot_err (*dealers)(hub_store *s, hub_dealer_cb cb, void *arg);
+    depot_err (*dealers_known)(hub_store *s, hub_dealer_cb cb, void *arg);
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
     void (*free)(hub_store *s);
     const struct hub_store_order_ops *orders;
@@ -234,6 +239,17 @@ void hub_store_rollback(hub_store *s);
  * applied_upto afterwards); snapshot updates the items it is newer for and
  * node fault flags; state sets online/offline ordered by session (offline
  * wins a tie). *upto is 0 for non-stream messages. res and upto may be NULL.
+ *
+ * Movements must fit the stock they change: in each (dealer, ledger, sku)
+ * chain, a movement's stock before it (qty - delta) is the qty after the
+ * previous movement of that SKU (a chain the hub has not seen yet starts
+ * where its first movement says). A batch with one movement that does not fit is
+ * recorded but none of it is applied (HUB_APPLY_REFUSED, logged; its SKUs'
+ * chains go on from its values, so one refusal never stalls the next
+ * genuine batch). To know the chain, a batch is applied only in stream
+ * order: one whose earlier ids (above the gateway's base) are not all
+ * applied yet is left unrecorded (HUB_APPLY_DEFERRED) for the gateway to
+ * resend.
  */
 depot_err hub_store_apply(hub_store *s, const depot_msg *m, long long seen_ms,
                           enum hub_apply_result *res, uint64_t *upto);
@@ -244,7 +260,14 @@ depot_err hub_store_count_reject(hub_store *s, const char *reason, uint64_t n);
 /* Stock rows ordered by dealer, sku; dealer and sku filter when not NULL. */
 depot_err hub_store_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
                           void *arg);
+/* Dealers heard of (a message arrived), ordered by id. */
 depot_err hub_store_dealers(hub_store *s, hub_dealer_cb cb, void *arg);
+/*
+ * Every dealer the hub knows, ordered by id: those heard of, and those with
+ * a profile whose gateway was never heard (offline, session -1, last_seen
+ * and first_seen 0).
+ */
+depot_err hub_store_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg);
 /* DEPOT_ERR_NOTFOUND if the dealer was never heard of. */
 depot_err hub_store_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
 

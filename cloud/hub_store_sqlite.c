@@ -8,6 +8,7 @@
  *   stock   (dealer, sku PK; qty, node, ledger, msg_id, updated_at, received_at)
  *   nodes   (dealer, node PK; fault, reason, since, ledger, msg_id)
  *   rejects (reason PK; count)
+ *   movement_tails (dealer, ledger, sku PK; mid, qty)  the last movement of each chain
  *   (history and alerts: hub_store_sqlite_alerts.c)
  *   (the ranking's presence log: hub_store_sqlite_ranking.c)
  *   (the order domain's tables: hub_store_sqlite_orders.c)
@@ -23,6 +24,11 @@
  *   4. dealers.online follows the state with the highest session; on a tie
  *      offline wins. A dealer that never sent a state counts as online
  *      (freshness of last_seen still decides staleness).
+ *   5. stock.updated_at is the time of the value's last real measurement:
+ *      a stock message, a snapshot item of a healthy node, or a node's
+ *      "recovered" event (its first good reading). A snapshot item of a
+ *      faulted node that repeats the stored qty leaves updated_at alone, so
+ *      a faulted value ages; received_at is when the hub last stored the row.
  *
  * The file is in WAL mode with a busy timeout, so several connections (API
  * threads, other hub instances on the same machine) read while one writes.
@@ -57,12 +63,16 @@ enum stmt {
     ST_STOCK_PUT,
     ST_NODE_EVENT,
     ST_NODE_SNAPSHOT,
+    ST_STOCK_MEASURED,
+    ST_TAIL_GET,
+    ST_TAIL_PUT,
     ST_REJECT,
     ST_Q_STOCK_ALL,
     ST_Q_STOCK_DEALER,
     ST_Q_STOCK_SKU,
     ST_Q_STOCK_BOTH,
     ST_Q_DEALERS,
+    ST_Q_DEALERS_KNOWN,
     ST_Q_DEALER_HAS,
     ST_Q_STREAMS,
     ST__COUNT
@@ -96,9 +106,10 @@ static const char *const sql[ST__COUNT] = {
     [ST_STOCK_PUT] =
         "INSERT INTO stock(dealer, sku, qty, node, ledger, msg_id, updated_at, received_at) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, sku) DO UPDATE SET "
+        "updated_at = CASE WHEN ?9 AND stock.qty = excluded.qty THEN stock.updated_at "
+        "ELSE excluded.updated_at END, "
         "qty = excluded.qty, node = excluded.node, ledger = excluded.ledger, "
-        "msg_id = excluded.msg_id, updated_at = excluded.updated_at, "
-        "received_at = excluded.received_at WHERE "
+        "msg_id = excluded.msg_id, received_at = excluded.received_at WHERE "
         "(stock.ledger = excluded.ledger AND stock.msg_id < excluded.msg_id) OR "
         "(stock.ledger <> excluded.ledger AND stock.updated_at <= excluded.updated_at)",
     [ST_NODE_EVENT] = "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
@@ -116,6 +127,12 @@ static const char *const sql[ST__COUNT] = {
         "fault = excluded.fault, ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
         "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
         "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
+    [ST_STOCK_MEASURED] = "UPDATE stock SET updated_at = ?4 WHERE dealer = ?1 AND node = ?2 "
+                          "AND ledger = ?3 AND updated_at < ?4",
+    [ST_TAIL_GET] = "SELECT qty FROM movement_tails WHERE dealer = ?1 AND ledger = ?2 AND sku = ?3",
+    [ST_TAIL_PUT] = "INSERT INTO movement_tails(dealer, ledger, sku, mid, qty) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(dealer, ledger, sku) DO UPDATE SET "
+                    "mid = excluded.mid, qty = excluded.qty WHERE excluded.mid > movement_tails.mid",
     [ST_REJECT] = "INSERT INTO rejects(reason, count) VALUES(?1, ?2) "
                   "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
     [ST_Q_STOCK_ALL] = STOCK_SELECT "ORDER BY s.dealer, s.sku",
@@ -123,6 +140,9 @@ static const char *const sql[ST__COUNT] = {
     [ST_Q_STOCK_SKU] = STOCK_SELECT "WHERE s.sku = ?2 ORDER BY s.dealer, s.sku",
     [ST_Q_STOCK_BOTH] = STOCK_SELECT "WHERE s.dealer = ?1 AND s.sku = ?2",
     [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
+    [ST_Q_DEALERS_KNOWN] = "SELECT id, online, session, last_seen, first_seen FROM dealers UNION ALL "
+                           "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT EXISTS "
+                           "(SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1",
     [ST_Q_DEALER_HAS] = "SELECT 1 FROM dealers WHERE id = ?1",
     [ST_Q_STREAMS] = "SELECT ledger, applied_upto, applied_count, duplicates, stale_ignored "
                      "FROM streams WHERE dealer = ?1 ORDER BY ledger",
@@ -147,7 +167,10 @@ static const char schema[] =
     " fault INTEGER NOT NULL, reason TEXT NOT NULL, since INTEGER NOT NULL, "
     " ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, PRIMARY KEY(dealer, node)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS rejects(reason TEXT PRIMARY KEY, count INTEGER NOT NULL) "
-    " WITHOUT ROWID;";
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS movement_tails(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " sku TEXT NOT NULL, mid INTEGER NOT NULL, qty INTEGER NOT NULL, "
+    " PRIMARY KEY(dealer, ledger, sku)) WITHOUT ROWID;";
 
 _Static_assert(ST__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
 
@@ -192,10 +215,14 @@ static depot_err apply_state(struct sqlite_store *q, const depot_msg *m)
     return hub_sqlite_run(q, st, "state");
 }
 
-/* Upserts one stock value; *newer = whether it replaced (or created) the row. */
+/*
+ * Upserts one stock value; *newer = whether it replaced (or created) the row.
+ * A value its faulted node could not measure (faulted, same qty) keeps the
+ * time of its last measurement (invariant 5).
+ */
 static depot_err put_stock(struct sqlite_store *q, const depot_msg *m, const char *sku,
                            long long qty, const char *node, uint64_t id, long long seen_ms,
-                           bool *newer)
+                           bool faulted, bool *newer)
 {
     sqlite3_stmt *st = prep(q, ST_STOCK_PUT);
     depot_err err;
@@ -207,6 +234,7 @@ static depot_err put_stock(struct sqlite_store *q, const depot_msg *m, const cha
     sqlite3_bind_int64(st, 6, (sqlite3_int64)id);
     sqlite3_bind_int64(st, 7, m->ts);
     sqlite3_bind_int64(st, 8, seen_ms);
+    sqlite3_bind_int(st, 9, faulted);
     err = hub_sqlite_run(q, st, "stock");
     *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
     return err;
@@ -230,6 +258,86 @@ static depot_err put_node(struct sqlite_store *q, enum stmt id, const depot_msg 
     return err;
 }
 
+/* The node's first good reading after a fault measured its stock again (invariant 5). */
+static depot_err node_measured(struct sqlite_store *q, const depot_msg *m, const char *node)
+{
+    sqlite3_stmt *st = prep(q, ST_STOCK_MEASURED);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, node);
+    hub_sqlite_bind_text(st, 3, m->ledger);
+    sqlite3_bind_int64(st, 4, m->ts);
+    return hub_sqlite_run(q, st, "stock measured");
+}
+
+/* The qty after the last movement of the (dealer, ledger, sku) chain; -1 if none is known. */
+static depot_err tail_get(struct sqlite_store *q, const depot_msg *m, const char *sku,
+                          long long *qty)
+{
+    sqlite3_stmt *st = prep(q, ST_TAIL_GET);
+    int rc;
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 3, sku);
+    rc = sqlite3_step(st);
+    *qty = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "movement tail");
+}
+
+static depot_err tail_put(struct sqlite_store *q, const depot_msg *m,
+                          const struct depot_movement_item *it)
+{
+    sqlite3_stmt *st = prep(q, ST_TAIL_PUT);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 3, it->sku);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)it->mid);
+    sqlite3_bind_int64(st, 5, it->qty);
+    return hub_sqlite_run(q, st, "movement tail");
+}
+
+/* The stock before item i as its chain says: the batch's previous movement of the SKU, or the
+ * stored tail; -1 for a chain the hub has not seen yet (it starts where item i says). */
+static depot_err chain_before(struct sqlite_store *q, const depot_msg *m, size_t i,
+                              long long *before)
+{
+    const struct depot_movement_item *items = m->body.movements.items;
+    for (size_t j = i; j-- > 0;)
+        if (!strcmp(items[j].sku, items[i].sku)) {
+            *before = items[j].qty;
+            return DEPOT_OK;
+        }
+    return tail_get(q, m, items[i].sku, before);
+}
+
+/*
+ * Applies a movements batch whole or not at all: *fits = false (logged) when
+ * a movement does not start from the stock its chain ended at. The chains
+ * move on from the batch either way (hub_store.h).
+ */
+static depot_err apply_movements(struct sqlite_store *q, const depot_msg *m, bool *fits)
+{
+    const struct depot_movements_body *b = &m->body.movements;
+    depot_err err = DEPOT_OK;
+    long long want;
+    *fits = true;
+    for (size_t i = 0; err == DEPOT_OK && *fits && i < b->n_items; i++) {
+        const struct depot_movement_item *it = &b->items[i];
+        err = chain_before(q, m, i, &want);
+        if (err == DEPOT_OK && want >= 0 && it->qty - it->delta != want) {
+            *fits = false;
+            LOG_WARN("movements %s/%s/%llu refused: item %zu (mid %llu, %s %s %+lld -> %lld) "
+                     "starts from %lld units, but its SKU stood at %lld",
+                     m->dealer, m->ledger, (unsigned long long)m->id, i,
+                     (unsigned long long)it->mid, it->kind, it->sku, it->delta, it->qty,
+                     it->qty - it->delta, want);
+        }
+    }
+    for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++)
+        err = tail_put(q, m, &b->items[i]);
+    return err == DEPOT_OK && *fits ? hub_sqlite_history_apply(q, m) : err;
+}
+
 /* The effect of a new stream message; *newer = false when it was stale. */
 static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
                                bool *newer)
@@ -239,19 +347,21 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
     depot_err err;
     if (m->type == DEPOT_MSG_ORDER)
         return DEPOT_OK; /* hub_orders applies it in the same transaction */
-    if (m->type == DEPOT_MSG_MOVEMENTS)
-        return hub_sqlite_history_apply(q, m); /* daily figures and stock points */
+    if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
+        return apply_movements(q, m, newer);
     if (m->type == DEPOT_MSG_STOCK) {
         err = put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
-                        seen_ms, newer);
+                        seen_ms, false, newer);
         return err == DEPOT_OK && *newer ? hub_sqlite_history_point(q, m->dealer, m->body.stock.sku,
                                                                     m->ts, m->body.stock.qty)
                                          : err;
     }
     if (strcmp(e->event, "fault") == 0)
         return put_node(q, ST_NODE_EVENT, m, e->node, true, e->reason, m->id, newer);
-    if (strcmp(e->event, "recovered") == 0)
-        return put_node(q, ST_NODE_EVENT, m, e->node, false, "", m->id, newer);
+    if (strcmp(e->event, "recovered") == 0) {
+        err = put_node(q, ST_NODE_EVENT, m, e->node, false, "", m->id, newer);
+        return err == DEPOT_OK && *newer ? node_measured(q, m, e->node) : err;
+    }
     return DEPOT_OK; /* other events only count as heard */
 }
 
@@ -315,6 +425,13 @@ static depot_err stream_update(struct sqlite_store *q, const depot_msg *m, int a
     return hub_sqlite_run(q, st, "stream update");
 }
 
+/* Whether every id of m's stream below m's is applied, or below the gateway's base. */
+static bool in_stream_order(const depot_msg *m, uint64_t upto)
+{
+    uint64_t done = m->base > 0 && m->base - 1 > upto ? m->base - 1 : upto;
+    return m->id <= done + 1;
+}
+
 static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
                               enum hub_apply_result *res, uint64_t *upto)
 {
@@ -324,6 +441,10 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
 
     if (err != DEPOT_OK)
         return err;
+    if (m->type == DEPOT_MSG_MOVEMENTS && !in_stream_order(m, *upto)) {
+        *res = HUB_APPLY_DEFERRED; /* an earlier batch may be missing: its chains are unknown */
+        return DEPOT_OK;
+    }
     *res = HUB_APPLY_DUPLICATE;
     if (m->id > *upto) {
         st = prep(q, ST_APPLIED_INSERT);
@@ -333,14 +454,16 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
         err = hub_sqlite_run(q, st, "applied insert");
         if (err == DEPOT_OK && sqlite3_changes(q->db) > 0) {
             err = stream_effect(q, m, seen_ms, &newer);
-            *res = newer ? HUB_APPLY_DONE : HUB_APPLY_STALE;
+            *res = newer ? HUB_APPLY_DONE
+                   : m->type == DEPOT_MSG_MOVEMENTS ? HUB_APPLY_REFUSED
+                                                    : HUB_APPLY_STALE;
         }
     }
     if (err == DEPOT_OK)
         err = advance_upto(q, m, upto);
     if (err == DEPOT_OK)
         err = stream_update(q, m, *res != HUB_APPLY_DUPLICATE, *res == HUB_APPLY_DUPLICATE,
-                            *res == HUB_APPLY_STALE, *upto);
+                            *res == HUB_APPLY_STALE || *res == HUB_APPLY_REFUSED, *upto);
     return err;
 }
 
@@ -351,7 +474,7 @@ static depot_err apply_snapshot(struct sqlite_store *q, const depot_msg *m, long
     bool newer;
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++) {
         const struct depot_snapshot_item *it = &b->items[i];
-        err = put_stock(q, m, it->sku, it->qty, it->node, b->as_of, seen_ms, &newer);
+        err = put_stock(q, m, it->sku, it->qty, it->node, b->as_of, seen_ms, it->fault, &newer);
         if (err == DEPOT_OK)
             err = put_node(q, ST_NODE_SNAPSHOT, m, it->node, it->fault,
                            it->fault ? "reported in snapshot" : "", b->as_of, &newer);
@@ -423,10 +546,10 @@ static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub
     return hub_sqlite_walk_end(q, st, rc, "stock query");
 }
 
-static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
+static depot_err walk_dealers(hub_store *s, enum stmt id, hub_dealer_cb cb, void *arg)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
-    sqlite3_stmt *st = prep(q, ST_Q_DEALERS);
+    sqlite3_stmt *st = prep(q, id);
     struct hub_dealer_row r;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -439,6 +562,16 @@ static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
             break;
     }
     return hub_sqlite_walk_end(q, st, rc, "dealers query");
+}
+
+static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
+{
+    return walk_dealers(s, ST_Q_DEALERS, cb, arg);
+}
+
+static depot_err sq_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg)
+{
+    return walk_dealers(s, ST_Q_DEALERS_KNOWN, cb, arg);
 }
 
 static depot_err sq_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg)
@@ -485,6 +618,7 @@ static const struct hub_store_ops sqlite_ops = {
     .count_reject = sq_count_reject,
     .stock = sq_stock,
     .dealers = sq_dealers,
+    .dealers_known = sq_dealers_known,
     .streams = sq_streams,
     .free = sq_free,
     .orders = &hub_sqlite_order_ops,
@@ -500,10 +634,10 @@ static depot_err setup(struct sqlite_store *q)
     err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "schema");
     if (err == DEPOT_OK)
         err = hub_sqlite_exec(q, schema, "schema");
+    if (err == DEPOT_OK) /* first: the main statements read dealer_profiles too */
+        err = hub_sqlite_orders_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_prepare_all(q, sql, ST__COUNT, q->st);
-    if (err == DEPOT_OK)
-        err = hub_sqlite_orders_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_alerts_setup(q);
     return err != DEPOT_OK ? err : hub_sqlite_ranking_setup(q);

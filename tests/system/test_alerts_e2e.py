@@ -75,6 +75,7 @@ class Deployment:
                                   scanners=list(scanners),
                                   extra_gateway="[gateway]\nmovements_period_s = 1\n")
         self.next_id = {"A": 1, "B": 1, "C": 1}
+        self.seed_level = {}
 
     def ctl(self, *args, token=ADMIN, check=True):
         return run([os.path.join(BIN, "depotctl")] + list(args) +
@@ -116,9 +117,13 @@ class Deployment:
     def seed_picks(self, dealer, sku, per_day, days, msg_id):
         """Crafted up/movements on a separate ledger: per_day picks on each of the past days."""
         now = int(time.time() * 1000)
-        items = [{"mid": msg_id * 1000 + i, "ts": now - d * DAY_MS, "node": "seed", "sku": sku,
-                  "kind": "pick", "delta": -per_day, "qty": 100}
-                 for i, d in enumerate(range(days, 0, -1))]
+        level = self.seed_level.get((dealer, sku), 1000)  # the hub refuses broken stock chains
+        items = []
+        for i, d in enumerate(range(days, 0, -1)):
+            level -= per_day
+            items.append({"mid": msg_id * 1000 + i, "ts": now - d * DAY_MS, "node": "seed",
+                          "sku": sku, "kind": "pick", "delta": -per_day, "qty": level})
+        self.seed_level[(dealer, sku)] = level
         msg = {"v": 1, "type": "movements", "dealer": dealer, "ledger": SEED_LEDGER, "id": msg_id,
                "base": 1, "ts": now, "body": {"items": items}}
         self.publish_as(dealer, "up/movements", json.dumps(msg, separators=(",", ":")))

@@ -86,7 +86,28 @@ static void stock(struct fixture *f, const char *dealer, const char *sku, long l
     apply_at(f, &m, NOW);
 }
 
-/* One up/movements message of n items (kind, delta, qty, ts) for dealer/sku. */
+/* The stock of a (dealer, sku) chain as the movements below leave it (the hub refuses a
+ * movement that does not start where its chain ended); a new chain starts at first. */
+static long long *chain_level(const struct fixture *f, const char *dealer, const char *sku,
+                              long long first)
+{
+    static struct {
+        char key[300];
+        long long level;
+    } chains[64];
+    static size_t n;
+    char key[300];
+    snprintf(key, sizeof(key), "%s/%s/%s", f->dir, dealer, sku); /* a test's own database */
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(chains[i].key, key))
+            return &chains[i].level;
+    assert_true(n < 64);
+    snprintf(chains[n].key, sizeof(chains[n].key), "%s", key);
+    chains[n].level = first;
+    return &chains[n++].level;
+}
+
+/* One up/movements message of n items (kind, delta, ts) for dealer/sku, qty chained. */
 static void movements(struct fixture *f, const char *dealer, const char *sku, const char *kind,
                       const long long *deltas, size_t n, long long ts0, long long now)
 {
@@ -99,7 +120,7 @@ static void movements(struct fixture *f, const char *dealer, const char *sku, co
     snprintf(m.dealer, sizeof(m.dealer), "%s", dealer);
     snprintf(m.ledger, sizeof(m.ledger), LEDGER_B);
     m.id = f->next_id++;
-    m.base = 1;
+    m.base = m.id; /* the ids this ledger skipped went to other ledgers: none is missing */
     m.ts = now;
     for (size_t i = 0; i < n; i++) {
         items[i].mid = m.id * 100 + i;
@@ -108,7 +129,7 @@ static void movements(struct fixture *f, const char *dealer, const char *sku, co
         snprintf(items[i].sku, sizeof(items[i].sku), "%s", sku);
         snprintf(items[i].kind, sizeof(items[i].kind), "%s", kind);
         items[i].delta = deltas[i];
-        items[i].qty = 10;
+        items[i].qty = (*chain_level(f, dealer, sku, 10 - deltas[0]) += deltas[i]);
     }
     m.body.movements.items = items;
     m.body.movements.n_items = n;

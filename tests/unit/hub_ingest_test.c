@@ -13,6 +13,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "hub_ingest.h"
+#include "hub_store_alerts.h"
 #include "hub_test_util.h"
 
 struct recorder {
@@ -214,6 +215,112 @@ static void test_hub_ingest_submit_UnidentifiedOrForeignIsNotSkipped(void **stat
         hub_accept_skippable("depot/v1/D1/up/stock", ok, strlen(ok), HUB_REJECT_VERSION, &env));
 }
 
+/* An up/movements message of D1's LEDGER_A with n movements of S1: (kind, delta, qty after). */
+struct move {
+    const char *kind;
+    long long delta, qty;
+};
+
+static depot_msg movements(uint64_t id, const struct move *mv, size_t n,
+                           struct depot_movement_item *items)
+{
+    depot_msg m = test_stock("D1", LEDGER_A, id, 1, 1764230000000LL, "S1", 0);
+    m.type = DEPOT_MSG_MOVEMENTS;
+    memset(&m.body, 0, sizeof(m.body));
+    for (size_t i = 0; i < n; i++) {
+        memset(&items[i], 0, sizeof(items[i]));
+        items[i].mid = id * 10 + i;
+        items[i].ts = m.ts;
+        snprintf(items[i].node, sizeof(items[i].node), "scan-1");
+        snprintf(items[i].sku, sizeof(items[i].sku), "S1");
+        snprintf(items[i].kind, sizeof(items[i].kind), "%s", mv[i].kind);
+        items[i].delta = mv[i].delta;
+        items[i].qty = mv[i].qty;
+    }
+    m.body.movements.items = items;
+    m.body.movements.n_items = n;
+    return m;
+}
+
+static int add_day(void *arg, const struct hub_day_row *d)
+{
+    long long *sums = arg;
+    sums[0] += d->picked;
+    sums[1] += d->received;
+    return 0;
+}
+
+/* Units picked and received for D1/S1 as a second connection reads them. */
+static void sales(struct fixture *f, long long *picked, long long *received)
+{
+    char path[300];
+    hub_store *r;
+    long long sums[2] = {0, 0};
+    snprintf(path, sizeof(path), "%s/hub.db", f->dir);
+    assert_int_equal(hub_store_open(path, &r), DEPOT_OK);
+    assert_int_equal(hub_store_history_days(r, "D1", "S1", 0, add_day, sums), DEPOT_OK);
+    hub_store_free(r);
+    *picked = sums[0];
+    *received = sums[1];
+}
+
+static void test_hub_ingest_submit_MovementsThatDoNotFitTheStockAreRefusedWhole(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_movement_item items[2];
+    static const struct move in[] = {{"receive", 110, 110}};
+    /* a real pick of 10, then 10^9 units "picked" from a stock of 100 */
+    static const struct move forged[] = {{"pick", -10, 100}, {"pick", -1000000000, 0}};
+    static const struct move next[] = {{"receive", 5, 5}};
+    long long picked, received;
+    submit(f, movements(1, in, 1, items));
+    submit(f, movements(2, forged, 2, items));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 2); /* recorded, so the stream goes on */
+    sales(f, &picked, &received);
+    assert_int_equal(picked, 0); /* not even the pick of 10 of the refused batch */
+    assert_int_equal(received, 110);
+    assert_int_equal(hub_metrics_movements_refused_get(f->metrics, HUB_MR_STOCK_MISMATCH), 1);
+    /* the chain goes on from the refused batch: the next batch is applied */
+    submit(f, movements(3, next, 1, items));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 3);
+    sales(f, &picked, &received);
+    assert_int_equal(received, 115);
+    assert_int_equal(hub_metrics_movements_refused_get(f->metrics, HUB_MR_STOCK_MISMATCH), 1);
+    /* a resent refused batch is a duplicate: still nothing applied */
+    submit(f, movements(2, forged, 2, items));
+    hub_ingest_sync(f->ing);
+    sales(f, &picked, &received);
+    assert_int_equal(picked, 0);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_DUPLICATES), 1);
+}
+
+static void test_hub_ingest_submit_MovementsBeforeAnEarlierIdWaitForTheResend(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_movement_item items[1];
+    static const struct move in[] = {{"receive", 110, 110}};
+    static const struct move out[] = {{"pick", -10, 100}};
+    long long picked, received;
+    /* id 2 arrives before id 1 (lost, resent later): its chain is not known yet */
+    submit(f, movements(2, out, 1, items));
+    hub_ingest_sync(f->ing);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_MOVEMENTS_DEFERRED), 1);
+    sales(f, &picked, &received);
+    assert_int_equal(picked, 0);
+    submit(f, movements(1, in, 1, items));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 1); /* 2 is not acknowledged: the gateway resends it */
+    submit(f, movements(2, out, 1, items));
+    hub_ingest_sync(f->ing);
+    wait_ack(f, 2);
+    sales(f, &picked, &received);
+    assert_int_equal(picked, 10);
+    assert_int_equal(received, 110);
+    assert_int_equal(hub_metrics_movements_refused_get(f->metrics, HUB_MR_STOCK_MISMATCH), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +334,10 @@ int main(void)
             test_hub_ingest_submit_RefusedStreamMessageIsSkippedAndAcked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_ingest_submit_UnidentifiedOrForeignIsNotSkipped,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hub_ingest_submit_MovementsThatDoNotFitTheStockAreRefusedWhole, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hub_ingest_submit_MovementsBeforeAnEarlierIdWaitForTheResend, setup, teardown),
     };
     depot_log_init("hub_ingest_test", DEPOT_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);

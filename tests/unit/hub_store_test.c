@@ -48,7 +48,7 @@ static enum hub_apply_result apply(hub_store *s, depot_msg m, uint64_t *upto)
 
 struct found {
     int n;
-    long long qty;
+    long long qty, updated_at;
     bool fault, online;
     char reason[80];
 };
@@ -58,6 +58,7 @@ static int on_stock(void *arg, const struct hub_stock_row *r)
     struct found *f = arg;
     f->n++;
     f->qty = r->qty;
+    f->updated_at = r->updated_at;
     f->fault = r->node_fault;
     f->online = r->dealer_online;
     snprintf(f->reason, sizeof(f->reason), "%s", r->fault_reason);
@@ -223,6 +224,45 @@ static void test_hub_store_apply_NodeFaultAndRecovery(void **state)
     assert_false(stock(f->s, "D1", "S1").fault);
 }
 
+static depot_msg snapshot_of(struct depot_snapshot_item *items, size_t n, uint64_t as_of,
+                             long long ts)
+{
+    depot_msg snap = test_state("D1", true, 0, ts);
+    snap.type = DEPOT_MSG_SNAPSHOT;
+    snprintf(snap.ledger, sizeof(snap.ledger), "%s", LEDGER_A);
+    snap.body.snapshot.as_of = as_of;
+    snap.body.snapshot.n_items = n;
+    snap.body.snapshot.items = items;
+    return snap;
+}
+
+static void test_hub_store_apply_FaultedNodeValueKeepsItsMeasurementTime(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_snapshot_item faulted = {"S1", 5, "scale-a", true};
+    struct depot_snapshot_item healthy = {"S1", 5, "scale-a", false};
+    apply(f->s, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 5), NULL);
+    apply(f->s, test_event("D1", 2, 200, "scale-a", "fault", "timeout"), NULL);
+    /* the snapshot that carries the fault does not make the value look measured */
+    assert_int_equal(apply(f->s, snapshot_of(&faulted, 1, 2, 3000), NULL), HUB_APPLY_DONE);
+    assert_int_equal(stock(f->s, "D1", "S1").updated_at, 100);
+    assert_int_equal(apply(f->s, snapshot_of(&faulted, 1, 2, 4000), NULL), HUB_APPLY_DONE);
+    assert_int_equal(stock(f->s, "D1", "S1").updated_at, 100);
+    /* the first good reading after the fault measured it again */
+    apply(f->s, test_event("D1", 3, 5000, "scale-a", "recovered", ""), NULL);
+    assert_int_equal(stock(f->s, "D1", "S1").updated_at, 5000);
+    /* a healthy node's snapshot value is current */
+    apply(f->s, snapshot_of(&healthy, 1, 3, 6000), NULL);
+    assert_int_equal(stock(f->s, "D1", "S1").updated_at, 6000);
+    /* a faulted value that changed (the ledger moved it) is as old as the snapshot */
+    faulted.qty = 4;
+    apply(f->s, snapshot_of(&faulted, 1, 3, 7000), NULL);
+    assert_int_equal(stock(f->s, "D1", "S1").updated_at, 6000); /* as_of 3: not newer */
+    apply(f->s, snapshot_of(&faulted, 1, 4, 8000), NULL);
+    assert_int_equal(stock(f->s, "D1", "S1").qty, 4);
+    assert_int_equal(stock(f->s, "D1", "S1").updated_at, 8000);
+}
+
 static void test_hub_store_apply_StateOrderedBySessionOfflineWinsTie(void **state)
 {
     struct fixture *f = *state;
@@ -301,6 +341,7 @@ int main(void)
         T(test_hub_store_apply_NewLedgerOrderedByTimestamp),
         T(test_hub_store_apply_SnapshotOnlyWhereNewer),
         T(test_hub_store_apply_NodeFaultAndRecovery),
+        T(test_hub_store_apply_FaultedNodeValueKeepsItsMeasurementTime),
         T(test_hub_store_apply_StateOrderedBySessionOfflineWinsTie),
         T(test_hub_store_streams_UnknownDealerNotFound),
         T(test_hub_store_rollback_LeavesNothing),
