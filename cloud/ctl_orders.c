@@ -1,12 +1,13 @@
 /*
- * depotctl orders list [--status S] [--dealer D] | show ID | approve ID [--reason R]
- *                 | reject ID --reason R
+ * depotctl orders list [--status S] [--dealer D] | show ID
+ *                 | approve ID --stage S [--reason R] | reject ID --reason R [--stage S]
  * depotctl payments add --dealer D --amount 100.00 [--order ID] [--ref TEXT]
  *                | import FILE.csv (ctl_ranking.c)
  *
  * approve and reject act at the order's current stage with the token's
- * rights (an approver only for its stages); payments need an approver or
- * admin token.
+ * rights (an approver only for its stages), and only if it is the stage
+ * --stage names (approve needs it: the hub answers 409 if the order has
+ * moved on); payments need an approver or admin token.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -66,12 +67,14 @@ static int print_reply(int rc, cJSON *reply)
     return rc;
 }
 
-static int orders_act(const char *verb, const char *id, const char *reason, const char *hub,
-                      const char *token)
+static int orders_act(const char *verb, const char *id, const char *stage, const char *reason,
+                      const char *hub, const char *token)
 {
     char path[200], *text;
     cJSON *body = cJSON_CreateObject(), *reply = NULL;
     int rc;
+    if (stage)
+        cJSON_AddStringToObject(body, "stage", stage);
     if (reason)
         cJSON_AddStringToObject(body, "reason", reason);
     text = cJSON_PrintUnformatted(body);
@@ -94,13 +97,15 @@ static bool order_id_ok(const char *id)
 
 int ctl_orders_main(int argc, char **argv)
 {
-    const char *hub = NULL, *token = NULL, *status = NULL, *dealer = NULL, *reason = NULL;
+    const char *hub = NULL, *token = NULL, *status = NULL, *dealer = NULL, *reason = NULL,
+               *stage = NULL;
     const struct ctl_opt opts[] = {
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "API token: approver to act, viewer to read ($DEPOT_TOKEN)"},
         {"status", &status, false, "list: pending, approved or rejected"},
         {"dealer", &dealer, false, "list: only this dealer"},
         {"reason", &reason, false, "approve/reject: why (required to reject)"},
+        {"stage", &stage, false, "approve/reject: the stage acted on (required to approve)"},
     };
     const char *verb = argc >= 2 ? argv[1] : "";
     bool with_id = !strcmp(verb, "show") || !strcmp(verb, "approve") || !strcmp(verb, "reject");
@@ -109,7 +114,7 @@ int ctl_orders_main(int argc, char **argv)
     if ((strcmp(verb, "list") && !with_id) ||
         (with_id && (argc < 3 || !strncmp(argv[2], "--", 2)))) {
         fprintf(stderr, "usage: depotctl orders list [--status S] [--dealer D] | show ID | "
-                        "approve ID [--reason R] | reject ID --reason R\n");
+                        "approve ID --stage S [--reason R] | reject ID --reason R [--stage S]\n");
         return CTL_USAGE;
     }
     rc = ctl_parse(CMD, "List, show, approve or reject orders.", argc - skip, argv + skip, opts,
@@ -124,9 +129,13 @@ int ctl_orders_main(int argc, char **argv)
         fprintf(stderr, CMD ": reject needs --reason\n");
         return CTL_USAGE;
     }
+    if (!strcmp(verb, "approve") && (!stage || !*stage)) {
+        fprintf(stderr, CMD ": approve needs --stage, the stage you approve (see orders show)\n");
+        return CTL_USAGE;
+    }
     if (!strcmp(verb, "list"))
         return orders_list(status, dealer, hub, token);
-    return orders_act(verb[0] == 's' ? NULL : verb, argv[2], reason, hub, token);
+    return orders_act(verb[0] == 's' ? NULL : verb, argv[2], stage, reason, hub, token);
 }
 
 int ctl_payments_main(int argc, char **argv)

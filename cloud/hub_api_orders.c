@@ -3,13 +3,18 @@
  *
  *   GET  /api/v1/orders[?status=S][&dealer=D]   viewer    newest first
  *   GET  /api/v1/orders/<id>                    viewer    with lines and audit trail
- *   POST /api/v1/orders/<id>/approve            approver  {"reason": "..."} optional
- *   POST /api/v1/orders/<id>/reject             approver  {"reason": "..."} required
+ *   POST /api/v1/orders/<id>/approve            approver  {"stage": "...", "reason": "..."}
+ *                                                         stage required, reason optional
+ *   POST /api/v1/orders/<id>/reject             approver  {"stage": "...", "reason": "..."}
+ *                                                         reason required, stage optional
  *   GET  /api/v1/orders-forged[?dealer=D]       viewer    order messages that never became orders
  *   POST /api/v1/payments                       approver  {"dealer","amount","order","ref"}
  *
- * Approvals act at the order's current stage only (hub_approval.c): 403
- * for a token that may not act there, 409 when the order is not pending.
+ * Approvals act at the order's current stage only (hub_approval.c), and
+ * only if it is the stage the request names: an approval must name it (a
+ * double click or an approver of several stages can never approve a stage
+ * it did not see), a rejection may. 403 for a token that may not act
+ * there, 409 when the order is not pending or no longer at that stage.
  * Payments are appended (never changed) and lower the dealer's open
  * exposure; each also lands in the audit trail.
  */
@@ -167,11 +172,18 @@ static enum MHD_Result get_forged(hub_api *api, const struct api_request *r)
 
 /* ---- approve / reject ---- */
 
-static enum MHD_Result act_error(hub_api *api, struct MHD_Connection *c, depot_err err)
+static enum MHD_Result act_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+                                 const char *stage, const struct hub_order *now)
 {
+    char why[160];
     switch (err) {
     case DEPOT_ERR_STALE:
-        return send_error(api, c, MHD_HTTP_CONFLICT, "the order is not pending");
+        if (strcmp(now->status, "pending") != 0)
+            snprintf(why, sizeof(why), "the order is not pending: it is %s", now->status);
+        else
+            snprintf(why, sizeof(why), "the order is no longer at stage %s: it is at stage %s",
+                     stage, now->stage);
+        return send_error(api, c, MHD_HTTP_CONFLICT, why);
     case DEPOT_ERR_FORBIDDEN:
         return send_error(api, c, MHD_HTTP_FORBIDDEN,
                           "this token may not act at the order's current stage");
@@ -187,28 +199,42 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
 {
     cJSON *body = r->len ? cJSON_Parse(r->body) : cJSON_CreateObject(), *out = NULL;
     const cJSON *reason = cJSON_GetObjectItemCaseSensitive(body, "reason");
-    char why[HUB_ORDER_REASON_MAX + 1] = "";
+    const cJSON *stage = cJSON_GetObjectItemCaseSensitive(body, "stage");
+    char why[HUB_ORDER_REASON_MAX + 1] = "", at[DEPOT_STAGE_MAX + 1] = "";
     struct hub_order after;
     hub_store *s;
     depot_err err;
 
-    if (!cJSON_IsObject(body) || (reason && (!cJSON_IsString(reason) ||
-                                             strlen(reason->valuestring) > HUB_ORDER_REASON_MAX))) {
+    if (!cJSON_IsObject(body) ||
+        (reason &&
+         (!cJSON_IsString(reason) || strlen(reason->valuestring) > HUB_ORDER_REASON_MAX)) ||
+        (stage && (!cJSON_IsString(stage) || !stage->valuestring[0] ||
+                   strlen(stage->valuestring) > DEPOT_STAGE_MAX))) {
         cJSON_Delete(body);
         return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
-                          "the body must be {\"reason\": \"...\"} (at most 200 characters)");
+                          "the body must be {\"stage\": \"<the stage acted on>\", \"reason\": "
+                          "\"...\"} (a reason of at most 200 characters)");
+    }
+    if (act == HUB_ACT_APPROVE && !stage) {
+        cJSON_Delete(body);
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+                          "an approval names the stage it approves: {\"stage\": \"...\"}");
     }
     if (reason)
         snprintf(why, sizeof(why), "%s", reason->valuestring);
+    if (stage)
+        snprintf(at, sizeof(at), "%s", stage->valuestring);
     cJSON_Delete(body);
     s = reader_take(api);
-    err = hub_approval_act(api->cfg, api->metrics, s, id, r->who, act, why, depot_now_ms(), &after);
+    err = hub_approval_act(api->cfg, api->metrics, s, id, at, r->who, act, why, depot_now_ms(),
+                           &after);
     if (err == DEPOT_OK)
         hub_api_ranking_decided(api, &after);
     if (err == DEPOT_OK)
         err = order_detail(s, id, &out);
     reader_give(api, s);
-    return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out) : act_error(api, r->c, err);
+    return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out)
+                           : act_error(api, r->c, err, at, &after);
 }
 
 /* ---- payments ---- */

@@ -2,7 +2,9 @@
  * The approval stages: an order waits at one stage at a time
  * ([approval] stages, in order). An approver acts only for the stages its
  * token lists (none listed: any), an admin for any; both only at the
- * order's CURRENT stage and only while it is pending. Approving moves the
+ * order's CURRENT stage, only while it is pending, and only if that is the
+ * stage the approver names (the one it saw: a double click or an approver
+ * of two stages never approves the next stage unseen). Approving moves the
  * order to the next stage, or approves it at the last one after checking
  * credit again (other orders may have been approved since). Rejecting needs
  * a reason and ends the order. Each step is one transaction with its audit
@@ -82,10 +84,11 @@ static depot_err reject(hub_metrics *metrics, hub_store *s, const struct hub_ord
 
 /* Checks and acts inside the caller's transaction. */
 static depot_err act_in_tx(const struct hub_config *cfg, hub_metrics *metrics, hub_store *s,
-                           const struct hub_order *o, const struct hub_token *who, enum hub_act act,
-                           const char *reason, long long now)
+                           const struct hub_order *o, const char *stage,
+                           const struct hub_token *who, enum hub_act act, const char *reason,
+                           long long now)
 {
-    if (strcmp(o->status, "pending") != 0)
+    if (strcmp(o->status, "pending") != 0 || (stage && *stage && strcmp(stage, o->stage) != 0))
         return DEPOT_ERR_STALE;
     if (!hub_token_may_act(who, o->stage))
         return DEPOT_ERR_FORBIDDEN;
@@ -100,8 +103,9 @@ static depot_err act_in_tx(const struct hub_config *cfg, hub_metrics *metrics, h
 }
 
 depot_err hub_approval_act(const struct hub_config *cfg, hub_metrics *metrics, hub_store *s,
-                           const char *id, const struct hub_token *who, enum hub_act act,
-                           const char *reason, long long now, struct hub_order *after)
+                           const char *id, const char *stage, const struct hub_token *who,
+                           enum hub_act act, const char *reason, long long now,
+                           struct hub_order *after)
 {
     struct hub_order o;
     depot_err err = hub_store_begin(s);
@@ -109,7 +113,9 @@ depot_err hub_approval_act(const struct hub_config *cfg, hub_metrics *metrics, h
         return err;
     err = hub_store_order_get(s, id, &o);
     if (err == DEPOT_OK)
-        err = act_in_tx(cfg, metrics, s, &o, who, act, reason, now);
+        err = act_in_tx(cfg, metrics, s, &o, stage, who, act, reason, now);
+    if (err == DEPOT_ERR_STALE)
+        *after = o;
     if (err == DEPOT_OK)
         err = hub_store_order_get(s, id, after);
     if (err == DEPOT_OK)

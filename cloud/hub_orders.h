@@ -94,16 +94,21 @@ depot_err hub_orders_publish_catalog(hub_orders *o, hub_store *s, hub_publish_fn
 enum hub_act { HUB_ACT_APPROVE, HUB_ACT_REJECT };
 
 /*
- * An approver's decision on order id at its current stage, in its own
- * transaction. Approving the last stage approves the order (after checking
- * credit again: exposure may have grown since it arrived). Returns DEPOT_OK
- * (*after = the order now), DEPOT_ERR_NOTFOUND, DEPOT_ERR_STALE (not
- * pending), DEPOT_ERR_FORBIDDEN (the token may not act for the stage),
- * DEPOT_ERR_INVAL (a rejection without a reason), DEPOT_ERR_DB.
+ * An approver's decision on order id at stage, in its own transaction: the
+ * stage the approver saw, so that a second click, or an approver of several
+ * stages, never acts on the stage the order has moved on to (NULL or "":
+ * the order's current stage, whatever it is). Approving the last stage
+ * approves the order (after checking credit again: exposure may have grown
+ * since it arrived). Returns DEPOT_OK (*after = the order now),
+ * DEPOT_ERR_NOTFOUND, DEPOT_ERR_STALE (not pending, or no longer at stage:
+ * *after = the order as it is), DEPOT_ERR_FORBIDDEN (the token may not act
+ * for the stage), DEPOT_ERR_INVAL (a rejection without a reason),
+ * DEPOT_ERR_DB.
  */
 depot_err hub_approval_act(const struct hub_config *cfg, hub_metrics *metrics, hub_store *s,
-                           const char *id, const struct hub_token *who, enum hub_act act,
-                           const char *reason, long long now, struct hub_order *after);
+                           const char *id, const char *stage, const struct hub_token *who,
+                           enum hub_act act, const char *reason, long long now,
+                           struct hub_order *after);
 
 /* The stage after stage in cfg, or NULL when stage is the last (or unknown). */
 const char *hub_approval_next_stage(const struct hub_config *cfg, const char *stage);

@@ -159,9 +159,10 @@ static const char *const osql[O__COUNT] = {
         "(SELECT 1 FROM ledger_owners WHERE ledger = ?1) LIMIT 1",
     [O_AUDIT_ADD] = "INSERT INTO audit(at, order_id, dealer, actor, action, stage, reason) "
                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [O_AUDIT_LIST] = "SELECT seq, at, order_id, dealer, actor, action, stage, reason FROM audit "
-                     "WHERE order_id = ?1 AND dealer = COALESCE((SELECT dealer FROM orders WHERE id = ?1), "
-                     "dealer) ORDER BY seq",
+    [O_AUDIT_LIST] =
+        "SELECT seq, at, order_id, dealer, actor, action, stage, reason FROM audit "
+        "WHERE order_id = ?1 AND dealer = COALESCE((SELECT dealer FROM orders WHERE id = ?1), "
+        "dealer) ORDER BY seq",
     [O_FORGED_ADD] = "INSERT INTO forged_orders(at, dealer, ledger, msg_id, order_id, reason, "
                      "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [O_FORGED_LIST] =
@@ -219,15 +220,18 @@ static const char schema[] =
                                                  "ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, "
                                                  " order_id TEXT NOT NULL, reason TEXT NOT NULL, "
                                                  "detail TEXT NOT NULL);" APPEND_ONLY(
-                                                     "forged_orders")
-        "CREATE TABLE IF NOT EXISTS ledger_owners(ledger TEXT PRIMARY KEY, dealer TEXT NOT NULL) "
-        " WITHOUT ROWID;"
-        "CREATE TRIGGER IF NOT EXISTS ledger_first_owner AFTER INSERT ON streams BEGIN "
-        " INSERT INTO ledger_owners(ledger, dealer) VALUES(NEW.ledger, NEW.dealer) "
-        " ON CONFLICT(ledger) DO NOTHING; END;"
-        /* databases from before the table: a ledger one dealer alone used is that dealer's */
-        "INSERT OR IGNORE INTO ledger_owners(ledger, dealer) SELECT ledger, MIN(dealer) FROM streams "
-        " GROUP BY ledger HAVING COUNT(*) = 1;";
+                                                     "forged_orders");
+
+/* The dealer of each ledger id: the first seen with it (after the main schema's streams). */
+static const char ledger_schema[] =
+    "CREATE TABLE IF NOT EXISTS ledger_owners(ledger TEXT PRIMARY KEY, dealer TEXT NOT NULL) "
+    " WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS ledger_first_owner AFTER INSERT ON streams BEGIN "
+    " INSERT INTO ledger_owners(ledger, dealer) VALUES(NEW.ledger, NEW.dealer) "
+    " ON CONFLICT(ledger) DO NOTHING; END;"
+    /* databases from before the table: a ledger one dealer alone used is that dealer's */
+    "INSERT OR IGNORE INTO ledger_owners(ledger, dealer) SELECT ledger, MIN(dealer) "
+    " FROM streams GROUP BY ledger HAVING COUNT(*) = 1;";
 
 /* ---- helpers ---- */
 
@@ -824,6 +828,8 @@ const struct hub_store_order_ops hub_sqlite_order_ops = {
 depot_err hub_sqlite_orders_setup(struct sqlite_store *q)
 {
     depot_err err = hub_sqlite_exec(q, schema, "order schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, ledger_schema, "ledger owners");
     return err != DEPOT_OK ? err : hub_sqlite_prepare_all(q, osql, O__COUNT, q->ost);
 }
 

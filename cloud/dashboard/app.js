@@ -596,9 +596,9 @@
   function orderHtml(o) {
     const buttons = canAct()
       ? '<div class="actions"><button type="button" class="btn btn-danger btn-sm" data-order-act="reject" data-id="' + esc(o.order)
-        + '" data-number="' + esc(o.number) + '" data-dealer="' + esc(o.dealer) + '">Reject</button>'
+        + '" data-number="' + esc(o.number) + '" data-dealer="' + esc(o.dealer) + '" data-stage="' + esc(o.stage) + '">Reject</button>'
         + '<button type="button" class="btn btn-ok btn-sm" data-order-act="approve" data-id="' + esc(o.order) + '" data-number="'
-        + esc(o.number) + '">Approve</button></div>'
+        + esc(o.number) + '" data-stage="' + esc(o.stage) + '">Approve</button></div>'
       : '';
     return '<li class="order" data-order="' + esc(o.order) + '">'
       + '<div class="row"><span class="grow title">Order ' + esc(o.number) + ' · dealer ' + esc(o.dealer) + '</span>'
@@ -636,12 +636,12 @@
     return 'Order ' + o.number + ' approved at ' + before + '; now waiting for ' + o.stage + '.';
   }
 
-  async function orderAct(id, act, reason, btn) {
+  /* Acts on the stage the approver saw (shown): the hub answers 409 if the order has moved on. */
+  async function orderAct(id, act, reason, btn, stage) {
     if (btn) btn.disabled = true;
-    const li = document.querySelector('.order[data-order="' + CSS.escape(id) + '"]');
-    const stage = li ? (li.querySelector('.stage.here') || {}).textContent : '';
+    const body = reason ? { stage, reason } : { stage };
     try {
-      const o = await api('orders/' + encodeURIComponent(id) + '/' + act, { method: 'POST', body: reason ? { reason } : {} });
+      const o = await api('orders/' + encodeURIComponent(id) + '/' + act, { method: 'POST', body });
       toast(decisionText(stage, o));
     } catch (e) {
       if (e.status !== 401) toast('Could not ' + act + ' the order: ' + e.message, true);
@@ -653,6 +653,7 @@
 
   function askReject(btn) {
     state.rejecting = btn.dataset.id;
+    state.rejectingStage = btn.dataset.stage;
     $('reject-sub').textContent = 'Order ' + btn.dataset.number + ' of dealer ' + btn.dataset.dealer;
     $('reject-reason').value = '';
     $('reject-dialog').showModal();
@@ -852,7 +853,7 @@
     $('order-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-order-act]');
       if (!b) return;
-      if (b.dataset.orderAct === 'approve') orderAct(b.dataset.id, 'approve', '', b);
+      if (b.dataset.orderAct === 'approve') orderAct(b.dataset.id, 'approve', '', b, b.dataset.stage);
       else if (b.dataset.orderAct === 'reject') askReject(b);
       else toggleLines(b.closest('.order'));
     });
@@ -862,7 +863,7 @@
       const reason = $('reject-reason').value.trim();
       if (!reason) return;
       $('reject-dialog').close();
-      orderAct(state.rejecting, 'reject', reason, null);
+      orderAct(state.rejecting, 'reject', reason, null, state.rejectingStage);
     });
     $('ranking-table').addEventListener('click', (ev) => {
       const tr = ev.target.closest('tr[data-dealer]');

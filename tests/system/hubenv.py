@@ -209,10 +209,10 @@ def forged_orders(http_port, token, dealer=None):
                token)
 
 
-def approve(http_port, token, order_id, reason=None, expect=200):
-    """POST /api/v1/orders/<id>/approve (approver of the current stage, or admin)."""
+def approve(http_port, token, order_id, stage, reason=None, expect=200):
+    """POST /api/v1/orders/<id>/approve of the stage named (approver of that stage, or admin)."""
     return call(http_port, "POST", "/api/v1/orders/%s/approve" % order_id, token,
-                {"reason": reason} if reason else {}, expect)
+                dict({"stage": stage}, **({"reason": reason} if reason else {})), expect)
 
 
 def reject(http_port, token, order_id, reason, expect=200):

@@ -143,6 +143,9 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         assert any(a["action"] == "stage-approved" and a["actor"] == "sales-lead"
                    and a["stage"] == "sales" for a in o["audit"]), o["audit"]
         assert site.api("GET", "/api/v1/orders/" + orders[1], token=VIEWER)["stage"] == "sales"
+        # The browser named the stage it showed: approving "sales" again cannot approve finance.
+        site.api("POST", "/api/v1/orders/%s/approve" % orders[0], {"stage": "sales"}, token=ADMIN,
+                 expect=409)
         if alert is not None:
             s, alerts = http_json(site.url + "/api/v1/alerts?dealer=A&kind=low_stock", VIEWER)
             mine = [a for a in alerts if a["id"] == alert]

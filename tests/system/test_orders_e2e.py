@@ -133,12 +133,14 @@ def test_over_auto_limit_goes_through_every_stage_and_reject_shows_reason():
         oid = order_by_number(dep, "A", n)["order"]
         assert dep.order(oid)["stage"] == "sales"
         # An approver of another stage may not act; a viewer may not either.
-        dep.api("POST", "/api/v1/orders/%s/approve" % oid, {"reason": "ok"}, token=FINANCE, expect=403)
-        dep.api("POST", "/api/v1/orders/%s/approve" % oid, {"reason": "ok"}, token=VIEWER, expect=403)
+        dep.api("POST", "/api/v1/orders/%s/approve" % oid, {"stage": "sales", "reason": "ok"},
+                token=FINANCE, expect=403)
+        dep.api("POST", "/api/v1/orders/%s/approve" % oid, {"stage": "sales", "reason": "ok"},
+                token=VIEWER, expect=403)
         for token, stage in ((SALES, "sales"), (FINANCE, "finance"), (WAREHOUSE, "warehouse")):
             assert dep.order(oid)["stage"] == stage
-            dep.api("POST", "/api/v1/orders/%s/approve" % oid, {"reason": "fine by " + stage},
-                    token=token)
+            dep.api("POST", "/api/v1/orders/%s/approve" % oid,
+                    {"stage": stage, "reason": "fine by " + stage}, token=token)
         dep.wait_display("A", lambda t: t == "ORDER %d APPROVED" % n, timeout=10,
                          what="ORDER %d APPROVED" % n)
         audit = dep.order(oid)["audit"]
@@ -157,7 +159,8 @@ def test_over_auto_limit_goes_through_every_stage_and_reject_shows_reason():
         code, text = dep.wait_display("A", lambda t: "REJECTED" in t, timeout=10,
                                       what="REJECTED on the display")
         assert text.startswith("ORDER %d REJECTED too many" % (n + 1)), text
-        dep.api("POST", "/api/v1/orders/%s/approve" % oid2, {"reason": "x"}, token=FINANCE, expect=409)
+        dep.api("POST", "/api/v1/orders/%s/approve" % oid2, {"stage": "finance", "reason": "x"},
+                token=FINANCE, expect=409)
 
 
 def test_over_credit_rejected_then_passes_after_a_payment():
@@ -270,6 +273,44 @@ def test_broker_away_orders_queue_and_are_decided_once():
             assert len(decided) == 1, audit
         rows = wh_orders = dep.wh["A"].ledger_query("SELECT number, status FROM orders ORDER BY number")
         assert [r[1] for r in rows] == ["approved", "approved"], wh_orders
+
+
+def test_approval_names_its_stage_so_a_double_click_approves_once():
+    with Env("orders-double-click") as env:
+        dep = Deployment(env)
+        dep.scan_order("A", [(PUMP, 6)])  # over the auto-approval limit: pending at "sales"
+        code, text = dep.wait_display("A", lambda t: "WAITING" in t, timeout=10,
+                                      what="the order waiting for a stage")
+        n = order_number(text)
+        oid = order_by_number(dep, "A", n)["order"]
+        url = "/api/v1/orders/%s/approve" % oid
+        # An approval must say which stage it approves.
+        err = dep.api("POST", url, {"reason": "ok"}, expect=400)
+        assert "stage" in err["error"], err
+        assert dep.order(oid)["stage"] == "sales"
+        # The admin (every stage) clicks Approve twice on the order it saw at "sales".
+        assert dep.api("POST", url, {"stage": "sales"})["stage"] == "finance"
+        err = dep.api("POST", url, {"stage": "sales"}, expect=409)
+        assert err["error"] == "the order is no longer at stage sales: it is at stage finance", err
+        o = dep.order(oid)
+        assert (o["status"], o["stage"]) == ("pending", "finance"), o
+        assert [a["stage"] for a in o["audit"] if a["action"] == "stage-approved"] == ["sales"]
+        # depotctl: approve needs --stage; a stage the order left is refused with the reason.
+        ctl = [os.path.join(BIN, "depotctl"), "orders", "approve", oid,
+               "--hub", "http://127.0.0.1:%d" % dep.http, "--token", ADMIN]
+        r = run(ctl, check=False)
+        assert r.returncode == 2 and "--stage" in r.stderr, (r.returncode, r.stderr)
+        r = run(ctl + ["--stage", "sales"], check=False)
+        assert r.returncode != 0 and "no longer at stage sales" in r.stderr, (r.returncode, r.stderr)
+        assert json.loads(run(ctl + ["--stage", "finance"]).stdout)["stage"] == "warehouse"
+        # A rejection may name the stage too; a stale one changes nothing.
+        dep.api("POST", "/api/v1/orders/%s/reject" % oid, {"stage": "finance", "reason": "late"},
+                expect=409)
+        dep.api("POST", url, {"stage": "warehouse"})
+        dep.wait_display("A", lambda t: t == "ORDER %d APPROVED" % n, timeout=10,
+                         what="ORDER %d APPROVED" % n)
+        err = dep.api("POST", url, {"stage": "warehouse"}, expect=409)
+        assert err["error"] == "the order is not pending: it is approved", err
 
 
 def order_sign(pki, dealer, ledger, msg_id, number, lines, signer=None, tamper=False,
@@ -397,6 +438,7 @@ def test_one_dealer_cannot_take_another_dealers_next_order_id():
 if __name__ == "__main__":
     main([test_three_lines_auto_approved_on_the_display_within_3s,
           test_over_auto_limit_goes_through_every_stage_and_reject_shows_reason,
+          test_approval_names_its_stage_so_a_double_click_approves_once,
           test_over_credit_rejected_then_passes_after_a_payment,
           test_gateway_killed_at_random_points_loses_and_doubles_no_scan,
           test_unknown_barcode_refused_and_full_fifo_loses_nothing,

@@ -277,13 +277,20 @@ static long long open_exposure(struct fixture *f, const char *dealer)
     return x.open;
 }
 
+/* An approver's act on order n at the stage it names (NULL: its current stage). */
+static depot_err act_at(struct fixture *f, long long n, const char *stage, int token,
+                        enum hub_act a, const char *reason, struct hub_order *after)
+{
+    char id[DEPOT_ORDER_ID_MAX + 1];
+    order_id(id, n);
+    return hub_approval_act(&f->cfg, f->metrics, f->store, id, stage, &f->cfg.tokens[token], a,
+                            reason, NOW + 5000, after);
+}
+
 static depot_err act(struct fixture *f, long long n, int token, enum hub_act a, const char *reason)
 {
     struct hub_order after;
-    char id[DEPOT_ORDER_ID_MAX + 1];
-    order_id(id, n);
-    return hub_approval_act(&f->cfg, f->metrics, f->store, id, &f->cfg.tokens[token], a, reason,
-                            NOW + 5000, &after);
+    return act_at(f, n, NULL, token, a, reason, &after);
 }
 
 struct actions {
@@ -382,6 +389,25 @@ static void test_hub_approval_act_RejectNeedsReason(void **state)
     assert_string_equal(o.reason, "dealer closes next week");
     assert_true(audited(f, 1, "stage-rejected"));
     assert_int_equal(open_exposure(f, "A"), 0);
+}
+
+static void test_hub_approval_act_ApprovingAStageTheOrderLeftIsStale(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_order after;
+    put_profile(f->store, 100000, 0);
+    send_order(f, 1, 3);
+    /* the admin (every stage) clicks Approve twice on the order it saw at "sales" */
+    assert_int_equal(act_at(f, 1, "sales", 2, HUB_ACT_APPROVE, NULL, &after), DEPOT_OK);
+    assert_string_equal(after.stage, "finance");
+    assert_int_equal(act_at(f, 1, "sales", 2, HUB_ACT_APPROVE, NULL, &after), DEPOT_ERR_STALE);
+    assert_string_equal(after.stage, "finance");
+    assert_string_equal(get_order(f, 1).stage, "finance");
+    assert_string_equal(get_order(f, 1).status, "pending");
+    assert_int_equal(act_at(f, 1, "warehouse", 2, HUB_ACT_REJECT, "no", &after), DEPOT_ERR_STALE);
+    assert_string_equal(get_order(f, 1).status, "pending");
+    assert_int_equal(act_at(f, 1, "finance", 2, HUB_ACT_APPROVE, NULL, &after), DEPOT_OK);
+    assert_string_equal(after.stage, "warehouse");
 }
 
 static void test_hub_orders_on_message_OverCreditThenPaymentPasses(void **state)
@@ -495,8 +521,8 @@ static void put_stream(struct fixture *f, const char *dealer, const char *ledger
 /* B's real order 1 in B's ledger, from B's gateway. */
 static struct hub_order_result send_b_order(struct fixture *f, uint64_t msg_id)
 {
-    depot_msg m = order_msg(f, "B", ledger_doc(LEDGER_B, "B", 1, BARCODE, 3), NULL, P.key_b,
-                            P.crt_b);
+    depot_msg m =
+        order_msg(f, "B", ledger_doc(LEDGER_B, "B", 1, BARCODE, 3), NULL, P.key_b, P.crt_b);
     snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);
     m.id = msg_id;
     return apply(f, &m);
@@ -516,8 +542,8 @@ static void test_hub_orders_on_message_OrderIdOfAnotherLedgerRefused(void **stat
     put_dealer_profile(f->store, "B", 100000, 50000);
     put_stream(f, "B", LEDGER_B);
     /* A's own key, certificate, topic and ledger; the id is B's next order's */
-    depot_msg m = order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a,
-                            P.crt_a);
+    depot_msg m =
+        order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a, P.crt_a);
     r = apply(f, &m);
     assert_int_equal(r.outcome, HUB_ORDER_FORGED);
     assert_int_equal(r.reason, HUB_OR_WRONG_ORDER_ID);
@@ -538,8 +564,8 @@ static void test_hub_orders_on_message_LedgerOfAnotherDealerRefused(void **state
     put_dealer_profile(f->store, "B", 100000, 50000);
     put_stream(f, "B", LEDGER_B);
     /* A's credentials on A's topic, claiming B's ledger in the envelope and the id */
-    depot_msg m = order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a,
-                            P.crt_a);
+    depot_msg m =
+        order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a, P.crt_a);
     snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);
     r = apply(f, &m);
     assert_int_equal(r.outcome, HUB_ORDER_FORGED);
@@ -565,14 +591,13 @@ static void test_hub_store_open_LedgersOfAnOlderDatabaseKeepTheirDealer(void **s
     hub_store_free(f->store);
     path(db, f->dir, "hub.db");
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw,
-                                  "DROP TRIGGER ledger_first_owner; DROP TABLE ledger_owners;",
+    assert_int_equal(sqlite3_exec(raw, "DROP TRIGGER ledger_first_owner; DROP TABLE ledger_owners;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(raw);
     assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
-    depot_msg m = order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a,
-                            P.crt_a);
+    depot_msg m =
+        order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a, P.crt_a);
     snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);
     assert_int_equal(apply(f, &m).reason, HUB_OR_WRONG_ORDER_ID);
     assert_int_equal(send_b_order(f, 2).outcome, HUB_ORDER_APPROVED);
@@ -583,9 +608,9 @@ static void test_hub_orders_on_message_DecidedEventOfAnotherDealerConfirmsNothin
     struct fixture *f = *state;
     put_dealer_profile(f->store, "B", 100000, 50000);
     assert_int_equal(send_b_order(f, 1).outcome, HUB_ORDER_APPROVED);
-    assert_int_equal(hub_store_decision_sent(f->store, LEDGER_B "-1", b_order(f).decision_seq,
-                                             NOW + 60000),
-                     DEPOT_OK);
+    assert_int_equal(
+        hub_store_decision_sent(f->store, LEDGER_B "-1", b_order(f).decision_seq, NOW + 60000),
+        DEPOT_OK);
     depot_msg ev = test_event("A", 50, NOW, "scan-a", "decided", LEDGER_B "-1");
     assert_int_equal(apply(f, &ev).outcome, HUB_ORDER_NONE);
     assert_true(b_order(f).delivered_seq < b_order(f).decision_seq);
@@ -701,6 +726,7 @@ int main(void)
         T(test_hub_approval_act_StagesInOrderThenApproved),
         T(test_hub_approval_act_ApproverOfAnotherStageForbidden),
         T(test_hub_approval_act_RejectNeedsReason),
+        T(test_hub_approval_act_ApprovingAStageTheOrderLeftIsStale),
         T(test_hub_orders_on_message_OverCreditThenPaymentPasses),
         T(test_hub_orders_on_message_BadSignatureChangesNothing),
         T(test_hub_orders_on_message_WrongDealerCertificateRefused),
