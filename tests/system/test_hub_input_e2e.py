@@ -184,7 +184,7 @@ BODY_ROUTES = [
     ("POST", "/api/v1/payments/import",
      {"payments": [{"line": 1, "dealer": "A", "amount": "1.00", "order": "", "ref": "",
                     "date": ""}]}),
-    ("POST", "/api/v1/orders/%s-1/approve" % LEDGER, {"reason": "ok"}),
+    ("POST", "/api/v1/orders/%s-1/approve" % LEDGER, {"stage": "sales", "reason": "ok"}),
     ("POST", "/api/v1/orders/%s-1/reject" % LEDGER, {"reason": "no"}),
     ("POST", "/api/v1/alerts/1/ack", {}),
     ("POST", "/api/v1/alerts/1/resolve", {}),
