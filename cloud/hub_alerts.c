@@ -31,10 +31,20 @@
  *   2. Every alert row change is written with its encoded message to the
  *      alert outbox in the same transaction; only the outbox is published.
  *   3. Counters (raised, resolved) move after the commit only.
- *   4. Suggestions (replenish, transfers) are computed only when an alert is
+ *   4. Suggestions (replenish, transfers) are computed when an alert is
  *      opened or updated, from the cells of the same SKU: the transfer
  *      candidates are the dealers whose stock exceeds both ceil(velocity x
- *      target_cover_days) and the reorder point.
+ *      target_cover_days) and the reorder point. They are recomputed when
+ *      what they rest on changes: any stock of the SKU (a source dealer's
+ *      surplus), a dealer's place (distances) or a dealer going offline or
+ *      coming back (freshness). The live alert's action and suggestion are
+ *      then rewritten in place (count unchanged) when the suggestion differs
+ *      in anything but the ages (struct slot's sg_hash).
+ *   5. The catalog and the dealer profiles are the store's: their versions
+ *      (meta catalog_version, profiles_version) are compared at every message
+ *      and, with no traffic, every SETTINGS_POLL_MS, so a change made through
+ *      any hub instance takes effect at once, not at the next periodic
+ *      evaluation.
  */
 #include "hub_alerts.h"
 
@@ -51,7 +61,8 @@
 #define FNV_PRIME 1099511628211ULL
 #define OUTBOX_BATCH 256
 #define PUBLISH_POLL_MS 500
-#define DAYS_KEPT 400 /* daily figures are kept this long (ranking reads 90 days) */
+#define DAYS_KEPT 400        /* daily figures are kept this long (ranking reads 90 days) */
+#define SETTINGS_POLL_MS 250 /* with no traffic, catalog and profile versions checked this often */
 
 static const char *const kind_names[HUB_AK__COUNT] = {
     [HUB_AK_LOW_STOCK] = "low_stock",
@@ -140,7 +151,7 @@ static void htab_free(struct htab *t, void (*free_entry)(struct hnode *))
 
 struct slot {
     long long id;
-    uint64_t hash;
+    uint64_t hash, sg_hash; /* sg_hash: the suggestion it shows (0: unknown) */
     bool live;
 };
 
@@ -150,6 +161,8 @@ struct sku_ent {
     bool in_catalog;
     long long reorder_point, lead_time_days;
     struct cell *cells;
+    struct sku_ent *resuggest_next;
+    bool resuggest; /* on a->resuggest: suggestions of its live alerts to be recomputed */
 };
 
 struct node_ent {
@@ -187,8 +200,11 @@ struct hub_alerts {
     hub_metrics *metrics;
     struct htab dealers, skus, cells;
     struct cell *touched;
+    struct sku_ent *resuggest;
     bool loaded, changed, fresh; /* fresh: loaded, every cell not yet evaluated */
-    long long catalog_version, day, next_eval_ms, next_publish_ms;
+    bool resuggest_all;          /* every SKU's suggestions to be recomputed */
+    long long catalog_version, profiles_version, day, next_eval_ms, next_publish_ms;
+    long long next_settings_ms;
     unsigned long long raised, resolved; /* pending until the commit (invariant 3) */
 };
 
@@ -235,6 +251,8 @@ static void reset(hub_alerts *a)
     htab_free(&a->skus, free_plain);
     htab_free(&a->dealers, free_dealer);
     a->touched = NULL;
+    a->resuggest = NULL;
+    a->resuggest_all = false;
     a->loaded = false;
 }
 
@@ -317,8 +335,19 @@ static struct node_ent *node_get(struct dealer_ent *d, const char *name)
     return n;
 }
 
+/* The suggestions resting on the SKU's stock are to be recomputed (invariant 4). */
+static void resuggest(hub_alerts *a, struct sku_ent *k)
+{
+    if (!k->resuggest) {
+        k->resuggest = true;
+        k->resuggest_next = a->resuggest;
+        a->resuggest = k;
+    }
+}
+
 static void touch(hub_alerts *a, struct cell *c)
 {
+    resuggest(a, c->k);
     if (!c->touched) {
         c->touched = true;
         c->touch_next = a->touched;
@@ -502,6 +531,22 @@ static void suggest(const hub_alerts *a, const struct cell *c, long long now, st
     }
 }
 
+/* What a suggestion says, but for the ages (which move every second): never 0. */
+static uint64_t suggestion_hash(const struct suggestion *sg)
+{
+    char buf[96];
+    uint64_t h = FNV_OFFSET;
+    snprintf(buf, sizeof(buf), "%lld", sg->replenish);
+    h = hash_str(buf, h);
+    for (int i = 0; i < sg->n; i++) {
+        const struct transfer *t = &sg->t[i];
+        snprintf(buf, sizeof(buf), "%lld/%d/%.1f/%d", t->qty, t->has_km, t->has_km ? t->km : 0.0,
+                 t->stale);
+        h = hash_str(t->d->id, hash_str(buf, h));
+    }
+    return h | 1;
+}
+
 static void suggestion_json(const struct suggestion *sg, char *buf, size_t len)
 {
     size_t at =
@@ -587,10 +632,69 @@ static depot_err eval_stock(hub_alerts *a, hub_store *s, struct cell *c, long lo
         struct alert_key k = {c->d->id, c->k->id, "",
                               i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK};
         struct slot *st = &c->st[i ? CS_STOCKOUT : CS_LOW];
-        if (n[i] == NEED_PUT)
+        if (n[i] == NEED_PUT) {
             err = alert_put(a, s, st, &k, &v[i], action, json, now);
-        else if (n[i] == NEED_RESOLVE)
+            st->sg_hash = err == DEPOT_OK ? suggestion_hash(&sg) : 0;
+        } else if (n[i] == NEED_RESOLVE)
             err = alert_clear(a, s, st, k.dealer, k.kind, now);
+    }
+    return err;
+}
+
+/* Rewrites the suggestion of c's live stock alerts when it no longer says the same
+ * (invariant 4). An alert resolved by hand meanwhile is left alone (invariant 1). */
+static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long long now)
+{
+    struct suggestion sg;
+    char json[512], action[DEPOT_TEXT_MAX + 1];
+    uint64_t h;
+    depot_err err = DEPOT_OK;
+    if (!c->st[CS_LOW].live && !c->st[CS_STOCKOUT].live)
+        return DEPOT_OK;
+    suggest(a, c, now, &sg);
+    h = suggestion_hash(&sg);
+    if ((!c->st[CS_LOW].live || c->st[CS_LOW].sg_hash == h) &&
+        (!c->st[CS_STOCKOUT].live || c->st[CS_STOCKOUT].sg_hash == h))
+        return DEPOT_OK;
+    suggestion_json(&sg, json, sizeof(json));
+    action_text(&sg, action, sizeof(action));
+    for (int i = 0; err == DEPOT_OK && i < 2; i++) {
+        struct slot *st = &c->st[i ? CS_STOCKOUT : CS_LOW];
+        struct row_out o = {.now = now};
+        if (!st->live || st->sg_hash == h)
+            continue;
+        err = hub_store_alert_refresh(s, st->id, action, json, now, capture_row, &o);
+        if (err == DEPOT_OK) {
+            err = queue_change(s, c->d->id,
+                               kind_names[i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK], &o);
+            a->changed = true;
+        } else {
+            depot_free(o.payload);
+            err = err == DEPOT_ERR_NOTFOUND ? DEPOT_OK : err;
+        }
+        if (err == DEPOT_OK)
+            st->sg_hash = h;
+    }
+    return err;
+}
+
+/* Recomputes the suggestions of the SKUs marked by resuggest(), or of all after a change of
+ * places, catalog or a dealer's freshness. */
+static depot_err refresh_suggestions(hub_alerts *a, hub_store *s, long long now)
+{
+    struct sku_ent *k;
+    depot_err err = DEPOT_OK;
+    if (a->resuggest_all) {
+        a->resuggest_all = false;
+        for (size_t i = 0; err == DEPOT_OK && i < a->cells.nb; i++)
+            for (struct hnode *x = a->cells.b[i]; err == DEPOT_OK && x; x = x->next)
+                err = refresh_cell(a, s, (struct cell *)x, now);
+    }
+    while ((k = a->resuggest)) {
+        a->resuggest = k->resuggest_next;
+        k->resuggest = false;
+        for (struct cell *c = k->cells; err == DEPOT_OK && c; c = c->sku_next)
+            err = refresh_cell(a, s, c, now);
     }
     return err;
 }
@@ -691,12 +795,18 @@ static depot_err eval_offline(hub_alerts *a, hub_store *s, struct dealer_ent *d,
     struct verdict v = {.holds = !dealer_online(a, d, now), .severity = "critical"};
     struct alert_key k = {d->id, "", "", HUB_AK_GATEWAY_OFFLINE};
     char seen[32];
+    depot_err err;
+    bool was;
     if (v.holds) {
         iso_time(seen, sizeof(seen), d->last_seen);
         snprintf(v.text, sizeof(v.text), "gateway of %s offline (%s), last heard %s", d->id,
                  d->stated_online ? "nothing heard" : "it said so or its last will", seen);
     }
-    return settle(a, s, &d->offline, &k, &v, now);
+    was = d->offline.live;
+    err = settle(a, s, &d->offline, &k, &v, now);
+    if (err == DEPOT_OK && was != d->offline.live)
+        a->resuggest_all = true; /* its surplus is fresh or stale now (invariant 4) */
+    return err;
 }
 
 struct node_walk {
@@ -907,7 +1017,9 @@ static depot_err load(hub_alerts *a, hub_store *s, long long now)
     struct hub_alert_filter live = {.status = NULL};
     depot_err err;
     reset(a);
-    err = load_catalog(a, s);
+    err = hub_store_profiles_version(s, &a->profiles_version);
+    if (err == DEPOT_OK)
+        err = load_catalog(a, s);
     if (err == DEPOT_OK)
         err = hub_store_dealer_places(s, load_place, &l);
     if (err == DEPOT_OK)
@@ -932,6 +1044,8 @@ static depot_err load(hub_alerts *a, hub_store *s, long long now)
 }
 
 /* ---- messages ---- */
+
+static depot_err reload_settings(hub_alerts *a, hub_store *s, long long now);
 
 /* Evaluates what the touched cells need (stock kinds, sales when asked, shrinkage). */
 static depot_err settle_touched(hub_alerts *a, hub_store *s, bool sales, long long now)
@@ -1022,6 +1136,8 @@ static depot_err on_stock(hub_alerts *a, hub_store *s, const depot_msg *m, long 
     struct cell *c = cell_get(a, m->dealer, m->body.stock.sku);
     if (!c)
         return DEPOT_ERR_NOMEM;
+    if (!c->has_qty || c->qty != m->body.stock.qty)
+        resuggest(a, c->k);
     c->qty = m->body.stock.qty;
     c->has_qty = true;
     return eval_stock(a, s, c, now);
@@ -1064,10 +1180,12 @@ depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
         return DEPOT_ERR_NOMEM;
     if (seen_ms > d->last_seen)
         d->last_seen = seen_ms;
-    err = res == HUB_APPLY_DONE ? dispatch(a, s, m, d, now) : DEPOT_OK;
+    err = reload_settings(a, s, now); /* a catalog imported just before counts (invariant 5) */
+    if (err == DEPOT_OK && res == HUB_APPLY_DONE)
+        err = dispatch(a, s, m, d, now);
     if (err == DEPOT_OK && d->offline.live && m->type != DEPOT_MSG_STATE)
         err = eval_offline(a, s, d, now); /* heard again */
-    return err;
+    return err == DEPOT_OK ? refresh_suggestions(a, s, now) : err;
 }
 
 /* ---- periodic evaluation ---- */
@@ -1128,19 +1246,54 @@ static depot_err eval_dealers(hub_alerts *a, hub_store *s, long long now)
     return err;
 }
 
+/* Reloads the catalog and the dealers' places when the store's versions moved (invariant 5),
+ * re-evaluating every cell for a new catalog and every suggestion for either. */
+static depot_err reload_settings(hub_alerts *a, hub_store *s, long long now)
+{
+    struct load_ctx l = {a, now, false};
+    long long catalog = 0, profiles = 0;
+    depot_err err = hub_store_catalog_version(s, &catalog);
+    if (err == DEPOT_OK)
+        err = hub_store_profiles_version(s, &profiles);
+    if (err == DEPOT_OK && catalog != a->catalog_version) {
+        err = load_catalog(a, s);
+        err = err == DEPOT_OK ? eval_all_cells(a, s, false, now) : err;
+        a->resuggest_all = true;
+    }
+    if (err == DEPOT_OK && profiles != a->profiles_version) {
+        for (size_t i = 0; i < a->dealers.nb; i++)
+            for (struct hnode *x = a->dealers.b[i]; x; x = x->next)
+                ((struct dealer_ent *)x)->has_loc = false;
+        err = hub_store_dealer_places(s, load_place, &l);
+        err = err == DEPOT_OK && l.nomem ? DEPOT_ERR_NOMEM : err;
+        for (size_t i = 0; err == DEPOT_OK && i < a->dealers.nb; i++)
+            for (struct hnode *x = a->dealers.b[i]; err == DEPOT_OK && x; x = x->next)
+                err = eval_contract(a, s, (struct dealer_ent *)x, now);
+        a->profiles_version = profiles;
+        a->resuggest_all = true;
+    }
+    return err == DEPOT_OK ? refresh_suggestions(a, s, now) : err;
+}
+
+/* reload_settings at most every SETTINGS_POLL_MS (two indexed reads of meta). */
+static depot_err sync_settings(hub_alerts *a, hub_store *s, long long now)
+{
+    long long mono = depot_mono_ms();
+    if (mono < a->next_settings_ms)
+        return DEPOT_OK;
+    a->next_settings_ms = mono + SETTINGS_POLL_MS;
+    return reload_settings(a, s, now);
+}
+
 depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now)
 {
-    long long version = 0, today = now / HUB_DAY_MS;
-    bool new_day, new_catalog = false;
+    long long today = now / HUB_DAY_MS;
+    bool new_day;
     depot_err err = a->loaded ? DEPOT_OK : load(a, s, now);
     if (err == DEPOT_OK)
-        err = hub_store_catalog_version(s, &version);
-    if (err == DEPOT_OK && version != a->catalog_version) {
-        new_catalog = true;
-        err = load_catalog(a, s);
-    }
+        err = reload_settings(a, s, now);
     new_day = today != a->day;
-    if (err == DEPOT_OK && (new_day || a->fresh || new_catalog))
+    if (err == DEPOT_OK && (new_day || a->fresh))
         err = eval_all_cells(a, s, new_day, now);
     a->fresh = a->fresh && err != DEPOT_OK;
     if (err == DEPOT_OK && new_day)
@@ -1150,7 +1303,9 @@ depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now)
         a->day = today;
     if (err == DEPOT_OK)
         err = eval_dealers(a, s, now);
-    return err == DEPOT_OK ? eval_shrink_due(a, s, now) : err;
+    if (err == DEPOT_OK)
+        err = eval_shrink_due(a, s, now);
+    return err == DEPOT_OK ? refresh_suggestions(a, s, now) : err;
 }
 
 /* ---- commit, rollback, metrics ---- */
@@ -1247,6 +1402,18 @@ void hub_alerts_tick(hub_alerts *a, hub_store *s, hub_publish_fn publish, void *
     long long mono = depot_mono_ms();
     int n = 0;
     depot_err err;
+    if (a->loaded && mono < a->next_eval_ms && mono >= a->next_settings_ms) {
+        err = hub_store_begin(s); /* a change of catalog or places, even with no traffic */
+        err = err == DEPOT_OK ? sync_settings(a, s, now) : err;
+        err = err == DEPOT_OK ? hub_store_commit(s) : err;
+        if (err == DEPOT_OK) {
+            hub_alerts_committed(a);
+        } else {
+            LOG_ERROR("alerts: reloading the catalog or places failed: %s", depot_strerror(err));
+            hub_store_rollback(s);
+            hub_alerts_rolled_back(a);
+        }
+    }
     if (mono >= a->next_eval_ms) {
         a->next_eval_ms = mono + a->cfg->alert_eval_period_s * 1000LL;
         err = hub_store_begin(s);

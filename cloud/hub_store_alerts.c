@@ -106,3 +106,14 @@ depot_err hub_store_catalog_version(hub_store *s, long long *version)
 {
     return A(s)->catalog_version(s, version);
 }
+
+depot_err hub_store_profiles_version(hub_store *s, long long *version)
+{
+    return A(s)->profiles_version(s, version);
+}
+
+depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action,
+                                  const char *suggestion, long long at, hub_alert_cb cb, void *arg)
+{
+    return A(s)->alert_refresh(s, id, action, suggestion, at, cb, arg);
+}

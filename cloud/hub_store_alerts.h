@@ -102,6 +102,9 @@ struct hub_store_alert_ops {
     depot_err (*nodes)(hub_store *s, const char *dealer, const char *node, hub_node_cb cb,
                        void *arg);
     depot_err (*catalog_version)(hub_store *s, long long *version);
+    depot_err (*profiles_version)(hub_store *s, long long *version);
+    depot_err (*alert_refresh)(hub_store *s, long long id, const char *action,
+                               const char *suggestion, long long at, hub_alert_cb cb, void *arg);
 };
 
 /* Stock points of (dealer, sku) at or after since (ms), oldest first. */
@@ -166,5 +169,14 @@ depot_err hub_store_dealer_nodes(hub_store *s, const char *dealer, const char *n
                                  void *arg);
 /* The catalog's version (0: never set). */
 depot_err hub_store_catalog_version(hub_store *s, long long *version);
+/* Moves whenever any dealer profile is written (0: never). */
+depot_err hub_store_profiles_version(hub_store *s, long long *version);
+/*
+ * Rewrites the action and suggestion of the live alert id (what it rests on changed; the
+ * trigger and its count stay). cb (may be NULL) gets the row afterwards. DEPOT_ERR_NOTFOUND
+ * when it is not live.
+ */
+depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action,
+                                  const char *suggestion, long long at, hub_alert_cb cb, void *arg);
 
 #endif

@@ -56,6 +56,8 @@ enum astmt {
     A_PLACES,
     A_NODES,
     A_CAT_VERSION,
+    A_PROF_VERSION,
+    A_REFRESH,
     A__COUNT
 };
 
@@ -115,6 +117,10 @@ static const char *const asql[A__COUNT] = {
     [A_NODES] = "SELECT node, fault, reason, since FROM nodes WHERE dealer = ?1 AND "
                 "(?2 IS NULL OR node = ?2) ORDER BY node",
     [A_CAT_VERSION] = "SELECT COALESCE((SELECT value FROM meta WHERE key = 'catalog_version'), 0)",
+    [A_PROF_VERSION] =
+        "SELECT COALESCE((SELECT value FROM meta WHERE key = 'profiles_version'), 0)",
+    [A_REFRESH] = "UPDATE alerts SET action = ?2, suggestion = ?3, updated_at = ?4 "
+                  "WHERE id = ?1 AND status <> 'resolved' RETURNING " ALERT_COLS,
 };
 
 static const char schema[] =
@@ -138,7 +144,19 @@ static const char schema[] =
     " WHERE status <> 'resolved';"
     "CREATE INDEX IF NOT EXISTS alerts_by_status ON alerts(status, kind);"
     "CREATE TABLE IF NOT EXISTS alert_outbox(seq INTEGER PRIMARY KEY, dealer TEXT NOT NULL, "
-    " kind TEXT NOT NULL, payload TEXT NOT NULL);";
+    " kind TEXT NOT NULL, payload TEXT NOT NULL);"
+    /* Any change of a dealer profile (place, contract) moves profiles_version, which the alert
+     * engine of every hub instance compares to reload places at once (item 13 of the
+     * hardening). */
+    "CREATE TRIGGER IF NOT EXISTS profiles_version_ins AFTER INSERT ON dealer_profiles BEGIN "
+    " INSERT INTO meta(key, value) VALUES('profiles_version', 1) "
+    " ON CONFLICT(key) DO UPDATE SET value = value + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS profiles_version_upd AFTER UPDATE ON dealer_profiles BEGIN "
+    " INSERT INTO meta(key, value) VALUES('profiles_version', 1) "
+    " ON CONFLICT(key) DO UPDATE SET value = value + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS profiles_version_del AFTER DELETE ON dealer_profiles BEGIN "
+    " INSERT INTO meta(key, value) VALUES('profiles_version', 1) "
+    " ON CONFLICT(key) DO UPDATE SET value = value + 1; END;";
 
 static sqlite3_stmt *prep(struct sqlite_store *q, enum astmt id)
 {
@@ -531,6 +549,30 @@ static depot_err sq_catalog_version(hub_store *s, long long *version)
     return hub_sqlite_walk_end(q, st, rc, "catalog version");
 }
 
+static depot_err sq_profiles_version(hub_store *s, long long *version)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_PROF_VERSION);
+    int rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    return hub_sqlite_walk_end(q, st, rc, "profiles version");
+}
+
+static depot_err sq_alert_refresh(hub_store *s, long long id, const char *action,
+                                  const char *suggestion, long long at, hub_alert_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_REFRESH);
+    bool found = false;
+    depot_err err;
+    sqlite3_bind_int64(st, 1, id);
+    hub_sqlite_bind_text(st, 2, action);
+    hub_sqlite_bind_text(st, 3, suggestion);
+    sqlite3_bind_int64(st, 4, at);
+    err = alert_walk(q, st, cb, arg, &found, "alert refresh");
+    return err == DEPOT_OK && !found ? DEPOT_ERR_NOTFOUND : err;
+}
+
 const struct hub_store_alert_ops hub_sqlite_alert_ops = {
     .points = sq_points,
     .days = sq_days,
@@ -550,6 +592,8 @@ const struct hub_store_alert_ops hub_sqlite_alert_ops = {
     .places = sq_places,
     .nodes = sq_nodes,
     .catalog_version = sq_catalog_version,
+    .profiles_version = sq_profiles_version,
+    .alert_refresh = sq_alert_refresh,
 };
 
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q)

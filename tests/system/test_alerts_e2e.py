@@ -54,17 +54,18 @@ DAY_MS = 86400000
 
 
 class Deployment:
-    def __init__(self, env, offline_after_s=30, tcp=(("scale-1", "SKU-BOLT"),), scanners=("scan-1",)):
+    def __init__(self, env, offline_after_s=30, tcp=(("scale-1", "SKU-BOLT"),), scanners=("scan-1",),
+                 alerts=ALERTS, places=True, warehouse=True):
         self.env = env
         self.pki = make_pki(env, ["A", "B", "C"])
         self.broker, self.port = start_broker(env, self.pki)
-        self.hub, self.http = start_hub(env, self.pki, self.port, tokens=TOKENS, extra=ALERTS,
+        self.hub, self.http = start_hub(env, self.pki, self.port, tokens=TOKENS, extra=alerts,
                                         offline_after_s=offline_after_s)
         csv = env.path("catalog.csv")
         with open(csv, "w") as f:
             f.write(CATALOG)
         self.ctl("catalog", "import", csv)
-        for d, lon in (("A", 11.0), ("B", 11.1), ("C", 11.3)):
+        for d, lon in (("A", 11.0), ("B", 11.1), ("C", 11.3)) if places else ():
             self.api("PATCH", "/api/v1/dealers/" + d,
                      {"region": "south", "lat": 48.0, "lon": lon, "credit_limit": "1000.00"})
         self.down = mqtt_sub(env, self.pki, self.port, ["depot/v1/A/down/alert"],
@@ -73,7 +74,8 @@ class Deployment:
                              *hub_identity(self.pki), name="sub-hub-alerts")
         self.wh = start_warehouse(env, self.pki, self.port, "A", tcp=list(tcp),
                                   scanners=list(scanners),
-                                  extra_gateway="[gateway]\nmovements_period_s = 1\n")
+                                  extra_gateway="[gateway]\nmovements_period_s = 1\n") \
+            if warehouse else None
         self.next_id = {"A": 1, "B": 1, "C": 1}
         self.seed_level = {}
 
@@ -274,7 +276,49 @@ def test_gateway_node_and_contract_alerts():
         assert m["depot_hub_alerts_raised_total"] >= 3 and m["depot_hub_alerts_resolved_total"] >= 3
 
 
+def test_catalog_and_places_take_effect_at_once():
+    """With a periodic evaluation once an hour, only the immediate path can pass: a catalog
+    import opens the alert its new reorder point calls for, places arriving later fill the
+    suggestion's distances and reorder it, and a source dealer losing its surplus drops out,
+    each rewriting the same alert (count 1) within seconds."""
+    slow = {"alerts": dict(ALERTS["alerts"], eval_period_s="3600")}
+    with Env("e2e-alerts-at-once") as env:
+        dep = Deployment(env, alerts=slow, places=False, warehouse=False, scanners=())
+        dep.crafted_stock("B", "SKU-NUT", 40)
+        dep.crafted_stock("C", "SKU-NUT", 40)
+        dep.crafted_stock("A", "SKU-NUT", 4)  # reorder point 2: no alert
+        wait_for(lambda: len([r for r in dep.api("GET", "/api/v1/stock", token=VIEWER)
+                              if r["sku"] == "SKU-NUT"]) == 3, timeout=15, what="stock of A, B, C")
+        assert not dep.alerts(kind="low_stock", dealer="A"), dep.alerts()
+        csv = env.path("catalog-nut10.csv")
+        with open(csv, "w") as f:
+            f.write(CATALOG.replace("SKU-NUT,%s,0.40,10,1,1000,2," % NUT,
+                                    "SKU-NUT,%s,0.40,10,1,1000,10," % NUT))
+        dep.ctl("catalog", "import", csv)
+        low = dep.wait_alert("low_stock", sku="SKU-NUT", timeout=10,
+                             what="low_stock of A at once after the catalog import")
+        sg = low["suggestion"]
+        assert sorted(t["dealer"] for t in sg["transfers"]) == ["B", "C"], sg
+        assert all(t["distance_km"] is None for t in sg["transfers"]), sg
+        for d, lon in (("A", 11.0), ("B", 11.3), ("C", 11.1)):  # C nearer than B
+            dep.api("PATCH", "/api/v1/dealers/" + d, {"lat": 48.0, "lon": lon})
+        low = dep.wait_alert(
+            "low_stock", sku="SKU-NUT", timeout=10, what="distances in the suggestion",
+            pred=lambda a: all(t["distance_km"] is not None for t in a["suggestion"]["transfers"]))
+        sg = low["suggestion"]
+        assert [t["dealer"] for t in sg["transfers"]] == ["C", "B"], sg
+        assert 7 < sg["transfers"][0]["distance_km"] < 8, sg
+        assert low["count"] == 1, low
+        dep.crafted_stock("C", "SKU-NUT", 10)  # at its own reorder point: no surplus any more
+        low = dep.wait_alert(
+            "low_stock", sku="SKU-NUT", timeout=10, what="C gone from the suggestion",
+            pred=lambda a: [t["dealer"] for t in a["suggestion"]["transfers"]] == ["B"])
+        assert low["count"] == 1 and low["status"] == "open", low
+        print("  at once: %s; %s" % (low["text"], low["action"]))
+
+
 if __name__ == "__main__":
     main([test_stock_alerts_suggestions_and_channels,
           test_lifecycle_by_hand_roles_and_depotctl,
-          test_gateway_node_and_contract_alerts])
+          test_gateway_node_and_contract_alerts,
+          test_catalog_and_places_take_effect_at_once])

@@ -541,6 +541,63 @@ static void test_Load_LiveAlertsSurviveRestart(void **state)
     assert_string_equal(alerts_of(f, "low_stock", "A").status[0], "resolved");
 }
 
+/* ---- what alerts rest on changes: at once, not at the next periodic evaluation ---- */
+
+static void test_Catalog_ReorderPointRaisedTakesEffectAtTheNextMessage(void **state)
+{
+    struct fixture *f = *state;
+    catalog(f, 1, 7);
+    stock(f, "A", "S1", 3);
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 0);
+    catalog(f, 5, 7);        /* imported through the API: 3 is now at or below the point */
+    stock(f, "B", "S2", 50); /* any message, no periodic evaluation */
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 1);
+    assert_string_equal(alerts_of(f, "low_stock", "A").status[0], "open");
+}
+
+static void test_Suggestion_DistancesFilledAndReorderedWhenPlacesArrive(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    catalog(f, 5, 7);
+    stock(f, "B", "S1", 20); /* surplus 15 */
+    stock(f, "C", "S1", 20);
+    stock(f, "A", "S1", 2);
+    s = alerts_of(f, "low_stock", "A");
+    assert_non_null(strstr(s.suggestion[0], "\"distance_km\":null"));
+    place(f, "A", true, 48.0, 11.0, NULL);
+    place(f, "B", true, 48.0, 11.3, NULL);
+    place(f, "C", true, 48.0, 11.1, NULL); /* nearer than B */
+    stock(f, "D", "S2", 50);               /* any message */
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.count[0], 1); /* the same trigger: rewritten in place */
+    assert_null(strstr(s.suggestion[0], "null"));
+    assert_non_null(strstr(s.suggestion[0], "\"transfers\":[{\"dealer\":\"C\""));
+    assert_true(strstr(s.suggestion[0], "\"dealer\":\"C\"") <
+                strstr(s.suggestion[0], "\"dealer\":\"B\""));
+}
+
+static void test_Suggestion_RecomputedWhenTheSourceStockChanges(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    int before;
+    catalog(f, 5, 7);
+    stock(f, "C", "S1", 9); /* surplus 4 */
+    stock(f, "A", "S1", 2);
+    s = alerts_of(f, "low_stock", "A");
+    assert_non_null(strstr(s.suggestion[0], "\"dealer\":\"C\",\"qty\":4"));
+    before = outbox_len(f);
+    stock(f, "C", "S1", 5); /* C has no surplus any more */
+    s = alerts_of(f, "low_stock", "A");
+    assert_int_equal(s.count[0], 1);
+    assert_null(strstr(s.suggestion[0], "\"dealer\":\"C\""));
+    assert_int_equal(outbox_len(f), before + 2); /* C's own low_stock, A's new suggestion */
+    stock(f, "C", "S1", 5);                      /* the same again: nothing rewritten */
+    assert_int_equal(outbox_len(f), before + 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +617,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ContractExpiring_WithinDays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_Act_AckResolveAndConflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_Load_LiveAlertsSurviveRestart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Catalog_ReorderPointRaisedTakesEffectAtTheNextMessage,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Suggestion_DistancesFilledAndReorderedWhenPlacesArrive,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_Suggestion_RecomputedWhenTheSourceStockChanges, setup,
+                                        teardown),
     };
     depot_log_init("test", DEPOT_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
