@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "depot/id.h"
 #include "depot/pki.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -84,7 +85,7 @@ static int make_service(const char *cmd, const char *dir, const char *name, bool
     depot_err err;
 
     if (!pki_id_valid(name)) {
-        fprintf(stderr, "%s: --name must match [A-Za-z0-9_-]{1,%d}\n", cmd, PKI_ID_MAX);
+        fprintf(stderr, "%s: --name must be " DEPOT_ID_RULE "\n", cmd);
         return CTL_USAGE;
     }
     snprintf(file, sizeof(file), "%s.key", name);
@@ -231,8 +232,8 @@ static int cmd_sign(int argc, char **argv)
         return rc < 0 ? CTL_OK : rc;
     if (!days_opt(cmd, days_s, &days))
         return CTL_USAGE;
-    if (!pki_id_valid(dealer)) {
-        fprintf(stderr, "%s: --dealer must match [A-Za-z0-9_-]{1,%d}\n", cmd, PKI_ID_MAX);
+    if (!depot_dealer_id_valid(dealer)) {
+        fprintf(stderr, "%s: --dealer '%s' is not a dealer id (" DEPOT_ID_RULE ")\n", cmd, dealer);
         return CTL_USAGE;
     }
     if (dealer_name_taken(cmd, dir, dealer) || refuse_existing(cmd, out, NULL))

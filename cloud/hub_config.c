@@ -4,20 +4,22 @@
  * Every option of the sections [hub], [mqtt], [http], [approval] and [alerts] is one
  * row of `options` (section, name, type, bounds, default, where it lands in
  * struct hub_config); [tokens] is free-form (NAME = ROLE:TOKEN[:STAGES]). Loading is two
- * steps: defaults, then the file over them. inih reports the line of the
- * first rejected entry; the handler keeps the first message, so the caller
- * sees "file:line: what is wrong". Checks that span options (TLS files go
+ * steps: defaults, then the file over them, read through depot/ini.h (which
+ * refuses a NUL byte, a line too long for the parser, a section or an option
+ * given twice, and stops at the first error), so the caller sees
+ * "file:line: what is wrong". Checks that span options (TLS files go
  * together) run after parsing and name the file only.
  */
 #include "hub_config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include "depot/ini.h"
 
 enum opt_type {
     OPT_STR,
@@ -350,6 +352,18 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     return rc == 0;
 }
 
+/* depot/ini.h's handler around on_entry: its message becomes the why of file:line. */
+static bool on_ini_entry(void *user, const struct depot_ini_entry *e, char *why, size_t why_len)
+{
+    struct load_ctx *c = user;
+
+    c->msg[0] = '\0';
+    if (on_entry(c, e->section, e->name, e->value))
+        return true;
+    snprintf(why, why_len, "%s", c->msg);
+    return false;
+}
+
 void hub_config_defaults(struct hub_config *cfg)
 {
     struct load_ctx c = {.cfg = cfg};
@@ -413,20 +427,10 @@ static depot_err check_whole(const struct hub_config *cfg, const char *path, cha
 depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, size_t err_len)
 {
     struct load_ctx c = {.cfg = cfg};
-    FILE *f = fopen(path, "r");
-    int line;
+    depot_err e = depot_ini_parse_file(path, on_ini_entry, &c, err, err_len);
 
-    if (!f) {
-        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-        return DEPOT_ERR_IO;
-    }
-    line = ini_parse_file(f, on_entry, &c);
-    fclose(f);
-    if (line != 0) {
-        snprintf(err, err_len, "%s:%d: %s", path, line,
-                 c.msg[0] ? c.msg : "not an INI line (expected [section] or name = value)");
-        return DEPOT_ERR_CONFIG;
-    }
+    if (e != DEPOT_OK)
+        return e;
     if (!cfg->instance[0]) {
         snprintf(err, err_len, "%s: [hub] instance must not be empty", path);
         return DEPOT_ERR_CONFIG;

@@ -68,21 +68,6 @@ bool depot_barcode_valid(const char *s)
     return n > 0;
 }
 
-bool depot_id_valid(const char *s, size_t max)
-{
-    size_t n = 0;
-    if (!s)
-        return false;
-    for (; s[n]; n++) {
-        char c = s[n];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-' || c == '.';
-        if (!ok || n >= max)
-            return false;
-    }
-    return n > 0;
-}
-
 static bool ledger_valid(const char *s)
 {
     size_t n;
@@ -1100,7 +1085,7 @@ depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *o
 depot_err depot_topic_build(char *buf, size_t buf_len, const char *dealer, const char *leaf)
 {
     int n;
-    if (!buf || !leaf || !depot_id_valid(dealer, DEPOT_DEALER_MAX))
+    if (!buf || !leaf || !depot_dealer_id_valid(dealer))
         return DEPOT_ERR_INVAL;
     n = snprintf(buf, buf_len, DEPOT_TOPIC_ROOT "/%s/%s", dealer, leaf);
     return (n < 0 || (size_t)n >= buf_len) ? DEPOT_ERR_INVAL : DEPOT_OK;
@@ -1123,7 +1108,7 @@ depot_err depot_topic_parse(const char *topic, char *dealer, const char **leaf)
         return DEPOT_ERR_INVAL;
     memcpy(dealer, p, n);
     dealer[n] = '\0';
-    if (!depot_id_valid(dealer, DEPOT_DEALER_MAX))
+    if (!depot_dealer_id_valid(dealer))
         return DEPOT_ERR_INVAL;
     if (leaf)
         *leaf = slash + 1;

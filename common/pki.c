@@ -27,23 +27,13 @@
 #include <mbedtls/x509_csr.h>
 
 #include "depot/alloc.h"
+#include "depot/id.h"
 #include "depot/log.h"
 #include "depot/pki.h"
 
 bool pki_id_valid(const char *id)
 {
-    size_t n = 0;
-
-    if (!id)
-        return false;
-    for (; id[n]; n++) {
-        char c = id[n];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-';
-        if (!ok || n >= PKI_ID_MAX)
-            return false;
-    }
-    return n > 0;
+    return depot_dealer_id_valid(id);
 }
 
 depot_err pki_mbed_err(int rc, const char *what)
@@ -267,7 +257,7 @@ depot_err pki_csr_create(const char *key_path, const char *cn, const char *csr_p
     depot_err err;
 
     if (!pki_id_valid(cn)) {
-        LOG_ERROR("'%s' is not a valid name ([A-Za-z0-9_-]{1,%d})", cn ? cn : "", PKI_ID_MAX);
+        LOG_ERROR("'%s' is not a valid name (" DEPOT_ID_RULE ")", cn ? cn : "");
         return DEPOT_ERR_INVAL;
     }
     mbedtls_pk_init(&key);

@@ -25,6 +25,7 @@
 #include <mbedtls/x509_csr.h>
 
 #include "depot/alloc.h"
+#include "depot/id.h"
 #include "depot/log.h"
 #include "depot/pki.h"
 
@@ -273,7 +274,7 @@ static depot_err ca_issue_for(pki_ca *ca, enum cert_role role, mbedtls_pk_contex
     struct cert_spec spec = {.role = role, .cn = cn, .subject_key = subject_key};
 
     if (!pki_id_valid(cn)) {
-        LOG_ERROR("'%s' is not a valid name ([A-Za-z0-9_-]{1,%d})", cn ? cn : "", PKI_ID_MAX);
+        LOG_ERROR("'%s' is not a valid name (" DEPOT_ID_RULE ")", cn ? cn : "");
         return DEPOT_ERR_INVAL;
     }
     spec.issuer_name = ca->issuer;
@@ -360,8 +361,7 @@ depot_err pki_ca_sign_csr(pki_ca *ca, const char *csr_path, const char *dealer,
     int rc;
 
     if (!pki_id_valid(dealer)) {
-        LOG_ERROR("'%s' is not a valid dealer id ([A-Za-z0-9_-]{1,%d})", dealer ? dealer : "",
-                  PKI_ID_MAX);
+        LOG_ERROR("'%s' is not a valid dealer id (" DEPOT_ID_RULE ")", dealer ? dealer : "");
         return DEPOT_ERR_INVAL;
     }
     mbedtls_x509_csr_init(&csr);

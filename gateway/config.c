@@ -11,9 +11,10 @@
  *   [gateway] [mqtt] [outbox]   one each, fields of gw_config itself
  *   [bus:NAME] [node:NAME]      any number, arrays in gw_config
  *
- * inih gives no line numbers to the handler, so the file is fed to it through
- * a reader that counts lines: every error, also the ones found after parsing
- * (a missing option, a node naming an unknown bus), reads "file:line: what".
+ * The file is read through depot/ini.h, which refuses a NUL byte, a line too
+ * long for the parser, a section or an option given twice, and gives each
+ * entry its line: every error, also the ones found after parsing (a missing
+ * option, a node naming an unknown bus), reads "file:line: what".
  *
  * Invariants after a successful load: every required option is set; every
  * node has exactly one of bus/address and bus_index resolves it; a scale has
@@ -25,13 +26,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "depot/alloc.h"
+#include "depot/ini.h"
 #include "depot/log.h"
 #include "depot/msg.h"
 
@@ -130,21 +131,11 @@ static const struct opt node_opts[] = {
 struct parse_ctx {
     gw_config *cfg;
     const char *file;
-    FILE *f;
-    int line;
+    int line;      /* of the entry being applied */
     char err[256]; /* first error, already "file:line: ..." */
     unsigned seen_gateway, seen_mqtt, seen_outbox;
     int line_gateway;
 };
-
-static char *line_reader(char *str, int num, void *stream)
-{
-    struct parse_ctx *c = stream;
-    char *r = fgets(str, num, c->f);
-    if (r && strchr(r, '\n'))
-        c->line++;
-    return r;
-}
 
 static void set_err(struct parse_ctx *c, int line, const char *fmt, const char *a, const char *b)
 {
@@ -166,7 +157,7 @@ static const char *set_string(const struct opt *o, void *field, const char *v)
     if (n > (size_t)o->max)
         return "is too long";
     if (o->type == OPT_ID && !depot_id_valid(v, (size_t)o->max))
-        return "is not a valid id (1..32 of A-Z a-z 0-9 _ . -)";
+        return "is not a valid id (" DEPOT_ID_RULE ")";
     if (o->type == OPT_ADDR && !gw_config_split_address(v, NULL, 0, NULL))
         return "is not HOST:PORT";
     char *d = depot_strdup(v);
@@ -354,13 +345,19 @@ static bool find_section(struct parse_ctx *c, const char *section, struct sectio
     return false;
 }
 
-static int ini_handler_cb(void *user, const char *section, const char *name, const char *value)
+/* One entry of the file; errors go to c->err (so why stays empty). */
+static bool ini_handler_cb(void *user, const struct depot_ini_entry *e, char *unused,
+                           size_t unused_len)
 {
     struct parse_ctx *c = user;
+    const char *section = e->section, *name = e->name, *value = e->value;
     struct section s;
     const struct opt *o;
     unsigned bit;
 
+    (void)unused;
+    (void)unused_len;
+    c->line = e->line;
     if (!find_section(c, section, &s))
         return 0;
     for (o = s.table; o->name && strcmp(o->name, name); o++)
@@ -584,28 +581,26 @@ depot_err gw_config_load_stream(FILE *f, const char *name, gw_config **out, char
                                 size_t err_len)
 {
     struct parse_ctx c;
-    int rc;
+    char ini_err[sizeof(c.err)];
+    depot_err e;
 
     memset(&c, 0, sizeof(c));
     c.cfg = depot_calloc(1, sizeof(*c.cfg));
     if (!c.cfg)
         return DEPOT_ERR_NOMEM;
     c.file = name;
-    c.f = f;
     apply_defaults(gateway_opts, c.cfg);
     apply_defaults(mqtt_opts, c.cfg);
     apply_defaults(outbox_opts, c.cfg);
-    rc = ini_parse_stream(line_reader, &c, ini_handler_cb, &c);
-    if (rc > 0 && !c.err[0])
-        set_err(&c, rc, "syntax error (expected [section] or name = value)%s%s", "", "");
-    if (rc < 0 && !c.err[0])
-        set_err(&c, 0, "cannot read the file%s%s", "", "");
+    e = depot_ini_parse_stream(f, name, ini_handler_cb, &c, ini_err, sizeof(ini_err));
+    if (e != DEPOT_OK && !c.err[0])
+        snprintf(c.err, sizeof(c.err), "%s", ini_err);
     if (!c.err[0])
         check_all(&c);
     if (c.err[0]) {
         snprintf(err, err_len, "%s", c.err);
         gw_config_free(c.cfg);
-        return DEPOT_ERR_CONFIG;
+        return e == DEPOT_ERR_IO || e == DEPOT_ERR_NOMEM ? e : DEPOT_ERR_CONFIG;
     }
     *out = c.cfg;
     return DEPOT_OK;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "depot/id.h"
 #include "depot/pki.h"
 
 struct keygen_args {
@@ -69,8 +70,9 @@ int gw_keygen_main(int argc, char **argv)
         keygen_usage(rc == 1 ? stdout : stderr);
         return rc == 1 ? 0 : 2;
     }
-    if (!pki_id_valid(a.dealer)) {
-        fprintf(stderr, "keygen: --dealer must match [A-Za-z0-9_-]{1,%d}\n", PKI_ID_MAX);
+    if (!depot_dealer_id_valid(a.dealer)) {
+        fprintf(stderr, "keygen: --dealer '%s' is not a dealer id (" DEPOT_ID_RULE ")\n", a.dealer);
+        keygen_usage(stderr);
         return 2;
     }
     if (access(a.key, F_OK) == 0 || access(a.csr, F_OK) == 0) {

@@ -1,7 +1,7 @@
 /*
  * The MQTT message contract between a gateway and the hub, and its codec.
  *
- * Topics (dealer ids are 1..32 of [A-Za-z0-9_-]):
+ * Topics (dealer ids: depot/id.h, 1..32 of [A-Za-z0-9_.-]):
  *
  *   depot/v1/<dealer>/up/stock      gateway -> hub  QoS 1  a stock change     (exactly-once stream)
  *   depot/v1/<dealer>/up/event      gateway -> hub  QoS 1  node/gateway event  (exactly-once stream)
@@ -84,13 +84,11 @@
 #include <stdint.h>
 
 #include "depot/error.h"
+#include "depot/id.h" /* DEPOT_DEALER_MAX, DEPOT_SKU_MAX, DEPOT_NODE_MAX, depot_id_valid */
 
 #define DEPOT_MSG_VERSION 1
 #define DEPOT_TOPIC_ROOT "depot/v1"
 
-#define DEPOT_DEALER_MAX 32 /* characters, without the terminating NUL */
-#define DEPOT_SKU_MAX 32
-#define DEPOT_NODE_MAX 32
 #define DEPOT_LEDGER_HEX 32
 #define DEPOT_EVENT_MAX 16
 #define DEPOT_REASON_MAX 64
@@ -325,9 +323,6 @@ typedef struct depot_order_doc {
 depot_err depot_order_doc_encode(const depot_order_doc *d, char **out, size_t *len);
 depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *d, char *reason,
                                  size_t reason_len);
-
-/* True if s is a valid dealer id (also used for node names and SKUs: 1..max of [A-Za-z0-9_.-]). */
-bool depot_id_valid(const char *s, size_t max);
 
 /*
  * Build "depot/v1/<dealer>/<leaf>" into buf. Returns DEPOT_ERR_INVAL if the

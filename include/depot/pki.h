@@ -26,8 +26,8 @@
 
 #include "depot/error.h"
 
-/* A dealer id (and any certificate CN we issue): [A-Za-z0-9_-]{1,32}. */
-#define PKI_ID_MAX 32
+/* A dealer id (and any certificate CN we issue): the rule of depot/id.h. */
+#define PKI_ID_MAX 32 /* = DEPOT_DEALER_MAX */
 /* Room for a CN read back from a certificate (any length we accept). */
 #define PKI_CN_SIZE 65
 /* Largest DER ECDSA P-256 signature, and its base64 text with the NUL. */
@@ -39,7 +39,7 @@
 /* The subject CN of every Depot CA. */
 #define PKI_CA_CN "Depot CA"
 
-/* True if id matches [A-Za-z0-9_-]{1,32}. */
+/* True if id is a valid dealer id (depot_dealer_id_valid), the rule for every CN we issue. */
 bool pki_id_valid(const char *id);
 
 /*

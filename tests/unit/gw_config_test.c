@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "depot/log.h"
 #include "depot/modbus_map.h"
 
 static char err[512];
@@ -103,22 +104,35 @@ static const struct bound_case bounds[] = {
     {"node:scale-a", "timeout_ms", "-1", "10001", "50"},
 };
 
-/* base_cfg with "[section]\noption = value" appended (sections may repeat). */
-static depot_err load_with(const struct bound_case *b, const char *value, gw_config **c)
+/* base_cfg with "option = value" right under its [section] (appended if base_cfg has none;
+ * a section may not be given twice); *line gets the option's line. */
+static depot_err load_with(const struct bound_case *b, const char *value, gw_config **c, int *line)
 {
-    static char text[2048];
-    const char *skip = "";
+    static char text[2048], base[1024], header[64];
+    const char *skip = "", *at;
+    size_t n;
     /* options already present in base_cfg are replaced by removing them there */
     if (!strcmp(b->option, "unit_weight_g"))
         skip = "unit_weight_g = 12.5\n";
     else if (!strcmp(b->option, "unit"))
         skip = "unit = 2\n";
-    const char *at = *skip ? strstr(base_cfg, skip) : NULL;
+    at = *skip ? strstr(base_cfg, skip) : NULL;
     if (at)
-        snprintf(text, sizeof(text), "%.*s%s[%s]\n%s = %s\n", (int)(at - base_cfg), base_cfg,
-                 at + strlen(skip), b->section, b->option, value);
+        snprintf(base, sizeof(base), "%.*s%s", (int)(at - base_cfg), base_cfg, at + strlen(skip));
     else
-        snprintf(text, sizeof(text), "%s[%s]\n%s = %s\n", base_cfg, b->section, b->option, value);
+        snprintf(base, sizeof(base), "%s", base_cfg);
+    snprintf(header, sizeof(header), "[%s]\n", b->section);
+    at = strstr(base, header);
+    if (at) {
+        n = (size_t)(at - base) + strlen(header);
+        snprintf(text, sizeof(text), "%.*s%s = %s\n%s", (int)n, base, b->option, value, base + n);
+    } else {
+        n = strlen(base) + strlen(header);
+        snprintf(text, sizeof(text), "%s%s%s = %s\n", base, header, b->option, value);
+    }
+    *line = 1;
+    for (size_t i = 0; i < n; i++)
+        *line += text[i] == '\n';
     return load(text, c);
 }
 
@@ -129,18 +143,16 @@ static void test_gw_config_load_stream_EveryBoundRejectedWithFileLine(void **sta
         const struct bound_case *b = &bounds[i];
         const char *bad[2] = {b->bad_low, b->bad_high};
         gw_config *c;
-        int line = 17; /* base_cfg is 15 lines, then the section, then the option */
-        if (!strcmp(b->option, "unit_weight_g") || !strcmp(b->option, "unit"))
-            line = 16;
+        int line;
         for (int j = 0; j < 2; j++) {
             char want[64];
-            assert_int_equal(load_with(b, bad[j], &c), DEPOT_ERR_CONFIG);
+            assert_int_equal(load_with(b, bad[j], &c, &line), DEPOT_ERR_CONFIG);
             snprintf(want, sizeof(want), "gw.ini:%d: %s = '%s'", line, b->option, bad[j]);
             if (!strstr(err, want))
                 fail_msg("%s=%s: got \"%s\", want \"%s\"", b->option, bad[j], err, want);
             assert_non_null(strstr(err, "out of range"));
         }
-        assert_int_equal(load_with(b, b->good, &c), DEPOT_OK);
+        assert_int_equal(load_with(b, b->good, &c, &line), DEPOT_OK);
         gw_config_free(c);
     }
 }
@@ -192,7 +204,111 @@ static void test_gw_config_load_stream_BadValues(void **state)
     expect_error("[gateway]\ndealer=D1\n[node:n]\naddress=localhost\n",
                  "gw.ini:4: address = 'localhost' is not HOST:PORT");
     expect_error("[gateway]\ndealer=D1\n[node:bad name]\nsku=S\n", "gw.ini:4: [node:bad name]");
-    expect_error("[gateway]\ndealer=D1\nno equals sign here\n", "gw.ini:3: syntax error");
+    expect_error("[gateway]\ndealer=D1\nno equals sign here\n", "gw.ini:3: not an INI line");
+}
+
+/* gw_config_load_stream of len bytes, which may hold a NUL. */
+static depot_err load_bytes(const char *text, size_t len, gw_config **cfg)
+{
+    FILE *f = fmemopen((void *)text, len, "r");
+    depot_err e;
+    assert_non_null(f);
+    err[0] = '\0';
+    *cfg = NULL;
+    e = gw_config_load_stream(f, "gw.ini", cfg, err, sizeof(err));
+    fclose(f);
+    return e;
+}
+
+/* "[gateway]\n" + a comment of n characters ending in "dealer = EVIL" + rest. */
+static const char *with_long_comment(size_t n, const char *rest)
+{
+    static char text[2048];
+    static const char tail[] = "dealer = EVIL";
+    assert_true(n > sizeof(tail) && n + strlen(rest) + 16 < sizeof(text));
+    strcpy(text, "[gateway]\n#");
+    memset(text + strlen(text), 'x', n - 1);
+    memcpy(text + 10 + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+    strcpy(text + 10 + n, "\n");
+    strcat(text, rest);
+    return text;
+}
+
+static void test_gw_config_load_stream_LongCommentIsNeverSplitIntoAnOption(void **state)
+{
+    gw_config *c;
+    (void)state;
+    /* 212 characters, past inih's 200-byte buffer: the tail is no option. */
+    assert_int_equal(load(with_long_comment(212, "dealer = D1\n"), &c), DEPOT_OK);
+    assert_string_equal(c->dealer, "D1");
+    gw_config_free(c);
+    expect_error(with_long_comment(212, ""), "gw.ini:1: [gateway]: missing option 'dealer'");
+}
+
+static void test_gw_config_load_stream_RefusesLineLongerThanParserBuffer(void **state)
+{
+    gw_config *c;
+    (void)state;
+    expect_error(with_long_comment(1100, "dealer = D1\n"),
+                 "gw.ini:2: line longer than 1024 characters");
+    /* 1024 characters are a line still. */
+    assert_int_equal(load(with_long_comment(1024, "dealer = D1\n"), &c), DEPOT_OK);
+    gw_config_free(c);
+}
+
+static void test_gw_config_load_stream_AcceptsLongValueWithinLineLimit(void **state)
+{
+    static char text[1200], ledger[1001];
+    gw_config *c;
+    (void)state;
+    memset(ledger, 'l', 1000);
+    ledger[0] = '/';
+    snprintf(text, sizeof(text), "[gateway]\ndealer = D1\nledger = %s\n", ledger);
+    assert_int_equal(load(text, &c), DEPOT_OK);
+    assert_string_equal(c->ledger, ledger);
+    gw_config_free(c);
+}
+
+static void test_gw_config_load_stream_RefusesSectionGivenTwice(void **state)
+{
+    (void)state;
+    expect_error("[gateway]\ndealer = D1\n[mqtt]\nport = 1883\n[gateway]\nlog_level = debug\n",
+                 "gw.ini:5: section [gateway] given twice (first at line 1)");
+    expect_error("[gateway]\ndealer = D1\n[bus:b]\ntype = rtu\ndevice = /dev/x\n"
+                 "[node:n]\nbus = b\nsku = S\nunit_weight_g = 1\n[bus:b]\nbaud = 19200\n",
+                 "gw.ini:10: section [bus:b] given twice (first at line 3)");
+}
+
+static void test_gw_config_load_stream_RefusesNulInValue(void **state)
+{
+    static const char text[] = "[gateway]\ndealer = A\0B\n";
+    gw_config *c;
+    (void)state;
+    assert_int_equal(load_bytes(text, sizeof(text) - 1, &c), DEPOT_ERR_CONFIG);
+    assert_null(c);
+    if (!strstr(err, "gw.ini:2: a NUL byte"))
+        fail_msg("got \"%s\"", err);
+}
+
+static void test_gw_config_load_stream_IndentedLineIsAnOptionOfItsOwn(void **state)
+{
+    gw_config *c;
+    (void)state;
+    assert_int_equal(load("[gateway]\ndealer = D1\n  log_level = debug\n", &c), DEPOT_OK);
+    assert_string_equal(c->dealer, "D1");
+    assert_int_equal(c->log_level, DEPOT_LOG_DEBUG);
+    gw_config_free(c);
+}
+
+static void test_gw_config_load_stream_DealerIdMayHoldDots(void **state)
+{
+    gw_config *c;
+    (void)state;
+    assert_int_equal(load("[gateway]\ndealer = D.042\n", &c), DEPOT_OK);
+    assert_string_equal(c->dealer, "D.042");
+    gw_config_free(c);
+    expect_error("[gateway]\ndealer = D/042\n", "gw.ini:2: dealer = 'D/042' is not a valid id");
+    expect_error("[gateway]\ndealer = D+\n", "gw.ini:2: dealer = 'D+' is not a valid id");
 }
 
 static void test_gw_config_load_stream_NodeLinks(void **state)
@@ -302,6 +418,13 @@ int main(void)
         cmocka_unit_test(test_gw_config_load_stream_TlsAllOrNone),
         cmocka_unit_test(test_gw_config_split_address_Forms),
         cmocka_unit_test(test_gw_config_load_MissingFileIsIoError),
+        cmocka_unit_test(test_gw_config_load_stream_LongCommentIsNeverSplitIntoAnOption),
+        cmocka_unit_test(test_gw_config_load_stream_RefusesLineLongerThanParserBuffer),
+        cmocka_unit_test(test_gw_config_load_stream_AcceptsLongValueWithinLineLimit),
+        cmocka_unit_test(test_gw_config_load_stream_RefusesSectionGivenTwice),
+        cmocka_unit_test(test_gw_config_load_stream_RefusesNulInValue),
+        cmocka_unit_test(test_gw_config_load_stream_IndentedLineIsAnOptionOfItsOwn),
+        cmocka_unit_test(test_gw_config_load_stream_DealerIdMayHoldDots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -178,6 +178,110 @@ static void test_hub_config_load_UnknownTokenStageRefused(void **state)
     assert_error_at(2, "stages");
 }
 
+/* load_text for text of len bytes, which may hold a NUL. */
+static depot_err load_bytes(struct hub_config *cfg, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+    hub_config_defaults(cfg);
+    err[0] = '\0';
+    return hub_config_load(cfg, path, err, sizeof(err));
+}
+
+/* A comment of n characters whose last ones read "db = evil.db". */
+static const char *long_comment(char *buf, size_t size, size_t n)
+{
+    static const char tail[] = "db = evil.db";
+    assert_true(n + 1 < size && n > sizeof(tail));
+    memset(buf, 'x', n);
+    buf[0] = '#';
+    memcpy(buf + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_hub_config_load_LongCommentIsNeverSplitIntoAnOption(void **state)
+{
+    struct hub_config c;
+    char comment[300], text[400];
+    (void)state;
+    /* 212 characters: past inih's 200-byte buffer, within Depot's line limit. */
+    snprintf(text, sizeof(text), "[hub]\n%s\nlog_level = warn\n",
+             long_comment(comment, sizeof(comment), 212));
+    assert_int_equal(load_text(&c, text), DEPOT_OK);
+    assert_string_equal(c.db, "depot-hub.db");
+    assert_int_equal(c.log_level, DEPOT_LOG_WARN);
+}
+
+static void test_hub_config_load_RefusesLineLongerThanParserBuffer(void **state)
+{
+    struct hub_config c;
+    static char comment[1200], text[1300];
+    (void)state;
+    snprintf(text, sizeof(text), "[hub]\nlog_level = warn\n%s\n",
+             long_comment(comment, sizeof(comment), 1100));
+    assert_int_equal(load_text(&c, text), DEPOT_ERR_CONFIG);
+    assert_error_at(3, "line longer than 1024 characters");
+    assert_string_equal(c.db, "depot-hub.db");
+}
+
+static void test_hub_config_load_AcceptsTokenOf255Characters(void **state)
+{
+    struct hub_config c;
+    char token[256], text[700];
+    (void)state;
+    memset(token, 'k', 255);
+    token[255] = '\0';
+    snprintf(text, sizeof(text), "[tokens]\nops = admin:%s\nanna = approver:%.254sa:sales\n", token,
+             token);
+    assert_int_equal(load_text(&c, text), DEPOT_OK);
+    assert_int_equal(c.n_tokens, 2);
+    assert_int_equal(strlen(c.tokens[0].token), 255);
+    assert_string_equal(c.tokens[0].token, token);
+    assert_int_equal(strlen(c.tokens[1].token), 255);
+    assert_int_equal(c.tokens[1].n_stages, 1);
+    /* One character more is refused, with its line. */
+    snprintf(text, sizeof(text), "[tokens]\nops = admin:%sk\n", token);
+    assert_int_equal(load_text(&c, text), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "8..255");
+}
+
+static void test_hub_config_load_RefusesOptionGivenTwice(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[hub]\ndb = a.db\n[http]\nthreads = 2\n[hub]\ndb = b.db\n"),
+                     DEPOT_ERR_CONFIG);
+    assert_error_at(5, "section [hub] given twice (first at line 1)");
+    assert_int_equal(load_text(&c, "[hub]\ndb = a.db\n\ndb = b.db\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(4, "option 'db' given twice in [hub] (first at line 2)");
+    assert_int_equal(
+        load_text(&c, "[tokens]\nops = admin:0123456789ab\nops = viewer:abcdefabcdef\n"),
+        DEPOT_ERR_CONFIG);
+    assert_error_at(3, "option 'ops' given twice in [tokens]");
+}
+
+static void test_hub_config_load_RefusesNulInValue(void **state)
+{
+    static const char text[] = "[hub]\ndb = a.db\0evil\nlog_level = warn\n";
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_bytes(&c, text, sizeof(text) - 1), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "NUL");
+}
+
+static void test_hub_config_load_IndentedLineIsAnOptionOfItsOwn(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    /* Not a continuation of db's value. */
+    assert_int_equal(load_text(&c, "[hub]\ndb = a.db\n    log_level = warn\n"), DEPOT_OK);
+    assert_string_equal(c.db, "a.db");
+    assert_int_equal(c.log_level, DEPOT_LOG_WARN);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -200,6 +304,12 @@ int main(void)
         cmocka_unit_test(test_hub_config_load_MissingFile),
         cmocka_unit_test(test_hub_config_load_ApprovalStagesAndTokenStages),
         cmocka_unit_test(test_hub_config_load_UnknownTokenStageRefused),
+        cmocka_unit_test(test_hub_config_load_LongCommentIsNeverSplitIntoAnOption),
+        cmocka_unit_test(test_hub_config_load_RefusesLineLongerThanParserBuffer),
+        cmocka_unit_test(test_hub_config_load_AcceptsTokenOf255Characters),
+        cmocka_unit_test(test_hub_config_load_RefusesOptionGivenTwice),
+        cmocka_unit_test(test_hub_config_load_RefusesNulInValue),
+        cmocka_unit_test(test_hub_config_load_IndentedLineIsAnOptionOfItsOwn),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,7 @@
 # PKI on mbedTLS: keys, CSRs, the CA, issuing, signatures (common/pki*.c).
 depot_unit_test(pki_test SOURCES unit/pki_test.c LIBS depot_pki)
+# The one rule for dealer ids (common/id.c), which every CN we issue follows.
+depot_unit_test(id_test SOURCES unit/id_test.c LIBS depot_pki)
 
 # The gateway's keygen subcommand behind a tiny driver, for the system tests
 # to use until depot-gateway itself exists.
