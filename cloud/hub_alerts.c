@@ -41,8 +41,9 @@
  *      then rewritten in place (count unchanged) when the suggestion differs
  *      in anything but the ages (struct slot's sg_hash).
  *   5. The catalog and the dealer profiles are the store's: their versions
- *      (meta catalog_version, profiles_version) are compared at every message
- *      and, with no traffic, every SETTINGS_POLL_MS, so a change made through
+ *      (meta catalog_version, profiles_version) are compared at the first
+ *      message of every transaction (a batch of ingest) and, with no traffic,
+ *      every SETTINGS_POLL_MS, so a change made through
  *      any hub instance takes effect at once, not at the next periodic
  *      evaluation.
  */
@@ -61,8 +62,10 @@
 #define FNV_PRIME 1099511628211ULL
 #define OUTBOX_BATCH 256
 #define PUBLISH_POLL_MS 500
-#define DAYS_KEPT 400        /* daily figures are kept this long (ranking reads 90 days) */
-#define SETTINGS_POLL_MS 250 /* with no traffic, catalog and profile versions checked this often */
+#define DAYS_KEPT 400 /* daily figures are kept this long (ranking reads 90 days) */
+#define SETTINGS_POLL_MS                                                                           \
+    250 /* with no traffic, catalog and profile versions checked this often                        \
+         */
 
 static const char *const kind_names[HUB_AK__COUNT] = {
     [HUB_AK_LOW_STOCK] = "low_stock",
@@ -161,8 +164,6 @@ struct sku_ent {
     bool in_catalog;
     long long reorder_point, lead_time_days;
     struct cell *cells;
-    struct sku_ent *resuggest_next;
-    bool resuggest; /* on a->resuggest: suggestions of its live alerts to be recomputed */
 };
 
 struct node_ent {
@@ -192,6 +193,9 @@ struct cell {
     long long qty, shrink_total, shrink_back, shrink_new;
     double velocity;
     bool has_qty, touched, stock_taken;
+    bool moved; /* on a->moved: became or stopped being a transfer source */
+    struct cell *moved_next;
+    struct suggestion *shown; /* what its live stock alerts show (NULL: unknown) */
     struct slot st[CS__COUNT];
 };
 
@@ -200,9 +204,10 @@ struct hub_alerts {
     hub_metrics *metrics;
     struct htab dealers, skus, cells;
     struct cell *touched;
-    struct sku_ent *resuggest;
+    struct cell *moved;          /* sources whose change may move others' suggestions */
     bool loaded, changed, fresh; /* fresh: loaded, every cell not yet evaluated */
     bool resuggest_all;          /* every SKU's suggestions to be recomputed */
+    bool settings_read;          /* the versions were compared in this transaction */
     long long catalog_version, profiles_version, day, next_eval_ms, next_publish_ms;
     long long next_settings_ms;
     unsigned long long raised, resolved; /* pending until the commit (invariant 3) */
@@ -245,13 +250,19 @@ static void free_plain(struct hnode *n)
     depot_free(n);
 }
 
+static void free_cell(struct hnode *n)
+{
+    depot_free(((struct cell *)n)->shown);
+    depot_free(n);
+}
+
 static void reset(hub_alerts *a)
 {
-    htab_free(&a->cells, free_plain);
+    htab_free(&a->cells, free_cell);
     htab_free(&a->skus, free_plain);
     htab_free(&a->dealers, free_dealer);
     a->touched = NULL;
-    a->resuggest = NULL;
+    a->moved = NULL;
     a->resuggest_all = false;
     a->loaded = false;
 }
@@ -335,19 +346,19 @@ static struct node_ent *node_get(struct dealer_ent *d, const char *name)
     return n;
 }
 
-/* The suggestions resting on the SKU's stock are to be recomputed (invariant 4). */
-static void resuggest(hub_alerts *a, struct sku_ent *k)
+/* c became or stopped being a transfer source: the suggestions of its SKU that it may
+ * change are to be recomputed (invariant 4). */
+static void resuggest(hub_alerts *a, struct cell *c)
 {
-    if (!k->resuggest) {
-        k->resuggest = true;
-        k->resuggest_next = a->resuggest;
-        a->resuggest = k;
+    if (!c->moved) {
+        c->moved = true;
+        c->moved_next = a->moved;
+        a->moved = c;
     }
 }
 
 static void touch(hub_alerts *a, struct cell *c)
 {
-    resuggest(a, c->k);
     if (!c->touched) {
         c->touched = true;
         c->touch_next = a->touched;
@@ -505,6 +516,23 @@ static long long keep_level(const hub_alerts *a, const struct cell *c)
     return by_sales > c->k->reorder_point ? by_sales : c->k->reorder_point;
 }
 
+/* The transfer of up to need units from o to dealer d; false when o has no surplus. */
+static bool transfer_from(const hub_alerts *a, const struct cell *o, const struct dealer_ent *d,
+                          long long need, long long now, struct transfer *t)
+{
+    long long surplus = o->qty - keep_level(a, o);
+    if (!o->has_qty || surplus <= 0)
+        return false;
+    memset(t, 0, sizeof(*t));
+    t->d = o->d;
+    t->qty = surplus < need ? surplus : need;
+    t->has_km = d->has_loc && o->d->has_loc;
+    t->km = t->has_km ? hub_alerts_distance_km(d->lat, d->lon, o->d->lat, o->d->lon) : 0;
+    t->age_s = now > o->d->last_seen ? (now - o->d->last_seen) / 1000 : 0;
+    t->stale = !dealer_online(a, o->d, now);
+    return true;
+}
+
 static void suggest(const hub_alerts *a, const struct cell *c, long long now, struct suggestion *sg)
 {
     const struct dealer_ent *d = c->d;
@@ -518,33 +546,67 @@ static void suggest(const hub_alerts *a, const struct cell *c, long long now, st
         sg->replenish = sg->replenish > 1 ? sg->replenish : 1;
     }
     for (const struct cell *o = c->k->cells; sg->replenish > 0 && o; o = o->sku_next) {
-        long long surplus = o->qty - keep_level(a, o);
-        struct transfer t = {.d = o->d};
-        if (o == c || !o->has_qty || surplus <= 0)
-            continue;
-        t.qty = surplus < sg->replenish ? surplus : sg->replenish;
-        t.has_km = d->has_loc && o->d->has_loc;
-        t.km = t.has_km ? hub_alerts_distance_km(d->lat, d->lon, o->d->lat, o->d->lon) : 0;
-        t.age_s = now > o->d->last_seen ? (now - o->d->last_seen) / 1000 : 0;
-        t.stale = !dealer_online(a, o->d, now);
-        rank_in(sg, &t);
+        struct transfer t;
+        if (o != c && transfer_from(a, o, d, sg->replenish, now, &t))
+            rank_in(sg, &t);
     }
 }
 
-/* What a suggestion says, but for the ages (which move every second): never 0. */
+/* Whether c can be named as the source of a transfer (invariant 4). */
+static bool is_source(const hub_alerts *a, const struct cell *c)
+{
+    return c->has_qty && c->qty > keep_level(a, c);
+}
+
+/* A new stock value of c; the suggestions of its SKU are recomputed when c starts or stops
+ * being a possible source (invariant 4). */
+static void set_qty(hub_alerts *a, struct cell *c, long long qty)
+{
+    bool was = is_source(a, c);
+    c->qty = qty;
+    c->has_qty = true;
+    if (was != is_source(a, c))
+        resuggest(a, c);
+}
+
+/* What a suggestion names: the dealers in their order, with their distance and staleness;
+ * not the quantities and ages, which move with every count (never 0). */
 static uint64_t suggestion_hash(const struct suggestion *sg)
 {
     char buf[96];
     uint64_t h = FNV_OFFSET;
-    snprintf(buf, sizeof(buf), "%lld", sg->replenish);
-    h = hash_str(buf, h);
     for (int i = 0; i < sg->n; i++) {
         const struct transfer *t = &sg->t[i];
-        snprintf(buf, sizeof(buf), "%lld/%d/%.1f/%d", t->qty, t->has_km, t->has_km ? t->km : 0.0,
-                 t->stale);
+        snprintf(buf, sizeof(buf), "%d/%.1f/%d", t->has_km, t->has_km ? t->km : 0.0, t->stale);
         h = hash_str(t->d->id, hash_str(buf, h));
     }
     return h | 1;
+}
+
+/* Keeps what c's live stock alerts now show, for moved_source_matters(). */
+static depot_err remember(struct cell *c, const struct suggestion *sg)
+{
+    if (!c->shown && !(c->shown = depot_malloc(sizeof(*c->shown))))
+        return DEPOT_ERR_NOMEM;
+    *c->shown = *sg;
+    return DEPOT_OK;
+}
+
+/* Whether o, which became or stopped being a source, can change what r's live stock alerts
+ * show: it is named there, or it now ranks among the transfers named. */
+static bool moved_source_matters(const hub_alerts *a, const struct cell *r, const struct cell *o,
+                                 long long now)
+{
+    const struct suggestion *sg = r->shown;
+    struct transfer t;
+    if (!sg)
+        return true;
+    for (int i = 0; i < sg->n; i++)
+        if (sg->t[i].d == o->d)
+            return true;
+    if (sg->replenish <= 0 || !transfer_from(a, o, r->d, sg->replenish, now, &t))
+        return false;
+    return sg->n < HUB_TRANSFERS_MAX || ranks_before(&t, &sg->t[sg->n - 1]);
 }
 
 static void suggestion_json(const struct suggestion *sg, char *buf, size_t len)
@@ -635,6 +697,7 @@ static depot_err eval_stock(hub_alerts *a, hub_store *s, struct cell *c, long lo
         if (n[i] == NEED_PUT) {
             err = alert_put(a, s, st, &k, &v[i], action, json, now);
             st->sg_hash = err == DEPOT_OK ? suggestion_hash(&sg) : 0;
+            err = err == DEPOT_OK ? remember(c, &sg) : err;
         } else if (n[i] == NEED_RESOLVE)
             err = alert_clear(a, s, st, k.dealer, k.kind, now);
     }
@@ -653,6 +716,9 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
         return DEPOT_OK;
     suggest(a, c, now, &sg);
     h = suggestion_hash(&sg);
+    err = remember(c, &sg);
+    if (err != DEPOT_OK)
+        return err;
     if ((!c->st[CS_LOW].live || c->st[CS_LOW].sg_hash == h) &&
         (!c->st[CS_STOCKOUT].live || c->st[CS_STOCKOUT].sg_hash == h))
         return DEPOT_OK;
@@ -678,11 +744,11 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
     return err;
 }
 
-/* Recomputes the suggestions of the SKUs marked by resuggest(), or of all after a change of
- * places, catalog or a dealer's freshness. */
+/* Recomputes the suggestions that the sources marked by resuggest() may change, or all of
+ * them after a change of places, catalog, velocities or a dealer's freshness. */
 static depot_err refresh_suggestions(hub_alerts *a, hub_store *s, long long now)
 {
-    struct sku_ent *k;
+    struct cell *o;
     depot_err err = DEPOT_OK;
     if (a->resuggest_all) {
         a->resuggest_all = false;
@@ -690,11 +756,13 @@ static depot_err refresh_suggestions(hub_alerts *a, hub_store *s, long long now)
             for (struct hnode *x = a->cells.b[i]; err == DEPOT_OK && x; x = x->next)
                 err = refresh_cell(a, s, (struct cell *)x, now);
     }
-    while ((k = a->resuggest)) {
-        a->resuggest = k->resuggest_next;
-        k->resuggest = false;
-        for (struct cell *c = k->cells; err == DEPOT_OK && c; c = c->sku_next)
-            err = refresh_cell(a, s, c, now);
+    while ((o = a->moved)) {
+        a->moved = o->moved_next;
+        o->moved = false;
+        for (struct cell *r = o->k->cells; err == DEPOT_OK && r; r = r->sku_next)
+            if (r != o && (r->st[CS_LOW].live || r->st[CS_STOCKOUT].live) &&
+                moved_source_matters(a, r, o, now))
+                err = refresh_cell(a, s, r, now);
     }
     return err;
 }
@@ -749,7 +817,10 @@ static depot_err eval_sales(hub_alerts *a, hub_store *s, struct cell *c, long lo
 {
     struct verdict v = {0};
     struct alert_key k = {c->d->id, c->k->id, "", HUB_AK_SALES_SPIKE};
+    bool was = is_source(a, c);
     depot_err err = read_sales(a, s, c, now, &v);
+    if (was != is_source(a, c)) /* a new velocity moved its keep level (invariant 4) */
+        resuggest(a, c);
     return err == DEPOT_OK ? settle(a, s, &c->st[CS_SPIKE], &k, &v, now) : err;
 }
 
@@ -1105,8 +1176,7 @@ static int snapshot_row(void *arg, const struct hub_stock_row *r)
         return w->nomem = true;
     if (!c->has_qty || c->qty != r->qty)
         touch(w->a, c);
-    c->qty = r->qty;
-    c->has_qty = true;
+    set_qty(w->a, c, r->qty);
     return 0;
 }
 
@@ -1136,10 +1206,7 @@ static depot_err on_stock(hub_alerts *a, hub_store *s, const depot_msg *m, long 
     struct cell *c = cell_get(a, m->dealer, m->body.stock.sku);
     if (!c)
         return DEPOT_ERR_NOMEM;
-    if (!c->has_qty || c->qty != m->body.stock.qty)
-        resuggest(a, c->k);
-    c->qty = m->body.stock.qty;
-    c->has_qty = true;
+    set_qty(a, c, m->body.stock.qty);
     return eval_stock(a, s, c, now);
 }
 
@@ -1180,7 +1247,8 @@ depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
         return DEPOT_ERR_NOMEM;
     if (seen_ms > d->last_seen)
         d->last_seen = seen_ms;
-    err = reload_settings(a, s, now); /* a catalog imported just before counts (invariant 5) */
+    if (!a->settings_read) /* a catalog imported just before counts (invariant 5) */
+        err = reload_settings(a, s, now);
     if (err == DEPOT_OK && res == HUB_APPLY_DONE)
         err = dispatch(a, s, m, d, now);
     if (err == DEPOT_OK && d->offline.live && m->type != DEPOT_MSG_STATE)
@@ -1216,6 +1284,7 @@ static depot_err eval_shrink_due(hub_alerts *a, hub_store *s, long long now)
 static depot_err eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long long now)
 {
     depot_err err = new_day ? load_velocities(a, s, now) : DEPOT_OK;
+    a->resuggest_all = a->resuggest_all || new_day; /* new velocities, new keep levels */
     for (size_t i = 0; err == DEPOT_OK && i < a->cells.nb; i++)
         for (struct hnode *x = a->cells.b[i]; err == DEPOT_OK && x; x = x->next) {
             struct cell *c = (struct cell *)x;
@@ -1255,6 +1324,7 @@ static depot_err reload_settings(hub_alerts *a, hub_store *s, long long now)
     depot_err err = hub_store_catalog_version(s, &catalog);
     if (err == DEPOT_OK)
         err = hub_store_profiles_version(s, &profiles);
+    a->settings_read = err == DEPOT_OK;
     if (err == DEPOT_OK && catalog != a->catalog_version) {
         err = load_catalog(a, s);
         err = err == DEPOT_OK ? eval_all_cells(a, s, false, now) : err;
@@ -1333,6 +1403,7 @@ void hub_alerts_committed(hub_alerts *a)
     hub_metrics_add(a->metrics, HUB_C_ALERTS_RAISED, a->raised);
     hub_metrics_add(a->metrics, HUB_C_ALERTS_RESOLVED, a->resolved);
     a->raised = a->resolved = 0;
+    a->settings_read = false;
     if (a->changed)
         a->next_publish_ms = 0; /* publish now */
 }
@@ -1341,6 +1412,7 @@ void hub_alerts_rolled_back(hub_alerts *a)
 {
     a->raised = a->resolved = 0;
     a->changed = false;
+    a->settings_read = false;
     reset(a); /* reloaded at the next use (invariant 1) */
 }
 
