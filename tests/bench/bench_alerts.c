@@ -122,14 +122,18 @@ static void setup_sales(struct bench *b)
         m.id = b->next_moves++;
         m.base = 1;
         m.ts = b->now;
+        long long level = 0;
         for (size_t i = 0; i < n; i++) {
+            if (i % 7 == 0)
+                level = 128; /* each SKU's picks form one chain (the hub refuses gaps) */
             items[i].mid = i + 1;
             items[i].ts = b->now - (long long)(i % 7) * HUB_DAY_MS - 1000;
             snprintf(items[i].node, sizeof(items[i].node), "scan-1");
             snprintf(items[i].sku, sizeof(items[i].sku), "S%04ld", (long)(i / 7) % b->skus);
             snprintf(items[i].kind, sizeof(items[i].kind), "pick");
             items[i].delta = -(1 + rand() % 4);
-            items[i].qty = 100;
+            level += items[i].delta;
+            items[i].qty = level;
         }
         m.body.movements.items = items;
         m.body.movements.n_items = n;
