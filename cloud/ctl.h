@@ -9,11 +9,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
 /* One --name VALUE option: where its value goes, whether it must be given,
- * and the text shown by --help. *value keeps its default when not given. */
+ * and the text shown by --help. *value keeps its default when not given, and
+ * gets the last one when given more than once (see ctl_values). */
 struct ctl_opt {
     const char *name;
     const char **value;
@@ -23,15 +25,58 @@ struct ctl_opt {
 
 /*
  * Parses argv[1..argc-1] (--name VALUE or --name=VALUE) against opts. Returns
- * CTL_OK, CTL_USAGE after printing why, or -1 if --help was asked and the
- * usage was printed (the caller then exits with CTL_OK). cmd names the command
- * in messages, e.g. "depotctl pki sign".
+ * CTL_OK, CTL_USAGE after printing why and the usage on stderr, or -1 if
+ * --help (or -h) was asked and the usage was printed on stdout (the caller
+ * then exits with CTL_OK). cmd names the command in messages, e.g.
+ * "depotctl pki sign".
  */
 int ctl_parse(const char *cmd, const char *summary, int argc, char **argv,
               const struct ctl_opt *opts, size_t n);
 
+/* ctl_parse for a command that also takes one word, e.g. the FILE.csv of
+ * "depotctl catalog import FILE.csv": arg_name names it in the usage, *arg
+ * gets it (anywhere among the options; missing or a second one: CTL_USAGE). */
+int ctl_parse_arg(const char *cmd, const char *arg_name, const char *summary, int argc, char **argv,
+                  const struct ctl_opt *opts, size_t n, const char **arg);
+
+/* One verb of a command with verbs, e.g. "approve" of "depotctl orders". */
+struct ctl_verb {
+    const char *name;
+    const char *arg;     /* the word it takes ("ID", "FILE.csv"), or NULL */
+    const char *summary; /* one line for the usage */
+};
+
+/*
+ * Picks the verb argv[1] of command cmd. Returns its index in verbs; -1 after
+ * printing the command's usage on stdout (--help, -h, help: exit CTL_OK); -2
+ * after printing why and the usage on stderr (no verb or an unknown one: exit
+ * CTL_USAGE).
+ */
+int ctl_verb_pick(const char *cmd, const char *summary, int argc, char **argv,
+                  const struct ctl_verb *verbs, size_t n);
+
+/* ctl_parse_arg for verb v of cmd, with argv[0] the verb ("depotctl orders" "approve" ...). */
+int ctl_parse_verb(const char *cmd, const struct ctl_verb *v, int argc, char **argv,
+                   const struct ctl_opt *opts, size_t n, const char **arg);
+
+/* Every value of --name in argv[1..argc-1] (--name V or --name=V), in order,
+ * into out (at most max); returns how many there are (may exceed max). Use it
+ * after ctl_parse for an option that may be given more than once. */
+size_t ctl_values(int argc, char **argv, const char *name, const char **out, size_t max);
+
 /* Parses a decimal int in [min, max] for option name; false (printed) if not. */
 bool ctl_int(const char *cmd, const char *name, const char *text, int min, int max, int *out);
+
+/* Results of ctl_read_line besides 1 (a line) and 0 (the end of the file). */
+enum { CTL_LINE_LONG = -1, CTL_LINE_NUL = -2 };
+
+/*
+ * Reads the next line of f into buf, without its "\n" or "\r\n": 1, or 0 at
+ * the end of the file. A line that does not fit in size - 1 characters is
+ * CTL_LINE_LONG (its rest is skipped, never read as a line of its own) and a
+ * line with a NUL byte CTL_LINE_NUL; buf then holds what fitted.
+ */
+int ctl_read_line(FILE *f, char *buf, size_t size);
 
 /* dir + "/" + name into out; false (printed) if it does not fit. */
 bool ctl_path(char *out, size_t size, const char *dir, const char *name);

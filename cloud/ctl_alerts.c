@@ -108,27 +108,30 @@ int ctl_alerts_main(int argc, char **argv)
         {"kind", &vals[2], false, "list: only this kind (low_stock, stockout_forecast, ...)"},
         {"sku", &vals[3], false, "list: only this SKU"},
     };
-    const char *verb = argc >= 2 ? argv[1] : "";
-    bool with_id = !strcmp(verb, "show") || !strcmp(verb, "ack") || !strcmp(verb, "resolve");
-    int skip = with_id ? 2 : 1, rc;
+    static const struct ctl_verb verbs[] = {
+        {"list", NULL, "list alerts [--status S] [--dealer D] [--kind K] [--sku S]"},
+        {"show", "ID", "one alert as JSON"},
+        {"ack", "ID", "acknowledge it"},
+        {"resolve", "ID", "resolve it"},
+    };
+    int v = ctl_verb_pick(CMD, "List, show, acknowledge or resolve alerts.", argc, argv, verbs,
+                          sizeof(verbs) / sizeof(verbs[0]));
+    const char *verb = v >= 0 ? verbs[v].name : "", *id = NULL;
+    int rc;
     char query[300];
 
-    if ((strcmp(verb, "list") && !with_id) ||
-        (with_id && (argc < 3 || !strncmp(argv[2], "--", 2)))) {
-        fprintf(stderr, "usage: depotctl alerts list [--status S] [--dealer D] [--kind K] "
-                        "[--sku S] | show ID | ack ID | resolve ID\n");
-        return CTL_USAGE;
-    }
-    rc = ctl_parse(CMD, "List, show, acknowledge or resolve alerts.", argc - skip, argv + skip,
-                   opts, sizeof(opts) / sizeof(opts[0]));
+    if (v < 0)
+        return v == -1 ? CTL_OK : CTL_USAGE;
+    rc = ctl_parse_verb(CMD, &verbs[v], argc - 1, argv + 1, opts, sizeof(opts) / sizeof(opts[0]),
+                        &id);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target(CMD, &hub, &token))
         return CTL_USAGE;
-    if (with_id && !alert_id_ok(argv[2]))
+    if (id && !alert_id_ok(id))
         return CTL_USAGE;
     if (!strcmp(verb, "list"))
         return list_query(query, sizeof(query), names, vals) ? alerts_list(query, hub, token)
                                                              : CTL_USAGE;
-    return alerts_act(verb[0] == 's' ? NULL : verb, argv[2], hub, token);
+    return alerts_act(verb[0] == 's' ? NULL : verb, id, hub, token);
 }

@@ -34,7 +34,7 @@ int ctl_payments_main(int argc, char **argv);
 int ctl_orders_main(int argc, char **argv);
 /* ctl_alerts.c: depotctl alerts list | show | ack | resolve. */
 int ctl_alerts_main(int argc, char **argv);
-/* ctl_ranking.c: depotctl ranking; depotctl payments import FILE.csv (argv[1] "import"). */
+/* ctl_ranking.c: depotctl ranking; depotctl payments import FILE.csv (argv[0] "import"). */
 int ctl_ranking_main(int argc, char **argv);
 int ctl_payments_import(int argc, char **argv);
 

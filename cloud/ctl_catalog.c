@@ -98,24 +98,23 @@ static int seen_before(const cJSON *list, const cJSON *item, const int *lines)
     return 0;
 }
 
-static void chomp(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-}
-
 /* Reads and checks the file: the JSON list, or NULL after printing every bad line. */
 static cJSON *read_csv(const char *path, FILE *f)
 {
     static int lines[DEPOT_CATALOG_MAX_ITEMS + 1];
-    char line[LINE_MAX_LEN], why[200];
+    char line[LINE_MAX_LEN + 1], why[200];
     cJSON *list = cJSON_CreateArray(), *item = NULL;
-    int no = 0, bad = 0, n = 0, prev;
+    int no = 0, bad = 0, n = 0, prev, got;
 
-    while (fgets(line, sizeof(line), f)) {
+    while ((got = ctl_read_line(f, line, sizeof(line))) != 0) {
         no++;
-        chomp(line);
+        if (got != 1) {
+            fprintf(stderr, "%s:%d: %s\n", path, no,
+                    got == CTL_LINE_LONG ? "line longer than 1024 characters"
+                                         : "a NUL byte in the line (not a text file?)");
+            bad++;
+            continue;
+        }
         if (no == 1 && strcmp(line, CSV_HEADER) != 0) {
             fprintf(stderr, "%s:1: the header must be %s\n", path, CSV_HEADER);
             bad++;
@@ -215,21 +214,21 @@ int ctl_catalog_main(int argc, char **argv)
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "API token: admin to import, viewer to show ($DEPOT_TOKEN)"},
     };
-    bool import = argc >= 3 && !strcmp(argv[1], "import") && strncmp(argv[2], "--", 2);
-    bool show = argc >= 2 && !strcmp(argv[1], "show");
-    int skip = import ? 2 : show ? 1 : 0, rc;
+    static const struct ctl_verb verbs[] = {
+        {"import", "FILE.csv", "replace the catalog; CSV header: " CSV_HEADER},
+        {"show", NULL, "the catalog as a table"},
+    };
+    int v = ctl_verb_pick("depotctl catalog", "Import or show the catalog.", argc, argv, verbs, 2);
+    const char *file = NULL;
+    int rc;
 
-    if (!import && !show) {
-        fprintf(stderr, "usage: depotctl catalog import FILE.csv | show [--hub URL] [--token T]\n"
-                        "  CSV header: " CSV_HEADER "\n");
-        return argc >= 2 && !strcmp(argv[1], "--help") ? CTL_OK : CTL_USAGE;
-    }
-    rc = ctl_parse("depotctl catalog", "Import or show the catalog.", argc - skip, argv + skip,
-                   opts, 2);
+    if (v < 0)
+        return v == -1 ? CTL_OK : CTL_USAGE;
+    rc = ctl_parse_verb("depotctl catalog", &verbs[v], argc - 1, argv + 1, opts, 2, &file);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target("depotctl catalog", &hub, &token))
         return CTL_USAGE;
-    return import ? catalog_import("depotctl catalog import", argv[2], hub, token)
+    return v == 0 ? catalog_import("depotctl catalog import", file, hub, token)
                   : catalog_show("depotctl catalog show", hub, token);
 }

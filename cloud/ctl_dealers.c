@@ -164,27 +164,29 @@ int ctl_dealers_main(int argc, char **argv)
         {"contract-end", &a.end, false, "set: YYYY-MM-DD"},
         {"sku-max", &a.sku_max, false, "set: per-SKU maximum stock, SKU=N[,SKU=N...]"},
     };
-    const char *verb = argc >= 2 ? argv[1] : "";
-    bool with_id = !strcmp(verb, "show") || !strcmp(verb, "set");
-    int skip = with_id ? 2 : 1, rc;
+    static const struct ctl_verb verbs[] = {
+        {"list", NULL, "every dealer: with a profile, or seen by the hub"},
+        {"show", "ID", "one dealer's profile"},
+        {"set", "ID", "set fields of its profile (the options marked set:)"},
+    };
+    int v = ctl_verb_pick(CMD, "List dealers, show or set a dealer's profile.", argc, argv, verbs,
+                          sizeof(verbs) / sizeof(verbs[0]));
+    const char *id = NULL;
+    int rc;
 
-    if ((strcmp(verb, "list") && !with_id) ||
-        (with_id && (argc < 3 || !strncmp(argv[2], "--", 2)))) {
-        fprintf(stderr, "usage: depotctl dealers list | show ID | set ID [options] (--help)\n");
-        return CTL_USAGE;
-    }
-    rc = ctl_parse(CMD, "List dealers, show or set a dealer's profile.", argc - skip, argv + skip,
-                   opts, sizeof(opts) / sizeof(opts[0]));
+    if (v < 0)
+        return v == -1 ? CTL_OK : CTL_USAGE;
+    rc = ctl_parse_verb(CMD, &verbs[v], argc - 1, argv + 1, opts, sizeof(opts) / sizeof(opts[0]),
+                        &id);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target(CMD, &hub, &token))
         return CTL_USAGE;
-    if (with_id && !depot_id_valid(argv[2], DEPOT_DEALER_MAX)) {
-        fprintf(stderr, CMD ": '%s' is not a dealer id\n", argv[2]);
+    if (id && !depot_dealer_id_valid(id)) {
+        fprintf(stderr, CMD ": '%s' is not a dealer id (" DEPOT_ID_RULE ")\n", id);
         return CTL_USAGE;
     }
-    if (!strcmp(verb, "list"))
+    if (v == 0)
         return dealers_list(hub, token);
-    return verb[1] == 'h' ? dealers_show(argv[2], hub, token)
-                          : dealers_set(argv[2], &a, hub, token);
+    return v == 1 ? dealers_show(id, hub, token) : dealers_set(id, &a, hub, token);
 }

@@ -107,23 +107,26 @@ int ctl_orders_main(int argc, char **argv)
         {"reason", &reason, false, "approve/reject: why (required to reject)"},
         {"stage", &stage, false, "approve/reject: the stage acted on (required to approve)"},
     };
-    const char *verb = argc >= 2 ? argv[1] : "";
-    bool with_id = !strcmp(verb, "show") || !strcmp(verb, "approve") || !strcmp(verb, "reject");
-    int skip = with_id ? 2 : 1, rc;
+    static const struct ctl_verb verbs[] = {
+        {"list", NULL, "list orders [--status S] [--dealer D]"},
+        {"show", "ID", "one order with its lines and audit trail"},
+        {"approve", "ID", "approve the stage it is at: --stage S [--reason R]"},
+        {"reject", "ID", "reject it: --reason R [--stage S]"},
+    };
+    int v = ctl_verb_pick(CMD, "List, show, approve or reject orders.", argc, argv, verbs,
+                          sizeof(verbs) / sizeof(verbs[0]));
+    const char *verb = v >= 0 ? verbs[v].name : "", *id = NULL;
+    int rc;
 
-    if ((strcmp(verb, "list") && !with_id) ||
-        (with_id && (argc < 3 || !strncmp(argv[2], "--", 2)))) {
-        fprintf(stderr, "usage: depotctl orders list [--status S] [--dealer D] | show ID | "
-                        "approve ID --stage S [--reason R] | reject ID --reason R [--stage S]\n");
-        return CTL_USAGE;
-    }
-    rc = ctl_parse(CMD, "List, show, approve or reject orders.", argc - skip, argv + skip, opts,
-                   sizeof(opts) / sizeof(opts[0]));
+    if (v < 0)
+        return v == -1 ? CTL_OK : CTL_USAGE;
+    rc = ctl_parse_verb(CMD, &verbs[v], argc - 1, argv + 1, opts, sizeof(opts) / sizeof(opts[0]),
+                        &id);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target(CMD, &hub, &token))
         return CTL_USAGE;
-    if ((with_id && !order_id_ok(argv[2])) || (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX)))
+    if ((id && !order_id_ok(id)) || (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX)))
         return CTL_USAGE;
     if (!strcmp(verb, "reject") && (!reason || !*reason)) {
         fprintf(stderr, CMD ": reject needs --reason\n");
@@ -135,7 +138,7 @@ int ctl_orders_main(int argc, char **argv)
     }
     if (!strcmp(verb, "list"))
         return orders_list(status, dealer, hub, token);
-    return orders_act(verb[0] == 's' ? NULL : verb, argv[2], stage, reason, hub, token);
+    return orders_act(verb[0] == 's' ? NULL : verb, id, stage, reason, hub, token);
 }
 
 int ctl_payments_main(int argc, char **argv)
@@ -155,15 +158,18 @@ int ctl_payments_main(int argc, char **argv)
     cJSON *body, *reply = NULL;
     int rc;
 
-    if (argc >= 2 && !strcmp(argv[1], "import"))
-        return ctl_payments_import(argc, argv);
-    if (argc < 2 || strcmp(argv[1], "add") != 0) {
-        fprintf(stderr, "usage: depotctl payments add --dealer D --amount 100.00 [--order ID]\n"
-                        "       depotctl payments import FILE.csv\n");
-        return CTL_USAGE;
-    }
-    rc = ctl_parse("depotctl payments add", "Record a dealer's payment.", argc - 1, argv + 1, opts,
-                   sizeof(opts) / sizeof(opts[0]));
+    static const struct ctl_verb verbs[] = {
+        {"add", NULL, "record a dealer's payment: --dealer D --amount 100.00 [--order ID]"},
+        {"import", "FILE.csv", "import payments from CSV (all or nothing)"},
+    };
+    int v = ctl_verb_pick("depotctl payments", "Record payments.", argc, argv, verbs, 2);
+
+    if (v < 0)
+        return v == -1 ? CTL_OK : CTL_USAGE;
+    if (v == 1)
+        return ctl_payments_import(argc - 1, argv + 1);
+    rc = ctl_parse_verb("depotctl payments", &verbs[0], argc - 1, argv + 1, opts,
+                        sizeof(opts) / sizeof(opts[0]), NULL);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target("depotctl payments", &hub, &token))

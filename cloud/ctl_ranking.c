@@ -113,13 +113,15 @@ static bool header_ok(char *line)
 }
 
 /* What is wrong with line n (NULL: fine, or blank); a good payment goes into items. */
-static const char *check_line(char *line, int n, bool whole, cJSON *items)
+static const char *check_line(char *line, int n, int got, cJSON *items)
 {
     char *f[FIELDS];
     long long cents;
     const char *why;
-    if (!whole)
+    if (got == CTL_LINE_LONG)
         return "line longer than 1024 characters";
+    if (got == CTL_LINE_NUL)
+        return "a NUL byte in the line (not a text file?)";
     if (n == 1)
         return header_ok(line) ? NULL : "header must be dealer,amount,order,ref,date";
     if (line[strspn(line, " \r\n")] == '\0')
@@ -134,17 +136,14 @@ static const char *check_line(char *line, int n, bool whole, cJSON *items)
 /* Reads and checks the whole file into items; the number of bad lines (each printed). */
 static int read_csv(const char *path, FILE *in, cJSON *items)
 {
-    char line[LINE_MAX_LEN + 2];
-    int n = 0, bad = 0;
-    while (fgets(line, sizeof(line), in)) {
-        bool whole = strchr(line, '\n') || feof(in);
-        const char *why = check_line(line, ++n, whole, items);
+    char line[LINE_MAX_LEN + 1];
+    int n = 0, bad = 0, got;
+    while ((got = ctl_read_line(in, line, sizeof(line))) != 0) {
+        const char *why = check_line(line, ++n, got, items);
         if (why) {
             fprintf(stderr, "%s:%d: %s\n", path, n, why);
             bad++;
         }
-        for (int c; !whole && (c = fgetc(in)) != EOF && c != '\n';)
-            ; /* skip the rest of a long line */
     }
     if (n == 0) {
         fprintf(stderr, "%s:1: empty file (header dealer,amount,order,ref,date expected)\n", path);
@@ -195,7 +194,7 @@ static int post_import(const char *path, const char *hub, const char *token, con
 
 int ctl_payments_import(int argc, char **argv)
 {
-    const char *hub = NULL, *token = NULL, *path = argc >= 3 ? argv[2] : NULL;
+    const char *hub = NULL, *token = NULL, *path = NULL;
     const struct ctl_opt opts[] = {
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "API token, approver or admin ($DEPOT_TOKEN)"},
@@ -205,12 +204,9 @@ int ctl_payments_import(int argc, char **argv)
     FILE *in;
     int rc, bad;
 
-    if (!path || !strncmp(path, "--", 2)) {
-        fprintf(stderr, "usage: depotctl payments import FILE.csv [--hub URL] [--token T]\n");
-        return CTL_USAGE;
-    }
-    rc = ctl_parse("depotctl payments import", "Import payments from CSV (all or nothing).",
-                   argc - 2, argv + 2, opts, sizeof(opts) / sizeof(opts[0]));
+    rc = ctl_parse_arg("depotctl payments import", "FILE.csv",
+                       "Import payments from CSV (all or nothing).", argc, argv, opts,
+                       sizeof(opts) / sizeof(opts[0]), &path);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target("depotctl payments", &hub, &token))

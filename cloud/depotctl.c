@@ -53,58 +53,175 @@ static const struct ctl_opt *find_opt(const struct ctl_opt *opts, size_t n, cons
     return NULL;
 }
 
-static void opts_usage(const char *cmd, const char *summary, const struct ctl_opt *opts, size_t n)
+/* What one command line is parsed against (ctl_parse_arg). */
+struct cmd_line {
+    const char *cmd, *arg_name, *summary;
+    const struct ctl_opt *opts;
+    size_t n;
+};
+
+static void opts_usage(FILE *out, const struct cmd_line *c)
 {
-    printf("usage: %s", cmd);
-    for (size_t i = 0; i < n; i++)
-        printf(opts[i].required ? " --%s VALUE" : " [--%s VALUE]", opts[i].name);
-    printf("\n%s\n\noptions:\n", summary);
-    for (size_t i = 0; i < n; i++)
-        printf("  --%-12s %s\n", opts[i].name, opts[i].help);
+    fprintf(out, "usage: %s", c->cmd);
+    if (c->arg_name)
+        fprintf(out, " %s", c->arg_name);
+    for (size_t i = 0; i < c->n; i++)
+        fprintf(out, c->opts[i].required ? " --%s VALUE" : " [--%s VALUE]", c->opts[i].name);
+    fprintf(out, "\n%s\n", c->summary);
+    if (c->n)
+        fprintf(out, "\noptions:\n");
+    for (size_t i = 0; i < c->n; i++)
+        fprintf(out, "  --%-12s %s\n", c->opts[i].name, c->opts[i].help);
 }
 
-static int check_required(const char *cmd, const struct ctl_opt *opts, size_t n)
+/* A usage error: why (already printed) and the usage, on stderr. */
+static int usage_error(const struct cmd_line *c)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (opts[i].required && !*opts[i].value) {
-            fprintf(stderr, "%s: missing --%s (see --help)\n", cmd, opts[i].name);
-            return CTL_USAGE;
+    opts_usage(stderr, c);
+    return CTL_USAGE;
+}
+
+static bool help_asked(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+static int check_required(const struct cmd_line *c, const char *arg)
+{
+    if (c->arg_name && !arg) {
+        fprintf(stderr, "%s: missing %s\n", c->cmd, c->arg_name);
+        return usage_error(c);
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->opts[i].required && !*c->opts[i].value) {
+            fprintf(stderr, "%s: missing --%s\n", c->cmd, c->opts[i].name);
+            return usage_error(c);
         }
     }
     return CTL_OK;
 }
 
-int ctl_parse(const char *cmd, const char *summary, int argc, char **argv,
-              const struct ctl_opt *opts, size_t n)
+/* The word at argv[i], which is not an option: the command's one argument, if it takes one. */
+static bool take_arg(const struct cmd_line *c, const char *word, const char **arg)
 {
+    if (!c->arg_name || *arg) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", c->cmd, word);
+        return false;
+    }
+    *arg = word;
+    return true;
+}
+
+static int parse_line(const struct cmd_line *c, int argc, char **argv, const char **arg)
+{
+    if (help_asked(argc, argv)) {
+        opts_usage(stdout, c);
+        return -1;
+    }
     for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq;
+        const char *word = argv[i], *eq;
         const struct ctl_opt *o;
 
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            opts_usage(cmd, summary, opts, n);
-            return -1;
+        if (strncmp(word, "--", 2) != 0) {
+            if (!take_arg(c, word, arg))
+                return usage_error(c);
+            continue;
         }
-        if (strncmp(arg, "--", 2) != 0) {
-            fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", cmd, arg);
-            return CTL_USAGE;
-        }
-        eq = strchr(arg + 2, '=');
-        o = find_opt(opts, n, arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+        eq = strchr(word + 2, '=');
+        o = find_opt(c->opts, c->n, word + 2, eq ? (size_t)(eq - word - 2) : strlen(word + 2));
         if (!o) {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", cmd, arg);
-            return CTL_USAGE;
+            fprintf(stderr, "%s: unknown option '%s'\n", c->cmd, word);
+            return usage_error(c);
         }
         if (eq) {
             *o->value = eq + 1;
         } else if (i + 1 < argc) {
             *o->value = argv[++i];
         } else {
-            fprintf(stderr, "%s: --%s needs a value\n", cmd, o->name);
-            return CTL_USAGE;
+            fprintf(stderr, "%s: --%s needs a value\n", c->cmd, o->name);
+            return usage_error(c);
         }
     }
-    return check_required(cmd, opts, n);
+    return check_required(c, *arg);
+}
+
+int ctl_parse_arg(const char *cmd, const char *arg_name, const char *summary, int argc, char **argv,
+                  const struct ctl_opt *opts, size_t n, const char **arg)
+{
+    const struct cmd_line c = {cmd, arg_name, summary, opts, n};
+    const char *none = NULL;
+    if (arg_name)
+        *arg = NULL;
+    return parse_line(&c, argc, argv, arg_name ? arg : &none);
+}
+
+int ctl_parse(const char *cmd, const char *summary, int argc, char **argv,
+              const struct ctl_opt *opts, size_t n)
+{
+    return ctl_parse_arg(cmd, NULL, summary, argc, argv, opts, n, NULL);
+}
+
+static void verbs_usage(FILE *out, const char *cmd, const char *summary,
+                        const struct ctl_verb *verbs, size_t n)
+{
+    fprintf(out, "usage: %s VERB [OPTIONS]   (%s VERB --help for its options)\n%s\n\nverbs:\n", cmd,
+            cmd, summary);
+    for (size_t i = 0; i < n; i++) {
+        char head[48];
+        snprintf(head, sizeof(head), "%s%s%s", verbs[i].name, verbs[i].arg ? " " : "",
+                 verbs[i].arg ? verbs[i].arg : "");
+        fprintf(out, "  %-18s %s\n", head, verbs[i].summary);
+    }
+}
+
+int ctl_verb_pick(const char *cmd, const char *summary, int argc, char **argv,
+                  const struct ctl_verb *verbs, size_t n)
+{
+    const char *word = argc >= 2 ? argv[1] : NULL;
+
+    if (word && (!strcmp(word, "--help") || !strcmp(word, "-h") || !strcmp(word, "help"))) {
+        verbs_usage(stdout, cmd, summary, verbs, n);
+        return -1;
+    }
+    for (size_t i = 0; word && i < n; i++)
+        if (!strcmp(word, verbs[i].name))
+            return (int)i;
+    if (word)
+        fprintf(stderr, "%s: unknown verb '%s'\n", cmd, word);
+    else
+        fprintf(stderr, "%s: missing VERB\n", cmd);
+    verbs_usage(stderr, cmd, summary, verbs, n);
+    return -2;
+}
+
+int ctl_parse_verb(const char *cmd, const struct ctl_verb *v, int argc, char **argv,
+                   const struct ctl_opt *opts, size_t n, const char **arg)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s %s", cmd, v->name);
+    return ctl_parse_arg(name, v->arg, v->summary, argc, argv, opts, n, arg);
+}
+
+size_t ctl_values(int argc, char **argv, const char *name, const char **out, size_t max)
+{
+    size_t n = 0, len = strlen(name);
+
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i], *v = NULL;
+        if (strncmp(w, "--", 2) != 0 || strncmp(w + 2, name, len) != 0)
+            continue;
+        if (w[2 + len] == '=')
+            v = w + 3 + len;
+        else if (w[2 + len] == '\0' && i + 1 < argc)
+            v = argv[++i];
+        if (v && n < max)
+            out[n] = v;
+        n += v != NULL;
+    }
+    return n;
 }
 
 bool ctl_int(const char *cmd, const char *name, const char *text, int min, int max, int *out)
@@ -121,6 +238,27 @@ bool ctl_int(const char *cmd, const char *name, const char *text, int min, int m
     }
     *out = (int)v;
     return true;
+}
+
+int ctl_read_line(FILE *f, char *buf, size_t size)
+{
+    size_t n = 0;
+    bool nul = false, long_line = false;
+    int c;
+
+    while ((c = getc(f)) != EOF && c != '\n') {
+        nul |= c == '\0';
+        if (n + 1 < size)
+            buf[n++] = (char)c;
+        else
+            long_line = true;
+    }
+    if (c == EOF && n == 0 && !long_line && !nul)
+        return 0;
+    if (n && buf[n - 1] == '\r' && !long_line)
+        n--;
+    buf[n] = '\0';
+    return long_line ? CTL_LINE_LONG : nul ? CTL_LINE_NUL : 1;
 }
 
 bool ctl_path(char *out, size_t size, const char *dir, const char *name)

@@ -11,6 +11,7 @@
  * Exit codes: 0 stopped by a signal, 1 runtime failure at start, 2 usage or
  * configuration error.
  */
+#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,8 +40,11 @@ static void on_signal(int sig)
 static int usage(FILE *out)
 {
     fprintf(out, "usage: depot-hub -c FILE\n"
-                 "  the central Depot service: MQTT ingest, HTTP API on [http] listen.\n"
-                 "  FILE is the INI configuration (see cloud/README.md).\n");
+                 "       depot-hub --help\n"
+                 "The central Depot service: MQTT ingest, HTTP API on [http] listen.\n"
+                 "  -c, --config FILE   the INI configuration (see README.md, \"Hub "
+                 "configuration\")\n"
+                 "  -h, --help          this text\n");
     return out == stdout ? 0 : 2;
 }
 
@@ -128,6 +132,9 @@ static void hub_stop(struct hub *h)
 
 int main(int argc, char **argv)
 {
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct hub_config cfg;
     struct hub h = {0};
     char err_text[512];
@@ -135,7 +142,7 @@ int main(int argc, char **argv)
     depot_err err;
     int opt;
 
-    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         if (opt == 'c')
             path = optarg;
         else

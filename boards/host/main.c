@@ -472,6 +472,11 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (argc >= 3 && strcmp(argv[1], "ctl") == 0 &&
+        (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
     if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
         return host_ctl_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "scale") == 0)
@@ -482,8 +487,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (parse_options(argc - 1, argv + 1, &o) < 0 || check_modes(&o) < 0)
+    if (parse_options(argc - 1, argv + 1, &o) < 0 || check_modes(&o) < 0) {
+        usage(stderr);
         return 2;
+    }
     raise_fd_limit();
     install_signals();
     host_app app = {.shared_ctl_fd = -1};

@@ -6,3 +6,5 @@ depot_system_test(gw_ledger_e2e test_gw_ledger_e2e.py TIMEOUT 300)
 depot_system_test(ranking_e2e test_ranking_e2e.py TIMEOUT 300)
 depot_system_test(alerts_e2e test_alerts_e2e.py TIMEOUT 400)
 depot_system_test(hub_input_e2e test_hub_input_e2e.py TIMEOUT 400)
+# Every program's --help and usage errors, and depotctl's CSV line checks.
+depot_system_test(cli test_cli.py TIMEOUT 120)
