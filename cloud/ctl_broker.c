@@ -4,9 +4,17 @@
  *
  * The broker trusts exactly one thing: a client certificate issued by the
  * Depot CA. Its CN becomes the MQTT username (use_identity_as_username) and
- * the ACL is written in terms of that username, so a gateway holding dealer
- * A's certificate can only ever touch depot/v1/A/... No password file, no
- * anonymous access, and the only listener is TLS on 127.0.0.1.
+ * also the client id (use_username_as_clientid: whatever id a client sends
+ * is replaced), and the ACL is written in terms of that username, so a
+ * gateway holding dealer A's certificate can only ever touch depot/v1/A/...
+ * and can only ever take over A's own connection, never B's. No password
+ * file, no anonymous access, and the only listener is TLS on 127.0.0.1.
+ *
+ * Hubs: one `user` block per hub instance (--hub NAME, repeatable), each
+ * with its own certificate NAME.crt/NAME.key in the PKI folder, since two
+ * connections with one CN would take each other's client id. A hub name must
+ * be a service of ours (its key is in the folder, which a dealer's never is)
+ * and never a dealer that depotctl pki sign recorded in PKI/dealers/.
  *
  * Both files are generated, never edited: they are written to a temporary
  * name and renamed, so a broker (re)started at any moment reads a whole file.
@@ -23,16 +31,20 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "depot/id.h"
 #include "depot/pki.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char cmd[] = "depotctl broker-config";
 
+#define HUBS_MAX 32
+
 struct broker_conf {
     int port;
     const char *user;
-    const char *hub_user;
+    const char *hubs[HUBS_MAX];
+    size_t n_hubs;
     char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
     char out[PATH_MAX], acl[PATH_MAX], data[PATH_MAX];
 };
@@ -90,12 +102,18 @@ static const char conf_text[] =
     "keyfile %s\n"
     "require_certificate true\n"
     "use_identity_as_username true\n"
+    "# ... and the client id: a client with dealer A's certificate that connects\n"
+    "# with another id (gw-B, or B) is still A, so it can never disconnect B's\n"
+    "# gateway by taking its id. One connection per certificate: each hub\n"
+    "# instance has its own.\n"
+    "use_username_as_clientid true\n"
     "tls_version tlsv1.2\n";
 
 static const char acl_text[] =
     "# Depot broker ACL, written by depotctl broker-config.\n"
     "# A client's username is its certificate CN (use_identity_as_username): for a\n"
-    "# gateway, its dealer id (checked by depotctl pki sign: [A-Za-z0-9_-]{1,32}).\n"
+    "# gateway, its dealer id (checked by depotctl pki sign: " DEPOT_ID_RULE ",\n"
+    "# so never an MQTT wildcard or /).\n"
     "# Pattern lines apply to every client, %%u being its username.\n"
     "#\n"
     "# Mosquitto 2.0 grants every SUBSCRIBE under acl_file and checks read access\n"
@@ -109,11 +127,13 @@ static const char acl_text[] =
     "pattern write depot/v1/%%u/state\n"
     "pattern read depot/v1/%%u/down/#\n"
     "\n"
-    "# The manufacturer's hub reads and writes every dealer's topics, and\n"
-    "# publishes every alert change for other consumers on depot/alerts/v1/.\n"
-    "user %s\n"
-    "topic readwrite depot/v1/#\n"
-    "topic readwrite depot/alerts/#\n";
+    "# The manufacturer's hub instances (one certificate each) read and write every\n"
+    "# dealer's topics, and publish every alert change for other consumers on\n"
+    "# depot/alerts/v1/.\n";
+
+static const char acl_hub_text[] = "\nuser %s\n"
+                                   "topic readwrite depot/v1/#\n"
+                                   "topic readwrite depot/alerts/#\n";
 
 /* Writes the formatted text to path through path.tmp and a rename. */
 static __attribute__((format(printf, 3, 4))) bool write_file(const char *path, mode_t mode,
@@ -184,32 +204,100 @@ static bool resolve_paths(struct broker_conf *c, const char *dir, const char *na
            ctl_path(c->data, sizeof(c->data), c->out, "data") && make_dir(c->data);
 }
 
+/* The ACL: the gateways' patterns, then one user block per hub. */
+static bool write_acl(const struct broker_conf *c)
+{
+    char text[sizeof(acl_text) + HUBS_MAX * (sizeof(acl_hub_text) + PKI_ID_MAX)];
+    size_t n = (size_t)snprintf(text, sizeof(text), acl_text);
+
+    for (size_t i = 0; i < c->n_hubs; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, acl_hub_text, c->hubs[i]);
+    return write_file(c->acl, 0644, "%s", text);
+}
+
 static bool write_broker_files(const struct broker_conf *c)
 {
     char conf[PATH_MAX];
 
     if (!ctl_path(conf, sizeof(conf), c->out, "mosquitto.conf"))
         return false;
-    if (!write_file(c->acl, 0644, acl_text, c->hub_user))
+    if (!write_acl(c))
         return false;
     if (!write_file(conf, 0644, conf_text, c->user, c->user, c->acl, c->data, c->port, c->ca,
                     c->cert, c->key))
         return false;
     printf("broker config: %s\nACL:           %s\npersistence:   %s/\nlistener:      "
-           "127.0.0.1:%d (TLS, client certificates from %s)\nrun:           mosquitto -c %s\n",
-           conf, c->acl, c->data, c->port, c->ca, conf);
+           "127.0.0.1:%d (TLS, client certificates from %s)\nhubs:         ",
+           conf, c->acl, c->data, c->port, c->ca);
+    for (size_t i = 0; i < c->n_hubs; i++)
+        printf(" %s", c->hubs[i]);
+    printf("\nrun:           mosquitto -c %s\n", conf);
+    return true;
+}
+
+/* A hub name: a valid id, given once, a service of ours in dir (its key is there), no dealer. */
+static bool hub_name_ok(const struct broker_conf *c, size_t i, const char *dir)
+{
+    const char *name = c->hubs[i];
+    char file[PKI_ID_MAX + 16], path[PATH_MAX];
+
+    if (!pki_id_valid(name)) {
+        fprintf(stderr, "%s: --hub '%s' is not a valid name (" DEPOT_ID_RULE ")\n", cmd, name);
+        return false;
+    }
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(c->hubs[j], name)) {
+            fprintf(stderr, "%s: --hub %s given twice\n", cmd, name);
+            return false;
+        }
+    snprintf(file, sizeof(file), "dealers/%s.crt", name);
+    if (ctl_path(path, sizeof(path), dir, file) && access(path, F_OK) == 0) {
+        fprintf(stderr, "%s: --hub %s is a dealer (%s): it may not get a hub's rights\n", cmd, name,
+                path);
+        return false;
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(file, sizeof(file), "%s.%s", name, k ? "crt" : "key");
+        if (!ctl_path(path, sizeof(path), dir, file) || access(path, F_OK) != 0) {
+            fprintf(stderr,
+                    "%s: --hub %s: no %s (make each hub instance its certificate with "
+                    "depotctl pki client --dir %s --name %s)\n",
+                    cmd, name, path, dir, name);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every --hub (default: hub), each checked. */
+static bool collect_hubs(struct broker_conf *c, int argc, char **argv, const char *dir)
+{
+    size_t n = ctl_values(argc, argv, "hub", c->hubs, HUBS_MAX);
+
+    if (n > HUBS_MAX) {
+        fprintf(stderr, "%s: at most %d --hub\n", cmd, HUBS_MAX);
+        return false;
+    }
+    if (n == 0)
+        c->hubs[n++] = "hub";
+    c->n_hubs = n;
+    for (size_t i = 0; i < n; i++)
+        if (!hub_name_ok(c, i, dir))
+            return false;
     return true;
 }
 
 int ctl_broker_config_main(int argc, char **argv)
 {
-    const char *dir = NULL, *port_s = NULL, *out = NULL, *name = "broker";
-    struct broker_conf c = {.hub_user = "hub"};
+    const char *dir = NULL, *port_s = NULL, *out = NULL, *name = "broker", *hub = NULL;
+    struct broker_conf c = {0};
     const struct ctl_opt opts[] = {
         {"dir", &dir, true, "PKI folder with ca.crt and the broker's NAME.crt, NAME.key"},
         {"port", &port_s, true, "TLS port, on 127.0.0.1 only"},
         {"out", &out, true, "folder for mosquitto.conf, acl and data/ (made if missing)"},
-        {"hub-user", &c.hub_user, false, "CN of the hub's certificate (default hub)"},
+        {"hub", &hub, false,
+         "a hub instance's certificate name (CN) in the PKI folder, given once per instance "
+         "(default hub)"},
         {"name", &name, false, "the broker's certificate name in the PKI folder (default broker)"},
     };
     int rc =
@@ -220,11 +308,13 @@ int ctl_broker_config_main(int argc, char **argv)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_int(cmd, "port", port_s, 1, 65535, &c.port))
         return CTL_USAGE;
-    if (!pki_id_valid(c.hub_user) || !pki_id_valid(name)) {
-        fprintf(stderr, "%s: --hub-user and --name must match [A-Za-z0-9_-]{1,%d}\n", cmd,
-                PKI_ID_MAX);
+    if (!pki_id_valid(name)) {
+        fprintf(stderr, "%s: --name must be " DEPOT_ID_RULE "\n", cmd);
         return CTL_USAGE;
     }
+    (void)hub; /* every --hub is read by collect_hubs */
+    if (!collect_hubs(&c, argc, argv, dir))
+        return CTL_FAIL;
     pw = getpwuid(geteuid());
     if (!pw) {
         fprintf(stderr, "%s: cannot find the name of user %u\n", cmd, (unsigned)geteuid());

@@ -11,6 +11,9 @@
  * so a retry starts clean. A dealer id may not be the name of one of the
  * manufacturer's own services in the folder: the CN is the MQTT username the
  * broker's ACL sees, and a dealer called "hub" would get the hub's rights.
+ * The other way round too: sign keeps a copy of every dealer certificate it
+ * issues in PKI/dealers/ID.crt, and server/client refuse a name found there
+ * (as does depotctl broker-config --hub).
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "depot/alloc.h"
 #include "depot/id.h"
 #include "depot/pki.h"
 
@@ -87,6 +91,14 @@ static int make_service(const char *cmd, const char *dir, const char *name, bool
     if (!pki_id_valid(name)) {
         fprintf(stderr, "%s: --name must be " DEPOT_ID_RULE "\n", cmd);
         return CTL_USAGE;
+    }
+    snprintf(file, sizeof(file), "dealers/%s.crt", name);
+    if (ctl_path(key, sizeof(key), dir, file) && exists(key)) {
+        fprintf(stderr,
+                "%s: '%s' is a dealer's id (%s); a service of the manufacturer may not take "
+                "it (the dealer's certificate would get its broker rights)\n",
+                cmd, name, key);
+        return CTL_FAIL;
     }
     snprintf(file, sizeof(file), "%s.key", name);
     if (!ctl_path(key, sizeof(key), dir, file) ||
@@ -179,6 +191,36 @@ static bool dealer_name_taken(const char *cmd, const char *dir, const char *deal
     return taken;
 }
 
+/* Keeps a copy of the certificate just issued at out in dir/dealers/dealer.crt (replacing
+ * an older one), so no service can take the dealer's name later. */
+static bool record_dealer(const char *cmd, const char *dir, const char *dealer, const char *out)
+{
+    char folder[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8], file[PKI_ID_MAX + 8], *pem = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
+    bool ok;
+
+    snprintf(file, sizeof(file), "%s.crt", dealer);
+    ok = ctl_path(folder, sizeof(folder), dir, "dealers") &&
+         ctl_path(path, sizeof(path), folder, file) &&
+         (mkdir(folder, 0700) == 0 || errno == EEXIST) &&
+         pki_read_file(out, 64 * 1024, &pem, &len) == DEPOT_OK;
+    if (ok) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        ok = (f = fopen(tmp, "w")) != NULL;
+        ok = ok && fwrite(pem, 1, len, f) == len;
+        ok = (f && fclose(f) == 0) && ok;
+        ok = ok && rename(tmp, path) == 0;
+        if (!ok)
+            unlink(tmp);
+    }
+    depot_free(pem);
+    if (!ok)
+        fprintf(stderr, "%s: cannot record dealer %s in %s/dealers/: %s\n", cmd, dealer, dir,
+                strerror(errno));
+    return ok;
+}
+
 static int sign_csr(const char *cmd, const char *dir, const char *csr, const char *dealer,
                     const char *out, int days)
 {
@@ -207,6 +249,10 @@ static int sign_csr(const char *cmd, const char *dir, const char *csr, const cha
         fprintf(stderr, "%s: failed: %s\n", cmd, depot_strerror(err));
     if (err != DEPOT_OK)
         return CTL_FAIL;
+    if (!record_dealer(cmd, dir, dealer, out)) {
+        unlink(out);
+        return CTL_FAIL;
+    }
     printf("certificate for dealer %s: %s\nsend it back to the gateway with the CA "
            "certificate %s\n",
            dealer, out, ca_crt);
@@ -241,32 +287,19 @@ static int cmd_sign(int argc, char **argv)
     return sign_csr(cmd, dir, csr, dealer, out, days);
 }
 
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} pki_commands[] = {
-    {"ca", cmd_ca, "make the CA key and certificate"},
-    {"server", cmd_server, "make the broker's key and server certificate"},
-    {"client", cmd_client, "make a key and client certificate for a service (e.g. the hub)"},
-    {"sign", cmd_sign, "issue a gateway's certificate from its CSR"},
-};
-
 int ctl_pki_main(int argc, char **argv)
 {
-    FILE *out = stderr;
+    static const struct ctl_verb verbs[] = {
+        {"ca", NULL, "make the CA key and certificate"},
+        {"server", NULL, "make the broker's key and server certificate"},
+        {"client", NULL, "make a key and client certificate for a service (e.g. a hub)"},
+        {"sign", NULL, "issue a gateway's certificate from its CSR"},
+    };
+    static int (*const run[])(int argc, char **argv) = {cmd_ca, cmd_server, cmd_client, cmd_sign};
+    int v = ctl_verb_pick("depotctl pki", "The certificate authority (every verb takes --dir PKI).",
+                          argc, argv, verbs, N(verbs));
 
-    if (argc >= 2) {
-        for (size_t i = 0; i < N(pki_commands); i++)
-            if (!strcmp(argv[1], pki_commands[i].name))
-                return pki_commands[i].run(argc - 1, argv + 1);
-        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-            out = stdout;
-        else
-            fprintf(stderr, "depotctl pki: unknown subcommand '%s'\n", argv[1]);
-    }
-    fprintf(out, "usage: depotctl pki SUBCOMMAND --dir PKI [OPTIONS]   (--help for each)\n");
-    for (size_t i = 0; i < N(pki_commands); i++)
-        fprintf(out, "  %-8s %s\n", pki_commands[i].name, pki_commands[i].summary);
-    return out == stdout ? CTL_OK : CTL_USAGE;
+    if (v < 0)
+        return v == -1 ? CTL_OK : CTL_USAGE;
+    return run[v](argc - 1, argv + 1);
 }

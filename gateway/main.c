@@ -6,6 +6,10 @@
  *   depot-gateway check -c FILE             validate the config, print the bus plan
  *   depot-gateway keygen ...                make the gateway key and CSR (keygen.c)
  *
+ * Both the daemon and check refuse a configuration whose [gateway] dealer is
+ * not the CN of its [mqtt] cert: the broker knows a gateway only by its
+ * certificate, so such a gateway would report and order as another dealer.
+ *
  * Threads: the main thread runs the MQTT link (gw_uplink_step: up to 50 ms, woken at once
  * by the broker or by a message queued in the ledger),
  * cuts up/movements batches (once a second), rewrites the metrics file
@@ -28,6 +32,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/modbus_map.h"
+#include "depot/pki.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "movements.h"
@@ -125,6 +130,31 @@ static bool check_ledger(const gw_config *cfg)
             " ledger\" in gateway/README.md)\n",
             cfg->ledger, why);
     return false;
+}
+
+/* True if the certificate's CN is the configured dealer (or there is no certificate). */
+static bool identity_ok(const gw_config *cfg, const char *path)
+{
+    char cn[PKI_CN_SIZE];
+    depot_err e;
+
+    if (!cfg->cert)
+        return true; /* plain MQTT, development only (warned at connect) */
+    e = pki_cert_cn(cfg->cert, cn, sizeof(cn));
+    if (e != DEPOT_OK) {
+        fprintf(stderr, "depot-gateway: %s: [mqtt] cert %s: cannot read its CN (%s)\n", path,
+                cfg->cert, depot_strerror(e));
+        return false;
+    }
+    if (strcmp(cn, cfg->dealer) != 0) {
+        fprintf(stderr,
+                "depot-gateway: %s: [gateway] dealer is %s, but [mqtt] cert %s is the "
+                "certificate of dealer %s (its CN); the broker knows a gateway by its "
+                "certificate: install dealer %s's certificate or set dealer = %s\n",
+                path, cfg->dealer, cfg->cert, cn, cfg->dealer, cn);
+        return false;
+    }
+    return true;
 }
 
 static int run_check(const gw_config *cfg, const char *path)
@@ -340,6 +370,10 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     depot_log_init("gateway", level >= 0 ? level : cfg->log_level);
+    if (!identity_ok(cfg, path)) {
+        gw_config_free(cfg);
+        return EXIT_USAGE;
+    }
     c = check ? run_check(cfg, path) : run_daemon(cfg);
     gw_config_free(cfg);
     return c;

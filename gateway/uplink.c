@@ -434,7 +434,7 @@ static void connected_tasks(gw_uplink *u)
     depot_msg st;
     char sub[160];
     u->just_connected = false;
-    LOG_INFO("mqtt: connected to %s:%d as gw-%s, session %lld", u->cfg->host, u->cfg->port,
+    LOG_INFO("mqtt: connected to %s:%d as %s, session %lld", u->cfg->host, u->cfg->port,
              u->cfg->dealer, u->session);
     state_build(u, &st, true);
     publish_msg(u, u->topic_state, &st, true);
@@ -719,7 +719,8 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
     u->ring_cap = (size_t)o->cfg->window;
     u->ring = depot_calloc(u->ring_cap, sizeof(*u->ring));
     e = u->ring ? build_topics(u) : DEPOT_ERR_NOMEM;
-    snprintf(client_id, sizeof(client_id), "gw-%s", o->cfg->dealer);
+    /* The dealer id: the id Depot's broker gives a gateway anyway (its certificate's CN). */
+    snprintf(client_id, sizeof(client_id), "%s", o->cfg->dealer);
     if (e == DEPOT_OK) {
         u->mosq = mosquitto_new(client_id, false, u); /* clean start off: a persistent session */
         e = u->mosq ? configure_client(u) : DEPOT_ERR_NOMEM;

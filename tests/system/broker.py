@@ -8,6 +8,13 @@ is Debian's /usr/sbin/mosquitto with the config `depotctl broker-config`
 writes, listening with mutual TLS on a free port of 127.0.0.1. Clients are
 mosquitto_pub / mosquitto_sub speaking MQTT v5.
 
+The broker knows a client by its certificate's CN, also as its client id, so
+two connections with one certificate take each other's place. The hub process
+has the certificate "hub"; hub_identity() hands each caller another
+certificate with the hub's rights ("hub-obs-N"), so a test's observers never
+knock the hub (or each other) off. A dealer's certificate is one connection
+at a time, like the real gateway's.
+
 Every process is started through the test's Env, so leaving the `with` block
 stops it; every wait is a bounded poll.
 
@@ -65,17 +72,22 @@ def enroll_dealer(env, pki_dir, dealer):
     return d
 
 
-def make_pki(env, dealers=(), name="pki", hub_user="hub"):
+def make_pki(env, dealers=(), name="pki", hub_user="hub", hubs=(), observers=4):
     """The whole PKI of a deployment in env/<name>.
 
     Returns a dict of paths: dir, ca, ca_key, broker_cert, broker_key, hub_cert,
-    hub_key, hub_user, and dealers: {id: {key, csr, crt}} (each dealer's key and
-    CSR made by the gateway's keygen in env/gw-<id>, its certificate signed by
-    depotctl pki sign).
+    hub_key, hub_user, hubs (every name with the hub's rights: hub_user, the
+    extra hub instances given in hubs, and the observers), and dealers:
+    {id: {key, csr, crt}} (each dealer's key and CSR made by the gateway's
+    keygen in env/gw-<id>, its certificate signed by depotctl pki sign).
+    Each name in hubs (e.g. "hub-2") is another hub instance's certificate:
+    (cert, key) = hub_instance(pki, name).
     """
     d = make_ca(env, name)
     depotctl("pki", "server", "--dir", d, "--name", "broker")
-    depotctl("pki", "client", "--dir", d, "--name", hub_user)
+    obs = ["%s-obs-%d" % (hub_user, i + 1) for i in range(observers)]
+    for h in [hub_user] + list(hubs) + obs:
+        depotctl("pki", "client", "--dir", d, "--name", h)
     pki = {
         "dir": d,
         "ca": os.path.join(d, "ca.crt"),
@@ -85,6 +97,9 @@ def make_pki(env, dealers=(), name="pki", hub_user="hub"):
         "hub_cert": os.path.join(d, hub_user + ".crt"),
         "hub_key": os.path.join(d, hub_user + ".key"),
         "hub_user": hub_user,
+        "hubs": [hub_user] + list(hubs) + obs,
+        "observers": obs,
+        "observers_used": 0,
         "dealers": {},
     }
     for dealer in dealers:
@@ -92,9 +107,19 @@ def make_pki(env, dealers=(), name="pki", hub_user="hub"):
     return pki
 
 
+def hub_instance(pki, name):
+    """(cert, key) of the hub instance certificate name (hub_user or one of make_pki's hubs)."""
+    assert name in pki["hubs"], name
+    return os.path.join(pki["dir"], name + ".crt"), os.path.join(pki["dir"], name + ".key")
+
+
 def hub_identity(pki):
-    """(cert, key) of the hub's client certificate."""
-    return pki["hub_cert"], pki["hub_key"]
+    """(cert, key) of a certificate with the hub's rights that no other client uses: a new
+    one at every call (make_pki(observers=N) makes N)."""
+    used = pki["observers_used"]
+    assert used < len(pki["observers"]), "make_pki(observers=%d) made too few" % used
+    pki["observers_used"] = used + 1
+    return hub_instance(pki, pki["observers"][used])
 
 
 def dealer_identity(pki, dealer):
@@ -118,8 +143,10 @@ def start_broker(env, pki, port=None, name="broker", timeout=10.0):
     """
     port = port or free_port()
     out = env.path(name)
-    depotctl("broker-config", "--dir", pki["dir"], "--port", str(port), "--out", out,
-             "--hub-user", pki["hub_user"])
+    hubs = []
+    for h in pki["hubs"]:
+        hubs += ["--hub", h]
+    depotctl("broker-config", "--dir", pki["dir"], "--port", str(port), "--out", out, *hubs)
     proc = env.start(name, [MOSQUITTO, "-c", os.path.join(out, "mosquitto.conf")])
     wait_broker(proc, port, timeout)
     return proc, port

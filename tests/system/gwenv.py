@@ -124,6 +124,21 @@ def start_scanner(env, wh, name, fifo=None, period_ms=100):
             % (name, port, period_ms))
 
 
+def merge_ini(base, extra):
+    """base ({section: [lines]}, in order) with the INI text extra merged in: lines before any
+    [section] header go to [mqtt], a header already in base adds to that section (a
+    gateway refuses a section given twice), a new one is appended. Returns the text."""
+    sections = {k: list(v) for k, v in base.items()}
+    current = "mqtt"
+    for line in extra.splitlines():
+        if line.strip().startswith("[") and line.strip().endswith("]"):
+            current = line.strip()[1:-1]
+            sections.setdefault(current, [])
+        elif line.strip():
+            sections[current].append(line)
+    return "\n".join("[%s]\n%s\n" % (k, "\n".join(v)) for k, v in sections.items())
+
+
 def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500,
                     snapshot_period_s=5, extra_gateway="", start_gateway=True, rate=200,
                     resend_s=3, scanners=(), scanner_fifo=None, scanner_period_ms=100):
@@ -168,12 +183,15 @@ def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500
                             "unit_weight_g = %d\nperiod_ms = %d\n"
                             % (name, unit, sku, UNIT_WEIGHT_G, period_ms))
     d = pki["dealers"][dealer]
+    base = {
+        "gateway": ["dealer = %s" % dealer, "ledger = %s" % wh.ledger,
+                    "snapshot_period_s = %d" % snapshot_period_s, "log_level = info"],
+        "mqtt": ["host = 127.0.0.1", "port = %d" % broker_port, "ca = %s" % pki["ca"],
+                 "cert = %s" % d["crt"], "key = %s" % d["key"], "keepalive_s = 5",
+                 "rate = %d" % rate, "resend_s = %d" % resend_s],
+    }
     with open(wh.config, "w") as f:
-        f.write("[gateway]\ndealer = %s\nledger = %s\nsnapshot_period_s = %d\nlog_level = info\n\n"
-                "[mqtt]\nhost = 127.0.0.1\nport = %d\nca = %s\ncert = %s\nkey = %s\n"
-                "keepalive_s = 5\nrate = %d\nresend_s = %d\n\n%s\n"
-                % (dealer, wh.ledger, snapshot_period_s, broker_port, pki["ca"], d["crt"],
-                   d["key"], rate, resend_s, extra_gateway))
+        f.write(merge_ini(base, extra_gateway) + "\n")
         f.write("\n".join(sections))
     if start_gateway:
         wh.gateway = env.start("gw-" + dealer, [os.path.join(BIN, "depot-gateway"), "-c", wh.config])

@@ -68,8 +68,10 @@ class Deployment:
         for d, lon in (("A", 11.0), ("B", 11.1), ("C", 11.3)) if places else ():
             self.api("PATCH", "/api/v1/dealers/" + d,
                      {"region": "south", "lat": 48.0, "lon": lon, "credit_limit": "1000.00"})
+        # A's downlink as the broker delivers it, read with the hub's rights: A's own
+        # certificate is its gateway's (one connection per certificate).
         self.down = mqtt_sub(env, self.pki, self.port, ["depot/v1/A/down/alert"],
-                             *dealer_identity(self.pki, "A"), name="sub-a-alerts")
+                             *hub_identity(self.pki), name="sub-a-alerts")
         self.wide = mqtt_sub(env, self.pki, self.port, ["depot/alerts/v1/#"],
                              *hub_identity(self.pki), name="sub-hub-alerts")
         self.wh = start_warehouse(env, self.pki, self.port, "A", tcp=list(tcp),
