@@ -1468,36 +1468,34 @@ depot_err hub_alerts_publish(hub_store *s, hub_publish_fn publish, void *publish
     return err;
 }
 
+typedef depot_err (*engine_step)(hub_alerts *a, hub_store *s, long long now);
+
+/* Runs step in a transaction of its own; a failure is logged as what and rolled back. */
+static void in_transaction(hub_alerts *a, hub_store *s, engine_step step, long long now,
+                           const char *what)
+{
+    depot_err err = hub_store_begin(s);
+    err = err == DEPOT_OK ? step(a, s, now) : err;
+    err = err == DEPOT_OK ? hub_store_commit(s) : err;
+    if (err == DEPOT_OK) {
+        hub_alerts_committed(a);
+        return;
+    }
+    LOG_ERROR("alerts: %s failed: %s", what, depot_strerror(err));
+    hub_store_rollback(s);
+    hub_alerts_rolled_back(a);
+}
+
 void hub_alerts_tick(hub_alerts *a, hub_store *s, hub_publish_fn publish, void *publish_ctx,
                      long long now)
 {
     long long mono = depot_mono_ms();
     int n = 0;
-    depot_err err;
-    if (a->loaded && mono < a->next_eval_ms && mono >= a->next_settings_ms) {
-        err = hub_store_begin(s); /* a change of catalog or places, even with no traffic */
-        err = err == DEPOT_OK ? sync_settings(a, s, now) : err;
-        err = err == DEPOT_OK ? hub_store_commit(s) : err;
-        if (err == DEPOT_OK) {
-            hub_alerts_committed(a);
-        } else {
-            LOG_ERROR("alerts: reloading the catalog or places failed: %s", depot_strerror(err));
-            hub_store_rollback(s);
-            hub_alerts_rolled_back(a);
-        }
-    }
+    if (a->loaded && mono < a->next_eval_ms && mono >= a->next_settings_ms)
+        in_transaction(a, s, sync_settings, now, "reloading the catalog or places");
     if (mono >= a->next_eval_ms) {
         a->next_eval_ms = mono + a->cfg->alert_eval_period_s * 1000LL;
-        err = hub_store_begin(s);
-        err = err == DEPOT_OK ? hub_alerts_evaluate(a, s, now) : err;
-        err = err == DEPOT_OK ? hub_store_commit(s) : err;
-        if (err == DEPOT_OK) {
-            hub_alerts_committed(a);
-        } else {
-            LOG_ERROR("alerts: periodic evaluation failed: %s", depot_strerror(err));
-            hub_store_rollback(s);
-            hub_alerts_rolled_back(a);
-        }
+        in_transaction(a, s, hub_alerts_evaluate, now, "periodic evaluation");
         refresh_gauges(a, s);
     }
     if (mono < a->next_publish_ms)
