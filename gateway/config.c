@@ -71,6 +71,7 @@ static const struct opt gateway_opts[] = {
     {"dealer", OPT_ID, G(dealer), 1, DEPOT_DEALER_MAX, NULL, true, NULL},
     {"ledger", OPT_STR, G(ledger), 1, 4096, "/var/lib/depot/ledger.db", false, NULL},
     {"snapshot_period_s", OPT_INT, G(snapshot_period_s), 5, 86400, "300", false, NULL},
+    {"heartbeat_s", OPT_INT, G(heartbeat_s), 1, 3600, "30", false, NULL},
     {"log_level", OPT_ENUM, G(log_level), 0, 0, "info", false, log_levels},
     {"metrics_file", OPT_STR, G(metrics_file), 1, 4096, NULL, false, NULL},
     {"poll_threads", OPT_INT, G(poll_threads), 1, 64, "4", false, NULL},

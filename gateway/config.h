@@ -55,6 +55,7 @@ typedef struct gw_config {
     char *dealer;
     char *ledger;
     int snapshot_period_s;
+    int heartbeat_s;    /* the online state is published again this often (hub: heard from) */
     int log_level;      /* enum depot_log_level */
     char *metrics_file; /* NULL: no metrics file */
     int poll_threads;

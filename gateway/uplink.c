@@ -103,7 +103,7 @@ struct gw_uplink {
     size_t ring_head, ring_n, ring_cap;
     double tokens;
     long long refill_ms;
-    long long next_snapshot_ms;
+    long long next_snapshot_ms, next_heartbeat_ms;
     struct gw_uplink_stats stats; /* read by other threads through gw_uplink_stats */
     uint64_t highest_sent;        /* sending an id <= this again is a resend */
     pthread_mutex_t stats_mu;
@@ -178,6 +178,16 @@ static void state_build(gw_uplink *u, depot_msg *m, bool online)
     envelope(u, m, DEPOT_MSG_STATE);
     m->body.state.online = online;
     m->body.state.session = u->session;
+}
+
+/* The retained online state again, so that a gateway with nothing to report is still heard
+ * from well inside the hub's offline_after_s (same session: it changes nothing else). */
+static void publish_heartbeat(gw_uplink *u)
+{
+    depot_msg st;
+    state_build(u, &st, true);
+    publish_msg(u, u->topic_state, &st, true);
+    u->next_heartbeat_ms = depot_mono_ms() + (long long)u->cfg->heartbeat_s * 1000;
 }
 
 static void publish_snapshot(gw_uplink *u)
@@ -431,13 +441,11 @@ static void start_attempt(gw_uplink *u)
 /* The first step after CONNACK: state, subscription, snapshot, resend everything. */
 static void connected_tasks(gw_uplink *u)
 {
-    depot_msg st;
     char sub[160];
     u->just_connected = false;
     LOG_INFO("mqtt: connected to %s:%d as %s, session %lld", u->cfg->host, u->cfg->port,
              u->cfg->dealer, u->session);
-    state_build(u, &st, true);
-    publish_msg(u, u->topic_state, &st, true);
+    publish_heartbeat(u);
     snprintf(sub, sizeof(sub), "%s/#", u->topic_down);
     int rc = mosquitto_subscribe_v5(u->mosq, NULL, sub, 1, 0, NULL);
     if (rc != MOSQ_ERR_SUCCESS)
@@ -633,6 +641,8 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
         connected_tasks(u);
     if (now >= u->next_snapshot_ms)
         publish_snapshot(u);
+    if (now >= u->next_heartbeat_ms)
+        publish_heartbeat(u);
     refill(u, now);
     check_resend(u, now);
     drain(u, now);

@@ -8,3 +8,5 @@ depot_system_test(alerts_e2e test_alerts_e2e.py TIMEOUT 400)
 depot_system_test(hub_input_e2e test_hub_input_e2e.py TIMEOUT 400)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
+# A quiet gateway stays online (heartbeat inside the hub offline window).
+depot_system_test(gw_presence test_gw_presence.py TIMEOUT 120)
