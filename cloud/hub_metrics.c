@@ -65,6 +65,8 @@ static const struct {
     [HUB_C_BATCHES] = {"depot_hub_ingest_batches_total", "Ingest transactions committed"},
     [HUB_C_DB_ERRORS] = {"depot_hub_ingest_db_errors_total", "Ingest transactions that failed"},
     [HUB_C_MQTT_CONNECTS] = {"depot_hub_mqtt_connects_total", "Successful broker connections"},
+    [HUB_C_MQTT_CONNECT_FAILURES] = {"depot_hub_mqtt_connect_failures_total",
+                                     "Broker connection attempts refused or failed"},
     [HUB_C_API_REQUESTS] = {"depot_hub_api_requests_total", "HTTP requests served"},
     [HUB_C_API_ERRORS] = {"depot_hub_api_errors_total", "HTTP responses with status >= 400"},
     [HUB_C_ORDERS_RECEIVED] = {"depot_hub_orders_received_total", "Order messages applied"},

@@ -24,6 +24,7 @@ enum hub_counter {
     HUB_C_BATCHES,    /* ingest transactions committed */
     HUB_C_DB_ERRORS,  /* failed ingest transactions */
     HUB_C_MQTT_CONNECTS,
+    HUB_C_MQTT_CONNECT_FAILURES, /* attempts that never got an accepting CONNACK */
     HUB_C_API_REQUESTS,
     HUB_C_API_ERRORS,           /* responses with status >= 400 */
     HUB_C_ORDERS_RECEIVED,      /* up/order messages applied (first time) */

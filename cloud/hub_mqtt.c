@@ -36,6 +36,7 @@ struct hub_mqtt {
     bool started;
     atomic_bool running;
     atomic_bool connected;
+    atomic_bool acked;  /* a CONNACK accepted since the last connect attempt */
     atomic_int subacks; /* SUBACKs received since the last connect */
 };
 
@@ -51,6 +52,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
     }
     atomic_store(&mq->subacks, 0);
     atomic_store(&mq->connected, true);
+    atomic_store(&mq->acked, true);
     hub_metrics_add(mq->metrics, HUB_C_MQTT_CONNECTS, 1);
     LOG_INFO("mqtt: connected to %s:%ld as %s", mq->cfg->mqtt_host, mq->cfg->mqtt_port,
              mq->cfg->mqtt_client_id);
@@ -109,6 +111,22 @@ static int connect_once(hub_mqtt *mq, bool first)
     return mosquitto_reconnect(mq->mosq);
 }
 
+/* Waits before the next attempt: 1 s after a connection that the broker had accepted, else
+ * the back-off, which doubles up to 30 s. Every way an attempt can fail (TCP connect, the TLS
+ * handshake or a CONNACK refusal inside the loop, a drop right after) passes here, so a
+ * refused hub never reconnects in a tight loop and logs one line per attempt. */
+static void back_off(hub_mqtt *mq, int *backoff, const char *what, int rc)
+{
+    bool accepted = atomic_exchange(&mq->acked, false);
+    int wait = accepted ? BACKOFF_MIN_MS : *backoff;
+    LOG_WARN("mqtt: %s %s:%ld: %s; retry in %d ms", what, mq->cfg->mqtt_host, mq->cfg->mqtt_port,
+             mosquitto_strerror(rc), wait);
+    hub_metrics_add(mq->metrics, HUB_C_MQTT_CONNECT_FAILURES, accepted ? 0 : 1);
+    *backoff = accepted ? BACKOFF_MIN_MS * 2
+                        : (*backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff * 2);
+    pause_ms(mq, wait);
+}
+
 static void *network(void *arg)
 {
     hub_mqtt *mq = arg;
@@ -117,12 +135,10 @@ static void *network(void *arg)
 
     while (atomic_load(&mq->running)) {
         if (!up) {
+            atomic_store(&mq->acked, false);
             rc = connect_once(mq, !ever);
             if (rc != MOSQ_ERR_SUCCESS) {
-                LOG_WARN("mqtt: connect to %s:%ld failed: %s; retry in %d ms", mq->cfg->mqtt_host,
-                         mq->cfg->mqtt_port, mosquitto_strerror(rc), backoff);
-                pause_ms(mq, backoff);
-                backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+                back_off(mq, &backoff, "connect to", rc);
                 continue;
             }
             ever = up = true;
@@ -131,9 +147,7 @@ static void *network(void *arg)
         if (rc != MOSQ_ERR_SUCCESS) {
             up = false;
             atomic_store(&mq->connected, false);
-            LOG_WARN("mqtt: connection lost: %s", mosquitto_strerror(rc));
-        } else if (atomic_load(&mq->connected)) {
-            backoff = BACKOFF_MIN_MS;
+            back_off(mq, &backoff, "connection to", rc);
         }
     }
     if (up) {

@@ -10,3 +10,5 @@ depot_system_test(hub_input_e2e test_hub_input_e2e.py TIMEOUT 400)
 depot_system_test(cli test_cli.py TIMEOUT 120)
 # A quiet gateway stays online (heartbeat inside the hub offline window).
 depot_system_test(gw_presence test_gw_presence.py TIMEOUT 120)
+# A hub refused by the broker backs off (1 s doubling to 30 s), never a tight loop.
+depot_system_test(hub_reconnect test_hub_reconnect.py TIMEOUT 120)
