@@ -164,6 +164,13 @@ static void render_nodes(const struct gw_metrics_snapshot *s, FILE *f)
             fprintf(f, "\",reason=\"%s\"} %lld\n", gw_poller_fault_reason(r),
                     s->nodes[i].faults[r]);
         }
+    head(f, "depot_gw_line_reopens_total", "counter",
+         "Times the RTU line of a node was closed and opened again after failing exchanges.");
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        fputs("depot_gw_line_reopens_total{node=\"", f);
+        label(f, s->nodes[i].name);
+        fprintf(f, "\"} %lld\n", s->nodes[i].line_reopens);
+    }
     head(f, "depot_gw_node_faulted", "gauge", "1 while the node is in the fault state, else 0.");
     for (size_t i = 0; i < s->n_nodes; i++) {
         fputs("depot_gw_node_faulted{node=\"", f);

@@ -70,6 +70,7 @@
 
 /* Scan events applied per poll at most, so one busy terminal cannot hold its bus. */
 #define GW_SCAN_DRAIN_MAX 16
+#define RTU_REOPEN_AFTER 3 /* failed exchanges in a row before an RTU line is opened again */
 /* Registers of one scanner poll: input registers 100..129. */
 #define SCAN_BLOCK_COUNT (DEPOT_IR_SCAN_HEAD + DEPOT_IR_SCAN_HEAD_COUNT - DEPOT_IR_SCAN_COUNT)
 
@@ -108,6 +109,8 @@ struct bus {
     size_t n_nodes;
     double silence_us;
     long long last_frame_us; /* monotonic, end of the last frame on the line */
+    int failed_in_row;       /* exchanges on the line that failed in a row */
+    atomic_llong reopens;    /* times the line was closed to be opened again */
     gw_poller *owner;
     pthread_t thread;
     bool running;
@@ -500,6 +503,21 @@ static bool bus_connect(gw_poller *p, struct bus *b, struct node *n)
     return true;
 }
 
+/* A line whose exchanges keep failing may be a device that went away (a USB adapter
+ * unplugged, a pseudo-terminal whose other end was closed): its file descriptor will never
+ * work again, so it is closed and opened again at the next exchange (bus_connect), which
+ * retries with the nodes' back-off until the device is back. Harmless on a line that is
+ * merely silent. */
+static void reopen_line(struct bus *b)
+{
+    LOG_WARN("bus %s: %d exchanges failed in a row: closing %s to open it again", b->cfg->name,
+             b->failed_in_row, b->cfg->device);
+    modbus_close(b->ctx);
+    b->connected = false;
+    b->failed_in_row = 0;
+    atomic_fetch_add(&b->reopens, 1);
+}
+
 /* One poll of n, or (display_only) the out-of-cycle write of its display. */
 static void bus_exchange(gw_poller *p, struct bus *b, struct node *n, bool display_only)
 {
@@ -516,9 +534,13 @@ static void bus_exchange(gw_poller *p, struct bus *b, struct node *n, bool displ
     if (!ok && b->cfg->type == GW_BUS_TCP) {
         modbus_close(b->ctx);
         b->connected = false;
+    } else if (!ok && ++b->failed_in_row >= RTU_REOPEN_AFTER) {
+        reopen_line(b);
     } else if (!ok) {
         modbus_flush(b->ctx); /* drop a late or garbled answer before the next frame */
         b->last_frame_us = mono_us();
+    } else {
+        b->failed_in_row = 0;
     }
 }
 
@@ -974,6 +996,7 @@ bool gw_poller_stats(gw_poller *p, size_t i, struct gw_node_stats *out)
     out->scanner = n->cfg->kind == GW_NODE_SCANNER;
     out->polls = atomic_load(&n->polls);
     out->faulted = atomic_load(&n->faulted);
+    out->line_reopens = n->bus ? atomic_load(&n->bus->reopens) : 0;
     for (int r = 0; r < GW_FAULT_REASONS__COUNT; r++)
         out->faults[r] = atomic_load(&n->faults_by[r]);
     return true;

@@ -66,6 +66,7 @@ struct gw_node_stats {
     long long polls; /* poll exchanges started (scale read, scanner poll) */
     bool faulted;
     long long faults[GW_FAULT_REASONS__COUNT]; /* failed polls by class */
+    long long line_reopens; /* times its RTU line was closed and opened again (0: TCP) */
 };
 
 size_t gw_poller_node_count(const gw_poller *p);

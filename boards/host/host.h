@@ -61,6 +61,7 @@ typedef struct rtu_line {
     uint8_t tx[4 * MB_RTU_ADU_MAX]; /* reply bytes paced at the baud rate */
     size_t tx_len, tx_sent;
     uint64_t tx_start_us;
+    uint64_t next_raw_us; /* when the slave side is next put back to raw (rtu_line.c) */
 } rtu_line;
 
 typedef struct host_app {

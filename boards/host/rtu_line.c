@@ -11,6 +11,15 @@
  *    starting once the request's silence has passed (tx queue below).
  * The slave side is kept open by us too (raw, no echo), so a master that
  * closes and reopens the port finds the line as it left it.
+ *
+ * A pty is not a UART in one way that matters here: the kernel clears
+ * PARENB on every tcsetattr of a pty. A master that dies without restoring
+ * the port (SIGKILL) leaves the rest of its settings (e.g. INPCK) on the
+ * line; the next master's 8E1 then changes nothing the kernel keeps, and
+ * libmodbus's connect fails with EINVAL. A UART forgets nothing and refuses
+ * nothing, so the line is put back to raw every RAW_PERIOD_US (an ioctl,
+ * only when it differs): a setting a live master relies on is not among
+ * those raw resets, as libmodbus asks for raw itself.
  */
 #include "host.h"
 
@@ -21,6 +30,8 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+
+#define RAW_PERIOD_US 200000
 
 static int open_pty(rtu_line *line)
 {
@@ -127,6 +138,22 @@ static void transmit_due(rtu_line *line, uint64_t now)
         line->tx_sent += (size_t)n;
 }
 
+/* Puts the slave side back to raw when a master left other settings on it (see above). */
+static void raw_again(rtu_line *line, uint64_t now)
+{
+    struct termios cur, raw;
+    if (now < line->next_raw_us)
+        return;
+    line->next_raw_us = now + RAW_PERIOD_US;
+    if (tcgetattr(line->slave_fd, &cur) < 0)
+        return;
+    raw = cur;
+    cfmakeraw(&raw);
+    raw.c_iflag &= ~(tcflag_t)INPCK;
+    if (memcmp(&raw, &cur, sizeof(raw)) != 0)
+        tcsetattr(line->slave_fd, TCSANOW, &raw);
+}
+
 void rtu_line_tick(host_app *app)
 {
     if (app->line == NULL)
@@ -135,6 +162,7 @@ void rtu_line_tick(host_app *app)
     for (size_t i = 0; i < app->n_nodes; i++)
         node_poll(app->line, &app->nodes[i], (uint32_t)now);
     transmit_due(app->line, now);
+    raw_again(app->line, now);
 }
 
 int rtu_line_timeout_ms(const host_app *app)

@@ -12,3 +12,5 @@ depot_system_test(cli test_cli.py TIMEOUT 120)
 depot_system_test(gw_presence test_gw_presence.py TIMEOUT 120)
 # A hub refused by the broker backs off (1 s doubling to 30 s), never a tight loop.
 depot_system_test(hub_reconnect test_hub_reconnect.py TIMEOUT 120)
+# An 8E1 RTU line survives a gateway SIGKILL and a node restarted on the same link.
+depot_system_test(gw_rtu_line test_gw_rtu_line.py TIMEOUT 180)

@@ -141,7 +141,8 @@ def merge_ini(base, extra):
 
 def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500,
                     snapshot_period_s=5, extra_gateway="", start_gateway=True, rate=200,
-                    resend_s=3, scanners=(), scanner_fifo=None, scanner_period_ms=100):
+                    resend_s=3, scanners=(), scanner_fifo=None, scanner_period_ms=100,
+                    parity="N"):
     """Nodes and a gateway for one dealer.
 
     tcp: [(node name, sku)] one depot-node per entry over Modbus TCP.
@@ -174,8 +175,8 @@ def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500
                        "--state", os.path.join(wh.dir, "rtu-%u.state")])
         wh.nodes.append(p)
         wait_for(lambda: "ready" in p.out(), what="depot-node RTU line")
-        sections.append("[bus:rs485-0]\ntype = rtu\ndevice = %s\nbaud = 19200\nparity = N\n"
-                        "timeout_ms = 200\n" % link)
+        sections.append("[bus:rs485-0]\ntype = rtu\ndevice = %s\nbaud = 19200\nparity = %s\n"
+                        "timeout_ms = 200\n" % (link, parity))
         for name, unit, sku in rtu:
             wh.controls[name] = ctl_pattern.replace("%u", str(unit))
             wh.skus[name] = sku
