@@ -29,7 +29,7 @@
 #include "bench_util.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
-#include "hub_alerts.h"
+#include "alerts/alerts.h"
 
 #define BATCH 512
 #define LEDGER "0123456789abcdef0123456789abcdef"

@@ -34,7 +34,7 @@
 
 #include "bench_util.h"
 #include "depot/alloc.h"
-#include "hub_rank.h"
+#include "ranking/engine.h"
 
 #define DAY_MS 86400000LL
 #define END_MS 1773964800000LL /* 2026-03-20T00:00:00Z: the last day starts here */

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "depot/alloc.h"
-#include "hub_accept.h"
+#include "accept.h"
 #include "hub_test_util.h"
 
 #define GOOD                                                                                       \

@@ -18,7 +18,7 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
-#include "hub_alerts.h"
+#include "alerts/alerts.h"
 #include "hub_test_util.h"
 
 #define DAY HUB_DAY_MS

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hub_auth.h"
+#include "auth.h"
 
 static struct hub_config cfg;
 

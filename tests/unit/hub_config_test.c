@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "hub_config.h"
+#include "config.h"
 #include "hub_test_util.h"
 
 static char dir[256];

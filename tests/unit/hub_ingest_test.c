@@ -12,8 +12,8 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
-#include "hub_ingest.h"
-#include "hub_store_alerts.h"
+#include "ingest.h"
+#include "store/alerts.h"
 #include "hub_test_util.h"
 
 struct recorder {

@@ -18,7 +18,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/pki.h"
-#include "hub_orders.h"
+#include "orders.h"
 #include "hub_test_util.h"
 
 #define NOW 1764230000000LL

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "depot/alloc.h"
-#include "hub_rank.h"
+#include "ranking/engine.h"
 
 #define DAY 86400000LL
 #define MIN 60000LL

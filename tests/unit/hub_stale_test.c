@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "hub_stale.h"
+#include "stale.h"
 
 #define NOW 1000000000LL
 #define AFTER 120000LL

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "hub_store.h"
+#include "store/store.h"
 #include "hub_test_util.h"
 
 struct fixture {

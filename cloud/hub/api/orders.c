@@ -1,0 +1,414 @@
+/*
+ * API: orders and payments.
+ *
+ *   GET  /api/v1/orders[?status=S][&dealer=D]   viewer    newest first
+ *   GET  /api/v1/orders/<id>                    viewer    with lines and audit trail
+ *   POST /api/v1/orders/<id>/approve            approver  {"stage": "...", "reason": "..."}
+ *                                                         stage required, reason optional
+ *   POST /api/v1/orders/<id>/reject             approver  {"stage": "...", "reason": "..."}
+ *                                                         reason required, stage optional
+ *   GET  /api/v1/orders-forged[?dealer=D]       viewer    order messages that never became orders
+ *   POST /api/v1/payments                       approver  {"dealer","amount","order","ref"}
+ *
+ * Approvals act at the order's current stage only (hub_approval.c), and
+ * only if it is the stage the request names: an approval must name it (a
+ * double click or an approver of several stages can never approve a stage
+ * it did not see), a rejection may. 403 for a token that may not act
+ * there, 409 when the order is not pending or no longer at that stage.
+ * Payments are appended (never changed) and lower the dealer's open
+ * exposure; each also lands in the audit trail.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "depot/log.h"
+#include "api/http.h"
+#include "hub_money.h"
+#include "orders.h"
+
+/* ---- JSON of an order ---- */
+
+static cJSON *order_json(const struct hub_order *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "order", o->id);
+    cJSON_AddStringToObject(j, "dealer", o->dealer);
+    cJSON_AddStringToObject(j, "ledger", o->ledger);
+    cJSON_AddNumberToObject(j, "number", (double)o->number);
+    cJSON_AddStringToObject(j, "terminal", o->terminal);
+    cJSON_AddStringToObject(j, "status", o->status);
+    cJSON_AddStringToObject(j, "stage", o->stage);
+    cJSON_AddStringToObject(j, "reason", o->reason);
+    cJSON_AddItemToObject(j, "total", money_json(o->total));
+    cJSON_AddBoolToObject(j, "escalated", o->escalated);
+    cJSON_AddItemToObject(j, "created", time_json(o->created));
+    cJSON_AddItemToObject(j, "received_at", time_json(o->received_at));
+    cJSON_AddItemToObject(j, "stage_since", time_json(o->stage_since));
+    cJSON_AddItemToObject(j, "decided_at", time_json(o->decided_at));
+    cJSON_AddBoolToObject(j, "delivered", o->delivered_seq >= o->decision_seq);
+    return j;
+}
+
+static int order_row(void *arg, const struct hub_order *o)
+{
+    cJSON_AddItemToArray(arg, order_json(o));
+    return 0;
+}
+
+static int line_row(void *arg, const struct hub_order_line *l)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "barcode", l->barcode);
+    cJSON_AddStringToObject(j, "sku", l->sku);
+    cJSON_AddNumberToObject(j, "qty", (double)l->qty);
+    cJSON_AddItemToObject(j, "unit_price", money_json(l->unit_price));
+    cJSON_AddItemToObject(j, "value", money_json(l->qty * l->unit_price));
+    cJSON_AddItemToArray(arg, j);
+    return 0;
+}
+
+static int audit_row(void *arg, const struct hub_audit_entry *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "seq", (double)e->seq);
+    cJSON_AddItemToObject(j, "at", time_json(e->at));
+    cJSON_AddStringToObject(j, "actor", e->actor);
+    cJSON_AddStringToObject(j, "action", e->action);
+    cJSON_AddStringToObject(j, "stage", e->stage);
+    cJSON_AddStringToObject(j, "reason", e->reason);
+    cJSON_AddItemToArray(arg, j);
+    return 0;
+}
+
+/* The order with its lines and audit trail. */
+static depot_err order_detail(hub_store *s, const char *id, cJSON **out)
+{
+    struct hub_order o;
+    depot_err err = hub_store_order_get(s, id, &o);
+    cJSON *j;
+    *out = NULL;
+    if (err != DEPOT_OK)
+        return err;
+    j = order_json(&o);
+    err = hub_store_order_lines(s, id, line_row, cJSON_AddArrayToObject(j, "lines"));
+    if (err == DEPOT_OK)
+        err = hub_store_audit_list(s, id, audit_row, cJSON_AddArrayToObject(j, "audit"));
+    if (err != DEPOT_OK)
+        cJSON_Delete(j);
+    else
+        *out = j;
+    return err;
+}
+
+/* ---- GET ---- */
+
+static const char *query(struct MHD_Connection *c, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+static enum MHD_Result get_orders(hub_api *api, const struct api_request *r)
+{
+    const char *status = query(r->c, "status"), *dealer = query(r->c, "dealer");
+    cJSON *list;
+    hub_store *s;
+    depot_err err;
+
+    if (status && strcmp(status, "pending") && strcmp(status, "approved") &&
+        strcmp(status, "rejected"))
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+                          "status is pending, approved or rejected");
+    if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
+    list = cJSON_CreateArray();
+    s = reader_take(api);
+    err = hub_store_orders_list(s, status, dealer, order_row, list);
+    reader_give(api, s);
+    if (err != DEPOT_OK) {
+        cJSON_Delete(list);
+        return send_store_error(api, r->c, err, "orders");
+    }
+    return send_json(api, r->c, MHD_HTTP_OK, list);
+}
+
+static enum MHD_Result get_order(hub_api *api, const struct api_request *r, const char *id)
+{
+    cJSON *out = NULL;
+    hub_store *s = reader_take(api);
+    depot_err err = order_detail(s, id, &out);
+    reader_give(api, s);
+    return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out)
+                           : send_store_error(api, r->c, err, "no such order");
+}
+
+static int forged_row(void *arg, const struct hub_forged_entry *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "at", time_json(e->at));
+    cJSON_AddStringToObject(j, "dealer", e->dealer);
+    cJSON_AddStringToObject(j, "ledger", e->ledger);
+    cJSON_AddNumberToObject(j, "msg_id", (double)e->msg_id);
+    cJSON_AddStringToObject(j, "order", e->order);
+    cJSON_AddStringToObject(j, "reason", e->reason);
+    cJSON_AddStringToObject(j, "detail", e->detail);
+    cJSON_AddItemToArray(arg, j);
+    return 0;
+}
+
+static enum MHD_Result get_forged(hub_api *api, const struct api_request *r)
+{
+    const char *dealer = query(r->c, "dealer");
+    cJSON *list = cJSON_CreateArray();
+    hub_store *s = reader_take(api);
+    depot_err err = hub_store_forged_list(s, dealer, forged_row, list);
+    reader_give(api, s);
+    if (err != DEPOT_OK) {
+        cJSON_Delete(list);
+        return send_store_error(api, r->c, err, "forged orders");
+    }
+    return send_json(api, r->c, MHD_HTTP_OK, list);
+}
+
+/* ---- approve / reject ---- */
+
+static enum MHD_Result act_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+                                 const char *stage, const struct hub_order *now)
+{
+    char why[160];
+    switch (err) {
+    case DEPOT_ERR_STALE:
+        if (strcmp(now->status, "pending") != 0)
+            snprintf(why, sizeof(why), "the order is not pending: it is %s", now->status);
+        else
+            snprintf(why, sizeof(why), "the order is no longer at stage %s: it is at stage %s",
+                     stage, now->stage);
+        return send_error(api, c, MHD_HTTP_CONFLICT, why);
+    case DEPOT_ERR_FORBIDDEN:
+        return send_error(api, c, MHD_HTTP_FORBIDDEN,
+                          "this token may not act at the order's current stage");
+    case DEPOT_ERR_INVAL:
+        return send_error(api, c, MHD_HTTP_BAD_REQUEST, "a rejection needs a reason");
+    default:
+        return send_store_error(api, c, err, "no such order");
+    }
+}
+
+static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const char *id,
+                                enum hub_act act)
+{
+    cJSON *body = r->len ? cJSON_Parse(r->body) : cJSON_CreateObject(), *out = NULL;
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(body, "reason");
+    const cJSON *stage = cJSON_GetObjectItemCaseSensitive(body, "stage");
+    char why[HUB_ORDER_REASON_MAX + 1] = "", at[DEPOT_STAGE_MAX + 1] = "";
+    struct hub_order after;
+    hub_store *s;
+    depot_err err;
+
+    if (!cJSON_IsObject(body) ||
+        (reason &&
+         (!cJSON_IsString(reason) || strlen(reason->valuestring) > HUB_ORDER_REASON_MAX)) ||
+        (stage && (!cJSON_IsString(stage) || !stage->valuestring[0] ||
+                   strlen(stage->valuestring) > DEPOT_STAGE_MAX))) {
+        cJSON_Delete(body);
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+                          "the body must be {\"stage\": \"<the stage acted on>\", \"reason\": "
+                          "\"...\"} (a reason of at most 200 characters)");
+    }
+    if (act == HUB_ACT_APPROVE && !stage) {
+        cJSON_Delete(body);
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+                          "an approval names the stage it approves: {\"stage\": \"...\"}");
+    }
+    if (reason)
+        snprintf(why, sizeof(why), "%s", reason->valuestring);
+    if (stage)
+        snprintf(at, sizeof(at), "%s", stage->valuestring);
+    cJSON_Delete(body);
+    s = reader_take(api);
+    err = hub_approval_act(api->cfg, api->metrics, s, id, at, r->who, act, why, depot_now_ms(),
+                           &after);
+    if (err == DEPOT_OK)
+        hub_api_ranking_decided(api, &after);
+    if (err == DEPOT_OK)
+        err = order_detail(s, id, &out);
+    reader_give(api, s);
+    return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out)
+                           : act_error(api, r->c, err, at, &after);
+}
+
+/* ---- payments ---- */
+
+struct payment {
+    char dealer[DEPOT_DEALER_MAX + 1];
+    long long amount;
+    char order[DEPOT_ORDER_ID_MAX + 1];
+    char ref[HUB_REF_MAX + 1];
+    long long at; /* when it is recorded (ms) */
+};
+
+static bool parse_payment(const char *text, struct payment *p, const char **why)
+{
+    cJSON *b = cJSON_Parse(text), *f;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(b, "dealer");
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "amount");
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(b, "order");
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(b, "ref");
+    bool ok = cJSON_IsObject(b);
+
+    *why = "the body must be {\"dealer\", \"amount\", \"order\" (optional), \"ref\" (optional)}";
+    cJSON_ArrayForEach(f, (ok ? b : NULL)) ok =
+        ok && (!strcmp(f->string, "dealer") || !strcmp(f->string, "amount") ||
+               !strcmp(f->string, "order") || !strcmp(f->string, "ref"));
+    if (ok && !(cJSON_IsString(d) && depot_id_valid(d->valuestring, DEPOT_DEALER_MAX)))
+        ok = !(*why = "dealer: not a dealer id");
+    if (ok && !((cJSON_IsNumber(a) && hub_money_from_double(a->valuedouble, &p->amount)) ||
+                (cJSON_IsString(a) && hub_money_parse(a->valuestring, &p->amount))))
+        ok = !(*why = "amount: not an amount with at most 2 decimals");
+    if (ok && p->amount <= 0)
+        ok = !(*why = "amount: must be above 0");
+    if (ok && o && !cJSON_IsNull(o) &&
+        !(cJSON_IsString(o) && strlen(o->valuestring) <= DEPOT_ORDER_ID_MAX))
+        ok = !(*why = "order: not an order id");
+    if (ok && ref && !(cJSON_IsString(ref) && strlen(ref->valuestring) <= HUB_REF_MAX))
+        ok = !(*why = "ref: not a text of at most 128 characters");
+    if (ok) {
+        snprintf(p->dealer, sizeof(p->dealer), "%s", d->valuestring);
+        snprintf(p->order, sizeof(p->order), "%s", cJSON_IsString(o) ? o->valuestring : "");
+        snprintf(p->ref, sizeof(p->ref), "%s", ref ? ref->valuestring : "");
+    }
+    cJSON_Delete(b);
+    return ok;
+}
+
+static int any_row(void *arg, const struct hub_dealer_row *row)
+{
+    (void)row;
+    *(bool *)arg = true;
+    return 0;
+}
+
+/* The dealer must be known; an order, if named, must be this dealer's. */
+static depot_err payment_refs(hub_store *s, const struct payment *p, const char **why)
+{
+    struct hub_dealer_profile prof;
+    struct hub_order o;
+    bool heard = false;
+    depot_err err = hub_store_profile_get(s, p->dealer, &prof);
+    if (err == DEPOT_ERR_NOTFOUND)
+        err = hub_store_dealer_get(s, p->dealer, any_row, &heard);
+    *why = "no such dealer";
+    if (err != DEPOT_OK || !p->order[0])
+        return err;
+    err = hub_store_order_get(s, p->order, &o);
+    *why = "no such order";
+    if (err == DEPOT_OK && strcmp(o.dealer, p->dealer) != 0) {
+        *why = "the order is another dealer's";
+        err = DEPOT_ERR_INVAL;
+    }
+    return err;
+}
+
+static depot_err record_payment(hub_store *s, const struct payment *p, const char *actor,
+                                long long *id, struct hub_exposure *x, const char **why)
+{
+    char amount[HUB_MONEY_TEXT], text[200];
+    long long now = p->at;
+    depot_err err = hub_store_begin(s);
+    if (err == DEPOT_OK)
+        err = payment_refs(s, p, why);
+    if (err == DEPOT_OK)
+        err = hub_store_payment_add(s, p->dealer, p->amount, p->order, p->ref, actor, now, id);
+    hub_money_format(p->amount, amount, sizeof(amount));
+    snprintf(text, sizeof(text), "%s%s%s", amount, p->ref[0] ? " ref " : "", p->ref);
+    if (err == DEPOT_OK)
+        err = hub_audit(s, p->order, p->dealer, actor, "payment", "", text, now);
+    if (err == DEPOT_OK)
+        err = hub_store_exposure(s, p->dealer, x);
+    if (err == DEPOT_OK)
+        err = hub_store_commit(s);
+    if (err != DEPOT_OK)
+        hub_store_rollback(s);
+    return err;
+}
+
+static enum MHD_Result post_payment(hub_api *api, const struct api_request *r)
+{
+    struct payment p = {0};
+    struct hub_exposure x = {0};
+    const char *why;
+    long long id = 0;
+    hub_store *s;
+    depot_err err;
+    cJSON *out;
+
+    if (!parse_payment(r->body, &p, &why))
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+    p.at = depot_now_ms();
+    s = reader_take(api);
+    err = record_payment(s, &p, r->who->name, &id, &x, &why);
+    reader_give(api, s);
+    if (err == DEPOT_ERR_INVAL)
+        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+    if (err != DEPOT_OK)
+        return send_store_error(api, r->c, err, why);
+    LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
+    hub_api_ranking_payment(api, p.dealer, p.at, p.amount);
+    out = cJSON_CreateObject();
+    cJSON_AddNumberToObject(out, "id", (double)id);
+    cJSON_AddStringToObject(out, "dealer", p.dealer);
+    cJSON_AddItemToObject(out, "amount", money_json(p.amount));
+    cJSON_AddStringToObject(out, "order", p.order);
+    cJSON_AddStringToObject(out, "ref", p.ref);
+    cJSON_AddItemToObject(out, "open_exposure", money_json(x.open));
+    return send_json(api, r->c, MHD_HTTP_OK, out);
+}
+
+/* ---- routing ---- */
+
+/* orders/<id>[/approve|/reject] */
+static enum MHD_Result route_order(hub_api *api, const struct api_request *r)
+{
+    const char *rest = r->path + 7, *slash = strchr(rest, '/');
+    char id[DEPOT_ORDER_ID_MAX + 1];
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    bool post = !strcmp(r->method, MHD_HTTP_METHOD_POST);
+    enum MHD_Result ret;
+
+    if (n == 0 || n > DEPOT_ORDER_ID_MAX)
+        return send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such order");
+    snprintf(id, sizeof(id), "%.*s", (int)n, rest);
+    if (!slash)
+        return strcmp(r->method, MHD_HTTP_METHOD_GET)
+                   ? send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
+                   : get_order(api, r, id);
+    if (strcmp(slash, "/approve") && strcmp(slash, "/reject"))
+        return send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    if (!post)
+        return send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is served here");
+    if (!need_role(api, r, HUB_ROLE_APPROVER, &ret))
+        return ret;
+    return post_act(api, r, id, slash[1] == 'a' ? HUB_ACT_APPROVE : HUB_ACT_REJECT);
+}
+
+enum MHD_Result hub_api_orders_route(hub_api *api, const struct api_request *r, bool *handled)
+{
+    bool get = !strcmp(r->method, MHD_HTTP_METHOD_GET);
+    enum MHD_Result ret = hub_api_catalog_route(api, r, handled);
+    if (*handled)
+        return ret;
+    *handled = true;
+    if (!strcmp(r->path, "orders") || !strcmp(r->path, "orders-forged"))
+        return !get ? send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
+               : r->path[6] == '\0' ? get_orders(api, r)
+                                    : get_forged(api, r);
+    if (!strncmp(r->path, "orders/", 7))
+        return route_order(api, r);
+    if (!strcmp(r->path, "payments")) {
+        if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
+            return send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is served here");
+        return need_role(api, r, HUB_ROLE_APPROVER, &ret) ? post_payment(api, r) : ret;
+    }
+    *handled = false;
+    return MHD_NO;
+}

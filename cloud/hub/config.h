@@ -1,0 +1,96 @@
+/*
+ * depot-hub configuration: one INI file read with inih. Every option is
+ * declared once in hub_config.c's table (section, name, type, bounds,
+ * default); cloud/README.md documents them.
+ */
+#ifndef HUB_CONFIG_H
+#define HUB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "depot/error.h"
+#include "depot/log.h"
+#include "ranking/engine.h"
+
+#define HUB_TOKENS_MAX 64
+#define HUB_STR_MAX 256
+#define HUB_STAGES_MAX 8      /* approval stages */
+#define HUB_STAGE_NAME_MAX 32 /* = DEPOT_STAGE_MAX: [a-z0-9_-] */
+
+enum hub_role { HUB_ROLE_NONE, HUB_ROLE_VIEWER, HUB_ROLE_APPROVER, HUB_ROLE_ADMIN };
+
+struct hub_token {
+    char name[64];
+    enum hub_role role;
+    char token[HUB_STR_MAX];
+    /* approver: the stages it may act for (none listed: every stage); admin: any */
+    size_t n_stages;
+    char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];
+};
+
+struct hub_config {
+    /* [hub] */
+    char db[HUB_STR_MAX];
+    enum depot_log_level log_level;
+    long offline_after_s;
+    char instance[128];
+    char order_ca[HUB_STR_MAX]; /* [hub] ca: CA of order certificates; default [mqtt] ca */
+    /* [mqtt] */
+    char mqtt_host[HUB_STR_MAX];
+    long mqtt_port;
+    char mqtt_ca[HUB_STR_MAX];
+    char mqtt_cert[HUB_STR_MAX];
+    char mqtt_key[HUB_STR_MAX];
+    char mqtt_client_id[HUB_STR_MAX];
+    long mqtt_keepalive_s;
+    /* [http] */
+    char http_addr[64]; /* dotted IPv4 */
+    long http_port;
+    long http_threads;
+    char http_dashboard[HUB_STR_MAX]; /* "": <exe dir>/../share/depot/dashboard */
+    /* [approval] */
+    size_t n_stages;
+    char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];
+    long stage_deadline_s;  /* a pending order waiting longer at one stage is escalated */
+    long decision_resend_s; /* an unconfirmed decision is published again after this */
+    /* [alerts] (hub_alerts.c) */
+    long alert_velocity_days;       /* sales velocity = units picked per day over this many days */
+    long alert_target_cover_days;   /* replenishment brings days of cover back to this */
+    double alert_spike_factor;      /* today's picks above factor x the trailing daily average */
+    long alert_spike_trailing_days; /* days before today that make the trailing average */
+    long alert_spike_min_units;     /* ... and at least this many picks today */
+    long alert_shrinkage_window_s;  /* a scale decrease matches a pick within +- this */
+    long alert_contract_days;       /* contract ending within this many days */
+    long alert_eval_period_s;       /* periodic evaluation (offline, contracts, shrinkage) */
+    long alert_history_days;        /* stock points kept this many days */
+    /* [ranking] weights, tiers (offline_after_ms from [hub] offline_after_s) */
+    struct hub_rank_params ranking;
+    long rank_publish_period_s; /* a dealer's down/ranking at most this often */
+    /* [tokens] */
+    size_t n_tokens;
+    struct hub_token tokens[HUB_TOKENS_MAX];
+};
+
+/* Fills cfg with every default (instance = hostname-pid). */
+void hub_config_defaults(struct hub_config *cfg);
+
+/*
+ * Reads path over the defaults. On an error returns DEPOT_ERR_CONFIG (or
+ * DEPOT_ERR_IO if the file cannot be opened) and writes "file:line: what is
+ * wrong" into err.
+ */
+depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, size_t err_len);
+
+/* "viewer" -> HUB_ROLE_VIEWER ...; HUB_ROLE_NONE for anything else. */
+enum hub_role hub_role_from_name(const char *name);
+const char *hub_role_name(enum hub_role role);
+
+/* Index of stage in cfg->stages, or -1. */
+int hub_config_stage_index(const struct hub_config *cfg, const char *stage);
+
+/* True if token t may approve or reject at stage: admin always, an approver
+ * when it lists the stage or lists none. */
+bool hub_token_may_act(const struct hub_token *t, const char *stage);
+
+#endif

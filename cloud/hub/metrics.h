@@ -1,0 +1,126 @@
+/*
+ * The hub's counters for /metrics (Prometheus text format). Counters are
+ * atomic: the ingest thread and the HTTP threads bump them without a lock.
+ */
+#ifndef HUB_METRICS_H
+#define HUB_METRICS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "depot/error.h"
+#include "accept.h"
+
+enum hub_counter {
+    HUB_C_RECEIVED,   /* messages received from the broker */
+    HUB_C_APPLIED,    /* stream messages applied for the first time */
+    HUB_C_DUPLICATES, /* stream messages seen before */
+    HUB_C_STALE,      /* stream messages recorded but older than the stored value */
+    HUB_C_SNAPSHOTS,  /* snapshots applied */
+    HUB_C_STATES,     /* state messages applied */
+    HUB_C_ACKS_SENT,  /* down/ack published */
+    HUB_C_DROPPED,    /* accepted but dropped (queue full or database failure); resent later */
+    HUB_C_BATCHES,    /* ingest transactions committed */
+    HUB_C_DB_ERRORS,  /* failed ingest transactions */
+    HUB_C_MQTT_CONNECTS,
+    HUB_C_MQTT_CONNECT_FAILURES, /* attempts that never got an accepting CONNACK */
+    HUB_C_API_REQUESTS,
+    HUB_C_API_ERRORS,           /* responses with status >= 400 */
+    HUB_C_ORDERS_RECEIVED,      /* up/order messages applied (first time) */
+    HUB_C_ORDERS_AUTO_APPROVED, /* approved at once by the auto-approval rules */
+    HUB_C_ORDERS_APPROVED,      /* approved, by "auto" or at the last stage */
+    HUB_C_ORDERS_PENDING,       /* routed to the approval stages */
+    HUB_C_ORDERS_REPLAYS,       /* an order id seen before, in a new message: ignored */
+    HUB_C_ORDERS_ESCALATED,     /* pending past the stage deadline */
+    HUB_C_DECISIONS_SENT,       /* down/decision published (first sends and repeats) */
+    HUB_C_DECISIONS_DELIVERED,  /* decisions the gateway confirmed */
+    HUB_C_CATALOGS_SENT,        /* down/catalog published */
+    HUB_C_ALERTS_RAISED,        /* alerts opened (hub_alerts.c) */
+    HUB_C_ALERTS_RESOLVED,      /* alerts resolved, automatically or by hand */
+    HUB_C_ALERTS_PUBLISHED,     /* alert changes published (to the dealer and depot/alerts/v1) */
+    HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
+    HUB_C__COUNT
+};
+
+/* Why an order, or an order message, was rejected (a label of /metrics). */
+enum hub_order_reason {
+    HUB_OR_BAD_CERT,        /* certificate not issued by the CA, or not valid now */
+    HUB_OR_WRONG_DEALER,    /* certificate CN or document dealer is not the topic's dealer */
+    HUB_OR_BAD_SIGNATURE,   /* signature does not verify over doc */
+    HUB_OR_BAD_DOCUMENT,    /* doc does not decode */
+    HUB_OR_UNKNOWN_BARCODE, /* a line's barcode is not in the catalog */
+    HUB_OR_QTY_RANGE,       /* a line's qty outside the SKU's min_qty..max_qty */
+    HUB_OR_OVER_CREDIT,     /* exposure + value over the credit limit */
+    HUB_OR_APPROVER,        /* rejected by an approver */
+    HUB_OR_WRONG_ORDER_ID,  /* order id not "<ledger>-<number>" of the sender's own stream */
+    HUB_OR__COUNT
+};
+
+/* "bad_certificate", "wrong_dealer", ... */
+const char *hub_order_reason_name(enum hub_order_reason r);
+
+typedef struct hub_metrics hub_metrics;
+
+hub_metrics *hub_metrics_new(void);
+void hub_metrics_free(hub_metrics *m);
+void hub_metrics_add(hub_metrics *m, enum hub_counter c, unsigned long long n);
+void hub_metrics_reject(hub_metrics *m, enum hub_reject r);
+unsigned long long hub_metrics_get(const hub_metrics *m, enum hub_counter c);
+unsigned long long hub_metrics_rejected(const hub_metrics *m, enum hub_reject r);
+/* A rejected stream message recorded as applied-but-skipped (hub_ingest.c), by reject reason. */
+void hub_metrics_skip(hub_metrics *m, enum hub_reject r);
+unsigned long long hub_metrics_skipped(const hub_metrics *m, enum hub_reject r);
+void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r);
+
+/* Why a movements batch was recorded but not applied (a label of /metrics). */
+enum hub_movement_refusal {
+    HUB_MR_STOCK_MISMATCH, /* a movement does not start from the stock its SKU stood at */
+    HUB_MR__COUNT
+};
+void hub_metrics_movements_refused(hub_metrics *m, enum hub_movement_refusal r);
+unsigned long long hub_metrics_movements_refused_get(const hub_metrics *m,
+                                                     enum hub_movement_refusal r);
+unsigned long long hub_metrics_orders_rejected(const hub_metrics *m, enum hub_order_reason r);
+/* One approval's latency (order created at the terminal -> approved), auto or by the stages. */
+void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms);
+
+/* Endpoint classes of the API latency histogram (hub_metrics_api_class maps a URL). */
+enum hub_api_class {
+    HUB_API_STOCK,
+    HUB_API_HISTORY,
+    HUB_API_DEALERS,
+    HUB_API_STREAMS,
+    HUB_API_ORDERS,
+    HUB_API_PAYMENTS,
+    HUB_API_CATALOG,
+    HUB_API_ALERTS,
+    HUB_API_RANKING,
+    HUB_API_OTHER,     /* any other /api/v1/ path */
+    HUB_API_METRICS,   /* /metrics */
+    HUB_API_HEALTHZ,   /* /healthz */
+    HUB_API_DASHBOARD, /* everything else: the dashboard's files, 404s */
+    HUB_API__COUNT
+};
+
+/* The class of a request URL (the path, query removed or not). */
+enum hub_api_class hub_metrics_api_class(const char *url);
+/* Microseconds of a monotonic clock, to measure a request with. */
+long long hub_metrics_now_us(void);
+/* One request of class c took us microseconds (handler start to response queued). */
+void hub_metrics_api_latency(hub_metrics *m, enum hub_api_class c, long long us);
+/* A message of type t (enum depot_msg_type) was applied for the first time. */
+void hub_metrics_applied_type(hub_metrics *m, int type);
+unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type);
+
+/* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge. */
+#define HUB_METRICS_ALERT_KINDS 8
+void hub_metrics_alerts_open(hub_metrics *m, int kind, long long n);
+
+/*
+ * Renders every counter as Prometheus text. On DEPOT_OK *out is allocated
+ * with depot_malloc, NUL-terminated, *len its length. DEPOT_ERR_NOMEM.
+ */
+depot_err hub_metrics_render(const hub_metrics *m, char **out, size_t *len);
+
+#endif

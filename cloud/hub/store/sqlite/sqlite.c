@@ -1,0 +1,667 @@
+/*
+ * The hub's store on SQLite.
+ *
+ * Tables (times in ms since the epoch):
+ *   dealers (id PK, online, session, last_seen, first_seen)
+ *   streams (dealer, ledger PK; applied_upto, applied_count, duplicates, stale_ignored)
+ *   applied (dealer, ledger, msg_id PK)      the durable exactly-once key
+ *   stock   (dealer, sku PK; qty, node, ledger, msg_id, updated_at, received_at)
+ *   nodes   (dealer, node PK; fault, reason, since, ledger, msg_id)
+ *   rejects (reason PK; count)
+ *   movement_tails (dealer, ledger, sku PK; mid, qty)  the last movement of each chain
+ *   (history and alerts: hub_store_sqlite_alerts.c)
+ *   (the ranking's presence log: hub_store_sqlite_ranking.c)
+ *   (the order domain's tables: hub_store_sqlite_orders.c)
+ *
+ * Invariants:
+ *   1. A stream's applied_upto only grows, and every id <= applied_upto was
+ *      applied or skipped by the gateway's base (never to be applied).
+ *   2. A stream message changes stock/nodes only in the transaction that
+ *      inserts its applied row; a duplicate changes only its counter.
+ *   3. A stock or node row is only replaced by a newer value: same ledger, a
+ *      larger id (a snapshot counts as id as_of); another ledger, a ts not
+ *      older. That makes apply order-independent.
+ *   4. dealers.online follows the state with the highest session; on a tie
+ *      offline wins. A dealer that never sent a state counts as online
+ *      (freshness of last_seen still decides staleness).
+ *   5. stock.updated_at is the time of the value's last real measurement:
+ *      a stock message, a snapshot item of a healthy node, or a node's
+ *      "recovered" event (its first good reading). A snapshot item of a
+ *      faulted node that repeats the stored qty leaves updated_at alone, so
+ *      a faulted value ages; received_at is when the hub last stored the row.
+ *
+ * The file is in WAL mode with a busy timeout, so several connections (API
+ * threads, other hub instances on the same machine) read while one writes.
+ * Writes begin IMMEDIATE so a writer waits for the lock up front instead of
+ * failing on upgrade in the middle. Every statement is prepared once with
+ * bound parameters.
+ */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "store/alerts.h"
+#include "store/sqlite/sqlite.h"
+
+#include "depot/alloc.h"
+#include "depot/log.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+enum stmt {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_TOUCH_DEALER,
+    ST_STATE,
+    ST_STREAM_ENSURE,
+    ST_STREAM_UPTO,
+    ST_APPLIED_INSERT,
+    ST_APPLIED_HAS,
+    ST_STREAM_UPDATE,
+    ST_STOCK_PUT,
+    ST_NODE_EVENT,
+    ST_NODE_SNAPSHOT,
+    ST_STOCK_MEASURED,
+    ST_TAIL_GET,
+    ST_TAIL_PUT,
+    ST_REJECT,
+    ST_Q_STOCK_ALL,
+    ST_Q_STOCK_DEALER,
+    ST_Q_STOCK_SKU,
+    ST_Q_STOCK_BOTH,
+    ST_Q_DEALERS,
+    ST_Q_DEALERS_KNOWN,
+    ST_Q_DEALER_HAS,
+    ST_Q_STREAMS,
+    ST__COUNT
+};
+
+#define STOCK_SELECT                                                                               \
+    "SELECT s.dealer, s.sku, s.qty, s.node, s.updated_at, s.received_at, "                         \
+    "COALESCE(d.online, 1), COALESCE(d.last_seen, 0), COALESCE(n.fault, 0), "                      \
+    "COALESCE(n.reason, '') FROM stock s LEFT JOIN dealers d ON d.id = s.dealer "                  \
+    "LEFT JOIN nodes n ON n.dealer = s.dealer AND n.node = s.node "
+
+static const char *const sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_TOUCH_DEALER] = "INSERT INTO dealers(id, online, session, last_seen, first_seen) "
+                        "VALUES(?1, 1, -1, ?2, ?2) ON CONFLICT(id) DO UPDATE SET "
+                        "last_seen = MAX(last_seen, excluded.last_seen)",
+    [ST_STATE] = "UPDATE dealers SET online = CASE WHEN ?2 > session THEN ?3 "
+                 "WHEN ?2 = session THEN (online AND ?3) ELSE online END, "
+                 "session = MAX(session, ?2) WHERE id = ?1",
+    [ST_STREAM_ENSURE] = "INSERT INTO streams(dealer, ledger) VALUES(?1, ?2) "
+                         "ON CONFLICT(dealer, ledger) DO NOTHING",
+    [ST_STREAM_UPTO] = "SELECT applied_upto FROM streams WHERE dealer = ?1 AND ledger = ?2",
+    [ST_APPLIED_INSERT] = "INSERT INTO applied(dealer, ledger, msg_id) VALUES(?1, ?2, ?3) "
+                          "ON CONFLICT(dealer, ledger, msg_id) DO NOTHING",
+    [ST_APPLIED_HAS] = "SELECT 1 FROM applied WHERE dealer = ?1 AND ledger = ?2 AND msg_id = ?3",
+    [ST_STREAM_UPDATE] = "UPDATE streams SET applied_count = applied_count + ?3, "
+                         "duplicates = duplicates + ?4, stale_ignored = stale_ignored + ?5, "
+                         "applied_upto = MAX(applied_upto, ?6) WHERE dealer = ?1 AND ledger = ?2",
+    [ST_STOCK_PUT] =
+        "INSERT INTO stock(dealer, sku, qty, node, ledger, msg_id, updated_at, received_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, sku) DO UPDATE SET "
+        "updated_at = CASE WHEN ?9 AND stock.qty = excluded.qty THEN stock.updated_at "
+        "ELSE excluded.updated_at END, "
+        "qty = excluded.qty, node = excluded.node, ledger = excluded.ledger, "
+        "msg_id = excluded.msg_id, received_at = excluded.received_at WHERE "
+        "(stock.ledger = excluded.ledger AND stock.msg_id < excluded.msg_id) OR "
+        "(stock.ledger <> excluded.ledger AND stock.updated_at <= excluded.updated_at)",
+    [ST_NODE_EVENT] = "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(dealer, node) DO UPDATE SET "
+                      "fault = excluded.fault, reason = excluded.reason, since = excluded.since, "
+                      "ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
+                      "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
+                      "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
+    [ST_NODE_SNAPSHOT] =
+        "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(dealer, node) DO UPDATE SET "
+        "reason = CASE WHEN excluded.fault AND nodes.fault THEN nodes.reason "
+        "ELSE excluded.reason END, "
+        "since = CASE WHEN excluded.fault = nodes.fault THEN nodes.since ELSE excluded.since END, "
+        "fault = excluded.fault, ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
+        "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
+        "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
+    [ST_STOCK_MEASURED] = "UPDATE stock SET updated_at = ?4 WHERE dealer = ?1 AND node = ?2 "
+                          "AND ledger = ?3 AND updated_at < ?4",
+    [ST_TAIL_GET] = "SELECT qty FROM movement_tails WHERE dealer = ?1 AND ledger = ?2 AND sku = ?3",
+    [ST_TAIL_PUT] = "INSERT INTO movement_tails(dealer, ledger, sku, mid, qty) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(dealer, ledger, sku) DO UPDATE SET "
+                    "mid = excluded.mid, qty = excluded.qty WHERE excluded.mid > movement_tails.mid",
+    [ST_REJECT] = "INSERT INTO rejects(reason, count) VALUES(?1, ?2) "
+                  "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
+    [ST_Q_STOCK_ALL] = STOCK_SELECT "ORDER BY s.dealer, s.sku",
+    [ST_Q_STOCK_DEALER] = STOCK_SELECT "WHERE s.dealer = ?1 ORDER BY s.dealer, s.sku",
+    [ST_Q_STOCK_SKU] = STOCK_SELECT "WHERE s.sku = ?2 ORDER BY s.dealer, s.sku",
+    [ST_Q_STOCK_BOTH] = STOCK_SELECT "WHERE s.dealer = ?1 AND s.sku = ?2",
+    [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
+    [ST_Q_DEALERS_KNOWN] = "SELECT id, online, session, last_seen, first_seen FROM dealers UNION ALL "
+                           "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT EXISTS "
+                           "(SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1",
+    [ST_Q_DEALER_HAS] = "SELECT 1 FROM dealers WHERE id = ?1",
+    [ST_Q_STREAMS] = "SELECT ledger, applied_upto, applied_count, duplicates, stale_ignored "
+                     "FROM streams WHERE dealer = ?1 ORDER BY ledger",
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS dealers(id TEXT PRIMARY KEY, online INTEGER NOT NULL, "
+    " session INTEGER NOT NULL, last_seen INTEGER NOT NULL, first_seen INTEGER NOT NULL) "
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS streams(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " applied_upto INTEGER NOT NULL DEFAULT 0, applied_count INTEGER NOT NULL DEFAULT 0, "
+    " duplicates INTEGER NOT NULL DEFAULT 0, stale_ignored INTEGER NOT NULL DEFAULT 0, "
+    " PRIMARY KEY(dealer, ledger)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS applied(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " msg_id INTEGER NOT NULL, PRIMARY KEY(dealer, ledger, msg_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS stock(dealer TEXT NOT NULL, sku TEXT NOT NULL, "
+    " qty INTEGER NOT NULL, node TEXT NOT NULL, ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, "
+    " updated_at INTEGER NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY(dealer, sku)) "
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS stock_by_sku ON stock(sku);"
+    "CREATE TABLE IF NOT EXISTS nodes(dealer TEXT NOT NULL, node TEXT NOT NULL, "
+    " fault INTEGER NOT NULL, reason TEXT NOT NULL, since INTEGER NOT NULL, "
+    " ledger TEXT NOT NULL, msg_id INTEGER NOT NULL, PRIMARY KEY(dealer, node)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS rejects(reason TEXT PRIMARY KEY, count INTEGER NOT NULL) "
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS movement_tails(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " sku TEXT NOT NULL, mid INTEGER NOT NULL, qty INTEGER NOT NULL, "
+    " PRIMARY KEY(dealer, ledger, sku)) WITHOUT ROWID;";
+
+_Static_assert(ST__COUNT <= SQ_MAIN_STMTS, "raise SQ_MAIN_STMTS");
+
+static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt id)
+{
+    return hub_sqlite_ready(q->st[id]);
+}
+
+static depot_err sq_begin(hub_store *s)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    return hub_sqlite_run(q, prep(q, ST_BEGIN), "begin");
+}
+
+static depot_err sq_commit(hub_store *s)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    return hub_sqlite_run(q, prep(q, ST_COMMIT), "commit");
+}
+
+static void sq_rollback(hub_store *s)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    if (!sqlite3_get_autocommit(q->db))
+        (void)hub_sqlite_run(q, prep(q, ST_ROLLBACK), "rollback");
+}
+
+static depot_err touch_dealer(struct sqlite_store *q, const char *dealer, long long seen_ms)
+{
+    sqlite3_stmt *st = prep(q, ST_TOUCH_DEALER);
+    hub_sqlite_bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, seen_ms);
+    return hub_sqlite_run(q, st, "touch dealer");
+}
+
+static depot_err apply_state(struct sqlite_store *q, const depot_msg *m)
+{
+    sqlite3_stmt *st = prep(q, ST_STATE);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    sqlite3_bind_int64(st, 2, m->body.state.session);
+    sqlite3_bind_int(st, 3, m->body.state.online);
+    return hub_sqlite_run(q, st, "state");
+}
+
+/*
+ * Upserts one stock value; *newer = whether it replaced (or created) the row.
+ * A value its faulted node could not measure (faulted, same qty) keeps the
+ * time of its last measurement (invariant 5).
+ */
+static depot_err put_stock(struct sqlite_store *q, const depot_msg *m, const char *sku,
+                           long long qty, const char *node, uint64_t id, long long seen_ms,
+                           bool faulted, bool *newer)
+{
+    sqlite3_stmt *st = prep(q, ST_STOCK_PUT);
+    depot_err err;
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, sku);
+    sqlite3_bind_int64(st, 3, qty);
+    hub_sqlite_bind_text(st, 4, node);
+    hub_sqlite_bind_text(st, 5, m->ledger);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)id);
+    sqlite3_bind_int64(st, 7, m->ts);
+    sqlite3_bind_int64(st, 8, seen_ms);
+    sqlite3_bind_int(st, 9, faulted);
+    err = hub_sqlite_run(q, st, "stock");
+    *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
+    return err;
+}
+
+static depot_err put_node(struct sqlite_store *q, enum stmt id, const depot_msg *m,
+                          const char *node, bool fault, const char *reason, uint64_t msg_id,
+                          bool *newer)
+{
+    sqlite3_stmt *st = prep(q, id);
+    depot_err err;
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, node);
+    sqlite3_bind_int(st, 3, fault);
+    hub_sqlite_bind_text(st, 4, reason);
+    sqlite3_bind_int64(st, 5, m->ts);
+    hub_sqlite_bind_text(st, 6, m->ledger);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)msg_id);
+    err = hub_sqlite_run(q, st, "node");
+    *newer = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
+    return err;
+}
+
+/* The node's first good reading after a fault measured its stock again (invariant 5). */
+static depot_err node_measured(struct sqlite_store *q, const depot_msg *m, const char *node)
+{
+    sqlite3_stmt *st = prep(q, ST_STOCK_MEASURED);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, node);
+    hub_sqlite_bind_text(st, 3, m->ledger);
+    sqlite3_bind_int64(st, 4, m->ts);
+    return hub_sqlite_run(q, st, "stock measured");
+}
+
+/* The qty after the last movement of the (dealer, ledger, sku) chain; -1 if none is known. */
+static depot_err tail_get(struct sqlite_store *q, const depot_msg *m, const char *sku,
+                          long long *qty)
+{
+    sqlite3_stmt *st = prep(q, ST_TAIL_GET);
+    int rc;
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 3, sku);
+    rc = sqlite3_step(st);
+    *qty = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "movement tail");
+}
+
+static depot_err tail_put(struct sqlite_store *q, const depot_msg *m,
+                          const struct depot_movement_item *it)
+{
+    sqlite3_stmt *st = prep(q, ST_TAIL_PUT);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    hub_sqlite_bind_text(st, 3, it->sku);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)it->mid);
+    sqlite3_bind_int64(st, 5, it->qty);
+    return hub_sqlite_run(q, st, "movement tail");
+}
+
+/* The stock before item i as its chain says: the batch's previous movement of the SKU, or the
+ * stored tail; -1 for a chain the hub has not seen yet (it starts where item i says). */
+static depot_err chain_before(struct sqlite_store *q, const depot_msg *m, size_t i,
+                              long long *before)
+{
+    const struct depot_movement_item *items = m->body.movements.items;
+    for (size_t j = i; j-- > 0;)
+        if (!strcmp(items[j].sku, items[i].sku)) {
+            *before = items[j].qty;
+            return DEPOT_OK;
+        }
+    return tail_get(q, m, items[i].sku, before);
+}
+
+/*
+ * Applies a movements batch whole or not at all: *fits = false (logged) when
+ * a movement does not start from the stock its chain ended at. The chains
+ * move on from the batch either way (hub_store.h).
+ */
+static depot_err apply_movements(struct sqlite_store *q, const depot_msg *m, bool *fits)
+{
+    const struct depot_movements_body *b = &m->body.movements;
+    depot_err err = DEPOT_OK;
+    long long want;
+    *fits = true;
+    for (size_t i = 0; err == DEPOT_OK && *fits && i < b->n_items; i++) {
+        const struct depot_movement_item *it = &b->items[i];
+        err = chain_before(q, m, i, &want);
+        if (err == DEPOT_OK && want >= 0 && it->qty - it->delta != want) {
+            *fits = false;
+            LOG_WARN("movements %s/%s/%llu refused: item %zu (mid %llu, %s %s %+lld -> %lld) "
+                     "starts from %lld units, but its SKU stood at %lld",
+                     m->dealer, m->ledger, (unsigned long long)m->id, i,
+                     (unsigned long long)it->mid, it->kind, it->sku, it->delta, it->qty,
+                     it->qty - it->delta, want);
+        }
+    }
+    for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++)
+        err = tail_put(q, m, &b->items[i]);
+    return err == DEPOT_OK && *fits ? hub_sqlite_history_apply(q, m) : err;
+}
+
+/* The effect of a new stream message; *newer = false when it was stale. */
+static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
+                               bool *newer)
+{
+    const struct depot_event_body *e = &m->body.event;
+    *newer = true;
+    depot_err err;
+    if (m->type == DEPOT_MSG_ORDER)
+        return DEPOT_OK; /* hub_orders applies it in the same transaction */
+    if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
+        return apply_movements(q, m, newer);
+    if (m->type == DEPOT_MSG_STOCK) {
+        err = put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
+                        seen_ms, false, newer);
+        return err == DEPOT_OK && *newer ? hub_sqlite_history_point(q, m->dealer, m->body.stock.sku,
+                                                                    m->ts, m->body.stock.qty)
+                                         : err;
+    }
+    if (strcmp(e->event, "fault") == 0)
+        return put_node(q, ST_NODE_EVENT, m, e->node, true, e->reason, m->id, newer);
+    if (strcmp(e->event, "recovered") == 0) {
+        err = put_node(q, ST_NODE_EVENT, m, e->node, false, "", m->id, newer);
+        return err == DEPOT_OK && *newer ? node_measured(q, m, e->node) : err;
+    }
+    return DEPOT_OK; /* other events only count as heard */
+}
+
+static depot_err stream_upto(struct sqlite_store *q, const depot_msg *m, uint64_t *upto)
+{
+    sqlite3_stmt *st = prep(q, ST_STREAM_ENSURE);
+    depot_err err;
+    int rc;
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    err = hub_sqlite_run(q, st, "stream");
+    if (err != DEPOT_OK)
+        return err;
+    st = prep(q, ST_STREAM_UPTO);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    rc = sqlite3_step(st);
+    *upto = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? DEPOT_OK : hub_sqlite_fail(q, "stream upto");
+}
+
+static depot_err applied_has(struct sqlite_store *q, const depot_msg *m, uint64_t id, bool *has)
+{
+    sqlite3_stmt *st = prep(q, ST_APPLIED_HAS);
+    int rc;
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *has = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "applied lookup");
+}
+
+/* applied_upto := max(upto, base - 1), then forward over consecutive applied ids. */
+static depot_err advance_upto(struct sqlite_store *q, const depot_msg *m, uint64_t *upto)
+{
+    bool has = true;
+    depot_err err = DEPOT_OK;
+    if (m->base > 0 && m->base - 1 > *upto)
+        *upto = m->base - 1;
+    while (err == DEPOT_OK && has) {
+        err = applied_has(q, m, *upto + 1, &has);
+        if (err == DEPOT_OK && has)
+            (*upto)++;
+    }
+    return err;
+}
+
+static depot_err stream_update(struct sqlite_store *q, const depot_msg *m, int applied, int dup,
+                               int stale, uint64_t upto)
+{
+    sqlite3_stmt *st = prep(q, ST_STREAM_UPDATE);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    sqlite3_bind_int(st, 3, applied);
+    sqlite3_bind_int(st, 4, dup);
+    sqlite3_bind_int(st, 5, stale);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)upto);
+    return hub_sqlite_run(q, st, "stream update");
+}
+
+/* Whether every id of m's stream below m's is applied, or below the gateway's base. */
+static bool in_stream_order(const depot_msg *m, uint64_t upto)
+{
+    uint64_t done = m->base > 0 && m->base - 1 > upto ? m->base - 1 : upto;
+    return m->id <= done + 1;
+}
+
+static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
+                              enum hub_apply_result *res, uint64_t *upto)
+{
+    sqlite3_stmt *st;
+    bool newer = true;
+    depot_err err = stream_upto(q, m, upto);
+
+    if (err != DEPOT_OK)
+        return err;
+    if (m->type == DEPOT_MSG_MOVEMENTS && !in_stream_order(m, *upto)) {
+        *res = HUB_APPLY_DEFERRED; /* an earlier batch may be missing: its chains are unknown */
+        return DEPOT_OK;
+    }
+    *res = HUB_APPLY_DUPLICATE;
+    if (m->id > *upto) {
+        st = prep(q, ST_APPLIED_INSERT);
+        hub_sqlite_bind_text(st, 1, m->dealer);
+        hub_sqlite_bind_text(st, 2, m->ledger);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)m->id);
+        err = hub_sqlite_run(q, st, "applied insert");
+        if (err == DEPOT_OK && sqlite3_changes(q->db) > 0) {
+            err = stream_effect(q, m, seen_ms, &newer);
+            *res = newer ? HUB_APPLY_DONE
+                   : m->type == DEPOT_MSG_MOVEMENTS ? HUB_APPLY_REFUSED
+                                                    : HUB_APPLY_STALE;
+        }
+    }
+    if (err == DEPOT_OK)
+        err = advance_upto(q, m, upto);
+    if (err == DEPOT_OK)
+        err = stream_update(q, m, *res != HUB_APPLY_DUPLICATE, *res == HUB_APPLY_DUPLICATE,
+                            *res == HUB_APPLY_STALE || *res == HUB_APPLY_REFUSED, *upto);
+    return err;
+}
+
+static depot_err apply_snapshot(struct sqlite_store *q, const depot_msg *m, long long seen_ms)
+{
+    const struct depot_snapshot_body *b = &m->body.snapshot;
+    depot_err err = DEPOT_OK;
+    bool newer;
+    for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++) {
+        const struct depot_snapshot_item *it = &b->items[i];
+        err = put_stock(q, m, it->sku, it->qty, it->node, b->as_of, seen_ms, it->fault, &newer);
+        if (err == DEPOT_OK)
+            err = put_node(q, ST_NODE_SNAPSHOT, m, it->node, it->fault,
+                           it->fault ? "reported in snapshot" : "", b->as_of, &newer);
+    }
+    return err;
+}
+
+static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
+                          enum hub_apply_result *res, uint64_t *upto)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    depot_err err = touch_dealer(q, m->dealer, seen_ms);
+    *res = HUB_APPLY_DONE;
+    *upto = 0;
+    if (err != DEPOT_OK)
+        return err;
+    switch (m->type) {
+    case DEPOT_MSG_STOCK:
+    case DEPOT_MSG_EVENT:
+    case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_MOVEMENTS:
+        return apply_stream(q, m, seen_ms, res, upto);
+    case DEPOT_MSG_SNAPSHOT:
+        return apply_snapshot(q, m, seen_ms);
+    case DEPOT_MSG_STATE:
+        return apply_state(q, m);
+    default:
+        return DEPOT_ERR_INVAL;
+    }
+}
+
+static depot_err sq_count_reject(hub_store *s, const char *reason, uint64_t n)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, ST_REJECT);
+    hub_sqlite_bind_text(st, 1, reason);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+    return hub_sqlite_run(q, st, "reject");
+}
+
+static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
+                          void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    enum stmt id = dealer ? (sku ? ST_Q_STOCK_BOTH : ST_Q_STOCK_DEALER)
+                          : (sku ? ST_Q_STOCK_SKU : ST_Q_STOCK_ALL);
+    sqlite3_stmt *st = prep(q, id);
+    struct hub_stock_row r;
+    int rc;
+
+    if (dealer)
+        hub_sqlite_bind_text(st, 1, dealer);
+    if (sku)
+        hub_sqlite_bind_text(st, 2, sku);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.dealer = hub_sqlite_col(st, 0);
+        r.sku = hub_sqlite_col(st, 1);
+        r.qty = sqlite3_column_int64(st, 2);
+        r.node = hub_sqlite_col(st, 3);
+        r.updated_at = sqlite3_column_int64(st, 4);
+        r.received_at = sqlite3_column_int64(st, 5);
+        r.dealer_online = sqlite3_column_int(st, 6) != 0;
+        r.last_seen = sqlite3_column_int64(st, 7);
+        r.node_fault = sqlite3_column_int(st, 8) != 0;
+        r.fault_reason = hub_sqlite_col(st, 9);
+        if (cb(arg, &r))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "stock query");
+}
+
+static depot_err walk_dealers(hub_store *s, enum stmt id, hub_dealer_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, id);
+    struct hub_dealer_row r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.dealer = hub_sqlite_col(st, 0);
+        r.online = sqlite3_column_int(st, 1) != 0;
+        r.session = sqlite3_column_int64(st, 2);
+        r.last_seen = sqlite3_column_int64(st, 3);
+        r.first_seen = sqlite3_column_int64(st, 4);
+        if (cb(arg, &r))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "dealers query");
+}
+
+static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
+{
+    return walk_dealers(s, ST_Q_DEALERS, cb, arg);
+}
+
+static depot_err sq_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg)
+{
+    return walk_dealers(s, ST_Q_DEALERS_KNOWN, cb, arg);
+}
+
+static depot_err sq_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, ST_Q_DEALER_HAS);
+    struct hub_stream_row r;
+    int rc;
+    hub_sqlite_bind_text(st, 1, dealer);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? DEPOT_ERR_NOTFOUND : hub_sqlite_fail(q, "dealer lookup");
+    st = prep(q, ST_Q_STREAMS);
+    hub_sqlite_bind_text(st, 1, dealer);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r.ledger = hub_sqlite_col(st, 0);
+        r.applied_upto = (uint64_t)sqlite3_column_int64(st, 1);
+        r.applied = (uint64_t)sqlite3_column_int64(st, 2);
+        r.duplicates = (uint64_t)sqlite3_column_int64(st, 3);
+        r.stale_ignored = (uint64_t)sqlite3_column_int64(st, 4);
+        if (cb(arg, &r))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "streams query");
+}
+
+static void sq_free(hub_store *s)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    hub_sqlite_finalize_all(q->st, ST__COUNT);
+    hub_sqlite_orders_free(q);
+    hub_sqlite_alerts_free(q);
+    sqlite3_close(q->db);
+    depot_free(q);
+}
+
+static const struct hub_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .apply = sq_apply,
+    .count_reject = sq_count_reject,
+    .stock = sq_stock,
+    .dealers = sq_dealers,
+    .dealers_known = sq_dealers_known,
+    .streams = sq_streams,
+    .free = sq_free,
+    .orders = &hub_sqlite_order_ops,
+    .alerts = &hub_sqlite_alert_ops,
+    .ranking = &hub_sqlite_ranking_ops,
+};
+
+static depot_err setup(struct sqlite_store *q)
+{
+    depot_err err;
+    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+        return hub_sqlite_fail(q, "schema");
+    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, schema, "schema");
+    if (err == DEPOT_OK) /* first: the main statements read dealer_profiles too */
+        err = hub_sqlite_orders_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_prepare_all(q, sql, ST__COUNT, q->st);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_alerts_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_ranking_setup(q);
+}
+
+depot_err hub_store_sqlite_open(const char *path, hub_store **out)
+{
+    struct sqlite_store *q = depot_calloc(1, sizeof(*q));
+    depot_err err;
+    if (!q)
+        return DEPOT_ERR_NOMEM;
+    q->base.ops = &sqlite_ops;
+    if (sqlite3_open_v2(path, &q->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        LOG_ERROR("sqlite: open %s: %s", path, q->db ? sqlite3_errmsg(q->db) : "out of memory");
+        sq_free(&q->base);
+        return DEPOT_ERR_DB;
+    }
+    err = setup(q);
+    if (err != DEPOT_OK) {
+        sq_free(&q->base);
+        return err;
+    }
+    *out = &q->base;
+    return DEPOT_OK;
+}
