@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_api.h"
-#include "ctl_stock.h"
+#include "api.h"
+#include "stock.h"
 #include "depot/log.h"
 
 struct ctl_command {

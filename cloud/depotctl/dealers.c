@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_api.h"
+#include "api.h"
 #include "depot/msg.h"
 #include "hub_money.h"
 

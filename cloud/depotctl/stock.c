@@ -11,7 +11,7 @@
  * wide as their widest value. Exit 0 on a 2xx reply, 1 on any failure (the
  * hub's {"error"} is printed), 2 on a bad command line.
  */
-#include "ctl_stock.h"
+#include "stock.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_http.h"
+#include "http.h"
 #include "depot/msg.h"
 
 #define CMD "depotctl stock"

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_api.h"
-#include "ctl_http.h"
+#include "api.h"
+#include "http.h"
 #include "depot/msg.h"
 #include "hub_money.h"
 

@@ -3,14 +3,14 @@
  * other status printed with the hub's {"error"} text. Tables are printed
  * with columns as wide as their widest cell.
  */
-#include "ctl_api.h"
+#include "api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_http.h"
+#include "http.h"
 #include "depot/msg.h"
 
 #define TIMEOUT_MS 15000

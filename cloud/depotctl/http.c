@@ -4,7 +4,7 @@
  * else by chunked transfer coding, else by EOF. The whole reply is read into
  * memory (hub API replies are bounded lists).
  */
-#include "ctl_http.h"
+#include "http.h"
 
 #include <errno.h>
 #include <netdb.h>
