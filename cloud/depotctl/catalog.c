@@ -17,7 +17,7 @@
 #include "ctl.h"
 #include "api.h"
 #include "depot/msg.h"
-#include "hub_money.h"
+#include "depot/money.h"
 
 #define CSV_HEADER                                                                                 \
     "sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock"
@@ -57,7 +57,7 @@ static bool parse_line(char *line, cJSON **item, char *why, size_t len)
 {
     static const char *const names[] = {"unit_weight_g", "min_qty",        "max_qty",
                                         "reorder_point", "lead_time_days", "max_stock"};
-    char *f[N_FIELDS], money[HUB_MONEY_TEXT];
+    char *f[N_FIELDS], money[DEPOT_MONEY_TEXT];
     long long price, v[6];
     if (!split(line, f))
         return snprintf(why, len, "expected %d comma-separated fields", N_FIELDS) < 0;
@@ -65,7 +65,7 @@ static bool parse_line(char *line, cJSON **item, char *why, size_t len)
         return snprintf(why, len, "sku \"%.40s\" is not an id of [A-Za-z0-9_.-]", f[0]) < 0;
     if (!depot_barcode_valid(f[1]))
         return snprintf(why, len, "barcode \"%.40s\" is not 1..32 printable characters", f[1]) < 0;
-    if (!hub_money_parse(f[2], &price))
+    if (!depot_money_parse(f[2], &price))
         return snprintf(why, len, "price \"%.40s\" is not a decimal like 12.50", f[2]) < 0;
     for (int i = 0; i < 6; i++)
         if (!int_field(f[3 + i], i == 1 || i == 2, &v[i]))
@@ -76,7 +76,7 @@ static bool parse_line(char *line, cJSON **item, char *why, size_t len)
     *item = cJSON_CreateObject();
     cJSON_AddStringToObject(*item, "sku", f[0]);
     cJSON_AddStringToObject(*item, "barcode", f[1]);
-    hub_money_format(price, money, sizeof(money));
+    depot_money_format(price, money, sizeof(money));
     cJSON_AddItemToObject(*item, "price", cJSON_CreateRaw(money));
     for (int i = 0; i < 6; i++)
         cJSON_AddNumberToObject(*item, names[i], (double)v[i]);

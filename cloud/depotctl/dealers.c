@@ -14,7 +14,7 @@
 #include "ctl.h"
 #include "api.h"
 #include "depot/msg.h"
-#include "hub_money.h"
+#include "depot/money.h"
 
 #define CMD "depotctl dealers"
 
@@ -66,14 +66,14 @@ static int dealers_show(const char *id, const char *hub, const char *token)
 static bool add_money(cJSON *body, const char *key, const char *v)
 {
     long long cents;
-    char text[HUB_MONEY_TEXT];
+    char text[DEPOT_MONEY_TEXT];
     if (!v)
         return true;
-    if (!hub_money_parse(v, &cents)) {
+    if (!depot_money_parse(v, &cents)) {
         fprintf(stderr, CMD ": --%s must be a decimal such as 5000.00, not '%s'\n", key, v);
         return false;
     }
-    hub_money_format(cents, text, sizeof(text));
+    depot_money_format(cents, text, sizeof(text));
     cJSON_AddItemToObject(body, key, cJSON_CreateRaw(text));
     return true;
 }

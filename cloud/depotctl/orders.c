@@ -17,7 +17,7 @@
 #include "ctl.h"
 #include "api.h"
 #include "depot/msg.h"
-#include "hub_money.h"
+#include "depot/money.h"
 
 #define CMD "depotctl orders"
 
@@ -153,7 +153,7 @@ int ctl_payments_main(int argc, char **argv)
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "API token, approver or admin ($DEPOT_TOKEN)"},
     };
-    char money[HUB_MONEY_TEXT], *text;
+    char money[DEPOT_MONEY_TEXT], *text;
     long long cents;
     cJSON *body, *reply = NULL;
     int rc;
@@ -174,12 +174,12 @@ int ctl_payments_main(int argc, char **argv)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target("depotctl payments", &hub, &token))
         return CTL_USAGE;
-    if (!hub_money_parse(amount, &cents) || cents <= 0) {
+    if (!depot_money_parse(amount, &cents) || cents <= 0) {
         fprintf(stderr, "depotctl payments: --amount must be a decimal above 0, not '%s'\n",
                 amount);
         return CTL_USAGE;
     }
-    hub_money_format(cents, money, sizeof(money));
+    depot_money_format(cents, money, sizeof(money));
     body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "dealer", dealer);
     cJSON_AddItemToObject(body, "amount", cJSON_CreateRaw(money));

@@ -20,7 +20,7 @@
 #include "api.h"
 #include "http.h"
 #include "depot/msg.h"
-#include "hub_money.h"
+#include "depot/money.h"
 
 #define LINE_MAX_LEN 1024
 #define FIELDS 5
@@ -76,7 +76,7 @@ static const char *check_fields(char *f[FIELDS], long long *cents)
 {
     if (!depot_id_valid(f[0], DEPOT_DEALER_MAX))
         return "dealer: not a dealer id";
-    if (!hub_money_parse(f[1], cents) || *cents <= 0)
+    if (!depot_money_parse(f[1], cents) || *cents <= 0)
         return "amount: not a decimal above 0 with at most 2 decimals";
     if (*f[2] && !depot_id_valid(f[2], DEPOT_ORDER_ID_MAX))
         return "order: not an order id";
@@ -89,9 +89,9 @@ static const char *check_fields(char *f[FIELDS], long long *cents)
 
 static cJSON *payment_json(char *f[FIELDS], long long cents, int line)
 {
-    char money[HUB_MONEY_TEXT];
+    char money[DEPOT_MONEY_TEXT];
     cJSON *o = cJSON_CreateObject();
-    hub_money_format(cents, money, sizeof(money));
+    depot_money_format(cents, money, sizeof(money));
     cJSON_AddNumberToObject(o, "line", line);
     cJSON_AddStringToObject(o, "dealer", f[0]);
     cJSON_AddStringToObject(o, "amount", money);

@@ -19,7 +19,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
-#include "hub_money.h"
+#include "depot/money.h"
 
 #define ERR_MAX 200
 
@@ -38,8 +38,8 @@ static bool int_in(const cJSON *v, long long min, long long max, long long *out)
 static bool money_in(const cJSON *v, long long *out)
 {
     if (cJSON_IsString(v))
-        return hub_money_parse(v->valuestring, out);
-    return cJSON_IsNumber(v) && hub_money_from_double(v->valuedouble, out);
+        return depot_money_parse(v->valuestring, out);
+    return cJSON_IsNumber(v) && depot_money_from_double(v->valuedouble, out);
 }
 
 static bool str_in(const cJSON *v, size_t max, char *out, size_t size)

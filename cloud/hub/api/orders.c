@@ -23,7 +23,7 @@
 
 #include "depot/log.h"
 #include "api/http.h"
-#include "hub_money.h"
+#include "depot/money.h"
 #include "orders.h"
 
 /* ---- JSON of an order ---- */
@@ -262,8 +262,8 @@ static bool parse_payment(const char *text, struct payment *p, const char **why)
                !strcmp(f->string, "order") || !strcmp(f->string, "ref"));
     if (ok && !(cJSON_IsString(d) && depot_id_valid(d->valuestring, DEPOT_DEALER_MAX)))
         ok = !(*why = "dealer: not a dealer id");
-    if (ok && !((cJSON_IsNumber(a) && hub_money_from_double(a->valuedouble, &p->amount)) ||
-                (cJSON_IsString(a) && hub_money_parse(a->valuestring, &p->amount))))
+    if (ok && !((cJSON_IsNumber(a) && depot_money_from_double(a->valuedouble, &p->amount)) ||
+                (cJSON_IsString(a) && depot_money_parse(a->valuestring, &p->amount))))
         ok = !(*why = "amount: not an amount with at most 2 decimals");
     if (ok && p->amount <= 0)
         ok = !(*why = "amount: must be above 0");
@@ -312,14 +312,14 @@ static depot_err payment_refs(hub_store *s, const struct payment *p, const char 
 static depot_err record_payment(hub_store *s, const struct payment *p, const char *actor,
                                 long long *id, struct hub_exposure *x, const char **why)
 {
-    char amount[HUB_MONEY_TEXT], text[200];
+    char amount[DEPOT_MONEY_TEXT], text[200];
     long long now = p->at;
     depot_err err = hub_store_begin(s);
     if (err == DEPOT_OK)
         err = payment_refs(s, p, why);
     if (err == DEPOT_OK)
         err = hub_store_payment_add(s, p->dealer, p->amount, p->order, p->ref, actor, now, id);
-    hub_money_format(p->amount, amount, sizeof(amount));
+    depot_money_format(p->amount, amount, sizeof(amount));
     snprintf(text, sizeof(text), "%s%s%s", amount, p->ref[0] ? " ref " : "", p->ref);
     if (err == DEPOT_OK)
         err = hub_audit(s, p->order, p->dealer, actor, "payment", "", text, now);

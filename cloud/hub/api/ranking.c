@@ -20,7 +20,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
-#include "hub_money.h"
+#include "depot/money.h"
 #include "orders.h"
 #include "ranking/service.h"
 
@@ -278,8 +278,8 @@ static const char *import_parse(const cJSON *o, long long now, struct import_lin
     l->line = cJSON_IsNumber(line) ? (long long)line->valuedouble : 0;
     if (!dealer || !depot_id_valid(dealer, DEPOT_DEALER_MAX))
         return "dealer: not a dealer id";
-    if (!((cJSON_IsString(amount) && hub_money_parse(amount->valuestring, &l->amount)) ||
-          (cJSON_IsNumber(amount) && hub_money_from_double(amount->valuedouble, &l->amount))) ||
+    if (!((cJSON_IsString(amount) && depot_money_parse(amount->valuestring, &l->amount)) ||
+          (cJSON_IsNumber(amount) && depot_money_from_double(amount->valuedouble, &l->amount))) ||
         l->amount <= 0)
         return "amount: not an amount above 0 with at most 2 decimals";
     if (!order || (*order && !depot_id_valid(order, DEPOT_ORDER_ID_MAX)))
@@ -334,11 +334,11 @@ static void refuse(cJSON *errors, long long line, const char *why)
 
 static depot_err import_record(hub_store *s, const struct import_line *l, const char *actor)
 {
-    char text[200], amount[HUB_MONEY_TEXT];
+    char text[200], amount[DEPOT_MONEY_TEXT];
     long long id;
     depot_err err =
         hub_store_payment_add(s, l->dealer, l->amount, l->order, l->ref, actor, l->at, &id);
-    hub_money_format(l->amount, amount, sizeof(amount));
+    depot_money_format(l->amount, amount, sizeof(amount));
     snprintf(text, sizeof(text), "%s%s%s (import)", amount, l->ref[0] ? " ref " : "", l->ref);
     return err == DEPOT_OK ? hub_audit(s, l->order, l->dealer, actor, "payment", "", text, l->at)
                            : err;

@@ -36,7 +36,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "auth.h"
-#include "hub_money.h"
+#include "depot/money.h"
 #include "stale.h"
 #include "store/store.h"
 #include "api/http.h"
@@ -207,8 +207,8 @@ enum MHD_Result send_json(hub_api *api, struct MHD_Connection *c, unsigned statu
 
 cJSON *money_json(long long cents)
 {
-    char text[HUB_MONEY_TEXT];
-    hub_money_format(cents, text, sizeof(text));
+    char text[DEPOT_MONEY_TEXT];
+    depot_money_format(cents, text, sizeof(text));
     return cJSON_CreateRaw(text);
 }
 

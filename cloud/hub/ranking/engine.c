@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "depot/alloc.h"
-#include "hub_money.h"
+#include "depot/money.h"
 
 #define MS_PER_DAY 86400000LL
 #define NO_PRICE (-1LL)
@@ -729,11 +729,11 @@ const struct hub_rank_entry *hub_rank_board_find(const struct hub_rank_board *b,
 static void how_kpi(const struct hub_rank_board *b, const struct hub_rank_entry *e, int k,
                     char *out, size_t len)
 {
-    char v[HUB_MONEY_TEXT], lo[HUB_MONEY_TEXT], hi[HUB_MONEY_TEXT];
+    char v[DEPOT_MONEY_TEXT], lo[DEPOT_MONEY_TEXT], hi[DEPOT_MONEY_TEXT];
     if (k == HUB_KPI_SALES) {
-        hub_money_format(e->sales, v, sizeof(v));
-        hub_money_format((long long)b->min[k], lo, sizeof(lo));
-        hub_money_format((long long)b->max[k], hi, sizeof(hi));
+        depot_money_format(e->sales, v, sizeof(v));
+        depot_money_format((long long)b->min[k], lo, sizeof(lo));
+        depot_money_format((long long)b->max[k], hi, sizeof(hi));
     } else {
         snprintf(v, sizeof(v), "%.4f", e->value[k]);
         snprintf(lo, sizeof(lo), "%.4f", b->min[k]);
@@ -748,15 +748,15 @@ static void how_kpi(const struct hub_rank_board *b, const struct hub_rank_entry 
 
 static void how_raw(const struct hub_rank_entry *e, int k, char *out, size_t len)
 {
-    char a[HUB_MONEY_TEXT], b[HUB_MONEY_TEXT];
+    char a[DEPOT_MONEY_TEXT], b[DEPOT_MONEY_TEXT];
     switch (k) {
     case HUB_KPI_SALES:
-        hub_money_format(e->sales, a, sizeof(a));
+        depot_money_format(e->sales, a, sizeof(a));
         snprintf(out, len, "sales: units picked x catalog price = %s", a);
         return;
     case HUB_KPI_COLLECTION:
-        hub_money_format(e->paid, a, sizeof(a));
-        hub_money_format(e->invoiced, b, sizeof(b));
+        depot_money_format(e->paid, a, sizeof(a));
+        depot_money_format(e->invoiced, b, sizeof(b));
         snprintf(out, len, "collection: paid %s / invoiced %s = %.4f%s", a, b, e->value[k],
                  e->invoiced > 0 ? " (at most 1)" : " (nothing invoiced: 1)");
         return;
@@ -780,7 +780,7 @@ void hub_rank_how(const struct hub_rank_board *b, const struct hub_rank_entry *e
 {
     size_t used = 0;
     double wsum = 0;
-    char raw[200], norm[200], sales[HUB_MONEY_TEXT], rebate[HUB_MONEY_TEXT];
+    char raw[200], norm[200], sales[DEPOT_MONEY_TEXT], rebate[DEPOT_MONEY_TEXT];
     buf[0] = '\0';
     for (int k = 0; k < HUB_KPI__COUNT && used < len; k++) {
         how_raw(e, k, raw, sizeof(raw));
@@ -789,8 +789,8 @@ void hub_rank_how(const struct hub_rank_board *b, const struct hub_rank_entry *e
                                  b->params.weights[k]);
         wsum += b->params.weights[k];
     }
-    hub_money_format(e->sales, sales, sizeof(sales));
-    hub_money_format(e->rebate, rebate, sizeof(rebate));
+    depot_money_format(e->sales, sales, sizeof(sales));
+    depot_money_format(e->rebate, rebate, sizeof(rebate));
     if (used < len)
         used += (size_t)snprintf(buf + used, len - used,
                                  "score = sum(weight x normalised) / %.4g = %.4f; rank %lld of "
