@@ -11,7 +11,7 @@ add_library(depot_gateway_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/display.c
   ${CMAKE_CURRENT_LIST_DIR}/catalog.c
   ${CMAKE_CURRENT_LIST_DIR}/orders.c
-  ${CMAKE_CURRENT_LIST_DIR}/scanner.c
+  ${CMAKE_CURRENT_LIST_DIR}/terminal.c
   ${CMAKE_CURRENT_LIST_DIR}/movements.c
   ${CMAKE_CURRENT_LIST_DIR}/downlink.c
   ${CMAKE_CURRENT_LIST_DIR}/metrics.c

@@ -16,7 +16,7 @@
  *   outbox    id = message id, ts, topic leaf, sku (stock messages), payload,
  *             sent_at, attempts
  *   scans, catalog, draft_lines, orders, order_lines (v2): the scanner
- *             terminals' side, written by scanner.c, orders.c and catalog.c
+ *             terminals' side, written by terminal.c, orders.c and catalog.c
  *             through ledger_tx.h inside this module's transactions
  *   meta.movements_sent, alerts, ranking, view open_alerts (v3): written by
  *             movements.c and downlink.c, also through ledger_tx.h

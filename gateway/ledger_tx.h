@@ -1,6 +1,6 @@
 /*
  * The ledger's transactions, for the modules that keep their own tables in
- * the same SQLite file (scanner.c, orders.c, catalog.c). Private to gateway/.
+ * the same SQLite file (terminal.c, orders.c, catalog.c). Private to gateway/.
  *
  * Use: ledger_lock; ledger_tx_begin; any number of statements and
  * ledger_tx_stock / ledger_tx_queue; ledger_tx_finish(e) (COMMIT when e is

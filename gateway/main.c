@@ -37,7 +37,7 @@
 #include "metrics.h"
 #include "movements.h"
 #include "poller.h"
-#include "scanner.h"
+#include "terminal.h"
 #include "uplink.h"
 #ifdef GW_HAVE_KEYGEN
 #include "keygen.h"

@@ -12,7 +12,7 @@
 #include "depot/error.h"
 #include "ledger.h"
 #include "poller.h"
-#include "scanner.h"
+#include "terminal.h"
 #include "uplink.h"
 
 /* How often the main loop rewrites the file (and once more at exit). */

@@ -66,7 +66,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/modbus_map.h"
-#include "scanner.h"
+#include "terminal.h"
 
 /* Scan events applied per poll at most, so one busy terminal cannot hold its bus. */
 #define GW_SCAN_DRAIN_MAX 16

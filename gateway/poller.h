@@ -12,7 +12,7 @@
 #include "depot/error.h"
 #include "display.h"
 #include "ledger.h"
-#include "scanner.h"
+#include "terminal.h"
 
 typedef struct gw_poller gw_poller;
 

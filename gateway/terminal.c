@@ -1,5 +1,5 @@
 /*
- * scanner.c - scan events applied to the ledger exactly once.
+ * terminal.c - scan events applied to the ledger exactly once.
  *
  * Owns: the ledger table `scans` (UNIQUE node, epoch, seq; the outcome and
  * the display each scan produced), the gateway's order signer and the PEM
@@ -26,7 +26,7 @@
  * "unknown_barcode" when the outbox has room (else only logged: the terminal
  * shows the refusal either way, and the scan must not wait on the outbox).
  */
-#include "scanner.h"
+#include "terminal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -25,7 +25,7 @@
 #include "gw_test_util.h"
 #include "ledger.h"
 #include "orders.h"
-#include "scanner.h"
+#include "terminal.h"
 
 #define BC_BOLT "4006381333931"
 #define BC_NUT "4006381333948"
@@ -55,8 +55,8 @@ static void put_catalog(gw_ledger *l, long long version)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    depot_log_init("gw_scanner_test", DEPOT_LOG_ERROR + 1);
-    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_scanner_test") != 0)
+    depot_log_init("gw_terminal_test", DEPOT_LOG_ERROR + 1);
+    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_terminal_test") != 0)
         return -1;
     snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
     snprintf(f->key, sizeof(f->key), "%s/gateway.key", f->dir);

@@ -2,8 +2,8 @@
  * Scan events of the scanner terminals: each applied to the ledger exactly
  * once, with the display text that answers it.
  */
-#ifndef GW_SCANNER_H
-#define GW_SCANNER_H
+#ifndef GW_TERMINAL_H
+#define GW_TERMINAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
