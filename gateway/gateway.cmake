@@ -21,16 +21,6 @@ target_link_libraries(depot_gateway_core PUBLIC
   depot_common depot_pki PkgConfig::INIH PkgConfig::MODBUS PkgConfig::MOSQUITTO PkgConfig::SQLITE
   Threads::Threads m)
 
-set(GW_SOURCES ${CMAKE_CURRENT_LIST_DIR}/main.c)
-set(GW_LIBS depot_gateway_core PkgConfig::SYSTEMD)
-# keygen.c (the key and CSR made on the gateway) comes from the PKI work.
-if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/keygen.c)
-  list(APPEND GW_SOURCES ${CMAKE_CURRENT_LIST_DIR}/keygen.c)
-  list(APPEND GW_LIBS depot_pki)
-  set(GW_HAVE_KEYGEN 1)
-endif()
-add_executable(depot-gateway ${GW_SOURCES})
-target_link_libraries(depot-gateway PRIVATE ${GW_LIBS})
-if(GW_HAVE_KEYGEN)
-  target_compile_definitions(depot-gateway PRIVATE GW_HAVE_KEYGEN=1)
-endif()
+# keygen.c (the key and CSR made on the gateway) is a subcommand of main.c.
+add_executable(depot-gateway ${CMAKE_CURRENT_LIST_DIR}/main.c ${CMAKE_CURRENT_LIST_DIR}/keygen.c)
+target_link_libraries(depot-gateway PRIVATE depot_gateway_core PkgConfig::SYSTEMD)

@@ -33,15 +33,13 @@
 #include "depot/log.h"
 #include "depot/modbus_map.h"
 #include "depot/pki.h"
+#include "keygen.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "movements.h"
 #include "poller.h"
 #include "terminal.h"
 #include "uplink.h"
-#ifdef GW_HAVE_KEYGEN
-#include "keygen.h"
-#endif
 
 #define EXIT_USAGE 2
 
@@ -334,12 +332,7 @@ int main(int argc, char **argv)
     char err[320];
 
     if (argc > 1 && !strcmp(argv[1], "keygen")) {
-#ifdef GW_HAVE_KEYGEN
         return gw_keygen_main(argc - 1, argv + 1);
-#else
-        fprintf(stderr, "depot-gateway: keygen is not part of this build\n");
-        return 1;
-#endif
     }
     if (argc > 1 && !strcmp(argv[1], "check")) {
         check = true;

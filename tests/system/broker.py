@@ -2,8 +2,7 @@
 
 Everything goes through the project's own tools: depotctl makes the CA, the
 broker's and the hub's certificates and signs each dealer's CSR; the gateway's
-`keygen` subcommand makes each dealer's key and CSR (depot-gateway when it is
-built, else the tests' gw_keygen_driver, which runs the same code). The broker
+`keygen` subcommand makes each dealer's key and CSR. The broker
 is Debian's /usr/sbin/mosquitto with the config `depotctl broker-config`
 writes, listening with mutual TLS on a free port of 127.0.0.1. Clients are
 mosquitto_pub / mosquitto_sub speaking MQTT v5.
@@ -28,7 +27,7 @@ stops it; every wait is a bounded poll.
 import os
 import time
 
-from harness import BIN, TESTBIN, free_port, port_open, run, wait_for
+from harness import BIN, free_port, port_open, run, wait_for
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 MOSQUITTO_PUB = "mosquitto_pub"
@@ -41,11 +40,8 @@ def depotctl(*args, check=True):
 
 
 def keygen_argv():
-    """argv prefix for `depot-gateway keygen`, or the test driver if depot-gateway is not built."""
-    gw = os.path.join(BIN, "depot-gateway")
-    if os.path.exists(gw):
-        return [gw, "keygen"]
-    return [os.path.join(TESTBIN, "gw_keygen_driver"), "keygen"]
+    """argv prefix for `depot-gateway keygen`."""
+    return [os.path.join(BIN, "depot-gateway"), "keygen"]
 
 
 def gateway_keygen(dealer, key, csr, check=True):

@@ -1,8 +1,5 @@
 # System tests of the field-node firmware on the host board: depot-node
 # against libmodbus (modbus_probe) and mbpoll, over TCP and RTU.
-add_executable(modbus_probe system/modbus_probe.c)
-target_link_libraries(modbus_probe PRIVATE PkgConfig::MODBUS)
-set_target_properties(modbus_probe PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 depot_system_test(node_interop test_node_interop.py TIMEOUT 180)
 set_tests_properties(system.node_interop PROPERTIES LABELS "system;firmware")
 depot_system_test(scanner_node test_scanner_node.py TIMEOUT 180)
