@@ -47,12 +47,12 @@
 #include <time.h>
 
 #include "depot/alloc.h"
+#include "depot/hash.h"
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "orders.h"
 #include "ranking/service.h"
 
-#define ACK_BUCKETS 4096
 #define IDLE_WAIT_MS 50
 
 struct item {
@@ -65,11 +65,17 @@ struct item {
     enum hub_reject skipped; /* != NONE: refused for good, only its id is recorded (inv. 6) */
 };
 
-/* The ack state of one (dealer, ledger) stream. */
-struct ack_entry {
-    struct ack_entry *next, *next_pending;
+/* A stream's key; zero-filled before it is written, so it hashes as bytes. */
+struct ack_key {
     char dealer[DEPOT_DEALER_MAX + 1];
     char ledger[DEPOT_LEDGER_HEX + 1];
+};
+
+/* The ack state of one (dealer, ledger) stream. */
+struct ack_entry {
+    struct ack_key key;
+    UT_hash_handle hh;
+    struct ack_entry *next_pending;
     uint64_t upto;
     long long last_sent_ms;
     bool pending;
@@ -94,34 +100,30 @@ struct hub_ingest {
     unsigned long long submitted, done;  /* under lock, for hub_ingest_sync */
     uint64_t rejects[HUB_REJECT__COUNT]; /* not yet in the store, under lock */
     /* worker only: */
-    struct ack_entry *acks[ACK_BUCKETS];
+    struct ack_entry *acks; /* uthash, by key */
     struct ack_entry *pending;
 };
 
-static unsigned ack_hash(const char *dealer, const char *ledger)
-{
-    unsigned h = 2166136261u;
-    for (const char *p = dealer; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    for (const char *p = ledger; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return h % ACK_BUCKETS;
-}
-
 static struct ack_entry *ack_find(hub_ingest *ing, const char *dealer, const char *ledger)
 {
-    unsigned h = ack_hash(dealer, ledger);
+    struct ack_key k;
     struct ack_entry *e;
-    for (e = ing->acks[h]; e; e = e->next)
-        if (!strcmp(e->dealer, dealer) && !strcmp(e->ledger, ledger))
-            return e;
+
+    memset(&k, 0, sizeof(k));
+    snprintf(k.dealer, sizeof(k.dealer), "%s", dealer);
+    snprintf(k.ledger, sizeof(k.ledger), "%s", ledger);
+    HASH_FIND(hh, ing->acks, &k, sizeof(k), e);
+    if (e)
+        return e;
     e = depot_calloc(1, sizeof(*e));
     if (!e)
         return NULL;
-    snprintf(e->dealer, sizeof(e->dealer), "%s", dealer);
-    snprintf(e->ledger, sizeof(e->ledger), "%s", ledger);
-    e->next = ing->acks[h];
-    ing->acks[h] = e;
+    e->key = k;
+    HASH_ADD(hh, ing->acks, key, sizeof(e->key), e);
+    if (!DEPOT_HASH_ADDED(e)) {
+        depot_free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -146,10 +148,10 @@ static depot_err ack_send(hub_ingest *ing, const struct ack_entry *e, long long 
     size_t len;
     depot_err err;
 
-    snprintf(m.dealer, sizeof(m.dealer), "%s", e->dealer);
-    snprintf(m.ledger, sizeof(m.ledger), "%s", e->ledger);
+    snprintf(m.dealer, sizeof(m.dealer), "%s", e->key.dealer);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", e->key.ledger);
     m.body.ack.upto = e->upto;
-    err = depot_topic_build(topic, sizeof(topic), e->dealer, depot_msg_topic_leaf(DEPOT_MSG_ACK));
+    err = depot_topic_build(topic, sizeof(topic), e->key.dealer, depot_msg_topic_leaf(DEPOT_MSG_ACK));
     if (err == DEPOT_OK)
         err = depot_msg_encode(&m, &payload, &len);
     if (err != DEPOT_OK)
@@ -435,11 +437,11 @@ void hub_ingest_free(hub_ingest *ing)
     pthread_cond_signal(&ing->wake);
     pthread_mutex_unlock(&ing->lock);
     pthread_join(ing->thread, NULL);
-    for (int h = 0; h < ACK_BUCKETS; h++)
-        for (struct ack_entry *e = ing->acks[h], *next; e; e = next) {
-            next = e->next;
-            depot_free(e);
-        }
+    struct ack_entry *e, *tmp;
+    HASH_ITER(hh, ing->acks, e, tmp) {
+        HASH_DEL(ing->acks, e);
+        depot_free(e);
+    }
     pthread_mutex_destroy(&ing->lock);
     pthread_cond_destroy(&ing->wake);
     pthread_cond_destroy(&ing->idle);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "depot/alloc.h"
+#include "depot/hash.h"
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "api/http.h"
@@ -272,11 +273,13 @@ enum MHD_Result hub_api_alerts_route(hub_api *api, const struct api_request *r, 
 
 /* ---- the extra fields of GET /stock ---- */
 
+#define PAIR_KEY_MAX (DEPOT_DEALER_MAX + DEPOT_SKU_MAX + 2)
+
 struct vel_ent {
-    struct vel_ent *next;
-    unsigned long long hash;
+    UT_hash_handle hh;
     long long picked;
-    char key[DEPOT_DEALER_MAX + DEPOT_SKU_MAX + 2]; /* dealer NUL sku */
+    size_t key_len;
+    char key[PAIR_KEY_MAX]; /* dealer NUL sku */
 };
 
 struct region_ent {
@@ -288,38 +291,37 @@ struct stock_extra {
     long long since;
     const char *region;
     long velocity_days;
-    struct vel_ent **b;
-    size_t nb;
+    struct vel_ent *picked; /* uthash by (dealer, sku) */
     struct region_ent *regions;
     size_t n_regions, cap_regions;
     bool nomem;
 };
 
-static unsigned long long pair_hash(const char *dealer, const char *sku)
+
+/* "dealer\0sku" into key (PAIR_KEY_MAX bytes); its length. */
+static size_t pair_key(char key[PAIR_KEY_MAX], const char *dealer, const char *sku)
 {
-    unsigned long long h = 1469598103934665603ULL;
-    for (const char *p = dealer; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (const char *p = sku; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return h;
+    size_t dl = strnlen(dealer, DEPOT_DEALER_MAX), sl = strnlen(sku, DEPOT_SKU_MAX);
+    memcpy(key, dealer, dl);
+    key[dl] = '\0';
+    memcpy(key + dl + 1, sku, sl);
+    key[dl + 1 + sl] = '\0';
+    return dl + 1 + sl;
 }
 
 static int add_velocity(void *arg_, const char *dealer, const char *sku, long long sum)
 {
     struct stock_extra *x = arg_;
     struct vel_ent *e = depot_malloc(sizeof(*e));
-    size_t i;
     if (!e)
         return x->nomem = true;
-    e->hash = pair_hash(dealer, sku);
     e->picked = sum;
-    snprintf(e->key, sizeof(e->key), "%s", dealer);
-    snprintf(e->key + strlen(dealer) + 1, sizeof(e->key) - strlen(dealer) - 1, "%s", sku);
-    i = e->hash & (x->nb - 1);
-    e->next = x->b[i];
-    x->b[i] = e;
+    e->key_len = pair_key(e->key, dealer, sku);
+    HASH_ADD_KEYPTR(hh, x->picked, e->key, e->key_len, e);
+    if (!DEPOT_HASH_ADDED(e)) {
+        depot_free(e);
+        return x->nomem = true;
+    }
     return 0;
 }
 
@@ -344,12 +346,11 @@ void stock_extra_free(struct stock_extra *x)
 {
     if (!x)
         return;
-    for (size_t i = 0; i < x->nb; i++)
-        for (struct vel_ent *e = x->b[i], *next; e; e = next) {
-            next = e->next;
-            depot_free(e);
-        }
-    depot_free(x->b);
+    struct vel_ent *e, *tmp;
+    HASH_ITER(hh, x->picked, e, tmp) {
+        HASH_DEL(x->picked, e);
+        depot_free(e);
+    }
     depot_free(x->regions);
     depot_free(x);
 }
@@ -363,10 +364,8 @@ enum MHD_Result stock_extra_new(hub_api *api, struct MHD_Connection *c, hub_stor
     long long today = depot_now_ms() / HUB_DAY_MS;
     depot_err err;
     *out = NULL;
-    if (!x || !(x->b = depot_calloc(x->nb = 4096, sizeof(*x->b)))) {
-        stock_extra_free(x);
+    if (!x)
         return send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    }
     x->velocity_days = api->cfg->alert_velocity_days;
     x->region = region && *region ? region : NULL;
     if (since && *since && !parse_ll(since, 0, 1LL << 53, &x->since)) {
@@ -403,12 +402,11 @@ static const char *region_of(const struct stock_extra *x, const char *dealer)
 
 static long long picked_of(const struct stock_extra *x, const char *dealer, const char *sku)
 {
-    unsigned long long h = pair_hash(dealer, sku);
-    size_t dl = strlen(dealer);
-    for (const struct vel_ent *e = x->b[h & (x->nb - 1)]; e; e = e->next)
-        if (e->hash == h && !strcmp(e->key, dealer) && !strcmp(e->key + dl + 1, sku))
-            return e->picked;
-    return 0;
+    char key[PAIR_KEY_MAX];
+    size_t len = pair_key(key, dealer, sku);
+    const struct vel_ent *e;
+    HASH_FIND(hh, x->picked, key, len, e);
+    return e ? e->picked : 0;
 }
 
 bool stock_extra_keep(const struct stock_extra *x, const struct hub_stock_row *r)

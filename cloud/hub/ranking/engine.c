@@ -3,11 +3,11 @@
  *
  * Data layout:
  *
- *   dealers  --hash(id)-->  rk_dealer { presence; months[] sorted by period }
- *                                            |
- *                           rk_month { invoiced, paid, orders, defective, online_ms,
- *                                      units: open-addressing hash sku index -> units }
- *   skus     --hash(name)--> index into price[] (-1: not in the catalog)
+ *   dealers  --uthash(id)-->  rk_dealer { presence; months[] sorted by period }
+ *                                              |
+ *                             rk_month { invoiced, paid, orders, defective, online_ms,
+ *                                        units[]: (sku index, units) sorted by sku index }
+ *   skus     --uthash(name)--> rk_sku { index into price[] } (NO_PRICE: not in the catalog)
  *
  * A fact touches one month of one dealer: O(1). Sales are kept as units per
  * SKU, not as money, so that a catalog change revalues them and that an
@@ -27,31 +27,28 @@
 #include "ranking/engine.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "depot/alloc.h"
+#include "depot/hash.h"
 #include "depot/money.h"
 
 #define MS_PER_DAY 86400000LL
 #define NO_PRICE (-1LL)
 
-struct slot {
-    const char *key; /* NULL: empty */
-    uint32_t hash;
-    int32_t idx;
-};
-
-struct strmap {
-    struct slot *s;
-    uint32_t cap, n;
-};
-
 struct rk_units {
-    int32_t sku; /* -1: empty */
+    int32_t sku;
     long long units;
+};
+
+struct rk_sku {
+    UT_hash_handle hh;
+    int32_t idx;
+    char name[]; /* NUL-terminated */
 };
 
 struct rk_month {
@@ -63,6 +60,7 @@ struct rk_month {
 
 struct rk_dealer {
     char id[DEPOT_DEALER_MAX + 1];
+    UT_hash_handle hh;
     struct rk_month *m;
     uint32_t nm, capm;
     bool open;
@@ -71,7 +69,8 @@ struct rk_dealer {
 
 struct hub_rank {
     struct hub_rank_params p;
-    struct strmap dmap, smap;
+    struct rk_dealer *dmap; /* uthash by id */
+    struct rk_sku *smap;    /* uthash by name */
     struct rk_dealer **d;
     size_t nd, capd;
     char **sku_names;
@@ -180,51 +179,6 @@ const char *hub_kpi_name(enum hub_kpi k)
     return (unsigned)k < HUB_KPI__COUNT ? names[k] : "?";
 }
 
-/* ---- string maps ---- */
-
-static uint32_t str_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-static int32_t map_get(const struct strmap *m, const char *key, uint32_t h)
-{
-    for (uint32_t i = h & (m->cap - 1); m->cap && m->s[i].key; i = (i + 1) & (m->cap - 1))
-        if (m->s[i].hash == h && !strcmp(m->s[i].key, key))
-            return m->s[i].idx;
-    return -1;
-}
-
-static bool map_put(hub_rank *r, struct strmap *m, const char *key, uint32_t h, int32_t idx)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        uint32_t cap = m->cap ? m->cap * 2 : 64;
-        struct slot *s = rk_calloc(r, cap, sizeof(*s));
-        if (!s)
-            return false;
-        for (uint32_t i = 0; i < m->cap; i++) {
-            uint32_t j = m->s[i].hash & (cap - 1);
-            if (!m->s[i].key)
-                continue;
-            while (s[j].key)
-                j = (j + 1) & (cap - 1);
-            s[j] = m->s[i];
-        }
-        rk_release(r, m->s, m->cap * sizeof(*m->s));
-        m->s = s;
-        m->cap = cap;
-    }
-    uint32_t i = h & (m->cap - 1);
-    while (m->s[i].key)
-        i = (i + 1) & (m->cap - 1);
-    m->s[i] = (struct slot){key, h, idx};
-    m->n++;
-    return true;
-}
-
 /* ---- engine ---- */
 
 hub_rank *hub_rank_new(const struct hub_rank_params *params)
@@ -241,6 +195,8 @@ void hub_rank_free(hub_rank *r)
 {
     if (!r)
         return;
+    HASH_CLEAR(hh, r->dmap); /* the tables only: the items are freed below */
+    HASH_CLEAR(hh, r->smap);
     for (size_t i = 0; i < r->nd; i++) {
         for (uint32_t j = 0; j < r->d[i]->nm; j++)
             depot_free(r->d[i]->m[j].u);
@@ -248,27 +204,28 @@ void hub_rank_free(hub_rank *r)
         depot_free(r->d[i]);
     }
     for (size_t i = 0; i < r->nsku; i++)
-        depot_free(r->sku_names[i]);
+        depot_free(r->sku_names[i] - offsetof(struct rk_sku, name));
     depot_free(r->sku_names);
     depot_free(r->price);
     depot_free(r->d);
-    depot_free(r->dmap.s);
-    depot_free(r->smap.s);
     depot_free(r);
 }
 
+/* The bytes of a uthash table beyond the handles inside its items (counted with them). */
+#define TABLE_BYTES(head)                                                                        \
+    ((head) ? HASH_OVERHEAD(hh, head) - HASH_COUNT(head) * sizeof(UT_hash_handle) : 0)
+
 size_t hub_rank_memory(const hub_rank *r)
 {
-    return r->bytes;
+    return r->bytes + TABLE_BYTES(r->dmap) + TABLE_BYTES(r->smap);
 }
 
 static struct rk_dealer *dealer_get(hub_rank *r, const char *id)
 {
-    uint32_t h = str_hash(id);
-    int32_t i = map_get(&r->dmap, id, h);
     struct rk_dealer *d;
-    if (i >= 0)
-        return r->d[i];
+    HASH_FIND_STR(r->dmap, id, d);
+    if (d)
+        return d;
     if (!depot_id_valid(id, DEPOT_DEALER_MAX))
         return NULL;
     if (r->nd == r->capd) {
@@ -283,7 +240,8 @@ static struct rk_dealer *dealer_get(hub_rank *r, const char *id)
     if (!d)
         return NULL;
     snprintf(d->id, sizeof(d->id), "%s", id);
-    if (!map_put(r, &r->dmap, d->id, h, (int32_t)r->nd)) {
+    HASH_ADD_STR(r->dmap, id, d);
+    if (!DEPOT_HASH_ADDED(d)) {
         rk_release(r, d, sizeof(*d));
         return NULL;
     }
@@ -330,11 +288,11 @@ static struct rk_month *month_get(hub_rank *r, struct rk_dealer *d, int period)
 
 static int32_t sku_index(hub_rank *r, const char *sku)
 {
-    uint32_t h = str_hash(sku);
-    int32_t i = map_get(&r->smap, sku, h);
-    char *name;
-    if (i >= 0)
-        return i;
+    struct rk_sku *e;
+    size_t len = strlen(sku);
+    HASH_FIND(hh, r->smap, sku, len, e);
+    if (e)
+        return e->idx;
     if (r->nsku == r->capsku) {
         size_t cap = r->capsku ? r->capsku * 2 : 64;
         char **names = rk_grow(r, r->sku_names, r->capsku * sizeof(*names), cap * sizeof(*names));
@@ -347,13 +305,18 @@ static int32_t sku_index(hub_rank *r, const char *sku)
         r->price = price;
         r->capsku = cap;
     }
-    name = depot_strdup(sku);
-    if (!name || !map_put(r, &r->smap, name, h, (int32_t)r->nsku)) {
-        depot_free(name);
+    e = depot_calloc(1, sizeof(*e) + len + 1);
+    if (!e)
+        return -1;
+    memcpy(e->name, sku, len + 1);
+    e->idx = (int32_t)r->nsku;
+    HASH_ADD_KEYPTR(hh, r->smap, e->name, len, e);
+    if (!DEPOT_HASH_ADDED(e)) {
+        depot_free(e);
         return -1;
     }
-    r->bytes += strlen(name) + 1;
-    r->sku_names[r->nsku] = name;
+    r->bytes += sizeof(*e) + len + 1;
+    r->sku_names[r->nsku] = e->name;
     r->price[r->nsku] = NO_PRICE;
     return (int32_t)r->nsku++;
 }
@@ -377,34 +340,31 @@ depot_err hub_rank_catalog_item(hub_rank *r, const char *sku, long long price)
     return DEPOT_OK;
 }
 
-/* units[sku] += n in month m (open addressing, load <= 7/8: 50 SKUs fit 64 slots). */
+/* units[sku] += n in month m (kept sorted by sku index: a sale finds its SKU by bisection). */
 static depot_err units_add(hub_rank *r, struct rk_month *m, int32_t sku, long long n)
 {
-    uint32_t i;
-    if ((m->n + 1) * 8 > m->cap * 7) {
-        uint32_t cap = m->cap ? m->cap * 2 : 16;
-        struct rk_units *u = rk_calloc(r, cap, sizeof(*u));
+    uint32_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (m->u[mid].sku < sku)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < m->n && m->u[lo].sku == sku) {
+        m->u[lo].units += n;
+        return DEPOT_OK;
+    }
+    if (m->n == m->cap) {
+        uint32_t cap = m->cap ? m->cap * 2 : 8;
+        struct rk_units *u = rk_grow(r, m->u, m->cap * sizeof(*u), cap * sizeof(*u));
         if (!u)
             return DEPOT_ERR_NOMEM;
-        for (i = 0; i < cap; i++)
-            u[i].sku = -1;
-        for (uint32_t k = 0; k < m->cap; k++) {
-            if (m->u[k].sku < 0)
-                continue;
-            for (i = (uint32_t)m->u[k].sku & (cap - 1); u[i].sku >= 0; i = (i + 1) & (cap - 1))
-                ;
-            u[i] = m->u[k];
-        }
-        rk_release(r, m->u, m->cap * sizeof(*m->u));
         m->u = u;
         m->cap = cap;
     }
-    for (i = (uint32_t)sku & (m->cap - 1); m->u[i].sku >= 0; i = (i + 1) & (m->cap - 1))
-        if (m->u[i].sku == sku) {
-            m->u[i].units += n;
-            return DEPOT_OK;
-        }
-    m->u[i] = (struct rk_units){sku, n};
+    memmove(&m->u[lo + 1], &m->u[lo], (m->n - lo) * sizeof(*m->u));
+    m->u[lo] = (struct rk_units){sku, n};
     m->n++;
     return DEPOT_OK;
 }
@@ -580,9 +540,9 @@ static long long open_overlap(const hub_rank *r, const struct rk_dealer *d, long
 
 static void month_sales(const hub_rank *r, const struct rk_month *m, struct hub_rank_entry *e)
 {
-    for (uint32_t i = 0; m && i < m->cap; i++) {
+    for (uint32_t i = 0; m && i < m->n; i++) {
         const struct rk_units *u = &m->u[i];
-        if (u->sku < 0 || r->price[u->sku] == NO_PRICE)
+        if (r->price[u->sku] == NO_PRICE)
             continue;
         e->sales += u->units * r->price[u->sku];
         e->skus_sold += u->units > 0;

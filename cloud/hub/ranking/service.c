@@ -2,8 +2,8 @@
  * The ranking at the hub (see hub_ranking.h for who calls what).
  *
  * State: the engine (aggregates, under lock), the catalog version its prices
- * come from, and per dealer the hash of the down/ranking payload last
- * handed to the broker (sent, worker only), so that an unchanged entry is
+ * come from, and per dealer the down/ranking payload (without its
+ * timestamp) last handed to the broker (sent, worker only), so that an unchanged entry is
  * not published again. Numbers in the payload are rounded (scores and
  * ratios to 0.001, money to 0.01), so freshness creeping by a second does
  * not republish; a change of 0.001 of a month (43 minutes online) does.
@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "depot/alloc.h"
+#include "depot/hash.h"
 #include "depot/log.h"
 #include "store/alerts.h"
 #include "store/ranking.h"
@@ -33,8 +34,10 @@
 #define REBUILD_MONTHS 24 /* daily sales older than this are not loaded at start */
 
 struct sent {
-    char dealer[DEPOT_DEALER_MAX + 1]; /* "": empty slot */
-    uint64_t hash;
+    char dealer[DEPOT_DEALER_MAX + 1];
+    UT_hash_handle hh;
+    char *payload; /* NULL until one is handed to the broker */
+    size_t len;
 };
 
 struct hub_ranking {
@@ -42,17 +45,8 @@ struct hub_ranking {
     pthread_mutex_t lock;
     hub_rank *rank;
     long long catalog_version, next_catalog_check, next_publish;
-    struct sent *sent; /* open addressing, worker only */
-    size_t sent_cap, sent_n;
+    struct sent *sent; /* uthash by dealer, worker only */
 };
-
-static uint64_t fnv64(const char *s, size_t n)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
 
 depot_err hub_ranking_new(const struct hub_config *cfg, hub_ranking **out)
 {
@@ -75,8 +69,13 @@ void hub_ranking_free(hub_ranking *rk)
 {
     if (!rk)
         return;
+    struct sent *e, *tmp;
     hub_rank_free(rk->rank);
-    depot_free(rk->sent);
+    HASH_ITER(hh, rk->sent, e, tmp) {
+        HASH_DEL(rk->sent, e);
+        depot_free(e->payload);
+        depot_free(e);
+    }
     pthread_mutex_destroy(&rk->lock);
     depot_free(rk);
 }
@@ -291,34 +290,29 @@ void hub_ranking_message(const struct hub_rank_board *b, const struct hub_rank_e
     }
 }
 
-/* The slot of dealer in sent (grown as needed); NULL when out of memory. */
+/* The entry of dealer in sent (added if new); NULL when out of memory. */
 static struct sent *sent_slot(hub_ranking *rk, const char *dealer)
 {
-    size_t i;
-    if ((rk->sent_n + 1) * 2 > rk->sent_cap) {
-        size_t cap = rk->sent_cap ? rk->sent_cap * 2 : 256;
-        struct sent *s = depot_calloc(cap, sizeof(*s));
-        if (!s)
-            return NULL;
-        for (size_t k = 0; k < rk->sent_cap; k++) {
-            if (!rk->sent[k].dealer[0])
-                continue;
-            for (i = fnv64(rk->sent[k].dealer, strlen(rk->sent[k].dealer)) & (cap - 1);
-                 s[i].dealer[0]; i = (i + 1) & (cap - 1))
-                ;
-            s[i] = rk->sent[k];
-        }
-        depot_free(rk->sent);
-        rk->sent = s;
-        rk->sent_cap = cap;
+    struct sent *e;
+    HASH_FIND_STR(rk->sent, dealer, e);
+    if (e)
+        return e;
+    e = depot_calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    snprintf(e->dealer, sizeof(e->dealer), "%s", dealer);
+    HASH_ADD_STR(rk->sent, dealer, e);
+    if (!DEPOT_HASH_ADDED(e)) {
+        depot_free(e);
+        return NULL;
     }
-    for (i = fnv64(dealer, strlen(dealer)) & (rk->sent_cap - 1); rk->sent[i].dealer[0];
-         i = (i + 1) & (rk->sent_cap - 1))
-        if (!strcmp(rk->sent[i].dealer, dealer))
-            return &rk->sent[i];
-    snprintf(rk->sent[i].dealer, sizeof(rk->sent[i].dealer), "%s", dealer);
-    rk->sent_n++;
-    return &rk->sent[i];
+    return e;
+}
+
+/* True when payload (len bytes) is what slot last handed to the broker. */
+static bool sent_same(const struct sent *slot, const char *payload, size_t len)
+{
+    return slot->payload && slot->len == len && !memcmp(slot->payload, payload, len);
 }
 
 /* Publishes e when its payload differs from the last one handed to the broker. */
@@ -327,25 +321,28 @@ static bool publish_entry(hub_ranking *rk, const struct hub_rank_board *b,
                           long long now)
 {
     depot_msg m;
-    char topic[128], *payload = NULL;
-    size_t len;
+    char topic[128], *bare = NULL, *payload;
+    size_t bare_len, len;
     struct sent *slot;
-    uint64_t h;
     bool sent = false;
 
     hub_ranking_message(b, e, &m);
     if (depot_topic_build(topic, sizeof(topic), e->dealer, "down/ranking") != DEPOT_OK ||
-        depot_msg_encode(&m, &payload, &len) != DEPOT_OK)
+        depot_msg_encode(&m, &bare, &bare_len) != DEPOT_OK)
         return false;
-    h = fnv64(payload, len);
-    m.ts = now; /* the hash leaves the timestamp out: encode again with it */
-    depot_free(payload);
     slot = sent_slot(rk, e->dealer);
-    if (slot && slot->hash != h && depot_msg_encode(&m, &payload, &len) == DEPOT_OK) {
+    m.ts = now; /* the comparison leaves the timestamp out: encode again with it */
+    if (slot && !sent_same(slot, bare, bare_len) &&
+        depot_msg_encode(&m, &payload, &len) == DEPOT_OK) {
         sent = publish(ctx, topic, payload, len, true) == DEPOT_OK;
-        if (sent)
-            slot->hash = h;
         depot_free(payload);
+    }
+    if (sent) {
+        depot_free(slot->payload);
+        slot->payload = bare;
+        slot->len = bare_len;
+    } else {
+        depot_free(bare);
     }
     return sent;
 }
