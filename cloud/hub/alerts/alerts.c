@@ -50,16 +50,17 @@
 #include "alerts/alerts.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "depot/alloc.h"
+#include "depot/digest.h"
+#include "depot/hash.h"
 #include "depot/log.h"
 #include "stale.h"
 
-#define FNV_OFFSET 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
 #define OUTBOX_BATCH 256
 #define PUBLISH_POLL_MS 500
 #define DAYS_KEPT 400 /* daily figures are kept this long (ranking reads 90 days) */
@@ -92,74 +93,19 @@ int hub_alert_kind_from_name(const char *name)
     return -1;
 }
 
-/* ---- small chained hash tables (entries embed a struct hnode first) ---- */
-
-struct hnode {
-    struct hnode *next;
-    uint64_t hash;
-};
-
-struct htab {
-    struct hnode **b;
-    size_t nb, n;
-};
-
-static uint64_t hash_str(const char *s, uint64_t h)
-{
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * FNV_PRIME;
-    return (h ^ 0xff) * FNV_PRIME; /* a separator, so "ab"+"c" != "a"+"bc" */
-}
-
-static bool htab_add(struct htab *t, struct hnode *e)
-{
-    if (t->n >= t->nb) {
-        size_t nb = t->nb ? t->nb * 2 : 1024;
-        struct hnode **b = depot_calloc(nb, sizeof(*b));
-        if (!b)
-            return false;
-        for (size_t i = 0; i < t->nb; i++)
-            for (struct hnode *x = t->b[i], *next; x; x = next) {
-                next = x->next;
-                x->next = b[x->hash & (nb - 1)];
-                b[x->hash & (nb - 1)] = x;
-            }
-        depot_free(t->b);
-        t->b = b;
-        t->nb = nb;
-    }
-    e->next = t->b[e->hash & (t->nb - 1)];
-    t->b[e->hash & (t->nb - 1)] = e;
-    t->n++;
-    return true;
-}
-
-static struct hnode *htab_first(const struct htab *t, uint64_t h)
-{
-    return t->nb ? t->b[h & (t->nb - 1)] : NULL;
-}
-
-static void htab_free(struct htab *t, void (*free_entry)(struct hnode *))
-{
-    for (size_t i = 0; i < t->nb; i++)
-        for (struct hnode *x = t->b[i], *next; x; x = next) {
-            next = x->next;
-            free_entry(x);
-        }
-    depot_free(t->b);
-    memset(t, 0, sizeof(*t));
-}
+/* Every item of a uthash table, in insertion order. */
+#define EACH(head, var) for ((var) = (head); (var); (var) = (var)->hh.next)
 
 /* ---- the engine's state ---- */
 
 struct slot {
     long long id;
-    uint64_t hash, sg_hash; /* sg_hash: the suggestion it shows (0: unknown) */
+    uint64_t hash, sg_hash; /* digests (depot/digest.h); sg_hash: the suggestion it shows (0: unknown) */
     bool live;
 };
 
 struct sku_ent {
-    struct hnode hn;
+    UT_hash_handle hh;
     char id[DEPOT_SKU_MAX + 1];
     bool in_catalog;
     long long reorder_point, lead_time_days;
@@ -173,7 +119,7 @@ struct node_ent {
 };
 
 struct dealer_ent {
-    struct hnode hn;
+    UT_hash_handle hh;
     char id[DEPOT_DEALER_MAX + 1];
     bool has_loc, stated_online;
     double lat, lon;
@@ -186,10 +132,10 @@ struct dealer_ent {
 enum { CS_LOW, CS_STOCKOUT, CS_SPIKE, CS_SHRINK, CS__COUNT };
 
 struct cell {
-    struct hnode hn;
-    struct cell *sku_next, *touch_next;
-    struct dealer_ent *d;
+    UT_hash_handle hh;
+    struct dealer_ent *d; /* d and k, side by side, are the key */
     struct sku_ent *k;
+    struct cell *sku_next, *touch_next;
     long long qty, shrink_total, shrink_back, shrink_new;
     double velocity;
     bool has_qty, touched, stock_taken;
@@ -202,7 +148,9 @@ struct cell {
 struct hub_alerts {
     const struct hub_config *cfg;
     hub_metrics *metrics;
-    struct htab dealers, skus, cells;
+    struct dealer_ent *dealers; /* uthash by id */
+    struct sku_ent *skus;       /* uthash by id */
+    struct cell *cells;         /* uthash by (d, k) */
     struct cell *touched;
     struct cell *moved;          /* sources whose change may move others' suggestions */
     bool loaded, changed, fresh; /* fresh: loaded, every cell not yet evaluated */
@@ -235,9 +183,12 @@ struct suggestion {
 
 enum need { NEED_NOTHING, NEED_RESOLVE, NEED_PUT };
 
-static void free_dealer(struct hnode *n)
+#define CELL_KEY_LEN (sizeof(struct dealer_ent *) + sizeof(struct sku_ent *))
+_Static_assert(offsetof(struct cell, k) == offsetof(struct cell, d) + sizeof(struct dealer_ent *),
+               "a cell's key is d and k side by side");
+
+static void free_dealer(struct dealer_ent *d)
 {
-    struct dealer_ent *d = (struct dealer_ent *)n;
     for (struct node_ent *x = d->nodes, *next; x; x = next) {
         next = x->next;
         depot_free(x);
@@ -245,22 +196,24 @@ static void free_dealer(struct hnode *n)
     depot_free(d);
 }
 
-static void free_plain(struct hnode *n)
-{
-    depot_free(n);
-}
-
-static void free_cell(struct hnode *n)
-{
-    depot_free(((struct cell *)n)->shown);
-    depot_free(n);
-}
-
 static void reset(hub_alerts *a)
 {
-    htab_free(&a->cells, free_cell);
-    htab_free(&a->skus, free_plain);
-    htab_free(&a->dealers, free_dealer);
+    struct cell *c, *ct;
+    struct sku_ent *k, *kt;
+    struct dealer_ent *d, *dt;
+    HASH_ITER(hh, a->cells, c, ct) {
+        HASH_DEL(a->cells, c);
+        depot_free(c->shown);
+        depot_free(c);
+    }
+    HASH_ITER(hh, a->skus, k, kt) {
+        HASH_DEL(a->skus, k);
+        depot_free(k);
+    }
+    HASH_ITER(hh, a->dealers, d, dt) {
+        HASH_DEL(a->dealers, d);
+        free_dealer(d);
+    }
     a->touched = NULL;
     a->moved = NULL;
     a->resuggest_all = false;
@@ -269,17 +222,16 @@ static void reset(hub_alerts *a)
 
 static struct dealer_ent *dealer_get(hub_alerts *a, const char *id, bool create)
 {
-    uint64_t h = hash_str(id, FNV_OFFSET);
     struct dealer_ent *d;
-    for (struct hnode *x = htab_first(&a->dealers, h); x; x = x->next)
-        if (x->hash == h && !strcmp(((struct dealer_ent *)x)->id, id))
-            return (struct dealer_ent *)x;
+    HASH_FIND_STR(a->dealers, id, d);
+    if (d)
+        return d;
     if (!create || !(d = depot_calloc(1, sizeof(*d))))
         return NULL;
-    d->hn.hash = h;
     snprintf(d->id, sizeof(d->id), "%s", id);
     d->stated_online = true;
-    if (!htab_add(&a->dealers, &d->hn)) {
+    HASH_ADD_STR(a->dealers, id, d);
+    if (!DEPOT_HASH_ADDED(d)) {
         depot_free(d);
         return NULL;
     }
@@ -288,16 +240,15 @@ static struct dealer_ent *dealer_get(hub_alerts *a, const char *id, bool create)
 
 static struct sku_ent *sku_get(hub_alerts *a, const char *id, bool create)
 {
-    uint64_t h = hash_str(id, FNV_OFFSET);
     struct sku_ent *k;
-    for (struct hnode *x = htab_first(&a->skus, h); x; x = x->next)
-        if (x->hash == h && !strcmp(((struct sku_ent *)x)->id, id))
-            return (struct sku_ent *)x;
+    HASH_FIND_STR(a->skus, id, k);
+    if (k)
+        return k;
     if (!create || !(k = depot_calloc(1, sizeof(*k))))
         return NULL;
-    k->hn.hash = h;
     snprintf(k->id, sizeof(k->id), "%s", id);
-    if (!htab_add(&a->skus, &k->hn)) {
+    HASH_ADD_STR(a->skus, id, k);
+    if (!DEPOT_HASH_ADDED(k)) {
         depot_free(k);
         return NULL;
     }
@@ -306,17 +257,19 @@ static struct sku_ent *sku_get(hub_alerts *a, const char *id, bool create)
 
 static struct cell *cell_find(hub_alerts *a, struct dealer_ent *d, struct sku_ent *k, bool create)
 {
-    uint64_t h = (d->hn.hash * 31 + k->hn.hash) * FNV_PRIME;
+    struct {
+        struct dealer_ent *d;
+        struct sku_ent *k;
+    } key = {d, k};
     struct cell *c;
-    for (struct hnode *x = htab_first(&a->cells, h); x; x = x->next)
-        if (((struct cell *)x)->d == d && ((struct cell *)x)->k == k)
-            return (struct cell *)x;
-    if (!create || !(c = depot_calloc(1, sizeof(*c))))
-        return NULL;
-    c->hn.hash = h;
+    _Static_assert(sizeof(key) == CELL_KEY_LEN, "no padding in a cell's key");
+    HASH_FIND(hh, a->cells, &key, CELL_KEY_LEN, c);
+    if (c || !create || !(c = depot_calloc(1, sizeof(*c))))
+        return c;
     c->d = d;
     c->k = k;
-    if (!htab_add(&a->cells, &c->hn)) {
+    HASH_ADD(hh, a->cells, d, CELL_KEY_LEN, c);
+    if (!DEPOT_HASH_ADDED(c)) {
         depot_free(c);
         return NULL;
     }
@@ -375,7 +328,7 @@ static bool dealer_online(const hub_alerts *a, const struct dealer_ent *d, long 
 
 static uint64_t verdict_hash(const struct verdict *v)
 {
-    return hash_str(v->text, hash_str(v->severity, FNV_OFFSET)) | 1; /* never 0 */
+    return depot_digest_str(v->text, depot_digest_str(v->severity, DEPOT_DIGEST_INIT)) | 1; /* never 0 */
 }
 
 static enum need needs(const struct slot *st, const struct verdict *v)
@@ -574,11 +527,11 @@ static void set_qty(hub_alerts *a, struct cell *c, long long qty)
 static uint64_t suggestion_hash(const struct suggestion *sg)
 {
     char buf[96];
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = DEPOT_DIGEST_INIT;
     for (int i = 0; i < sg->n; i++) {
         const struct transfer *t = &sg->t[i];
         snprintf(buf, sizeof(buf), "%d/%.1f/%d", t->has_km, t->has_km ? t->km : 0.0, t->stale);
-        h = hash_str(t->d->id, hash_str(buf, h));
+        h = depot_digest_str(t->d->id, depot_digest_str(buf, h));
     }
     return h | 1;
 }
@@ -748,13 +701,14 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
  * them after a change of places, catalog, velocities or a dealer's freshness. */
 static depot_err refresh_suggestions(hub_alerts *a, hub_store *s, long long now)
 {
-    struct cell *o;
+    struct cell *o, *c;
     depot_err err = DEPOT_OK;
     if (a->resuggest_all) {
         a->resuggest_all = false;
-        for (size_t i = 0; err == DEPOT_OK && i < a->cells.nb; i++)
-            for (struct hnode *x = a->cells.b[i]; err == DEPOT_OK && x; x = x->next)
-                err = refresh_cell(a, s, (struct cell *)x, now);
+        EACH(a->cells, c) {
+            if (err == DEPOT_OK)
+                err = refresh_cell(a, s, c, now);
+        }
     }
     while ((o = a->moved)) {
         a->moved = o->moved_next;
@@ -977,10 +931,11 @@ static int load_catalog_item(void *arg, const struct hub_catalog_item *it)
 static depot_err load_catalog(hub_alerts *a, hub_store *s)
 {
     struct load_ctx l = {a, 0, false};
+    struct sku_ent *k;
     depot_err err;
-    for (size_t i = 0; i < a->skus.nb; i++)
-        for (struct hnode *x = a->skus.b[i]; x; x = x->next)
-            ((struct sku_ent *)x)->in_catalog = false;
+    EACH(a->skus, k) {
+        k->in_catalog = false;
+    }
     err = hub_store_catalog_list(s, &a->catalog_version, load_catalog_item, &l);
     return err != DEPOT_OK ? err : l.nomem ? DEPOT_ERR_NOMEM : DEPOT_OK;
 }
@@ -1073,10 +1028,11 @@ static depot_err load_velocities(hub_alerts *a, hub_store *s, long long now)
 {
     struct load_ctx l = {a, now, false};
     long long today = now / HUB_DAY_MS;
+    struct cell *c;
     depot_err err;
-    for (size_t i = 0; i < a->cells.nb; i++)
-        for (struct hnode *x = a->cells.b[i]; x; x = x->next)
-            ((struct cell *)x)->velocity = 0;
+    EACH(a->cells, c) {
+        c->velocity = 0;
+    }
     err =
         hub_store_picked_sums(s, today - a->cfg->alert_velocity_days + 1, today, load_velocity, &l);
     return err != DEPOT_OK ? err : l.nomem ? DEPOT_ERR_NOMEM : DEPOT_OK;
@@ -1285,33 +1241,31 @@ static depot_err eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long 
 {
     depot_err err = new_day ? load_velocities(a, s, now) : DEPOT_OK;
     a->resuggest_all = a->resuggest_all || new_day; /* new velocities, new keep levels */
-    for (size_t i = 0; err == DEPOT_OK && i < a->cells.nb; i++)
-        for (struct hnode *x = a->cells.b[i]; err == DEPOT_OK && x; x = x->next) {
-            struct cell *c = (struct cell *)x;
-            if (new_day && c->st[CS_SPIKE].live)
-                err = eval_sales(a, s, c, now);
-            if (err == DEPOT_OK)
-                err = eval_stock(a, s, c, now);
-        }
+    struct cell *c;
+    EACH(a->cells, c) {
+        if (err == DEPOT_OK && new_day && c->st[CS_SPIKE].live)
+            err = eval_sales(a, s, c, now);
+        if (err == DEPOT_OK)
+            err = eval_stock(a, s, c, now);
+    }
     return err;
 }
 
 static depot_err eval_dealers(hub_alerts *a, hub_store *s, long long now)
 {
     struct load_ctx l = {a, now, false};
+    struct dealer_ent *d;
     depot_err err = hub_store_dealer_places(s, load_place, &l);
     if (err == DEPOT_OK)
         err = hub_store_dealers(s, load_dealer, &l);
     if (err == DEPOT_OK && l.nomem)
         err = DEPOT_ERR_NOMEM;
-    for (size_t i = 0; err == DEPOT_OK && i < a->dealers.nb; i++)
-        for (struct hnode *x = a->dealers.b[i]; err == DEPOT_OK && x; x = x->next) {
-            struct dealer_ent *d = (struct dealer_ent *)x;
-            if (d->last_seen > 0)
-                err = eval_offline(a, s, d, now);
-            if (err == DEPOT_OK)
-                err = eval_contract(a, s, d, now);
-        }
+    EACH(a->dealers, d) {
+        if (err == DEPOT_OK && d->last_seen > 0)
+            err = eval_offline(a, s, d, now);
+        if (err == DEPOT_OK)
+            err = eval_contract(a, s, d, now);
+    }
     return err;
 }
 
@@ -1331,14 +1285,16 @@ static depot_err reload_settings(hub_alerts *a, hub_store *s, long long now)
         a->resuggest_all = true;
     }
     if (err == DEPOT_OK && profiles != a->profiles_version) {
-        for (size_t i = 0; i < a->dealers.nb; i++)
-            for (struct hnode *x = a->dealers.b[i]; x; x = x->next)
-                ((struct dealer_ent *)x)->has_loc = false;
+        struct dealer_ent *d;
+        EACH(a->dealers, d) {
+            d->has_loc = false;
+        }
         err = hub_store_dealer_places(s, load_place, &l);
         err = err == DEPOT_OK && l.nomem ? DEPOT_ERR_NOMEM : err;
-        for (size_t i = 0; err == DEPOT_OK && i < a->dealers.nb; i++)
-            for (struct hnode *x = a->dealers.b[i]; err == DEPOT_OK && x; x = x->next)
-                err = eval_contract(a, s, (struct dealer_ent *)x, now);
+        EACH(a->dealers, d) {
+            if (err == DEPOT_OK)
+                err = eval_contract(a, s, d, now);
+        }
         a->profiles_version = profiles;
         a->resuggest_all = true;
     }
