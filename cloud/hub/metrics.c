@@ -201,37 +201,6 @@ static const char *const api_class_names[HUB_API__COUNT] = {
     [HUB_API_DASHBOARD] = "dashboard",
 };
 
-/* True if path starts with the segment seg followed by '/', '?' or its end. */
-static bool segment_is(const char *path, const char *seg)
-{
-    size_t n = strlen(seg);
-    return !strncmp(path, seg, n) && (path[n] == '\0' || path[n] == '/' || path[n] == '?');
-}
-
-enum hub_api_class hub_metrics_api_class(const char *url)
-{
-    static const struct {
-        const char *seg;
-        enum hub_api_class c;
-    } api[] = {{"stock", HUB_API_STOCK},       {"history", HUB_API_HISTORY},
-               {"dealers", HUB_API_DEALERS},   {"streams", HUB_API_STREAMS},
-               {"orders", HUB_API_ORDERS},     {"approvals", HUB_API_ORDERS},
-               {"payments", HUB_API_PAYMENTS}, {"catalog", HUB_API_CATALOG},
-               {"alerts", HUB_API_ALERTS},     {"ranking", HUB_API_RANKING}};
-    if (!url)
-        return HUB_API_DASHBOARD;
-    if (segment_is(url, "/metrics"))
-        return HUB_API_METRICS;
-    if (segment_is(url, "/healthz"))
-        return HUB_API_HEALTHZ;
-    if (strncmp(url, "/api/v1/", 8) != 0)
-        return HUB_API_DASHBOARD;
-    for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++)
-        if (segment_is(url + 8, api[i].seg))
-            return api[i].c;
-    return HUB_API_OTHER;
-}
-
 long long hub_metrics_now_us(void)
 {
     struct timespec ts;

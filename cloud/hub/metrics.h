@@ -85,7 +85,7 @@ unsigned long long hub_metrics_orders_rejected(const hub_metrics *m, enum hub_or
 /* One approval's latency (order created at the terminal -> approved), auto or by the stages. */
 void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms);
 
-/* Endpoint classes of the API latency histogram (hub_metrics_api_class maps a URL). */
+/* Endpoint classes of the API latency histogram (each route of api/routes.c names one). */
 enum hub_api_class {
     HUB_API_STOCK,
     HUB_API_HISTORY,
@@ -103,8 +103,6 @@ enum hub_api_class {
     HUB_API__COUNT
 };
 
-/* The class of a request URL (the path, query removed or not). */
-enum hub_api_class hub_metrics_api_class(const char *url);
 /* Microseconds of a monotonic clock, to measure a request with. */
 long long hub_metrics_now_us(void);
 /* One request of class c took us microseconds (handler start to response queued). */

@@ -23,6 +23,7 @@
 
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/routes.h"
 #include "depot/money.h"
 #include "orders.h"
 
@@ -39,12 +40,12 @@ static cJSON *order_json(const struct hub_order *o)
     cJSON_AddStringToObject(j, "status", o->status);
     cJSON_AddStringToObject(j, "stage", o->stage);
     cJSON_AddStringToObject(j, "reason", o->reason);
-    cJSON_AddItemToObject(j, "total", money_json(o->total));
+    cJSON_AddItemToObject(j, "total", api_money_json(o->total));
     cJSON_AddBoolToObject(j, "escalated", o->escalated);
-    cJSON_AddItemToObject(j, "created", time_json(o->created));
-    cJSON_AddItemToObject(j, "received_at", time_json(o->received_at));
-    cJSON_AddItemToObject(j, "stage_since", time_json(o->stage_since));
-    cJSON_AddItemToObject(j, "decided_at", time_json(o->decided_at));
+    cJSON_AddItemToObject(j, "created", api_time_json(o->created));
+    cJSON_AddItemToObject(j, "received_at", api_time_json(o->received_at));
+    cJSON_AddItemToObject(j, "stage_since", api_time_json(o->stage_since));
+    cJSON_AddItemToObject(j, "decided_at", api_time_json(o->decided_at));
     cJSON_AddBoolToObject(j, "delivered", o->delivered_seq >= o->decision_seq);
     return j;
 }
@@ -61,8 +62,8 @@ static int line_row(void *arg, const struct hub_order_line *l)
     cJSON_AddStringToObject(j, "barcode", l->barcode);
     cJSON_AddStringToObject(j, "sku", l->sku);
     cJSON_AddNumberToObject(j, "qty", (double)l->qty);
-    cJSON_AddItemToObject(j, "unit_price", money_json(l->unit_price));
-    cJSON_AddItemToObject(j, "value", money_json(l->qty * l->unit_price));
+    cJSON_AddItemToObject(j, "unit_price", api_money_json(l->unit_price));
+    cJSON_AddItemToObject(j, "value", api_money_json(l->qty * l->unit_price));
     cJSON_AddItemToArray(arg, j);
     return 0;
 }
@@ -71,7 +72,7 @@ static int audit_row(void *arg, const struct hub_audit_entry *e)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "seq", (double)e->seq);
-    cJSON_AddItemToObject(j, "at", time_json(e->at));
+    cJSON_AddItemToObject(j, "at", api_time_json(e->at));
     cJSON_AddStringToObject(j, "actor", e->actor);
     cJSON_AddStringToObject(j, "action", e->action);
     cJSON_AddStringToObject(j, "stage", e->stage);
@@ -102,50 +103,44 @@ static depot_err order_detail(hub_store *s, const char *id, cJSON **out)
 
 /* ---- GET ---- */
 
-static const char *query(struct MHD_Connection *c, const char *name)
+enum MHD_Result api_orders_list(hub_api *api, const struct api_request *r)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-    return v && *v ? v : NULL;
-}
-
-static enum MHD_Result get_orders(hub_api *api, const struct api_request *r)
-{
-    const char *status = query(r->c, "status"), *dealer = query(r->c, "dealer");
+    const char *status = api_query(r, "status"), *dealer = api_query(r, "dealer");
     cJSON *list;
     hub_store *s;
     depot_err err;
 
     if (status && strcmp(status, "pending") && strcmp(status, "approved") &&
         strcmp(status, "rejected"))
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
                           "status is pending, approved or rejected");
     if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
     list = cJSON_CreateArray();
-    s = reader_take(api);
+    s = api_reader_take(api);
     err = hub_store_orders_list(s, status, dealer, order_row, list);
-    reader_give(api, s);
+    api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(list);
-        return send_store_error(api, r->c, err, "orders");
+        return api_send_store_error(api, r->c, err, "orders");
     }
-    return send_json(api, r->c, MHD_HTTP_OK, list);
+    return api_send_json(api, r->c, MHD_HTTP_OK, list);
 }
 
-static enum MHD_Result get_order(hub_api *api, const struct api_request *r, const char *id)
+enum MHD_Result api_order_get(hub_api *api, const struct api_request *r)
 {
     cJSON *out = NULL;
-    hub_store *s = reader_take(api);
-    depot_err err = order_detail(s, id, &out);
-    reader_give(api, s);
-    return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out)
-                           : send_store_error(api, r->c, err, "no such order");
+    hub_store *s = api_reader_take(api);
+    depot_err err = order_detail(s, r->arg, &out);
+    api_reader_give(api, s);
+    return err == DEPOT_OK ? api_send_json(api, r->c, MHD_HTTP_OK, out)
+                           : api_send_store_error(api, r->c, err, "no such order");
 }
 
 static int forged_row(void *arg, const struct hub_forged_entry *e)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "at", time_json(e->at));
+    cJSON_AddItemToObject(j, "at", api_time_json(e->at));
     cJSON_AddStringToObject(j, "dealer", e->dealer);
     cJSON_AddStringToObject(j, "ledger", e->ledger);
     cJSON_AddNumberToObject(j, "msg_id", (double)e->msg_id);
@@ -156,18 +151,18 @@ static int forged_row(void *arg, const struct hub_forged_entry *e)
     return 0;
 }
 
-static enum MHD_Result get_forged(hub_api *api, const struct api_request *r)
+enum MHD_Result api_orders_forged(hub_api *api, const struct api_request *r)
 {
-    const char *dealer = query(r->c, "dealer");
+    const char *dealer = api_query(r, "dealer");
     cJSON *list = cJSON_CreateArray();
-    hub_store *s = reader_take(api);
+    hub_store *s = api_reader_take(api);
     depot_err err = hub_store_forged_list(s, dealer, forged_row, list);
-    reader_give(api, s);
+    api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(list);
-        return send_store_error(api, r->c, err, "forged orders");
+        return api_send_store_error(api, r->c, err, "forged orders");
     }
-    return send_json(api, r->c, MHD_HTTP_OK, list);
+    return api_send_json(api, r->c, MHD_HTTP_OK, list);
 }
 
 /* ---- approve / reject ---- */
@@ -183,14 +178,14 @@ static enum MHD_Result act_error(hub_api *api, struct MHD_Connection *c, depot_e
         else
             snprintf(why, sizeof(why), "the order is no longer at stage %s: it is at stage %s",
                      stage, now->stage);
-        return send_error(api, c, MHD_HTTP_CONFLICT, why);
+        return api_send_error(api, c, MHD_HTTP_CONFLICT, why);
     case DEPOT_ERR_FORBIDDEN:
-        return send_error(api, c, MHD_HTTP_FORBIDDEN,
+        return api_send_error(api, c, MHD_HTTP_FORBIDDEN,
                           "this token may not act at the order's current stage");
     case DEPOT_ERR_INVAL:
-        return send_error(api, c, MHD_HTTP_BAD_REQUEST, "a rejection needs a reason");
+        return api_send_error(api, c, MHD_HTTP_BAD_REQUEST, "a rejection needs a reason");
     default:
-        return send_store_error(api, c, err, "no such order");
+        return api_send_store_error(api, c, err, "no such order");
     }
 }
 
@@ -211,13 +206,13 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
         (stage && (!cJSON_IsString(stage) || !stage->valuestring[0] ||
                    strlen(stage->valuestring) > DEPOT_STAGE_MAX))) {
         cJSON_Delete(body);
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
                           "the body must be {\"stage\": \"<the stage acted on>\", \"reason\": "
                           "\"...\"} (a reason of at most 200 characters)");
     }
     if (act == HUB_ACT_APPROVE && !stage) {
         cJSON_Delete(body);
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
                           "an approval names the stage it approves: {\"stage\": \"...\"}");
     }
     if (reason)
@@ -225,15 +220,15 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
     if (stage)
         snprintf(at, sizeof(at), "%s", stage->valuestring);
     cJSON_Delete(body);
-    s = reader_take(api);
+    s = api_reader_take(api);
     err = hub_approval_act(api->cfg, api->metrics, s, id, at, r->who, act, why, depot_now_ms(),
                            &after);
     if (err == DEPOT_OK)
         hub_api_ranking_decided(api, &after);
     if (err == DEPOT_OK)
         err = order_detail(s, id, &out);
-    reader_give(api, s);
-    return err == DEPOT_OK ? send_json(api, r->c, MHD_HTTP_OK, out)
+    api_reader_give(api, s);
+    return err == DEPOT_OK ? api_send_json(api, r->c, MHD_HTTP_OK, out)
                            : act_error(api, r->c, err, at, &after);
 }
 
@@ -332,7 +327,7 @@ static depot_err record_payment(hub_store *s, const struct payment *p, const cha
     return err;
 }
 
-static enum MHD_Result post_payment(hub_api *api, const struct api_request *r)
+enum MHD_Result api_payment_post(hub_api *api, const struct api_request *r)
 {
     struct payment p = {0};
     struct hub_exposure x = {0};
@@ -343,72 +338,37 @@ static enum MHD_Result post_payment(hub_api *api, const struct api_request *r)
     cJSON *out;
 
     if (!parse_payment(r->body, &p, &why))
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
     p.at = depot_now_ms();
-    s = reader_take(api);
+    s = api_reader_take(api);
     err = record_payment(s, &p, r->who->name, &id, &x, &why);
-    reader_give(api, s);
+    api_reader_give(api, s);
     if (err == DEPOT_ERR_INVAL)
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
     if (err != DEPOT_OK)
-        return send_store_error(api, r->c, err, why);
+        return api_send_store_error(api, r->c, err, why);
     LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
     hub_api_ranking_payment(api, p.dealer, p.at, p.amount);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", (double)id);
     cJSON_AddStringToObject(out, "dealer", p.dealer);
-    cJSON_AddItemToObject(out, "amount", money_json(p.amount));
+    cJSON_AddItemToObject(out, "amount", api_money_json(p.amount));
     cJSON_AddStringToObject(out, "order", p.order);
     cJSON_AddStringToObject(out, "ref", p.ref);
-    cJSON_AddItemToObject(out, "open_exposure", money_json(x.open));
-    return send_json(api, r->c, MHD_HTTP_OK, out);
+    cJSON_AddItemToObject(out, "open_exposure", api_money_json(x.open));
+    return api_send_json(api, r->c, MHD_HTTP_OK, out);
 }
 
 /* ---- routing ---- */
 
 /* orders/<id>[/approve|/reject] */
-static enum MHD_Result route_order(hub_api *api, const struct api_request *r)
-{
-    const char *rest = r->path + 7, *slash = strchr(rest, '/');
-    char id[DEPOT_ORDER_ID_MAX + 1];
-    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-    bool post = !strcmp(r->method, MHD_HTTP_METHOD_POST);
-    enum MHD_Result ret;
 
-    if (n == 0 || n > DEPOT_ORDER_ID_MAX)
-        return send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such order");
-    snprintf(id, sizeof(id), "%.*s", (int)n, rest);
-    if (!slash)
-        return strcmp(r->method, MHD_HTTP_METHOD_GET)
-                   ? send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
-                   : get_order(api, r, id);
-    if (strcmp(slash, "/approve") && strcmp(slash, "/reject"))
-        return send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint");
-    if (!post)
-        return send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is served here");
-    if (!need_role(api, r, HUB_ROLE_APPROVER, &ret))
-        return ret;
-    return post_act(api, r, id, slash[1] == 'a' ? HUB_ACT_APPROVE : HUB_ACT_REJECT);
+enum MHD_Result api_order_approve(hub_api *api, const struct api_request *r)
+{
+    return post_act(api, r, r->arg, HUB_ACT_APPROVE);
 }
 
-enum MHD_Result hub_api_orders_route(hub_api *api, const struct api_request *r, bool *handled)
+enum MHD_Result api_order_reject(hub_api *api, const struct api_request *r)
 {
-    bool get = !strcmp(r->method, MHD_HTTP_METHOD_GET);
-    enum MHD_Result ret = hub_api_catalog_route(api, r, handled);
-    if (*handled)
-        return ret;
-    *handled = true;
-    if (!strcmp(r->path, "orders") || !strcmp(r->path, "orders-forged"))
-        return !get ? send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here")
-               : r->path[6] == '\0' ? get_orders(api, r)
-                                    : get_forged(api, r);
-    if (!strncmp(r->path, "orders/", 7))
-        return route_order(api, r);
-    if (!strcmp(r->path, "payments")) {
-        if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
-            return send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is served here");
-        return need_role(api, r, HUB_ROLE_APPROVER, &ret) ? post_payment(api, r) : ret;
-    }
-    *handled = false;
-    return MHD_NO;
+    return post_act(api, r, r->arg, HUB_ACT_REJECT);
 }

@@ -20,6 +20,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/routes.h"
 #include "depot/money.h"
 #include "orders.h"
 #include "ranking/service.h"
@@ -90,7 +91,7 @@ static cJSON *kpis_json(const struct hub_rank_entry *e)
     for (int i = 0; i < HUB_KPI__COUNT; i++) {
         cJSON *one = cJSON_CreateObject();
         if (i == HUB_KPI_SALES)
-            cJSON_AddItemToObject(one, "value", money_json(e->sales));
+            cJSON_AddItemToObject(one, "value", api_money_json(e->sales));
         else
             cJSON_AddNumberToObject(one, "value", round6(e->value[i]));
         cJSON_AddNumberToObject(one, "score", round6(e->norm[i]));
@@ -113,7 +114,7 @@ static cJSON *entry_json(hub_store *s, const struct hub_rank_entry *e)
                           e->has_movement ? cJSON_CreateNumber((double)e->movement)
                                           : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "rebate_pct", e->rebate_pct);
-    cJSON_AddItemToObject(o, "rebate", money_json(e->rebate));
+    cJSON_AddItemToObject(o, "rebate", api_money_json(e->rebate));
     cJSON_AddItemToObject(o, "kpis", kpis_json(e));
     return o;
 }
@@ -124,7 +125,7 @@ static cJSON *board_head(const struct hub_rank_board *b)
     cJSON *root = cJSON_CreateObject();
     hub_period_text(b->period, period);
     cJSON_AddStringToObject(root, "period", period);
-    cJSON_AddItemToObject(root, "as_of", time_json(b->now));
+    cJSON_AddItemToObject(root, "as_of", api_time_json(b->now));
     cJSON_AddItemToObject(root, "weights", weights_json(&b->params));
     cJSON_AddItemToObject(root, "tiers", tiers_json(&b->params));
     return root;
@@ -138,7 +139,7 @@ static bool period_arg(hub_api *api, struct MHD_Connection *c, long long now, in
     *period = hub_period_of(now);
     if (!v || !*v || hub_period_parse(v, period))
         return true;
-    *ret = send_error(api, c, MHD_HTTP_BAD_REQUEST, "period must be YYYY-MM");
+    *ret = api_send_error(api, c, MHD_HTTP_BAD_REQUEST, "period must be YYYY-MM");
     return false;
 }
 
@@ -150,19 +151,19 @@ static bool board_for(hub_api *api, struct MHD_Connection *c, struct hub_rank_bo
     long long now = depot_now_ms();
     int period;
     if (!rk) {
-        *ret = send_error(api, c, MHD_HTTP_SERVICE_UNAVAILABLE, "ranking not running");
+        *ret = api_send_error(api, c, MHD_HTTP_SERVICE_UNAVAILABLE, "ranking not running");
         return false;
     }
     if (!period_arg(api, c, now, &period, ret))
         return false;
     if (hub_ranking_compute(rk, period, now, b) != DEPOT_OK) {
-        *ret = send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        *ret = api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return false;
     }
     return true;
 }
 
-static enum MHD_Result get_ranking(hub_api *api, const struct api_request *r)
+enum MHD_Result api_ranking_get(hub_api *api, const struct api_request *r)
 {
     struct hub_rank_board b;
     enum MHD_Result ret;
@@ -172,20 +173,20 @@ static enum MHD_Result get_ranking(hub_api *api, const struct api_request *r)
         return ret;
     root = board_head(&b);
     list = cJSON_AddArrayToObject(root, "dealers");
-    s = reader_take(api);
+    s = api_reader_take(api);
     for (size_t i = 0; i < b.n; i++)
         cJSON_AddItemToArray(list, entry_json(s, &b.e[i]));
-    reader_give(api, s);
+    api_reader_give(api, s);
     hub_rank_board_clear(&b);
-    return send_json(api, r->c, MHD_HTTP_OK, root);
+    return api_send_json(api, r->c, MHD_HTTP_OK, root);
 }
 
 static cJSON *figures_json(const struct hub_rank_entry *e)
 {
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddItemToObject(f, "sales", money_json(e->sales));
-    cJSON_AddItemToObject(f, "invoiced", money_json(e->invoiced));
-    cJSON_AddItemToObject(f, "paid", money_json(e->paid));
+    cJSON_AddItemToObject(f, "sales", api_money_json(e->sales));
+    cJSON_AddItemToObject(f, "invoiced", api_money_json(e->invoiced));
+    cJSON_AddItemToObject(f, "paid", api_money_json(e->paid));
     cJSON_AddNumberToObject(f, "orders", (double)e->orders);
     cJSON_AddNumberToObject(f, "defective_orders", (double)e->defective);
     cJSON_AddNumberToObject(f, "skus_sold", (double)e->skus_sold);
@@ -195,8 +196,9 @@ static cJSON *figures_json(const struct hub_rank_entry *e)
     return f;
 }
 
-static enum MHD_Result get_kpis(hub_api *api, const struct api_request *r, const char *dealer)
+enum MHD_Result api_dealer_kpis(hub_api *api, const struct api_request *r)
 {
+    const char *dealer = r->arg;
     struct hub_rank_board b;
     const struct hub_rank_entry *e;
     enum MHD_Result ret;
@@ -210,14 +212,14 @@ static enum MHD_Result get_kpis(hub_api *api, const struct api_request *r, const
     if (!e || !how) {
         depot_free(how);
         hub_rank_board_clear(&b);
-        return send_error(api, r->c, e ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
+        return api_send_error(api, r->c, e ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
                           e ? "out of memory" : "the dealer has nothing in that period");
     }
     root = board_head(&b);
     cJSON_AddNumberToObject(root, "of", (double)b.n);
-    s = reader_take(api);
+    s = api_reader_take(api);
     one = entry_json(s, e);
-    reader_give(api, s);
+    api_reader_give(api, s);
     for (cJSON *it = one->child; it;) {
         cJSON *next = it->next;
         cJSON_AddItemToObject(root, it->string, cJSON_DetachItemViaPointer(one, it));
@@ -229,7 +231,7 @@ static enum MHD_Result get_kpis(hub_api *api, const struct api_request *r, const
     cJSON_AddStringToObject(root, "how", how);
     depot_free(how);
     hub_rank_board_clear(&b);
-    return send_json(api, r->c, MHD_HTTP_OK, root);
+    return api_send_json(api, r->c, MHD_HTTP_OK, root);
 }
 
 /* ---- POST /api/v1/payments/import ---- */
@@ -394,10 +396,10 @@ static enum MHD_Result import_refused(hub_api *api, const struct api_request *r,
     snprintf(msg, sizeof(msg), "%d lines refused: nothing imported", cJSON_GetArraySize(errors));
     cJSON_AddStringToObject(root, "error", msg);
     cJSON_AddItemToObject(root, "errors", errors);
-    return send_json(api, r->c, MHD_HTTP_BAD_REQUEST, root);
+    return api_send_json(api, r->c, MHD_HTTP_BAD_REQUEST, root);
 }
 
-static enum MHD_Result post_import(hub_api *api, const struct api_request *r)
+enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
 {
     cJSON *errors = cJSON_CreateArray(), *out;
     struct import_line *lines = NULL;
@@ -407,17 +409,17 @@ static enum MHD_Result post_import(hub_api *api, const struct api_request *r)
 
     if (!import_lines(r->body, errors, &lines, &n)) {
         cJSON_Delete(errors);
-        return send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
                           "the body must be {\"payments\":[...]} with 1..10000 items");
     }
     if (cJSON_GetArraySize(errors) == 0) {
-        s = reader_take(api);
+        s = api_reader_take(api);
         err = import_all(s, lines, n, r->who->name, errors);
-        reader_give(api, s);
+        api_reader_give(api, s);
         if (err != DEPOT_OK) {
             depot_free(lines);
             cJSON_Delete(errors);
-            return send_store_error(api, r->c, err, "import failed");
+            return api_send_store_error(api, r->c, err, "import failed");
         }
     }
     if (cJSON_GetArraySize(errors) > 0) {
@@ -431,38 +433,8 @@ static enum MHD_Result post_import(hub_api *api, const struct api_request *r)
     depot_free(lines);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "imported", (double)n);
-    return send_json(api, r->c, MHD_HTTP_OK, out);
+    return api_send_json(api, r->c, MHD_HTTP_OK, out);
 }
 
 /* ---- routing ---- */
 
-enum MHD_Result hub_api_ranking_route(hub_api *api, const struct api_request *r, bool *handled)
-{
-    bool get = !strcmp(r->method, MHD_HTTP_METHOD_GET);
-    const char *slash;
-    char dealer[DEPOT_DEALER_MAX + 1];
-    enum MHD_Result ret;
-    size_t n;
-
-    *handled = true;
-    if (!strcmp(r->path, "ranking"))
-        return get ? get_ranking(api, r)
-                   : send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here");
-    if (!strcmp(r->path, "payments/import")) {
-        if (strcmp(r->method, MHD_HTTP_METHOD_POST) != 0)
-            return send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is served here");
-        return need_role(api, r, HUB_ROLE_APPROVER, &ret) ? post_import(api, r) : ret;
-    }
-    if (!strncmp(r->path, "dealers/", 8) && (slash = strchr(r->path + 8, '/')) &&
-        !strcmp(slash, "/kpis")) {
-        n = (size_t)(slash - r->path - 8);
-        if (n == 0 || n > DEPOT_DEALER_MAX)
-            return send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such dealer");
-        memcpy(dealer, r->path + 8, n);
-        dealer[n] = '\0';
-        return get ? get_kpis(api, r, dealer)
-                   : send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served here");
-    }
-    *handled = false;
-    return MHD_NO;
-}

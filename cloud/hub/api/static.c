@@ -1,5 +1,5 @@
 /*
- * The dashboard's static files, and GET /api/v1/me.
+ * The dashboard's static files: GET /, /index.html and /static/<name>.
  *
  * Owns: the folder the files come from, resolved once at start ([http]
  * dashboard, else <exe dir>/../share/depot/dashboard: build/bin/depot-hub
@@ -32,6 +32,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/routes.h"
 #include "auth.h"
 
 #define NAME_MAX_LEN 128
@@ -99,11 +100,6 @@ void hub_static_free(hub_static *st)
 const char *hub_static_dir(const hub_static *st)
 {
     return st->dir;
-}
-
-bool hub_static_owns(const char *url)
-{
-    return !strcmp(url, "/") || !strcmp(url, "/index.html") || !strncmp(url, "/static/", 8);
 }
 
 static bool name_char(char ch)
@@ -196,8 +192,10 @@ static int open_file(const hub_static *st, const char *name, struct stat *sb)
     return fd;
 }
 
-enum MHD_Result hub_static_serve(hub_api *api, struct MHD_Connection *c, const char *url)
+enum MHD_Result api_static_get(hub_api *api, const struct api_request *req)
 {
+    struct MHD_Connection *c = req->c;
+    const char *url = req->url;
     char name[NAME_MAX_LEN + 1], etag[64];
     const char *inm =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -209,7 +207,7 @@ enum MHD_Result hub_static_serve(hub_api *api, struct MHD_Connection *c, const c
 
     if (!hub_static_file_name(url, name, sizeof(name)) ||
         (fd = open_file(api->dashboard, name, &sb)) < 0)
-        return send_error(api, c, MHD_HTTP_NOT_FOUND, "no such file");
+        return api_send_error(api, c, MHD_HTTP_NOT_FOUND, "no such file");
     page = !strcmp(name, "index.html");
     snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)sb.st_size,
              (unsigned long long)sb.st_mtim.tv_sec * 1000000000ULL +
@@ -230,27 +228,3 @@ enum MHD_Result hub_static_serve(hub_api *api, struct MHD_Connection *c, const c
     return ret;
 }
 
-/* ---- GET /api/v1/me ---- */
-
-/*
- * {"name", "role", "stages", "approval_stages"}: stages are the ones the
- * token may act at (hub_token_may_act: an admin and an approver listing
- * none act at every stage; a viewer at none); approval_stages is the
- * configured order of stages.
- */
-enum MHD_Result hub_api_me(hub_api *api, const struct api_request *r)
-{
-    const struct hub_config *cfg = api->cfg;
-    cJSON *j = cJSON_CreateObject(), *stages, *all;
-
-    cJSON_AddStringToObject(j, "name", r->who->name);
-    cJSON_AddStringToObject(j, "role", hub_role_name(r->who->role));
-    stages = cJSON_AddArrayToObject(j, "stages");
-    all = cJSON_AddArrayToObject(j, "approval_stages");
-    for (size_t i = 0; i < cfg->n_stages; i++) {
-        cJSON_AddItemToArray(all, cJSON_CreateString(cfg->stages[i]));
-        if (hub_token_may_act(r->who, cfg->stages[i]))
-            cJSON_AddItemToArray(stages, cJSON_CreateString(cfg->stages[i]));
-    }
-    return send_json(api, r->c, MHD_HTTP_OK, j);
-}

@@ -2,8 +2,8 @@
  * The dashboard's files, served by the hub's HTTP API: GET / (index.html)
  * and GET /static/<name> from one folder ([http] dashboard, by default
  * <folder of the executable>/../share/depot/dashboard, where the build and
- * `cmake --install` put cloud/dashboard/). Also GET /api/v1/me, which tells
- * the page who the bearer token is and what it may do.
+ * `cmake --install` put cloud/dashboard/); the route table (routes.c) sends
+ * those URLs to api_static_get.
  */
 #ifndef HUB_STATIC_H
 #define HUB_STATIC_H
@@ -28,9 +28,6 @@ void hub_static_free(hub_static *st);
 
 /* The folder files are served from (for the log and the tests). */
 const char *hub_static_dir(const hub_static *st);
-
-/* True for the URLs this module answers: "/", "/index.html" and "/static/...". */
-bool hub_static_owns(const char *url);
 
 /*
  * Maps a URL this module owns to a file name relative to the folder

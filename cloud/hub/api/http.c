@@ -1,0 +1,306 @@
+/*
+ * The API's leaf helpers (api/http.h): response bodies built row by row in
+ * one growing buffer and handed to libmicrohttpd without a copy, the error
+ * and JSON answers, the role check, the pool of read connections to the
+ * store, query arguments and the field checks of request bodies.
+ */
+#include "api/http.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "depot/alloc.h"
+#include "depot/id.h"
+#include "depot/money.h"
+
+void api_body_printf(struct api_body *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
+        va_start(ap, fmt);
+        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = true;
+        } else if (b->p && (size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        } else {
+            size_t cap = b->cap ? b->cap : 65536;
+            while (cap - b->len <= (size_t)n)
+                cap *= 2;
+            char *p = depot_realloc(b->p, cap);
+            if (!p)
+                b->failed = true;
+            else {
+                b->p = p;
+                b->cap = cap;
+            }
+        }
+    }
+}
+
+/* Ensures room for n more bytes (the list endpoints append row by row). */
+bool api_body_reserve(struct api_body *b, size_t n)
+{
+    size_t cap = b->cap ? b->cap : 65536;
+    char *p;
+    if (b->failed)
+        return false;
+    if (b->p && b->cap - b->len > n)
+        return true;
+    while (cap - b->len <= n)
+        cap *= 2;
+    p = depot_realloc(b->p, cap);
+    if (!p) {
+        b->failed = true;
+        return false;
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void api_body_str(struct api_body *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (api_body_reserve(b, n)) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    }
+}
+
+void api_body_int(struct api_body *b, long long v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    api_body_str(b, p);
+}
+
+/* A JSON string literal for free text, escaped by cJSON. */
+void api_body_json_string(struct api_body *b, const char *s)
+{
+    cJSON *str = cJSON_CreateString(s);
+    char *text = str ? cJSON_PrintUnformatted(str) : NULL;
+    if (text)
+        api_body_printf(b, "%s", text);
+    else
+        b->failed = true;
+    cJSON_free(text);
+    cJSON_Delete(str);
+}
+
+/* ISO-8601 UTC with milliseconds; the date-time of the last second is cached per thread. */
+void api_iso8601(char *out, size_t len, long long ms)
+{
+    static _Thread_local long long cached_secs = -1;
+    static _Thread_local char cached[24];
+    long long secs = ms / 1000;
+    if (secs != cached_secs) {
+        time_t t = (time_t)secs;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_secs = secs;
+    }
+    snprintf(out, len, "%s.%03lldZ", cached, ms % 1000);
+}
+
+enum MHD_Result api_send_body(hub_api *api, struct MHD_Connection *c, unsigned status, const char *type,
+                          struct api_body *b)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+    if (b->failed || !b->p) {
+        depot_free(b->p);
+        return MHD_NO;
+    }
+    r = MHD_create_response_from_buffer_with_free_callback(b->len, b->p, depot_free);
+    if (!r) {
+        depot_free(b->p);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    if (status >= 400)
+        hub_metrics_add(api->metrics, HUB_C_API_ERRORS, 1);
+    return ret;
+}
+
+enum MHD_Result api_send_error(hub_api *api, struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    struct api_body b = {0};
+    api_body_printf(&b, "{\"error\":");
+    api_body_json_string(&b, msg);
+    api_body_printf(&b, "}\n");
+    return api_send_body(api, c, status, "application/json", &b);
+}
+
+hub_store *api_reader_take(hub_api *api)
+{
+    hub_store *s;
+    pthread_mutex_lock(&api->lock);
+    while (api->n_free == 0)
+        pthread_cond_wait(&api->freed, &api->lock);
+    s = api->readers[--api->n_free];
+    pthread_mutex_unlock(&api->lock);
+    return s;
+}
+
+void api_reader_give(hub_api *api, hub_store *s)
+{
+    pthread_mutex_lock(&api->lock);
+    api->readers[api->n_free++] = s;
+    pthread_cond_signal(&api->freed);
+    pthread_mutex_unlock(&api->lock);
+}
+
+enum MHD_Result api_send_json(hub_api *api, struct MHD_Connection *c, unsigned status, cJSON *root)
+{
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    struct api_body b = {0};
+    cJSON_Delete(root);
+    if (!text)
+        return MHD_NO;
+    api_body_str(&b, text);
+    api_body_str(&b, "\n");
+    cJSON_free(text);
+    return api_send_body(api, c, status, "application/json", &b);
+}
+
+cJSON *api_money_json(long long cents)
+{
+    char text[DEPOT_MONEY_TEXT];
+    depot_money_format(cents, text, sizeof(text));
+    return cJSON_CreateRaw(text);
+}
+
+cJSON *api_time_json(long long ms)
+{
+    char when[40];
+    if (ms <= 0)
+        return cJSON_CreateNull();
+    api_iso8601(when, sizeof(when), ms);
+    return cJSON_CreateString(when);
+}
+
+bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need, enum MHD_Result *ret)
+{
+    if (r->who && r->who->role >= need)
+        return true;
+    *ret = api_send_error(api, r->c, MHD_HTTP_FORBIDDEN, "role too low");
+    return false;
+}
+
+enum MHD_Result api_send_store_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+                                 const char *what)
+{
+    if (err == DEPOT_ERR_NOTFOUND)
+        return api_send_error(api, c, MHD_HTTP_NOT_FOUND, what);
+    return api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
+}
+
+enum MHD_Result api_send_list(hub_api *api, struct MHD_Connection *c, struct api_body *b,
+                              depot_err err)
+{
+    if (err != DEPOT_OK) {
+        depot_free(b->p);
+        return api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
+    }
+    return api_send_body(api, c, MHD_HTTP_OK, "application/json", b);
+}
+
+/* ---- query arguments ---- */
+
+const char *api_query(const struct api_request *r, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
+    return v && *v ? v : NULL;
+}
+
+const char *api_query_id(const struct api_request *r, const char *name, size_t max, bool *bad)
+{
+    const char *v = api_query(r, name);
+    if (v && !depot_id_valid(v, max))
+        *bad = true;
+    return v;
+}
+
+bool api_parse_ll(const char *v, long long lo, long long hi, long long *out)
+{
+    char *end;
+    long long n;
+    if (!v)
+        return false;
+    n = strtoll(v, &end, 10);
+    if (end == v || *end || n < lo || n > hi)
+        return false;
+    *out = n;
+    return true;
+}
+
+/* ---- JSON field checks ---- */
+
+bool api_json_int(const cJSON *v, long long min, long long max, long long *out)
+{
+    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    if (!(d >= (double)min && d <= (double)max) || floor(d) != d)
+        return false;
+    *out = (long long)d;
+    return true;
+}
+
+bool api_json_money(const cJSON *v, long long *out)
+{
+    if (cJSON_IsString(v))
+        return depot_money_parse(v->valuestring, out);
+    return cJSON_IsNumber(v) && depot_money_from_double(v->valuedouble, out);
+}
+
+bool api_json_str(const cJSON *v, size_t max, char *out, size_t size)
+{
+    if (!cJSON_IsString(v) || strlen(v->valuestring) > max || strlen(v->valuestring) >= size)
+        return false;
+    snprintf(out, size, "%s", v->valuestring);
+    return true;
+}
+
+bool api_date_valid(const char *s)
+{
+    int y, m, d;
+    char tail;
+    if (!*s)
+        return true;
+    return strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+           sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1970 && m >= 1 && m <= 12 &&
+           d >= 1 && d <= 31;
+}
+
+bool api_json_only_keys(const cJSON *obj, const char *const *keys, char *bad, size_t len)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, obj)
+    {
+        size_t i = 0;
+        while (keys[i] && strcmp(keys[i], f->string))
+            i++;
+        if (!keys[i]) {
+            snprintf(bad, len, "%s", f->string);
+            return false;
+        }
+    }
+    return true;
+}

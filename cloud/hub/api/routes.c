@@ -1,0 +1,191 @@
+/*
+ * The HTTP API's one route table: method, URL pattern, the role it needs,
+ * what its '*' segment must be, its latency class, its handler. Every
+ * request is matched against it in order (api_route_find); nothing else
+ * chooses a handler. Adding an endpoint is one line here and a handler in
+ * its resource's file.
+ *
+ * Order of checks (api_dispatch), the same for every route:
+ *   1. /api/v1/...: a bearer token of at least viewer (401, 403), then the
+ *      body: at most the API's limit (413) and one JSON document (400);
+ *   2. the path: no route has it, 404; it has no route for the method, 405
+ *      naming the methods it takes;
+ *   3. the route's role (403), then its argument (404 "no such ...");
+ *   4. the handler.
+ */
+#include "api/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "depot/id.h"
+#include "depot/msg.h"
+
+#define GET MHD_HTTP_METHOD_GET
+#define PUT MHD_HTTP_METHOD_PUT
+#define PATCH MHD_HTTP_METHOD_PATCH
+#define POST MHD_HTTP_METHOD_POST
+#define V1 "/api/v1/"
+
+static const struct api_route routes[] = {
+    {GET, "/metrics", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_METRICS, api_metrics_get},
+    {GET, "/healthz", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_HEALTHZ, api_healthz_get},
+    {GET, "/", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_DASHBOARD, api_static_get},
+    {GET, "/index.html", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_DASHBOARD, api_static_get},
+    {GET, "/static/**", HUB_ROLE_NONE, API_ARG_FILE, HUB_API_DASHBOARD, api_static_get},
+    {GET, V1 "me", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_OTHER, api_me_get},
+    {GET, V1 "stock", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_STOCK, api_stock_get},
+    {GET, V1 "dealers", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_DEALERS, api_dealers_list},
+    {GET, V1 "dealers/*", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_get},
+    {PUT, V1 "dealers/*", HUB_ROLE_ADMIN, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_put},
+    {PATCH, V1 "dealers/*", HUB_ROLE_ADMIN, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_patch},
+    {GET, V1 "dealers/*/streams", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_STREAMS,
+     api_dealer_streams},
+    {GET, V1 "dealers/*/kpis", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_RANKING, api_dealer_kpis},
+    {GET, V1 "catalog", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_CATALOG, api_catalog_get},
+    {PUT, V1 "catalog", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_CATALOG, api_catalog_put},
+    {GET, V1 "orders", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_ORDERS, api_orders_list},
+    {GET, V1 "orders-forged", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_ORDERS, api_orders_forged},
+    {GET, V1 "orders/*", HUB_ROLE_VIEWER, API_ARG_ORDER, HUB_API_ORDERS, api_order_get},
+    {POST, V1 "orders/*/approve", HUB_ROLE_APPROVER, API_ARG_ORDER, HUB_API_ORDERS,
+     api_order_approve},
+    {POST, V1 "orders/*/reject", HUB_ROLE_APPROVER, API_ARG_ORDER, HUB_API_ORDERS,
+     api_order_reject},
+    {POST, V1 "payments", HUB_ROLE_APPROVER, API_ARG_NONE, HUB_API_PAYMENTS, api_payment_post},
+    {POST, V1 "payments/import", HUB_ROLE_APPROVER, API_ARG_NONE, HUB_API_PAYMENTS,
+     api_payments_import},
+    {GET, V1 "ranking", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_RANKING, api_ranking_get},
+    {GET, V1 "alerts", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_ALERTS, api_alerts_list},
+    {GET, V1 "alerts/*", HUB_ROLE_VIEWER, API_ARG_ALERT, HUB_API_ALERTS, api_alert_get},
+    {POST, V1 "alerts/*/ack", HUB_ROLE_APPROVER, API_ARG_ALERT, HUB_API_ALERTS, api_alert_ack},
+    {POST, V1 "alerts/*/resolve", HUB_ROLE_APPROVER, API_ARG_ALERT, HUB_API_ALERTS,
+     api_alert_resolve},
+    {GET, V1 "history", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_HISTORY, api_history_get},
+};
+
+const struct api_route *api_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
+
+/* True if url has pattern's shape; what '*' or '**' matched goes to arg ("" if too long). */
+static bool match(const char *pattern, const char *url, char *arg, size_t arg_len)
+{
+    const char *star = strchr(pattern, '*'), *end;
+    size_t head = star ? (size_t)(star - pattern) : strlen(pattern), n;
+    bool rest;
+
+    if (strncmp(pattern, url, head) != 0)
+        return false;
+    if (!star)
+        return url[head] == '\0';
+    url += head;
+    rest = star[1] == '*';
+    end = rest ? url + strlen(url) : url + strcspn(url, "/");
+    if (strcmp(star + (rest ? 2 : 1), end) != 0)
+        return false;
+    n = (size_t)(end - url);
+    snprintf(arg, arg_len, "%.*s", n < arg_len ? (int)n : 0, url);
+    return true;
+}
+
+const struct api_route *api_route_find(const char *method, const char *url,
+                                       struct api_request *r, bool *known, char *allowed,
+                                       size_t allowed_len, enum hub_api_class *metric)
+{
+    size_t used = 0;
+    *known = false;
+    allowed[0] = '\0';
+    *metric = strncmp(url, V1, strlen(V1)) ? HUB_API_DASHBOARD : HUB_API_OTHER;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!match(routes[i].pattern, url, r->arg, sizeof(r->arg)))
+            continue;
+        *metric = routes[i].metric;
+        if (!strcmp(method, routes[i].method))
+            return &routes[i];
+        used += (size_t)snprintf(allowed + used, used < allowed_len ? allowed_len - used : 0,
+                                 "%s%s", *known ? ", " : "", routes[i].method);
+        *known = true;
+    }
+    return NULL;
+}
+
+/* The route's argument is what it must be (enum api_arg); else the 404's message. */
+static const char *arg_refused(const struct api_route *rt, const char *arg)
+{
+    char *end;
+    switch (rt->arg) {
+    case API_ARG_DEALER:
+        return depot_id_valid(arg, DEPOT_DEALER_MAX) ? NULL : "no such dealer";
+    case API_ARG_ORDER:
+        return *arg && strlen(arg) <= DEPOT_ORDER_ID_MAX ? NULL : "no such order";
+    case API_ARG_ALERT:
+        return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
+                       !*end
+                   ? NULL
+                   : "no such alert";
+    case API_ARG_NONE:
+    case API_ARG_FILE:
+        break;
+    }
+    return NULL;
+}
+
+/* Every body the API takes is one JSON document, with nothing but whitespace after it. */
+static bool body_is_one_json(const struct api_request *r)
+{
+    cJSON *j = depot_json_parse(r->body, r->len);
+    cJSON_Delete(j);
+    return j != NULL;
+}
+
+/* Step 1 of the checks (top of file); MHD_YES with *answered false to go on. */
+static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool too_large,
+                                         bool *answered)
+{
+    const char *auth = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Authorization");
+    depot_err err = hub_auth_token(api->cfg, auth, HUB_ROLE_VIEWER, &r->who);
+    *answered = true;
+    if (err == DEPOT_ERR_AUTH)
+        return api_send_error(api, r->c, MHD_HTTP_UNAUTHORIZED, "missing or unknown bearer token");
+    if (err != DEPOT_OK)
+        return api_send_error(api, r->c, MHD_HTTP_FORBIDDEN, "role too low");
+    if (too_large)
+        return api_send_error(api, r->c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (r->len && !body_is_one_json(r))
+        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+                              "the body must be one JSON document, with nothing after it");
+    *answered = false;
+    return MHD_YES;
+}
+
+enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large,
+                             enum hub_api_class *metric)
+{
+    const struct api_route *rt;
+    char allowed[64], msg[96];
+    const char *refused;
+    bool known, answered = false;
+    enum MHD_Result ret = MHD_YES;
+
+    if (!strncmp(r->url, V1, strlen(V1)))
+        ret = check_api_request(api, r, too_large, &answered);
+    rt = api_route_find(r->method, r->url, r, &known, allowed, sizeof(allowed), metric);
+    if (answered)
+        return ret;
+    if (!rt && !known)
+        return api_send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    if (!rt) {
+        snprintf(msg, sizeof(msg), "only %s %s served here", allowed,
+                 strchr(allowed, ',') ? "are" : "is");
+        return api_send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
+    }
+    if (rt->role > HUB_ROLE_VIEWER && !api_need_role(api, r, rt->role, &ret))
+        return ret;
+    if ((refused = arg_refused(rt, r->arg)))
+        return api_send_error(api, r->c, MHD_HTTP_NOT_FOUND, refused);
+    return rt->handler(api, r);
+}

@@ -1,0 +1,90 @@
+/*
+ * The HTTP API's one route table (routes.c) and the handlers it names, one
+ * file per resource: stock.c, dealers.c, catalog.c, orders.c, ranking.c,
+ * alerts.c, system.c (metrics, health, me), static.c (the dashboard's
+ * files). A handler gets the request after the route's method, role and
+ * argument were checked; it answers and returns what MHD_queue_response did.
+ */
+#ifndef HUB_API_ROUTES_H
+#define HUB_API_ROUTES_H
+
+#include "api/http.h"
+#include "metrics.h"
+#include "orders.h"
+
+/* What a route's '*' segment must be; anything else is a 404 before the handler runs. */
+enum api_arg {
+    API_ARG_NONE,   /* the route has no '*' */
+    API_ARG_DEALER, /* a dealer id (depot_id_valid): "no such dealer" */
+    API_ARG_ORDER,  /* 1..DEPOT_ORDER_ID_MAX characters: "no such order" */
+    API_ARG_ALERT,  /* a positive decimal alert id: "no such alert" */
+    API_ARG_FILE,   /* the rest of the path, checked by the handler */
+};
+
+struct api_route {
+    const char *method;  /* MHD_HTTP_METHOD_GET, ... */
+    const char *pattern; /* "/api/v1/orders/ * /approve" without the spaces: a '*' is one
+                            segment; "**" at the end, the rest of the path */
+    enum hub_role role;  /* HUB_ROLE_NONE: open, no token read */
+    enum api_arg arg;
+    enum hub_api_class metric; /* the latency histogram it counts in */
+    api_handler handler;
+};
+
+/* The table, in the order routes are tried; *n its length. */
+const struct api_route *api_routes(size_t *n);
+
+/*
+ * The route for method and url: NULL when none; then *known tells whether
+ * some route has that path (a 405 rather than a 404), allowed lists their
+ * methods ("GET, PUT") and r->arg is set. The latency class of the answer
+ * goes to *metric either way.
+ */
+const struct api_route *api_route_find(const char *method, const char *url,
+                                       struct api_request *r, bool *known, char *allowed,
+                                       size_t allowed_len, enum hub_api_class *metric);
+
+/*
+ * Answers one request: authenticates /api/v1/ (401 without a known token,
+ * 403 below the route's role), refuses a body that is too large (413) or
+ * not one JSON document (400), a path no route has (404), a method the
+ * path does not take (405), a bad argument (404), then runs the handler.
+ * too_large: the body was cut at the API's limit.
+ */
+enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large,
+                             enum hub_api_class *metric);
+
+/* The handlers, by resource. */
+enum MHD_Result api_stock_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dealers_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dealer_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dealer_put(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dealer_patch(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dealer_streams(hub_api *api, const struct api_request *r);
+enum MHD_Result api_catalog_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_catalog_put(hub_api *api, const struct api_request *r);
+enum MHD_Result api_orders_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_orders_forged(hub_api *api, const struct api_request *r);
+enum MHD_Result api_order_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_order_approve(hub_api *api, const struct api_request *r);
+enum MHD_Result api_order_reject(hub_api *api, const struct api_request *r);
+enum MHD_Result api_payment_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r);
+enum MHD_Result api_ranking_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dealer_kpis(hub_api *api, const struct api_request *r);
+enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_alert_ack(hub_api *api, const struct api_request *r);
+enum MHD_Result api_alert_resolve(hub_api *api, const struct api_request *r);
+enum MHD_Result api_history_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_me_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_metrics_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_healthz_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_static_get(hub_api *api, const struct api_request *r);
+
+/* ranking.c's hooks for orders.c: a payment recorded, an order decided (an approval
+ * invoices it), fed to the ranking when one is set (hub_api_set_ranking). */
+void hub_api_ranking_payment(hub_api *api, const char *dealer, long long at, long long cents);
+void hub_api_ranking_decided(hub_api *api, const struct hub_order *o);
+
+#endif
