@@ -85,11 +85,9 @@ static enum hub_link mqtt_link(const void *ctx)
 
 static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
 {
-    depot_err err;
-    h->metrics = hub_metrics_new();
-    if (!h->metrics)
-        return DEPOT_ERR_NOMEM;
-    err = hub_store_open(cfg->db, &h->writer);
+    depot_err err = hub_metrics_new(&h->metrics);
+    if (err == DEPOT_OK)
+        err = hub_store_open(cfg->db, &h->writer);
     if (err == DEPOT_OK)
         err = hub_mqtt_new(cfg, h->metrics, &h->mqtt);
     if (err == DEPOT_OK)

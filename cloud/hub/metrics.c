@@ -13,7 +13,6 @@
 
 #include "depot/alloc.h"
 #include "depot/msg.h"
-#include "alerts/alerts.h"
 
 /* API latency histogram bounds, microseconds (rendered as seconds); +Inf is implicit. */
 static const long long api_bounds_us[] = {1000, 5000, 10000, 25000, 50000, 100000, 250000,
@@ -32,6 +31,7 @@ struct hub_metrics {
     atomic_ullong api_sum_us[HUB_API__COUNT];
     atomic_ullong applied_type[DEPOT_MSG__COUNT];
     atomic_llong alerts_open[HUB_METRICS_ALERT_KINDS]; /* gauge by enum hub_alert_kind */
+    _Atomic(const char *) alert_kind[HUB_METRICS_ALERT_KINDS]; /* its label; NULL: not shown */
 };
 
 static const char *const order_reason_names[HUB_OR__COUNT] = {
@@ -95,11 +95,12 @@ static const struct {
                                   "stream: left for the gateway to resend"},
 };
 
-hub_metrics *hub_metrics_new(void)
+depot_err hub_metrics_new(hub_metrics **out)
 {
     hub_metrics *m = depot_calloc(1, sizeof(*m));
+    *out = NULL;
     if (!m)
-        return NULL;
+        return DEPOT_ERR_NOMEM;
     for (int i = 0; i < HUB_C__COUNT; i++)
         atomic_init(&m->c[i], 0);
     for (int i = 0; i < HUB_REJECT__COUNT; i++) {
@@ -121,9 +122,12 @@ hub_metrics *hub_metrics_new(void)
     }
     for (int t = 0; t < DEPOT_MSG__COUNT; t++)
         atomic_init(&m->applied_type[t], 0);
-    for (int k = 0; k < HUB_METRICS_ALERT_KINDS; k++)
+    for (int k = 0; k < HUB_METRICS_ALERT_KINDS; k++) {
         atomic_init(&m->alerts_open[k], 0);
-    return m;
+        atomic_init(&m->alert_kind[k], NULL);
+    }
+    *out = m;
+    return DEPOT_OK;
 }
 
 void hub_metrics_free(hub_metrics *m)
@@ -234,10 +238,12 @@ unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type)
     return atomic_load_explicit(&m->applied_type[type], memory_order_relaxed);
 }
 
-void hub_metrics_alerts_open(hub_metrics *m, int kind, long long n)
+void hub_metrics_alerts_open(hub_metrics *m, int kind, const char *label, long long n)
 {
-    if (kind >= 0 && kind < HUB_METRICS_ALERT_KINDS)
-        atomic_store_explicit(&m->alerts_open[kind], n, memory_order_relaxed);
+    if (kind < 0 || kind >= HUB_METRICS_ALERT_KINDS || !label)
+        return;
+    atomic_store_explicit(&m->alerts_open[kind], n, memory_order_relaxed);
+    atomic_store_explicit(&m->alert_kind[kind], label, memory_order_release);
 }
 
 __attribute__((format(printf, 4, 5))) static size_t put(char *buf, size_t cap, size_t at,
@@ -321,10 +327,12 @@ static size_t render_alerts(const hub_metrics *m, char *buf, size_t cap, size_t 
     static const char open[] = "depot_hub_alerts_open";
     at = put(buf, cap, at, "# HELP %s Live (open or acknowledged) alerts, by kind\n# TYPE %s gauge\n",
              open, open);
-    for (int k = 0; k < HUB_AK__COUNT; k++)
-        at = put(buf, cap, at, "%s{kind=\"%s\"} %lld\n", open,
-                 hub_alert_kind_name((enum hub_alert_kind)k),
-                 atomic_load_explicit(&m->alerts_open[k], memory_order_relaxed));
+    for (int k = 0; k < HUB_METRICS_ALERT_KINDS; k++) {
+        const char *label = atomic_load_explicit(&m->alert_kind[k], memory_order_acquire);
+        if (label)
+            at = put(buf, cap, at, "%s{kind=\"%s\"} %lld\n", open, label,
+                     atomic_load_explicit(&m->alerts_open[k], memory_order_relaxed));
+    }
     return at;
 }
 

@@ -62,7 +62,8 @@ const char *hub_order_reason_name(enum hub_order_reason r);
 
 typedef struct hub_metrics hub_metrics;
 
-hub_metrics *hub_metrics_new(void);
+/* Every counter at 0. DEPOT_ERR_NOMEM. */
+depot_err hub_metrics_new(hub_metrics **out);
 void hub_metrics_free(hub_metrics *m);
 void hub_metrics_add(hub_metrics *m, enum hub_counter c, unsigned long long n);
 void hub_metrics_reject(hub_metrics *m, enum hub_reject r);
@@ -111,9 +112,10 @@ void hub_metrics_api_latency(hub_metrics *m, enum hub_api_class c, long long us)
 void hub_metrics_applied_type(hub_metrics *m, int type);
 unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type);
 
-/* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge. */
+/* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge shown with
+ * label (a string that outlives m) once it was set. */
 #define HUB_METRICS_ALERT_KINDS 8
-void hub_metrics_alerts_open(hub_metrics *m, int kind, long long n);
+void hub_metrics_alerts_open(hub_metrics *m, int kind, const char *label, long long n);
 
 /*
  * Renders every counter as Prometheus text. On DEPOT_OK *out is allocated

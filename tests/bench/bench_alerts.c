@@ -247,7 +247,7 @@ int main(int argc, char **argv)
     b.next_id = b.next_moves = 1;
     srand(42);
     check("open", hub_store_open(db, &b.store));
-    b.metrics = hub_metrics_new();
+    check("metrics", hub_metrics_new(&b.metrics));
     check("engine", hub_alerts_new(&b.cfg, b.metrics, &b.alerts));
     t0 = bench_mono_s();
     setup_catalog(&b);

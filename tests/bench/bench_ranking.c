@@ -191,7 +191,8 @@ int main(int argc, char **argv)
     printf("  raw figures generated in %.2f s (%.1f MiB, not counted below)\n", bench_mono_s() - t0,
            (double)z.dealers * z.days * z.skus / 1048576.0);
 
-    r = hub_rank_new(&p);
+    if (hub_rank_new(&p, &r) != DEPOT_OK)
+        return 1;
     setup_catalog(r, &z);
     t0 = bench_mono_s();
     for (int day = 0; day < z.days - 1; day++)
@@ -206,7 +207,8 @@ int main(int argc, char **argv)
     hub_rank_compute(r, period, day_start(&z, z.days) - 1, &inc);
     t_board = bench_mono_s() - t0 - t_apply;
 
-    f = hub_rank_new(&p);
+    if (hub_rank_new(&p, &f) != DEPOT_OK)
+        return 1;
     setup_catalog(f, &z);
     t0 = bench_mono_s();
     for (int day = 0; day < z.days; day++)

@@ -1351,7 +1351,7 @@ static void refresh_gauges(hub_alerts *a, hub_store *s)
     if (hub_store_alerts_live_counts(s, count_kind, open) != DEPOT_OK)
         return;
     for (int k = 0; k < HUB_AK__COUNT; k++)
-        hub_metrics_alerts_open(a->metrics, k, open[k]);
+        hub_metrics_alerts_open(a->metrics, k, kind_names[k], open[k]);
 }
 
 void hub_alerts_committed(hub_alerts *a)
@@ -1549,6 +1549,8 @@ depot_err hub_alerts_new(const struct hub_config *cfg, hub_metrics *metrics, hub
         return DEPOT_ERR_NOMEM;
     a->cfg = cfg;
     a->metrics = metrics;
+    for (int k = 0; k < HUB_AK__COUNT; k++) /* every kind shown in /metrics from the start */
+        hub_metrics_alerts_open(metrics, k, kind_names[k], 0);
     *out = a;
     return DEPOT_OK;
 }

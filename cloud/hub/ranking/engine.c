@@ -181,14 +181,15 @@ const char *hub_kpi_name(enum hub_kpi k)
 
 /* ---- engine ---- */
 
-hub_rank *hub_rank_new(const struct hub_rank_params *params)
+depot_err hub_rank_new(const struct hub_rank_params *params, hub_rank **out)
 {
     hub_rank *r = depot_calloc(1, sizeof(*r));
+    *out = r;
     if (!r)
-        return NULL;
+        return DEPOT_ERR_NOMEM;
     r->p = *params;
     r->bytes = sizeof(*r);
-    return r;
+    return DEPOT_OK;
 }
 
 void hub_rank_free(hub_rank *r)

@@ -67,8 +67,8 @@ bool hub_period_parse(const char *text, int *period);
 
 typedef struct hub_rank hub_rank;
 
-/* NULL when out of memory. params is copied. */
-hub_rank *hub_rank_new(const struct hub_rank_params *params);
+/* An empty engine; params is copied. DEPOT_ERR_NOMEM. */
+depot_err hub_rank_new(const struct hub_rank_params *params, hub_rank **out);
 void hub_rank_free(hub_rank *r);
 
 /* Bytes held by the engine (aggregates, SKU tables, dealer index). */

@@ -54,8 +54,7 @@ depot_err hub_ranking_new(const struct hub_config *cfg, hub_ranking **out)
     if (!rk)
         return DEPOT_ERR_NOMEM;
     rk->cfg = cfg;
-    rk->rank = hub_rank_new(&cfg->ranking);
-    if (!rk->rank) {
+    if (hub_rank_new(&cfg->ranking, &rk->rank) != DEPOT_OK) {
         depot_free(rk);
         return DEPOT_ERR_NOMEM;
     }
@@ -152,8 +151,10 @@ static depot_err load_sales(hub_rank *r, hub_store *s, long long now)
 depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now)
 {
     long long t0 = depot_mono_ms(), version = 0;
-    hub_rank *r = hub_rank_new(&rk->cfg->ranking);
-    depot_err err = r ? load_catalog(r, s, &version) : DEPOT_ERR_NOMEM;
+    hub_rank *r;
+    depot_err err = hub_rank_new(&rk->cfg->ranking, &r);
+    if (err == DEPOT_OK)
+        err = load_catalog(r, s, &version);
     if (err == DEPOT_OK)
         err = hub_store_ranking_facts(s, fact_cb, r);
     if (err == DEPOT_OK)

@@ -42,7 +42,7 @@ static int setup(void **state)
     hub_config_defaults(&f->cfg);
     f->cfg.offline_after_s = 60;
     assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
-    f->metrics = hub_metrics_new();
+    assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &f->alerts), DEPOT_OK);
     f->next_id = 1;
     *state = f;

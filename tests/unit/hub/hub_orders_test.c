@@ -140,7 +140,7 @@ static int setup(void **state)
     add_token(&f->cfg, "finance", HUB_ROLE_APPROVER, "finance");
     add_token(&f->cfg, "boss", HUB_ROLE_ADMIN, NULL);
     assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
-    f->metrics = hub_metrics_new();
+    assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_orders_new(&f->cfg, f->metrics, &f->orders), DEPOT_OK);
     f->next_id = 1;
     put_catalog(f->store);

@@ -25,6 +25,13 @@
 #define FEB1 1769904000000LL  /* 2026-02-01T00:00:00Z */
 #define NOW (MAR1 + 10 * DAY) /* 2026-03-11T00:00:00Z: 10 days of March elapsed */
 
+static hub_rank *new_rank(const struct hub_rank_params *p)
+{
+    hub_rank *r = NULL;
+    assert_int_equal(hub_rank_new(p, &r), DEPOT_OK);
+    return r;
+}
+
 static struct hub_rank_params params(void)
 {
     struct hub_rank_params p = {.weights = {0.35, 0.25, 0.15, 0.15, 0.10},
@@ -110,7 +117,7 @@ static void march(hub_rank *r)
 static hub_rank *fixture(void)
 {
     struct hub_rank_params p = params();
-    hub_rank *r = hub_rank_new(&p);
+    hub_rank *r = new_rank(&p);
     assert_non_null(r);
     catalog(r);
     february(r);
@@ -191,7 +198,7 @@ static void test_hub_rank_compute_PreviousPeriodHandFigures(void **state)
 static void test_hub_rank_compute_AllEqualNormalisesToOne(void **state)
 {
     struct hub_rank_params p = params();
-    hub_rank *r = hub_rank_new(&p);
+    hub_rank *r = new_rank(&p);
     struct hub_rank_board b;
     (void)state;
     catalog(r);
@@ -210,7 +217,7 @@ static void test_hub_rank_compute_AllEqualNormalisesToOne(void **state)
 static void test_hub_rank_compute_SingleDealerAndEmptyBoard(void **state)
 {
     struct hub_rank_params p = params();
-    hub_rank *r = hub_rank_new(&p);
+    hub_rank *r = new_rank(&p);
     struct hub_rank_board b;
     (void)state;
     assert_int_equal(hub_rank_compute(r, hub_period_of(MAR1), NOW, &b), DEPOT_OK);
@@ -300,7 +307,7 @@ static void test_hub_period_Boundaries(void **state)
 static void test_hub_rank_seen_GapClosesAtOfflineAfter(void **state)
 {
     struct hub_rank_params p = params();
-    hub_rank *r = hub_rank_new(&p);
+    hub_rank *r = new_rank(&p);
     struct hub_rank_transition t[2];
     struct hub_rank_board b;
     (void)state;
@@ -362,7 +369,7 @@ static void assert_boards_equal(const struct hub_rank_board *x, const struct hub
 static void test_hub_rank_compute_IncrementalEqualsScratch(void **state)
 {
     struct hub_rank_params p = params();
-    hub_rank *inc = hub_rank_new(&p), *scratch = hub_rank_new(&p);
+    hub_rank *inc = new_rank(&p), *scratch = new_rank(&p);
     static const char *const dealers[] = {"D1", "D2", "D3", "D4"};
     static const char *const skus[] = {"S1", "S2", "S3", "S4"};
     long long units[4][4] = {{0}}, paid[4] = {0}, inv[4] = {0}, orders[4] = {0}, bad[4] = {0};
