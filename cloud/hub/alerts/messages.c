@@ -1,0 +1,125 @@
+/*
+ * What an applied message changes: movements, snapshots and stock levels,
+ * presence and node states, each re-evaluating the cells and dealers it touched.
+ */
+
+#include <string.h>
+
+#include "alerts/private.h"
+
+/* ---- messages ---- */
+
+static depot_err movement(hub_alerts *a, hub_store *s, const char *dealer,
+                          const struct depot_movement_item *it, long long now)
+{
+    struct cell *c = alerts_cell_get(a, dealer, it->sku);
+    long long window = a->cfg->alert_shrinkage_window_s * 1000LL, out = -it->delta;
+    bool scale = !strcmp(it->kind, "scale"), pick = !strcmp(it->kind, "pick");
+    if (!c)
+        return DEPOT_ERR_NOMEM;
+    alerts_touch(a, c);
+    if (!strcmp(it->kind, "count"))
+        c->stock_taken = true;
+    if (scale && it->delta > 0 && c->st[CS_SHRINK].live)
+        c->shrink_back += it->delta;
+    if ((scale || pick) && out > 0)
+        return hub_store_shrink_add(s, dealer, it->sku, scale, it->ts, out, window, now);
+    return DEPOT_OK;
+}
+
+static depot_err on_movements(hub_alerts *a, hub_store *s, const depot_msg *m, long long now)
+{
+    const struct depot_movements_body *b = &m->body.movements;
+    depot_err err = DEPOT_OK;
+    for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++)
+        err = movement(a, s, m->dealer, &b->items[i], now);
+    return err == DEPOT_OK ? alerts_settle_touched(a, s, true, now) : err;
+}
+
+static int snapshot_row(void *arg, const struct hub_stock_row *r)
+{
+    struct snap_walk *w = arg;
+    struct cell *c = alerts_cell_get(w->a, r->dealer, r->sku);
+    if (!c)
+        return w->nomem = true;
+    if (!c->has_qty || c->qty != r->qty)
+        alerts_touch(w->a, c);
+    alerts_set_qty(w->a, c, r->qty);
+    return 0;
+}
+
+/* A snapshot may have changed any of the dealer's stock (the store kept what was newer) and
+ * its nodes' fault flags: read them back. */
+static depot_err on_snapshot(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now)
+{
+    struct snap_walk w = {a, false};
+    depot_err err = hub_store_stock(s, d->id, NULL, snapshot_row, &w);
+    if (err == DEPOT_OK && w.nomem)
+        err = DEPOT_ERR_NOMEM;
+    if (err == DEPOT_OK)
+        err = alerts_settle_touched(a, s, false, now);
+    return err == DEPOT_OK ? alerts_eval_nodes(a, s, d, NULL, now) : err;
+}
+
+static int state_row(void *arg, const struct hub_dealer_row *r)
+{
+    struct dealer_ent *d = arg;
+    d->stated_online = r->online;
+    d->last_seen = r->last_seen;
+    return 0;
+}
+
+static depot_err on_stock(hub_alerts *a, hub_store *s, const depot_msg *m, long long now)
+{
+    struct cell *c = alerts_cell_get(a, m->dealer, m->body.stock.sku);
+    if (!c)
+        return DEPOT_ERR_NOMEM;
+    alerts_set_qty(a, c, m->body.stock.qty);
+    return alerts_eval_stock(a, s, c, now);
+}
+
+static depot_err dispatch(hub_alerts *a, hub_store *s, const depot_msg *m, struct dealer_ent *d,
+                          long long now)
+{
+    depot_err err;
+    switch (m->type) {
+    case DEPOT_MSG_STOCK:
+        return on_stock(a, s, m, now);
+    case DEPOT_MSG_MOVEMENTS:
+        return on_movements(a, s, m, now);
+    case DEPOT_MSG_SNAPSHOT:
+        return on_snapshot(a, s, d, now);
+    case DEPOT_MSG_EVENT:
+        if (strcmp(m->body.event.event, "fault") && strcmp(m->body.event.event, "recovered"))
+            return DEPOT_OK;
+        return alerts_eval_nodes(a, s, d, m->body.event.node, now);
+    case DEPOT_MSG_STATE:
+        err = hub_store_dealer_get(s, d->id, state_row, d);
+        return err == DEPOT_OK || err == DEPOT_ERR_NOTFOUND ? alerts_eval_offline(a, s, d, now) : err;
+    default:
+        return DEPOT_OK;
+    }
+}
+
+depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
+                                enum hub_apply_result res, long long seen_ms, long long now)
+{
+    struct dealer_ent *d;
+    depot_err err = a->loaded ? DEPOT_OK : alerts_load(a, s, now);
+    if (err != DEPOT_OK)
+        return err;
+    if (res == HUB_APPLY_DUPLICATE)
+        return DEPOT_OK;
+    d = alerts_dealer_get(a, m->dealer, true);
+    if (!d)
+        return DEPOT_ERR_NOMEM;
+    if (seen_ms > d->last_seen)
+        d->last_seen = seen_ms;
+    if (!a->settings_read) /* a catalog imported just before counts (invariant 5) */
+        err = alerts_reload_settings(a, s, now);
+    if (err == DEPOT_OK && res == HUB_APPLY_DONE)
+        err = dispatch(a, s, m, d, now);
+    if (err == DEPOT_OK && d->offline.live && m->type != DEPOT_MSG_STATE)
+        err = alerts_eval_offline(a, s, d, now); /* heard again */
+    return err == DEPOT_OK ? alerts_refresh_suggestions(a, s, now) : err;
+}

@@ -1,0 +1,99 @@
+/*
+ * Writing alerts: a verdict against a slot opens, updates or resolves the
+ * alert in the store, its encoded change queued in the alert outbox in the
+ * same transaction (invariants 1 and 2 of private.h).
+ */
+
+#include <string.h>
+
+#include "depot/alloc.h"
+#include "depot/digest.h"
+#include "alerts/private.h"
+
+/* ---- writing alerts (invariants 1 and 2) ---- */
+
+uint64_t alerts_verdict_hash(const struct verdict *v)
+{
+    return depot_digest_str(v->text, depot_digest_str(v->severity, DEPOT_DIGEST_INIT)) | 1; /* never 0 */
+}
+
+enum need alerts_needs(const struct slot *st, const struct verdict *v)
+{
+    if (!v->holds)
+        return st->live ? NEED_RESOLVE : NEED_NOTHING;
+    return st->live && st->hash == alerts_verdict_hash(v) ? NEED_NOTHING : NEED_PUT;
+}
+
+int alerts_capture_row(void *arg, const struct hub_alert_row *r)
+{
+    struct row_out *o = arg;
+    size_t len;
+    o->id = r->id;
+    o->count = r->count;
+    o->err = hub_alerts_encode(r, o->now, &o->payload, &len);
+    return 0;
+}
+
+/* Queues the encoded change of the row in o (invariant 2); frees the payload. */
+depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o)
+{
+    depot_err err = o->err;
+    if (err == DEPOT_OK && o->payload)
+        err = hub_store_alert_outbox_add(s, dealer, kind, o->payload);
+    depot_free(o->payload);
+    o->payload = NULL;
+    return err;
+}
+
+depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const struct alert_key *k,
+                           const struct verdict *v, const char *action, const char *suggestion,
+                           long long now)
+{
+    struct hub_alert_put p = {k->dealer, k->sku, hub_alert_kind_name(k->kind), k->subject, v->severity,
+                              v->text,   action, suggestion,          now};
+    struct row_out o = {.now = now};
+    depot_err err = hub_store_alert_put(s, &p, alerts_capture_row, &o);
+    if (err == DEPOT_OK)
+        err = alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o);
+    else
+        depot_free(o.payload);
+    if (err != DEPOT_OK)
+        return err;
+    st->live = true;
+    st->id = o.id;
+    st->hash = alerts_verdict_hash(v);
+    a->raised += o.count == 1;
+    a->changed = true;
+    return DEPOT_OK;
+}
+
+depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st, const char *dealer,
+                             enum hub_alert_kind kind, long long now)
+{
+    struct row_out o = {.now = now};
+    bool changed = false;
+    depot_err err = hub_store_alert_resolve(s, st->id, "auto", now, &changed);
+    if (err == DEPOT_OK && changed) {
+        err = hub_store_alert_get(s, st->id, alerts_capture_row, &o);
+        err = err == DEPOT_OK ? alerts_queue_change(s, dealer, hub_alert_kind_name(kind), &o) : err;
+        a->resolved++;
+        a->changed = true;
+    }
+    if (err == DEPOT_OK)
+        memset(st, 0, sizeof(*st));
+    return err;
+}
+
+/* Settles one slot for an alert without a suggestion. */
+depot_err alerts_settle(hub_alerts *a, hub_store *s, struct slot *st, const struct alert_key *k,
+                        const struct verdict *v, long long now)
+{
+    switch (alerts_needs(st, v)) {
+    case NEED_PUT:
+        return alerts_alert_put(a, s, st, k, v, "", "", now);
+    case NEED_RESOLVE:
+        return alerts_alert_clear(a, s, st, k->dealer, k->kind, now);
+    default:
+        return DEPOT_OK;
+    }
+}
