@@ -11,7 +11,7 @@
  *               next send time has come is published on down/decision (QoS
  *               1), then marked sent with the next send [approval] resend_s
  *               later. Repeats of a final decision stop when the gateway's
- *               "decided" event confirms it (hub_orders.c); a pending one is
+ *               "decided" event confirms it (orders.c); a pending one is
  *               sent once per stage; an online state makes them due at once.
  *   catalog     the catalog (sku, barcode, min_qty, max_qty) is published
  *               retained on down/catalog to every known dealer that has not

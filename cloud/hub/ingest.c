@@ -199,7 +199,7 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         return err; /* invariant 6: the id only */
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
-    if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (hub_alerts.h) */
+    if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (alerts/alerts.h) */
         err = hub_alerts_on_message(ing->w_alerts, ing->store, &it->msg, it->res, it->seen_ms,
                                     depot_now_ms());
     return err;

@@ -193,7 +193,7 @@ void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms)
     atomic_fetch_add_explicit(&m->latency_n[automatic], 1, memory_order_relaxed);
 }
 
-/* ---- API latency and messages applied by type (issue 4) ---- */
+/* ---- API latency and messages applied by type ---- */
 
 static const char *const api_class_names[HUB_API__COUNT] = {
     [HUB_API_STOCK] = "stock",       [HUB_API_HISTORY] = "history",
@@ -350,7 +350,7 @@ static size_t render_skipped(const hub_metrics *m, char *buf, size_t cap, size_t
     return at;
 }
 
-/* Movements batches recorded but not applied, whole (hub_store.h), by reason. */
+/* Movements batches recorded but not applied, whole (store/store.h), by reason. */
 static size_t render_movements(const hub_metrics *m, char *buf, size_t cap, size_t at)
 {
     static const char mr[] = "depot_hub_movements_refused_total";

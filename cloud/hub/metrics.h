@@ -36,7 +36,7 @@ enum hub_counter {
     HUB_C_DECISIONS_SENT,       /* down/decision published (first sends and repeats) */
     HUB_C_DECISIONS_DELIVERED,  /* decisions the gateway confirmed */
     HUB_C_CATALOGS_SENT,        /* down/catalog published */
-    HUB_C_ALERTS_RAISED,        /* alerts opened (hub_alerts.c) */
+    HUB_C_ALERTS_RAISED,        /* alerts opened (alerts/) */
     HUB_C_ALERTS_RESOLVED,      /* alerts resolved, automatically or by hand */
     HUB_C_ALERTS_PUBLISHED,     /* alert changes published (to the dealer and depot/alerts/v1) */
     HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
@@ -69,7 +69,7 @@ void hub_metrics_add(hub_metrics *m, enum hub_counter c, unsigned long long n);
 void hub_metrics_reject(hub_metrics *m, enum hub_reject r);
 unsigned long long hub_metrics_get(const hub_metrics *m, enum hub_counter c);
 unsigned long long hub_metrics_rejected(const hub_metrics *m, enum hub_reject r);
-/* A rejected stream message recorded as applied-but-skipped (hub_ingest.c), by reject reason. */
+/* A rejected stream message recorded as applied-but-skipped (ingest.c), by reject reason. */
 void hub_metrics_skip(hub_metrics *m, enum hub_reject r);
 unsigned long long hub_metrics_skipped(const hub_metrics *m, enum hub_reject r);
 void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r);

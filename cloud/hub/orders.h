@@ -1,7 +1,7 @@
 /*
- * Orders at the hub: arrival (hub_orders.c), the approval stages
- * (hub_approval.c) and the downlink of decisions and the catalog
- * (hub_downlink.c).
+ * Orders at the hub: arrival (orders.c), the approval stages
+ * (approval.c) and the downlink of decisions and the catalog
+ * (downlink.c).
  *
  *   up/order --> verify certificate (CA, CN = topic dealer), signature over
  *                the exact doc bytes, document (dealer), identity (id =
@@ -89,7 +89,7 @@ depot_err hub_orders_publish_decisions(hub_orders *o, hub_store *s, hub_publish_
 depot_err hub_orders_publish_catalog(hub_orders *o, hub_store *s, hub_publish_fn publish,
                                      void *publish_ctx, long long now, int *n);
 
-/* ---- approval (hub_approval.c) ---- */
+/* ---- approval (approval.c) ---- */
 
 enum hub_act { HUB_ACT_APPROVE, HUB_ACT_REJECT };
 

@@ -1,4 +1,4 @@
-# Benchmarks of issue 2: C helpers built into ${CMAKE_BINARY_DIR}/tests and
+# Benchmarks: C helpers built into ${CMAKE_BINARY_DIR}/tests and
 # Python orchestrators that print figures (never pass/fail). Full-size runs
 # are by hand (tests/bench/README.md); ctest only runs bench.smoke, a tiny
 # run of every orchestrator that proves the programs work.

@@ -168,7 +168,7 @@ def report(a, g, b, n):
     for line in g["log_problems"][:5]:
         print("    " + line)
     print("  bare loop: %s; %s" % (b["ready"].strip(), b["summary"].strip()))
-    print("  targets (issue 2): CPU < %.0f %% of one core -> %.2f %% (%s); resident < 16 MiB -> "
+    print("  targets: CPU < %.0f %% of one core -> %.2f %% (%s); resident < 16 MiB -> "
           "VmRSS %s, VmHWM %s (%s)"
           % (TARGET_CPU_PCT, gw["cpu_pct"], "within" if gw["cpu_pct"] < TARGET_CPU_PCT else "above",
              bl.mib(gw["VmRSS"]), bl.mib(gw["VmHWM"]),

@@ -132,7 +132,7 @@ def report(a, g, b, gsz, bsz):
              "baud), every %d ms; window %.0f s" % (a.period_ms, a.seconds),
              ["figure", "depot-gateway", "bare libmodbus loop", "gateway/bare"], rows)
     print("\n  bare loop: %s" % b["summary"].strip())
-    print("  target (issue 2): resident < 16 MiB -> VmRSS %s, VmHWM %s (%s)"
+    print("  target: resident < 16 MiB -> VmRSS %s, VmHWM %s (%s)"
           % (bl.mib(gw["VmRSS"]), bl.mib(gw["VmHWM"]),
              "within" if gw["VmHWM"] < TARGET_RSS else "above"))
 

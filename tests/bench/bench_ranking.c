@@ -1,5 +1,5 @@
 /*
- * bench_ranking: the ranking engine (cloud/hub_rank.c) at the issue's size.
+ * bench_ranking: the ranking engine (cloud/hub/ranking/engine.c) at 10,000 dealers.
  *
  *   bench_ranking [--dealers 10000] [--days 90] [--skus 50]
  *

@@ -27,7 +27,7 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
 
 typedef struct hub_ranking hub_ranking;
 
-/* Serves the ranking endpoints from ranking (hub_api_ranking.c) and feeds it the payments and
+/* Serves the ranking endpoints from ranking (api/ranking.c) and feeds it the payments and
  * approvals the API records; ranking must outlive the API. */
 void hub_api_set_ranking(hub_api *api, hub_ranking *ranking);
 

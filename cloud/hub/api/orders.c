@@ -10,7 +10,7 @@
  *   GET  /api/v1/orders-forged[?dealer=D]       viewer    order messages that never became orders
  *   POST /api/v1/payments                       approver  {"dealer","amount","order","ref"}
  *
- * Approvals act at the order's current stage only (hub_approval.c), and
+ * Approvals act at the order's current stage only (approval.c), and
  * only if it is the stage the request names: an approval must name it (a
  * double click or an approver of several stages can never approve a stage
  * it did not see), a rejection may. 403 for a token that may not act

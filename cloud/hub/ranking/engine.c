@@ -1,5 +1,5 @@
 /*
- * The ranking engine (see hub_rank.h for the KPIs).
+ * The ranking engine (see ranking/engine.h for the KPIs).
  *
  * Data layout:
  *

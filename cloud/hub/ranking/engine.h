@@ -1,7 +1,7 @@
 /*
  * The ranking engine: per-dealer, per-month aggregates updated by deltas,
  * and the leaderboard computed over them. No store, no threads, no clock:
- * the caller feeds facts and says what "now" is (hub_ranking.c does that
+ * the caller feeds facts and says what "now" is (ranking/service.c does that
  * for the hub; the unit tests and tests/bench/bench_ranking.c directly).
  *
  * Period: a calendar month in UTC, numbered as months since 1970-01

@@ -1,5 +1,5 @@
 /*
- * The ranking at the hub (see hub_ranking.h for who calls what).
+ * The ranking at the hub (see ranking/service.h for who calls what).
  *
  * State: the engine (aggregates, under lock), the catalog version its prices
  * come from, and per dealer the down/ranking payload (without its

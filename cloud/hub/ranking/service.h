@@ -1,5 +1,5 @@
 /*
- * The ranking at the hub: the engine (hub_rank.h) behind a lock, fed by
+ * The ranking at the hub: the engine (ranking/engine.h) behind a lock, fed by
  * what the hub applies, rebuilt from the store at start, and published.
  *
  *   start      hub_ranking_load: catalog prices, payments, orders, forged

@@ -1,6 +1,6 @@
 /*
  * The store's dispatch for history and alerts: one call each through
- * ops->alerts (hub_store_alerts.h), so callers never know the database.
+ * ops->alerts (store/alerts.h), so callers never know the database.
  */
 #include "store/alerts.h"
 

@@ -1,5 +1,5 @@
 /*
- * The store's history and alert domain (hub_store_sqlite_alerts.c on
+ * The store's history and alert domain (store/sqlite/alerts.c on
  * SQLite), called through hub_store_ops.alerts like the order domain.
  *
  * History: hub_store_apply records every new up/movements batch (same

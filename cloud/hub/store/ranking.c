@@ -1,4 +1,4 @@
-/* The ranking domain's calls, dispatched to the store's implementation (hub_store_ranking.h). */
+/* The ranking domain's calls, dispatched to the store's implementation (store/ranking.h). */
 #include "store/ranking.h"
 
 depot_err hub_store_ranking_facts(hub_store *s, hub_fact_cb cb, void *arg)

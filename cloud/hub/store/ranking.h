@@ -1,8 +1,8 @@
 /*
- * The store's ranking domain (hub_store_sqlite_ranking.c on SQLite), called
+ * The store's ranking domain (store/sqlite/ranking.c on SQLite), called
  * through hub_store_ops.ranking like the order domain.
  *
- * The ranking keeps its aggregates in memory (hub_rank.c) and rebuilds them
+ * The ranking keeps its aggregates in memory (ranking/engine.c) and rebuilds them
  * at start from what the store already holds: payments, orders, forged
  * orders, daily sales (hub_store_picked_sums of the history domain) and the
  * one thing only the ranking writes, the presence log: each time a dealer
@@ -44,7 +44,7 @@ struct hub_store_ranking_ops {
  * each, an INVOICE for each approved), forged orders, the presence log in
  * the order it was written, each dealer's last_seen. An order is defective
  * when the hub rejected it on arrival for an unknown barcode or a qty out of
- * range (its reason text, as hub_orders.c writes it), or when it was forged.
+ * range (its reason text, as orders.c writes it), or when it was forged.
  */
 depot_err hub_store_ranking_facts(hub_store *s, hub_fact_cb cb, void *arg);
 /* Appends to the presence log (own statement; the caller's transaction or autocommit). */

@@ -10,8 +10,8 @@ depot_err hub_store_open(const char *location, hub_store **out)
 {
     if (!location || !*location || !out)
         return DEPOT_ERR_INVAL;
-    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
-        return DEPOT_ERR_INVAL; /* not built yet */
+    if (strstr(location, "://"))
+        return DEPOT_ERR_INVAL; /* a URL: the only store is SQLite, which takes a file path */
     return hub_store_sqlite_open(location, out);
 }
 

@@ -2,9 +2,9 @@
  * The hub's storage, behind one interface.
  *
  * A store is an opaque connection whose first member is a pointer to a const
- * table of operations; hub_store_open() picks the implementation from the
- * location (a file path means SQLite, hub_store_sqlite.c; a PostgreSQL
- * implementation plugs in as another table without touching a caller).
+ * table of operations (struct hub_store_ops); hub_store_open() picks the
+ * implementation from the location: a file path is SQLite (sqlite/). Another
+ * database plugs in as another table without touching a caller.
  *
  * One store is one connection and is used by one thread at a time; threads
  * that work in parallel open one store each. Several stores (in this process
@@ -70,7 +70,7 @@ struct hub_stream_row {
     uint64_t applied_upto, applied, duplicates, stale_ignored;
 };
 
-/* ---- catalog, dealers' profiles, payments, orders, audit (hub_store_sqlite_orders.c) ---- */
+/* ---- catalog, dealers' profiles, payments, orders, audit (store/sqlite/orders.c) ---- */
 
 #define HUB_NAME_MAX 128
 #define HUB_REGION_MAX 64
@@ -211,8 +211,8 @@ struct hub_store_ops {
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
     void (*free)(hub_store *s);
     const struct hub_store_order_ops *orders;
-    const struct hub_store_alert_ops *alerts; /* history and alerts: hub_store_alerts.h */
-    const struct hub_store_ranking_ops *ranking; /* presence log, rebuild: hub_store_ranking.h */
+    const struct hub_store_alert_ops *alerts; /* history and alerts: store/alerts.h */
+    const struct hub_store_ranking_ops *ranking; /* presence log, rebuild: store/ranking.h */
 };
 
 struct hub_store {

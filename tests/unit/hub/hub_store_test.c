@@ -318,11 +318,11 @@ static void test_hub_store_count_reject_Accumulates(void **state)
     assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
 }
 
-static void test_hub_store_open_PostgresNotBuilt(void **state)
+static void test_hub_store_open_UrlRefused(void **state)
 {
     hub_store *s = NULL;
     (void)state;
-    assert_int_equal(hub_store_open("postgres://x", &s), DEPOT_ERR_INVAL);
+    assert_int_equal(hub_store_open("postgres://x", &s), DEPOT_ERR_INVAL); /* not a file path */
     assert_null(s);
     hub_store_free(NULL);
 }
@@ -347,7 +347,7 @@ int main(void)
         T(test_hub_store_rollback_LeavesNothing),
         T(test_hub_store_stock_FiltersByDealerAndSku),
         T(test_hub_store_count_reject_Accumulates),
-        cmocka_unit_test(test_hub_store_open_PostgresNotBuilt),
+        cmocka_unit_test(test_hub_store_open_UrlRefused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

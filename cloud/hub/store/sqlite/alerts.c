@@ -13,7 +13,7 @@
  *
  * Invariants:
  *   1. A movements batch adds to sales_daily and stock_history only in the
- *      transaction that inserts its exactly-once key (hub_store_sqlite.c
+ *      transaction that inserts its exactly-once key (store/sqlite/sqlite.c
  *      calls hub_sqlite_history_apply from there), so figures never double.
  *   2. At most one alert per (dealer, sku, kind, subject) has a status other
  *      than 'resolved': the partial unique index alerts_live enforces it and

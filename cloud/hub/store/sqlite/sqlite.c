@@ -9,9 +9,9 @@
  *   nodes   (dealer, node PK; fault, reason, since, ledger, msg_id)
  *   rejects (reason PK; count)
  *   movement_tails (dealer, ledger, sku PK; mid, qty)  the last movement of each chain
- *   (history and alerts: hub_store_sqlite_alerts.c)
- *   (the ranking's presence log: hub_store_sqlite_ranking.c)
- *   (the order domain's tables: hub_store_sqlite_orders.c)
+ *   (history and alerts: store/sqlite/alerts.c)
+ *   (the ranking's presence log: store/sqlite/ranking.c)
+ *   (the order domain's tables: store/sqlite/orders.c)
  *
  * Invariants:
  *   1. A stream's applied_upto only grows, and every id <= applied_upto was
@@ -313,7 +313,7 @@ static depot_err chain_before(struct sqlite_store *q, const depot_msg *m, size_t
 /*
  * Applies a movements batch whole or not at all: *fits = false (logged) when
  * a movement does not start from the stock its chain ended at. The chains
- * move on from the batch either way (hub_store.h).
+ * move on from the batch either way (store/store.h).
  */
 static depot_err apply_movements(struct sqlite_store *q, const depot_msg *m, bool *fits)
 {

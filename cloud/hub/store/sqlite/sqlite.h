@@ -1,9 +1,9 @@
 /*
  * Private to the SQLite store: the connection object that all of its files
- * (hub_store_sqlite.c: ingest, stock, dealers; hub_store_sqlite_orders.c:
- * catalog, profiles, payments, orders, audit; hub_store_sqlite_alerts.c;
- * hub_store_sqlite_ranking.c) work on, and the statement helpers they share
- * (hub_store_sqlite_util.c).
+ * (store/sqlite/sqlite.c: ingest, stock, dealers; store/sqlite/orders.c:
+ * catalog, profiles, payments, orders, audit; store/sqlite/alerts.c;
+ * store/sqlite/ranking.c) work on, and the statement helpers they share
+ * (store/sqlite/util.c).
  */
 #ifndef HUB_STORE_SQLITE_H
 #define HUB_STORE_SQLITE_H
@@ -21,7 +21,7 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *st[SQ_MAIN_STMTS];
     sqlite3_stmt *ost[SQ_ORDER_STMTS];
-    sqlite3_stmt *ast[SQ_ALERT_STMTS]; /* hub_store_sqlite_alerts.c */
+    sqlite3_stmt *ast[SQ_ALERT_STMTS]; /* store/sqlite/alerts.c */
 };
 
 /* The store behind a hub_store * (base is the first member). */
@@ -30,7 +30,7 @@ static inline struct sqlite_store *hub_sqlite_impl(hub_store *s)
     return (struct sqlite_store *)s;
 }
 
-/* ---- statement helpers (hub_store_sqlite_util.c) ---- */
+/* ---- statement helpers (store/sqlite/util.c) ---- */
 
 /* Logs "sqlite: <what>: <errmsg>"; returns DEPOT_ERR_DB. */
 depot_err hub_sqlite_fail(struct sqlite_store *q, const char *what);
@@ -66,7 +66,7 @@ depot_err hub_sqlite_orders_setup(struct sqlite_store *q);
 /* Finalizes what hub_sqlite_orders_setup prepared (safe after a partial setup). */
 void hub_sqlite_orders_free(struct sqlite_store *q);
 
-/* History and alerts (hub_store_sqlite_alerts.c): schema, statements, and the history effect
+/* History and alerts (store/sqlite/alerts.c): schema, statements, and the history effect
  * of a new movements batch or stock value (called in the applying transaction). */
 extern const struct hub_store_alert_ops hub_sqlite_alert_ops;
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q);
@@ -75,7 +75,7 @@ depot_err hub_sqlite_history_apply(struct sqlite_store *q, const depot_msg *m);
 depot_err hub_sqlite_history_point(struct sqlite_store *q, const char *dealer, const char *sku,
                                    long long ts, long long qty);
 
-/* The ranking's presence log (hub_store_sqlite_ranking.c). */
+/* The ranking's presence log (store/sqlite/ranking.c). */
 extern const struct hub_store_ranking_ops hub_sqlite_ranking_ops;
 depot_err hub_sqlite_ranking_setup(struct sqlite_store *q);
 
