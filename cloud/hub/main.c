@@ -110,6 +110,8 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         hub_api_set_ranking(h->api, h->ranking);
     if (err == DEPOT_OK)
+        err = hub_api_listen(h->api);
+    if (err == DEPOT_OK)
         err = hub_mqtt_start(h->mqtt, h->ingest);
     return err;
 }

@@ -94,7 +94,7 @@ enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
     depot_err err;
 
     if (!filter_valid(&f) || (limit && !api_parse_ll(limit, 1, LIST_MAX, &f.limit)))
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                           "status, kind, dealer, sku or limit is not valid");
     list = cJSON_CreateArray();
     s = api_reader_take(api);
@@ -102,9 +102,9 @@ enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(list);
-        return api_send_store_error(api, r->c, err, "alerts");
+        return api_send_store_error(api, r, err, "alerts");
     }
-    return api_send_json(api, r->c, MHD_HTTP_OK, list);
+    return api_send_json(api, r, MHD_HTTP_OK, list);
 }
 
 enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r)
@@ -116,9 +116,9 @@ enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(one);
-        return api_send_store_error(api, r->c, err, "no such alert");
+        return api_send_store_error(api, r, err, "no such alert");
     }
-    return api_send_json(api, r->c, MHD_HTTP_OK, one);
+    return api_send_json(api, r, MHD_HTTP_OK, one);
 }
 
 /* ---- POST /alerts/<id>/ack|resolve ---- */
@@ -130,9 +130,9 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, long 
     depot_err err = hub_alerts_act(s, api->metrics, id, resolve, r->who->name, depot_now_ms());
     api_reader_give(api, s);
     if (err == DEPOT_ERR_STALE)
-        return api_send_error(api, r->c, MHD_HTTP_CONFLICT, "the alert is already resolved");
+        return api_send_error(api, r, MHD_HTTP_CONFLICT, "the alert is already resolved");
     if (err != DEPOT_OK)
-        return api_send_store_error(api, r->c, err, "no such alert");
+        return api_send_store_error(api, r, err, "no such alert");
     LOG_INFO("alert %lld %s by %s", id, resolve ? "resolved" : "acknowledged", r->who->name);
     return api_alert_get(api, r); /* the alert as it is now (r->arg is its id) */
 }
@@ -187,7 +187,7 @@ enum MHD_Result api_history_get(hub_api *api, const struct api_request *r)
     if (!dealer || !sku || !depot_id_valid(dealer, DEPOT_DEALER_MAX) ||
         !depot_id_valid(sku, DEPOT_SKU_MAX) ||
         (days_arg && !api_parse_ll(days_arg, 1, HISTORY_DAYS_MAX, &days)))
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                           "dealer and sku are required ids, days 1..400");
     root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "dealer", dealer);
@@ -204,9 +204,9 @@ enum MHD_Result api_history_get(hub_api *api, const struct api_request *r)
         day_entry(sales, fill.next_day, 0);
     if (err != DEPOT_OK) {
         cJSON_Delete(root);
-        return api_send_store_error(api, r->c, err, "history");
+        return api_send_store_error(api, r, err, "history");
     }
-    return api_send_json(api, r->c, MHD_HTTP_OK, root);
+    return api_send_json(api, r, MHD_HTTP_OK, root);
 }
 
 enum MHD_Result api_alert_ack(hub_api *api, const struct api_request *r)

@@ -18,12 +18,15 @@ enum hub_link { HUB_LINK_DOWN, HUB_LINK_CONNECTED, HUB_LINK_SUBSCRIBED };
 typedef enum hub_link (*hub_health_fn)(const void *ctx);
 
 /*
- * Opens [http] threads reader connections to cfg->db and starts serving on
- * [http] listen. cfg and metrics must outlive the API.
- * DEPOT_ERR_DB, DEPOT_ERR_IO (cannot listen), DEPOT_ERR_NOMEM.
+ * Opens [http] threads reader connections to cfg->db and finds the
+ * dashboard's files; nothing listens yet. cfg and metrics must outlive the
+ * API. DEPOT_ERR_DB, DEPOT_ERR_NOMEM, DEPOT_ERR_CONFIG.
  */
 depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_health_fn health,
                       const void *health_ctx, hub_api **out);
+
+/* Starts serving on [http] listen. DEPOT_ERR_CONFIG (not an IPv4 address), DEPOT_ERR_IO. */
+depot_err hub_api_listen(hub_api *api);
 
 typedef struct hub_ranking hub_ranking;
 

@@ -103,7 +103,7 @@ enum MHD_Result api_catalog_put(hub_api *api, const struct api_request *r)
 
     if (!parse_catalog(r->body, &items, &n, err_text, sizeof(err_text))) {
         depot_free(items);
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, err_text);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, err_text);
     }
     s = api_reader_take(api);
     err = hub_store_begin(s);
@@ -116,12 +116,12 @@ enum MHD_Result api_catalog_put(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     depot_free(items);
     if (err != DEPOT_OK)
-        return api_send_store_error(api, r->c, err, "catalog");
+        return api_send_store_error(api, r, err, "catalog");
     LOG_INFO("catalog version %lld set by %s: %zu items", version, r->who->name, n);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "version", (double)version);
     cJSON_AddNumberToObject(out, "items", (double)n);
-    return api_send_json(api, r->c, MHD_HTTP_OK, out);
+    return api_send_json(api, r, MHD_HTTP_OK, out);
 }
 
 static int item_row(void *arg, const struct hub_catalog_item *it)
@@ -149,8 +149,8 @@ enum MHD_Result api_catalog_get(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(out);
-        return api_send_store_error(api, r->c, err, "catalog");
+        return api_send_store_error(api, r, err, "catalog");
     }
     cJSON_AddNumberToObject(out, "version", (double)version);
-    return api_send_json(api, r->c, MHD_HTTP_OK, out);
+    return api_send_json(api, r, MHD_HTTP_OK, out);
 }

@@ -71,7 +71,7 @@ enum MHD_Result api_dealers_list(hub_api *api, const struct api_request *r)
     err = hub_store_dealers_known(s, dealer_row, &w);
     api_reader_give(api, s);
     api_body_printf(&b, "]\n");
-    return api_send_list(api, r->c, &b, err);
+    return api_send_list(api, r, &b, err);
 }
 
 /* ---- GET /api/v1/dealers/<id>/streams ---- */
@@ -90,7 +90,6 @@ static int stream_row(void *arg, const struct hub_stream_row *r)
 
 enum MHD_Result api_dealer_streams(hub_api *api, const struct api_request *r)
 {
-    struct MHD_Connection *c = r->c;
     struct api_body b = {0};
     struct dealer_walk w = {&b, 0, 0, 0};
     hub_store *s = api_reader_take(api);
@@ -102,10 +101,10 @@ enum MHD_Result api_dealer_streams(hub_api *api, const struct api_request *r)
     if (err != DEPOT_OK) {
         depot_free(b.p);
         return err == DEPOT_ERR_NOTFOUND
-                   ? api_send_error(api, c, MHD_HTTP_NOT_FOUND, "no such dealer")
-                   : api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
+                   ? api_send_error(api, r, MHD_HTTP_NOT_FOUND, "no such dealer")
+                   : api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
     }
-    return api_send_body(api, c, MHD_HTTP_OK, "application/json", &b);
+    return api_send_body(api, r, MHD_HTTP_OK, "application/json", &b);
 }
 
 /* ---- GET, PUT and PATCH /api/v1/dealers/<id> ---- */
@@ -183,8 +182,8 @@ enum MHD_Result api_dealer_get(hub_api *api, const struct api_request *r)
     hub_store *s = api_reader_take(api);
     depot_err err = dealer_json(s, r->arg, &out);
     api_reader_give(api, s);
-    return err == DEPOT_OK ? api_send_json(api, r->c, MHD_HTTP_OK, out)
-                           : api_send_store_error(api, r->c, err, "no such dealer");
+    return err == DEPOT_OK ? api_send_json(api, r, MHD_HTTP_OK, out)
+                           : api_send_store_error(api, r, err, "no such dealer");
 }
 
 static const char *const profile_keys[] = {"name",
@@ -324,11 +323,11 @@ static enum MHD_Result put_dealer(hub_api *api, const struct api_request *r, boo
     api_reader_give(api, s);
     cJSON_Delete(body);
     if (err == DEPOT_ERR_INVAL)
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
     if (err != DEPOT_OK)
-        return api_send_store_error(api, r->c, err, "no such dealer");
+        return api_send_store_error(api, r, err, "no such dealer");
     LOG_INFO("dealer %s profile %s by %s", id, patch ? "patched" : "set", r->who->name);
-    return api_send_json(api, r->c, MHD_HTTP_OK, out);
+    return api_send_json(api, r, MHD_HTTP_OK, out);
 }
 
 enum MHD_Result api_dealer_put(hub_api *api, const struct api_request *r)

@@ -118,35 +118,48 @@ void api_iso8601(char *out, size_t len, long long ms)
     snprintf(out, len, "%s.%03lldZ", cached, ms % 1000);
 }
 
-enum MHD_Result api_send_body(hub_api *api, struct MHD_Connection *c, unsigned status, const char *type,
-                          struct api_body *b)
+/* A request without a connection (api_dispatch): the answer is kept in its reply. */
+static enum MHD_Result keep_reply(struct api_reply *out, unsigned status, const char *type,
+                                  struct api_body *b)
 {
-    struct MHD_Response *r;
+    out->status = status;
+    snprintf(out->type, sizeof(out->type), "%s", type);
+    out->body = b->p;
+    out->len = b->len;
+    return MHD_YES;
+}
+
+enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigned status,
+                              const char *type, struct api_body *b)
+{
+    struct MHD_Response *resp;
     enum MHD_Result ret;
     if (b->failed || !b->p) {
         depot_free(b->p);
         return MHD_NO;
     }
-    r = MHD_create_response_from_buffer_with_free_callback(b->len, b->p, depot_free);
-    if (!r) {
+    if (status >= 400)
+        hub_metrics_add(api->metrics, HUB_C_API_ERRORS, 1);
+    if (!r->c)
+        return keep_reply(r->reply, status, type, b);
+    resp = MHD_create_response_from_buffer_with_free_callback(b->len, b->p, depot_free);
+    if (!resp) {
         depot_free(b->p);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    if (status >= 400)
-        hub_metrics_add(api->metrics, HUB_C_API_ERRORS, 1);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    ret = MHD_queue_response(r->c, status, resp);
+    MHD_destroy_response(resp);
     return ret;
 }
 
-enum MHD_Result api_send_error(hub_api *api, struct MHD_Connection *c, unsigned status, const char *msg)
+enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status, const char *msg)
 {
     struct api_body b = {0};
     api_body_printf(&b, "{\"error\":");
     api_body_json_string(&b, msg);
     api_body_printf(&b, "}\n");
-    return api_send_body(api, c, status, "application/json", &b);
+    return api_send_body(api, r, status, "application/json", &b);
 }
 
 hub_store *api_reader_take(hub_api *api)
@@ -168,7 +181,7 @@ void api_reader_give(hub_api *api, hub_store *s)
     pthread_mutex_unlock(&api->lock);
 }
 
-enum MHD_Result api_send_json(hub_api *api, struct MHD_Connection *c, unsigned status, cJSON *root)
+enum MHD_Result api_send_json(hub_api *api, const struct api_request *r, unsigned status, cJSON *root)
 {
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     struct api_body b = {0};
@@ -178,7 +191,7 @@ enum MHD_Result api_send_json(hub_api *api, struct MHD_Connection *c, unsigned s
     api_body_str(&b, text);
     api_body_str(&b, "\n");
     cJSON_free(text);
-    return api_send_body(api, c, status, "application/json", &b);
+    return api_send_body(api, r, status, "application/json", &b);
 }
 
 cJSON *api_money_json(long long cents)
@@ -201,33 +214,40 @@ bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need
 {
     if (r->who && r->who->role >= need)
         return true;
-    *ret = api_send_error(api, r->c, MHD_HTTP_FORBIDDEN, "role too low");
+    *ret = api_send_error(api, r, MHD_HTTP_FORBIDDEN, "role too low");
     return false;
 }
 
-enum MHD_Result api_send_store_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, depot_err err,
                                  const char *what)
 {
     if (err == DEPOT_ERR_NOTFOUND)
-        return api_send_error(api, c, MHD_HTTP_NOT_FOUND, what);
-    return api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
+        return api_send_error(api, r, MHD_HTTP_NOT_FOUND, what);
+    return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
 }
 
-enum MHD_Result api_send_list(hub_api *api, struct MHD_Connection *c, struct api_body *b,
+enum MHD_Result api_send_list(hub_api *api, const struct api_request *r, struct api_body *b,
                               depot_err err)
 {
     if (err != DEPOT_OK) {
         depot_free(b->p);
-        return api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
     }
-    return api_send_body(api, c, MHD_HTTP_OK, "application/json", b);
+    return api_send_body(api, r, MHD_HTTP_OK, "application/json", b);
 }
 
 /* ---- query arguments ---- */
 
 const char *api_query(const struct api_request *r, const char *name)
 {
-    const char *v = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
+    const char *v = NULL;
+    if (r->c) {
+        v = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
+    } else {
+        for (size_t i = 0; r->query && r->query[i] && !v; i += 2)
+            if (!strcmp(r->query[i], name))
+                v = r->query[i + 1];
+    }
     return v && *v ? v : NULL;
 }
 

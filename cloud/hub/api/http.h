@@ -41,9 +41,25 @@ struct api_body {
 
 #define API_ARG_MAX 256
 
-/* One request after its body was read and its route chosen (routes.c). */
+/* The answer to a request that came without a connection (api_dispatch). */
+struct api_reply {
+    unsigned status;
+    char type[64];
+    char *body; /* depot_malloc'ed, the caller frees it; NULL if none was made */
+    size_t len;
+};
+
+/*
+ * One request after its body was read and its route chosen (routes.c).
+ * From libmicrohttpd, c is its connection; without one (api_dispatch: the
+ * same handlers, no socket), query holds the arguments ("name", "value",
+ * ..., NULL) and the answer goes to reply.
+ */
 struct api_request {
     struct MHD_Connection *c;
+    const char *const *query;
+    struct api_reply *reply;
+    const char *authorization; /* the Authorization header, NULL if none */
     const char *method;
     const char *url;  /* the whole path, e.g. "/api/v1/orders/o-1/approve" */
     const char *body; /* NUL-terminated, may be "" */
@@ -64,19 +80,19 @@ void api_body_int(struct api_body *b, long long v);
 void api_body_json_string(struct api_body *b, const char *s);
 /* ISO-8601 UTC with milliseconds. */
 void api_iso8601(char *out, size_t len, long long ms);
-enum MHD_Result api_send_body(hub_api *api, struct MHD_Connection *c, unsigned status,
+enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigned status,
                               const char *type, struct api_body *b);
-enum MHD_Result api_send_error(hub_api *api, struct MHD_Connection *c, unsigned status,
+enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status,
                                const char *msg);
 /* A list body: "[" rows "]\n" answered 200, or a 500 for err (the body is dropped). */
-enum MHD_Result api_send_list(hub_api *api, struct MHD_Connection *c, struct api_body *b,
+enum MHD_Result api_send_list(hub_api *api, const struct api_request *r, struct api_body *b,
                               depot_err err);
 /* A read connection to the store, waited for; given back before the answer is queued. */
 hub_store *api_reader_take(hub_api *api);
 void api_reader_give(hub_api *api, hub_store *s);
 
 /* Sends root (deleted here) as the JSON body. */
-enum MHD_Result api_send_json(hub_api *api, struct MHD_Connection *c, unsigned status,
+enum MHD_Result api_send_json(hub_api *api, const struct api_request *r, unsigned status,
                               cJSON *root);
 /* A JSON number "12.50" for cents (cJSON raw, so no binary rounding shows). */
 cJSON *api_money_json(long long cents);
@@ -86,7 +102,7 @@ cJSON *api_time_json(long long ms);
 bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need,
                    enum MHD_Result *ret);
 /* Answers a store error: NOTFOUND 404 (what), anything else 500. */
-enum MHD_Result api_send_store_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, depot_err err,
                                      const char *what);
 
 /* A query argument: NULL when absent or empty. */

@@ -112,19 +112,19 @@ enum MHD_Result api_orders_list(hub_api *api, const struct api_request *r)
 
     if (status && strcmp(status, "pending") && strcmp(status, "approved") &&
         strcmp(status, "rejected"))
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                           "status is pending, approved or rejected");
     if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
     list = cJSON_CreateArray();
     s = api_reader_take(api);
     err = hub_store_orders_list(s, status, dealer, order_row, list);
     api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(list);
-        return api_send_store_error(api, r->c, err, "orders");
+        return api_send_store_error(api, r, err, "orders");
     }
-    return api_send_json(api, r->c, MHD_HTTP_OK, list);
+    return api_send_json(api, r, MHD_HTTP_OK, list);
 }
 
 enum MHD_Result api_order_get(hub_api *api, const struct api_request *r)
@@ -133,8 +133,8 @@ enum MHD_Result api_order_get(hub_api *api, const struct api_request *r)
     hub_store *s = api_reader_take(api);
     depot_err err = order_detail(s, r->arg, &out);
     api_reader_give(api, s);
-    return err == DEPOT_OK ? api_send_json(api, r->c, MHD_HTTP_OK, out)
-                           : api_send_store_error(api, r->c, err, "no such order");
+    return err == DEPOT_OK ? api_send_json(api, r, MHD_HTTP_OK, out)
+                           : api_send_store_error(api, r, err, "no such order");
 }
 
 static int forged_row(void *arg, const struct hub_forged_entry *e)
@@ -160,14 +160,14 @@ enum MHD_Result api_orders_forged(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(list);
-        return api_send_store_error(api, r->c, err, "forged orders");
+        return api_send_store_error(api, r, err, "forged orders");
     }
-    return api_send_json(api, r->c, MHD_HTTP_OK, list);
+    return api_send_json(api, r, MHD_HTTP_OK, list);
 }
 
 /* ---- approve / reject ---- */
 
-static enum MHD_Result act_error(hub_api *api, struct MHD_Connection *c, depot_err err,
+static enum MHD_Result act_error(hub_api *api, const struct api_request *r, depot_err err,
                                  const char *stage, const struct hub_order *now)
 {
     char why[160];
@@ -178,14 +178,14 @@ static enum MHD_Result act_error(hub_api *api, struct MHD_Connection *c, depot_e
         else
             snprintf(why, sizeof(why), "the order is no longer at stage %s: it is at stage %s",
                      stage, now->stage);
-        return api_send_error(api, c, MHD_HTTP_CONFLICT, why);
+        return api_send_error(api, r, MHD_HTTP_CONFLICT, why);
     case DEPOT_ERR_FORBIDDEN:
-        return api_send_error(api, c, MHD_HTTP_FORBIDDEN,
+        return api_send_error(api, r, MHD_HTTP_FORBIDDEN,
                           "this token may not act at the order's current stage");
     case DEPOT_ERR_INVAL:
-        return api_send_error(api, c, MHD_HTTP_BAD_REQUEST, "a rejection needs a reason");
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "a rejection needs a reason");
     default:
-        return api_send_store_error(api, c, err, "no such order");
+        return api_send_store_error(api, r, err, "no such order");
     }
 }
 
@@ -206,13 +206,13 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
         (stage && (!cJSON_IsString(stage) || !stage->valuestring[0] ||
                    strlen(stage->valuestring) > DEPOT_STAGE_MAX))) {
         cJSON_Delete(body);
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                           "the body must be {\"stage\": \"<the stage acted on>\", \"reason\": "
                           "\"...\"} (a reason of at most 200 characters)");
     }
     if (act == HUB_ACT_APPROVE && !stage) {
         cJSON_Delete(body);
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                           "an approval names the stage it approves: {\"stage\": \"...\"}");
     }
     if (reason)
@@ -228,8 +228,8 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
     if (err == DEPOT_OK)
         err = order_detail(s, id, &out);
     api_reader_give(api, s);
-    return err == DEPOT_OK ? api_send_json(api, r->c, MHD_HTTP_OK, out)
-                           : act_error(api, r->c, err, at, &after);
+    return err == DEPOT_OK ? api_send_json(api, r, MHD_HTTP_OK, out)
+                           : act_error(api, r, err, at, &after);
 }
 
 /* ---- payments ---- */
@@ -338,15 +338,15 @@ enum MHD_Result api_payment_post(hub_api *api, const struct api_request *r)
     cJSON *out;
 
     if (!parse_payment(r->body, &p, &why))
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
     p.at = depot_now_ms();
     s = api_reader_take(api);
     err = record_payment(s, &p, r->who->name, &id, &x, &why);
     api_reader_give(api, s);
     if (err == DEPOT_ERR_INVAL)
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST, why);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
     if (err != DEPOT_OK)
-        return api_send_store_error(api, r->c, err, why);
+        return api_send_store_error(api, r, err, why);
     LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
     hub_api_ranking_payment(api, p.dealer, p.at, p.amount);
     out = cJSON_CreateObject();
@@ -356,7 +356,7 @@ enum MHD_Result api_payment_post(hub_api *api, const struct api_request *r)
     cJSON_AddStringToObject(out, "order", p.order);
     cJSON_AddStringToObject(out, "ref", p.ref);
     cJSON_AddItemToObject(out, "open_exposure", api_money_json(x.open));
-    return api_send_json(api, r->c, MHD_HTTP_OK, out);
+    return api_send_json(api, r, MHD_HTTP_OK, out);
 }
 
 /* ---- routing ---- */

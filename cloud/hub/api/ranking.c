@@ -132,32 +132,32 @@ static cJSON *board_head(const struct hub_rank_board *b)
 }
 
 /* The period argument (default: the current month); false after answering 400. */
-static bool period_arg(hub_api *api, struct MHD_Connection *c, long long now, int *period,
+static bool period_arg(hub_api *api, const struct api_request *r, long long now, int *period,
                        enum MHD_Result *ret)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "period");
+    const char *v = api_query(r, "period");
     *period = hub_period_of(now);
-    if (!v || !*v || hub_period_parse(v, period))
+    if (!v || hub_period_parse(v, period))
         return true;
-    *ret = api_send_error(api, c, MHD_HTTP_BAD_REQUEST, "period must be YYYY-MM");
+    *ret = api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "period must be YYYY-MM");
     return false;
 }
 
 /* Computes the board of the request's period; false after answering. */
-static bool board_for(hub_api *api, struct MHD_Connection *c, struct hub_rank_board *b,
+static bool board_for(hub_api *api, const struct api_request *r, struct hub_rank_board *b,
                       enum MHD_Result *ret)
 {
     hub_ranking *rk = ranking_of(api);
     long long now = depot_now_ms();
     int period;
     if (!rk) {
-        *ret = api_send_error(api, c, MHD_HTTP_SERVICE_UNAVAILABLE, "ranking not running");
+        *ret = api_send_error(api, r, MHD_HTTP_SERVICE_UNAVAILABLE, "ranking not running");
         return false;
     }
-    if (!period_arg(api, c, now, &period, ret))
+    if (!period_arg(api, r, now, &period, ret))
         return false;
     if (hub_ranking_compute(rk, period, now, b) != DEPOT_OK) {
-        *ret = api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        *ret = api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return false;
     }
     return true;
@@ -169,7 +169,7 @@ enum MHD_Result api_ranking_get(hub_api *api, const struct api_request *r)
     enum MHD_Result ret;
     cJSON *root, *list;
     hub_store *s;
-    if (!board_for(api, r->c, &b, &ret))
+    if (!board_for(api, r, &b, &ret))
         return ret;
     root = board_head(&b);
     list = cJSON_AddArrayToObject(root, "dealers");
@@ -178,7 +178,7 @@ enum MHD_Result api_ranking_get(hub_api *api, const struct api_request *r)
         cJSON_AddItemToArray(list, entry_json(s, &b.e[i]));
     api_reader_give(api, s);
     hub_rank_board_clear(&b);
-    return api_send_json(api, r->c, MHD_HTTP_OK, root);
+    return api_send_json(api, r, MHD_HTTP_OK, root);
 }
 
 static cJSON *figures_json(const struct hub_rank_entry *e)
@@ -205,14 +205,14 @@ enum MHD_Result api_dealer_kpis(hub_api *api, const struct api_request *r)
     char *how;
     cJSON *root, *one;
     hub_store *s;
-    if (!board_for(api, r->c, &b, &ret))
+    if (!board_for(api, r, &b, &ret))
         return ret;
     e = hub_rank_board_find(&b, dealer);
     how = depot_malloc(HOW_MAX);
     if (!e || !how) {
         depot_free(how);
         hub_rank_board_clear(&b);
-        return api_send_error(api, r->c, e ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
+        return api_send_error(api, r, e ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
                           e ? "out of memory" : "the dealer has nothing in that period");
     }
     root = board_head(&b);
@@ -231,7 +231,7 @@ enum MHD_Result api_dealer_kpis(hub_api *api, const struct api_request *r)
     cJSON_AddStringToObject(root, "how", how);
     depot_free(how);
     hub_rank_board_clear(&b);
-    return api_send_json(api, r->c, MHD_HTTP_OK, root);
+    return api_send_json(api, r, MHD_HTTP_OK, root);
 }
 
 /* ---- POST /api/v1/payments/import ---- */
@@ -396,7 +396,7 @@ static enum MHD_Result import_refused(hub_api *api, const struct api_request *r,
     snprintf(msg, sizeof(msg), "%d lines refused: nothing imported", cJSON_GetArraySize(errors));
     cJSON_AddStringToObject(root, "error", msg);
     cJSON_AddItemToObject(root, "errors", errors);
-    return api_send_json(api, r->c, MHD_HTTP_BAD_REQUEST, root);
+    return api_send_json(api, r, MHD_HTTP_BAD_REQUEST, root);
 }
 
 enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
@@ -409,7 +409,7 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
 
     if (!import_lines(r->body, errors, &lines, &n)) {
         cJSON_Delete(errors);
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                           "the body must be {\"payments\":[...]} with 1..10000 items");
     }
     if (cJSON_GetArraySize(errors) == 0) {
@@ -419,7 +419,7 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
         if (err != DEPOT_OK) {
             depot_free(lines);
             cJSON_Delete(errors);
-            return api_send_store_error(api, r->c, err, "import failed");
+            return api_send_store_error(api, r, err, "import failed");
         }
     }
     if (cJSON_GetArraySize(errors) > 0) {
@@ -433,7 +433,7 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
     depot_free(lines);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "imported", (double)n);
-    return api_send_json(api, r->c, MHD_HTTP_OK, out);
+    return api_send_json(api, r, MHD_HTTP_OK, out);
 }
 
 /* ---- routing ---- */

@@ -146,17 +146,16 @@ static bool body_is_one_json(const struct api_request *r)
 static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool too_large,
                                          bool *answered)
 {
-    const char *auth = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Authorization");
-    depot_err err = hub_auth_token(api->cfg, auth, HUB_ROLE_VIEWER, &r->who);
+    depot_err err = hub_auth_token(api->cfg, r->authorization, HUB_ROLE_VIEWER, &r->who);
     *answered = true;
     if (err == DEPOT_ERR_AUTH)
-        return api_send_error(api, r->c, MHD_HTTP_UNAUTHORIZED, "missing or unknown bearer token");
+        return api_send_error(api, r, MHD_HTTP_UNAUTHORIZED, "missing or unknown bearer token");
     if (err != DEPOT_OK)
-        return api_send_error(api, r->c, MHD_HTTP_FORBIDDEN, "role too low");
+        return api_send_error(api, r, MHD_HTTP_FORBIDDEN, "role too low");
     if (too_large)
-        return api_send_error(api, r->c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        return api_send_error(api, r, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
     if (r->len && !body_is_one_json(r))
-        return api_send_error(api, r->c, MHD_HTTP_BAD_REQUEST,
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                               "the body must be one JSON document, with nothing after it");
     *answered = false;
     return MHD_YES;
@@ -177,15 +176,15 @@ enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large
     if (answered)
         return ret;
     if (!rt && !known)
-        return api_send_error(api, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+        return api_send_error(api, r, MHD_HTTP_NOT_FOUND, "no such endpoint");
     if (!rt) {
         snprintf(msg, sizeof(msg), "only %s %s served here", allowed,
                  strchr(allowed, ',') ? "are" : "is");
-        return api_send_error(api, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
+        return api_send_error(api, r, MHD_HTTP_METHOD_NOT_ALLOWED, msg);
     }
     if (rt->role > HUB_ROLE_VIEWER && !api_need_role(api, r, rt->role, &ret))
         return ret;
     if ((refused = arg_refused(rt, r->arg)))
-        return api_send_error(api, r->c, MHD_HTTP_NOT_FOUND, refused);
+        return api_send_error(api, r, MHD_HTTP_NOT_FOUND, refused);
     return rt->handler(api, r);
 }

@@ -114,12 +114,13 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
     }
     hub_metrics_add(api->metrics, HUB_C_API_REQUESTS, 1);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && !up)
-        return api_send_error(api, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+        return api_send_error(api, &r, MHD_HTTP_METHOD_NOT_ALLOWED,
                               "only GET, PUT, PATCH and POST are served");
     if (up && up->p) {
         r.body = up->p;
         r.len = up->len;
     }
+    r.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     return api_dispatch(api, &r, up && up->too_large, metric);
 }
 
@@ -154,7 +155,7 @@ static depot_err open_readers(hub_api *api)
     return DEPOT_OK;
 }
 
-static depot_err start_daemon(hub_api *api)
+depot_err hub_api_listen(hub_api *api)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)api->cfg->http_port)};
@@ -193,8 +194,6 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     err = open_readers(api);
     if (err == DEPOT_OK)
         err = hub_static_new(cfg->http_dashboard, &api->dashboard);
-    if (err == DEPOT_OK)
-        err = start_daemon(api);
     if (err != DEPOT_OK) {
         hub_api_free(api);
         return err;

@@ -192,13 +192,30 @@ static int open_file(const hub_static *st, const char *name, struct stat *sb)
     return fd;
 }
 
+/* Without a connection (api_dispatch): the file's bytes as the reply's body. */
+static enum MHD_Result send_copy(hub_api *api, const struct api_request *req, int fd,
+                                 const struct stat *sb, const char *name)
+{
+    struct api_body b = {0};
+    ssize_t n = -1;
+    if (api_body_reserve(&b, (size_t)sb->st_size + 1))
+        n = read(fd, b.p, (size_t)sb->st_size);
+    close(fd);
+    if (n != (ssize_t)sb->st_size) {
+        depot_free(b.p);
+        return api_send_error(api, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the file");
+    }
+    b.len = (size_t)n;
+    return api_send_body(api, req, MHD_HTTP_OK, hub_static_content_type(name), &b);
+}
+
 enum MHD_Result api_static_get(hub_api *api, const struct api_request *req)
 {
     struct MHD_Connection *c = req->c;
     const char *url = req->url;
     char name[NAME_MAX_LEN + 1], etag[64];
     const char *inm =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        c ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH) : NULL;
     struct MHD_Response *r;
     struct stat sb;
     enum MHD_Result ret;
@@ -207,7 +224,9 @@ enum MHD_Result api_static_get(hub_api *api, const struct api_request *req)
 
     if (!hub_static_file_name(url, name, sizeof(name)) ||
         (fd = open_file(api->dashboard, name, &sb)) < 0)
-        return api_send_error(api, c, MHD_HTTP_NOT_FOUND, "no such file");
+        return api_send_error(api, req, MHD_HTTP_NOT_FOUND, "no such file");
+    if (!c)
+        return send_copy(api, req, fd, &sb, name);
     page = !strcmp(name, "index.html");
     snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)sb.st_size,
              (unsigned long long)sb.st_mtim.tv_sec * 1000000000ULL +

@@ -107,7 +107,6 @@ static void stock_extra_free(struct stock_extra *x)
 static enum MHD_Result stock_extra_new(hub_api *api, const struct api_request *r, hub_store *s,
                                        struct stock_extra **out)
 {
-    struct MHD_Connection *c = r->c;
     const char *since = api_query(r, "since");
     const char *region = api_query(r, "region");
     struct stock_extra *x = depot_calloc(1, sizeof(*x));
@@ -115,19 +114,19 @@ static enum MHD_Result stock_extra_new(hub_api *api, const struct api_request *r
     depot_err err;
     *out = NULL;
     if (!x)
-        return api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     x->velocity_days = api->cfg->alert_velocity_days;
     x->region = region;
     if (since && !api_parse_ll(since, 0, 1LL << 53, &x->since)) {
         stock_extra_free(x);
-        return api_send_error(api, c, MHD_HTTP_BAD_REQUEST, "since is not a time in ms");
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "since is not a time in ms");
     }
     err = hub_store_picked_sums(s, today - x->velocity_days + 1, today, add_velocity, x);
     if (err == DEPOT_OK)
         err = hub_store_dealer_places(s, add_region, x); /* ordered by dealer id */
     if (err != DEPOT_OK || x->nomem) {
         stock_extra_free(x);
-        return api_send_error(api, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
                           depot_strerror(err != DEPOT_OK ? err : DEPOT_ERR_NOMEM));
     }
     *out = x;
@@ -229,7 +228,6 @@ static int stock_row(void *arg, const struct hub_stock_row *r)
 
 enum MHD_Result api_stock_get(hub_api *api, const struct api_request *r)
 {
-    struct MHD_Connection *c = r->c;
     bool bad = false;
     const char *dealer = api_query_id(r, "dealer", DEPOT_DEALER_MAX, &bad);
     const char *sku = api_query_id(r, "sku", DEPOT_SKU_MAX, &bad);
@@ -240,7 +238,7 @@ enum MHD_Result api_stock_get(hub_api *api, const struct api_request *r)
     depot_err err;
 
     if (bad)
-        return api_send_error(api, c, MHD_HTTP_BAD_REQUEST, "dealer or sku is not a valid id");
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer or sku is not a valid id");
     s = api_reader_take(api);
     ret = stock_extra_new(api, r, s, &w.x);
     if (!w.x) { /* answered */
@@ -252,5 +250,5 @@ enum MHD_Result api_stock_get(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     stock_extra_free(w.x);
     api_body_printf(&b, "]\n");
-    return api_send_list(api, c, &b, err);
+    return api_send_list(api, r, &b, err);
 }

@@ -12,22 +12,20 @@
 
 enum MHD_Result api_metrics_get(hub_api *api, const struct api_request *r)
 {
-    struct MHD_Connection *c = r->c;
     struct api_body b = {0};
     if (hub_metrics_render(api->metrics, &b.p, &b.len) != DEPOT_OK)
         return MHD_NO;
     b.cap = b.len + 1;
-    return api_send_body(api, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
+    return api_send_body(api, r, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 
 enum MHD_Result api_healthz_get(hub_api *api, const struct api_request *r)
 {
-    struct MHD_Connection *c = r->c;
     struct api_body b = {0};
     static const char *const names[] = {"disconnected", "connected", "subscribed"};
     const char *mqtt = api->health ? names[api->health(api->health_ctx)] : "unknown";
     api_body_printf(&b, "{\"status\":\"ok\",\"mqtt\":\"%s\"}\n", mqtt);
-    return api_send_body(api, c, MHD_HTTP_OK, "application/json", &b);
+    return api_send_body(api, r, MHD_HTTP_OK, "application/json", &b);
 }
 
 /* ---- GET /api/v1/me ---- */
@@ -52,5 +50,5 @@ enum MHD_Result api_me_get(hub_api *api, const struct api_request *r)
         if (hub_token_may_act(r->who, cfg->stages[i]))
             cJSON_AddItemToArray(stages, cJSON_CreateString(cfg->stages[i]));
     }
-    return api_send_json(api, r->c, MHD_HTTP_OK, j);
+    return api_send_json(api, r, MHD_HTTP_OK, j);
 }

@@ -1,0 +1,324 @@
+/*
+ * The hub's HTTP API through its route table, without a socket: a request
+ * (method, URL, token, query, body) goes to api_dispatch exactly as the
+ * libmicrohttpd callback hands it over, and the status and JSON that come
+ * back are checked. The store is a real SQLite file in a temp folder; the
+ * dashboard folder holds one real index.html.
+ */
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "api/http.h"
+#include "api/routes.h"
+#include "depot/alloc.h"
+#include "depot/log.h"
+#include "hub_test_util.h"
+
+#define VIEWER "Bearer viewer-token-000"
+#define APPROVER "Bearer approver-token-000"
+#define ADMIN "Bearer admin-token-000"
+#define NOW 1767225600000LL /* 2026-01-01 */
+
+struct fixture {
+    char dir[256];
+    struct hub_config cfg;
+    hub_metrics *metrics;
+    hub_store *writer;
+    hub_api *api;
+    struct api_reply reply;
+    cJSON *json; /* the last reply's body, parsed */
+};
+
+static void add_token(struct hub_config *c, const char *name, enum hub_role role)
+{
+    struct hub_token *t = &c->tokens[c->n_tokens++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    snprintf(t->token, sizeof(t->token), "%s-token-000", name);
+    t->role = role;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char dash[300];
+    test_tmpdir(f->dir, sizeof(f->dir));
+    hub_config_defaults(&f->cfg);
+    snprintf(f->cfg.db, sizeof(f->cfg.db), "%.200s/hub.db", f->dir);
+    snprintf(dash, sizeof(dash), "%.200s/dash", f->dir);
+    assert_int_equal(mkdir(dash, 0700), 0);
+    snprintf(f->cfg.http_dashboard, sizeof(f->cfg.http_dashboard), "%.200s/dash", f->dir);
+    strcat(dash, "/index.html");
+    write_file(dash, "<!doctype html><title>Depot</title>\n");
+    f->cfg.http_threads = 2;
+    add_token(&f->cfg, "viewer", HUB_ROLE_VIEWER);
+    add_token(&f->cfg, "approver", HUB_ROLE_APPROVER);
+    add_token(&f->cfg, "admin", HUB_ROLE_ADMIN);
+    assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->cfg.db, &f->writer), DEPOT_OK);
+    assert_int_equal(hub_api_new(&f->cfg, f->metrics, NULL, NULL, &f->api), DEPOT_OK);
+    *state = f;
+    return 0;
+}
+
+static void reply_clear(struct fixture *f)
+{
+    cJSON_Delete(f->json);
+    f->json = NULL;
+    depot_free(f->reply.body);
+    memset(&f->reply, 0, sizeof(f->reply));
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    reply_clear(f);
+    hub_api_free(f->api);
+    hub_store_free(f->writer);
+    hub_metrics_free(f->metrics);
+    test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* One request through the route table; the status it answered (the body parsed in f->json). */
+static unsigned call(struct fixture *f, const char *method, const char *url, const char *auth,
+                     const char *const *query, const char *body)
+{
+    struct api_request r = {.method = method, .url = url, .authorization = auth, .query = query,
+                            .body = body ? body : "", .len = body ? strlen(body) : 0,
+                            .reply = &f->reply};
+    enum hub_api_class metric;
+    reply_clear(f);
+    assert_int_equal(api_dispatch(f->api, &r, false, &metric), MHD_YES);
+    assert_non_null(f->reply.body);
+    if (!strcmp(f->reply.type, "application/json"))
+        assert_non_null(f->json = cJSON_ParseWithLength(f->reply.body, f->reply.len));
+    return f->reply.status;
+}
+
+static const char *error_of(const struct fixture *f)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(f->json, "error");
+    return cJSON_IsString(e) ? e->valuestring : "";
+}
+
+static void stock(struct fixture *f, const char *dealer, const char *sku, long long qty, uint64_t id)
+{
+    depot_msg m = test_stock(dealer, LEDGER_A, id, 1, NOW, sku, qty);
+    enum hub_apply_result res;
+    uint64_t upto;
+    assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->writer, &m, NOW, &res, &upto), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+}
+
+static void test_api_auth_UnknownOrMissingTokenIs401(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "GET", "/api/v1/stock", NULL, NULL, NULL), 401);
+    assert_string_equal(error_of(f), "missing or unknown bearer token");
+    assert_int_equal(call(f, "GET", "/api/v1/stock", "Bearer nope", NULL, NULL), 401);
+    /* an unknown path under /api/v1/ is not revealed to a caller without a token */
+    assert_int_equal(call(f, "GET", "/api/v1/nothing", NULL, NULL, NULL), 401);
+}
+
+static void test_api_routes_UnknownPathIs404AndWrongMethodIs405(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "GET", "/api/v1/nothing", VIEWER, NULL, NULL), 404);
+    assert_string_equal(error_of(f), "no such endpoint");
+    assert_int_equal(call(f, "GET", "/nothing", NULL, NULL, NULL), 404);
+    assert_int_equal(call(f, "POST", "/api/v1/catalog", ADMIN, NULL, "{}"), 405);
+    assert_string_equal(error_of(f), "only GET, PUT are served here");
+    assert_int_equal(call(f, "POST", "/api/v1/stock", ADMIN, NULL, "{}"), 405);
+    assert_string_equal(error_of(f), "only GET is served here");
+}
+
+static void test_api_routes_RoleBelowTheRouteIs403(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", VIEWER, NULL, "[]"), 403);
+    assert_string_equal(error_of(f), "role too low");
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", APPROVER, NULL, "[]"), 403);
+    assert_int_equal(call(f, "POST", "/api/v1/payments", VIEWER, NULL, "{}"), 403);
+}
+
+static void test_api_routes_BadArgumentIs404(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "GET", "/api/v1/dealers/bad%20id", VIEWER, NULL, NULL), 404);
+    assert_string_equal(error_of(f), "no such dealer");
+    assert_int_equal(call(f, "GET", "/api/v1/alerts/0", VIEWER, NULL, NULL), 404);
+    assert_string_equal(error_of(f), "no such alert");
+    assert_int_equal(call(f, "GET", "/api/v1/alerts/12x", VIEWER, NULL, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/orders/", VIEWER, NULL, NULL), 404);
+    assert_string_equal(error_of(f), "no such order");
+    assert_int_equal(call(f, "GET", "/api/v1/orders/o-404", VIEWER, NULL, NULL), 404);
+}
+
+static void test_api_body_NotOneJsonDocumentIs400(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, "[] []"), 400);
+    assert_string_equal(error_of(f), "the body must be one JSON document, with nothing after it");
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, "{\"x\":"), 400);
+}
+
+static void test_api_catalog_PutThenGet(void **state)
+{
+    struct fixture *f = *state;
+    const cJSON *items, *it;
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[{\"sku\":\"S1\",\"barcode\":\"4006381333931\",\"price\":\"12.50\","
+                          "\"unit_weight_g\":250,\"min_qty\":1,\"max_qty\":50,\"reorder_point\":5,"
+                          "\"lead_time_days\":3,\"max_stock\":100}]"),
+                     200);
+    assert_int_equal(call(f, "GET", "/api/v1/catalog", VIEWER, NULL, NULL), 200);
+    items = cJSON_GetObjectItemCaseSensitive(f->json, "items");
+    assert_int_equal(cJSON_GetArraySize(items), 1);
+    it = cJSON_GetArrayItem(items, 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(it, "sku")->valuestring, "S1");
+    assert_true(cJSON_GetObjectItemCaseSensitive(it, "price")->valuedouble == 12.5);
+    /* a price with three decimals is refused whole, nothing written */
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[{\"sku\":\"S2\",\"barcode\":\"4006381333948\",\"price\":1.005,"
+                          "\"unit_weight_g\":1,\"min_qty\":1,\"max_qty\":5,\"reorder_point\":0,"
+                          "\"lead_time_days\":0,\"max_stock\":0}]"),
+                     400);
+    assert_string_equal(error_of(f), "items[0].price: not an amount with at most 2 decimals");
+    assert_int_equal(call(f, "GET", "/api/v1/catalog", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f->json, "items")), 1);
+}
+
+static void test_api_stock_RowsAndFilters(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const only_b[] = {"dealer", "B", NULL};
+    static const char *const bad[] = {"sku", "no such!", NULL};
+    const cJSON *row;
+    stock(f, "A", "S1", 7, 1);
+    stock(f, "B", "S1", 3, 1);
+    assert_int_equal(call(f, "GET", "/api/v1/stock", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 2);
+    assert_int_equal(call(f, "GET", "/api/v1/stock", VIEWER, only_b, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    row = cJSON_GetArrayItem(f->json, 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(row, "dealer")->valuestring, "B");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(row, "qty")->valueint, 3);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(row, "days_of_cover"));
+    assert_int_equal(call(f, "GET", "/api/v1/stock", VIEWER, bad, NULL), 400);
+}
+
+static void test_api_dealers_PatchThenGet(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(
+        call(f, "PATCH", "/api/v1/dealers/D-9", VIEWER, NULL, "{\"name\":\"North\"}"), 403);
+    assert_int_equal(call(f, "GET", "/api/v1/dealers/D-9", VIEWER, NULL, NULL), 404);
+    assert_int_equal(call(f, "PATCH", "/api/v1/dealers/D-9", ADMIN, NULL,
+                          "{\"name\":\"North\",\"region\":\"west\",\"credit_limit\":\"100.00\"}"),
+                     200);
+    assert_int_equal(call(f, "GET", "/api/v1/dealers/D-9", VIEWER, NULL, NULL), 200);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "name")->valuestring, "North");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "region")->valuestring, "west");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "profile")));
+    assert_int_equal(call(f, "PATCH", "/api/v1/dealers/D-9", ADMIN, NULL, "{\"colour\":1}"), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/dealers", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+}
+
+static void test_api_me_NamesTheToken(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "GET", "/api/v1/me", APPROVER, NULL, NULL), 200);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "name")->valuestring,
+                        "approver");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "role")->valuestring,
+                        "approver");
+}
+
+static void test_api_open_HealthMetricsAndDashboardNeedNoToken(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "GET", "/healthz", NULL, NULL, NULL), 200);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "mqtt")->valuestring, "unknown");
+    assert_int_equal(call(f, "GET", "/metrics", NULL, NULL, NULL), 200);
+    assert_non_null(strstr(f->reply.body, "depot_hub_api_errors_total"));
+    assert_int_equal(call(f, "GET", "/", NULL, NULL, NULL), 200);
+    assert_string_equal(f->reply.type, "text/html; charset=utf-8");
+    assert_non_null(strstr(f->reply.body, "<title>Depot</title>"));
+    assert_int_equal(call(f, "GET", "/static/../hub.db", NULL, NULL, NULL), 404);
+}
+
+static void test_api_alerts_EmptyListAndBadFilter(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bad_limit[] = {"limit", "0", NULL};
+    assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 0);
+    assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, bad_limit, NULL), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/alerts/5/ack", VIEWER, NULL, NULL), 403);
+    assert_int_equal(call(f, "POST", "/api/v1/alerts/5/ack", APPROVER, NULL, NULL), 404);
+}
+
+static void test_api_ranking_WithoutEngineIs503(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "GET", "/api/v1/ranking", VIEWER, NULL, NULL), 503);
+    assert_string_equal(error_of(f), "ranking not running");
+}
+
+static void test_api_routes_EveryPatternIsWellFormed(void **state)
+{
+    size_t n;
+    const struct api_route *rt = api_routes(&n);
+    (void)state;
+    assert_true(n > 20);
+    for (size_t i = 0; i < n; i++) {
+        const char *star = strchr(rt[i].pattern, '*');
+        assert_true(rt[i].pattern[0] == '/');
+        assert_non_null(rt[i].handler);
+        /* at most one '*' segment, and a route with an argument says what it must be */
+        assert_true(!star || !strchr(star + (star[1] == '*' ? 2 : 1), '*'));
+        assert_true((star != NULL) == (rt[i].arg != API_ARG_NONE));
+        for (size_t j = 0; j < i; j++)
+            assert_false(!strcmp(rt[i].pattern, rt[j].pattern) &&
+                         !strcmp(rt[i].method, rt[j].method));
+    }
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_api_auth_UnknownOrMissingTokenIs401),
+        T(test_api_routes_UnknownPathIs404AndWrongMethodIs405),
+        T(test_api_routes_RoleBelowTheRouteIs403),
+        T(test_api_routes_BadArgumentIs404),
+        T(test_api_body_NotOneJsonDocumentIs400),
+        T(test_api_catalog_PutThenGet),
+        T(test_api_stock_RowsAndFilters),
+        T(test_api_dealers_PatchThenGet),
+        T(test_api_me_NamesTheToken),
+        T(test_api_open_HealthMetricsAndDashboardNeedNoToken),
+        T(test_api_alerts_EmptyListAndBadFilter),
+        T(test_api_ranking_WithoutEngineIs503),
+        cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
+    };
+    depot_log_init("hub_api_test", DEPOT_LOG_ERROR + 1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
