@@ -13,15 +13,23 @@
 #include "store/store.h"
 
 #define SQ_MAIN_STMTS 32
-#define SQ_ORDER_STMTS 64
+#define SQ_CATALOG_STMTS 8
+#define SQ_DEALERS_STMTS 8
+#define SQ_PAYMENTS_STMTS 4
+#define SQ_ORDERS_STMTS 16
+#define SQ_AUDIT_STMTS 4
 #define SQ_ALERT_STMTS 32
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
     sqlite3 *db;
     sqlite3_stmt *st[SQ_MAIN_STMTS];
-    sqlite3_stmt *ost[SQ_ORDER_STMTS];
-    sqlite3_stmt *ast[SQ_ALERT_STMTS]; /* store/sqlite/alerts.c */
+    sqlite3_stmt *catalog_st[SQ_CATALOG_STMTS];  /* catalog.c */
+    sqlite3_stmt *dealer_st[SQ_DEALERS_STMTS];   /* dealers.c */
+    sqlite3_stmt *payment_st[SQ_PAYMENTS_STMTS]; /* payments.c */
+    sqlite3_stmt *order_st[SQ_ORDERS_STMTS];     /* orders.c */
+    sqlite3_stmt *audit_st[SQ_AUDIT_STMTS];      /* audit.c */
+    sqlite3_stmt *ast[SQ_ALERT_STMTS];           /* store/sqlite/alerts.c */
 };
 
 /* The store behind a hub_store * (base is the first member). */
@@ -58,6 +66,85 @@ depot_err hub_sqlite_prepare_all(struct sqlite_store *q, const char *const *sql,
                                  sqlite3_stmt **out);
 /* Finalizes st[0..n) and sets them NULL (safe after a partial prepare). */
 void hub_sqlite_finalize_all(sqlite3_stmt **st, int n);
+
+/* A table that only grows: triggers abort any UPDATE or DELETE of its rows. */
+#define HUB_SQLITE_APPEND_ONLY(t)                                                                  \
+    "CREATE TRIGGER IF NOT EXISTS " t "_no_update BEFORE UPDATE ON " t                             \
+    " BEGIN SELECT RAISE(ABORT, '" t " is append-only'); END;"                                     \
+    "CREATE TRIGGER IF NOT EXISTS " t "_no_delete BEFORE DELETE ON " t                             \
+    " BEGIN SELECT RAISE(ABORT, '" t " is append-only'); END;"
+
+static inline void hub_sqlite_i64(sqlite3_stmt *st, int i, long long v)
+{
+    sqlite3_bind_int64(st, i, v);
+}
+
+/*
+ * The order domain (struct hub_store_order_ops), one file per group of
+ * tables; each file's setup creates its tables and prepares its statements,
+ * its free finalizes them (safe after a partial setup).
+ */
+
+/* catalog.c */
+depot_err hub_sqlite_catalog_setup(struct sqlite_store *q);
+void hub_sqlite_catalog_free(struct sqlite_store *q);
+depot_err hub_sqlite_catalog_replace(hub_store *s, const struct hub_catalog_item *items, size_t n,
+                                     long long at, long long *version);
+depot_err hub_sqlite_catalog_list(hub_store *s, long long *version, hub_catalog_cb cb, void *arg);
+depot_err hub_sqlite_catalog_find(hub_store *s, const char *barcode, struct hub_catalog_item *out);
+depot_err hub_sqlite_catalog_due(hub_store *s, long long version, hub_name_cb cb, void *arg);
+depot_err hub_sqlite_catalog_sent(hub_store *s, const char *dealer, long long version);
+
+/* dealers.c */
+depot_err hub_sqlite_dealers_setup(struct sqlite_store *q);
+void hub_sqlite_dealers_free(struct sqlite_store *q);
+depot_err hub_sqlite_profile_get(hub_store *s, const char *dealer, struct hub_dealer_profile *p);
+depot_err hub_sqlite_profile_put(hub_store *s, const struct hub_dealer_profile *p);
+depot_err hub_sqlite_sku_max_set(hub_store *s, const char *dealer, const char *sku, long long max);
+depot_err hub_sqlite_sku_max_clear(hub_store *s, const char *dealer);
+depot_err hub_sqlite_sku_max_list(hub_store *s, const char *dealer, hub_sku_max_cb cb, void *arg);
+depot_err hub_sqlite_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb cb, void *arg);
+depot_err hub_sqlite_stock_qty(hub_store *s, const char *dealer, const char *sku, long long *qty);
+
+/* payments.c */
+depot_err hub_sqlite_payments_setup(struct sqlite_store *q);
+void hub_sqlite_payments_free(struct sqlite_store *q);
+depot_err hub_sqlite_payment_add(hub_store *s, const char *dealer, long long amount,
+                                 const char *order, const char *ref, const char *actor,
+                                 long long at, long long *id);
+depot_err hub_sqlite_exposure(hub_store *s, const char *dealer, struct hub_exposure *out);
+
+/* orders.c */
+depot_err hub_sqlite_order_table_setup(struct sqlite_store *q);
+void hub_sqlite_order_table_free(struct sqlite_store *q);
+depot_err hub_sqlite_order_insert(hub_store *s, const struct hub_order *o,
+                                  const struct hub_order_line *lines, size_t n, const char *doc,
+                                  const char *sig);
+depot_err hub_sqlite_order_get(hub_store *s, const char *id, struct hub_order *out);
+depot_err hub_sqlite_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg);
+depot_err hub_sqlite_orders_list(hub_store *s, const char *status, const char *dealer,
+                                 hub_order_cb cb, void *arg);
+depot_err hub_sqlite_order_set_state(hub_store *s, const char *id, const char *status,
+                                     const char *stage, const char *reason, long long at);
+depot_err hub_sqlite_order_escalate(hub_store *s, const char *id);
+depot_err hub_sqlite_orders_overdue(hub_store *s, long long since_before, hub_order_cb cb,
+                                    void *arg);
+depot_err hub_sqlite_decisions_due(hub_store *s, long long now, hub_order_cb cb, void *arg);
+depot_err hub_sqlite_decision_sent(hub_store *s, const char *id, long long seq,
+                                   long long next_send);
+depot_err hub_sqlite_decision_confirm(hub_store *s, const char *dealer, const char *id,
+                                      bool *confirmed);
+depot_err hub_sqlite_decisions_wake(hub_store *s, const char *dealer);
+depot_err hub_sqlite_ledger_owner(hub_store *s, const char *dealer, const char *ledger, char *other,
+                                  size_t other_len);
+
+/* audit.c */
+depot_err hub_sqlite_audit_setup(struct sqlite_store *q);
+void hub_sqlite_audit_free(struct sqlite_store *q);
+depot_err hub_sqlite_audit_add(hub_store *s, const struct hub_audit_entry *e);
+depot_err hub_sqlite_audit_list(hub_store *s, const char *order, hub_audit_cb cb, void *arg);
+depot_err hub_sqlite_forged_add(hub_store *s, const struct hub_forged_entry *e);
+depot_err hub_sqlite_forged_list(hub_store *s, const char *dealer, hub_forged_cb cb, void *arg);
 
 extern const struct hub_store_order_ops hub_sqlite_order_ops;
 
