@@ -97,8 +97,9 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
             continue;
         err = hub_store_alert_refresh(s, st->id, action, json, now, alerts_capture_row, &o);
         if (err == DEPOT_OK) {
-            err = alerts_queue_change(s, c->d->id,
-                               hub_alert_kind_name(i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK), &o);
+            err = alerts_queue_change(
+                s, c->d->id, hub_alert_kind_name(i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK),
+                &o);
             a->changed = true;
         } else {
             depot_free(o.payload);
@@ -118,7 +119,8 @@ depot_err alerts_refresh_suggestions(hub_alerts *a, hub_store *s, long long now)
     depot_err err = DEPOT_OK;
     if (a->resuggest_all) {
         a->resuggest_all = false;
-        EACH(a->cells, c) {
+        EACH(a->cells, c)
+        {
             if (err == DEPOT_OK)
                 err = refresh_cell(a, s, c, now);
         }
@@ -351,7 +353,8 @@ static depot_err eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long 
     depot_err err = new_day ? alerts_load_velocities(a, s, now) : DEPOT_OK;
     a->resuggest_all = a->resuggest_all || new_day; /* new velocities, new keep levels */
     struct cell *c;
-    EACH(a->cells, c) {
+    EACH(a->cells, c)
+    {
         if (err == DEPOT_OK && new_day && c->st[CS_SPIKE].live)
             err = alerts_eval_sales(a, s, c, now);
         if (err == DEPOT_OK)
@@ -369,7 +372,8 @@ static depot_err eval_dealers(hub_alerts *a, hub_store *s, long long now)
         err = hub_store_dealers(s, alerts_load_dealer, &l);
     if (err == DEPOT_OK && l.nomem)
         err = DEPOT_ERR_NOMEM;
-    EACH(a->dealers, d) {
+    EACH(a->dealers, d)
+    {
         if (err == DEPOT_OK && d->last_seen > 0)
             err = alerts_eval_offline(a, s, d, now);
         if (err == DEPOT_OK)
@@ -395,12 +399,14 @@ depot_err alerts_reload_settings(hub_alerts *a, hub_store *s, long long now)
     }
     if (err == DEPOT_OK && profiles != a->profiles_version) {
         struct dealer_ent *d;
-        EACH(a->dealers, d) {
+        EACH(a->dealers, d)
+        {
             d->has_loc = false;
         }
         err = hub_store_dealer_places(s, alerts_load_place, &l);
         err = err == DEPOT_OK && l.nomem ? DEPOT_ERR_NOMEM : err;
-        EACH(a->dealers, d) {
+        EACH(a->dealers, d)
+        {
             if (err == DEPOT_OK)
                 err = eval_contract(a, s, d, now);
         }

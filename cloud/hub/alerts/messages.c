@@ -95,7 +95,8 @@ static depot_err dispatch(hub_alerts *a, hub_store *s, const depot_msg *m, struc
         return alerts_eval_nodes(a, s, d, m->body.event.node, now);
     case DEPOT_MSG_STATE:
         err = hub_store_dealer_get(s, d->id, state_row, d);
-        return err == DEPOT_OK || err == DEPOT_ERR_NOTFOUND ? alerts_eval_offline(a, s, d, now) : err;
+        return err == DEPOT_OK || err == DEPOT_ERR_NOTFOUND ? alerts_eval_offline(a, s, d, now)
+                                                            : err;
     default:
         return DEPOT_OK;
     }

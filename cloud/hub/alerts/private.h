@@ -74,7 +74,8 @@
 
 struct slot {
     long long id;
-    uint64_t hash, sg_hash; /* digests (depot/digest.h); sg_hash: the suggestion it shows (0: unknown) */
+    uint64_t hash,
+        sg_hash; /* digests (depot/digest.h); sg_hash: the suggestion it shows (0: unknown) */
     bool live;
 };
 
@@ -207,7 +208,8 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
                            const struct verdict *v, const char *action, const char *suggestion,
                            long long now);
 enum need alerts_needs(const struct slot *st, const struct verdict *v);
-depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o);
+depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind,
+                              struct row_out *o);
 depot_err alerts_settle(hub_alerts *a, hub_store *s, struct slot *st, const struct alert_key *k,
                         const struct verdict *v, long long now);
 uint64_t alerts_verdict_hash(const struct verdict *v);
@@ -219,7 +221,8 @@ bool alerts_moved_source_matters(const hub_alerts *a, const struct cell *r, cons
                                  long long now);
 depot_err alerts_remember(struct cell *c, const struct suggestion *sg);
 void alerts_set_qty(hub_alerts *a, struct cell *c, long long qty);
-void alerts_suggest(const hub_alerts *a, const struct cell *c, long long now, struct suggestion *sg);
+void alerts_suggest(const hub_alerts *a, const struct cell *c, long long now,
+                    struct suggestion *sg);
 uint64_t alerts_suggestion_hash(const struct suggestion *sg);
 void alerts_suggestion_json(const struct suggestion *sg, char *buf, size_t len);
 

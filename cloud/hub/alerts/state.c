@@ -23,16 +23,19 @@ void alerts_reset(hub_alerts *a)
     struct cell *c, *ct;
     struct sku_ent *k, *kt;
     struct dealer_ent *d, *dt;
-    HASH_ITER(hh, a->cells, c, ct) {
+    HASH_ITER(hh, a->cells, c, ct)
+    {
         HASH_DEL(a->cells, c);
         depot_free(c->shown);
         depot_free(c);
     }
-    HASH_ITER(hh, a->skus, k, kt) {
+    HASH_ITER(hh, a->skus, k, kt)
+    {
         HASH_DEL(a->skus, k);
         depot_free(k);
     }
-    HASH_ITER(hh, a->dealers, d, dt) {
+    HASH_ITER(hh, a->dealers, d, dt)
+    {
         HASH_DEL(a->dealers, d);
         free_dealer(d);
     }
@@ -165,7 +168,8 @@ depot_err alerts_load_catalog(hub_alerts *a, hub_store *s)
     struct load_ctx l = {a, 0, false};
     struct sku_ent *k;
     depot_err err;
-    EACH(a->skus, k) {
+    EACH(a->skus, k)
+    {
         k->in_catalog = false;
     }
     err = hub_store_catalog_list(s, &a->catalog_version, load_catalog_item, &l);
@@ -262,7 +266,8 @@ depot_err alerts_load_velocities(hub_alerts *a, hub_store *s, long long now)
     long long today = now / HUB_DAY_MS;
     struct cell *c;
     depot_err err;
-    EACH(a->cells, c) {
+    EACH(a->cells, c)
+    {
         c->velocity = 0;
     }
     err =

@@ -14,7 +14,8 @@
 
 uint64_t alerts_verdict_hash(const struct verdict *v)
 {
-    return depot_digest_str(v->text, depot_digest_str(v->severity, DEPOT_DIGEST_INIT)) | 1; /* never 0 */
+    return depot_digest_str(v->text, depot_digest_str(v->severity, DEPOT_DIGEST_INIT)) |
+           1; /* never 0 */
 }
 
 enum need alerts_needs(const struct slot *st, const struct verdict *v)
@@ -49,8 +50,9 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
                            const struct verdict *v, const char *action, const char *suggestion,
                            long long now)
 {
-    struct hub_alert_put p = {k->dealer, k->sku, hub_alert_kind_name(k->kind), k->subject, v->severity,
-                              v->text,   action, suggestion,          now};
+    struct hub_alert_put p = {k->dealer,  k->sku,      hub_alert_kind_name(k->kind),
+                              k->subject, v->severity, v->text,
+                              action,     suggestion,  now};
     struct row_out o = {.now = now};
     depot_err err = hub_store_alert_put(s, &p, alerts_capture_row, &o);
     if (err == DEPOT_OK)

@@ -86,8 +86,8 @@ static bool filter_valid(const struct hub_alert_filter *f)
 
 enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
 {
-    struct hub_alert_filter f = {api_query(r, "status"), api_query(r, "dealer"), api_query(r, "kind"), api_query(r, "sku"),
-                                 LIST_DEFAULT};
+    struct hub_alert_filter f = {api_query(r, "status"), api_query(r, "dealer"),
+                                 api_query(r, "kind"), api_query(r, "sku"), LIST_DEFAULT};
     const char *limit = api_query(r, "limit");
     cJSON *list;
     hub_store *s;
@@ -95,7 +95,7 @@ enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
 
     if (!filter_valid(&f) || (limit && !api_parse_ll(limit, 1, LIST_MAX, &f.limit)))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                          "status, kind, dealer, sku or limit is not valid");
+                              "status, kind, dealer, sku or limit is not valid");
     list = cJSON_CreateArray();
     s = api_reader_take(api);
     err = hub_store_alerts_list(s, &f, alert_row, list);
@@ -177,7 +177,8 @@ static int stock_point(void *arg_, long long ts, long long qty)
 
 enum MHD_Result api_history_get(hub_api *api, const struct api_request *r)
 {
-    const char *dealer = api_query(r, "dealer"), *sku = api_query(r, "sku"), *days_arg = api_query(r, "days");
+    const char *dealer = api_query(r, "dealer"), *sku = api_query(r, "sku"),
+               *days_arg = api_query(r, "days");
     long long days = 30, now = depot_now_ms(), today = now / HUB_DAY_MS;
     cJSON *root, *stock, *sales;
     struct day_fill fill;
@@ -188,7 +189,7 @@ enum MHD_Result api_history_get(hub_api *api, const struct api_request *r)
         !depot_id_valid(sku, DEPOT_SKU_MAX) ||
         (days_arg && !api_parse_ll(days_arg, 1, HISTORY_DAYS_MAX, &days)))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                          "dealer and sku are required ids, days 1..400");
+                              "dealer and sku are required ids, days 1..400");
     root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "dealer", dealer);
     cJSON_AddStringToObject(root, "sku", sku);

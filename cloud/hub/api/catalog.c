@@ -39,18 +39,18 @@ static bool parse_item(const cJSON *o, struct hub_catalog_item *it, char *err, s
     if (!api_json_only_keys(o, item_keys, bad, sizeof(bad)))
         return snprintf(err, len, "unknown key \"%s\"", bad) < 0;
     if (!api_json_str(cJSON_GetObjectItemCaseSensitive(o, "sku"), DEPOT_SKU_MAX, it->sku,
-                sizeof(it->sku)) ||
+                      sizeof(it->sku)) ||
         !depot_id_valid(it->sku, DEPOT_SKU_MAX))
         return snprintf(err, len, "sku: not an id of [A-Za-z0-9_.-]") < 0;
-    if (!api_json_str(cJSON_GetObjectItemCaseSensitive(o, "barcode"), DEPOT_BARCODE_LEN, it->barcode,
-                sizeof(it->barcode)) ||
+    if (!api_json_str(cJSON_GetObjectItemCaseSensitive(o, "barcode"), DEPOT_BARCODE_LEN,
+                      it->barcode, sizeof(it->barcode)) ||
         !depot_barcode_valid(it->barcode))
         return snprintf(err, len, "barcode: not 1..32 printable characters") < 0;
     if (!api_json_money(cJSON_GetObjectItemCaseSensitive(o, "price"), &it->price))
         return snprintf(err, len, "price: not an amount with at most 2 decimals") < 0;
     for (int i = 0; i < 6; i++)
         if (!api_json_int(cJSON_GetObjectItemCaseSensitive(o, item_keys[3 + i]), i == 1 || i == 2,
-                    DEPOT_QTY_MAX, nums[i]))
+                          DEPOT_QTY_MAX, nums[i]))
             return snprintf(err, len, "%s: not an integer in %d..%lld", item_keys[3 + i],
                             i == 1 || i == 2, DEPOT_QTY_MAX) < 0;
     if (it->max_qty < it->min_qty)

@@ -36,9 +36,9 @@ struct dealer_walk {
 static void dealer_never_seen(struct dealer_walk *w, const struct hub_dealer_row *r)
 {
     api_body_printf(w->b,
-                "%s{\"dealer\":\"%s\",\"online\":false,\"last_seen\":null,\"age_s\":null,"
-                "\"first_seen\":null,\"session\":null}",
-                w->n++ ? ",\n" : "", r->dealer);
+                    "%s{\"dealer\":\"%s\",\"online\":false,\"last_seen\":null,\"age_s\":null,"
+                    "\"first_seen\":null,\"session\":null}",
+                    w->n++ ? ",\n" : "", r->dealer);
 }
 
 static int dealer_row(void *arg, const struct hub_dealer_row *r)
@@ -54,10 +54,10 @@ static int dealer_row(void *arg, const struct hub_dealer_row *r)
     api_iso8601(seen, sizeof(seen), r->last_seen);
     api_iso8601(first, sizeof(first), r->first_seen);
     api_body_printf(w->b,
-                "%s{\"dealer\":\"%s\",\"online\":%s,\"last_seen\":\"%s\",\"age_s\":%lld,"
-                "\"first_seen\":\"%s\",\"session\":%lld}",
-                w->n++ ? ",\n" : "", r->dealer, online ? "true" : "false", seen,
-                age > 0 ? age / 1000 : 0, first, r->session);
+                    "%s{\"dealer\":\"%s\",\"online\":%s,\"last_seen\":\"%s\",\"age_s\":%lld,"
+                    "\"first_seen\":\"%s\",\"session\":%lld}",
+                    w->n++ ? ",\n" : "", r->dealer, online ? "true" : "false", seen,
+                    age > 0 ? age / 1000 : 0, first, r->session);
     return w->b->failed;
 }
 
@@ -80,11 +80,11 @@ static int stream_row(void *arg, const struct hub_stream_row *r)
 {
     struct dealer_walk *w = arg;
     api_body_printf(w->b,
-                "%s{\"ledger\":\"%s\",\"applied_upto\":%llu,\"applied\":%llu,"
-                "\"duplicates\":%llu,\"stale_ignored\":%llu}",
-                w->n++ ? ",\n" : "", r->ledger, (unsigned long long)r->applied_upto,
-                (unsigned long long)r->applied, (unsigned long long)r->duplicates,
-                (unsigned long long)r->stale_ignored);
+                    "%s{\"ledger\":\"%s\",\"applied_upto\":%llu,\"applied\":%llu,"
+                    "\"duplicates\":%llu,\"stale_ignored\":%llu}",
+                    w->n++ ? ",\n" : "", r->ledger, (unsigned long long)r->applied_upto,
+                    (unsigned long long)r->applied, (unsigned long long)r->duplicates,
+                    (unsigned long long)r->stale_ignored);
     return w->b->failed;
 }
 

@@ -153,7 +153,8 @@ enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigne
     return ret;
 }
 
-enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status, const char *msg)
+enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status,
+                               const char *msg)
 {
     struct api_body b = {0};
     api_body_printf(&b, "{\"error\":");
@@ -181,7 +182,8 @@ void api_reader_give(hub_api *api, hub_store *s)
     pthread_mutex_unlock(&api->lock);
 }
 
-enum MHD_Result api_send_json(hub_api *api, const struct api_request *r, unsigned status, cJSON *root)
+enum MHD_Result api_send_json(hub_api *api, const struct api_request *r, unsigned status,
+                              cJSON *root)
 {
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     struct api_body b = {0};
@@ -210,7 +212,8 @@ cJSON *api_time_json(long long ms)
     return cJSON_CreateString(when);
 }
 
-bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need, enum MHD_Result *ret)
+bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need,
+                   enum MHD_Result *ret)
 {
     if (r->who && r->who->role >= need)
         return true;
@@ -219,7 +222,7 @@ bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need
 }
 
 enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, depot_err err,
-                                 const char *what)
+                                     const char *what)
 {
     if (err == DEPOT_ERR_NOTFOUND)
         return api_send_error(api, r, MHD_HTTP_NOT_FOUND, what);

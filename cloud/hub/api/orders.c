@@ -113,7 +113,7 @@ enum MHD_Result api_orders_list(hub_api *api, const struct api_request *r)
     if (status && strcmp(status, "pending") && strcmp(status, "approved") &&
         strcmp(status, "rejected"))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                          "status is pending, approved or rejected");
+                              "status is pending, approved or rejected");
     if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
     list = cJSON_CreateArray();
@@ -181,7 +181,7 @@ static enum MHD_Result act_error(hub_api *api, const struct api_request *r, depo
         return api_send_error(api, r, MHD_HTTP_CONFLICT, why);
     case DEPOT_ERR_FORBIDDEN:
         return api_send_error(api, r, MHD_HTTP_FORBIDDEN,
-                          "this token may not act at the order's current stage");
+                              "this token may not act at the order's current stage");
     case DEPOT_ERR_INVAL:
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "a rejection needs a reason");
     default:
@@ -207,13 +207,13 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
                    strlen(stage->valuestring) > DEPOT_STAGE_MAX))) {
         cJSON_Delete(body);
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                          "the body must be {\"stage\": \"<the stage acted on>\", \"reason\": "
-                          "\"...\"} (a reason of at most 200 characters)");
+                              "the body must be {\"stage\": \"<the stage acted on>\", \"reason\": "
+                              "\"...\"} (a reason of at most 200 characters)");
     }
     if (act == HUB_ACT_APPROVE && !stage) {
         cJSON_Delete(body);
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                          "an approval names the stage it approves: {\"stage\": \"...\"}");
+                              "an approval names the stage it approves: {\"stage\": \"...\"}");
     }
     if (reason)
         snprintf(why, sizeof(why), "%s", reason->valuestring);

@@ -213,7 +213,7 @@ enum MHD_Result api_dealer_kpis(hub_api *api, const struct api_request *r)
         depot_free(how);
         hub_rank_board_clear(&b);
         return api_send_error(api, r, e ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
-                          e ? "out of memory" : "the dealer has nothing in that period");
+                              e ? "out of memory" : "the dealer has nothing in that period");
     }
     root = board_head(&b);
     cJSON_AddNumberToObject(root, "of", (double)b.n);
@@ -410,7 +410,7 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
     if (!import_lines(r->body, errors, &lines, &n)) {
         cJSON_Delete(errors);
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                          "the body must be {\"payments\":[...]} with 1..10000 items");
+                              "the body must be {\"payments\":[...]} with 1..10000 items");
     }
     if (cJSON_GetArraySize(errors) == 0) {
         s = api_reader_take(api);
@@ -437,4 +437,3 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
 }
 
 /* ---- routing ---- */
-

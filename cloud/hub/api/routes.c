@@ -92,9 +92,9 @@ static bool match(const char *pattern, const char *url, char *arg, size_t arg_le
     return true;
 }
 
-const struct api_route *api_route_find(const char *method, const char *url,
-                                       struct api_request *r, bool *known, char *allowed,
-                                       size_t allowed_len, enum hub_api_class *metric)
+const struct api_route *api_route_find(const char *method, const char *url, struct api_request *r,
+                                       bool *known, char *allowed, size_t allowed_len,
+                                       enum hub_api_class *metric)
 {
     size_t used = 0;
     *known = false;

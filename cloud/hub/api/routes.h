@@ -40,9 +40,9 @@ const struct api_route *api_routes(size_t *n);
  * methods ("GET, PUT") and r->arg is set. The latency class of the answer
  * goes to *metric either way.
  */
-const struct api_route *api_route_find(const char *method, const char *url,
-                                       struct api_request *r, bool *known, char *allowed,
-                                       size_t allowed_len, enum hub_api_class *metric);
+const struct api_route *api_route_find(const char *method, const char *url, struct api_request *r,
+                                       bool *known, char *allowed, size_t allowed_len,
+                                       enum hub_api_class *metric);
 
 /*
  * Answers one request: authenticates /api/v1/ (401 without a known token,

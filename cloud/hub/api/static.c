@@ -246,4 +246,3 @@ enum MHD_Result api_static_get(hub_api *api, const struct api_request *req)
     MHD_destroy_response(r);
     return ret;
 }
-

@@ -44,7 +44,6 @@ struct stock_extra {
     bool nomem;
 };
 
-
 /* "dealer\0sku" into key (PAIR_KEY_MAX bytes); its length. */
 static size_t pair_key(char key[PAIR_KEY_MAX], const char *dealer, const char *sku)
 {
@@ -94,7 +93,8 @@ static void stock_extra_free(struct stock_extra *x)
     if (!x)
         return;
     struct vel_ent *e, *tmp;
-    HASH_ITER(hh, x->picked, e, tmp) {
+    HASH_ITER(hh, x->picked, e, tmp)
+    {
         HASH_DEL(x->picked, e);
         depot_free(e);
     }
@@ -127,7 +127,7 @@ static enum MHD_Result stock_extra_new(hub_api *api, const struct api_request *r
     if (err != DEPOT_OK || x->nomem) {
         stock_extra_free(x);
         return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                          depot_strerror(err != DEPOT_OK ? err : DEPOT_ERR_NOMEM));
+                              depot_strerror(err != DEPOT_OK ? err : DEPOT_ERR_NOMEM));
     }
     *out = x;
     return MHD_YES;
@@ -169,13 +169,14 @@ static bool stock_extra_keep(const struct stock_extra *x, const struct hub_stock
     return region && !strcmp(region, x->region);
 }
 
-static void stock_extra_fields(const struct stock_extra *x, struct api_body *b, const struct hub_stock_row *r)
+static void stock_extra_fields(const struct stock_extra *x, struct api_body *b,
+                               const struct hub_stock_row *r)
 {
     double v = (double)picked_of(x, r->dealer, r->sku) / (double)x->velocity_days;
     const char *region = region_of(x, r->dealer);
     if (v > 0)
         api_body_printf(b, ",\"velocity\":%.3f,\"days_of_cover\":%.1f", v,
-                    (double)(r->qty > 0 ? r->qty : 0) / v);
+                        (double)(r->qty > 0 ? r->qty : 0) / v);
     else
         api_body_str(b, ",\"velocity\":0,\"days_of_cover\":null");
     api_body_str(b, ",\"region\":");
@@ -217,7 +218,7 @@ static int stock_row(void *arg, const struct hub_stock_row *r)
     api_body_str(w->b, "\",\"age_s\":");
     api_body_int(w->b, st.age_s);
     api_body_str(w->b, st.stale ? ",\"stale\":true,\"stale_reason\":"
-                            : ",\"stale\":false,\"stale_reason\":null");
+                                : ",\"stale\":false,\"stale_reason\":null");
     if (st.stale)
         api_body_json_string(w->b, st.reason);
     if (w->x)

@@ -97,8 +97,12 @@ static int teardown(void **state)
 static unsigned call(struct fixture *f, const char *method, const char *url, const char *auth,
                      const char *const *query, const char *body)
 {
-    struct api_request r = {.method = method, .url = url, .authorization = auth, .query = query,
-                            .body = body ? body : "", .len = body ? strlen(body) : 0,
+    struct api_request r = {.method = method,
+                            .url = url,
+                            .authorization = auth,
+                            .query = query,
+                            .body = body ? body : "",
+                            .len = body ? strlen(body) : 0,
                             .reply = &f->reply};
     enum hub_api_class metric;
     reply_clear(f);
@@ -115,7 +119,8 @@ static const char *error_of(const struct fixture *f)
     return cJSON_IsString(e) ? e->valuestring : "";
 }
 
-static void stock(struct fixture *f, const char *dealer, const char *sku, long long qty, uint64_t id)
+static void stock(struct fixture *f, const char *dealer, const char *sku, long long qty,
+                  uint64_t id)
 {
     depot_msg m = test_stock(dealer, LEDGER_A, id, 1, NOW, sku, qty);
     enum hub_apply_result res;
@@ -225,8 +230,8 @@ static void test_api_stock_RowsAndFilters(void **state)
 static void test_api_dealers_PatchThenGet(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(
-        call(f, "PATCH", "/api/v1/dealers/D-9", VIEWER, NULL, "{\"name\":\"North\"}"), 403);
+    assert_int_equal(call(f, "PATCH", "/api/v1/dealers/D-9", VIEWER, NULL, "{\"name\":\"North\"}"),
+                     403);
     assert_int_equal(call(f, "GET", "/api/v1/dealers/D-9", VIEWER, NULL, NULL), 404);
     assert_int_equal(call(f, "PATCH", "/api/v1/dealers/D-9", ADMIN, NULL,
                           "{\"name\":\"North\",\"region\":\"west\",\"credit_limit\":\"100.00\"}"),
@@ -244,10 +249,8 @@ static void test_api_me_NamesTheToken(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(call(f, "GET", "/api/v1/me", APPROVER, NULL, NULL), 200);
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "name")->valuestring,
-                        "approver");
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "role")->valuestring,
-                        "approver");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "name")->valuestring, "approver");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f->json, "role")->valuestring, "approver");
 }
 
 static void test_api_open_HealthMetricsAndDashboardNeedNoToken(void **state)
