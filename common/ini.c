@@ -27,87 +27,51 @@
 
 #include <errno.h>
 #include <ini.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "depot/alloc.h"
+#include "depot/hash.h"
 
-/* ---- a set of (section, name) with the line each was first seen on ---- */
+/* ---- a set of (section, name) with the line each was first seen on (uthash) ---- */
 
-struct seen_slot {
-    char *section; /* NULL: empty slot */
-    char *name;
+struct seen_item {
+    UT_hash_handle hh;
     int line;
+    char key[]; /* section, a 0 byte, name */
 };
-
-struct seen_set {
-    struct seen_slot *slots;
-    size_t cap; /* a power of two, or 0 */
-    size_t n;
-};
-
-static uint32_t seen_hash(const char *a, const char *b)
-{
-    uint32_t h = 2166136261u; /* FNV-1a over a, a 0 byte, b */
-    for (; *a; a++)
-        h = (h ^ (unsigned char)*a) * 16777619u;
-    h *= 16777619u;
-    for (; *b; b++)
-        h = (h ^ (unsigned char)*b) * 16777619u;
-    return h;
-}
-
-static struct seen_slot *seen_find(struct seen_set *s, const char *a, const char *b)
-{
-    size_t i = seen_hash(a, b) & (s->cap - 1);
-    while (s->slots[i].section && (strcmp(s->slots[i].section, a) || strcmp(s->slots[i].name, b)))
-        i = (i + 1) & (s->cap - 1);
-    return &s->slots[i];
-}
-
-static bool seen_grow(struct seen_set *s)
-{
-    struct seen_set bigger = {NULL, s->cap ? s->cap * 2 : 64, s->n};
-    bigger.slots = depot_calloc(bigger.cap, sizeof(*bigger.slots));
-    if (!bigger.slots)
-        return false;
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i].section)
-            *seen_find(&bigger, s->slots[i].section, s->slots[i].name) = s->slots[i];
-    depot_free(s->slots);
-    *s = bigger;
-    return true;
-}
 
 /* 0 if (a, b) is new (now recorded), else the line it was first seen on; -1: out of memory. */
-static int seen_add(struct seen_set *s, const char *a, const char *b, int line)
+static int seen_add(struct seen_item **set, const char *a, const char *b, int line)
 {
-    struct seen_slot *slot;
-    if ((s->n + 1) * 2 > s->cap && !seen_grow(s))
+    size_t la = strlen(a), n = la + 1 + strlen(b);
+    struct seen_item *it = depot_malloc(sizeof(*it) + n), *found;
+
+    if (!it)
         return -1;
-    slot = seen_find(s, a, b);
-    if (slot->section)
-        return slot->line;
-    slot->section = depot_strdup(a);
-    slot->name = depot_strdup(b);
-    if (!slot->section || !slot->name) {
-        depot_free(slot->section);
-        depot_free(slot->name);
-        slot->section = NULL;
+    memcpy(it->key, a, la + 1);
+    memcpy(it->key + la + 1, b, n - la - 1);
+    HASH_FIND(hh, *set, it->key, n, found);
+    if (found) {
+        depot_free(it);
+        return found->line;
+    }
+    it->line = line;
+    HASH_ADD_KEYPTR(hh, *set, it->key, n, it);
+    if (!DEPOT_HASH_ADDED(it)) {
+        depot_free(it);
         return -1;
     }
-    slot->line = line;
-    s->n++;
     return 0;
 }
 
-static void seen_free(struct seen_set *s)
+static void seen_free(struct seen_item **set)
 {
-    for (size_t i = 0; i < s->cap; i++) {
-        depot_free(s->slots[i].section);
-        depot_free(s->slots[i].name);
+    struct seen_item *it, *tmp;
+
+    HASH_ITER(hh, *set, it, tmp) {
+        HASH_DEL(*set, it);
+        depot_free(it);
     }
-    depot_free(s->slots);
 }
 
 /* ---- the parse ---- */
@@ -119,7 +83,7 @@ struct ini_ctx {
     int line; /* lines handed to inih so far */
     depot_ini_handler handler;
     void *user;
-    struct seen_set options;
+    struct seen_item *options; /* (section, name) of every entry so far */
     depot_err code; /* DEPOT_OK until the first error */
     char *err;
     size_t err_len;
@@ -162,7 +126,7 @@ static bool section_header(const char *s, size_t n, char *out, size_t out_len)
 /* Pass 1: NUL bytes, long lines, sections given twice. */
 static void precheck(struct ini_ctx *c)
 {
-    struct seen_set sections = {0};
+    struct seen_item *sections = NULL;
     char section[DEPOT_INI_LINE_MAX + 1], what[DEPOT_INI_LINE_MAX + 80];
     size_t p = 0, next, n;
     int line = 0, first;
