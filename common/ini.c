@@ -8,7 +8,11 @@
  *   2. inih's ini_parse_stream, fed one whole line at a time by line_reader
  *      (which also counts lines, so every entry knows its line). on_entry
  *      refuses an option given twice in a section, then calls the caller's
- *      handler. The first error stops everything; later lines are not applied.
+ *      handler. The first error (the reader's or the handler's depot_err)
+ *      stops everything; later lines are not applied.
+ *
+ * The sections and options already seen are a uthash set (depot/hash.h)
+ * keyed by "section\0name", each with the line it was first seen on.
  *
  * Debian's libinih exposes its build options as variables (ini_max_line,
  * ini_allow_multiline, ini_stop_on_first_error). Where they exist
@@ -68,7 +72,8 @@ static void seen_free(struct seen_item **set)
 {
     struct seen_item *it, *tmp;
 
-    HASH_ITER(hh, *set, it, tmp) {
+    HASH_ITER(hh, *set, it, tmp)
+    {
         HASH_DEL(*set, it);
         depot_free(it);
     }
@@ -84,7 +89,7 @@ struct ini_ctx {
     depot_ini_handler handler;
     void *user;
     struct seen_item *options; /* (section, name) of every entry so far */
-    depot_err code; /* DEPOT_OK until the first error */
+    depot_err code;            /* DEPOT_OK until the first error */
     char *err;
     size_t err_len;
 };
@@ -181,6 +186,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     struct ini_ctx *c = user;
     struct depot_ini_entry e = {section, name, value, c->line};
     char why[256] = "", what[320];
+    depot_err code;
     int first;
 
     if (c->code != DEPOT_OK)
@@ -196,8 +202,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         fail(c, DEPOT_ERR_CONFIG, c->line, what);
         return 0;
     }
-    if (!c->handler(c->user, &e, why, sizeof(why))) {
-        fail(c, DEPOT_ERR_CONFIG, c->line, why[0] ? why : "refused");
+    code = c->handler(c->user, &e, why, sizeof(why));
+    if (code != DEPOT_OK) {
+        fail(c, code, c->line, why[0] ? why : "refused");
         return 0;
     }
     return 1;
