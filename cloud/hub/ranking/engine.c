@@ -6,7 +6,7 @@
  *   dealers  --uthash(id)-->  rk_dealer { presence; months[] sorted by period }
  *                                              |
  *                             rk_month { invoiced, paid, orders, defective, online_ms,
- *                                        units[]: (sku index, units) sorted by sku index }
+ *                                        units by SKU index, in pages of 64 }
  *   skus     --uthash(name)--> rk_sku { index into price[] } (NO_PRICE: not in the catalog)
  *
  * A fact touches one month of one dealer: O(1). Sales are kept as units per
@@ -40,10 +40,8 @@
 #define MS_PER_DAY 86400000LL
 #define NO_PRICE (-1LL)
 
-struct rk_units {
-    int32_t sku;
-    long long units;
-};
+/* A month's units are kept by SKU index in pages of this many (a sparse array). */
+#define UNITS_PAGE 64
 
 struct rk_sku {
     UT_hash_handle hh;
@@ -54,8 +52,8 @@ struct rk_sku {
 struct rk_month {
     int period;
     long long invoiced, paid, orders, defective, online_ms;
-    struct rk_units *u;
-    uint32_t cap, n;
+    long long **pages; /* units of SKU i: pages[i / UNITS_PAGE][i % UNITS_PAGE]; NULL: none */
+    uint32_t npages;
 };
 
 struct rk_dealer {
@@ -70,6 +68,7 @@ struct rk_dealer {
 struct hub_rank {
     struct hub_rank_params p;
     struct rk_dealer *dmap; /* uthash by id */
+    struct rk_dealer *last; /* the dealer of the last fact: facts come in runs per dealer */
     struct rk_sku *smap;    /* uthash by name */
     struct rk_dealer **d;
     size_t nd, capd;
@@ -192,6 +191,13 @@ depot_err hub_rank_new(const struct hub_rank_params *params, hub_rank **out)
     return DEPOT_OK;
 }
 
+static void month_free(struct rk_month *m)
+{
+    for (uint32_t p = 0; p < m->npages; p++)
+        depot_free(m->pages[p]);
+    depot_free(m->pages);
+}
+
 void hub_rank_free(hub_rank *r)
 {
     if (!r)
@@ -200,7 +206,7 @@ void hub_rank_free(hub_rank *r)
     HASH_CLEAR(hh, r->smap);
     for (size_t i = 0; i < r->nd; i++) {
         for (uint32_t j = 0; j < r->d[i]->nm; j++)
-            depot_free(r->d[i]->m[j].u);
+            month_free(&r->d[i]->m[j]);
         depot_free(r->d[i]->m);
         depot_free(r->d[i]);
     }
@@ -224,9 +230,11 @@ size_t hub_rank_memory(const hub_rank *r)
 static struct rk_dealer *dealer_get(hub_rank *r, const char *id)
 {
     struct rk_dealer *d;
+    if (r->last && !strcmp(r->last->id, id))
+        return r->last;
     HASH_FIND_STR(r->dmap, id, d);
     if (d)
-        return d;
+        return r->last = d;
     if (!depot_id_valid(id, DEPOT_DEALER_MAX))
         return NULL;
     if (r->nd == r->capd) {
@@ -247,7 +255,7 @@ static struct rk_dealer *dealer_get(hub_rank *r, const char *id)
         return NULL;
     }
     r->d[r->nd++] = d;
-    return d;
+    return r->last = d;
 }
 
 static const struct rk_month *month_find(const struct rk_dealer *d, int period)
@@ -341,32 +349,24 @@ depot_err hub_rank_catalog_item(hub_rank *r, const char *sku, long long price)
     return DEPOT_OK;
 }
 
-/* units[sku] += n in month m (kept sorted by sku index: a sale finds its SKU by bisection). */
+/* units[sku] += n in month m: a page of UNITS_PAGE counters per range of SKU indices that the
+ * dealer sold from that month, so a sale is two array steps and a month costs memory only for the
+ * ranges it touches. */
 static depot_err units_add(hub_rank *r, struct rk_month *m, int32_t sku, long long n)
 {
-    uint32_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (m->u[mid].sku < sku)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < m->n && m->u[lo].sku == sku) {
-        m->u[lo].units += n;
-        return DEPOT_OK;
-    }
-    if (m->n == m->cap) {
-        uint32_t cap = m->cap ? m->cap * 2 : 8;
-        struct rk_units *u = rk_grow(r, m->u, m->cap * sizeof(*u), cap * sizeof(*u));
-        if (!u)
+    uint32_t p = (uint32_t)sku / UNITS_PAGE;
+    if (p >= m->npages) {
+        long long **pages =
+            rk_grow(r, m->pages, m->npages * sizeof(*pages), (p + 1) * sizeof(*pages));
+        if (!pages)
             return DEPOT_ERR_NOMEM;
-        m->u = u;
-        m->cap = cap;
+        memset(&pages[m->npages], 0, (p + 1 - m->npages) * sizeof(*pages));
+        m->pages = pages;
+        m->npages = p + 1;
     }
-    memmove(&m->u[lo + 1], &m->u[lo], (m->n - lo) * sizeof(*m->u));
-    m->u[lo] = (struct rk_units){sku, n};
-    m->n++;
+    if (!m->pages[p] && !(m->pages[p] = rk_calloc(r, UNITS_PAGE, sizeof(**m->pages))))
+        return DEPOT_ERR_NOMEM;
+    m->pages[p][(uint32_t)sku % UNITS_PAGE] += n;
     return DEPOT_OK;
 }
 
@@ -541,13 +541,15 @@ static long long open_overlap(const hub_rank *r, const struct rk_dealer *d, long
 
 static void month_sales(const hub_rank *r, const struct rk_month *m, struct hub_rank_entry *e)
 {
-    for (uint32_t i = 0; m && i < m->n; i++) {
-        const struct rk_units *u = &m->u[i];
-        if (r->price[u->sku] == NO_PRICE)
-            continue;
-        e->sales += u->units * r->price[u->sku];
-        e->skus_sold += u->units > 0;
-    }
+    for (uint32_t p = 0; m && p < m->npages; p++)
+        for (uint32_t k = 0; m->pages[p] && k < UNITS_PAGE; k++) {
+            long long units = m->pages[p][k];
+            size_t sku = (size_t)p * UNITS_PAGE + k;
+            if (!units || r->price[sku] == NO_PRICE)
+                continue;
+            e->sales += units * r->price[sku];
+            e->skus_sold += units > 0;
+        }
 }
 
 /* Fills e's raw figures and KPI values; false if the dealer has nothing in the period. */
