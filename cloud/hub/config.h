@@ -1,7 +1,8 @@
 /*
- * depot-hub configuration: one INI file read with inih. Every option is
- * declared once in hub_config.c's table (section, name, type, bounds,
- * default); cloud/README.md documents them.
+ * depot-hub configuration: one INI file read through depot/ini.h. Every
+ * option is declared once in config.c, a row of its section's table (name,
+ * type, bounds, default) run by depot/ini.h's option-table engine;
+ * cloud/README.md documents them.
  */
 #ifndef HUB_CONFIG_H
 #define HUB_CONFIG_H

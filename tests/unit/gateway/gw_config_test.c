@@ -195,7 +195,10 @@ static void test_gw_config_load_stream_BadValues(void **state)
     expect_error("[gateway]\ndealer = D1\nlog_level = loud\n",
                  "gw.ini:3: log_level = 'loud' is not one of");
     expect_error("[gateway]\ndealer = D1\n[mqtt]\nport = 88x\n",
-                 "gw.ini:4: port = '88x' is not an integer");
+                 "gw.ini:4: port = '88x' is not an integer (1..65535)");
+    expect_error("[gateway]\ndealer = D1\n[outbox]\nmax_entries = 99\n",
+                 "gw.ini:4: max_entries = '99' is out of range (100..100000000)");
+    expect_error("[gateway]\ndealer = D1\nledger =\n", "gw.ini:3: ledger = '' must not be empty");
     expect_error("[gateway]\ndealer=D1\n[bus:b]\ntype=rtu\ndevice=/dev/x\nparity=X\n",
                  "gw.ini:6: parity = 'X' is not one of");
     expect_error("[gateway]\ndealer=D1\n[bus:b]\ntype=serial\n", "gw.ini:4: type = 'serial'");

@@ -79,6 +79,39 @@ static void test_hub_config_load_OutOfRangeNamesLine(void **state)
     (void)state;
     assert_int_equal(load_text(&c, "[hub]\n\noffline_after_s = 0\n"), DEPOT_ERR_CONFIG);
     assert_error_at(3, "offline_after_s");
+    assert_error_at(3, "offline_after_s = '0' is out of range (1..2592000)");
+    assert_int_equal(load_text(&c, "[alerts]\nspike_factor = 0.5\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "spike_factor = '0.5' is out of range (1..1000)");
+    assert_int_equal(load_text(&c, "[approval]\nresend_s = soon\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "resend_s = 'soon' is not an integer (1..3600)");
+}
+
+static void test_hub_config_load_LogLevelInAnyCase(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[hub]\nlog_level = ERROR\n"), DEPOT_OK);
+    assert_int_equal(c.log_level, DEPOT_LOG_ERROR);
+    assert_int_equal(load_text(&c, "[hub]\nlog_level = loud\n"), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "log_level = 'loud' is not one of the accepted values: debug, info, warn, "
+                       "error");
+}
+
+static void test_hub_config_load_StringLongerThanItsField(void **state)
+{
+    struct hub_config c;
+    char text[400], db[300];
+    (void)state;
+    memset(db, 'd', 256);
+    db[256] = '\0';
+    snprintf(text, sizeof(text), "[hub]\ndb = %s\n", db);
+    assert_int_equal(load_text(&c, text), DEPOT_ERR_CONFIG);
+    assert_error_at(2, "is longer than 255 characters");
+    assert_string_equal(c.db, "depot-hub.db");
+    db[255] = '\0';
+    snprintf(text, sizeof(text), "[hub]\ndb = %s\n", db);
+    assert_int_equal(load_text(&c, text), DEPOT_OK);
+    assert_string_equal(c.db, db);
 }
 
 static void test_hub_config_load_UnknownOptionNamesLine(void **state)
@@ -295,6 +328,8 @@ int main(void)
         cmocka_unit_test(test_hub_config_defaults_AreDocumentedValues),
         cmocka_unit_test(test_hub_config_load_FullFile),
         cmocka_unit_test(test_hub_config_load_OutOfRangeNamesLine),
+        cmocka_unit_test(test_hub_config_load_LogLevelInAnyCase),
+        cmocka_unit_test(test_hub_config_load_StringLongerThanItsField),
         cmocka_unit_test(test_hub_config_load_UnknownOptionNamesLine),
         cmocka_unit_test(test_hub_config_load_BadListen),
         cmocka_unit_test(test_hub_config_load_BadRole),
