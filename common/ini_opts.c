@@ -206,6 +206,10 @@ depot_err depot_ini_opts_apply(const struct depot_ini_opt *table, void *base, un
         snprintf(why, why_len, "unknown option '%s' in [%s]", e->name, e->section);
         return DEPOT_ERR_NOTFOUND;
     }
+    if (o - table >= DEPOT_INI_OPTS_MAX) {
+        snprintf(why, why_len, "option '%s': row past the table's %d", e->name, DEPOT_INI_OPTS_MAX);
+        return DEPOT_ERR_INVAL;
+    }
     bit = 1u << (o - table);
     if (*given & bit) {
         snprintf(why, why_len, "option '%s' given twice in [%s]", e->name, e->section);
