@@ -114,18 +114,15 @@ int ctl_alerts_main(int argc, char **argv)
         {"ack", "ID", "acknowledge it"},
         {"resolve", "ID", "resolve it"},
     };
-    int v = ctl_verb_pick(CMD, "List, show, acknowledge or resolve alerts.", argc, argv, verbs,
-                          sizeof(verbs) / sizeof(verbs[0]));
-    const char *verb = v >= 0 ? verbs[v].name : "", *id = NULL;
-    int rc;
+    static const struct ctl_verb_table table = {CMD, "List, show, acknowledge or resolve alerts.",
+                                                verbs, sizeof(verbs) / sizeof(verbs[0])};
+    const char *verb, *id = NULL;
+    int rc, v = ctl_verb_parse(&table, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &id, &rc);
     char query[300];
 
     if (v < 0)
-        return v == -1 ? CTL_OK : CTL_USAGE;
-    rc = ctl_parse_verb(CMD, &verbs[v], argc - 1, argv + 1, opts, sizeof(opts) / sizeof(opts[0]),
-                        &id);
-    if (rc != CTL_OK)
-        return rc < 0 ? CTL_OK : rc;
+        return rc;
+    verb = verbs[v].name;
     if (!ctl_api_target(CMD, &hub, &token))
         return CTL_USAGE;
     if (id && !alert_id_ok(id))

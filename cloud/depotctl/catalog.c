@@ -16,6 +16,7 @@
 
 #include "ctl.h"
 #include "api.h"
+#include "catalog.h"
 #include "depot/msg.h"
 #include "depot/money.h"
 
@@ -98,8 +99,7 @@ static int seen_before(const cJSON *list, const cJSON *item, const int *lines)
     return 0;
 }
 
-/* Reads and checks the file: the JSON list, or NULL after printing every bad line. */
-static cJSON *read_csv(const char *path, FILE *f)
+cJSON *ctl_catalog_read_csv(const char *path, FILE *f)
 {
     static int lines[DEPOT_CATALOG_MAX_ITEMS + 1];
     char line[LINE_MAX_LEN + 1], why[200];
@@ -157,7 +157,7 @@ static int catalog_import(const char *cmd, const char *path, const char *hub, co
         fprintf(stderr, "%s: cannot open %s: %s\n", cmd, path, strerror(errno));
         return CTL_FAIL;
     }
-    list = read_csv(path, f);
+    list = ctl_catalog_read_csv(path, f);
     fclose(f);
     if (!list) {
         fprintf(stderr, "%s: nothing imported\n", cmd);
@@ -218,15 +218,13 @@ int ctl_catalog_main(int argc, char **argv)
         {"import", "FILE.csv", "replace the catalog; CSV header: " CSV_HEADER},
         {"show", NULL, "the catalog as a table"},
     };
-    int v = ctl_verb_pick("depotctl catalog", "Import or show the catalog.", argc, argv, verbs, 2);
+    static const struct ctl_verb_table table = {"depotctl catalog", "Import or show the catalog.",
+                                                verbs, 2};
     const char *file = NULL;
-    int rc;
+    int rc, v = ctl_verb_parse(&table, argc, argv, opts, 2, &file, &rc);
 
     if (v < 0)
-        return v == -1 ? CTL_OK : CTL_USAGE;
-    rc = ctl_parse_verb("depotctl catalog", &verbs[v], argc - 1, argv + 1, opts, 2, &file);
-    if (rc != CTL_OK)
-        return rc < 0 ? CTL_OK : rc;
+        return rc;
     if (!ctl_api_target("depotctl catalog", &hub, &token))
         return CTL_USAGE;
     return v == 0 ? catalog_import("depotctl catalog import", file, hub, token)

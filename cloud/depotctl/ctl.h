@@ -1,7 +1,8 @@
 /*
- * What depotctl's subcommand files share: the option table parser and the
- * entry point of each subcommand. A subcommand's main gets argv with argv[0]
- * its own name and returns the process exit code: CTL_OK, CTL_FAIL (the
+ * What depotctl's subcommand files share (ctl.c): the command and verb
+ * tables, the option table parser, checks of option values, and the entry
+ * point of each subcommand. A subcommand's main gets argv with argv[0] its
+ * own name and returns the process exit code: CTL_OK, CTL_FAIL (the
  * operation failed, the reason printed) or CTL_USAGE (bad command line).
  */
 #ifndef DEPOT_CTL_H
@@ -12,6 +13,22 @@
 #include <stdio.h>
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+
+/* One command of a program: its word, its main and one line for the usage. */
+struct ctl_command {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+};
+
+/*
+ * Runs the command argv[1] of program prog with argv shifted by one, and
+ * returns what it returns. No command: the usage on stderr, CTL_USAGE;
+ * --help, -h or help: the usage on stdout, CTL_OK; an unknown word: why and
+ * the usage on stderr, CTL_USAGE.
+ */
+int ctl_command_run(const char *prog, const struct ctl_command *cmds, size_t n, int argc,
+                    char **argv);
 
 /* One --name VALUE option: where its value goes, whether it must be given,
  * and the text shown by --help. *value keeps its default when not given, and
@@ -59,6 +76,22 @@ int ctl_verb_pick(const char *cmd, const char *summary, int argc, char **argv,
 int ctl_parse_verb(const char *cmd, const struct ctl_verb *v, int argc, char **argv,
                    const struct ctl_opt *opts, size_t n, const char **arg);
 
+/* The verbs of one command, e.g. "depotctl orders" with list, show, approve, reject. */
+struct ctl_verb_table {
+    const char *cmd;
+    const char *summary;
+    const struct ctl_verb *verbs;
+    size_t n;
+};
+
+/*
+ * ctl_verb_pick, then ctl_parse_verb of the verb picked with argv[1..] as its
+ * line. Returns the verb's index, or -1 with *code what the command returns
+ * (CTL_OK after --help, CTL_USAGE after a bad command line, both printed).
+ */
+int ctl_verb_parse(const struct ctl_verb_table *t, int argc, char **argv,
+                   const struct ctl_opt *opts, size_t n, const char **arg, int *code);
+
 /* Every value of --name in argv[1..argc-1] (--name V or --name=V), in order,
  * into out (at most max); returns how many there are (may exceed max). Use it
  * after ctl_parse for an option that may be given more than once. */
@@ -66,6 +99,11 @@ size_t ctl_values(int argc, char **argv, const char *name, const char **out, siz
 
 /* Parses a decimal int in [min, max] for option name; false (printed) if not. */
 bool ctl_int(const char *cmd, const char *name, const char *text, int min, int max, int *out);
+
+/* Parses money for option name ("12", "12.5", "12.50") into cents, above 0 if
+ * above_zero; false (printed) if not. */
+bool ctl_money(const char *cmd, const char *name, const char *text, bool above_zero,
+               long long *cents);
 
 /* Results of ctl_read_line besides 1 (a line) and 0 (the end of the file). */
 enum { CTL_LINE_LONG = -1, CTL_LINE_NUL = -2 };

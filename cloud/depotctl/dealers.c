@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "api.h"
+#include "dealers.h"
 #include "depot/msg.h"
 #include "depot/money.h"
 
@@ -69,10 +70,8 @@ static bool add_money(cJSON *body, const char *key, const char *v)
     char text[DEPOT_MONEY_TEXT];
     if (!v)
         return true;
-    if (!depot_money_parse(v, &cents)) {
-        fprintf(stderr, CMD ": --%s must be a decimal such as 5000.00, not '%s'\n", key, v);
+    if (!ctl_money(CMD, key, v, false, &cents))
         return false;
-    }
     depot_money_format(cents, text, sizeof(text));
     cJSON_AddItemToObject(body, key, cJSON_CreateRaw(text));
     return true;
@@ -99,11 +98,7 @@ static bool add_sku_max(cJSON *body, const char *v)
     return true;
 }
 
-struct set_args {
-    const char *name, *region, *tier, *credit, *auto_limit, *lat, *lon, *start, *end, *sku_max;
-};
-
-static cJSON *set_body(const struct set_args *a)
+cJSON *ctl_dealers_set_body(const struct ctl_dealer_set *a)
 {
     cJSON *b = cJSON_CreateObject();
     const char *texts[][2] = {{"name", a->name},
@@ -126,10 +121,11 @@ static cJSON *set_body(const struct set_args *a)
     return b;
 }
 
-static int dealers_set(const char *id, const struct set_args *a, const char *hub, const char *token)
+static int dealers_set(const char *id, const struct ctl_dealer_set *a, const char *hub,
+                       const char *token)
 {
     char path[128], *text;
-    cJSON *body = set_body(a), *reply = NULL;
+    cJSON *body = ctl_dealers_set_body(a), *reply = NULL;
     int rc;
     if (!body)
         return CTL_USAGE;
@@ -149,7 +145,7 @@ static int dealers_set(const char *id, const struct set_args *a, const char *hub
 int ctl_dealers_main(int argc, char **argv)
 {
     const char *hub = NULL, *token = NULL;
-    struct set_args a = {0};
+    struct ctl_dealer_set a = {0};
     const struct ctl_opt opts[] = {
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "API token: admin to set, viewer otherwise ($DEPOT_TOKEN)"},
@@ -169,17 +165,14 @@ int ctl_dealers_main(int argc, char **argv)
         {"show", "ID", "one dealer's profile"},
         {"set", "ID", "set fields of its profile (the options marked set:)"},
     };
-    int v = ctl_verb_pick(CMD, "List dealers, show or set a dealer's profile.", argc, argv, verbs,
-                          sizeof(verbs) / sizeof(verbs[0]));
+    static const struct ctl_verb_table table = {CMD,
+                                                "List dealers, show or set a dealer's profile.",
+                                                verbs, sizeof(verbs) / sizeof(verbs[0])};
     const char *id = NULL;
-    int rc;
+    int rc, v = ctl_verb_parse(&table, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &id, &rc);
 
     if (v < 0)
-        return v == -1 ? CTL_OK : CTL_USAGE;
-    rc = ctl_parse_verb(CMD, &verbs[v], argc - 1, argv + 1, opts, sizeof(opts) / sizeof(opts[0]),
-                        &id);
-    if (rc != CTL_OK)
-        return rc < 0 ? CTL_OK : rc;
+        return rc;
     if (!ctl_api_target(CMD, &hub, &token))
         return CTL_USAGE;
     if (id && !depot_dealer_id_valid(id)) {

@@ -113,17 +113,14 @@ int ctl_orders_main(int argc, char **argv)
         {"approve", "ID", "approve the stage it is at: --stage S [--reason R]"},
         {"reject", "ID", "reject it: --reason R [--stage S]"},
     };
-    int v = ctl_verb_pick(CMD, "List, show, approve or reject orders.", argc, argv, verbs,
-                          sizeof(verbs) / sizeof(verbs[0]));
-    const char *verb = v >= 0 ? verbs[v].name : "", *id = NULL;
-    int rc;
+    static const struct ctl_verb_table table = {CMD, "List, show, approve or reject orders.", verbs,
+                                                sizeof(verbs) / sizeof(verbs[0])};
+    const char *verb, *id = NULL;
+    int rc, v = ctl_verb_parse(&table, argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &id, &rc);
 
     if (v < 0)
-        return v == -1 ? CTL_OK : CTL_USAGE;
-    rc = ctl_parse_verb(CMD, &verbs[v], argc - 1, argv + 1, opts, sizeof(opts) / sizeof(opts[0]),
-                        &id);
-    if (rc != CTL_OK)
-        return rc < 0 ? CTL_OK : rc;
+        return rc;
+    verb = verbs[v].name;
     if (!ctl_api_target(CMD, &hub, &token))
         return CTL_USAGE;
     if ((id && !order_id_ok(id)) || (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX)))
@@ -174,11 +171,8 @@ int ctl_payments_main(int argc, char **argv)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target("depotctl payments", &hub, &token))
         return CTL_USAGE;
-    if (!depot_money_parse(amount, &cents) || cents <= 0) {
-        fprintf(stderr, "depotctl payments: --amount must be a decimal above 0, not '%s'\n",
-                amount);
+    if (!ctl_money("depotctl payments", "amount", amount, true, &cents))
         return CTL_USAGE;
-    }
     depot_money_format(cents, money, sizeof(money));
     body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "dealer", dealer);

@@ -67,7 +67,7 @@ static void print_row(char row[N_COLS][128], const int *width)
     printf("%s\n", row[N_COLS - 1]);
 }
 
-static int print_table(const cJSON *list)
+int ctl_stock_print(const cJSON *list)
 {
     int n = cJSON_GetArraySize(list), width[N_COLS] = {0};
     char(*rows)[N_COLS][128] = calloc((size_t)n + 1, sizeof(*rows));
@@ -128,9 +128,17 @@ static int fetch_and_print(const char *hub, const char *token, const char *path)
         cJSON_Delete(list);
         return CTL_FAIL;
     }
-    rc = print_table(list);
+    rc = ctl_stock_print(list);
     cJSON_Delete(list);
     return rc;
+}
+
+void ctl_stock_path(char *out, size_t len, const char *dealer, const char *sku)
+{
+    snprintf(out, len, "/api/v1/stock%s%s%s%s%s", dealer || sku ? "?" : "", dealer ? "dealer=" : "",
+             dealer ? dealer : "", dealer && sku ? "&" : "", sku ? "sku=" : "");
+    if (sku)
+        strncat(out, sku, len - strlen(out) - 1);
 }
 
 int ctl_stock_main(int argc, char **argv)
@@ -158,10 +166,6 @@ int ctl_stock_main(int argc, char **argv)
         fprintf(stderr, CMD ": --dealer and --sku take ids of [A-Za-z0-9_.-]\n");
         return CTL_USAGE;
     }
-    snprintf(path, sizeof(path), "/api/v1/stock%s%s%s%s%s", dealer || sku ? "?" : "",
-             dealer ? "dealer=" : "", dealer ? dealer : "", dealer && sku ? "&" : "",
-             sku ? "sku=" : "");
-    if (sku)
-        strncat(path, sku, sizeof(path) - strlen(path) - 1);
+    ctl_stock_path(path, sizeof(path), dealer, sku);
     return fetch_and_print(hub, token, path);
 }
