@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "host_hal.h"
+#include "pollset.h"
 #include "mb_slave.h"
 #include "scale.h"
 #include "scanner.h"
@@ -74,20 +75,6 @@ typedef struct host_app {
     rtu_line *line;
     int quit;
 } host_app;
-
-/* One poll() round: which object each pollfd belongs to. */
-typedef enum ev_kind { EV_TCP_LISTEN, EV_TCP_CONN, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_PTY } ev_kind;
-typedef struct ev_slot {
-    ev_kind kind;
-    void *obj;
-} ev_slot;
-typedef struct pollset {
-    struct pollfd *fds;
-    ev_slot *slots;
-    size_t n, cap;
-} pollset;
-
-int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj);
 
 /* node.c */
 typedef struct node_params {

@@ -3,10 +3,10 @@
  * (scales or scanner terminals, one kind per process) and runs the single-threaded poll() loop
  * until SIGTERM, SIGINT or "quit".
  *
- * Loop, each round: build the pollset from every socket/pty, poll with the
- * nearest deadline (RTU silence, next paced byte, next 50 ms sample), handle
- * what is ready, then the timers. Nothing blocks; a slow client costs only
- * itself.
+ * Loop, each round: build the pollset (pollset.c) from every socket/pty,
+ * poll with the nearest deadline (RTU silence, next paced byte, next 50 ms
+ * sample), handle what is ready, then the timers. Nothing blocks; a slow
+ * client costs only itself.
  */
 #include "host.h"
 
@@ -352,25 +352,6 @@ static int app_setup(host_app *app, options *o)
     return 0;
 }
 
-int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj)
-{
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 64;
-        struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
-        if (fds == NULL)
-            return -1;
-        ps->fds = fds;
-        ev_slot *slots = realloc(ps->slots, cap * sizeof(*slots));
-        if (slots == NULL)
-            return -1;
-        ps->slots = slots;
-        ps->cap = cap;
-    }
-    ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
-    ps->slots[ps->n++] = (ev_slot){.kind = kind, .obj = obj};
-    return 0;
-}
-
 static void dispatch(host_app *app, const ev_slot *slot)
 {
     switch (slot->kind) {
@@ -420,12 +401,12 @@ static int app_run(host_app *app)
     uint64_t next_sample_us = host_now_us();
     int rc = 0;
     while (!stop_signal && !app->quit) {
-        ps.n = 0;
+        pollset_clear(&ps);
         if (app->line != NULL)
             pollset_add(&ps, app->line->master_fd, EV_PTY, app->line);
         tcp_poll_add(app, &ps);
         control_poll_add(app, &ps);
-        int n = poll(ps.fds, ps.n, next_timeout_ms(app, next_sample_us));
+        int n = pollset_wait(&ps, next_timeout_ms(app, next_sample_us));
         if (n < 0 && errno != EINTR) {
             perror("depot-node: poll");
             rc = -1;
@@ -436,8 +417,7 @@ static int app_run(host_app *app)
                 dispatch(app, &ps.slots[i]);
         run_timers(app, &next_sample_us);
     }
-    free(ps.fds);
-    free(ps.slots);
+    pollset_free(&ps);
     return rc;
 }
 
