@@ -124,6 +124,7 @@ struct hub_alerts {
     const struct hub_config *cfg;
     hub_metrics *metrics;
     struct dealer_ent *dealers; /* uthash by id */
+    struct dealer_ent *last;    /* the dealer last looked up: messages come in runs per dealer */
     struct sku_ent *skus;       /* uthash by id */
     struct cell *cells;         /* uthash by (d, k) */
     struct cell *touched;

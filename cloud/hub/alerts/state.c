@@ -40,6 +40,7 @@ void alerts_reset(hub_alerts *a)
         free_dealer(d);
     }
     a->touched = NULL;
+    a->last = NULL;
     a->moved = NULL;
     a->resuggest_all = false;
     a->loaded = false;
@@ -48,9 +49,11 @@ void alerts_reset(hub_alerts *a)
 struct dealer_ent *alerts_dealer_get(hub_alerts *a, const char *id, bool create)
 {
     struct dealer_ent *d;
+    if (a->last && !strcmp(a->last->id, id))
+        return a->last;
     HASH_FIND_STR(a->dealers, id, d);
     if (d)
-        return d;
+        return a->last = d;
     if (!create || !(d = depot_calloc(1, sizeof(*d))))
         return NULL;
     snprintf(d->id, sizeof(d->id), "%s", id);
@@ -60,7 +63,7 @@ struct dealer_ent *alerts_dealer_get(hub_alerts *a, const char *id, bool create)
         depot_free(d);
         return NULL;
     }
-    return d;
+    return a->last = d;
 }
 
 static struct sku_ent *sku_get(hub_alerts *a, const char *id, bool create)
