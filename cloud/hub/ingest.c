@@ -382,14 +382,8 @@ static void *worker(void *arg)
     return NULL;
 }
 
-depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_publish_fn publish,
-                         void *publish_ctx, hub_ingest **out)
-{
-    return hub_ingest_new_with_orders(store, metrics, NULL, publish, publish_ctx, out);
-}
-
-depot_err hub_ingest_new_with_orders(hub_store *store, hub_metrics *metrics, hub_orders *orders,
-                                     hub_publish_fn publish, void *publish_ctx, hub_ingest **out)
+depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_orders *orders,
+                         hub_publish_fn publish, void *publish_ctx, hub_ingest **out)
 {
     hub_ingest *ing = depot_calloc(1, sizeof(*ing));
     if (!ing)

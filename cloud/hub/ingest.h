@@ -35,18 +35,13 @@ typedef struct hub_orders hub_orders;
  * Creates the ingest with its worker thread running. It uses store (owned by
  * the caller, used only by the worker until hub_ingest_free returns) and
  * metrics. DEPOT_ERR_NOMEM, DEPOT_ERR_IO (thread).
+ * With orders (may be NULL: order messages are then only deduplicated),
+ * each new order, "decided" event and online state goes through
+ * hub_orders_on_message in the transaction that applies it, and the worker
+ * runs hub_orders_tick every HUB_TICK_MS.
  */
-depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_publish_fn publish,
-                         void *publish_ctx, hub_ingest **out);
-
-/*
- * Like hub_ingest_new, with orders (may be NULL: order messages are then
- * only deduplicated): each new order, "decided" event and online state goes
- * through hub_orders_on_message in the transaction that applies it, and the
- * worker runs hub_orders_tick every HUB_TICK_MS.
- */
-depot_err hub_ingest_new_with_orders(hub_store *store, hub_metrics *metrics, hub_orders *orders,
-                                     hub_publish_fn publish, void *publish_ctx, hub_ingest **out);
+depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_orders *orders,
+                         hub_publish_fn publish, void *publish_ctx, hub_ingest **out);
 
 typedef struct hub_ranking hub_ranking;
 

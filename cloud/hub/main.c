@@ -97,7 +97,7 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK) /* before the ingest worker owns the writer store */
         err = hub_ranking_load(h->ranking, h->writer, depot_now_ms());
     if (err == DEPOT_OK)
-        err = hub_ingest_new_with_orders(h->writer, h->metrics, h->orders, hub_mqtt_publish,
+        err = hub_ingest_new(h->writer, h->metrics, h->orders, hub_mqtt_publish,
                                          h->mqtt, &h->ingest);
     if (err == DEPOT_OK)
         hub_ingest_set_ranking(h->ingest, h->ranking);

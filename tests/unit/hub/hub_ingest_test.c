@@ -55,7 +55,7 @@ static int setup(void **state)
     pthread_mutex_init(&f->rec.lock, NULL);
     assert_int_equal(hub_store_open(path, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
-    assert_int_equal(hub_ingest_new(f->store, f->metrics, record, &f->rec, &f->ing), DEPOT_OK);
+    assert_int_equal(hub_ingest_new(f->store, f->metrics, NULL, record, &f->rec, &f->ing), DEPOT_OK);
     *state = f;
     return 0;
 }
