@@ -75,49 +75,23 @@ static void usage(FILE *out)
           out);
 }
 
-static int parse_option(flood_opts *o, const char *a, const char *v)
-{
-    long *num = NULL, lo = 1, hi = 0;
-    if (strcmp(a, "--host") == 0)
-        o->host = v;
-    else if (strcmp(a, "--ca") == 0)
-        o->ca = v;
-    else if (strcmp(a, "--cert") == 0)
-        o->cert = v;
-    else if (strcmp(a, "--key") == 0)
-        o->key = v;
-    else if (strcmp(a, "--port") == 0)
-        num = &o->port, hi = 65535;
-    else if (strcmp(a, "--dealers") == 0)
-        num = &o->dealers, hi = MAX_DEALERS;
-    else if (strcmp(a, "--skus") == 0)
-        num = &o->skus, hi = MAX_SKUS;
-    else if (strcmp(a, "--window") == 0)
-        num = &o->window, hi = 40000; /* below the hub's ingest queue (HUB_QUEUE_MAX) */
-    else if (strcmp(a, "--resend-s") == 0)
-        num = &o->resend_s, hi = 600;
-    else if (strcmp(a, "--timeout-s") == 0)
-        num = &o->timeout_s, hi = 3600;
-    else
-        return fprintf(stderr, "mqtt_flood: unknown option %s\n", a), -1;
-    if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
-        return fprintf(stderr, "mqtt_flood: %s: %ld..%ld, not %s\n", a, lo, hi, v), -1;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, flood_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (i + 1 >= argc)
-            return fprintf(stderr, "mqtt_flood: %s needs a value\n", argv[i]), -1;
-        if (parse_option(o, argv[i], argv[i + 1]) < 0)
-            return -1;
-        i++;
-    }
+    const struct bench_opt table[] = {
+        {"--host", &o->host, NULL, 0, 0},
+        {"--ca", &o->ca, NULL, 0, 0},
+        {"--cert", &o->cert, NULL, 0, 0},
+        {"--key", &o->key, NULL, 0, 0},
+        {"--port", NULL, &o->port, 1, 65535},
+        {"--dealers", NULL, &o->dealers, 1, MAX_DEALERS},
+        {"--skus", NULL, &o->skus, 1, MAX_SKUS},
+        {"--window", NULL, &o->window, 1, 40000}, /* below the hub's ingest queue */
+        {"--resend-s", NULL, &o->resend_s, 1, 600},
+        {"--timeout-s", NULL, &o->timeout_s, 1, 3600},
+        {NULL, NULL, NULL, 0, 0},
+    };
+    if (bench_parse_opts("mqtt_flood", argc, argv, table, usage) < 0)
+        return -1;
     if (o->port == 0 || !o->ca || !o->cert || !o->key)
         return usage(stderr), -1;
     if (strncmp(o->host, "127.", 4) != 0)

@@ -88,7 +88,7 @@ typedef struct flood {
     long long *decided_at; /* decision times in order of arrival */
 } flood;
 
-static int usage(FILE *out, int rc)
+static void usage(FILE *out)
 {
     fputs("usage: order_flood --port P --ca CA --dir DIR --barcodes B1,B2,... [--dealers 100]\n"
           "                   [--per-dealer 50] [--lines 3] [--window 1000] [--resend-s 10]\n"
@@ -97,7 +97,6 @@ static int usage(FILE *out, int rc)
           "mutual-TLS connection publish pre-signed orders to the hub, paced by its acks,\n"
           "and confirm each decision; prints 'orders= ... rate= p99_ms= ...'.\n",
           out);
-    return rc;
 }
 
 static int split_barcodes(flood_opts *o, char *list)
@@ -111,51 +110,30 @@ static int split_barcodes(flood_opts *o, char *list)
     return o->n_barcodes > 0 ? 0 : -1;
 }
 
-static int parse_option(flood_opts *o, const char *a, char *v)
-{
-    long *num = NULL, lo = 1, hi = 0;
-    if (strcmp(a, "--host") == 0)
-        o->host = v;
-    else if (strcmp(a, "--ca") == 0)
-        o->ca = v;
-    else if (strcmp(a, "--dir") == 0)
-        o->dir = v;
-    else if (strcmp(a, "--barcodes") == 0)
-        return split_barcodes(o, v) < 0 ? fprintf(stderr, "order_flood: bad --barcodes\n"), -1 : 0;
-    else if (strcmp(a, "--port") == 0)
-        num = &o->port, hi = 65535;
-    else if (strcmp(a, "--dealers") == 0)
-        num = &o->dealers, hi = MAX_DEALERS;
-    else if (strcmp(a, "--per-dealer") == 0)
-        num = &o->per_dealer, hi = MAX_PER_DEALER;
-    else if (strcmp(a, "--lines") == 0)
-        num = &o->lines, hi = DEPOT_ORDER_LINES_MAX;
-    else if (strcmp(a, "--window") == 0)
-        num = &o->window, hi = 40000; /* below the hub's ingest queue (HUB_QUEUE_MAX) */
-    else if (strcmp(a, "--resend-s") == 0)
-        num = &o->resend_s, hi = 600;
-    else if (strcmp(a, "--timeout-s") == 0)
-        num = &o->timeout_s, hi = 3600;
-    else
-        return fprintf(stderr, "order_flood: unknown option %s\n", a), -1;
-    if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
-        return fprintf(stderr, "order_flood: %s: %ld..%ld, not %s\n", a, lo, hi, v), -1;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, flood_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0)
-            exit(usage(stdout, 0));
-        if (i + 1 >= argc)
-            return fprintf(stderr, "order_flood: %s needs a value\n", argv[i]), -1;
-        if (parse_option(o, argv[i], argv[i + 1]) < 0)
-            return -1;
-        i++;
-    }
+    const char *barcodes = NULL;
+    const struct bench_opt table[] = {
+        {"--host", &o->host, NULL, 0, 0},
+        {"--ca", &o->ca, NULL, 0, 0},
+        {"--dir", &o->dir, NULL, 0, 0},
+        {"--barcodes", &barcodes, NULL, 0, 0},
+        {"--port", NULL, &o->port, 1, 65535},
+        {"--dealers", NULL, &o->dealers, 1, MAX_DEALERS},
+        {"--per-dealer", NULL, &o->per_dealer, 1, MAX_PER_DEALER},
+        {"--lines", NULL, &o->lines, 1, DEPOT_ORDER_LINES_MAX},
+        {"--window", NULL, &o->window, 1, 40000}, /* below the hub's ingest queue */
+        {"--resend-s", NULL, &o->resend_s, 1, 600},
+        {"--timeout-s", NULL, &o->timeout_s, 1, 3600},
+        {NULL, NULL, NULL, 0, 0},
+    };
+    if (bench_parse_opts("order_flood", argc, argv, table, usage) < 0)
+        return -1;
+    /* the list is split in place: it is argv's own (writable) storage */
+    if (barcodes && split_barcodes(o, (char *)barcodes) < 0)
+        return fprintf(stderr, "order_flood: bad --barcodes\n"), -1;
     if (o->port == 0 || !o->ca || !o->dir || o->n_barcodes == 0)
-        return usage(stderr, -1);
+        return usage(stderr), -1;
     if (strncmp(o->host, "127.", 4) != 0)
         return fprintf(stderr, "order_flood: only 127.0.0.0/8 may be a target\n"), -1;
     return 0;
