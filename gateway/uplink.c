@@ -38,6 +38,11 @@
  * replaces the stored catalog when its version is newer (catalog.c);
  * down/alert and down/ranking (retained) are kept in the ledger (downlink.c).
  *
+ * What goes out and what comes in is built and handled by functions that need
+ * no connection (gw_uplink_stream_msg, gw_uplink_snapshot_msg,
+ * gw_uplink_receive); the loop only publishes what they build and feeds them
+ * what libmosquitto delivers.
+ *
  * Counters (gw_uplink_stats, for the metrics file): stream messages
  * published, of those the resends (an id not above the highest ever sent by
  * this process), and outbox entries deleted by acks.
@@ -190,21 +195,29 @@ static void publish_heartbeat(gw_uplink *u)
     u->next_heartbeat_ms = depot_mono_ms() + (long long)u->cfg->heartbeat_s * 1000;
 }
 
+depot_err gw_uplink_snapshot_msg(gw_uplink *u, depot_msg *m)
+{
+    struct depot_snapshot_item *items;
+    size_t n;
+    depot_err e = gw_ledger_stock_list(u->o.ledger, &items, &n);
+    if (e != DEPOT_OK)
+        return e;
+    envelope(u, m, DEPOT_MSG_SNAPSHOT);
+    m->body.snapshot.as_of = gw_ledger_last_id(u->o.ledger);
+    for (size_t i = 0; i < n && u->o.node_faulted; i++)
+        items[i].fault = u->o.node_faulted(u->o.node_faulted_ctx, items[i].node);
+    m->body.snapshot.items = items;
+    m->body.snapshot.n_items = n;
+    return DEPOT_OK;
+}
+
 static void publish_snapshot(gw_uplink *u)
 {
     depot_msg m;
-    struct depot_snapshot_item *items;
-    size_t n;
-    if (gw_ledger_stock_list(u->o.ledger, &items, &n) != DEPOT_OK)
+    if (gw_uplink_snapshot_msg(u, &m) != DEPOT_OK)
         return;
-    envelope(u, &m, DEPOT_MSG_SNAPSHOT);
-    m.body.snapshot.as_of = gw_ledger_last_id(u->o.ledger);
-    for (size_t i = 0; i < n && u->o.node_faulted; i++)
-        items[i].fault = u->o.node_faulted(u->o.node_faulted_ctx, items[i].node);
-    m.body.snapshot.items = items;
-    m.body.snapshot.n_items = n;
     if (publish_msg(u, u->topic_snapshot, &m, true))
-        LOG_DEBUG("mqtt: snapshot of %zu SKUs as of %llu", n,
+        LOG_DEBUG("mqtt: snapshot of %zu SKUs as of %llu", m.body.snapshot.n_items,
                   (unsigned long long)m.body.snapshot.as_of);
     depot_msg_clear(&m);
     u->next_snapshot_ms = depot_mono_ms() + (long long)u->cfg->snapshot_period_s * 1000;
@@ -213,18 +226,17 @@ static void publish_snapshot(gw_uplink *u)
 /* ---- the downlink ---- */
 
 /* Decode a downlink of type want for this dealer; false (logged) if it is not one. */
-static bool decode_down(gw_uplink *u, const struct mosquitto_message *msg, depot_msg_type want,
-                        depot_msg *m)
+static bool decode_down(gw_uplink *u, const char *topic, const void *payload, size_t len,
+                        depot_msg_type want, depot_msg *m)
 {
     char reason[128];
-    depot_err e =
-        depot_msg_decode(msg->payload, (size_t)msg->payloadlen, m, reason, sizeof(reason));
+    depot_err e = depot_msg_decode(payload, len, m, reason, sizeof(reason));
     if (e != DEPOT_OK) {
-        LOG_WARN("mqtt: %s rejected: %s (%s)", msg->topic, reason, depot_strerror(e));
+        LOG_WARN("mqtt: %s rejected: %s (%s)", topic, reason, depot_strerror(e));
         return false;
     }
     if (m->type != want || strcmp(m->dealer, u->cfg->dealer) != 0) {
-        LOG_WARN("mqtt: %s rejected: not a %s for dealer %s", msg->topic, depot_msg_type_name(want),
+        LOG_WARN("mqtt: %s rejected: not a %s for dealer %s", topic, depot_msg_type_name(want),
                  u->cfg->dealer);
         depot_msg_clear(m);
         return false;
@@ -325,32 +337,36 @@ static const struct downlink {
     {"down/ranking", DEPOT_MSG_RANKING, handle_ranking},
 };
 
-static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
-                       const mosquitto_property *props)
+void gw_uplink_receive(gw_uplink *u, const char *topic, const void *payload, size_t len)
 {
-    gw_uplink *u = obj;
     char dealer[DEPOT_DEALER_MAX + 1];
     const char *leaf;
     depot_msg m;
-    (void)mosq;
-    (void)props;
-    if (depot_topic_parse(msg->topic, dealer, &leaf) != DEPOT_OK ||
+    if (depot_topic_parse(topic, dealer, &leaf) != DEPOT_OK ||
         strcmp(dealer, u->cfg->dealer) != 0) {
-        LOG_WARN("mqtt: message on unexpected topic %s ignored", msg->topic);
+        LOG_WARN("mqtt: message on unexpected topic %s ignored", topic);
         return;
     }
     for (size_t i = 0; i < sizeof(downlinks) / sizeof(downlinks[0]); i++) {
         if (strcmp(leaf, downlinks[i].leaf) != 0)
             continue;
-        if (msg->payloadlen == 0)
+        if (len == 0)
             return; /* a cleared retained message */
-        if (decode_down(u, msg, downlinks[i].type, &m)) {
+        if (decode_down(u, topic, payload, len, downlinks[i].type, &m)) {
             downlinks[i].handle(u, &m);
             depot_msg_clear(&m);
         }
         return;
     }
-    LOG_DEBUG("mqtt: %s: not handled by this gateway version", msg->topic);
+    LOG_DEBUG("mqtt: %s: not handled by this gateway version", topic);
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+                       const mosquitto_property *props)
+{
+    (void)mosq;
+    (void)props;
+    gw_uplink_receive(obj, msg->topic, msg->payload, (size_t)msg->payloadlen);
 }
 
 /* ---- connection ---- */
@@ -482,11 +498,11 @@ enum send_result { SEND_OK, SEND_FAILED, SEND_NEVER };
 
 /*
  * Decode a stored entry into m; false with why if it can never be sent: it
- * does not decode, or is not the stream message of this dealer and ledger
- * that its row says (type, id).
+ * does not decode, or is not the stream message of dealer and ledger_id that
+ * its row says (type, id).
  */
-static bool entry_decode(gw_uplink *u, const struct gw_outbox_entry *e, depot_msg *m, char *why,
-                         size_t len)
+static bool entry_decode(const char *dealer, const char *ledger_id,
+                         const struct gw_outbox_entry *e, depot_msg *m, char *why, size_t len)
 {
     char reason[128];
     const char *bad = NULL;
@@ -502,15 +518,26 @@ static bool entry_decode(gw_uplink *u, const struct gw_outbox_entry *e, depot_ms
         bad = "payload type is not the row's topic";
     else if (m->id != e->id)
         bad = "payload id is not the row's id";
-    else if (strcmp(m->dealer, u->cfg->dealer) != 0)
+    else if (strcmp(m->dealer, dealer) != 0)
         bad = "payload dealer is not this gateway's";
-    else if (strcmp(m->ledger, gw_ledger_id(u->o.ledger)) != 0)
+    else if (strcmp(m->ledger, ledger_id) != 0)
         bad = "payload ledger is not this ledger";
     if (!bad)
         return true;
     snprintf(why, len, "%s", bad);
     depot_msg_clear(m);
     return false;
+}
+
+bool gw_uplink_stream_msg(const char *dealer, const char *ledger_id,
+                          const struct gw_outbox_entry *e, uint64_t base, depot_msg *m,
+                          char *topic, size_t topic_len, char *why, size_t why_len)
+{
+    if (!entry_decode(dealer, ledger_id, e, m, why, why_len))
+        return false;
+    m->base = base <= m->id ? base : m->id;
+    depot_topic_build(topic, topic_len, dealer, depot_msg_topic_leaf(m->type));
+    return true;
 }
 
 /* Re-stamp a stored envelope with the current base and publish it. */
@@ -520,10 +547,9 @@ static enum send_result send_entry(gw_uplink *u, const struct gw_outbox_entry *e
     char topic[128];
     depot_msg m;
     bool ok;
-    if (!entry_decode(u, e, &m, why, why_len))
+    if (!gw_uplink_stream_msg(u->cfg->dealer, gw_ledger_id(u->o.ledger), e, base, &m, topic,
+                              sizeof(topic), why, why_len))
         return SEND_NEVER;
-    m.base = base <= m.id ? base : m.id;
-    depot_topic_build(topic, sizeof(topic), u->cfg->dealer, depot_msg_topic_leaf(m.type));
     ok = publish_msg(u, topic, &m, false);
     depot_msg_clear(&m);
     return ok ? SEND_OK : SEND_FAILED;

@@ -8,9 +8,12 @@
 #define GW_UPLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "depot/error.h"
+#include "depot/msg.h"
 #include "display.h"
 #include "ledger.h"
 
@@ -58,5 +61,35 @@ void gw_uplink_stats(gw_uplink *u, struct gw_uplink_stats *out);
 void gw_uplink_shutdown(gw_uplink *u);
 
 void gw_uplink_free(gw_uplink *u);
+
+/*
+ * What the client sends and does with what it receives, callable without a broker (the
+ * loop above uses these; the tests call them directly).
+ */
+
+/*
+ * Outbox entry e as the stream message it goes out as, for dealer and ledger_id: its payload
+ * decoded into *m (depot_msg_clear it) with base re-stamped (base, or e's own id if that is
+ * lower), and its topic depot/v1/<dealer>/up/<type> into topic. False with why (and nothing in
+ * *m) if e can never be sent: its row names no stream type, its payload does not decode, or
+ * the payload is not the message of this dealer and ledger that its row says (type, id).
+ */
+bool gw_uplink_stream_msg(const char *dealer, const char *ledger_id,
+                          const struct gw_outbox_entry *e, uint64_t base, depot_msg *m,
+                          char *topic, size_t topic_len, char *why, size_t why_len);
+
+/*
+ * The retained snapshot as published: every stock row (fault from node_faulted), as_of the
+ * last id assigned, in this gateway's envelope stamped now. depot_msg_clear it. DEPOT_ERR_DB.
+ */
+depot_err gw_uplink_snapshot_msg(gw_uplink *u, depot_msg *m);
+
+/*
+ * Handle len bytes received on topic (libmosquitto's message callback): a downlink of this
+ * dealer (down/ack, down/decision, down/catalog, down/alert, down/ranking) of the type its
+ * topic names is applied; anything else, and an empty (cleared retained) payload, is logged
+ * and dropped.
+ */
+void gw_uplink_receive(gw_uplink *u, const char *topic, const void *payload, size_t len);
 
 #endif
