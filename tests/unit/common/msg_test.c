@@ -12,6 +12,15 @@
 
 #define LEDGER "0123456789abcdef0123456789abcdef"
 
+/* m zeroed, from dealer D1 on stream LEDGER, of type t. */
+static void msg_init(depot_msg *m, depot_msg_type t)
+{
+    memset(m, 0, sizeof(*m));
+    strcpy(m->dealer, "D1");
+    strcpy(m->ledger, LEDGER);
+    m->type = t;
+}
+
 static depot_msg stock_msg(void)
 {
     depot_msg m;
@@ -361,10 +370,7 @@ static void test_depot_msg_encode_OrderDecisionCatalogRoundTrip(void **state)
     char *text;
     size_t before = depot_mem_in_use();
     (void)state;
-    memset(&m, 0, sizeof(m));
-    strcpy(m.dealer, "D1");
-    strcpy(m.ledger, LEDGER);
-    m.type = DEPOT_MSG_ORDER;
+    msg_init(&m, DEPOT_MSG_ORDER);
     m.id = 5;
     m.base = 5;
     m.body.order.doc = doc;
@@ -504,10 +510,7 @@ static void test_depot_msg_encode_MovementsAlertRankingRoundTrip(void **state)
     char *text;
     size_t before = depot_mem_in_use();
     (void)state;
-    memset(&m, 0, sizeof(m));
-    strcpy(m.dealer, "D1");
-    strcpy(m.ledger, LEDGER);
-    m.type = DEPOT_MSG_MOVEMENTS;
+    msg_init(&m, DEPOT_MSG_MOVEMENTS);
     m.id = 7;
     m.base = 1;
     m.body.movements.n_items = 2;

@@ -12,51 +12,14 @@
 
 #include <cmocka.h>
 
+#include "fake_hal.h"
 #include "scale.h"
-
-struct depot_hal_ctx {
-    int32_t grams;
-    int cell_fault;
-    uint32_t ms;
-    depot_config flash;
-    int flash_valid;
-    int saves;
-};
 
 static struct depot_hal_ctx board;
 static depot_hal hal;
 static scale sc;
 static mb_slave slave;
 static uint8_t rsp[MB_PDU_MAX];
-
-static uint32_t fake_millis(depot_hal_ctx *ctx)
-{
-    return ctx->ms;
-}
-
-static int32_t fake_cell(depot_hal_ctx *ctx, int32_t *grams)
-{
-    if (ctx->cell_fault)
-        return -1;
-    *grams = ctx->grams;
-    return 0;
-}
-
-static int32_t fake_load(depot_hal_ctx *ctx, depot_config *cfg)
-{
-    if (!ctx->flash_valid)
-        return -1;
-    *cfg = ctx->flash;
-    return 0;
-}
-
-static int32_t fake_save(depot_hal_ctx *ctx, const depot_config *cfg)
-{
-    ctx->flash = *cfg;
-    ctx->flash_valid = 1;
-    ctx->saves++;
-    return 0;
-}
 
 static int setup(void **state)
 {

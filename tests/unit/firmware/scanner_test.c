@@ -13,23 +13,10 @@
 
 #include <cmocka.h>
 
+#include "fake_hal.h"
 #include "scanner.h"
 
 #define CAP 4
-#define FLASH_SLOTS 16
-
-struct depot_hal_ctx {
-    uint32_t ms;
-    depot_config flash;
-    int flash_valid;
-    depot_scan_event fifo_flash[FLASH_SLOTS]; /* oldest first */
-    depot_scan_store fifo_meta;
-    int fifo_valid;
-    int fifo_saves;
-    uint16_t shown_code;
-    char shown_text[DEPOT_DISPLAY_TEXT_MAX + 1];
-    int display_writes;
-};
 
 static struct depot_hal_ctx board;
 static depot_hal hal;
@@ -37,58 +24,6 @@ static scanner sc;
 static depot_scan_event slots[CAP];
 static mb_slave slave;
 static uint8_t rsp[MB_PDU_MAX];
-
-static uint32_t fake_millis(depot_hal_ctx *ctx)
-{
-    return ctx->ms;
-}
-
-static int32_t fake_load(depot_hal_ctx *ctx, depot_config *cfg)
-{
-    if (!ctx->flash_valid)
-        return -1;
-    *cfg = ctx->flash;
-    return 0;
-}
-
-static int32_t fake_save(depot_hal_ctx *ctx, const depot_config *cfg)
-{
-    ctx->flash = *cfg;
-    ctx->flash_valid = 1;
-    return 0;
-}
-
-static int32_t fake_fifo_save(depot_hal_ctx *ctx, const depot_scan_store *st)
-{
-    ctx->fifo_meta = *st;
-    ctx->fifo_meta.events = NULL;
-    for (uint16_t i = 0; i < st->count; i++)
-        ctx->fifo_flash[i] = st->events[(st->head + i) % st->capacity];
-    ctx->fifo_valid = 1;
-    ctx->fifo_saves++;
-    return 0;
-}
-
-static int32_t fake_fifo_load(depot_hal_ctx *ctx, depot_scan_store *st)
-{
-    if (!ctx->fifo_valid)
-        return -1;
-    uint16_t n = ctx->fifo_meta.count;
-    st->count = n < st->capacity ? n : st->capacity;
-    memcpy(st->events, ctx->fifo_flash, st->count * sizeof(*st->events));
-    st->ack_epoch = ctx->fifo_meta.ack_epoch;
-    st->ack_seq = ctx->fifo_meta.ack_seq;
-    st->refused = ctx->fifo_meta.refused;
-    return n;
-}
-
-static int32_t fake_display(depot_hal_ctx *ctx, uint16_t code, const char *text)
-{
-    ctx->shown_code = code;
-    strcpy(ctx->shown_text, text);
-    ctx->display_writes++;
-    return 0;
-}
 
 static void boot_scanner(void)
 {
