@@ -13,7 +13,6 @@ Figures are printed, never judged: a benchmark exits non-zero only when a
 run could not be made (a program failed to start or to settle).
 """
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "system"))
 
-from harness import BIN, TESTBIN  # noqa: E402
+from harness import BIN, TESTBIN, free_port_range  # noqa: E402, F401
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024.0 * 1024.0
@@ -115,38 +114,6 @@ def measure(procs, seconds, counter=None):
     if counter:
         result["counted"] = counter() - c0
     return result
-
-
-def ephemeral_floor():
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError):
-        return 32768
-
-
-def free_port_range(n, attempts=30):
-    """First port of n consecutive TCP ports of 127.0.0.1 that nobody listens on.
-
-    Picked below the ephemeral range, so outgoing connections of this very
-    benchmark cannot take them between the check and the listen.
-    """
-    hi = ephemeral_floor() - n - 1
-    for _ in range(attempts):
-        base = random.randint(10000, max(10001, hi))
-        socks = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise AssertionError("no %d consecutive free ports on 127.0.0.1" % n)
 
 
 class NodeControl:

@@ -8,6 +8,7 @@ listen on 127.0.0.1 only, on ports picked free at run time.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,6 +29,38 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def ephemeral_floor():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError):
+        return 32768
+
+
+def free_port_range(n, attempts=30):
+    """First port of n consecutive TCP ports of 127.0.0.1 that nobody listens on.
+
+    Picked below the ephemeral range, so outgoing connections of this very
+    benchmark cannot take them between the check and the listen.
+    """
+    hi = ephemeral_floor() - n - 1
+    for _ in range(attempts):
+        base = random.randint(10000, max(10001, hi))
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no %d consecutive free ports on 127.0.0.1" % n)
 
 
 def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):

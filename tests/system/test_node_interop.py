@@ -17,6 +17,8 @@ import termios
 import time
 import tty
 
+from harness import free_port_range
+
 BIN = os.environ.get("DEPOT_BIN", "build/bin")
 TESTBIN = os.environ.get("DEPOT_TESTBIN", "build/tests")
 NODE = os.path.join(BIN, "depot-node")
@@ -57,27 +59,6 @@ def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def free_port_range(n):
-    """n consecutive free ports (checked by binding each)."""
-    for _ in range(50):
-        base = free_port()
-        if base + n > 65535:
-            continue
-        socks = []
-        try:
-            for p in range(base, base + n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind((HOST, p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    fail("no free port range")
 
 
 def start_node(args, expect):
