@@ -91,4 +91,19 @@ static inline int32_t fake_display(depot_hal_ctx *ctx, uint16_t code, const char
     return 0;
 }
 
+/* board zeroed at 5 s, and hal: every fake wired to it. */
+static inline void fake_board(depot_hal_ctx *board, depot_hal *hal)
+{
+    memset(board, 0, sizeof(*board));
+    board->ms = 5000;
+    *hal = (depot_hal){.ctx = board,
+                       .millis = fake_millis,
+                       .load_cell_read = fake_cell,
+                       .config_load = fake_load,
+                       .config_save = fake_save,
+                       .fifo_load = fake_fifo_load,
+                       .fifo_save = fake_fifo_save,
+                       .display_write = fake_display};
+}
+
 #endif

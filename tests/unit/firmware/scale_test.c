@@ -24,13 +24,7 @@ static uint8_t rsp[MB_PDU_MAX];
 static int setup(void **state)
 {
     (void)state;
-    memset(&board, 0, sizeof(board));
-    board.ms = 5000;
-    hal = (depot_hal){.ctx = &board,
-                      .millis = fake_millis,
-                      .load_cell_read = fake_cell,
-                      .config_load = fake_load,
-                      .config_save = fake_save};
+    fake_board(&board, &hal);
     scale_init(&sc, &hal, 0);
     mb_slave_init(&slave, sc.cfg.unit_id, &scale_modbus_ops, &sc);
     return 0;

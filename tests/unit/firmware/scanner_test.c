@@ -34,15 +34,7 @@ static void boot_scanner(void)
 static int setup(void **state)
 {
     (void)state;
-    memset(&board, 0, sizeof(board));
-    board.ms = 5000;
-    hal = (depot_hal){.ctx = &board,
-                      .millis = fake_millis,
-                      .config_load = fake_load,
-                      .config_save = fake_save,
-                      .fifo_load = fake_fifo_load,
-                      .fifo_save = fake_fifo_save,
-                      .display_write = fake_display};
+    fake_board(&board, &hal);
     boot_scanner();
     return 0;
 }

@@ -14,9 +14,10 @@
 
 static char err[512];
 
-static depot_err load(const char *text, gw_config **cfg)
+/* gw_config_load_stream of len bytes, which may hold a NUL. */
+static depot_err load_bytes(const char *text, size_t len, gw_config **cfg)
 {
-    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    FILE *f = fmemopen((void *)text, len, "r");
     depot_err e;
     assert_non_null(f);
     err[0] = '\0';
@@ -24,6 +25,11 @@ static depot_err load(const char *text, gw_config **cfg)
     e = gw_config_load_stream(f, "gw.ini", cfg, err, sizeof(err));
     fclose(f);
     return e;
+}
+
+static depot_err load(const char *text, gw_config **cfg)
+{
+    return load_bytes(text, strlen(text), cfg);
 }
 
 static const char base_cfg[] = "[gateway]\n"
@@ -208,19 +214,6 @@ static void test_gw_config_load_stream_BadValues(void **state)
                  "gw.ini:4: address = 'localhost' is not HOST:PORT");
     expect_error("[gateway]\ndealer=D1\n[node:bad name]\nsku=S\n", "gw.ini:4: [node:bad name]");
     expect_error("[gateway]\ndealer=D1\nno equals sign here\n", "gw.ini:3: not an INI line");
-}
-
-/* gw_config_load_stream of len bytes, which may hold a NUL. */
-static depot_err load_bytes(const char *text, size_t len, gw_config **cfg)
-{
-    FILE *f = fmemopen((void *)text, len, "r");
-    depot_err e;
-    assert_non_null(f);
-    err[0] = '\0';
-    *cfg = NULL;
-    e = gw_config_load_stream(f, "gw.ini", cfg, err, sizeof(err));
-    fclose(f);
-    return e;
 }
 
 /* "[gateway]\n" + a comment of n characters ending in "dealer = EVIL" + rest. */
