@@ -16,14 +16,21 @@
 #include "gw_test_util.h"
 #include "ledger.h"
 
+/* A test of what the ledger keeps: the ledger open (1000 entries, warning at 80 %). */
 static int setup(void **state)
 {
-    return gw_test_dir_setup(state, "gw_ledger_test");
+    return gw_test_fixture_setup(state, "gw_ledger_test");
+}
+
+/* A test that opens the ledger itself (bounds, reopening, refusals). */
+static int setup_dir(void **state)
+{
+    return gw_test_fixture_setup_dir(state, "gw_ledger_test");
 }
 
 static int teardown(void **state)
 {
-    return gw_test_dir_teardown(state);
+    return gw_test_fixture_teardown(state);
 }
 
 /* Decode outbox entry number i (from id 0). */
@@ -41,8 +48,8 @@ static void outbox_msg(gw_ledger *l, size_t i, depot_msg *m)
 
 static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     uint64_t id;
     long long qty;
     depot_msg m;
@@ -54,9 +61,9 @@ static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(voi
     assert_int_equal(gw_ledger_stock_get(l, "S1", &qty), DEPOT_OK);
     assert_int_equal(qty, 10);
     assert_int_equal(gw_ledger_outbox_count(l), 2);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 2);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT delta FROM movements WHERE msg_id = 2"), -2);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT qty_after FROM movements WHERE msg_id = 2"),
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE msg_id = 2"), -2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT qty_after FROM movements WHERE msg_id = 2"),
                      10);
 
     outbox_msg(l, 1, &m);
@@ -70,38 +77,35 @@ static void test_gw_ledger_record_count_WritesMovementStockAndOutboxTogether(voi
     assert_int_equal(m.body.stock.qty, 10);
     assert_int_equal(m.body.stock.delta, -2);
     depot_msg_clear(&m);
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_record_count_UnchangedQtyWritesNothing(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     uint64_t id;
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 2000, &id), DEPOT_OK);
     assert_int_equal(id, 0);
     assert_int_equal(gw_ledger_outbox_count(l), 1);
     assert_int_equal(gw_ledger_last_id(l), 1);
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_record_count_NewSkuAtZeroIsReportedWithoutMovement(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     uint64_t id;
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 0, 1000, &id), DEPOT_OK);
     assert_int_equal(id, 1);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 0);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM stock"), 1);
-    gw_ledger_free(l);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM stock"), 1);
 }
 
 static void test_gw_ledger_ack_DeletesUpToAndMovesBase(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     uint64_t id, base;
     long long deleted;
     depot_msg m;
@@ -127,14 +131,13 @@ static void test_gw_ledger_ack_DeletesUpToAndMovesBase(void **state)
     gw_ledger_outbox_base(l, &base);
     assert_int_equal(base, 7);
     /* movements are never deleted by acks */
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 6);
-    gw_ledger_free(l);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 6);
 }
 
 static void test_gw_ledger_record_count_CoalescesStockWhenFull(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 3, 100);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 3, 100);
     uint64_t id;
     long long qty;
     depot_msg m;
@@ -154,32 +157,30 @@ static void test_gw_ledger_record_count_CoalescesStockWhenFull(void **state)
     assert_int_equal(m.body.stock.qty, 3);
     assert_int_equal(m.base, 3); /* the gap 1..2 is covered by base */
     depot_msg_clear(&m);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 4);
-    gw_ledger_free(l);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 4);
     (void)qty;
 }
 
 static void test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 2, 100);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 2, 100);
     uint64_t id;
     long long qty;
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 1, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "b", "S2", 1, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "c", "S3", 4, 1000, &id), DEPOT_ERR_FULL);
     assert_int_equal(gw_ledger_stock_get(l, "S3", &qty), DEPOT_ERR_NOTFOUND);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 2);
     assert_int_equal(gw_ledger_last_id(l), 2);
     assert_int_equal(gw_ledger_append_event(l, "a", "fault", "timeout", 3, 1, &id), DEPOT_ERR_FULL);
     assert_int_equal(gw_ledger_outbox_count(l), 2);
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_append_event_WarnPercentQueuesOneWarning(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 10, 50);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 10, 50);
     uint64_t id;
     depot_msg m;
     for (int q = 1; q <= 4; q++)
@@ -201,13 +202,12 @@ static void test_gw_ledger_append_event_WarnPercentQueuesOneWarning(void **state
     outbox_msg(l, 0, &m);
     assert_string_equal(m.body.event.event, "recovered");
     depot_msg_clear(&m);
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 1000, 80);
     char id_before[DEPOT_LEDGER_HEX + 1];
     uint64_t id;
     long long qty;
@@ -216,9 +216,9 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 4, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_append_event(l, "a", "fault", "timeout", 3, 1, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_ack(l, 2, NULL), DEPOT_OK);
-    gw_ledger_free(l);
+    gw_test_fixture_close(f);
 
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_string_equal(gw_ledger_id(l), id_before);
     assert_int_equal(gw_ledger_last_id(l), 2);
     assert_int_equal(gw_ledger_stock_get(l, "S1", &qty), DEPOT_OK);
@@ -226,30 +226,29 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(gw_ledger_outbox_count(l), 0);
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 5, 1000, &id), DEPOT_OK);
     assert_int_equal(id, 3); /* ids keep growing across restarts, even with an empty outbox */
-    gw_ledger_free(l);
-    assert_int_equal(gw_test_sql_int(f->path, "PRAGMA user_version"),
+    gw_test_fixture_close(f);
+    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"),
                      4); /* 3: + movements cursor, alerts; 4: + outbox_aside, scans.reason */
 }
 
 static void test_gw_ledger_open_NewLedgerGetsFreshRandomId(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 1000, 80);
     char first[DEPOT_LEDGER_HEX + 1];
     strcpy(first, gw_ledger_id(l));
-    gw_ledger_free(l);
-    unlink(f->path);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    gw_test_fixture_close(f);
+    unlink(f->db);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_string_not_equal(first, gw_ledger_id(l));
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_open_OtherDealerRefused(void **state)
 {
-    struct gw_test_dir *f = *state;
-    struct gw_ledger_opts o = {f->path, "D002", 1000, 80};
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
-    gw_ledger_free(l);
+    struct gw_test_fixture *f = *state;
+    struct gw_ledger_opts o = {f->db, "D002", 1000, 80};
+    gw_ledger *l = gw_test_fixture_open(f, 1000, 80);
+    gw_test_fixture_close(f);
     l = NULL;
     assert_int_equal(gw_ledger_open(&o, &l), DEPOT_ERR_CONFIG);
     assert_null(l);
@@ -257,25 +256,25 @@ static void test_gw_ledger_open_OtherDealerRefused(void **state)
 
 static void test_gw_ledger_open_WalAndAppendOnlyMovements(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 1000, 80);
     uint64_t id;
     sqlite3 *db;
     assert_int_equal(gw_ledger_record_count(l, "a", "S1", 4, 1000, &id), DEPOT_OK);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "UPDATE movements SET delta = 0", NULL, NULL, NULL),
                          SQLITE_OK);
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM movements", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM movements"), 1);
-    gw_ledger_free(l);
-    assert_int_equal(access(f->path, F_OK), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
+    gw_test_fixture_close(f);
+    assert_int_equal(access(f->db, F_OK), 0);
 }
 
 static void test_gw_ledger_stock_list_AllRows(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     struct depot_snapshot_item *items;
     size_t n;
     uint64_t id;
@@ -295,27 +294,26 @@ static void test_gw_ledger_stock_list_AllRows(void **state)
     assert_string_equal(items[1].node, "b");
     m.body.snapshot.items = items;
     depot_msg_clear(&m);
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 3, 100);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 3, 100);
     uint64_t id, base, ev;
     depot_msg m;
     for (int q = 1; q <= 3; q++) /* the outbox is full: 3 of 3 */
         assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", q, 1000, &id), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->path, "UPDATE outbox SET payload = 'x' WHERE id = 1"
-                                              " RETURNING id"),
+    assert_int_equal(gw_test_sql_int(f->db, "UPDATE outbox SET payload = 'x' WHERE id = 1"
+                                            " RETURNING id"),
                      1);
     assert_int_equal(gw_ledger_outbox_set_aside(l, 1, "does not decode: not JSON", &ev), DEPOT_OK);
     assert_int_equal(ev, 4);
     /* kept aside as it was, with why and the event that reported it */
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM outbox_aside WHERE id = 1"
-                                              " AND payload = 'x' AND topic = 'up/stock' AND"
-                                              " reason = 'does not decode: not JSON'"
-                                              " AND event_id = 4 AND moved_at > 0"),
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox_aside WHERE id = 1"
+                                            " AND payload = 'x' AND topic = 'up/stock' AND"
+                                            " reason = 'does not decode: not JSON'"
+                                            " AND event_id = 4 AND moved_at > 0"),
                      1);
     assert_int_equal(gw_ledger_outbox_aside_count(l), 1);
     /* gone from the outbox: the base passes it, and the event took its room */
@@ -334,20 +332,19 @@ static void test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt(voi
     /* once only */
     assert_int_equal(gw_ledger_outbox_set_aside(l, 1, "again", NULL), DEPOT_ERR_NOTFOUND);
     assert_int_equal(gw_ledger_last_id(l), 4);
-    gw_ledger_free(l);
 }
 
 static void test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     struct gw_outbox_entry e[4];
     size_t n;
     uint64_t id;
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 1, 1000, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 2, 1000, &id), DEPOT_OK);
     assert_int_equal(
-        gw_test_sql_int(f->path, "UPDATE outbox SET topic = 'up/bogus' WHERE id = 1 RETURNING id"),
+        gw_test_sql_int(f->db, "UPDATE outbox SET topic = 'up/bogus' WHERE id = 1 RETURNING id"),
         1);
     /* not skipped in place (that would hold the base at 1 for good): handed to the uplink */
     assert_int_equal(gw_ledger_outbox_read(l, 0, 4, e, &n), DEPOT_OK);
@@ -356,7 +353,6 @@ static void test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType(void **s
     assert_int_equal(e[0].type, DEPOT_MSG__COUNT);
     assert_int_equal(e[1].type, DEPOT_MSG_STOCK);
     gw_ledger_entries_clear(e, n);
-    gw_ledger_free(l);
 }
 
 static void write_file(const char *path, const void *data, size_t len)
@@ -390,16 +386,16 @@ static void assert_refused_untouched(const char *path, const char *why_part)
 
 static void test_gw_ledger_open_RefusesEmptyTruncatedGarbageOrForeignFileUntouched(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 1000, 80);
     char *good;
     long size;
     sqlite3 *db;
     FILE *in;
     uint64_t id;
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 4, 1000, &id), DEPOT_OK);
-    gw_ledger_free(l);
-    in = fopen(f->path, "rb");
+    gw_test_fixture_close(f);
+    in = fopen(f->db, "rb");
     assert_non_null(in);
     fseek(in, 0, SEEK_END);
     size = ftell(in);
@@ -408,42 +404,41 @@ static void test_gw_ledger_open_RefusesEmptyTruncatedGarbageOrForeignFileUntouch
     assert_int_equal(fread(good, 1, (size_t)size, in), (size_t)size);
     fclose(in);
 
-    write_file(f->path, "", 0);
-    assert_refused_untouched(f->path, "empty (0 bytes)");
-    write_file(f->path, good, (size_t)size / 2);
-    assert_refused_untouched(f->path, "damaged");
-    write_file(f->path, "not a ledger at all, not even SQLite\n", 37);
-    assert_refused_untouched(f->path, "not an SQLite database");
-    unlink(f->path);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    write_file(f->db, "", 0);
+    assert_refused_untouched(f->db, "empty (0 bytes)");
+    write_file(f->db, good, (size_t)size / 2);
+    assert_refused_untouched(f->db, "damaged");
+    write_file(f->db, "not a ledger at all, not even SQLite\n", 37);
+    assert_refused_untouched(f->db, "not an SQLite database");
+    unlink(f->db);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "CREATE TABLE notes (t TEXT)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    assert_refused_untouched(f->path, "not a Depot ledger");
+    assert_refused_untouched(f->db, "not a Depot ledger");
     /* the sound file is the same ledger again */
-    write_file(f->path, good, (size_t)size);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    write_file(f->db, good, (size_t)size);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_int_equal(gw_ledger_last_id(l), 1);
-    gw_ledger_free(l);
+    gw_test_fixture_close(f);
     free(good);
 }
 
 static void test_gw_ledger_open_OnlyAMissingFileIsCreated(void **state)
 {
-    struct gw_test_dir *f = *state;
+    struct gw_test_fixture *f = *state;
     struct gw_ledger_info info;
     char why[256], tmp[160];
     gw_ledger *l;
-    assert_int_equal(gw_ledger_verify(f->path, &info, why, sizeof(why)), DEPOT_ERR_NOTFOUND);
+    assert_int_equal(gw_ledger_verify(f->db, &info, why, sizeof(why)), DEPOT_ERR_NOTFOUND);
     /* what a crash in an earlier creation leaves beside it is never taken for the ledger */
-    snprintf(tmp, sizeof(tmp), "%s.new", f->path);
+    snprintf(tmp, sizeof(tmp), "%s.new", f->db);
     write_file(tmp, "half", 4);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_int_not_equal(access(tmp, F_OK), 0);
-    assert_int_equal(gw_ledger_verify(f->path, &info, why, sizeof(why)), DEPOT_OK);
+    assert_int_equal(gw_ledger_verify(f->db, &info, why, sizeof(why)), DEPOT_OK);
     assert_string_equal(info.id, gw_ledger_id(l));
     assert_string_equal(info.dealer, "D001");
     assert_int_equal(info.version, 4);
-    gw_ledger_free(l);
 }
 
 int main(void)
@@ -457,27 +452,30 @@ int main(void)
             test_gw_ledger_record_count_NewSkuAtZeroIsReportedWithoutMovement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_ack_DeletesUpToAndMovesBase, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_gw_ledger_record_count_CoalescesStockWhenFull, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_record_count_CoalescesStockWhenFull,
+                                        setup_dir, teardown),
         cmocka_unit_test_setup_teardown(
-            test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing, setup, teardown),
+            test_gw_ledger_record_count_FullWithNothingToCoalesceWritesNothing, setup_dir,
+            teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_append_event_WarnPercentQueuesOneWarning,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gw_ledger_open_ReopenKeepsEverything, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gw_ledger_open_NewLedgerGetsFreshRandomId, setup,
+                                        setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_ReopenKeepsEverything, setup_dir,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_gw_ledger_open_OtherDealerRefused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gw_ledger_open_WalAndAppendOnlyMovements, setup,
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_NewLedgerGetsFreshRandomId, setup_dir,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_OtherDealerRefused, setup_dir,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_WalAndAppendOnlyMovements, setup_dir,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_stock_list_AllRows, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt, setup, teardown),
+            test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_gw_ledger_open_RefusesEmptyTruncatedGarbageOrForeignFileUntouched, setup,
+            test_gw_ledger_open_RefusesEmptyTruncatedGarbageOrForeignFileUntouched, setup_dir,
             teardown),
-        cmocka_unit_test_setup_teardown(test_gw_ledger_open_OnlyAMissingFileIsCreated, setup,
+        cmocka_unit_test_setup_teardown(test_gw_ledger_open_OnlyAMissingFileIsCreated, setup_dir,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,20 +25,20 @@
 
 static int setup(void **state)
 {
-    return gw_test_dir_setup(state, "gw_movements_test");
+    return gw_test_fixture_setup(state, "gw_movements_test");
 }
 
 static int teardown(void **state)
 {
-    return gw_test_dir_teardown(state);
+    return gw_test_fixture_teardown(state);
 }
 
 /* n movements of SKU-<i % 3>, written directly (one transaction: fast). */
-static void add_movements(struct gw_test_dir *f, int n)
+static void add_movements(struct gw_test_fixture *f, int n)
 {
     sqlite3 *db;
     char sql[256];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     for (int i = 0; i < n; i++) {
         snprintf(sql, sizeof(sql),
@@ -78,8 +78,8 @@ static void clear_msgs(depot_msg *m, size_t n)
 
 static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 1000, 80);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
     depot_msg m[4];
     uint64_t id = 0;
     size_t n;
@@ -100,29 +100,27 @@ static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void *
     assert_string_equal(m[0].body.movements.items[1].kind, "scale");
     assert_string_equal(m[0].body.movements.items[1].node, "scale-a");
     clear_msgs(m, 1);
-    gw_ledger_free(l);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 2);
+    gw_test_fixture_close(f);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT movements_sent FROM meta"), 2);
 
-    l = gw_test_open_ledger(f->path, 1000,
-                            80); /* a restart: nothing waits, nothing is sent again */
+    l = gw_test_fixture_open(f, 1000, 80); /* a restart: nothing waits, nothing is sent again */
     assert_int_equal(gw_movements_batch(l, &n, &id), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 4), 1);
     clear_msgs(m, 1);
-    gw_ledger_free(l);
 }
 
 static void test_gw_movements_batch_BoundariesOf500InMidOrder(void **state)
 {
-    struct gw_test_dir *f = *state;
+    struct gw_test_fixture *f = *state;
     gw_ledger *l;
     depot_msg m[8];
     uint64_t expect = 1;
     size_t n, sizes[3] = {500, 500, 201};
 
-    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80)); /* create the schema */
+    gw_test_fixture_close(f); /* the setup made the schema */
     add_movements(f, 1201);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
         assert_int_equal(n, sizes[i]);
@@ -137,8 +135,8 @@ static void test_gw_movements_batch_BoundariesOf500InMidOrder(void **state)
     }
     assert_int_equal(expect, 1202);
     clear_msgs(m, 3);
-    gw_ledger_free(l);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 1201);
+    gw_test_fixture_close(f);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT movements_sent FROM meta"), 1201);
 }
 
 /* Runs inside COMMIT, before anything is durable: the process dies there. */
@@ -149,13 +147,13 @@ static int commit_hook(void *arg)
 }
 
 /* In a child: open, batch (dying inside the COMMIT if die_in_commit), exit without closing. */
-static int child_batch(struct gw_test_dir *f, bool die_in_commit)
+static int child_batch(struct gw_test_fixture *f, bool die_in_commit)
 {
     int status;
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        struct gw_ledger_opts o = {f->path, "D001", 1000, 80};
+        struct gw_ledger_opts o = {f->db, "D001", 1000, 80};
         gw_ledger *l = NULL;
         size_t n;
         if (gw_ledger_open(&o, &l) != DEPOT_OK)
@@ -171,67 +169,65 @@ static int child_batch(struct gw_test_dir *f, bool die_in_commit)
 
 static void test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce(void **state)
 {
-    struct gw_test_dir *f = *state;
+    struct gw_test_fixture *f = *state;
     gw_ledger *l;
     depot_msg m[4];
     size_t n;
 
-    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80));
+    gw_test_fixture_close(f); /* the setup made the schema */
     add_movements(f, 7);
     assert_int_equal(child_batch(f, true), 3); /* died inside its COMMIT */
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT movements_sent FROM meta"), 0);
     assert_int_equal(
-        gw_test_sql_int(f->path, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 0);
+        gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 0);
 
     assert_int_equal(child_batch(f, false), 0); /* died right after its COMMIT */
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 7);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT movements_sent FROM meta"), 7);
     assert_int_equal(
-        gw_test_sql_int(f->path, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 1);
+        gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 1);
 
-    l = gw_test_open_ledger(f->path, 1000, 80); /* the restarted gateway sends nothing twice */
+    l = gw_test_fixture_open(f, 1000, 80); /* the restarted gateway sends nothing twice */
     assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 4), 1);
     assert_int_equal(m[0].body.movements.n_items, 7);
     assert_int_equal(m[0].body.movements.items[6].mid, 7);
     clear_msgs(m, 1);
-    gw_ledger_free(l);
 }
 
 static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **state)
 {
-    struct gw_test_dir *f = *state;
+    struct gw_test_fixture *f = *state;
     gw_ledger *l;
     sqlite3 *db;
     size_t n;
 
-    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80));
+    gw_test_fixture_close(f); /* the setup made the schema */
     add_movements(f, 4);
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "CREATE TRIGGER no_cursor BEFORE UPDATE OF movements_sent ON meta"
                                   " BEGIN SELECT RAISE(ABORT, 'injected'); END;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_ERR_DB);
     assert_int_equal(n, 0);
     assert_int_equal(gw_ledger_outbox_count(l), 0);
     assert_int_equal(gw_ledger_last_id(l), 0); /* the message id was not spent either */
-    gw_ledger_free(l);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT count(*) FROM outbox"), 0);
+    gw_test_fixture_close(f);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox"), 0);
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_cursor", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 4);
-    gw_ledger_free(l);
 }
 
 static void test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays(void **state)
 {
-    struct gw_test_dir *f = *state;
-    gw_ledger *l = gw_test_open_ledger(f->path, 100, 50);
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = gw_test_fixture_open(f, 100, 50);
     uint64_t id;
     size_t n;
     long long waiting, cursor;
@@ -248,20 +244,19 @@ static void test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays(void **sta
     assert_int_equal(gw_movements_waiting(l, &waiting, &cursor), DEPOT_OK);
     assert_int_equal(waiting, 0);
     assert_int_equal(cursor, 50);
-    gw_ledger_free(l);
 }
 
 static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void **state)
 {
-    struct gw_test_dir *f = *state;
+    struct gw_test_fixture *f = *state;
     gw_ledger *l;
     gw_movements mv;
     struct gw_movements_opts o = {5, 3};
     int queued;
 
-    gw_ledger_free(gw_test_open_ledger(f->path, 1000, 80));
+    gw_test_fixture_close(f); /* the setup made the schema */
     add_movements(f, 2);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     gw_movements_init(&mv, &o);
     assert_int_equal(gw_movements_tick(&mv, l, 10000, true, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 0); /* 2 < 3, and they just started waiting */
@@ -269,22 +264,22 @@ static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void
     assert_int_equal(queued, 0);
     assert_int_equal(gw_movements_tick(&mv, l, 15000, true, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 1); /* the oldest waited period_s */
-    gw_ledger_free(l);
+    gw_test_fixture_close(f);
 
     add_movements(f, 3);
-    l = gw_test_open_ledger(f->path, 1000, 80);
+    l = gw_test_fixture_open(f, 1000, 80);
     assert_int_equal(gw_movements_tick(&mv, l, 20000, false, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 0); /* link down: only full batches */
     assert_int_equal(gw_movements_tick(&mv, l, 20001, true, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 1); /* 3 waiting = batch_min */
-    gw_ledger_free(l);
+    gw_test_fixture_close(f);
 
     add_movements(f, 1001);
-    l = gw_test_open_ledger(f->path, 5000, 80);
+    l = gw_test_fixture_open(f, 5000, 80);
     assert_int_equal(gw_movements_tick(&mv, l, 30000, false, 8, &queued), DEPOT_OK);
     assert_int_equal(queued, 2); /* two full batches; 1 movement waits for the link */
-    gw_ledger_free(l);
-    assert_int_equal(gw_test_sql_int(f->path, "SELECT movements_sent FROM meta"), 1005);
+    gw_test_fixture_close(f);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT movements_sent FROM meta"), 1005);
 }
 
 int main(void)

@@ -1,7 +1,8 @@
 /*
- * Helpers shared by the gateway's unit tests: a temporary folder per test,
- * the ledger opened in it, and one-value SQL reads of the ledger file the way
- * a local tool would (a second connection).
+ * Helpers shared by the gateway's unit tests: the fixture (a temporary
+ * folder per test and the ledger opened in it, set up and removed here only),
+ * and one-value SQL reads of the ledger file the way a local tool would (a
+ * second connection).
  *
  * Include after <cmocka.h> (the ledger and SQL helpers assert).
  */
@@ -9,6 +10,7 @@
 #define GW_TEST_UTIL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,34 +31,6 @@ static inline int gw_test_rmdir(const char *dir)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* The fixture of a test that opens its own ledgers: a temporary folder and
- * the ledger file's path in it. */
-struct gw_test_dir {
-    char dir[64];
-    char path[128]; /* <dir>/ledger.db */
-};
-
-/* cmocka setup: a new struct gw_test_dir in *state, its folder /tmp/<name>.XXXXXX. */
-static inline int gw_test_dir_setup(void **state, const char *name)
-{
-    struct gw_test_dir *f = calloc(1, sizeof(*f));
-    if (gw_test_tmpdir(f->dir, sizeof(f->dir), name) != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-/* cmocka teardown of gw_test_dir_setup: removes the folder, frees the fixture. */
-static inline int gw_test_dir_teardown(void **state)
-{
-    struct gw_test_dir *f = *state;
-    if (gw_test_rmdir(f->dir) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
-
 /* Opens the ledger file at path for dealer D001 with these bounds (asserts it opened). */
 static inline gw_ledger *gw_test_open_ledger(const char *path, long long max, int warn)
 {
@@ -64,6 +38,88 @@ static inline gw_ledger *gw_test_open_ledger(const char *path, long long max, in
     gw_ledger *l = NULL;
     assert_int_equal(gw_ledger_open(&o, &l), DEPOT_OK);
     return l;
+}
+
+/*
+ * The fixture of a gateway test: a temporary folder, the ledger file's path in
+ * it, and the ledger open on that file, or NULL while the test has none open.
+ * A test that needs more embeds it (struct { struct gw_test_fixture gw; ... }).
+ */
+struct gw_test_fixture {
+    char dir[64];
+    char db[128];      /* <dir>/ledger.db */
+    gw_ledger *ledger; /* D001, or NULL */
+};
+
+/* Makes f's folder /tmp/<name>.XXXXXX and, if open, the ledger in it (D001, 1000 entries,
+ * warning at 80 %). 0, or -1 if either failed. */
+static inline int gw_test_fixture_init(struct gw_test_fixture *f, const char *name, bool open)
+{
+    struct gw_ledger_opts o = {f->db, "D001", 1000, 80};
+    f->ledger = NULL;
+    if (gw_test_tmpdir(f->dir, sizeof(f->dir), name) != 0)
+        return -1;
+    snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
+    if (!open || gw_ledger_open(&o, &f->ledger) == DEPOT_OK)
+        return 0;
+    gw_test_rmdir(f->dir);
+    return -1;
+}
+
+/* Closes f's ledger if one is open (the ledger file stays). */
+static inline void gw_test_fixture_close(struct gw_test_fixture *f)
+{
+    gw_ledger_free(f->ledger);
+    f->ledger = NULL;
+}
+
+/* Opens f's ledger file with these bounds, closing the ledger open before (a restart);
+ * returns it (asserts it opened). The fixture closes it at the end. */
+static inline gw_ledger *gw_test_fixture_open(struct gw_test_fixture *f, long long max, int warn)
+{
+    gw_test_fixture_close(f);
+    f->ledger = gw_test_open_ledger(f->db, max, warn);
+    return f->ledger;
+}
+
+/* Closes f's ledger and removes its folder with all in it. 0, or -1 if that failed. */
+static inline int gw_test_fixture_fini(struct gw_test_fixture *f)
+{
+    gw_test_fixture_close(f);
+    return gw_test_rmdir(f->dir);
+}
+
+/* A new fixture in *state (see gw_test_fixture_init). */
+static inline int gw_test_fixture_new(void **state, const char *name, bool open)
+{
+    struct gw_test_fixture *f = calloc(1, sizeof(*f));
+    if (!f || gw_test_fixture_init(f, name, open) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* cmocka setup: a new struct gw_test_fixture in *state, its ledger open. */
+static inline int gw_test_fixture_setup(void **state, const char *name)
+{
+    return gw_test_fixture_new(state, name, true);
+}
+
+/* cmocka setup: a new struct gw_test_fixture in *state, no ledger open (nor file made). */
+static inline int gw_test_fixture_setup_dir(void **state, const char *name)
+{
+    return gw_test_fixture_new(state, name, false);
+}
+
+/* cmocka teardown of both: closes the ledger, removes the folder, frees the fixture. */
+static inline int gw_test_fixture_teardown(void **state)
+{
+    struct gw_test_fixture *f = *state;
+    int rc = gw_test_fixture_fini(f);
+    free(f);
+    return rc;
 }
 
 /* The first column of the first row of sql on the file at path, -1 if no row. */
