@@ -20,43 +20,24 @@
 #include "gw_test_util.h"
 #include "ledger.h"
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    gw_ledger *l;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct gw_ledger_opts o = {f->path, "D001", 1000, 80};
-    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_downlink_test") != 0)
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
-    if (gw_ledger_open(&o, &f->l) != DEPOT_OK)
-        return -1;
-    *state = f;
-    return 0;
+    return gw_test_fixture_setup(state, "gw_downlink_test");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    gw_ledger_free(f->l);
-    if (gw_test_rmdir(f->dir) != 0)
-        return -1;
-    free(f);
-    return 0;
+    return gw_test_fixture_teardown(state);
 }
 
 /* The first column of the first row of sql as text (static buffer), "" if none. */
-static const char *sql_text(struct fixture *f, const char *sql)
+static const char *sql_text(struct gw_test_fixture *f, const char *sql)
 {
     static char buf[512];
     sqlite3 *db;
     sqlite3_stmt *st;
     buf[0] = '\0';
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(st, 0));
@@ -82,46 +63,51 @@ static struct depot_alert_body alert(long long id, const char *severity, const c
 
 static void test_gw_alert_store_KeepsLatestPerAlertId(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_fixture *f = *state;
     char reason[128];
     bool stored;
     struct depot_alert_body a = alert(42, "warning", "open", "S1 at 3, reorder point 5");
 
-    assert_int_equal(gw_alert_store(f->l, &a, 1000, &stored, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(gw_alert_store(f->ledger, &a, 1000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
     assert_true(stored);
     a = alert(7, "critical", "open", "scale-b faulted");
-    assert_int_equal(gw_alert_store(f->l, &a, 1000, &stored, reason, sizeof(reason)), DEPOT_OK);
-    assert_int_equal(gw_alerts_open(f->l), 2);
+    assert_int_equal(gw_alert_store(f->ledger, &a, 1000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
+    assert_int_equal(gw_alerts_open(f->ledger), 2);
     assert_string_equal(sql_text(f, "SELECT alert FROM open_alerts"), "7"); /* critical first */
 
     a = alert(42, "warning", "acknowledged", "S1 at 2");
-    assert_int_equal(gw_alert_store(f->l, &a, 2000, &stored, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(gw_alert_store(f->ledger, &a, 2000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
     assert_true(stored);
     a = alert(42, "warning", "open", "a late repeat of the first");
-    assert_int_equal(gw_alert_store(f->l, &a, 1500, &stored, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(gw_alert_store(f->ledger, &a, 1500, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
     assert_false(stored); /* older than what is kept */
     assert_string_equal(sql_text(f, "SELECT status || '|' || text FROM alerts WHERE alert = 42"),
                         "acknowledged|S1 at 2");
     a = alert(42, "warning", "resolved", "back at 9");
-    assert_int_equal(gw_alert_store(f->l, &a, 3000, &stored, reason, sizeof(reason)), DEPOT_OK);
-    assert_int_equal(gw_alerts_open(f->l), 1);
+    assert_int_equal(gw_alert_store(f->ledger, &a, 3000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
+    assert_int_equal(gw_alerts_open(f->ledger), 1);
     assert_string_equal(sql_text(f, "SELECT count(*) FROM alerts"), "2");
 }
 
 static void test_gw_alert_store_MalformedRejectedWithReason(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_fixture *f = *state;
     char reason[128] = "";
     bool stored = true;
     struct depot_alert_body a = alert(1, "urgent", "open", "x");
 
-    assert_int_equal(gw_alert_store(f->l, &a, 1000, &stored, reason, sizeof(reason)),
+    assert_int_equal(gw_alert_store(f->ledger, &a, 1000, &stored, reason, sizeof(reason)),
                      DEPOT_ERR_INVAL);
     assert_false(stored);
     assert_non_null(strstr(reason, "severity"));
     a = alert(1, "info", "open", "x");
     snprintf(a.kind, sizeof(a.kind), "low stock!");
-    assert_int_equal(gw_alert_store(f->l, &a, 1000, &stored, reason, sizeof(reason)),
+    assert_int_equal(gw_alert_store(f->ledger, &a, 1000, &stored, reason, sizeof(reason)),
                      DEPOT_ERR_INVAL);
     assert_non_null(strstr(reason, "kind"));
     assert_string_equal(sql_text(f, "SELECT count(*) FROM alerts"), "0");
@@ -151,12 +137,13 @@ static struct depot_ranking_body ranking(const char *period, long long rank)
 
 static void test_gw_ranking_store_KeepsLatestPeriod(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_fixture *f = *state;
     char reason[128];
     bool stored;
     struct depot_ranking_body r = ranking("2026-11", 3);
 
-    assert_int_equal(gw_ranking_store(f->l, &r, 1000, &stored, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(gw_ranking_store(f->ledger, &r, 1000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
     assert_true(stored);
     assert_string_equal(sql_text(f, "SELECT period || ' ' || rank || '/' || of_n FROM ranking"),
                         "2026-11 3/12");
@@ -164,25 +151,27 @@ static void test_gw_ranking_store_KeepsLatestPeriod(void **state)
                                     " json_extract(kpis, '$[0].value') FROM ranking"),
                         "sales=4116.5");
     r = ranking("2026-11", 2); /* the same period recomputed: replaces */
-    assert_int_equal(gw_ranking_store(f->l, &r, 2000, &stored, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(gw_ranking_store(f->ledger, &r, 2000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
     assert_true(stored);
     r = ranking("2026-10", 9); /* an older period: ignored */
-    assert_int_equal(gw_ranking_store(f->l, &r, 3000, &stored, reason, sizeof(reason)), DEPOT_OK);
+    assert_int_equal(gw_ranking_store(f->ledger, &r, 3000, &stored, reason, sizeof(reason)),
+                     DEPOT_OK);
     assert_false(stored);
     assert_string_equal(sql_text(f, "SELECT period || ' ' || rank FROM ranking"), "2026-11 2");
 }
 
 static void test_gw_ranking_store_BadPeriodRejected(void **state)
 {
-    struct fixture *f = *state;
+    struct gw_test_fixture *f = *state;
     char reason[128] = "";
     bool stored;
     struct depot_ranking_body r = ranking("2026-13", 1);
-    assert_int_equal(gw_ranking_store(f->l, &r, 1000, &stored, reason, sizeof(reason)),
+    assert_int_equal(gw_ranking_store(f->ledger, &r, 1000, &stored, reason, sizeof(reason)),
                      DEPOT_ERR_INVAL);
     assert_non_null(strstr(reason, "period"));
     r = ranking("Nov 2026", 1);
-    assert_int_equal(gw_ranking_store(f->l, &r, 1000, &stored, reason, sizeof(reason)),
+    assert_int_equal(gw_ranking_store(f->ledger, &r, 1000, &stored, reason, sizeof(reason)),
                      DEPOT_ERR_INVAL);
     assert_string_equal(sql_text(f, "SELECT count(*) FROM ranking"), "0");
 }

@@ -22,21 +22,18 @@
 #include "poller.h"
 
 struct fixture {
-    char dir[64];
-    char path[128], out[128];
-    gw_ledger *l;
+    struct gw_test_fixture gw;
+    char out[128]; /* <dir>/gateway.prom */
 };
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct gw_ledger_opts o = {f->path, "D001", 1000, 80};
-    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_metrics_test") != 0)
+    if (!f || gw_test_fixture_init(&f->gw, "gw_metrics_test", true) != 0) {
+        free(f);
         return -1;
-    snprintf(f->path, sizeof(f->path), "%s/ledger.db", f->dir);
-    snprintf(f->out, sizeof(f->out), "%s/gateway.prom", f->dir);
-    if (gw_ledger_open(&o, &f->l) != DEPOT_OK)
-        return -1;
+    }
+    snprintf(f->out, sizeof(f->out), "%s/gateway.prom", f->gw.dir);
     *state = f;
     return 0;
 }
@@ -44,17 +41,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    gw_ledger_free(f->l);
-    if (gw_test_rmdir(f->dir) != 0)
-        return -1;
+    int rc = gw_test_fixture_fini(&f->gw);
     free(f);
-    return 0;
+    return rc;
 }
 
 static void exec_sql(struct fixture *f, const char *sql)
 {
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->gw.db, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 2000);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -127,8 +122,8 @@ static void test_gw_metrics_write_FileParsesBackWithLedgerFigures(void **state)
     struct parsed *p = calloc(1, sizeof(*p));
     uint64_t id;
 
-    assert_int_equal(gw_ledger_record_count(f->l, "scale-a", "S1", 4, 100, &id), DEPOT_OK);
-    assert_int_equal(gw_ledger_record_count(f->l, "scale-a", "S1", 6, 200, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(f->gw.ledger, "scale-a", "S1", 4, 100, &id), DEPOT_OK);
+    assert_int_equal(gw_ledger_record_count(f->gw.ledger, "scale-a", "S1", 6, 200, &id), DEPOT_OK);
     exec_sql(f, "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome, display_code,"
                 " display, ts) VALUES ('scan-a', 1, 1, 1, 'B', 1, 'applied', 0, '', 1),"
                 " ('scan-a', 1, 2, 1, 'B', 1, 'applied', 0, '', 1),"
@@ -142,8 +137,9 @@ static void test_gw_metrics_write_FileParsesBackWithLedgerFigures(void **state)
                 "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome, display_code,"
                 " display, ts, reason) VALUES ('scan-a', 1, 4, 2, 'B', 9, 'refused', 0, '', 1,"
                 " 'pick_exceeds_stock');");
-    assert_int_equal(gw_ledger_outbox_set_aside(f->l, 1, "does not decode", NULL), DEPOT_OK);
-    assert_int_equal(gw_metrics_collect(f->l, f->path, 1000, NULL, NULL, s), DEPOT_OK);
+    assert_int_equal(gw_ledger_outbox_set_aside(f->gw.ledger, 1, "does not decode", NULL),
+                     DEPOT_OK);
+    assert_int_equal(gw_metrics_collect(f->gw.ledger, f->gw.db, 1000, NULL, NULL, s), DEPOT_OK);
     assert_int_equal(gw_metrics_write(f->out, s), DEPOT_OK);
     read_back(f, p);
 
@@ -179,8 +175,8 @@ static void test_gw_metrics_collect_NodesFromThePoller(void **state)
     gw_config *cfg = two_node_config();
     gw_poller *poller = NULL;
 
-    assert_int_equal(gw_poller_new(cfg, f->l, NULL, &poller), DEPOT_OK);
-    assert_int_equal(gw_metrics_collect(f->l, f->path, 1000, poller, NULL, s), DEPOT_OK);
+    assert_int_equal(gw_poller_new(cfg, f->gw.ledger, NULL, &poller), DEPOT_OK);
+    assert_int_equal(gw_metrics_collect(f->gw.ledger, f->gw.db, 1000, poller, NULL, s), DEPOT_OK);
     assert_int_equal(s->n_nodes, 2);
     assert_int_equal(gw_metrics_write(f->out, s), DEPOT_OK);
     read_back(f, p);
@@ -201,8 +197,8 @@ static void test_gw_metrics_write_UnwritableFolderIsAnError(void **state)
     struct fixture *f = *state;
     struct gw_metrics_snapshot *s = calloc(1, sizeof(*s));
     char bad[160];
-    snprintf(bad, sizeof(bad), "%s/no/such/dir/m.prom", f->dir);
-    assert_int_equal(gw_metrics_collect(f->l, f->path, 1000, NULL, NULL, s), DEPOT_OK);
+    snprintf(bad, sizeof(bad), "%s/no/such/dir/m.prom", f->gw.dir);
+    assert_int_equal(gw_metrics_collect(f->gw.ledger, f->gw.db, 1000, NULL, NULL, s), DEPOT_OK);
     assert_int_equal(gw_metrics_write(bad, s), DEPOT_ERR_IO);
     free(s);
 }

@@ -31,9 +31,8 @@
 #define BC_NUT "4006381333948"
 
 struct fixture {
-    char dir[64];
-    char db[128], key[128], crt[128];
-    gw_ledger *l;
+    struct gw_test_fixture gw;
+    char key[128], crt[128]; /* in gw.dir */
     gw_terminal *t;
     uint32_t seq;
 };
@@ -56,17 +55,17 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     depot_log_init("gw_terminal_test", DEPOT_LOG_ERROR + 1);
-    if (gw_test_tmpdir(f->dir, sizeof(f->dir), "gw_terminal_test") != 0)
+    if (!f || gw_test_fixture_init(&f->gw, "gw_terminal_test", true) != 0) {
+        free(f);
         return -1;
-    snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
-    snprintf(f->key, sizeof(f->key), "%s/gateway.key", f->dir);
-    snprintf(f->crt, sizeof(f->crt), "%s/gateway.crt", f->dir);
+    }
+    snprintf(f->key, sizeof(f->key), "%s/gateway.key", f->gw.dir);
+    snprintf(f->crt, sizeof(f->crt), "%s/gateway.crt", f->gw.dir);
     if (pki_key_generate(f->key) != DEPOT_OK || pki_ca_create(f->key, f->crt, 30) != DEPOT_OK)
         return -1;
-    f->l = gw_test_open_ledger(f->db, 1000, 80);
-    if (gw_terminal_new(f->l, f->key, f->crt, &f->t) != DEPOT_OK)
+    if (gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t) != DEPOT_OK)
         return -1;
-    put_catalog(f->l, 1);
+    put_catalog(f->gw.ledger, 1);
     *state = f;
     return 0;
 }
@@ -74,12 +73,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    int rc;
     gw_terminal_free(f->t);
-    gw_ledger_free(f->l);
-    if (gw_test_rmdir(f->dir) != 0)
-        return -1;
+    rc = gw_test_fixture_fini(&f->gw);
     free(f);
-    return 0;
+    return rc;
 }
 
 /* Apply a new scan (next seq of epoch 1); returns the display text. */
@@ -161,18 +159,18 @@ static void test_gw_terminal_scan_SameEventTwiceAppliesOnce(void **state)
     assert_true(dup);
     assert_string_equal(d2.text, d1.text);
     assert_int_equal(d2.code, d1.code);
-    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(gw_ledger_stock_get(f->gw.ledger, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 5);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans"), 1);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
-    assert_int_equal(gw_ledger_outbox_count(f->l), 1);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans"), 1);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 1);
+    assert_int_equal(gw_ledger_outbox_count(f->gw.ledger), 1);
     /* the same seq of another epoch, or of another terminal, is another scan */
     s.epoch = 4;
     assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 3000, &d2, &dup), DEPOT_OK);
     assert_false(dup);
     assert_int_equal(gw_terminal_scan(f->t, "scan-b", &s, 3000, &d2, &dup), DEPOT_OK);
     assert_false(dup);
-    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(gw_ledger_stock_get(f->gw.ledger, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 15);
 }
 
@@ -186,25 +184,27 @@ static void test_gw_terminal_scan_ReceivePickCountMoveStock(void **state)
     assert_int_equal(d.code, DEPOT_DISPLAY_OK);
     assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 5, &d), "OUT BOLT-M8 -5");
     assert_int_equal(d.code, DEPOT_DISPLAY_OK);
-    last_msg(f->l, &m);
+    last_msg(f->gw.ledger, &m);
     assert_int_equal(m.type, DEPOT_MSG_STOCK);
     assert_string_equal(m.body.stock.sku, "BOLT-M8");
     assert_string_equal(m.body.stock.node, "scan-a");
     assert_int_equal(m.body.stock.qty, 7);
     assert_int_equal(m.body.stock.delta, -5);
     assert_string_equal(scan(f, DEPOT_SCAN_COUNT, BC_BOLT, 9, &d), "COUNT BOLT-M8 9");
-    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(gw_ledger_stock_get(f->gw.ledger, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 9);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'count'"), 2);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'pick'"), -5);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT delta FROM movements WHERE kind = 'receive'"),
-                     12);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT delta FROM movements WHERE kind = 'count'"),
+                     2);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT delta FROM movements WHERE kind = 'pick'"),
+                     -5);
+    assert_int_equal(
+        gw_test_sql_int(f->gw.db, "SELECT delta FROM movements WHERE kind = 'receive'"), 12);
     /* picking more than the ledger holds is refused, nothing moves */
     assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 10, &d), "PICK 10 EXCEEDS STOCK 9");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 3);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"),
-                     1);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 3);
+    assert_int_equal(
+        gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
 }
 
 /* The one text value of sql on the ledger file (a second connection), into out. */
@@ -232,12 +232,13 @@ static void test_gw_terminal_scan_PickAboveStockRefusedCountedAndReported(void *
     assert_string_equal(scan(f, DEPOT_SCAN_PICK, BC_BOLT, 1000000000, &d),
                         "PICK 1000000000 EXCEEDS STOCK 110");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(gw_ledger_stock_get(f->gw.ledger, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 110);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
-    sql_text(f->db, "SELECT reason FROM scans WHERE outcome = 'refused'", reason, sizeof(reason));
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 1);
+    sql_text(f->gw.db, "SELECT reason FROM scans WHERE outcome = 'refused'", reason,
+             sizeof(reason));
     assert_string_equal(reason, "pick_exceeds_stock");
-    last_msg(f->l, &m);
+    last_msg(f->gw.ledger, &m);
     assert_int_equal(m.type, DEPOT_MSG_EVENT);
     assert_string_equal(m.body.event.node, "scan-a");
     assert_string_equal(m.body.event.event, "scan_refused");
@@ -257,24 +258,24 @@ static void test_gw_terminal_scan_ImplausibleQuantitiesNeverWritten(void **state
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 2147483647, &d), "BAD QTY 2147483647");
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, DEPOT_QTY_MAX, &d),
                         "STOCK WOULD EXCEED 1000000000");
-    assert_int_equal(gw_ledger_stock_get(f->l, "BOLT-M8", &qty), DEPOT_OK);
+    assert_int_equal(gw_ledger_stock_get(f->gw.ledger, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 110);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 1);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome ="
-                                            " 'refused' AND reason = 'bad_qty'"),
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 1);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans WHERE outcome ="
+                                               " 'refused' AND reason = 'bad_qty'"),
                      3);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome ="
-                                            " 'refused' AND reason = 'stock_over_max'"),
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans WHERE outcome ="
+                                               " 'refused' AND reason = 'stock_over_max'"),
                      1);
     /* each reported with its reason; a negative quantity is reported as 0 */
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE topic ="
-                                            " 'up/event' AND payload LIKE '%scan_refused%'"),
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM outbox WHERE topic ="
+                                               " 'up/event' AND payload LIKE '%scan_refused%'"),
                      4);
-    last_msg(f->l, &m);
+    last_msg(f->gw.ledger, &m);
     assert_string_equal(m.body.event.reason, "stock_over_max");
     /* a count of zero is a real count, not a refusal */
     assert_string_equal(scan(f, DEPOT_SCAN_COUNT, BC_BOLT, 0, &d), "COUNT BOLT-M8 0");
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT min(qty) FROM stock"), 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT min(qty) FROM stock"), 0);
 }
 
 static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
@@ -285,18 +286,18 @@ static void test_gw_terminal_scan_UnknownBarcodeRefusedAndReported(void **state)
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "9999999999999", 4, &d),
                         "UNKNOWN 9999999999999");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements"), 0);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM stock"), 0);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"),
-                     1);
-    last_msg(f->l, &m);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM stock"), 0);
+    assert_int_equal(
+        gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
+    last_msg(f->gw.ledger, &m);
     assert_int_equal(m.type, DEPOT_MSG_EVENT);
     assert_string_equal(m.body.event.node, "scan-a");
     assert_string_equal(m.body.event.event, "unknown_barcode");
     assert_string_equal(m.body.event.reason, "9999999999999");
     assert_int_equal(m.body.event.count, 4);
     assert_string_equal(scan(f, DEPOT_SCAN_LINE, "12345", 1, &d), "UNKNOWN 12345");
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM draft_lines"), 0);
 }
 
 static void test_gw_terminal_scan_LineQtyOutsideLimitsRefused(void **state)
@@ -307,7 +308,7 @@ static void test_gw_terminal_scan_LineQtyOutsideLimitsRefused(void **state)
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
     assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_NUT, 10, &d), "LINE 1 NUT-M8 x10");
     assert_string_equal(scan(f, DEPOT_SCAN_LINE, BC_BOLT, 3, &d), "LINE 2 BOLT-M8 x3");
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 2);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM draft_lines"), 2);
 }
 
 static void check_order_message(struct fixture *f, const depot_msg *m)
@@ -325,7 +326,7 @@ static void check_order_message(struct fixture *f, const depot_msg *m)
     assert_int_equal(doc.number, 1);
     assert_string_equal(doc.dealer, "D001");
     assert_string_equal(doc.terminal, "scan-a");
-    assert_int_equal(strncmp(doc.order, gw_ledger_id(f->l), DEPOT_LEDGER_HEX), 0);
+    assert_int_equal(strncmp(doc.order, gw_ledger_id(f->gw.ledger), DEPOT_LEDGER_HEX), 0);
     assert_string_equal(doc.order + DEPOT_LEDGER_HEX, "-1");
     assert_int_equal(doc.n_lines, 2);
     assert_string_equal(doc.lines[0].barcode, BC_NUT);
@@ -350,12 +351,13 @@ static void test_gw_terminal_scan_SubmitMakesSignedOrder(void **state)
     scan(f, DEPOT_SCAN_LINE, BC_BOLT, 40, &d);
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 1 SENT");
     assert_int_equal(d.code, DEPOT_DISPLAY_INFO);
-    last_msg(f->l, &m);
+    last_msg(f->gw.ledger, &m);
     check_order_message(f, &m);
     depot_msg_clear(&m);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 0);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM order_lines"), 2);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT number FROM orders WHERE status = 'sent'"), 1);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM draft_lines"), 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM order_lines"), 2);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT number FROM orders WHERE status = 'sent'"),
+                     1);
     /* numbers go on per ledger */
     scan(f, DEPOT_SCAN_LINE, BC_BOLT, 1, &d);
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 2 SENT");
@@ -368,33 +370,34 @@ static void test_gw_terminal_scan_OutboxHighRefusesOrderKeepsDraft(void **state)
     long long n;
     uint64_t id;
     gw_terminal_free(f->t);
-    gw_ledger_free(f->l);
-    f->l = gw_test_open_ledger(f->db, 100, 80); /* warns at 80 entries */
-    assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
+    gw_test_fixture_open(&f->gw, 100, 80); /* warns at 80 entries */
+    assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
     struct gw_scan s = {9, 1, DEPOT_SCAN_RECEIVE, 1, BC_NUT};
     bool dup;
     scan(f, DEPOT_SCAN_LINE, BC_BOLT, 2, &d);
     scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 3, &d); /* one stock message of BOLT-M8 queued */
-    for (int i = 0; gw_ledger_outbox_count(f->l) < 100; i++) {
+    for (int i = 0; gw_ledger_outbox_count(f->gw.ledger) < 100; i++) {
         char sku[16];
         snprintf(sku, sizeof(sku), "S%d", i);
-        assert_int_equal(gw_ledger_record_count(f->l, "scale-a", sku, 1, 1000, &id), DEPOT_OK);
+        assert_int_equal(gw_ledger_record_count(f->gw.ledger, "scale-a", sku, 1, 1000, &id),
+                         DEPOT_OK);
     }
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "OUTBOX FULL - RETRY");
     assert_int_equal(d.code, DEPOT_DISPLAY_ERROR);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM draft_lines"), 1);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM draft_lines"), 1);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM orders"), 0);
     /* stock reports still coalesce: the new BOLT-M8 message replaces the queued one */
-    n = gw_ledger_outbox_count(f->l);
+    n = gw_ledger_outbox_count(f->gw.ledger);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 3, &d), "IN BOLT-M8 +3");
-    assert_int_equal(gw_ledger_outbox_count(f->l), n);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE sku = 'BOLT-M8'"),
+    assert_int_equal(gw_ledger_outbox_count(f->gw.ledger), n);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM outbox WHERE sku = 'BOLT-M8'"),
                      1);
     /* nothing to coalesce: the scan is not recorded, it waits on the node */
     assert_int_equal(gw_terminal_scan(f->t, "scan-a", &s, 5000, &d, &dup), DEPOT_ERR_FULL);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM scans WHERE epoch = 9"), 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans WHERE epoch = 9"), 0);
     /* once the hub acknowledged enough, the same draft becomes an order */
-    assert_int_equal(gw_ledger_ack(f->l, gw_ledger_last_id(f->l) - 5, NULL), DEPOT_OK);
+    assert_int_equal(gw_ledger_ack(f->gw.ledger, gw_ledger_last_id(f->gw.ledger) - 5, NULL),
+                     DEPOT_OK);
     assert_string_equal(scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d), "ORDER 1 SENT");
 }
 
@@ -415,7 +418,7 @@ static void decision(depot_msg *m, const char *ledger, const char *order, long l
 static long long decided_events(struct fixture *f)
 {
     return gw_test_sql_int(
-        f->db, "SELECT count(*) FROM outbox WHERE payload LIKE '%\"event\":\"decided\"%'");
+        f->gw.db, "SELECT count(*) FROM outbox WHERE payload LIKE '%\"event\":\"decided\"%'");
 }
 
 static void test_gw_orders_decide_AppliesOnceWithOneDecidedEvent(void **state)
@@ -427,42 +430,42 @@ static void test_gw_orders_decide_AppliesOnceWithOneDecidedEvent(void **state)
     depot_msg m, ev;
     scan(f, DEPOT_SCAN_LINE, BC_BOLT, 2, &d);
     scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d);
-    snprintf(id, sizeof(id), "%s-1", gw_ledger_id(f->l));
+    snprintf(id, sizeof(id), "%s-1", gw_ledger_id(f->gw.ledger));
 
-    decision(&m, gw_ledger_id(f->l), id, 1, "pending", "finance", "");
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    decision(&m, gw_ledger_id(f->gw.ledger), id, 1, "pending", "finance", "");
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_OK);
     assert_true(r.changed);
     assert_string_equal(r.terminal, "scan-a");
     assert_string_equal(r.display.text, "ORDER 1 WAITING finance");
     assert_int_equal(r.display.code, DEPOT_DISPLAY_INFO);
     assert_int_equal(decided_events(f), 0);
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_OK);
     assert_false(r.changed);
 
-    decision(&m, gw_ledger_id(f->l), id, 1, "approved", "", "");
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    decision(&m, gw_ledger_id(f->gw.ledger), id, 1, "approved", "", "");
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_OK);
     assert_true(r.changed);
     assert_string_equal(r.display.text, "ORDER 1 APPROVED");
     assert_int_equal(r.display.code, DEPOT_DISPLAY_OK);
-    last_msg(f->l, &ev);
+    last_msg(f->gw.ledger, &ev);
     assert_string_equal(ev.body.event.event, "decided");
     assert_string_equal(ev.body.event.node, "scan-a");
     assert_string_equal(ev.body.event.reason, id);
     assert_int_equal(ev.body.event.count, 1);
     /* the hub repeats until it sees "decided": nothing changes, nothing is queued */
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_OK);
     assert_false(r.changed);
-    decision(&m, gw_ledger_id(f->l), id, 1, "rejected", "", "late");
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    decision(&m, gw_ledger_id(f->gw.ledger), id, 1, "rejected", "", "late");
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_OK);
     assert_false(r.changed);
     assert_int_equal(decided_events(f), 1);
     assert_int_equal(
-        gw_test_sql_int(f->db, "SELECT count(*) FROM orders WHERE status = 'approved'"), 1);
+        gw_test_sql_int(f->gw.db, "SELECT count(*) FROM orders WHERE status = 'approved'"), 1);
 
-    decision(&m, gw_ledger_id(f->l), "ffff-9", 9, "approved", "", "");
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_ERR_NOTFOUND);
-    decision(&m, gw_ledger_id(f->l), id, 2, "approved", "", "");
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_ERR_INVAL);
+    decision(&m, gw_ledger_id(f->gw.ledger), "ffff-9", 9, "approved", "", "");
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_ERR_NOTFOUND);
+    decision(&m, gw_ledger_id(f->gw.ledger), id, 2, "approved", "", "");
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_ERR_INVAL);
 }
 
 static void test_gw_orders_decide_RejectionShowsItsReason(void **state)
@@ -474,9 +477,9 @@ static void test_gw_orders_decide_RejectionShowsItsReason(void **state)
     depot_msg m;
     scan(f, DEPOT_SCAN_LINE, BC_BOLT, 2, &d);
     scan(f, DEPOT_SCAN_SUBMIT, "", 0, &d);
-    snprintf(id, sizeof(id), "%s-1", gw_ledger_id(f->l));
-    decision(&m, gw_ledger_id(f->l), id, 1, "rejected", "", "over credit limit");
-    assert_int_equal(gw_orders_decide(f->l, &m, &r), DEPOT_OK);
+    snprintf(id, sizeof(id), "%s-1", gw_ledger_id(f->gw.ledger));
+    decision(&m, gw_ledger_id(f->gw.ledger), id, 1, "rejected", "", "over credit limit");
+    assert_int_equal(gw_orders_decide(f->gw.ledger, &m, &r), DEPOT_OK);
     assert_string_equal(r.display.text, "ORDER 1 REJECTED over credit limit");
     assert_int_equal(r.display.code, DEPOT_DISPLAY_ERROR);
     assert_int_equal(decided_events(f), 1);
@@ -489,23 +492,23 @@ static void test_gw_catalog_replace_OnlyNewerVersionReplacesWhole(void **state)
     struct depot_catalog_body c = {2, 1, v2};
     struct gw_display d;
     bool applied;
-    assert_int_equal(gw_catalog_version(f->l), 1);
-    assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_OK);
+    assert_int_equal(gw_catalog_version(f->gw.ledger), 1);
+    assert_int_equal(gw_catalog_replace(f->gw.ledger, &c, &applied), DEPOT_OK);
     assert_true(applied);
-    assert_int_equal(gw_catalog_version(f->l), 2);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM catalog"), 1);
+    assert_int_equal(gw_catalog_version(f->gw.ledger), 2);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM catalog"), 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "UNKNOWN " BC_BOLT);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "5000000000001", 1, &d), "IN WASHER-M8 +1");
     /* the retained copy again, or an older one: ignored */
-    assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_OK);
+    assert_int_equal(gw_catalog_replace(f->gw.ledger, &c, &applied), DEPOT_OK);
     assert_false(applied);
-    put_catalog(f->l, 3);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM catalog"), 2);
+    put_catalog(f->gw.ledger, 3);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM catalog"), 2);
     c.version = 4;
     v2[0].min_qty = 10; /* min above max: refused whole, nothing changes */
-    assert_int_equal(gw_catalog_replace(f->l, &c, &applied), DEPOT_ERR_INVAL);
-    assert_int_equal(gw_catalog_version(f->l), 3);
-    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM catalog"), 2);
+    assert_int_equal(gw_catalog_replace(f->gw.ledger, &c, &applied), DEPOT_ERR_INVAL);
+    assert_int_equal(gw_catalog_version(f->gw.ledger), 3);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM catalog"), 2);
 }
 
 static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
@@ -514,9 +517,9 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3 *db;
     struct gw_display d;
     gw_terminal_free(f->t);
-    gw_ledger_free(f->l);
+    gw_test_fixture_close(&f->gw);
     /* make the file look like a version-1 ledger */
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->gw.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE outbox_aside;"
                                   "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
@@ -529,10 +532,10 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    f->l = gw_test_open_ledger(f->db, 1000, 80);
-    assert_int_equal(gw_terminal_new(f->l, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 4);
-    put_catalog(f->l, 1);
+    gw_test_fixture_open(&f->gw, 1000, 80);
+    assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 4);
+    put_catalog(f->gw.ledger, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }
 
