@@ -24,7 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int control_listen(const char *path)
+int host_control_listen(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -44,7 +44,7 @@ int control_listen(const char *path)
     return fd;
 }
 
-void control_accept(host_app *app, int listen_fd, host_node *node)
+void host_control_accept(host_app *app, int listen_fd, host_node *node)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
@@ -114,8 +114,8 @@ static void run_command(host_app *app, host_node *node, char *cmd, char *reply, 
         snprintf(reply, cap, "error several nodes: prefix the command with unit N or port P");
     } else if (strcmp(cmd, "status") == 0) {
         memcpy(reply, "ok ", 3);
-        node_status(node, reply + 3, cap - 3);
-    } else if (node->kind == DEPOT_KIND_SCANNER && control_scanner(node, cmd, arg, reply, cap)) {
+        host_node_status(node, reply + 3, cap - 3);
+    } else if (node->kind == DEPOT_KIND_SCANNER && host_control_scanner(node, cmd, arg, reply, cap)) {
         return;
     } else if (strcmp(cmd, "weight") == 0 && arg != NULL && node->kind == DEPOT_KIND_SCALE) {
         set_weight(node, arg, reply, cap);
@@ -178,7 +178,7 @@ static int drain_lines(host_app *app, ctl_client *c)
     return c->len == sizeof(c->line) ? -1 : 0;
 }
 
-void control_readable(host_app *app, ctl_client *c)
+void host_control_readable(host_app *app, ctl_client *c)
 {
     ssize_t n = read(c->fd, c->line + c->len, sizeof(c->line) - c->len);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -192,18 +192,18 @@ void control_readable(host_app *app, ctl_client *c)
         client_drop(app, c);
 }
 
-void control_poll_add(host_app *app, pollset *ps)
+void host_control_poll_add(host_app *app, pollset *ps)
 {
     if (app->shared_ctl_fd >= 0)
-        pollset_add(ps, app->shared_ctl_fd, EV_CTL_LISTEN, NULL);
+        host_pollset_add(ps, app->shared_ctl_fd, EV_CTL_LISTEN, NULL);
     for (size_t i = 0; i < app->n_nodes; i++)
         if (app->nodes[i].ctl_fd >= 0)
-            pollset_add(ps, app->nodes[i].ctl_fd, EV_CTL_LISTEN, &app->nodes[i]);
+            host_pollset_add(ps, app->nodes[i].ctl_fd, EV_CTL_LISTEN, &app->nodes[i]);
     for (ctl_client *c = app->ctls; c != NULL; c = c->next)
-        pollset_add(ps, c->fd, EV_CTL_CLIENT, c);
+        host_pollset_add(ps, c->fd, EV_CTL_CLIENT, c);
 }
 
-void control_close_all(host_app *app)
+void host_control_close_all(host_app *app)
 {
     while (app->ctls != NULL)
         client_drop(app, app->ctls);

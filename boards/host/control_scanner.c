@@ -78,7 +78,7 @@ static void cmd_scan(host_node *node, char *arg, char *reply, size_t cap)
     }
 }
 
-int control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap)
+int host_control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap)
 {
     uint32_t seq = 0;
     if (strcmp(cmd, "scan") == 0) {

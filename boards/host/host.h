@@ -86,37 +86,37 @@ typedef struct node_params {
     uint16_t fifo;          /* scanner: FIFO capacity */
 } node_params;
 
-/* Returns 0, or -1 with a message on stderr (then call node_close). */
-int node_init(host_node *node, const node_params *p);
-void node_sample_all(host_app *app);
-int node_status(const host_node *node, char *out, size_t cap);
-const char *node_fault_name(const host_node *node);
-void node_close(host_node *node);
+/* Returns 0, or -1 with a message on stderr (then call host_node_close). */
+int host_node_init(host_node *node, const node_params *p);
+void host_node_sample_all(host_app *app);
+int host_node_status(const host_node *node, char *out, size_t cap);
+const char *host_node_fault_name(const host_node *node);
+void host_node_close(host_node *node);
 
 /* control.c */
-int control_listen(const char *path);
-/* control_scanner.c: the scanner's commands; returns 0 when cmd is not one. */
-int control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap);
-void control_accept(host_app *app, int listen_fd, host_node *node);
-void control_readable(host_app *app, ctl_client *client);
-void control_poll_add(host_app *app, pollset *ps);
-void control_close_all(host_app *app);
+int host_control_listen(const char *path);
+/* host_control_scanner.c: the scanner's commands; returns 0 when cmd is not one. */
+int host_control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap);
+void host_control_accept(host_app *app, int listen_fd, host_node *node);
+void host_control_readable(host_app *app, ctl_client *client);
+void host_control_poll_add(host_app *app, pollset *ps);
+void host_control_close_all(host_app *app);
 
 /* ctl_client.c: `depot-node ctl SOCKET COMMAND...` */
 int host_ctl_main(int argc, char **argv);
 
 /* tcp_server.c */
-int tcp_listen(const char *addr, uint16_t port);
-void tcp_accept(host_app *app, host_node *node);
-void tcp_readable(host_app *app, tcp_conn *conn);
-void tcp_poll_add(host_app *app, pollset *ps);
-void tcp_close_all(host_app *app);
+int host_tcp_listen(const char *addr, uint16_t port);
+void host_tcp_accept(host_app *app, host_node *node);
+void host_tcp_readable(host_app *app, tcp_conn *conn);
+void host_tcp_poll_add(host_app *app, pollset *ps);
+void host_tcp_close_all(host_app *app);
 
 /* rtu_line.c */
-rtu_line *rtu_line_open(uint32_t baud, const char *link_path);
-void rtu_line_readable(host_app *app);
-void rtu_line_tick(host_app *app);
-int rtu_line_timeout_ms(const host_app *app);
-void rtu_line_close(rtu_line *line);
+rtu_line *host_rtu_line_open(uint32_t baud, const char *link_path);
+void host_rtu_line_readable(host_app *app);
+void host_rtu_line_tick(host_app *app);
+int host_rtu_line_timeout_ms(const host_app *app);
+void host_rtu_line_close(rtu_line *line);
 
 #endif

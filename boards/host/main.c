@@ -256,7 +256,7 @@ static void raise_fd_limit(void)
 static int node_setup(host_node *node, const options *o, const char *addr)
 {
     if (node->port != 0 || o->tcp != NULL) {
-        node->listen_fd = tcp_listen(addr, node->port);
+        node->listen_fd = host_tcp_listen(addr, node->port);
         if (node->listen_fd < 0)
             return -1;
     } else {
@@ -264,7 +264,7 @@ static int node_setup(host_node *node, const options *o, const char *addr)
     }
     if (o->control != NULL && strstr(o->control, "%u") != NULL) {
         expand(node->ctl_path, sizeof(node->ctl_path), o->control, node->key);
-        node->ctl_fd = control_listen(node->ctl_path);
+        node->ctl_fd = host_control_listen(node->ctl_path);
         if (node->ctl_fd < 0)
             return -1;
     }
@@ -289,7 +289,7 @@ static int build_nodes(host_app *app, const options *o, const node_plan *plan, c
                          .noise_g = (int32_t)o->noise,
                          .fifo = (uint16_t)(o->fifo != 0 ? o->fifo : SCANNER_FIFO_DEFAULT)};
         app->n_nodes = i + 1;
-        if (node_init(node, &p) < 0)
+        if (host_node_init(node, &p) < 0)
             return -1;
         node->port = plan->port[i];
         if (node_setup(node, o, addr) < 0)
@@ -334,13 +334,13 @@ static int app_setup(host_app *app, options *o)
     } else {
         plan.unit[plan.n++] = (uint8_t)o->unit;
     }
-    if (o->rtu && (app->line = rtu_line_open((uint32_t)o->baud, o->link)) == NULL)
+    if (o->rtu && (app->line = host_rtu_line_open((uint32_t)o->baud, o->link)) == NULL)
         return -1;
     if (build_nodes(app, o, &plan, addr) < 0)
         return -1;
     if (o->control != NULL && strstr(o->control, "%u") == NULL) {
         snprintf(app->shared_ctl_path, sizeof(app->shared_ctl_path), "%s", o->control);
-        if ((app->shared_ctl_fd = control_listen(o->control)) < 0)
+        if ((app->shared_ctl_fd = host_control_listen(o->control)) < 0)
             return -1;
     }
     if (o->rtu)
@@ -356,21 +356,21 @@ static void dispatch(host_app *app, const ev_slot *slot)
 {
     switch (slot->kind) {
     case EV_TCP_LISTEN:
-        tcp_accept(app, slot->obj);
+        host_tcp_accept(app, slot->obj);
         break;
     case EV_TCP_CONN:
-        tcp_readable(app, slot->obj);
+        host_tcp_readable(app, slot->obj);
         break;
     case EV_CTL_LISTEN: {
         host_node *node = slot->obj;
-        control_accept(app, node ? node->ctl_fd : app->shared_ctl_fd, node);
+        host_control_accept(app, node ? node->ctl_fd : app->shared_ctl_fd, node);
         break;
     }
     case EV_CTL_CLIENT:
-        control_readable(app, slot->obj);
+        host_control_readable(app, slot->obj);
         break;
     case EV_PTY:
-        rtu_line_readable(app);
+        host_rtu_line_readable(app);
         break;
     }
 }
@@ -379,17 +379,17 @@ static int next_timeout_ms(const host_app *app, uint64_t next_sample_us)
 {
     uint64_t now = host_now_us();
     int t = next_sample_us > now ? (int)((next_sample_us - now + 999) / 1000) : 0;
-    int rtu = rtu_line_timeout_ms(app);
+    int rtu = host_rtu_line_timeout_ms(app);
     return rtu >= 0 && rtu < t ? rtu : t;
 }
 
 static void run_timers(host_app *app, uint64_t *next_sample_us)
 {
-    rtu_line_tick(app);
+    host_rtu_line_tick(app);
     uint64_t now = host_now_us();
     if (now < *next_sample_us)
         return;
-    node_sample_all(app);
+    host_node_sample_all(app);
     *next_sample_us += SCALE_SAMPLE_PERIOD_MS * 1000u;
     if (*next_sample_us < now) /* fell behind (suspended?): do not catch up */
         *next_sample_us = now + SCALE_SAMPLE_PERIOD_MS * 1000u;
@@ -401,12 +401,12 @@ static int app_run(host_app *app)
     uint64_t next_sample_us = host_now_us();
     int rc = 0;
     while (!stop_signal && !app->quit) {
-        pollset_clear(&ps);
+        host_pollset_clear(&ps);
         if (app->line != NULL)
-            pollset_add(&ps, app->line->master_fd, EV_PTY, app->line);
-        tcp_poll_add(app, &ps);
-        control_poll_add(app, &ps);
-        int n = pollset_wait(&ps, next_timeout_ms(app, next_sample_us));
+            host_pollset_add(&ps, app->line->master_fd, EV_PTY, app->line);
+        host_tcp_poll_add(app, &ps);
+        host_control_poll_add(app, &ps);
+        int n = host_pollset_wait(&ps, next_timeout_ms(app, next_sample_us));
         if (n < 0 && errno != EINTR) {
             perror("depot-node: poll");
             rc = -1;
@@ -417,18 +417,18 @@ static int app_run(host_app *app)
                 dispatch(app, &ps.slots[i]);
         run_timers(app, &next_sample_us);
     }
-    pollset_free(&ps);
+    host_pollset_free(&ps);
     return rc;
 }
 
 static void app_close(host_app *app)
 {
-    tcp_close_all(app);
-    control_close_all(app);
+    host_tcp_close_all(app);
+    host_control_close_all(app);
     for (size_t i = 0; i < app->n_nodes; i++)
-        node_close(&app->nodes[i]);
+        host_node_close(&app->nodes[i]);
     free(app->nodes);
-    rtu_line_close(app->line);
+    host_rtu_line_close(app->line);
 }
 
 static void on_signal(int sig)

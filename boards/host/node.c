@@ -32,7 +32,7 @@ static int scanner_node_init(host_node *node, const node_params *p)
     return 0;
 }
 
-int node_init(host_node *node, const node_params *p)
+int host_node_init(host_node *node, const node_params *p)
 {
     memset(node, 0, sizeof(*node));
     node->kind = p->kind;
@@ -48,14 +48,14 @@ int node_init(host_node *node, const node_params *p)
     return 0;
 }
 
-void node_sample_all(host_app *app)
+void host_node_sample_all(host_app *app)
 {
     for (size_t i = 0; i < app->n_nodes; i++)
         if (app->nodes[i].kind == DEPOT_KIND_SCALE)
             scale_sample(&app->nodes[i].scale);
 }
 
-const char *node_fault_name(const host_node *node)
+const char *host_node_fault_name(const host_node *node)
 {
     static const char *const names[] = {"none", "silent", "crc", "exception"};
     if (node->ctx.cell_fault)
@@ -75,11 +75,11 @@ static int scanner_status(const host_node *node, char *out, size_t cap)
         node->slave.unit, sc->fifo.count, sc->fifo.capacity, scanner_flags(sc),
         (unsigned long)sc->fifo.refused, sc->cfg.boot_epoch, (unsigned long)sc->last_seq + 1,
         sc->fifo.ack_epoch, (unsigned long)sc->fifo.ack_seq, sc->display_code,
-        node_fault_name(node), (unsigned long)c->requests, (unsigned long)c->replies,
+        host_node_fault_name(node), (unsigned long)c->requests, (unsigned long)c->replies,
         (unsigned long)c->exceptions, (unsigned long)c->bad_frames, (unsigned long)c->other_unit);
 }
 
-int node_status(const host_node *node, char *out, size_t cap)
+int host_node_status(const host_node *node, char *out, size_t cap)
 {
     if (node->kind == DEPOT_KIND_SCANNER)
         return scanner_status(node, out, cap);
@@ -93,12 +93,12 @@ int node_status(const host_node *node, char *out, size_t cap)
                     (long)scale_net_g(sc), (long)sc->cfg.tare_g, sc->status,
                     (sc->status & DEPOT_STATUS_STABLE) ? 1 : 0, (unsigned long)sc->samples,
                     (unsigned long)sc->cfg.unit_mg, sc->cfg.filter, sc->cfg.boot_epoch,
-                    node_fault_name(node), (unsigned long)c->requests, (unsigned long)c->replies,
+                    host_node_fault_name(node), (unsigned long)c->requests, (unsigned long)c->replies,
                     (unsigned long)c->exceptions, (unsigned long)c->bad_frames,
                     (unsigned long)c->other_unit);
 }
 
-void node_close(host_node *node)
+void host_node_close(host_node *node)
 {
     if (node->listen_fd >= 0)
         close(node->listen_fd);

@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj)
+int host_pollset_add(pollset *ps, int fd, ev_kind kind, void *obj)
 {
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 64;
@@ -27,17 +27,17 @@ int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj)
     return 0;
 }
 
-void pollset_clear(pollset *ps)
+void host_pollset_clear(pollset *ps)
 {
     ps->n = 0;
 }
 
-int pollset_wait(pollset *ps, int timeout_ms)
+int host_pollset_wait(pollset *ps, int timeout_ms)
 {
     return poll(ps->fds, ps->n, timeout_ms);
 }
 
-void pollset_free(pollset *ps)
+void host_pollset_free(pollset *ps)
 {
     free(ps->fds);
     free(ps->slots);

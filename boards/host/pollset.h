@@ -23,15 +23,15 @@ typedef struct pollset {
 } pollset;
 
 /* Adds fd (POLLIN) for obj of kind; 0, or -1 when out of memory (fd left out). */
-int pollset_add(pollset *ps, int fd, ev_kind kind, void *obj);
+int host_pollset_add(pollset *ps, int fd, ev_kind kind, void *obj);
 
 /* Empties the set for the next round, keeping its memory. */
-void pollset_clear(pollset *ps);
+void host_pollset_clear(pollset *ps);
 
 /* poll() on the set for at most timeout_ms: the number of ready fds, 0, or -1 (errno). */
-int pollset_wait(pollset *ps, int timeout_ms);
+int host_pollset_wait(pollset *ps, int timeout_ms);
 
 /* Frees the set's memory; it is then empty. */
-void pollset_free(pollset *ps);
+void host_pollset_free(pollset *ps);
 
 #endif

@@ -54,7 +54,7 @@ static int open_pty(rtu_line *line)
     return tcsetattr(line->slave_fd, TCSANOW, &tio);
 }
 
-rtu_line *rtu_line_open(uint32_t baud, const char *link_path)
+rtu_line *host_rtu_line_open(uint32_t baud, const char *link_path)
 {
     rtu_line *line = calloc(1, sizeof(*line));
     if (line == NULL)
@@ -63,7 +63,7 @@ rtu_line *rtu_line_open(uint32_t baud, const char *link_path)
     line->char_us = mb_rtu_char_us(baud);
     if (open_pty(line) < 0) {
         fprintf(stderr, "depot-node: pseudo-terminal: %s\n", strerror(errno));
-        rtu_line_close(line);
+        host_rtu_line_close(line);
         return NULL;
     }
     if (link_path != NULL) {
@@ -72,7 +72,7 @@ rtu_line *rtu_line_open(uint32_t baud, const char *link_path)
         if (symlink(line->pty_path, link_path) < 0) {
             fprintf(stderr, "depot-node: symlink %s: %s\n", link_path, strerror(errno));
             line->link_path[0] = '\0';
-            rtu_line_close(line);
+            host_rtu_line_close(line);
             return NULL;
         }
     }
@@ -110,7 +110,7 @@ static void node_feed(rtu_line *line, host_node *node, const uint8_t *data, size
     }
 }
 
-void rtu_line_readable(host_app *app)
+void host_rtu_line_readable(host_app *app)
 {
     uint8_t data[512];
     ssize_t n = read(app->line->master_fd, data, sizeof(data));
@@ -154,7 +154,7 @@ static void raw_again(rtu_line *line, uint64_t now)
         tcsetattr(line->slave_fd, TCSANOW, &raw);
 }
 
-void rtu_line_tick(host_app *app)
+void host_rtu_line_tick(host_app *app)
 {
     if (app->line == NULL)
         return;
@@ -165,7 +165,7 @@ void rtu_line_tick(host_app *app)
     raw_again(app->line, now);
 }
 
-int rtu_line_timeout_ms(const host_app *app)
+int host_rtu_line_timeout_ms(const host_app *app)
 {
     const rtu_line *line = app->line;
     if (line == NULL)
@@ -184,7 +184,7 @@ int rtu_line_timeout_ms(const host_app *app)
     return wait == UINT32_MAX ? -1 : (int)((wait + 999) / 1000);
 }
 
-void rtu_line_close(rtu_line *line)
+void host_rtu_line_close(rtu_line *line)
 {
     if (line == NULL)
         return;

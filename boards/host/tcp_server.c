@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int tcp_listen(const char *addr, uint16_t port)
+int host_tcp_listen(const char *addr, uint16_t port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
@@ -38,7 +38,7 @@ int tcp_listen(const char *addr, uint16_t port)
     return fd;
 }
 
-void tcp_accept(host_app *app, host_node *node)
+void host_tcp_accept(host_app *app, host_node *node)
 {
     int fd = accept4(node->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
@@ -102,7 +102,7 @@ static int conn_feed(tcp_conn *c, const uint8_t *data, size_t n)
     return 0;
 }
 
-void tcp_readable(host_app *app, tcp_conn *c)
+void host_tcp_readable(host_app *app, tcp_conn *c)
 {
     uint8_t data[1024];
     c->node->ctx.stream_fd = c->fd;
@@ -113,16 +113,16 @@ void tcp_readable(host_app *app, tcp_conn *c)
         conn_drop(app, c);
 }
 
-void tcp_poll_add(host_app *app, pollset *ps)
+void host_tcp_poll_add(host_app *app, pollset *ps)
 {
     for (size_t i = 0; i < app->n_nodes; i++)
         if (app->nodes[i].listen_fd >= 0)
-            pollset_add(ps, app->nodes[i].listen_fd, EV_TCP_LISTEN, &app->nodes[i]);
+            host_pollset_add(ps, app->nodes[i].listen_fd, EV_TCP_LISTEN, &app->nodes[i]);
     for (tcp_conn *c = app->conns; c != NULL; c = c->next)
-        pollset_add(ps, c->fd, EV_TCP_CONN, c);
+        host_pollset_add(ps, c->fd, EV_TCP_CONN, c);
 }
 
-void tcp_close_all(host_app *app)
+void host_tcp_close_all(host_app *app)
 {
     while (app->conns != NULL)
         conn_drop(app, app->conns);
