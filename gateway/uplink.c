@@ -501,8 +501,8 @@ enum send_result { SEND_OK, SEND_FAILED, SEND_NEVER };
  * does not decode, or is not the stream message of dealer and ledger_id that
  * its row says (type, id).
  */
-static bool entry_decode(const char *dealer, const char *ledger_id,
-                         const struct gw_outbox_entry *e, depot_msg *m, char *why, size_t len)
+static bool entry_decode(const char *dealer, const char *ledger_id, const struct gw_outbox_entry *e,
+                         depot_msg *m, char *why, size_t len)
 {
     char reason[128];
     const char *bad = NULL;
@@ -530,8 +530,8 @@ static bool entry_decode(const char *dealer, const char *ledger_id,
 }
 
 bool gw_uplink_stream_msg(const char *dealer, const char *ledger_id,
-                          const struct gw_outbox_entry *e, uint64_t base, depot_msg *m,
-                          char *topic, size_t topic_len, char *why, size_t why_len)
+                          const struct gw_outbox_entry *e, uint64_t base, depot_msg *m, char *topic,
+                          size_t topic_len, char *why, size_t why_len)
 {
     if (!entry_decode(dealer, ledger_id, e, m, why, why_len))
         return false;

@@ -75,8 +75,8 @@ void gw_uplink_free(gw_uplink *u);
  * the payload is not the message of this dealer and ledger that its row says (type, id).
  */
 bool gw_uplink_stream_msg(const char *dealer, const char *ledger_id,
-                          const struct gw_outbox_entry *e, uint64_t base, depot_msg *m,
-                          char *topic, size_t topic_len, char *why, size_t why_len);
+                          const struct gw_outbox_entry *e, uint64_t base, depot_msg *m, char *topic,
+                          size_t topic_len, char *why, size_t why_len);
 
 /*
  * The retained snapshot as published: every stock row (fault from node_faulted), as_of the
