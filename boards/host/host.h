@@ -95,7 +95,7 @@ void host_node_close(host_node *node);
 
 /* control.c */
 int host_control_listen(const char *path);
-/* host_control_scanner.c: the scanner's commands; returns 0 when cmd is not one. */
+/* control_scanner.c: the scanner's commands; returns 0 when cmd is not one. */
 int host_control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap);
 void host_control_accept(host_app *app, int listen_fd, host_node *node);
 void host_control_readable(host_app *app, ctl_client *client);
