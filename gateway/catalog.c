@@ -20,7 +20,7 @@
 
 static long long version_locked(gw_ledger *l)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT catalog_version FROM meta");
+    sqlite3_stmt *st = gw_ledger_prepare(l, "SELECT catalog_version FROM meta");
     long long v = 0;
     if (st && sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
@@ -31,15 +31,15 @@ static long long version_locked(gw_ledger *l)
 long long gw_catalog_version(gw_ledger *l)
 {
     long long v;
-    ledger_lock(l);
+    gw_ledger_lock(l);
     v = version_locked(l);
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     return v;
 }
 
 static depot_err insert_items(gw_ledger *l, const struct depot_catalog_body *c)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO catalog (barcode, sku, min_qty, max_qty,"
+    sqlite3_stmt *st = gw_ledger_prepare(l, "INSERT INTO catalog (barcode, sku, min_qty, max_qty,"
                                          " version) VALUES (?1, ?2, ?3, ?4, ?5)");
     depot_err e = st ? DEPOT_OK : DEPOT_ERR_DB;
     for (size_t i = 0; e == DEPOT_OK && i < c->n_items; i++) {
@@ -69,23 +69,23 @@ static depot_err replace_locked(gw_ledger *l, const struct depot_catalog_body *c
 {
     struct ledger_tx tx;
     sqlite3_stmt *st;
-    depot_err e = ledger_tx_begin(l, &tx);
+    depot_err e = gw_ledger_tx_begin(l, &tx);
     if (e != DEPOT_OK)
         return e;
-    st = ledger_prepare(l, "DELETE FROM catalog");
-    e = st ? ledger_step_done(l, st, "clearing the catalog") : DEPOT_ERR_DB;
+    st = gw_ledger_prepare(l, "DELETE FROM catalog");
+    e = st ? gw_ledger_step_done(l, st, "clearing the catalog") : DEPOT_ERR_DB;
     sqlite3_finalize(st);
     if (e == DEPOT_OK)
         e = insert_items(l, c);
-    st = e == DEPOT_OK ? ledger_prepare(l, "UPDATE meta SET catalog_version = ?1") : NULL;
+    st = e == DEPOT_OK ? gw_ledger_prepare(l, "UPDATE meta SET catalog_version = ?1") : NULL;
     if (st) {
         sqlite3_bind_int64(st, 1, c->version);
-        e = ledger_step_done(l, st, "storing the catalog version");
+        e = gw_ledger_step_done(l, st, "storing the catalog version");
         sqlite3_finalize(st);
     } else if (e == DEPOT_OK) {
         e = DEPOT_ERR_DB;
     }
-    return ledger_tx_finish(l, &tx, e);
+    return gw_ledger_tx_finish(l, &tx, e);
 }
 
 depot_err gw_catalog_replace(gw_ledger *l, const struct depot_catalog_body *c, bool *applied)
@@ -93,13 +93,13 @@ depot_err gw_catalog_replace(gw_ledger *l, const struct depot_catalog_body *c, b
     depot_err e = DEPOT_OK;
     long long have;
     *applied = false;
-    ledger_lock(l);
+    gw_ledger_lock(l);
     have = version_locked(l);
     if (c->version > have) {
         e = replace_locked(l, c);
         *applied = e == DEPOT_OK;
     }
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     if (*applied)
         LOG_INFO("catalog: version %lld stored (%zu items, was version %lld)", c->version,
                  c->n_items, have);
@@ -114,7 +114,7 @@ depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
                                    struct depot_catalog_item *out)
 {
     sqlite3_stmt *st =
-        ledger_prepare(l, "SELECT sku, min_qty, max_qty FROM catalog WHERE barcode = ?1");
+        gw_ledger_prepare(l, "SELECT sku, min_qty, max_qty FROM catalog WHERE barcode = ?1");
     depot_err e = DEPOT_ERR_NOTFOUND;
     int rc;
     if (!st)
@@ -129,7 +129,7 @@ depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
         out->max_qty = sqlite3_column_int64(st, 2);
         e = DEPOT_OK;
     } else if (rc != SQLITE_DONE) {
-        e = ledger_db_error(l, rc, "reading the catalog");
+        e = gw_ledger_db_error(l, rc, "reading the catalog");
     }
     sqlite3_finalize(st);
     return e;

@@ -49,11 +49,11 @@ static bool one_of(const char *s, const char *const *set)
 static depot_err write_one(gw_ledger *l, sqlite3_stmt *st, const char *what, bool *changed)
 {
     struct ledger_tx tx;
-    depot_err e = ledger_tx_begin(l, &tx);
+    depot_err e = gw_ledger_tx_begin(l, &tx);
     if (e == DEPOT_OK) {
-        e = ledger_step_done(l, st, what);
-        *changed = e == DEPOT_OK && sqlite3_changes(ledger_sqlite(l)) > 0;
-        e = ledger_tx_finish(l, &tx, e);
+        e = gw_ledger_step_done(l, st, what);
+        *changed = e == DEPOT_OK && sqlite3_changes(gw_ledger_sqlite(l)) > 0;
+        e = gw_ledger_tx_finish(l, &tx, e);
     }
     return e;
 }
@@ -88,8 +88,8 @@ depot_err gw_alert_store(gw_ledger *l, const struct depot_alert_body *a, long lo
     *stored = false;
     if (!alert_valid(a, reason, reason_len))
         return DEPOT_ERR_INVAL;
-    ledger_lock(l);
-    st = ledger_prepare(l, sql_alert_put);
+    gw_ledger_lock(l);
+    st = gw_ledger_prepare(l, sql_alert_put);
     e = st ? DEPOT_OK : DEPOT_ERR_DB;
     if (st) {
         sqlite3_bind_int64(st, 1, a->alert);
@@ -104,7 +104,7 @@ depot_err gw_alert_store(gw_ledger *l, const struct depot_alert_body *a, long lo
         e = write_one(l, st, "storing an alert", stored);
         sqlite3_finalize(st);
     }
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     if (e == DEPOT_OK && *stored)
         log_alert(a);
     return e;
@@ -172,15 +172,15 @@ depot_err gw_ranking_store(gw_ledger *l, const struct depot_ranking_body *r, lon
     }
     if (!(kpis = kpis_json(r)))
         return DEPOT_ERR_NOMEM;
-    ledger_lock(l);
-    st = ledger_prepare(l, sql_ranking_put);
+    gw_ledger_lock(l);
+    st = gw_ledger_prepare(l, sql_ranking_put);
     e = st ? DEPOT_OK : DEPOT_ERR_DB;
     if (st) {
         bind_ranking(st, r, kpis, ts);
         e = write_one(l, st, "storing the ranking", stored);
         sqlite3_finalize(st);
     }
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     depot_free(kpis);
     if (e == DEPOT_OK && *stored)
         LOG_INFO("ranking %s: rank %lld of %lld, score %.3f, rebate %.2f %% = %.2f", r->period,
@@ -192,11 +192,11 @@ long long gw_alerts_open(gw_ledger *l)
 {
     sqlite3_stmt *st;
     long long n = 0;
-    ledger_lock(l);
-    st = ledger_prepare(l, "SELECT count(*) FROM open_alerts");
+    gw_ledger_lock(l);
+    st = gw_ledger_prepare(l, "SELECT count(*) FROM open_alerts");
     if (st && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     return n;
 }

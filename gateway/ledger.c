@@ -843,7 +843,7 @@ static bool stock_args_valid(const char *node, const char *sku, long long qty)
            qty <= DEPOT_QTY_MAX;
 }
 
-depot_err ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *node, const char *sku,
+depot_err gw_ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *node, const char *sku,
                           long long qty, const char *kind, long long ts, uint64_t *msg_id)
 {
     depot_msg m;
@@ -883,10 +883,10 @@ depot_err gw_ledger_record_count(gw_ledger *l, const char *node, const char *sku
     if (!stock_args_valid(node, sku, qty))
         return DEPOT_ERR_INVAL;
     pthread_mutex_lock(&l->mu);
-    e = ledger_tx_begin(l, &tx);
+    e = gw_ledger_tx_begin(l, &tx);
     if (e == DEPOT_OK) {
-        e = ledger_tx_stock(l, &tx, node, sku, qty, "scale", ts_ms, msg_id);
-        e = ledger_tx_finish(l, &tx, e);
+        e = gw_ledger_tx_stock(l, &tx, node, sku, qty, "scale", ts_ms, msg_id);
+        e = gw_ledger_tx_finish(l, &tx, e);
     }
     pthread_mutex_unlock(&l->mu);
     return e;
@@ -894,37 +894,37 @@ depot_err gw_ledger_record_count(gw_ledger *l, const char *node, const char *sku
 
 /* ---- transactions for the scanner modules (ledger_tx.h) ---- */
 
-void ledger_lock(gw_ledger *l)
+void gw_ledger_lock(gw_ledger *l)
 {
     pthread_mutex_lock(&l->mu);
 }
 
-void ledger_unlock(gw_ledger *l)
+void gw_ledger_unlock(gw_ledger *l)
 {
     pthread_mutex_unlock(&l->mu);
 }
 
-sqlite3 *ledger_sqlite(gw_ledger *l)
+sqlite3 *gw_ledger_sqlite(gw_ledger *l)
 {
     return l->db;
 }
 
-const char *ledger_dealer(const gw_ledger *l)
+const char *gw_ledger_dealer(const gw_ledger *l)
 {
     return l->dealer;
 }
 
-depot_err ledger_db_error(gw_ledger *l, int rc, const char *what)
+depot_err gw_ledger_db_error(gw_ledger *l, int rc, const char *what)
 {
     return db_err(l, rc, what);
 }
 
-depot_err ledger_step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
+depot_err gw_ledger_step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
 {
     return step_done(l, st, what);
 }
 
-sqlite3_stmt *ledger_prepare(gw_ledger *l, const char *sql)
+sqlite3_stmt *gw_ledger_prepare(gw_ledger *l, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
@@ -935,19 +935,19 @@ sqlite3_stmt *ledger_prepare(gw_ledger *l, const char *sql)
     return st;
 }
 
-depot_err ledger_stock_locked(gw_ledger *l, const char *sku, long long *qty)
+depot_err gw_ledger_stock_locked(gw_ledger *l, const char *sku, long long *qty)
 {
     return stock_read(l, sku, qty);
 }
 
-depot_err ledger_tx_begin(gw_ledger *l, struct ledger_tx *tx)
+depot_err gw_ledger_tx_begin(gw_ledger *l, struct ledger_tx *tx)
 {
     tx->next = l->next_id;
     tx->n_delta = 0;
     return begin(l);
 }
 
-depot_err ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e)
+depot_err gw_ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e)
 {
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
@@ -955,19 +955,19 @@ depot_err ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e)
     return e;
 }
 
-depot_err ledger_tx_queue(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, uint64_t *msg_id)
+depot_err gw_ledger_tx_queue(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, uint64_t *msg_id)
 {
     if (msg_id)
         *msg_id = tx->next;
     return queue_in_tx(l, m, NULL, &tx->next, &tx->n_delta);
 }
 
-bool ledger_tx_outbox_high(const gw_ledger *l, const struct ledger_tx *tx)
+bool gw_ledger_tx_outbox_high(const gw_ledger *l, const struct ledger_tx *tx)
 {
     return l->outbox_n + tx->n_delta >= l->warn_at;
 }
 
-bool ledger_tx_outbox_room(const gw_ledger *l, const struct ledger_tx *tx)
+bool gw_ledger_tx_outbox_room(const gw_ledger *l, const struct ledger_tx *tx)
 {
     return l->outbox_n + tx->n_delta < l->max_entries;
 }

@@ -55,7 +55,7 @@ static void count_refused(struct gw_metrics_snapshot *s, const char *reason, lon
 /* scans by outcome and reason, orders by status, rows set aside. Lock held. */
 static depot_err ledger_counts(gw_ledger *l, struct gw_metrics_snapshot *s)
 {
-    sqlite3_stmt *st = ledger_prepare(
+    sqlite3_stmt *st = gw_ledger_prepare(
         l, "SELECT 'scan', outcome, reason, count(*) FROM scans GROUP BY outcome, reason"
            " UNION ALL SELECT 'order', status, '', count(*) FROM orders GROUP BY status"
            " UNION ALL SELECT 'aside', '', '', count(*) FROM outbox_aside");
@@ -103,7 +103,7 @@ depot_err gw_metrics_collect(gw_ledger *l, const char *ledger_path, long long ma
 {
     depot_err e;
     memset(s, 0, sizeof(*s));
-    s->dealer = ledger_dealer(l);
+    s->dealer = gw_ledger_dealer(l);
     s->ledger_id = gw_ledger_id(l);
     collect_nodes(p, s);
     if (u)
@@ -111,9 +111,9 @@ depot_err gw_metrics_collect(gw_ledger *l, const char *ledger_path, long long ma
     s->outbox_depth = gw_ledger_outbox_count(l);
     s->outbox_max = max_entries;
     s->ledger_bytes = ledger_path ? ledger_bytes(ledger_path) : 0;
-    ledger_lock(l);
+    gw_ledger_lock(l);
     e = ledger_counts(l, s);
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     if (e == DEPOT_OK)
         e = gw_movements_waiting(l, &s->movements_waiting, &s->movements_cursor);
     if (e == DEPOT_OK)

@@ -53,7 +53,7 @@ void gw_movements_init(gw_movements *m, const struct gw_movements_opts *o)
 
 static depot_err read_cursor(gw_ledger *l, long long *cursor)
 {
-    sqlite3_stmt *st = ledger_prepare(l, sql_cursor);
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql_cursor);
     int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
     if (rc == SQLITE_ROW)
         *cursor = sqlite3_column_int64(st, 0);
@@ -71,7 +71,7 @@ static void copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
 static depot_err read_rows(gw_ledger *l, long long cursor, struct depot_movement_item *items,
                            size_t max, size_t *n)
 {
-    sqlite3_stmt *st = ledger_prepare(l, sql_rows);
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql_rows);
     int rc = SQLITE_ERROR;
     *n = 0;
     if (!st)
@@ -90,18 +90,18 @@ static depot_err read_rows(gw_ledger *l, long long cursor, struct depot_movement
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return ledger_db_error(l, rc, "reading movements");
+        return gw_ledger_db_error(l, rc, "reading movements");
     return DEPOT_OK;
 }
 
 static depot_err move_cursor(gw_ledger *l, uint64_t to)
 {
-    sqlite3_stmt *st = ledger_prepare(l, sql_move_cursor);
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql_move_cursor);
     depot_err e;
     if (!st)
         return DEPOT_ERR_DB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)to);
-    e = ledger_step_done(l, st, "moving the movements cursor");
+    e = gw_ledger_step_done(l, st, "moving the movements cursor");
     sqlite3_finalize(st);
     return e;
 }
@@ -114,14 +114,14 @@ static depot_err batch_in_tx(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, s
     long long cursor = 0;
     depot_err e;
 
-    if (ledger_tx_outbox_high(l, tx) || !ledger_tx_outbox_room(l, tx))
+    if (gw_ledger_tx_outbox_high(l, tx) || !gw_ledger_tx_outbox_room(l, tx))
         return DEPOT_ERR_FULL;
     e = read_cursor(l, &cursor);
     if (e == DEPOT_OK)
         e = read_rows(l, cursor, b->items, DEPOT_MOVEMENTS_MAX_ITEMS, &b->n_items);
     if (e != DEPOT_OK || b->n_items == 0)
         return e;
-    e = ledger_tx_queue(l, tx, m, msg_id);
+    e = gw_ledger_tx_queue(l, tx, m, msg_id);
     if (e == DEPOT_OK)
         e = move_cursor(l, b->items[b->n_items - 1].mid);
     if (e == DEPOT_OK)
@@ -143,13 +143,13 @@ depot_err gw_movements_batch(gw_ledger *l, size_t *n, uint64_t *msg_id)
         depot_calloc(DEPOT_MOVEMENTS_MAX_ITEMS, sizeof(*m.body.movements.items));
     if (!m.body.movements.items)
         return DEPOT_ERR_NOMEM;
-    ledger_lock(l);
-    e = ledger_tx_begin(l, &tx);
+    gw_ledger_lock(l);
+    e = gw_ledger_tx_begin(l, &tx);
     if (e == DEPOT_OK) {
         e = batch_in_tx(l, &tx, &m, n, msg_id);
-        e = ledger_tx_finish(l, &tx, e);
+        e = gw_ledger_tx_finish(l, &tx, e);
     }
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     if (e != DEPOT_OK)
         *n = 0;
     depot_free(m.body.movements.items);
@@ -161,9 +161,9 @@ static depot_err count_waiting(gw_ledger *l, long long limit, long long *waiting
 {
     sqlite3_stmt *st = NULL;
     depot_err e;
-    ledger_lock(l);
+    gw_ledger_lock(l);
     e = read_cursor(l, cursor);
-    if (e == DEPOT_OK && !(st = ledger_prepare(l, sql_waiting)))
+    if (e == DEPOT_OK && !(st = gw_ledger_prepare(l, sql_waiting)))
         e = DEPOT_ERR_DB;
     if (st) {
         sqlite3_bind_int64(st, 1, *cursor);
@@ -174,7 +174,7 @@ static depot_err count_waiting(gw_ledger *l, long long limit, long long *waiting
             e = DEPOT_ERR_DB;
         sqlite3_finalize(st);
     }
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     return e;
 }
 

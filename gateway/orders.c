@@ -37,7 +37,7 @@
 
 static long long query_one(gw_ledger *l, const char *sql, const char *arg, long long dflt)
 {
-    sqlite3_stmt *st = ledger_prepare(l, sql);
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql);
     long long v = dflt;
     if (!st)
         return dflt;
@@ -71,7 +71,7 @@ depot_err gw_orders_add_line_locked(gw_ledger *l, const char *node,
         gw_display_set(d, DEPOT_DISPLAY_ERROR, "ORDER FULL %d LINES", DEPOT_ORDER_LINES_MAX);
         return DEPOT_OK;
     }
-    st = ledger_prepare(l, "INSERT INTO draft_lines (node, line, barcode, sku, qty, ts)"
+    st = gw_ledger_prepare(l, "INSERT INTO draft_lines (node, line, barcode, sku, qty, ts)"
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return DEPOT_ERR_DB;
@@ -81,7 +81,7 @@ depot_err gw_orders_add_line_locked(gw_ledger *l, const char *node,
     sqlite3_bind_text(st, 4, item->sku, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, qty);
     sqlite3_bind_int64(st, 6, now_ms);
-    e = ledger_step_done(l, st, "adding an order line");
+    e = gw_ledger_step_done(l, st, "adding an order line");
     sqlite3_finalize(st);
     if (e == DEPOT_OK) {
         *refused = false;
@@ -92,7 +92,7 @@ depot_err gw_orders_add_line_locked(gw_ledger *l, const char *node,
 
 static depot_err read_draft(gw_ledger *l, const char *node, depot_order_doc *doc)
 {
-    sqlite3_stmt *st = ledger_prepare(
+    sqlite3_stmt *st = gw_ledger_prepare(
         l, "SELECT barcode, qty FROM draft_lines WHERE node = ?1 ORDER BY line LIMIT ?2");
     int rc = SQLITE_DONE;
     if (!st)
@@ -106,7 +106,7 @@ static depot_err read_draft(gw_ledger *l, const char *node, depot_order_doc *doc
     }
     sqlite3_finalize(st);
     return (rc == SQLITE_DONE || rc == SQLITE_ROW) ? DEPOT_OK
-                                                   : ledger_db_error(l, rc, "reading the draft");
+                                                   : gw_ledger_db_error(l, rc, "reading the draft");
 }
 
 /* ---- submitting ---- */
@@ -126,7 +126,7 @@ static depot_err sign_doc(const struct gw_order_signer *s, const char *doc, size
 static depot_err insert_order(gw_ledger *l, const depot_order_doc *doc, const char *json,
                               const char *sig, uint64_t msg_id)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO orders (id, number, terminal, doc, sig,"
+    sqlite3_stmt *st = gw_ledger_prepare(l, "INSERT INTO orders (id, number, terminal, doc, sig,"
                                          " status, created, msg_id)"
                                          " VALUES (?1, ?2, ?3, ?4, ?5, 'sent', ?6, ?7)");
     depot_err e;
@@ -139,7 +139,7 @@ static depot_err insert_order(gw_ledger *l, const depot_order_doc *doc, const ch
     sqlite3_bind_text(st, 5, sig, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, doc->created);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)msg_id);
-    e = ledger_step_done(l, st, "storing an order");
+    e = gw_ledger_step_done(l, st, "storing an order");
     sqlite3_finalize(st);
     return e;
 }
@@ -155,14 +155,14 @@ static depot_err close_draft(gw_ledger *l, const depot_order_doc *doc)
     };
     depot_err e = DEPOT_OK;
     for (size_t i = 0; e == DEPOT_OK && i < sizeof(sql) / sizeof(sql[0]); i++) {
-        sqlite3_stmt *st = ledger_prepare(l, sql[i]);
+        sqlite3_stmt *st = gw_ledger_prepare(l, sql[i]);
         if (!st)
             return DEPOT_ERR_DB;
         /* each statement uses some of ?1..?3; binding an absent one is a no-op (SQLITE_RANGE) */
         sqlite3_bind_text(st, 1, doc->order, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, doc->terminal, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, doc->number);
-        e = ledger_step_done(l, st, "closing the draft");
+        e = gw_ledger_step_done(l, st, "closing the draft");
         sqlite3_finalize(st);
     }
     return e;
@@ -179,7 +179,7 @@ static depot_err queue_order(gw_ledger *l, struct ledger_tx *tx, const struct gw
     m.body.order.doc = json;
     m.body.order.sig = sig;
     m.body.order.cert = (char *)s->cert_pem; /* read only: the encoder copies it */
-    return ledger_tx_queue(l, tx, &m, msg_id);
+    return gw_ledger_tx_queue(l, tx, &m, msg_id);
 }
 
 /* Why an order cannot be made now (display set), or NULL. */
@@ -190,7 +190,7 @@ static const char *submit_refusal(gw_ledger *l, struct ledger_tx *tx,
         return "NO ORDER LINES";
     if (!s->signer || !s->cert_pem)
         return "NO GATEWAY KEY - CANNOT SIGN";
-    if (ledger_tx_outbox_high(l, tx) || !ledger_tx_outbox_room(l, tx))
+    if (gw_ledger_tx_outbox_high(l, tx) || !gw_ledger_tx_outbox_room(l, tx))
         return "OUTBOX FULL - RETRY";
     return NULL;
 }
@@ -206,7 +206,7 @@ static depot_err make_order(gw_ledger *l, struct ledger_tx *tx, const struct gw_
 
     doc->number = query_one(l, "SELECT next_order FROM meta", NULL, 1);
     snprintf(doc->order, sizeof(doc->order), "%s-%lld", gw_ledger_id(l), doc->number);
-    snprintf(doc->dealer, sizeof(doc->dealer), "%s", ledger_dealer(l));
+    snprintf(doc->dealer, sizeof(doc->dealer), "%s", gw_ledger_dealer(l));
     doc->created = now_ms;
     e = depot_order_doc_encode(doc, &json, &len);
     if (e == DEPOT_OK)
@@ -264,7 +264,7 @@ struct order_row {
 static depot_err order_read(gw_ledger *l, const char *id, struct order_row *o)
 {
     sqlite3_stmt *st =
-        ledger_prepare(l, "SELECT terminal, number, status, stage FROM orders WHERE id = ?1");
+        gw_ledger_prepare(l, "SELECT terminal, number, status, stage FROM orders WHERE id = ?1");
     depot_err e = DEPOT_ERR_NOTFOUND;
     int rc;
     if (!st)
@@ -278,7 +278,7 @@ static depot_err order_read(gw_ledger *l, const char *id, struct order_row *o)
         snprintf(o->stage, sizeof(o->stage), "%s", (const char *)sqlite3_column_text(st, 3));
         e = DEPOT_OK;
     } else if (rc != SQLITE_DONE) {
-        e = ledger_db_error(l, rc, "reading an order");
+        e = gw_ledger_db_error(l, rc, "reading an order");
     }
     sqlite3_finalize(st);
     return e;
@@ -311,12 +311,12 @@ static depot_err queue_decided(gw_ledger *l, struct ledger_tx *tx, const struct 
     snprintf(m.body.event.event, sizeof(m.body.event.event), "decided");
     snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", id);
     m.body.event.count = o->number;
-    return ledger_tx_queue(l, tx, &m, msg_id);
+    return gw_ledger_tx_queue(l, tx, &m, msg_id);
 }
 
 static depot_err order_update(gw_ledger *l, const struct depot_decision_body *b, uint64_t confirm)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "UPDATE orders SET status = ?2, stage = ?3, reason = ?4,"
+    sqlite3_stmt *st = gw_ledger_prepare(l, "UPDATE orders SET status = ?2, stage = ?3, reason = ?4,"
                                          " decided_at = ?5, confirm_msg_id = ?6 WHERE id = ?1");
     depot_err e;
     if (!st)
@@ -328,7 +328,7 @@ static depot_err order_update(gw_ledger *l, const struct depot_decision_body *b,
     sqlite3_bind_int64(st, 5, depot_now_ms());
     if (confirm)
         sqlite3_bind_int64(st, 6, (sqlite3_int64)confirm);
-    e = ledger_step_done(l, st, "storing a decision");
+    e = gw_ledger_step_done(l, st, "storing a decision");
     sqlite3_finalize(st);
     return e;
 }
@@ -350,7 +350,7 @@ static depot_err decide_locked(gw_ledger *l, const struct depot_decision_body *b
     struct order_row o;
     struct ledger_tx tx;
     uint64_t confirm = 0;
-    depot_err e = ledger_tx_begin(l, &tx);
+    depot_err e = gw_ledger_tx_begin(l, &tx);
     if (e != DEPOT_OK)
         return e;
     e = order_read(l, b->order, &o);
@@ -363,7 +363,7 @@ static depot_err decide_locked(gw_ledger *l, const struct depot_decision_body *b
             e = order_update(l, b, confirm);
         r->changed = e == DEPOT_OK;
     }
-    e = ledger_tx_finish(l, &tx, e);
+    e = gw_ledger_tx_finish(l, &tx, e);
     if (e == DEPOT_OK) {
         snprintf(r->terminal, sizeof(r->terminal), "%s", o.terminal);
         r->number = o.number;
@@ -380,8 +380,8 @@ depot_err gw_orders_decide(gw_ledger *l, const depot_msg *m, struct gw_decided *
     memset(r, 0, sizeof(*r));
     if (m->type != DEPOT_MSG_DECISION)
         return DEPOT_ERR_INVAL;
-    ledger_lock(l);
+    gw_ledger_lock(l);
     e = decide_locked(l, &m->body.decision, r);
-    ledger_unlock(l);
+    gw_ledger_unlock(l);
     return e;
 }

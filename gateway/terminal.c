@@ -98,7 +98,7 @@ bool gw_scan_parse(const uint16_t head[DEPOT_IR_SCAN_HEAD_COUNT], struct gw_scan
 static depot_err scan_seen(gw_ledger *l, const char *node, const struct gw_scan *s,
                            struct gw_display *d)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT display_code, display FROM scans"
+    sqlite3_stmt *st = gw_ledger_prepare(l, "SELECT display_code, display FROM scans"
                                          " WHERE node = ?1 AND epoch = ?2 AND seq = ?3");
     depot_err e = DEPOT_ERR_NOTFOUND;
     int rc;
@@ -113,7 +113,7 @@ static depot_err scan_seen(gw_ledger *l, const char *node, const struct gw_scan 
         snprintf(d->text, sizeof(d->text), "%s", (const char *)sqlite3_column_text(st, 1));
         e = DEPOT_OK;
     } else if (rc != SQLITE_DONE) {
-        e = ledger_db_error(l, rc, "looking up a scan");
+        e = gw_ledger_db_error(l, rc, "looking up a scan");
     }
     sqlite3_finalize(st);
     return e;
@@ -121,7 +121,7 @@ static depot_err scan_seen(gw_ledger *l, const char *node, const struct gw_scan 
 
 static depot_err scan_record(const struct job *j)
 {
-    sqlite3_stmt *st = ledger_prepare(
+    sqlite3_stmt *st = gw_ledger_prepare(
         j->t->ledger,
         "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome,"
         " display_code, display, ts, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -140,7 +140,7 @@ static depot_err scan_record(const struct job *j)
     sqlite3_bind_text(st, 9, j->d->text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, j->now);
     sqlite3_bind_text(st, 11, j->refused ? gw_scan_refusal_name(j->reason) : "", -1, SQLITE_STATIC);
-    e = ledger_step_done(j->t->ledger, st, "recording a scan");
+    e = gw_ledger_step_done(j->t->ledger, st, "recording a scan");
     sqlite3_finalize(st);
     return e;
 }
@@ -162,7 +162,7 @@ static depot_err report_refusal(struct job *j)
     const char *why = gw_scan_refusal_name(j->reason);
     LOG_WARN("terminal %s: scan %u/%lu (%s %lld) refused: %s (\"%s\")", j->node, j->s->epoch,
              (unsigned long)j->s->seq, j->s->barcode, j->s->qty, why, j->d->text);
-    if (!ledger_tx_outbox_room(j->t->ledger, j->tx)) {
+    if (!gw_ledger_tx_outbox_room(j->t->ledger, j->tx)) {
         LOG_WARN("terminal %s: outbox full, scan_refused event not queued", j->node);
         return DEPOT_OK;
     }
@@ -173,7 +173,7 @@ static depot_err report_refusal(struct job *j)
     snprintf(m.body.event.event, sizeof(m.body.event.event), "scan_refused");
     snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", why);
     m.body.event.count = j->s->qty > 0 ? j->s->qty : 0;
-    return ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
+    return gw_ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
 }
 
 static depot_err unknown_barcode(struct job *j)
@@ -184,7 +184,7 @@ static depot_err unknown_barcode(struct job *j)
     j->reason = GW_REFUSED_UNKNOWN_BARCODE;
     LOG_WARN("terminal %s: unknown barcode %s (qty %lld) refused", j->node, j->s->barcode,
              j->s->qty);
-    if (!ledger_tx_outbox_room(j->t->ledger, j->tx)) {
+    if (!gw_ledger_tx_outbox_room(j->t->ledger, j->tx)) {
         LOG_WARN("terminal %s: outbox full, unknown_barcode event not queued", j->node);
         return DEPOT_OK;
     }
@@ -195,7 +195,7 @@ static depot_err unknown_barcode(struct job *j)
     snprintf(m.body.event.event, sizeof(m.body.event.event), "unknown_barcode");
     snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", j->s->barcode);
     m.body.event.count = j->s->qty > 0 ? j->s->qty : 0;
-    return ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
+    return gw_ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
 }
 
 /* The catalog item of the scan's barcode; DEPOT_ERR_NOTFOUND after refusing it. */
@@ -243,7 +243,7 @@ static depot_err stock_scan(struct job *j)
         return e == DEPOT_ERR_NOTFOUND ? DEPOT_OK : e;
     if (q < (j->s->type == DEPOT_SCAN_COUNT ? 0 : 1) || q > DEPOT_QTY_MAX)
         return refuse(j, GW_REFUSED_BAD_QTY, "BAD QTY %lld", q);
-    e = ledger_stock_locked(j->t->ledger, it.sku, &old);
+    e = gw_ledger_stock_locked(j->t->ledger, it.sku, &old);
     if (e != DEPOT_OK && e != DEPOT_ERR_NOTFOUND)
         return e;
     next = j->s->type == DEPOT_SCAN_RECEIVE ? old + q : j->s->type == DEPOT_SCAN_PICK ? old - q : q;
@@ -255,7 +255,7 @@ static depot_err stock_scan(struct job *j)
     }
     if (next > DEPOT_QTY_MAX)
         return refuse(j, GW_REFUSED_STOCK_OVER_MAX, "STOCK WOULD EXCEED %lld", DEPOT_QTY_MAX);
-    e = ledger_tx_stock(j->t->ledger, j->tx, j->node, it.sku, next, movement_kind(j->s->type),
+    e = gw_ledger_tx_stock(j->t->ledger, j->tx, j->node, it.sku, next, movement_kind(j->s->type),
                         j->now, &id);
     if (e == DEPOT_OK) {
         stock_display(j, it.sku);
@@ -309,7 +309,7 @@ static depot_err effect_reported(struct job *j)
 static depot_err scan_locked(struct job *j, bool *duplicate)
 {
     struct ledger_tx tx;
-    depot_err e = ledger_tx_begin(j->t->ledger, &tx);
+    depot_err e = gw_ledger_tx_begin(j->t->ledger, &tx);
     if (e != DEPOT_OK)
         return e;
     j->tx = &tx;
@@ -321,7 +321,7 @@ static depot_err scan_locked(struct job *j, bool *duplicate)
         if (e == DEPOT_OK)
             e = scan_record(j);
     }
-    return ledger_tx_finish(j->t->ledger, &tx, e);
+    return gw_ledger_tx_finish(j->t->ledger, &tx, e);
 }
 
 depot_err gw_terminal_scan(gw_terminal *t, const char *node, const struct gw_scan *s,
@@ -331,9 +331,9 @@ depot_err gw_terminal_scan(gw_terminal *t, const char *node, const struct gw_sca
     depot_err e;
     *duplicate = false;
     gw_display_set(d, DEPOT_DISPLAY_IDLE, "%s", "");
-    ledger_lock(t->ledger);
+    gw_ledger_lock(t->ledger);
     e = scan_locked(&j, duplicate);
-    ledger_unlock(t->ledger);
+    gw_ledger_unlock(t->ledger);
     if (e != DEPOT_OK)
         LOG_ERROR("terminal %s: scan %u/%lu not recorded: %s (left on the node)", node, s->epoch,
                   (unsigned long)s->seq, depot_strerror(e));

@@ -159,7 +159,7 @@ static int child_batch(struct gw_test_fixture *f, bool die_in_commit)
         if (gw_ledger_open(&o, &l) != DEPOT_OK)
             _exit(1);
         if (die_in_commit)
-            sqlite3_commit_hook(ledger_sqlite(l), commit_hook, NULL);
+            sqlite3_commit_hook(gw_ledger_sqlite(l), commit_hook, NULL);
         _exit(gw_movements_batch(l, &n, NULL) == DEPOT_OK && n > 0 ? 0 : 2);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
