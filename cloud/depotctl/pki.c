@@ -129,18 +129,23 @@ static int make_service(const char *cmd, const char *dir, const char *name, bool
     return CTL_OK;
 }
 
-static int cmd_server(int argc, char **argv)
+/* pki server and pki client: the same options, the server's name defaulting to broker. */
+static int service_cmd(int argc, char **argv, bool server)
 {
-    static const char cmd[] = "depotctl pki server";
-    const char *dir = NULL, *name = "broker", *days_s = NULL;
+    const char *cmd = server ? "depotctl pki server" : "depotctl pki client";
+    const char *dir = NULL, *name = server ? "broker" : NULL, *days_s = NULL;
     const struct ctl_opt opts[] = {
         {"dir", &dir, true, "PKI folder holding the CA"},
-        {"name", &name, false, "file name and CN (default broker): writes NAME.key, NAME.crt"},
+        {"name", &name, !server,
+         server ? "file name and CN (default broker): writes NAME.key, NAME.crt"
+                : "CN of the service (e.g. hub): writes NAME.key, NAME.crt"},
         {"days", &days_s, false, "validity in days (default 730)"},
     };
     int rc = ctl_parse(cmd,
-                       "Make the broker's key and server certificate (SAN 127.0.0.1, "
-                       "localhost).",
+                       server ? "Make the broker's key and server certificate (SAN 127.0.0.1, "
+                                "localhost)."
+                              : "Make a client key and certificate for one of the manufacturer's "
+                                "own services.",
                        argc, argv, opts, N(opts)),
         days;
 
@@ -148,29 +153,17 @@ static int cmd_server(int argc, char **argv)
         return rc < 0 ? CTL_OK : rc;
     if (!days_opt(cmd, days_s, &days))
         return CTL_USAGE;
-    return make_service(cmd, dir, name, true, days);
+    return make_service(cmd, dir, name, server, days);
+}
+
+static int cmd_server(int argc, char **argv)
+{
+    return service_cmd(argc, argv, true);
 }
 
 static int cmd_client(int argc, char **argv)
 {
-    static const char cmd[] = "depotctl pki client";
-    const char *dir = NULL, *name = NULL, *days_s = NULL;
-    const struct ctl_opt opts[] = {
-        {"dir", &dir, true, "PKI folder holding the CA"},
-        {"name", &name, true, "CN of the service (e.g. hub): writes NAME.key, NAME.crt"},
-        {"days", &days_s, false, "validity in days (default 730)"},
-    };
-    int rc = ctl_parse(cmd,
-                       "Make a client key and certificate for one of the manufacturer's "
-                       "own services.",
-                       argc, argv, opts, N(opts)),
-        days;
-
-    if (rc)
-        return rc < 0 ? CTL_OK : rc;
-    if (!days_opt(cmd, days_s, &days))
-        return CTL_USAGE;
-    return make_service(cmd, dir, name, false, days);
+    return service_cmd(argc, argv, false);
 }
 
 /* A dealer id that names a service of ours (or the CA) in the folder is refused. */
