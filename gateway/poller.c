@@ -138,32 +138,11 @@ struct gw_poller {
     atomic_bool stop;
 };
 
-static long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void sleep_us(long long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
     while (us > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
-}
-
-/* CLOCK_MONOTONIC now + ms, for the condition variables (all made on that clock). */
-static struct timespec deadline_after(long long ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
 }
 
 static void set_timeout(modbus_t *ctx, int ms)
@@ -524,13 +503,13 @@ static void bus_exchange(gw_poller *p, struct bus *b, struct node *n, bool displ
     long long wait;
     if (!bus_connect(p, b, n))
         return;
-    wait = b->last_frame_us + (long long)b->silence_us - mono_us();
+    wait = b->last_frame_us + (long long)b->silence_us - depot_mono_us();
     if (b->last_frame_us && wait > 0)
         sleep_us(wait);
     modbus_set_slave(b->ctx, n->cfg->unit);
     set_timeout(b->ctx, n->cfg->timeout_ms);
     bool ok = display_only ? write_display(p, n, b->ctx) : poll_node(p, n, b->ctx);
-    b->last_frame_us = mono_us();
+    b->last_frame_us = depot_mono_us();
     if (!ok && b->cfg->type == GW_BUS_TCP) {
         modbus_close(b->ctx);
         b->connected = false;
@@ -538,7 +517,7 @@ static void bus_exchange(gw_poller *p, struct bus *b, struct node *n, bool displ
         reopen_line(b);
     } else if (!ok) {
         modbus_flush(b->ctx); /* drop a late or garbled answer before the next frame */
-        b->last_frame_us = mono_us();
+        b->last_frame_us = depot_mono_us();
     } else {
         b->failed_in_row = 0;
     }
@@ -564,7 +543,7 @@ static void bus_wake(struct bus *b)
 /* Up to ms, or until bus_wake. */
 static void bus_wait(struct bus *b, long long ms)
 {
-    struct timespec until = deadline_after(ms);
+    struct timespec until = depot_deadline_ms(ms);
     pthread_mutex_lock(&b->wake_mu);
     while (!b->woken && !atomic_load(&b->owner->stop))
         if (pthread_cond_timedwait(&b->wake_cv, &b->wake_mu, &until) == ETIMEDOUT)
@@ -676,16 +655,9 @@ static void pool_exchange(gw_poller *p, struct node *n)
 
 static void wait_until_ms(gw_poller *p, long long due_ms)
 {
-    struct timespec ts;
     long long now = depot_mono_ms();
     long long until = due_ms < now + 200 ? due_ms : now + 200;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (until - now) / 1000;
-    ts.tv_nsec += ((until - now) % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = depot_deadline_ms(until - now);
     pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 }
 

@@ -205,13 +205,6 @@ static const char *const api_class_names[HUB_API__COUNT] = {
     [HUB_API_DASHBOARD] = "dashboard",
 };
 
-long long hub_metrics_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void hub_metrics_api_latency(hub_metrics *m, enum hub_api_class c, long long us)
 {
     size_t b = 0;

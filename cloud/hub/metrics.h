@@ -104,8 +104,6 @@ enum hub_api_class {
     HUB_API__COUNT
 };
 
-/* Microseconds of a monotonic clock, to measure a request with. */
-long long hub_metrics_now_us(void);
 /* One request of class c took us microseconds (handler start to response queued). */
 void hub_metrics_api_latency(hub_metrics *m, enum hub_api_class c, long long us);
 /* A message of type t (enum depot_msg_type) was applied for the first time. */

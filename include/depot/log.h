@@ -6,6 +6,8 @@
 #ifndef DEPOT_LOG_H
 #define DEPOT_LOG_H
 
+#include "depot/clock.h"
+
 enum depot_log_level { DEPOT_LOG_DEBUG, DEPOT_LOG_INFO, DEPOT_LOG_WARN, DEPOT_LOG_ERROR };
 
 void depot_log_init(const char *program, enum depot_log_level threshold);
@@ -17,8 +19,5 @@ void depot_log(enum depot_log_level level, const char *fmt, ...)
 #define LOG_WARN(...) depot_log(DEPOT_LOG_WARN, __VA_ARGS__)
 #define LOG_ERROR(...) depot_log(DEPOT_LOG_ERROR, __VA_ARGS__)
 
-/* Milliseconds since the Unix epoch (wall clock) and a monotonic clock. */
-long long depot_now_ms(void);
-long long depot_mono_ms(void);
 
 #endif

@@ -131,13 +131,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     hub_api *api = cls;
     bool answers = !(has_body(method) && !*req_cls) && !(*req_cls && *upload_size);
-    long long t0 = answers ? hub_metrics_now_us() : 0;
+    long long t0 = answers ? depot_mono_us() : 0;
     enum hub_api_class metric = HUB_API_DASHBOARD;
     enum MHD_Result ret =
         serve_request(api, c, url, method, upload_data, upload_size, req_cls, &metric);
     (void)version;
     if (answers)
-        hub_metrics_api_latency(api->metrics, metric, hub_metrics_now_us() - t0);
+        hub_metrics_api_latency(api->metrics, metric, depot_mono_us() - t0);
     return ret;
 }
 
