@@ -1,4 +1,4 @@
-/* Depot's clocks (depot/clock.h). */
+/* Depot's clocks (include/depot/clock.h): the one place that reads them. */
 #include "depot/clock.h"
 
 long long depot_now_ms(void)
