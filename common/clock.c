@@ -1,4 +1,7 @@
-/* Depot's clocks (include/depot/clock.h): the one place that reads them. */
+/*
+ * Depot's clocks (include/depot/clock.h), for the gateway, the hub and
+ * depotctl; the firmware reads time through its HAL.
+ */
 #include "depot/clock.h"
 
 long long depot_now_ms(void)
