@@ -215,14 +215,14 @@ struct daemon {
 
 static void write_metrics(struct daemon *d)
 {
-    struct gw_metrics_snapshot *s;
+    struct gw_metrics_snapshot s;
     if (!d->cfg->metrics_file)
         return;
-    s = depot_malloc(sizeof(*s)); /* large (the nodes' counters): not on the stack */
-    if (s && gw_metrics_collect(d->ledger, d->cfg->ledger, d->cfg->max_entries, d->poller,
-                                d->uplink, s) == DEPOT_OK)
-        gw_metrics_write(d->cfg->metrics_file, s);
-    depot_free(s);
+    if (gw_metrics_collect(d->ledger, d->cfg->ledger, d->cfg->max_entries, d->poller, d->uplink,
+                           &s) == DEPOT_OK) {
+        gw_metrics_write(d->cfg->metrics_file, &s);
+        gw_metrics_clear(&s);
+    }
 }
 
 /* The periodic work besides the link, each when due. */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "depot/alloc.h"
 #include "depot/log.h"
 #include "downlink.h"
 #include "ledger_tx.h"
@@ -84,18 +85,26 @@ static depot_err ledger_counts(gw_ledger *l, struct gw_metrics_snapshot *s)
     return DEPOT_OK;
 }
 
-static void collect_nodes(gw_poller *p, struct gw_metrics_snapshot *s)
+/* Every node's counters, however many the poller has. */
+static depot_err collect_nodes(gw_poller *p, struct gw_metrics_snapshot *s)
 {
     size_t n = p ? gw_poller_node_count(p) : 0;
-    static bool warned;
-    if (n > GW_METRICS_NODES_MAX && !warned) {
-        LOG_WARN("metrics: %zu nodes, only the first %d are in the metrics file", n,
-                 GW_METRICS_NODES_MAX);
-        warned = true;
-    }
-    for (size_t i = 0; i < n && s->n_nodes < GW_METRICS_NODES_MAX; i++)
+    if (n == 0)
+        return DEPOT_OK;
+    s->nodes = depot_calloc(n, sizeof(*s->nodes));
+    if (!s->nodes)
+        return DEPOT_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
         if (gw_poller_stats(p, i, &s->nodes[s->n_nodes]))
             s->n_nodes++;
+    return DEPOT_OK;
+}
+
+void gw_metrics_clear(struct gw_metrics_snapshot *s)
+{
+    depot_free(s->nodes);
+    s->nodes = NULL;
+    s->n_nodes = 0;
 }
 
 depot_err gw_metrics_collect(gw_ledger *l, const char *ledger_path, long long max_entries,
@@ -105,7 +114,9 @@ depot_err gw_metrics_collect(gw_ledger *l, const char *ledger_path, long long ma
     memset(s, 0, sizeof(*s));
     s->dealer = gw_ledger_dealer(l);
     s->ledger_id = gw_ledger_id(l);
-    collect_nodes(p, s);
+    e = collect_nodes(p, s);
+    if (e != DEPOT_OK)
+        return e;
     if (u)
         gw_uplink_stats(u, &s->link);
     s->outbox_depth = gw_ledger_outbox_count(l);
@@ -118,6 +129,8 @@ depot_err gw_metrics_collect(gw_ledger *l, const char *ledger_path, long long ma
         e = gw_movements_waiting(l, &s->movements_waiting, &s->movements_cursor);
     if (e == DEPOT_OK)
         s->alerts_open = gw_alerts_open(l);
+    if (e != DEPOT_OK)
+        gw_metrics_clear(s);
     return e;
 }
 

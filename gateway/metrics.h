@@ -17,8 +17,6 @@
 
 /* How often the main loop rewrites the file (and once more at exit). */
 #define GW_METRICS_PERIOD_MS 10000
-/* Nodes a snapshot holds at most (more are left out of the file, logged once). */
-#define GW_METRICS_NODES_MAX 256
 
 enum gw_order_status {
     GW_ORD_SENT,
@@ -33,7 +31,7 @@ struct gw_metrics_snapshot {
     const char *dealer;
     const char *ledger_id;
     size_t n_nodes;
-    struct gw_node_stats nodes[GW_METRICS_NODES_MAX];
+    struct gw_node_stats *nodes; /* every node of the poller (gw_metrics_clear frees them) */
     struct gw_uplink_stats link;
     long long outbox_depth, outbox_max;
     long long ledger_bytes; /* the database file plus its -wal */
@@ -48,10 +46,14 @@ struct gw_metrics_snapshot {
 /*
  * Fill s from the ledger (path: its file, for the size), the poller and the
  * uplink (either may be NULL: their metrics read 0). max_entries is the
- * outbox bound. DEPOT_ERR_DB if the ledger cannot be read.
+ * outbox bound. DEPOT_ERR_DB if the ledger cannot be read, DEPOT_ERR_NOMEM.
+ * s is overwritten whole: clear a collected one first (gw_metrics_clear).
  */
 depot_err gw_metrics_collect(gw_ledger *l, const char *ledger_path, long long max_entries,
                              gw_poller *p, gw_uplink *u, struct gw_metrics_snapshot *s);
+
+/* Frees what gw_metrics_collect allocated in s (the nodes); s may be collected again. */
+void gw_metrics_clear(struct gw_metrics_snapshot *s);
 
 /* Write s in Prometheus text format to f. */
 void gw_metrics_render(const struct gw_metrics_snapshot *s, FILE *f);

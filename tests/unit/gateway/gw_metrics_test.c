@@ -163,6 +163,7 @@ static void test_gw_metrics_write_FileParsesBackWithLedgerFigures(void **state)
     assert_int_equal(sample(p, "depot_gw_messages_acked_total"), 0);
     assert_int_equal(sample(p, "depot_gw_messages_resent_total"), 0);
     assert_non_null(strstr(p->text, "depot_gw_info{dealer=\"D001\",ledger=\""));
+    gw_metrics_clear(s);
     free(s);
     free(p);
 }
@@ -188,8 +189,50 @@ static void test_gw_metrics_collect_NodesFromThePoller(void **state)
     assert_int_equal(sample(p, "depot_gw_node_faulted{node=\"scan-a\",kind=\"scanner\"}"), 0);
     gw_poller_free(poller);
     gw_config_free(cfg);
+    gw_metrics_clear(s);
     free(s);
     free(p);
+}
+
+/* Every node is in the file, however many: 600 scales, each with its series. */
+static void test_gw_metrics_collect_EveryNodeOfMany(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 600 };
+    struct gw_metrics_snapshot s;
+    size_t cap = 128 * N + 64, at = 0, len = 0;
+    char *text = malloc(cap), *out = NULL, key[64], err[256];
+    gw_config *cfg = NULL;
+    gw_poller *poller = NULL;
+    FILE *in, *mem;
+
+    assert_non_null(text);
+    at += (size_t)snprintf(text + at, cap - at, "[gateway]\ndealer = D001\n");
+    for (int i = 0; i < N; i++)
+        at += (size_t)snprintf(text + at, cap - at,
+                               "[node:scale-%04d]\naddress = 127.0.0.1:1\nsku = S%d\n"
+                               "unit_weight_g = 100\n",
+                               i, i);
+    assert_true(at < cap);
+    assert_non_null(in = fmemopen(text, at, "r"));
+    assert_int_equal(gw_config_load_stream(in, "gw.ini", &cfg, err, sizeof(err)), DEPOT_OK);
+    fclose(in);
+    assert_int_equal(gw_poller_new(cfg, f->gw.ledger, NULL, &poller), DEPOT_OK);
+    assert_int_equal(gw_metrics_collect(f->gw.ledger, f->gw.db, 1000, poller, NULL, &s), DEPOT_OK);
+    assert_int_equal(s.n_nodes, N);
+    assert_non_null(mem = open_memstream(&out, &len));
+    gw_metrics_render(&s, mem);
+    fclose(mem);
+    for (int i = 0; i < N; i += N - 1) { /* the first and the last */
+        snprintf(key, sizeof(key), "depot_gw_polls_total{node=\"scale-%04d\"} 0\n", i);
+        assert_non_null(strstr(out, key));
+    }
+    free(out);
+    gw_metrics_clear(&s);
+    assert_null(s.nodes);
+    gw_poller_free(poller);
+    gw_config_free(cfg);
+    free(text);
 }
 
 static void test_gw_metrics_write_UnwritableFolderIsAnError(void **state)
@@ -200,6 +243,7 @@ static void test_gw_metrics_write_UnwritableFolderIsAnError(void **state)
     snprintf(bad, sizeof(bad), "%s/no/such/dir/m.prom", f->gw.dir);
     assert_int_equal(gw_metrics_collect(f->gw.ledger, f->gw.db, 1000, NULL, NULL, s), DEPOT_OK);
     assert_int_equal(gw_metrics_write(bad, s), DEPOT_ERR_IO);
+    gw_metrics_clear(s);
     free(s);
 }
 
@@ -208,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gw_metrics_write_FileParsesBackWithLedgerFigures,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_metrics_collect_EveryNodeOfMany, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_metrics_collect_NodesFromThePoller, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gw_metrics_write_UnwritableFolderIsAnError, setup,
