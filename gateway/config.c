@@ -34,9 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "busplan.h"
 #include "depot/alloc.h"
 #include "depot/ini.h"
 #include "depot/log.h"
+#include "depot/modbus_map.h"
 #include "depot/msg.h"
 
 static const struct depot_ini_enum log_levels[] = {{"debug", DEPOT_LOG_DEBUG},
@@ -132,7 +134,7 @@ static const struct depot_ini_opt node_opts[] = {
     /* scales only: required for kind = scale, refused for kind = scanner (check_node_kind) */
     OPT("sku", DEPOT_INI_ID, N(sku), 1, DEPOT_SKU_MAX, NULL),
     OPT("unit_weight_g", DEPOT_INI_DOUBLE, N(unit_weight_g), 0.001, 1000000, NULL),
-    OPT("period_ms", DEPOT_INI_INT, N(period_ms), 50, 3600000, "1000"),
+    OPT("period_ms", DEPOT_INI_INT, N(period_ms), GW_PERIOD_MIN_MS, 3600000, "1000"),
     OPT("hysteresis", DEPOT_INI_DOUBLE, N(hysteresis), 0, 0.45, "0.3"),
     OPT("timeout_ms", DEPOT_INI_INT, N(timeout_ms), 0, 10000, "0"),
     END,
@@ -318,6 +320,24 @@ static int find_bus(const gw_config *g, const char *name)
     return -1;
 }
 
+/* On an RTU line a node cannot be polled more often than one poll takes on the wire. */
+static depot_err check_rtu_period(struct parse_ctx *c, const struct gw_node_cfg *n,
+                                  const struct gw_bus_cfg *b, const char *sec)
+{
+    struct gw_line line = {b->baud, b->data_bits, b->parity, b->stop_bits, b->turnaround_ms};
+    struct gw_bus_plan plan;
+    int regs = n->kind == GW_NODE_SCANNER /* the block the poller reads (poller.c) */
+                   ? DEPOT_IR_SCAN_HEAD + DEPOT_IR_SCAN_HEAD_COUNT - DEPOT_IR_SCAN_COUNT
+                   : DEPOT_IR_SCALE_COUNT;
+    gw_busplan_compute(&line, regs, &n->period_ms, 1, &plan);
+    if (n->period_ms < plan.poll_ms)
+        return fail_at(c, n->line,
+                       "[%s]: period_ms = %d is shorter than one poll on [bus:%s] (%.1f ms at %d "
+                       "baud)",
+                       sec, n->period_ms, b->name, plan.poll_ms, b->baud);
+    return DEPOT_OK;
+}
+
 static depot_err check_node_link(struct parse_ctx *c, struct gw_node_cfg *n, const char *sec)
 {
     gw_config *g = c->cfg;
@@ -332,6 +352,8 @@ static depot_err check_node_link(struct parse_ctx *c, struct gw_node_cfg *n, con
             return fail_at(c, n->line, "[%s]: unit must be 1..247 on an RTU bus", sec);
         if (!n->timeout_ms)
             n->timeout_ms = b->timeout_ms;
+        if (b->type == GW_BUS_RTU)
+            return check_rtu_period(c, n, b, sec);
     } else if (!n->timeout_ms) {
         n->timeout_ms = 500;
     }

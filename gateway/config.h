@@ -15,6 +15,8 @@
 enum gw_bus_type { GW_BUS_RTU, GW_BUS_TCP };
 enum gw_node_kind { GW_NODE_SCALE = 1, GW_NODE_SCANNER = 2 };
 
+/* The shortest period_ms (a Modbus TCP node; on an RTU line, one poll's time on the wire). */
+#define GW_PERIOD_MIN_MS 5
 /* Poll period of a scanner terminal unless period_ms is given. */
 #define GW_SCANNER_PERIOD_MS 200
 

@@ -105,7 +105,7 @@ static const struct bound_case bounds[] = {
     {"bus:line1", "turnaround_ms", "-1", "1001", "0"},
     {"node:scale-a", "unit", "-1", "256", "7"},
     {"node:scale-a", "unit_weight_g", "0", "1000001", "0.5"},
-    {"node:scale-a", "period_ms", "49", "3600001", "250"},
+    {"node:scale-a", "period_ms", "4", "3600001", "250"},
     {"node:scale-a", "hysteresis", "-0.1", "0.46", "0.45"},
     {"node:scale-a", "timeout_ms", "-1", "10001", "50"},
 };
@@ -329,6 +329,29 @@ static void test_gw_config_load_stream_NodeLinks(void **state)
                  "gw.ini:8: [node:b]: sku S is already counted by another node");
 }
 
+/* period_ms goes down to what the transport allows: 5 ms over TCP, one poll's time on an RTU
+ * line (the bus planner's figure for its baud rate). */
+static void test_gw_config_load_stream_ShortestPeriodPerTransport(void **state)
+{
+    gw_config *c = NULL;
+    (void)state;
+    assert_int_equal(load("[gateway]\ndealer=D1\n[node:n]\naddress=h:1\nsku=S\nunit_weight_g=1\n"
+                          "period_ms=5\n",
+                          &c),
+                     DEPOT_OK);
+    assert_int_equal(c->nodes[0].period_ms, 5);
+    gw_config_free(c);
+    expect_error("[gateway]\ndealer=D1\n[bus:b]\ntype=rtu\ndevice=/dev/x\nbaud=9600\n"
+                 "[node:n]\nbus=b\nunit=1\nsku=S\nunit_weight_g=1\nperiod_ms=50\n",
+                 "gw.ini:8: [node:n]: period_ms = 50 is shorter than one poll on [bus:b]");
+    assert_int_equal(load("[gateway]\ndealer=D1\n[bus:b]\ntype=rtu\ndevice=/dev/x\nbaud=115200\n"
+                          "[node:n]\nbus=b\nunit=1\nsku=S\nunit_weight_g=1\nperiod_ms=20\n"
+                          "[node:t]\nbus=b\nunit=2\nkind=scanner\nperiod_ms=20\n",
+                          &c),
+                     DEPOT_OK);
+    gw_config_free(c);
+}
+
 static void test_gw_config_load_stream_ScannerNeedsNoSkuAndPollsFaster(void **state)
 {
     gw_config *c;
@@ -409,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_gw_config_load_stream_MissingDealer),
         cmocka_unit_test(test_gw_config_load_stream_BadValues),
         cmocka_unit_test(test_gw_config_load_stream_NodeLinks),
+        cmocka_unit_test(test_gw_config_load_stream_ShortestPeriodPerTransport),
         cmocka_unit_test(test_gw_config_load_stream_ScannerNeedsNoSkuAndPollsFaster),
         cmocka_unit_test(test_gw_config_load_stream_BusNeedsItsLink),
         cmocka_unit_test(test_gw_config_load_stream_TlsAllOrNone),
