@@ -14,7 +14,10 @@
  * ingest queue never overflows. If no acknowledgement moves for --resend-s,
  * every unacknowledged message is published again (the hub's dedupe makes that
  * harmless). Publishing order: SKU-major, so every dealer's stream advances
- * together, each stream in id order.
+ * together, each stream in id order. --window 0 paces by the broker alone
+ * (QoS 1 PUBACKs, libmosquitto's in-flight limit): the run ends when the
+ * broker has taken every message, whoever consumes them (the hub, or
+ * mqtt_sink for the bare subscriber's figure).
  *
  * usage: mqtt_flood --port P --ca CA --cert CRT --key KEY [--host 127.0.0.1]
  *                   [--dealers 1000] [--skus 100] [--window 2000]
@@ -61,6 +64,7 @@ typedef struct flood {
     stream *streams;
     bool connected, subscribed, failed;
     unsigned long long published, resent, acked, total;
+    unsigned long long sent_msgs, pubacked; /* every publish, and the broker's PUBACKs */
     long long last_progress_ms;
 } flood;
 
@@ -85,7 +89,7 @@ static int parse_args(int argc, char **argv, flood_opts *o)
         {"--port", NULL, &o->port, 1, 65535},
         {"--dealers", NULL, &o->dealers, 1, MAX_DEALERS},
         {"--skus", NULL, &o->skus, 1, MAX_SKUS},
-        {"--window", NULL, &o->window, 1, 40000}, /* below the hub's ingest queue */
+        {"--window", NULL, &o->window, 0, 40000}, /* below the hub's ingest queue; 0: none */
         {"--resend-s", NULL, &o->resend_s, 1, 600},
         {"--timeout-s", NULL, &o->timeout_s, 1, 3600},
         {NULL, NULL, NULL, 0, 0},
@@ -135,6 +139,7 @@ static int publish_msg(flood *f, const depot_msg *m, bool retain)
         fprintf(stderr, "mqtt_flood: publish: %s\n", mosquitto_strerror(rc));
         return -1;
     }
+    f->sent_msgs++;
     return 0;
 }
 
@@ -178,6 +183,17 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
     f->connected = true;
     if (mosquitto_subscribe_v5(mosq, NULL, "depot/v1/+/down/ack", 1, 0, NULL) != MOSQ_ERR_SUCCESS)
         f->failed = true;
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
+                       const mosquitto_property *props)
+{
+    flood *f = obj;
+    (void)mosq;
+    (void)mid;
+    (void)reason;
+    (void)props;
+    f->pubacked++;
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
@@ -230,6 +246,7 @@ static int setup(flood *f)
     mosquitto_connect_v5_callback_set(f->mosq, on_connect);
     mosquitto_subscribe_v5_callback_set(f->mosq, on_subscribe);
     mosquitto_message_v5_callback_set(f->mosq, on_message);
+    mosquitto_publish_v5_callback_set(f->mosq, on_publish);
     rc = mosquitto_connect(f->mosq, o->host, (int)o->port, 30);
     if (rc != MOSQ_ERR_SUCCESS)
         return fprintf(stderr, "mqtt_flood: connect %s:%ld: %s\n", o->host, o->port,
@@ -260,12 +277,13 @@ static bool is_subscribed(const flood *f)
 
 static bool window_open(const flood *f)
 {
-    return f->published - f->acked < (unsigned long long)f->o->window;
+    return f->o->window == 0 || f->published - f->acked < (unsigned long long)f->o->window;
 }
 
+/* Paced by the hub: every message acknowledged by it; by the broker alone: all taken. */
 static bool all_acked(const flood *f)
 {
-    return f->acked == f->total;
+    return f->o->window == 0 ? f->pubacked >= f->sent_msgs : f->acked == f->total;
 }
 
 /* Publishes every stream's unacknowledged messages again. */
@@ -296,7 +314,7 @@ static int wait_for(flood *f, bool (*pred)(const flood *), long long deadline)
             break;
         if (f->failed || depot_mono_ms() >= deadline)
             return -1;
-        if (stalled(f) && resend(f) < 0)
+        if (f->o->window > 0 && stalled(f) && resend(f) < 0)
             return -1;
     }
     return 0;
@@ -339,8 +357,9 @@ int main(int argc, char **argv)
     if (make_streams(&f) == 0 && setup(&f) == 0 && pump(&f, is_subscribed, deadline) == 0) {
         rc = flood_all(&f, deadline) == 0 && all_acked(&f) ? 0 : 1;
         double secs = (double)(depot_mono_ms() - start) / 1000.0;
+        unsigned long long done = o.window ? f.acked : f.published;
         printf("published=%llu resent=%llu acked=%llu seconds=%.2f rate=%.0f/s %s\n", f.published,
-               f.resent, f.acked, secs, (double)f.acked / secs,
+               f.resent, f.acked, secs, (double)done / secs,
                rc == 0 ? "complete" : "incomplete");
         mosquitto_disconnect(f.mosq);
         mosquitto_loop(f.mosq, 50, 1);
