@@ -240,6 +240,19 @@ static void housekeeping(struct daemon *d)
     }
 }
 
+/* The main loop sleeps until the link or the housekeeping has something due (at most 1 s):
+ * with nothing changing it wakes about once a second, not 20 times. */
+static int step_timeout(const struct daemon *d, long long next_wd)
+{
+    long long now = depot_mono_ms(), next = d->next_metrics_ms;
+    if (d->cfg->send_movements && d->next_movements_ms < next)
+        next = d->next_movements_ms;
+    if (next_wd && next_wd < next)
+        next = next_wd;
+    next -= now;
+    return gw_uplink_wait_ms(d->uplink, now, next < 1 ? 1 : next > 1000 ? 1000 : (int)next);
+}
+
 static void main_loop(struct daemon *d)
 {
     uint64_t wd_usec = 0;
@@ -248,7 +261,7 @@ static void main_loop(struct daemon *d)
 
     sd_notify(0, "READY=1\nSTATUS=polling");
     while (!stop_requested) {
-        gw_uplink_step(d->uplink, 50);
+        gw_uplink_step(d->uplink, step_timeout(d, wd ? next_wd : 0));
         housekeeping(d);
         if (wd && depot_mono_ms() >= next_wd) {
             sd_notify(0, "WATCHDOG=1");

@@ -83,6 +83,7 @@
 #define RECONNECT_MIN_MS 1000
 #define RECONNECT_MAX_MS 30000
 #define DRAIN_MAX_PER_STEP 256
+#define DRY_RECHECK_MS 1000 /* an empty outbox is read again this often even without a wake */
 
 enum ul_state { UL_DOWN, UL_CONNECTING, UL_UP };
 
@@ -113,6 +114,8 @@ struct gw_uplink {
     uint64_t highest_sent;        /* sending an id <= this again is a resend */
     pthread_mutex_t stats_mu;
     int wake_fd; /* eventfd: the ledger queued a message (any thread) */
+    bool dry;    /* the last outbox read found nothing past the cursor, and no wake since */
+    long long dry_since_ms;
     char topic_state[128];
     char topic_down[128];
     char topic_snapshot[128];
@@ -458,6 +461,7 @@ static void start_attempt(gw_uplink *u)
 static void connected_tasks(gw_uplink *u)
 {
     char sub[160];
+    u->dry = false; /* a new session reads the outbox from its cursor again */
     u->just_connected = false;
     LOG_INFO("mqtt: connected to %s:%d as %s, session %lld", u->cfg->host, u->cfg->port,
              u->cfg->dealer, u->session);
@@ -492,6 +496,7 @@ static void check_resend(gw_uplink *u, long long now)
              (unsigned long long)u->ring[u->ring_head].id, u->cfg->resend_s);
     u->cursor = 0;
     ring_clear(u);
+    u->dry = false;
 }
 
 enum send_result { SEND_OK, SEND_FAILED, SEND_NEVER };
@@ -578,9 +583,17 @@ static void drain(gw_uplink *u, long long now)
         budget = (long long)(u->ring_cap - u->ring_n);
     if (budget > DRAIN_MAX_PER_STEP)
         budget = DRAIN_MAX_PER_STEP;
+    if (u->dry && now - u->dry_since_ms < DRY_RECHECK_MS)
+        return; /* nothing was queued since the outbox was found empty */
     if (budget <= 0 ||
         gw_ledger_outbox_read(u->o.ledger, u->cursor, (size_t)budget, batch, &n) != DEPOT_OK)
         return;
+    if (n == 0) {
+        u->dry = true;
+        u->dry_since_ms = now;
+        return;
+    }
+    u->dry = false;
     gw_ledger_outbox_base(u->o.ledger, &base);
     for (size_t i = 0; i < n && u->state == UL_UP; i++) {
         char why[DEPOT_REASON_MAX + 1];
@@ -625,8 +638,11 @@ static int loop_up(gw_uplink *u, int timeout_ms)
         fds[0].events |= POLLOUT;
     if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
         return MOSQ_ERR_ERRNO;
-    if ((fds[1].revents & POLLIN) && read(u->wake_fd, &n, sizeof(n)) < 0)
-        LOG_DEBUG("mqtt: wake-up read: %s", strerror(errno));
+    if (fds[1].revents & POLLIN) {
+        u->dry = false; /* something was queued: read the outbox again */
+        if (read(u->wake_fd, &n, sizeof(n)) < 0)
+            LOG_DEBUG("mqtt: wake-up read: %s", strerror(errno));
+    }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
         rc = mosquitto_loop_read(u->mosq, 1);
         if (rc != MOSQ_ERR_SUCCESS)
@@ -672,6 +688,18 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
     refill(u, now);
     check_resend(u, now);
     drain(u, now);
+}
+
+int gw_uplink_wait_ms(const gw_uplink *u, long long now, int max_ms)
+{
+    long long due;
+    if (u->state != UL_UP || u->ring_n || !u->dry || u->just_connected)
+        return GW_UPLINK_BUSY_MS < max_ms ? GW_UPLINK_BUSY_MS : max_ms;
+    due = u->next_snapshot_ms < u->next_heartbeat_ms ? u->next_snapshot_ms : u->next_heartbeat_ms;
+    if (u->dry_since_ms + DRY_RECHECK_MS < due)
+        due = u->dry_since_ms + DRY_RECHECK_MS;
+    due -= now;
+    return due < 1 ? 1 : due > max_ms ? max_ms : (int)due;
 }
 
 bool gw_uplink_connected(const gw_uplink *u)
