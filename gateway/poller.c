@@ -17,7 +17,11 @@
  * timeout per back-off step, never the other buses or the TCP nodes. In the
  * TCP pool a worker stuck on a dead node leaves the others serving the heap,
  * and back-off caps what a dead node takes to one timeout per 10 s; 500 nodes
- * at 1 Hz are 500 short exchanges a second across a few threads.
+ * at 1 Hz are 500 short exchanges a second across a few threads. Of the idle
+ * workers one (p->timer) sleeps until the head's due time and the others until
+ * they are signalled: a due poll wakes one thread, not the whole pool; taking
+ * a node hands the timing on, and a push that makes a new head wakes them all
+ * to look again.
  *
  * Node states: healthy (fails == 0) -> failing (1 .. GW_FAULT_AFTER-1 in a
  * row, retried with back-off) -> faulted (event "fault" queued, snapshots mark
@@ -133,6 +137,7 @@ struct gw_poller {
     size_t heap_n;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    bool timer; /* under mu: a pool worker waits for the head's due time; the others are signalled */
     pthread_t *workers;
     int n_workers;
     atomic_bool stop;
@@ -656,7 +661,7 @@ static void pool_exchange(gw_poller *p, struct node *n)
 static void wait_until_ms(gw_poller *p, long long due_ms)
 {
     long long now = depot_mono_ms();
-    long long until = due_ms < now + 200 ? due_ms : now + 200;
+    long long until = due_ms < now + 1000 ? due_ms : now + 1000;
     struct timespec ts = depot_deadline_ms(until - now);
     pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 }
@@ -689,17 +694,22 @@ static void *pool_main(void *arg)
     gw_poller *p = arg;
     pthread_mutex_lock(&p->mu);
     while (!atomic_load(&p->stop)) {
-        if (p->heap_n == 0) {
-            wait_until_ms(p, depot_mono_ms() + 200);
+        bool future = p->heap_n && p->heap[0]->next_due > depot_mono_ms();
+        if (p->heap_n == 0 || (future && p->timer)) {
+            pthread_cond_wait(&p->cv, &p->mu); /* a push, a hand-over, a display or stop */
             continue;
         }
-        if (p->heap[0]->next_due > depot_mono_ms()) {
+        if (future) { /* this worker alone waits for the due time: one wakes per poll */
+            p->timer = true;
             wait_until_ms(p, p->heap[0]->next_due);
+            p->timer = false;
             continue;
         }
         struct node *n = heap_pop(p);
         bool display_only = n->display_only;
         n->display_only = false;
+        if (p->heap_n)
+            pthread_cond_signal(&p->cv); /* another worker takes the wait for the next one */
         pthread_mutex_unlock(&p->mu);
         pool_serve(p, n, display_only);
         bool again = display_waiting(p, n); /* came while this worker held it */
@@ -707,7 +717,10 @@ static void *pool_main(void *arg)
         if (again)
             display_first(n, depot_mono_ms());
         heap_push(p, n);
-        pthread_cond_signal(&p->cv);
+        if (n->heap_i == 0) /* a new head: the worker timing the old one must look again */
+            pthread_cond_broadcast(&p->cv);
+        else if (!p->timer) /* nobody times the head: one worker takes it */
+            pthread_cond_signal(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
