@@ -100,9 +100,7 @@ enum MHD_Result api_dealer_streams(hub_api *api, const struct api_request *r)
     api_body_printf(&b, "]\n");
     if (err != DEPOT_OK) {
         depot_free(b.p);
-        return err == DEPOT_ERR_NOTFOUND
-                   ? api_send_error(api, r, MHD_HTTP_NOT_FOUND, "no such dealer")
-                   : api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
+        return api_send_store_error(api, r, err, "no such dealer");
     }
     return api_send_body(api, r, MHD_HTTP_OK, "application/json", &b);
 }
