@@ -50,7 +50,7 @@ depot_err hub_sqlite_audit_add(hub_store *s, const struct hub_audit_entry *e)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_AUDIT_ADD);
-    hub_sqlite_i64(st, 1, e->at);
+    sqlite3_bind_int64(st, 1, e->at);
     hub_sqlite_bind_text(st, 2, e->order ? e->order : "");
     hub_sqlite_bind_text(st, 3, e->dealer ? e->dealer : "");
     hub_sqlite_bind_text(st, 4, e->actor ? e->actor : "");
@@ -86,10 +86,10 @@ depot_err hub_sqlite_forged_add(hub_store *s, const struct hub_forged_entry *e)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_FORGED_ADD);
-    hub_sqlite_i64(st, 1, e->at);
+    sqlite3_bind_int64(st, 1, e->at);
     hub_sqlite_bind_text(st, 2, e->dealer);
     hub_sqlite_bind_text(st, 3, e->ledger);
-    hub_sqlite_i64(st, 4, (long long)e->msg_id);
+    sqlite3_bind_int64(st, 4, (long long)e->msg_id);
     hub_sqlite_bind_text(st, 5, e->order ? e->order : "");
     hub_sqlite_bind_text(st, 6, e->reason);
     hub_sqlite_bind_text(st, 7, e->detail ? e->detail : "");

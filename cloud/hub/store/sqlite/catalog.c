@@ -80,13 +80,13 @@ static depot_err insert_item(struct sqlite_store *q, const struct hub_catalog_it
     sqlite3_stmt *st = prep(q, C_CAT_INSERT);
     hub_sqlite_bind_text(st, 1, it->sku);
     hub_sqlite_bind_text(st, 2, it->barcode);
-    hub_sqlite_i64(st, 3, it->price);
-    hub_sqlite_i64(st, 4, it->unit_weight_g);
-    hub_sqlite_i64(st, 5, it->min_qty);
-    hub_sqlite_i64(st, 6, it->max_qty);
-    hub_sqlite_i64(st, 7, it->reorder_point);
-    hub_sqlite_i64(st, 8, it->lead_time_days);
-    hub_sqlite_i64(st, 9, it->max_stock);
+    sqlite3_bind_int64(st, 3, it->price);
+    sqlite3_bind_int64(st, 4, it->unit_weight_g);
+    sqlite3_bind_int64(st, 5, it->min_qty);
+    sqlite3_bind_int64(st, 6, it->max_qty);
+    sqlite3_bind_int64(st, 7, it->reorder_point);
+    sqlite3_bind_int64(st, 8, it->lead_time_days);
+    sqlite3_bind_int64(st, 9, it->max_stock);
     return hub_sqlite_run(q, st, "catalog insert");
 }
 
@@ -150,7 +150,7 @@ depot_err hub_sqlite_catalog_due(hub_store *s, long long version, hub_name_cb cb
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, C_CAT_DUE);
     int rc;
-    hub_sqlite_i64(st, 1, version);
+    sqlite3_bind_int64(st, 1, version);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (cb(arg, hub_sqlite_col(st, 0)))
             break;
@@ -162,7 +162,7 @@ depot_err hub_sqlite_catalog_sent(hub_store *s, const char *dealer, long long ve
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, C_CAT_SENT);
     hub_sqlite_bind_text(st, 1, dealer);
-    hub_sqlite_i64(st, 2, version);
+    sqlite3_bind_int64(st, 2, version);
     return hub_sqlite_run(q, st, "catalog sent");
 }
 

@@ -96,8 +96,8 @@ depot_err hub_sqlite_profile_put(hub_store *s, const struct hub_dealer_profile *
         sqlite3_bind_double(st, 5, p->lon);
     }
     hub_sqlite_bind_text(st, 6, p->tier);
-    hub_sqlite_i64(st, 7, p->credit_limit);
-    hub_sqlite_i64(st, 8, p->auto_approve_limit);
+    sqlite3_bind_int64(st, 7, p->credit_limit);
+    sqlite3_bind_int64(st, 8, p->auto_approve_limit);
     hub_sqlite_bind_text(st, 9, p->contract_start);
     hub_sqlite_bind_text(st, 10, p->contract_end);
     return hub_sqlite_run(q, st, "profile put");
@@ -110,7 +110,7 @@ depot_err hub_sqlite_sku_max_set(hub_store *s, const char *dealer, const char *s
     hub_sqlite_bind_text(st, 1, dealer);
     hub_sqlite_bind_text(st, 2, sku);
     if (max >= 0)
-        hub_sqlite_i64(st, 3, max);
+        sqlite3_bind_int64(st, 3, max);
     return hub_sqlite_run(q, st, "sku max");
 }
 

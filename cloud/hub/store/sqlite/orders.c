@@ -119,16 +119,16 @@ static void bind_order(sqlite3_stmt *st, const struct hub_order *o)
     hub_sqlite_bind_text(st, 1, o->id);
     hub_sqlite_bind_text(st, 2, o->dealer);
     hub_sqlite_bind_text(st, 3, o->ledger);
-    hub_sqlite_i64(st, 4, o->number);
+    sqlite3_bind_int64(st, 4, o->number);
     hub_sqlite_bind_text(st, 5, o->terminal);
-    hub_sqlite_i64(st, 6, o->created);
-    hub_sqlite_i64(st, 7, o->received_at);
-    hub_sqlite_i64(st, 8, o->stage_since);
-    hub_sqlite_i64(st, 9, o->decided_at);
+    sqlite3_bind_int64(st, 6, o->created);
+    sqlite3_bind_int64(st, 7, o->received_at);
+    sqlite3_bind_int64(st, 8, o->stage_since);
+    sqlite3_bind_int64(st, 9, o->decided_at);
     hub_sqlite_bind_text(st, 10, o->status);
     hub_sqlite_bind_text(st, 11, o->stage);
     hub_sqlite_bind_text(st, 12, o->reason);
-    hub_sqlite_i64(st, 13, o->total);
+    sqlite3_bind_int64(st, 13, o->total);
 }
 
 static depot_err insert_line(struct sqlite_store *q, const char *order, int n,
@@ -136,11 +136,11 @@ static depot_err insert_line(struct sqlite_store *q, const char *order, int n,
 {
     sqlite3_stmt *st = prep(q, O_LINE_INSERT);
     hub_sqlite_bind_text(st, 1, order);
-    hub_sqlite_i64(st, 2, n);
+    sqlite3_bind_int64(st, 2, n);
     hub_sqlite_bind_text(st, 3, l->barcode);
     hub_sqlite_bind_text(st, 4, l->sku);
-    hub_sqlite_i64(st, 5, l->qty);
-    hub_sqlite_i64(st, 6, l->unit_price);
+    sqlite3_bind_int64(st, 5, l->qty);
+    sqlite3_bind_int64(st, 6, l->unit_price);
     return hub_sqlite_run(q, st, "order line");
 }
 
@@ -249,7 +249,7 @@ depot_err hub_sqlite_order_set_state(hub_store *s, const char *id, const char *s
     hub_sqlite_bind_text(st, 2, status);
     hub_sqlite_bind_text(st, 3, stage);
     hub_sqlite_bind_text(st, 4, reason);
-    hub_sqlite_i64(st, 5, at);
+    sqlite3_bind_int64(st, 5, at);
     err = hub_sqlite_run(q, st, "order state");
     return err == DEPOT_OK && sqlite3_changes(q->db) == 0 ? DEPOT_ERR_NOTFOUND : err;
 }
@@ -267,7 +267,7 @@ depot_err hub_sqlite_orders_overdue(hub_store *s, long long since_before, hub_or
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_OVERDUE);
-    hub_sqlite_i64(st, 1, since_before);
+    sqlite3_bind_int64(st, 1, since_before);
     return order_walk(q, st, cb, arg);
 }
 
@@ -275,7 +275,7 @@ depot_err hub_sqlite_decisions_due(hub_store *s, long long now, hub_order_cb cb,
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_DUE);
-    hub_sqlite_i64(st, 1, now);
+    sqlite3_bind_int64(st, 1, now);
     return order_walk(q, st, cb, arg);
 }
 
@@ -284,8 +284,8 @@ depot_err hub_sqlite_decision_sent(hub_store *s, const char *id, long long seq, 
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_SENT);
     hub_sqlite_bind_text(st, 1, id);
-    hub_sqlite_i64(st, 2, seq);
-    hub_sqlite_i64(st, 3, next_send);
+    sqlite3_bind_int64(st, 2, seq);
+    sqlite3_bind_int64(st, 3, next_send);
     return hub_sqlite_run(q, st, "decision sent");
 }
 

@@ -43,11 +43,11 @@ depot_err hub_sqlite_payment_add(hub_store *s, const char *dealer, long long amo
     sqlite3_stmt *st = prep(q, P_PAY_ADD);
     depot_err err;
     hub_sqlite_bind_text(st, 1, dealer);
-    hub_sqlite_i64(st, 2, amount);
+    sqlite3_bind_int64(st, 2, amount);
     hub_sqlite_bind_text(st, 3, order ? order : "");
     hub_sqlite_bind_text(st, 4, ref ? ref : "");
     hub_sqlite_bind_text(st, 5, actor);
-    hub_sqlite_i64(st, 6, at);
+    sqlite3_bind_int64(st, 6, at);
     err = hub_sqlite_run(q, st, "payment");
     if (err == DEPOT_OK && id)
         *id = sqlite3_last_insert_rowid(q->db);

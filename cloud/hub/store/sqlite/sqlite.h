@@ -74,11 +74,6 @@ void hub_sqlite_finalize_all(sqlite3_stmt **st, int n);
     "CREATE TRIGGER IF NOT EXISTS " t "_no_delete BEFORE DELETE ON " t                             \
     " BEGIN SELECT RAISE(ABORT, '" t " is append-only'); END;"
 
-static inline void hub_sqlite_i64(sqlite3_stmt *st, int i, long long v)
-{
-    sqlite3_bind_int64(st, i, v);
-}
-
 /*
  * The order domain (struct hub_store_order_ops), one file per group of
  * tables; each file's setup creates its tables and prepares its statements,
