@@ -297,11 +297,7 @@ static void process(hub_ingest *ing, struct item *list, const uint64_t *rejects)
 
 static void timed_wait(hub_ingest *ing, int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)ms * 1000000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
+    struct timespec ts = depot_deadline_ms(ms); /* wake is made on CLOCK_MONOTONIC */
     pthread_cond_timedwait(&ing->wake, &ing->lock, &ts);
 }
 
@@ -395,7 +391,11 @@ depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_orders *ord
     ing->publish_ctx = publish_ctx;
     ing->running = true;
     pthread_mutex_init(&ing->lock, NULL);
-    pthread_cond_init(&ing->wake, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ing->wake, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&ing->idle, NULL);
     if (pthread_create(&ing->thread, NULL, worker, ing) != 0) {
         pthread_mutex_destroy(&ing->lock);
