@@ -33,15 +33,6 @@ struct fixture {
     cJSON *json; /* the last reply's body, parsed */
 };
 
-static void add_token(struct hub_config *c, const char *name, enum hub_role role)
-{
-    struct hub_token *t = &c->tokens[c->n_tokens++];
-    memset(t, 0, sizeof(*t));
-    snprintf(t->name, sizeof(t->name), "%s", name);
-    snprintf(t->token, sizeof(t->token), "%s-token-000", name);
-    t->role = role;
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -63,9 +54,9 @@ static int setup(void **state)
     strcat(dash, "/index.html");
     write_file(dash, "<!doctype html><title>Depot</title>\n");
     f->cfg.http_threads = 2;
-    add_token(&f->cfg, "viewer", HUB_ROLE_VIEWER);
-    add_token(&f->cfg, "approver", HUB_ROLE_APPROVER);
-    add_token(&f->cfg, "admin", HUB_ROLE_ADMIN);
+    test_add_token(&f->cfg, "viewer", HUB_ROLE_VIEWER, NULL);
+    test_add_token(&f->cfg, "approver", HUB_ROLE_APPROVER, NULL);
+    test_add_token(&f->cfg, "admin", HUB_ROLE_ADMIN, NULL);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_store_open(f->cfg.db, &f->writer), DEPOT_OK);
     assert_int_equal(hub_api_new(&f->cfg, f->metrics, NULL, NULL, &f->api), DEPOT_OK);

@@ -88,19 +88,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static void add_token(struct hub_config *c, const char *name, enum hub_role role, const char *stage)
-{
-    struct hub_token *t = &c->tokens[c->n_tokens++];
-    memset(t, 0, sizeof(*t));
-    snprintf(t->name, sizeof(t->name), "%s", name);
-    snprintf(t->token, sizeof(t->token), "%s-token-000", name);
-    t->role = role;
-    if (stage) {
-        snprintf(t->stages[0], sizeof(t->stages[0]), "%s", stage);
-        t->n_stages = 1;
-    }
-}
-
 static void put_catalog(hub_store *s)
 {
     struct hub_catalog_item it = {"S1", BARCODE, 1000, 250, 1, 100, 5, 3, 50};
@@ -136,9 +123,9 @@ static int setup(void **state)
     path(db, f->dir, "hub.db");
     hub_config_defaults(&f->cfg);
     snprintf(f->cfg.order_ca, sizeof(f->cfg.order_ca), "%.200s", P.ca);
-    add_token(&f->cfg, "sales", HUB_ROLE_APPROVER, "sales");
-    add_token(&f->cfg, "finance", HUB_ROLE_APPROVER, "finance");
-    add_token(&f->cfg, "boss", HUB_ROLE_ADMIN, NULL);
+    test_add_token(&f->cfg, "sales", HUB_ROLE_APPROVER, "sales");
+    test_add_token(&f->cfg, "finance", HUB_ROLE_APPROVER, "finance");
+    test_add_token(&f->cfg, "boss", HUB_ROLE_ADMIN, NULL);
     assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_orders_new(&f->cfg, f->metrics, &f->orders), DEPOT_OK);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "depot/msg.h"
 
 #define LEDGER_A "0123456789abcdef0123456789abcdef"
@@ -26,6 +27,21 @@ static inline void test_rmdir(const char *dir)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* A token "<name>-token-000" of role in c, acting for stage (NULL: none listed). */
+static inline void test_add_token(struct hub_config *c, const char *name, enum hub_role role,
+                                  const char *stage)
+{
+    struct hub_token *t = &c->tokens[c->n_tokens++];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    snprintf(t->token, sizeof(t->token), "%s-token-000", name);
+    t->role = role;
+    if (stage) {
+        snprintf(t->stages[0], sizeof(t->stages[0]), "%s", stage);
+        t->n_stages = 1;
+    }
 }
 
 static inline depot_msg test_stock(const char *dealer, const char *ledger, uint64_t id,
