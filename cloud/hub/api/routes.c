@@ -1,7 +1,7 @@
 /*
  * The HTTP API's one route table: method, URL pattern, the role it needs,
  * what its '*' segment must be, its latency class, its handler. Every
- * request is matched against it in order (api_route_find); nothing else
+ * request is matched against it in order (route_find); nothing else
  * chooses a handler. Adding an endpoint is one line here and a handler in
  * its resource's file.
  *
@@ -92,9 +92,15 @@ static bool match(const char *pattern, const char *url, char *arg, size_t arg_le
     return true;
 }
 
-const struct api_route *api_route_find(const char *method, const char *url, struct api_request *r,
-                                       bool *known, char *allowed, size_t allowed_len,
-                                       enum hub_api_class *metric)
+/*
+ * The route for method and url: NULL when none; then *known tells whether
+ * some route has that path (a 405 rather than a 404), allowed lists their
+ * methods ("GET, PUT") and r->arg is set. The latency class of the answer
+ * goes to *metric either way.
+ */
+static const struct api_route *route_find(const char *method, const char *url,
+                                          struct api_request *r, bool *known, char *allowed,
+                                          size_t allowed_len, enum hub_api_class *metric)
 {
     size_t used = 0;
     *known = false;
@@ -172,7 +178,7 @@ enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large
 
     if (!strncmp(r->url, V1, strlen(V1)))
         ret = check_api_request(api, r, too_large, &answered);
-    rt = api_route_find(r->method, r->url, r, &known, allowed, sizeof(allowed), metric);
+    rt = route_find(r->method, r->url, r, &known, allowed, sizeof(allowed), metric);
     if (answered)
         return ret;
     if (!rt && !known)

@@ -35,16 +35,6 @@ struct api_route {
 const struct api_route *api_routes(size_t *n);
 
 /*
- * The route for method and url: NULL when none; then *known tells whether
- * some route has that path (a 405 rather than a 404), allowed lists their
- * methods ("GET, PUT") and r->arg is set. The latency class of the answer
- * goes to *metric either way.
- */
-const struct api_route *api_route_find(const char *method, const char *url, struct api_request *r,
-                                       bool *known, char *allowed, size_t allowed_len,
-                                       enum hub_api_class *metric);
-
-/*
  * Answers one request: authenticates /api/v1/ (401 without a known token,
  * 403 below the route's role), refuses a body that is too large (413) or
  * not one JSON document (400), a path no route has (404), a method the
