@@ -212,3 +212,30 @@ def wait_alive(procs, cond, timeout, what, interval=0.2):
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+def record(key, label, value, unit, peer=None, peer_value=None, target=None):
+    """Keep one figure for the comparison table of bench_all.py.
+
+    When DEPOT_BENCH_RESULTS names a file, one JSON line is appended to it;
+    otherwise nothing happens (a benchmark run by hand prints its own tables).
+
+    key:        stable identifier, e.g. "gateway.cpu_per_poll.n500.p1000"
+    label:      what the row says, e.g. "gateway CPU per poll, 500 nodes, 1 s"
+    value:      Depot's figure (a number)
+    unit:       e.g. "us", "msg/s", "MiB", "% core"
+    peer:       the limit or peer measured in the same run ("bare libmodbus loop",
+                "Node-RED 4.1.0 + node-red-contrib-modbus 5.23.3", ...), or None
+    peer_value: its figure in the same unit, or None
+    target:     the target as text bench_all.py evaluates: "ratio<=1.3",
+                "ratio>=0.8", "value<0.1" (ratio = value / peer_value), or None
+    """
+    path = os.environ.get("DEPOT_BENCH_RESULTS")
+    if not path:
+        return
+    import json
+    row = {"key": key, "label": label, "value": value, "unit": unit, "peer": peer,
+           "peer_value": peer_value, "target": target,
+           "bench": os.path.basename(sys.argv[0])}
+    with open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
