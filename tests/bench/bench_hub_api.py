@@ -84,11 +84,24 @@ def http_load(http, path, requests, a, token=None):
     return bl.parse_kv(bl.last_line_with(r.stdout, "rps"))
 
 
+def reset_peak(pid):
+    """Sets the process's VmHWM back to its VmRSS (proc(5), clear_refs "5"), so the next
+    VmHWM is the peak of what follows; False where the kernel does not allow it."""
+    try:
+        with open("/proc/%d/clear_refs" % pid, "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def run_endpoint(hub, http, path, requests, a, token):
     http_load(http, path, max(2, min(requests // 20, 500)), a, token)  # warm-up, not reported
+    peak = reset_peak(hub.p.pid)
     w = bl.Window({"hub": hub})
     res = http_load(http, path, requests, a, token)
     res["hub"] = w.close()["hub"]
+    res["peak"] = res["hub"]["VmHWM"] if peak else None
     return res
 
 
@@ -102,21 +115,46 @@ def report(a, flood, load_s, results, loaded, mem):
                      r["p50_ms"], r["p90_ms"], r["p99_ms"], r["max_ms"],
                      "%.0f" % float(r["bytes_per_response"]), "%.1f %%" % r["hub"]["cpu_pct"],
                      "%.3f" % cpu_ms, bl.mib(r["hub"]["VmRSS"]),
+                     bl.mib(r["peak"]) if r["peak"] is not None else "n/a",
                      bl.ratio(float(base["rps"]), rps),
                      bl.ratio(p99, float(base["p99_ms"]))])
     bl.table("depot-hub HTTP API, %d dealers x %d SKUs = %d stock rows; http_load: %d keep-alive "
              "connections, closed loop" % (a.dealers, a.skus, a.dealers * a.skus, a.connections),
              ["endpoint", "ok/requests", "errors", "rps", "p50 ms", "p90 ms", "p99 ms", "max ms",
-              "bytes/resp", "hub CPU", "hub CPU ms/req", "hub RSS after",
+              "bytes/resp", "hub CPU", "hub CPU ms/req", "hub RSS after", "hub peak in run",
               "healthz rps / rps",
               "p99 / healthz p99"], rows)
     print("\n  stock loaded through the broker: %s (%.1f s to all rows listed)"
           % (flood.strip(), load_s))
-    for when, m in (("after loading (one full listing served)", loaded), ("after the runs", mem)):
+    for when, m in (("after loading (one full listing served), VmHWM since start", loaded),
+                    ("after the runs, VmHWM of the last run", mem)):
         print("  hub memory %s: VmRSS %s, VmHWM %s (RssAnon %s), %d threads"
               % (when, bl.mib(m["VmRSS"]), bl.mib(m["VmHWM"]), bl.mib(m["RssAnon"]), m["Threads"]))
+    print("  hub peak in run: VmHWM over the run alone (reset before it through "
+          "/proc/PID/clear_refs), with %d requests at once" % a.connections)
     print("  hub CPU is %% of one core over each run (the machine has %d cores; http_load runs on "
           "the same machine)" % os.cpu_count())
+
+
+def record(a, results):
+    """The figures of the comparison table (benchlib.record), /healthz as the baseline."""
+    base, one, every = results[0][1], results[1][1], results[2][1]
+    rows = a.dealers * a.skus
+    peer = "/healthz, same hub and connections"
+    bl.record("hub_api.stock_dealer.rps", "GET /api/v1/stock?dealer=, %d rows: requests/s"
+              % a.skus, float(one["rps"]), "req/s", peer, float(base["rps"]))
+    bl.record("hub_api.stock_dealer.p99", "GET /api/v1/stock?dealer=, %d rows: p99" % a.skus,
+              float(one["p99_ms"]), "ms", peer, float(base["p99_ms"]))
+    bl.record("hub_api.stock_all.rps", "GET /api/v1/stock, all %d rows: requests/s" % rows,
+              float(every["rps"]), "req/s", peer, float(base["rps"]))
+    bl.record("hub_api.stock_all.p99", "GET /api/v1/stock, all %d rows: p99" % rows,
+              float(every["p99_ms"]), "ms", peer, float(base["p99_ms"]))
+    bl.record("hub_api.stock_all.body", "GET /api/v1/stock, all %d rows: body" % rows,
+              float(every["bytes_per_response"]) / 1e6, "MB")
+    if every["peak"] is not None and base["peak"] is not None:
+        bl.record("hub_api.stock_all.peak_rss",
+                  "hub peak resident (VmHWM), %d full listings at once" % a.connections,
+                  every["peak"] / bl.MIB, "MiB", peer, base["peak"] / bl.MIB)
 
 
 def main():
@@ -137,6 +175,7 @@ def main():
                 ("/api/v1/stock (all rows)", "/api/v1/stock", a.requests_all, TOKEN)):
             results.append((label, run_endpoint(hub, http, path, n, a, token)))
         report(a, flood, load_s, results, loaded, bl.memory(hub.p.pid))
+        record(a, results)
     return 0
 
 
