@@ -253,6 +253,12 @@ def report(a, enroll_s, base, res, line, signed, s, m0, m1, threads, perf_data, 
     bl.table("depot-hub approvals, %d dealers x %d orders = %d signed orders of %d lines, "
              "one mutual-TLS connection per dealer, window %d"
              % (a.dealers, a.per_dealer, total, a.lines, a.window), ["figure", "value"], rows)
+    bl.record("orders.approvals_per_s", "hub approvals/s, %d gateways at once" % a.dealers,
+              rate, "approvals/s", "bare ECDSA P-256 verify rate (mbedTLS) x hub cores used",
+              raw1 * hub_cores, "ratio>=%.1f" % TARGET)
+    if raw1:
+        bl.record("orders.hub_cpu_per_approval", "hub CPU per approval", cpu_ms, "ms",
+                  "one bare ECDSA P-256 verify (mbedTLS)", 1000.0 / raw1)
     if cpu_ms:
         share = [[k, "%.3f" % (1000.0 / base[k]), "%.0f %%" % (100.0 * 1000.0 / base[k] / cpu_ms)]
                  for k in ("raw/1", "pki/1", "order/1") if base.get(k)]
