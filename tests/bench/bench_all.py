@@ -16,7 +16,7 @@ round-robin (every benchmark once, then every benchmark again, ...), so a
 slow drift of the machine spreads over all of them.
 
 The table shows, per figure: Depot's median over the runs with the spread
-(min-max), the unit, the limit or peer measured in the same run and its
+(min–max), the unit, the limit or peer measured in the same run and its
 median, the ratio value / peer value (the median of the per-run ratios, with
 their spread), the target and whether the median meets it. A run that fails
 (non-zero exit, timeout) is a row "failed" with its log; an orchestrator
@@ -262,7 +262,7 @@ def header_lines(a, build):
         ("Commit", git_commit()),
         ("Build", "%s (%s)" % (os.path.relpath(build, SRC) if build.startswith(SRC) else build,
                                build_type(build))),
-        ("Runs", "%d of every benchmark, %s; each figure the median (min-max)"
+        ("Runs", "%d of every benchmark, %s; each figure the median (min–max)"
          % (a.runs, "--quick sizes (not figures to quote)" if a.quick else "full size")),
         ("Versions", ", ".join("%s %s" % kv for kv in library_versions())),
         ("Node.js and peers", ", ".join("%s %s" % kv for kv in node_versions())),
@@ -366,11 +366,11 @@ def fmt(v):
 
 
 def spread(values):
-    """'median (min-max)', or the one value."""
+    """'median (min–max)', or the one value."""
     m = statistics.median(values)
     if len(values) < 2:
         return fmt(m)
-    return "%s (%s-%s)" % (fmt(m), fmt(min(values)), fmt(max(values)))
+    return "%s (%s–%s)" % (fmt(m), fmt(min(values)), fmt(max(values)))
 
 
 TARGET_RE = re.compile(r"^\s*(ratio|value)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
@@ -391,8 +391,8 @@ def judge(target, value, ratio):
     return "met" if ok else "missed"
 
 
-HEADER = ["figure", "Depot (median, min-max)", "unit", "peer or limit", "peer (median)",
-          "ratio (median, min-max)", "target", "verdict", "n"]
+HEADER = ["figure", "Depot (median, min–max)", "unit", "peer or limit", "peer (median)",
+          "ratio (median, min–max)", "target", "verdict", "n"]
 
 
 def figure_rows(outcomes):
@@ -468,7 +468,7 @@ def markdown(head, rows, notes, total_s):
     for n in notes:
         out.append("- " + md_cell(n))
     out.append("")
-    out.append("All runs took %.0f min." % (total_s / 60.0))
+    out.append("All runs took %.1f min." % (total_s / 60.0))
     return "\n".join(out) + "\n"
 
 
