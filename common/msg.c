@@ -808,8 +808,19 @@ void depot_msg_clear(depot_msg *m)
 
 /* ---- encode ------------------------------------------------------------- */
 
+/*
+ * A whole number below 1e15 in magnitude is written as its digits (what
+ * cJSON prints for it too: "%d", or "%1.15g", which keeps every digit of such
+ * a number), without cJSON's float formatting and strtod round trip, which
+ * cost most of encoding a message (a timestamp does not fit cJSON's int).
+ */
 static bool add_num(cJSON *obj, const char *key, double v)
 {
+    char digits[24];
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v) {
+        snprintf(digits, sizeof(digits), "%lld", (long long)v);
+        return cJSON_AddRawToObject(obj, key, digits) != NULL;
+    }
     return cJSON_AddNumberToObject(obj, key, v) != NULL;
 }
 

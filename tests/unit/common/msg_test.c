@@ -67,6 +67,21 @@ static void test_depot_msg_encode_StockRoundTrips(void **state)
     depot_free(text);
 }
 
+/* Whole numbers are written as their digits, byte for byte what cJSON's number printer wrote
+ * before (a timestamp above INT_MAX, negatives, zero); a fraction still goes through cJSON. */
+static void test_depot_msg_encode_WritesWholeNumbersAsDigits(void **state)
+{
+    depot_msg m = stock_msg();
+    char *text;
+    (void)state;
+    m.body.stock.qty = 0;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_string_equal(text, "{\"v\":1,\"type\":\"stock\",\"dealer\":\"D001\",\"ledger\":\"" LEDGER
+                              "\",\"id\":42,\"base\":40,\"ts\":1764230000123,\"body\":{\"sku\":"
+                              "\"SKU-1\",\"qty\":0,\"delta\":-1,\"node\":\"scale-a\"}}");
+    depot_free(text);
+}
+
 static void test_depot_msg_encode_SnapshotRoundTrips(void **state)
 {
     struct depot_snapshot_item items[2] = {{"A", 1, "n1", false}, {"B", 7, "n2", true}};
@@ -629,6 +644,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_depot_msg_encode_StockRoundTrips),
+        cmocka_unit_test(test_depot_msg_encode_WritesWholeNumbersAsDigits),
         cmocka_unit_test(test_depot_msg_encode_SnapshotRoundTrips),
         cmocka_unit_test(test_depot_msg_encode_StateAckEventRoundTrip),
         cmocka_unit_test(test_depot_msg_encode_RefusesWhatDecoderWouldReject),
