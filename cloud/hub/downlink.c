@@ -165,15 +165,31 @@ depot_err hub_orders_publish_decisions(hub_orders *o, hub_store *s, hub_publish_
 struct catalog_msg {
     depot_msg m;
     size_t cap;
+    bool nomem;
 };
 
+/* Grows the item array as the listing goes (every tick lists it: no catalog, no memory). */
 static int add_item(void *arg, const struct hub_catalog_item *it)
 {
     struct catalog_msg *c = arg;
     struct depot_catalog_body *b = &c->m.body.catalog;
-    if (b->n_items >= c->cap)
+    if (b->n_items >= DEPOT_CATALOG_MAX_ITEMS)
         return 1;
+    if (b->n_items == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct depot_catalog_item *items;
+        if (cap > DEPOT_CATALOG_MAX_ITEMS)
+            cap = DEPOT_CATALOG_MAX_ITEMS;
+        items = depot_realloc(b->items, cap * sizeof(*items));
+        if (!items) {
+            c->nomem = true;
+            return 1;
+        }
+        b->items = items;
+        c->cap = cap;
+    }
     struct depot_catalog_item *d = &b->items[b->n_items++];
+    memset(d, 0, sizeof(*d));
     snprintf(d->sku, sizeof(d->sku), "%s", it->sku);
     snprintf(d->barcode, sizeof(d->barcode), "%s", it->barcode);
     d->min_qty = it->min_qty;
@@ -189,13 +205,9 @@ static depot_err build_catalog(hub_store *s, struct catalog_msg *c, long long no
     c->m.v = DEPOT_MSG_VERSION;
     c->m.type = DEPOT_MSG_CATALOG;
     c->m.ts = now;
-    c->cap = DEPOT_CATALOG_MAX_ITEMS;
-    c->m.body.catalog.items = depot_calloc(c->cap, sizeof(struct depot_catalog_item));
-    if (!c->m.body.catalog.items)
-        return DEPOT_ERR_NOMEM;
     depot_err err = hub_store_catalog_list(s, version, add_item, c);
     c->m.body.catalog.version = *version;
-    return err;
+    return err == DEPOT_OK && c->nomem ? DEPOT_ERR_NOMEM : err;
 }
 
 struct due_dealers {
