@@ -12,6 +12,7 @@
  * subscribes again: uplink through the shared group "hub" (instances split
  * the load), state without sharing (every instance tracks every gateway).
  */
+#define _GNU_SOURCE 1 /* pthread_setname_np */
 #include "mqtt.h"
 
 #include <mosquitto.h>
@@ -132,6 +133,8 @@ static void *network(void *arg)
     hub_mqtt *mq = arg;
     int backoff = BACKOFF_MIN_MS, rc;
     bool ever = false, up = false;
+
+    pthread_setname_np(pthread_self(), "hub-mqtt");
 
     while (atomic_load(&mq->running)) {
         if (!up) {
