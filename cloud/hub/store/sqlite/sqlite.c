@@ -45,9 +45,42 @@
 #include "store/sqlite/sqlite.h"
 
 #include "depot/alloc.h"
+#include "depot/hash.h"
 #include "depot/log.h"
 
 #define BUSY_TIMEOUT_MS 10000
+
+/*
+ * What one write transaction has done to a stream and to a dealer, kept from
+ * its first message of that stream or dealer to the commit, so that a batch
+ * reads a stream's applied_upto once and writes its counters and each
+ * dealer's last_seen once (at commit), whatever number of messages it holds.
+ * Only the transaction's own connection writes meanwhile (BEGIN IMMEDIATE),
+ * so what is kept here is the database's state plus the transaction's own
+ * changes. Dropped at commit and at rollback.
+ */
+struct tx_stream {
+    char key[DEPOT_DEALER_MAX + DEPOT_LEDGER_HEX + 2]; /* dealer NUL ledger, zero-filled */
+    UT_hash_handle hh;
+    const char *dealer, *ledger; /* into key */
+    uint64_t upto;               /* applied_upto, with this transaction's messages */
+    uint64_t max_id;             /* the highest applied id of the stream (0: none) */
+    int applied, duplicates, stale;
+    bool dirty;
+};
+
+struct tx_dealer {
+    char id[DEPOT_DEALER_MAX + 1];
+    UT_hash_handle hh;
+    long long seen;    /* the latest seen_ms of the transaction */
+    long long written; /* the last_seen this transaction wrote */
+};
+
+struct sq_tx {
+    bool open;
+    struct tx_stream *streams;
+    struct tx_dealer *dealers;
+};
 
 enum stmt {
     ST_BEGIN,
@@ -96,7 +129,9 @@ static const char *const sql[ST__COUNT] = {
                  "session = MAX(session, ?2) WHERE id = ?1",
     [ST_STREAM_ENSURE] = "INSERT INTO streams(dealer, ledger) VALUES(?1, ?2) "
                          "ON CONFLICT(dealer, ledger) DO NOTHING",
-    [ST_STREAM_UPTO] = "SELECT applied_upto FROM streams WHERE dealer = ?1 AND ledger = ?2",
+    [ST_STREAM_UPTO] = "SELECT applied_upto, (SELECT MAX(msg_id) FROM applied a WHERE "
+                       "a.dealer = ?1 AND a.ledger = ?2) FROM streams WHERE dealer = ?1 "
+                       "AND ledger = ?2",
     [ST_APPLIED_INSERT] = "INSERT INTO applied(dealer, ledger, msg_id) VALUES(?1, ?2, ?3) "
                           "ON CONFLICT(dealer, ledger, msg_id) DO NOTHING",
     [ST_APPLIED_HAS] = "SELECT 1 FROM applied WHERE dealer = ?1 AND ledger = ?2 AND msg_id = ?3",
@@ -179,23 +214,28 @@ static sqlite3_stmt *prep(struct sqlite_store *q, enum stmt id)
     return hub_sqlite_ready(q->st[id]);
 }
 
+static void tx_drop(struct sqlite_store *q)
+{
+    struct tx_stream *t, *tt;
+    struct tx_dealer *d, *dt;
+    HASH_ITER(hh, q->tx->streams, t, tt) {
+        HASH_DEL(q->tx->streams, t);
+        depot_free(t);
+    }
+    HASH_ITER(hh, q->tx->dealers, d, dt) {
+        HASH_DEL(q->tx->dealers, d);
+        depot_free(d);
+    }
+    q->tx->open = false;
+}
+
 static depot_err sq_begin(hub_store *s)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
-    return hub_sqlite_run(q, prep(q, ST_BEGIN), "begin");
-}
-
-static depot_err sq_commit(hub_store *s)
-{
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    return hub_sqlite_run(q, prep(q, ST_COMMIT), "commit");
-}
-
-static void sq_rollback(hub_store *s)
-{
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    if (!sqlite3_get_autocommit(q->db))
-        (void)hub_sqlite_run(q, prep(q, ST_ROLLBACK), "rollback");
+    depot_err err = hub_sqlite_run(q, prep(q, ST_BEGIN), "begin");
+    tx_drop(q);
+    q->tx->open = err == DEPOT_OK;
+    return err;
 }
 
 static depot_err touch_dealer(struct sqlite_store *q, const char *dealer, long long seen_ms)
@@ -204,6 +244,77 @@ static depot_err touch_dealer(struct sqlite_store *q, const char *dealer, long l
     hub_sqlite_bind_text(st, 1, dealer);
     sqlite3_bind_int64(st, 2, seen_ms);
     return hub_sqlite_run(q, st, "touch dealer");
+}
+
+static depot_err stream_update(struct sqlite_store *q, const struct tx_stream *t)
+{
+    sqlite3_stmt *st = prep(q, ST_STREAM_UPDATE);
+    hub_sqlite_bind_text(st, 1, t->dealer);
+    hub_sqlite_bind_text(st, 2, t->ledger);
+    sqlite3_bind_int(st, 3, t->applied);
+    sqlite3_bind_int(st, 4, t->duplicates);
+    sqlite3_bind_int(st, 5, t->stale);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)t->upto);
+    return hub_sqlite_run(q, st, "stream update");
+}
+
+/* Writes what the transaction kept for the commit: last_seen and stream counters. */
+static depot_err tx_flush(struct sqlite_store *q)
+{
+    depot_err err = DEPOT_OK;
+    for (struct tx_dealer *d = q->tx->dealers; err == DEPOT_OK && d; d = d->hh.next)
+        if (d->seen > d->written)
+            err = touch_dealer(q, d->id, d->seen);
+    for (struct tx_stream *t = q->tx->streams; err == DEPOT_OK && t; t = t->hh.next)
+        if (t->dirty)
+            err = stream_update(q, t);
+    return err;
+}
+
+static depot_err sq_commit(hub_store *s)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    depot_err err = tx_flush(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_run(q, prep(q, ST_COMMIT), "commit");
+    if (err == DEPOT_OK)
+        tx_drop(q);
+    return err; /* on failure the caller rolls back, which drops it */
+}
+
+static void sq_rollback(hub_store *s)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    tx_drop(q);
+    if (!sqlite3_get_autocommit(q->db))
+        (void)hub_sqlite_run(q, prep(q, ST_ROLLBACK), "rollback");
+}
+
+/* The dealer was heard at seen_ms: its first message of the transaction writes the row
+ * at once (a new dealer exists for the rest of the transaction), later ones at commit. */
+static depot_err seen_dealer(struct sqlite_store *q, const char *dealer, long long seen_ms)
+{
+    struct tx_dealer *d;
+    size_t len = strlen(dealer);
+    if (len > DEPOT_DEALER_MAX)
+        return DEPOT_ERR_INVAL;
+    HASH_FIND(hh, q->tx->dealers, dealer, len, d);
+    if (d) {
+        if (seen_ms > d->seen)
+            d->seen = seen_ms;
+        return DEPOT_OK;
+    }
+    d = depot_calloc(1, sizeof(*d));
+    if (!d)
+        return DEPOT_ERR_NOMEM;
+    memcpy(d->id, dealer, len); /* calloc: NUL-terminated */
+    d->seen = d->written = seen_ms;
+    HASH_ADD(hh, q->tx->dealers, id, strlen(d->id), d);
+    if (!DEPOT_HASH_ADDED(d)) {
+        depot_free(d);
+        return DEPOT_ERR_NOMEM;
+    }
+    return touch_dealer(q, dealer, seen_ms);
 }
 
 static depot_err apply_state(struct sqlite_store *q, const depot_msg *m)
@@ -365,23 +476,59 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
     return DEPOT_OK; /* other events only count as heard */
 }
 
-static depot_err stream_upto(struct sqlite_store *q, const depot_msg *m, uint64_t *upto)
+/* The transaction's entry of m's stream: on its first message, the row made if it is new,
+ * its applied_upto and its highest applied id read. */
+static depot_err stream_get(struct sqlite_store *q, const depot_msg *m, struct tx_stream **out)
 {
-    sqlite3_stmt *st = prep(q, ST_STREAM_ENSURE);
+    char key[sizeof(((struct tx_stream *)0)->key)];
+    size_t dl = strlen(m->dealer), ll = strlen(m->ledger);
+    struct tx_stream *t;
+    sqlite3_stmt *st;
     depot_err err;
     int rc;
+
+    if (dl > DEPOT_DEALER_MAX || ll > DEPOT_LEDGER_HEX)
+        return DEPOT_ERR_INVAL;
+    memset(key, 0, sizeof(key));
+    memcpy(key, m->dealer, dl);
+    memcpy(key + dl + 1, m->ledger, ll);
+    HASH_FIND(hh, q->tx->streams, key, sizeof(key), t);
+    if (t) {
+        *out = t;
+        return DEPOT_OK;
+    }
+    st = prep(q, ST_STREAM_ENSURE);
     hub_sqlite_bind_text(st, 1, m->dealer);
     hub_sqlite_bind_text(st, 2, m->ledger);
     err = hub_sqlite_run(q, st, "stream");
     if (err != DEPOT_OK)
         return err;
+    t = depot_calloc(1, sizeof(*t));
+    if (!t)
+        return DEPOT_ERR_NOMEM;
+    memcpy(t->key, key, sizeof(key));
+    t->dealer = t->key;
+    t->ledger = t->key + dl + 1;
     st = prep(q, ST_STREAM_UPTO);
     hub_sqlite_bind_text(st, 1, m->dealer);
     hub_sqlite_bind_text(st, 2, m->ledger);
     rc = sqlite3_step(st);
-    *upto = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    if (rc == SQLITE_ROW) {
+        t->upto = (uint64_t)sqlite3_column_int64(st, 0);
+        t->max_id = (uint64_t)sqlite3_column_int64(st, 1); /* NULL (none): 0 */
+    }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? DEPOT_OK : hub_sqlite_fail(q, "stream upto");
+    if (rc != SQLITE_ROW) {
+        depot_free(t);
+        return hub_sqlite_fail(q, "stream upto");
+    }
+    HASH_ADD(hh, q->tx->streams, key, sizeof(t->key), t);
+    if (!DEPOT_HASH_ADDED(t)) {
+        depot_free(t);
+        return DEPOT_ERR_NOMEM;
+    }
+    *out = t;
+    return DEPOT_OK;
 }
 
 static depot_err applied_has(struct sqlite_store *q, const depot_msg *m, uint64_t id, bool *has)
@@ -397,32 +544,20 @@ static depot_err applied_has(struct sqlite_store *q, const depot_msg *m, uint64_
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "applied lookup");
 }
 
-/* applied_upto := max(upto, base - 1), then forward over consecutive applied ids. */
-static depot_err advance_upto(struct sqlite_store *q, const depot_msg *m, uint64_t *upto)
+/* applied_upto := max(upto, base - 1), then forward over consecutive applied ids; an id
+ * above every applied one is never looked up (in order, no lookup at all). */
+static depot_err advance_upto(struct sqlite_store *q, const depot_msg *m, struct tx_stream *t)
 {
     bool has = true;
     depot_err err = DEPOT_OK;
-    if (m->base > 0 && m->base - 1 > *upto)
-        *upto = m->base - 1;
-    while (err == DEPOT_OK && has) {
-        err = applied_has(q, m, *upto + 1, &has);
+    if (m->base > 0 && m->base - 1 > t->upto)
+        t->upto = m->base - 1;
+    while (err == DEPOT_OK && has && t->upto < t->max_id) {
+        err = applied_has(q, m, t->upto + 1, &has);
         if (err == DEPOT_OK && has)
-            (*upto)++;
+            t->upto++;
     }
     return err;
-}
-
-static depot_err stream_update(struct sqlite_store *q, const depot_msg *m, int applied, int dup,
-                               int stale, uint64_t upto)
-{
-    sqlite3_stmt *st = prep(q, ST_STREAM_UPDATE);
-    hub_sqlite_bind_text(st, 1, m->dealer);
-    hub_sqlite_bind_text(st, 2, m->ledger);
-    sqlite3_bind_int(st, 3, applied);
-    sqlite3_bind_int(st, 4, dup);
-    sqlite3_bind_int(st, 5, stale);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)upto);
-    return hub_sqlite_run(q, st, "stream update");
 }
 
 /* Whether every id of m's stream below m's is applied, or below the gateway's base. */
@@ -437,22 +572,26 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
 {
     sqlite3_stmt *st;
     bool newer = true;
-    depot_err err = stream_upto(q, m, upto);
+    struct tx_stream *t = NULL;
+    depot_err err = stream_get(q, m, &t);
 
     if (err != DEPOT_OK)
         return err;
-    if (m->type == DEPOT_MSG_MOVEMENTS && !in_stream_order(m, *upto)) {
+    if (m->type == DEPOT_MSG_MOVEMENTS && !in_stream_order(m, t->upto)) {
         *res = HUB_APPLY_DEFERRED; /* an earlier batch may be missing: its chains are unknown */
+        *upto = t->upto;
         return DEPOT_OK;
     }
     *res = HUB_APPLY_DUPLICATE;
-    if (m->id > *upto) {
+    if (m->id > t->upto) {
         st = prep(q, ST_APPLIED_INSERT);
         hub_sqlite_bind_text(st, 1, m->dealer);
         hub_sqlite_bind_text(st, 2, m->ledger);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)m->id);
         err = hub_sqlite_run(q, st, "applied insert");
         if (err == DEPOT_OK && sqlite3_changes(q->db) > 0) {
+            if (m->id > t->max_id)
+                t->max_id = m->id;
             err = stream_effect(q, m, seen_ms, &newer);
             *res = newer ? HUB_APPLY_DONE
                    : m->type == DEPOT_MSG_MOVEMENTS ? HUB_APPLY_REFUSED
@@ -460,10 +599,14 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
         }
     }
     if (err == DEPOT_OK)
-        err = advance_upto(q, m, upto);
-    if (err == DEPOT_OK)
-        err = stream_update(q, m, *res != HUB_APPLY_DUPLICATE, *res == HUB_APPLY_DUPLICATE,
-                            *res == HUB_APPLY_STALE || *res == HUB_APPLY_REFUSED, *upto);
+        err = advance_upto(q, m, t);
+    if (err == DEPOT_OK) { /* written at commit (tx_flush) */
+        t->applied += *res != HUB_APPLY_DUPLICATE;
+        t->duplicates += *res == HUB_APPLY_DUPLICATE;
+        t->stale += *res == HUB_APPLY_STALE || *res == HUB_APPLY_REFUSED;
+        t->dirty = true;
+        *upto = t->upto;
+    }
     return err;
 }
 
@@ -482,13 +625,10 @@ static depot_err apply_snapshot(struct sqlite_store *q, const depot_msg *m, long
     return err;
 }
 
-static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
-                          enum hub_apply_result *res, uint64_t *upto)
+static depot_err apply_in_tx(struct sqlite_store *q, const depot_msg *m, long long seen_ms,
+                             enum hub_apply_result *res, uint64_t *upto)
 {
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    depot_err err = touch_dealer(q, m->dealer, seen_ms);
-    *res = HUB_APPLY_DONE;
-    *upto = 0;
+    depot_err err = seen_dealer(q, m->dealer, seen_ms);
     if (err != DEPOT_OK)
         return err;
     switch (m->type) {
@@ -504,6 +644,24 @@ static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
     default:
         return DEPOT_ERR_INVAL;
     }
+}
+
+/* Inside the caller's transaction (hub_store_begin), or in one of its own. */
+static depot_err sq_apply(hub_store *s, const depot_msg *m, long long seen_ms,
+                          enum hub_apply_result *res, uint64_t *upto)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    bool own = !q->tx->open;
+    depot_err err = own ? sq_begin(s) : DEPOT_OK;
+    *res = HUB_APPLY_DONE;
+    *upto = 0;
+    if (err == DEPOT_OK)
+        err = apply_in_tx(q, m, seen_ms, res, upto);
+    if (own && err == DEPOT_OK)
+        err = sq_commit(s);
+    if (own && err != DEPOT_OK)
+        sq_rollback(s);
+    return err;
 }
 
 static depot_err sq_count_reject(hub_store *s, const char *reason, uint64_t n)
@@ -606,6 +764,9 @@ static void sq_free(hub_store *s)
     hub_sqlite_orders_free(q);
     hub_sqlite_alerts_free(q);
     sqlite3_close(q->db);
+    if (q->tx)
+        tx_drop(q);
+    depot_free(q->tx);
     depot_free(q);
 }
 
@@ -631,7 +792,7 @@ static depot_err setup(struct sqlite_store *q)
     depot_err err;
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
         return hub_sqlite_fail(q, "schema");
-    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "schema");
+    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;", "schema");
     if (err == DEPOT_OK)
         err = hub_sqlite_exec(q, schema, "schema");
     if (err == DEPOT_OK) /* first: the main statements read dealer_profiles too */
@@ -650,6 +811,11 @@ depot_err hub_store_sqlite_open(const char *path, hub_store **out)
     if (!q)
         return DEPOT_ERR_NOMEM;
     q->base.ops = &sqlite_ops;
+    q->tx = depot_calloc(1, sizeof(*q->tx));
+    if (!q->tx) {
+        depot_free(q);
+        return DEPOT_ERR_NOMEM;
+    }
     if (sqlite3_open_v2(path, &q->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {

@@ -30,6 +30,7 @@ struct sqlite_store {
     sqlite3_stmt *order_st[SQ_ORDERS_STMTS];     /* orders.c */
     sqlite3_stmt *audit_st[SQ_AUDIT_STMTS];      /* audit.c */
     sqlite3_stmt *ast[SQ_ALERT_STMTS];           /* store/sqlite/alerts.c */
+    struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
 /* The store behind a hub_store * (base is the first member). */
