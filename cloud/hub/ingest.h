@@ -29,6 +29,11 @@ typedef struct hub_orders hub_orders;
 #define HUB_ACK_INTERVAL_MS 100 /* at most one ack per (dealer, ledger) per interval */
 #define HUB_BATCH_MAX 512       /* messages per transaction */
 #define HUB_QUEUE_MAX 50000     /* beyond that, accepted messages are dropped (resent later) */
+/* Under a flow (the last batch held at least HUB_GATHER_FLOW messages), a batch waits up to
+ * HUB_GATHER_MS for HUB_GATHER_MIN messages: fewer, larger transactions and acks. */
+#define HUB_GATHER_FLOW 8
+#define HUB_GATHER_MIN 256
+#define HUB_GATHER_MS 2
 #define HUB_TICK_MS 500         /* escalation, decision and catalog publishing period */
 
 /*
