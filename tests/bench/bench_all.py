@@ -385,7 +385,7 @@ def judge(target, value, ratio):
         return "n/a (target %r not understood)" % target
     x = value if m.group(1) == "value" else ratio
     if x is None:
-        return "n/a (no peer value)"
+        return "n/a (no ratio)"
     limit = float(m.group(3))
     ok = {"<=": x <= limit, ">=": x >= limit, "<": x < limit, ">": x > limit}[m.group(2)]
     return "met" if ok else "missed"
