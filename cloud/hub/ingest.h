@@ -26,7 +26,7 @@ typedef depot_err (*hub_publish_fn)(void *ctx, const char *topic, const char *pa
 
 typedef struct hub_orders hub_orders;
 
-#define HUB_ACK_INTERVAL_MS 100 /* at most one ack per (dealer, ledger) per interval */
+#define HUB_ACK_INTERVAL_MS 250 /* at most one ack per (dealer, ledger) per interval */
 #define HUB_BATCH_MAX 512       /* messages per transaction */
 #define HUB_QUEUE_MAX 50000     /* beyond that, accepted messages are dropped (resent later) */
 /* Under a flow (the last batch held at least HUB_GATHER_FLOW messages), a batch waits up to
