@@ -33,6 +33,7 @@ orchestrator to prove the aggregator itself works).
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -186,12 +187,11 @@ def library_versions():
             return "%s (Debian %s %s)" % (upstream, pkg, deb)
         return upstream or (deb and "Debian %s %s" % (pkg, deb)) or "not found"
 
-    mosq = sh(["mosquitto", "-h"]).splitlines()
-    if not mosq:  # mosquitto -h exits 3 after printing its usage
-        r = subprocess.run(["sh", "-c", "mosquitto -h 2>&1 | head -1"], capture_output=True,
-                           text=True, timeout=10)
-        mosq = r.stdout.strip().splitlines()
-    mv = re.search(r"version (\S+)", mosq[0]) if mosq else None
+    try:  # mosquitto -h prints its version and usage, and exits 3
+        r = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True, timeout=10)
+        mv = re.search(r"mosquitto version (\S+)", r.stdout + r.stderr)
+    except (OSError, subprocess.SubprocessError):
+        mv = None
     return [
         ("libmodbus", both(pkgconfig_version("libmodbus"), "libmodbus5")),
         ("Mosquitto broker", both(mv.group(1) if mv else "", "mosquitto")),
@@ -254,7 +254,7 @@ def build_type(build):
 def header_lines(a, build):
     """The lines printed above the table: machine, date, commit, build, versions."""
     un = os.uname()
-    lines = [
+    return [
         ("Machine", "%s, %d cores, %.1f GiB memory, kernel %s (%s), %s"
          % (cpu_model(), os.cpu_count() or 0, memory_gib(), un.release, un.machine,
             os_release())),
@@ -267,7 +267,6 @@ def header_lines(a, build):
         ("Versions", ", ".join("%s %s" % kv for kv in library_versions())),
         ("Node.js and peers", ", ".join("%s %s" % kv for kv in node_versions())),
     ]
-    return lines
 
 
 # ------------------------------------------------------------------ the runs
@@ -275,12 +274,20 @@ def header_lines(a, build):
 class Outcome:
     """One run of one orchestrator."""
 
-    def __init__(self, run, rep, status, seconds, log, rows, rc=None):
+    def __init__(self, run, rep, status, seconds, log, rows):
         self.run, self.rep, self.status, self.seconds = run, rep, status, seconds
-        self.log, self.rows, self.rc = log, rows, rc
+        self.log, self.rows = log, rows
+
+
+def number(x):
+    """x if it is a finite number (not a bool), else None."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return None
+    return float(x)
 
 
 def read_rows(path):
+    """The records of one run: JSON lines with a key and a finite value."""
     rows = []
     for line in read(path).splitlines():
         line = line.strip()
@@ -290,7 +297,8 @@ def read_rows(path):
             r = json.loads(line)
         except ValueError:
             continue
-        if isinstance(r, dict) and "key" in r and isinstance(r.get("value"), (int, float)):
+        if isinstance(r, dict) and r.get("key") and number(r.get("value")) is not None:
+            r["peer_value"] = number(r.get("peer_value"))
             rows.append(r)
     return rows
 
@@ -319,7 +327,7 @@ def run_one(run, rep, a, env, logdir):
     env = dict(env, DEPOT_BENCH_RESULTS=results, PYTHONUNBUFFERED="1")
     limit = QUICK_TIMEOUT if a.quick else timeout
     t0 = time.monotonic()
-    status, rc = "ok", None
+    status = "ok"
     try:
         with open(log, "w") as f:
             f.write("$ %s\n\n" % " ".join(argv))
@@ -344,7 +352,7 @@ def run_one(run, rep, a, env, logdir):
     with open(os.path.join(logdir, "results.jsonl"), "a") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
-    return Outcome(name, rep, status, time.monotonic() - t0, log, rows, rc)
+    return Outcome(name, rep, status, time.monotonic() - t0, log, rows)
 
 
 # ----------------------------------------------------------------- the table
@@ -410,10 +418,8 @@ def figure_rows(outcomes):
         recs = by_key[key]
         last = recs[-1]
         values = [float(r["value"]) for r in recs]
-        peers = [float(r["peer_value"]) for r in recs
-                 if isinstance(r.get("peer_value"), (int, float))]
-        ratios = [float(r["value"]) / float(r["peer_value"]) for r in recs
-                  if isinstance(r.get("peer_value"), (int, float)) and r["peer_value"]]
+        peers = [r["peer_value"] for r in recs if r["peer_value"] is not None]
+        ratios = [float(r["value"]) / r["peer_value"] for r in recs if r["peer_value"]]
         med_ratio = statistics.median(ratios) if ratios else None
         target = last.get("target") or ""
         rows.append([last.get("label") or key, spread(values), last.get("unit") or "",
