@@ -11,7 +11,7 @@ function(depot_bench_program name)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 endfunction()
 
-depot_bench_program(modbus_bare_loop LIBS PkgConfig::MODBUS)
+depot_bench_program(modbus_bare_loop LIBS PkgConfig::MODBUS Threads::Threads)
 depot_bench_program(http_load)
 depot_bench_program(mqtt_flood LIBS depot_common PkgConfig::MOSQUITTO)
 depot_bench_program(mqtt_sink LIBS PkgConfig::MOSQUITTO)

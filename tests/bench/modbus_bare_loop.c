@@ -1,27 +1,39 @@
 /*
- * modbus_bare_loop: the baseline of the gateway polling benchmark. The least
+ * modbus_bare_loop: the baseline of the gateway polling benchmarks. The least
  * a program can do to read every scale once a period through libmodbus: one
- * thread, one context per node kept connected, 30 input registers (the scale
- * block) read from each node in turn, then sleep until the next period's slot.
- * No ledger, no MQTT, no threads: what is left is libmodbus and the kernel.
- * bench_gateway.py measures its CPU and memory from /proc exactly as it
- * measures depot-gateway's, over the same nodes, in the same run.
+ * context per node kept connected, 30 input registers (the scale block) read
+ * from each node in turn, then sleep until the next period's slot. No ledger,
+ * no MQTT: what is left is libmodbus and the kernel. bench_gateway.py measures
+ * its CPU and memory from /proc exactly as it measures depot-gateway's, over
+ * the same nodes, in the same run.
+ *
+ * With --threads N the nodes are dealt round-robin to N threads, each its own
+ * loop over its own contexts exactly as the single loop (the units of an RTU
+ * line share its context and stay together in one thread). --period-ms 0 is
+ * flat out: no sleep, each thread reads its nodes in turn as fast as they
+ * answer.
  *
  * usage: modbus_bare_loop --ports P1-P2 [--host 127.0.0.1] --seconds S
- *                         [--period-ms 1000] [--timeout-ms 500]
+ *                         [--period-ms 1000] [--timeout-ms 500] [--threads 1]
  *        modbus_bare_loop --rtu DEVICE --baud N --units 1,2 --seconds S ...
  * (--ports and --rtu may be given together: the TCP nodes, then the RTU units.)
  *
  * stdout: "ready nodes=N connected=C" once every context tried to connect,
- * then at the end one line "polls=N errors=E rounds=R late_rounds=L seconds=S".
- * A round that could not start on time is late; the loop then skips the
- * backlog rather than catch up. Runs at most --seconds (and that many rounds);
- * SIGTERM or SIGINT ends it early with the same final line.
+ * then at the end one line "polls=N errors=E rounds=R late_rounds=L seconds=S
+ * threads=T rate=X": requests sent, failed ones (and failed reconnects), the
+ * rounds every thread completed (the fewest of any thread), late rounds of all
+ * threads, the wall time and polls per second. A round that could not start on
+ * time is late; the loop then skips the backlog rather than catch up. Runs at
+ * most --seconds (and, with a period, that many rounds); SIGTERM or SIGINT ends
+ * it early with the same final line.
  * Exit status: 0 done, 2 usage or setup error.
  */
 #include <errno.h>
 #include <modbus.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +44,7 @@
 #define SCALE_REGISTERS 30 /* input registers 0..29: DEPOT_IR_SCALE_COUNT */
 #define MAX_NODES 4096
 #define MAX_SECONDS 3600
+#define MAX_THREADS 64
 
 typedef struct bare_node {
     modbus_t *ctx; /* TCP: its own; RTU: the line's, shared */
@@ -41,28 +54,44 @@ typedef struct bare_node {
 
 typedef struct bare_opts {
     const char *host, *ports, *rtu_device, *rtu_units;
-    long baud, seconds, period_ms, timeout_ms;
+    long baud, seconds, period_ms, timeout_ms, threads;
 } bare_opts;
 
 typedef struct bare_stats {
     unsigned long long polls, errors, rounds, late;
 } bare_stats;
 
-static volatile sig_atomic_t stop_requested;
+/* One thread's share: its nodes (pointers into the one array), its loop's counts. */
+typedef struct bare_slice {
+    bare_node **nodes;
+    size_t n;
+    const bare_opts *o;
+    long long start, end;
+    bare_stats st;
+    pthread_t thread;
+} bare_slice;
+
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig != SIGUSR1) /* SIGUSR1 only wakes a worker's sleep */
+        atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
+}
+
+static int stopping(void)
+{
+    return atomic_load_explicit(&stop_requested, memory_order_relaxed);
 }
 
 static void usage(FILE *out)
 {
     fputs("usage: modbus_bare_loop [--ports P1-P2 [--host H]] [--rtu DEV --baud N --units A,B]\n"
-          "                        --seconds S [--period-ms 1000] [--timeout-ms 500]\n"
-          "Reads input registers 0..29 of every node once a period, one thread, one\n"
-          "libmodbus context per node kept connected. Prints 'ready nodes=N connected=C',\n"
-          "then 'polls=N errors=E rounds=R late_rounds=L seconds=S' at the end.\n",
+          "                        --seconds S [--period-ms 1000] [--timeout-ms 500] [--threads 1]\n"
+          "Reads input registers 0..29 of every node once a period (0: flat out, no\n"
+          "sleep), one libmodbus context per node kept connected, the nodes dealt\n"
+          "round-robin to --threads loops. Prints 'ready nodes=N connected=C', then\n"
+          "'polls=N errors=E rounds=R late_rounds=L seconds=S threads=T rate=X' at the end.\n",
           out);
 }
 
@@ -91,9 +120,11 @@ static int parse_args(int argc, char **argv, bare_opts *o)
         else if (strcmp(a, "--seconds") == 0)
             num = &o->seconds, lo = 1, hi = MAX_SECONDS;
         else if (strcmp(a, "--period-ms") == 0)
-            num = &o->period_ms, lo = 10, hi = 60000;
+            num = &o->period_ms, lo = 0, hi = 60000;
         else if (strcmp(a, "--timeout-ms") == 0)
             num = &o->timeout_ms, lo = 10, hi = 10000;
+        else if (strcmp(a, "--threads") == 0)
+            num = &o->threads, lo = 1, hi = MAX_THREADS;
         else
             return fprintf(stderr, "modbus_bare_loop: unknown option %s\n", a), -1;
         if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
@@ -103,6 +134,8 @@ static int parse_args(int argc, char **argv, bare_opts *o)
         return usage(stderr), -1;
     if (o->rtu_device != NULL && o->rtu_units == NULL)
         return fprintf(stderr, "modbus_bare_loop: --rtu needs --units\n"), -1;
+    if (o->period_ms != 0 && o->period_ms < 10)
+        return fprintf(stderr, "modbus_bare_loop: --period-ms: 0 (flat out) or 10..60000\n"), -1;
     return 0;
 }
 
@@ -161,7 +194,7 @@ static int add_rtu_nodes(const bare_opts *o, bare_node *nodes, size_t *n)
 static void sleep_until_ns(long long t)
 {
     struct timespec ts = {(time_t)(t / 1000000000LL), (long)(t % 1000000000LL)};
-    while (!stop_requested && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    while (!stopping() && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
 }
 
@@ -193,16 +226,28 @@ static void poll_one(bare_node *node, long silence_us, bare_stats *st)
     }
 }
 
-static void run(bare_node *nodes, size_t n, const bare_opts *o, bare_stats *st)
+/* One thread's loop over its own nodes: every period (or flat out) one round. */
+static void *run_slice(void *arg)
 {
-    long long period = o->period_ms * 1000000LL, start = bench_mono_ns();
-    long long end = start + o->seconds * 1000000000LL, next = start;
-    long long max_rounds = o->seconds * 1000 / o->period_ms + 1;
+    bare_slice *sl = arg;
+    const bare_opts *o = sl->o;
+    long long period = o->period_ms * 1000000LL, end = sl->end, next = sl->start;
+    /* flat out, bounded in count too: a million rounds a second is out of reach */
+    long long max_rounds = period ? o->seconds * 1000 / o->period_ms + 1 : o->seconds * 1000000LL;
     long silence_us = o->baud ? 38500000L / o->baud + 1 : 0;
-    while (!stop_requested && (long long)st->rounds < max_rounds && bench_mono_ns() < end) {
-        for (size_t i = 0; i < n && !stop_requested; i++)
-            poll_one(&nodes[i], silence_us, st);
+    bare_stats *st = &sl->st;
+    while (!stopping() && (long long)st->rounds < max_rounds && bench_mono_ns() < end) {
+        size_t i = 0;
+        for (; i < sl->n && !stopping(); i++) {
+            poll_one(sl->nodes[i], silence_us, st);
+            if (period == 0 && bench_mono_ns() >= end)
+                break;
+        }
+        if (i < sl->n)
+            break; /* a round cut short by the end is not counted */
         st->rounds++;
+        if (period == 0)
+            continue;
         next += period;
         long long now = bench_mono_ns();
         if (next < now) {
@@ -211,22 +256,111 @@ static void run(bare_node *nodes, size_t n, const bare_opts *o, bare_stats *st)
         }
         sleep_until_ns(next < end ? next : end);
     }
-    printf("polls=%llu errors=%llu rounds=%llu late_rounds=%llu seconds=%.3f\n", st->polls,
-           st->errors, st->rounds, st->late, (double)(bench_mono_ns() - start) / 1e9);
+    return NULL;
+}
+
+/*
+ * Deals the nodes to o->threads slices and runs them: slice 0 on this thread,
+ * which alone takes SIGTERM and SIGINT and then wakes the others (SIGUSR1);
+ * prints the final line.
+ */
+static int run(bare_node *nodes, size_t n, const bare_opts *o)
+{
+    size_t nt = (size_t)o->threads < n ? (size_t)o->threads : (n ? n : 1); /* none idle */
+    size_t rtu_slice = SIZE_MAX;
+    bare_slice *sl = calloc(nt, sizeof(*sl));
+    bare_node **order = calloc(n ? n : 1, sizeof(*order));
+    size_t *count = calloc(nt, sizeof(*count)), *fill = calloc(nt, sizeof(*fill));
+    size_t *slot = calloc(n ? n : 1, sizeof(*slot)), started = 1;
+    sigset_t block, old;
+    int rc = 0;
+
+    if (sl == NULL || order == NULL || count == NULL || fill == NULL || slot == NULL) {
+        fprintf(stderr, "modbus_bare_loop: out of memory\n");
+        rc = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) { /* round-robin; an RTU line's units stay together */
+        if (nodes[i].unit != 0) {
+            if (rtu_slice == SIZE_MAX)
+                rtu_slice = i % nt;
+            slot[i] = rtu_slice;
+        } else {
+            slot[i] = i % nt;
+        }
+        count[slot[i]]++;
+    }
+    for (size_t t = 0, base = 0; t < nt; base += count[t], t++)
+        sl[t].nodes = order + base;
+    for (size_t i = 0; i < n; i++)
+        sl[slot[i]].nodes[fill[slot[i]]++] = &nodes[i];
+
+    long long start = bench_mono_ns(), end = start + o->seconds * 1000000000LL;
+    for (size_t t = 0; t < nt; t++) {
+        sl[t].n = count[t];
+        sl[t].o = o;
+        sl[t].start = start;
+        sl[t].end = end;
+    }
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old); /* the workers inherit the mask */
+    for (; started < nt; started++) {
+        int err = pthread_create(&sl[started].thread, NULL, run_slice, &sl[started]);
+        if (err != 0) {
+            fprintf(stderr, "modbus_bare_loop: thread: %s\n", strerror(err));
+            atomic_store(&stop_requested, 1);
+            rc = -1;
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        run_slice(&sl[0]);
+    for (size_t t = 1; t < started; t++)
+        if (stopping())
+            pthread_kill(sl[t].thread, SIGUSR1);
+    bare_stats total = {0};
+    unsigned long long min_rounds = ~0ULL;
+    for (size_t t = 0; t < started; t++) {
+        if (t > 0)
+            pthread_join(sl[t].thread, NULL);
+        total.polls += sl[t].st.polls;
+        total.errors += sl[t].st.errors;
+        total.late += sl[t].st.late;
+        if (sl[t].n > 0 && sl[t].st.rounds < min_rounds)
+            min_rounds = sl[t].st.rounds;
+    }
+    total.rounds = min_rounds == ~0ULL ? 0 : min_rounds;
+    double seconds = (double)(bench_mono_ns() - start) / 1e9;
+    if (rc == 0)
+        printf("polls=%llu errors=%llu rounds=%llu late_rounds=%llu seconds=%.3f threads=%zu "
+               "rate=%.1f\n",
+               total.polls, total.errors, total.rounds, total.late, seconds, nt,
+               seconds > 0 ? (double)total.polls / seconds : 0.0);
+out:
+    free(sl);
+    free(order);
+    free(count);
+    free(fill);
+    free(slot);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     bare_node *nodes = calloc(MAX_NODES, sizeof(*nodes));
-    bare_opts o = {.host = "127.0.0.1", .period_ms = 1000, .timeout_ms = 500};
-    bare_stats st = {0};
+    bare_opts o = {.host = "127.0.0.1", .period_ms = 1000, .timeout_ms = 500, .threads = 1};
     size_t n = 0, connected = 0;
-    struct sigaction sa = {.sa_handler = on_signal};
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: a sleep ends */
+    int rc;
 
     if (nodes == NULL || parse_args(argc, argv, &o) < 0)
         return 2;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     if ((o.ports != NULL && add_tcp_nodes(&o, nodes, &n) < 0) ||
         (o.rtu_device != NULL && add_rtu_nodes(&o, nodes, &n) < 0))
         return 2;
@@ -234,7 +368,7 @@ int main(int argc, char **argv)
         connected += nodes[i].connected != 0;
     printf("ready nodes=%zu connected=%zu\n", n, connected);
     fflush(stdout);
-    run(nodes, n, &o, &st);
+    rc = run(nodes, n, &o);
     for (size_t i = 0; i < n; i++) {
         if (nodes[i].unit != 0 && i + 1 < n && nodes[i + 1].ctx == nodes[i].ctx)
             continue; /* a shared RTU line is freed with its last unit */
@@ -242,5 +376,5 @@ int main(int argc, char **argv)
         modbus_free(nodes[i].ctx);
     }
     free(nodes);
-    return 0;
+    return rc < 0 ? 2 : 0;
 }
