@@ -125,6 +125,70 @@ static void test_hub_store_apply_UptoWaitsForGapThenAdvances(void **state)
     assert_int_equal(stream(f->s, "D1").applied_upto, 4);
 }
 
+static int on_dealer(void *arg, const struct hub_dealer_row *r)
+{
+    *(long long *)arg = r->last_seen;
+    return 0;
+}
+
+/* Many messages of one stream in one transaction (an ingest batch): the stream's state is
+ * kept from its first message to the commit, and written once, the same as one by one. */
+static void test_hub_store_apply_BatchKeepsStreamAcrossItsMessages(void **state)
+{
+    struct fixture *f = *state;
+    static const uint64_t ids[] = {1, 3, 4, 2, 2, 6};
+    static const uint64_t want[] = {1, 1, 1, 4, 4, 4};
+    enum hub_apply_result res;
+    uint64_t upto;
+    long long seen = 0;
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    for (size_t i = 0; i < 6; i++) {
+        depot_msg m = test_stock("D1", LEDGER_A, ids[i], 1, 100 + (long long)ids[i], "S1",
+                                 (long long)ids[i]);
+        assert_int_equal(hub_store_apply(f->s, &m, 1000 + (long long)i, &res, &upto), DEPOT_OK);
+        assert_int_equal(res, i == 4 ? HUB_APPLY_DUPLICATE : i == 3 ? HUB_APPLY_STALE
+                                                                    : HUB_APPLY_DONE);
+        assert_int_equal(upto, want[i]);
+    }
+    assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
+    struct hub_stream_row r = stream(f->s, "D1");
+    assert_int_equal(r.applied_upto, 4);
+    assert_int_equal(r.applied, 5);
+    assert_int_equal(r.duplicates, 1);
+    assert_int_equal(r.stale_ignored, 1);
+    assert_int_equal(hub_store_dealers(f->s, on_dealer, &seen), DEPOT_OK);
+    assert_int_equal(seen, 1005); /* the latest message of the batch */
+    /* the next batch starts from what was committed: 5 fills the gap up to 6 */
+    assert_int_equal(apply(f->s, test_stock("D1", LEDGER_A, 5, 1, 105, "S1", 5), &upto),
+                     HUB_APPLY_STALE);
+    assert_int_equal(upto, 6);
+}
+
+/* A rolled-back batch leaves the stream as it was, and the next one does not see its ids. */
+static void test_hub_store_apply_RolledBackBatchForgotten(void **state)
+{
+    struct fixture *f = *state;
+    enum hub_apply_result res;
+    uint64_t upto;
+    apply(f->s, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 1), &upto);
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    for (uint64_t id = 2; id <= 3; id++) {
+        depot_msg m = test_stock("D1", LEDGER_A, id, 1, 100 + (long long)id, "S1", (long long)id);
+        assert_int_equal(hub_store_apply(f->s, &m, 2000, &res, &upto), DEPOT_OK);
+        assert_int_equal(upto, id);
+    }
+    hub_store_rollback(f->s);
+    struct hub_stream_row r = stream(f->s, "D1");
+    assert_int_equal(r.applied_upto, 1);
+    assert_int_equal(r.applied, 1);
+    assert_int_equal(apply(f->s, test_stock("D1", LEDGER_A, 3, 1, 103, "S1", 3), &upto),
+                     HUB_APPLY_DONE);
+    assert_int_equal(upto, 1); /* 2 was rolled back: it is missing again */
+    assert_int_equal(apply(f->s, test_stock("D1", LEDGER_A, 2, 1, 102, "S1", 2), &upto),
+                     HUB_APPLY_STALE);
+    assert_int_equal(upto, 3);
+}
+
 static void test_hub_store_apply_BaseSkipsIdsTheGatewayDropped(void **state)
 {
     struct fixture *f = *state;
@@ -335,6 +399,8 @@ int main(void)
         T(test_hub_store_apply_SameMessageTwiceAppliesOnce),
         T(test_hub_store_apply_DuplicateSurvivesReopen),
         T(test_hub_store_apply_UptoWaitsForGapThenAdvances),
+        T(test_hub_store_apply_BatchKeepsStreamAcrossItsMessages),
+        T(test_hub_store_apply_RolledBackBatchForgotten),
         T(test_hub_store_apply_BaseSkipsIdsTheGatewayDropped),
         T(test_hub_store_apply_OlderIdIsStale),
         T(test_hub_store_apply_OutOfOrderEndsAtNewest),

@@ -544,14 +544,18 @@ static depot_err applied_has(struct sqlite_store *q, const depot_msg *m, uint64_
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "applied lookup");
 }
 
-/* applied_upto := max(upto, base - 1), then forward over consecutive applied ids; an id
- * above every applied one is never looked up (in order, no lookup at all). */
-static depot_err advance_upto(struct sqlite_store *q, const depot_msg *m, struct tx_stream *t)
+/* applied_upto := max(upto, base - 1), then forward over consecutive applied ids: over the
+ * id just inserted without a lookup, and an id above every applied one is never looked up
+ * (in order, no lookup at all). */
+static depot_err advance_upto(struct sqlite_store *q, const depot_msg *m, struct tx_stream *t,
+                              bool inserted)
 {
     bool has = true;
     depot_err err = DEPOT_OK;
     if (m->base > 0 && m->base - 1 > t->upto)
         t->upto = m->base - 1;
+    if (inserted && m->id == t->upto + 1)
+        t->upto = m->id;
     while (err == DEPOT_OK && has && t->upto < t->max_id) {
         err = applied_has(q, m, t->upto + 1, &has);
         if (err == DEPOT_OK && has)
@@ -571,7 +575,7 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
                               enum hub_apply_result *res, uint64_t *upto)
 {
     sqlite3_stmt *st;
-    bool newer = true;
+    bool newer = true, inserted = false;
     struct tx_stream *t = NULL;
     depot_err err = stream_get(q, m, &t);
 
@@ -589,7 +593,8 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
         hub_sqlite_bind_text(st, 2, m->ledger);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)m->id);
         err = hub_sqlite_run(q, st, "applied insert");
-        if (err == DEPOT_OK && sqlite3_changes(q->db) > 0) {
+        inserted = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
+        if (inserted) {
             if (m->id > t->max_id)
                 t->max_id = m->id;
             err = stream_effect(q, m, seen_ms, &newer);
@@ -599,7 +604,7 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
         }
     }
     if (err == DEPOT_OK)
-        err = advance_upto(q, m, t);
+        err = advance_upto(q, m, t, inserted);
     if (err == DEPOT_OK) { /* written at commit (tx_flush) */
         t->applied += *res != HUB_APPLY_DUPLICATE;
         t->duplicates += *res == HUB_APPLY_DUPLICATE;
