@@ -10,11 +10,14 @@
  * not the CN of its [mqtt] cert: the broker knows a gateway only by its
  * certificate, so such a gateway would report and order as another dealer.
  *
- * Threads: the main thread runs the MQTT link (gw_uplink_step: up to 50 ms, woken at once
- * by the broker or by a message queued in the ledger),
- * cuts up/movements batches (once a second), rewrites the metrics file
- * (every GW_METRICS_PERIOD_MS and at exit) and feeds the systemd watchdog;
- * the poller runs its own bus and worker threads.
+ * Threads: the main thread runs the MQTT link (gw_uplink_step, woken at once
+ * by the broker or by a message queued in the ledger), cuts up/movements
+ * batches (once a second while movements wait; not at all while none wait
+ * and the ledger queued nothing new), rewrites the metrics file (every
+ * GW_METRICS_PERIOD_MS if one is configured, and at exit) and feeds the
+ * systemd watchdog; it sleeps until the first of these is due. The poller
+ * runs its own bus and worker threads, which block SIGTERM and SIGINT so that
+ * the signal interrupts the main thread's wait.
  * Both write through the ledger, which serializes them. The daemon starts
  * and polls whether or not the broker is reachable; the outbox keeps what
  * the link cannot carry yet.
@@ -208,10 +211,13 @@ struct daemon {
     gw_uplink *uplink;
     gw_movements movements;
     long long next_movements_ms, next_metrics_ms;
+    bool movements_idle;     /* the last tick found none waiting (and no error) ... */
+    uint64_t movements_upto; /* ... and the ledger's last id before it */
 };
 
 #define MOVEMENTS_TICK_MS 1000
 #define MOVEMENTS_BATCHES_PER_TICK 8
+#define MAIN_WAIT_MAX_MS 60000
 
 static void write_metrics(struct daemon *d)
 {
@@ -225,32 +231,47 @@ static void write_metrics(struct daemon *d)
     }
 }
 
+/* Does the movements tick have work? Every movement is recorded with a queued message, so with
+ * none waiting at the last tick only a new message id can bring one. */
+static bool movements_pending(const struct daemon *d)
+{
+    return d->cfg->send_movements &&
+           (!d->movements_idle || gw_ledger_last_id(d->ledger) != d->movements_upto);
+}
+
 /* The periodic work besides the link, each when due. */
 static void housekeeping(struct daemon *d)
 {
     long long now = depot_mono_ms();
-    if (d->cfg->send_movements && now >= d->next_movements_ms) {
+    if (now >= d->next_movements_ms && movements_pending(d)) {
+        uint64_t upto = gw_ledger_last_id(d->ledger); /* before the tick: none is missed */
+        depot_err e =
+            gw_movements_tick(&d->movements, d->ledger, now, gw_uplink_connected(d->uplink),
+                              MOVEMENTS_BATCHES_PER_TICK, NULL);
         d->next_movements_ms = now + MOVEMENTS_TICK_MS;
-        gw_movements_tick(&d->movements, d->ledger, now, gw_uplink_connected(d->uplink),
-                          MOVEMENTS_BATCHES_PER_TICK, NULL);
+        d->movements_idle =
+            e == DEPOT_OK && !d->movements.waiting_since_ms && !d->movements.blocked;
+        d->movements_upto = upto;
     }
-    if (now >= d->next_metrics_ms) {
+    if (d->cfg->metrics_file && now >= d->next_metrics_ms) {
         d->next_metrics_ms = now + GW_METRICS_PERIOD_MS;
         write_metrics(d);
     }
 }
 
-/* The main loop sleeps until the link or the housekeeping has something due (at most 1 s):
- * with nothing changing it wakes about once a second, not 20 times. */
+/* The main loop sleeps until the link or the housekeeping has something due: with nothing
+ * changing, until the link's next heartbeat or keep-alive (seconds), not once a second. */
 static int step_timeout(const struct daemon *d, long long next_wd)
 {
-    long long now = depot_mono_ms(), next = d->next_metrics_ms;
-    if (d->cfg->send_movements && d->next_movements_ms < next)
+    long long now = depot_mono_ms(), next = now + MAIN_WAIT_MAX_MS;
+    if (d->cfg->metrics_file && d->next_metrics_ms < next)
+        next = d->next_metrics_ms;
+    if (d->next_movements_ms < next && movements_pending(d))
         next = d->next_movements_ms;
     if (next_wd && next_wd < next)
         next = next_wd;
     next -= now;
-    return gw_uplink_wait_ms(d->uplink, now, next < 1 ? 1 : next > 1000 ? 1000 : (int)next);
+    return gw_uplink_wait_ms(d->uplink, now, next < 1 ? 1 : (int)next);
 }
 
 static void main_loop(struct daemon *d)
@@ -299,7 +320,7 @@ static int run_daemon(const gw_config *cfg)
         e = gw_poller_start(poller);
     }
     if (e == DEPOT_OK) {
-        struct daemon d = {cfg, ledger, poller, uplink, {{0}, 0, false}, 0, 0};
+        struct daemon d = {cfg, ledger, poller, uplink, {{0}, 0, false}, 0, 0, false, 0};
         struct gw_movements_opts mo = {cfg->movements_period_s, cfg->movements_batch};
         gw_movements_init(&d.movements, &mo);
         if (!cfg->send_movements)

@@ -30,7 +30,9 @@
  * (gw_ledger_set_queued_hook), then lets libmosquitto read, write and keep
  * alive (mosquitto_loop_read/_write/_misc, what mosquitto_loop does) and
  * drains. So an order signed on a poller thread is published at once, not
- * at the end of the step's timeout.
+ * at the end of the step's timeout; and with nothing queued or in flight the
+ * outbox is not read at all: the step sleeps until the next snapshot,
+ * heartbeat or keep-alive.
  *
  * Downlinks: down/ack deletes what the hub applied; down/decision updates an
  * order once (orders.c) and hands the terminal's new display to the poller
@@ -83,7 +85,6 @@
 #define RECONNECT_MIN_MS 1000
 #define RECONNECT_MAX_MS 30000
 #define DRAIN_MAX_PER_STEP 256
-#define DRY_RECHECK_MS 1000 /* an empty outbox is read again this often even without a wake */
 
 enum ul_state { UL_DOWN, UL_CONNECTING, UL_UP };
 
@@ -115,7 +116,6 @@ struct gw_uplink {
     pthread_mutex_t stats_mu;
     int wake_fd; /* eventfd: the ledger queued a message (any thread) */
     bool dry;    /* the last outbox read found nothing past the cursor, and no wake since */
-    long long dry_since_ms;
     char topic_state[128];
     char topic_down[128];
     char topic_snapshot[128];
@@ -583,14 +583,13 @@ static void drain(gw_uplink *u, long long now)
         budget = (long long)(u->ring_cap - u->ring_n);
     if (budget > DRAIN_MAX_PER_STEP)
         budget = DRAIN_MAX_PER_STEP;
-    if (u->dry && now - u->dry_since_ms < DRY_RECHECK_MS)
-        return; /* nothing was queued since the outbox was found empty */
+    if (u->dry)
+        return; /* nothing was queued since the outbox was found empty (the ledger's wake) */
     if (budget <= 0 ||
         gw_ledger_outbox_read(u->o.ledger, u->cursor, (size_t)budget, batch, &n) != DEPOT_OK)
         return;
     if (n == 0) {
         u->dry = true;
-        u->dry_since_ms = now;
         return;
     }
     u->dry = false;
@@ -696,8 +695,10 @@ int gw_uplink_wait_ms(const gw_uplink *u, long long now, int max_ms)
     if (u->state != UL_UP || u->ring_n || !u->dry || u->just_connected)
         return GW_UPLINK_BUSY_MS < max_ms ? GW_UPLINK_BUSY_MS : max_ms;
     due = u->next_snapshot_ms < u->next_heartbeat_ms ? u->next_snapshot_ms : u->next_heartbeat_ms;
-    if (u->dry_since_ms + DRY_RECHECK_MS < due)
-        due = u->dry_since_ms + DRY_RECHECK_MS;
+    /* libmosquitto's keep-alive (mosquitto_loop_misc) sends its PINGREQ only when called: a
+     * quarter of keepalive_s late at most, well inside the broker's 1.5 x keepalive_s. */
+    if (now + (long long)u->cfg->keepalive_s * 250 < due)
+        due = now + (long long)u->cfg->keepalive_s * 250;
     due -= now;
     return due < 1 ? 1 : due > max_ms ? max_ms : (int)due;
 }

@@ -45,8 +45,9 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out);
 void gw_uplink_step(gw_uplink *u, int timeout_ms);
 
 /* How long the next gw_uplink_step may wait, at most max_ms: GW_UPLINK_BUSY_MS while anything is
- * in flight, queued or being connected; when idle, until the next snapshot, heartbeat or
- * recheck of the outbox (a message queued meanwhile wakes the step at once). */
+ * in flight, queued or being connected; when idle, until the next snapshot or heartbeat, or a
+ * quarter of keepalive_s for libmosquitto's keep-alive. A message queued meanwhile wakes the
+ * step at once (the ledger's hook); the outbox is not read again without one. */
 #define GW_UPLINK_BUSY_MS 50
 int gw_uplink_wait_ms(const gw_uplink *u, long long now, int max_ms);
 
