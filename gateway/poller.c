@@ -9,26 +9,36 @@
  *                   frames (libmodbus does not keep it)
  *   [bus:B] tcp ──▶ bus thread B: same, one TCP connection to a Modbus
  *                   gateway that fronts several units
- *   address= nodes ──▶ dealt round-robin (config order) to a small pool of
- *                   worker threads ([gateway] poll_threads); each worker owns
- *                   its shard of nodes, their heap ordered by next-due time,
- *                   its own mutex and condition variable; each node keeps
- *                   its own connection
+ *   address= nodes ──▶ one heap ordered by next-due time, shared by a small
+ *                   pool of worker threads ([gateway] poll_threads); each
+ *                   node keeps its own connection
  *
  * An RTU line is serial by nature, so a dead unit there costs its bus one
- * timeout per back-off step, never the other buses or the TCP nodes. A TCP
- * worker stuck on a dead node delays only its own shard, and back-off caps
- * what a dead node takes to one timeout per 10 s (a refused connection costs
- * nothing); 500 nodes at 1 Hz are 500 short exchanges a second across a few
- * threads. No worker ever waits for or signals another: a worker sleeps until
- * the due time of its own heap's head (or a display, or stop) and then polls
- * every node of its shard that is due, one after the other. Every node starts
- * due at once and keeps its phase (next_due += period), so the nodes of a
- * shard that share a period stay one batch: the shard wakes once per period,
- * not once per node, and a poll costs libmodbus's exchange plus a few
- * instructions (an uncontended mutex, two reads of the vDSO clock; no futex).
- * A bus thread, too, sleeps until its next due poll (or a display, or stop).
- * Every poller thread blocks SIGTERM and SIGINT, which go to the main thread.
+ * timeout per back-off step, never the other buses or the TCP nodes.
+ *
+ * The TCP pool wakes as few threads as the work needs: waking a thread costs
+ * about as much CPU as a poll. Of the idle workers exactly one (the timer)
+ * sleeps until the head's due time, the others until they are called. The
+ * timer that wakes polls every due node itself, one after the other, and
+ * when none is due it is the timer again; no hand-over, no signal. Every node
+ * starts due at once and keeps its phase (next_due += period), so nodes of
+ * one period stay one batch: the pool wakes once per period, not once per
+ * node. A worker calls one idle worker to help only when
+ *
+ *   - the node it takes may block for its whole timeout (not connected, or
+ *     failing: back-off caps that to one timeout per 10 s) and nobody times
+ *     the heap: the rest is served meanwhile; or
+ *   - the head is overdue by more than its period / 20 (at least 2 ms): one
+ *     thread does not keep up (many nodes, a slow network, flat out), so the
+ *     helpers join until every worker polls.
+ *
+ * A healthy node that stops answering holds its worker (and the due nodes
+ * behind it, if no helper is running) for one timeout, once: from then on it
+ * is failing and its exchanges get a helper beside them. A poll costs
+ * libmodbus's exchange plus a few instructions (the pool's mutex, uncontended
+ * but for display wakes and helpers; two reads of the vDSO clock); a bus
+ * thread, too, sleeps until its next poll (or a display, or stop). Every
+ * poller thread blocks SIGTERM and SIGINT, which go to the main thread.
  *
  * Node states: healthy (fails == 0) -> failing (1 .. GW_FAULT_AFTER-1 in a
  * row, retried with back-off) -> faulted (event "fault" queued, snapshots mark
@@ -53,12 +63,11 @@
  * checked, no failure pending) is written out of cycle; a failing one gets
  * its display at the poll that finds it again. A bus thread waits on its
  * own condition variable (woken by gw_poller_display); a pool node waiting
- * in its shard's heap is moved to the top, marked display_only, with its due
- * time kept in saved_due, and that shard's worker is signalled.
+ * in the heap is moved to its top, marked display_only, with its due time
+ * kept in saved_due, and the timer (or an idle worker) is woken.
  *
  * Invariants: a node is polled by one thread at a time (bus nodes belong to
- * their bus thread; pool nodes to their shard's worker, off its heap while
- * the worker holds them);
+ * their bus thread; pool nodes are off the heap while a worker holds them);
  * node->count only moves after the ledger committed the movement; a scan is
  * acknowledged only after gw_terminal_scan returned DEPOT_OK for it.
  */
@@ -84,19 +93,20 @@
 
 /* Scan events applied per poll at most, so one busy terminal cannot hold its bus. */
 #define GW_SCAN_DRAIN_MAX 16
+/* The pool calls a helper when its head is overdue by more than period / DIV (at least MIN). */
+#define POOL_GRACE_DIV 20
+#define POOL_GRACE_MIN_MS 2
 #define RTU_REOPEN_AFTER 3 /* failed exchanges in a row before an RTU line is opened again */
 /* Registers of one scanner poll: input registers 100..129. */
 #define SCAN_BLOCK_COUNT (DEPOT_IR_SCAN_HEAD + DEPOT_IR_SCAN_HEAD_COUNT - DEPOT_IR_SCAN_COUNT)
 
 struct bus;
-struct shard;
 
 struct node {
     const struct gw_node_cfg *cfg;
-    struct bus *bus;     /* NULL for a pool (address=) node */
-    struct shard *shard; /* the pool worker that owns it; NULL for a bus node */
-    modbus_t *ctx;       /* pool nodes: own connection */
-    bool connected;      /* pool nodes */
+    struct bus *bus; /* NULL for a pool (address=) node */
+    modbus_t *ctx;   /* pool nodes: own connection */
+    bool connected;  /* pool nodes */
     gw_count count;
     long long next_due; /* monotonic ms */
     int fails;          /* in a row */
@@ -110,8 +120,8 @@ struct node {
     unsigned long refused_seen; /* the node's refused-scan counter last logged */
     struct gw_display pending;  /* guarded by gw_poller.display_mu */
     bool has_pending;           /* guarded by gw_poller.display_mu */
-    /* pool nodes, guarded by their shard's mu */
-    size_t heap_i;       /* position in the shard's heap while in_heap */
+    /* pool nodes, guarded by gw_poller.mu */
+    size_t heap_i;       /* position in the heap while in_heap */
     bool in_heap;        /* false while a worker holds the node */
     bool display_only;   /* at the top for an out-of-cycle display write */
     long long saved_due; /* next_due to restore after that write */
@@ -135,17 +145,6 @@ struct bus {
     bool woken; /* a display came from outside the poll */
 };
 
-/* One TCP pool worker and the nodes it alone polls. */
-struct shard {
-    gw_poller *owner;
-    struct node **heap; /* by next_due; guarded by mu */
-    size_t heap_n;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* CLOCK_MONOTONIC; signalled by an out-of-cycle display and by stop */
-    pthread_t thread;
-    bool running;
-};
-
 struct gw_poller {
     const gw_config *cfg;
     gw_ledger *ledger;
@@ -155,9 +154,17 @@ struct gw_poller {
     size_t n_nodes;
     struct bus *buses;
     size_t n_buses;
-    /* the TCP pool */
-    struct shard *shards;
-    size_t n_shards;
+    /* the TCP pool, guarded by mu */
+    struct node **heap;
+    size_t heap_n;
+    pthread_mutex_t mu;
+    pthread_cond_t timer_cv; /* CLOCK_MONOTONIC: the one worker timing the head waits here */
+    pthread_cond_t idle_cv;  /* the other idle workers wait here until called */
+    bool timing;             /* a worker waits on timer_cv */
+    int idle;                /* workers waiting on idle_cv */
+    int called;              /* of those, signalled and not yet running */
+    pthread_t *workers;
+    int n_workers;
     atomic_bool stop;
 };
 
@@ -610,50 +617,50 @@ static void *bus_main(void *arg)
     return NULL;
 }
 
-/* ---- the TCP pool: per shard, a binary heap of nodes by next_due ---- */
+/* ---- the TCP pool: a binary heap of nodes by next_due ---- */
 
-static void heap_swap(struct shard *s, size_t a, size_t b)
+static void heap_swap(gw_poller *p, size_t a, size_t b)
 {
-    struct node *t = s->heap[a];
-    s->heap[a] = s->heap[b];
-    s->heap[b] = t;
-    s->heap[a]->heap_i = a;
-    s->heap[b]->heap_i = b;
+    struct node *t = p->heap[a];
+    p->heap[a] = p->heap[b];
+    p->heap[b] = t;
+    p->heap[a]->heap_i = a;
+    p->heap[b]->heap_i = b;
 }
 
-static void heap_up(struct shard *s, size_t i)
+static void heap_up(gw_poller *p, size_t i)
 {
-    while (i > 0 && s->heap[(i - 1) / 2]->next_due > s->heap[i]->next_due) {
-        heap_swap(s, i, (i - 1) / 2);
+    while (i > 0 && p->heap[(i - 1) / 2]->next_due > p->heap[i]->next_due) {
+        heap_swap(p, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
 }
 
-static void heap_push(struct shard *s, struct node *n)
+static void heap_push(gw_poller *p, struct node *n)
 {
-    size_t i = s->heap_n++;
-    s->heap[i] = n;
+    size_t i = p->heap_n++;
+    p->heap[i] = n;
     n->heap_i = i;
     n->in_heap = true;
-    heap_up(s, i);
+    heap_up(p, i);
 }
 
-static struct node *heap_pop(struct shard *s)
+static struct node *heap_pop(gw_poller *p)
 {
-    struct node *top = s->heap[0];
+    struct node *top = p->heap[0];
     size_t i = 0;
     top->in_heap = false;
-    s->heap[0] = s->heap[--s->heap_n];
-    s->heap[0]->heap_i = 0;
+    p->heap[0] = p->heap[--p->heap_n];
+    p->heap[0]->heap_i = 0;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->heap_n && s->heap[l]->next_due < s->heap[m]->next_due)
+        if (l < p->heap_n && p->heap[l]->next_due < p->heap[m]->next_due)
             m = l;
-        if (r < s->heap_n && s->heap[r]->next_due < s->heap[m]->next_due)
+        if (r < p->heap_n && p->heap[r]->next_due < p->heap[m]->next_due)
             m = r;
         if (m == i)
             break;
-        heap_swap(s, i, m);
+        heap_swap(p, i, m);
         i = m;
     }
     return top;
@@ -676,8 +683,7 @@ static void pool_exchange(gw_poller *p, struct node *n)
     }
 }
 
-/* Under the shard's mu: n goes first, for an out-of-cycle display write; its poll stays due as
- * it was. */
+/* Under p->mu: n goes first, for an out-of-cycle display write; its poll stays due as it was. */
 static void display_first(struct node *n, long long now)
 {
     n->display_only = true;
@@ -700,32 +706,78 @@ static void pool_serve(gw_poller *p, struct node *n, bool display_only)
     n->next_due = n->saved_due;
 }
 
-/* One worker: every due node of its shard in turn, then sleep until the next is due. The
- * mutex is only ever contended by gw_poller_display and gw_poller_stop. */
-static void *shard_main(void *arg)
+/* How late the head may be before one worker is deemed not to keep up. */
+static long long pool_grace_ms(const struct node *n)
 {
-    struct shard *s = arg;
-    gw_poller *p = s->owner;
-    pthread_mutex_lock(&s->mu);
+    long long g = n->cfg->period_ms / POOL_GRACE_DIV;
+    return g > POOL_GRACE_MIN_MS ? g : POOL_GRACE_MIN_MS;
+}
+
+/* Under p->mu: one idle worker is woken to take the timer's place or the next due node. */
+static void call_helper(gw_poller *p)
+{
+    if (p->idle <= p->called)
+        return;
+    p->called++;
+    pthread_cond_signal(&p->idle_cv);
+}
+
+/* Under p->mu, n just taken from the heap at now: does the rest of the heap need a helper? */
+static void maybe_call_helper(gw_poller *p, const struct node *n, long long now)
+{
+    if (!p->heap_n)
+        return;
+    if ((!n->connected || n->fails) && !p->timing) /* may block a whole timeout */
+        call_helper(p);
+    else if (p->heap[0]->next_due + pool_grace_ms(p->heap[0]) < now) /* behind */
+        call_helper(p);
+}
+
+/* Under p->mu: n is back in the heap; a new head earlier than the timer's deadline re-arms it. */
+static void pool_pushed(gw_poller *p, struct node *n)
+{
+    if (n->heap_i == 0 && p->timing)
+        pthread_cond_signal(&p->timer_cv);
+}
+
+static void *pool_main(void *arg)
+{
+    gw_poller *p = arg;
+    pthread_mutex_lock(&p->mu);
     while (!atomic_load(&p->stop)) {
-        if (s->heap[0]->next_due > depot_mono_ms()) {
-            long long due = s->heap[0]->next_due; /* monotonic ms, as the cv's clock */
-            struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
-            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-            continue;
+        long long now = depot_mono_ms();
+        if (p->heap_n && p->heap[0]->next_due <= now) {
+            struct node *n = heap_pop(p);
+            bool display_only = n->display_only;
+            n->display_only = false;
+            maybe_call_helper(p, n, now);
+            pthread_mutex_unlock(&p->mu);
+            pool_serve(p, n, display_only);
+            bool again = display_waiting(p, n); /* came while this worker held it */
+            pthread_mutex_lock(&p->mu);
+            if (again)
+                display_first(n, depot_mono_ms());
+            heap_push(p, n);
+            pool_pushed(p, n);
+        } else if (!p->timing) { /* the timer: until the head is due */
+            p->timing = true;
+            if (p->heap_n) {
+                long long due = p->heap[0]->next_due; /* monotonic ms, as the cv's clock */
+                struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
+                pthread_cond_timedwait(&p->timer_cv, &p->mu, &ts);
+            } else {
+                pthread_cond_wait(&p->timer_cv, &p->mu);
+            }
+            p->timing = false;
+        } else { /* idle until called */
+            p->idle++;
+            pthread_cond_wait(&p->idle_cv, &p->mu);
+            p->idle--;
+            if (p->called)
+                p->called--;
         }
-        struct node *n = heap_pop(s);
-        bool display_only = n->display_only;
-        n->display_only = false;
-        pthread_mutex_unlock(&s->mu);
-        pool_serve(p, n, display_only);
-        bool again = display_waiting(p, n); /* came while this worker held it */
-        pthread_mutex_lock(&s->mu);
-        if (again)
-            display_first(n, depot_mono_ms());
-        heap_push(s, n);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -799,66 +851,27 @@ static depot_err bus_init(gw_poller *p, struct bus *b, const struct gw_bus_cfg *
     return b->nodes ? DEPOT_OK : DEPOT_ERR_NOMEM;
 }
 
-/* The pool's workers: poll_threads, or fewer if there are fewer address= nodes; each with a
- * heap for its share of them. Mutexes and condition variables are made here, all at once, so
- * gw_poller_stop and gw_poller_free may touch every shard. */
-static depot_err shards_init(gw_poller *p)
-{
-    const gw_config *cfg = p->cfg;
-    size_t pool = 0, per;
-    pthread_condattr_t ca;
-    for (size_t i = 0; i < cfg->n_nodes; i++)
-        pool += cfg->nodes[i].bus_index < 0;
-    p->n_shards = pool < (size_t)cfg->poll_threads ? pool : (size_t)cfg->poll_threads;
-    if (!p->n_shards)
-        return DEPOT_OK;
-    p->shards = depot_calloc(p->n_shards, sizeof(*p->shards));
-    if (!p->shards) {
-        p->n_shards = 0;
-        return DEPOT_ERR_NOMEM;
-    }
-    per = (pool + p->n_shards - 1) / p->n_shards;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    for (size_t i = 0; i < p->n_shards; i++) {
-        struct shard *s = &p->shards[i];
-        s->owner = p;
-        pthread_mutex_init(&s->mu, NULL);
-        pthread_cond_init(&s->cv, &ca);
-    }
-    pthread_condattr_destroy(&ca);
-    for (size_t i = 0; i < p->n_shards; i++) {
-        p->shards[i].heap = depot_calloc(per, sizeof(*p->shards[i].heap));
-        if (!p->shards[i].heap)
-            return DEPOT_ERR_NOMEM;
-    }
-    return DEPOT_OK;
-}
-
 static depot_err poller_build(gw_poller *p)
 {
     const gw_config *cfg = p->cfg;
-    depot_err e;
-    size_t pool = 0;
+    depot_err e = DEPOT_OK;
     long long now = depot_mono_ms();
 
     p->buses = depot_calloc(cfg->n_buses ? cfg->n_buses : 1, sizeof(*p->buses));
     p->nodes = depot_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof(*p->nodes));
-    if (!p->buses || !p->nodes)
+    p->heap = depot_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof(*p->heap));
+    if (!p->buses || !p->nodes || !p->heap)
         return DEPOT_ERR_NOMEM;
-    e = shards_init(p);
     for (size_t i = 0; e == DEPOT_OK && i < cfg->n_buses; i++, p->n_buses++)
         e = bus_init(p, &p->buses[i], &cfg->buses[i]);
     for (size_t i = 0; e == DEPOT_OK && i < cfg->n_nodes; i++, p->n_nodes++) {
         struct node *n = &p->nodes[i];
         e = node_init(p, n, &cfg->nodes[i]);
-        n->next_due = now; /* all at once: a shard's nodes of one period stay one batch */
-        if (e == DEPOT_OK && n->bus) {
+        n->next_due = now; /* all at once: nodes of one period stay one batch */
+        if (e == DEPOT_OK && n->bus)
             n->bus->nodes[n->bus->n_nodes++] = n;
-        } else if (e == DEPOT_OK) {
-            n->shard = &p->shards[pool++ % p->n_shards];
-            heap_push(n->shard, n);
-        }
+        else if (e == DEPOT_OK)
+            heap_push(p, n);
     }
     return e;
 }
@@ -866,6 +879,7 @@ static depot_err poller_build(gw_poller *p)
 depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_terminal *terminal,
                         gw_poller **out)
 {
+    pthread_condattr_t ca;
     gw_poller *p = depot_calloc(1, sizeof(*p));
     depot_err e;
     if (!p)
@@ -874,7 +888,13 @@ depot_err gw_poller_new(const gw_config *cfg, gw_ledger *ledger, gw_terminal *te
     p->ledger = ledger;
     p->terminal = terminal;
     atomic_init(&p->stop, false);
+    pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->display_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->timer_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&p->idle_cv, NULL);
     e = poller_build(p);
     if (e != DEPOT_OK) {
         gw_poller_free(p);
@@ -901,8 +921,17 @@ static bool thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const cha
     return true;
 }
 
+static int pool_size(const gw_poller *p)
+{
+    int n = p->cfg->poll_threads;
+    if ((size_t)n > p->heap_n)
+        n = (int)p->heap_n;
+    return n;
+}
+
 depot_err gw_poller_start(gw_poller *p)
 {
+    int want = pool_size(p);
     char title[16];
     atomic_store(&p->stop, false);
     for (size_t i = 0; i < p->n_buses; i++) {
@@ -914,13 +943,15 @@ depot_err gw_poller_start(gw_poller *p)
             goto fail;
         b->running = true;
     }
-    for (size_t i = 0; i < p->n_shards; i++) {
-        snprintf(title, sizeof(title), "gw-poll-%d", (int)(i % 100)); /* at most 64 */
-        if (!thread_start(&p->shards[i].thread, shard_main, &p->shards[i], title))
+    p->workers = depot_calloc(want ? (size_t)want : 1, sizeof(*p->workers));
+    if (!p->workers)
+        goto fail;
+    for (; p->n_workers < want; p->n_workers++) {
+        snprintf(title, sizeof(title), "gw-poll-%d", p->n_workers % 100); /* at most 64 */
+        if (!thread_start(&p->workers[p->n_workers], pool_main, p, title))
             goto fail;
-        p->shards[i].running = true;
     }
-    LOG_INFO("poller: %zu nodes, %zu buses, %zu TCP workers", p->n_nodes, p->n_buses, p->n_shards);
+    LOG_INFO("poller: %zu nodes, %zu buses, %d TCP workers", p->n_nodes, p->n_buses, p->n_workers);
     return DEPOT_OK;
 fail:
     LOG_ERROR("poller: cannot start a thread: %s", strerror(errno));
@@ -931,11 +962,10 @@ fail:
 void gw_poller_stop(gw_poller *p)
 {
     atomic_store(&p->stop, true);
-    for (size_t i = 0; i < p->n_shards; i++) {
-        pthread_mutex_lock(&p->shards[i].mu);
-        pthread_cond_signal(&p->shards[i].cv);
-        pthread_mutex_unlock(&p->shards[i].mu);
-    }
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->timer_cv);
+    pthread_cond_broadcast(&p->idle_cv);
+    pthread_mutex_unlock(&p->mu);
     for (size_t i = 0; i < p->n_buses; i++)
         bus_wake(&p->buses[i]);
     for (size_t i = 0; i < p->n_buses; i++) {
@@ -943,11 +973,11 @@ void gw_poller_stop(gw_poller *p)
             pthread_join(p->buses[i].thread, NULL);
         p->buses[i].running = false;
     }
-    for (size_t i = 0; i < p->n_shards; i++) {
-        if (p->shards[i].running)
-            pthread_join(p->shards[i].thread, NULL);
-        p->shards[i].running = false;
-    }
+    for (int i = 0; i < p->n_workers; i++)
+        pthread_join(p->workers[i], NULL);
+    p->n_workers = 0;
+    depot_free(p->workers);
+    p->workers = NULL;
 }
 
 void gw_poller_free(gw_poller *p)
@@ -970,12 +1000,10 @@ void gw_poller_free(gw_poller *p)
     }
     depot_free(p->buses);
     depot_free(p->nodes);
-    for (size_t i = 0; i < p->n_shards; i++) {
-        depot_free(p->shards[i].heap);
-        pthread_cond_destroy(&p->shards[i].cv);
-        pthread_mutex_destroy(&p->shards[i].mu);
-    }
-    depot_free(p->shards);
+    depot_free(p->heap);
+    pthread_cond_destroy(&p->timer_cv);
+    pthread_cond_destroy(&p->idle_cv);
+    pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->display_mu);
     depot_free(p);
 }
@@ -989,20 +1017,23 @@ bool gw_poller_node_faulted(gw_poller *p, const char *node)
 }
 
 /* A display came from outside the poll: the thread that owns n writes it now. */
-static void wake_owner(struct node *n)
+static void wake_owner(gw_poller *gw, struct node *n)
 {
     long long now = depot_mono_ms();
     if (n->bus) {
         bus_wake(n->bus);
         return;
     }
-    pthread_mutex_lock(&n->shard->mu);
+    pthread_mutex_lock(&gw->mu);
     if (n->in_heap && !n->display_only && n->next_due > now) {
         display_first(n, now);
-        heap_up(n->shard, n->heap_i);
-        pthread_cond_signal(&n->shard->cv);
+        heap_up(gw, n->heap_i);
+        if (gw->timing)
+            pthread_cond_signal(&gw->timer_cv); /* its deadline is later: look again */
+        else
+            call_helper(gw); /* else the next worker to finish takes it */
     }
-    pthread_mutex_unlock(&n->shard->mu);
+    pthread_mutex_unlock(&gw->mu);
 }
 
 depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_display *d)
@@ -1011,7 +1042,7 @@ depot_err gw_poller_display(gw_poller *p, const char *node, const struct gw_disp
         struct node *n = &p->nodes[i];
         if (n->cfg->kind == GW_NODE_SCANNER && !strcmp(n->cfg->name, node)) {
             set_pending(p, n, d);
-            wake_owner(n);
+            wake_owner(p, n);
             return DEPOT_OK;
         }
     }
