@@ -13,6 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RUNS = [
     (["bench_alerts.py", "--dealers", "20", "--skus", "10", "--updates", "5000"],
      ["baseline: stock row update alone", "alert engine alone", "engine / baseline ratio"]),
+    (["bench_ledger.py", "--events", "200", "--batch", "4", "--runs", "1"],
+     ["depot ledger (gw_terminal_scan)", "raw batched insert", "depot / raw events/s"]),
     (["bench_ranking.py", "--dealers", "50", "--days", "40", "--skus", "5"],
      ["update total: leaderboard up to date", "baseline: full recompute", "boards identical: yes"]),
     (["bench_dashboard.py", "--dealers", "10", "--skus", "10", "--runs", "1",
