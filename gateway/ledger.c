@@ -2,9 +2,11 @@
  * ledger.c - the gateway's SQLite ledger and transactional outbox.
  *
  * Owns: one SQLite connection (WAL, synchronous=FULL: a movement reported as
- * written survives a power cut), its prepared statements, one mutex that
- * serializes every caller, and in-memory copies of meta.next_id and of the
- * outbox row count (both re-read at open).
+ * written survives a power cut), its prepared statements (and those the
+ * modules keep through gw_ledger_stmt), one mutex that serializes every
+ * caller, the group commit that lets transactions arriving together share
+ * one COMMIT ("Group commit" below), and in-memory copies of meta.next_id and
+ * of the outbox row count (both re-read at open).
  *
  * Schema (user_version 4; a version-1, -2 or -3 ledger is migrated in place
  * at open; gateway/README.md "Ledger tables" lists every column):
@@ -141,6 +143,12 @@ enum stmt_id {
     ST_OUT_DEL_ONE,
     ST_NEXT_ID,
     ST_STOCK_ALL,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST__COUNT
 };
 
@@ -162,6 +170,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_OUT_DEL_ONE] = "DELETE FROM outbox WHERE id = ?1",
     [ST_NEXT_ID] = "UPDATE meta SET next_id = ?1",
     [ST_STOCK_ALL] = "SELECT sku, qty, node FROM stock ORDER BY sku LIMIT ?1",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT caller",
+    [ST_RELEASE] = "RELEASE caller",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO caller",
 };
 
 struct gw_ledger {
@@ -177,6 +191,31 @@ struct gw_ledger {
     bool warned;
     void (*queued_hook)(void *ctx); /* after a commit that queued messages, lock held */
     void *queued_ctx;
+    /* group commit (see "Group commit" below) */
+    pthread_cond_t grp_cv;      /* a group's COMMIT returned (broadcast) */
+    int lock_waiting;           /* threads waiting for mu (atomic) */
+    bool in_tx;                 /* the lock holder is between gw_ledger_tx_begin and _finish */
+    bool grp_open;              /* an SQLite transaction holds the work of waiting callers */
+    int grp_members;            /* callers waiting for the open group's COMMIT */
+    struct grp_waiter *waiters; /* them */
+    uint64_t grp_next_id;       /* next_id, outbox_n, warned as the open group began */
+    long long grp_outbox_n;
+    bool grp_warned;
+    /* statements of the modules (gw_ledger_stmt), prepared once */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } kept[GW_LEDGER_KEPT_MAX];
+    int n_kept;
+};
+
+static depot_err group_commit(gw_ledger *l);
+
+/* A caller whose transaction waits in the open group for its COMMIT (on its stack). */
+struct grp_waiter {
+    struct grp_waiter *next;
+    depot_err result;
+    bool done;
 };
 
 /* ---- SQLite plumbing ---- */
@@ -206,19 +245,27 @@ static depot_err step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
     return rc == SQLITE_DONE ? DEPOT_OK : db_err(l, rc, what);
 }
 
+/* BEGIN IMMEDIATE, COMMIT, ROLLBACK: prepared once when the ledger is open, else parsed. */
 static depot_err begin(gw_ledger *l)
 {
-    return exec_sql(l, "BEGIN IMMEDIATE");
+    return l->st[ST_BEGIN] ? step_done(l, l->st[ST_BEGIN], "BEGIN") : exec_sql(l, "BEGIN IMMEDIATE");
 }
 
 static depot_err commit_or_rollback(gw_ledger *l, depot_err e)
 {
     if (e == DEPOT_OK) {
-        e = exec_sql(l, "COMMIT");
+        e = l->st[ST_COMMIT] ? step_done(l, l->st[ST_COMMIT], "COMMIT") : exec_sql(l, "COMMIT");
         if (e == DEPOT_OK)
             return DEPOT_OK;
     }
-    sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    if (sqlite3_get_autocommit(l->db))
+        return e; /* SQLite rolled the transaction back already */
+    if (l->st[ST_ROLLBACK]) {
+        sqlite3_step(l->st[ST_ROLLBACK]);
+        sqlite3_reset(l->st[ST_ROLLBACK]);
+    } else {
+        sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     return e;
 }
 
@@ -635,6 +682,7 @@ depot_err gw_ledger_open(const struct gw_ledger_opts *o, gw_ledger **out)
     if (!l)
         return DEPOT_ERR_NOMEM;
     pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->grp_cv, NULL);
     snprintf(l->dealer, sizeof(l->dealer), "%s", o->dealer);
     l->max_entries = o->max_entries;
     l->warn_at = (o->max_entries * o->warn_percent + 99) / 100;
@@ -665,10 +713,15 @@ void gw_ledger_free(gw_ledger *l)
 {
     if (!l)
         return;
+    if (l->db && l->grp_open)
+        group_commit(l); /* no caller can be waiting in it here; for completeness */
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(l->st[i]);
+    for (int i = 0; i < l->n_kept; i++)
+        sqlite3_finalize(l->kept[i].st);
     if (l->db)
         sqlite3_close(l->db);
+    pthread_cond_destroy(&l->grp_cv);
     pthread_mutex_destroy(&l->mu);
     depot_free(l);
 }
@@ -764,11 +817,9 @@ static depot_err maybe_warn(gw_ledger *l, uint64_t *next, long long *n_delta, lo
     return outbox_insert(l, &m, (*next)++, NULL, n_delta);
 }
 
-/* After COMMIT: move the in-memory copies. */
-static void committed(gw_ledger *l, uint64_t next, long long n_delta)
+/* Move the in-memory copies past a transaction (committed, or released into the open group). */
+static void moved(gw_ledger *l, uint64_t next, long long n_delta)
 {
-    if (next > l->next_id && l->queued_hook)
-        l->queued_hook(l->queued_ctx);
     l->next_id = next;
     l->outbox_n += n_delta;
     if (!l->warned && l->outbox_n >= l->warn_at) {
@@ -776,6 +827,115 @@ static void committed(gw_ledger *l, uint64_t next, long long n_delta)
         LOG_WARN("ledger: outbox holds %lld of %lld entries (warn_percent crossed)", l->outbox_n,
                  l->max_entries);
     }
+}
+
+/* After COMMIT: move the in-memory copies, wake the uplink if messages were queued. */
+static void committed(gw_ledger *l, uint64_t next, long long n_delta)
+{
+    bool queued = next > l->next_id;
+    moved(l, next, n_delta);
+    if (queued && l->queued_hook)
+        l->queued_hook(l->queued_ctx);
+}
+
+/*
+ * ---- Group commit ----
+ *
+ * With synchronous=FULL every COMMIT waits for the disk (an fsync of the
+ * WAL), which costs far more than the statements of one scan or one scale
+ * change. When several threads bring transactions at once (poller threads,
+ * each with its own terminal or scale), those arriving together share one
+ * COMMIT, as a database's group commit does:
+ *
+ *   - gw_ledger_tx_begin opens the SQLite transaction (BEGIN IMMEDIATE) if
+ *     no group is open, then a SAVEPOINT for this caller.
+ *   - gw_ledger_tx_finish: on error ROLLBACK TO the savepoint (the caller's
+ *     work only) and return the error. Else RELEASE it into the open
+ *     transaction; then, if another thread is waiting for the ledger's lock
+ *     (and the group holds fewer than GRP_MAX), wait on grp_cv, releasing
+ *     the lock, until a later thread's COMMIT covered this work; else
+ *     COMMIT now: the group is this caller and every waiting one.
+ *   - A lone caller (nobody waiting for the lock) commits at once, exactly
+ *     as before: grouping never adds a wait when nothing else is coming.
+ *   - Every other user of the lock (reads of the outbox, acks, marks, the
+ *     modules' statements outside a transaction) first commits an open
+ *     group (lock_flushed, gw_ledger_prepare), and releasing the lock with
+ *     a group open and nobody waiting commits it (unlock): what the uplink
+ *     reads or sends is always committed, and a group is never left open.
+ *
+ * A caller's DEPOT_OK still means its work is durable: it is returned only
+ * after the COMMIT that holds it returned. If that COMMIT fails (or SQLite
+ * rolls the transaction back on an I/O or disk-full error), every caller of
+ * the group gets the error and the in-memory copies go back to where the
+ * group began: nothing of the group was written, and each caller retries
+ * (a scan stays on its node, a scale change is read again).
+ */
+#define GRP_MAX 64 /* callers in one group at most, so a steady stream still commits */
+
+static bool lock_wanted(gw_ledger *l)
+{
+    return __atomic_load_n(&l->lock_waiting, __ATOMIC_SEQ_CST) > 0;
+}
+
+static void lock(gw_ledger *l)
+{
+    __atomic_add_fetch(&l->lock_waiting, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&l->mu);
+    __atomic_sub_fetch(&l->lock_waiting, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The open group is over (committed: e == DEPOT_OK, or not): tell its callers. Lock held. */
+static void group_done(gw_ledger *l, depot_err e)
+{
+    bool queued = l->next_id > l->grp_next_id;
+    struct grp_waiter *w = l->waiters, *next;
+    if (e != DEPOT_OK) {
+        l->next_id = l->grp_next_id;
+        l->outbox_n = l->grp_outbox_n;
+        l->warned = l->grp_warned;
+    }
+    for (; w; w = next) {
+        next = w->next;
+        w->result = e;
+        w->done = true;
+    }
+    l->waiters = NULL;
+    l->grp_members = 0;
+    l->grp_open = false;
+    if (e == DEPOT_OK && queued && l->queued_hook)
+        l->queued_hook(l->queued_ctx);
+    pthread_cond_broadcast(&l->grp_cv);
+}
+
+/* COMMIT the open group, if any. Lock held, not inside a caller's transaction. */
+static depot_err group_commit(gw_ledger *l)
+{
+    depot_err e = DEPOT_OK;
+    if (!l->grp_open)
+        return DEPOT_OK;
+    if (l->next_id != l->grp_next_id) /* meta.next_id once per group, not per message */
+        e = store_next_id(l, l->next_id);
+    e = commit_or_rollback(l, e);
+    if (e != DEPOT_OK)
+        LOG_ERROR("ledger: group commit failed: %s (nothing of it written; %d waiting caller(s)"
+                  " get the error and retry)",
+                  depot_strerror(e), l->grp_members);
+    group_done(l, e);
+    return e;
+}
+
+/* The lock, with no group open: for everything but a grouped transaction. */
+static void lock_flushed(gw_ledger *l)
+{
+    lock(l);
+    group_commit(l);
+}
+
+static void unlock(gw_ledger *l)
+{
+    if (l->grp_open && !lock_wanted(l))
+        group_commit(l);
+    pthread_mutex_unlock(&l->mu);
 }
 
 /* Queue m (and maybe a high-water event) in its own transaction-part. Lock held, in a tx. */
@@ -788,8 +948,8 @@ static depot_err queue_in_tx(gw_ledger *l, depot_msg *m, const char *sku, uint64
         e = outbox_insert(l, m, id, sku, n_delta);
     if (e == DEPOT_OK)
         e = maybe_warn(l, next, n_delta, m->ts);
-    if (e == DEPOT_OK)
-        e = store_next_id(l, *next);
+    if (e == DEPOT_OK && !l->in_tx)
+        e = store_next_id(l, *next); /* a grouped transaction's is stored by group_commit */
     return e;
 }
 
@@ -882,13 +1042,13 @@ depot_err gw_ledger_record_count(gw_ledger *l, const char *node, const char *sku
     depot_err e;
     if (!stock_args_valid(node, sku, qty))
         return DEPOT_ERR_INVAL;
-    pthread_mutex_lock(&l->mu);
+    lock(l);
     e = gw_ledger_tx_begin(l, &tx);
     if (e == DEPOT_OK) {
         e = gw_ledger_tx_stock(l, &tx, node, sku, qty, "scale", ts_ms, msg_id);
         e = gw_ledger_tx_finish(l, &tx, e);
     }
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return e;
 }
 
@@ -896,16 +1056,18 @@ depot_err gw_ledger_record_count(gw_ledger *l, const char *node, const char *sku
 
 void gw_ledger_lock(gw_ledger *l)
 {
-    pthread_mutex_lock(&l->mu);
+    lock(l);
 }
 
 void gw_ledger_unlock(gw_ledger *l)
 {
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
 }
 
 sqlite3 *gw_ledger_sqlite(gw_ledger *l)
 {
+    if (!l->in_tx)
+        group_commit(l); /* what the caller does next is not part of a waiting group */
     return l->db;
 }
 
@@ -927,11 +1089,44 @@ depot_err gw_ledger_step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
 sqlite3_stmt *gw_ledger_prepare(gw_ledger *l, const char *sql)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+    int rc;
+    if (!l->in_tx)
+        group_commit(l); /* a read or write of its own: never inside a waiting group */
+    rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
         db_err(l, rc, sql);
         return NULL;
     }
+    return st;
+}
+
+sqlite3_stmt *gw_ledger_stmt(gw_ledger *l, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int i, rc;
+    if (!l->in_tx)
+        group_commit(l); /* as gw_ledger_prepare */
+    for (i = 0; i < l->n_kept; i++)
+        if (l->kept[i].sql == sql || !strcmp(l->kept[i].sql, sql))
+            break;
+    if (i < l->n_kept) {
+        st = l->kept[i].st;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (l->n_kept == GW_LEDGER_KEPT_MAX) {
+        LOG_ERROR("ledger: more than %d kept statements: %s", GW_LEDGER_KEPT_MAX, sql);
+        return NULL;
+    }
+    rc = sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        db_err(l, rc, sql);
+        return NULL;
+    }
+    l->kept[l->n_kept].sql = sql;
+    l->kept[l->n_kept].st = st;
+    l->n_kept++;
     return st;
 }
 
@@ -942,17 +1137,59 @@ depot_err gw_ledger_stock_locked(gw_ledger *l, const char *sku, long long *qty)
 
 depot_err gw_ledger_tx_begin(gw_ledger *l, struct ledger_tx *tx)
 {
+    depot_err e;
+    if (!l->grp_open) {
+        e = begin(l);
+        if (e != DEPOT_OK)
+            return e;
+        l->grp_open = true;
+        l->grp_next_id = l->next_id;
+        l->grp_outbox_n = l->outbox_n;
+        l->grp_warned = l->warned;
+    }
+    e = step_done(l, l->st[ST_SAVEPOINT], "starting a transaction");
+    if (e != DEPOT_OK) {
+        if (sqlite3_get_autocommit(l->db))
+            group_done(l, e); /* SQLite rolled the whole group back */
+        return e;
+    }
     tx->next = l->next_id;
     tx->n_delta = 0;
-    return begin(l);
+    l->in_tx = true;
+    return DEPOT_OK;
 }
 
 depot_err gw_ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e)
 {
-    e = commit_or_rollback(l, e);
+    struct grp_waiter me = {NULL, DEPOT_OK, false};
+    l->in_tx = false;
     if (e == DEPOT_OK)
-        committed(l, tx->next, tx->n_delta);
-    return e;
+        e = step_done(l, l->st[ST_RELEASE], "ending a transaction");
+    if (e != DEPOT_OK) {
+        if (sqlite3_get_autocommit(l->db)) {
+            group_done(l, e); /* SQLite rolled the whole group back (I/O error, disk full) */
+            return e;
+        }
+        if (step_done(l, l->st[ST_ROLLBACK_TO], "rolling back a transaction") != DEPOT_OK) {
+            commit_or_rollback(l, e); /* its work could not be undone alone: undo the group */
+            group_done(l, e);
+            return e;
+        }
+        step_done(l, l->st[ST_RELEASE], "ending a rolled-back transaction");
+        if (!l->grp_members || !lock_wanted(l))
+            group_commit(l); /* the waiting callers' work, or an empty transaction */
+        return e;
+    }
+    moved(l, tx->next, tx->n_delta);
+    if (lock_wanted(l) && l->grp_members + 1 < GRP_MAX) {
+        me.next = l->waiters;
+        l->waiters = &me;
+        l->grp_members++;
+        while (!me.done)
+            pthread_cond_wait(&l->grp_cv, &l->mu);
+        return me.result;
+    }
+    return group_commit(l);
 }
 
 depot_err gw_ledger_tx_queue(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, uint64_t *msg_id)
@@ -977,8 +1214,7 @@ depot_err gw_ledger_append_event(gw_ledger *l, const char *node, const char *eve
                                  uint64_t *msg_id)
 {
     depot_msg m;
-    uint64_t next;
-    long long n_delta = 0;
+    struct ledger_tx tx;
     depot_err e;
 
     memset(&m, 0, sizeof(m));
@@ -991,27 +1227,22 @@ depot_err gw_ledger_append_event(gw_ledger *l, const char *node, const char *eve
         return DEPOT_ERR_INVAL;
     snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%s", reason);
     m.body.event.count = count;
-    pthread_mutex_lock(&l->mu);
-    next = l->next_id;
-    if (msg_id)
-        *msg_id = next;
-    e = begin(l);
+    lock(l);
+    e = gw_ledger_tx_begin(l, &tx);
     if (e == DEPOT_OK) {
-        e = queue_in_tx(l, &m, NULL, &next, &n_delta);
-        e = commit_or_rollback(l, e);
+        e = gw_ledger_tx_queue(l, &tx, &m, msg_id);
+        e = gw_ledger_tx_finish(l, &tx, e);
     }
-    if (e == DEPOT_OK)
-        committed(l, next, n_delta);
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return e;
 }
 
 void gw_ledger_set_queued_hook(gw_ledger *l, void (*fn)(void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     l->queued_hook = fn;
     l->queued_ctx = ctx;
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
 }
 
 /* ---- reading and acknowledging ---- */
@@ -1054,12 +1285,12 @@ depot_err gw_ledger_outbox_read(gw_ledger *l, uint64_t from_id, size_t max,
     sqlite3_stmt *st = l->st[ST_OUT_READ];
     depot_err e;
     *n = 0;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)from_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     e = read_rows(l, out, max, n);
     sqlite3_reset(st);
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     if (e != DEPOT_OK) {
         gw_ledger_entries_clear(out, *n);
         *n = 0;
@@ -1077,11 +1308,11 @@ void gw_ledger_entries_clear(struct gw_outbox_entry *e, size_t n)
 
 depot_err gw_ledger_outbox_base(gw_ledger *l, uint64_t *base)
 {
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     *base = outbox_min(l);
     if (!*base)
         *base = l->next_id;
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return DEPOT_OK;
 }
 
@@ -1091,7 +1322,7 @@ depot_err gw_ledger_mark_sent(gw_ledger *l, const uint64_t *ids, size_t n, long 
     depot_err e;
     if (!n)
         return DEPOT_OK;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     e = begin(l);
     if (e == DEPOT_OK) {
         for (size_t i = 0; e == DEPOT_OK && i < n; i++) {
@@ -1101,7 +1332,7 @@ depot_err gw_ledger_mark_sent(gw_ledger *l, const uint64_t *ids, size_t n, long 
         }
         e = commit_or_rollback(l, e);
     }
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return e;
 }
 
@@ -1139,7 +1370,7 @@ depot_err gw_ledger_outbox_set_aside(gw_ledger *l, uint64_t id, const char *why,
     uint64_t next, ev;
     long long n_delta = 0;
     depot_err e;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     next = ev = l->next_id;
     if (event_id)
         *event_id = ev;
@@ -1150,7 +1381,7 @@ depot_err gw_ledger_outbox_set_aside(gw_ledger *l, uint64_t id, const char *why,
     }
     if (e == DEPOT_OK)
         committed(l, next, n_delta);
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     if (e == DEPOT_OK)
         LOG_ERROR("outbox: entry %llu can never be sent (%s): moved to outbox_aside, reported"
                   " as event %llu; the stream goes on",
@@ -1161,9 +1392,9 @@ depot_err gw_ledger_outbox_set_aside(gw_ledger *l, uint64_t id, const char *why,
 long long gw_ledger_outbox_aside_count(gw_ledger *l)
 {
     long long v;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     v = query_int(l, "SELECT count(*) FROM outbox_aside", -1);
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return v;
 }
 
@@ -1223,9 +1454,9 @@ static depot_err ack_locked(gw_ledger *l, uint64_t upto, long long *deleted)
 depot_err gw_ledger_ack(gw_ledger *l, uint64_t upto, long long *deleted)
 {
     depot_err e;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     e = ack_locked(l, upto, deleted);
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return e;
 }
 
@@ -1234,18 +1465,18 @@ depot_err gw_ledger_ack(gw_ledger *l, uint64_t upto, long long *deleted)
 uint64_t gw_ledger_last_id(gw_ledger *l)
 {
     uint64_t v;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     v = l->next_id - 1;
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return v;
 }
 
 long long gw_ledger_outbox_count(gw_ledger *l)
 {
     long long v;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     v = l->outbox_n;
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return v;
 }
 
@@ -1257,9 +1488,9 @@ const char *gw_ledger_id(const gw_ledger *l)
 depot_err gw_ledger_stock_get(gw_ledger *l, const char *sku, long long *qty)
 {
     depot_err e;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     e = stock_read(l, sku, qty);
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     return e;
 }
 
@@ -1286,13 +1517,13 @@ depot_err gw_ledger_stock_list(gw_ledger *l, struct depot_snapshot_item **items,
     long long rows;
     *items = NULL;
     *n = 0;
-    pthread_mutex_lock(&l->mu);
+    lock_flushed(l);
     rows = query_int(l, "SELECT count(*) FROM stock", 0);
     if (rows > DEPOT_SNAPSHOT_MAX_ITEMS)
         rows = DEPOT_SNAPSHOT_MAX_ITEMS;
     *items = depot_calloc(rows ? (size_t)rows : 1, sizeof(**items));
     e = *items ? stock_rows(l, *items, (size_t)rows, n) : DEPOT_ERR_NOMEM;
-    pthread_mutex_unlock(&l->mu);
+    unlock(l);
     if (e != DEPOT_OK) {
         depot_free(*items);
         *items = NULL;

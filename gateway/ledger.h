@@ -3,7 +3,10 @@
  * messages for the hub, in one SQLite file (WAL, synchronous=FULL).
  *
  * Thread-safe: every function takes the ledger's one lock, so the poller
- * threads and the MQTT thread can share one gw_ledger.
+ * threads and the MQTT thread can share one gw_ledger. Transactions that
+ * arrive together (several poller threads at once) share one COMMIT (group
+ * commit, ledger.c); a function still returns DEPOT_OK only once its work is
+ * durable.
  */
 #ifndef GW_LEDGER_H
 #define GW_LEDGER_H

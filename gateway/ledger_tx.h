@@ -7,6 +7,13 @@
  * DEPOT_OK, else ROLLBACK); ledger_unlock. The in-memory copies of the next
  * message id and of the outbox size move only when the COMMIT succeeded, so
  * the invariants of ledger.c hold across these modules too.
+ *
+ * A transaction is a SAVEPOINT inside the group's SQLite transaction (ledger.c,
+ * "Group commit"): gw_ledger_tx_finish(DEPOT_OK) returns DEPOT_OK once the
+ * COMMIT that holds it returned, which may be another thread's; while it
+ * waits for that COMMIT it releases the lock, and other callers run. It
+ * returns with the lock held again, but what was read before it may have
+ * changed: use only its result and what the transaction itself decided.
  */
 #ifndef GW_LEDGER_TX_H
 #define GW_LEDGER_TX_H
@@ -25,9 +32,14 @@ struct ledger_tx {
 void gw_ledger_lock(gw_ledger *l);
 void gw_ledger_unlock(gw_ledger *l);
 
-/* BEGIN IMMEDIATE. Lock held. DEPOT_ERR_DB. */
+/* BEGIN IMMEDIATE (unless a group is open) and this caller's SAVEPOINT. Lock held. DEPOT_ERR_DB. */
 depot_err gw_ledger_tx_begin(gw_ledger *l, struct ledger_tx *tx);
-/* COMMIT if e is DEPOT_OK (returns the commit's result), else ROLLBACK and return e. */
+/*
+ * e DEPOT_OK: release the savepoint and return the result of the COMMIT that
+ * holds it (this caller's, or a later caller's in the same group). Else roll
+ * back this caller's savepoint only and return e. Lock held (released while
+ * waiting for the group's COMMIT, held again on return).
+ */
 depot_err gw_ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e);
 
 /*
@@ -50,9 +62,27 @@ bool gw_ledger_tx_outbox_high(const gw_ledger *l, const struct ledger_tx *tx);
 /* One more entry fits in the outbox. */
 bool gw_ledger_tx_outbox_room(const gw_ledger *l, const struct ledger_tx *tx);
 
-/* Plumbing: the connection, a one-off statement (finalize it; NULL logged), errors. */
+/*
+ * Plumbing: the connection, a one-off statement (finalize it; NULL logged),
+ * errors. Called outside a transaction, gw_ledger_sqlite, gw_ledger_prepare
+ * and gw_ledger_stmt first commit a group that callers wait in, so what the
+ * caller runs next is its own (autocommit) statement, never part of the group.
+ */
 sqlite3 *gw_ledger_sqlite(gw_ledger *l);
 sqlite3_stmt *gw_ledger_prepare(gw_ledger *l, const char *sql);
+
+/*
+ * The statement of sql, prepared once for this ledger and kept until
+ * gw_ledger_free: for a statement run on every scan or change, where
+ * preparing it each time would cost more than running it (an INSERT of
+ * eleven columns is parsed in about as many instructions as a scan's whole
+ * transaction runs). Returned reset with no bindings; reset it after use
+ * (gw_ledger_step_done does), never finalize it. sql is compared by
+ * address first: pass a string constant. At most GW_LEDGER_KEPT_MAX
+ * statements; NULL (logged) when full or when it does not prepare. Lock held.
+ */
+#define GW_LEDGER_KEPT_MAX 32
+sqlite3_stmt *gw_ledger_stmt(gw_ledger *l, const char *sql);
 depot_err gw_ledger_step_done(gw_ledger *l, sqlite3_stmt *st, const char *what);
 depot_err gw_ledger_db_error(gw_ledger *l, int rc, const char *what);
 const char *gw_ledger_dealer(const gw_ledger *l);
