@@ -20,7 +20,9 @@
  * moment its thread submits it to the return of gw_terminal_scan (its commit
  * is durable). Commits are counted with an SQLite commit hook on the
  * ledger's connection, so events per commit shows how many events shared
- * one.
+ * one. Afterwards the file is read back: one scans row, one movement and one
+ * outbox message per event, message ids 1..N, every stock the sum of its
+ * movements (else exit 1).
  *
  * Raw: a second file with the same schema (made by gw_ledger_open, so the
  * same tables, indexes and triggers), closed and opened again with plain
@@ -313,6 +315,43 @@ static long long sql_count(sqlite3 *db, const char *sql)
     return v;
 }
 
+/*
+ * What the events must have left, read back on a connection of its own: one
+ * applied scans row, one movement and one outbox message per event, message
+ * ids 1..n with meta.next_id n + 1, and every SKU's stock the sum of its
+ * movements. Nothing lost, nothing doubled, whatever shared a commit.
+ */
+static void check_ledger(const char *path, long n)
+{
+    static const char *const checks[] = {
+        "SELECT count(*) FROM scans WHERE outcome = 'applied'",
+        "SELECT count(*) FROM movements",
+        "SELECT count(*) FROM outbox",
+        "SELECT count(DISTINCT id) FROM outbox WHERE id BETWEEN 1 AND ?1",
+        "SELECT next_id - 1 FROM meta",
+        "SELECT ?1 - count(*) FROM stock s WHERE qty <> (SELECT sum(delta) FROM movements m"
+        " WHERE m.sku = s.sku)",
+    };
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail("cannot read %s", path);
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        sqlite3_stmt *st;
+        long long v = -1;
+        if (sqlite3_prepare_v2(db, checks[i], -1, &st, NULL) != SQLITE_OK)
+            fail("cannot check the ledger: %s", sqlite3_errmsg(db));
+        sqlite3_bind_int64(st, 1, n);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (v != n) {
+            fprintf(stderr, "bench_ledger: %s: %lld, not %ld\n", checks[i], v, n);
+            fail("%s", "the ledger does not hold exactly what the events made");
+        }
+    }
+    sqlite3_close(db);
+}
+
 static void depot_run(const struct opts *o, const char *path, struct result *res)
 {
     struct depot_run r;
@@ -365,6 +404,7 @@ static void depot_run(const struct opts *o, const char *path, struct result *res
     gw_ledger_free(r.l);
     if (r.failures)
         fail("%s", "events were not recorded as applied (see the log on stderr)");
+    check_ledger(path, o->events);
 
     res->seconds = (double)(t1 - t0) / 1e9;
     res->events_per_s = (double)o->events / res->seconds;
