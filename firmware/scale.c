@@ -111,6 +111,21 @@ void scale_sample(scale *sc)
         sc->status = DEPOT_STATUS_STABLE;
 }
 
+void scale_sample_steady(scale *sc, uint32_t n)
+{
+    const uint32_t settle = DEPOT_FILTER_MAX + SCALE_STABLE_SAMPLES;
+    uint32_t full = n < settle ? n : settle;
+    for (uint32_t i = 0; i < full; i++)
+        scale_sample(sc);
+    uint32_t rest = n - full;
+    if (rest == 0 || (sc->status & DEPOT_STATUS_FAULT) != 0)
+        return; /* a failing cell: every further sample repeats the last */
+    sc->samples += rest;
+    sc->readings_head = (uint8_t)((sc->readings_head + rest % sc->cfg.filter) % sc->cfg.filter);
+    sc->history_head =
+        (uint8_t)((sc->history_head + rest % SCALE_STABLE_SAMPLES) % SCALE_STABLE_SAMPLES);
+}
+
 int32_t scale_net_g(const scale *sc)
 {
     return clamp_add(sc->gross_g, sc->cfg.tare_g == INT32_MIN ? INT32_MAX : -sc->cfg.tare_g);

@@ -45,6 +45,17 @@ void scale_init(scale *sc, const depot_hal *hal, uint8_t unit);
 /* Takes one load-cell reading and updates gross, status and the counter. */
 void scale_sample(scale *sc);
 
+/*
+ * Leaves the scale exactly as n calls of scale_sample() would when the load
+ * cell reads the same value every time (or fails every time), doing at most
+ * DEPOT_FILTER_MAX + SCALE_STABLE_SAMPLES samples' work: after that many the
+ * rings hold nothing but that value, and further samples move only the
+ * counter and the rings' heads. For catching up on samples not taken while
+ * nothing could change the reading (the host board samples its scales only
+ * when something reads them).
+ */
+void scale_sample_steady(scale *sc, uint32_t n);
+
 int32_t scale_net_g(const scale *sc);
 uint32_t scale_uptime_s(const scale *sc);
 

@@ -183,6 +183,57 @@ static void test_scale_sample_CellFault(void **state)
     assert_int_equal(sc.status & DEPOT_STATUS_FAULT, 0);
 }
 
+static void assert_same_scale(const scale *a, const scale *b)
+{
+    assert_memory_equal(a->readings, b->readings, sizeof(a->readings));
+    assert_int_equal(a->readings_head, b->readings_head);
+    assert_int_equal(a->readings_count, b->readings_count);
+    assert_memory_equal(a->history, b->history, sizeof(a->history));
+    assert_int_equal(a->history_head, b->history_head);
+    assert_int_equal(a->history_count, b->history_count);
+    assert_int_equal(a->gross_g, b->gross_g);
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->samples, b->samples);
+}
+
+/* scale_sample_steady(n) against n scale_sample() calls, from a scale that was
+ * settling on another weight, for every filter length, several counts, a good
+ * and a failing cell, and a reading over capacity. */
+static void test_scale_sample_steady_SameAsEverySample(void **state)
+{
+    (void)state;
+    enum { SETTLE = DEPOT_FILTER_MAX + SCALE_STABLE_SAMPLES };
+    static const uint32_t counts[] = {
+        0,      1,          2,   5,     DEPOT_FILTER_MAX - 1, DEPOT_FILTER_MAX, SETTLE - 1,
+        SETTLE, SETTLE + 1, 257, 12345,
+    };
+    static const int32_t grams[] = {1500, DEPOT_SCALE_CAPACITY_G + 7};
+    for (uint8_t filter = DEPOT_FILTER_MIN; filter <= DEPOT_FILTER_MAX; filter++) {
+        for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+            for (int variant = 0; variant < 3; variant++) {
+                board.cell_fault = 0;
+                scale_init(&sc, &hal, 0);
+                sc.cfg.filter = filter;
+                board.grams = 100;
+                for (int i = 0; i < 3; i++) /* rings part full, on another weight */
+                    scale_sample(&sc);
+                board.grams = variant == 2 ? 0 : grams[variant];
+                board.cell_fault = variant == 2;
+                scale every = sc;
+                for (uint32_t i = 0; i < counts[c]; i++)
+                    scale_sample(&every);
+                scale_sample_steady(&sc, counts[c]);
+                assert_same_scale(&sc, &every);
+                board.cell_fault = 0; /* and both go on alike */
+                board.grams = 40;
+                scale_sample(&sc);
+                scale_sample(&every);
+                assert_same_scale(&sc, &every);
+            }
+        }
+    }
+}
+
 static void test_scale_read_input_Block(void **state)
 {
     (void)state;
@@ -291,6 +342,7 @@ int main(void)
         T(test_scale_sample_StableWithinBand),
         T(test_scale_sample_Overload),
         T(test_scale_sample_CellFault),
+        T(test_scale_sample_steady_SameAsEverySample),
         T(test_scale_read_input_Block),
         T(test_scale_read_input_OutsideBlock),
         T(test_scale_write_holding_UnitWeightAndFilter),
