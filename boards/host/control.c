@@ -56,12 +56,22 @@ void host_control_accept(host_app *app, int listen_fd, host_node *node)
     }
     c->fd = fd;
     c->node = node;
+    c->slot = (ev_slot){.kind = EV_CTL_CLIENT, .obj = c};
+    if (host_pollset_add(&app->ps, fd, &c->slot) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
     c->next = app->ctls;
     app->ctls = c;
 }
 
 static host_node *find_node(host_app *app, const char *kind, unsigned long id)
 {
+    /* --tcp-range: the ports are consecutive, the node is found at once */
+    if (strcmp(kind, "port") == 0 && app->n_nodes > 0 && id >= app->nodes[0].port &&
+        id - app->nodes[0].port < app->n_nodes && app->nodes[id - app->nodes[0].port].port == id)
+        return &app->nodes[id - app->nodes[0].port];
     for (size_t i = 0; i < app->n_nodes; i++) {
         host_node *n = &app->nodes[i];
         if ((strcmp(kind, "unit") == 0 && n->slave.unit == id) ||
@@ -74,6 +84,7 @@ static host_node *find_node(host_app *app, const char *kind, unsigned long id)
 static int set_fault(host_node *node, const char *arg)
 {
     static const char *const names[] = {"none", "silent", "crc", "exception"};
+    host_node_catch_up(node); /* the samples due so far read the cell as it was */
     node->ctx.cell_fault = strcmp(arg, "cell") == 0;
     if (node->ctx.cell_fault) {
         node->slave.fault = MB_FAULT_NONE;
@@ -97,6 +108,7 @@ static void set_weight(host_node *node, const char *arg, char *reply, size_t cap
         snprintf(reply, cap, "error bad weight: %s", arg);
         return;
     }
+    host_node_catch_up(node); /* the samples due so far read the old weight */
     node->ctx.weight_g = (int32_t)g;
     snprintf(reply, cap, "ok");
 }
@@ -114,6 +126,7 @@ static void run_command(host_app *app, host_node *node, char *cmd, char *reply, 
         snprintf(reply, cap, "error several nodes: prefix the command with unit N or port P");
     } else if (strcmp(cmd, "status") == 0) {
         memcpy(reply, "ok ", 3);
+        host_node_catch_up(node);
         host_node_status(node, reply + 3, cap - 3);
     } else if (node->kind == DEPOT_KIND_SCANNER && host_control_scanner(node, cmd, arg, reply, cap)) {
         return;
@@ -154,6 +167,7 @@ static void client_drop(host_app *app, ctl_client *c)
             break;
         }
     }
+    host_pollset_del(&app->ps, c->fd, &c->slot);
     close(c->fd);
     free(c);
 }
@@ -192,15 +206,19 @@ void host_control_readable(host_app *app, ctl_client *c)
         client_drop(app, c);
 }
 
-void host_control_poll_add(host_app *app, pollset *ps)
+int host_control_watch(host_app *app)
 {
-    if (app->shared_ctl_fd >= 0)
-        host_pollset_add(ps, app->shared_ctl_fd, EV_CTL_LISTEN, NULL);
-    for (size_t i = 0; i < app->n_nodes; i++)
-        if (app->nodes[i].ctl_fd >= 0)
-            host_pollset_add(ps, app->nodes[i].ctl_fd, EV_CTL_LISTEN, &app->nodes[i]);
-    for (ctl_client *c = app->ctls; c != NULL; c = c->next)
-        host_pollset_add(ps, c->fd, EV_CTL_CLIENT, c);
+    app->shared_ctl_slot = (ev_slot){.kind = EV_CTL_LISTEN, .obj = NULL};
+    if (app->shared_ctl_fd >= 0 &&
+        host_pollset_add(&app->ps, app->shared_ctl_fd, &app->shared_ctl_slot) < 0)
+        return -1;
+    for (size_t i = 0; i < app->n_nodes; i++) {
+        host_node *node = &app->nodes[i];
+        node->ctl_slot = (ev_slot){.kind = EV_CTL_LISTEN, .obj = node};
+        if (node->ctl_fd >= 0 && host_pollset_add(&app->ps, node->ctl_fd, &node->ctl_slot) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void host_control_close_all(host_app *app)

@@ -1,14 +1,13 @@
 /*
  * The host board's process: one or many field nodes of one kind (scales,
  * firmware/scale.c, or scanner terminals, firmware/scanner.c; each with
- * firmware/mb_slave.c, its own state and HAL context) behind one poll()
+ * firmware/mb_slave.c, its own state and HAL context) behind one epoll
  * loop, reached over Modbus TCP or over one pseudo-terminal that plays an
  * RS-485 line, plus UNIX-socket control channels.
  */
 #ifndef DEPOT_HOST_H
 #define DEPOT_HOST_H
 
-#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,11 +34,17 @@ typedef struct host_node {
     int listen_fd; /* TCP listener, -1 on RTU */
     int ctl_fd;    /* own control socket, -1 when the control socket is shared */
     char ctl_path[HOST_PATH_MAX];
+    ev_slot listen_slot, ctl_slot;
+    /* a scale samples at 20 Hz on ticks counted from sample_t0_us; it takes the
+     * samples due only when someone looks (node.c, host_node_catch_up) */
+    uint64_t sample_t0_us;
+    uint64_t ticks_done;
 } host_node;
 
 typedef struct tcp_conn {
     struct tcp_conn *next;
     int fd;
+    ev_slot slot;
     host_node *node;
     mb_tcp tcp;
     uint8_t buf[MB_TCP_ADU_MAX];
@@ -48,6 +53,7 @@ typedef struct tcp_conn {
 typedef struct ctl_client {
     struct ctl_client *next;
     int fd;
+    ev_slot slot;
     host_node *node; /* NULL: came in on the shared socket */
     char line[256];
     size_t len;
@@ -56,6 +62,7 @@ typedef struct ctl_client {
 typedef struct rtu_line {
     int master_fd; /* ours: the line as the nodes see it */
     int slave_fd;  /* kept open so the line survives masters coming and going */
+    ev_slot slot;
     char pty_path[64];
     char link_path[256];
     uint32_t char_us;
@@ -71,8 +78,10 @@ typedef struct host_app {
     tcp_conn *conns;
     ctl_client *ctls;
     int shared_ctl_fd;
+    ev_slot shared_ctl_slot;
     char shared_ctl_path[HOST_PATH_MAX];
     rtu_line *line;
+    pollset ps; /* every descriptor above, registered while it is open */
     int quit;
 } host_app;
 
@@ -88,7 +97,11 @@ typedef struct node_params {
 
 /* Returns 0, or -1 with a message on stderr (then call host_node_close). */
 int host_node_init(host_node *node, const node_params *p);
-void host_node_sample_all(host_app *app);
+/* Starts every scale's sample clock at now_us (its first sample is due then). */
+void host_node_start_sampling(host_app *app, uint64_t now_us);
+/* Takes the samples due by now, as sampling every tick would have: before
+ * anything reads the scale or changes what its load cell reads. */
+void host_node_catch_up(host_node *node);
 int host_node_status(const host_node *node, char *out, size_t cap);
 const char *host_node_fault_name(const host_node *node);
 void host_node_close(host_node *node);
@@ -99,7 +112,8 @@ int host_control_listen(const char *path);
 int host_control_scanner(host_node *node, const char *cmd, char *arg, char *reply, size_t cap);
 void host_control_accept(host_app *app, int listen_fd, host_node *node);
 void host_control_readable(host_app *app, ctl_client *client);
-void host_control_poll_add(host_app *app, pollset *ps);
+/* Registers the control listeners in app->ps; -1 when one cannot be. */
+int host_control_watch(host_app *app);
 void host_control_close_all(host_app *app);
 
 /* ctl_client.c: `depot-node ctl SOCKET COMMAND...` */
@@ -109,7 +123,8 @@ int host_ctl_main(int argc, char **argv);
 int host_tcp_listen(const char *addr, uint16_t port);
 void host_tcp_accept(host_app *app, host_node *node);
 void host_tcp_readable(host_app *app, tcp_conn *conn);
-void host_tcp_poll_add(host_app *app, pollset *ps);
+/* Registers the TCP listeners in app->ps; -1 when one cannot be. */
+int host_tcp_watch(host_app *app);
 void host_tcp_close_all(host_app *app);
 
 /* rtu_line.c */

@@ -1,12 +1,15 @@
 /*
  * depot-node for the host board: parses the command line, builds the nodes
- * (scales or scanner terminals, one kind per process) and runs the single-threaded poll() loop
- * until SIGTERM, SIGINT or "quit".
+ * (scales or scanner terminals, one kind per process) and runs the
+ * single-threaded epoll loop until SIGTERM, SIGINT or "quit".
  *
- * Loop, each round: build the pollset (pollset.c) from every socket/pty,
- * poll with the nearest deadline (RTU silence, next paced byte, next 50 ms
- * sample), handle what is ready, then the timers. Nothing blocks; a slow
- * client costs only itself.
+ * Every descriptor is registered in the event set (pollset.c) once, when it
+ * is opened. Loop, each round: wait for what is ready until the nearest
+ * deadline (on an RTU line: a frame's silence, the next paced byte, the
+ * line's raw reset; over TCP there is none), handle it, then the line's
+ * timers. Scales are sampled when read (node.c), so nothing wakes the loop
+ * for them and a round costs what is ready, not how many nodes there are.
+ * Nothing blocks; a slow client costs only itself.
  */
 #include "host.h"
 
@@ -375,49 +378,39 @@ static void dispatch(host_app *app, const ev_slot *slot)
     }
 }
 
-static int next_timeout_ms(const host_app *app, uint64_t next_sample_us)
+/* Registers the descriptors opened at set-up; -1 when one cannot be. */
+static int app_watch(host_app *app)
 {
-    uint64_t now = host_now_us();
-    int t = next_sample_us > now ? (int)((next_sample_us - now + 999) / 1000) : 0;
-    int rtu = host_rtu_line_timeout_ms(app);
-    return rtu >= 0 && rtu < t ? rtu : t;
-}
-
-static void run_timers(host_app *app, uint64_t *next_sample_us)
-{
-    host_rtu_line_tick(app);
-    uint64_t now = host_now_us();
-    if (now < *next_sample_us)
-        return;
-    host_node_sample_all(app);
-    *next_sample_us += SCALE_SAMPLE_PERIOD_MS * 1000u;
-    if (*next_sample_us < now) /* fell behind (suspended?): do not catch up */
-        *next_sample_us = now + SCALE_SAMPLE_PERIOD_MS * 1000u;
+    if (app->line != NULL) {
+        app->line->slot = (ev_slot){.kind = EV_PTY, .obj = app->line};
+        if (host_pollset_add(&app->ps, app->line->master_fd, &app->line->slot) < 0)
+            return -1;
+    }
+    return host_tcp_watch(app) < 0 || host_control_watch(app) < 0 ? -1 : 0;
 }
 
 static int app_run(host_app *app)
 {
-    pollset ps = {0};
-    uint64_t next_sample_us = host_now_us();
     int rc = 0;
+    if (app_watch(app) < 0) {
+        perror("depot-node: epoll");
+        return -1;
+    }
+    host_node_start_sampling(app, host_now_us());
     while (!stop_signal && !app->quit) {
-        host_pollset_clear(&ps);
-        if (app->line != NULL)
-            host_pollset_add(&ps, app->line->master_fd, EV_PTY, app->line);
-        host_tcp_poll_add(app, &ps);
-        host_control_poll_add(app, &ps);
-        int n = host_pollset_wait(&ps, next_timeout_ms(app, next_sample_us));
+        int n = host_pollset_wait(&app->ps, host_rtu_line_timeout_ms(app));
         if (n < 0 && errno != EINTR) {
-            perror("depot-node: poll");
+            perror("depot-node: epoll_wait");
             rc = -1;
             break;
         }
-        for (size_t i = 0; n > 0 && i < ps.n && !app->quit; i++)
-            if (ps.fds[i].revents != 0)
-                dispatch(app, &ps.slots[i]);
-        run_timers(app, &next_sample_us);
+        for (int i = 0; i < n && !app->quit; i++) {
+            const ev_slot *slot = host_pollset_ready(&app->ps, i);
+            if (slot != NULL) /* NULL: closed by an event before it in this round */
+                dispatch(app, slot);
+        }
+        host_rtu_line_tick(app);
     }
-    host_pollset_free(&ps);
     return rc;
 }
 
@@ -429,6 +422,7 @@ static void app_close(host_app *app)
         host_node_close(&app->nodes[i]);
     free(app->nodes);
     host_rtu_line_close(app->line);
+    host_pollset_close(&app->ps);
 }
 
 static void on_signal(int sig)
@@ -473,8 +467,12 @@ int main(int argc, char **argv)
     }
     raise_fd_limit();
     install_signals();
-    host_app app = {.shared_ctl_fd = -1};
-    int rc = app_setup(&app, &o) == 0 ? app_run(&app) : -1;
+    host_app app = {.shared_ctl_fd = -1, .ps = {.epfd = -1}};
+    int rc = -1;
+    if (host_pollset_open(&app.ps) < 0)
+        perror("depot-node: epoll");
+    else if (app_setup(&app, &o) == 0)
+        rc = app_run(&app);
     app_close(&app);
     return rc == 0 ? 0 : 1;
 }

@@ -2,8 +2,18 @@
  * One simulated field node: the firmware's scale or scanner and its Modbus
  * slave with a host HAL context of its own. Nodes never share state; a
  * process with 500 nodes is 500 independent firmwares that happen to share
- * one poll() loop. A scanner's FIFO slots are the one thing the board
+ * one epoll loop. A scanner's FIFO slots are the one thing the board
  * allocates for a node (the firmware has no heap).
+ *
+ * Sampling is lazy. A board samples its load cell every
+ * SCALE_SAMPLE_PERIOD_MS; here a scale's samples are due at its ticks
+ * t0 + k x 50 ms (k = 0, 1, ...) and are taken only when something looks:
+ * before the Modbus slave reads or writes its registers (the slave's ops
+ * are wrapped), before a control command reads its status or changes its
+ * load cell (weight, fault). Each then takes every sample due so far, in
+ * order, with the load cell as it was, so it reports what sampling every
+ * tick would have, and a process serving 1,000 scales does no work for
+ * the ones nobody reads.
  */
 #include "host.h"
 
@@ -11,6 +21,81 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define SAMPLE_US ((uint64_t)SCALE_SAMPLE_PERIOD_MS * 1000u)
+
+/* n calls of scale_sample(), in less time when the load cell's reading cannot vary. */
+static void take_samples(host_node *node, uint64_t n)
+{
+    scale *sc = &node->scale;
+    if (node->ctx.noise_g != 0) { /* every reading differs: every sample is taken */
+        for (uint64_t i = 0; i < n; i++)
+            scale_sample(sc);
+        return;
+    }
+    while (n > 0) { /* the weight and the fault are fixed until the next catch-up */
+        uint32_t k = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        scale_sample_steady(sc, k);
+        n -= k;
+    }
+}
+
+void host_node_catch_up(host_node *node)
+{
+    if (node->kind != DEPOT_KIND_SCALE)
+        return;
+    uint64_t now = host_now_us();
+    if (now < node->sample_t0_us)
+        return;
+    uint64_t due = (now - node->sample_t0_us) / SAMPLE_US + 1; /* ticks 0..due-1 have come */
+    if (due > node->ticks_done) {
+        take_samples(node, due - node->ticks_done);
+        node->ticks_done = due;
+    }
+}
+
+void host_node_start_sampling(host_app *app, uint64_t now_us)
+{
+    for (size_t i = 0; i < app->n_nodes; i++) {
+        app->nodes[i].sample_t0_us = now_us;
+        app->nodes[i].ticks_done = 0;
+    }
+}
+
+/* The scale's Modbus registers, each access after the samples due. */
+static uint8_t sim_read_input(void *app, uint16_t addr, uint16_t count, uint16_t *out)
+{
+    host_node *node = app;
+    host_node_catch_up(node);
+    return scale_modbus_ops.read_input(&node->scale, addr, count, out);
+}
+
+static uint8_t sim_read_holding(void *app, uint16_t addr, uint16_t count, uint16_t *out)
+{
+    host_node *node = app;
+    host_node_catch_up(node);
+    return scale_modbus_ops.read_holding(&node->scale, addr, count, out);
+}
+
+static uint8_t sim_write_holding(void *app, uint16_t addr, uint16_t count, const uint16_t *values)
+{
+    host_node *node = app;
+    host_node_catch_up(node);
+    return scale_modbus_ops.write_holding(&node->scale, addr, count, values);
+}
+
+static size_t sim_report_id(void *app, uint8_t *out, size_t cap)
+{
+    host_node *node = app;
+    return scale_modbus_ops.report_id(&node->scale, out, cap);
+}
+
+static const mb_slave_ops sim_scale_ops = {
+    .read_input = sim_read_input,
+    .read_holding = sim_read_holding,
+    .write_holding = sim_write_holding,
+    .report_id = sim_report_id,
+};
 
 static const char *scanner_init_error(int rc)
 {
@@ -44,15 +129,8 @@ int host_node_init(host_node *node, const node_params *p)
     if (p->kind == DEPOT_KIND_SCANNER)
         return scanner_node_init(node, p);
     scale_init(&node->scale, &node->hal, p->unit);
-    mb_slave_init(&node->slave, node->scale.cfg.unit_id, &scale_modbus_ops, &node->scale);
+    mb_slave_init(&node->slave, node->scale.cfg.unit_id, &sim_scale_ops, node);
     return 0;
-}
-
-void host_node_sample_all(host_app *app)
-{
-    for (size_t i = 0; i < app->n_nodes; i++)
-        if (app->nodes[i].kind == DEPOT_KIND_SCALE)
-            scale_sample(&app->nodes[i].scale);
 }
 
 const char *host_node_fault_name(const host_node *node)

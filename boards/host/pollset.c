@@ -1,45 +1,49 @@
 /*
- * The host board's poll() set (pollset.h): two arrays grown together, the
- * pollfds handed to poll() and the slot saying whose each one is. A leaf:
- * the loop in main.c and the servers that add their descriptors call it; it
- * calls none of them.
+ * The host board's event set (pollset.h) over epoll. A leaf: the loop in
+ * main.c and the servers that open and close descriptors call it; it calls
+ * none of them.
  */
 #include "pollset.h"
 
-#include <stdlib.h>
+#include <unistd.h>
 
-int host_pollset_add(pollset *ps, int fd, ev_kind kind, void *obj)
-{
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 64;
-        struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
-        if (fds == NULL)
-            return -1;
-        ps->fds = fds;
-        ev_slot *slots = realloc(ps->slots, cap * sizeof(*slots));
-        if (slots == NULL)
-            return -1;
-        ps->slots = slots;
-        ps->cap = cap;
-    }
-    ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
-    ps->slots[ps->n++] = (ev_slot){.kind = kind, .obj = obj};
-    return 0;
-}
-
-void host_pollset_clear(pollset *ps)
+int host_pollset_open(pollset *ps)
 {
     ps->n = 0;
+    ps->epfd = epoll_create1(EPOLL_CLOEXEC);
+    return ps->epfd < 0 ? -1 : 0;
+}
+
+int host_pollset_add(pollset *ps, int fd, ev_slot *slot)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = slot};
+    return epoll_ctl(ps->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void host_pollset_del(pollset *ps, int fd, const ev_slot *slot)
+{
+    epoll_ctl(ps->epfd, EPOLL_CTL_DEL, fd, NULL);
+    for (int i = 0; i < ps->n; i++)
+        if (ps->ready[i].data.ptr == slot)
+            ps->ready[i].data.ptr = NULL;
 }
 
 int host_pollset_wait(pollset *ps, int timeout_ms)
 {
-    return poll(ps->fds, ps->n, timeout_ms);
+    int n = epoll_wait(ps->epfd, ps->ready, POLLSET_BATCH, timeout_ms);
+    ps->n = n > 0 ? n : 0;
+    return n;
 }
 
-void host_pollset_free(pollset *ps)
+ev_slot *host_pollset_ready(const pollset *ps, int i)
 {
-    free(ps->fds);
-    free(ps->slots);
-    *ps = (pollset){0};
+    return ps->ready[i].data.ptr;
+}
+
+void host_pollset_close(pollset *ps)
+{
+    if (ps->epfd >= 0)
+        close(ps->epfd);
+    ps->epfd = -1;
+    ps->n = 0;
 }

@@ -1,37 +1,49 @@
 /*
- * The poll() set of the host board's loop: the pollfds of one round, each
- * with the object it belongs to (a listener, a connection, a control client,
- * the pty). Built afresh every round by whoever owns the descriptors; knows
- * nothing of them beyond their kind.
+ * The event set of the host board's loop: one epoll instance on which every
+ * descriptor (listener, connection, control client, pty) is registered once,
+ * when it is opened, and removed when it is closed, each with the slot that
+ * says whose it is. A wait costs what is ready, not what is open: a process
+ * serving 1,000 ports does not hand 2,000 descriptors to the kernel on every
+ * request. Knows nothing of the descriptors beyond their kind.
  */
 #ifndef DEPOT_HOST_POLLSET_H
 #define DEPOT_HOST_POLLSET_H
 
-#include <poll.h>
 #include <stddef.h>
+#include <sys/epoll.h>
 
-/* One poll() round: which object each pollfd belongs to. */
+#define POLLSET_BATCH 64 /* events taken per wait */
+
+/* Whose a descriptor is: a slot lives in the object that owns the descriptor. */
 typedef enum ev_kind { EV_TCP_LISTEN, EV_TCP_CONN, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_PTY } ev_kind;
 typedef struct ev_slot {
     ev_kind kind;
     void *obj;
 } ev_slot;
 typedef struct pollset {
-    struct pollfd *fds;
-    ev_slot *slots;
-    size_t n, cap;
+    int epfd;
+    int n; /* events of the last wait */
+    struct epoll_event ready[POLLSET_BATCH];
 } pollset;
 
-/* Adds fd (POLLIN) for obj of kind; 0, or -1 when out of memory (fd left out). */
-int host_pollset_add(pollset *ps, int fd, ev_kind kind, void *obj);
+/* Opens the set: 0, or -1 (errno). */
+int host_pollset_open(pollset *ps);
 
-/* Empties the set for the next round, keeping its memory. */
-void host_pollset_clear(pollset *ps);
+/* Watches fd for input (level-triggered) on behalf of slot, which must stay put until
+ * host_pollset_del: 0, or -1 (errno; fd not watched). */
+int host_pollset_add(pollset *ps, int fd, ev_slot *slot);
 
-/* poll() on the set for at most timeout_ms: the number of ready fds, 0, or -1 (errno). */
+/* Stops watching fd (call before closing it) and forgets its pending events of the
+ * last wait, so a slot freed now is never dispatched. */
+void host_pollset_del(pollset *ps, int fd, const ev_slot *slot);
+
+/* Waits at most timeout_ms (-1: no bound): the number of ready descriptors, 0, or -1 (errno). */
 int host_pollset_wait(pollset *ps, int timeout_ms);
 
-/* Frees the set's memory; it is then empty. */
-void host_pollset_free(pollset *ps);
+/* The slot of the i-th ready descriptor of the last wait, NULL when it was removed since. */
+ev_slot *host_pollset_ready(const pollset *ps, int i);
+
+/* Closes the set. */
+void host_pollset_close(pollset *ps);
 
 #endif

@@ -171,7 +171,8 @@ int host_rtu_line_timeout_ms(const host_app *app)
     if (line == NULL)
         return -1;
     uint64_t now = host_now_us();
-    uint64_t wait = UINT32_MAX;
+    /* the next raw reset is due even on an idle line (nothing else wakes the loop) */
+    uint64_t wait = line->next_raw_us > now ? line->next_raw_us - now : 0;
     for (size_t i = 0; i < app->n_nodes; i++) {
         uint32_t w = mb_rtu_wait_us(&app->nodes[i].rtu, (uint32_t)now);
         wait = w < wait ? w : wait;
@@ -181,7 +182,7 @@ int host_rtu_line_timeout_ms(const host_app *app)
         uint64_t w = next > now ? next - now : 0;
         wait = w < wait ? w : wait;
     }
-    return wait == UINT32_MAX ? -1 : (int)((wait + 999) / 1000);
+    return (int)((wait + 999) / 1000);
 }
 
 void host_rtu_line_close(rtu_line *line)

@@ -1,6 +1,6 @@
 /*
  * Modbus TCP for the host board: one listening socket per node, any number
- * of connections per node, all non-blocking in the one poll() loop. Each
+ * of connections per node, all non-blocking in the one epoll loop. Each
  * connection owns its MBAP reassembly buffer (mb_tcp); a request split over
  * several segments, or several requests in one segment, both work.
  * A connection whose MBAP length is impossible is closed, as the stream can
@@ -52,6 +52,12 @@ void host_tcp_accept(host_app *app, host_node *node)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->fd = fd;
     c->node = node;
+    c->slot = (ev_slot){.kind = EV_TCP_CONN, .obj = c};
+    if (host_pollset_add(&app->ps, fd, &c->slot) < 0) {
+        close(fd);
+        free(c);
+        return;
+    }
     mb_tcp_init(&c->tcp, c->buf, sizeof(c->buf));
     c->next = app->conns;
     app->conns = c;
@@ -65,6 +71,7 @@ static void conn_drop(host_app *app, tcp_conn *c)
             break;
         }
     }
+    host_pollset_del(&app->ps, c->fd, &c->slot);
     close(c->fd);
     free(c);
 }
@@ -113,13 +120,16 @@ void host_tcp_readable(host_app *app, tcp_conn *c)
         conn_drop(app, c);
 }
 
-void host_tcp_poll_add(host_app *app, pollset *ps)
+int host_tcp_watch(host_app *app)
 {
-    for (size_t i = 0; i < app->n_nodes; i++)
-        if (app->nodes[i].listen_fd >= 0)
-            host_pollset_add(ps, app->nodes[i].listen_fd, EV_TCP_LISTEN, &app->nodes[i]);
-    for (tcp_conn *c = app->conns; c != NULL; c = c->next)
-        host_pollset_add(ps, c->fd, EV_TCP_CONN, c);
+    for (size_t i = 0; i < app->n_nodes; i++) {
+        host_node *node = &app->nodes[i];
+        node->listen_slot = (ev_slot){.kind = EV_TCP_LISTEN, .obj = node};
+        if (node->listen_fd >= 0 &&
+            host_pollset_add(&app->ps, node->listen_fd, &node->listen_slot) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void host_tcp_close_all(host_app *app)
