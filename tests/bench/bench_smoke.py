@@ -22,6 +22,8 @@ RUNS = [
      ["dashboard: first paint", "dashboard: matrix ready", "baseline: first paint"]),
     (["bench_gateway.py", "--nodes", "20", "--seconds", "3", "--settle-timeout", "40"],
      ["CPU, % of one core", "polls answered in window", "VmHWM"]),
+    (["bench_node_sim.py", "--nodes", "20", "--seconds", "2"],
+     ["Node simulator, 20 scales", "sim us/reply", "simulator CPU per reply / bare loop CPU per poll"]),
     (["bench_gateway_small.py", "--seconds", "3", "--settle-timeout", "30"],
      ["VmRSS", "strip --strip-all", "polls answered in window"]),
     (["bench_hub_api.py", "--dealers", "10", "--skus", "10", "--requests", "200",
