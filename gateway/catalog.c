@@ -113,8 +113,9 @@ depot_err gw_catalog_replace(gw_ledger *l, const struct depot_catalog_body *c, b
 depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
                                    struct depot_catalog_item *out)
 {
-    sqlite3_stmt *st =
-        gw_ledger_prepare(l, "SELECT sku, min_qty, max_qty FROM catalog WHERE barcode = ?1");
+    /* run on every scan: kept prepared by the ledger, reset, never finalized here */
+    static const char sql[] = "SELECT sku, min_qty, max_qty FROM catalog WHERE barcode = ?1";
+    sqlite3_stmt *st = gw_ledger_stmt(l, sql);
     depot_err e = DEPOT_ERR_NOTFOUND;
     int rc;
     if (!st)
@@ -131,6 +132,6 @@ depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
     } else if (rc != SQLITE_DONE) {
         e = gw_ledger_db_error(l, rc, "reading the catalog");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return e;
 }

@@ -94,12 +94,18 @@ bool gw_scan_parse(const uint16_t head[DEPOT_IR_SCAN_HEAD_COUNT], struct gw_scan
 
 /* ---- the scans table ---- */
 
+/* Run on every scan: kept prepared by the ledger (gw_ledger_stmt), never finalized here. */
+static const char sql_scan_seen[] =
+    "SELECT display_code, display FROM scans WHERE node = ?1 AND epoch = ?2 AND seq = ?3";
+static const char sql_scan_record[] =
+    "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome, display_code, display, ts,"
+    " reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
 /* DEPOT_OK and the stored display if (node, epoch, seq) was recorded; else DEPOT_ERR_NOTFOUND. */
 static depot_err scan_seen(gw_ledger *l, const char *node, const struct gw_scan *s,
                            struct gw_display *d)
 {
-    sqlite3_stmt *st = gw_ledger_prepare(l, "SELECT display_code, display FROM scans"
-                                         " WHERE node = ?1 AND epoch = ?2 AND seq = ?3");
+    sqlite3_stmt *st = gw_ledger_stmt(l, sql_scan_seen);
     depot_err e = DEPOT_ERR_NOTFOUND;
     int rc;
     if (!st)
@@ -115,18 +121,13 @@ static depot_err scan_seen(gw_ledger *l, const char *node, const struct gw_scan 
     } else if (rc != SQLITE_DONE) {
         e = gw_ledger_db_error(l, rc, "looking up a scan");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return e;
 }
 
 static depot_err scan_record(const struct job *j)
 {
-    sqlite3_stmt *st = gw_ledger_prepare(
-        j->t->ledger,
-        "INSERT INTO scans (node, epoch, seq, type, barcode, qty, outcome,"
-        " display_code, display, ts, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-        " ?11)");
-    depot_err e;
+    sqlite3_stmt *st = gw_ledger_stmt(j->t->ledger, sql_scan_record);
     if (!st)
         return DEPOT_ERR_DB;
     sqlite3_bind_text(st, 1, j->node, -1, SQLITE_STATIC);
@@ -140,9 +141,7 @@ static depot_err scan_record(const struct job *j)
     sqlite3_bind_text(st, 9, j->d->text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 10, j->now);
     sqlite3_bind_text(st, 11, j->refused ? gw_scan_refusal_name(j->reason) : "", -1, SQLITE_STATIC);
-    e = gw_ledger_step_done(j->t->ledger, st, "recording a scan");
-    sqlite3_finalize(st);
-    return e;
+    return gw_ledger_step_done(j->t->ledger, st, "recording a scan");
 }
 
 /* ---- effects ---- */
