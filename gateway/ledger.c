@@ -1064,6 +1064,11 @@ void gw_ledger_unlock(gw_ledger *l)
     unlock(l);
 }
 
+int gw_ledger_lock_waiters(const gw_ledger *l)
+{
+    return __atomic_load_n(&l->lock_waiting, __ATOMIC_SEQ_CST);
+}
+
 sqlite3 *gw_ledger_sqlite(gw_ledger *l)
 {
     if (!l->in_tx)

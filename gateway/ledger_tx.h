@@ -69,6 +69,8 @@ bool gw_ledger_tx_outbox_room(const gw_ledger *l, const struct ledger_tx *tx);
  * caller runs next is its own (autocommit) statement, never part of the group.
  */
 sqlite3 *gw_ledger_sqlite(gw_ledger *l);
+/* Threads waiting for the ledger's lock at this moment (what makes a caller join a group). */
+int gw_ledger_lock_waiters(const gw_ledger *l);
 sqlite3_stmt *gw_ledger_prepare(gw_ledger *l, const char *sql);
 
 /*

@@ -4,9 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -15,6 +17,7 @@
 #include "depot/msg.h"
 #include "gw_test_util.h"
 #include "ledger.h"
+#include "ledger_tx.h"
 
 /* A test of what the ledger keeps: the ledger open (1000 entries, warning at 80 %). */
 static int setup(void **state)
@@ -355,6 +358,128 @@ static void test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType(void **s
     gw_ledger_entries_clear(e, n);
 }
 
+/* ---- group commit ---- */
+
+static int commit_hook(void *arg)
+{
+    (*(int *)arg)++;
+    return 0; /* let it commit */
+}
+
+/* A second thread's transaction: D-B set to 7 through the scanner modules' API, its work
+ * finished with `finish_with` (DEPOT_OK, or an error that rolls back its part only). */
+struct other_tx {
+    gw_ledger *l;
+    depot_err finish_with;
+    depot_err result;
+    uint64_t msg_id;
+};
+
+static void *other_tx_main(void *arg)
+{
+    struct other_tx *o = arg;
+    struct ledger_tx tx;
+    gw_ledger_lock(o->l);
+    o->result = gw_ledger_tx_begin(o->l, &tx);
+    if (o->result == DEPOT_OK) {
+        o->result = gw_ledger_tx_stock(o->l, &tx, "scale-b", "D-B", 7, "scale", 3000, &o->msg_id);
+        o->result =
+            gw_ledger_tx_finish(o->l, &tx, o->result == DEPOT_OK ? o->finish_with : o->result);
+    }
+    gw_ledger_unlock(o->l);
+    return NULL;
+}
+
+/* This thread opens a transaction (D-A = 5) and, once the other thread waits for the lock,
+ * finishes it: it joins the group and the other thread's COMMIT covers both. */
+static void run_group(gw_ledger *l, struct other_tx *o, int *commits, depot_err *mine,
+                      uint64_t *my_id)
+{
+    struct ledger_tx tx;
+    pthread_t th;
+    sqlite3_commit_hook(gw_ledger_sqlite(l), commit_hook, commits);
+    gw_ledger_lock(l);
+    assert_int_equal(gw_ledger_tx_begin(l, &tx), DEPOT_OK);
+    assert_int_equal(gw_ledger_tx_stock(l, &tx, "scale-a", "D-A", 5, "scale", 2000, my_id),
+                     DEPOT_OK);
+    assert_int_equal(pthread_create(&th, NULL, other_tx_main, o), 0);
+    for (int i = 0; i < 5000 && gw_ledger_lock_waiters(l) == 0; i++) /* bounded: 5 s */
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    assert_int_equal(gw_ledger_lock_waiters(l), 1);
+    *mine = gw_ledger_tx_finish(l, &tx, DEPOT_OK);
+    gw_ledger_unlock(l);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    sqlite3_commit_hook(gw_ledger_sqlite(l), NULL, NULL);
+}
+
+static void test_gw_ledger_tx_finish_WaitingCallerSharesOneCommit(void **state)
+{
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
+    struct other_tx o = {l, DEPOT_OK, DEPOT_ERR_DB, 0};
+    int commits = 0;
+    depot_err mine = DEPOT_ERR_DB;
+    uint64_t my_id = 0;
+    long long qty;
+
+    run_group(l, &o, &commits, &mine, &my_id);
+    assert_int_equal(mine, DEPOT_OK);
+    assert_int_equal(o.result, DEPOT_OK);
+    assert_int_equal(commits, 1); /* both in one COMMIT */
+    assert_int_equal(my_id, 1);
+    assert_int_equal(o.msg_id, 2);
+    /* durable: another connection sees both, and meta.next_id was written for the group */
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT qty FROM stock WHERE sku = 'D-A'"), 5);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT qty FROM stock WHERE sku = 'D-B'"), 7);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox"), 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT next_id FROM meta"), 3);
+    assert_int_equal(gw_ledger_stock_get(l, "D-B", &qty), DEPOT_OK);
+    assert_int_equal(qty, 7);
+    assert_int_equal(gw_ledger_outbox_count(l), 2);
+    assert_int_equal(gw_ledger_last_id(l), 2);
+}
+
+static void test_gw_ledger_tx_finish_FailedCallerRollsBackOnlyItsOwnPart(void **state)
+{
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
+    struct other_tx o = {l, DEPOT_ERR_INVAL, DEPOT_OK, 0};
+    int commits = 0;
+    depot_err mine = DEPOT_ERR_DB;
+    uint64_t my_id = 0, id;
+    long long qty;
+
+    run_group(l, &o, &commits, &mine, &my_id);
+    assert_int_equal(o.result, DEPOT_ERR_INVAL);
+    assert_int_equal(mine, DEPOT_OK); /* the group's first part committed all the same */
+    assert_int_equal(commits, 1);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT qty FROM stock WHERE sku = 'D-A'"), 5);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM stock WHERE sku = 'D-B'"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM movements WHERE sku = 'D-B'"), 0);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT count(*) FROM outbox"), 1);
+    assert_int_equal(gw_ledger_stock_get(l, "D-B", &qty), DEPOT_ERR_NOTFOUND);
+    assert_int_equal(gw_ledger_outbox_count(l), 1);
+    /* the rolled-back part took no message id: the next one follows the committed one */
+    assert_int_equal(gw_ledger_record_count(l, "scale-b", "D-B", 7, 4000, &id), DEPOT_OK);
+    assert_int_equal(id, 2);
+    assert_int_equal(gw_test_sql_int(f->db, "SELECT next_id FROM meta"), 3);
+}
+
+static void test_gw_ledger_record_count_LoneCallerCommitsAtOnce(void **state)
+{
+    struct gw_test_fixture *f = *state;
+    gw_ledger *l = f->ledger;
+    int commits = 0;
+    uint64_t id;
+    sqlite3_commit_hook(gw_ledger_sqlite(l), commit_hook, &commits);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(gw_ledger_record_count(l, "scale-a", "D-A", i, 1000 * i, &id), DEPOT_OK);
+        assert_int_equal(commits, i); /* committed before it returned, nobody waited */
+        assert_int_equal(gw_test_sql_int(f->db, "SELECT qty FROM stock WHERE sku = 'D-A'"), i);
+    }
+    sqlite3_commit_hook(gw_ledger_sqlite(l), NULL, NULL);
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *out = fopen(path, "wb");
@@ -468,6 +593,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gw_ledger_open_WalAndAppendOnlyMovements, setup_dir,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_stock_list_AllRows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_tx_finish_WaitingCallerSharesOneCommit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gw_ledger_tx_finish_FailedCallerRollsBackOnlyItsOwnPart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_ledger_record_count_LoneCallerCommitsAtOnce, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_gw_ledger_outbox_set_aside_KeepsRowReportsItAndBasePassesIt, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_outbox_read_ReturnsARowWhoseTopicNamesNoType,
