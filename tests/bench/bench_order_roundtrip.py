@@ -195,6 +195,10 @@ def report(a, results):
         rows.append(["%d ms" % period, len(rt), "%.1f" % pct(rt, 50), "%.1f" % pct(rt, 90),
                      "%.1f" % pct(rt, 99), "%.1f" % max(rt), "%.1f" % (sum(rt) / len(rt)),
                      "%.0f" % target, "%.2f" % (pct(rt, 99) / target)])
+        bl.record("orders.roundtrip_p99.p%d" % period,
+                  "order round trip p99, submit to APPROVED on the display, poll every %d ms"
+                  % period, round(pct(rt, 99), 1), "ms", "target: 100 ms + the poll period",
+                  target, "ratio<=1")
     bl.table("Order round trip, submit at the terminal -> \"ORDER n APPROVED\" on its display "
              "(auto-approved, 1-3 lines, display read every %g ms)" % a.interval_ms,
              ["poll period", "orders", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms",

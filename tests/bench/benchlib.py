@@ -40,11 +40,27 @@ def testbin_path(name):
 def run_passthrough(name, args, timeout=1800):
     """Runs the program name from DEPOT_TESTBIN with args, passes its stdout and
     stderr through unchanged, and returns its exit status."""
+    return run_program(name, args, timeout)[0]
+
+
+def run_program(name, args, timeout=1800):
+    """As run_passthrough; returns (exit status, stdout) so the caller can keep figures."""
     r = subprocess.run([testbin_path(name)] + list(args),
                        capture_output=True, text=True, timeout=timeout)
     sys.stdout.write(r.stdout)
     sys.stderr.write(r.stderr)
-    return r.returncode
+    return r.returncode, r.stdout
+
+
+def figure_after(text, label):
+    """The first number after `label` on the line of text that holds it, else None."""
+    import re
+    for line in text.splitlines():
+        i = line.find(label)
+        if i >= 0:
+            m = re.search(r"[-+]?[0-9][0-9.]*", line[i + len(label):])
+            return float(m.group(0)) if m else None
+    return None
 
 
 def cpu_ticks(pid):
