@@ -63,6 +63,7 @@ static const struct depot_ini_enum log_levels[] = {{"debug", DEPOT_LOG_DEBUG},
 
 static const struct depot_ini_opt hub_opts[] = {
     STR("db", db, "depot-hub.db"),
+    STR("database", db, NULL), /* the same: a file path (SQLite) or a postgresql:// URL */
     {.name = "log_level",
      .type = DEPOT_INI_ENUM,
      .offset = F(log_level),

@@ -45,6 +45,7 @@
 #include "store/sqlite/sqlite.h"
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 #include "depot/hash.h"
 #include "depot/log.h"
 
@@ -64,7 +65,8 @@ struct tx_stream {
     UT_hash_handle hh;
     const char *dealer, *ledger; /* into key */
     uint64_t upto;               /* applied_upto, with this transaction's messages */
-    uint64_t max_id;             /* the highest applied id of the stream (0: none) */
+    uint64_t upto0;              /* applied_upto when the transaction first read it */
+    uint64_t max_id;             /* the highest id with an applied row (0: none) */
     int applied, duplicates, stale;
     bool dirty;
 };
@@ -93,6 +95,7 @@ enum stmt {
     ST_APPLIED_INSERT,
     ST_APPLIED_HAS,
     ST_STREAM_UPDATE,
+    ST_APPLIED_PRUNE,
     ST_STOCK_PUT,
     ST_NODE_EVENT,
     ST_NODE_SNAPSHOT,
@@ -138,6 +141,7 @@ static const char *const sql[ST__COUNT] = {
     [ST_STREAM_UPDATE] = "UPDATE streams SET applied_count = applied_count + ?3, "
                          "duplicates = duplicates + ?4, stale_ignored = stale_ignored + ?5, "
                          "applied_upto = MAX(applied_upto, ?6) WHERE dealer = ?1 AND ledger = ?2",
+    [ST_APPLIED_PRUNE] = "DELETE FROM applied WHERE dealer = ?1 AND ledger = ?2 AND msg_id <= ?3",
     [ST_STOCK_PUT] =
         "INSERT INTO stock(dealer, sku, qty, node, ledger, msg_id, updated_at, received_at) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, sku) DO UPDATE SET "
@@ -258,7 +262,19 @@ static depot_err stream_update(struct sqlite_store *q, const struct tx_stream *t
     return hub_sqlite_run(q, st, "stream update");
 }
 
-/* Writes what the transaction kept for the commit: last_seen and stream counters. */
+/* The stream's applied rows at or below its applied_upto are no longer needed: an id at or
+ * below the mark is a duplicate without them (invariant 1). */
+static depot_err applied_prune(struct sqlite_store *q, const struct tx_stream *t)
+{
+    sqlite3_stmt *st = prep(q, ST_APPLIED_PRUNE);
+    hub_sqlite_bind_text(st, 1, t->dealer);
+    hub_sqlite_bind_text(st, 2, t->ledger);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)t->upto);
+    return hub_sqlite_run(q, st, "applied prune");
+}
+
+/* Writes what the transaction kept for the commit: last_seen, stream counters, and the applied
+ * rows the stream's new mark covers dropped. */
 static depot_err tx_flush(struct sqlite_store *q)
 {
     depot_err err = DEPOT_OK;
@@ -266,8 +282,11 @@ static depot_err tx_flush(struct sqlite_store *q)
         if (d->seen > d->written)
             err = touch_dealer(q, d->id, d->seen);
     for (struct tx_stream *t = q->tx->streams; err == DEPOT_OK && t; t = t->hh.next)
-        if (t->dirty)
+        if (t->dirty) {
             err = stream_update(q, t);
+            if (err == DEPOT_OK && t->max_id > 0 && t->upto > t->upto0)
+                err = applied_prune(q, t);
+        }
     return err;
 }
 
@@ -514,7 +533,7 @@ static depot_err stream_get(struct sqlite_store *q, const depot_msg *m, struct t
     hub_sqlite_bind_text(st, 2, m->ledger);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        t->upto = (uint64_t)sqlite3_column_int64(st, 0);
+        t->upto = t->upto0 = (uint64_t)sqlite3_column_int64(st, 0);
         t->max_id = (uint64_t)sqlite3_column_int64(st, 1); /* NULL (none): 0 */
     }
     sqlite3_reset(st);
@@ -587,21 +606,23 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
         return DEPOT_OK;
     }
     *res = HUB_APPLY_DUPLICATE;
-    if (m->id > t->upto) {
+    if (m->id == t->upto + 1) {
+        inserted = true; /* the next id: applied_upto alone records it (no applied row) */
+    } else if (m->id > t->upto) {
         st = prep(q, ST_APPLIED_INSERT);
         hub_sqlite_bind_text(st, 1, m->dealer);
         hub_sqlite_bind_text(st, 2, m->ledger);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)m->id);
         err = hub_sqlite_run(q, st, "applied insert");
         inserted = err == DEPOT_OK && sqlite3_changes(q->db) > 0;
-        if (inserted) {
-            if (m->id > t->max_id)
-                t->max_id = m->id;
-            err = stream_effect(q, m, seen_ms, &newer);
-            *res = newer ? HUB_APPLY_DONE
-                   : m->type == DEPOT_MSG_MOVEMENTS ? HUB_APPLY_REFUSED
-                                                    : HUB_APPLY_STALE;
-        }
+        if (inserted && m->id > t->max_id)
+            t->max_id = m->id;
+    }
+    if (inserted) {
+        err = stream_effect(q, m, seen_ms, &newer);
+        *res = newer ? HUB_APPLY_DONE
+               : m->type == DEPOT_MSG_MOVEMENTS ? HUB_APPLY_REFUSED
+                                                : HUB_APPLY_STALE;
     }
     if (err == DEPOT_OK)
         err = advance_upto(q, m, t, inserted);
@@ -792,14 +813,67 @@ static const struct hub_store_ops sqlite_ops = {
     .ranking = &hub_sqlite_ranking_ops,
 };
 
-static depot_err setup(struct sqlite_store *q)
+/*
+ * Schema migrations. schema_migrations(version PK, name, applied_at) lists
+ * what the file has had. Version 1 is every file's schema as created by the
+ * setup functions (CREATE ... IF NOT EXISTS, plus the upgrade of a file made
+ * before the table existed, e.g. ledger_owners in orders.c), so a file from
+ * before versioning is recorded at version 1 the first time this hub opens
+ * it. Later migrations are appended to the list below with the next version
+ * and never changed after release. The whole of it runs in one BEGIN
+ * IMMEDIATE transaction: hubs that open one file at once migrate it one
+ * after the other, and the later ones find nothing to do.
+ */
+struct migration {
+    long long version;
+    const char *name;
+    const char *sql; /* NULL: the setup functions' schemas (version 1) */
+};
+
+static const struct migration migrations[] = {
+    {1, "the hub's tables", NULL},
+    {2, "applied rows at or below their stream's applied_upto dropped",
+     "DELETE FROM applied WHERE msg_id <= (SELECT s.applied_upto FROM streams s "
+     "WHERE s.dealer = applied.dealer AND s.ledger = applied.ledger)"},
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+static depot_err schema_version(struct sqlite_store *q, long long *version)
 {
-    depot_err err;
-    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
-        return hub_sqlite_fail(q, "schema");
-    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;", "schema");
-    if (err == DEPOT_OK)
-        err = hub_sqlite_exec(q, schema, "schema");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        *version = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? DEPOT_OK : hub_sqlite_fail(q, "schema version");
+}
+
+static depot_err record_migration(struct sqlite_store *q, const struct migration *m)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db,
+                                "INSERT INTO schema_migrations(version, name, applied_at) "
+                                "VALUES(?1, ?2, ?3)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, m->version);
+        hub_sqlite_bind_text(st, 2, m->name);
+        sqlite3_bind_int64(st, 3, depot_now_ms());
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return hub_sqlite_fail(q, "schema migration record");
+    LOG_INFO("sqlite: migration %lld applied: %s", m->version, m->name);
+    return DEPOT_OK;
+}
+
+/* Version 1: every file's tables; its statements are prepared here too. */
+static depot_err setup_tables(struct sqlite_store *q)
+{
+    depot_err err = hub_sqlite_exec(q, schema, "schema");
     if (err == DEPOT_OK) /* first: the main statements read dealer_profiles too */
         err = hub_sqlite_orders_setup(q);
     if (err == DEPOT_OK)
@@ -807,6 +881,54 @@ static depot_err setup(struct sqlite_store *q)
     if (err == DEPOT_OK)
         err = hub_sqlite_alerts_setup(q);
     return err != DEPOT_OK ? err : hub_sqlite_ranking_setup(q);
+}
+
+static depot_err migrate(struct sqlite_store *q)
+{
+    long long version = 0;
+    depot_err err = hub_sqlite_exec(q,
+                                    "CREATE TABLE IF NOT EXISTS schema_migrations(version "
+                                    "INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+                                    "INTEGER NOT NULL)",
+                                    "schema migrations");
+    if (err == DEPOT_OK)
+        err = schema_version(q, &version);
+    if (err != DEPOT_OK)
+        return err;
+    if (version > migrations[N_MIGRATIONS - 1].version) {
+        LOG_ERROR("sqlite: the file's schema is at version %lld, newer than this hub's %lld: "
+                  "run the hub that migrated it (or a newer one)",
+                  version, migrations[N_MIGRATIONS - 1].version);
+        return DEPOT_ERR_DB;
+    }
+    err = setup_tables(q); /* idempotent: also prepares the statements */
+    if (err == DEPOT_OK && version < 1)
+        err = record_migration(q, &migrations[0]);
+    for (size_t i = 1; err == DEPOT_OK && i < N_MIGRATIONS; i++)
+        if (migrations[i].version > version) {
+            err = hub_sqlite_exec(q, migrations[i].sql, migrations[i].name);
+            if (err == DEPOT_OK)
+                err = record_migration(q, &migrations[i]);
+        }
+    return err;
+}
+
+static depot_err setup(struct sqlite_store *q)
+{
+    depot_err err;
+    if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+        return hub_sqlite_fail(q, "schema");
+    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;", "schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, "BEGIN IMMEDIATE", "schema");
+    if (err != DEPOT_OK)
+        return err;
+    err = migrate(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, "COMMIT", "schema");
+    if (err != DEPOT_OK && !sqlite3_get_autocommit(q->db))
+        (void)hub_sqlite_exec(q, "ROLLBACK", "schema");
+    return err;
 }
 
 depot_err hub_store_sqlite_open(const char *path, hub_store **out)
