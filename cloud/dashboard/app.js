@@ -9,7 +9,9 @@
  *
  * Live data is polled: /api/v1/stock?since=<last received_at> every 2 s
  * (changed cells are updated in place and flash), the whole stock every
- * 60 s (staleness changes without a new value), alerts and orders every
+ * 60 s (staleness changes without a new value) page by page
+ * (STOCK_PAGE_ROWS rows, each after the X-Next-After of the page before; the
+ * matrix shows the first page at once and grows with the others), alerts and orders every
  * 5 s, the leaderboard every 60 s. A section whose endpoint fails says
  * "unavailable" and keeps trying; the rest of the page goes on.
  *
@@ -21,6 +23,7 @@
 
 (function () {
   const STOCK_POLL_MS = 2000;
+  const STOCK_PAGE_ROWS = 5000;
   const FULL_STOCK_MS = 60000;
   const LIST_POLL_MS = 5000;
   const RANKING_POLL_MS = 60000;
@@ -106,6 +109,13 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
+  /* The JSON of path, and the X-Next-After header of a page of a list (null if none). */
+  async function apiPage(path) {
+    const o = { page: true };
+    const data = await api(path, o);
+    return { rows: data, next: o.next };
+  }
+
   async function api(path, opts) {
     const o = opts || {};
     const headers = { Authorization: 'Bearer ' + state.token };
@@ -126,6 +136,7 @@
       throw new ApiError(401, 'signed out');
     }
     if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText || 'error');
+    if (o.page) o.next = res.headers.get('X-Next-After');
     return data;
   }
 
@@ -314,19 +325,26 @@
   }
 
   async function loadStockFull() {
-    const rows = await api('stock');
     state.lastFull = Date.now();
     const first = !state.stockLoaded;
     if (first) await loadCatalog();
-    const res = applyRows(rows);
-    state.stockLoaded = true;
-    if (first || res.structural) {
-      rebuildAxes();
-      renderMatrix();
-    } else {
-      updateCells(res.changed);
-    }
-    if (first && rows.length && !('region' in rows[0])) loadProfiles();
+    let after = null;
+    let firstRows = null;
+    do {
+      const page = await apiPage('stock?limit=' + STOCK_PAGE_ROWS
+        + (after ? '&after=' + encodeURIComponent(after) : ''));
+      const res = applyRows(page.rows || []);
+      if (!firstRows) firstRows = page.rows || [];
+      if (!state.stockLoaded || res.structural) {
+        state.stockLoaded = true;
+        rebuildAxes();
+        renderMatrix();
+      } else {
+        updateCells(res.changed);
+      }
+      after = page.next; /* a hub that does not page sends everything and no header */
+    } while (after);
+    if (first && firstRows.length && !('region' in firstRows[0])) loadProfiles();
   }
 
   /* A hub whose stock rows carry no region: the few dealers' profiles instead (names too). */

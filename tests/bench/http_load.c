@@ -4,7 +4,8 @@
  *
  * One thread, one epoll loop, N connections opened before the clock starts.
  * Each connection is closed-loop: it sends GET PATH, reads the whole response
- * (status line, headers, a Content-Length body that is counted, not kept),
+ * (status line, headers, a Content-Length or chunked body that is counted,
+ * not kept),
  * records the latency from the first byte sent to the last byte received, and
  * sends the next request at once. The run ends when --requests responses came
  * back or --seconds passed, whichever is first; requests in flight at the
@@ -55,6 +56,10 @@ typedef struct conn {
     long long body_len;
     int status;
     int close_after; /* "Connection: close" seen */
+    int chunked;     /* Transfer-Encoding: chunked */
+    int cstate;      /* where in a chunked body (enum chunk_state) */
+    char cline[64];  /* the chunk-size or trailer line read so far */
+    size_t cline_len;
     long long t0;    /* ns when the request started */
     int busy;
 } conn;
@@ -238,9 +243,12 @@ static void start_request(load_run *r, conn *c)
 }
 
 /* Parses the head in c->head (NUL-terminated); -1 if it is not a response we can read. */
+enum chunk_state { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER };
+
 static int parse_head(conn *c)
 {
     long long length = -1;
+    c->chunked = 0;
     if (sscanf(c->head, "HTTP/1.%*d %d", &c->status) != 1)
         return -1;
     for (char *line = strstr(c->head, "\r\n"); line != NULL; line = strstr(line, "\r\n")) {
@@ -248,14 +256,83 @@ static int parse_head(conn *c)
         if (strncasecmp(line, "Content-Length:", 15) == 0)
             length = strtoll(line + 15, NULL, 10);
         else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0)
-            return -1; /* chunked bodies are not read here */
+            c->chunked = strstr(line, "chunked") != NULL &&
+                         strstr(line, "chunked") < strstr(line, "\r\n");
         else if (strncasecmp(line, "Connection:", 11) == 0 && strstr(line, "close") != NULL &&
                  strstr(line, "close") < strstr(line, "\r\n"))
             c->close_after = 1;
     }
+    if (c->chunked) {
+        c->cstate = CS_SIZE;
+        c->cline_len = 0;
+        c->body_left = 0;
+        return 0;
+    }
     if (length < 0)
         return -1;
     c->body_left = length;
+    return 0;
+}
+
+/* One line of a chunked body (a size or a trailer) into c->cline; 1 when it is whole. */
+static int chunk_line(conn *c, const char **buf, size_t *n)
+{
+    while (*n > 0) {
+        char ch = *(*buf)++;
+        (*n)--;
+        if (ch == '\n') {
+            c->cline[c->cline_len] = '\0';
+            c->cline_len = 0;
+            return 1;
+        }
+        if (c->cline_len < sizeof(c->cline) - 1 && ch != '\r')
+            c->cline[c->cline_len++] = ch;
+    }
+    return 0;
+}
+
+/* Feeds bytes of a chunked body; 1 when the body ended, 0 for more, -1 on an error. */
+static int feed_chunked(conn *c, const char **buf, size_t *n)
+{
+    while (*n > 0) {
+        switch (c->cstate) {
+        case CS_SIZE:
+            if (!chunk_line(c, buf, n))
+                return 0;
+            {
+                char *end;
+                long long size = strtoll(c->cline, &end, 16);
+                if (end == c->cline || size < 0)
+                    return -1;
+                c->body_left = size;
+                c->cstate = size ? CS_DATA : CS_TRAILER;
+            }
+            break;
+        case CS_DATA: {
+            size_t take = (long long)*n < c->body_left ? *n : (size_t)c->body_left;
+            c->body_left -= (long long)take;
+            c->body_len += (long long)take;
+            *buf += take;
+            *n -= take;
+            if (c->body_left == 0)
+                c->cstate = CS_DATA_END;
+            break;
+        }
+        case CS_DATA_END: /* the CRLF after a chunk's data */
+            if (!chunk_line(c, buf, n))
+                return 0;
+            if (c->cline[0])
+                return -1;
+            c->cstate = CS_SIZE;
+            break;
+        case CS_TRAILER:
+            if (!chunk_line(c, buf, n))
+                return 0;
+            if (!c->cline[0])
+                return 1; /* the empty line after the last chunk */
+            break;
+        }
+    }
     return 0;
 }
 
@@ -302,6 +379,17 @@ static int feed(load_run *r, conn *c, const char *buf, size_t n)
             c->in_body = 1;
             buf += used;
             n -= used;
+        }
+        if (c->chunked) {
+            int end = feed_chunked(c, &buf, &n);
+            if (end < 0)
+                return -1;
+            if (end == 0)
+                return 0;
+            if (n > 0)
+                return -1; /* bytes after the response: nothing was pipelined */
+            finish_response(r, c);
+            continue;
         }
         size_t body = (long long)n < c->body_left ? n : (size_t)c->body_left;
         c->body_left -= (long long)body;

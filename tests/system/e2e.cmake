@@ -1,4 +1,5 @@
 depot_system_test(stock_e2e test_stock_e2e.py TIMEOUT 600)
+depot_system_test(stock_pages test_stock_pages.py TIMEOUT 300)
 depot_system_test(orders_e2e test_orders_e2e.py TIMEOUT 900)
 depot_system_test(dashboard test_dashboard.py TIMEOUT 600)
 depot_system_test(gw_metrics_e2e test_gw_metrics_e2e.py TIMEOUT 300)

@@ -229,6 +229,46 @@ enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, 
     return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
 }
 
+enum MHD_Result api_send_page(hub_api *api, const struct api_request *r, struct api_body *b,
+                              depot_err err, const char *next)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    if (err != DEPOT_OK || b->failed || !b->p || !r->c || !next || !*next) {
+        if (!r->c && next && err == DEPOT_OK)
+            snprintf(r->reply->next, sizeof(r->reply->next), "%s", next);
+        return api_send_list(api, r, b, err);
+    }
+    resp = MHD_create_response_from_buffer_with_free_callback(b->len, b->p, depot_free);
+    if (!resp) {
+        depot_free(b->p);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "X-Next-After", next);
+    ret = MHD_queue_response(r->c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result api_send_stream(hub_api *api, const struct api_request *r, const char *type,
+                                MHD_ContentReaderCallback read, void *cls,
+                                MHD_ContentReaderFreeCallback done)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    (void)api;
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, read, cls, done);
+    if (!resp) {
+        done(cls);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    ret = MHD_queue_response(r->c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 enum MHD_Result api_send_list(hub_api *api, const struct api_request *r, struct api_body *b,
                               depot_err err)
 {

@@ -47,6 +47,7 @@ struct api_reply {
     char type[64];
     char *body; /* depot_malloc'ed, the caller frees it; NULL if none was made */
     size_t len;
+    char next[96]; /* the X-Next-After header of a page of a list ("" if none) */
 };
 
 /*
@@ -87,6 +88,19 @@ enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsign
 /* A list body: "[" rows "]\n" answered 200, or a 500 for err (the body is dropped). */
 enum MHD_Result api_send_list(hub_api *api, const struct api_request *r, struct api_body *b,
                               depot_err err);
+/* api_send_list with the cursor of the next page in the X-Next-After header ("" or NULL: none). */
+enum MHD_Result api_send_page(hub_api *api, const struct api_request *r, struct api_body *b,
+                              depot_err err, const char *next);
+/*
+ * A 200 whose body is made as it is sent: read(cls, buf, max) fills buf with
+ * up to max bytes and returns how many, MHD_CONTENT_READER_END_OF_STREAM at
+ * the end, or MHD_CONTENT_READER_END_WITH_ERROR (the connection is closed:
+ * the client sees a cut body). done(cls) runs once when the response is
+ * finished or dropped. Only for requests with a connection (r->c).
+ */
+enum MHD_Result api_send_stream(hub_api *api, const struct api_request *r, const char *type,
+                                MHD_ContentReaderCallback read, void *cls,
+                                MHD_ContentReaderFreeCallback done);
 /* A read connection to the store, waited for; given back before the answer is queued. */
 hub_store *api_reader_take(hub_api *api);
 void api_reader_give(hub_api *api, hub_store *s);

@@ -24,6 +24,15 @@ depot_err hub_store_picked_sums(hub_store *s, long long from_day, long long to_d
     return A(s)->picked_sums(s, from_day, to_day, cb, arg);
 }
 
+depot_err hub_store_picked_range(hub_store *s, long long from_day, long long to_day,
+                                 const char *dealer_from, const char *sku_from,
+                                 const char *dealer_to, const char *sku_to, hub_sum_cb cb,
+                                 void *arg)
+{
+    return A(s)->picked_range(s, from_day, to_day, dealer_from, sku_from, dealer_to, sku_to, cb,
+                              arg);
+}
+
 depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before)
 {
     return A(s)->prune(s, points_before, days_before);

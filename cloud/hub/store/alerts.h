@@ -81,6 +81,10 @@ struct hub_store_alert_ops {
                       hub_day_cb cb, void *arg);
     depot_err (*picked_sums)(hub_store *s, long long from_day, long long to_day, hub_sum_cb cb,
                              void *arg);
+    depot_err (*picked_range)(hub_store *s, long long from_day, long long to_day,
+                              const char *dealer_from, const char *sku_from,
+                              const char *dealer_to, const char *sku_to, hub_sum_cb cb,
+                              void *arg);
     depot_err (*prune)(hub_store *s, long long points_before, long long days_before);
     depot_err (*shrink_add)(hub_store *s, const char *dealer, const char *sku, bool decrease,
                             long long ts, long long units, long long window_ms, long long now);
@@ -116,6 +120,12 @@ depot_err hub_store_history_days(hub_store *s, const char *dealer, const char *s
 /* Units picked per (dealer, sku) over days from_day..to_day (pairs with none: no call). */
 depot_err hub_store_picked_sums(hub_store *s, long long from_day, long long to_day, hub_sum_cb cb,
                                 void *arg);
+/* picked_sums of the pairs from (dealer_from, sku_from) to (dealer_to, sku_to), both included,
+ * in (dealer, sku) order: one page of the stock listing's figures. */
+depot_err hub_store_picked_range(hub_store *s, long long from_day, long long to_day,
+                                 const char *dealer_from, const char *sku_from,
+                                 const char *dealer_to, const char *sku_to, hub_sum_cb cb,
+                                 void *arg);
 /* Deletes stock points older than points_before (ms) and daily rows before days_before. */
 depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before);
 

@@ -60,6 +60,14 @@ depot_err hub_store_stock(hub_store *s, const char *dealer, const char *sku, hub
     return s->ops->stock(s, dealer, sku, cb, arg);
 }
 
+depot_err hub_store_stock_page(hub_store *s, const char *dealer, const char *sku,
+                               const char *after_dealer, const char *after_sku, long long limit,
+                               hub_stock_cb cb, void *arg)
+{
+    return s->ops->stock_page(s, dealer, sku, after_dealer ? after_dealer : "",
+                              after_sku ? after_sku : "", limit, cb, arg);
+}
+
 depot_err hub_store_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
 {
     return s->ops->dealers(s, cb, arg);

@@ -3,8 +3,9 @@
  *
  * A store is an opaque connection whose first member is a pointer to a const
  * table of operations (struct hub_store_ops); hub_store_open() picks the
- * implementation from the location: a file path is SQLite (sqlite/). Another
- * database plugs in as another table without touching a caller.
+ * implementation from the location: a file path is SQLite (sqlite/), a
+ * postgresql:// URL is PostgreSQL (pg/). Another database plugs in as
+ * another table without touching a caller.
  *
  * One store is one connection and is used by one thread at a time; threads
  * that work in parallel open one store each. Several stores (in this process
@@ -206,6 +207,9 @@ struct hub_store_ops {
     depot_err (*count_reject)(hub_store *s, const char *reason, uint64_t n);
     depot_err (*stock)(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
                        void *arg);
+    depot_err (*stock_page)(hub_store *s, const char *dealer, const char *sku,
+                            const char *after_dealer, const char *after_sku, long long limit,
+                            hub_stock_cb cb, void *arg);
     depot_err (*dealers)(hub_store *s, hub_dealer_cb cb, void *arg);
     depot_err (*dealers_known)(hub_store *s, hub_dealer_cb cb, void *arg);
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
@@ -225,6 +229,8 @@ struct hub_store {
  */
 depot_err hub_store_open(const char *location, hub_store **out);
 depot_err hub_store_sqlite_open(const char *path, hub_store **out);
+/* A postgresql:// (or postgres://) URL: PostgreSQL (store/pg/). */
+depot_err hub_store_pg_open(const char *url, hub_store **out);
 void hub_store_free(hub_store *s);
 
 /* Transactions: begin takes the write lock at once (waiting up to the busy timeout). */
@@ -260,6 +266,15 @@ depot_err hub_store_count_reject(hub_store *s, const char *reason, uint64_t n);
 /* Stock rows ordered by dealer, sku; dealer and sku filter when not NULL. */
 depot_err hub_store_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
                           void *arg);
+/*
+ * One page of hub_store_stock: at most limit rows after (after_dealer,
+ * after_sku) in (dealer, sku) order ("", "": from the first). The last row's
+ * (dealer, sku) is the cursor of the next page; each page is one indexed
+ * range read, however far into the table it starts.
+ */
+depot_err hub_store_stock_page(hub_store *s, const char *dealer, const char *sku,
+                               const char *after_dealer, const char *after_sku, long long limit,
+                               hub_stock_cb cb, void *arg);
 /* Dealers heard of (a message arrived), ordered by id. */
 depot_err hub_store_dealers(hub_store *s, hub_dealer_cb cb, void *arg);
 /*

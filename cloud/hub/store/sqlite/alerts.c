@@ -35,6 +35,7 @@ enum astmt {
     A_Q_POINTS,
     A_Q_DAYS,
     A_Q_SUMS,
+    A_Q_SUMS_RANGE,
     A_PRUNE_POINTS,
     A_PRUNE_DAYS,
     A_SHR_FIND,
@@ -82,6 +83,10 @@ static const char *const asql[A__COUNT] = {
                  "WHERE dealer = ?1 AND sku = ?2 AND day >= ?3 ORDER BY day",
     [A_Q_SUMS] = "SELECT dealer, sku, SUM(picked) FROM sales_daily WHERE day BETWEEN ?1 AND ?2 "
                  "GROUP BY dealer, sku HAVING SUM(picked) > 0",
+    [A_Q_SUMS_RANGE] = "SELECT dealer, sku, SUM(picked) FROM sales_daily WHERE "
+                       "(dealer, sku) >= (?3, ?4) AND (dealer, sku) <= (?5, ?6) AND "
+                       "day BETWEEN ?1 AND ?2 GROUP BY dealer, sku HAVING SUM(picked) > 0 "
+                       "ORDER BY dealer, sku",
     [A_PRUNE_POINTS] = "DELETE FROM stock_history WHERE ts < ?1",
     [A_PRUNE_DAYS] = "DELETE FROM sales_daily WHERE day < ?1",
     [A_SHR_FIND] = "SELECT rowid, units FROM shrink_open WHERE dealer = ?1 AND sku = ?2 "
@@ -256,6 +261,26 @@ static depot_err sq_picked_sums(hub_store *s, long long from_day, long long to_d
     int rc;
     sqlite3_bind_int64(st, 1, from_day);
     sqlite3_bind_int64(st, 2, to_day);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(arg, hub_sqlite_col(st, 0), hub_sqlite_col(st, 1), sqlite3_column_int64(st, 2)))
+            break;
+    return hub_sqlite_walk_end(q, st, rc, "picked sums");
+}
+
+static depot_err sq_picked_range(hub_store *s, long long from_day, long long to_day,
+                                 const char *dealer_from, const char *sku_from,
+                                 const char *dealer_to, const char *sku_to, hub_sum_cb cb,
+                                 void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_Q_SUMS_RANGE);
+    int rc;
+    sqlite3_bind_int64(st, 1, from_day);
+    sqlite3_bind_int64(st, 2, to_day);
+    hub_sqlite_bind_text(st, 3, dealer_from);
+    hub_sqlite_bind_text(st, 4, sku_from);
+    hub_sqlite_bind_text(st, 5, dealer_to);
+    hub_sqlite_bind_text(st, 6, sku_to);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (cb(arg, hub_sqlite_col(st, 0), hub_sqlite_col(st, 1), sqlite3_column_int64(st, 2)))
             break;
@@ -577,6 +602,7 @@ const struct hub_store_alert_ops hub_sqlite_alert_ops = {
     .points = sq_points,
     .days = sq_days,
     .picked_sums = sq_picked_sums,
+    .picked_range = sq_picked_range,
     .prune = sq_prune,
     .shrink_add = sq_shrink_add,
     .shrink_due = sq_shrink_due,

@@ -107,6 +107,9 @@ enum stmt {
     ST_Q_STOCK_DEALER,
     ST_Q_STOCK_SKU,
     ST_Q_STOCK_BOTH,
+    ST_P_STOCK_ALL,
+    ST_P_STOCK_DEALER,
+    ST_P_STOCK_SKU,
     ST_Q_DEALERS,
     ST_Q_DEALERS_KNOWN,
     ST_Q_DEALER_HAS,
@@ -178,6 +181,13 @@ static const char *const sql[ST__COUNT] = {
     [ST_Q_STOCK_DEALER] = STOCK_SELECT "WHERE s.dealer = ?1 ORDER BY s.dealer, s.sku",
     [ST_Q_STOCK_SKU] = STOCK_SELECT "WHERE s.sku = ?2 ORDER BY s.dealer, s.sku",
     [ST_Q_STOCK_BOTH] = STOCK_SELECT "WHERE s.dealer = ?1 AND s.sku = ?2",
+    /* pages: after the cursor (?3, ?4), at most ?5 rows */
+    [ST_P_STOCK_ALL] = STOCK_SELECT "WHERE (s.dealer, s.sku) > (?3, ?4) "
+                                    "ORDER BY s.dealer, s.sku LIMIT ?5",
+    [ST_P_STOCK_DEALER] = STOCK_SELECT "WHERE s.dealer = ?1 AND (s.dealer, s.sku) > (?3, ?4) "
+                                       "ORDER BY s.dealer, s.sku LIMIT ?5",
+    [ST_P_STOCK_SKU] = STOCK_SELECT "WHERE s.sku = ?2 AND (s.dealer, s.sku) > (?3, ?4) "
+                                    "ORDER BY s.dealer, s.sku LIMIT ?5",
     [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
     [ST_Q_DEALERS_KNOWN] = "SELECT id, online, session, last_seen, first_seen FROM dealers UNION ALL "
                            "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT EXISTS "
@@ -699,20 +709,11 @@ static depot_err sq_count_reject(hub_store *s, const char *reason, uint64_t n)
     return hub_sqlite_run(q, st, "reject");
 }
 
-static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
-                          void *arg)
+static depot_err walk_stock(struct sqlite_store *q, sqlite3_stmt *st, hub_stock_cb cb,
+                            void *arg)
 {
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    enum stmt id = dealer ? (sku ? ST_Q_STOCK_BOTH : ST_Q_STOCK_DEALER)
-                          : (sku ? ST_Q_STOCK_SKU : ST_Q_STOCK_ALL);
-    sqlite3_stmt *st = prep(q, id);
     struct hub_stock_row r;
     int rc;
-
-    if (dealer)
-        hub_sqlite_bind_text(st, 1, dealer);
-    if (sku)
-        hub_sqlite_bind_text(st, 2, sku);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         r.dealer = hub_sqlite_col(st, 0);
         r.sku = hub_sqlite_col(st, 1);
@@ -728,6 +729,42 @@ static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub
             break;
     }
     return hub_sqlite_walk_end(q, st, rc, "stock query");
+}
+
+static depot_err sq_stock(hub_store *s, const char *dealer, const char *sku, hub_stock_cb cb,
+                          void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    enum stmt id = dealer ? (sku ? ST_Q_STOCK_BOTH : ST_Q_STOCK_DEALER)
+                          : (sku ? ST_Q_STOCK_SKU : ST_Q_STOCK_ALL);
+    sqlite3_stmt *st = prep(q, id);
+    if (dealer)
+        hub_sqlite_bind_text(st, 1, dealer);
+    if (sku)
+        hub_sqlite_bind_text(st, 2, sku);
+    return walk_stock(q, st, cb, arg);
+}
+
+static depot_err sq_stock_page(hub_store *s, const char *dealer, const char *sku,
+                               const char *after_dealer, const char *after_sku, long long limit,
+                               hub_stock_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st;
+    if (dealer && sku) /* one row at most */
+        return strcmp(dealer, after_dealer) > 0 ||
+                       (!strcmp(dealer, after_dealer) && strcmp(sku, after_sku) > 0)
+                   ? sq_stock(s, dealer, sku, cb, arg)
+                   : DEPOT_OK;
+    st = prep(q, dealer ? ST_P_STOCK_DEALER : sku ? ST_P_STOCK_SKU : ST_P_STOCK_ALL);
+    if (dealer)
+        hub_sqlite_bind_text(st, 1, dealer);
+    if (sku)
+        hub_sqlite_bind_text(st, 2, sku);
+    hub_sqlite_bind_text(st, 3, after_dealer);
+    hub_sqlite_bind_text(st, 4, after_sku);
+    sqlite3_bind_int64(st, 5, limit);
+    return walk_stock(q, st, cb, arg);
 }
 
 static depot_err walk_dealers(hub_store *s, enum stmt id, hub_dealer_cb cb, void *arg)
@@ -804,6 +841,7 @@ static const struct hub_store_ops sqlite_ops = {
     .apply = sq_apply,
     .count_reject = sq_count_reject,
     .stock = sq_stock,
+    .stock_page = sq_stock_page,
     .dealers = sq_dealers,
     .dealers_known = sq_dealers_known,
     .streams = sq_streams,
