@@ -74,7 +74,9 @@ static depot_err sum_of(struct pg_store *q, enum payments_stmt id, const char *d
 depot_err hub_pg_exposure(hub_store *s, const char *dealer, struct hub_exposure *out)
 {
     struct pg_store *q = hub_pg_impl(s);
-    depot_err err = sum_of(q, P_EXP_APPROVED, dealer, &out->approved);
+    depot_err err;
+    *out = (struct hub_exposure){0}; /* nothing read is ever a figure, even when a sum fails */
+    err = sum_of(q, P_EXP_APPROVED, dealer, &out->approved);
     if (err == DEPOT_OK)
         err = sum_of(q, P_EXP_PAID, dealer, &out->paid);
     out->open = out->approved > out->paid ? out->approved - out->paid : 0;

@@ -70,7 +70,9 @@ static depot_err sum_of(struct sqlite_store *q, enum payments_stmt id, const cha
 depot_err hub_sqlite_exposure(hub_store *s, const char *dealer, struct hub_exposure *out)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
-    depot_err err = sum_of(q, P_EXP_APPROVED, dealer, &out->approved);
+    depot_err err;
+    *out = (struct hub_exposure){0}; /* nothing read is ever a figure, even when a sum fails */
+    err = sum_of(q, P_EXP_APPROVED, dealer, &out->approved);
     if (err == DEPOT_OK)
         err = sum_of(q, P_EXP_PAID, dealer, &out->paid);
     out->open = out->approved > out->paid ? out->approved - out->paid : 0;
