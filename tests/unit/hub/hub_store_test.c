@@ -1,4 +1,8 @@
-/* hub_store on real SQLite files: exactly-once, applied_upto, staleness of values, snapshots. */
+/*
+ * hub_store on a real database (a SQLite file, or a fresh PostgreSQL database
+ * in unit.hub_store_test.pg): exactly-once, applied_upto, staleness of
+ * values, snapshots.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +15,7 @@
 
 struct fixture {
     char dir[256];
-    char path[300];
+    char location[300]; /* the SQLite file or the PostgreSQL URL every store of the test opens */
     hub_store *s;
 };
 
@@ -19,8 +23,8 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/hub.db", f->dir);
-    assert_int_equal(hub_store_open(f->path, &f->s), DEPOT_OK);
+    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
+    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     *state = f;
     return 0;
 }
@@ -29,6 +33,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     hub_store_free(f->s);
+    test_store_drop(f->location);
     test_rmdir(f->dir);
     free(f);
     return 0;
@@ -105,7 +110,7 @@ static void test_hub_store_apply_DuplicateSurvivesReopen(void **state)
     hub_store *other;
     depot_msg m = test_stock("D1", LEDGER_A, 7, 5, 100, "S1", 5);
     assert_int_equal(apply(f->s, m, NULL), HUB_APPLY_DONE);
-    assert_int_equal(hub_store_open(f->path, &other), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &other), DEPOT_OK);
     assert_int_equal(apply(other, m, NULL), HUB_APPLY_DUPLICATE);
     hub_store_free(other);
 }
