@@ -387,13 +387,24 @@ static void test_hub_store_count_reject_Accumulates(void **state)
     assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
 }
 
-static void test_hub_store_open_UrlRefused(void **state)
+/* A postgresql:// URL is the PostgreSQL store's: a server nobody runs is a database error. */
+static void test_hub_store_open_UnreachableServerIsDbError(void **state)
+{
+    static const char url[] = "postgresql://depot@127.0.0.1:1/depot?connect_timeout=5";
+    hub_store *s = NULL;
+    (void)state;
+    assert_int_equal(hub_store_open(url, &s), DEPOT_ERR_DB);
+    assert_null(s);
+    hub_store_free(NULL);
+}
+
+/* A URL of a scheme no store takes is refused (not taken for a file path). */
+static void test_hub_store_open_UnknownSchemeRefused(void **state)
 {
     hub_store *s = NULL;
     (void)state;
-    assert_int_equal(hub_store_open("postgres://x", &s), DEPOT_ERR_INVAL); /* not a file path */
+    assert_int_equal(hub_store_open("foo://x", &s), DEPOT_ERR_INVAL);
     assert_null(s);
-    hub_store_free(NULL);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -418,7 +429,8 @@ int main(void)
         T(test_hub_store_rollback_LeavesNothing),
         T(test_hub_store_stock_FiltersByDealerAndSku),
         T(test_hub_store_count_reject_Accumulates),
-        cmocka_unit_test(test_hub_store_open_UrlRefused),
+        cmocka_unit_test(test_hub_store_open_UnreachableServerIsDbError),
+        cmocka_unit_test(test_hub_store_open_UnknownSchemeRefused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
