@@ -1,6 +1,7 @@
 /*
- * The alert engine (hub_alerts) and its store part on a real SQLite store in
- * a temp folder: each kind's condition, dedupe (one live alert per key, a new
+ * The alert engine (hub_alerts) and its store part on a real store (a SQLite
+ * file in a temp folder, or a fresh PostgreSQL database in
+ * unit.hub_alerts_test.pg): each kind's condition, dedupe (one live alert per key, a new
  * trigger counts), automatic resolution, the suggestion's arithmetic and the
  * ranking of transfers, and the ack/resolve lifecycle; plus the history that
  * up/movements leave (exactly once).
@@ -26,6 +27,7 @@
 
 struct fixture {
     char dir[256];
+    char location[300]; /* the store's SQLite file or PostgreSQL URL */
     hub_store *store;
     hub_metrics *metrics;
     hub_alerts *alerts;
@@ -36,12 +38,11 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = depot_calloc(1, sizeof(*f));
-    char db[300];
     test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(db, sizeof(db), "%s/hub.db", f->dir);
+    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
     hub_config_defaults(&f->cfg);
     f->cfg.offline_after_s = 60;
-    assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &f->alerts), DEPOT_OK);
     f->next_id = 1;
@@ -55,6 +56,7 @@ static int teardown(void **state)
     hub_alerts_free(f->alerts);
     hub_metrics_free(f->metrics);
     hub_store_free(f->store);
+    test_store_drop(f->location);
     test_rmdir(f->dir);
     depot_free(f);
     return 0;

@@ -2,8 +2,9 @@
  * The hub's HTTP API through its route table, without a socket: a request
  * (method, URL, token, query, body) goes to api_dispatch exactly as the
  * libmicrohttpd callback hands it over, and the status and JSON that come
- * back are checked. The store is a real SQLite file in a temp folder; the
- * dashboard folder holds one real index.html.
+ * back are checked. The store is a real SQLite file in a temp folder (a fresh
+ * PostgreSQL database in unit.hub_api_test.pg); the dashboard folder holds
+ * one real index.html.
  */
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -47,7 +48,7 @@ static int setup(void **state)
     char dash[300];
     test_tmpdir(f->dir, sizeof(f->dir));
     hub_config_defaults(&f->cfg);
-    snprintf(f->cfg.db, sizeof(f->cfg.db), "%.200s/hub.db", f->dir);
+    test_store_location(f->cfg.db, sizeof(f->cfg.db), f->dir, "hub.db");
     snprintf(dash, sizeof(dash), "%.200s/dash", f->dir);
     assert_int_equal(mkdir(dash, 0700), 0);
     snprintf(f->cfg.http_dashboard, sizeof(f->cfg.http_dashboard), "%.200s/dash", f->dir);
@@ -79,6 +80,7 @@ static int teardown(void **state)
     hub_api_free(f->api);
     hub_store_free(f->writer);
     hub_metrics_free(f->metrics);
+    test_store_drop(f->cfg.db);
     test_rmdir(f->dir);
     free(f);
     return 0;

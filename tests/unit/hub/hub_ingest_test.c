@@ -1,4 +1,5 @@
-/* hub_ingest with a real store and a recording publish function (no broker). */
+/* hub_ingest with a real store (SQLite, or PostgreSQL in unit.hub_ingest_test.pg) and a
+ * recording publish function (no broker). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +41,7 @@ static depot_err record(void *ctx, const char *topic, const char *payload, size_
 
 struct fixture {
     char dir[256];
+    char location[300]; /* the store's SQLite file or PostgreSQL URL */
     hub_store *store;
     hub_metrics *metrics;
     hub_ingest *ing;
@@ -49,11 +51,10 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    char path[300];
     test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(path, sizeof(path), "%s/hub.db", f->dir);
+    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
     pthread_mutex_init(&f->rec.lock, NULL);
-    assert_int_equal(hub_store_open(path, &f->store), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_ingest_new(f->store, f->metrics, NULL, record, &f->rec, &f->ing), DEPOT_OK);
     *state = f;
@@ -66,6 +67,7 @@ static int teardown(void **state)
     hub_ingest_free(f->ing);
     hub_store_free(f->store);
     hub_metrics_free(f->metrics);
+    test_store_drop(f->location);
     test_rmdir(f->dir);
     free(f);
     return 0;
@@ -253,11 +255,9 @@ static int add_day(void *arg, const struct hub_day_row *d)
 /* Units picked and received for D1/S1 as a second connection reads them. */
 static void sales(struct fixture *f, long long *picked, long long *received)
 {
-    char path[300];
     hub_store *r;
     long long sums[2] = {0, 0};
-    snprintf(path, sizeof(path), "%s/hub.db", f->dir);
-    assert_int_equal(hub_store_open(path, &r), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &r), DEPOT_OK);
     assert_int_equal(hub_store_history_days(r, "D1", "S1", 0, add_day, sums), DEPOT_OK);
     hub_store_free(r);
     *picked = sums[0];

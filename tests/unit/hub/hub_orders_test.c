@@ -1,6 +1,7 @@
 /*
  * Orders at the hub (hub_orders, hub_approval, hub_downlink) on a real
- * SQLite store in a temp folder, with real keys and certificates made by the
+ * store (a SQLite file in a temp folder, or a fresh PostgreSQL database in
+ * unit.hub_orders_test.pg), with real keys and certificates made by the
  * pki functions: two CAs (the hub's and a stranger's), dealer A and B
  * certified by the hub's CA, and an "A" certified by the stranger.
  */
@@ -33,6 +34,7 @@ static struct pki_files P;
 
 struct fixture {
     char dir[256];
+    char location[300]; /* the store's SQLite file or PostgreSQL URL */
     hub_store *store;
     hub_metrics *metrics;
     hub_orders *orders;
@@ -118,15 +120,14 @@ static void put_profile(hub_store *s, long long credit, long long auto_limit)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    char db[300];
     test_tmpdir(f->dir, sizeof(f->dir));
-    path(db, f->dir, "hub.db");
+    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
     hub_config_defaults(&f->cfg);
     snprintf(f->cfg.order_ca, sizeof(f->cfg.order_ca), "%.200s", P.ca);
     test_add_token(&f->cfg, "sales", HUB_ROLE_APPROVER, "sales");
     test_add_token(&f->cfg, "finance", HUB_ROLE_APPROVER, "finance");
     test_add_token(&f->cfg, "boss", HUB_ROLE_ADMIN, NULL);
-    assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_orders_new(&f->cfg, f->metrics, &f->orders), DEPOT_OK);
     f->next_id = 1;
@@ -142,6 +143,7 @@ static int teardown(void **state)
     hub_orders_free(f->orders);
     hub_store_free(f->store);
     hub_metrics_free(f->metrics);
+    test_store_drop(f->location);
     test_rmdir(f->dir);
     free(f);
     return 0;
@@ -476,21 +478,29 @@ static void test_hub_orders_on_message_UnknownBarcodeAndQtyRejected(void **state
     assert_int_equal(open_exposure(f, "A"), 0);
 }
 
+/* Runs sql on the test's database behind the store's back; whether the database took it. */
+static bool raw_exec(struct fixture *f, const char *sql)
+{
+    sqlite3 *raw;
+    int rc;
+    if (test_store_is_pg())
+        return test_pg_exec(f->location, sql, false);
+    assert_int_equal(sqlite3_open(f->location, &raw), SQLITE_OK);
+    rc = sqlite3_exec(raw, sql, NULL, NULL, NULL);
+    sqlite3_close(raw);
+    return rc == SQLITE_OK;
+}
+
 static void test_hub_store_audit_add_RowsAreAppendOnly(void **state)
 {
     struct fixture *f = *state;
-    char db[300];
-    sqlite3 *raw;
     long long id;
     send_order(f, 1, 3);
     assert_int_equal(hub_store_payment_add(f->store, "A", 100, "", "", "boss", NOW, &id), DEPOT_OK);
-    path(db, f->dir, "hub.db");
-    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(raw, "UPDATE audit SET actor = 'x'", NULL, NULL, NULL),
-                         SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(raw, "DELETE FROM payments", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(raw);
+    assert_false(raw_exec(f, "UPDATE audit SET actor = 'x'"));
+    assert_false(raw_exec(f, "DELETE FROM audit"));
+    assert_false(raw_exec(f, "DELETE FROM payments"));
+    assert_true(raw_exec(f, "SELECT 1 FROM audit")); /* the statements above reached the tables */
     assert_true(audited(f, 1, "received"));
 }
 
@@ -571,18 +581,21 @@ static void test_hub_orders_on_message_LedgerOfAnotherDealerRefused(void **state
 static void test_hub_store_open_LedgersOfAnOlderDatabaseKeepTheirDealer(void **state)
 {
     struct fixture *f = *state;
-    char db[300];
     sqlite3 *raw;
+    /* An older SQLite file (before ledger_owners) upgraded on open: every PostgreSQL
+     * database was created with ledger_owners, so there is no older one to upgrade. */
+    if (test_store_is_pg())
+        skip();
     put_dealer_profile(f->store, "B", 100000, 50000);
     put_stream(f, "B", LEDGER_B);
     hub_store_free(f->store);
-    path(db, f->dir, "hub.db");
-    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    f->store = NULL;
+    assert_int_equal(sqlite3_open(f->location, &raw), SQLITE_OK);
     assert_int_equal(sqlite3_exec(raw, "DROP TRIGGER ledger_first_owner; DROP TABLE ledger_owners;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(raw);
-    assert_int_equal(hub_store_open(db, &f->store), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &f->store), DEPOT_OK);
     depot_msg m =
         order_msg(f, "A", ledger_doc(LEDGER_B, "A", 1, BARCODE, 3), NULL, P.key_a, P.crt_a);
     snprintf(m.ledger, sizeof(m.ledger), "%s", LEDGER_B);

@@ -1,4 +1,8 @@
-/* hub_store on real SQLite files: exactly-once, applied_upto, staleness of values, snapshots. */
+/*
+ * hub_store on a real database (a SQLite file, or a fresh PostgreSQL database
+ * in unit.hub_store_test.pg): exactly-once, applied_upto, staleness of
+ * values, snapshots.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +15,7 @@
 
 struct fixture {
     char dir[256];
-    char path[300];
+    char location[300]; /* the SQLite file or the PostgreSQL URL every store of the test opens */
     hub_store *s;
 };
 
@@ -19,8 +23,8 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     test_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(f->path, sizeof(f->path), "%s/hub.db", f->dir);
-    assert_int_equal(hub_store_open(f->path, &f->s), DEPOT_OK);
+    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
+    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     *state = f;
     return 0;
 }
@@ -29,6 +33,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     hub_store_free(f->s);
+    test_store_drop(f->location);
     test_rmdir(f->dir);
     free(f);
     return 0;
@@ -105,7 +110,7 @@ static void test_hub_store_apply_DuplicateSurvivesReopen(void **state)
     hub_store *other;
     depot_msg m = test_stock("D1", LEDGER_A, 7, 5, 100, "S1", 5);
     assert_int_equal(apply(f->s, m, NULL), HUB_APPLY_DONE);
-    assert_int_equal(hub_store_open(f->path, &other), DEPOT_OK);
+    assert_int_equal(hub_store_open(f->location, &other), DEPOT_OK);
     assert_int_equal(apply(other, m, NULL), HUB_APPLY_DUPLICATE);
     hub_store_free(other);
 }
@@ -382,13 +387,24 @@ static void test_hub_store_count_reject_Accumulates(void **state)
     assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
 }
 
-static void test_hub_store_open_UrlRefused(void **state)
+/* A postgresql:// URL is the PostgreSQL store's: a server nobody runs is a database error. */
+static void test_hub_store_open_UnreachableServerIsDbError(void **state)
+{
+    static const char url[] = "postgresql://depot@127.0.0.1:1/depot?connect_timeout=5";
+    hub_store *s = NULL;
+    (void)state;
+    assert_int_equal(hub_store_open(url, &s), DEPOT_ERR_DB);
+    assert_null(s);
+    hub_store_free(NULL);
+}
+
+/* A URL of a scheme no store takes is refused (not taken for a file path). */
+static void test_hub_store_open_UnknownSchemeRefused(void **state)
 {
     hub_store *s = NULL;
     (void)state;
-    assert_int_equal(hub_store_open("postgres://x", &s), DEPOT_ERR_INVAL); /* not a file path */
+    assert_int_equal(hub_store_open("foo://x", &s), DEPOT_ERR_INVAL);
     assert_null(s);
-    hub_store_free(NULL);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -413,7 +429,8 @@ int main(void)
         T(test_hub_store_rollback_LeavesNothing),
         T(test_hub_store_stock_FiltersByDealerAndSku),
         T(test_hub_store_count_reject_Accumulates),
-        cmocka_unit_test(test_hub_store_open_UrlRefused),
+        cmocka_unit_test(test_hub_store_open_UnreachableServerIsDbError),
+        cmocka_unit_test(test_hub_store_open_UnknownSchemeRefused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
