@@ -10,8 +10,10 @@ depot_err hub_store_open(const char *location, hub_store **out)
 {
     if (!location || !*location || !out)
         return DEPOT_ERR_INVAL;
+    if (!strncmp(location, "postgresql://", 13) || !strncmp(location, "postgres://", 11))
+        return hub_store_pg_open(location, out);
     if (strstr(location, "://"))
-        return DEPOT_ERR_INVAL; /* a URL: the only store is SQLite, which takes a file path */
+        return DEPOT_ERR_INVAL; /* a URL of a database Depot has no store for */
     return hub_store_sqlite_open(location, out);
 }
 

@@ -67,18 +67,18 @@ struct audit_walk {
     void *arg;
 };
 
-static int audit_row(void *arg, const PGresult *res)
+static int audit_row(void *arg, const PGresult *res, int r)
 {
     struct audit_walk *w = arg;
     struct hub_audit_entry e;
-    e.seq = hub_pg_int(res, 0, 0);
-    e.at = hub_pg_int(res, 0, 1);
-    e.order = hub_pg_col(res, 0, 2);
-    e.dealer = hub_pg_col(res, 0, 3);
-    e.actor = hub_pg_col(res, 0, 4);
-    e.action = hub_pg_col(res, 0, 5);
-    e.stage = hub_pg_col(res, 0, 6);
-    e.reason = hub_pg_col(res, 0, 7);
+    e.seq = hub_pg_int(res, r, 0);
+    e.at = hub_pg_int(res, r, 1);
+    e.order = hub_pg_col(res, r, 2);
+    e.dealer = hub_pg_col(res, r, 3);
+    e.actor = hub_pg_col(res, r, 4);
+    e.action = hub_pg_col(res, r, 5);
+    e.stage = hub_pg_col(res, r, 6);
+    e.reason = hub_pg_col(res, r, 7);
     return w->cb(w->arg, &e);
 }
 
@@ -110,17 +110,17 @@ struct forged_walk {
     void *arg;
 };
 
-static int forged_row(void *arg, const PGresult *res)
+static int forged_row(void *arg, const PGresult *res, int r)
 {
     struct forged_walk *w = arg;
     struct hub_forged_entry e;
-    e.at = hub_pg_int(res, 0, 0);
-    e.dealer = hub_pg_col(res, 0, 1);
-    e.ledger = hub_pg_col(res, 0, 2);
-    e.msg_id = (uint64_t)hub_pg_int(res, 0, 3);
-    e.order = hub_pg_col(res, 0, 4);
-    e.reason = hub_pg_col(res, 0, 5);
-    e.detail = hub_pg_col(res, 0, 6);
+    e.at = hub_pg_int(res, r, 0);
+    e.dealer = hub_pg_col(res, r, 1);
+    e.ledger = hub_pg_col(res, r, 2);
+    e.msg_id = (uint64_t)hub_pg_int(res, r, 3);
+    e.order = hub_pg_col(res, r, 4);
+    e.reason = hub_pg_col(res, r, 5);
+    e.detail = hub_pg_col(res, r, 6);
     return w->cb(w->arg, &e);
 }
 

@@ -56,17 +56,17 @@ const char hub_pg_schema_catalog[] =
     " max_stock BIGINT NOT NULL);"
     "CREATE TABLE catalog_sent(dealer " PG_TEXT " PRIMARY KEY, version BIGINT NOT NULL);";
 
-static void read_item(const PGresult *res, struct hub_catalog_item *it)
+static void read_item(const PGresult *res, int r, struct hub_catalog_item *it)
 {
-    hub_pg_col_copy(res, 0, 0, it->sku, sizeof(it->sku));
-    hub_pg_col_copy(res, 0, 1, it->barcode, sizeof(it->barcode));
-    it->price = hub_pg_int(res, 0, 2);
-    it->unit_weight_g = hub_pg_int(res, 0, 3);
-    it->min_qty = hub_pg_int(res, 0, 4);
-    it->max_qty = hub_pg_int(res, 0, 5);
-    it->reorder_point = hub_pg_int(res, 0, 6);
-    it->lead_time_days = hub_pg_int(res, 0, 7);
-    it->max_stock = hub_pg_int(res, 0, 8);
+    hub_pg_col_copy(res, r, 0, it->sku, sizeof(it->sku));
+    hub_pg_col_copy(res, r, 1, it->barcode, sizeof(it->barcode));
+    it->price = hub_pg_int(res, r, 2);
+    it->unit_weight_g = hub_pg_int(res, r, 3);
+    it->min_qty = hub_pg_int(res, r, 4);
+    it->max_qty = hub_pg_int(res, r, 5);
+    it->reorder_point = hub_pg_int(res, r, 6);
+    it->lead_time_days = hub_pg_int(res, r, 7);
+    it->max_stock = hub_pg_int(res, r, 8);
 }
 
 static depot_err insert_item(struct pg_store *q, const struct hub_catalog_item *it)
@@ -113,11 +113,11 @@ struct catalog_walk {
     void *arg;
 };
 
-static int catalog_row(void *arg, const PGresult *res)
+static int catalog_row(void *arg, const PGresult *res, int r)
 {
     struct catalog_walk *w = arg;
     struct hub_catalog_item it;
-    read_item(res, &it);
+    read_item(res, r, &it);
     return w->cb(w->arg, &it);
 }
 
@@ -141,7 +141,7 @@ depot_err hub_pg_catalog_find(hub_store *s, const char *barcode, struct hub_cata
     pgp_text(&p, barcode);
     err = hub_pg_one_row(q, &stmts, C_CAT_FIND, &p, "catalog find", &res);
     if (err == DEPOT_OK) {
-        read_item(res, out);
+        read_item(res, 0, out);
         PQclear(res);
     }
     return err;
@@ -152,10 +152,10 @@ struct name_walk {
     void *arg;
 };
 
-static int name_row(void *arg, const PGresult *res)
+static int name_row(void *arg, const PGresult *res, int r)
 {
     struct name_walk *w = arg;
-    return w->cb(w->arg, hub_pg_col(res, 0, 0));
+    return w->cb(w->arg, hub_pg_col(res, r, 0));
 }
 
 depot_err hub_pg_catalog_due(hub_store *s, long long version, hub_name_cb cb, void *arg)

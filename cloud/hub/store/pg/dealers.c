@@ -141,10 +141,10 @@ struct sku_max_walk {
     void *arg;
 };
 
-static int sku_max_row(void *arg, const PGresult *res)
+static int sku_max_row(void *arg, const PGresult *res, int r)
 {
     struct sku_max_walk *w = arg;
-    return w->cb(w->arg, hub_pg_col(res, 0, 0), hub_pg_int(res, 0, 1));
+    return w->cb(w->arg, hub_pg_col(res, r, 0), hub_pg_int(res, r, 1));
 }
 
 depot_err hub_pg_sku_max_list(hub_store *s, const char *dealer, hub_sku_max_cb cb, void *arg)

@@ -166,26 +166,26 @@ depot_err hub_pg_order_insert(hub_store *s, const struct hub_order *o,
     return err;
 }
 
-static void read_order(const PGresult *res, struct hub_order *o)
+static void read_order(const PGresult *res, int r, struct hub_order *o)
 {
     memset(o, 0, sizeof(*o));
-    hub_pg_col_copy(res, 0, 0, o->id, sizeof(o->id));
-    hub_pg_col_copy(res, 0, 1, o->dealer, sizeof(o->dealer));
-    hub_pg_col_copy(res, 0, 2, o->ledger, sizeof(o->ledger));
-    o->number = hub_pg_int(res, 0, 3);
-    hub_pg_col_copy(res, 0, 4, o->terminal, sizeof(o->terminal));
-    o->created = hub_pg_int(res, 0, 5);
-    o->received_at = hub_pg_int(res, 0, 6);
-    o->stage_since = hub_pg_int(res, 0, 7);
-    o->decided_at = hub_pg_int(res, 0, 8);
-    hub_pg_col_copy(res, 0, 9, o->status, sizeof(o->status));
-    hub_pg_col_copy(res, 0, 10, o->stage, sizeof(o->stage));
-    hub_pg_col_copy(res, 0, 11, o->reason, sizeof(o->reason));
-    o->total = hub_pg_int(res, 0, 12);
-    o->escalated = hub_pg_int(res, 0, 13) != 0;
-    o->decision_seq = hub_pg_int(res, 0, 14);
-    o->sent_seq = hub_pg_int(res, 0, 15);
-    o->delivered_seq = hub_pg_int(res, 0, 16);
+    hub_pg_col_copy(res, r, 0, o->id, sizeof(o->id));
+    hub_pg_col_copy(res, r, 1, o->dealer, sizeof(o->dealer));
+    hub_pg_col_copy(res, r, 2, o->ledger, sizeof(o->ledger));
+    o->number = hub_pg_int(res, r, 3);
+    hub_pg_col_copy(res, r, 4, o->terminal, sizeof(o->terminal));
+    o->created = hub_pg_int(res, r, 5);
+    o->received_at = hub_pg_int(res, r, 6);
+    o->stage_since = hub_pg_int(res, r, 7);
+    o->decided_at = hub_pg_int(res, r, 8);
+    hub_pg_col_copy(res, r, 9, o->status, sizeof(o->status));
+    hub_pg_col_copy(res, r, 10, o->stage, sizeof(o->stage));
+    hub_pg_col_copy(res, r, 11, o->reason, sizeof(o->reason));
+    o->total = hub_pg_int(res, r, 12);
+    o->escalated = hub_pg_int(res, r, 13) != 0;
+    o->decision_seq = hub_pg_int(res, r, 14);
+    o->sent_seq = hub_pg_int(res, r, 15);
+    o->delivered_seq = hub_pg_int(res, r, 16);
 }
 
 /* Starts p with the one text parameter $1. */
@@ -204,7 +204,7 @@ depot_err hub_pg_order_get(hub_store *s, const char *id, struct hub_order *out)
     one_text(&p, id);
     err = hub_pg_one_row(q, &stmts, O_ORDER_GET, &p, "order", &res);
     if (err == DEPOT_OK) {
-        read_order(res, out);
+        read_order(res, 0, out);
         PQclear(res);
     }
     return err;
@@ -215,14 +215,14 @@ struct line_walk {
     void *arg;
 };
 
-static int line_row(void *arg, const PGresult *res)
+static int line_row(void *arg, const PGresult *res, int r)
 {
     struct line_walk *w = arg;
     struct hub_order_line l;
-    hub_pg_col_copy(res, 0, 0, l.barcode, sizeof(l.barcode));
-    hub_pg_col_copy(res, 0, 1, l.sku, sizeof(l.sku));
-    l.qty = hub_pg_int(res, 0, 2);
-    l.unit_price = hub_pg_int(res, 0, 3);
+    hub_pg_col_copy(res, r, 0, l.barcode, sizeof(l.barcode));
+    hub_pg_col_copy(res, r, 1, l.sku, sizeof(l.sku));
+    l.qty = hub_pg_int(res, r, 2);
+    l.unit_price = hub_pg_int(res, r, 3);
     return w->cb(w->arg, &l);
 }
 
@@ -240,11 +240,11 @@ struct order_walk {
     void *arg;
 };
 
-static int order_row(void *arg, const PGresult *res)
+static int order_row(void *arg, const PGresult *res, int r)
 {
     struct order_walk *w = arg;
     struct hub_order o;
-    read_order(res, &o);
+    read_order(res, r, &o);
     return w->cb(w->arg, &o);
 }
 

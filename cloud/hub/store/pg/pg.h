@@ -36,9 +36,9 @@
 #define PG_TEXT "TEXT COLLATE \"C\""
 
 /* The key of the transaction advisory lock every write transaction takes. */
-#define HUB_PG_WRITE_LOCK 0x4465706f74LL /* "Depot" */
+#define HUB_PG_WRITE_LOCK 293759643508 /* 0x4465706f74, "Depot" (decimal: it is pasted into SQL) */
 /* The key of the session advisory lock held while migrating the schema. */
-#define HUB_PG_MIGRATE_LOCK 0x4465706f75LL
+#define HUB_PG_MIGRATE_LOCK 293759643509
 
 /* Each file's statement table; its id selects the prepared-statement bitmap. */
 enum hub_pg_table {
@@ -116,12 +116,15 @@ depot_err hub_pg_query(struct pg_store *q, const struct hub_pg_stmts *t, int idx
  * DEPOT_ERR_NOTFOUND (nothing to clear) or DEPOT_ERR_DB. */
 depot_err hub_pg_one_row(struct pg_store *q, const struct hub_pg_stmts *t, int idx,
                          const struct pg_params *p, const char *what, PGresult **res);
-/* Walks a query row by row (libpq's single-row mode: memory stays one row whatever the
- * query returns); row(arg, res) reads row 0 of res, non-zero stops the walk. */
-typedef int (*hub_pg_row_fn)(void *arg, const PGresult *res);
+/* Walks the rows of a query: row(arg, res, r) reads row r of res; non-zero stops the walk.
+ * The whole result is read first, so the callback may use the store (run other statements);
+ * a walk over a table that grows without bound goes page by page (pg.c: pg_stock). */
+typedef int (*hub_pg_row_fn)(void *arg, const PGresult *res, int r);
 depot_err hub_pg_walk(struct pg_store *q, const struct hub_pg_stmts *t, int idx,
                       const struct pg_params *p, const char *what, hub_pg_row_fn row, void *arg);
-/* hub_pg_walk of an SQL text not kept prepared (queries run once in a long while). */
+/* A walk of an SQL text not kept prepared (queries run once in a long while), row by row in
+ * libpq's single-row mode (r is always 0): memory stays one row whatever the query returns,
+ * and the callback must not use the store while it runs. */
 depot_err hub_pg_walk_sql(struct pg_store *q, const char *sql, const struct pg_params *p,
                           const char *what, hub_pg_row_fn row, void *arg);
 /* Runs SQL text without parameters or results (BEGIN, a schema): DEPOT_OK or DEPOT_ERR_DB. */

@@ -204,7 +204,7 @@ depot_err hub_pg_one_row(struct pg_store *q, const struct hub_pg_stmts *t, int i
     return err;
 }
 
-/* Reads the results of a query sent in single-row mode, one row per call of row(). */
+/* Reads the results of a query sent in single-row mode, one row per call of row() (r = 0). */
 static depot_err walk_results(struct pg_store *q, const char *what, hub_pg_row_fn row, void *arg)
 {
     depot_err err = DEPOT_OK;
@@ -214,7 +214,7 @@ static depot_err walk_results(struct pg_store *q, const char *what, hub_pg_row_f
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_SINGLE_TUPLE) {
             if (!stop && err == DEPOT_OK)
-                stop = row(arg, res) != 0; /* after a stop the rest is read and dropped */
+                stop = row(arg, res, 0) != 0; /* after a stop the rest is read and dropped */
         } else if (st != PGRES_TUPLES_OK && err == DEPOT_OK) {
             err = hub_pg_fail(q, res, what);
         }
@@ -238,14 +238,15 @@ static depot_err single_row_mode(struct pg_store *q, int sent, const char *what)
 depot_err hub_pg_walk(struct pg_store *q, const struct hub_pg_stmts *t, int idx,
                       const struct pg_params *p, const char *what, hub_pg_row_fn row, void *arg)
 {
-    char name[32];
-    depot_err err = prepared(q, t, idx, name, sizeof(name));
+    PGresult *res;
+    depot_err err = hub_pg_query(q, t, idx, p, what, &res);
     if (err != DEPOT_OK)
         return err;
-    err = single_row_mode(
-        q, PQsendQueryPrepared(q->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0),
-        what);
-    return err != DEPOT_OK ? err : walk_results(q, what, row, arg);
+    for (int r = 0, n = PQntuples(res); r < n; r++)
+        if (row(arg, res, r))
+            break;
+    PQclear(res);
+    return DEPOT_OK;
 }
 
 depot_err hub_pg_walk_sql(struct pg_store *q, const char *sql, const struct pg_params *p,
