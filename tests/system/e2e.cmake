@@ -1,12 +1,12 @@
-depot_system_test(stock_e2e test_stock_e2e.py TIMEOUT 600)
-depot_system_test(stock_pages test_stock_pages.py TIMEOUT 300)
-depot_system_test(orders_e2e test_orders_e2e.py TIMEOUT 900)
-depot_system_test(dashboard test_dashboard.py TIMEOUT 600)
+depot_system_test(stock_e2e test_stock_e2e.py TIMEOUT 600 PG)
+depot_system_test(stock_pages test_stock_pages.py TIMEOUT 300 PG)
+depot_system_test(orders_e2e test_orders_e2e.py TIMEOUT 900 PG)
+depot_system_test(dashboard test_dashboard.py TIMEOUT 600 PG)
 depot_system_test(gw_metrics_e2e test_gw_metrics_e2e.py TIMEOUT 300)
 depot_system_test(gw_ledger_e2e test_gw_ledger_e2e.py TIMEOUT 300)
-depot_system_test(ranking_e2e test_ranking_e2e.py TIMEOUT 300)
-depot_system_test(alerts_e2e test_alerts_e2e.py TIMEOUT 400)
-depot_system_test(hub_input_e2e test_hub_input_e2e.py TIMEOUT 400)
+depot_system_test(ranking_e2e test_ranking_e2e.py TIMEOUT 300 PG)
+depot_system_test(alerts_e2e test_alerts_e2e.py TIMEOUT 400 PG)
+depot_system_test(hub_input_e2e test_hub_input_e2e.py TIMEOUT 400 PG)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
 # A quiet gateway stays online (heartbeat inside the hub offline window).
@@ -15,3 +15,5 @@ depot_system_test(gw_presence test_gw_presence.py TIMEOUT 120)
 depot_system_test(hub_reconnect test_hub_reconnect.py TIMEOUT 120)
 # An 8E1 RTU line survives a gateway SIGKILL and a node restarted on the same link.
 depot_system_test(gw_rtu_line test_gw_rtu_line.py TIMEOUT 180)
+# Three hubs on one PostgreSQL database, one killed mid-flood: everything applied once.
+depot_system_test(hub_scaleout test_hub_scaleout.py TIMEOUT 600 PG_ONLY)

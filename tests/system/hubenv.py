@@ -15,10 +15,19 @@ start_hub writes env/<name>/hub.ini (the format is in cloud/README.md), starts
 `depot-hub -c` through the Env and returns once /healthz answers and, by
 default, the hub's MQTT subscriptions are acknowledged by the broker, so a
 message published afterwards reaches it. Every wait is a bounded poll.
+
+Stores: by default a hub's database is a SQLite file in the test folder. When
+DEPOT_TEST_PG_URL_FILE names the URL file of a PostgreSQL that the suite
+started (tests/tools/pg_fixture.py; ctest runs the .pg variants of the hub's
+tests with it), store_location() turns every such path into a database of
+its own on that server, the same path always into the same database, so
+hubs given one db= share one PostgreSQL database as they would share a file.
 """
+import hashlib
 import json
 import os
 import subprocess
+import urllib.parse
 import urllib.request
 
 from harness import BIN, TESTBIN, free_port, http_json, wait_for
@@ -44,6 +53,31 @@ def _token_lines(tokens):
     return lines
 
 
+def store_is_pg():
+    """Whether the hubs of this run store in PostgreSQL (DEPOT_TEST_PG_URL_FILE is set)."""
+    return bool(os.environ.get("DEPOT_TEST_PG_URL_FILE"))
+
+
+def store_location(path):
+    """The [hub] database of a hub whose SQLite file would be path: path itself, or on
+    PostgreSQL the URL of a database named after path (created on its first use)."""
+    url_file = os.environ.get("DEPOT_TEST_PG_URL_FILE")
+    if not url_file:
+        return path
+    from pgenv import create_database  # only runs that have the server need it
+    with open(url_file) as f:
+        server = f.read().strip()
+    name = "t_" + hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:20]
+    if name not in _created:
+        create_database(server, name)
+        _created.add(name)
+    u = urllib.parse.urlsplit(server)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
+
+
+_created = set()
+
+
 def write_hub_config(env, pki, broker_port, tokens=None, name="hub", http_port=None, db=None,
                      offline_after_s=120, threads=4, log_level="debug", instance=None,
                      extra=None):
@@ -55,7 +89,7 @@ def write_hub_config(env, pki, broker_port, tokens=None, name="hub", http_port=N
     os.makedirs(d, exist_ok=True)
     http_port = http_port or free_port()
     sections = {
-        "hub": {"db": db or os.path.join(d, "hub.db"), "log_level": log_level,
+        "hub": {"db": store_location(db or os.path.join(d, "hub.db")), "log_level": log_level,
                 "offline_after_s": str(offline_after_s), "instance": instance or name},
         "mqtt": {"host": "127.0.0.1", "port": str(broker_port)},
         "http": {"listen": "127.0.0.1:%d" % http_port, "threads": str(threads)},

@@ -42,6 +42,12 @@ def keys(rows):
     return [(r["dealer"], r["sku"]) for r in rows]
 
 
+def values(rows):
+    """What a row says that does not move with the clock (age_s does)."""
+    return [(r["dealer"], r["sku"], r["qty"], r["node"], r["updated_at"], r["received_at"])
+            for r in rows]
+
+
 def pages(http, query, limit):
     """Every page of the listing with query, limit rows each: (rows, number of pages)."""
     rows, n, after = [], 0, None
@@ -82,20 +88,21 @@ def test_stock_listing_streams_and_pages():
         assert headers.get("Transfer-Encoding") == "chunked", headers
         assert len(full) == total and len(set(keys(full))) == total
         assert keys(full) == sorted(keys(full))
-        assert full == api(http, "/api/v1/stock", TOKEN)
+        assert values(full) == values(api(http, "/api/v1/stock", TOKEN))
 
         for limit in (1000, 999, total, 7):
             rows, n = pages(http, "", limit)
-            assert rows == full, "limit %d: the pages differ from the whole listing" % limit
+            assert values(rows) == values(full), \
+                "limit %d: the pages differ from the whole listing" % limit
             assert n == -(-total // limit) or n == total // limit + 1, (limit, n)
             print("  limit %d: %d rows in %d pages" % (limit, len(rows), n))
 
         one = [r for r in full if r["dealer"] == "D0003"]
         rows, _ = pages(http, "&dealer=D0003", 150)
-        assert rows == one and len(one) == SKUS
+        assert values(rows) == values(one) and len(one) == SKUS
         by_sku = [r for r in full if r["sku"] == "SKU-123"]
         rows, _ = pages(http, "&sku=SKU-123", 2)
-        assert rows == by_sku and len(by_sku) == DEALERS
+        assert values(rows) == values(by_sku) and len(by_sku) == DEALERS
         status, headers, body = get(http, "/api/v1/stock?limit=5&after=D0006/SKU-399")
         assert json.loads(body) == [] and "X-Next-After" not in headers
 
