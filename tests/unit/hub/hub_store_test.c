@@ -407,6 +407,57 @@ static void test_hub_store_open_UnknownSchemeRefused(void **state)
     assert_null(s);
 }
 
+/* Ends every other session of the test's database: the store's connection is gone. */
+static void cut_connections(const struct fixture *f)
+{
+    assert_true(test_pg_exec(f->location,
+                             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                             "datname = current_database() AND pid <> pg_backend_pid()",
+                             true));
+}
+
+static long long applied_of(hub_store *s)
+{
+    return (long long)stream(s, "D1").applied;
+}
+
+/*
+ * PostgreSQL: a connection that breaks in the middle of a transaction fails
+ * it whole (nothing of it stays), and the next call outside a transaction
+ * connects again; the message the lost transaction carried is applied once
+ * when it comes again, and one applied before is still a duplicate.
+ */
+static void test_hub_store_pg_LostConnectionRetriedNothingHalfApplied(void **state)
+{
+    struct fixture *f = *state;
+    depot_msg m1 = test_stock("D1", LEDGER_A, 1, 1, 1000, "SKU-1", 5);
+    depot_msg m2 = test_stock("D1", LEDGER_A, 2, 1, 1001, "SKU-2", 7);
+    enum hub_apply_result res;
+    uint64_t upto;
+    if (!test_store_is_pg()) {
+        skip(); /* a SQLite file has no connection to lose */
+        return;
+    }
+    assert_int_equal(apply(f->s, m1, &upto), HUB_APPLY_DONE);
+
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->s, &m2, 2000, &res, &upto), DEPOT_OK);
+    cut_connections(f);
+    assert_int_equal(hub_store_commit(f->s), DEPOT_ERR_DB);
+    hub_store_rollback(f->s);
+
+    assert_int_equal(apply(f->s, m2, &upto), HUB_APPLY_DONE); /* connected again */
+    assert_int_equal(upto, 2);
+    assert_int_equal(apply(f->s, m1, &upto), HUB_APPLY_DUPLICATE);
+    assert_int_equal(applied_of(f->s), 2);
+
+    cut_connections(f); /* between transactions: the next call connects again */
+    assert_int_equal(hub_store_begin(f->s), DEPOT_ERR_DB);
+    hub_store_rollback(f->s);
+    assert_int_equal(apply(f->s, m2, &upto), HUB_APPLY_DUPLICATE);
+    assert_int_equal(applied_of(f->s), 2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -429,6 +480,7 @@ int main(void)
         T(test_hub_store_rollback_LeavesNothing),
         T(test_hub_store_stock_FiltersByDealerAndSku),
         T(test_hub_store_count_reject_Accumulates),
+        T(test_hub_store_pg_LostConnectionRetriedNothingHalfApplied),
         cmocka_unit_test(test_hub_store_open_UnreachableServerIsDbError),
         cmocka_unit_test(test_hub_store_open_UnknownSchemeRefused),
     };
