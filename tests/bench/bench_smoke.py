@@ -31,6 +31,8 @@ RUNS = [
      ["/healthz (baseline)", "/api/v1/stock?dealer=D0009", "/api/v1/stock (all rows)", "p99 ms"]),
     (["bench_hub_ingest.py", "--dealers", "10", "--skus", "20", "--runs", "1"],
      ["hub ingest, live", "bare subscriber", "draining a backlog", "acks published per message"]),
+    (["bench_hub_scale.py", "--dealers", "10", "--skus", "20", "--hubs", "1,2", "--runs", "1"],
+     ["stock messages applied per second", "pg x2", "database CPU us/msg"]),
     (["bench_order_roundtrip.py", "--orders", "5", "--period-ms", "50"],
      ["Order round trip", "target p99 ms", "submit -> signed"]),
     (["bench_order_approvals.py", "--dealers", "3", "--per-dealer", "2", "--verify-seconds", "0.3",
