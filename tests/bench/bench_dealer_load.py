@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""Benchmark: N simulated dealers' gateways at once against the broker and the hub.
+
+    DEPOT_BIN=build/bin DEPOT_TESTBIN=build/tests \\
+        python3 tests/bench/bench_dealer_load.py --dealers 10000 --seconds 300
+
+Set-up, all real programs on 127.0.0.1: Mosquitto with mutual TLS and the
+config depotctl writes; depot-hub on SQLite (default) or, with --store
+postgresql, on a PostgreSQL server of the benchmark's own
+(tests/tools/pg_fixture.py); tests/bench/dealer_load playing N dealers, each
+its own certificate (issued for the run from a CSR by Depot's CA code, the
+time it takes printed), its own TLS connection, its own ledger and growing message ids, in
+one epoll loop: a stock message every --stock-every-ms per dealer, resent
+until the hub acknowledges it. At the end dealer_load asks the hub's API per
+dealer what was applied: lost and doubled messages are counted, and the run
+fails with any.
+
+Printed: the time to connect every dealer, messages sent, resent, lost,
+doubled, and the hub's and the broker's CPU (% of one core over the traffic)
+and peak resident memory. The broker and dealer_load need a descriptor per
+dealer: the soft limit of open files is raised to the hard one.
+"""
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import benchlib as bl  # noqa: E402
+from harness import Env  # noqa: E402
+from broker import make_pki, start_broker  # noqa: E402
+from hubenv import start_hub  # noqa: E402
+from pgenv import create_database, start, stop  # noqa: E402
+
+TOKEN = "bench-load-token"
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dealers", type=int, default=100, help="default 100")
+    ap.add_argument("--seconds", type=int, default=60, help="traffic, default 60")
+    ap.add_argument("--stock-every-ms", type=int, default=10000, help="per dealer, default 10000")
+    ap.add_argument("--connect-rate", type=int, default=500, help="per second, default 500")
+    ap.add_argument("--drain-s", type=int, default=120, help="default 120")
+    ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    a = ap.parse_args()
+    if not 1 <= a.dealers <= 20000:
+        ap.error("--dealers 1..20000")
+    return a
+
+
+def main():
+    a = parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < a.dealers + 256:
+        print("open files limited to %d: %d dealers need %d" % (hard, a.dealers, a.dealers + 256))
+        return 2
+    top = pg_dir = None
+    try:
+        with Env("bench-dealer-load") as env:
+            pki = make_pki(env, [])
+            certs = env.path("certs")  # issued anew each run by dealer_load (timed)
+            broker, port = start_broker(env, pki)
+            db = None
+            if a.store == "postgresql":
+                top = tempfile.mkdtemp(prefix="depot-pg-")
+                os.chmod(top, 0o755)
+                pg_dir = os.path.join(top, "pg")
+                db = create_database(start(pg_dir))
+            hub, http = start_hub(env, pki, port, tokens={"admin": ("admin", TOKEN)}, db=db,
+                                  log_level="info")
+            w = bl.Window({"hub": hub, "broker": broker})
+            load = env.start("dealer_load", [
+                bl.testbin_path("dealer_load"), "--port", port, "--ca", pki["ca"],
+                "--pki", pki["dir"], "--certs", certs, "--http", http, "--token", TOKEN,
+                "--dealers", a.dealers, "--seconds", a.seconds,
+                "--stock-every-ms", a.stock_every_ms, "--connect-rate", a.connect_rate,
+                "--drain-s", a.drain_s])
+            bl.wait_alive([], lambda: not load.alive(), 900 + a.seconds + a.drain_s,
+                          "dealer_load to finish", interval=1.0)
+            usage = w.close()
+            out = load.out()
+            issued = bl.parse_kv(bl.last_line_with(out, "issued"))
+            res = bl.parse_kv(bl.last_line_with(out, "dealers"))
+            bl.table("%d dealers, a stock message every %d ms each, %d s, hub on %s" % (
+                a.dealers, a.stock_every_ms, a.seconds, a.store),
+                ["figure", "value"],
+                [["certificates issued", "%s in %s s" % (
+                    issued.get("issued"), issued.get("issue_seconds"))],
+                 ["dealers connected", "%s of %s" % (res.get("connected"), res.get("dealers"))],
+                 ["time to connect all, s", res.get("connect_seconds")],
+                 ["messages sent / resent / acked", "%s / %s / %s" % (
+                     res.get("sent"), res.get("resent"), res.get("acked"))],
+                 ["lost / doubled", "%s / %s" % (res.get("lost"), res.get("doubled"))],
+                 ["rate, msg/s", res.get("rate")],
+                 ["hub CPU, % of a core", "%.1f" % usage["hub"]["cpu_pct"]],
+                 ["hub VmHWM", bl.mib(usage["hub"]["VmHWM"])],
+                 ["broker CPU, % of a core", "%.1f" % usage["broker"]["cpu_pct"]],
+                 ["broker VmHWM", bl.mib(usage["broker"]["VmHWM"])]])
+            bl.record("load.connect_s.n%d" % a.dealers, "time to connect %d dealers (own "
+                      "certificates, mutual TLS)" % a.dealers, float(res["connect_seconds"]), "s")
+            bl.record("load.lost.n%d" % a.dealers, "messages lost of %s, %d dealers, hub on %s" % (
+                res.get("sent"), a.dealers, a.store), float(res["lost"]), "messages", None, None,
+                "value<1")
+            bl.record("load.doubled.n%d" % a.dealers, "messages applied twice, %d dealers" %
+                      a.dealers, float(res["doubled"]), "messages", None, None, "value<1")
+            bl.record("load.hub_cpu.n%d" % a.dealers, "hub CPU with %d dealers, %% of a core" %
+                      a.dealers, usage["hub"]["cpu_pct"], "% core")
+            bl.record("load.broker_cpu.n%d" % a.dealers, "broker CPU with %d dealers, %% of a "
+                      "core" % a.dealers, usage["broker"]["cpu_pct"], "% core")
+            if load.p.returncode != 0:
+                print("dealer_load failed (%d):\n%s" % (load.p.returncode, load.log()[-2000:]))
+                return 1
+    finally:
+        if pg_dir:
+            stop(pg_dir)
+            shutil.rmtree(top, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,555 @@
+/*
+ * dealer_load: N dealers' gateways at once over real mutual-TLS MQTT, for the
+ * scale-out benchmark (bench_dealer_load.py).
+ *
+ * Each simulated dealer is what the broker and the hub see of a gateway: its
+ * own MQTT v5 connection with its own certificate (CN = its dealer id,
+ * issued from a CSR by Depot's CA code exactly as `depotctl pki sign` does;
+ * made once into --certs and kept), its own random ledger id, a retained
+ * "online" state, and a stream of stock messages with growing ids encoded by
+ * the codec the gateways use. It honours the hub's acknowledgements as a
+ * gateway does: at most --window messages unacknowledged, every one of them
+ * published again when no acknowledgement moved for --resend-s.
+ *
+ * One thread, one epoll loop over every client socket: a socket is read when
+ * it is readable, written when libmosquitto has output waiting, and
+ * mosquitto_loop_misc runs for every client once a second (keep-alive). The
+ * clients connect at most --connect-rate per second; the time until every
+ * one had its CONNACK and SUBACK is reported.
+ *
+ * After --seconds of traffic (each dealer a stock message every
+ * --stock-every-ms, spread over the period), it waits up to --drain-s for
+ * every message to be acknowledged, then asks the hub's API, per dealer,
+ * what its stream holds (GET /api/v1/dealers/<id>/streams): lost when the
+ * stream's applied_upto or applied count is below what was sent, doubled
+ * when applied is above it.
+ *
+ * usage: dealer_load --port P --ca CA --pki DIR --certs DIR --http PORT --token T
+ *                    [--dealers 100] [--seconds 60] [--stock-every-ms 10000]
+ *                    [--connect-rate 500] [--window 100] [--resend-s 10]
+ *                    [--drain-s 120] [--prefix L]
+ * stdout: "issued=N issue_seconds=S", then one line of key=value:
+ *   dealers= connected= connect_seconds= sent= resent= acked= lost= doubled=
+ *   seconds= rate=
+ * Exit status: 0 with every dealer connected, nothing lost and nothing
+ * doubled; 1 otherwise; 2 usage or setup error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <mosquitto.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench_util.h"
+#include "depot/alloc.h"
+#include "depot/clock.h"
+#include "depot/msg.h"
+#include "depot/pki.h"
+
+#define MAX_DEALERS 20000
+#define SKUS 100
+#define LOOP_MS 10
+#define PATH_MAX_LEN 512
+
+typedef struct load_opts {
+    const char *host, *ca, *pki, *certs, *token, *prefix;
+    long port, http, dealers, seconds, stock_every_ms, connect_rate, window, resend_s, drain_s;
+} load_opts;
+
+typedef struct dealer {
+    struct mosquitto *mosq;
+    struct load *l;
+    char id[DEPOT_DEALER_MAX + 1];
+    char ledger[DEPOT_LEDGER_HEX + 1];
+    int fd;
+    bool connected, ready, want_out, failed;
+    uint64_t sent, acked;
+    long long next_stock_ms, last_progress_ms;
+} dealer;
+
+typedef struct load {
+    const load_opts *o;
+    dealer *d;
+    int epfd;
+    long ready, failed;
+    unsigned long long sent, resent, acked;
+} load;
+
+static void usage(FILE *out)
+{
+    fputs("usage: dealer_load --port P --ca CA --pki DIR --certs DIR --http PORT --token T\n"
+          "                   [--dealers 100] [--seconds 60] [--stock-every-ms 10000]\n"
+          "                   [--connect-rate 500] [--window 100] [--resend-s 10]\n"
+          "                   [--drain-s 120] [--prefix L] [--host 127.0.0.1]\n"
+          "N dealers' gateways, each its own certificate and TLS connection, in one epoll\n"
+          "loop; checks through the hub's API that every message was applied once.\n",
+          out);
+}
+
+static int parse_args(int argc, char **argv, load_opts *o)
+{
+    const struct bench_opt table[] = {
+        {"--host", &o->host, NULL, 0, 0},
+        {"--ca", &o->ca, NULL, 0, 0},
+        {"--pki", &o->pki, NULL, 0, 0},
+        {"--certs", &o->certs, NULL, 0, 0},
+        {"--token", &o->token, NULL, 0, 0},
+        {"--prefix", &o->prefix, NULL, 0, 0},
+        {"--port", NULL, &o->port, 1, 65535},
+        {"--http", NULL, &o->http, 1, 65535},
+        {"--dealers", NULL, &o->dealers, 1, MAX_DEALERS},
+        {"--seconds", NULL, &o->seconds, 1, 86400},
+        {"--stock-every-ms", NULL, &o->stock_every_ms, 10, 3600000},
+        {"--connect-rate", NULL, &o->connect_rate, 1, 100000},
+        {"--window", NULL, &o->window, 1, 100000},
+        {"--resend-s", NULL, &o->resend_s, 1, 600},
+        {"--drain-s", NULL, &o->drain_s, 1, 3600},
+        {NULL, NULL, NULL, 0, 0},
+    };
+    if (bench_parse_opts("dealer_load", argc, argv, table, usage) < 0)
+        return -1;
+    if (!o->port || !o->http || !o->ca || !o->pki || !o->certs || !o->token)
+        return usage(stderr), -1;
+    if (strncmp(o->host, "127.", 4) != 0)
+        return fprintf(stderr, "dealer_load: only 127.0.0.0/8 may be a target\n"), -1;
+    if (strlen(o->prefix) > 8 || !depot_id_valid(o->prefix, 8))
+        return fprintf(stderr, "dealer_load: --prefix: 1..8 id characters\n"), -1;
+    return 0;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Each dealer's key and certificate in --certs: made from a CSR by the CA, once. */
+static int issue_certs(const load_opts *o)
+{
+    char key[PATH_MAX_LEN], csr[PATH_MAX_LEN], crt[PATH_MAX_LEN], cak[PATH_MAX_LEN],
+        cac[PATH_MAX_LEN], id[DEPOT_DEALER_MAX + 1];
+    pki_ca *ca = NULL;
+    long issued = 0;
+    long long t0 = depot_mono_ms();
+    depot_err err;
+    mkdir(o->certs, 0700);
+    snprintf(cak, sizeof(cak), "%s/ca.key", o->pki);
+    snprintf(cac, sizeof(cac), "%s/ca.crt", o->pki);
+    for (long i = 0; i < o->dealers; i++) {
+        snprintf(id, sizeof(id), "%s%05ld", o->prefix, i);
+        snprintf(crt, sizeof(crt), "%s/%s.crt", o->certs, id);
+        if (exists(crt))
+            continue;
+        if (!ca && (err = pki_ca_open(&ca, cak, cac)) != DEPOT_OK)
+            return fprintf(stderr, "dealer_load: CA %s: %s\n", o->pki, depot_strerror(err)), -1;
+        snprintf(key, sizeof(key), "%s/%s.key", o->certs, id);
+        snprintf(csr, sizeof(csr), "%s/%s.csr", o->certs, id);
+        unlink(key);
+        unlink(csr);
+        err = pki_key_generate(key);
+        if (err == DEPOT_OK)
+            err = pki_csr_create(key, id, csr);
+        if (err == DEPOT_OK)
+            err = pki_ca_sign_csr(ca, csr, id, crt, 0);
+        unlink(csr);
+        if (err != DEPOT_OK) {
+            pki_ca_free(ca);
+            return fprintf(stderr, "dealer_load: issue %s: %s\n", id, depot_strerror(err)), -1;
+        }
+        issued++;
+    }
+    pki_ca_free(ca);
+    printf("issued=%ld issue_seconds=%.2f\n", issued, (depot_mono_ms() - t0) / 1000.0);
+    fflush(stdout);
+    return 0;
+}
+
+static int publish_msg(dealer *d, const depot_msg *m, bool retain)
+{
+    char topic[128], *payload = NULL;
+    size_t len = 0;
+    depot_err err = depot_topic_build(topic, sizeof(topic), m->dealer,
+                                      depot_msg_topic_leaf(m->type));
+    int rc;
+    if (err == DEPOT_OK)
+        err = depot_msg_encode(m, &payload, &len);
+    if (err != DEPOT_OK)
+        return fprintf(stderr, "dealer_load: encode: %s\n", depot_strerror(err)), -1;
+    rc = mosquitto_publish_v5(d->mosq, NULL, topic, (int)len, payload, 1, retain, NULL);
+    depot_free(payload);
+    return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+/* Stock message id of d: SKU-(id % SKUS), a quantity that moves with the id. */
+static int publish_stock(dealer *d, uint64_t id)
+{
+    depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_STOCK, .ts = depot_now_ms()};
+    long sku = (long)(id % SKUS);
+    snprintf(m.dealer, sizeof(m.dealer), "%s", d->id);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", d->ledger);
+    m.id = id;
+    m.base = d->acked + 1;
+    snprintf(m.body.stock.sku, sizeof(m.body.stock.sku), "SKU-%03ld", sku);
+    snprintf(m.body.stock.node, sizeof(m.body.stock.node), "scale-%03ld", sku);
+    m.body.stock.qty = (long long)(id % 500);
+    m.body.stock.delta = 1;
+    return publish_msg(d, &m, false);
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+                       const mosquitto_property *props)
+{
+    dealer *d = obj;
+    char topic[128];
+    (void)flags;
+    (void)props;
+    if (rc != 0) {
+        fprintf(stderr, "dealer_load: %s refused: %s\n", d->id, mosquitto_reason_string(rc));
+        d->failed = true;
+        return;
+    }
+    d->connected = true;
+    snprintf(topic, sizeof(topic), "depot/v1/%s/down/ack", d->id);
+    if (mosquitto_subscribe_v5(mosq, NULL, topic, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
+        d->failed = true;
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count,
+                         const int *granted, const mosquitto_property *props)
+{
+    dealer *d = obj;
+    depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_STATE, .ts = depot_now_ms()};
+    (void)mosq;
+    (void)mid;
+    (void)props;
+    if (qos_count != 1 || granted[0] > 2) {
+        d->failed = true;
+        return;
+    }
+    snprintf(m.dealer, sizeof(m.dealer), "%s", d->id);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", d->ledger);
+    m.body.state.online = true;
+    m.body.state.session = m.ts;
+    if (publish_msg(d, &m, true) < 0) {
+        d->failed = true;
+        return;
+    }
+    d->ready = true;
+    d->last_progress_ms = depot_mono_ms();
+    d->l->ready++;
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
+                       const mosquitto_property *props)
+{
+    dealer *d = obj;
+    depot_msg m;
+    (void)mosq;
+    (void)props;
+    if (depot_msg_decode(msg->payload, (size_t)msg->payloadlen, &m, NULL, 0) != DEPOT_OK)
+        return;
+    if (m.type == DEPOT_MSG_ACK && !strcmp(m.ledger, d->ledger)) {
+        uint64_t upto = m.body.ack.upto < d->sent ? m.body.ack.upto : d->sent;
+        if (upto > d->acked) {
+            d->l->acked += upto - d->acked;
+            d->acked = upto;
+            d->last_progress_ms = depot_mono_ms();
+        }
+    }
+    depot_msg_clear(&m);
+}
+
+/* Registers (or updates) d's socket in the epoll set: always readable, writable when
+ * libmosquitto has output queued. */
+static void watch(load *l, dealer *d)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = d};
+    bool out = mosquitto_want_write(d->mosq);
+    int fd = mosquitto_socket(d->mosq);
+    if (fd < 0)
+        return;
+    if (out)
+        ev.events |= EPOLLOUT;
+    if (d->fd != fd) { /* new: writable once its TCP connect is done, to go on with TLS */
+        d->fd = fd;
+        d->want_out = true;
+        ev.events |= EPOLLOUT;
+        epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+    } else if (out != d->want_out) {
+        d->want_out = out;
+        epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+    }
+}
+
+static int open_dealer(load *l, long i)
+{
+    const load_opts *o = l->o;
+    dealer *d = &l->d[i];
+    char crt[PATH_MAX_LEN], key[PATH_MAX_LEN];
+    unsigned char r[16];
+    int rc;
+    d->l = l;
+    d->fd = -1;
+    snprintf(d->id, sizeof(d->id), "%s%05ld", o->prefix, i);
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        return -1;
+    for (int k = 0; k < 16; k++)
+        snprintf(d->ledger + 2 * k, 3, "%02x", r[k]);
+    snprintf(crt, sizeof(crt), "%s/%s.crt", o->certs, d->id);
+    snprintf(key, sizeof(key), "%s/%s.key", o->certs, d->id);
+    d->mosq = mosquitto_new(d->id, true, d);
+    if (!d->mosq)
+        return -1;
+    mosquitto_int_option(d->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    rc = mosquitto_tls_set(d->mosq, o->ca, NULL, crt, key, NULL);
+    if (rc != MOSQ_ERR_SUCCESS)
+        return fprintf(stderr, "dealer_load: tls %s: %s\n", d->id, mosquitto_strerror(rc)), -1;
+    mosquitto_connect_v5_callback_set(d->mosq, on_connect);
+    mosquitto_subscribe_v5_callback_set(d->mosq, on_subscribe);
+    mosquitto_message_v5_callback_set(d->mosq, on_message);
+    rc = mosquitto_connect_async(d->mosq, o->host, (int)o->port, 60); /* TLS in the loop */
+    if (rc != MOSQ_ERR_SUCCESS)
+        return fprintf(stderr, "dealer_load: connect %s: %s\n", d->id,
+                       rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc)),
+               -1;
+    watch(l, d);
+    return 0;
+}
+
+/* One round of the event loop: what the sockets have for us, then keep-alives when due. */
+static void pump(load *l, long opened, long long *misc_at)
+{
+    struct epoll_event ev[256];
+    int n = epoll_wait(l->epfd, ev, 256, LOOP_MS);
+    for (int i = 0; i < n; i++) {
+        dealer *d = ev[i].data.ptr;
+        if (d->failed)
+            continue;
+        if ((ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) &&
+            mosquitto_loop_read(d->mosq, 1) != MOSQ_ERR_SUCCESS)
+            d->failed = true;
+        if (!d->failed && (ev[i].events & EPOLLOUT) &&
+            mosquitto_loop_write(d->mosq, 1) != MOSQ_ERR_SUCCESS)
+            d->failed = true;
+        if (!d->failed)
+            watch(l, d);
+    }
+    if (depot_mono_ms() >= *misc_at) {
+        for (long i = 0; i < opened; i++)
+            if (!l->d[i].failed && mosquitto_loop_misc(l->d[i].mosq) != MOSQ_ERR_SUCCESS)
+                l->d[i].failed = true;
+        *misc_at = depot_mono_ms() + 1000;
+    }
+}
+
+/* Due stock messages (inside the window) and resends of stalled streams. */
+static int traffic(load *l, bool send_new)
+{
+    long long now = depot_mono_ms();
+    for (long i = 0; i < l->o->dealers; i++) {
+        dealer *d = &l->d[i];
+        if (!d->ready || d->failed)
+            continue;
+        if (send_new && now >= d->next_stock_ms &&
+            d->sent - d->acked < (uint64_t)l->o->window) {
+            if (publish_stock(d, d->sent + 1) < 0)
+                d->failed = true;
+            else
+                d->sent++, l->sent++;
+            d->next_stock_ms += l->o->stock_every_ms;
+        }
+        if (d->acked < d->sent && now - d->last_progress_ms > l->o->resend_s * 1000) {
+            for (uint64_t id = d->acked + 1; id <= d->sent && !d->failed; id++)
+                if (publish_stock(d, id) < 0)
+                    d->failed = true;
+                else
+                    l->resent++;
+            d->last_progress_ms = now;
+        }
+        if (!d->failed)
+            watch(l, d);
+    }
+    return 0;
+}
+
+/* ---- the check through the hub's API ---- */
+
+/* GET path from the hub; the body (depot_malloc'ed) or NULL. */
+static char *http_get(const load_opts *o, const char *path)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->http)};
+    char req[1024], *buf = NULL, *body;
+    size_t len = 0, cap = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return NULL;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return NULL;
+    }
+    int n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                     "Connection: close\r\n\r\n",
+                     path, o->token);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return NULL;
+    }
+    for (;;) {
+        if (cap - len < 4097) {
+            char *p = depot_realloc(buf, cap ? cap * 2 : 8192);
+            if (!p)
+                break;
+            buf = p;
+            cap = cap ? cap * 2 : 8192;
+        }
+        ssize_t got = read(fd, buf + len, cap - len - 1);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    if (!buf)
+        return NULL;
+    buf[len] = '\0';
+    body = strstr(buf, "\r\n\r\n");
+    if (strncmp(buf, "HTTP/1.1 200", 12) != 0 || !body) {
+        depot_free(buf);
+        return NULL;
+    }
+    memmove(buf, body + 4, strlen(body + 4) + 1);
+    return buf;
+}
+
+/* What the hub holds of d's stream: applied_upto and applied, -1 if it could not say. */
+static void stream_of(const load_opts *o, const dealer *d, long long *upto, long long *applied)
+{
+    char path[128];
+    char *body;
+    cJSON *root, *s;
+    *upto = *applied = -1;
+    snprintf(path, sizeof(path), "/api/v1/dealers/%s/streams", d->id);
+    body = http_get(o, path);
+    root = body ? cJSON_Parse(body) : NULL;
+    depot_free(body);
+    cJSON_ArrayForEach(s, root)
+    {
+        const cJSON *ledger = cJSON_GetObjectItemCaseSensitive(s, "ledger");
+        if (cJSON_IsString(ledger) && !strcmp(ledger->valuestring, d->ledger)) {
+            *upto = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(s, "applied_upto"));
+            *applied = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(s, "applied"));
+        }
+    }
+    cJSON_Delete(root);
+}
+
+static void raise_fd_limit(long need)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < (rlim_t)need) {
+        r.rlim_cur = r.rlim_max < (rlim_t)need ? r.rlim_max : (rlim_t)need;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
+}
+
+static bool all_acked(const load *l)
+{
+    for (long i = 0; i < l->o->dealers; i++)
+        if (l->d[i].acked < l->d[i].sent)
+            return false;
+    return true;
+}
+
+static int run(load *l)
+{
+    const load_opts *o = l->o;
+    long opened = 0;
+    long long t0 = depot_mono_ms(), misc_at = t0 + 1000, connected_ms = 0, start, end;
+    unsigned long long lost = 0, doubled = 0;
+    long long upto, applied;
+
+    while (l->ready < o->dealers && depot_mono_ms() - t0 < 600000) {
+        long due = (long)((depot_mono_ms() - t0) * o->connect_rate / 1000) + 1;
+        while (opened < o->dealers && opened < due)
+            if (open_dealer(l, opened++) < 0)
+                l->d[opened - 1].failed = true;
+        pump(l, opened, &misc_at);
+        long failed = 0;
+        for (long i = 0; i < opened; i++)
+            failed += l->d[i].failed;
+        if (failed && opened == o->dealers && l->ready + failed >= o->dealers)
+            break;
+    }
+    connected_ms = depot_mono_ms() - t0;
+    start = depot_mono_ms();
+    for (long i = 0; i < o->dealers; i++) /* spread over one period */
+        l->d[i].next_stock_ms = start + (o->stock_every_ms * i) / o->dealers;
+    while (depot_mono_ms() - start < o->seconds * 1000) {
+        traffic(l, true);
+        pump(l, opened, &misc_at);
+    }
+    end = depot_mono_ms();
+    while (!all_acked(l) && depot_mono_ms() - end < o->drain_s * 1000) {
+        traffic(l, false);
+        pump(l, opened, &misc_at);
+    }
+    for (long i = 0; i < o->dealers; i++) {
+        dealer *d = &l->d[i];
+        l->failed += d->failed || !d->ready;
+        if (!d->ready)
+            continue;
+        stream_of(o, d, &upto, &applied);
+        if (d->sent == 0)
+            continue;
+        if (upto < (long long)d->sent || applied < (long long)d->sent)
+            lost += d->sent - (applied > 0 ? (uint64_t)applied : 0);
+        if (applied > (long long)d->sent)
+            doubled += (unsigned long long)applied - d->sent;
+    }
+    printf("dealers=%ld connected=%ld connect_seconds=%.2f sent=%llu resent=%llu acked=%llu "
+           "lost=%llu doubled=%llu seconds=%.2f rate=%.1f/s\n",
+           o->dealers, l->ready, connected_ms / 1000.0, l->sent, l->resent, l->acked, lost,
+           doubled, (end - start) / 1000.0, l->sent * 1000.0 / (double)(end - start));
+    return l->ready == o->dealers && lost == 0 && doubled == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    load_opts o = {.host = "127.0.0.1", .prefix = "L", .dealers = 100, .seconds = 60,
+                   .stock_every_ms = 10000, .connect_rate = 500, .window = 100,
+                   .resend_s = 10, .drain_s = 120};
+    load l = {.o = &o};
+    int rc;
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    if (issue_certs(&o) < 0)
+        return 2;
+    raise_fd_limit(o.dealers + 64);
+    mosquitto_lib_init();
+    l.d = depot_calloc((size_t)o.dealers, sizeof(dealer));
+    l.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!l.d || l.epfd < 0)
+        return 2;
+    rc = run(&l);
+    for (long i = 0; i < o.dealers; i++)
+        if (l.d[i].mosq) {
+            mosquitto_disconnect(l.d[i].mosq);
+            mosquitto_destroy(l.d[i].mosq);
+        }
+    depot_free(l.d);
+    close(l.epfd);
+    mosquitto_lib_cleanup();
+    return rc;
+}
