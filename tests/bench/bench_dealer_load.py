@@ -10,8 +10,8 @@ postgresql, on a PostgreSQL server of the benchmark's own
 (tests/tools/pg_fixture.py); tests/bench/dealer_load playing N dealers, each
 its own certificate (issued for the run from a CSR by Depot's CA code, the
 time it takes printed), its own TLS connection, its own ledger and growing message ids, in
-one epoll loop: a stock message every --stock-every-ms per dealer, resent
-until the hub acknowledges it. At the end dealer_load asks the hub's API per
+one epoll loop: a stock message every --stock-every-ms per dealer and a
+signed order every --order-every-ms, resent until the hub acknowledges them. At the end dealer_load asks the hub's API per
 dealer what was applied: lost and doubled messages are counted, and the run
 fails with any.
 
@@ -43,6 +43,8 @@ def parse_args():
     ap.add_argument("--dealers", type=int, default=100, help="default 100")
     ap.add_argument("--seconds", type=int, default=60, help="traffic, default 60")
     ap.add_argument("--stock-every-ms", type=int, default=10000, help="per dealer, default 10000")
+    ap.add_argument("--order-every-ms", type=int, default=0,
+                    help="a signed order per dealer this often, 0 (default): none")
     ap.add_argument("--connect-rate", type=int, default=500, help="per second, default 500")
     ap.add_argument("--drain-s", type=int, default=120, help="default 120")
     ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
@@ -79,7 +81,8 @@ def main():
                 bl.testbin_path("dealer_load"), "--port", port, "--ca", pki["ca"],
                 "--pki", pki["dir"], "--certs", certs, "--http", http, "--token", TOKEN,
                 "--dealers", a.dealers, "--seconds", a.seconds,
-                "--stock-every-ms", a.stock_every_ms, "--connect-rate", a.connect_rate,
+                "--stock-every-ms", a.stock_every_ms, "--order-every-ms", a.order_every_ms,
+                "--connect-rate", a.connect_rate,
                 "--drain-s", a.drain_s])
             bl.wait_alive([], lambda: not load.alive(), 900 + a.seconds + a.drain_s,
                           "dealer_load to finish", interval=1.0)
@@ -97,6 +100,8 @@ def main():
                  ["messages sent / resent / acked", "%s / %s / %s" % (
                      res.get("sent"), res.get("resent"), res.get("acked"))],
                  ["lost / doubled", "%s / %s" % (res.get("lost"), res.get("doubled"))],
+                 ["orders sent / missing / doubled", "%s / %s / %s" % (
+                     res.get("orders"), res.get("orders_missing"), res.get("orders_doubled"))],
                  ["rate, msg/s", res.get("rate")],
                  ["hub CPU, % of a core", "%.1f" % usage["hub"]["cpu_pct"]],
                  ["hub VmHWM", bl.mib(usage["hub"]["VmHWM"])],

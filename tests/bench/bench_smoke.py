@@ -34,7 +34,7 @@ RUNS = [
     (["bench_hub_scale.py", "--dealers", "10", "--skus", "20", "--hubs", "1,2", "--runs", "1"],
      ["stock messages applied per second", "pg x2", "database CPU us/msg"]),
     (["bench_dealer_load.py", "--dealers", "20", "--seconds", "3", "--stock-every-ms", "200",
-      "--drain-s", "30"],
+      "--order-every-ms", "1000", "--drain-s", "30"],
      ["dealers connected", "20 of 20", "lost / doubled", "0 / 0"]),
     (["bench_order_roundtrip.py", "--orders", "5", "--period-ms", "50"],
      ["Order round trip", "target p99 ms", "submit -> signed"]),

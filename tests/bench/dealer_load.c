@@ -18,19 +18,26 @@
  * one had its CONNACK and SUBACK is reported.
  *
  * After --seconds of traffic (each dealer a stock message every
- * --stock-every-ms, spread over the period), it waits up to --drain-s for
- * every message to be acknowledged, then asks the hub's API, per dealer,
- * what its stream holds (GET /api/v1/dealers/<id>/streams): lost when the
- * stream's applied_upto or applied count is below what was sent, doubled
- * when applied is above it.
+ * --stock-every-ms and, with --order-every-ms, a signed order of --barcode
+ * in the same stream, both spread over their periods), it waits up to
+ * --drain-s for every message to be acknowledged, then asks the hub's API,
+ * per dealer, what its stream holds (GET /api/v1/dealers/<id>/streams): lost
+ * when the stream's applied_upto or applied count is below what was sent,
+ * doubled when applied is above it; and its orders (GET
+ * /api/v1/orders?dealer=<id>): every order sent is there once.
+ *
+ * An order is signed as the gateway signs it (depot_order_doc_encode, the
+ * dealer's key over those bytes, its certificate in the message); a resent
+ * order is the same document (its created time kept), signed again.
  *
  * usage: dealer_load --port P --ca CA --pki DIR --certs DIR --http PORT --token T
  *                    [--dealers 100] [--seconds 60] [--stock-every-ms 10000]
  *                    [--connect-rate 500] [--window 100] [--resend-s 10]
- *                    [--drain-s 120] [--prefix L]
+ *                    [--drain-s 120] [--prefix L] [--order-every-ms 0]
+ *                    [--barcode 4006381333931]
  * stdout: "issued=N issue_seconds=S", then one line of key=value:
  *   dealers= connected= connect_seconds= sent= resent= acked= lost= doubled=
- *   seconds= rate=
+ *   orders= orders_missing= orders_doubled= seconds= rate=
  * Exit status: 0 with every dealer connected, nothing lost and nothing
  * doubled; 1 otherwise; 2 usage or setup error.
  */
@@ -61,11 +68,19 @@
 #define SKUS 100
 #define LOOP_MS 10
 #define PATH_MAX_LEN 512
+#define ORDERS_KEPT 64 /* a dealer's unacknowledged orders remembered for resending */
 
 typedef struct load_opts {
-    const char *host, *ca, *pki, *certs, *token, *prefix;
+    const char *host, *ca, *pki, *certs, *token, *prefix, *barcode;
     long port, http, dealers, seconds, stock_every_ms, connect_rate, window, resend_s, drain_s;
+    long order_every_ms;
 } load_opts;
+
+/* An order of a dealer's stream: its message id, number and creation time. */
+struct order_ref {
+    uint64_t id;
+    long long number, created;
+};
 
 typedef struct dealer {
     struct mosquitto *mosq;
@@ -75,7 +90,10 @@ typedef struct dealer {
     int fd;
     bool connected, ready, want_out, failed;
     uint64_t sent, acked;
-    long long next_stock_ms, last_progress_ms;
+    long long next_stock_ms, next_order_ms, last_progress_ms;
+    long long orders; /* orders sent (their numbers 1..orders) */
+    struct order_ref kept[ORDERS_KEPT]; /* unacknowledged orders, oldest first */
+    int n_kept;
 } dealer;
 
 typedef struct load {
@@ -83,7 +101,7 @@ typedef struct load {
     dealer *d;
     int epfd;
     long ready, failed;
-    unsigned long long sent, resent, acked;
+    unsigned long long sent, resent, acked, orders;
 } load;
 
 static void usage(FILE *out)
@@ -92,6 +110,7 @@ static void usage(FILE *out)
           "                   [--dealers 100] [--seconds 60] [--stock-every-ms 10000]\n"
           "                   [--connect-rate 500] [--window 100] [--resend-s 10]\n"
           "                   [--drain-s 120] [--prefix L] [--host 127.0.0.1]\n"
+          "                   [--order-every-ms 0] [--barcode 4006381333931]\n"
           "N dealers' gateways, each its own certificate and TLS connection, in one epoll\n"
           "loop; checks through the hub's API that every message was applied once.\n",
           out);
@@ -106,6 +125,8 @@ static int parse_args(int argc, char **argv, load_opts *o)
         {"--certs", &o->certs, NULL, 0, 0},
         {"--token", &o->token, NULL, 0, 0},
         {"--prefix", &o->prefix, NULL, 0, 0},
+        {"--barcode", &o->barcode, NULL, 0, 0},
+        {"--order-every-ms", NULL, &o->order_every_ms, 0, 86400000},
         {"--port", NULL, &o->port, 1, 65535},
         {"--http", NULL, &o->http, 1, 65535},
         {"--dealers", NULL, &o->dealers, 1, MAX_DEALERS},
@@ -207,6 +228,60 @@ static int publish_stock(dealer *d, uint64_t id)
     return publish_msg(d, &m, false);
 }
 
+/* The order of d's stream with id r->id, signed with d's key. */
+static int publish_order(dealer *d, const struct order_ref *r)
+{
+    const load_opts *o = d->l->o;
+    depot_order_doc doc = {.number = r->number, .created = r->created, .n_lines = 1};
+    depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_ORDER, .ts = r->created};
+    unsigned char sig[PKI_SIG_MAX];
+    char key[PATH_MAX_LEN], crt[PATH_MAX_LEN], b64[PKI_SIG_B64_SIZE], *text = NULL, *pem = NULL;
+    size_t len, sig_len;
+    int rc = -1;
+    snprintf(doc.order, sizeof(doc.order), "%.32s-%lld", d->ledger, r->number);
+    snprintf(doc.dealer, sizeof(doc.dealer), "%s", d->id);
+    snprintf(doc.terminal, sizeof(doc.terminal), "scan-1");
+    snprintf(doc.lines[0].barcode, sizeof(doc.lines[0].barcode), "%s", o->barcode);
+    doc.lines[0].qty = 1 + r->number % 5;
+    snprintf(key, sizeof(key), "%s/%s.key", o->certs, d->id);
+    snprintf(crt, sizeof(crt), "%s/%s.crt", o->certs, d->id);
+    if (depot_order_doc_encode(&doc, &text, &len) == DEPOT_OK &&
+        pki_sign_with_key_file(key, text, len, sig, sizeof(sig), &sig_len) == DEPOT_OK &&
+        pki_base64_encode(sig, sig_len, b64, sizeof(b64), &len) == DEPOT_OK &&
+        pki_read_file(crt, DEPOT_CERT_PEM_MAX, &pem, &len) == DEPOT_OK) {
+        snprintf(m.dealer, sizeof(m.dealer), "%s", d->id);
+        snprintf(m.ledger, sizeof(m.ledger), "%s", d->ledger);
+        m.id = r->id;
+        m.base = d->acked + 1;
+        m.body.order.doc = text;
+        m.body.order.sig = b64;
+        m.body.order.cert = pem;
+        rc = publish_msg(d, &m, false);
+    }
+    depot_free(text);
+    depot_free(pem);
+    return rc;
+}
+
+/* Message id of d's stream again: the order it was, or its stock message. */
+static int republish(dealer *d, uint64_t id)
+{
+    for (int k = 0; k < d->n_kept; k++)
+        if (d->kept[k].id == id)
+            return publish_order(d, &d->kept[k]);
+    return publish_stock(d, id);
+}
+
+/* Forgets the orders the hub's acknowledgement covers. */
+static void orders_acked(dealer *d)
+{
+    int k = 0;
+    while (k < d->n_kept && d->kept[k].id <= d->acked)
+        k++;
+    memmove(d->kept, d->kept + k, (size_t)(d->n_kept - k) * sizeof(d->kept[0]));
+    d->n_kept -= k;
+}
+
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
                        const mosquitto_property *props)
 {
@@ -264,6 +339,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
         if (upto > d->acked) {
             d->l->acked += upto - d->acked;
             d->acked = upto;
+            orders_acked(d);
             d->last_progress_ms = depot_mono_ms();
         }
     }
@@ -369,9 +445,22 @@ static int traffic(load *l, bool send_new)
                 d->sent++, l->sent++;
             d->next_stock_ms += l->o->stock_every_ms;
         }
+        if (send_new && l->o->order_every_ms && now >= d->next_order_ms &&
+            d->n_kept < ORDERS_KEPT && d->sent - d->acked < (uint64_t)l->o->window) {
+            struct order_ref *r = &d->kept[d->n_kept];
+            *r = (struct order_ref){d->sent + 1, d->orders + 1, depot_now_ms()};
+            if (publish_order(d, r) < 0) {
+                d->failed = true;
+            } else {
+                d->n_kept++;
+                d->sent++, l->sent++;
+                d->orders++, l->orders++;
+            }
+            d->next_order_ms += l->o->order_every_ms;
+        }
         if (d->acked < d->sent && now - d->last_progress_ms > l->o->resend_s * 1000) {
             for (uint64_t id = d->acked + 1; id <= d->sent && !d->failed; id++)
-                if (publish_stock(d, id) < 0)
+                if (republish(d, id) < 0)
                     d->failed = true;
                 else
                     l->resent++;
@@ -455,6 +544,23 @@ static void stream_of(const load_opts *o, const dealer *d, long long *upto, long
     cJSON_Delete(root);
 }
 
+/* How many orders the hub holds for d: -1 if it could not say. */
+static long long orders_of(const load_opts *o, const dealer *d)
+{
+    char path[128];
+    char *body;
+    cJSON *root;
+    long long n = -1;
+    snprintf(path, sizeof(path), "/api/v1/orders?dealer=%s", d->id);
+    body = http_get(o, path);
+    root = body ? cJSON_Parse(body) : NULL;
+    depot_free(body);
+    if (cJSON_IsArray(root))
+        n = cJSON_GetArraySize(root);
+    cJSON_Delete(root);
+    return n;
+}
+
 static void raise_fd_limit(long need)
 {
     struct rlimit r;
@@ -477,8 +583,8 @@ static int run(load *l)
     const load_opts *o = l->o;
     long opened = 0;
     long long t0 = depot_mono_ms(), misc_at = t0 + 1000, connected_ms = 0, start, end;
-    unsigned long long lost = 0, doubled = 0;
-    long long upto, applied;
+    unsigned long long lost = 0, doubled = 0, orders_missing = 0, orders_doubled = 0;
+    long long upto, applied, orders;
 
     while (l->ready < o->dealers && depot_mono_ms() - t0 < 600000) {
         long due = (long)((depot_mono_ms() - t0) * o->connect_rate / 1000) + 1;
@@ -494,8 +600,10 @@ static int run(load *l)
     }
     connected_ms = depot_mono_ms() - t0;
     start = depot_mono_ms();
-    for (long i = 0; i < o->dealers; i++) /* spread over one period */
+    for (long i = 0; i < o->dealers; i++) { /* spread over one period */
         l->d[i].next_stock_ms = start + (o->stock_every_ms * i) / o->dealers;
+        l->d[i].next_order_ms = start + (o->order_every_ms * i) / o->dealers;
+    }
     while (depot_mono_ms() - start < o->seconds * 1000) {
         traffic(l, true);
         pump(l, opened, &misc_at);
@@ -517,17 +625,30 @@ static int run(load *l)
             lost += d->sent - (applied > 0 ? (uint64_t)applied : 0);
         if (applied > (long long)d->sent)
             doubled += (unsigned long long)applied - d->sent;
+        if (d->orders == 0)
+            continue;
+        orders = orders_of(o, d);
+        if (orders < d->orders)
+            orders_missing += (unsigned long long)(d->orders - (orders > 0 ? orders : 0));
+        else
+            orders_doubled += (unsigned long long)(orders - d->orders);
     }
     printf("dealers=%ld connected=%ld connect_seconds=%.2f sent=%llu resent=%llu acked=%llu "
-           "lost=%llu doubled=%llu seconds=%.2f rate=%.1f/s\n",
+           "lost=%llu doubled=%llu orders=%llu orders_missing=%llu orders_doubled=%llu "
+           "seconds=%.2f rate=%.1f/s\n",
            o->dealers, l->ready, connected_ms / 1000.0, l->sent, l->resent, l->acked, lost,
-           doubled, (end - start) / 1000.0, l->sent * 1000.0 / (double)(end - start));
-    return l->ready == o->dealers && lost == 0 && doubled == 0 ? 0 : 1;
+           doubled, l->orders, orders_missing, orders_doubled, (end - start) / 1000.0,
+           l->sent * 1000.0 / (double)(end - start));
+    return l->ready == o->dealers && lost == 0 && doubled == 0 && orders_missing == 0 &&
+                   orders_doubled == 0
+               ? 0
+               : 1;
 }
 
 int main(int argc, char **argv)
 {
-    load_opts o = {.host = "127.0.0.1", .prefix = "L", .dealers = 100, .seconds = 60,
+    load_opts o = {.host = "127.0.0.1", .prefix = "L", .barcode = "4006381333931",
+                   .dealers = 100, .seconds = 60,
                    .stock_every_ms = 10000, .connect_rate = 500, .window = 100,
                    .resend_s = 10, .drain_s = 120};
     load l = {.o = &o};
