@@ -25,6 +25,32 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* pg.c's tables (dealers, streams, applied, stock, nodes, rejects, movement_tails) and the
+ * function every append-only table's trigger calls. */
+const char hub_pg_schema_main[] =
+    "CREATE FUNCTION depot_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN "
+    " RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $fn$;"
+    "CREATE TABLE dealers(id " PG_TEXT " PRIMARY KEY, online BIGINT NOT NULL, "
+    " session BIGINT NOT NULL, last_seen BIGINT NOT NULL, first_seen BIGINT NOT NULL);"
+    "CREATE TABLE streams(dealer " PG_TEXT " NOT NULL, ledger " PG_TEXT " NOT NULL, "
+    " applied_upto BIGINT NOT NULL DEFAULT 0, applied_count BIGINT NOT NULL DEFAULT 0, "
+    " duplicates BIGINT NOT NULL DEFAULT 0, stale_ignored BIGINT NOT NULL DEFAULT 0, "
+    " PRIMARY KEY(dealer, ledger));"
+    "CREATE TABLE applied(dealer " PG_TEXT " NOT NULL, ledger " PG_TEXT " NOT NULL, "
+    " msg_id BIGINT NOT NULL, PRIMARY KEY(dealer, ledger, msg_id));"
+    "CREATE TABLE stock(dealer " PG_TEXT " NOT NULL, sku " PG_TEXT " NOT NULL, "
+    " qty BIGINT NOT NULL, node " PG_TEXT " NOT NULL, ledger " PG_TEXT " NOT NULL, "
+    " msg_id BIGINT NOT NULL, updated_at BIGINT NOT NULL, received_at BIGINT NOT NULL, "
+    " PRIMARY KEY(dealer, sku));"
+    "CREATE INDEX stock_by_sku ON stock(sku);"
+    "CREATE TABLE nodes(dealer " PG_TEXT " NOT NULL, node " PG_TEXT " NOT NULL, "
+    " fault BIGINT NOT NULL, reason " PG_TEXT " NOT NULL, since BIGINT NOT NULL, "
+    " ledger " PG_TEXT " NOT NULL, msg_id BIGINT NOT NULL, PRIMARY KEY(dealer, node));"
+    "CREATE TABLE rejects(reason " PG_TEXT " PRIMARY KEY, count BIGINT NOT NULL);"
+    "CREATE TABLE movement_tails(dealer " PG_TEXT " NOT NULL, ledger " PG_TEXT " NOT NULL, "
+    " sku " PG_TEXT " NOT NULL, mid BIGINT NOT NULL, qty BIGINT NOT NULL, "
+    " PRIMARY KEY(dealer, ledger, sku));";
+
 #define MIGRATION_PARTS 8
 
 struct migration {
