@@ -17,8 +17,10 @@ fails with any.
 
 Printed: the time to connect every dealer, messages sent, resent, lost,
 doubled, and the hub's and the broker's CPU (% of one core over the traffic)
-and peak resident memory. The broker and dealer_load need a descriptor per
-dealer: the soft limit of open files is raised to the hard one.
+and peak resident memory. The broker needs a descriptor per dealer and
+dealer_load three (a socket and libmosquitto's wake-up pair), so the dealers
+are split over one dealer_load per PER_PROCESS of them (ids L0....,
+L1....); the limits of open files are raised to the hard one.
 """
 import argparse
 import os
@@ -36,6 +38,7 @@ from hubenv import start_hub  # noqa: E402
 from pgenv import create_database, start, stop  # noqa: E402
 
 TOKEN = "bench-load-token"
+PER_PROCESS = 5000  # dealers of one dealer_load: 3 descriptors each, under a 20,000 limit
 
 
 def parse_args():
@@ -56,11 +59,18 @@ def parse_args():
 
 def main():
     a = parse_args()
+    need = max(a.dealers, PER_PROCESS * 3) + 1024  # the broker: one per client; dealer_load: 3
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))  # as root
+            soft = hard = need
+        except (ValueError, OSError):
+            pass
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard < a.dealers + 256:
-        print("open files limited to %d: %d dealers need %d" % (hard, a.dealers, a.dealers + 256))
+    if hard < need:
+        print("open files limited to %d: %d dealers need %d" % (hard, a.dealers, need))
         return 2
     top = pg_dir = None
     try:
@@ -77,24 +87,37 @@ def main():
             hub, http = start_hub(env, pki, port, tokens={"admin": ("admin", TOKEN)}, db=db,
                                   log_level="info")
             w = bl.Window({"hub": hub, "broker": broker})
-            load = env.start("dealer_load", [
-                bl.testbin_path("dealer_load"), "--port", port, "--ca", pki["ca"],
-                "--pki", pki["dir"], "--certs", certs, "--http", http, "--token", TOKEN,
-                "--dealers", a.dealers, "--seconds", a.seconds,
-                "--stock-every-ms", a.stock_every_ms, "--order-every-ms", a.order_every_ms,
-                "--connect-rate", a.connect_rate,
-                "--drain-s", a.drain_s])
-            bl.wait_alive([], lambda: not load.alive(), 900 + a.seconds + a.drain_s,
-                          "dealer_load to finish", interval=1.0)
+            loads = []
+            parts = -(-a.dealers // PER_PROCESS)
+            for k in range(parts):  # a process per PER_PROCESS dealers, ids L<k>00000..
+                n = a.dealers // parts + (1 if k < a.dealers % parts else 0)
+                loads.append(env.start("dealer_load-%d" % k, [
+                    bl.testbin_path("dealer_load"), "--port", port, "--ca", pki["ca"],
+                    "--pki", pki["dir"], "--certs", certs, "--http", http, "--token", TOKEN,
+                    "--prefix", "L%d" % k, "--dealers", n, "--seconds", a.seconds,
+                    "--stock-every-ms", a.stock_every_ms, "--order-every-ms", a.order_every_ms,
+                    "--connect-rate", max(1, a.connect_rate // parts), "--drain-s", a.drain_s]))
+            bl.wait_alive([], lambda: not any(p.alive() for p in loads),
+                          900 + a.seconds + a.drain_s, "dealer_load to finish", interval=1.0)
             usage = w.close()
-            out = load.out()
-            issued = bl.parse_kv(bl.last_line_with(out, "issued"))
-            res = bl.parse_kv(bl.last_line_with(out, "dealers"))
+            issued = {"issued": 0, "issue_seconds": 0.0}
+            res = {}
+            for p in loads:
+                i = bl.parse_kv(bl.last_line_with(p.out(), "issued"))
+                issued["issued"] += int(i["issued"])
+                issued["issue_seconds"] = max(issued["issue_seconds"], float(i["issue_seconds"]))
+                r = bl.parse_kv(bl.last_line_with(p.out(), "dealers"))
+                for key in ("dealers", "connected", "sent", "resent", "acked", "lost", "doubled",
+                            "orders", "orders_missing", "orders_doubled"):
+                    res[key] = res.get(key, 0) + int(r[key])
+                for key in ("connect_seconds", "seconds"):
+                    res[key] = max(res.get(key, 0.0), float(r[key]))
+            res["rate"] = "%.1f/s" % (res["sent"] / res["seconds"])
             bl.table("%d dealers, a stock message every %d ms each, %d s, hub on %s" % (
                 a.dealers, a.stock_every_ms, a.seconds, a.store),
                 ["figure", "value"],
-                [["certificates issued", "%s in %s s" % (
-                    issued.get("issued"), issued.get("issue_seconds"))],
+                [["certificates issued", "%s in %.1f s" % (
+                    issued["issued"], issued["issue_seconds"])],
                  ["dealers connected", "%s of %s" % (res.get("connected"), res.get("dealers"))],
                  ["time to connect all, s", res.get("connect_seconds")],
                  ["messages sent / resent / acked", "%s / %s / %s" % (
@@ -108,7 +131,7 @@ def main():
                  ["broker CPU, % of a core", "%.1f" % usage["broker"]["cpu_pct"]],
                  ["broker VmHWM", bl.mib(usage["broker"]["VmHWM"])]])
             bl.record("load.connect_s.n%d" % a.dealers, "time to connect %d dealers (own "
-                      "certificates, mutual TLS)" % a.dealers, float(res["connect_seconds"]), "s")
+                      "certificates, mutual TLS)" % a.dealers, res["connect_seconds"], "s")
             bl.record("load.lost.n%d" % a.dealers, "messages lost of %s, %d dealers, hub on %s" % (
                 res.get("sent"), a.dealers, a.store), float(res["lost"]), "messages", None, None,
                 "value<1")
@@ -118,8 +141,10 @@ def main():
                       a.dealers, usage["hub"]["cpu_pct"], "% core")
             bl.record("load.broker_cpu.n%d" % a.dealers, "broker CPU with %d dealers, %% of a "
                       "core" % a.dealers, usage["broker"]["cpu_pct"], "% core")
-            if load.p.returncode != 0:
-                print("dealer_load failed (%d):\n%s" % (load.p.returncode, load.log()[-2000:]))
+            failed = [p for p in loads if p.p.returncode != 0]
+            for p in failed:
+                print("%s failed (%d):\n%s" % (p.name, p.p.returncode, p.log()[-2000:]))
+            if failed:
                 return 1
     finally:
         if pg_dir:

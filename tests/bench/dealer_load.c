@@ -69,6 +69,7 @@
 #define LOOP_MS 10
 #define PATH_MAX_LEN 512
 #define ORDERS_KEPT 64 /* a dealer's unacknowledged orders remembered for resending */
+#define ATTEMPTS_MAX 10 /* connections a dealer tries, one second apart, before it gives up */
 
 typedef struct load_opts {
     const char *host, *ca, *pki, *certs, *token, *prefix, *barcode;
@@ -88,9 +89,11 @@ typedef struct dealer {
     char id[DEPOT_DEALER_MAX + 1];
     char ledger[DEPOT_LEDGER_HEX + 1];
     int fd;
-    bool connected, ready, want_out, failed;
+    bool connected, ready, was_ready, want_out, failed;
+    int attempts;
     uint64_t sent, acked;
-    long long next_stock_ms, next_order_ms, last_progress_ms;
+    long long next_stock_ms, next_order_ms, retry_at_ms;
+    long long wait_since_ms; /* since when the oldest unacknowledged message waits (resend) */
     long long orders; /* orders sent (their numbers 1..orders) */
     struct order_ref kept[ORDERS_KEPT]; /* unacknowledged orders, oldest first */
     int n_kept;
@@ -321,8 +324,10 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
         return;
     }
     d->ready = true;
-    d->last_progress_ms = depot_mono_ms();
-    d->l->ready++;
+    d->wait_since_ms = depot_mono_ms();
+    if (!d->was_ready)
+        d->l->ready++;
+    d->was_ready = true;
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
@@ -340,7 +345,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
             d->l->acked += upto - d->acked;
             d->acked = upto;
             orders_acked(d);
-            d->last_progress_ms = depot_mono_ms();
+            d->wait_since_ms = depot_mono_ms();
         }
     }
     depot_msg_clear(&m);
@@ -404,6 +409,34 @@ static int open_dealer(load *l, long i)
 }
 
 /* One round of the event loop: what the sockets have for us, then keep-alives when due. */
+/* A connection that failed: dropped from the set, tried again a second later (a gateway
+ * reconnects), until ATTEMPTS_MAX. */
+static void lost_link(load *l, dealer *d)
+{
+    if (d->fd >= 0)
+        epoll_ctl(l->epfd, EPOLL_CTL_DEL, d->fd, NULL);
+    d->fd = -1;
+    d->connected = d->ready = false;
+    d->failed = true;
+    d->retry_at_ms = depot_mono_ms() + 1000;
+}
+
+static void reconnect_due(load *l, long opened)
+{
+    long long now = depot_mono_ms();
+    for (long i = 0; i < opened; i++) {
+        dealer *d = &l->d[i];
+        if (!d->failed || !d->mosq || d->attempts >= ATTEMPTS_MAX || now < d->retry_at_ms)
+            continue;
+        d->attempts++;
+        d->failed = false;
+        if (mosquitto_reconnect_async(d->mosq) == MOSQ_ERR_SUCCESS)
+            watch(l, d);
+        else
+            lost_link(l, d);
+    }
+}
+
 static void pump(load *l, long opened, long long *misc_at)
 {
     struct epoll_event ev[256];
@@ -418,13 +451,17 @@ static void pump(load *l, long opened, long long *misc_at)
         if (!d->failed && (ev[i].events & EPOLLOUT) &&
             mosquitto_loop_write(d->mosq, 1) != MOSQ_ERR_SUCCESS)
             d->failed = true;
-        if (!d->failed)
+        if (d->failed)
+            lost_link(l, d);
+        else
             watch(l, d);
     }
     if (depot_mono_ms() >= *misc_at) {
         for (long i = 0; i < opened; i++)
-            if (!l->d[i].failed && mosquitto_loop_misc(l->d[i].mosq) != MOSQ_ERR_SUCCESS)
-                l->d[i].failed = true;
+            if (!l->d[i].failed && l->d[i].fd >= 0 &&
+                mosquitto_loop_misc(l->d[i].mosq) != MOSQ_ERR_SUCCESS)
+                lost_link(l, &l->d[i]);
+        reconnect_due(l, opened);
         *misc_at = depot_mono_ms() + 1000;
     }
 }
@@ -439,6 +476,8 @@ static int traffic(load *l, bool send_new)
             continue;
         if (send_new && now >= d->next_stock_ms &&
             d->sent - d->acked < (uint64_t)l->o->window) {
+            if (d->acked == d->sent)
+                d->wait_since_ms = now;
             if (publish_stock(d, d->sent + 1) < 0)
                 d->failed = true;
             else
@@ -449,6 +488,8 @@ static int traffic(load *l, bool send_new)
             d->n_kept < ORDERS_KEPT && d->sent - d->acked < (uint64_t)l->o->window) {
             struct order_ref *r = &d->kept[d->n_kept];
             *r = (struct order_ref){d->sent + 1, d->orders + 1, depot_now_ms()};
+            if (d->acked == d->sent)
+                d->wait_since_ms = now;
             if (publish_order(d, r) < 0) {
                 d->failed = true;
             } else {
@@ -458,15 +499,17 @@ static int traffic(load *l, bool send_new)
             }
             d->next_order_ms += l->o->order_every_ms;
         }
-        if (d->acked < d->sent && now - d->last_progress_ms > l->o->resend_s * 1000) {
+        if (d->acked < d->sent && now - d->wait_since_ms > l->o->resend_s * 1000) {
             for (uint64_t id = d->acked + 1; id <= d->sent && !d->failed; id++)
                 if (republish(d, id) < 0)
                     d->failed = true;
                 else
                     l->resent++;
-            d->last_progress_ms = now;
+            d->wait_since_ms = now;
         }
-        if (!d->failed)
+        if (d->failed)
+            lost_link(l, d);
+        else
             watch(l, d);
     }
     return 0;
@@ -561,13 +604,28 @@ static long long orders_of(const load_opts *o, const dealer *d)
     return n;
 }
 
-static void raise_fd_limit(long need)
+/* Each client holds three descriptors (its socket and libmosquitto's wake-up socket pair):
+ * the limit is raised to what n dealers need (the hard one too when allowed, as root). */
+static int raise_fd_limit(long dealers)
 {
+    rlim_t need = (rlim_t)dealers * 3 + 256;
     struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < (rlim_t)need) {
-        r.rlim_cur = r.rlim_max < (rlim_t)need ? r.rlim_max : (rlim_t)need;
-        setrlimit(RLIMIT_NOFILE, &r);
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return -1;
+    if (r.rlim_cur >= need)
+        return 0;
+    if (r.rlim_max < need) {
+        struct rlimit up = {need, need};
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            return 0;
     }
+    r.rlim_cur = r.rlim_max < need ? r.rlim_max : need;
+    setrlimit(RLIMIT_NOFILE, &r);
+    if (r.rlim_cur < need)
+        return fprintf(stderr, "dealer_load: %ld dealers need %lu open files, the limit is %lu\n",
+                       dealers, (unsigned long)need, (unsigned long)r.rlim_cur),
+               -1;
+    return 0;
 }
 
 static bool all_acked(const load *l)
@@ -590,12 +648,12 @@ static int run(load *l)
         long due = (long)((depot_mono_ms() - t0) * o->connect_rate / 1000) + 1;
         while (opened < o->dealers && opened < due)
             if (open_dealer(l, opened++) < 0)
-                l->d[opened - 1].failed = true;
+                lost_link(l, &l->d[opened - 1]);
         pump(l, opened, &misc_at);
-        long failed = 0;
+        long gave_up = 0;
         for (long i = 0; i < opened; i++)
-            failed += l->d[i].failed;
-        if (failed && opened == o->dealers && l->ready + failed >= o->dealers)
+            gave_up += l->d[i].failed && l->d[i].attempts >= ATTEMPTS_MAX;
+        if (gave_up && opened == o->dealers && l->ready + gave_up >= o->dealers)
             break;
     }
     connected_ms = depot_mono_ms() - t0;
@@ -615,8 +673,8 @@ static int run(load *l)
     }
     for (long i = 0; i < o->dealers; i++) {
         dealer *d = &l->d[i];
-        l->failed += d->failed || !d->ready;
-        if (!d->ready)
+        l->failed += !d->was_ready;
+        if (!d->was_ready)
             continue;
         stream_of(o, d, &upto, &applied);
         if (d->sent == 0)
@@ -636,10 +694,10 @@ static int run(load *l)
     printf("dealers=%ld connected=%ld connect_seconds=%.2f sent=%llu resent=%llu acked=%llu "
            "lost=%llu doubled=%llu orders=%llu orders_missing=%llu orders_doubled=%llu "
            "seconds=%.2f rate=%.1f/s\n",
-           o->dealers, l->ready, connected_ms / 1000.0, l->sent, l->resent, l->acked, lost,
+           o->dealers, o->dealers - l->failed, connected_ms / 1000.0, l->sent, l->resent, l->acked, lost,
            doubled, l->orders, orders_missing, orders_doubled, (end - start) / 1000.0,
            l->sent * 1000.0 / (double)(end - start));
-    return l->ready == o->dealers && lost == 0 && doubled == 0 && orders_missing == 0 &&
+    return l->failed == 0 && lost == 0 && doubled == 0 && orders_missing == 0 &&
                    orders_doubled == 0
                ? 0
                : 1;
@@ -657,7 +715,8 @@ int main(int argc, char **argv)
         return 2;
     if (issue_certs(&o) < 0)
         return 2;
-    raise_fd_limit(o.dealers + 64);
+    if (raise_fd_limit(o.dealers) < 0)
+        return 2;
     mosquitto_lib_init();
     l.d = depot_calloc((size_t)o.dealers, sizeof(dealer));
     l.epfd = epoll_create1(EPOLL_CLOEXEC);
