@@ -18,8 +18,9 @@
  *               got the current version: all of them after a PUT, a new one
  *               when it is first heard of or given a profile.
  *
- * Publishing happens outside a transaction, the "sent" marks after it in
- * one: a crash in between only repeats a send, which the gateway tolerates.
+ * Decisions are read, published and marked sent in one transaction (hub
+ * instances on one database take turns); a crash before its commit only
+ * repeats a send, which the gateway tolerates.
  */
 #include <stdio.h>
 #include <string.h>
@@ -145,15 +146,23 @@ depot_err hub_orders_publish_decisions(hub_orders *o, hub_store *s, hub_publish_
     bool sent[BATCH] = {false};
     const struct hub_config *cfg = hub_orders_config(o);
     struct sent_marks marks = {&c, sent, now + cfg->decision_resend_s * 1000LL};
-    depot_err err = c.orders ? hub_store_decisions_due(s, now, collect_order, &c) : DEPOT_ERR_NOMEM;
+    depot_err err = c.orders ? hub_store_begin(s) : DEPOT_ERR_NOMEM;
 
+    /* One transaction from reading what is due to marking it sent: hub instances on one
+     * database take turns, so each send is made by one of them. */
     *n = 0;
+    if (err == DEPOT_OK)
+        err = hub_store_decisions_due(s, now, collect_order, &c);
     for (size_t i = 0; err == DEPOT_OK && i < c.n; i++) {
         sent[i] = publish_decision(&c.orders[i], publish, publish_ctx, now) == DEPOT_OK;
         *n += sent[i];
     }
     if (err == DEPOT_OK && *n)
-        err = in_tx(s, mark_sent_tx, &marks);
+        err = mark_sent_tx(&marks, s);
+    if (err == DEPOT_OK)
+        err = hub_store_commit(s);
+    if (err != DEPOT_OK && c.orders)
+        hub_store_rollback(s); /* sent again later: the gateway takes a repeat */
     if (*n)
         hub_metrics_add(hub_orders_metrics(o), HUB_C_DECISIONS_SENT, (unsigned long long)*n);
     depot_free(c.orders);
@@ -243,13 +252,19 @@ static depot_err publish_catalog_due(struct catalog_msg *c, hub_store *s, struct
                                      hub_publish_fn publish, void *ctx, int *n)
 {
     long long version = c->m.body.catalog.version;
-    depot_err err = hub_store_catalog_due(s, version, collect_dealer, d);
+    depot_err err = hub_store_begin(s); /* hub instances take turns: one send per dealer */
+    if (err == DEPOT_OK)
+        err = hub_store_catalog_due(s, version, collect_dealer, d);
     for (size_t i = 0; err == DEPOT_OK && i < d->n; i++) {
         if (publish_catalog_to(c, d->ids[i], publish, ctx) != DEPOT_OK)
             continue;
         (*n)++;
-        err = hub_store_catalog_sent(s, d->ids[i], version); /* autocommit: one row */
+        err = hub_store_catalog_sent(s, d->ids[i], version);
     }
+    if (err == DEPOT_OK)
+        err = hub_store_commit(s);
+    if (err != DEPOT_OK)
+        hub_store_rollback(s); /* sent again later: retained, the same message */
     return err;
 }
 

@@ -91,7 +91,7 @@ struct hub_ingest {
     hub_metrics *metrics;
     hub_publish_fn publish;
     void *publish_ctx;
-    hub_orders *orders; /* may be NULL */
+    hub_orders *orders;               /* may be NULL */
     hub_ranking *ranking, *w_ranking; /* may be NULL; w_: the worker's copy, taken under lock */
     hub_alerts *alerts, *w_alerts;    /* the same for the alert engine */
     long long next_tick_ms;
@@ -157,7 +157,8 @@ static depot_err ack_send(hub_ingest *ing, const struct ack_entry *e, long long 
     snprintf(m.dealer, sizeof(m.dealer), "%s", e->key.dealer);
     snprintf(m.ledger, sizeof(m.ledger), "%s", e->key.ledger);
     m.body.ack.upto = e->upto;
-    err = depot_topic_build(topic, sizeof(topic), e->key.dealer, depot_msg_topic_leaf(DEPOT_MSG_ACK));
+    err =
+        depot_topic_build(topic, sizeof(topic), e->key.dealer, depot_msg_topic_leaf(DEPOT_MSG_ACK));
     if (err == DEPOT_OK)
         err = depot_msg_encode(&m, &payload, &len);
     if (err != DEPOT_OK)
@@ -214,12 +215,16 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
 static depot_err apply_items(hub_ingest *ing, struct item *list, const uint64_t *rejects)
 {
     depot_err err = hub_store_begin(ing->store);
+    if (err == DEPOT_OK && ing->w_alerts) /* what other hub instances changed (alerts.h) */
+        err = hub_alerts_begin(ing->w_alerts, ing->store, depot_now_ms());
     for (struct item *it = list; err == DEPOT_OK && it; it = it->next)
         err = apply_one(ing, it);
     for (int r = 0; rejects && err == DEPOT_OK && r < HUB_REJECT__COUNT; r++)
         if (rejects[r])
             err =
                 hub_store_count_reject(ing->store, hub_reject_name((enum hub_reject)r), rejects[r]);
+    if (err == DEPOT_OK && ing->w_alerts)
+        err = hub_alerts_precommit(ing->w_alerts, ing->store, depot_now_ms());
     if (err == DEPOT_OK)
         err = hub_store_commit(ing->store);
     if (err != DEPOT_OK)
@@ -451,7 +456,8 @@ void hub_ingest_free(hub_ingest *ing)
     pthread_mutex_unlock(&ing->lock);
     pthread_join(ing->thread, NULL);
     struct ack_entry *e, *tmp;
-    HASH_ITER(hh, ing->acks, e, tmp) {
+    HASH_ITER(hh, ing->acks, e, tmp)
+    {
         HASH_DEL(ing->acks, e);
         depot_free(e);
     }

@@ -70,6 +70,15 @@ void hub_alerts_free(hub_alerts *a);
 depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
                                 enum hub_apply_result res, long long seen_ms, long long now);
 
+/*
+ * Around the ingest transaction: begin right after hub_store_begin (reloads
+ * what other hub instances changed, or loads everything the first time),
+ * precommit right before hub_store_commit (names in the engine log the
+ * dealers this transaction changed). DEPOT_ERR_DB (roll back), DEPOT_ERR_NOMEM.
+ */
+depot_err hub_alerts_begin(hub_alerts *a, hub_store *s, long long now);
+depot_err hub_alerts_precommit(hub_alerts *a, hub_store *s, long long now);
+
 /* The transaction that carried on_message calls committed (counters move) or was rolled
  * back (the in-memory state is reloaded before its next use). */
 void hub_alerts_committed(hub_alerts *a);

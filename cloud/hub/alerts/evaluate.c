@@ -58,11 +58,11 @@ depot_err alerts_eval_stock(hub_alerts *a, hub_store *s, struct cell *c, long lo
     }
     for (int i = 0; err == DEPOT_OK && i < 2; i++) {
         struct alert_key k = {c->d->id, c->k->id, "",
-                              i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK};
+                              i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK, NULL};
         struct slot *st = &c->st[i ? CS_STOCKOUT : CS_LOW];
         if (n[i] == NEED_PUT) {
+            st->sg_hash = alerts_suggestion_hash(&sg); /* kept with the slot by the put */
             err = alerts_alert_put(a, s, st, &k, &v[i], action, json, now);
-            st->sg_hash = err == DEPOT_OK ? alerts_suggestion_hash(&sg) : 0;
             err = err == DEPOT_OK ? alerts_remember(c, &sg) : err;
         } else if (n[i] == NEED_RESOLVE)
             err = alerts_alert_clear(a, s, st, k.dealer, k.kind, now);
@@ -105,8 +105,13 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
             depot_free(o.payload);
             err = err == DEPOT_ERR_NOTFOUND ? DEPOT_OK : err;
         }
-        if (err == DEPOT_OK)
+        if (err == DEPOT_OK && st->sg_hash != h) {
+            struct alert_key k = {c->d->id, c->k->id, "",
+                                  i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK, NULL};
             st->sg_hash = h;
+            err = alerts_memo(s, st, &k);
+            alerts_mark(a, c->d);
+        }
     }
     return err;
 }
@@ -185,7 +190,7 @@ static depot_err read_sales(hub_alerts *a, hub_store *s, struct cell *c, long lo
 depot_err alerts_eval_sales(hub_alerts *a, hub_store *s, struct cell *c, long long now)
 {
     struct verdict v = {0};
-    struct alert_key k = {c->d->id, c->k->id, "", HUB_AK_SALES_SPIKE};
+    struct alert_key k = {c->d->id, c->k->id, "", HUB_AK_SALES_SPIKE, NULL};
     bool was = alerts_is_source(a, c);
     depot_err err = read_sales(a, s, c, now, &v);
     if (was != alerts_is_source(a, c)) /* a new velocity moved its keep level (invariant 4) */
@@ -200,17 +205,19 @@ depot_err alerts_eval_sales(hub_alerts *a, hub_store *s, struct cell *c, long lo
 depot_err alerts_eval_shrink(hub_alerts *a, hub_store *s, struct cell *c, long long now)
 {
     struct slot *st = &c->st[CS_SHRINK];
-    struct alert_key k = {c->d->id, c->k->id, "", HUB_AK_SHRINKAGE};
+    struct alert_key k = {c->d->id, c->k->id, "", HUB_AK_SHRINKAGE, c};
     struct verdict v = {.holds = true, .severity = "warning"};
+    bool back = c->came_back; /* the memo's back is behind */
     depot_err err = DEPOT_OK;
 
+    c->came_back = false;
     if (st->live && (c->stock_taken || (c->shrink_total > 0 && c->shrink_back >= c->shrink_total)))
         err = alerts_alert_clear(a, s, st, k.dealer, k.kind, now);
     if (err == DEPOT_OK && !st->live)
         c->shrink_total = c->shrink_back = 0;
     c->stock_taken = false;
     if (err != DEPOT_OK || c->shrink_new <= 0)
-        return err;
+        return err == DEPOT_OK && st->live && back ? alerts_memo(s, st, &k) : err;
     c->shrink_total += c->shrink_new;
     snprintf(v.text, sizeof(v.text),
              "%s at %s: %lld units left a scale with no matching pick "
@@ -233,7 +240,7 @@ static void iso_time(char *out, size_t len, long long ms)
 depot_err alerts_eval_offline(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now)
 {
     struct verdict v = {.holds = !alerts_dealer_online(a, d, now), .severity = "critical"};
-    struct alert_key k = {d->id, "", "", HUB_AK_GATEWAY_OFFLINE};
+    struct alert_key k = {d->id, "", "", HUB_AK_GATEWAY_OFFLINE, NULL};
     char seen[32];
     depot_err err;
     bool was;
@@ -262,7 +269,7 @@ static int eval_node(void *arg, const struct hub_node_row *r)
     struct node_walk *w = arg;
     struct node_ent *n = alerts_node_get(w->d, r->node);
     struct verdict v = {.holds = r->fault, .severity = "warning"};
-    struct alert_key k = {w->d->id, "", r->node, HUB_AK_NODE_FAULT};
+    struct alert_key k = {w->d->id, "", r->node, HUB_AK_NODE_FAULT, NULL};
     char since[32];
     if (!n) {
         w->err = DEPOT_ERR_NOMEM;
@@ -311,7 +318,7 @@ static bool parse_date(const char *s, long long *day)
 static depot_err eval_contract(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now)
 {
     struct verdict v = {0};
-    struct alert_key k = {d->id, "", "", HUB_AK_CONTRACT_EXPIRING};
+    struct alert_key k = {d->id, "", "", HUB_AK_CONTRACT_EXPIRING, NULL};
     long long end, left;
     if (d->contract_end[0] && parse_date(d->contract_end, &end)) {
         left = end - now / HUB_DAY_MS;
@@ -348,7 +355,7 @@ static depot_err eval_shrink_due(hub_alerts *a, hub_store *s, long long now)
 }
 
 /* A new catalog or a new day: every cell again (velocities first on a new day). */
-static depot_err eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long long now)
+depot_err alerts_eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long long now)
 {
     depot_err err = new_day ? alerts_load_velocities(a, s, now) : DEPOT_OK;
     a->resuggest_all = a->resuggest_all || new_day; /* new velocities, new keep levels */
@@ -394,7 +401,7 @@ depot_err alerts_reload_settings(hub_alerts *a, hub_store *s, long long now)
     a->settings_read = err == DEPOT_OK;
     if (err == DEPOT_OK && catalog != a->catalog_version) {
         err = alerts_load_catalog(a, s);
-        err = err == DEPOT_OK ? eval_all_cells(a, s, false, now) : err;
+        err = err == DEPOT_OK ? alerts_eval_all_cells(a, s, false, now) : err;
         a->resuggest_all = true;
     }
     if (err == DEPOT_OK && profiles != a->profiles_version) {
@@ -430,12 +437,14 @@ depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now)
 {
     long long today = now / HUB_DAY_MS;
     bool new_day;
-    depot_err err = a->loaded ? DEPOT_OK : alerts_load(a, s, now);
+    depot_err err = alerts_sync(a, s, now);
     if (err == DEPOT_OK)
         err = alerts_reload_settings(a, s, now);
+    if (err == DEPOT_OK) /* invariant 6: entries every engine has read by now */
+        err = hub_store_log_prune(s, now - LOG_KEEP_MS);
     new_day = today != a->day;
     if (err == DEPOT_OK && (new_day || a->fresh))
-        err = eval_all_cells(a, s, new_day, now);
+        err = alerts_eval_all_cells(a, s, new_day, now);
     a->fresh = a->fresh && err != DEPOT_OK;
     if (err == DEPOT_OK && new_day)
         err = hub_store_history_prune(s, now - a->cfg->alert_history_days * HUB_DAY_MS,

@@ -20,8 +20,10 @@ static depot_err movement(hub_alerts *a, hub_store *s, const char *dealer,
     alerts_touch(a, c);
     if (!strcmp(it->kind, "count"))
         c->stock_taken = true;
-    if (scale && it->delta > 0 && c->st[CS_SHRINK].live)
+    if (scale && it->delta > 0 && c->st[CS_SHRINK].live) {
         c->shrink_back += it->delta;
+        c->came_back = true;
+    }
     if ((scale || pick) && out > 0)
         return hub_store_shrink_add(s, dealer, it->sku, scale, it->ts, out, window, now);
     return DEPOT_OK;
@@ -106,7 +108,7 @@ depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
                                 enum hub_apply_result res, long long seen_ms, long long now)
 {
     struct dealer_ent *d;
-    depot_err err = a->loaded ? DEPOT_OK : alerts_load(a, s, now);
+    depot_err err = alerts_sync(a, s, now); /* done by hub_alerts_begin already, normally */
     if (err != DEPOT_OK)
         return err;
     if (res == HUB_APPLY_DUPLICATE)
@@ -114,6 +116,7 @@ depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
     d = alerts_dealer_get(a, m->dealer, true);
     if (!d)
         return DEPOT_ERR_NOMEM;
+    alerts_mark(a, d); /* invariant 6 */
     if (seen_ms > d->last_seen)
         d->last_seen = seen_ms;
     if (!a->settings_read) /* a catalog imported just before counts (invariant 5) */

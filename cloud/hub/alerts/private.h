@@ -47,6 +47,19 @@
  *      every SETTINGS_POLL_MS, so a change made through
  *      any hub instance takes effect at once, not at the next periodic
  *      evaluation.
+ *   6. Several engines (hub instances) may share one database; each write
+ *      transaction of an engine names, in the engine log (store/alerts.h),
+ *      the dealers whose state it changed (a message applied, an alert
+ *      written), and every engine, before the first thing it does in a
+ *      transaction, reloads from the database the dealers that other
+ *      engines named since its last transaction: their heard state, stock,
+ *      velocities, live alerts and what it remembers of them beside the row
+ *      (the slot: the alert it holds, even one resolved by hand meanwhile
+ *      (invariant 1), the suggestion's hash, the shrinkage tally; kept in
+ *      the store's alert_memo whenever it changes). Writers take
+ *      turns on the database, so every engine decides on the same state as
+ *      one engine alone would. An engine that fell behind what the log keeps
+ *      (LOG_KEEP_MS) reloads everything.
  */
 #ifndef HUB_ALERTS_PRIVATE_H
 #define HUB_ALERTS_PRIVATE_H
@@ -61,6 +74,7 @@
 #include "stale.h"
 
 #define OUTBOX_BATCH 256
+#define LOG_KEEP_MS (10 * 60 * 1000LL) /* engine log entries kept this long (invariant 6) */
 #define PUBLISH_POLL_MS 500
 #define DAYS_KEPT 400 /* daily figures are kept this long (ranking reads 90 days) */
 #define SETTINGS_POLL_MS                                                                           \
@@ -102,6 +116,9 @@ struct dealer_ent {
     long long last_seen;
     struct slot offline, contract;
     struct node_ent *nodes;
+    struct cell *cells; /* its cells, through cell.dealer_next */
+    bool dirty, stale;  /* invariant 6: changed here / by another engine */
+    struct dealer_ent *dirty_next, *stale_next;
 };
 
 enum { CS_LOW, CS_STOCKOUT, CS_SPIKE, CS_SHRINK, CS__COUNT };
@@ -110,11 +127,12 @@ struct cell {
     UT_hash_handle hh;
     struct dealer_ent *d; /* d and k, side by side, are the key */
     struct sku_ent *k;
-    struct cell *sku_next, *touch_next;
+    struct cell *sku_next, *touch_next, *dealer_next;
     long long qty, shrink_total, shrink_back, shrink_new;
     double velocity;
-    bool has_qty, touched, stock_taken;
-    bool moved; /* on a->moved: became or stopped being a transfer source */
+    bool has_qty, touched, stock_taken, was_source;
+    bool came_back; /* shrink_back moved in this transaction */
+    bool moved;     /* on a->moved: became or stopped being a transfer source */
     struct cell *moved_next;
     struct suggestion *shown; /* what its live stock alerts show (NULL: unknown) */
     struct slot st[CS__COUNT];
@@ -132,6 +150,10 @@ struct hub_alerts {
     bool loaded, changed, fresh; /* fresh: loaded, every cell not yet evaluated */
     bool resuggest_all;          /* every SKU's suggestions to be recomputed */
     bool settings_read;          /* the versions were compared in this transaction */
+    bool synced;                 /* the engine log was read in this transaction (invariant 6) */
+    char writer[40];             /* this engine's name in the engine log */
+    long long log_seq;           /* the last engine log entry read */
+    struct dealer_ent *dirty;    /* dealers this transaction changed (invariant 6) */
     long long catalog_version, profiles_version, day, next_eval_ms, next_publish_ms;
     long long next_settings_ms;
     unsigned long long raised, resolved; /* pending until the commit (invariant 3) */
@@ -178,6 +200,7 @@ struct row_out {
 struct alert_key {
     const char *dealer, *sku, *subject;
     enum hub_alert_kind kind;
+    const struct cell *c; /* shrinkage: the cell whose tally the slot keeps (else NULL) */
 };
 
 struct snap_walk {
@@ -199,6 +222,16 @@ struct node_ent *alerts_node_get(struct dealer_ent *d, const char *name);
 void alerts_reset(hub_alerts *a);
 void alerts_resuggest(hub_alerts *a, struct cell *c);
 void alerts_touch(hub_alerts *a, struct cell *c);
+/* Notes that this transaction changed dealer's state (invariant 6). */
+void alerts_mark(hub_alerts *a, struct dealer_ent *d);
+void alerts_mark_id(hub_alerts *a, const char *dealer);
+/* Loads the state if it is not, else reloads what other engines changed (invariant 6). */
+depot_err alerts_sync(hub_alerts *a, hub_store *s, long long now);
+/* The engine log entry of this transaction (invariant 6). */
+depot_err alerts_log_changes(hub_alerts *a, hub_store *s, long long now);
+void alerts_unmark_all(hub_alerts *a);
+/* Writes the slot st of key k as the store keeps it (invariant 6). */
+depot_err alerts_memo(hub_store *s, const struct slot *st, const struct alert_key *k);
 
 /* write.c */
 /* A hub_alert_row_cb: keeps the row's id, count and encoded message in a struct row_out. */
@@ -231,6 +264,8 @@ void alerts_suggestion_json(const struct suggestion *sg, char *buf, size_t len);
 depot_err alerts_settle_touched(hub_alerts *a, hub_store *s, bool sales, long long now);
 /* A catalog or places change made through any hub instance, taken at once (invariant 5). */
 depot_err alerts_sync_settings(hub_alerts *a, hub_store *s, long long now);
+/* Every cell again: after a load, a new catalog or (new_day) a new day, velocities first. */
+depot_err alerts_eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long long now);
 depot_err alerts_eval_nodes(hub_alerts *a, hub_store *s, struct dealer_ent *d, const char *node,
                             long long now);
 depot_err alerts_eval_offline(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now);

@@ -28,8 +28,20 @@ static void refresh_gauges(hub_alerts *a, hub_store *s)
         hub_metrics_alerts_open(a->metrics, k, hub_alert_kind_name(k), open[k]);
 }
 
+depot_err hub_alerts_begin(hub_alerts *a, hub_store *s, long long now)
+{
+    return alerts_sync(a, s, now);
+}
+
+depot_err hub_alerts_precommit(hub_alerts *a, hub_store *s, long long now)
+{
+    return alerts_log_changes(a, s, now);
+}
+
 void hub_alerts_committed(hub_alerts *a)
 {
+    alerts_unmark_all(a);
+    a->synced = false;
     hub_metrics_add(a->metrics, HUB_C_ALERTS_RAISED, a->raised);
     hub_metrics_add(a->metrics, HUB_C_ALERTS_RESOLVED, a->resolved);
     a->raised = a->resolved = 0;
@@ -40,6 +52,8 @@ void hub_alerts_committed(hub_alerts *a)
 
 void hub_alerts_rolled_back(hub_alerts *a)
 {
+    alerts_unmark_all(a);
+    a->synced = false;
     a->raised = a->resolved = 0;
     a->changed = false;
     a->settings_read = false;
@@ -82,12 +96,11 @@ depot_err hub_alerts_publish(hub_store *s, hub_publish_fn publish, void *publish
     struct pub_walk w = {.publish = publish, .ctx = publish_ctx};
     depot_err err;
     *n = 0;
-    do {
+    do { /* in a transaction: hubs on one database take turns, each row goes out once */
         w.n = 0;
-        err = hub_store_alert_outbox_list(s, OUTBOX_BATCH, publish_one, &w);
-        if (err != DEPOT_OK || w.n == 0)
-            break;
         err = hub_store_begin(s);
+        if (err == DEPOT_OK)
+            err = hub_store_alert_outbox_list(s, OUTBOX_BATCH, publish_one, &w);
         for (int i = 0; err == DEPOT_OK && i < w.n; i++)
             err = hub_store_alert_outbox_del(s, w.seqs[i]);
         err = err == DEPOT_OK ? hub_store_commit(s) : err;
@@ -105,7 +118,9 @@ static void in_transaction(hub_alerts *a, hub_store *s, engine_step step, long l
                            const char *what)
 {
     depot_err err = hub_store_begin(s);
+    err = err == DEPOT_OK ? alerts_sync(a, s, now) : err;
     err = err == DEPOT_OK ? step(a, s, now) : err;
+    err = err == DEPOT_OK ? alerts_log_changes(a, s, now) : err;
     err = err == DEPOT_OK ? hub_store_commit(s) : err;
     if (err == DEPOT_OK) {
         hub_alerts_committed(a);

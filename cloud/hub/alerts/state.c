@@ -4,6 +4,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "depot/alloc.h"
 #include "alerts/private.h"
@@ -40,6 +42,7 @@ void alerts_reset(hub_alerts *a)
         free_dealer(d);
     }
     a->touched = NULL;
+    a->dirty = NULL;
     a->last = NULL;
     a->moved = NULL;
     a->resuggest_all = false;
@@ -103,6 +106,8 @@ static struct cell *cell_find(hub_alerts *a, struct dealer_ent *d, struct sku_en
     }
     c->sku_next = k->cells;
     k->cells = c;
+    c->dealer_next = d->cells;
+    d->cells = c;
     return c;
 }
 
@@ -263,6 +268,57 @@ static int load_alert(void *arg, const struct hub_alert_row *r)
     return 0;
 }
 
+/* A slot as the store keeps it (invariant 6): live with its alert, its suggestion's hash and,
+ * for shrinkage, the tally. */
+static int load_memo(void *arg, const struct hub_alert_memo *m)
+{
+    struct load_ctx *l = arg;
+    struct hub_alert_row r = {
+        .dealer = m->dealer, .sku = m->sku, .kind = m->kind, .subject = m->subject};
+    struct verdict v = {.severity = m->severity};
+    struct slot *st = slot_of(l->a, &r);
+    struct cell *c;
+    if (!st)
+        return 0;
+    snprintf(v.text, sizeof(v.text), "%s", m->text);
+    st->live = true;
+    st->id = m->id;
+    st->hash = alerts_verdict_hash(&v);
+    st->sg_hash = m->sg_hash;
+    if (hub_alert_kind_from_name(m->kind) == HUB_AK_SHRINKAGE &&
+        (c = alerts_cell_get(l->a, m->dealer, m->sku))) {
+        c->shrink_total = m->tally;
+        c->shrink_back = m->back;
+    }
+    return 0;
+}
+
+depot_err alerts_memo(hub_store *s, const struct slot *st, const struct alert_key *k)
+{
+    struct hub_alert_memo m = {.dealer = k->dealer,
+                               .sku = k->sku,
+                               .kind = hub_alert_kind_name(k->kind),
+                               .subject = k->subject,
+                               .id = st->id,
+                               .sg_hash = st->sg_hash,
+                               .tally = k->c ? k->c->shrink_total : 0,
+                               .back = k->c ? k->c->shrink_back : 0};
+    return st->live ? hub_store_alert_memo_set(s, &m) : DEPOT_OK;
+}
+
+/* The live alerts of dealer (NULL: all) into their slots, then their memos. */
+static depot_err load_alerts(hub_alerts *a, hub_store *s, const char *dealer, struct load_ctx *l)
+{
+    struct hub_alert_filter live = {.dealer = dealer};
+    depot_err err = DEPOT_OK;
+    for (int i = 0; err == DEPOT_OK && i < 2; i++) {
+        live.status = i ? "acknowledged" : "open";
+        err = hub_store_alerts_list(s, &live, load_alert, l);
+    }
+    (void)a;
+    return err == DEPOT_OK ? hub_store_alert_memos(s, dealer, load_memo, l) : err;
+}
+
 depot_err alerts_load_velocities(hub_alerts *a, hub_store *s, long long now)
 {
     struct load_ctx l = {a, now, false};
@@ -281,10 +337,12 @@ depot_err alerts_load_velocities(hub_alerts *a, hub_store *s, long long now)
 depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
 {
     struct load_ctx l = {a, now, false};
-    struct hub_alert_filter live = {.status = NULL};
+    long long pruned;
     depot_err err;
     alerts_reset(a);
-    err = hub_store_profiles_version(s, &a->profiles_version);
+    err = hub_store_log_read(s, -1, NULL, NULL, &a->log_seq, &pruned);
+    if (err == DEPOT_OK)
+        err = hub_store_profiles_version(s, &a->profiles_version);
     if (err == DEPOT_OK)
         err = alerts_load_catalog(a, s);
     if (err == DEPOT_OK)
@@ -295,10 +353,8 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
         err = hub_store_stock(s, NULL, NULL, load_stock, &l);
     if (err == DEPOT_OK)
         err = alerts_load_velocities(a, s, now);
-    for (int i = 0; err == DEPOT_OK && i < 2; i++) {
-        live.status = i ? "acknowledged" : "open";
-        err = hub_store_alerts_list(s, &live, load_alert, &l);
-    }
+    if (err == DEPOT_OK)
+        err = load_alerts(a, s, NULL, &l);
     if (err == DEPOT_OK && l.nomem)
         err = DEPOT_ERR_NOMEM;
     if (err != DEPOT_OK) {
@@ -306,6 +362,164 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
         return err;
     }
     a->day = now / HUB_DAY_MS;
-    a->loaded = a->fresh = true;
+    a->loaded = a->fresh = a->synced = true;
     return DEPOT_OK;
+}
+
+/* ---- several engines on one database (invariant 6) ---- */
+
+void alerts_mark(hub_alerts *a, struct dealer_ent *d)
+{
+    if (d && !d->dirty) {
+        d->dirty = true;
+        d->dirty_next = a->dirty;
+        a->dirty = d;
+    }
+}
+
+void alerts_mark_id(hub_alerts *a, const char *dealer)
+{
+    alerts_mark(a, alerts_dealer_get(a, dealer, false));
+}
+
+void alerts_unmark_all(hub_alerts *a)
+{
+    struct dealer_ent *d;
+    while ((d = a->dirty)) {
+        a->dirty = d->dirty_next;
+        d->dirty = false;
+    }
+}
+
+depot_err alerts_log_changes(hub_alerts *a, hub_store *s, long long now)
+{
+    size_t len = 0, cap = 0;
+    char *text = NULL, *grown;
+    depot_err err;
+    for (struct dealer_ent *d = a->dirty; d; d = d->dirty_next) {
+        size_t n = strlen(d->id);
+        if (len + n + 2 > cap) {
+            cap = (len + n + 2) * 2;
+            if (!(grown = depot_realloc(text, cap))) {
+                depot_free(text);
+                return DEPOT_ERR_NOMEM;
+            }
+            text = grown;
+        }
+        len += (size_t)snprintf(text + len, cap - len, "%s%s", len ? " " : "", d->id);
+    }
+    if (!text)
+        return DEPOT_OK;
+    if (!a->writer[0]) {
+        unsigned char r[8] = {0};
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            memcpy(r, &now, sizeof(r) < sizeof(now) ? sizeof(r) : sizeof(now));
+        snprintf(a->writer, sizeof(a->writer), "%d-%02x%02x%02x%02x%02x%02x%02x%02x", (int)getpid(),
+                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    }
+    err = hub_store_log_add(s, a->writer, text, now);
+    depot_free(text);
+    return err;
+}
+
+struct log_walk {
+    hub_alerts *a;
+    struct dealer_ent *stale;
+    bool nomem;
+};
+
+static int log_entry(void *arg, long long seq, const char *writer, const char *dealers)
+{
+    struct log_walk *w = arg;
+    char id[DEPOT_DEALER_MAX + 1];
+    w->a->log_seq = seq;
+    if (!strcmp(writer, w->a->writer))
+        return 0; /* this engine's own: its state is the database's */
+    for (const char *p = dealers; *p;) {
+        size_t n = strcspn(p, " ");
+        struct dealer_ent *d;
+        if (n > 0 && n < sizeof(id)) {
+            memcpy(id, p, n);
+            id[n] = '\0';
+            if (!(d = alerts_dealer_get(w->a, id, true)))
+                return w->nomem = true;
+            if (!d->stale) {
+                d->stale = true;
+                d->stale_next = w->stale;
+                w->stale = d;
+            }
+        }
+        p += n + (p[n] == ' ');
+    }
+    return 0;
+}
+
+/* Forgets what the engine holds of d and reads it again from the store. */
+static depot_err reload_dealer(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now)
+{
+    struct load_ctx l = {a, now, false};
+    long long today = now / HUB_DAY_MS;
+    depot_err err;
+    memset(&d->offline, 0, sizeof(d->offline));
+    memset(&d->contract, 0, sizeof(d->contract));
+    for (struct node_ent *n = d->nodes; n; n = n->next)
+        memset(&n->fault, 0, sizeof(n->fault));
+    for (struct cell *c = d->cells; c; c = c->dealer_next) {
+        c->was_source = alerts_is_source(a, c);
+        memset(c->st, 0, sizeof(c->st));
+        depot_free(c->shown);
+        c->shown = NULL;
+        c->has_qty = false;
+        c->qty = c->shrink_total = c->shrink_back = 0;
+        c->velocity = 0;
+    }
+    err = hub_store_dealer_get(s, d->id, alerts_load_dealer, &l);
+    err = err == DEPOT_ERR_NOTFOUND ? DEPOT_OK : err;
+    if (err == DEPOT_OK)
+        err = hub_store_stock(s, d->id, NULL, load_stock, &l);
+    if (err == DEPOT_OK)
+        err = hub_store_picked_range(s, today - a->cfg->alert_velocity_days + 1, today, d->id, "",
+                                     d->id, "~", load_velocity, &l);
+    if (err == DEPOT_OK)
+        err = load_alerts(a, s, d->id, &l);
+    if (err == DEPOT_OK && l.nomem)
+        err = DEPOT_ERR_NOMEM;
+    for (struct cell *c = d->cells; err == DEPOT_OK && c; c = c->dealer_next)
+        if (c->was_source != alerts_is_source(a, c))
+            alerts_resuggest(a, c);
+    return err;
+}
+
+depot_err alerts_sync(hub_alerts *a, hub_store *s, long long now)
+{
+    struct log_walk w = {a, NULL, false};
+    long long head, pruned, from = a->log_seq;
+    struct dealer_ent *d;
+    depot_err err;
+    if (!a->loaded) { /* what changed while it was not loaded counts now, as it would have */
+        err = alerts_load(a, s, now);
+        err = err == DEPOT_OK ? alerts_eval_all_cells(a, s, false, now) : err;
+        a->fresh = err != DEPOT_OK;
+        return err;
+    }
+    if (a->synced)
+        return DEPOT_OK;
+    err = hub_store_log_read(s, a->log_seq, log_entry, &w, &head, &pruned);
+    if (err == DEPOT_OK && w.nomem)
+        err = DEPOT_ERR_NOMEM;
+    if (err == DEPOT_OK && from < pruned) {
+        LOG_INFO("alerts: the engine log moved past this engine (read up to %lld, kept from "
+                 "%lld): reloading everything",
+                 from, pruned);
+        a->loaded = false; /* everything again, the stale marks too */
+        return alerts_sync(a, s, now);
+    }
+    while ((d = w.stale)) {
+        w.stale = d->stale_next;
+        d->stale = false;
+        if (err == DEPOT_OK)
+            err = reload_dealer(a, s, d, now);
+    }
+    a->synced = err == DEPOT_OK;
+    return err;
 }

@@ -66,7 +66,8 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
     st->hash = alerts_verdict_hash(v);
     a->raised += o.count == 1;
     a->changed = true;
-    return DEPOT_OK;
+    alerts_mark_id(a, k->dealer);
+    return alerts_memo(s, st, k); /* invariant 6 */
 }
 
 depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st, const char *dealer,
@@ -81,6 +82,9 @@ depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st, const
         a->resolved++;
         a->changed = true;
     }
+    alerts_mark_id(a, dealer); /* its slot is free now, whatever the row said */
+    if (err == DEPOT_OK)
+        err = hub_store_alert_memo_del(s, st->id); /* invariant 6: no longer held */
     if (err == DEPOT_OK)
         memset(st, 0, sizeof(*st));
     return err;

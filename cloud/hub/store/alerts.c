@@ -126,3 +126,34 @@ depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action
 {
     return A(s)->alert_refresh(s, id, action, suggestion, at, cb, arg);
 }
+
+depot_err hub_store_log_add(hub_store *s, const char *writer, const char *dealers, long long at)
+{
+    return A(s)->log_add(s, writer, dealers, at);
+}
+
+depot_err hub_store_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+                             long long *head, long long *pruned)
+{
+    return A(s)->log_read(s, after, cb, arg, head, pruned);
+}
+
+depot_err hub_store_log_prune(hub_store *s, long long before)
+{
+    return A(s)->log_prune(s, before);
+}
+
+depot_err hub_store_alert_memo_set(hub_store *s, const struct hub_alert_memo *m)
+{
+    return A(s)->memo_set(s, m);
+}
+
+depot_err hub_store_alert_memo_del(hub_store *s, long long id)
+{
+    return A(s)->memo_del(s, id);
+}
+
+depot_err hub_store_alert_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg)
+{
+    return A(s)->memos(s, dealer, cb, arg);
+}

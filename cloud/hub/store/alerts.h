@@ -21,6 +21,7 @@
 #define HUB_STORE_ALERTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -73,6 +74,19 @@ typedef int (*hub_outbox_cb)(void *arg, long long seq, const char *dealer, const
                              const char *payload);
 typedef int (*hub_place_cb)(void *arg, const struct hub_dealer_place *p);
 typedef int (*hub_node_cb)(void *arg, const struct hub_node_row *n);
+/* One entry of the engine log: the dealers (space-separated ids) whose engine state a
+ * transaction of writer changed. */
+typedef int (*hub_log_cb)(void *arg, long long seq, const char *writer, const char *dealers);
+/* An alert engine's slot (cloud/hub/alerts/private.h): the alert it holds live for a key
+ * (dealer, sku, kind, subject), and what it remembers of it beside the row. */
+struct hub_alert_memo {
+    const char *dealer, *sku, *kind, *subject;
+    long long id;
+    uint64_t sg_hash;            /* the suggestion it shows (0: unknown) */
+    long long tally, back;       /* shrinkage: units in all, units back on the scale */
+    const char *severity, *text; /* the alert row's (read only) */
+};
+typedef int (*hub_memo_cb)(void *arg, const struct hub_alert_memo *m);
 
 struct hub_store_alert_ops {
     depot_err (*points)(hub_store *s, const char *dealer, const char *sku, long long since,
@@ -82,9 +96,8 @@ struct hub_store_alert_ops {
     depot_err (*picked_sums)(hub_store *s, long long from_day, long long to_day, hub_sum_cb cb,
                              void *arg);
     depot_err (*picked_range)(hub_store *s, long long from_day, long long to_day,
-                              const char *dealer_from, const char *sku_from,
-                              const char *dealer_to, const char *sku_to, hub_sum_cb cb,
-                              void *arg);
+                              const char *dealer_from, const char *sku_from, const char *dealer_to,
+                              const char *sku_to, hub_sum_cb cb, void *arg);
     depot_err (*prune)(hub_store *s, long long points_before, long long days_before);
     depot_err (*shrink_add)(hub_store *s, const char *dealer, const char *sku, bool decrease,
                             long long ts, long long units, long long window_ms, long long now);
@@ -109,6 +122,13 @@ struct hub_store_alert_ops {
     depot_err (*profiles_version)(hub_store *s, long long *version);
     depot_err (*alert_refresh)(hub_store *s, long long id, const char *action,
                                const char *suggestion, long long at, hub_alert_cb cb, void *arg);
+    depot_err (*log_add)(hub_store *s, const char *writer, const char *dealers, long long at);
+    depot_err (*log_read)(hub_store *s, long long after, hub_log_cb cb, void *arg, long long *head,
+                          long long *pruned);
+    depot_err (*log_prune)(hub_store *s, long long before);
+    depot_err (*memo_set)(hub_store *s, const struct hub_alert_memo *m);
+    depot_err (*memo_del)(hub_store *s, long long id);
+    depot_err (*memos)(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg);
 };
 
 /* Stock points of (dealer, sku) at or after since (ms), oldest first. */
@@ -188,5 +208,36 @@ depot_err hub_store_profiles_version(hub_store *s, long long *version);
  */
 depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action,
                                   const char *suggestion, long long at, hub_alert_cb cb, void *arg);
+
+/*
+ * The engine log: what keeps the alert engines of several hub instances on
+ * one database exact (cloud/hub/alerts/private.h, invariant 6). Each write
+ * transaction of an engine appends one entry naming the dealers whose state
+ * it changed; every engine reads the entries of other writers at the start
+ * of its next transaction (writers take turns, so entries come in commit
+ * order) and reloads those dealers from the database.
+ */
+depot_err hub_store_log_add(hub_store *s, const char *writer, const char *dealers, long long at);
+/*
+ * Entries with seq > after, in order (after < 0: none, only the figures).
+ * *head: the last seq ever given (0: none); *pruned: entries up to it are gone
+ * (an engine that read only up to below it must reload everything).
+ */
+depot_err hub_store_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+                             long long *head, long long *pruned);
+/* Drops entries written before `before` (ms), moving pruned. */
+depot_err hub_store_log_prune(hub_store *s, long long before);
+/*
+ * The engines' slots: a row for every alert an engine holds live, written
+ * when it opens or updates one and deleted when it lets it go (an alert
+ * resolved by hand stays held until its condition clears or a new trigger
+ * comes, as one engine would hold it).
+ */
+/* Sets the slot of m's key (severity and text unused). */
+depot_err hub_store_alert_memo_set(hub_store *s, const struct hub_alert_memo *m);
+/* Deletes the slot holding alert id (none: nothing). */
+depot_err hub_store_alert_memo_del(hub_store *s, long long id);
+/* The slots of one dealer or of all (dealer NULL), with their alert's severity and text. */
+depot_err hub_store_alert_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg);
 
 #endif

@@ -25,17 +25,23 @@
 #define DAY HUB_DAY_MS
 #define NOW (20000LL * DAY + 12 * 3600000LL) /* noon UTC, day 20000 (2024-10-04) */
 
+#define HUBS 3 /* the "three hubs" run of every test */
+
 struct fixture {
     char dir[256];
     char location[300]; /* the store's SQLite file or PostgreSQL URL */
-    hub_store *store;
+    hub_store *store;   /* the first hub's, also the one the tests read through */
     hub_metrics *metrics;
     hub_alerts *alerts;
     struct hub_config cfg;
     uint64_t next_id;
+    /* the other hubs: each its own store connection and engine on the same database */
+    int hubs, turn;
+    hub_store *other_store[HUBS - 1];
+    hub_alerts *other_alerts[HUBS - 1];
 };
 
-static int setup(void **state)
+static int setup_hubs(void **state, int hubs)
 {
     struct fixture *f = depot_calloc(1, sizeof(*f));
     test_tmpdir(f->dir, sizeof(f->dir));
@@ -45,14 +51,35 @@ static int setup(void **state)
     assert_int_equal(hub_store_open(f->location, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &f->alerts), DEPOT_OK);
+    f->hubs = hubs;
+    for (int i = 0; i < hubs - 1; i++) {
+        assert_int_equal(hub_store_open(f->location, &f->other_store[i]), DEPOT_OK);
+        assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &f->other_alerts[i]), DEPOT_OK);
+    }
     f->next_id = 1;
     *state = f;
     return 0;
 }
 
+static int setup(void **state)
+{
+    return setup_hubs(state, 1);
+}
+
+/* Every message and evaluation goes to the next of three engines in turn, as the shared
+ * subscription spreads them over three hub instances: every test must pass unchanged. */
+static int setup3(void **state)
+{
+    return setup_hubs(state, HUBS);
+}
+
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    for (int i = 0; i < f->hubs - 1; i++) {
+        hub_alerts_free(f->other_alerts[i]);
+        hub_store_free(f->other_store[i]);
+    }
     hub_alerts_free(f->alerts);
     hub_metrics_free(f->metrics);
     hub_store_free(f->store);
@@ -62,23 +89,41 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The hub whose turn it is. */
+static void next_hub(struct fixture *f, hub_store **s, hub_alerts **a)
+{
+    int i = f->turn;
+    f->turn = (f->turn + 1) % f->hubs;
+    *s = i ? f->other_store[i - 1] : f->store;
+    *a = i ? f->other_alerts[i - 1] : f->alerts;
+}
+
 /* Applies m as ingest does: store and engine in one transaction. */
 static void apply_at(struct fixture *f, const depot_msg *m, long long now)
 {
     enum hub_apply_result res;
-    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
-    assert_int_equal(hub_store_apply(f->store, m, now, &res, NULL), DEPOT_OK);
-    assert_int_equal(hub_alerts_on_message(f->alerts, f->store, m, res, now, now), DEPOT_OK);
-    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
-    hub_alerts_committed(f->alerts);
+    hub_store *s;
+    hub_alerts *a;
+    next_hub(f, &s, &a);
+    assert_int_equal(hub_store_begin(s), DEPOT_OK);
+    assert_int_equal(hub_alerts_begin(a, s, now), DEPOT_OK);
+    assert_int_equal(hub_store_apply(s, m, now, &res, NULL), DEPOT_OK);
+    assert_int_equal(hub_alerts_on_message(a, s, m, res, now, now), DEPOT_OK);
+    assert_int_equal(hub_alerts_precommit(a, s, now), DEPOT_OK);
+    assert_int_equal(hub_store_commit(s), DEPOT_OK);
+    hub_alerts_committed(a);
 }
 
 static void evaluate(struct fixture *f, long long now)
 {
-    assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
-    assert_int_equal(hub_alerts_evaluate(f->alerts, f->store, now), DEPOT_OK);
-    assert_int_equal(hub_store_commit(f->store), DEPOT_OK);
-    hub_alerts_committed(f->alerts);
+    hub_store *s;
+    hub_alerts *a;
+    next_hub(f, &s, &a);
+    assert_int_equal(hub_store_begin(s), DEPOT_OK);
+    assert_int_equal(hub_alerts_evaluate(a, s, now), DEPOT_OK);
+    assert_int_equal(hub_alerts_precommit(a, s, now), DEPOT_OK);
+    assert_int_equal(hub_store_commit(s), DEPOT_OK);
+    hub_alerts_committed(a);
 }
 
 static void stock(struct fixture *f, const char *dealer, const char *sku, long long qty)
@@ -602,29 +647,45 @@ static void test_Suggestion_RecomputedWhenTheSourceStockChanges(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T3(fn)                                                                                     \
+    {                                                                                              \
+        "three_hubs/" #fn, fn, setup3, teardown, NULL                                              \
+    }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_LowStock_RaisedDedupedAndResolved, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_LowStock_SkuNotInCatalogNeverAlerts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Movements_HistoryExactlyOnce, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_StockoutForecast_FromVelocity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Suggestion_NearestDealerWithRealSurplus, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_Suggestion_FresherFirstAtEqualDistance, setup,
-                                        teardown),
+        T(test_LowStock_RaisedDedupedAndResolved),
+        T(test_LowStock_SkuNotInCatalogNeverAlerts),
+        T(test_Movements_HistoryExactlyOnce),
+        T(test_StockoutForecast_FromVelocity),
+        T(test_Suggestion_NearestDealerWithRealSurplus),
+        T(test_Suggestion_FresherFirstAtEqualDistance),
         cmocka_unit_test(test_Distance_Haversine),
-        cmocka_unit_test_setup_teardown(test_SalesSpike_AgainstTrailingAverage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Shrinkage_ScaleDecreaseWithoutPick, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_NodeFault_EventsAndSnapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_GatewayOffline_LastWillAndSilence, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ContractExpiring_WithinDays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Act_AckResolveAndConflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Load_LiveAlertsSurviveRestart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Catalog_ReorderPointRaisedTakesEffectAtTheNextMessage,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Suggestion_DistancesFilledAndReorderedWhenPlacesArrive,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_Suggestion_RecomputedWhenTheSourceStockChanges, setup,
-                                        teardown),
+        T(test_SalesSpike_AgainstTrailingAverage),
+        T(test_Shrinkage_ScaleDecreaseWithoutPick),
+        T(test_NodeFault_EventsAndSnapshot),
+        T(test_GatewayOffline_LastWillAndSilence),
+        T(test_ContractExpiring_WithinDays),
+        T(test_Act_AckResolveAndConflict),
+        T(test_Load_LiveAlertsSurviveRestart),
+        T(test_Catalog_ReorderPointRaisedTakesEffectAtTheNextMessage),
+        T(test_Suggestion_DistancesFilledAndReorderedWhenPlacesArrive),
+        T(test_Suggestion_RecomputedWhenTheSourceStockChanges),
+        T3(test_LowStock_RaisedDedupedAndResolved),
+        T3(test_LowStock_SkuNotInCatalogNeverAlerts),
+        T3(test_Movements_HistoryExactlyOnce),
+        T3(test_StockoutForecast_FromVelocity),
+        T3(test_Suggestion_NearestDealerWithRealSurplus),
+        T3(test_Suggestion_FresherFirstAtEqualDistance),
+        T3(test_SalesSpike_AgainstTrailingAverage),
+        T3(test_Shrinkage_ScaleDecreaseWithoutPick),
+        T3(test_NodeFault_EventsAndSnapshot),
+        T3(test_GatewayOffline_LastWillAndSilence),
+        T3(test_ContractExpiring_WithinDays),
+        T3(test_Act_AckResolveAndConflict),
+        T3(test_Load_LiveAlertsSurviveRestart),
+        T3(test_Catalog_ReorderPointRaisedTakesEffectAtTheNextMessage),
+        T3(test_Suggestion_DistancesFilledAndReorderedWhenPlacesArrive),
+        T3(test_Suggestion_RecomputedWhenTheSourceStockChanges),
     };
     depot_log_init("test", DEPOT_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,10 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/alerts.h"
 #include "hub_test_util.h"
+
+#define NEWEST 3 /* the last migration of store/sqlite/sqlite.c */
 
 struct fixture {
     char dir[256];
@@ -111,7 +114,8 @@ static void test_applied_BatchWithAGapKeepsOnlyWhatIsAbove(void **state)
     assert_int_equal(hub_store_begin(s), DEPOT_OK);
     assert_int_equal(apply_id(s, 1, &upto), HUB_APPLY_DONE);
     assert_int_equal(apply_id(s, 3, &upto), HUB_APPLY_DONE);
-    assert_int_equal(apply_id(s, 6, &upto), HUB_APPLY_DONE); /* the stock row holds 5 (7 was only a key) */
+    assert_int_equal(apply_id(s, 6, &upto),
+                     HUB_APPLY_DONE); /* the stock row holds 5 (7 was only a key) */
     assert_int_equal(apply_id(s, 2, &upto), HUB_APPLY_STALE);
     assert_int_equal(upto, 3);
     assert_int_equal(hub_store_commit(s), DEPOT_OK);
@@ -128,11 +132,11 @@ static void test_migrate_NewFileAtTheNewestVersion(void **state)
     hub_store *s;
     assert_int_equal(hub_store_open(f->path, &s), DEPOT_OK);
     hub_store_free(s);
-    assert_int_equal(file_int(f->path, "SELECT COUNT(*) FROM schema_migrations"), 2);
-    assert_int_equal(file_int(f->path, "SELECT MAX(version) FROM schema_migrations"), 2);
+    assert_int_equal(file_int(f->path, "SELECT COUNT(*) FROM schema_migrations"), NEWEST);
+    assert_int_equal(file_int(f->path, "SELECT MAX(version) FROM schema_migrations"), NEWEST);
     assert_int_equal(hub_store_open(f->path, &s), DEPOT_OK); /* again: nothing to do */
     hub_store_free(s);
-    assert_int_equal(file_int(f->path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_int_equal(file_int(f->path, "SELECT COUNT(*) FROM schema_migrations"), NEWEST);
 }
 
 static void test_migrate_FileFromBeforeVersionsIsPruned(void **state)
@@ -153,12 +157,32 @@ static void test_migrate_FileFromBeforeVersionsIsPruned(void **state)
 
     assert_int_equal(hub_store_open(f->path, &s), DEPOT_OK);
     assert_int_equal(applied_rows(f), 1); /* 7 is above the mark (5) */
-    assert_int_equal(file_int(f->path, "SELECT MAX(version) FROM schema_migrations"), 2);
+    assert_int_equal(file_int(f->path, "SELECT MAX(version) FROM schema_migrations"), NEWEST);
     assert_int_equal(apply_id(s, 3, &upto), HUB_APPLY_DUPLICATE);
     assert_int_equal(apply_id(s, 7, &upto), HUB_APPLY_DUPLICATE);
-    assert_int_equal(apply_id(s, 6, &upto), HUB_APPLY_DONE); /* the stock row holds 5 (7 was only a key) */
+    assert_int_equal(apply_id(s, 6, &upto),
+                     HUB_APPLY_DONE); /* the stock row holds 5 (7 was only a key) */
     assert_int_equal(upto, 7);
     assert_int_equal(applied_rows(f), 0);
+    hub_store_free(s);
+}
+
+static void test_migrate_FileAtVersion2GetsTheEngineLog(void **state)
+{
+    struct fixture *f = *state;
+    hub_store *s;
+    long long head = -1, pruned = -1;
+    assert_int_equal(hub_store_open(f->path, &s), DEPOT_OK);
+    hub_store_free(s);
+    /* as the hub of version 2 left it */
+    file_exec(f->path, "DROP TABLE engine_log; DROP TABLE alert_memo;"
+                       "DELETE FROM schema_migrations WHERE version = 3;");
+    assert_int_equal(hub_store_open(f->path, &s), DEPOT_OK);
+    assert_int_equal(file_int(f->path, "SELECT MAX(version) FROM schema_migrations"), NEWEST);
+    assert_int_equal(hub_store_log_add(s, "w1", "D1 D2", 5), DEPOT_OK);
+    assert_int_equal(hub_store_log_read(s, -1, NULL, NULL, &head, &pruned), DEPOT_OK);
+    assert_int_equal(head, 1);
+    assert_int_equal(pruned, 0);
     hub_store_free(s);
 }
 
@@ -199,7 +223,7 @@ static void test_migrate_HubsOpeningAtOnceMigrateOnce(void **state)
         pthread_join(t[i], NULL);
         assert_int_equal(o[i].err, DEPOT_OK);
     }
-    assert_int_equal(file_int(f->path, "SELECT COUNT(*) FROM schema_migrations"), 2);
+    assert_int_equal(file_int(f->path, "SELECT COUNT(*) FROM schema_migrations"), NEWEST);
 }
 
 int main(void)
@@ -210,6 +234,7 @@ int main(void)
         T(test_applied_BatchWithAGapKeepsOnlyWhatIsAbove),
         T(test_migrate_NewFileAtTheNewestVersion),
         T(test_migrate_FileFromBeforeVersionsIsPruned),
+        T(test_migrate_FileAtVersion2GetsTheEngineLog),
         T(test_migrate_NewerFileRefused),
         T(test_migrate_HubsOpeningAtOnceMigrateOnce),
     };

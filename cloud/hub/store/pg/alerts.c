@@ -43,6 +43,15 @@ enum astmt {
     A_CAT_VERSION,
     A_PROF_VERSION,
     A_REFRESH,
+    A_LOG_ADD,
+    A_LOG_READ,
+    A_LOG_HEAD,
+    A_LOG_LAST_BEFORE,
+    A_LOG_MARK,
+    A_LOG_DEL,
+    A_MEMO_SET,
+    A_MEMOS,
+    A_MEMO_DEL,
     A__COUNT
 };
 
@@ -116,9 +125,34 @@ static const char *const asql[A__COUNT] = {
         "SELECT COALESCE((SELECT value FROM meta WHERE key = 'profiles_version'), 0)",
     [A_REFRESH] = "UPDATE alerts SET action = $2, suggestion = $3, updated_at = $4 "
                   "WHERE id = $1 AND status <> 'resolved' RETURNING " ALERT_COLS,
+    [A_LOG_ADD] = "INSERT INTO engine_log(writer, dealers, at) VALUES($1, $2, $3)",
+    [A_LOG_READ] = "SELECT seq, writer, dealers FROM engine_log WHERE seq > $1 ORDER BY seq",
+    [A_LOG_HEAD] = "SELECT COALESCE((SELECT MAX(seq) FROM engine_log), 0), "
+                   "COALESCE((SELECT value FROM meta WHERE key = 'engine_log_pruned'), 0)",
+    [A_LOG_LAST_BEFORE] = "SELECT MAX(seq) FROM engine_log WHERE at < $1",
+    [A_LOG_MARK] = "INSERT INTO meta(key, value) VALUES('engine_log_pruned', $1) "
+                   "ON CONFLICT(key) DO UPDATE SET value = GREATEST(meta.value, excluded.value)",
+    [A_LOG_DEL] = "DELETE FROM engine_log WHERE seq <= $1",
+    [A_MEMO_SET] = "INSERT INTO alert_memo(dealer, sku, kind, subject, id, sg_hash, tally, back) "
+                   "VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(dealer, sku, kind, subject) "
+                   "DO UPDATE SET id = excluded.id, sg_hash = excluded.sg_hash, "
+                   "tally = excluded.tally, back = excluded.back",
+    [A_MEMOS] = "SELECT m.dealer, m.sku, m.kind, m.subject, m.id, m.sg_hash, m.tally, m.back, "
+                "a.severity, a.text FROM alert_memo m JOIN alerts a ON a.id = m.id "
+                "WHERE $1::text IS NULL OR m.dealer = $1",
+    [A_MEMO_DEL] = "DELETE FROM alert_memo WHERE id = $1",
 };
 
 static const struct hub_pg_stmts stmts = {PG_T_ALERTS, A__COUNT, asql};
+
+/* Migration 3 (store/pg/schema.c): the engine log and the alerts' memos (store/alerts.h). */
+const char hub_pg_schema_engine[] =
+    "CREATE TABLE engine_log(seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+    " writer " PG_TEXT " NOT NULL, dealers " PG_TEXT " NOT NULL, at BIGINT NOT NULL);"
+    "CREATE TABLE alert_memo(dealer " PG_TEXT " NOT NULL, sku " PG_TEXT " NOT NULL, "
+    " kind " PG_TEXT " NOT NULL, subject " PG_TEXT " NOT NULL, id BIGINT NOT NULL UNIQUE, "
+    " sg_hash BIGINT NOT NULL, tally BIGINT NOT NULL, back BIGINT NOT NULL, "
+    " PRIMARY KEY(dealer, sku, kind, subject));";
 
 const char hub_pg_schema_alerts[] =
     "CREATE TABLE sales_daily(dealer " PG_TEXT " NOT NULL, sku " PG_TEXT " NOT NULL, "
@@ -317,8 +351,7 @@ static depot_err shrink_consume(struct pg_store *q, const char *dealer, const ch
         pgp_int(&p, hub_pg_int(res, i, 0));
         if (have - take)
             pgp_int(&p, have - take);
-        err = hub_pg_run(q, &stmts, have - take ? A_SHR_SET : A_SHR_DEL, &p, "shrink match",
-                         NULL);
+        err = hub_pg_run(q, &stmts, have - take ? A_SHR_SET : A_SHR_DEL, &p, "shrink match", NULL);
     }
     PQclear(res);
     return err;
@@ -585,6 +618,115 @@ static depot_err pa_alert_refresh(hub_store *s, long long id, const char *action
     return err == DEPOT_OK && !w.found ? DEPOT_ERR_NOTFOUND : err;
 }
 
+/* ---- the engine log and the memos ---- */
+
+static depot_err pa_log_add(hub_store *s, const char *writer, const char *dealers, long long at)
+{
+    struct pg_params p = {0};
+    pgp_text(&p, writer);
+    pgp_text(&p, dealers);
+    pgp_int(&p, at);
+    return hub_pg_run(hub_pg_impl(s), &stmts, A_LOG_ADD, &p, "engine log add", NULL);
+}
+
+static int log_row(void *arg, const PGresult *res, int r)
+{
+    struct walk *w = arg;
+    return ((hub_log_cb)w->cb)(w->arg, hub_pg_int(res, r, 0), hub_pg_col(res, r, 1),
+                               hub_pg_col(res, r, 2));
+}
+
+static depot_err pa_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+                             long long *head, long long *pruned)
+{
+    struct pg_store *q = hub_pg_impl(s);
+    struct pg_params p = {0};
+    struct walk w = {(void *)cb, arg};
+    PGresult *res;
+    depot_err err = hub_pg_one_row(q, &stmts, A_LOG_HEAD, NULL, "engine log head", &res);
+    *head = *pruned = 0;
+    if (err == DEPOT_OK) {
+        *head = hub_pg_int(res, 0, 0);
+        *pruned = hub_pg_int(res, 0, 1);
+        *head = *head > *pruned ? *head : *pruned;
+        PQclear(res);
+    }
+    if (err != DEPOT_OK || after < 0 || after >= *head)
+        return err;
+    pgp_int(&p, after);
+    return hub_pg_walk(q, &stmts, A_LOG_READ, &p, "engine log", log_row, &w);
+}
+
+static depot_err pa_log_prune(hub_store *s, long long before)
+{
+    struct pg_store *q = hub_pg_impl(s);
+    struct pg_params p = {0};
+    PGresult *res;
+    long long last = 0;
+    depot_err err;
+    pgp_int(&p, before);
+    err = hub_pg_one_row(q, &stmts, A_LOG_LAST_BEFORE, &p, "engine log prune", &res);
+    if (err == DEPOT_OK) {
+        last = hub_pg_null(res, 0, 0) ? 0 : hub_pg_int(res, 0, 0);
+        PQclear(res);
+    }
+    err = err == DEPOT_ERR_NOTFOUND ? DEPOT_OK : err;
+    pgp_reset(&p);
+    pgp_int(&p, last);
+    if (err == DEPOT_OK && last > 0)
+        err = hub_pg_run(q, &stmts, A_LOG_MARK, &p, "engine log prune", NULL);
+    if (err == DEPOT_OK && last > 0)
+        err = hub_pg_run(q, &stmts, A_LOG_DEL, &p, "engine log prune", NULL);
+    return err;
+}
+
+static depot_err pa_memo_set(hub_store *s, const struct hub_alert_memo *m)
+{
+    struct pg_params p = {0};
+    pgp_text(&p, m->dealer);
+    pgp_text(&p, m->sku);
+    pgp_text(&p, m->kind);
+    pgp_text(&p, m->subject);
+    pgp_int(&p, m->id);
+    pgp_int(&p, (long long)m->sg_hash);
+    pgp_int(&p, m->tally);
+    pgp_int(&p, m->back);
+    return hub_pg_run(hub_pg_impl(s), &stmts, A_MEMO_SET, &p, "alert memo", NULL);
+}
+
+static depot_err pa_memo_del(hub_store *s, long long id)
+{
+    struct pg_params p = {0};
+    pgp_int(&p, id);
+    return hub_pg_run(hub_pg_impl(s), &stmts, A_MEMO_DEL, &p, "alert memo delete", NULL);
+}
+
+static int memo_row(void *arg, const PGresult *res, int r)
+{
+    struct walk *w = arg;
+    struct hub_alert_memo m = {
+        .dealer = hub_pg_col(res, r, 0),
+        .sku = hub_pg_col(res, r, 1),
+        .kind = hub_pg_col(res, r, 2),
+        .subject = hub_pg_col(res, r, 3),
+        .id = hub_pg_int(res, r, 4),
+        .sg_hash = (uint64_t)hub_pg_int(res, r, 5),
+        .tally = hub_pg_int(res, r, 6),
+        .back = hub_pg_int(res, r, 7),
+        .severity = hub_pg_col(res, r, 8),
+        .text = hub_pg_col(res, r, 9),
+    };
+    return ((hub_memo_cb)w->cb)(w->arg, &m);
+}
+
+static depot_err pa_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg)
+{
+    struct pg_params p = {0};
+    struct walk w = {(void *)cb, arg};
+    pgp_text(&p, dealer);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, A_MEMOS, &p, "alert memos", memo_row, &w);
+}
+
 const struct hub_store_alert_ops hub_pg_alert_ops = {
     .points = pa_points,
     .days = pa_days,
@@ -607,4 +749,10 @@ const struct hub_store_alert_ops hub_pg_alert_ops = {
     .catalog_version = pa_catalog_version,
     .profiles_version = pa_profiles_version,
     .alert_refresh = pa_alert_refresh,
+    .log_add = pa_log_add,
+    .log_read = pa_log_read,
+    .log_prune = pa_log_prune,
+    .memo_set = pa_memo_set,
+    .memo_del = pa_memo_del,
+    .memos = pa_memos,
 };

@@ -36,7 +36,8 @@
 #define PG_TEXT "TEXT COLLATE \"C\""
 
 /* The key of the transaction advisory lock every write transaction takes. */
-#define HUB_PG_WRITE_LOCK 293759643508 /* 0x4465706f74, "Depot" (decimal: it is pasted into SQL) */
+#define HUB_PG_WRITE_LOCK 293759643508 /* 0x4465706f74, "Depot" (decimal: it is pasted into SQL)   \
+                                        */
 /* The key of the session advisory lock held while migrating the schema. */
 #define HUB_PG_MIGRATE_LOCK 293759643509
 
@@ -160,8 +161,8 @@ depot_err hub_pg_migrate(struct pg_store *q);
 
 /* Each file's part of the first migration (version 1, the schema of the SQLite store). */
 extern const char hub_pg_schema_main[], hub_pg_schema_catalog[], hub_pg_schema_dealers[],
-    hub_pg_schema_payments[], hub_pg_schema_orders[], hub_pg_schema_audit[],
-    hub_pg_schema_alerts[], hub_pg_schema_ranking[];
+    hub_pg_schema_payments[], hub_pg_schema_orders[], hub_pg_schema_audit[], hub_pg_schema_alerts[],
+    hub_pg_schema_ranking[], hub_pg_schema_engine[];
 
 /* ---- the order domain (struct hub_store_order_ops), one file per group of tables ---- */
 
@@ -183,9 +184,8 @@ depot_err hub_pg_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb cb, 
 depot_err hub_pg_stock_qty(hub_store *s, const char *dealer, const char *sku, long long *qty);
 
 /* payments.c */
-depot_err hub_pg_payment_add(hub_store *s, const char *dealer, long long amount,
-                             const char *order, const char *ref, const char *actor, long long at,
-                             long long *id);
+depot_err hub_pg_payment_add(hub_store *s, const char *dealer, long long amount, const char *order,
+                             const char *ref, const char *actor, long long at, long long *id);
 depot_err hub_pg_exposure(hub_store *s, const char *dealer, struct hub_exposure *out);
 
 /* orders.c */
@@ -194,8 +194,8 @@ depot_err hub_pg_order_insert(hub_store *s, const struct hub_order *o,
                               const char *sig);
 depot_err hub_pg_order_get(hub_store *s, const char *id, struct hub_order *out);
 depot_err hub_pg_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg);
-depot_err hub_pg_orders_list(hub_store *s, const char *status, const char *dealer,
-                             hub_order_cb cb, void *arg);
+depot_err hub_pg_orders_list(hub_store *s, const char *status, const char *dealer, hub_order_cb cb,
+                             void *arg);
 depot_err hub_pg_order_set_state(hub_store *s, const char *id, const char *status,
                                  const char *stage, const char *reason, long long at);
 depot_err hub_pg_order_escalate(hub_store *s, const char *id);

@@ -68,6 +68,9 @@ static const struct migration migrations[] = {
      "applied rows at or below their stream's applied_upto dropped",
      {"DELETE FROM applied WHERE msg_id <= (SELECT s.applied_upto FROM streams s "
       "WHERE s.dealer = applied.dealer AND s.ledger = applied.ledger)"}},
+    {3,
+     "the engine log and the alerts' memos (several hubs' alert engines)",
+     {hub_pg_schema_engine}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -113,8 +116,8 @@ static depot_err apply_one(struct pg_store *q, const struct migration *m)
         err = hub_pg_exec(q, "COMMIT", "schema migration");
     if (err != DEPOT_OK) {
         (void)hub_pg_exec(q, "ROLLBACK", "schema migration");
-        LOG_ERROR("postgresql: migration %lld (%s) failed: nothing of it was applied",
-                  m->version, m->name);
+        LOG_ERROR("postgresql: migration %lld (%s) failed: nothing of it was applied", m->version,
+                  m->name);
         return err;
     }
     LOG_INFO("postgresql: migration %lld applied: %s", m->version, m->name);

@@ -59,6 +59,15 @@ enum astmt {
     A_CAT_VERSION,
     A_PROF_VERSION,
     A_REFRESH,
+    A_LOG_ADD,
+    A_LOG_READ,
+    A_LOG_HEAD,
+    A_LOG_LAST_BEFORE,
+    A_LOG_MARK,
+    A_LOG_DEL,
+    A_MEMO_SET,
+    A_MEMOS,
+    A_MEMO_DEL,
     A__COUNT
 };
 
@@ -126,7 +135,33 @@ static const char *const asql[A__COUNT] = {
         "SELECT COALESCE((SELECT value FROM meta WHERE key = 'profiles_version'), 0)",
     [A_REFRESH] = "UPDATE alerts SET action = ?2, suggestion = ?3, updated_at = ?4 "
                   "WHERE id = ?1 AND status <> 'resolved' RETURNING " ALERT_COLS,
+    [A_LOG_ADD] = "INSERT INTO engine_log(writer, dealers, at) VALUES(?1, ?2, ?3)",
+    [A_LOG_READ] = "SELECT seq, writer, dealers FROM engine_log WHERE seq > ?1 ORDER BY seq",
+    [A_LOG_HEAD] = "SELECT COALESCE((SELECT MAX(seq) FROM engine_log), 0), "
+                   "COALESCE((SELECT value FROM meta WHERE key = 'engine_log_pruned'), 0)",
+    [A_LOG_LAST_BEFORE] = "SELECT MAX(seq) FROM engine_log WHERE at < ?1",
+    [A_LOG_MARK] = "INSERT INTO meta(key, value) VALUES('engine_log_pruned', ?1) "
+                   "ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)",
+    [A_LOG_DEL] = "DELETE FROM engine_log WHERE seq <= ?1",
+    [A_MEMO_SET] = "INSERT INTO alert_memo(dealer, sku, kind, subject, id, sg_hash, tally, back) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, sku, kind, subject) "
+                   "DO UPDATE SET id = excluded.id, sg_hash = excluded.sg_hash, "
+                   "tally = excluded.tally, back = excluded.back",
+    [A_MEMOS] = "SELECT m.dealer, m.sku, m.kind, m.subject, m.id, m.sg_hash, m.tally, m.back, "
+                "a.severity, a.text FROM alert_memo m JOIN alerts a ON a.id = m.id "
+                "WHERE ?1 IS NULL OR m.dealer = ?1",
+    [A_MEMO_DEL] = "DELETE FROM alert_memo WHERE id = ?1",
 };
+
+/* Migration 3 (store/sqlite/sqlite.c), also run by the setup below before the statements are
+ * prepared: the engine log and the alerts' memos (store/alerts.h). */
+const char hub_sqlite_engine_schema[] =
+    "CREATE TABLE IF NOT EXISTS engine_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+    " writer TEXT NOT NULL, dealers TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS alert_memo(dealer TEXT NOT NULL, sku TEXT NOT NULL, "
+    " kind TEXT NOT NULL, subject TEXT NOT NULL, id INTEGER NOT NULL UNIQUE, "
+    " sg_hash INTEGER NOT NULL, tally INTEGER NOT NULL, back INTEGER NOT NULL, "
+    " PRIMARY KEY(dealer, sku, kind, subject));";
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS sales_daily(dealer TEXT NOT NULL, sku TEXT NOT NULL, "
@@ -598,6 +633,114 @@ static depot_err sq_alert_refresh(hub_store *s, long long id, const char *action
     return err == DEPOT_OK && !found ? DEPOT_ERR_NOTFOUND : err;
 }
 
+/* ---- the engine log and the memos ---- */
+
+static depot_err sq_log_add(hub_store *s, const char *writer, const char *dealers, long long at)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_LOG_ADD);
+    hub_sqlite_bind_text(st, 1, writer);
+    hub_sqlite_bind_text(st, 2, dealers);
+    sqlite3_bind_int64(st, 3, at);
+    return hub_sqlite_run(q, st, "engine log add");
+}
+
+static depot_err sq_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+                             long long *head, long long *pruned)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_LOG_HEAD);
+    int rc = sqlite3_step(st);
+    depot_err err;
+    *head = *pruned = 0;
+    if (rc == SQLITE_ROW) {
+        *head = sqlite3_column_int64(st, 0);
+        *pruned = sqlite3_column_int64(st, 1);
+        *head = *head > *pruned ? *head : *pruned;
+    }
+    err = hub_sqlite_walk_end(q, st, rc, "engine log head");
+    if (err != DEPOT_OK || after < 0 || after >= *head)
+        return err;
+    st = prep(q, A_LOG_READ);
+    sqlite3_bind_int64(st, 1, after);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(arg, sqlite3_column_int64(st, 0), hub_sqlite_col(st, 1), hub_sqlite_col(st, 2)))
+            break;
+    return hub_sqlite_walk_end(q, st, rc, "engine log");
+}
+
+static depot_err sq_log_prune(hub_store *s, long long before)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_LOG_LAST_BEFORE);
+    long long last = 0;
+    int rc;
+    depot_err err;
+    sqlite3_bind_int64(st, 1, before);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        last = sqlite3_column_int64(st, 0);
+    err = hub_sqlite_walk_end(q, st, rc, "engine log prune");
+    if (err == DEPOT_OK && last > 0) {
+        st = prep(q, A_LOG_MARK);
+        sqlite3_bind_int64(st, 1, last);
+        err = hub_sqlite_run(q, st, "engine log prune");
+    }
+    if (err == DEPOT_OK && last > 0) {
+        st = prep(q, A_LOG_DEL);
+        sqlite3_bind_int64(st, 1, last);
+        err = hub_sqlite_run(q, st, "engine log prune");
+    }
+    return err;
+}
+
+static depot_err sq_memo_set(hub_store *s, const struct hub_alert_memo *m)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_MEMO_SET);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->sku);
+    hub_sqlite_bind_text(st, 3, m->kind);
+    hub_sqlite_bind_text(st, 4, m->subject);
+    sqlite3_bind_int64(st, 5, m->id);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)m->sg_hash);
+    sqlite3_bind_int64(st, 7, m->tally);
+    sqlite3_bind_int64(st, 8, m->back);
+    return hub_sqlite_run(q, st, "alert memo");
+}
+
+static depot_err sq_memo_del(hub_store *s, long long id)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_MEMO_DEL);
+    sqlite3_bind_int64(st, 1, id);
+    return hub_sqlite_run(q, st, "alert memo delete");
+}
+
+static depot_err sq_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, A_MEMOS);
+    struct hub_alert_memo m;
+    int rc;
+    hub_sqlite_bind_text(st, 1, dealer);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        m.dealer = hub_sqlite_col(st, 0);
+        m.sku = hub_sqlite_col(st, 1);
+        m.kind = hub_sqlite_col(st, 2);
+        m.subject = hub_sqlite_col(st, 3);
+        m.id = sqlite3_column_int64(st, 4);
+        m.sg_hash = (uint64_t)sqlite3_column_int64(st, 5);
+        m.tally = sqlite3_column_int64(st, 6);
+        m.back = sqlite3_column_int64(st, 7);
+        m.severity = hub_sqlite_col(st, 8);
+        m.text = hub_sqlite_col(st, 9);
+        if (cb(arg, &m))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "alert memos");
+}
+
 const struct hub_store_alert_ops hub_sqlite_alert_ops = {
     .points = sq_points,
     .days = sq_days,
@@ -620,11 +763,19 @@ const struct hub_store_alert_ops hub_sqlite_alert_ops = {
     .catalog_version = sq_catalog_version,
     .profiles_version = sq_profiles_version,
     .alert_refresh = sq_alert_refresh,
+    .log_add = sq_log_add,
+    .log_read = sq_log_read,
+    .log_prune = sq_log_prune,
+    .memo_set = sq_memo_set,
+    .memo_del = sq_memo_del,
+    .memos = sq_memos,
 };
 
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q)
 {
     depot_err err = hub_sqlite_exec(q, schema, "alerts schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, hub_sqlite_engine_schema, "engine log schema");
     return err != DEPOT_OK ? err : hub_sqlite_prepare_all(q, asql, A__COUNT, q->ast);
 }
 

@@ -172,9 +172,10 @@ static const char *const sql[ST__COUNT] = {
     [ST_STOCK_MEASURED] = "UPDATE stock SET updated_at = ?4 WHERE dealer = ?1 AND node = ?2 "
                           "AND ledger = ?3 AND updated_at < ?4",
     [ST_TAIL_GET] = "SELECT qty FROM movement_tails WHERE dealer = ?1 AND ledger = ?2 AND sku = ?3",
-    [ST_TAIL_PUT] = "INSERT INTO movement_tails(dealer, ledger, sku, mid, qty) "
-                    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(dealer, ledger, sku) DO UPDATE SET "
-                    "mid = excluded.mid, qty = excluded.qty WHERE excluded.mid > movement_tails.mid",
+    [ST_TAIL_PUT] =
+        "INSERT INTO movement_tails(dealer, ledger, sku, mid, qty) "
+        "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(dealer, ledger, sku) DO UPDATE SET "
+        "mid = excluded.mid, qty = excluded.qty WHERE excluded.mid > movement_tails.mid",
     [ST_REJECT] = "INSERT INTO rejects(reason, count) VALUES(?1, ?2) "
                   "ON CONFLICT(reason) DO UPDATE SET count = count + excluded.count",
     [ST_Q_STOCK_ALL] = STOCK_SELECT "ORDER BY s.dealer, s.sku",
@@ -189,9 +190,10 @@ static const char *const sql[ST__COUNT] = {
     [ST_P_STOCK_SKU] = STOCK_SELECT "WHERE s.sku = ?2 AND (s.dealer, s.sku) > (?3, ?4) "
                                     "ORDER BY s.dealer, s.sku LIMIT ?5",
     [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
-    [ST_Q_DEALERS_KNOWN] = "SELECT id, online, session, last_seen, first_seen FROM dealers UNION ALL "
-                           "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT EXISTS "
-                           "(SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1",
+    [ST_Q_DEALERS_KNOWN] =
+        "SELECT id, online, session, last_seen, first_seen FROM dealers UNION ALL "
+        "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT EXISTS "
+        "(SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1",
     [ST_Q_DEALER_HAS] = "SELECT 1 FROM dealers WHERE id = ?1",
     [ST_Q_STREAMS] = "SELECT ledger, applied_upto, applied_count, duplicates, stale_ignored "
                      "FROM streams WHERE dealer = ?1 ORDER BY ledger",
@@ -232,11 +234,13 @@ static void tx_drop(struct sqlite_store *q)
 {
     struct tx_stream *t, *tt;
     struct tx_dealer *d, *dt;
-    HASH_ITER(hh, q->tx->streams, t, tt) {
+    HASH_ITER(hh, q->tx->streams, t, tt)
+    {
         HASH_DEL(q->tx->streams, t);
         depot_free(t);
     }
-    HASH_ITER(hh, q->tx->dealers, d, dt) {
+    HASH_ITER(hh, q->tx->dealers, d, dt)
+    {
         HASH_DEL(q->tx->dealers, d);
         depot_free(d);
     }
@@ -486,7 +490,7 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
     *newer = true;
     depot_err err;
     if (m->type == DEPOT_MSG_ORDER)
-        return DEPOT_OK; /* hub_orders applies it in the same transaction */
+        return DEPOT_OK;                /* hub_orders applies it in the same transaction */
     if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
         return apply_movements(q, m, newer);
     if (m->type == DEPOT_MSG_STOCK) {
@@ -630,7 +634,7 @@ static depot_err apply_stream(struct sqlite_store *q, const depot_msg *m, long l
     }
     if (inserted) {
         err = stream_effect(q, m, seen_ms, &newer);
-        *res = newer ? HUB_APPLY_DONE
+        *res = newer                            ? HUB_APPLY_DONE
                : m->type == DEPOT_MSG_MOVEMENTS ? HUB_APPLY_REFUSED
                                                 : HUB_APPLY_STALE;
     }
@@ -709,8 +713,7 @@ static depot_err sq_count_reject(hub_store *s, const char *reason, uint64_t n)
     return hub_sqlite_run(q, st, "reject");
 }
 
-static depot_err walk_stock(struct sqlite_store *q, sqlite3_stmt *st, hub_stock_cb cb,
-                            void *arg)
+static depot_err walk_stock(struct sqlite_store *q, sqlite3_stmt *st, hub_stock_cb cb, void *arg)
 {
     struct hub_stock_row r;
     int rc;
@@ -873,6 +876,8 @@ static const struct migration migrations[] = {
     {2, "applied rows at or below their stream's applied_upto dropped",
      "DELETE FROM applied WHERE msg_id <= (SELECT s.applied_upto FROM streams s "
      "WHERE s.dealer = applied.dealer AND s.ledger = applied.ledger)"},
+    {3, "the engine log and the alerts' memos (several hubs' alert engines)",
+     hub_sqlite_engine_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -956,7 +961,9 @@ static depot_err setup(struct sqlite_store *q)
     depot_err err;
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
         return hub_sqlite_fail(q, "schema");
-    err = hub_sqlite_exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;", "schema");
+    err = hub_sqlite_exec(
+        q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;",
+        "schema");
     if (err == DEPOT_OK)
         err = hub_sqlite_exec(q, "BEGIN IMMEDIATE", "schema");
     if (err != DEPOT_OK)

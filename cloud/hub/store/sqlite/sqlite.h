@@ -18,7 +18,7 @@
 #define SQ_PAYMENTS_STMTS 4
 #define SQ_ORDERS_STMTS 16
 #define SQ_AUDIT_STMTS 4
-#define SQ_ALERT_STMTS 32
+#define SQ_ALERT_STMTS 40
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -152,6 +152,8 @@ void hub_sqlite_orders_free(struct sqlite_store *q);
 /* History and alerts (store/sqlite/alerts.c): schema, statements, and the history effect
  * of a new movements batch or stock value (called in the applying transaction). */
 extern const struct hub_store_alert_ops hub_sqlite_alert_ops;
+/* Migration 3: the engine log and the alerts' memos (store/sqlite/alerts.c). */
+extern const char hub_sqlite_engine_schema[];
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q);
 void hub_sqlite_alerts_free(struct sqlite_store *q);
 depot_err hub_sqlite_history_apply(struct sqlite_store *q, const depot_msg *m);
