@@ -65,7 +65,7 @@ depot_err alerts_eval_stock(hub_alerts *a, hub_store *s, struct cell *c, long lo
             err = alerts_alert_put(a, s, st, &k, &v[i], action, json, now);
             err = err == DEPOT_OK ? alerts_remember(c, &sg) : err;
         } else if (n[i] == NEED_RESOLVE)
-            err = alerts_alert_clear(a, s, st, k.dealer, k.kind, now);
+            err = alerts_alert_clear(a, s, st, &k, now);
     }
     return err;
 }
@@ -110,7 +110,7 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
                                   i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK, NULL};
             st->sg_hash = h;
             err = alerts_memo(s, st, &k);
-            alerts_mark(a, c->d);
+            alerts_mark_cell(a, c);
         }
     }
     return err;
@@ -212,7 +212,7 @@ depot_err alerts_eval_shrink(hub_alerts *a, hub_store *s, struct cell *c, long l
 
     c->came_back = false;
     if (st->live && (c->stock_taken || (c->shrink_total > 0 && c->shrink_back >= c->shrink_total)))
-        err = alerts_alert_clear(a, s, st, k.dealer, k.kind, now);
+        err = alerts_alert_clear(a, s, st, &k, now);
     if (err == DEPOT_OK && !st->live)
         c->shrink_total = c->shrink_back = 0;
     c->stock_taken = false;

@@ -18,6 +18,7 @@ static depot_err movement(hub_alerts *a, hub_store *s, const char *dealer,
     if (!c)
         return DEPOT_ERR_NOMEM;
     alerts_touch(a, c);
+    alerts_mark_cell(a, c); /* invariant 6 */
     if (!strcmp(it->kind, "count"))
         c->stock_taken = true;
     if (scale && it->delta > 0 && c->st[CS_SHRINK].live) {
@@ -56,6 +57,7 @@ static depot_err on_snapshot(hub_alerts *a, hub_store *s, struct dealer_ent *d, 
 {
     struct snap_walk w = {a, false};
     depot_err err = hub_store_stock(s, d->id, NULL, snapshot_row, &w);
+    d->all_cells = true; /* invariant 6: any of its cells may have changed */
     if (err == DEPOT_OK && w.nomem)
         err = DEPOT_ERR_NOMEM;
     if (err == DEPOT_OK)
@@ -76,6 +78,7 @@ static depot_err on_stock(hub_alerts *a, hub_store *s, const depot_msg *m, long 
     struct cell *c = alerts_cell_get(a, m->dealer, m->body.stock.sku);
     if (!c)
         return DEPOT_ERR_NOMEM;
+    alerts_mark_cell(a, c); /* invariant 6 */
     alerts_set_qty(a, c, m->body.stock.qty);
     return alerts_eval_stock(a, s, c, now);
 }

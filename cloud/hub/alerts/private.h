@@ -50,7 +50,8 @@
  *   6. Several engines (hub instances) may share one database; each write
  *      transaction of an engine names, in the engine log (store/alerts.h),
  *      the dealers whose state it changed (a message applied, an alert
- *      written), and every engine, before the first thing it does in a
+ *      written: "D", "D/SKU", or D, "/" and "*" for all its cells), and every engine,
+ *      before the first thing it does in a
  *      transaction, reloads from the database the dealers that other
  *      engines named since its last transaction: their heard state, stock,
  *      velocities, live alerts and what it remembers of them beside the row
@@ -116,8 +117,9 @@ struct dealer_ent {
     long long last_seen;
     struct slot offline, contract;
     struct node_ent *nodes;
-    struct cell *cells; /* its cells, through cell.dealer_next */
-    bool dirty, stale;  /* invariant 6: changed here / by another engine */
+    struct cell *cells;        /* its cells, through cell.dealer_next */
+    bool dirty, stale;         /* invariant 6: changed here / by another engine */
+    bool all_cells, stale_all; /* ... and every one of its cells with it */
     struct dealer_ent *dirty_next, *stale_next;
 };
 
@@ -131,8 +133,10 @@ struct cell {
     long long qty, shrink_total, shrink_back, shrink_new;
     double velocity;
     bool has_qty, touched, stock_taken, was_source;
-    bool came_back; /* shrink_back moved in this transaction */
-    bool moved;     /* on a->moved: became or stopped being a transfer source */
+    bool came_back;     /* shrink_back moved in this transaction */
+    bool logged, stale; /* invariant 6: changed here / by another engine */
+    struct cell *log_next, *stale_next;
+    bool moved; /* on a->moved: became or stopped being a transfer source */
     struct cell *moved_next;
     struct suggestion *shown; /* what its live stock alerts show (NULL: unknown) */
     struct slot st[CS__COUNT];
@@ -154,6 +158,7 @@ struct hub_alerts {
     char writer[40];             /* this engine's name in the engine log */
     long long log_seq;           /* the last engine log entry read */
     struct dealer_ent *dirty;    /* dealers this transaction changed (invariant 6) */
+    struct cell *dirty_cells;    /* cells this transaction changed (invariant 6) */
     long long catalog_version, profiles_version, day, next_eval_ms, next_publish_ms;
     long long next_settings_ms;
     unsigned long long raised, resolved; /* pending until the commit (invariant 3) */
@@ -225,6 +230,7 @@ void alerts_touch(hub_alerts *a, struct cell *c);
 /* Notes that this transaction changed dealer's state (invariant 6). */
 void alerts_mark(hub_alerts *a, struct dealer_ent *d);
 void alerts_mark_id(hub_alerts *a, const char *dealer);
+void alerts_mark_cell(hub_alerts *a, struct cell *c);
 /* Loads the state if it is not, else reloads what other engines changed (invariant 6). */
 depot_err alerts_sync(hub_alerts *a, hub_store *s, long long now);
 /* The engine log entry of this transaction (invariant 6). */
@@ -236,8 +242,8 @@ depot_err alerts_memo(hub_store *s, const struct slot *st, const struct alert_ke
 /* write.c */
 /* A hub_alert_row_cb: keeps the row's id, count and encoded message in a struct row_out. */
 int alerts_capture_row(void *arg, const struct hub_alert_row *r);
-depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st, const char *dealer,
-                             enum hub_alert_kind kind, long long now);
+depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st,
+                             const struct alert_key *k, long long now);
 depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const struct alert_key *k,
                            const struct verdict *v, const char *action, const char *suggestion,
                            long long now);

@@ -66,25 +66,32 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
     st->hash = alerts_verdict_hash(v);
     a->raised += o.count == 1;
     a->changed = true;
-    alerts_mark_id(a, k->dealer);
-    return alerts_memo(s, st, k); /* invariant 6 */
+    if (k->sku[0]) /* invariant 6 */
+        alerts_mark_cell(a, alerts_cell_get(a, k->dealer, k->sku));
+    else
+        alerts_mark_id(a, k->dealer);
+    return alerts_memo(s, st, k);
 }
 
-depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st, const char *dealer,
-                             enum hub_alert_kind kind, long long now)
+depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st,
+                             const struct alert_key *k, long long now)
 {
     struct row_out o = {.now = now};
     bool changed = false;
     depot_err err = hub_store_alert_resolve(s, st->id, "auto", now, &changed);
     if (err == DEPOT_OK && changed) {
         err = hub_store_alert_get(s, st->id, alerts_capture_row, &o);
-        err = err == DEPOT_OK ? alerts_queue_change(s, dealer, hub_alert_kind_name(kind), &o) : err;
+        err = err == DEPOT_OK ? alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o)
+                              : err;
         a->resolved++;
         a->changed = true;
     }
-    alerts_mark_id(a, dealer); /* its slot is free now, whatever the row said */
+    if (k->sku[0]) /* invariant 6: its slot is free now, whatever the row said */
+        alerts_mark_cell(a, alerts_cell_get(a, k->dealer, k->sku));
+    else
+        alerts_mark_id(a, k->dealer);
     if (err == DEPOT_OK)
-        err = hub_store_alert_memo_del(s, st->id); /* invariant 6: no longer held */
+        err = hub_store_alert_memo_del(s, st->id);
     if (err == DEPOT_OK)
         memset(st, 0, sizeof(*st));
     return err;
@@ -98,7 +105,7 @@ depot_err alerts_settle(hub_alerts *a, hub_store *s, struct slot *st, const stru
     case NEED_PUT:
         return alerts_alert_put(a, s, st, k, v, "", "", now);
     case NEED_RESOLVE:
-        return alerts_alert_clear(a, s, st, k->dealer, k->kind, now);
+        return alerts_alert_clear(a, s, st, k, now);
     default:
         return DEPOT_OK;
     }

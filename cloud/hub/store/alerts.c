@@ -157,3 +157,8 @@ depot_err hub_store_alert_memos(hub_store *s, const char *dealer, hub_memo_cb cb
 {
     return A(s)->memos(s, dealer, cb, arg);
 }
+
+depot_err hub_store_alert_reload(hub_store *s, const struct hub_alert_reload *r, void *arg)
+{
+    return A(s)->reload(s, r, arg);
+}

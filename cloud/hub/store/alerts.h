@@ -88,6 +88,27 @@ struct hub_alert_memo {
 };
 typedef int (*hub_memo_cb)(void *arg, const struct hub_alert_memo *m);
 
+/*
+ * What an alert engine reads again of the dealers and cells other engines
+ * changed (invariant 6 of alerts/private.h). Lists are space-separated;
+ * cells are "dealer/sku". Callbacks get, for
+ *   dealer  each dealer of dealers: its heard state
+ *   stock   each cell of cells and every cell of each dealer of all: dealer, sku and qty only
+ *   sum     the same cells' units picked over days from_day..to_day (none: no call)
+ *   alert   the live alerts of those cells, and those without a SKU of dealers
+ *   memo    the slots of the same alerts' keys
+ * A non-zero return from a callback stops that walk only.
+ */
+struct hub_alert_reload {
+    const char *dealers, *cells, *all;
+    long long from_day, to_day;
+    hub_dealer_cb dealer;
+    hub_stock_cb stock;
+    hub_sum_cb sum;
+    hub_alert_cb alert;
+    hub_memo_cb memo;
+};
+
 struct hub_store_alert_ops {
     depot_err (*points)(hub_store *s, const char *dealer, const char *sku, long long since,
                         hub_point_cb cb, void *arg);
@@ -129,6 +150,7 @@ struct hub_store_alert_ops {
     depot_err (*memo_set)(hub_store *s, const struct hub_alert_memo *m);
     depot_err (*memo_del)(hub_store *s, long long id);
     depot_err (*memos)(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg);
+    depot_err (*reload)(hub_store *s, const struct hub_alert_reload *r, void *arg);
 };
 
 /* Stock points of (dealer, sku) at or after since (ms), oldest first. */
@@ -239,5 +261,7 @@ depot_err hub_store_alert_memo_set(hub_store *s, const struct hub_alert_memo *m)
 depot_err hub_store_alert_memo_del(hub_store *s, long long id);
 /* The slots of one dealer or of all (dealer NULL), with their alert's severity and text. */
 depot_err hub_store_alert_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg);
+/* Reads what r names, in one statement per callback. */
+depot_err hub_store_alert_reload(hub_store *s, const struct hub_alert_reload *r, void *arg);
 
 #endif

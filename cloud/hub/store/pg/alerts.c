@@ -52,6 +52,11 @@ enum astmt {
     A_MEMO_SET,
     A_MEMOS,
     A_MEMO_DEL,
+    A_R_DEALERS,
+    A_R_STOCK,
+    A_R_SUMS,
+    A_R_ALERTS,
+    A_R_MEMOS,
     A__COUNT
 };
 
@@ -64,6 +69,13 @@ _Static_assert(A__COUNT <= PG_TABLE_MAX, "a statement table holds at most PG_TAB
 #define ALERT_COLS                                                                                 \
     "id, dealer, sku, kind, subject, severity, status, text, action, suggestion, opened_at, "      \
     "updated_at, acked_by, acked_at, resolved_by, resolved_at, count"
+
+#define IN_CELLS(p)                                                                                \
+    "(SELECT split_part(x, '/', 1), split_part(x, '/', 2) FROM unnest(string_to_array(" p          \
+    ", ' ')) x)"
+#define MEMO_SELECT                                                                                \
+    "SELECT m.dealer, m.sku, m.kind, m.subject, m.id, m.sg_hash, m.tally, m.back, a.severity, "    \
+    "a.text FROM alert_memo m JOIN alerts a ON a.id = m.id "
 
 static const char *const asql[A__COUNT] = {
     [A_DAY_ADD] = "INSERT INTO sales_daily(dealer, sku, day, picked, value, received, scale_out) "
@@ -137,10 +149,33 @@ static const char *const asql[A__COUNT] = {
                    "VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(dealer, sku, kind, subject) "
                    "DO UPDATE SET id = excluded.id, sg_hash = excluded.sg_hash, "
                    "tally = excluded.tally, back = excluded.back",
-    [A_MEMOS] = "SELECT m.dealer, m.sku, m.kind, m.subject, m.id, m.sg_hash, m.tally, m.back, "
-                "a.severity, a.text FROM alert_memo m JOIN alerts a ON a.id = m.id "
-                "WHERE $1::text IS NULL OR m.dealer = $1",
+    [A_MEMOS] = MEMO_SELECT "WHERE $1::text IS NULL OR m.dealer = $1",
     [A_MEMO_DEL] = "DELETE FROM alert_memo WHERE id = $1",
+    /* the reload of store/alerts.h: space-separated lists */
+    [A_R_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers "
+                    "WHERE id = ANY(string_to_array($1, ' '))",
+    [A_R_STOCK] = "SELECT dealer, sku, qty FROM stock WHERE (dealer, sku) IN " IN_CELLS(
+        "$1") " "
+              "UNION ALL SELECT dealer, sku, qty FROM stock "
+              "WHERE dealer = ANY(string_to_array($2, ' '))",
+    [A_R_SUMS] =
+        "SELECT dealer, sku, SUM(picked)::bigint FROM sales_daily WHERE (dealer, sku) IN " IN_CELLS(
+            "$1") " AND day BETWEEN $3 AND $4 GROUP BY dealer, sku "
+                  "HAVING SUM(picked) > 0 UNION ALL SELECT dealer, sku, SUM(picked)::bigint "
+                  "FROM sales_daily WHERE dealer = ANY(string_to_array($2, ' ')) AND day BETWEEN "
+                  "$3 AND $4 GROUP BY dealer, sku HAVING SUM(picked) > 0",
+    [A_R_ALERTS] =
+        "SELECT " ALERT_COLS " FROM alerts WHERE status <> 'resolved' AND sku = '' "
+        "AND dealer = ANY(string_to_array($1, ' ')) UNION ALL SELECT " ALERT_COLS
+        " FROM alerts WHERE status <> 'resolved' AND (dealer, sku) IN " IN_CELLS(
+            "$2") " UNION ALL SELECT " ALERT_COLS " FROM alerts WHERE status <> 'resolved' "
+                  "AND sku <> '' AND dealer = ANY(string_to_array($3, ' '))",
+    [A_R_MEMOS] = MEMO_SELECT
+    "WHERE m.sku = '' AND m.dealer = ANY(string_to_array($1, ' ')) "
+    "UNION ALL " MEMO_SELECT
+    "WHERE (m.dealer, m.sku) IN " IN_CELLS("$2") " "
+                                                 "UNION ALL " MEMO_SELECT "WHERE m.sku <> '' AND "
+                                                 "m.dealer = ANY(string_to_array($3, ' '))",
 };
 
 static const struct hub_pg_stmts stmts = {PG_T_ALERTS, A__COUNT, asql};
@@ -727,6 +762,69 @@ static depot_err pa_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void
     return hub_pg_walk(hub_pg_impl(s), &stmts, A_MEMOS, &p, "alert memos", memo_row, &w);
 }
 
+struct reload_walk {
+    const struct hub_alert_reload *r;
+    void *arg;
+};
+
+static int reload_dealer_row(void *arg, const PGresult *res, int r)
+{
+    struct reload_walk *w = arg;
+    struct hub_dealer_row d = {
+        .dealer = hub_pg_col(res, r, 0),
+        .online = hub_pg_bool(res, r, 1),
+        .session = hub_pg_int(res, r, 2),
+        .last_seen = hub_pg_int(res, r, 3),
+        .first_seen = hub_pg_int(res, r, 4),
+    };
+    return w->r->dealer(w->arg, &d);
+}
+
+static int reload_stock_row(void *arg, const PGresult *res, int r)
+{
+    struct reload_walk *w = arg;
+    struct hub_stock_row row = {.dealer = hub_pg_col(res, r, 0),
+                                .sku = hub_pg_col(res, r, 1),
+                                .qty = hub_pg_int(res, r, 2)};
+    return w->r->stock(w->arg, &row);
+}
+
+static int reload_sum_row(void *arg, const PGresult *res, int r)
+{
+    struct reload_walk *w = arg;
+    return w->r->sum(w->arg, hub_pg_col(res, r, 0), hub_pg_col(res, r, 1), hub_pg_int(res, r, 2));
+}
+
+static depot_err pa_reload(hub_store *s, const struct hub_alert_reload *r, void *arg)
+{
+    struct pg_store *q = hub_pg_impl(s);
+    struct reload_walk w = {r, arg};
+    struct alert_walk aw = {r->alert, arg, false, false};
+    struct walk mw = {(void *)r->memo, arg};
+    struct pg_params p = {0};
+    depot_err err;
+    pgp_text(&p, r->dealers ? r->dealers : "");
+    err = hub_pg_walk(q, &stmts, A_R_DEALERS, &p, "engine reload", reload_dealer_row, &w);
+    pgp_reset(&p);
+    pgp_text(&p, r->cells ? r->cells : "");
+    pgp_text(&p, r->all ? r->all : "");
+    if (err == DEPOT_OK)
+        err = hub_pg_walk(q, &stmts, A_R_STOCK, &p, "engine reload", reload_stock_row, &w);
+    pgp_int(&p, r->from_day);
+    pgp_int(&p, r->to_day);
+    if (err == DEPOT_OK)
+        err = hub_pg_walk(q, &stmts, A_R_SUMS, &p, "engine reload", reload_sum_row, &w);
+    pgp_reset(&p);
+    pgp_text(&p, r->dealers ? r->dealers : "");
+    pgp_text(&p, r->cells ? r->cells : "");
+    pgp_text(&p, r->all ? r->all : "");
+    if (err == DEPOT_OK)
+        err = hub_pg_walk(q, &stmts, A_R_ALERTS, &p, "engine reload", alert_row, &aw);
+    if (err == DEPOT_OK)
+        err = hub_pg_walk(q, &stmts, A_R_MEMOS, &p, "engine reload", memo_row, &mw);
+    return err;
+}
+
 const struct hub_store_alert_ops hub_pg_alert_ops = {
     .points = pa_points,
     .days = pa_days,
@@ -755,4 +853,5 @@ const struct hub_store_alert_ops hub_pg_alert_ops = {
     .memo_set = pa_memo_set,
     .memo_del = pa_memo_del,
     .memos = pa_memos,
+    .reload = pa_reload,
 };

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "depot/alloc.h"
 #include "depot/log.h"
 #include "store/alerts.h"
 #include "store/sqlite/sqlite.h"
@@ -68,6 +69,11 @@ enum astmt {
     A_MEMO_SET,
     A_MEMOS,
     A_MEMO_DEL,
+    A_R_DEALERS,
+    A_R_STOCK,
+    A_R_SUMS,
+    A_R_ALERTS,
+    A_R_MEMOS,
     A__COUNT
 };
 
@@ -76,6 +82,14 @@ _Static_assert(A__COUNT <= SQ_ALERT_STMTS, "raise SQ_ALERT_STMTS");
 #define ALERT_COLS                                                                                 \
     "id, dealer, sku, kind, subject, severity, status, text, action, suggestion, opened_at, "      \
     "updated_at, acked_by, acked_at, resolved_by, resolved_at, count"
+
+#define IN_LIST(p) "(SELECT value FROM json_each(" p "))"
+#define IN_CELLS(p)                                                                                \
+    "(SELECT substr(value, 1, instr(value, '/') - 1), substr(value, instr(value, '/') + 1) "       \
+    "FROM json_each(" p "))"
+#define MEMO_SELECT                                                                                \
+    "SELECT m.dealer, m.sku, m.kind, m.subject, m.id, m.sg_hash, m.tally, m.back, a.severity, "    \
+    "a.text FROM alert_memo m JOIN alerts a ON a.id = m.id "
 
 static const char *const asql[A__COUNT] = {
     [A_DAY_ADD] =
@@ -147,10 +161,33 @@ static const char *const asql[A__COUNT] = {
                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, sku, kind, subject) "
                    "DO UPDATE SET id = excluded.id, sg_hash = excluded.sg_hash, "
                    "tally = excluded.tally, back = excluded.back",
-    [A_MEMOS] = "SELECT m.dealer, m.sku, m.kind, m.subject, m.id, m.sg_hash, m.tally, m.back, "
-                "a.severity, a.text FROM alert_memo m JOIN alerts a ON a.id = m.id "
-                "WHERE ?1 IS NULL OR m.dealer = ?1",
+    [A_MEMOS] = MEMO_SELECT "WHERE ?1 IS NULL OR m.dealer = ?1",
     [A_MEMO_DEL] = "DELETE FROM alert_memo WHERE id = ?1",
+    /* the reload of store/alerts.h: lists as JSON arrays (sq_reload) */
+    [A_R_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers "
+                    "WHERE id IN " IN_LIST("?1"),
+    [A_R_STOCK] = "SELECT dealer, sku, qty FROM stock WHERE (dealer, sku) IN " IN_CELLS(
+        "?1") " "
+              "UNION ALL SELECT dealer, sku, qty FROM stock WHERE dealer IN " IN_LIST("?2"),
+    [A_R_SUMS] =
+        "SELECT dealer, sku, SUM(picked) FROM sales_daily WHERE (dealer, sku) IN " IN_CELLS(
+            "?1") " AND day BETWEEN ?3 AND ?4 GROUP BY dealer, sku HAVING SUM(picked) > 0 "
+                  "UNION ALL SELECT dealer, sku, SUM(picked) FROM sales_daily WHERE dealer "
+                  "IN " IN_LIST("?2") " AND day BETWEEN ?3 AND ?4 GROUP BY dealer, sku HAVING "
+                                      "SUM(picked) > 0",
+    [A_R_ALERTS] = "SELECT " ALERT_COLS " FROM alerts WHERE status <> 'resolved' AND sku = '' "
+                   "AND dealer IN " IN_LIST(
+                       "?1") " UNION ALL SELECT " ALERT_COLS " FROM alerts "
+                             "WHERE status <> 'resolved' AND (dealer, sku) IN " IN_CELLS(
+                                 "?2") " UNION ALL "
+                                       "SELECT " ALERT_COLS
+                                       " FROM alerts WHERE status <> 'resolved' AND sku <> '' "
+                                       "AND dealer IN " IN_LIST("?3"),
+    [A_R_MEMOS] = MEMO_SELECT "WHERE m.sku = '' AND m.dealer IN " IN_LIST(
+        "?1") " UNION ALL " MEMO_SELECT
+              "WHERE (m.dealer, m.sku) IN " IN_CELLS(
+                  "?2") " UNION ALL " MEMO_SELECT
+                        "WHERE m.sku <> '' AND m.dealer IN " IN_LIST("?3"),
 };
 
 /* Migration 3 (store/sqlite/sqlite.c), also run by the setup below before the statements are
@@ -717,28 +754,124 @@ static depot_err sq_memo_del(hub_store *s, long long id)
     return hub_sqlite_run(q, st, "alert memo delete");
 }
 
+static int memo_row(sqlite3_stmt *st, hub_memo_cb cb, void *arg)
+{
+    struct hub_alert_memo m;
+    m.dealer = hub_sqlite_col(st, 0);
+    m.sku = hub_sqlite_col(st, 1);
+    m.kind = hub_sqlite_col(st, 2);
+    m.subject = hub_sqlite_col(st, 3);
+    m.id = sqlite3_column_int64(st, 4);
+    m.sg_hash = (uint64_t)sqlite3_column_int64(st, 5);
+    m.tally = sqlite3_column_int64(st, 6);
+    m.back = sqlite3_column_int64(st, 7);
+    m.severity = hub_sqlite_col(st, 8);
+    m.text = hub_sqlite_col(st, 9);
+    return cb(arg, &m);
+}
+
 static depot_err sq_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void *arg)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_MEMOS);
-    struct hub_alert_memo m;
     int rc;
     hub_sqlite_bind_text(st, 1, dealer);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        m.dealer = hub_sqlite_col(st, 0);
-        m.sku = hub_sqlite_col(st, 1);
-        m.kind = hub_sqlite_col(st, 2);
-        m.subject = hub_sqlite_col(st, 3);
-        m.id = sqlite3_column_int64(st, 4);
-        m.sg_hash = (uint64_t)sqlite3_column_int64(st, 5);
-        m.tally = sqlite3_column_int64(st, 6);
-        m.back = sqlite3_column_int64(st, 7);
-        m.severity = hub_sqlite_col(st, 8);
-        m.text = hub_sqlite_col(st, 9);
-        if (cb(arg, &m))
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (memo_row(st, cb, arg))
             break;
-    }
     return hub_sqlite_walk_end(q, st, rc, "alert memos");
+}
+
+/* A space-separated list as a JSON array of strings (ids and "dealer/sku" need no escapes;
+ * anything else is dropped). Allocated. */
+static char *json_list(const char *list)
+{
+    size_t n = strlen(list ? list : ""), at = 0;
+    char *out = depot_malloc(2 * n + 3);
+    if (!out)
+        return NULL;
+    out[at++] = '[';
+    for (const char *p = list ? list : ""; *p;) {
+        size_t len = strcspn(p, " ");
+        bool plain = len > 0;
+        for (size_t i = 0; i < len; i++)
+            plain = plain && p[i] != '"' && p[i] != '\\' && (unsigned char)p[i] >= 0x20;
+        if (plain) {
+            at += (size_t)sprintf(out + at, "%s\"%.*s\"", at > 1 ? "," : "", (int)len, p);
+        }
+        p += len + (p[len] == ' ');
+    }
+    out[at++] = ']';
+    out[at] = '\0';
+    return out;
+}
+
+static depot_err sq_reload(hub_store *s, const struct hub_alert_reload *r, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    char *dealers = json_list(r->dealers), *cells = json_list(r->cells), *all = json_list(r->all);
+    sqlite3_stmt *st;
+    depot_err err = dealers && cells && all ? DEPOT_OK : DEPOT_ERR_NOMEM;
+    int rc;
+    if (err == DEPOT_OK) {
+        struct hub_dealer_row d;
+        st = prep(q, A_R_DEALERS);
+        hub_sqlite_bind_text(st, 1, dealers);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            d.dealer = hub_sqlite_col(st, 0);
+            d.online = sqlite3_column_int(st, 1) != 0;
+            d.session = sqlite3_column_int64(st, 2);
+            d.last_seen = sqlite3_column_int64(st, 3);
+            d.first_seen = sqlite3_column_int64(st, 4);
+            if (r->dealer(arg, &d))
+                break;
+        }
+        err = hub_sqlite_walk_end(q, st, rc, "engine reload");
+    }
+    if (err == DEPOT_OK) {
+        struct hub_stock_row row = {0};
+        st = prep(q, A_R_STOCK);
+        hub_sqlite_bind_text(st, 1, cells);
+        hub_sqlite_bind_text(st, 2, all);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            row.dealer = hub_sqlite_col(st, 0);
+            row.sku = hub_sqlite_col(st, 1);
+            row.qty = sqlite3_column_int64(st, 2);
+            if (r->stock(arg, &row))
+                break;
+        }
+        err = hub_sqlite_walk_end(q, st, rc, "engine reload");
+    }
+    if (err == DEPOT_OK) {
+        st = prep(q, A_R_SUMS);
+        hub_sqlite_bind_text(st, 1, cells);
+        hub_sqlite_bind_text(st, 2, all);
+        sqlite3_bind_int64(st, 3, r->from_day);
+        sqlite3_bind_int64(st, 4, r->to_day);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            if (r->sum(arg, hub_sqlite_col(st, 0), hub_sqlite_col(st, 1),
+                       sqlite3_column_int64(st, 2)))
+                break;
+        err = hub_sqlite_walk_end(q, st, rc, "engine reload");
+    }
+    for (int i = 0; err == DEPOT_OK && i < 2; i++) {
+        st = prep(q, i ? A_R_MEMOS : A_R_ALERTS);
+        hub_sqlite_bind_text(st, 1, dealers);
+        hub_sqlite_bind_text(st, 2, cells);
+        hub_sqlite_bind_text(st, 3, all);
+        if (i) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if (memo_row(st, r->memo, arg))
+                    break;
+            err = hub_sqlite_walk_end(q, st, rc, "engine reload");
+        } else {
+            err = alert_walk(q, st, r->alert, arg, NULL, "engine reload");
+        }
+    }
+    depot_free(dealers);
+    depot_free(cells);
+    depot_free(all);
+    return err;
 }
 
 const struct hub_store_alert_ops hub_sqlite_alert_ops = {
@@ -769,6 +902,7 @@ const struct hub_store_alert_ops hub_sqlite_alert_ops = {
     .memo_set = sq_memo_set,
     .memo_del = sq_memo_del,
     .memos = sq_memos,
+    .reload = sq_reload,
 };
 
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q)

@@ -18,7 +18,7 @@
 #define SQ_PAYMENTS_STMTS 4
 #define SQ_ORDERS_STMTS 16
 #define SQ_AUDIT_STMTS 4
-#define SQ_ALERT_STMTS 40
+#define SQ_ALERT_STMTS 48
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
