@@ -18,6 +18,7 @@
 
 #include "depot/log.h"
 #include "orders.h"
+#include "ranking/service.h"
 
 const char *hub_approval_next_stage(const struct hub_config *cfg, const char *stage)
 {
@@ -103,9 +104,9 @@ static depot_err act_in_tx(const struct hub_config *cfg, hub_metrics *metrics, h
 }
 
 depot_err hub_approval_act(const struct hub_config *cfg, hub_metrics *metrics, hub_store *s,
-                           const char *id, const char *stage, const struct hub_token *who,
-                           enum hub_act act, const char *reason, long long now,
-                           struct hub_order *after)
+                           struct hub_ranking *rk, const char *id, const char *stage,
+                           const struct hub_token *who, enum hub_act act, const char *reason,
+                           long long now, struct hub_order *after)
 {
     struct hub_order o;
     depot_err err = hub_store_begin(s);
@@ -118,6 +119,8 @@ depot_err hub_approval_act(const struct hub_config *cfg, hub_metrics *metrics, h
         *after = o;
     if (err == DEPOT_OK)
         err = hub_store_order_get(s, id, after);
+    if (err == DEPOT_OK && !strcmp(after->status, "approved")) /* it invoices the order */
+        err = hub_ranking_note_invoice(rk, s, after->dealer, after->decided_at, after->total);
     if (err == DEPOT_OK)
         err = hub_store_commit(s);
     if (err != DEPOT_OK)

@@ -209,6 +209,10 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
     if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (alerts/alerts.h) */
         err = hub_alerts_on_message(ing->w_alerts, ing->store, &it->msg, it->res, it->seen_ms,
                                     depot_now_ms());
+    if (err == DEPOT_OK && ing->w_ranking && it->res != HUB_APPLY_DEFERRED &&
+        it->res != HUB_APPLY_REFUSED) /* the same (ranking/service.h) */
+        err = hub_ranking_apply(ing->w_ranking, ing->store, &it->msg, it->seen_ms, it->res,
+                                &it->order);
     return err;
 }
 
@@ -217,6 +221,8 @@ static depot_err apply_items(hub_ingest *ing, struct item *list, const uint64_t 
     depot_err err = hub_store_begin(ing->store);
     if (err == DEPOT_OK && ing->w_alerts) /* what other hub instances changed (alerts.h) */
         err = hub_alerts_begin(ing->w_alerts, ing->store, depot_now_ms());
+    if (err == DEPOT_OK && ing->w_ranking)
+        err = hub_ranking_begin(ing->w_ranking, ing->store, depot_now_ms());
     for (struct item *it = list; err == DEPOT_OK && it; it = it->next)
         err = apply_one(ing, it);
     for (int r = 0; rejects && err == DEPOT_OK && r < HUB_REJECT__COUNT; r++)
@@ -225,6 +231,8 @@ static depot_err apply_items(hub_ingest *ing, struct item *list, const uint64_t 
                 hub_store_count_reject(ing->store, hub_reject_name((enum hub_reject)r), rejects[r]);
     if (err == DEPOT_OK && ing->w_alerts)
         err = hub_alerts_precommit(ing->w_alerts, ing->store, depot_now_ms());
+    if (err == DEPOT_OK && ing->w_ranking)
+        err = hub_ranking_precommit(ing->w_ranking, ing->store, depot_now_ms());
     if (err == DEPOT_OK)
         err = hub_store_commit(ing->store);
     if (err != DEPOT_OK)
@@ -233,6 +241,10 @@ static depot_err apply_items(hub_ingest *ing, struct item *list, const uint64_t 
         hub_alerts_committed(ing->w_alerts);
     else if (ing->w_alerts)
         hub_alerts_rolled_back(ing->w_alerts);
+    if (ing->w_ranking && err == DEPOT_OK)
+        hub_ranking_committed(ing->w_ranking);
+    else if (ing->w_ranking)
+        hub_ranking_rolled_back(ing->w_ranking);
     return err;
 }
 
@@ -263,9 +275,6 @@ static void count_applied(hub_ingest *ing, struct item *it)
         hub_metrics_applied_type(ing->metrics, (int)it->msg.type); /* first time, by type */
     if (ing->orders)
         hub_orders_count(ing->orders, &it->order);
-    if (ing->w_ranking)
-        hub_ranking_on_applied(ing->w_ranking, ing->store, &it->msg, it->seen_ms, it->res,
-                               &it->order);
     if (it->order.outcome == HUB_ORDER_APPROVED || it->order.outcome == HUB_ORDER_PENDING ||
         it->order.outcome == HUB_ORDER_REJECTED)
         ing->decisions_due = true; /* published right after this commit */

@@ -33,6 +33,8 @@
 #include "metrics.h"
 #include "store/store.h"
 
+struct hub_ranking; /* ranking/service.h */
+
 typedef struct hub_orders hub_orders;
 
 enum hub_order_outcome {
@@ -103,12 +105,13 @@ enum hub_act { HUB_ACT_APPROVE, HUB_ACT_REJECT };
  * DEPOT_ERR_NOTFOUND, DEPOT_ERR_STALE (not pending, or no longer at stage:
  * *after = the order as it is), DEPOT_ERR_FORBIDDEN (the token may not act
  * for the stage), DEPOT_ERR_INVAL (a rejection without a reason),
- * DEPOT_ERR_DB.
+ * DEPOT_ERR_DB. An approval is noted for the ranking rk (NULL: none) in the same
+ * transaction (ranking/service.h).
  */
 depot_err hub_approval_act(const struct hub_config *cfg, hub_metrics *metrics, hub_store *s,
-                           const char *id, const char *stage, const struct hub_token *who,
-                           enum hub_act act, const char *reason, long long now,
-                           struct hub_order *after);
+                           struct hub_ranking *rk, const char *id, const char *stage,
+                           const struct hub_token *who, enum hub_act act, const char *reason,
+                           long long now, struct hub_order *after);
 
 /* The stage after stage in cfg, or NULL when stage is the last (or unknown). */
 const char *hub_approval_next_stage(const struct hub_config *cfg, const char *stage);

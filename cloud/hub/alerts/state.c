@@ -341,7 +341,7 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
     long long pruned;
     depot_err err;
     alerts_reset(a);
-    err = hub_store_log_read(s, -1, NULL, NULL, &a->log_seq, &pruned);
+    err = hub_store_log_read(s, HUB_LOG_ALERTS, -1, NULL, NULL, &a->log_seq, &pruned);
     if (err == DEPOT_OK)
         err = hub_store_profiles_version(s, &a->profiles_version);
     if (err == DEPOT_OK)
@@ -454,7 +454,7 @@ depot_err alerts_log_changes(hub_alerts *a, hub_store *s, long long now)
         snprintf(a->writer, sizeof(a->writer), "%d-%02x%02x%02x%02x%02x%02x%02x%02x", (int)getpid(),
                  r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
     }
-    err = hub_store_log_add(s, a->writer, w.text, now);
+    err = hub_store_log_add(s, HUB_LOG_ALERTS, a->writer, w.text, now);
     depot_free(w.text);
     return err;
 }
@@ -601,7 +601,7 @@ depot_err alerts_sync(hub_alerts *a, hub_store *s, long long now)
     }
     if (a->synced)
         return DEPOT_OK;
-    err = hub_store_log_read(s, a->log_seq, log_entry, &w, &head, &pruned);
+    err = hub_store_log_read(s, HUB_LOG_ALERTS, a->log_seq, log_entry, &w, &head, &pruned);
     if (err == DEPOT_OK && w.nomem)
         err = DEPOT_ERR_NOMEM;
     if (err == DEPOT_OK && from < pruned) {

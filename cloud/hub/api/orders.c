@@ -26,6 +26,7 @@
 #include "api/routes.h"
 #include "depot/money.h"
 #include "orders.h"
+#include "ranking/service.h"
 
 /* ---- JSON of an order ---- */
 
@@ -221,10 +222,8 @@ static enum MHD_Result post_act(hub_api *api, const struct api_request *r, const
         snprintf(at, sizeof(at), "%s", stage->valuestring);
     cJSON_Delete(body);
     s = api_reader_take(api);
-    err = hub_approval_act(api->cfg, api->metrics, s, id, at, r->who, act, why, depot_now_ms(),
-                           &after);
-    if (err == DEPOT_OK)
-        hub_api_ranking_decided(api, &after);
+    err = hub_approval_act(api->cfg, api->metrics, s, hub_api_ranking(api), id, at, r->who, act,
+                           why, depot_now_ms(), &after);
     if (err == DEPOT_OK)
         err = order_detail(s, id, &out);
     api_reader_give(api, s);
@@ -304,8 +303,9 @@ static depot_err payment_refs(hub_store *s, const struct payment *p, const char 
     return err;
 }
 
-static depot_err record_payment(hub_store *s, const struct payment *p, const char *actor,
-                                long long *id, struct hub_exposure *x, const char **why)
+static depot_err record_payment(hub_store *s, hub_ranking *rk, const struct payment *p,
+                                const char *actor, long long *id, struct hub_exposure *x,
+                                const char **why)
 {
     char amount[DEPOT_MONEY_TEXT], text[200];
     long long now = p->at;
@@ -320,6 +320,8 @@ static depot_err record_payment(hub_store *s, const struct payment *p, const cha
         err = hub_audit(s, p->order, p->dealer, actor, "payment", "", text, now);
     if (err == DEPOT_OK)
         err = hub_store_exposure(s, p->dealer, x);
+    if (err == DEPOT_OK)
+        err = hub_ranking_note_payment(rk, s, p->dealer, now, p->amount);
     if (err == DEPOT_OK)
         err = hub_store_commit(s);
     if (err != DEPOT_OK)
@@ -341,14 +343,13 @@ enum MHD_Result api_payment_post(hub_api *api, const struct api_request *r)
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
     p.at = depot_now_ms();
     s = api_reader_take(api);
-    err = record_payment(s, &p, r->who->name, &id, &x, &why);
+    err = record_payment(s, hub_api_ranking(api), &p, r->who->name, &id, &x, &why);
     api_reader_give(api, s);
     if (err == DEPOT_ERR_INVAL)
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
     if (err != DEPOT_OK)
         return api_send_store_error(api, r, err, why);
     LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
-    hub_api_ranking_payment(api, p.dealer, p.at, p.amount);
     out = cJSON_CreateObject();
     cJSON_AddNumberToObject(out, "id", (double)id);
     cJSON_AddStringToObject(out, "dealer", p.dealer);

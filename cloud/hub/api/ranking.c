@@ -35,27 +35,13 @@ void hub_api_set_ranking(hub_api *api, hub_ranking *ranking)
     pthread_mutex_unlock(&api->lock);
 }
 
-static hub_ranking *ranking_of(hub_api *api)
+hub_ranking *hub_api_ranking(hub_api *api)
 {
     hub_ranking *rk;
     pthread_mutex_lock(&api->lock);
     rk = api->ranking;
     pthread_mutex_unlock(&api->lock);
     return rk;
-}
-
-void hub_api_ranking_payment(hub_api *api, const char *dealer, long long at, long long cents)
-{
-    hub_ranking *rk = ranking_of(api);
-    if (rk)
-        hub_ranking_on_payment(rk, dealer, at, cents);
-}
-
-void hub_api_ranking_decided(hub_api *api, const struct hub_order *o)
-{
-    hub_ranking *rk = ranking_of(api);
-    if (rk && !strcmp(o->status, "approved"))
-        hub_ranking_on_invoice(rk, o->dealer, o->decided_at, o->total);
 }
 
 /* ---- the board as JSON ---- */
@@ -147,7 +133,7 @@ static bool period_arg(hub_api *api, const struct api_request *r, long long now,
 static bool board_for(hub_api *api, const struct api_request *r, struct hub_rank_board *b,
                       enum MHD_Result *ret)
 {
-    hub_ranking *rk = ranking_of(api);
+    hub_ranking *rk = hub_api_ranking(api);
     long long now = depot_now_ms();
     int period;
     if (!rk) {
@@ -334,7 +320,8 @@ static void refuse(cJSON *errors, long long line, const char *why)
     cJSON_AddItemToArray(errors, e);
 }
 
-static depot_err import_record(hub_store *s, const struct import_line *l, const char *actor)
+static depot_err import_record(hub_store *s, hub_ranking *rk, const struct import_line *l,
+                               const char *actor)
 {
     char text[200], amount[DEPOT_MONEY_TEXT];
     long long id;
@@ -342,13 +329,14 @@ static depot_err import_record(hub_store *s, const struct import_line *l, const 
         hub_store_payment_add(s, l->dealer, l->amount, l->order, l->ref, actor, l->at, &id);
     depot_money_format(l->amount, amount, sizeof(amount));
     snprintf(text, sizeof(text), "%s%s%s (import)", amount, l->ref[0] ? " ref " : "", l->ref);
-    return err == DEPOT_OK ? hub_audit(s, l->order, l->dealer, actor, "payment", "", text, l->at)
-                           : err;
+    if (err == DEPOT_OK)
+        err = hub_audit(s, l->order, l->dealer, actor, "payment", "", text, l->at);
+    return err == DEPOT_OK ? hub_ranking_note_payment(rk, s, l->dealer, l->at, l->amount) : err;
 }
 
 /* Checks and records every line in one transaction; any refusal rolls all back. */
-static depot_err import_all(hub_store *s, const struct import_line *lines, size_t n,
-                            const char *actor, cJSON *errors)
+static depot_err import_all(hub_store *s, hub_ranking *rk, const struct import_line *lines,
+                            size_t n, const char *actor, cJSON *errors)
 {
     depot_err err = hub_store_begin(s);
     for (size_t i = 0; err == DEPOT_OK && i < n; i++) {
@@ -356,7 +344,7 @@ static depot_err import_all(hub_store *s, const struct import_line *lines, size_
         if (why)
             refuse(errors, lines[i].line, why);
         else if (err == DEPOT_OK && cJSON_GetArraySize(errors) == 0)
-            err = import_record(s, &lines[i], actor);
+            err = import_record(s, rk, &lines[i], actor);
     }
     if (err == DEPOT_OK && cJSON_GetArraySize(errors) == 0)
         err = hub_store_commit(s);
@@ -414,7 +402,7 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
     }
     if (cJSON_GetArraySize(errors) == 0) {
         s = api_reader_take(api);
-        err = import_all(s, lines, n, r->who->name, errors);
+        err = import_all(s, hub_api_ranking(api), lines, n, r->who->name, errors);
         api_reader_give(api, s);
         if (err != DEPOT_OK) {
             depot_free(lines);
@@ -427,8 +415,6 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
         return import_refused(api, r, errors);
     }
     cJSON_Delete(errors);
-    for (size_t i = 0; i < n; i++)
-        hub_api_ranking_payment(api, lines[i].dealer, lines[i].at, lines[i].amount);
     LOG_INFO("payments import: %zu payments recorded by %s", n, r->who->name);
     depot_free(lines);
     out = cJSON_CreateObject();

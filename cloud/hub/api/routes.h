@@ -72,9 +72,8 @@ enum MHD_Result api_metrics_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_healthz_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_static_get(hub_api *api, const struct api_request *r);
 
-/* ranking.c's hooks for orders.c: a payment recorded, an order decided (an approval
- * invoices it), fed to the ranking when one is set (hub_api_set_ranking). */
-void hub_api_ranking_payment(hub_api *api, const char *dealer, long long at, long long cents);
-void hub_api_ranking_decided(hub_api *api, const struct hub_order *o);
+/* The ranking set by hub_api_set_ranking, or NULL: orders.c and ranking.c note payments and
+ * approvals for it in the transaction that records them (ranking/service.h). */
+struct hub_ranking *hub_api_ranking(hub_api *api);
 
 #endif

@@ -9,20 +9,37 @@
  * not republish; a change of 0.001 of a month (43 minutes online) does.
  *
  * Invariants:
- *   1. The engine only ever receives facts that are committed in the store
- *      (hooks run after the commit), so a rebuild at start reproduces it:
- *      every fact the hooks feed has a row in the store that
- *      hub_store_ranking_facts or hub_store_picked_sums returns.
- *   2. A presence transition is appended to the log before the next fact of
- *      that dealer is fed (same thread), so the log replays the same
- *      intervals.
+ *   1. The engine holds the facts the store holds, no more, no fewer, as of
+ *      the last transaction it took part in: a rebuild (at start, or after a
+ *      rolled-back transaction fed it) reads them all under the write lock;
+ *      after that it learns them from the engine log (store/alerts.h, stream
+ *      HUB_LOG_RANKING): the ingest worker feeds a message's facts in the
+ *      transaction that applies it and lists them in that transaction's
+ *      entry; payments and approvals made through the API list theirs in
+ *      their own transaction (hub_ranking_note_*); every ranking replays the
+ *      entries it did not write itself, before each ingest transaction and
+ *      at each tick. So hub instances sharing a database hold the same
+ *      aggregates, and every fact has a row that a rebuild reads
+ *      (hub_store_ranking_facts, hub_store_picked_sums).
+ *   2. Presence is decided in the ingest transaction, under the write lock,
+ *      on the state every earlier transaction of any hub left: a
+ *      transition is appended to the presence log in the same transaction.
+ *
+ * Words of a log entry (ids have no ':' or ' '): m:D:AT:0|1 a presence
+ * transition, l:D:AT a message heard, s:D:SKU:AT:UNITS a pick, p:D:AT:CENTS a
+ * payment, i:D:AT:CENTS an order approved, o:D:AT:0|1 an order arrived
+ * (defective or not).
  */
 #include "ranking/service.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "depot/alloc.h"
 #include "depot/hash.h"
@@ -46,6 +63,13 @@ struct hub_ranking {
     hub_rank *rank;
     long long catalog_version, next_catalog_check, next_publish;
     struct sent *sent; /* uthash by dealer, worker only */
+    /* invariant 1, worker only but the names */
+    char writer[40], api_writer[48]; /* its names in the engine log */
+    long long log_seq;               /* the last entry read */
+    bool rebuild;                    /* a rolled-back transaction fed it */
+    char *facts;                     /* this transaction's words */
+    size_t facts_len, facts_cap;
+    bool facts_nomem;
 };
 
 depot_err hub_ranking_new(const struct hub_config *cfg, hub_ranking **out)
@@ -59,6 +83,15 @@ depot_err hub_ranking_new(const struct hub_config *cfg, hub_ranking **out)
         return DEPOT_ERR_NOMEM;
     }
     rk->catalog_version = -1;
+    {
+        unsigned char r[8] = {0};
+        long long now = depot_now_ms();
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            memcpy(r, &now, sizeof(r));
+        snprintf(rk->writer, sizeof(rk->writer), "rank-%d-%02x%02x%02x%02x%02x%02x%02x%02x",
+                 (int)getpid(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+        snprintf(rk->api_writer, sizeof(rk->api_writer), "%s-api", rk->writer);
+    }
     pthread_mutex_init(&rk->lock, NULL);
     *out = rk;
     return DEPOT_OK;
@@ -70,7 +103,9 @@ void hub_ranking_free(hub_ranking *rk)
         return;
     struct sent *e, *tmp;
     hub_rank_free(rk->rank);
-    HASH_ITER(hh, rk->sent, e, tmp) {
+    depot_free(rk->facts);
+    HASH_ITER(hh, rk->sent, e, tmp)
+    {
         HASH_DEL(rk->sent, e);
         depot_free(e->payload);
         depot_free(e);
@@ -148,9 +183,10 @@ static depot_err load_sales(hub_rank *r, hub_store *s, long long now)
     return DEPOT_OK;
 }
 
-depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now)
+/* The rebuild of invariant 1, in the caller's transaction (under the write lock). */
+static depot_err load_locked(hub_ranking *rk, hub_store *s, long long now)
 {
-    long long t0 = depot_mono_ms(), version = 0;
+    long long t0 = depot_mono_ms(), version = 0, head = 0, pruned;
     hub_rank *r;
     depot_err err = hub_rank_new(&rk->cfg->ranking, &r);
     if (err == DEPOT_OK)
@@ -159,6 +195,8 @@ depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now)
         err = hub_store_ranking_facts(s, fact_cb, r);
     if (err == DEPOT_OK)
         err = load_sales(r, s, now);
+    if (err == DEPOT_OK)
+        err = hub_store_log_read(s, HUB_LOG_RANKING, -1, NULL, NULL, &head, &pruned);
     if (err != DEPOT_OK) {
         hub_rank_free(r);
         LOG_ERROR("ranking: rebuild from the store failed: %s", depot_strerror(err));
@@ -169,85 +207,237 @@ depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now)
     rk->rank = r;
     rk->catalog_version = version;
     pthread_mutex_unlock(&rk->lock);
+    rk->log_seq = head;
+    rk->rebuild = false;
     LOG_INFO("ranking: aggregates rebuilt from the store in %lld ms (%zu KiB)",
              depot_mono_ms() - t0, hub_rank_memory(r) / 1024);
     return DEPOT_OK;
 }
 
-/* ---- hooks ---- */
-
-static void presence_log(hub_store *s, const char *dealer, const struct hub_rank_transition *t,
-                         int n)
+depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now)
 {
-    depot_err err = n > 0 ? hub_store_begin(s) : DEPOT_OK;
-    for (int i = 0; i < n && err == DEPOT_OK; i++)
-        err = hub_store_presence_add(s, dealer, t[i].at, t[i].online);
-    if (n > 0 && err == DEPOT_OK)
+    depot_err err = hub_store_begin(s); /* the write lock: no fact lands in between */
+    if (err == DEPOT_OK)
+        err = load_locked(rk, s, now);
+    if (err == DEPOT_OK)
         err = hub_store_commit(s);
     if (err != DEPOT_OK) {
         hub_store_rollback(s);
-        LOG_WARN("ranking: presence of %s not logged: %s", dealer, depot_strerror(err));
+        rk->rebuild = true;
     }
+    return err;
 }
 
-static void on_order(hub_rank *r, const char *dealer, const struct hub_order_result *o)
+/* ---- the engine log (invariant 1) ---- */
+
+/* Appends a word to this transaction's entry. */
+static void note(hub_ranking *rk, const char *fmt, ...)
 {
-    bool defect = (o->outcome == HUB_ORDER_REJECTED &&
-                   (o->reason == HUB_OR_UNKNOWN_BARCODE || o->reason == HUB_OR_QTY_RANGE)) ||
-                  o->outcome == HUB_ORDER_FORGED;
-    switch (o->outcome) {
-    case HUB_ORDER_APPROVED:
-        hub_rank_invoice(r, dealer, o->at, o->total);
-        /* fall through */
-    case HUB_ORDER_PENDING:
-    case HUB_ORDER_REJECTED:
-    case HUB_ORDER_FORGED:
-        hub_rank_order(r, dealer, o->at, defect);
+    char word[160];
+    va_list ap;
+    int n;
+    size_t need;
+    char *grown;
+    va_start(ap, fmt);
+    n = vsnprintf(word, sizeof(word), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(word) || rk->facts_nomem)
+        return;
+    need = rk->facts_len + (size_t)n + 2;
+    if (need > rk->facts_cap) {
+        size_t cap = need * 2 > 4096 ? need * 2 : 4096;
+        if (!(grown = depot_realloc(rk->facts, cap))) {
+            rk->facts_nomem = true;
+            return;
+        }
+        rk->facts = grown;
+        rk->facts_cap = cap;
+    }
+    rk->facts_len += (size_t)snprintf(rk->facts + rk->facts_len, rk->facts_cap - rk->facts_len,
+                                      "%s%s", rk->facts_len ? " " : "", word);
+}
+
+/* Feeds one word of another writer's entry to r; a word it cannot read is skipped. */
+static void replay_word(hub_rank *r, char *w)
+{
+    char *f[6], *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(w, ":", &save); t && n < 6; t = strtok_r(NULL, ":", &save))
+        f[n++] = t;
+    if (n < 3 || strlen(f[0]) != 1)
+        return;
+    switch (f[0][0]) {
+    case 'm':
+        if (n == 4)
+            hub_rank_mark(r, f[1], strtoll(f[2], NULL, 10), f[3][0] == '1');
+        break;
+    case 'l':
+        hub_rank_last_seen(r, f[1], strtoll(f[2], NULL, 10));
+        break;
+    case 's':
+        if (n == 5)
+            hub_rank_sale(r, f[1], f[2], strtoll(f[3], NULL, 10), strtoll(f[4], NULL, 10));
+        break;
+    case 'p':
+        if (n == 4)
+            hub_rank_payment(r, f[1], strtoll(f[2], NULL, 10), strtoll(f[3], NULL, 10));
+        break;
+    case 'i':
+        if (n == 4)
+            hub_rank_invoice(r, f[1], strtoll(f[2], NULL, 10), strtoll(f[3], NULL, 10));
+        break;
+    case 'o':
+        if (n == 4)
+            hub_rank_order(r, f[1], strtoll(f[2], NULL, 10), f[3][0] == '1');
         break;
     default:
         break;
     }
 }
 
-static void on_movements(hub_rank *r, const depot_msg *m)
+static int replay_entry(void *arg, long long seq, const char *writer, const char *text)
 {
-    for (size_t i = 0; i < m->body.movements.n_items; i++) {
-        const struct depot_movement_item *it = &m->body.movements.items[i];
-        if (it->delta < 0 && !strcmp(it->kind, "pick"))
-            hub_rank_sale(r, m->dealer, it->sku, it->ts, -it->delta);
+    hub_ranking *rk = arg;
+    char *copy, *save = NULL;
+    rk->log_seq = seq;
+    if (!strcmp(writer, rk->writer))
+        return 0; /* its own: fed in the transaction that wrote it */
+    if (!(copy = depot_malloc(strlen(text) + 1))) {
+        rk->rebuild = true; /* read everything again from the store */
+        return 1;
+    }
+    strcpy(copy, text);
+    pthread_mutex_lock(&rk->lock);
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        replay_word(rk->rank, w);
+    pthread_mutex_unlock(&rk->lock);
+    depot_free(copy);
+    return 0;
+}
+
+/* What other writers fed since the last read, or everything again when it must. */
+static depot_err catch_up(hub_ranking *rk, hub_store *s, long long now)
+{
+    long long head, pruned, from = rk->log_seq;
+    depot_err err;
+    if (rk->rebuild)
+        return load_locked(rk, s, now);
+    err = hub_store_log_read(s, HUB_LOG_RANKING, rk->log_seq, replay_entry, rk, &head, &pruned);
+    if (err == DEPOT_OK && (from < pruned || rk->rebuild)) {
+        LOG_INFO("ranking: behind what the engine log keeps: rebuilding");
+        rk->rebuild = true;
+        return load_locked(rk, s, now);
+    }
+    return err;
+}
+
+depot_err hub_ranking_begin(hub_ranking *rk, hub_store *s, long long now)
+{
+    rk->facts_len = 0;
+    rk->facts_nomem = false;
+    return catch_up(rk, s, now);
+}
+
+depot_err hub_ranking_precommit(hub_ranking *rk, hub_store *s, long long now)
+{
+    if (rk->facts_nomem)
+        return DEPOT_ERR_NOMEM;
+    return rk->facts_len ? hub_store_log_add(s, HUB_LOG_RANKING, rk->writer, rk->facts, now)
+                         : DEPOT_OK;
+}
+
+void hub_ranking_committed(hub_ranking *rk)
+{
+    rk->facts_len = 0;
+}
+
+void hub_ranking_rolled_back(hub_ranking *rk)
+{
+    if (rk->facts_len || rk->facts_nomem)
+        rk->rebuild = true; /* it was fed what the store does not hold */
+    rk->facts_len = 0;
+    rk->facts_nomem = false;
+}
+
+static depot_err note_api(hub_ranking *rk, hub_store *s, char kind, const char *dealer,
+                          long long at, long long cents)
+{
+    char word[128];
+    if (!rk)
+        return DEPOT_OK;
+    snprintf(word, sizeof(word), "%c:%s:%lld:%lld", kind, dealer, at, cents);
+    return hub_store_log_add(s, HUB_LOG_RANKING, rk->api_writer, word, depot_now_ms());
+}
+
+depot_err hub_ranking_note_payment(hub_ranking *rk, hub_store *s, const char *dealer, long long at,
+                                   long long cents)
+{
+    return note_api(rk, s, 'p', dealer, at, cents);
+}
+
+depot_err hub_ranking_note_invoice(hub_ranking *rk, hub_store *s, const char *dealer, long long at,
+                                   long long cents)
+{
+    return note_api(rk, s, 'i', dealer, at, cents);
+}
+
+/* ---- hooks ---- */
+
+static void on_order(hub_ranking *rk, const char *dealer, const struct hub_order_result *o)
+{
+    bool defect = (o->outcome == HUB_ORDER_REJECTED &&
+                   (o->reason == HUB_OR_UNKNOWN_BARCODE || o->reason == HUB_OR_QTY_RANGE)) ||
+                  o->outcome == HUB_ORDER_FORGED;
+    switch (o->outcome) {
+    case HUB_ORDER_APPROVED:
+        hub_rank_invoice(rk->rank, dealer, o->at, o->total);
+        note(rk, "i:%s:%lld:%lld", dealer, o->at, o->total);
+        /* fall through */
+    case HUB_ORDER_PENDING:
+    case HUB_ORDER_REJECTED:
+    case HUB_ORDER_FORGED:
+        hub_rank_order(rk->rank, dealer, o->at, defect);
+        note(rk, "o:%s:%lld:%d", dealer, o->at, defect);
+        break;
+    default:
+        break;
     }
 }
 
-void hub_ranking_on_applied(hub_ranking *rk, hub_store *s, const depot_msg *m, long long seen_ms,
+static void on_movements(hub_ranking *rk, const depot_msg *m)
+{
+    for (size_t i = 0; i < m->body.movements.n_items; i++) {
+        const struct depot_movement_item *it = &m->body.movements.items[i];
+        if (it->delta < 0 && !strcmp(it->kind, "pick") &&
+            hub_rank_sale(rk->rank, m->dealer, it->sku, it->ts, -it->delta) == DEPOT_OK)
+            note(rk, "s:%s:%s:%lld:%lld", m->dealer, it->sku, it->ts, -it->delta);
+    }
+}
+
+depot_err hub_ranking_apply(hub_ranking *rk, hub_store *s, const depot_msg *m, long long seen_ms,
                             enum hub_apply_result res, const struct hub_order_result *order)
 {
     struct hub_rank_transition t[2];
+    bool offline = m->type == DEPOT_MSG_STATE && !m->body.state.online;
+    depot_err err = DEPOT_OK;
     int n;
     pthread_mutex_lock(&rk->lock);
     if (m->type == DEPOT_MSG_STATE)
         n = hub_rank_state(rk->rank, m->dealer, seen_ms, m->body.state.online, t);
     else
         n = hub_rank_seen(rk->rank, m->dealer, seen_ms, t);
+    for (int i = 0; i < n; i++)
+        note(rk, "m:%s:%lld:%d", m->dealer, t[i].at, t[i].online);
+    if (!offline)
+        note(rk, "l:%s:%lld", m->dealer, seen_ms);
     if (m->type == DEPOT_MSG_MOVEMENTS && res == HUB_APPLY_DONE)
-        on_movements(rk->rank, m);
+        on_movements(rk, m);
     if (order)
-        on_order(rk->rank, m->dealer, order);
+        on_order(rk, m->dealer, order);
     pthread_mutex_unlock(&rk->lock);
-    presence_log(s, m->dealer, t, n);
-}
-
-void hub_ranking_on_payment(hub_ranking *rk, const char *dealer, long long at, long long cents)
-{
-    pthread_mutex_lock(&rk->lock);
-    hub_rank_payment(rk->rank, dealer, at, cents);
-    pthread_mutex_unlock(&rk->lock);
-}
-
-void hub_ranking_on_invoice(hub_ranking *rk, const char *dealer, long long at, long long cents)
-{
-    pthread_mutex_lock(&rk->lock);
-    hub_rank_invoice(rk->rank, dealer, at, cents);
-    pthread_mutex_unlock(&rk->lock);
+    for (int i = 0; err == DEPOT_OK && i < n; i++) /* invariant 2 */
+        err = hub_store_presence_add(s, m->dealer, t[i].at, t[i].online);
+    return err == DEPOT_OK && rk->facts_nomem ? DEPOT_ERR_NOMEM : err;
 }
 
 depot_err hub_ranking_compute(hub_ranking *rk, int period, long long now,
@@ -366,6 +556,10 @@ void hub_ranking_tick(hub_ranking *rk, hub_store *s, hub_publish_fn publish, voi
 {
     struct hub_rank_board b;
     int n = 0;
+    if (rk->rebuild)
+        (void)hub_ranking_load(rk, s, now); /* logged; tried again at the next tick */
+    else if (catch_up(rk, s, now) != DEPOT_OK)
+        LOG_WARN("ranking: reading the engine log failed; trying again");
     if (now >= rk->next_catalog_check) {
         rk->next_catalog_check = now + CATALOG_CHECK_MS;
         reload_catalog(rk, s);

@@ -1,24 +1,30 @@
 /*
  * The ranking at the hub: the engine (ranking/engine.h) behind a lock, fed by
- * what the hub applies, rebuilt from the store at start, and published.
+ * what the hub applies, rebuilt from the store at start, kept equal across
+ * hub instances through the engine log, and published.
  *
  *   start      hub_ranking_load: catalog prices, payments, orders, forged
  *              orders, presence log, last_seen, and daily sales summed per
- *              month (hub_store_picked_sums) -> the engine
- *   ingest     hub_ranking_on_applied after each committed message: picks of
- *              a new movements batch, order outcomes, presence (a message,
- *              a state; transitions appended to the presence log)
- *   API        hub_ranking_on_payment / hub_ranking_on_invoice after the
- *              transaction that recorded a payment or approved an order;
+ *              month (hub_store_picked_sums) -> the engine, under the write lock
+ *   ingest     in the transaction that applies a batch: hub_ranking_begin
+ *              (what other hubs and the API fed since, from the engine log),
+ *              hub_ranking_apply for each message (picks of a new movements
+ *              batch, order outcomes, presence: a transition is appended to
+ *              the presence log in the same transaction), hub_ranking_precommit
+ *              (the batch's facts into the engine log); then committed or
+ *              rolled_back (a rollback rebuilds it before its next use)
+ *   API        hub_ranking_note_payment / hub_ranking_note_invoice in the
+ *              transaction that recorded a payment or approved an order (the
+ *              ranking learns it from the log at its next transaction or tick);
  *              hub_ranking_compute for GET /api/v1/ranking and .../kpis
- *   tick       hub_ranking_tick (ingest worker): catalog prices when the
- *              catalog's version changed; every [ranking] publish_period_s
- *              each dealer's own entry on depot/v1/<dealer>/down/ranking
- *              (retained, QoS 1), only when its payload changed
+ *   tick       hub_ranking_tick (ingest worker): the log read; catalog prices
+ *              when the catalog's version changed; every [ranking]
+ *              publish_period_s each dealer's own entry on
+ *              depot/v1/<dealer>/down/ranking (retained, QoS 1), only when its
+ *              payload changed
  *
- * Thread-safe: every call takes the lock. Facts seen only by another hub
- * instance sharing the database reach this one's aggregates at its next
- * start (cloud/README.md, "Ranking").
+ * Thread-safe: every call that touches the aggregates takes the lock; begin,
+ * apply, precommit, committed, rolled_back and tick are the ingest worker's.
  */
 #ifndef HUB_RANKING_H
 #define HUB_RANKING_H
@@ -38,12 +44,19 @@ void hub_ranking_free(hub_ranking *rk);
 /* Rebuilds the aggregates from s (as of now, ms); logs how long it took. DEPOT_ERR_DB. */
 depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now);
 
-/* After the commit that applied m (res as hub_store_apply said; order may be NULL). */
-void hub_ranking_on_applied(hub_ranking *rk, hub_store *s, const depot_msg *m, long long seen_ms,
+/* The ingest transaction's part (see above); DEPOT_ERR_DB, DEPOT_ERR_NOMEM roll it back. */
+depot_err hub_ranking_begin(hub_ranking *rk, hub_store *s, long long now);
+depot_err hub_ranking_apply(hub_ranking *rk, hub_store *s, const depot_msg *m, long long seen_ms,
                             enum hub_apply_result res, const struct hub_order_result *order);
-void hub_ranking_on_payment(hub_ranking *rk, const char *dealer, long long at, long long cents);
-void hub_ranking_on_invoice(hub_ranking *rk, const char *dealer, long long at, long long cents);
-
+depot_err hub_ranking_precommit(hub_ranking *rk, hub_store *s, long long now);
+void hub_ranking_committed(hub_ranking *rk);
+void hub_ranking_rolled_back(hub_ranking *rk);
+/* In the caller's transaction that records the payment or approves the order (rk may be
+ * NULL: nothing). */
+depot_err hub_ranking_note_payment(hub_ranking *rk, hub_store *s, const char *dealer, long long at,
+                                   long long cents);
+depot_err hub_ranking_note_invoice(hub_ranking *rk, hub_store *s, const char *dealer, long long at,
+                                   long long cents);
 /* Periodic work on the ingest worker (store s is its own). */
 void hub_ranking_tick(hub_ranking *rk, hub_store *s, hub_publish_fn publish, void *publish_ctx,
                       long long now);

@@ -127,15 +127,16 @@ depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action
     return A(s)->alert_refresh(s, id, action, suggestion, at, cb, arg);
 }
 
-depot_err hub_store_log_add(hub_store *s, const char *writer, const char *dealers, long long at)
+depot_err hub_store_log_add(hub_store *s, int stream, const char *writer, const char *text,
+                            long long at)
 {
-    return A(s)->log_add(s, writer, dealers, at);
+    return A(s)->log_add(s, stream, writer, text, at);
 }
 
-depot_err hub_store_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+depot_err hub_store_log_read(hub_store *s, int stream, long long after, hub_log_cb cb, void *arg,
                              long long *head, long long *pruned)
 {
-    return A(s)->log_read(s, after, cb, arg, head, pruned);
+    return A(s)->log_read(s, stream, after, cb, arg, head, pruned);
 }
 
 depot_err hub_store_log_prune(hub_store *s, long long before)

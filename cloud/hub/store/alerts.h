@@ -74,9 +74,8 @@ typedef int (*hub_outbox_cb)(void *arg, long long seq, const char *dealer, const
                              const char *payload);
 typedef int (*hub_place_cb)(void *arg, const struct hub_dealer_place *p);
 typedef int (*hub_node_cb)(void *arg, const struct hub_node_row *n);
-/* One entry of the engine log: the dealers (space-separated ids) whose engine state a
- * transaction of writer changed. */
-typedef int (*hub_log_cb)(void *arg, long long seq, const char *writer, const char *dealers);
+/* One entry of the engine log: what a transaction of writer changed (space-separated words). */
+typedef int (*hub_log_cb)(void *arg, long long seq, const char *writer, const char *text);
 /* An alert engine's slot (cloud/hub/alerts/private.h): the alert it holds live for a key
  * (dealer, sku, kind, subject), and what it remembers of it beside the row. */
 struct hub_alert_memo {
@@ -143,9 +142,10 @@ struct hub_store_alert_ops {
     depot_err (*profiles_version)(hub_store *s, long long *version);
     depot_err (*alert_refresh)(hub_store *s, long long id, const char *action,
                                const char *suggestion, long long at, hub_alert_cb cb, void *arg);
-    depot_err (*log_add)(hub_store *s, const char *writer, const char *dealers, long long at);
-    depot_err (*log_read)(hub_store *s, long long after, hub_log_cb cb, void *arg, long long *head,
-                          long long *pruned);
+    depot_err (*log_add)(hub_store *s, int stream, const char *writer, const char *text,
+                         long long at);
+    depot_err (*log_read)(hub_store *s, int stream, long long after, hub_log_cb cb, void *arg,
+                          long long *head, long long *pruned);
     depot_err (*log_prune)(hub_store *s, long long before);
     depot_err (*memo_set)(hub_store *s, const struct hub_alert_memo *m);
     depot_err (*memo_del)(hub_store *s, long long id);
@@ -232,20 +232,23 @@ depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action
                                   const char *suggestion, long long at, hub_alert_cb cb, void *arg);
 
 /*
- * The engine log: what keeps the alert engines of several hub instances on
- * one database exact (cloud/hub/alerts/private.h, invariant 6). Each write
- * transaction of an engine appends one entry naming the dealers whose state
- * it changed; every engine reads the entries of other writers at the start
- * of its next transaction (writers take turns, so entries come in commit
- * order) and reloads those dealers from the database.
+ * The engine log: what keeps the engines of several hub instances on one
+ * database exact. Each write transaction appends at most one entry per
+ * stream: HUB_LOG_ALERTS names the dealers and cells whose alert state it
+ * changed (cloud/hub/alerts/private.h, invariant 6), HUB_LOG_RANKING lists
+ * the facts it fed the ranking (cloud/hub/ranking/service.c). Every engine
+ * reads the entries of other writers (writers take turns, so entries come
+ * in commit order) and catches up from them.
  */
-depot_err hub_store_log_add(hub_store *s, const char *writer, const char *dealers, long long at);
+enum { HUB_LOG_ALERTS, HUB_LOG_RANKING };
+depot_err hub_store_log_add(hub_store *s, int stream, const char *writer, const char *text,
+                            long long at);
 /*
- * Entries with seq > after, in order (after < 0: none, only the figures).
+ * Entries of stream with seq > after, in order (after < 0: none, only the figures).
  * *head: the last seq ever given (0: none); *pruned: entries up to it are gone
  * (an engine that read only up to below it must reload everything).
  */
-depot_err hub_store_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+depot_err hub_store_log_read(hub_store *s, int stream, long long after, hub_log_cb cb, void *arg,
                              long long *head, long long *pruned);
 /* Drops entries written before `before` (ms), moving pruned. */
 depot_err hub_store_log_prune(hub_store *s, long long before);

@@ -179,8 +179,9 @@ static void test_migrate_FileAtVersion2GetsTheEngineLog(void **state)
                        "DELETE FROM schema_migrations WHERE version = 3;");
     assert_int_equal(hub_store_open(f->path, &s), DEPOT_OK);
     assert_int_equal(file_int(f->path, "SELECT MAX(version) FROM schema_migrations"), NEWEST);
-    assert_int_equal(hub_store_log_add(s, "w1", "D1 D2", 5), DEPOT_OK);
-    assert_int_equal(hub_store_log_read(s, -1, NULL, NULL, &head, &pruned), DEPOT_OK);
+    assert_int_equal(hub_store_log_add(s, HUB_LOG_ALERTS, "w1", "D1 D2", 5), DEPOT_OK);
+    assert_int_equal(hub_store_log_read(s, HUB_LOG_ALERTS, -1, NULL, NULL, &head, &pruned),
+                     DEPOT_OK);
     assert_int_equal(head, 1);
     assert_int_equal(pruned, 0);
     hub_store_free(s);

@@ -272,8 +272,8 @@ static depot_err act_at(struct fixture *f, long long n, const char *stage, int t
 {
     char id[DEPOT_ORDER_ID_MAX + 1];
     order_id(id, n);
-    return hub_approval_act(&f->cfg, f->metrics, f->store, id, stage, &f->cfg.tokens[token], a,
-                            reason, NOW + 5000, after);
+    return hub_approval_act(&f->cfg, f->metrics, f->store, NULL, id, stage, &f->cfg.tokens[token],
+                            a, reason, NOW + 5000, after);
 }
 
 static depot_err act(struct fixture *f, long long n, int token, enum hub_act a, const char *reason)

@@ -137,8 +137,9 @@ static const char *const asql[A__COUNT] = {
         "SELECT COALESCE((SELECT value FROM meta WHERE key = 'profiles_version'), 0)",
     [A_REFRESH] = "UPDATE alerts SET action = $2, suggestion = $3, updated_at = $4 "
                   "WHERE id = $1 AND status <> 'resolved' RETURNING " ALERT_COLS,
-    [A_LOG_ADD] = "INSERT INTO engine_log(writer, dealers, at) VALUES($1, $2, $3)",
-    [A_LOG_READ] = "SELECT seq, writer, dealers FROM engine_log WHERE seq > $1 ORDER BY seq",
+    [A_LOG_ADD] = "INSERT INTO engine_log(stream, writer, words, at) VALUES($1, $2, $3, $4)",
+    [A_LOG_READ] = "SELECT seq, writer, words FROM engine_log WHERE seq > $1 AND stream = $2 "
+                   "ORDER BY seq",
     [A_LOG_HEAD] = "SELECT COALESCE((SELECT MAX(seq) FROM engine_log), 0), "
                    "COALESCE((SELECT value FROM meta WHERE key = 'engine_log_pruned'), 0)",
     [A_LOG_LAST_BEFORE] = "SELECT MAX(seq) FROM engine_log WHERE at < $1",
@@ -183,7 +184,8 @@ static const struct hub_pg_stmts stmts = {PG_T_ALERTS, A__COUNT, asql};
 /* Migration 3 (store/pg/schema.c): the engine log and the alerts' memos (store/alerts.h). */
 const char hub_pg_schema_engine[] =
     "CREATE TABLE engine_log(seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-    " writer " PG_TEXT " NOT NULL, dealers " PG_TEXT " NOT NULL, at BIGINT NOT NULL);"
+    " stream INTEGER NOT NULL, writer " PG_TEXT " NOT NULL, words " PG_TEXT
+    " NOT NULL, at BIGINT NOT NULL);"
     "CREATE TABLE alert_memo(dealer " PG_TEXT " NOT NULL, sku " PG_TEXT " NOT NULL, "
     " kind " PG_TEXT " NOT NULL, subject " PG_TEXT " NOT NULL, id BIGINT NOT NULL UNIQUE, "
     " sg_hash BIGINT NOT NULL, tally BIGINT NOT NULL, back BIGINT NOT NULL, "
@@ -655,9 +657,11 @@ static depot_err pa_alert_refresh(hub_store *s, long long id, const char *action
 
 /* ---- the engine log and the memos ---- */
 
-static depot_err pa_log_add(hub_store *s, const char *writer, const char *dealers, long long at)
+static depot_err pa_log_add(hub_store *s, int stream, const char *writer, const char *dealers,
+                            long long at)
 {
     struct pg_params p = {0};
+    pgp_int(&p, stream);
     pgp_text(&p, writer);
     pgp_text(&p, dealers);
     pgp_int(&p, at);
@@ -671,7 +675,7 @@ static int log_row(void *arg, const PGresult *res, int r)
                                hub_pg_col(res, r, 2));
 }
 
-static depot_err pa_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+static depot_err pa_log_read(hub_store *s, int stream, long long after, hub_log_cb cb, void *arg,
                              long long *head, long long *pruned)
 {
     struct pg_store *q = hub_pg_impl(s);
@@ -689,6 +693,7 @@ static depot_err pa_log_read(hub_store *s, long long after, hub_log_cb cb, void 
     if (err != DEPOT_OK || after < 0 || after >= *head)
         return err;
     pgp_int(&p, after);
+    pgp_int(&p, stream);
     return hub_pg_walk(q, &stmts, A_LOG_READ, &p, "engine log", log_row, &w);
 }
 

@@ -149,8 +149,9 @@ static const char *const asql[A__COUNT] = {
         "SELECT COALESCE((SELECT value FROM meta WHERE key = 'profiles_version'), 0)",
     [A_REFRESH] = "UPDATE alerts SET action = ?2, suggestion = ?3, updated_at = ?4 "
                   "WHERE id = ?1 AND status <> 'resolved' RETURNING " ALERT_COLS,
-    [A_LOG_ADD] = "INSERT INTO engine_log(writer, dealers, at) VALUES(?1, ?2, ?3)",
-    [A_LOG_READ] = "SELECT seq, writer, dealers FROM engine_log WHERE seq > ?1 ORDER BY seq",
+    [A_LOG_ADD] = "INSERT INTO engine_log(stream, writer, words, at) VALUES(?1, ?2, ?3, ?4)",
+    [A_LOG_READ] = "SELECT seq, writer, words FROM engine_log WHERE seq > ?1 AND stream = ?2 "
+                   "ORDER BY seq",
     [A_LOG_HEAD] = "SELECT COALESCE((SELECT MAX(seq) FROM engine_log), 0), "
                    "COALESCE((SELECT value FROM meta WHERE key = 'engine_log_pruned'), 0)",
     [A_LOG_LAST_BEFORE] = "SELECT MAX(seq) FROM engine_log WHERE at < ?1",
@@ -194,7 +195,7 @@ static const char *const asql[A__COUNT] = {
  * prepared: the engine log and the alerts' memos (store/alerts.h). */
 const char hub_sqlite_engine_schema[] =
     "CREATE TABLE IF NOT EXISTS engine_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-    " writer TEXT NOT NULL, dealers TEXT NOT NULL, at INTEGER NOT NULL);"
+    " stream INTEGER NOT NULL, writer TEXT NOT NULL, words TEXT NOT NULL, at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS alert_memo(dealer TEXT NOT NULL, sku TEXT NOT NULL, "
     " kind TEXT NOT NULL, subject TEXT NOT NULL, id INTEGER NOT NULL UNIQUE, "
     " sg_hash INTEGER NOT NULL, tally INTEGER NOT NULL, back INTEGER NOT NULL, "
@@ -672,17 +673,19 @@ static depot_err sq_alert_refresh(hub_store *s, long long id, const char *action
 
 /* ---- the engine log and the memos ---- */
 
-static depot_err sq_log_add(hub_store *s, const char *writer, const char *dealers, long long at)
+static depot_err sq_log_add(hub_store *s, int stream, const char *writer, const char *dealers,
+                            long long at)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_LOG_ADD);
-    hub_sqlite_bind_text(st, 1, writer);
-    hub_sqlite_bind_text(st, 2, dealers);
-    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int(st, 1, stream);
+    hub_sqlite_bind_text(st, 2, writer);
+    hub_sqlite_bind_text(st, 3, dealers);
+    sqlite3_bind_int64(st, 4, at);
     return hub_sqlite_run(q, st, "engine log add");
 }
 
-static depot_err sq_log_read(hub_store *s, long long after, hub_log_cb cb, void *arg,
+static depot_err sq_log_read(hub_store *s, int stream, long long after, hub_log_cb cb, void *arg,
                              long long *head, long long *pruned)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
@@ -700,6 +703,7 @@ static depot_err sq_log_read(hub_store *s, long long after, hub_log_cb cb, void 
         return err;
     st = prep(q, A_LOG_READ);
     sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, stream);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (cb(arg, sqlite3_column_int64(st, 0), hub_sqlite_col(st, 1), hub_sqlite_col(st, 2)))
             break;
