@@ -498,10 +498,11 @@
     let list;
     try {
       if (which === 'active') {
-        const [open, acked] = await Promise.all([api('alerts?status=open'), api('alerts?status=acknowledged')]);
+        const [open, acked] = await Promise.all([api('alerts?status=open&limit=1000'),
+                                                 api('alerts?status=acknowledged&limit=1000')]);
         list = open.concat(acked);
       } else {
-        list = await api('alerts?status=' + which);
+        list = await api('alerts?status=' + which + '&limit=1000'); /* the newest 1,000 */
       }
     } catch (e) {
       if (e.status === 401) return;

@@ -17,3 +17,4 @@ depot_system_test(hub_reconnect test_hub_reconnect.py TIMEOUT 120)
 depot_system_test(gw_rtu_line test_gw_rtu_line.py TIMEOUT 180)
 # Three hubs on one PostgreSQL database, one killed mid-flood: everything applied once.
 depot_system_test(hub_scaleout test_hub_scaleout.py TIMEOUT 600 PG_ONLY)
+depot_system_test(hub_same_decisions test_hub_same_decisions.py TIMEOUT 400 PG_ONLY)

@@ -1,7 +1,8 @@
 /*
  * API: alerts, and the sales and stock history of one (dealer, SKU).
  *
- *   GET  /api/v1/alerts[?status=&dealer=&kind=&sku=&limit=]  viewer    newest first
+ *   GET  /api/v1/alerts[?status=&dealer=&kind=&sku=]        viewer    newest first,
+ *        [&limit=N][&after=ID]                                         a page (pager.h)
  *   GET  /api/v1/alerts/<id>                                 viewer
  *   POST /api/v1/alerts/<id>/ack                             approver  -> the alert
  *   POST /api/v1/alerts/<id>/resolve                         approver  -> the alert
@@ -21,11 +22,10 @@
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/routes.h"
 #include "store/alerts.h"
 
-#define LIST_DEFAULT 1000
-#define LIST_MAX 100000
 #define HISTORY_DAYS_MAX 400
 
 /* ---- JSON of an alert ---- */
@@ -59,12 +59,6 @@ static cJSON *alert_json(const struct hub_alert_row *a)
     return j;
 }
 
-static int alert_row(void *arg_, const struct hub_alert_row *a)
-{
-    cJSON_AddItemToArray(arg_, alert_json(a));
-    return 0;
-}
-
 static int alert_one(void *arg_, const struct hub_alert_row *a)
 {
     *(cJSON **)arg_ = alert_json(a);
@@ -84,27 +78,60 @@ static bool filter_valid(const struct hub_alert_filter *f)
            (!f->sku || depot_id_valid(f->sku, DEPOT_SKU_MAX));
 }
 
+struct alerts_ctx {
+    struct hub_alert_filter f;
+    char text[4][DEPOT_ALERT_KIND_MAX + DEPOT_DEALER_MAX + 1]; /* the filters' own copies */
+};
+
+static int page_row(void *arg, const struct hub_alert_row *a)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", a->id);
+    return api_pager_row(arg, alert_json(a), key);
+}
+
+/* One page of alerts below the cursor's id (newest first). */
+static depot_err alerts_page(struct api_pager *p, hub_store *s, long long want)
+{
+    struct alerts_ctx *x = p->ctx;
+    x->f.limit = want;
+    x->f.before = p->cursor[0] ? atoll(p->cursor) : 0;
+    return hub_store_alerts_list(s, &x->f, page_row, p);
+}
+
+static const char *keep(struct alerts_ctx *x, int i, const char *v)
+{
+    if (!v)
+        return NULL;
+    snprintf(x->text[i], sizeof(x->text[i]), "%s", v);
+    return x->text[i];
+}
+
 enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
 {
-    struct hub_alert_filter f = {api_query(r, "status"), api_query(r, "dealer"),
-                                 api_query(r, "kind"), api_query(r, "sku"), LIST_DEFAULT};
-    const char *limit = api_query(r, "limit");
-    cJSON *list;
-    hub_store *s;
-    depot_err err;
+    struct hub_alert_filter f = {api_query(r, "status"),
+                                 api_query(r, "dealer"),
+                                 api_query(r, "kind"),
+                                 api_query(r, "sku"),
+                                 0,
+                                 0};
+    const char *after = api_query(r, "after");
+    long long before = 0;
+    struct alerts_ctx *x;
 
-    if (!filter_valid(&f) || (limit && !api_parse_ll(limit, 1, LIST_MAX, &f.limit)))
+    if (!filter_valid(&f))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
-                              "status, kind, dealer, sku or limit is not valid");
-    list = cJSON_CreateArray();
-    s = api_reader_take(api);
-    err = hub_store_alerts_list(s, &f, alert_row, list);
-    api_reader_give(api, s);
-    if (err != DEPOT_OK) {
-        cJSON_Delete(list);
-        return api_send_store_error(api, r, err, "alerts");
-    }
-    return api_send_json(api, r, MHD_HTTP_OK, list);
+                              "status, kind, dealer or sku is not valid");
+    if (after && !api_parse_ll(after, 1, 1LL << 62, &before))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "after is not an alert id (the X-Next-After of the page before)");
+    if (!(x = depot_calloc(1, sizeof(*x))))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    x->f.status = keep(x, 0, f.status); /* the request's text is not kept while it streams */
+    x->f.dealer = keep(x, 1, f.dealer);
+    x->f.kind = keep(x, 2, f.kind);
+    x->f.sku = keep(x, 3, f.sku);
+    return api_pager_send(api, r, "alerts", alerts_page, x, depot_free, after);
 }
 
 enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r)

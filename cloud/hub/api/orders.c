@@ -19,10 +19,13 @@
  * exposure; each also lands in the audit trail.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/routes.h"
 #include "depot/money.h"
 #include "orders.h"
@@ -104,12 +107,56 @@ static depot_err order_detail(hub_store *s, const char *id, cJSON **out)
 
 /* ---- GET ---- */
 
+struct orders_ctx {
+    struct hub_order_filter f;
+    char status[16], dealer[DEPOT_DEALER_MAX + 1], after_id[API_CURSOR_MAX + 1];
+};
+
+static int page_row(void *arg, const struct hub_order *o)
+{
+    struct api_pager *p = arg;
+    char key[API_CURSOR_MAX + 1];
+    cJSON *list = cJSON_CreateArray(), *row;
+    snprintf(key, sizeof(key), "%lld/%s", o->received_at, o->id);
+    order_row(list, o);
+    row = cJSON_DetachItemFromArray(list, 0);
+    cJSON_Delete(list);
+    return api_pager_row(p, row, key);
+}
+
+/* One page of orders after the cursor "RECEIVED_AT/ID" (newest first). */
+static depot_err orders_page(struct api_pager *p, hub_store *s, long long want)
+{
+    struct orders_ctx *x = p->ctx;
+    const char *slash = strchr(p->cursor, '/');
+    x->f.limit = want;
+    x->f.after_id = NULL;
+    if (slash) {
+        x->f.after_at = atoll(p->cursor);
+        snprintf(x->after_id, sizeof(x->after_id), "%s", slash + 1);
+        x->f.after_id = x->after_id;
+    }
+    return hub_store_orders_list(s, &x->f, page_row, p);
+}
+
+/* An after= of the orders list: "RECEIVED_AT/ID" as X-Next-After gave it. */
+static bool after_valid(const char *after)
+{
+    const char *slash = after ? strchr(after, '/') : NULL;
+    long long at;
+    char num[24];
+    if (!slash || slash == after || (size_t)(slash - after) >= sizeof(num) ||
+        strlen(after) > API_CURSOR_MAX)
+        return false;
+    snprintf(num, sizeof(num), "%.*s", (int)(slash - after), after);
+    return api_parse_ll(num, 0, 1LL << 62, &at) && depot_id_valid(slash + 1, API_CURSOR_MAX);
+}
+
 enum MHD_Result api_orders_list(hub_api *api, const struct api_request *r)
 {
     const char *status = api_query(r, "status"), *dealer = api_query(r, "dealer");
-    cJSON *list;
-    hub_store *s;
-    depot_err err;
+    const char *after = api_query(r, "after");
+    struct orders_ctx *x;
 
     if (status && strcmp(status, "pending") && strcmp(status, "approved") &&
         strcmp(status, "rejected"))
@@ -117,15 +164,21 @@ enum MHD_Result api_orders_list(hub_api *api, const struct api_request *r)
                               "status is pending, approved or rejected");
     if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
-    list = cJSON_CreateArray();
-    s = api_reader_take(api);
-    err = hub_store_orders_list(s, status, dealer, order_row, list);
-    api_reader_give(api, s);
-    if (err != DEPOT_OK) {
-        cJSON_Delete(list);
-        return api_send_store_error(api, r, err, "orders");
+    if (after && !after_valid(after))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "after is not RECEIVED_AT/ORDER (the X-Next-After of the page "
+                              "before)");
+    if (!(x = depot_calloc(1, sizeof(*x))))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (status) { /* the request's text is not kept while it streams */
+        snprintf(x->status, sizeof(x->status), "%s", status);
+        x->f.status = x->status;
     }
-    return api_send_json(api, r, MHD_HTTP_OK, list);
+    if (dealer) {
+        snprintf(x->dealer, sizeof(x->dealer), "%s", dealer);
+        x->f.dealer = x->dealer;
+    }
+    return api_pager_send(api, r, "orders", orders_page, x, depot_free, after);
 }
 
 enum MHD_Result api_order_get(hub_api *api, const struct api_request *r)

@@ -312,6 +312,7 @@ static int replay_entry(void *arg, long long seq, const char *writer, const char
         replay_word(rk->rank, w);
     pthread_mutex_unlock(&rk->lock);
     depot_free(copy);
+    LOG_DEBUG("ranking: replayed entry %lld of %s (%zu bytes)", seq, writer, strlen(text));
     return 0;
 }
 

@@ -50,6 +50,7 @@ struct hub_alert_put {
 struct hub_alert_filter {
     const char *status, *dealer, *kind, *sku; /* NULL: any */
     long long limit;                          /* <= 0: no limit */
+    long long before;                         /* > 0: only ids below it (the next page) */
 };
 
 /* A dealer's profile fields the alert engine needs. */

@@ -177,10 +177,10 @@ depot_err hub_store_order_lines(hub_store *s, const char *id, hub_line_cb cb, vo
     return s->ops->orders->order_lines(s, id, cb, arg);
 }
 
-depot_err hub_store_orders_list(hub_store *s, const char *status, const char *dealer,
-                                hub_order_cb cb, void *arg)
+depot_err hub_store_orders_list(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
+                                void *arg)
 {
-    return s->ops->orders->orders_list(s, status, dealer, cb, arg);
+    return s->ops->orders->orders_list(s, f, cb, arg);
 }
 
 depot_err hub_store_order_set_state(hub_store *s, const char *id, const char *status,

@@ -100,6 +100,15 @@ struct hub_dealer_profile {
     char contract_start[HUB_DATE_MAX + 1], contract_end[HUB_DATE_MAX + 1];
 };
 
+/* Which orders a list gives: status and dealer filter when not NULL; after_id (not NULL)
+ * starts after the order (after_at, after_id) in the list's order; limit <= 0: every one. */
+struct hub_order_filter {
+    const char *status, *dealer;
+    long long after_at;
+    const char *after_id;
+    long long limit;
+};
+
 /*
  * An order as stored. decision_seq counts the decisions made for it (a new
  * stage, approved, rejected); sent_seq is the last one published to the
@@ -174,7 +183,7 @@ struct hub_store_order_ops {
                               const char *sig);
     depot_err (*order_get)(hub_store *s, const char *id, struct hub_order *out);
     depot_err (*order_lines)(hub_store *s, const char *id, hub_line_cb cb, void *arg);
-    depot_err (*orders_list)(hub_store *s, const char *status, const char *dealer, hub_order_cb cb,
+    depot_err (*orders_list)(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
                              void *arg);
     depot_err (*order_set_state)(hub_store *s, const char *id, const char *status,
                                  const char *stage, const char *reason, long long at);
@@ -215,7 +224,7 @@ struct hub_store_ops {
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
     void (*free)(hub_store *s);
     const struct hub_store_order_ops *orders;
-    const struct hub_store_alert_ops *alerts; /* history and alerts: store/alerts.h */
+    const struct hub_store_alert_ops *alerts;    /* history and alerts: store/alerts.h */
     const struct hub_store_ranking_ops *ranking; /* presence log, rebuild: store/ranking.h */
 };
 
@@ -327,9 +336,9 @@ depot_err hub_store_order_insert(hub_store *s, const struct hub_order *o,
                                  const char *sig);
 depot_err hub_store_order_get(hub_store *s, const char *id, struct hub_order *out);
 depot_err hub_store_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg);
-/* Orders newest first; status and dealer filter when not NULL. */
-depot_err hub_store_orders_list(hub_store *s, const char *status, const char *dealer,
-                                hub_order_cb cb, void *arg);
+/* Orders newest first (received_at descending, then id). */
+depot_err hub_store_orders_list(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
+                                void *arg);
 /* A new decision: sets status, stage, reason, stage_since = at (decided_at = at unless
  * pending), clears escalated and makes the decision due for publishing now. */
 depot_err hub_store_order_set_state(hub_store *s, const char *id, const char *status,

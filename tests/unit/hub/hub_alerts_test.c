@@ -243,7 +243,7 @@ static int see(void *arg, const struct hub_alert_row *a)
 static struct seen alerts_of(struct fixture *f, const char *kind, const char *dealer)
 {
     struct seen s;
-    struct hub_alert_filter flt = {NULL, dealer, kind, NULL, 0};
+    struct hub_alert_filter flt = {NULL, dealer, kind, NULL, 0, 0};
     memset(&s, 0, sizeof(s));
     assert_int_equal(hub_store_alerts_list(f->store, &flt, see, &s), DEPOT_OK);
     return s;

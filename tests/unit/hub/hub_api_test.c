@@ -15,6 +15,7 @@
 
 #include "api/http.h"
 #include "api/routes.h"
+#include "store/alerts.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "hub_test_util.h"
@@ -270,6 +271,93 @@ static void test_api_alerts_EmptyListAndBadFilter(void **state)
     assert_int_equal(call(f, "POST", "/api/v1/alerts/5/ack", APPROVER, NULL, NULL), 404);
 }
 
+/* A listing read page by page with limit= and the X-Next-After cursor, until no cursor
+ * comes: every item once, in the list's order; the ids of the items, newest first. */
+static int read_pages(struct fixture *f, const char *path, const char *limit, char ids[][64],
+                      int cap, const char *key)
+{
+    char after[128] = "";
+    int n = 0, pages = 0;
+    do {
+        const char *q[] = {"limit", limit, after[0] ? "after" : NULL, after, NULL};
+        const cJSON *it;
+        assert_int_equal(call(f, "GET", path, VIEWER, q, NULL), 200);
+        cJSON_ArrayForEach(it, f->json)
+        {
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(it, key);
+            assert_true(n < cap);
+            if (cJSON_IsNumber(k))
+                snprintf(ids[n++], 64, "%lld", (long long)k->valuedouble);
+            else
+                snprintf(ids[n++], 64, "%s", k->valuestring);
+        }
+        snprintf(after, sizeof(after), "%s", f->reply.next);
+        assert_true(++pages <= cap);
+    } while (after[0]);
+    return n;
+}
+
+static void test_api_alerts_PagesWithACursor(void **state)
+{
+    struct fixture *f = *state;
+    char ids[32][64], all[32][64];
+    int n, total;
+    static const char *const bad_after[] = {"after", "x7", NULL};
+    for (int i = 0; i < 7; i++) {
+        char sku[16];
+        struct hub_alert_put p = {"A", sku, "low_stock", "", "warning", "low", "", "", NOW + i};
+        snprintf(sku, sizeof(sku), "S%d", i);
+        assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+        assert_int_equal(hub_store_alert_put(f->writer, &p, NULL, NULL), DEPOT_OK);
+        assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+    }
+    assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, NULL, NULL), 200);
+    total = cJSON_GetArraySize(f->json);
+    assert_int_equal(total, 7);
+    assert_string_equal(f->reply.next, "");
+    for (int i = 0; i < total; i++)
+        snprintf(all[i], 64, "%lld",
+                 (long long)cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(f->json, i), "id")
+                     ->valuedouble);
+    n = read_pages(f, "/api/v1/alerts", "3", ids, 32, "id"); /* 3 + 3 + 1 */
+    assert_int_equal(n, total);
+    for (int i = 0; i < n; i++)
+        assert_string_equal(ids[i], all[i]);                 /* newest first, each once */
+    n = read_pages(f, "/api/v1/alerts", "7", ids, 32, "id"); /* exactly one page */
+    assert_int_equal(n, 7);
+    assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, bad_after, NULL), 400);
+}
+
+static void test_api_orders_PagesWithACursor(void **state)
+{
+    struct fixture *f = *state;
+    char ids[32][64];
+    static const char *const bad_after[] = {"after", "nope", NULL};
+    int n;
+    for (int i = 0; i < 5; i++) {
+        struct hub_order o;
+        struct hub_order_line l = {"4006381333931", "S1", 1, 100};
+        memset(&o, 0, sizeof(o));
+        snprintf(o.id, sizeof(o.id), "o-%d", i);
+        snprintf(o.dealer, sizeof(o.dealer), "A");
+        snprintf(o.ledger, sizeof(o.ledger), LEDGER_A);
+        o.number = i + 1;
+        o.created = o.received_at = o.stage_since = NOW + (i < 2 ? 0 : i); /* two at one time */
+        snprintf(o.status, sizeof(o.status), "pending");
+        snprintf(o.stage, sizeof(o.stage), "sales");
+        o.total = 100;
+        assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+        assert_int_equal(hub_store_order_insert(f->writer, &o, &l, 1, "{}", "sig"), DEPOT_OK);
+        assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+    }
+    n = read_pages(f, "/api/v1/orders", "2", ids, 32, "order");
+    assert_int_equal(n, 5);
+    assert_string_equal(ids[0], "o-4"); /* newest first; o-0 and o-1 came at one time */
+    assert_string_equal(ids[3], "o-0");
+    assert_string_equal(ids[4], "o-1");
+    assert_int_equal(call(f, "GET", "/api/v1/orders", VIEWER, bad_after, NULL), 400);
+}
+
 static void test_api_ranking_WithoutEngineIs503(void **state)
 {
     struct fixture *f = *state;
@@ -312,6 +400,8 @@ int main(void)
         T(test_api_me_NamesTheToken),
         T(test_api_open_HealthMetricsAndDashboardNeedNoToken),
         T(test_api_alerts_EmptyListAndBadFilter),
+        T(test_api_alerts_PagesWithACursor),
+        T(test_api_orders_PagesWithACursor),
         T(test_api_ranking_WithoutEngineIs503),
         cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
     };

@@ -255,7 +255,8 @@ static int count_order(void *arg, const struct hub_order *o)
 static int n_orders(struct fixture *f)
 {
     int n = 0;
-    assert_int_equal(hub_store_orders_list(f->store, NULL, NULL, count_order, &n), DEPOT_OK);
+    struct hub_order_filter all = {0};
+    assert_int_equal(hub_store_orders_list(f->store, &all, count_order, &n), DEPOT_OK);
     return n;
 }
 

@@ -124,7 +124,8 @@ static const char *const asql[A__COUNT] = {
                   "updated_at = $3 WHERE id = $1 AND status <> 'resolved'",
     [A_LIST] = "SELECT " ALERT_COLS " FROM alerts WHERE ($1::text IS NULL OR status = $1) AND "
                "($2::text IS NULL OR dealer = $2) AND ($3::text IS NULL OR kind = $3) AND "
-               "($4::text IS NULL OR sku = $4) ORDER BY id DESC LIMIT $5::bigint",
+               "($4::text IS NULL OR sku = $4) AND ($6::bigint <= 0 OR id < $6) "
+               "ORDER BY id DESC LIMIT $5::bigint",
     [A_COUNTS] = "SELECT kind, COUNT(*) FROM alerts WHERE status <> 'resolved' GROUP BY kind",
     [A_OUT_ADD] = "INSERT INTO alert_outbox(dealer, kind, payload) VALUES($1, $2, $3)",
     [A_OUT_LIST] = "SELECT seq, dealer, kind, payload FROM alert_outbox ORDER BY seq LIMIT $1",
@@ -528,6 +529,7 @@ static depot_err pa_alerts_list(hub_store *s, const struct hub_alert_filter *f, 
         pgp_int(&p, f->limit);
     else
         pgp_text(&p, NULL); /* LIMIT NULL: every row */
+    pgp_int(&p, f->before);
     return hub_pg_walk(hub_pg_impl(s), &stmts, A_LIST, &p, "alerts list", alert_row, &w);
 }
 

@@ -63,7 +63,9 @@ static const char *const sql[O_COUNT] = {
     [O_LINES] = "SELECT barcode, sku, qty, unit_price FROM order_lines WHERE order_id = $1 "
                 "ORDER BY line",
     [O_ORDERS_LIST] = "SELECT " ORDER_COLS " FROM orders WHERE ($1::text IS NULL OR status = $1) "
-                      "AND ($2::text IS NULL OR dealer = $2) ORDER BY received_at DESC, id",
+                      "AND ($2::text IS NULL OR dealer = $2) AND ($4::text IS NULL OR "
+                      "received_at < $3::bigint OR (received_at = $3::bigint AND id > $4)) "
+                      "ORDER BY received_at DESC, id LIMIT $5::bigint",
     [O_SET_STATE] =
         "UPDATE orders SET status = $2, stage = $3, reason = $4, stage_since = $5, "
         "decided_at = CASE WHEN $2 = 'pending' THEN 0 ELSE $5::bigint END, escalated = 0, "
@@ -256,12 +258,18 @@ static depot_err order_walk(struct pg_store *q, enum orders_stmt idx, const stru
     return hub_pg_walk(q, &stmts, idx, p, "orders", order_row, &w);
 }
 
-depot_err hub_pg_orders_list(hub_store *s, const char *status, const char *dealer, hub_order_cb cb,
+depot_err hub_pg_orders_list(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
                              void *arg)
 {
     struct pg_params p;
-    one_text(&p, status);
-    pgp_text(&p, dealer);
+    one_text(&p, f->status);
+    pgp_text(&p, f->dealer);
+    pgp_int(&p, f->after_at);
+    pgp_text(&p, f->after_id);
+    if (f->limit > 0)
+        pgp_int(&p, f->limit);
+    else
+        pgp_text(&p, NULL); /* LIMIT NULL: every row */
     return order_walk(hub_pg_impl(s), O_ORDERS_LIST, &p, cb, arg);
 }
 

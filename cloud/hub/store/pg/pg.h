@@ -36,8 +36,9 @@
 #define PG_TEXT "TEXT COLLATE \"C\""
 
 /* The key of the transaction advisory lock every write transaction takes. */
-#define HUB_PG_WRITE_LOCK 293759643508 /* 0x4465706f74, "Depot" (decimal: it is pasted into SQL)   \
-                                        */
+#define HUB_PG_WRITE_LOCK                                                                          \
+    293759643508 /* 0x4465706f74, "Depot" (decimal: it is pasted into SQL)                         \
+                  */
 /* The key of the session advisory lock held while migrating the schema. */
 #define HUB_PG_MIGRATE_LOCK 293759643509
 
@@ -194,7 +195,7 @@ depot_err hub_pg_order_insert(hub_store *s, const struct hub_order *o,
                               const char *sig);
 depot_err hub_pg_order_get(hub_store *s, const char *id, struct hub_order *out);
 depot_err hub_pg_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg);
-depot_err hub_pg_orders_list(hub_store *s, const char *status, const char *dealer, hub_order_cb cb,
+depot_err hub_pg_orders_list(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
                              void *arg);
 depot_err hub_pg_order_set_state(hub_store *s, const char *id, const char *status,
                                  const char *stage, const char *reason, long long at);

@@ -136,7 +136,7 @@ static const char *const asql[A__COUNT] = {
                   "updated_at = ?3 WHERE id = ?1 AND status <> 'resolved'",
     [A_LIST] = "SELECT " ALERT_COLS " FROM alerts WHERE (?1 IS NULL OR status = ?1) AND "
                "(?2 IS NULL OR dealer = ?2) AND (?3 IS NULL OR kind = ?3) AND "
-               "(?4 IS NULL OR sku = ?4) ORDER BY id DESC LIMIT ?5",
+               "(?4 IS NULL OR sku = ?4) AND (?6 <= 0 OR id < ?6) ORDER BY id DESC LIMIT ?5",
     [A_COUNTS] = "SELECT kind, COUNT(*) FROM alerts WHERE status <> 'resolved' GROUP BY kind",
     [A_OUT_ADD] = "INSERT INTO alert_outbox(dealer, kind, payload) VALUES(?1, ?2, ?3)",
     [A_OUT_LIST] = "SELECT seq, dealer, kind, payload FROM alert_outbox ORDER BY seq LIMIT ?1",
@@ -550,6 +550,7 @@ static depot_err sq_alerts_list(hub_store *s, const struct hub_alert_filter *f, 
     hub_sqlite_bind_text(st, 3, f->kind);
     hub_sqlite_bind_text(st, 4, f->sku);
     sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int64(st, 6, f->before);
     return alert_walk(q, st, cb, arg, NULL, "alerts list");
 }
 

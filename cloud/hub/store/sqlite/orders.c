@@ -62,7 +62,8 @@ static const char *const sql[O_COUNT] = {
     [O_LINES] = "SELECT barcode, sku, qty, unit_price FROM order_lines WHERE order_id = ?1 "
                 "ORDER BY line",
     [O_ORDERS_LIST] = "SELECT " ORDER_COLS " FROM orders WHERE (?1 IS NULL OR status = ?1) AND "
-                      "(?2 IS NULL OR dealer = ?2) ORDER BY received_at DESC, id",
+                      "(?2 IS NULL OR dealer = ?2) AND (?4 IS NULL OR received_at < ?3 OR "
+                      "(received_at = ?3 AND id > ?4)) ORDER BY received_at DESC, id LIMIT ?5",
     [O_SET_STATE] = "UPDATE orders SET status = ?2, stage = ?3, reason = ?4, stage_since = ?5, "
                     "decided_at = CASE WHEN ?2 = 'pending' THEN 0 ELSE ?5 END, escalated = 0, "
                     "decision_seq = decision_seq + 1, next_send = 0 WHERE id = ?1",
@@ -229,13 +230,16 @@ static depot_err order_walk(struct sqlite_store *q, sqlite3_stmt *st, hub_order_
     return hub_sqlite_walk_end(q, st, rc, "orders");
 }
 
-depot_err hub_sqlite_orders_list(hub_store *s, const char *status, const char *dealer,
-                                 hub_order_cb cb, void *arg)
+depot_err hub_sqlite_orders_list(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
+                                 void *arg)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, O_ORDERS_LIST);
-    hub_sqlite_bind_text(st, 1, status);
-    hub_sqlite_bind_text(st, 2, dealer);
+    hub_sqlite_bind_text(st, 1, f->status);
+    hub_sqlite_bind_text(st, 2, f->dealer);
+    sqlite3_bind_int64(st, 3, f->after_at);
+    hub_sqlite_bind_text(st, 4, f->after_id);
+    sqlite3_bind_int64(st, 5, f->limit > 0 ? f->limit : -1);
     return order_walk(q, st, cb, arg);
 }
 

@@ -118,8 +118,8 @@ depot_err hub_sqlite_order_insert(hub_store *s, const struct hub_order *o,
                                   const char *sig);
 depot_err hub_sqlite_order_get(hub_store *s, const char *id, struct hub_order *out);
 depot_err hub_sqlite_order_lines(hub_store *s, const char *id, hub_line_cb cb, void *arg);
-depot_err hub_sqlite_orders_list(hub_store *s, const char *status, const char *dealer,
-                                 hub_order_cb cb, void *arg);
+depot_err hub_sqlite_orders_list(hub_store *s, const struct hub_order_filter *f, hub_order_cb cb,
+                                 void *arg);
 depot_err hub_sqlite_order_set_state(hub_store *s, const char *id, const char *status,
                                      const char *stage, const char *reason, long long at);
 depot_err hub_sqlite_order_escalate(hub_store *s, const char *id);
