@@ -10,8 +10,9 @@ postgresql, on a PostgreSQL server of the benchmark's own
 (tests/tools/pg_fixture.py); tests/bench/dealer_load playing N dealers, each
 its own certificate (issued for the run from a CSR by Depot's CA code, the
 time it takes printed), its own TLS connection, its own ledger and growing message ids, in
-one epoll loop: a stock message every --stock-every-ms per dealer and a
-signed order every --order-every-ms, resent until the hub acknowledges them. At the end dealer_load asks the hub's API per
+one epoll loop: a stock message every --stock-every-ms per dealer, a
+movements batch (a pick, chained) every --move-every-ms and a signed order
+every --order-every-ms, resent until the hub acknowledges them. At the end dealer_load asks the hub's API per
 dealer what was applied: lost and doubled messages are counted, and the run
 fails with any.
 
@@ -48,6 +49,8 @@ def parse_args():
     ap.add_argument("--stock-every-ms", type=int, default=10000, help="per dealer, default 10000")
     ap.add_argument("--order-every-ms", type=int, default=0,
                     help="a signed order per dealer this often, 0 (default): none")
+    ap.add_argument("--move-every-ms", type=int, default=0,
+                    help="a movements batch per dealer this often, 0 (default): none")
     ap.add_argument("--connect-rate", type=int, default=500, help="per second, default 500")
     ap.add_argument("--drain-s", type=int, default=120, help="default 120")
     ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
@@ -96,6 +99,7 @@ def main():
                     "--pki", pki["dir"], "--certs", certs, "--http", http, "--token", TOKEN,
                     "--prefix", "L%d" % k, "--dealers", n, "--seconds", a.seconds,
                     "--stock-every-ms", a.stock_every_ms, "--order-every-ms", a.order_every_ms,
+                    "--move-every-ms", a.move_every_ms,
                     "--connect-rate", max(1, a.connect_rate // parts), "--drain-s", a.drain_s]))
             bl.wait_alive([], lambda: not any(p.alive() for p in loads),
                           900 + a.seconds + a.drain_s, "dealer_load to finish", interval=1.0)
@@ -108,7 +112,8 @@ def main():
                 issued["issue_seconds"] = max(issued["issue_seconds"], float(i["issue_seconds"]))
                 r = bl.parse_kv(bl.last_line_with(p.out(), "dealers"))
                 for key in ("dealers", "connected", "sent", "resent", "acked", "lost", "doubled",
-                            "orders", "orders_missing", "orders_doubled"):
+                            "orders", "orders_missing", "orders_doubled", "movements",
+                            "movements_wrong"):
                     res[key] = res.get(key, 0) + int(r[key])
                 for key in ("connect_seconds", "seconds"):
                     res[key] = max(res.get(key, 0.0), float(r[key]))
@@ -125,6 +130,8 @@ def main():
                  ["lost / doubled", "%s / %s" % (res.get("lost"), res.get("doubled"))],
                  ["orders sent / missing / doubled", "%s / %s / %s" % (
                      res.get("orders"), res.get("orders_missing"), res.get("orders_doubled"))],
+                 ["movements batches sent / dealers whose chain is wrong", "%s / %s" % (
+                     res.get("movements"), res.get("movements_wrong"))],
                  ["rate, msg/s", res.get("rate")],
                  ["hub CPU, % of a core", "%.1f" % usage["hub"]["cpu_pct"]],
                  ["hub VmHWM", bl.mib(usage["hub"]["VmHWM"])],

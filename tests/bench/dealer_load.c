@@ -18,8 +18,11 @@
  * one had its CONNACK and SUBACK is reported.
  *
  * After --seconds of traffic (each dealer a stock message every
- * --stock-every-ms and, with --order-every-ms, a signed order of --barcode
- * in the same stream, both spread over their periods), it waits up to
+ * --stock-every-ms, with --move-every-ms an up/movements batch (a pick of
+ * one unit of SKU-MOV, the stock it leaves chained from one batch to the
+ * next as the terminal's ledger chains it) and, with --order-every-ms, a
+ * signed order of --barcode, all in the same stream and spread over their
+ * periods), it waits up to
  * --drain-s for every message to be acknowledged, then asks the hub's API,
  * per dealer, what its stream holds (GET /api/v1/dealers/<id>/streams): lost
  * when the stream's applied_upto or applied count is below what was sent,
@@ -34,10 +37,11 @@
  *                    [--dealers 100] [--seconds 60] [--stock-every-ms 10000]
  *                    [--connect-rate 500] [--window 100] [--resend-s 10]
  *                    [--drain-s 120] [--prefix L] [--order-every-ms 0]
- *                    [--barcode 4006381333931]
+ *                    [--barcode 4006381333931] [--move-every-ms 0]
  * stdout: "issued=N issue_seconds=S", then one line of key=value:
  *   dealers= connected= connect_seconds= sent= resent= acked= lost= doubled=
- *   orders= orders_missing= orders_doubled= seconds= rate=
+ *   orders= orders_missing= orders_doubled= movements= movements_wrong= seconds= rate=
+ * (movements_wrong: dealers whose picks of SKU-MOV the hub's daily sales do not count once each)
  * Exit status: 0 with every dealer connected, nothing lost and nothing
  * doubled; 1 otherwise; 2 usage or setup error.
  */
@@ -68,14 +72,23 @@
 #define SKUS 100
 #define LOOP_MS 10
 #define PATH_MAX_LEN 512
-#define ORDERS_KEPT 64 /* a dealer's unacknowledged orders remembered for resending */
-#define ATTEMPTS_MAX 10 /* connections a dealer tries, one second apart, before it gives up */
+#define ORDERS_KEPT 64       /* a dealer's unacknowledged orders remembered for resending */
+#define MOVES_KEPT 64        /* ... and movements batches */
+#define MOVE_START 1000000LL /* SKU-MOV's stock before the first pick */
+#define ATTEMPTS_MAX 10      /* connections a dealer tries, one second apart, before it gives up */
 
 typedef struct load_opts {
     const char *host, *ca, *pki, *certs, *token, *prefix, *barcode;
     long port, http, dealers, seconds, stock_every_ms, connect_rate, window, resend_s, drain_s;
-    long order_every_ms;
+    long order_every_ms, move_every_ms;
 } load_opts;
+
+/* A movements batch of a dealer's stream: its message id, its place in the chain (the k-th
+ * pick) and its time. */
+struct move_ref {
+    uint64_t id;
+    long long k, at;
+};
 
 /* An order of a dealer's stream: its message id, number and creation time. */
 struct order_ref {
@@ -92,11 +105,14 @@ typedef struct dealer {
     bool connected, ready, was_ready, want_out, failed;
     int attempts;
     uint64_t sent, acked;
-    long long next_stock_ms, next_order_ms, retry_at_ms;
+    long long next_stock_ms, next_order_ms, next_move_ms, retry_at_ms;
     long long wait_since_ms; /* since when the oldest unacknowledged message waits (resend) */
-    long long orders; /* orders sent (their numbers 1..orders) */
+    long long orders;        /* orders sent (their numbers 1..orders) */
     struct order_ref kept[ORDERS_KEPT]; /* unacknowledged orders, oldest first */
     int n_kept;
+    long long moves;                   /* movements batches sent */
+    struct move_ref moved[MOVES_KEPT]; /* unacknowledged ones, oldest first */
+    int n_moved;
 } dealer;
 
 typedef struct load {
@@ -104,7 +120,7 @@ typedef struct load {
     dealer *d;
     int epfd;
     long ready, failed;
-    unsigned long long sent, resent, acked, orders;
+    unsigned long long sent, resent, acked, orders, moves;
 } load;
 
 static void usage(FILE *out)
@@ -114,6 +130,7 @@ static void usage(FILE *out)
           "                   [--connect-rate 500] [--window 100] [--resend-s 10]\n"
           "                   [--drain-s 120] [--prefix L] [--host 127.0.0.1]\n"
           "                   [--order-every-ms 0] [--barcode 4006381333931]\n"
+          "                   [--move-every-ms 0]\n"
           "N dealers' gateways, each its own certificate and TLS connection, in one epoll\n"
           "loop; checks through the hub's API that every message was applied once.\n",
           out);
@@ -130,6 +147,7 @@ static int parse_args(int argc, char **argv, load_opts *o)
         {"--prefix", &o->prefix, NULL, 0, 0},
         {"--barcode", &o->barcode, NULL, 0, 0},
         {"--order-every-ms", NULL, &o->order_every_ms, 0, 86400000},
+        {"--move-every-ms", NULL, &o->move_every_ms, 0, 86400000},
         {"--port", NULL, &o->port, 1, 65535},
         {"--http", NULL, &o->http, 1, 65535},
         {"--dealers", NULL, &o->dealers, 1, MAX_DEALERS},
@@ -203,8 +221,8 @@ static int publish_msg(dealer *d, const depot_msg *m, bool retain)
 {
     char topic[128], *payload = NULL;
     size_t len = 0;
-    depot_err err = depot_topic_build(topic, sizeof(topic), m->dealer,
-                                      depot_msg_topic_leaf(m->type));
+    depot_err err =
+        depot_topic_build(topic, sizeof(topic), m->dealer, depot_msg_topic_leaf(m->type));
     int rc;
     if (err == DEPOT_OK)
         err = depot_msg_encode(m, &payload, &len);
@@ -266,16 +284,37 @@ static int publish_order(dealer *d, const struct order_ref *r)
     return rc;
 }
 
-/* Message id of d's stream again: the order it was, or its stock message. */
+/* The movements batch r of d: one pick of SKU-MOV, leaving MOVE_START - r->k. */
+static int publish_move(dealer *d, const struct move_ref *r)
+{
+    struct depot_movement_item it = {
+        .mid = (uint64_t)r->k, .ts = r->at, .delta = -1, .qty = MOVE_START - r->k};
+    depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_MOVEMENTS, .ts = r->at};
+    snprintf(m.dealer, sizeof(m.dealer), "%s", d->id);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", d->ledger);
+    m.id = r->id;
+    m.base = d->acked + 1;
+    snprintf(it.node, sizeof(it.node), "scan-1");
+    snprintf(it.sku, sizeof(it.sku), "SKU-MOV");
+    snprintf(it.kind, sizeof(it.kind), "pick");
+    m.body.movements.items = &it;
+    m.body.movements.n_items = 1;
+    return publish_msg(d, &m, false);
+}
+
+/* Message id of d's stream again: the order or movements batch it was, or its stock message. */
 static int republish(dealer *d, uint64_t id)
 {
     for (int k = 0; k < d->n_kept; k++)
         if (d->kept[k].id == id)
             return publish_order(d, &d->kept[k]);
+    for (int k = 0; k < d->n_moved; k++)
+        if (d->moved[k].id == id)
+            return publish_move(d, &d->moved[k]);
     return publish_stock(d, id);
 }
 
-/* Forgets the orders the hub's acknowledgement covers. */
+/* Forgets the orders and movements batches the hub's acknowledgement covers. */
 static void orders_acked(dealer *d)
 {
     int k = 0;
@@ -283,6 +322,11 @@ static void orders_acked(dealer *d)
         k++;
     memmove(d->kept, d->kept + k, (size_t)(d->n_kept - k) * sizeof(d->kept[0]));
     d->n_kept -= k;
+    k = 0;
+    while (k < d->n_moved && d->moved[k].id <= d->acked)
+        k++;
+    memmove(d->moved, d->moved + k, (size_t)(d->n_moved - k) * sizeof(d->moved[0]));
+    d->n_moved -= k;
 }
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
@@ -474,8 +518,7 @@ static int traffic(load *l, bool send_new)
         dealer *d = &l->d[i];
         if (!d->ready || d->failed)
             continue;
-        if (send_new && now >= d->next_stock_ms &&
-            d->sent - d->acked < (uint64_t)l->o->window) {
+        if (send_new && now >= d->next_stock_ms && d->sent - d->acked < (uint64_t)l->o->window) {
             if (d->acked == d->sent)
                 d->wait_since_ms = now;
             if (publish_stock(d, d->sent + 1) < 0)
@@ -498,6 +541,21 @@ static int traffic(load *l, bool send_new)
                 d->orders++, l->orders++;
             }
             d->next_order_ms += l->o->order_every_ms;
+        }
+        if (send_new && l->o->move_every_ms && now >= d->next_move_ms && d->n_moved < MOVES_KEPT &&
+            d->sent - d->acked < (uint64_t)l->o->window) {
+            struct move_ref *r = &d->moved[d->n_moved];
+            *r = (struct move_ref){d->sent + 1, d->moves + 1, depot_now_ms()};
+            if (d->acked == d->sent)
+                d->wait_since_ms = now;
+            if (publish_move(d, r) < 0) {
+                d->failed = true;
+            } else {
+                d->n_moved++;
+                d->sent++, l->sent++;
+                d->moves++, l->moves++;
+            }
+            d->next_move_ms += l->o->move_every_ms;
         }
         if (d->acked < d->sent && now - d->wait_since_ms > l->o->resend_s * 1000) {
             for (uint64_t id = d->acked + 1; id <= d->sent && !d->failed; id++)
@@ -587,6 +645,26 @@ static void stream_of(const load_opts *o, const dealer *d, long long *upto, long
     cJSON_Delete(root);
 }
 
+/* Units of SKU-MOV the hub counts as picked at d over the last two days (its daily sales
+ * figures, which only a batch that fits its chain reaches): -1 if it could not say. */
+static long long picked_of(const load_opts *o, const dealer *d)
+{
+    char path[128];
+    char *body;
+    cJSON *root, *day;
+    long long units = -1;
+    snprintf(path, sizeof(path), "/api/v1/history?dealer=%s&sku=SKU-MOV&days=2", d->id);
+    body = http_get(o, path);
+    root = body ? cJSON_Parse(body) : NULL;
+    depot_free(body);
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "sales")))
+        units = 0;
+    cJSON_ArrayForEach(day, cJSON_GetObjectItemCaseSensitive(root, "sales")) units +=
+        (long long)cJSON_GetNumberValue(cJSON_GetArrayItem(day, 1));
+    cJSON_Delete(root);
+    return units;
+}
+
 /* How many orders the hub holds for d: -1 if it could not say. */
 static long long orders_of(const load_opts *o, const dealer *d)
 {
@@ -594,7 +672,7 @@ static long long orders_of(const load_opts *o, const dealer *d)
     char *body;
     cJSON *root;
     long long n = -1;
-    snprintf(path, sizeof(path), "/api/v1/orders?dealer=%s", d->id);
+    snprintf(path, sizeof(path), "/api/v1/orders?dealer=%s&limit=10000", d->id); /* one page */
     body = http_get(o, path);
     root = body ? cJSON_Parse(body) : NULL;
     depot_free(body);
@@ -642,6 +720,7 @@ static int run(load *l)
     long opened = 0;
     long long t0 = depot_mono_ms(), misc_at = t0 + 1000, connected_ms = 0, start, end;
     unsigned long long lost = 0, doubled = 0, orders_missing = 0, orders_doubled = 0;
+    unsigned long long moves_wrong = 0;
     long long upto, applied, orders;
 
     while (l->ready < o->dealers && depot_mono_ms() - t0 < 600000) {
@@ -661,6 +740,7 @@ static int run(load *l)
     for (long i = 0; i < o->dealers; i++) { /* spread over one period */
         l->d[i].next_stock_ms = start + (o->stock_every_ms * i) / o->dealers;
         l->d[i].next_order_ms = start + (o->order_every_ms * i) / o->dealers;
+        l->d[i].next_move_ms = start + (o->move_every_ms * i) / o->dealers;
     }
     while (depot_mono_ms() - start < o->seconds * 1000) {
         traffic(l, true);
@@ -683,6 +763,8 @@ static int run(load *l)
             lost += d->sent - (applied > 0 ? (uint64_t)applied : 0);
         if (applied > (long long)d->sent)
             doubled += (unsigned long long)applied - d->sent;
+        if (d->moves > 0 && picked_of(o, d) != d->moves)
+            moves_wrong++; /* a batch refused, lost or counted twice */
         if (d->orders == 0)
             continue;
         orders = orders_of(o, d);
@@ -693,22 +775,28 @@ static int run(load *l)
     }
     printf("dealers=%ld connected=%ld connect_seconds=%.2f sent=%llu resent=%llu acked=%llu "
            "lost=%llu doubled=%llu orders=%llu orders_missing=%llu orders_doubled=%llu "
-           "seconds=%.2f rate=%.1f/s\n",
-           o->dealers, o->dealers - l->failed, connected_ms / 1000.0, l->sent, l->resent, l->acked, lost,
-           doubled, l->orders, orders_missing, orders_doubled, (end - start) / 1000.0,
-           l->sent * 1000.0 / (double)(end - start));
+           "movements=%llu movements_wrong=%llu seconds=%.2f rate=%.1f/s\n",
+           o->dealers, o->dealers - l->failed, connected_ms / 1000.0, l->sent, l->resent, l->acked,
+           lost, doubled, l->orders, orders_missing, orders_doubled, l->moves, moves_wrong,
+           (end - start) / 1000.0, l->sent * 1000.0 / (double)(end - start));
     return l->failed == 0 && lost == 0 && doubled == 0 && orders_missing == 0 &&
-                   orders_doubled == 0
+                   orders_doubled == 0 && moves_wrong == 0
                ? 0
                : 1;
 }
 
 int main(int argc, char **argv)
 {
-    load_opts o = {.host = "127.0.0.1", .prefix = "L", .barcode = "4006381333931",
-                   .dealers = 100, .seconds = 60,
-                   .stock_every_ms = 10000, .connect_rate = 500, .window = 100,
-                   .resend_s = 10, .drain_s = 120};
+    load_opts o = {.host = "127.0.0.1",
+                   .prefix = "L",
+                   .barcode = "4006381333931",
+                   .dealers = 100,
+                   .seconds = 60,
+                   .stock_every_ms = 10000,
+                   .connect_rate = 500,
+                   .window = 100,
+                   .resend_s = 10,
+                   .drain_s = 120};
     load l = {.o = &o};
     int rc;
     if (parse_args(argc, argv, &o) < 0)
