@@ -118,6 +118,7 @@ static const struct depot_ini_opt alerts_opts[] = {
     NUM("contract_days", alert_contract_days, 0, 3650, "30"),
     NUM("eval_period_s", alert_eval_period_s, 1, 3600, "5"),
     NUM("history_days", alert_history_days, 1, 3650, "90"),
+    NUM("resolved_days", alert_resolved_days, 1, 3650, "365"),
     END,
 };
 

@@ -65,6 +65,7 @@ struct hub_config {
     long alert_contract_days;       /* contract ending within this many days */
     long alert_eval_period_s;       /* periodic evaluation (offline, contracts, shrinkage) */
     long alert_history_days;        /* stock points kept this many days */
+    long alert_resolved_days;       /* resolved alerts kept this many days */
     /* [ranking] weights, tiers (offline_after_ms from [hub] offline_after_s) */
     struct hub_rank_params ranking;
     long rank_publish_period_s; /* a dealer's down/ranking at most this often */

@@ -448,7 +448,8 @@ depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now)
     a->fresh = a->fresh && err != DEPOT_OK;
     if (err == DEPOT_OK && new_day)
         err = hub_store_history_prune(s, now - a->cfg->alert_history_days * HUB_DAY_MS,
-                                      today - DAYS_KEPT);
+                                      today - DAYS_KEPT,
+                                      now - a->cfg->alert_resolved_days * HUB_DAY_MS);
     if (err == DEPOT_OK)
         a->day = today;
     if (err == DEPOT_OK)

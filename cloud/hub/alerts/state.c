@@ -362,7 +362,8 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
         alerts_reset(a);
         return err;
     }
-    a->day = now / HUB_DAY_MS;
+    if (!a->day) /* a reload keeps the day it knew: a new one is still rolled over */
+        a->day = now / HUB_DAY_MS;
     a->loaded = a->fresh = a->synced = true;
     return DEPOT_OK;
 }

@@ -33,9 +33,10 @@ depot_err hub_store_picked_range(hub_store *s, long long from_day, long long to_
                               arg);
 }
 
-depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before)
+depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before,
+                                  long long resolved_before)
 {
-    return A(s)->prune(s, points_before, days_before);
+    return A(s)->prune(s, points_before, days_before, resolved_before);
 }
 
 depot_err hub_store_shrink_add(hub_store *s, const char *dealer, const char *sku, bool decrease,

@@ -119,7 +119,8 @@ struct hub_store_alert_ops {
     depot_err (*picked_range)(hub_store *s, long long from_day, long long to_day,
                               const char *dealer_from, const char *sku_from, const char *dealer_to,
                               const char *sku_to, hub_sum_cb cb, void *arg);
-    depot_err (*prune)(hub_store *s, long long points_before, long long days_before);
+    depot_err (*prune)(hub_store *s, long long points_before, long long days_before,
+                       long long resolved_before);
     depot_err (*shrink_add)(hub_store *s, const char *dealer, const char *sku, bool decrease,
                             long long ts, long long units, long long window_ms, long long now);
     depot_err (*shrink_due)(hub_store *s, long long ts_before, long long received_before,
@@ -169,8 +170,10 @@ depot_err hub_store_picked_range(hub_store *s, long long from_day, long long to_
                                  const char *dealer_from, const char *sku_from,
                                  const char *dealer_to, const char *sku_to, hub_sum_cb cb,
                                  void *arg);
-/* Deletes stock points older than points_before (ms) and daily rows before days_before. */
-depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before);
+/* Deletes stock points older than points_before (ms), daily rows before days_before, and
+ * alerts resolved before resolved_before (ms) with their slots. */
+depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before,
+                                  long long resolved_before);
 
 /*
  * Shrinkage matching: a scale decrease (decrease true) or a pick of units at

@@ -645,6 +645,21 @@ static void test_Suggestion_RecomputedWhenTheSourceStockChanges(void **state)
     assert_int_equal(outbox_len(f), before + 2);
 }
 
+static void test_Retention_ResolvedAlertsPrunedAfterResolvedDays(void **state)
+{
+    struct fixture *f = *state;
+    catalog(f, 5, 7);
+    stock(f, "A", "S1", 2); /* low: open */
+    stock(f, "A", "S1", 9); /* resolved at NOW */
+    stock(f, "B", "S1", 1); /* low: stays open */
+    evaluate(f, NOW + (f->cfg.alert_resolved_days - 1) * DAY);
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 1); /* kept within resolved_days */
+    evaluate(f, NOW + (f->cfg.alert_resolved_days + 1) * DAY);
+    assert_int_equal(alerts_of(f, "low_stock", "A").n, 0);
+    assert_int_equal(alerts_of(f, "low_stock", "B").n, 1); /* a live one is never pruned */
+    assert_string_equal(alerts_of(f, "low_stock", "B").status[0], "open");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -655,6 +670,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_LowStock_RaisedDedupedAndResolved),
         T(test_LowStock_SkuNotInCatalogNeverAlerts),
+        T(test_Retention_ResolvedAlertsPrunedAfterResolvedDays),
         T(test_Movements_HistoryExactlyOnce),
         T(test_StockoutForecast_FromVelocity),
         T(test_Suggestion_NearestDealerWithRealSurplus),
@@ -672,6 +688,7 @@ int main(void)
         T(test_Suggestion_RecomputedWhenTheSourceStockChanges),
         T3(test_LowStock_RaisedDedupedAndResolved),
         T3(test_LowStock_SkuNotInCatalogNeverAlerts),
+        T3(test_Retention_ResolvedAlertsPrunedAfterResolvedDays),
         T3(test_Movements_HistoryExactlyOnce),
         T3(test_StockoutForecast_FromVelocity),
         T3(test_Suggestion_NearestDealerWithRealSurplus),

@@ -22,6 +22,8 @@ enum astmt {
     A_Q_SUMS_RANGE,
     A_PRUNE_POINTS,
     A_PRUNE_DAYS,
+    A_PRUNE_MEMOS,
+    A_PRUNE_ALERTS,
     A_SHR_FIND,
     A_SHR_SET,
     A_SHR_DEL,
@@ -99,6 +101,9 @@ static const char *const asql[A__COUNT] = {
                        "ORDER BY dealer, sku",
     [A_PRUNE_POINTS] = "DELETE FROM stock_history WHERE ts < $1",
     [A_PRUNE_DAYS] = "DELETE FROM sales_daily WHERE day < $1",
+    [A_PRUNE_MEMOS] = "DELETE FROM alert_memo WHERE id IN (SELECT id FROM alerts WHERE "
+                      "status = 'resolved' AND resolved_at < $1)",
+    [A_PRUNE_ALERTS] = "DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < $1",
     [A_SHR_FIND] = "SELECT id, units FROM shrink_open WHERE dealer = $1 AND sku = $2 "
                    "AND kind = $3 AND ts BETWEEN $4 AND $5 ORDER BY ts, id "
                    "LIMIT " STR(SHRINK_MATCH_MAX),
@@ -348,7 +353,8 @@ static depot_err pa_picked_range(hub_store *s, long long from_day, long long to_
     return hub_pg_walk(hub_pg_impl(s), &stmts, A_Q_SUMS_RANGE, &p, "picked sums", sum_row, &w);
 }
 
-static depot_err pa_prune(hub_store *s, long long points_before, long long days_before)
+static depot_err pa_prune(hub_store *s, long long points_before, long long days_before,
+                          long long resolved_before)
 {
     struct pg_store *q = hub_pg_impl(s);
     struct pg_params p = {0};
@@ -359,7 +365,12 @@ static depot_err pa_prune(hub_store *s, long long points_before, long long days_
         return err;
     pgp_reset(&p);
     pgp_int(&p, days_before);
-    return hub_pg_run(q, &stmts, A_PRUNE_DAYS, &p, "prune days", NULL);
+    err = hub_pg_run(q, &stmts, A_PRUNE_DAYS, &p, "prune days", NULL);
+    pgp_reset(&p);
+    pgp_int(&p, resolved_before);
+    if (err == DEPOT_OK)
+        err = hub_pg_run(q, &stmts, A_PRUNE_MEMOS, &p, "prune alerts", NULL);
+    return err == DEPOT_OK ? hub_pg_run(q, &stmts, A_PRUNE_ALERTS, &p, "prune alerts", NULL) : err;
 }
 
 /* ---- shrinkage matching ---- */

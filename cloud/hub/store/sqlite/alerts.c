@@ -39,6 +39,8 @@ enum astmt {
     A_Q_SUMS_RANGE,
     A_PRUNE_POINTS,
     A_PRUNE_DAYS,
+    A_PRUNE_MEMOS,
+    A_PRUNE_ALERTS,
     A_SHR_FIND,
     A_SHR_SET,
     A_SHR_DEL,
@@ -112,6 +114,9 @@ static const char *const asql[A__COUNT] = {
                        "ORDER BY dealer, sku",
     [A_PRUNE_POINTS] = "DELETE FROM stock_history WHERE ts < ?1",
     [A_PRUNE_DAYS] = "DELETE FROM sales_daily WHERE day < ?1",
+    [A_PRUNE_MEMOS] = "DELETE FROM alert_memo WHERE id IN (SELECT id FROM alerts WHERE "
+                      "status = 'resolved' AND resolved_at < ?1)",
+    [A_PRUNE_ALERTS] = "DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < ?1",
     [A_SHR_FIND] = "SELECT rowid, units FROM shrink_open WHERE dealer = ?1 AND sku = ?2 "
                    "AND kind = ?3 AND ts BETWEEN ?4 AND ?5 ORDER BY ts, rowid",
     [A_SHR_SET] = "UPDATE shrink_open SET units = ?2 WHERE rowid = ?1",
@@ -360,7 +365,8 @@ static depot_err sq_picked_range(hub_store *s, long long from_day, long long to_
     return hub_sqlite_walk_end(q, st, rc, "picked sums");
 }
 
-static depot_err sq_prune(hub_store *s, long long points_before, long long days_before)
+static depot_err sq_prune(hub_store *s, long long points_before, long long days_before,
+                          long long resolved_before)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
     sqlite3_stmt *st = prep(q, A_PRUNE_POINTS);
@@ -371,7 +377,13 @@ static depot_err sq_prune(hub_store *s, long long points_before, long long days_
         return err;
     st = prep(q, A_PRUNE_DAYS);
     sqlite3_bind_int64(st, 1, days_before);
-    return hub_sqlite_run(q, st, "prune days");
+    err = hub_sqlite_run(q, st, "prune days");
+    for (int id = A_PRUNE_MEMOS; err == DEPOT_OK && id <= A_PRUNE_ALERTS; id++) {
+        st = prep(q, (enum astmt)id);
+        sqlite3_bind_int64(st, 1, resolved_before);
+        err = hub_sqlite_run(q, st, "prune alerts");
+    }
+    return err;
 }
 
 /* ---- shrinkage matching ---- */
