@@ -6,7 +6,8 @@ S SKUs, beside a trivial endpoint of the same hub (/healthz) in the same run.
         python3 tests/bench/bench_hub_api.py --dealers 1000 --skus 100
 
 Set-up, all real programs on 127.0.0.1: Mosquitto with mutual TLS and
-depot-hub (SQLite, [http] threads 4). The stock is loaded the real way:
+depot-hub ([http] threads 4) on SQLite or, with --store postgresql, on a
+PostgreSQL server of the benchmark's own (tests/tools/pg_fixture.py). The stock is loaded the real way:
 tests/bench/mqtt_flood publishes one stock message per (dealer, SKU) through
 the broker, encoded by the codec the gateways use and paced by the hub's own
 acknowledgements, after each dealer's "online" state. Then a bounded poll
@@ -23,7 +24,9 @@ its memory afterwards come from /proc.
 """
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +35,7 @@ import benchlib as bl  # noqa: E402
 from harness import Env, run  # noqa: E402
 from broker import hub_identity, make_pki, start_broker  # noqa: E402
 from hubenv import api, metrics, start_hub  # noqa: E402
+from pgenv import create_database, start, stop  # noqa: E402
 
 TOKEN = "bench-viewer-token"
 
@@ -51,6 +55,7 @@ def parse_args():
                     help="mqtt_flood: messages in flight, default 2000")
     ap.add_argument("--load-timeout", type=int, default=600,
                     help="bound on loading the stock, default 600 s")
+    ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     a = ap.parse_args()
     if not 1 <= a.dealers <= 10000 or not 1 <= a.skus <= 1000:
         ap.error("--dealers 1..10000, --skus 1..1000")
@@ -118,8 +123,9 @@ def report(a, flood, load_s, results, loaded, mem):
                      bl.mib(r["peak"]) if r["peak"] is not None else "n/a",
                      bl.ratio(float(base["rps"]), rps),
                      bl.ratio(p99, float(base["p99_ms"]))])
-    bl.table("depot-hub HTTP API, %d dealers x %d SKUs = %d stock rows; http_load: %d keep-alive "
-             "connections, closed loop" % (a.dealers, a.skus, a.dealers * a.skus, a.connections),
+    bl.table("depot-hub HTTP API on %s, %d dealers x %d SKUs = %d stock rows; http_load: %d "
+             "keep-alive connections, closed loop" % (a.store, a.dealers, a.skus,
+                                                      a.dealers * a.skus, a.connections),
              ["endpoint", "ok/requests", "errors", "rps", "p50 ms", "p90 ms", "p99 ms", "max ms",
               "bytes/resp", "hub CPU", "hub CPU ms/req", "hub RSS after", "hub peak in run",
               "healthz rps / rps",
@@ -139,31 +145,54 @@ def report(a, flood, load_s, results, loaded, mem):
 def record(a, results):
     """The figures of the comparison table (benchlib.record), /healthz as the baseline."""
     base, one, every = results[0][1], results[1][1], results[2][1]
+    sfx = "" if a.store == "sqlite" else ".pg"
     rows = a.dealers * a.skus
     peer = "/healthz, same hub and connections"
-    bl.record("hub_api.stock_dealer.rps", "GET /api/v1/stock?dealer=, %d rows: requests/s"
+    bl.record("hub_api.stock_dealer.rps" + sfx, "GET /api/v1/stock?dealer=, %d rows: requests/s"
               % a.skus, float(one["rps"]), "req/s", peer, float(base["rps"]))
-    bl.record("hub_api.stock_dealer.p99", "GET /api/v1/stock?dealer=, %d rows: p99" % a.skus,
+    bl.record("hub_api.stock_dealer.p99" + sfx, "GET /api/v1/stock?dealer=, %d rows: p99" % a.skus,
               float(one["p99_ms"]), "ms", peer, float(base["p99_ms"]))
-    bl.record("hub_api.stock_all.rps", "GET /api/v1/stock, all %d rows: requests/s" % rows,
+    bl.record("hub_api.stock_all.rps" + sfx, "GET /api/v1/stock, all %d rows: requests/s" % rows,
               float(every["rps"]), "req/s", peer, float(base["rps"]))
-    bl.record("hub_api.stock_all.p99", "GET /api/v1/stock, all %d rows: p99" % rows,
+    bl.record("hub_api.stock_all.p99" + sfx, "GET /api/v1/stock, all %d rows: p99" % rows,
               float(every["p99_ms"]), "ms", peer, float(base["p99_ms"]))
-    bl.record("hub_api.stock_all.body", "GET /api/v1/stock, all %d rows: body" % rows,
+    bl.record("hub_api.stock_all.body" + sfx, "GET /api/v1/stock, all %d rows: body" % rows,
               float(every["bytes_per_response"]) / 1e6, "MB")
     if every["peak"] is not None and base["peak"] is not None:
-        bl.record("hub_api.stock_all.peak_rss",
+        bl.record("hub_api.stock_all.peak_rss" + sfx,
                   "hub peak resident (VmHWM), %d full listings at once" % a.connections,
                   every["peak"] / bl.MIB, "MiB", peer, base["peak"] / bl.MIB)
 
 
 def main():
     a = parse_args()
+    try:
+        return bench(a, lambda: None if a.store == "sqlite" else pg_url())
+    finally:
+        if pg_dir:
+            stop(pg_dir)
+        if top:
+            shutil.rmtree(top, ignore_errors=True)
+
+
+def pg_url():
+    """A database on a PostgreSQL server of the benchmark's own (stopped by main)."""
+    global top, pg_dir
+    top = tempfile.mkdtemp(prefix="depot-pg-")
+    os.chmod(top, 0o755)
+    pg_dir = os.path.join(top, "pg")
+    return create_database(start(pg_dir))
+
+
+top = pg_dir = None
+
+
+def bench(a, database):
     with Env("bench-hub") as env:
         pki = make_pki(env, [])
         broker, broker_port = start_broker(env, pki)
         hub, http = start_hub(env, pki, broker_port, tokens={"viewer": TOKEN}, log_level="info",
-                              offline_after_s=3600)
+                              offline_after_s=3600, db=database())
         flood, load_s, _ = load_stock(env, a, pki, broker_port, hub, http)
         loaded = bl.memory(hub.p.pid)
         dealer = "D%04d" % min(123, a.dealers - 1)
