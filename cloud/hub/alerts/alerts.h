@@ -92,7 +92,8 @@ void hub_alerts_rolled_back(hub_alerts *a);
 void hub_alerts_tick(hub_alerts *a, hub_store *s, hub_publish_fn publish, void *publish_ctx,
                      long long now);
 
-/* The time-based evaluation alone, in the caller's transaction (part of the tick). */
+/* The time-based evaluation alone, in the caller's transaction after hub_alerts_begin (part of
+ * the tick). */
 depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now);
 
 /* Publishes the alert outbox in order, deleting what the broker took; *n = how many. */

@@ -437,7 +437,7 @@ depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now)
 {
     long long today = now / HUB_DAY_MS;
     bool new_day;
-    depot_err err = alerts_sync(a, s, now);
+    depot_err err = a->loaded ? DEPOT_OK : alerts_load(a, s, now); /* synced by the caller */
     if (err == DEPOT_OK)
         err = alerts_reload_settings(a, s, now);
     if (err == DEPOT_OK) /* invariant 6: entries every engine has read by now */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "depot/digest.h"
 #include "alerts/private.h"
 
 static const char *const kind_names[HUB_AK__COUNT] = {
@@ -50,4 +51,11 @@ depot_err hub_alerts_encode(const struct hub_alert_row *r, long long now, char *
     snprintf(b->text, sizeof(b->text), "%s", r->text);
     snprintf(b->action, sizeof(b->action), "%s", r->action);
     return depot_msg_encode(&m, payload, len);
+}
+
+/* The digest of a verdict's severity and text (never 0). */
+uint64_t alerts_verdict_hash(const struct verdict *v)
+{
+    return depot_digest_str(v->text, depot_digest_str(v->severity, DEPOT_DIGEST_INIT)) |
+           1; /* never 0 */
 }

@@ -217,6 +217,11 @@ struct snap_walk {
 /* The hub_store callbacks that load a dealer's place and its heard state (arg: struct load_ctx). */
 int alerts_load_place(void *arg, const struct hub_dealer_place *p);
 int alerts_load_dealer(void *arg, const struct hub_dealer_row *r);
+/* ... and what the reload of sync.c reads (arg: struct load_ctx). */
+int alerts_load_stock(void *arg, const struct hub_stock_row *r);
+int alerts_load_velocity(void *arg, const char *dealer, const char *sku, long long sum);
+int alerts_load_alert(void *arg, const struct hub_alert_row *r);
+int alerts_load_memo(void *arg, const struct hub_alert_memo *m);
 struct cell *alerts_cell_get(hub_alerts *a, const char *dealer, const char *sku);
 struct dealer_ent *alerts_dealer_get(hub_alerts *a, const char *id, bool create);
 bool alerts_dealer_online(const hub_alerts *a, const struct dealer_ent *d, long long now);

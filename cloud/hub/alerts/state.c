@@ -4,8 +4,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "depot/alloc.h"
 #include "alerts/private.h"
@@ -209,7 +207,7 @@ int alerts_load_dealer(void *arg, const struct hub_dealer_row *r)
     return 0;
 }
 
-static int load_stock(void *arg, const struct hub_stock_row *r)
+int alerts_load_stock(void *arg, const struct hub_stock_row *r)
 {
     struct load_ctx *l = arg;
     struct cell *c = alerts_cell_get(l->a, r->dealer, r->sku);
@@ -220,7 +218,7 @@ static int load_stock(void *arg, const struct hub_stock_row *r)
     return 0;
 }
 
-static int load_velocity(void *arg, const char *dealer, const char *sku, long long sum)
+int alerts_load_velocity(void *arg, const char *dealer, const char *sku, long long sum)
 {
     struct load_ctx *l = arg;
     struct cell *c = alerts_cell_get(l->a, dealer, sku);
@@ -252,7 +250,7 @@ static struct slot *slot_of(hub_alerts *a, const struct hub_alert_row *r)
     return kind == HUB_AK_GATEWAY_OFFLINE ? &d->offline : &d->contract;
 }
 
-static int load_alert(void *arg, const struct hub_alert_row *r)
+int alerts_load_alert(void *arg, const struct hub_alert_row *r)
 {
     struct load_ctx *l = arg;
     struct verdict v = {.severity = r->severity};
@@ -271,7 +269,7 @@ static int load_alert(void *arg, const struct hub_alert_row *r)
 
 /* A slot as the store keeps it (invariant 6): live with its alert, its suggestion's hash and,
  * for shrinkage, the tally. */
-static int load_memo(void *arg, const struct hub_alert_memo *m)
+int alerts_load_memo(void *arg, const struct hub_alert_memo *m)
 {
     struct load_ctx *l = arg;
     struct hub_alert_row r = {
@@ -294,19 +292,6 @@ static int load_memo(void *arg, const struct hub_alert_memo *m)
     return 0;
 }
 
-depot_err alerts_memo(hub_store *s, const struct slot *st, const struct alert_key *k)
-{
-    struct hub_alert_memo m = {.dealer = k->dealer,
-                               .sku = k->sku,
-                               .kind = hub_alert_kind_name(k->kind),
-                               .subject = k->subject,
-                               .id = st->id,
-                               .sg_hash = st->sg_hash,
-                               .tally = k->c ? k->c->shrink_total : 0,
-                               .back = k->c ? k->c->shrink_back : 0};
-    return st->live ? hub_store_alert_memo_set(s, &m) : DEPOT_OK;
-}
-
 /* The live alerts of dealer (NULL: all) into their slots, then their memos. */
 static depot_err load_alerts(hub_alerts *a, hub_store *s, const char *dealer, struct load_ctx *l)
 {
@@ -314,10 +299,10 @@ static depot_err load_alerts(hub_alerts *a, hub_store *s, const char *dealer, st
     depot_err err = DEPOT_OK;
     for (int i = 0; err == DEPOT_OK && i < 2; i++) {
         live.status = i ? "acknowledged" : "open";
-        err = hub_store_alerts_list(s, &live, load_alert, l);
+        err = hub_store_alerts_list(s, &live, alerts_load_alert, l);
     }
     (void)a;
-    return err == DEPOT_OK ? hub_store_alert_memos(s, dealer, load_memo, l) : err;
+    return err == DEPOT_OK ? hub_store_alert_memos(s, dealer, alerts_load_memo, l) : err;
 }
 
 depot_err alerts_load_velocities(hub_alerts *a, hub_store *s, long long now)
@@ -330,8 +315,8 @@ depot_err alerts_load_velocities(hub_alerts *a, hub_store *s, long long now)
     {
         c->velocity = 0;
     }
-    err =
-        hub_store_picked_sums(s, today - a->cfg->alert_velocity_days + 1, today, load_velocity, &l);
+    err = hub_store_picked_sums(s, today - a->cfg->alert_velocity_days + 1, today,
+                                alerts_load_velocity, &l);
     return err != DEPOT_OK ? err : l.nomem ? DEPOT_ERR_NOMEM : DEPOT_OK;
 }
 
@@ -351,7 +336,7 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
     if (err == DEPOT_OK)
         err = hub_store_dealers(s, alerts_load_dealer, &l);
     if (err == DEPOT_OK)
-        err = hub_store_stock(s, NULL, NULL, load_stock, &l);
+        err = hub_store_stock(s, NULL, NULL, alerts_load_stock, &l);
     if (err == DEPOT_OK)
         err = alerts_load_velocities(a, s, now);
     if (err == DEPOT_OK)
@@ -366,262 +351,4 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now)
         a->day = now / HUB_DAY_MS;
     a->loaded = a->fresh = a->synced = true;
     return DEPOT_OK;
-}
-
-/* ---- several engines on one database (invariant 6) ---- */
-
-void alerts_mark(hub_alerts *a, struct dealer_ent *d)
-{
-    if (d && !d->dirty) {
-        d->dirty = true;
-        d->dirty_next = a->dirty;
-        a->dirty = d;
-    }
-}
-
-void alerts_mark_id(hub_alerts *a, const char *dealer)
-{
-    alerts_mark(a, alerts_dealer_get(a, dealer, false));
-}
-
-void alerts_mark_cell(hub_alerts *a, struct cell *c)
-{
-    if (c && !c->logged) {
-        c->logged = true;
-        c->log_next = a->dirty_cells;
-        a->dirty_cells = c;
-    }
-}
-
-void alerts_unmark_all(hub_alerts *a)
-{
-    struct dealer_ent *d;
-    struct cell *c;
-    while ((d = a->dirty)) {
-        a->dirty = d->dirty_next;
-        d->dirty = d->all_cells = false;
-    }
-    while ((c = a->dirty_cells)) {
-        a->dirty_cells = c->log_next;
-        c->logged = false;
-    }
-}
-
-/* A growing text of space-separated words. */
-struct words {
-    char *text;
-    size_t len, cap;
-    bool nomem;
-};
-
-static void words_add(struct words *w, const char *a, const char *b)
-{
-    size_t n = strlen(a) + (b ? strlen(b) + 1 : 0) + 2;
-    char *grown;
-    if (w->nomem)
-        return;
-    if (w->len + n > w->cap) {
-        size_t cap = (w->len + n) * 2;
-        if (!(grown = depot_realloc(w->text, cap))) {
-            w->nomem = true;
-            return;
-        }
-        w->text = grown;
-        w->cap = cap;
-    }
-    w->len += (size_t)snprintf(w->text + w->len, w->cap - w->len, "%s%s%s%s", w->len ? " " : "", a,
-                               b ? "/" : "", b ? b : "");
-}
-
-depot_err alerts_log_changes(hub_alerts *a, hub_store *s, long long now)
-{
-    struct words w = {0};
-    depot_err err;
-    for (struct dealer_ent *d = a->dirty; d; d = d->dirty_next)
-        words_add(&w, d->id, d->all_cells ? "*" : NULL);
-    for (struct cell *c = a->dirty_cells; c; c = c->log_next)
-        if (!c->d->all_cells)
-            words_add(&w, c->d->id, c->k->id);
-    if (w.nomem) {
-        depot_free(w.text);
-        return DEPOT_ERR_NOMEM;
-    }
-    if (!w.text)
-        return DEPOT_OK;
-    if (!a->writer[0]) {
-        unsigned char r[8] = {0};
-        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-            memcpy(r, &now, sizeof(r) < sizeof(now) ? sizeof(r) : sizeof(now));
-        snprintf(a->writer, sizeof(a->writer), "%d-%02x%02x%02x%02x%02x%02x%02x%02x", (int)getpid(),
-                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    }
-    err = hub_store_log_add(s, HUB_LOG_ALERTS, a->writer, w.text, now);
-    depot_free(w.text);
-    return err;
-}
-
-struct log_walk {
-    hub_alerts *a;
-    struct dealer_ent *stale;
-    struct cell *cells;
-    bool nomem;
-};
-
-/* One word of an entry: "D", "D/SKU", or D, "/" and "*" (all its cells). */
-static bool log_word(struct log_walk *w, const char *p, size_t n)
-{
-    char id[DEPOT_DEALER_MAX + 1], sku[DEPOT_SKU_MAX + 1];
-    size_t cut = 0;
-    struct dealer_ent *d;
-    struct cell *c;
-    while (cut < n && p[cut] != '/')
-        cut++;
-    if (cut == 0 || cut >= sizeof(id) ||
-        (cut < n && (n - cut - 1 == 0 || n - cut - 1 >= sizeof(sku))))
-        return true; /* not a word this engine wrote: skipped */
-    memcpy(id, p, cut);
-    id[cut] = '\0';
-    if (!(d = alerts_dealer_get(w->a, id, true)))
-        return false;
-    if (!d->stale) {
-        d->stale = true;
-        d->stale_next = w->stale;
-        w->stale = d;
-    }
-    if (cut == n)
-        return true;
-    memcpy(sku, p + cut + 1, n - cut - 1);
-    sku[n - cut - 1] = '\0';
-    if (!strcmp(sku, "*")) {
-        d->stale_all = true;
-        return true;
-    }
-    if (!depot_id_valid(sku, DEPOT_SKU_MAX))
-        return true;
-    if (!(c = alerts_cell_get(w->a, id, sku)))
-        return false;
-    if (!c->stale) {
-        c->stale = true;
-        c->stale_next = w->cells;
-        w->cells = c;
-    }
-    return true;
-}
-
-static int log_entry(void *arg, long long seq, const char *writer, const char *dealers)
-{
-    struct log_walk *w = arg;
-    w->a->log_seq = seq;
-    if (!strcmp(writer, w->a->writer))
-        return 0; /* this engine's own: its state is the database's */
-    for (const char *p = dealers; *p && !w->nomem;) {
-        size_t n = strcspn(p, " ");
-        if (n && !log_word(w, p, n))
-            w->nomem = true;
-        p += n + (p[n] == ' ');
-    }
-    return w->nomem;
-}
-
-/* Forgets what the engine holds of a cell before it is read again. */
-static void cell_forget(hub_alerts *a, struct cell *c)
-{
-    c->was_source = alerts_is_source(a, c);
-    memset(c->st, 0, sizeof(c->st));
-    depot_free(c->shown);
-    c->shown = NULL;
-    c->has_qty = false;
-    c->qty = c->shrink_total = c->shrink_back = 0;
-    c->velocity = 0;
-}
-
-/* Reads again, in one read of each kind, the dealers and cells the walk found stale. */
-static depot_err reload_stale(hub_alerts *a, hub_store *s, struct log_walk *lw, long long now)
-{
-    struct load_ctx l = {a, now, false};
-    struct words dealers = {0}, cells = {0}, all = {0};
-    long long today = now / HUB_DAY_MS;
-    struct hub_alert_reload r = {.from_day = today - a->cfg->alert_velocity_days + 1,
-                                 .to_day = today,
-                                 .dealer = alerts_load_dealer,
-                                 .stock = load_stock,
-                                 .sum = load_velocity,
-                                 .alert = load_alert,
-                                 .memo = load_memo};
-    depot_err err = DEPOT_OK;
-    for (struct dealer_ent *d = lw->stale; d; d = d->stale_next) {
-        words_add(&dealers, d->id, NULL);
-        if (d->stale_all)
-            words_add(&all, d->id, NULL);
-        memset(&d->offline, 0, sizeof(d->offline));
-        memset(&d->contract, 0, sizeof(d->contract));
-        for (struct node_ent *n = d->nodes; n; n = n->next)
-            memset(&n->fault, 0, sizeof(n->fault));
-        for (struct cell *c = d->cells; d->stale_all && c; c = c->dealer_next)
-            cell_forget(a, c);
-    }
-    for (struct cell *c = lw->cells; c; c = c->stale_next)
-        if (!c->d->stale_all) {
-            words_add(&cells, c->d->id, c->k->id);
-            cell_forget(a, c);
-        }
-    if (dealers.nomem || cells.nomem || all.nomem)
-        err = DEPOT_ERR_NOMEM;
-    r.dealers = dealers.text ? dealers.text : "";
-    r.cells = cells.text ? cells.text : "";
-    r.all = all.text ? all.text : "";
-    if (err == DEPOT_OK)
-        err = hub_store_alert_reload(s, &r, &l);
-    if (err == DEPOT_OK && l.nomem)
-        err = DEPOT_ERR_NOMEM;
-    for (struct dealer_ent *d = lw->stale; d; d = d->stale_next)
-        for (struct cell *c = d->cells; err == DEPOT_OK && d->stale_all && c; c = c->dealer_next)
-            if (c->was_source != alerts_is_source(a, c))
-                alerts_resuggest(a, c);
-    for (struct cell *c = lw->cells; err == DEPOT_OK && c; c = c->stale_next)
-        if (!c->d->stale_all && c->was_source != alerts_is_source(a, c))
-            alerts_resuggest(a, c);
-    depot_free(dealers.text);
-    depot_free(cells.text);
-    depot_free(all.text);
-    return err;
-}
-
-depot_err alerts_sync(hub_alerts *a, hub_store *s, long long now)
-{
-    struct log_walk w = {a, NULL, NULL, false};
-    long long head, pruned, from = a->log_seq;
-    struct dealer_ent *d;
-    struct cell *c;
-    depot_err err;
-    if (!a->loaded) { /* what changed while it was not loaded counts now, as it would have */
-        err = alerts_load(a, s, now);
-        err = err == DEPOT_OK ? alerts_eval_all_cells(a, s, false, now) : err;
-        a->fresh = err != DEPOT_OK;
-        return err;
-    }
-    if (a->synced)
-        return DEPOT_OK;
-    err = hub_store_log_read(s, HUB_LOG_ALERTS, a->log_seq, log_entry, &w, &head, &pruned);
-    if (err == DEPOT_OK && w.nomem)
-        err = DEPOT_ERR_NOMEM;
-    if (err == DEPOT_OK && from < pruned) {
-        LOG_INFO("alerts: the engine log moved past this engine (read up to %lld, kept from "
-                 "%lld): reloading everything",
-                 from, pruned);
-        a->loaded = false; /* everything again, the stale marks too */
-        return alerts_sync(a, s, now);
-    }
-    if (err == DEPOT_OK && (w.stale || w.cells))
-        err = reload_stale(a, s, &w, now);
-    while ((d = w.stale)) {
-        w.stale = d->stale_next;
-        d->stale = d->stale_all = false;
-    }
-    while ((c = w.cells)) {
-        w.cells = c->stale_next;
-        c->stale = false;
-    }
-    a->synced = err == DEPOT_OK;
-    return err;
 }

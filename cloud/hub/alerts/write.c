@@ -12,12 +12,6 @@
 
 /* ---- writing alerts (invariants 1 and 2) ---- */
 
-uint64_t alerts_verdict_hash(const struct verdict *v)
-{
-    return depot_digest_str(v->text, depot_digest_str(v->severity, DEPOT_DIGEST_INIT)) |
-           1; /* never 0 */
-}
-
 enum need alerts_needs(const struct slot *st, const struct verdict *v)
 {
     if (!v->holds)

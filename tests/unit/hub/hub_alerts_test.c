@@ -120,6 +120,7 @@ static void evaluate(struct fixture *f, long long now)
     hub_alerts *a;
     next_hub(f, &s, &a);
     assert_int_equal(hub_store_begin(s), DEPOT_OK);
+    assert_int_equal(hub_alerts_begin(a, s, now), DEPOT_OK);
     assert_int_equal(hub_alerts_evaluate(a, s, now), DEPOT_OK);
     assert_int_equal(hub_alerts_precommit(a, s, now), DEPOT_OK);
     assert_int_equal(hub_store_commit(s), DEPOT_OK);

@@ -804,7 +804,7 @@ static depot_err sq_memos(hub_store *s, const char *dealer, hub_memo_cb cb, void
 static char *json_list(const char *list)
 {
     size_t n = strlen(list ? list : ""), at = 0;
-    char *out = depot_malloc(2 * n + 3);
+    char *out = depot_malloc(4 * n + 3); /* a word of l bytes is l + 3 at most: "w", */
     if (!out)
         return NULL;
     out[at++] = '[';
