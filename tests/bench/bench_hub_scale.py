@@ -20,7 +20,10 @@ as fast as the broker takes them (bench_hub_ingest.py's live mode). Each run:
 The figure is messages applied per second, from the first applied to the
 last (a bounded poll of every hub's /metrics every 20 ms), with the CPU per
 message of the hubs (summed) and of the PostgreSQL server (every process of
-the postmaster). The ratio of N hubs to one names whether a second hub
+the postmaster). With --sample-waits, where the ingest workers' connections
+spend the run (pg_stat_activity every 50 ms): waiting for the write lock,
+running a statement, on I/O, or in a transaction while the hub works. The
+ratio of N hubs to one names whether a second hub
 helps; the database CPU and the write lock (one writer at a time, see the
 README's Scale-out) say where the limit is. Figures only.
 """
@@ -28,7 +31,9 @@ import argparse
 import os
 import shutil
 import tempfile
+import threading
 import statistics
+import subprocess
 import sys
 import time
 
@@ -49,6 +54,8 @@ def parse_args():
     ap.add_argument("--hubs", default="1,2,4", help="hub counts on PostgreSQL, default 1,2,4")
     ap.add_argument("--runs", type=int, default=3, help="runs of each side, default 3")
     ap.add_argument("--timeout", type=float, default=300.0, help="bound on one run, default 300 s")
+    ap.add_argument("--sample-waits", action="store_true",
+                    help="print where the ingest workers' database connections spend the run")
     a = ap.parse_args()
     a.hubs = [int(x) for x in a.hubs.split(",") if x]
     if not a.hubs or any(not 1 <= n <= 8 for n in a.hubs):
@@ -86,6 +93,46 @@ def ticks_of(pids):
     return total
 
 
+class WaitSampler:
+    """Where the hubs' database connections are, sampled every 50 ms through psql from
+    pg_stat_activity while a run lasts: waiting for the write lock (an advisory lock),
+    running a statement, waiting on the server's I/O or WAL, or idle in a transaction (the
+    hub working between two statements) or idle (between transactions)."""
+
+    def __init__(self, url):
+        self.url, self.counts, self.stop = url, {}, threading.Event()
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        sql = ("SELECT state, coalesce(wait_event_type, ''), coalesce(wait_event, '') "
+               "FROM pg_stat_activity WHERE datname = current_database() "
+               "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        while not self.stop.wait(0.05):
+            r = subprocess.run(["psql", self.url, "-Atc", sql], capture_output=True, text=True)
+            for line in r.stdout.splitlines():
+                state, wtype, wev = (line.split("|") + ["", "", ""])[:3]
+                if wtype == "Lock" and wev == "advisory":
+                    key = "write lock"
+                elif state == "active" and wtype in ("IO", "LWLock") :
+                    key = "I/O, WAL"
+                elif state == "active":
+                    key = "statement"
+                elif state == "idle in transaction":
+                    key = "hub, in a transaction"
+                else:
+                    key = "idle"
+                self.counts[key] = self.counts.get(key, 0) + 1
+
+    def close(self):
+        """Shares of the busy samples: the ingest workers' connections (the API's sit idle)."""
+        self.stop.set()
+        self.t.join()
+        busy = {k: v for k, v in self.counts.items() if k != "idle"}
+        total = sum(busy.values()) or 1
+        return {k: v / total for k, v in busy.items()}
+
+
 def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
     """One run of n hubs on db: (messages/s, hub CPU us/msg, database CPU us/msg)."""
     n = a.dealers * a.skus
@@ -98,6 +145,7 @@ def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
     base = sum(ingest.applied(http) for _, http in hubs)
     ticks0 = ticks_of([p.p.pid for p, _ in hubs])
     db0 = ticks_of(server_pids(pg_dir)) if pg_dir else 0
+    sampler = WaitSampler(db) if pg_dir and a.sample_waits else None
     pub = ingest.flood(env, pki, port, a, "flood-" + tag)
     first = last = None
     deadline = time.monotonic() + a.timeout
@@ -113,6 +161,11 @@ def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
             raise AssertionError("%s applied %d of %d" % (tag, got, n))
         time.sleep(0.02)
     ticks = ticks_of([p.p.pid for p, _ in hubs]) - ticks0
+    if sampler:
+        waits = sampler.close()
+        print("  %s: the ingest workers' database connections, share of their samples: %s" % (
+            tag, ", ".join("%s %.0f %%" % (k, 100 * v) for k, v in
+                           sorted(waits.items(), key=lambda kv: -kv[1]))))
     db_ticks = ticks_of(server_pids(pg_dir)) - db0 if pg_dir else 0
     bl.wait_alive([], lambda: not pub.alive(), a.timeout, "mqtt_flood done")
     for p, _ in hubs:
