@@ -70,6 +70,7 @@ depot_err hub_alerts_new(const struct hub_config *cfg, hub_metrics *metrics, hub
         return DEPOT_ERR_NOMEM;
     a->cfg = cfg;
     a->metrics = metrics;
+    hub_store_log_writer(a->writer, sizeof(a->writer), "alerts");
     for (int k = 0; k < HUB_AK__COUNT; k++) /* every kind shown in /metrics from the start */
         hub_metrics_alerts_open(metrics, k, hub_alert_kind_name(k), 0);
     *out = a;

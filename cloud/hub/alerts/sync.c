@@ -4,8 +4,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "depot/alloc.h"
 #include "alerts/private.h"
@@ -51,13 +49,6 @@ depot_err alerts_log_changes(hub_alerts *a, hub_store *s, long long now)
     }
     if (!w.text)
         return DEPOT_OK;
-    if (!a->writer[0]) {
-        unsigned char r[8] = {0};
-        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-            memcpy(r, &now, sizeof(r) < sizeof(now) ? sizeof(r) : sizeof(now));
-        snprintf(a->writer, sizeof(a->writer), "%d-%02x%02x%02x%02x%02x%02x%02x%02x", (int)getpid(),
-                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-    }
     err = hub_store_log_add(s, HUB_LOG_ALERTS, a->writer, w.text, now);
     depot_free(w.text);
     return err;

@@ -54,12 +54,6 @@ static cJSON *order_json(const struct hub_order *o)
     return j;
 }
 
-static int order_row(void *arg, const struct hub_order *o)
-{
-    cJSON_AddItemToArray(arg, order_json(o));
-    return 0;
-}
-
 static int line_row(void *arg, const struct hub_order_line *l)
 {
     cJSON *j = cJSON_CreateObject();
@@ -116,12 +110,8 @@ static int page_row(void *arg, const struct hub_order *o)
 {
     struct api_pager *p = arg;
     char key[API_CURSOR_MAX + 1];
-    cJSON *list = cJSON_CreateArray(), *row;
     snprintf(key, sizeof(key), "%lld/%s", o->received_at, o->id);
-    order_row(list, o);
-    row = cJSON_DetachItemFromArray(list, 0);
-    cJSON_Delete(list);
-    return api_pager_row(p, row, key);
+    return api_pager_row(p, order_json(o), key);
 }
 
 /* One page of orders after the cursor "RECEIVED_AT/ID" (newest first). */

@@ -38,8 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "depot/alloc.h"
 #include "depot/hash.h"
@@ -83,15 +81,8 @@ depot_err hub_ranking_new(const struct hub_config *cfg, hub_ranking **out)
         return DEPOT_ERR_NOMEM;
     }
     rk->catalog_version = -1;
-    {
-        unsigned char r[8] = {0};
-        long long now = depot_now_ms();
-        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-            memcpy(r, &now, sizeof(r));
-        snprintf(rk->writer, sizeof(rk->writer), "rank-%d-%02x%02x%02x%02x%02x%02x%02x%02x",
-                 (int)getpid(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-        snprintf(rk->api_writer, sizeof(rk->api_writer), "%s-api", rk->writer);
-    }
+    hub_store_log_writer(rk->writer, sizeof(rk->writer), "rank");
+    snprintf(rk->api_writer, sizeof(rk->api_writer), "%s-api", rk->writer);
     pthread_mutex_init(&rk->lock, NULL);
     *out = rk;
     return DEPOT_OK;
@@ -241,7 +232,9 @@ static void note(hub_ranking *rk, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(word, sizeof(word), fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(word) || rk->facts_nomem)
+    if (n < 0 || (size_t)n >= sizeof(word))
+        rk->facts_nomem = true; /* never dropped: the transaction rolls back instead */
+    if (rk->facts_nomem)
         return;
     need = rk->facts_len + (size_t)n + 2;
     if (need > rk->facts_cap) {

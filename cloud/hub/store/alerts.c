@@ -2,6 +2,12 @@
  * The store's dispatch for history and alerts: one call each through
  * ops->alerts (store/alerts.h), so callers never know the database.
  */
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "depot/clock.h"
 #include "store/alerts.h"
 
 #define A(s) ((s)->ops->alerts)
@@ -163,4 +169,14 @@ depot_err hub_store_alert_memos(hub_store *s, const char *dealer, hub_memo_cb cb
 depot_err hub_store_alert_reload(hub_store *s, const struct hub_alert_reload *r, void *arg)
 {
     return A(s)->reload(s, r, arg);
+}
+
+void hub_store_log_writer(char *out, size_t len, const char *prefix)
+{
+    unsigned char r[8] = {0};
+    long long now = depot_now_ms();
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        memcpy(r, &now, sizeof(r));
+    snprintf(out, len, "%s-%d-%02x%02x%02x%02x%02x%02x%02x%02x", prefix, (int)getpid(), r[0], r[1],
+             r[2], r[3], r[4], r[5], r[6], r[7]);
 }

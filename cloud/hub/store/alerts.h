@@ -247,6 +247,8 @@ depot_err hub_store_alert_refresh(hub_store *s, long long id, const char *action
 enum { HUB_LOG_ALERTS, HUB_LOG_RANKING };
 depot_err hub_store_log_add(hub_store *s, int stream, const char *writer, const char *text,
                             long long at);
+/* A writer's name for the engine log, unique to this process and call: "PREFIX-PID-RANDOM". */
+void hub_store_log_writer(char *out, size_t len, const char *prefix);
 /*
  * Entries of stream with seq > after, in order (after < 0: none, only the figures).
  * *head: the last seq ever given (0: none); *pruned: entries up to it are gone

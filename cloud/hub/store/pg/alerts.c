@@ -788,13 +788,8 @@ struct reload_walk {
 static int reload_dealer_row(void *arg, const PGresult *res, int r)
 {
     struct reload_walk *w = arg;
-    struct hub_dealer_row d = {
-        .dealer = hub_pg_col(res, r, 0),
-        .online = hub_pg_bool(res, r, 1),
-        .session = hub_pg_int(res, r, 2),
-        .last_seen = hub_pg_int(res, r, 3),
-        .first_seen = hub_pg_int(res, r, 4),
-    };
+    struct hub_dealer_row d;
+    hub_pg_dealer_row(res, r, &d);
     return w->r->dealer(w->arg, &d);
 }
 

@@ -168,11 +168,7 @@ depot_err hub_pg_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb cb, 
     err = hub_pg_one_row(q, &stmts, D_DEALER_GET, &p, "dealer", &res);
     if (err != DEPOT_OK)
         return err;
-    r.dealer = hub_pg_col(res, 0, 0);
-    r.online = hub_pg_bool(res, 0, 1);
-    r.session = hub_pg_int(res, 0, 2);
-    r.last_seen = hub_pg_int(res, 0, 3);
-    r.first_seen = hub_pg_int(res, 0, 4);
+    hub_pg_dealer_row(res, 0, &r);
     cb(arg, &r);
     PQclear(res);
     return DEPOT_OK;

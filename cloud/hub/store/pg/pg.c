@@ -754,13 +754,8 @@ static depot_err pg_stock_page(hub_store *s, const char *dealer, const char *sku
 static int dealer_row(void *arg, const PGresult *res, int r)
 {
     struct walk *w = arg;
-    struct hub_dealer_row x = {
-        .dealer = hub_pg_col(res, r, 0),
-        .online = hub_pg_int(res, r, 1) != 0,
-        .session = hub_pg_int(res, r, 2),
-        .last_seen = hub_pg_int(res, r, 3),
-        .first_seen = hub_pg_int(res, r, 4),
-    };
+    struct hub_dealer_row x;
+    hub_pg_dealer_row(res, r, &x);
     return ((hub_dealer_cb)w->cb)(w->arg, &x);
 }
 

@@ -136,6 +136,8 @@ depot_err hub_pg_exec(struct pg_store *q, const char *sql, const char *what);
 const char *hub_pg_col(const PGresult *res, int row, int col);
 long long hub_pg_int(const PGresult *res, int row, int col);
 bool hub_pg_bool(const PGresult *res, int row, int col);
+/* A dealers row of columns id, online, session, last_seen, first_seen (from column 0). */
+void hub_pg_dealer_row(const PGresult *res, int row, struct hub_dealer_row *r);
 double hub_pg_double(const PGresult *res, int row, int col);
 bool hub_pg_null(const PGresult *res, int row, int col);
 void hub_pg_col_copy(const PGresult *res, int row, int col, char *dst, size_t size);

@@ -291,6 +291,15 @@ bool hub_pg_bool(const PGresult *res, int row, int col)
     return *v == 't' || (*v && strcmp(v, "0") != 0 && *v != 'f');
 }
 
+void hub_pg_dealer_row(const PGresult *res, int row, struct hub_dealer_row *r)
+{
+    r->dealer = hub_pg_col(res, row, 0);
+    r->online = hub_pg_bool(res, row, 1);
+    r->session = hub_pg_int(res, row, 2);
+    r->last_seen = hub_pg_int(res, row, 3);
+    r->first_seen = hub_pg_int(res, row, 4);
+}
+
 double hub_pg_double(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? 0.0 : strtod(PQgetvalue(res, row, col), NULL);

@@ -835,11 +835,7 @@ static depot_err sq_reload(hub_store *s, const struct hub_alert_reload *r, void 
         st = prep(q, A_R_DEALERS);
         hub_sqlite_bind_text(st, 1, dealers);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            d.dealer = hub_sqlite_col(st, 0);
-            d.online = sqlite3_column_int(st, 1) != 0;
-            d.session = sqlite3_column_int64(st, 2);
-            d.last_seen = sqlite3_column_int64(st, 3);
-            d.first_seen = sqlite3_column_int64(st, 4);
+            hub_sqlite_dealer_row(st, &d);
             if (r->dealer(arg, &d))
                 break;
         }

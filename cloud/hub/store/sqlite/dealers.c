@@ -145,11 +145,7 @@ depot_err hub_sqlite_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb 
     err = hub_sqlite_one_row(q, st, "dealer");
     if (err != DEPOT_OK)
         return err;
-    r.dealer = hub_sqlite_col(st, 0);
-    r.online = sqlite3_column_int(st, 1) != 0;
-    r.session = sqlite3_column_int64(st, 2);
-    r.last_seen = sqlite3_column_int64(st, 3);
-    r.first_seen = sqlite3_column_int64(st, 4);
+    hub_sqlite_dealer_row(st, &r);
     cb(arg, &r);
     sqlite3_reset(st);
     return DEPOT_OK;

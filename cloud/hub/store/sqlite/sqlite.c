@@ -777,11 +777,7 @@ static depot_err walk_dealers(hub_store *s, enum stmt id, hub_dealer_cb cb, void
     struct hub_dealer_row r;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r.dealer = hub_sqlite_col(st, 0);
-        r.online = sqlite3_column_int(st, 1) != 0;
-        r.session = sqlite3_column_int64(st, 2);
-        r.last_seen = sqlite3_column_int64(st, 3);
-        r.first_seen = sqlite3_column_int64(st, 4);
+        hub_sqlite_dealer_row(st, &r);
         if (cb(arg, &r))
             break;
     }

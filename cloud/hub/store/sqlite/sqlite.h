@@ -49,6 +49,8 @@ sqlite3_stmt *hub_sqlite_ready(sqlite3_stmt *st);
 void hub_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Column i as text, "" for NULL; valid until the next step or reset. */
 const char *hub_sqlite_col(sqlite3_stmt *st, int i);
+/* A dealers row of columns id, online, session, last_seen, first_seen (from column 0). */
+void hub_sqlite_dealer_row(sqlite3_stmt *st, struct hub_dealer_row *r);
 /* Copies column i (as hub_sqlite_col) into dst, truncated to size. */
 void hub_sqlite_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
 /* Runs a statement that returns no rows, then resets it: DEPOT_OK or DEPOT_ERR_DB. */

@@ -40,6 +40,15 @@ const char *hub_sqlite_col(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
+void hub_sqlite_dealer_row(sqlite3_stmt *st, struct hub_dealer_row *r)
+{
+    r->dealer = hub_sqlite_col(st, 0);
+    r->online = sqlite3_column_int(st, 1) != 0;
+    r->session = sqlite3_column_int64(st, 2);
+    r->last_seen = sqlite3_column_int64(st, 3);
+    r->first_seen = sqlite3_column_int64(st, 4);
+}
+
 void hub_sqlite_col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
     snprintf(dst, size, "%s", hub_sqlite_col(st, i));
