@@ -2,7 +2,8 @@
  * API: the dealers.
  *
  *   GET   /api/v1/dealers                 viewer  every dealer heard of or profiled: online,
- *                                                 last and first seen, session
+ *         [?limit=N][&after=DEALER]               last and first seen, session; by id, a
+ *                                                 page at a time (pager.h)
  *   GET   /api/v1/dealers/<id>            viewer  profile, heard state, exposure, sku_max
  *   PUT   /api/v1/dealers/<id>            admin   sets the whole profile (absent fields: defaults)
  *   PATCH /api/v1/dealers/<id>            admin   sets the fields given (sku_max: null removes one)
@@ -19,6 +20,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/routes.h"
 #include "stale.h"
 
@@ -26,59 +28,70 @@
 
 /* ---- GET /api/v1/dealers ---- */
 
-struct dealer_walk {
-    struct api_body *b;
+struct dealers_ctx {
     long long now, offline_after_ms;
-    size_t n;
 };
 
-/* A dealer with a profile whose gateway was never heard: listed, offline, never seen. */
-static void dealer_never_seen(struct dealer_walk *w, const struct hub_dealer_row *r)
+/* A dealer; one with a profile whose gateway was never heard: offline, never seen. */
+static cJSON *dealer_list_json(const struct dealers_ctx *x, const struct hub_dealer_row *r)
 {
-    api_body_printf(w->b,
-                    "%s{\"dealer\":\"%s\",\"online\":false,\"last_seen\":null,\"age_s\":null,"
-                    "\"first_seen\":null,\"session\":null}",
-                    w->n++ ? ",\n" : "", r->dealer);
+    cJSON *o = cJSON_CreateObject();
+    bool never = r->first_seen == 0 && r->last_seen == 0;
+    long long age = x->now - r->last_seen;
+    cJSON_AddStringToObject(o, "dealer", r->dealer);
+    cJSON_AddBoolToObject(
+        o, "online",
+        !never && hub_dealer_online(r->online, r->last_seen, x->now, x->offline_after_ms));
+    if (never) {
+        cJSON_AddNullToObject(o, "last_seen");
+        cJSON_AddNullToObject(o, "age_s");
+        cJSON_AddNullToObject(o, "first_seen");
+        cJSON_AddNullToObject(o, "session");
+        return o;
+    }
+    cJSON_AddItemToObject(o, "last_seen", api_time_json(r->last_seen));
+    cJSON_AddNumberToObject(o, "age_s", (double)(age > 0 ? age / 1000 : 0));
+    cJSON_AddItemToObject(o, "first_seen", api_time_json(r->first_seen));
+    cJSON_AddNumberToObject(o, "session", (double)r->session);
+    return o;
 }
 
 static int dealer_row(void *arg, const struct hub_dealer_row *r)
 {
-    struct dealer_walk *w = arg;
-    char seen[40], first[40];
-    long long age = w->now - r->last_seen;
-    bool online = hub_dealer_online(r->online, r->last_seen, w->now, w->offline_after_ms);
-    if (r->first_seen == 0 && r->last_seen == 0) {
-        dealer_never_seen(w, r);
-        return w->b->failed;
-    }
-    api_iso8601(seen, sizeof(seen), r->last_seen);
-    api_iso8601(first, sizeof(first), r->first_seen);
-    api_body_printf(w->b,
-                    "%s{\"dealer\":\"%s\",\"online\":%s,\"last_seen\":\"%s\",\"age_s\":%lld,"
-                    "\"first_seen\":\"%s\",\"session\":%lld}",
-                    w->n++ ? ",\n" : "", r->dealer, online ? "true" : "false", seen,
-                    age > 0 ? age / 1000 : 0, first, r->session);
-    return w->b->failed;
+    struct api_pager *p = arg;
+    return api_pager_row(p, dealer_list_json(p->ctx, r), r->dealer);
+}
+
+/* One page of dealers after the cursor's id. */
+static depot_err dealers_page(struct api_pager *p, hub_store *s, long long want)
+{
+    return hub_store_dealers_known(s, p->cursor, want, dealer_row, p);
 }
 
 enum MHD_Result api_dealers_list(hub_api *api, const struct api_request *r)
 {
-    struct api_body b = {0};
-    struct dealer_walk w = {&b, depot_now_ms(), api->cfg->offline_after_s * 1000LL, 0};
-    hub_store *s = api_reader_take(api);
-    depot_err err;
-    api_body_printf(&b, "[");
-    err = hub_store_dealers_known(s, dealer_row, &w);
-    api_reader_give(api, s);
-    api_body_printf(&b, "]\n");
-    return api_send_list(api, r, &b, err);
+    const char *after = api_query(r, "after");
+    struct dealers_ctx *x;
+    if (after && !depot_id_valid(after, DEPOT_DEALER_MAX))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "after is not a dealer id (the X-Next-After of the page before)");
+    if (!(x = depot_calloc(1, sizeof(*x))))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    x->now = depot_now_ms();
+    x->offline_after_ms = api->cfg->offline_after_s * 1000LL;
+    return api_pager_send(api, r, "dealers", dealers_page, x, depot_free, after);
 }
 
 /* ---- GET /api/v1/dealers/<id>/streams ---- */
 
+struct stream_walk {
+    struct api_body *b;
+    size_t n;
+};
+
 static int stream_row(void *arg, const struct hub_stream_row *r)
 {
-    struct dealer_walk *w = arg;
+    struct stream_walk *w = arg;
     api_body_printf(w->b,
                     "%s{\"ledger\":\"%s\",\"applied_upto\":%llu,\"applied\":%llu,"
                     "\"duplicates\":%llu,\"stale_ignored\":%llu}",
@@ -91,7 +104,7 @@ static int stream_row(void *arg, const struct hub_stream_row *r)
 enum MHD_Result api_dealer_streams(hub_api *api, const struct api_request *r)
 {
     struct api_body b = {0};
-    struct dealer_walk w = {&b, 0, 0, 0};
+    struct stream_walk w = {&b, 0};
     hub_store *s = api_reader_take(api);
     depot_err err;
     api_body_printf(&b, "[");

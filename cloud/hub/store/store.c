@@ -75,9 +75,10 @@ depot_err hub_store_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
     return s->ops->dealers(s, cb, arg);
 }
 
-depot_err hub_store_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg)
+depot_err hub_store_dealers_known(hub_store *s, const char *after, long long limit,
+                                  hub_dealer_cb cb, void *arg)
 {
-    return s->ops->dealers_known(s, cb, arg);
+    return s->ops->dealers_known(s, after, limit, cb, arg);
 }
 
 depot_err hub_store_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg)

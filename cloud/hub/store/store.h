@@ -220,7 +220,8 @@ struct hub_store_ops {
                             const char *after_dealer, const char *after_sku, long long limit,
                             hub_stock_cb cb, void *arg);
     depot_err (*dealers)(hub_store *s, hub_dealer_cb cb, void *arg);
-    depot_err (*dealers_known)(hub_store *s, hub_dealer_cb cb, void *arg);
+    depot_err (*dealers_known)(hub_store *s, const char *after, long long limit, hub_dealer_cb cb,
+                               void *arg);
     depot_err (*streams)(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
     void (*free)(hub_store *s);
     const struct hub_store_order_ops *orders;
@@ -287,11 +288,13 @@ depot_err hub_store_stock_page(hub_store *s, const char *dealer, const char *sku
 /* Dealers heard of (a message arrived), ordered by id. */
 depot_err hub_store_dealers(hub_store *s, hub_dealer_cb cb, void *arg);
 /*
- * Every dealer the hub knows, ordered by id: those heard of, and those with
- * a profile whose gateway was never heard (offline, session -1, last_seen
- * and first_seen 0).
+ * A page of every dealer the hub knows, ordered by id: those heard of, and
+ * those with a profile whose gateway was never heard (offline, session -1,
+ * last_seen and first_seen 0); at most limit of them with an id above after
+ * ("" from the first).
  */
-depot_err hub_store_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg);
+depot_err hub_store_dealers_known(hub_store *s, const char *after, long long limit,
+                                  hub_dealer_cb cb, void *arg);
 /* DEPOT_ERR_NOTFOUND if the dealer was never heard of. */
 depot_err hub_store_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg);
 

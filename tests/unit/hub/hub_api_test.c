@@ -358,6 +358,37 @@ static void test_api_orders_PagesWithACursor(void **state)
     assert_int_equal(call(f, "GET", "/api/v1/orders", VIEWER, bad_after, NULL), 400);
 }
 
+static void test_api_dealers_PagesWithACursor(void **state)
+{
+    struct fixture *f = *state;
+    char ids[32][64];
+    static const char *const bad_after[] = {"after", "no such id", NULL};
+    static const char *const heard[] = {"A", "C", "E"}, *const profiled[] = {"B", "D"};
+    const cJSON *b;
+    int n;
+    for (int i = 0; i < 3; i++)
+        stock(f, heard[i], "S1", 5, 1);
+    for (int i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/api/v1/dealers/%s", profiled[i]);
+        assert_int_equal(call(f, "PATCH", path, ADMIN, NULL, "{\"name\":\"never heard\"}"), 200);
+    }
+    n = read_pages(f, "/api/v1/dealers", "2", ids, 32, "dealer"); /* 2 + 2 + 1 */
+    assert_int_equal(n, 5);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ids[i][0], 'A' + i); /* by id, each once, heard or profiled */
+    assert_int_equal(call(f, "GET", "/api/v1/dealers", VIEWER, NULL, NULL), 200); /* streamed */
+    assert_int_equal(cJSON_GetArraySize(f->json), 5);
+    assert_string_equal(f->reply.next, "");
+    b = cJSON_GetArrayItem(f->json, 1);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(b, "dealer")->valuestring, "B");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(b, "online")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "last_seen")));
+    b = cJSON_GetArrayItem(f->json, 2);
+    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(b, "last_seen")));
+    assert_int_equal(call(f, "GET", "/api/v1/dealers", VIEWER, bad_after, NULL), 400);
+}
+
 static void test_api_ranking_WithoutEngineIs503(void **state)
 {
     struct fixture *f = *state;
@@ -402,6 +433,7 @@ int main(void)
         T(test_api_alerts_EmptyListAndBadFilter),
         T(test_api_alerts_PagesWithACursor),
         T(test_api_orders_PagesWithACursor),
+        T(test_api_dealers_PagesWithACursor),
         T(test_api_ranking_WithoutEngineIs503),
         cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
     };

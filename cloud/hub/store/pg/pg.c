@@ -159,8 +159,9 @@ static const char *const sql[ST__COUNT] = {
                                     "ORDER BY s.dealer, s.sku LIMIT $4",
     [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
     [ST_Q_DEALERS_KNOWN] = "SELECT id, online, session, last_seen, first_seen FROM dealers "
-                           "UNION ALL SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT "
-                           "EXISTS (SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1",
+                           "WHERE id > $1 UNION ALL SELECT id, 0, -1, 0, 0 FROM dealer_profiles p "
+                           "WHERE id > $1 AND NOT EXISTS (SELECT 1 FROM dealers d WHERE "
+                           "d.id = p.id) ORDER BY 1 LIMIT $2",
     [ST_Q_DEALER_HAS] = "SELECT 1 FROM dealers WHERE id = $1",
     [ST_Q_STREAMS] = "SELECT ledger, applied_upto, applied_count, duplicates, stale_ignored "
                      "FROM streams WHERE dealer = $1 ORDER BY ledger",
@@ -766,10 +767,14 @@ static depot_err pg_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
                        &w);
 }
 
-static depot_err pg_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg)
+static depot_err pg_dealers_known(hub_store *s, const char *after, long long limit,
+                                  hub_dealer_cb cb, void *arg)
 {
     struct walk w = {(void *)cb, arg};
-    return hub_pg_walk(hub_pg_impl(s), &stmts, ST_Q_DEALERS_KNOWN, NULL, "dealers query",
+    struct pg_params p = {0};
+    pgp_text(&p, after);
+    pgp_int(&p, limit);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, ST_Q_DEALERS_KNOWN, &p, "dealers query",
                        dealer_row, &w);
 }
 

@@ -191,9 +191,9 @@ static const char *const sql[ST__COUNT] = {
                                     "ORDER BY s.dealer, s.sku LIMIT ?5",
     [ST_Q_DEALERS] = "SELECT id, online, session, last_seen, first_seen FROM dealers ORDER BY id",
     [ST_Q_DEALERS_KNOWN] =
-        "SELECT id, online, session, last_seen, first_seen FROM dealers UNION ALL "
-        "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE NOT EXISTS "
-        "(SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1",
+        "SELECT id, online, session, last_seen, first_seen FROM dealers WHERE id > ?1 UNION ALL "
+        "SELECT id, 0, -1, 0, 0 FROM dealer_profiles p WHERE id > ?1 AND NOT EXISTS "
+        "(SELECT 1 FROM dealers d WHERE d.id = p.id) ORDER BY 1 LIMIT ?2",
     [ST_Q_DEALER_HAS] = "SELECT 1 FROM dealers WHERE id = ?1",
     [ST_Q_STREAMS] = "SELECT ledger, applied_upto, applied_count, duplicates, stale_ignored "
                      "FROM streams WHERE dealer = ?1 ORDER BY ledger",
@@ -770,10 +770,9 @@ static depot_err sq_stock_page(hub_store *s, const char *dealer, const char *sku
     return walk_stock(q, st, cb, arg);
 }
 
-static depot_err walk_dealers(hub_store *s, enum stmt id, hub_dealer_cb cb, void *arg)
+static depot_err walk_dealers(struct sqlite_store *q, sqlite3_stmt *st, hub_dealer_cb cb,
+                              void *arg)
 {
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    sqlite3_stmt *st = prep(q, id);
     struct hub_dealer_row r;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -786,12 +785,18 @@ static depot_err walk_dealers(hub_store *s, enum stmt id, hub_dealer_cb cb, void
 
 static depot_err sq_dealers(hub_store *s, hub_dealer_cb cb, void *arg)
 {
-    return walk_dealers(s, ST_Q_DEALERS, cb, arg);
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    return walk_dealers(q, prep(q, ST_Q_DEALERS), cb, arg);
 }
 
-static depot_err sq_dealers_known(hub_store *s, hub_dealer_cb cb, void *arg)
+static depot_err sq_dealers_known(hub_store *s, const char *after, long long limit,
+                                  hub_dealer_cb cb, void *arg)
 {
-    return walk_dealers(s, ST_Q_DEALERS_KNOWN, cb, arg);
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, ST_Q_DEALERS_KNOWN);
+    hub_sqlite_bind_text(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit);
+    return walk_dealers(q, st, cb, arg);
 }
 
 static depot_err sq_streams(hub_store *s, const char *dealer, hub_stream_cb cb, void *arg)
