@@ -56,6 +56,9 @@ def parse_args():
     ap.add_argument("--timeout", type=float, default=300.0, help="bound on one run, default 300 s")
     ap.add_argument("--sample-waits", action="store_true",
                     help="print where the ingest workers' database connections spend the run")
+    ap.add_argument("--statements", action="store_true",
+                    help="print the statements of each PostgreSQL run per message "
+                         "(pg_stat_statements): calls, time, share")
     a = ap.parse_args()
     a.hubs = [int(x) for x in a.hubs.split(",") if x]
     if not a.hubs or any(not 1 <= n <= 8 for n in a.hubs):
@@ -133,6 +136,31 @@ class WaitSampler:
         return {k: v / total for k, v in busy.items()}
 
 
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-AtXq", "-F", "\t", "-c", sql], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def statements_reset(url):
+    psql(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; "
+              "SELECT pg_stat_statements_reset()")
+
+
+def statements_print(url, tag, n):
+    """The run's statements in this database, by total time: calls and time per message."""
+    rows = psql(url, "SELECT calls, total_exec_time, regexp_replace(query, '\\s+', ' ', 'g') "
+                     "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE "
+                     "datname = current_database()) ORDER BY total_exec_time DESC")
+    rows = [r.split("\t", 2) for r in rows.splitlines() if r.count("\t") >= 2]
+    total = sum(float(r[1]) for r in rows) or 1.0
+    calls = sum(int(r[0]) for r in rows)
+    print("  %s: %.1f statements per message, %.0f us of statement time per message; the top:"
+          % (tag, calls / n, total * 1000 / n))
+    for c, t, q in rows[:12]:
+        print("    %5.2f/msg %6.1f us/msg %3.0f %%  %s" % (int(c) / n, float(t) * 1000 / n,
+                                                         100 * float(t) / total, q[:90]))
+
+
 def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
     """One run of n hubs on db: (messages/s, hub CPU us/msg, database CPU us/msg)."""
     n = a.dealers * a.skus
@@ -146,6 +174,8 @@ def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
     ticks0 = ticks_of([p.p.pid for p, _ in hubs])
     db0 = ticks_of(server_pids(pg_dir)) if pg_dir else 0
     sampler = WaitSampler(db) if pg_dir and a.sample_waits else None
+    if pg_dir and a.statements:
+        statements_reset(db)
     pub = ingest.flood(env, pki, port, a, "flood-" + tag)
     first = last = None
     deadline = time.monotonic() + a.timeout
@@ -167,6 +197,8 @@ def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
             tag, ", ".join("%s %.0f %%" % (k, 100 * v) for k, v in
                            sorted(waits.items(), key=lambda kv: -kv[1]))))
     db_ticks = ticks_of(server_pids(pg_dir)) - db0 if pg_dir else 0
+    if pg_dir and a.statements:
+        statements_print(db, tag, n)
     bl.wait_alive([], lambda: not pub.alive(), a.timeout, "mqtt_flood done")
     for p, _ in hubs:
         p.stop()
@@ -190,7 +222,8 @@ def main():
     os.chmod(top, 0o755)  # the server's user must reach it
     pg_dir = os.path.join(top, "pg")
     try:
-        server = start(pg_dir)
+        server = start(pg_dir, settings={"shared_preload_libraries": "pg_stat_statements"}
+                       if a.statements else None)
         with Env("bench-hub-scale") as env:
             measure(env, a, names, sides, res, server, pg_dir)
     finally:

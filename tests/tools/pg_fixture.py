@@ -188,8 +188,9 @@ def _wait_ready(port, deadline):
         time.sleep(0.1)
 
 
-def start(d, timeout=START_TIMEOUT):
-    """Initialises and starts a server in folder d; returns its URL (also in d/url)."""
+def start(d, timeout=START_TIMEOUT, settings=None):
+    """Initialises and starts a server in folder d; returns its URL (also in d/url).
+    settings: more postgresql.conf lines (name: value), e.g. for a benchmark's profile."""
     d = os.path.abspath(d)
     if os.path.isdir(d):
         if not _is_fixture_dir(d):
@@ -198,7 +199,7 @@ def start(d, timeout=START_TIMEOUT):
         shutil.rmtree(d)
     os.makedirs(d, mode=0o755)
     try:
-        return _start(d, timeout)
+        return _start(d, timeout, settings or {})
     except BaseException:
         log = _log_tail(d)
         if log:
@@ -208,7 +209,7 @@ def start(d, timeout=START_TIMEOUT):
         raise
 
 
-def _start(d, timeout):
+def _start(d, timeout, settings):
     deadline = time.monotonic() + timeout
     if _as_root():
         pw = pwd.getpwnam(RUN_AS)
@@ -224,6 +225,8 @@ def _start(d, timeout):
                 "listen_addresses = '127.0.0.1'\n"
                 "unix_socket_directories = '%s'\n"
                 "max_connections = 200\n" % d.replace("'", "''"))
+        for k, v in sorted(settings.items()):
+            f.write("%s = '%s'\n" % (k, str(v).replace("'", "''")))
     log = os.path.join(d, "log")
     for attempt in range(START_ATTEMPTS):
         port = _free_port()

@@ -54,8 +54,7 @@ enum stmt {
     ST_LOCK,
     ST_TOUCH_DEALER,
     ST_STATE,
-    ST_STREAM_ENSURE,
-    ST_STREAM_UPTO,
+    ST_STREAM_GET,
     ST_APPLIED_INSERT,
     ST_APPLIED_HAS,
     ST_STREAM_UPDATE,
@@ -99,11 +98,14 @@ static const char *const sql[ST__COUNT] = {
                  "WHEN $2::bigint = session THEN "
                  "CASE WHEN online <> 0 AND $3::bigint <> 0 THEN 1 ELSE 0 END "
                  "ELSE online END, session = GREATEST(session, $2::bigint) WHERE id = $1",
-    [ST_STREAM_ENSURE] = "INSERT INTO streams(dealer, ledger) VALUES($1, $2) "
-                         "ON CONFLICT(dealer, ledger) DO NOTHING",
-    [ST_STREAM_UPTO] = "SELECT applied_upto, (SELECT MAX(msg_id) FROM applied a WHERE "
-                       "a.dealer = $1 AND a.ledger = $2) FROM streams WHERE dealer = $1 "
-                       "AND ledger = $2",
+    /* the row made if it is new (then read as 0, none: the new row is not in the statement's
+     * snapshot), else its applied_upto and highest applied id: one round trip */
+    [ST_STREAM_GET] = "WITH made AS (INSERT INTO streams(dealer, ledger) VALUES($1, $2) "
+                      "ON CONFLICT(dealer, ledger) DO NOTHING RETURNING 0::bigint AS upto) "
+                      "SELECT upto, NULL::bigint FROM made UNION ALL "
+                      "SELECT applied_upto, (SELECT MAX(msg_id) FROM applied a WHERE "
+                      "a.dealer = $1 AND a.ledger = $2) FROM streams WHERE dealer = $1 "
+                      "AND ledger = $2",
     [ST_APPLIED_INSERT] = "INSERT INTO applied(dealer, ledger, msg_id) VALUES($1, $2, $3) "
                           "ON CONFLICT(dealer, ledger, msg_id) DO NOTHING",
     [ST_APPLIED_HAS] = "SELECT 1 FROM applied WHERE dealer = $1 AND ledger = $2 AND msg_id = $3",
@@ -112,15 +114,21 @@ static const char *const sql[ST__COUNT] = {
                          "applied_upto = GREATEST(applied_upto, $6) WHERE dealer = $1 "
                          "AND ledger = $2",
     [ST_APPLIED_PRUNE] = "DELETE FROM applied WHERE dealer = $1 AND ledger = $2 AND msg_id <= $3",
+    /* the value and, when it replaced the row and $10 is set, its stock point: one round
+     * trip; the answer is how many rows it replaced (0: stale) */
     [ST_STOCK_PUT] =
-        "INSERT INTO stock(dealer, sku, qty, node, ledger, msg_id, updated_at, received_at) "
-        "VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(dealer, sku) DO UPDATE SET "
-        "updated_at = CASE WHEN $9::int <> 0 AND stock.qty = excluded.qty THEN stock.updated_at "
-        "ELSE excluded.updated_at END, "
+        "WITH up AS (INSERT INTO stock(dealer, sku, qty, node, ledger, msg_id, updated_at, "
+        "received_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(dealer, sku) DO UPDATE "
+        "SET updated_at = CASE WHEN $9::int <> 0 AND stock.qty = excluded.qty "
+        "THEN stock.updated_at ELSE excluded.updated_at END, "
         "qty = excluded.qty, node = excluded.node, ledger = excluded.ledger, "
         "msg_id = excluded.msg_id, received_at = excluded.received_at WHERE "
         "(stock.ledger = excluded.ledger AND stock.msg_id < excluded.msg_id) OR "
-        "(stock.ledger <> excluded.ledger AND stock.updated_at <= excluded.updated_at)",
+        "(stock.ledger <> excluded.ledger AND stock.updated_at <= excluded.updated_at) "
+        "RETURNING 1), "
+        "point AS (INSERT INTO stock_history(dealer, sku, ts, qty) SELECT $1, $2, $7, $3 "
+        "FROM up WHERE $10::int <> 0 ON CONFLICT(dealer, sku, ts) DO UPDATE "
+        "SET qty = excluded.qty) SELECT COUNT(*) FROM up",
     [ST_NODE_EVENT] = "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
                       "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(dealer, node) DO UPDATE SET "
                       "fault = excluded.fault, reason = excluded.reason, since = excluded.since, "
@@ -310,14 +318,14 @@ static depot_err apply_state(struct pg_store *q, const depot_msg *m)
     return hub_pg_run(q, &stmts, ST_STATE, &p, "state", NULL);
 }
 
-/* Upserts one stock value; *newer = whether it replaced (or created) the row (invariant 5 of
- * store/sqlite/sqlite.c for a faulted node's value). */
+/* Upserts one stock value, with its stock point if point; *newer = whether it replaced (or
+ * created) the row (invariant 5 of store/sqlite/sqlite.c for a faulted node's value). */
 static depot_err put_stock(struct pg_store *q, const depot_msg *m, const char *sku,
                            long long qty, const char *node, uint64_t id, long long seen_ms,
-                           bool faulted, bool *newer)
+                           bool faulted, bool point, bool *newer)
 {
     struct pg_params p = {0};
-    long long changed = 0;
+    PGresult *res;
     depot_err err;
     pgp_text(&p, m->dealer);
     pgp_text(&p, sku);
@@ -328,8 +336,11 @@ static depot_err put_stock(struct pg_store *q, const depot_msg *m, const char *s
     pgp_int(&p, m->ts);
     pgp_int(&p, seen_ms);
     pgp_bool(&p, faulted);
-    err = hub_pg_run(q, &stmts, ST_STOCK_PUT, &p, "stock", &changed);
-    *newer = err == DEPOT_OK && changed > 0;
+    pgp_bool(&p, point);
+    err = hub_pg_one_row(q, &stmts, ST_STOCK_PUT, &p, "stock", &res);
+    *newer = err == DEPOT_OK && hub_pg_int(res, 0, 0) > 0;
+    if (err == DEPOT_OK)
+        PQclear(res);
     return err;
 }
 
@@ -444,13 +455,9 @@ static depot_err stream_effect(struct pg_store *q, const depot_msg *m, long long
         return DEPOT_OK; /* hub_orders applies it in the same transaction */
     if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
         return apply_movements(q, m, newer);
-    if (m->type == DEPOT_MSG_STOCK) {
-        err = put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
-                        seen_ms, false, newer);
-        return err == DEPOT_OK && *newer ? hub_pg_history_point(q, m->dealer, m->body.stock.sku,
-                                                                m->ts, m->body.stock.qty)
-                                         : err;
-    }
+    if (m->type == DEPOT_MSG_STOCK) /* with its stock point when it is newer */
+        return put_stock(q, m, m->body.stock.sku, m->body.stock.qty, m->body.stock.node, m->id,
+                         seen_ms, false, true, newer);
     if (strcmp(e->event, "fault") == 0)
         return put_node(q, ST_NODE_EVENT, m, e->node, true, e->reason, m->id, newer);
     if (strcmp(e->event, "recovered") == 0) {
@@ -483,11 +490,9 @@ static depot_err stream_get(struct pg_store *q, const depot_msg *m, struct tx_st
     }
     pgp_text(&p, m->dealer);
     pgp_text(&p, m->ledger);
-    err = hub_pg_run(q, &stmts, ST_STREAM_ENSURE, &p, "stream", NULL);
-    if (err == DEPOT_OK)
-        err = hub_pg_one_row(q, &stmts, ST_STREAM_UPTO, &p, "stream upto", &res);
+    err = hub_pg_one_row(q, &stmts, ST_STREAM_GET, &p, "stream", &res);
     if (err == DEPOT_ERR_NOTFOUND)
-        err = DEPOT_ERR_DB; /* just ensured */
+        err = DEPOT_ERR_DB; /* made or read: one row */
     if (err != DEPOT_OK)
         return err;
     t = depot_calloc(1, sizeof(*t));
@@ -604,7 +609,8 @@ static depot_err apply_snapshot(struct pg_store *q, const depot_msg *m, long lon
     bool newer;
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++) {
         const struct depot_snapshot_item *it = &b->items[i];
-        err = put_stock(q, m, it->sku, it->qty, it->node, b->as_of, seen_ms, it->fault, &newer);
+        err = put_stock(q, m, it->sku, it->qty, it->node, b->as_of, seen_ms, it->fault, false,
+                        &newer);
         if (err == DEPOT_OK)
             err = put_node(q, ST_NODE_SNAPSHOT, m, it->node, it->fault,
                            it->fault ? "reported in snapshot" : "", b->as_of, &newer);
