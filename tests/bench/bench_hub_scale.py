@@ -162,14 +162,16 @@ def statements_print(url, tag, n):
 
 
 def run_hubs(env, pki, port, a, tag, n_hubs, db, pg_dir):
-    """One run of n hubs on db: (messages/s, hub CPU us/msg, database CPU us/msg)."""
+    """One run of n hubs on db: (messages/s, hub CPU us/msg, database CPU us/msg). Every run
+    of a side uses the side's hub identities (tag "pg2-1", run 1 of two hubs, runs pg2-0 and
+    pg2-1, as run 0 did): a broker config names at most 32."""
     n = a.dealers * a.skus
     hubs = []
     for k in range(n_hubs):
-        name = "%s-%d" % (tag, k)
-        cert, key = hub_instance(pki, name)
+        name, ident = "%s-%d" % (tag, k), "%s-%d" % (tag.rsplit("-", 1)[0], k)
+        cert, key = hub_instance(pki, ident)
         hubs.append(start_hub(env, dict(pki, hub_cert=cert, hub_key=key), port, name=name, db=db,
-                              instance=name))
+                              instance=ident))
     base = sum(ingest.applied(http) for _, http in hubs)
     ticks0 = ticks_of([p.p.pid for p, _ in hubs])
     db0 = ticks_of(server_pids(pg_dir)) if pg_dir else 0
@@ -214,8 +216,7 @@ def spread(xs):
 
 def main():
     a = parse_args()
-    names = ["sqlite-%d-0" % i for i in range(a.runs)]
-    names += ["pg%d-%d-%d" % (h, i, k) for h in a.hubs for i in range(a.runs) for k in range(h)]
+    names = ["sqlite-0"] + ["pg%d-%d" % (h, k) for h in a.hubs for k in range(h)]
     sides = ["sqlite"] + ["pg x%d" % h for h in a.hubs] + ["bare"]
     res = {s: [] for s in sides}
     top = tempfile.mkdtemp(prefix="depot-pg-")

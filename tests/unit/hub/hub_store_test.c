@@ -407,6 +407,16 @@ static void test_hub_store_open_UnknownSchemeRefused(void **state)
     assert_null(s);
 }
 
+/* A SQLite database that cannot run WAL (here one in memory: journal_mode "memory") is
+ * refused, not opened with weaker guarantees than the acknowledgements promise. */
+static void test_hub_store_open_WithoutWalRefused(void **state)
+{
+    hub_store *s = NULL;
+    (void)state;
+    assert_int_equal(hub_store_open(":memory:", &s), DEPOT_ERR_DB);
+    assert_null(s);
+}
+
 /* Ends every other session of the test's database: the store's connection is gone. */
 static void cut_connections(const struct fixture *f)
 {
@@ -483,6 +493,7 @@ int main(void)
         T(test_hub_store_pg_LostConnectionRetriedNothingHalfApplied),
         cmocka_unit_test(test_hub_store_open_UnreachableServerIsDbError),
         cmocka_unit_test(test_hub_store_open_UnknownSchemeRefused),
+        cmocka_unit_test(test_hub_store_open_WithoutWalRefused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
