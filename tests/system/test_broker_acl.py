@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BIN, Env, main, run, wait_for  # noqa: E402
+from harness import BIN, TESTBIN, Env, main, run, wait_for  # noqa: E402
 from broker import (depotctl, dealer_identity, gateway_keygen,  # noqa: E402
                     hub_identity, hub_instance, make_ca, make_pki, mqtt_pub, mqtt_sub,
                     pub_accepted, pub_refused, restart_broker, start_broker)
@@ -285,6 +285,39 @@ def test_gateway_refuses_a_certificate_of_another_dealer():
         assert r.returncode == 0 and "OK: dealer A" in r.stdout, (r.returncode, r.stdout, r.stderr)
 
 
+def test_ten_thousand_attempts_on_another_dealers_topics_none_taken():
+    """Dealer A's certificate, DEPOT_ACL_ATTEMPTS (10,000) times: QoS 1 publishes under B's
+    uplink, state and downlink, subscriptions to B's and everyone's topics (+, #, $share),
+    from connections asking for forged client ids (B's, +, #, B/#, the hub's). The broker takes
+    none: no publish acknowledged below 0x80 and nothing arrives at B's topics; nothing is
+    delivered to A, though B's uplink, state and downlink each hold a retained message that
+    every plain filter tried matches. (Mosquitto answers a SUBACK granting the QoS and
+    checks read access when it delivers: delivery is what counts.)"""
+    with Env("acl-probe") as env:
+        pki = make_pki(env, ["A", "B"])
+        _, port = start_broker(env, pki)
+        hub = hub_identity(pki)
+        for topic, who in (("depot/v1/B/down/catalog", hub),
+                           ("depot/v1/B/up/stock", dealer_identity(pki, "B")),
+                           ("depot/v1/B/state", dealer_identity(pki, "B"))):
+            r = mqtt_pub(pki, port, topic, "retained-for-B", *who, retain=True)
+            assert pub_accepted(r), r.stdout + r.stderr
+        watch = mqtt_sub(env, pki, port, ["depot/v1/B/#", "depot/v2/#"], *hub_identity(pki))
+        n = int(os.environ.get("DEPOT_ACL_ATTEMPTS", "10000"))
+        cert, key = dealer_identity(pki, "A")
+        out = run([os.path.join(TESTBIN, "acl_probe"), "--port", str(port), "--ca", pki["ca"],
+                   "--cert", cert, "--key", key, "--victim", "B", "--attempts", str(n)],
+                  timeout=600).stdout.split()
+        got = dict(zip(out[0::2], (int(x) for x in out[1::2])))
+        assert got["attempts"] == n and got["publishes"] + got["subscribes"] == n, got
+        assert got["accepted"] == 0 and got["received"] == 0, got
+        control(watch, pki, port, "depot/v1/B/up/stock", dealer_identity(pki, "B"))
+        assert_not_received(watch, "forged")
+        print("  %d attempts by A's certificate on B's topics (%d publishes, %d subscriptions, "
+              "%d connections with forged client ids): 0 taken" %
+              (n, got["publishes"], got["subscribes"], got["reconnects"]))
+
+
 if __name__ == "__main__":
     main([
         test_dealer_cannot_publish_under_another_dealer,
@@ -297,4 +330,5 @@ if __name__ == "__main__":
         test_hub_rights_go_only_to_the_manufacturers_own_certificates,
         test_a_dealer_id_with_a_dot_is_enrolled_and_confined_to_its_topics,
         test_gateway_refuses_a_certificate_of_another_dealer,
+        test_ten_thousand_attempts_on_another_dealers_topics_none_taken,
     ])
