@@ -695,10 +695,25 @@ static depot_err decode_envelope(const cJSON *root, depot_msg *m, char *reason, 
     return decode_body(f[7], m, reason, reason_len);
 }
 
+/* Whether a JSON string in buf holds the escape \u0000: a C string would end at it and keep
+ * only what came before (a name "A\u0000B" stored as "A"), so such a text is refused whole. */
+static bool has_nul_escape(const char *buf, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++)
+        if (buf[i] == '\\') {
+            if (buf[i + 1] == 'u' && i + 5 < len && !memcmp(buf + i + 2, "0000", 4))
+                return true;
+            i++; /* the escaped character: "\\\\u0000" is a backslash and the text u0000 */
+        }
+    return false;
+}
+
 cJSON *depot_json_parse(const char *buf, size_t len)
 {
     const char *end = NULL;
-    cJSON *root = buf ? cJSON_ParseWithLengthOpts(buf, len, &end, false) : NULL;
+    cJSON *root = buf && !has_nul_escape(buf, len) && !memchr(buf, '\0', len)
+                      ? cJSON_ParseWithLengthOpts(buf, len, &end, false)
+                      : NULL;
     for (; root && end && end < buf + len; end++)
         if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
             cJSON_Delete(root); /* something after the document */

@@ -91,6 +91,9 @@ static const struct depot_ini_opt http_opts[] = {
     CUSTOM("listen", parse_listen, "127.0.0.1:8080"),
     NUM("threads", http_threads, 1, 256, "4"),
     STR("dashboard", http_dashboard, ""),
+    NUM("max_connections", http_max_connections, 16, 65536, "4096"),
+    NUM("max_connections_per_ip", http_max_per_ip, 1, 65536, "256"),
+    NUM("idle_timeout_s", http_idle_timeout_s, 1, 3600, "30"),
     END,
 };
 

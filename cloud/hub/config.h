@@ -50,6 +50,9 @@ struct hub_config {
     long http_port;
     long http_threads;
     char http_dashboard[HUB_STR_MAX]; /* "": <exe dir>/../share/depot/dashboard */
+    long http_max_connections;        /* open at once, all addresses */
+    long http_max_per_ip;             /* open at once from one address */
+    long http_idle_timeout_s;         /* a connection that sends nothing this long is closed */
     /* [approval] */
     size_t n_stages;
     char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];

@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "depot/alloc.h"
@@ -155,6 +156,19 @@ static depot_err open_readers(hub_api *api)
     return DEPOT_OK;
 }
 
+/* Raises the soft limit on open files to want (at most the hard limit); logs what it got. */
+static void raise_file_limit(rlim_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        LOG_WARN("http: open files limited to %llu: fewer connections than [http] "
+                 "max_connections can be open",
+                 (unsigned long long)rl.rlim_cur);
+}
+
 depot_err hub_api_listen(hub_api *api)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -163,12 +177,17 @@ depot_err hub_api_listen(hub_api *api)
         LOG_ERROR("http: listen address %s is not IPv4", api->cfg->http_addr);
         return DEPOT_ERR_CONFIG;
     }
-    api->daemon =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-                         (uint16_t)api->cfg->http_port, NULL, NULL, on_request, api,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-                         (unsigned)api->cfg->http_threads, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    /* One address cannot hold every connection (idle or half-sent requests from one
+     * client leave room for the others); the file limit is raised to hold them all. */
+    raise_file_limit((rlim_t)api->cfg->http_max_connections + 256);
+    api->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+        (uint16_t)api->cfg->http_port, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api->cfg->http_threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)api->cfg->http_idle_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)api->cfg->http_max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)api->cfg->http_max_per_ip,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!api->daemon) {
         LOG_ERROR("http: cannot listen on %s:%ld", api->cfg->http_addr, api->cfg->http_port);
         return DEPOT_ERR_IO;

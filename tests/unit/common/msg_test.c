@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "depot/alloc.h"
 #include "depot/msg.h"
 
@@ -640,9 +642,25 @@ static void test_depot_msg_peek_envelope_RefusesBadStreamKeys(void **state)
     assert_int_equal(depot_msg_peek_envelope(NULL, 0, &m), DEPOT_ERR_INVAL);
 }
 
+/* A JSON string holding \u0000 is refused whole (a C string would keep only what comes before
+ * it: "A\u0000B" stored as "A"); an escaped backslash before the text u0000 is not one. */
+static void test_depot_json_parse_RefusesNulInStrings(void **state)
+{
+    static const char nul[] = "{\"name\":\"A\\u0000B\"}";
+    static const char text[] = "{\"name\":\"A\\\\u0000B\"}";
+    struct cJSON *j;
+    (void)state;
+    assert_null(depot_json_parse(nul, strlen(nul)));
+    assert_null(depot_json_parse("{\"a\":\"\\u0000\"}", 13));
+    assert_null(depot_json_parse("{\"a\":1}\0", 8)); /* a raw NUL after the document */
+    assert_non_null(j = depot_json_parse(text, strlen(text)));
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_depot_json_parse_RefusesNulInStrings),
         cmocka_unit_test(test_depot_msg_encode_StockRoundTrips),
         cmocka_unit_test(test_depot_msg_encode_WritesWholeNumbersAsDigits),
         cmocka_unit_test(test_depot_msg_encode_SnapshotRoundTrips),
