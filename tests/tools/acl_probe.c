@@ -189,13 +189,15 @@ int main(int argc, char **argv)
         mosquitto_publish_v5_callback_set(m, on_publish);
         mosquitto_subscribe_v5_callback_set(m, on_subscribe);
         mosquitto_message_v5_callback_set(m, on_message);
+        pthread_mutex_lock(&pr.mu);
+        pr.connected = 0; /* before the connect: its callback may come at once */
+        pthread_mutex_unlock(&pr.mu);
         if (mosquitto_tls_set(m, ca, NULL, cert, key, NULL) != MOSQ_ERR_SUCCESS ||
             mosquitto_connect_bind_v5(m, "127.0.0.1", port, 30, NULL, NULL) != MOSQ_ERR_SUCCESS ||
             mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
             fprintf(stderr, "acl_probe: cannot connect to 127.0.0.1:%d\n", port);
             return 1;
         }
-        pr.connected = 0;
         if (wait_until(is_connected, now_ms() + WAIT_MS) != 0 || pr.connected < 0) {
             fprintf(stderr, "acl_probe: the broker did not take the connection\n");
             return 1;
