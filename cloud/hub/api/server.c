@@ -173,21 +173,24 @@ depot_err hub_api_listen(hub_api *api)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)api->cfg->http_port)};
+    unsigned limit = (unsigned)api->cfg->http_max_connections;
     if (inet_pton(AF_INET, api->cfg->http_addr, &sa.sin_addr) != 1) {
         LOG_ERROR("http: listen address %s is not IPv4", api->cfg->http_addr);
         return DEPOT_ERR_CONFIG;
     }
     /* One address cannot hold every connection (idle or half-sent requests from one
      * client leave room for the others); the file limit is raised to hold them all. */
-    raise_file_limit((rlim_t)api->cfg->http_max_connections + 256);
+    if (limit < 4 * (unsigned)api->cfg->http_threads) /* the pool shares it out by thread */
+        limit = 4 * (unsigned)api->cfg->http_threads;
+    raise_file_limit((rlim_t)limit + 256);
     api->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
         (uint16_t)api->cfg->http_port, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api->cfg->http_threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)api->cfg->http_idle_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)api->cfg->http_max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)api->cfg->http_max_per_ip,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)api->cfg->http_max_per_ip, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_END);
     if (!api->daemon) {
         LOG_ERROR("http: cannot listen on %s:%ld", api->cfg->http_addr, api->cfg->http_port);
         return DEPOT_ERR_IO;
