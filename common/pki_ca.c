@@ -32,13 +32,6 @@
 #define SERIAL_BYTES 16
 #define NOT_BEFORE_SLACK_S 300 /* tolerate clocks a few minutes behind ours */
 
-struct pki_ca {
-    mbedtls_pk_context key;
-    mbedtls_x509_crt crt;
-    struct pki_rng rng;
-    char issuer[256];
-};
-
 enum cert_role { ROLE_CA, ROLE_SERVER, ROLE_CLIENT };
 
 struct cert_spec {
@@ -196,13 +189,18 @@ static depot_err issue(const struct cert_spec *spec, struct pki_rng *rng, const 
     return pki_write_new(crt_path, pem, strlen((char *)pem), 0644);
 }
 
-depot_err pki_ca_create(const char *key_path, const char *crt_path, int days)
+depot_err pki_ca_create(const char *key_path, const char *crt_path, const char *cn, int days)
 {
-    struct cert_spec spec = {.role = ROLE_CA, .cn = PKI_CA_CN, .issuer_name = "CN=" PKI_CA_CN};
+    struct cert_spec spec = {.role = ROLE_CA};
+    char name[64];
     mbedtls_pk_context key;
     struct pki_rng rng;
     depot_err err;
 
+    spec.cn = cn ? cn : PKI_CA_CN;
+    if (snprintf(name, sizeof(name), "CN=%s", spec.cn) >= (int)sizeof(name))
+        return DEPOT_ERR_INVAL;
+    spec.issuer_name = name;
     spec.days = days > 0 ? days : PKI_CA_DAYS;
     spec.subject_key = spec.issuer_key = &key;
     mbedtls_pk_init(&key);

@@ -1,6 +1,7 @@
 /*
- * What pki.c and pki_ca.c share and nobody else sees: the random generator,
- * the translation of mbedTLS codes into depot_err, and exclusive file writes.
+ * What pki.c, pki_ca.c, pki_sig.c and pki_crl.c share and nobody else sees:
+ * the random generator, the open CA, the translation of mbedTLS codes into
+ * depot_err, and exclusive file writes.
  */
 #ifndef DEPOT_PKI_INTERNAL_H
 #define DEPOT_PKI_INTERNAL_H
@@ -12,6 +13,8 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509.h>
+#include <mbedtls/x509_crl.h>
+#include <mbedtls/x509_crt.h>
 
 #include "depot/error.h"
 
@@ -25,6 +28,19 @@ struct pki_rng {
 };
 
 depot_err pki_rng_init(struct pki_rng *rng);
+
+/* An open CA (pki_ca.c), whose key also signs its CRL (pki_crl.c). */
+struct pki_ca {
+    mbedtls_pk_context key;
+    mbedtls_x509_crt crt;
+    struct pki_rng rng;
+    char issuer[256];
+};
+
+/* DEPOT_OK if crl (parsed from path) is ca's own: one list, issued by ca's subject, its
+ * signature verifying with ca's key, nextUpdate not passed; else DEPOT_ERR_SIGNATURE or
+ * DEPOT_ERR_CRYPTO, the reason logged. */
+depot_err pki_crl_check(mbedtls_x509_crl *crl, const mbedtls_x509_crt *ca, const char *path);
 void pki_rng_free(struct pki_rng *rng);
 
 /* Logs "what: <mbedtls_strerror> (-0xNNNN)" and returns the depot_err for rc. */

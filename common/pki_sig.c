@@ -10,7 +10,9 @@
  * pki_cert is the same certificate checked against a pki_trust (the CA,
  * parsed once) and kept parsed, so that the hub pays the chain check once
  * per dealer and one ECDSA verify per order (mbedTLS also keeps the
- * precomputed tables of the key's group between verifies).
+ * precomputed tables of the key's group between verifies). A trust may hold
+ * the CA's CRL (pki_crl.c checks it is the CA's); a certificate it lists is
+ * refused like one the CA did not issue.
  */
 #include "pki_internal.h"
 
@@ -26,6 +28,8 @@
 
 struct pki_trust {
     mbedtls_x509_crt ca;
+    mbedtls_x509_crl crl;
+    bool has_crl;
 };
 
 struct pki_cert {
@@ -204,22 +208,36 @@ depot_err pki_cert_check_issued(const char *ca_path, const char *pem)
 
 /* ---- a CA parsed once, certificates checked once ---- */
 
-depot_err pki_trust_open(pki_trust **out, const char *ca_path)
+depot_err pki_trust_open_crl(pki_trust **out, const char *ca_path, const char *crl_path)
 {
     pki_trust *t = depot_calloc(1, sizeof(*t));
+    depot_err err = DEPOT_OK;
     int rc;
 
     *out = NULL;
     if (!t)
         return DEPOT_ERR_NOMEM;
     mbedtls_x509_crt_init(&t->ca);
+    mbedtls_x509_crl_init(&t->crl);
     rc = mbedtls_x509_crt_parse_file(&t->ca, ca_path);
-    if (rc != 0) {
+    if (rc != 0)
+        err = rc < 0 ? pki_mbed_err(rc, ca_path) : DEPOT_ERR_CRYPTO;
+    if (err == DEPOT_OK && crl_path && crl_path[0]) {
+        rc = mbedtls_x509_crl_parse_file(&t->crl, crl_path);
+        err = rc ? pki_mbed_err(rc, crl_path) : pki_crl_check(&t->crl, &t->ca, crl_path);
+        t->has_crl = err == DEPOT_OK;
+    }
+    if (err != DEPOT_OK) {
         pki_trust_free(t);
-        return rc < 0 ? pki_mbed_err(rc, ca_path) : DEPOT_ERR_CRYPTO;
+        return err;
     }
     *out = t;
     return DEPOT_OK;
+}
+
+depot_err pki_trust_open(pki_trust **out, const char *ca_path)
+{
+    return pki_trust_open_crl(out, ca_path, NULL);
 }
 
 void pki_trust_free(pki_trust *t)
@@ -227,16 +245,17 @@ void pki_trust_free(pki_trust *t)
     if (!t)
         return;
     mbedtls_x509_crt_free(&t->ca);
+    mbedtls_x509_crl_free(&t->crl);
     depot_free(t);
 }
 
-/* pki_cert_check_issued's test on a parsed certificate. */
-static depot_err check_issued(mbedtls_x509_crt *crt, mbedtls_x509_crt *ca)
+/* pki_cert_check_issued's test on a parsed certificate, and the CRL's if there is one. */
+static depot_err check_issued(mbedtls_x509_crt *crt, mbedtls_x509_crt *ca, mbedtls_x509_crl *crl)
 {
     uint32_t flags = 0;
     char why[256];
 
-    if (mbedtls_x509_crt_verify(crt, ca, NULL, NULL, &flags, NULL, NULL) == 0)
+    if (mbedtls_x509_crt_verify(crt, ca, crl, NULL, &flags, NULL, NULL) == 0)
         return DEPOT_OK;
     mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
     LOG_WARN("certificate not issued by the CA or not valid now: %s", why);
@@ -254,7 +273,8 @@ depot_err pki_cert_open_pem(pki_cert **out, const char *pem, const pki_trust *tr
     mbedtls_x509_crt_init(&c->crt);
     err = trust ? parse_pem(&c->crt, pem) : DEPOT_ERR_INVAL;
     if (err == DEPOT_OK) /* verify takes no const CA; it does not change it */
-        err = check_issued(&c->crt, (mbedtls_x509_crt *)&trust->ca);
+        err = check_issued(&c->crt, (mbedtls_x509_crt *)&trust->ca,
+                           trust->has_crl ? (mbedtls_x509_crl *)&trust->crl : NULL);
     if (err == DEPOT_OK)
         err = pki_name_cn(&c->crt.subject, c->cn, sizeof(c->cn));
     if (err != DEPOT_OK) {

@@ -3,7 +3,7 @@
  * broker, OUT/mosquitto.conf and OUT/acl, and makes OUT/data for persistence.
  *
  * The broker trusts exactly one thing: a client certificate issued by the
- * Depot CA. Its CN becomes the MQTT username (use_identity_as_username) and
+ * Depot device CA and not on its revocation list (devices.crl). Its CN becomes the MQTT username (use_identity_as_username) and
  * also the client id (use_username_as_clientid: whatever id a client sends
  * is replaced), and the ACL is written in terms of that username, so a
  * gateway holding dealer A's certificate can only ever touch depot/v1/A/...
@@ -45,7 +45,7 @@ struct broker_conf {
     const char *user;
     const char *hubs[HUBS_MAX];
     size_t n_hubs;
-    char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+    char ca[PATH_MAX], crl[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
     char out[PATH_MAX], acl[PATH_MAX], data[PATH_MAX];
 };
 
@@ -94,10 +94,15 @@ static const char conf_text[] =
     "max_inflight_messages 20\n"
     "\n"
     "# The one listener: TLS 1.2 or later on the local interface only. A client\n"
-    "# certificate from the Depot CA is required; its CN is the username the ACL\n"
-    "# sees (a dealer id, or the hub).\n"
+    "# certificate from the Depot device CA is required (the server CA, which\n"
+    "# issued this broker's own certificate, issues no client's); its CN is the\n"
+    "# username the ACL sees (a dealer id, or the hub). A certificate on the\n"
+    "# device CA's revocation list (depotctl pki revoke) is refused: after a\n"
+    "# revocation, SIGHUP makes the broker read the list again for new\n"
+    "# connections; a restart also drops one already open.\n"
     "listener %d 127.0.0.1\n"
     "cafile %s\n"
+    "crlfile %s\n"
     "certfile %s\n"
     "keyfile %s\n"
     "require_certificate true\n"
@@ -191,7 +196,8 @@ static bool resolve_paths(struct broker_conf *c, const char *dir, const char *na
     char file[PKI_ID_MAX + 8];
 
     snprintf(file, sizeof(file), "%s.crt", name);
-    if (!pki_file(c->ca, dir, "ca.crt") || !pki_file(c->cert, dir, file))
+    if (!pki_file(c->ca, dir, PKI_DEVICE_CA_CRT) || !pki_file(c->crl, dir, PKI_DEVICE_CRL) ||
+        !pki_file(c->cert, dir, file))
         return false;
     snprintf(file, sizeof(file), "%s.key", name);
     if (!pki_file(c->key, dir, file))
@@ -224,11 +230,11 @@ static bool write_broker_files(const struct broker_conf *c)
     if (!write_acl(c))
         return false;
     if (!write_file(conf, 0644, conf_text, c->user, c->user, c->acl, c->data, c->port, c->ca,
-                    c->cert, c->key))
+                    c->crl, c->cert, c->key))
         return false;
     printf("broker config: %s\nACL:           %s\npersistence:   %s/\nlistener:      "
-           "127.0.0.1:%d (TLS, client certificates from %s)\nhubs:         ",
-           conf, c->acl, c->data, c->port, c->ca);
+           "127.0.0.1:%d (TLS, client certificates from %s, revocations in %s)\nhubs:         ",
+           conf, c->acl, c->data, c->port, c->ca, c->crl);
     for (size_t i = 0; i < c->n_hubs; i++)
         printf(" %s", c->hubs[i]);
     printf("\nrun:           mosquitto -c %s\n", conf);
@@ -292,7 +298,8 @@ int ctl_broker_config_main(int argc, char **argv)
     const char *dir = NULL, *port_s = NULL, *out = NULL, *name = "broker", *hub = NULL;
     struct broker_conf c = {0};
     const struct ctl_opt opts[] = {
-        {"dir", &dir, true, "PKI folder with ca.crt and the broker's NAME.crt, NAME.key"},
+        {"dir", &dir, true,
+         "PKI folder with devices-ca.crt, devices.crl and the broker's NAME.crt, NAME.key"},
         {"port", &port_s, true, "TLS port, on 127.0.0.1 only"},
         {"out", &out, true, "folder for mosquitto.conf, acl and data/ (made if missing)"},
         {"hub", &hub, false,

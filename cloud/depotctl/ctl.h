@@ -120,6 +120,20 @@ int ctl_read_line(FILE *f, char *buf, size_t size);
 bool ctl_path(char *out, size_t size, const char *dir, const char *name);
 
 int ctl_pki_main(int argc, char **argv);
+/* pki_revoke.c: the device CA's revocation list. */
+struct pki_revoked;
+#define PKI_DEVICE_CA_KEY "devices-ca.key"
+#define PKI_DEVICE_CA_CRT "devices-ca.crt"
+#define PKI_DEVICE_CRL "devices.crl"
+int ctl_pki_revoke_main(int argc, char **argv);
+int ctl_pki_crl_main(int argc, char **argv);
+/* Writes dir/devices.crl from dir/revoked plus the n entries of add, certificates of
+ * dealer (recorded in dir/revoked first), with the next CRL number, valid days days (0:
+ * PKI_CRL_DAYS); CTL_OK or CTL_FAIL (said on stderr). */
+int ctl_pki_write_crl(const char *cmd, const char *dir, const char *dealer,
+                      const struct pki_revoked *add, size_t n, int days);
+/* Appends the serial of the certificate at crt to dir/dealers/DEALER.serials. */
+bool ctl_pki_record_serial(const char *dir, const char *dealer, const char *crt);
 int ctl_broker_config_main(int argc, char **argv);
 
 #endif

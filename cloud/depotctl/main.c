@@ -12,7 +12,7 @@
 #include "depot/log.h"
 
 static const struct ctl_command commands[] = {
-    {"pki", ctl_pki_main, "the certificate authority: ca, server, client, sign"},
+    {"pki", ctl_pki_main, "the certificate authorities: ca, server, client, sign, revoke, crl"},
     {"broker-config", ctl_broker_config_main, "write mosquitto.conf and the ACL for the broker"},
     {"stock", ctl_stock_main, "stock across dealers from the hub (live or stale, and why)"},
     {"catalog", ctl_catalog_main, "import the catalog from CSV, or show it"},

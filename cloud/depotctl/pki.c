@@ -1,10 +1,15 @@
 /*
  * depotctl pki: the manufacturer's certificate authority on disk.
  *
- * A PKI folder holds ca.key (0600) and ca.crt, and one NAME.key/NAME.crt pair
- * per service of the manufacturer (the broker's server certificate, the hub's
- * client certificate). Dealer certificates come only from `pki sign`, from a
- * CSR made on the gateway, so a dealer's key never exists here.
+ * A PKI folder holds two CAs: the server CA (ca.key 0600, ca.crt), which
+ * issues only the broker's server certificate and which every client trusts,
+ * and the device CA (devices-ca.key 0600, devices-ca.crt, its CRL
+ * devices.crl), which issues every client certificate and which the broker
+ * and the hubs trust; then one NAME.key/NAME.crt pair per service of the
+ * manufacturer (the broker's server certificate, each hub's client
+ * certificate). Dealer certificates come only from `pki sign`, from a CSR
+ * made on the gateway, so a dealer's key never exists here; revocation is
+ * pki_revoke.c.
  *
  * Nothing is replaced: every subcommand refuses when one of its outputs
  * exists, and removes the key it made if the certificate for it then failed,
@@ -49,35 +54,69 @@ static bool days_opt(const char *cmd, const char *text, int *days)
     return !text || ctl_int(cmd, "days", text, 1, 36500, days);
 }
 
+/* Makes dir/key_name (0600) and the self-signed dir/crt_name (CN cn) for it. */
+static bool make_ca(const char *cmd, const char *dir, const char *key_name, const char *crt_name,
+                    const char *cn, int days, char *key, char *crt)
+{
+    if (!ctl_path(key, PATH_MAX, dir, key_name) || !ctl_path(crt, PATH_MAX, dir, crt_name))
+        return false;
+    if (pki_key_generate(key) != DEPOT_OK)
+        return false;
+    if (pki_ca_create(key, crt, cn, days) != DEPOT_OK) {
+        unlink(key);
+        return false;
+    }
+    (void)cmd;
+    return true;
+}
+
 static int cmd_ca(int argc, char **argv)
 {
     static const char cmd[] = "depotctl pki ca";
     const char *dir = NULL, *days_s = NULL;
     const struct ctl_opt opts[] = {
-        {"dir", &dir, true, "PKI folder (made if missing); writes ca.key (0600) and ca.crt"},
+        {"dir", &dir, true,
+         "PKI folder (made if missing); writes the server CA (ca.key, ca.crt), the device CA "
+         "(devices-ca.key, devices-ca.crt) and its empty revocation list (devices.crl)"},
         {"days", &days_s, false, "validity in days (default 3653, 10 years)"},
     };
-    char key[PATH_MAX], crt[PATH_MAX];
-    int rc = ctl_parse(cmd, "Make the Depot CA.", argc, argv, opts, N(opts)), days;
+    static const char *const outputs[] = {"ca.key", "ca.crt", PKI_DEVICE_CA_KEY,
+                                          PKI_DEVICE_CA_CRT, PKI_DEVICE_CRL};
+    char key[PATH_MAX], crt[PATH_MAX], dkey[PATH_MAX], dcrt[PATH_MAX], path[PATH_MAX];
+    int rc = ctl_parse(cmd, "Make Depot's two CAs: the server CA and the device CA.", argc, argv,
+                       opts, N(opts)),
+        days;
 
     if (rc)
         return rc < 0 ? CTL_OK : rc;
-    if (!days_opt(cmd, days_s, &days) || !ctl_path(key, sizeof(key), dir, "ca.key") ||
-        !ctl_path(crt, sizeof(crt), dir, "ca.crt"))
+    if (!days_opt(cmd, days_s, &days))
         return CTL_USAGE;
-    if (refuse_existing(cmd, key, crt))
-        return CTL_FAIL;
+    for (size_t i = 0; i < N(outputs); i++) {
+        if (!ctl_path(path, sizeof(path), dir, outputs[i]))
+            return CTL_USAGE;
+        if (refuse_existing(cmd, path, NULL))
+            return CTL_FAIL;
+    }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot make %s: %s\n", cmd, dir, strerror(errno));
         return CTL_FAIL;
     }
-    if (pki_key_generate(key) != DEPOT_OK)
+    if (!make_ca(cmd, dir, "ca.key", "ca.crt", PKI_CA_CN, days, key, crt))
         return CTL_FAIL;
-    if (pki_ca_create(key, crt, days) != DEPOT_OK) {
+    if (!make_ca(cmd, dir, PKI_DEVICE_CA_KEY, PKI_DEVICE_CA_CRT, PKI_DEVICE_CA_CN, days, dkey,
+                 dcrt) ||
+        ctl_pki_write_crl(cmd, dir, NULL, NULL, 0, 0) != CTL_OK) {
+        unlink(dkey);
+        unlink(dcrt);
         unlink(key);
+        unlink(crt);
         return CTL_FAIL;
     }
-    printf("CA key:         %s (keep it offline; mode 0600)\nCA certificate: %s\n", key, crt);
+    printf("server CA key:         %s (keep it offline; mode 0600)\n"
+           "server CA certificate: %s (every client trusts the broker by it)\n"
+           "device CA key:         %s (keep it offline; mode 0600)\n"
+           "device CA certificate: %s (the broker and the hubs trust clients by it)\n",
+           key, crt, dkey, dcrt);
     return CTL_OK;
 }
 
@@ -102,8 +141,8 @@ static int make_service(const char *cmd, const char *dir, const char *name, bool
     }
     snprintf(file, sizeof(file), "%s.key", name);
     if (!ctl_path(key, sizeof(key), dir, file) ||
-        !ctl_path(ca_key, sizeof(ca_key), dir, "ca.key") ||
-        !ctl_path(ca_crt, sizeof(ca_crt), dir, "ca.crt"))
+        !ctl_path(ca_key, sizeof(ca_key), dir, server ? "ca.key" : PKI_DEVICE_CA_KEY) ||
+        !ctl_path(ca_crt, sizeof(ca_crt), dir, server ? "ca.crt" : PKI_DEVICE_CA_CRT))
         return CTL_USAGE;
     snprintf(file, sizeof(file), "%s.crt", name);
     if (!ctl_path(crt, sizeof(crt), dir, file))
@@ -111,7 +150,8 @@ static int make_service(const char *cmd, const char *dir, const char *name, bool
     if (refuse_existing(cmd, key, crt))
         return CTL_FAIL;
     if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
-        fprintf(stderr, "%s: cannot open the CA in %s (run depotctl pki ca first)\n", cmd, dir);
+        fprintf(stderr, "%s: cannot open the %s CA in %s (run depotctl pki ca first)\n", cmd,
+                server ? "server" : "device", dir);
         return CTL_FAIL;
     }
     err = pki_key_generate(key);
@@ -208,6 +248,7 @@ static bool record_dealer(const char *cmd, const char *dir, const char *dealer, 
             unlink(tmp);
     }
     depot_free(pem);
+    ok = ok && ctl_pki_record_serial(dir, dealer, out);
     if (!ok)
         fprintf(stderr, "%s: cannot record dealer %s in %s/dealers/: %s\n", cmd, dealer, dir,
                 strerror(errno));
@@ -221,11 +262,12 @@ static int sign_csr(const char *cmd, const char *dir, const char *csr, const cha
     pki_ca *ca;
     depot_err err;
 
-    if (!ctl_path(ca_key, sizeof(ca_key), dir, "ca.key") ||
-        !ctl_path(ca_crt, sizeof(ca_crt), dir, "ca.crt"))
+    if (!ctl_path(ca_key, sizeof(ca_key), dir, PKI_DEVICE_CA_KEY) ||
+        !ctl_path(ca_crt, sizeof(ca_crt), dir, PKI_DEVICE_CA_CRT))
         return CTL_USAGE;
     if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
-        fprintf(stderr, "%s: cannot open the CA in %s (run depotctl pki ca first)\n", cmd, dir);
+        fprintf(stderr, "%s: cannot open the device CA in %s (run depotctl pki ca first)\n", cmd,
+                dir);
         return CTL_FAIL;
     }
     err = pki_ca_sign_csr(ca, csr, dealer, out, days);
@@ -246,9 +288,9 @@ static int sign_csr(const char *cmd, const char *dir, const char *csr, const cha
         unlink(out);
         return CTL_FAIL;
     }
-    printf("certificate for dealer %s: %s\nsend it back to the gateway with the CA "
-           "certificate %s\n",
-           dealer, out, ca_crt);
+    printf("certificate for dealer %s: %s\nsend it back to the gateway (with the server CA "
+           "certificate %s/ca.crt if it has none yet)\n",
+           dealer, out, dir);
     return CTL_OK;
 }
 
@@ -287,8 +329,11 @@ int ctl_pki_main(int argc, char **argv)
         {"server", NULL, "make the broker's key and server certificate"},
         {"client", NULL, "make a key and client certificate for a service (e.g. a hub)"},
         {"sign", NULL, "issue a gateway's certificate from its CSR"},
+        {"revoke", NULL, "revoke every certificate of a dealer and write the CRL"},
+        {"crl", NULL, "write the CRL again (new number and validity)"},
     };
-    static int (*const run[])(int argc, char **argv) = {cmd_ca, cmd_server, cmd_client, cmd_sign};
+    static int (*const run[])(int argc, char **argv) = {
+        cmd_ca, cmd_server, cmd_client, cmd_sign, ctl_pki_revoke_main, ctl_pki_crl_main};
     int v = ctl_verb_pick("depotctl pki", "The certificate authority (every verb takes --dir PKI).",
                           argc, argv, verbs, N(verbs));
 

@@ -73,6 +73,7 @@ static const struct depot_ini_opt hub_opts[] = {
     NUM("offline_after_s", offline_after_s, 1, 86400 * 30, "120"),
     STR("instance", instance, ""),
     STR("ca", order_ca, ""),
+    STR("crl", order_crl, ""),
     END,
 };
 
@@ -409,6 +410,22 @@ static depot_err check_whole(const struct hub_config *cfg, const char *path, cha
     return check_token_stages(cfg, path, err, err_len);
 }
 
+/* out = the folder of file (or "." if it has none), then "/" and name; false if too long. */
+static bool beside(char *out, size_t size, const char *file, const char *name)
+{
+    const char *slash = strrchr(file, '/');
+    int n = slash ? snprintf(out, size, "%.*s/%s", (int)(slash - file), file, name)
+                  : snprintf(out, size, "%s", name);
+
+    return n >= 0 && (size_t)n < size;
+}
+
+static depot_err too_long(const char *path, const char *what, char *err, size_t err_len)
+{
+    snprintf(err, err_len, "%s: %s: the default path is too long; set it", path, what);
+    return DEPOT_ERR_CONFIG;
+}
+
 depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, size_t err_len)
 {
     struct load_ctx c = {.cfg = cfg};
@@ -422,8 +439,14 @@ depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, s
     }
     if (!cfg->mqtt_client_id[0])
         snprintf(cfg->mqtt_client_id, sizeof(cfg->mqtt_client_id), "depot-hub-%s", cfg->instance);
-    if (!cfg->order_ca[0])
-        snprintf(cfg->order_ca, sizeof(cfg->order_ca), "%s", cfg->mqtt_ca);
+    if (!cfg->order_ca[0] && cfg->mqtt_ca[0] &&
+        !beside(cfg->order_ca, sizeof(cfg->order_ca), cfg->mqtt_ca, "devices-ca.crt"))
+        return too_long(path, "[hub] ca", err, err_len);
+    if (!cfg->order_crl[0] && cfg->order_ca[0] &&
+        !beside(cfg->order_crl, sizeof(cfg->order_crl), cfg->order_ca, "devices.crl"))
+        return too_long(path, "[hub] crl", err, err_len);
+    if (!strcmp(cfg->order_crl, "none"))
+        cfg->order_crl[0] = '\0';
     cfg->ranking.offline_after_ms = cfg->offline_after_s * 1000LL;
     return check_whole(cfg, path, err, err_len);
 }

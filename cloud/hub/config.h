@@ -36,7 +36,10 @@ struct hub_config {
     enum depot_log_level log_level;
     long offline_after_s;
     char instance[128];
-    char order_ca[HUB_STR_MAX]; /* [hub] ca: CA of order certificates; default [mqtt] ca */
+    char order_ca[HUB_STR_MAX];  /* [hub] ca: CA of order certificates (the device CA); default
+                                    devices-ca.crt beside [mqtt] ca */
+    char order_crl[HUB_STR_MAX]; /* [hub] crl: its revocation list; default devices.crl beside
+                                    [hub] ca; "" (none) when set to none */
     /* [mqtt] */
     char mqtt_host[HUB_STR_MAX];
     long mqtt_port;

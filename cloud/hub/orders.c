@@ -3,8 +3,8 @@
  * (dealer, ledger, id): the same exactly-once key as stock, so a resent
  * message is a duplicate before it gets here.
  *
- * Trust, in order: the certificate (issued by [hub] ca, CN = the topic's
- * dealer, valid now), the signature
+ * Trust, in order: the certificate (issued by [hub] ca, not on [hub] crl,
+ * CN = the topic's dealer, valid now), the signature
  * (ECDSA over exactly the bytes of doc), the document itself (decodes,
  * same dealer), then its identity (id = "<ledger>-<number>" of the message's
  * own ledger, a ledger no other dealer owns, an id no other dealer's order
@@ -17,8 +17,9 @@
  * Prices always come from the hub's catalog; the gateway sends barcodes and
  * quantities only.
  *
- * Certificate cache: the CA is parsed once (at the first order; retried
- * until it reads). A certificate that passed the CA check is kept parsed
+ * Certificate cache: the CA and its CRL are parsed once (at the first order;
+ * retried until they read; again when the CRL file changes, which also empties
+ * the cache). A certificate that passed the CA check is kept parsed
  * (pki_cert) in a hash map keyed by the SHA-256 of its PEM, CERT_CACHE_MAX
  * entries with least-recently-used eviction (sized for every dealer: one
  * dealer costs about 2 KiB), so an order from a known gateway costs one
@@ -31,11 +32,14 @@
 #include <mbedtls/md.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 #include "depot/log.h"
 #include "depot/pki.h"
 
+#define CRL_STAT_MS 1000 /* the CRL file is looked at for a change at most once a second */
 #define CERT_CACHE_MAX 8192 /* certificates kept checked and parsed */
 #define CERT_BUCKETS 16384  /* a power of two */
 
@@ -49,7 +53,9 @@ struct cert_entry {
 struct hub_orders {
     const struct hub_config *cfg;
     hub_metrics *metrics;
-    pki_trust *trust; /* [hub] ca, parsed once */
+    pki_trust *trust;        /* [hub] ca and [hub] crl, parsed once a version of the CRL */
+    struct stat crl_st;      /* the CRL file the trust was opened with */
+    long long crl_stat_ms;   /* when it was last looked at (monotonic) */
     struct cert_entry *buckets[CERT_BUCKETS];
     struct cert_entry *newest, *oldest;
     size_t n_certs;
@@ -176,6 +182,46 @@ static pki_cert *cert_remember(hub_orders *o, const unsigned char *hash, pki_cer
     return cert;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Keeps o->trust on the CA and the current CRL: the CRL file is looked at at
+ * most once every CRL_STAT_MS, and when it changed (depotctl pki revoke
+ * renames a new one in place) the trust is opened again and every cached
+ * certificate forgotten, so each is checked against the new list at its next
+ * order. A CRL that cannot be read, is not the CA's or has expired leaves no
+ * trust: orders are refused until it is mended (fail closed).
+ */
+static void trust_current(hub_orders *o)
+{
+    const char *crl = o->cfg->order_crl;
+    long long now = depot_mono_ms();
+    struct stat st = {0};
+
+    if (!o->cfg->order_ca[0] || (o->crl_stat_ms && now - o->crl_stat_ms < CRL_STAT_MS))
+        return;
+    o->crl_stat_ms = now;
+    if (crl[0] && stat(crl, &st) != 0)
+        memset(&st, 0, sizeof(st));
+    if (o->trust && (!crl[0] || same_file(&st, &o->crl_st)))
+        return;
+    while (o->oldest)
+        cert_drop(o, o->oldest);
+    pki_trust_free(o->trust);
+    o->trust = NULL;
+    o->crl_st = st;
+    if (pki_trust_open_crl(&o->trust, o->cfg->order_ca, crl) != DEPOT_OK)
+        LOG_ERROR("orders: cannot trust [hub] ca %s with [hub] crl %s (reason above): every "
+                  "order is refused until both read",
+                  o->cfg->order_ca, crl[0] ? crl : "(none)");
+    else if (crl[0])
+        LOG_INFO("orders: revocation list %s read", crl);
+}
+
 /* The checked certificate of pem (cached, or checked now), or NULL (v says why). */
 static pki_cert *order_cert(hub_orders *o, const char *pem, struct verdict *v)
 {
@@ -190,18 +236,19 @@ static pki_cert *order_cert(hub_orders *o, const char *pem, struct verdict *v)
     snprintf(v->text, sizeof(v->text), "certificate not issued by the CA or not valid now");
     if (mbedtls_md(md, (const unsigned char *)pem, strlen(pem), hash) != 0)
         return NULL;
+    trust_current(o);
     if ((e = cert_find(o, hash)) && pki_cert_valid_now(e->cert))
         return e->cert;
     if (e) { /* expired since it was checked */
         cert_drop(o, e);
         return NULL;
     }
-    if (!o->cfg->order_ca[0]) {
-        snprintf(v->text, sizeof(v->text), "no CA configured for orders ([hub] ca)");
+    if (!o->trust) {
+        snprintf(v->text, sizeof(v->text), "%s",
+                 o->cfg->order_ca[0] ? "the CA or its revocation list cannot be read"
+                                     : "no CA configured for orders ([hub] ca)");
         return NULL;
     }
-    if (!o->trust && pki_trust_open(&o->trust, o->cfg->order_ca) != DEPOT_OK)
-        return NULL; /* logged; read again at the next order */
     if (pki_cert_open_pem(&c, pem, o->trust) != DEPOT_OK)
         return NULL;
     return cert_remember(o, hash, c);

@@ -36,8 +36,17 @@
 /* Validity in days: the CA (10 years) and the default of a leaf (2 years). */
 #define PKI_CA_DAYS 3653
 #define PKI_LEAF_DAYS 730
-/* The subject CN of every Depot CA. */
+/* The subject CNs of Depot's two CAs: the server CA issues the broker's
+ * certificate (what every client trusts), the device CA every client
+ * certificate (gateways and the manufacturer's services: what the broker
+ * trusts), so neither key can stand in for the other. */
 #define PKI_CA_CN "Depot CA"
+#define PKI_DEVICE_CA_CN "Depot device CA"
+/* A certificate serial, at most 20 bytes (RFC 5280 4.1.2.2). */
+#define PKI_SERIAL_MAX 20
+/* Validity of a CRL in days (10 years: an expired CRL would lock every
+ * gateway out of the broker, so it is renewed by hand, never by a timer). */
+#define PKI_CRL_DAYS 3653
 
 /* True if id is a valid dealer id (depot_dealer_id_valid), the rule for every CN we issue. */
 bool pki_id_valid(const char *id);
@@ -58,11 +67,11 @@ depot_err pki_csr_create(const char *key_path, const char *cn, const char *csr_p
 
 /*
  * Writes to crt_path a self-signed CA certificate for the key in key_path:
- * CN "Depot CA", basicConstraints CA:true, keyUsage keyCertSign|cRLSign,
- * valid for days days (0: PKI_CA_DAYS). DEPOT_ERR_DUPLICATE, DEPOT_ERR_IO,
- * DEPOT_ERR_CRYPTO.
+ * CN cn (PKI_CA_CN or PKI_DEVICE_CA_CN; NULL is PKI_CA_CN), basicConstraints
+ * CA:true, keyUsage keyCertSign|cRLSign, valid for days days (0:
+ * PKI_CA_DAYS). DEPOT_ERR_DUPLICATE, DEPOT_ERR_IO, DEPOT_ERR_CRYPTO.
  */
-depot_err pki_ca_create(const char *key_path, const char *crt_path, int days);
+depot_err pki_ca_create(const char *key_path, const char *crt_path, const char *cn, int days);
 
 typedef struct pki_ca pki_ca;
 
@@ -93,6 +102,26 @@ depot_err pki_ca_issue_client(pki_ca *ca, const char *key_path, const char *cn,
 depot_err pki_ca_sign_csr(pki_ca *ca, const char *csr_path, const char *dealer,
                           const char *crt_path, int days);
 
+/* One revoked certificate: its serial (the INTEGER's content bytes, as
+ * pki_cert_serial reads them) and when it was revoked (seconds since 1970). */
+struct pki_revoked {
+    unsigned char serial[PKI_SERIAL_MAX];
+    size_t serial_len;
+    long long when;
+};
+
+/*
+ * Writes the CA's CRL (v2, signed with its key, cRLNumber number >= 1, valid
+ * days days >= 1) listing the n certificates of list to crl_path, replacing
+ * the file at once (temporary file, fsync, rename). DEPOT_ERR_INVAL (a serial
+ * of 0 or more than PKI_SERIAL_MAX bytes), DEPOT_ERR_IO, DEPOT_ERR_CRYPTO.
+ */
+depot_err pki_ca_write_crl(pki_ca *ca, const struct pki_revoked *list, size_t n, int number,
+                           int days, const char *crl_path);
+
+/* The serial of the PEM certificate in path into serial (size bytes), its length in *len. */
+depot_err pki_cert_serial(const char *path, unsigned char *serial, size_t size, size_t *len);
+
 /* Copies the subject CN of the PEM certificate in path (or in the NUL-terminated
  * string pem) into cn. DEPOT_ERR_NOTFOUND if it has none, DEPOT_ERR_FULL if it
  * does not fit in size. */
@@ -111,6 +140,13 @@ depot_err pki_cert_check_issued(const char *ca_path, const char *pem);
  */
 typedef struct pki_trust pki_trust;
 depot_err pki_trust_open(pki_trust **out, const char *ca_path);
+/*
+ * The same with the CA's CRL at crl_path (NULL or "": none). The CRL must be
+ * the CA's own (issuer, signature) and current (nextUpdate not passed), else
+ * DEPOT_ERR_SIGNATURE (reason logged); a certificate it lists is refused by
+ * pki_cert_open_pem as if not issued.
+ */
+depot_err pki_trust_open_crl(pki_trust **out, const char *ca_path, const char *crl_path);
 void pki_trust_free(pki_trust *t);
 
 /*

@@ -186,8 +186,8 @@ static int issue_certs(const load_opts *o)
     long long t0 = depot_mono_ms();
     depot_err err;
     mkdir(o->certs, 0700);
-    snprintf(cak, sizeof(cak), "%s/ca.key", o->pki);
-    snprintf(cac, sizeof(cac), "%s/ca.crt", o->pki);
+    snprintf(cak, sizeof(cak), "%s/devices-ca.key", o->pki);
+    snprintf(cac, sizeof(cac), "%s/devices-ca.crt", o->pki);
     for (long i = 0; i < o->dealers; i++) {
         snprintf(id, sizeof(id), "%s%05ld", o->prefix, i);
         snprintf(crt, sizeof(crt), "%s/%s.crt", o->certs, id);

@@ -71,7 +71,9 @@ def enroll_dealer(env, pki_dir, dealer):
 def make_pki(env, dealers=(), name="pki", hub_user="hub", hubs=(), observers=4):
     """The whole PKI of a deployment in env/<name>.
 
-    Returns a dict of paths: dir, ca, ca_key, broker_cert, broker_key, hub_cert,
+    Returns a dict of paths: dir, ca and ca_key (the server CA), device_ca and
+    device_ca_key (the device CA, issuing every client certificate), crl (its
+    revocation list), broker_cert, broker_key, hub_cert,
     hub_key, hub_user, hubs (every name with the hub's rights: hub_user, the
     extra hub instances given in hubs, and the observers), and dealers:
     {id: {key, csr, crt}} (each dealer's key and CSR made by the gateway's
@@ -88,6 +90,9 @@ def make_pki(env, dealers=(), name="pki", hub_user="hub", hubs=(), observers=4):
         "dir": d,
         "ca": os.path.join(d, "ca.crt"),
         "ca_key": os.path.join(d, "ca.key"),
+        "device_ca": os.path.join(d, "devices-ca.crt"),
+        "device_ca_key": os.path.join(d, "devices-ca.key"),
+        "crl": os.path.join(d, "devices.crl"),
         "broker_cert": os.path.join(d, "broker.crt"),
         "broker_key": os.path.join(d, "broker.key"),
         "hub_cert": os.path.join(d, hub_user + ".crt"),

@@ -133,7 +133,8 @@ def tamper(csr_in, csr_out):
 def test_depotctl_pki_refuses_what_it_must():
     with Env("pki-cli") as env:
         pki = make_pki(env, ["A"])
-        for p in (pki["ca_key"], pki["broker_key"], pki["hub_key"], pki["dealers"]["A"]["key"]):
+        for p in (pki["ca_key"], pki["device_ca_key"], pki["broker_key"], pki["hub_key"],
+                  pki["dealers"]["A"]["key"]):
             assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, p
         r = depotctl("pki", "ca", "--dir", pki["dir"], check=False)
         assert r.returncode != 0 and "already exists" in r.stderr, r.stderr

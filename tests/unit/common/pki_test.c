@@ -47,7 +47,7 @@ static int group_setup(void **state)
         return -1;
     snprintf(ca_key, sizeof(ca_key), "%s/ca.key", dir);
     snprintf(ca_crt, sizeof(ca_crt), "%s/ca.crt", dir);
-    if (pki_key_generate(ca_key) != DEPOT_OK || pki_ca_create(ca_key, ca_crt, 0) != DEPOT_OK)
+    if (pki_key_generate(ca_key) != DEPOT_OK || pki_ca_create(ca_key, ca_crt, NULL, 0) != DEPOT_OK)
         return -1;
     return 0;
 }
@@ -409,7 +409,7 @@ static void test_pki_cert_check_issued_RefusesAnotherCa(void **state)
 
     (void)state;
     assert_int_equal(pki_key_generate(key2), DEPOT_OK);
-    assert_int_equal(pki_ca_create(key2, crt2, 0), DEPOT_OK);
+    assert_int_equal(pki_ca_create(key2, crt2, NULL, 0), DEPOT_OK);
     assert_int_equal(pki_cert_check_issued(ca_crt, pem), DEPOT_OK);
     assert_int_equal(pki_cert_check_issued(crt2, pem), DEPOT_ERR_SIGNATURE);
     assert_int_not_equal(verify_against(crt2, tmp("d1.crt"), NULL), 0);
@@ -457,7 +457,7 @@ static void test_pki_cert_open_pem_RefusesAnotherCaAndGarbage(void **state)
     assert_int_equal(pki_trust_open(&t, tmp("missing.crt")), DEPOT_ERR_IO);
     assert_null(t);
     assert_int_equal(pki_key_generate(key3), DEPOT_OK);
-    assert_int_equal(pki_ca_create(key3, crt3, 0), DEPOT_OK);
+    assert_int_equal(pki_ca_create(key3, crt3, NULL, 0), DEPOT_OK);
     assert_int_equal(pki_trust_open(&other, crt3), DEPOT_OK);
     assert_int_equal(pki_cert_open_pem(&c, pem, other), DEPOT_ERR_SIGNATURE);
     assert_null(c);

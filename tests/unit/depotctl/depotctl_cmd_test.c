@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include "ctl.h"
@@ -67,20 +68,49 @@ static const char *cn_of(const char *path)
     return cn;
 }
 
-/* Verifies the certificate at path against the CA of folder pki, for cn. */
-static void assert_issued(const char *pki, const char *file, const char *cn)
+/* mbedtls_x509_crt_verify's flags for the certificate at file against ca_file (folder pki),
+ * for cn, with the folder's CRL (devices.crl) if crl. */
+static uint32_t verify_flags(const char *pki, const char *ca_file, const char *file,
+                             const char *cn, bool crl)
 {
     mbedtls_x509_crt ca, crt;
+    mbedtls_x509_crl list;
     uint32_t flags = 0;
 
     mbedtls_x509_crt_init(&ca);
     mbedtls_x509_crt_init(&crt);
-    assert_int_equal(mbedtls_x509_crt_parse_file(&ca, in(pki, "ca.crt")), 0);
+    mbedtls_x509_crl_init(&list);
+    assert_int_equal(mbedtls_x509_crt_parse_file(&ca, in(pki, ca_file)), 0);
     assert_int_equal(mbedtls_x509_crt_parse_file(&crt, in(pki, file)), 0);
-    assert_int_equal(mbedtls_x509_crt_verify(&crt, &ca, NULL, cn, &flags, NULL, NULL), 0);
-    assert_int_equal(flags, 0);
+    if (crl)
+        assert_int_equal(mbedtls_x509_crl_parse_file(&list, in(pki, "devices.crl")), 0);
+    if (mbedtls_x509_crt_verify(&crt, &ca, crl ? &list : NULL, cn, &flags, NULL, NULL) != 0 &&
+        flags == 0)
+        flags = UINT32_MAX;
+    mbedtls_x509_crl_free(&list);
     mbedtls_x509_crt_free(&crt);
     mbedtls_x509_crt_free(&ca);
+    return flags;
+}
+
+/* Verifies the certificate at path against the CA ca_file of folder pki, for cn. */
+static void assert_issued_by(const char *pki, const char *ca_file, const char *file,
+                             const char *cn)
+{
+    assert_int_equal(verify_flags(pki, ca_file, file, cn, false), 0);
+}
+
+/* Issued by the server CA (ca.crt) and not by the device CA, or the other way round. */
+static void assert_issued(const char *pki, const char *file, const char *cn)
+{
+    assert_issued_by(pki, "ca.crt", file, cn);
+    assert_int_not_equal(verify_flags(pki, "devices-ca.crt", file, cn, false), 0);
+}
+
+static void assert_issued_device(const char *pki, const char *file, const char *cn)
+{
+    assert_issued_by(pki, "devices-ca.crt", file, cn);
+    assert_int_not_equal(verify_flags(pki, "ca.crt", file, cn, false), 0);
 }
 
 /* Days from now to the end of the certificate at path, rounded. */
@@ -120,12 +150,25 @@ static void test_pki_ca_writes_key_and_certificate(void **state)
         ctl_run(&cap, ctl_pki_main, "pki", "ca", "--dir", in("ca", NULL), "--days", "10", NULL),
         CTL_OK);
     snprintf(want, sizeof(want),
-             "CA key:         %s (keep it offline; mode 0600)\n"
-             "CA certificate: %s\n",
-             in("ca", "ca.key"), in("ca", "ca.crt"));
+             "revocation list: %s (number 1, 0 revoked, valid 3653 days)\n"
+             "server CA key:         %s (keep it offline; mode 0600)\n"
+             "server CA certificate: %s (every client trusts the broker by it)\n"
+             "device CA key:         %s (keep it offline; mode 0600)\n"
+             "device CA certificate: %s (the broker and the hubs trust clients by it)\n",
+             in("ca", "devices.crl"), in("ca", "ca.key"), in("ca", "ca.crt"),
+             in("ca", "devices-ca.key"), in("ca", "devices-ca.crt"));
     assert_string_equal(cap.out, want);
     assert_int_equal(stat(in("ca", "ca.key"), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(stat(in("ca", "devices-ca.key"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_string_equal(cn_of(in("ca", "devices-ca.crt")), PKI_DEVICE_CA_CN);
+    assert_int_equal(days_left(in("ca", "devices-ca.crt")), 10);
+    assert_issued_by("ca", "devices-ca.crt", "devices-ca.crt", PKI_DEVICE_CA_CN);
+    /* the two CAs are two keys: neither certifies the other */
+    assert_int_not_equal(verify_flags("ca", "ca.crt", "devices-ca.crt", NULL, false), 0);
+    /* the empty list parses and is the device CA's */
+    assert_int_equal(verify_flags("ca", "devices-ca.crt", "devices-ca.crt", NULL, true), 0);
     assert_int_equal(stat(in("ca", NULL), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     assert_string_equal(cn_of(in("ca", "ca.crt")), PKI_CA_CN);
@@ -176,7 +219,7 @@ static void test_pki_server_and_client(void **state)
     assert_string_equal(cn_of(in("svc", "broker.crt")), "broker");
     assert_string_equal(cn_of(in("svc", "hub.crt")), "hub");
     assert_issued("svc", "broker.crt", "localhost");
-    assert_issued("svc", "hub.crt", "hub");
+    assert_issued_device("svc", "hub.crt", "hub");
     assert_true(exists(in("svc", "broker.key")) && exists(in("svc", "hub.key")));
     assert_int_equal(days_left(in("svc", "hub.crt")), PKI_LEAF_DAYS);
     /* a second hub of that name: refused, the first one kept */
@@ -191,7 +234,7 @@ static void test_pki_server_and_client(void **state)
     /* no CA in the folder */
     assert_int_equal(ctl_run(&cap, ctl_pki_main, "pki", "server", "--dir", in("empty", NULL), NULL),
                      CTL_FAIL);
-    assert_non_null(strstr(cap.err, "cannot open the CA in"));
+    assert_non_null(strstr(cap.err, "cannot open the server CA in"));
 }
 
 /* A gateway's key and CSR for cn in root/gw. */
@@ -221,7 +264,7 @@ static void test_pki_sign_issues_and_records(void **state)
     assert_int_equal(sign("sign", gateway_csr("D001"), "D001", in("sign", "D001-out.crt")), CTL_OK);
     assert_true(strncmp(cap.out, "certificate for dealer D001: ", 29) == 0);
     assert_string_equal(cn_of(in("sign", "D001-out.crt")), "D001");
-    assert_issued("sign", "D001-out.crt", "D001");
+    assert_issued_device("sign", "D001-out.crt", "D001");
     snprintf(copy, sizeof(copy), "%s", ctl_slurp(in("sign", "D001-out.crt")));
     assert_string_equal(ctl_slurp(in("sign", "dealers/D001.crt")), copy);
     /* the dealer's name is now taken for a service */
@@ -287,6 +330,76 @@ static bool has_line(const char *text, const char *line)
     return false;
 }
 
+static int revoke_dealer(const char *pki, const char *dealer)
+{
+    return ctl_run(&cap, ctl_pki_main, "pki", "revoke", "--dir", in(pki, NULL), "--dealer",
+                   dealer, NULL);
+}
+
+/* Two certificates of D001 (a renewal), one of D002; revoke D001: both of its are on the
+ * device CA's list as mbedTLS reads it, D002's is not; a second revoke adds nothing. */
+static void test_pki_revoke_lists_every_certificate_of_the_dealer(void **state)
+{
+    char key[PATH_MAX], csr[PATH_MAX];
+    (void)state;
+    make_pki("rev");
+    assert_int_equal(sign("rev", gateway_csr("R001"), "R001", in("rev", "R001-a.crt")), CTL_OK);
+    snprintf(csr, sizeof(csr), "%s", in("gw", "R001-renew.csr"));
+    snprintf(key, sizeof(key), "%s", in("gw", "R001-renew.key"));
+    assert_int_equal(pki_key_generate(key), DEPOT_OK);
+    assert_int_equal(pki_csr_create(key, "R001", csr), DEPOT_OK);
+    assert_int_equal(sign("rev", csr, "R001", in("rev", "R001-b.crt")), CTL_OK);
+    assert_int_equal(sign("rev", gateway_csr("R002"), "R002", in("rev", "R002.crt")), CTL_OK);
+    assert_int_equal(verify_flags("rev", "devices-ca.crt", "R001-a.crt", "R001", true), 0);
+
+    assert_int_equal(revoke_dealer("rev", "R001"), CTL_OK);
+    assert_non_null(strstr(cap.out, "revoked 2 certificate(s) of dealer R001 (0 already revoked)"));
+    assert_non_null(strstr(cap.out, "(number 2, 2 revoked, valid 3653 days)"));
+    assert_non_null(strstr(cap.out, "kill -HUP"));
+    assert_true(verify_flags("rev", "devices-ca.crt", "R001-a.crt", "R001", true) &
+                MBEDTLS_X509_BADCERT_REVOKED);
+    assert_true(verify_flags("rev", "devices-ca.crt", "R001-b.crt", "R001", true) &
+                MBEDTLS_X509_BADCERT_REVOKED);
+    assert_int_equal(verify_flags("rev", "devices-ca.crt", "R002.crt", "R002", true), 0);
+    assert_string_equal(ctl_slurp(in("rev", "crlnumber")), "2\n");
+
+    assert_int_equal(revoke_dealer("rev", "R001"), CTL_OK);
+    assert_non_null(strstr(cap.out, "revoked 0 certificate(s) of dealer R001 (2 already revoked)"));
+    assert_non_null(strstr(cap.out, "(number 3, 2 revoked,"));
+    assert_int_equal(ctl_run(&cap, ctl_pki_main, "pki", "crl", "--dir", in("rev", NULL), "--days",
+                             "5", NULL),
+                     CTL_OK);
+    assert_non_null(strstr(cap.out, "(number 4, 2 revoked, valid 5 days)"));
+    assert_true(verify_flags("rev", "devices-ca.crt", "R001-b.crt", "R001", true) &
+                MBEDTLS_X509_BADCERT_REVOKED);
+
+    /* a dealer the CA never issued to, and a bad id */
+    assert_int_equal(revoke_dealer("rev", "R404"), CTL_FAIL);
+    assert_non_null(strstr(cap.err, "no certificate was issued to dealer R404"));
+    assert_int_equal(revoke_dealer("rev", "a/b"), CTL_USAGE);
+}
+
+/* A damaged revoked file stops revoke before anything is written. */
+static void test_pki_revoke_refuses_damaged_state(void **state)
+{
+    const char *before;
+    char copy[8192];
+    FILE *f;
+    (void)state;
+    make_pki("revbad");
+    assert_int_equal(sign("revbad", gateway_csr("S001"), "S001", in("revbad", "S001.crt")),
+                     CTL_OK);
+    f = fopen(in("revbad", "revoked"), "w");
+    assert_non_null(f);
+    fputs("zz 12 S001\n", f);
+    fclose(f);
+    before = ctl_slurp(in("revbad", "devices.crl"));
+    snprintf(copy, sizeof(copy), "%s", before);
+    assert_int_equal(revoke_dealer("revbad", "S001"), CTL_FAIL);
+    assert_non_null(strstr(cap.err, "line 1: not 'SERIAL-HEX UNIX-TIME DEALER'"));
+    assert_string_equal(ctl_slurp(in("revbad", "devices.crl")), copy);
+}
+
 static void test_broker_config_writes_files(void **state)
 {
     char pki[PATH_MAX], line[PATH_MAX + 32];
@@ -302,7 +415,11 @@ static void test_broker_config_writes_files(void **state)
     assert_true(has_line(conf, "listener 8883 127.0.0.1"));
     assert_true(has_line(conf, "require_certificate true"));
     assert_true(has_line(conf, "allow_anonymous false"));
-    snprintf(line, sizeof(line), "cafile %s/ca.crt", pki);
+    snprintf(line, sizeof(line), "cafile %s/devices-ca.crt", pki);
+    assert_true(has_line(conf, line));
+    snprintf(line, sizeof(line), "crlfile %s/devices.crl", pki);
+    assert_true(has_line(conf, line));
+    snprintf(line, sizeof(line), "certfile %s/broker.crt", pki);
     assert_true(has_line(conf, line));
     snprintf(line, sizeof(line), "keyfile %s/broker.key", pki);
     assert_true(has_line(conf, line));
@@ -369,6 +486,8 @@ int main(void)
         cmocka_unit_test(test_pki_server_and_client),
         cmocka_unit_test(test_pki_sign_issues_and_records),
         cmocka_unit_test(test_pki_sign_refusals),
+        cmocka_unit_test(test_pki_revoke_lists_every_certificate_of_the_dealer),
+        cmocka_unit_test(test_pki_revoke_refuses_damaged_state),
         cmocka_unit_test(test_broker_config_writes_files),
         cmocka_unit_test(test_broker_config_hubs),
         cmocka_unit_test(test_broker_config_refusals),

@@ -69,7 +69,7 @@ static int group_setup(void **state)
         return -1;
     snprintf(key_path, sizeof(key_path), "%s/gateway.key", key_dir);
     snprintf(crt_path, sizeof(crt_path), "%s/gateway.crt", key_dir);
-    if (pki_key_generate(key_path) != DEPOT_OK || pki_ca_create(key_path, crt_path, 30) != DEPOT_OK)
+    if (pki_key_generate(key_path) != DEPOT_OK || pki_ca_create(key_path, crt_path, NULL, 30) != DEPOT_OK)
         return -1;
     return 0;
 }

@@ -61,7 +61,7 @@ static int setup(void **state)
     }
     snprintf(f->key, sizeof(f->key), "%s/gateway.key", f->gw.dir);
     snprintf(f->crt, sizeof(f->crt), "%s/gateway.crt", f->gw.dir);
-    if (pki_key_generate(f->key) != DEPOT_OK || pki_ca_create(f->key, f->crt, 30) != DEPOT_OK)
+    if (pki_key_generate(f->key) != DEPOT_OK || pki_ca_create(f->key, f->crt, NULL, 30) != DEPOT_OK)
         return -1;
     if (gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t) != DEPOT_OK)
         return -1;

@@ -470,7 +470,7 @@ static void make_order(struct fixture *f)
     snprintf(key, sizeof(key), "%s/gateway.key", f->gw.dir);
     snprintf(crt, sizeof(crt), "%s/gateway.crt", f->gw.dir);
     assert_int_equal(pki_key_generate(key), DEPOT_OK);
-    assert_int_equal(pki_ca_create(key, crt, 30), DEPOT_OK);
+    assert_int_equal(pki_ca_create(key, crt, NULL, 30), DEPOT_OK);
     assert_int_equal(gw_catalog_replace(f->gw.ledger, &c, &applied), DEPOT_OK);
     assert_int_equal(gw_terminal_new(f->gw.ledger, key, crt, &t), DEPOT_OK);
     assert_int_equal(gw_terminal_scan(t, "scan-a", &line, 1000, &d, &dup), DEPOT_OK);

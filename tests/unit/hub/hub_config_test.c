@@ -192,12 +192,30 @@ static void test_hub_config_load_ApprovalStagesAndTokenStages(void **state)
     assert_int_equal(c.n_stages, 2);
     assert_string_equal(c.stages[1], "finance");
     assert_int_equal(c.stage_deadline_s, 60);
-    assert_string_equal(c.order_ca, "/x/ca.crt"); /* [hub] ca defaults to [mqtt] ca */
+    /* [hub] ca: the device CA beside [mqtt] ca (the server CA); [hub] crl beside [hub] ca */
+    assert_string_equal(c.order_ca, "/x/devices-ca.crt");
+    assert_string_equal(c.order_crl, "/x/devices.crl");
     assert_string_equal(c.tokens[0].token, "abcdefabcdef");
     assert_false(hub_token_may_act(&c.tokens[0], "sales"));
     assert_true(hub_token_may_act(&c.tokens[0], "finance"));
     assert_true(hub_token_may_act(&c.tokens[1], "sales"));
     assert_int_equal(hub_config_stage_index(&c, "finance"), 1);
+}
+
+static void test_hub_config_load_OrderCaAndCrl(void **state)
+{
+    struct hub_config c;
+    (void)state;
+    assert_int_equal(load_text(&c, "[hub]\nca = /d/dev.crt\ncrl = none\n"), DEPOT_OK);
+    assert_string_equal(c.order_ca, "/d/dev.crt");
+    assert_string_equal(c.order_crl, ""); /* none: orders checked without a list */
+    assert_int_equal(load_text(&c, "[hub]\nca = dev.crt\n"), DEPOT_OK);
+    assert_string_equal(c.order_crl, "devices.crl");
+    assert_int_equal(load_text(&c, "[hub]\ncrl = /e/x.crl\n[mqtt]\nca = /x/ca.crt\n"
+                                   "cert = /x/h.crt\nkey = /x/h.key\n"),
+                     DEPOT_OK);
+    assert_string_equal(c.order_ca, "/x/devices-ca.crt");
+    assert_string_equal(c.order_crl, "/e/x.crl");
 }
 
 static void test_hub_config_load_UnknownTokenStageRefused(void **state)
@@ -338,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_hub_config_load_TlsFilesGoTogether),
         cmocka_unit_test(test_hub_config_load_MissingFile),
         cmocka_unit_test(test_hub_config_load_ApprovalStagesAndTokenStages),
+        cmocka_unit_test(test_hub_config_load_OrderCaAndCrl),
         cmocka_unit_test(test_hub_config_load_UnknownTokenStageRefused),
         cmocka_unit_test(test_hub_config_load_LongCommentIsNeverSplitIntoAnOption),
         cmocka_unit_test(test_hub_config_load_RefusesLineLongerThanParserBuffer),

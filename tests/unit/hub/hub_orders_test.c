@@ -70,9 +70,9 @@ static int group_setup(void **state)
     path(P.key_x, P.dir, "x.key");
     path(P.crt_x, P.dir, "x.crt");
     assert_int_equal(pki_key_generate(ca_key), DEPOT_OK);
-    assert_int_equal(pki_ca_create(ca_key, P.ca, 0), DEPOT_OK);
+    assert_int_equal(pki_ca_create(ca_key, P.ca, NULL, 0), DEPOT_OK);
     assert_int_equal(pki_key_generate(other_key), DEPOT_OK);
-    assert_int_equal(pki_ca_create(other_key, other_crt, 0), DEPOT_OK);
+    assert_int_equal(pki_ca_create(other_key, other_crt, NULL, 0), DEPOT_OK);
     assert_int_equal(pki_ca_open(&ca, ca_key, P.ca), DEPOT_OK);
     assert_int_equal(pki_ca_open(&other, other_key, other_crt), DEPOT_OK);
     issue(ca, P.key_a, P.crt_a, "A");
