@@ -107,18 +107,19 @@ static int write_extensions(unsigned char **p, unsigned char *start, int number)
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_int(p, start, number));
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_OCTET_STRING));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_oid(p, start, OID_CRL_NUMBER,
-                                                     MBEDTLS_OID_SIZE(OID_CRL_NUMBER)));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_oid(p, start, OID_CRL_NUMBER, MBEDTLS_OID_SIZE(OID_CRL_NUMBER)));
     inner = len;
     for (int i = 0; i < 2; i++) { /* Extension, then Extensions */
         MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, inner));
-        MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED |
-                                                                        MBEDTLS_ASN1_SEQUENCE));
+        MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(
+                                      p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
         inner = len;
     }
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
-    MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC |
-                                                                    MBEDTLS_ASN1_CONSTRUCTED | 0));
+    MBEDTLS_ASN1_CHK_ADD(
+        len, mbedtls_asn1_write_tag(p, start,
+                                    MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
     return (int)len;
 }
 
@@ -133,8 +134,9 @@ static int write_revoked(unsigned char **p, unsigned char *start, const struct p
         MBEDTLS_ASN1_CHK_ADD(entry, write_time(p, start, list[i].when));
         MBEDTLS_ASN1_CHK_ADD(entry, write_serial(p, start, &list[i]));
         MBEDTLS_ASN1_CHK_ADD(entry, mbedtls_asn1_write_len(p, start, entry));
-        MBEDTLS_ASN1_CHK_ADD(entry, mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED |
-                                                                          MBEDTLS_ASN1_SEQUENCE));
+        MBEDTLS_ASN1_CHK_ADD(
+            entry,
+            mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
         len += entry;
     }
     MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
@@ -144,8 +146,7 @@ static int write_revoked(unsigned char **p, unsigned char *start, const struct p
 }
 
 static int write_tbs(unsigned char **p, unsigned char *start, const mbedtls_x509_buf *issuer,
-                     const struct pki_revoked *list, size_t n, int number, long long now,
-                     int days)
+                     const struct pki_revoked *list, size_t n, int number, long long now, int days)
 {
     size_t len = 0;
     int ret;
@@ -218,8 +219,8 @@ static depot_err build_crl(pki_ca *ca, const struct pki_revoked *list, size_t n,
     if (!tbs_buf || !der_buf || !*pem)
         goto out;
     p = tbs_buf + size;
-    tbs_len = write_tbs(&p, tbs_buf, &ca->crt.subject_raw, list, n, number,
-                        (long long)time(NULL), days);
+    tbs_len =
+        write_tbs(&p, tbs_buf, &ca->crt.subject_raw, list, n, number, (long long)time(NULL), days);
     rc = tbs_len < 0 ? tbs_len : 0;
     if (rc == 0)
         rc = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), p, (size_t)tbs_len, hash);
@@ -232,8 +233,8 @@ static depot_err build_crl(pki_ca *ca, const struct pki_revoked *list, size_t n,
         rc = der_len < 0 ? der_len : 0;
     }
     if (rc == 0)
-        rc = mbedtls_pem_write_buffer(CRL_HEAD, CRL_TAIL, q, (size_t)der_len,
-                                      (unsigned char *)*pem, pem_size, pem_len);
+        rc = mbedtls_pem_write_buffer(CRL_HEAD, CRL_TAIL, q, (size_t)der_len, (unsigned char *)*pem,
+                                      pem_size, pem_len);
     err = rc == 0 ? DEPOT_OK : pki_mbed_err(rc, "writing the revocation list");
     if (err == DEPOT_OK && *pem_len > 0)
         (*pem_len)--; /* mbedtls_pem_write_buffer counts the NUL */

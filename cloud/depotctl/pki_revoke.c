@@ -177,8 +177,7 @@ static bool save_revoked(const char *cmd, const char *path, const struct rlist *
     n = (size_t)snprintf(text, size, "%s", head);
     for (size_t i = 0; i < l->n; i++) {
         to_hex(l->v[i].serial, l->v[i].serial_len, hex);
-        n += (size_t)snprintf(text + n, size - n, "%s %lld %s\n", hex, l->v[i].when,
-                              l->dealer[i]);
+        n += (size_t)snprintf(text + n, size - n, "%s %lld %s\n", hex, l->v[i].when, l->dealer[i]);
     }
     ok = replace_text(cmd, path, text, n);
     depot_free(text);
@@ -297,8 +296,8 @@ static bool dealer_serials(const char *cmd, const char *dir, const char *dealer,
         if (ctl_path(path, sizeof(path), dir, file) && access(path, F_OK) == 0 &&
             pki_cert_serial(path, r.serial, sizeof(r.serial), &r.serial_len) == DEPOT_OK)
             return rlist_push(l, &r, dealer);
-        fprintf(stderr, "%s: no certificate was issued to dealer %s by the CA in %s\n", cmd,
-                dealer, dir);
+        fprintf(stderr, "%s: no certificate was issued to dealer %s by the CA in %s\n", cmd, dealer,
+                dir);
         return false;
     }
     while ((rc = ctl_read_line(f, line, sizeof(line))) > 0 && l->n < REVOKED_MAX) {

@@ -44,7 +44,8 @@ static int make_dealer(const char *id)
     snprintf(key, sizeof(key), "%s.key", id);
     snprintf(csr, sizeof(csr), "%s.csr", id);
     snprintf(crt, sizeof(crt), "%s.crt", id);
-    return pki_key_generate(tmp(key)) == DEPOT_OK && pki_csr_create(tmp(key), id, tmp(csr)) == DEPOT_OK &&
+    return pki_key_generate(tmp(key)) == DEPOT_OK &&
+                   pki_csr_create(tmp(key), id, tmp(csr)) == DEPOT_OK &&
                    pki_ca_sign_csr(ca, tmp(csr), id, tmp(crt), 0) == DEPOT_OK
                ? 0
                : -1;
@@ -267,8 +268,7 @@ static void test_pki_trust_open_crl_RefusesAnotherCasOrDamagedList(void **state)
 
     (void)state;
     assert_int_equal(pki_ca_write_crl(other, NULL, 0, 1, 30, tmp("other.crl")), DEPOT_OK);
-    assert_int_equal(pki_trust_open_crl(&t, tmp("ca.crt"), tmp("other.crl")),
-                     DEPOT_ERR_SIGNATURE);
+    assert_int_equal(pki_trust_open_crl(&t, tmp("ca.crt"), tmp("other.crl")), DEPOT_ERR_SIGNATURE);
     assert_null(t);
     /* one base64 character of the signature changed */
     assert_int_equal(pki_ca_write_crl(ca, NULL, 0, 1, 30, tmp("bent.crl")), DEPOT_OK);
