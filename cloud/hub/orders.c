@@ -35,11 +35,9 @@
 #include <sys/stat.h>
 
 #include "depot/alloc.h"
-#include "depot/clock.h"
 #include "depot/log.h"
 #include "depot/pki.h"
 
-#define CRL_STAT_MS 1000 /* the CRL file is looked at for a change at most once a second */
 #define CERT_CACHE_MAX 8192 /* certificates kept checked and parsed */
 #define CERT_BUCKETS 16384  /* a power of two */
 
@@ -55,7 +53,6 @@ struct hub_orders {
     hub_metrics *metrics;
     pki_trust *trust;        /* [hub] ca and [hub] crl, parsed once a version of the CRL */
     struct stat crl_st;      /* the CRL file the trust was opened with */
-    long long crl_stat_ms;   /* when it was last looked at (monotonic) */
     struct cert_entry *buckets[CERT_BUCKETS];
     struct cert_entry *newest, *oldest;
     size_t n_certs;
@@ -189,22 +186,19 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 /*
- * Keeps o->trust on the CA and the current CRL: the CRL file is looked at at
- * most once every CRL_STAT_MS, and when it changed (depotctl pki revoke
- * renames a new one in place) the trust is opened again and every cached
- * certificate forgotten, so each is checked against the new list at its next
- * order. A CRL that cannot be read, is not the CA's or has expired leaves no
+ * Keeps o->trust on the CA and the current CRL: the CRL file is looked at
+ * (one stat) at every order, and when it changed (depotctl pki revoke renames
+ * a new one in place) the trust is opened again and every cached certificate
+ * forgotten, so each is checked against the new list, from the next order on. A CRL that cannot be read, is not the CA's or has expired leaves no
  * trust: orders are refused until it is mended (fail closed).
  */
 static void trust_current(hub_orders *o)
 {
     const char *crl = o->cfg->order_crl;
-    long long now = depot_mono_ms();
     struct stat st = {0};
 
-    if (!o->cfg->order_ca[0] || (o->crl_stat_ms && now - o->crl_stat_ms < CRL_STAT_MS))
+    if (!o->cfg->order_ca[0])
         return;
-    o->crl_stat_ms = now;
     if (crl[0] && stat(crl, &st) != 0)
         memset(&st, 0, sizeof(st));
     if (o->trust && (!crl[0] || same_file(&st, &o->crl_st)))

@@ -15,6 +15,9 @@ depot_system_test(gw_long_run test_gw_long_run.py TIMEOUT 900)
 depot_system_test(hub_http_attack test_hub_http_attack.py TIMEOUT 300)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
+# Expired, revoked and wrong-CA client certificates refused by the broker; a revoked
+# dealer's signed order refused by the hub.
+depot_system_test(pki_identity test_pki_identity.py TIMEOUT 180)
 # A quiet gateway stays online (heartbeat inside the hub offline window).
 depot_system_test(gw_presence test_gw_presence.py TIMEOUT 120)
 # A hub refused by the broker backs off (1 s doubling to 30 s), never a tight loop.
