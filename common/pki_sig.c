@@ -16,6 +16,7 @@
  */
 #include "pki_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/base64.h>
@@ -203,6 +204,66 @@ depot_err pki_cert_check_issued(const char *ca_path, const char *pem)
     }
     mbedtls_x509_crt_free(&crt);
     mbedtls_x509_crt_free(&ca);
+    return err;
+}
+
+static depot_err key_check(mbedtls_x509_crt *crt, mbedtls_pk_context *key, const char *cn,
+                           const char *issuer_of, char *why, size_t why_len)
+{
+    char got[PKI_CN_SIZE];
+    mbedtls_x509_crt other;
+    depot_err err = DEPOT_OK;
+    int rc;
+
+    if (mbedtls_pk_check_pair(&crt->pk, key) != 0) {
+        snprintf(why, why_len, "it does not certify this key");
+        return DEPOT_ERR_INVAL;
+    }
+    if (mbedtls_x509_time_is_past(&crt->valid_to) || mbedtls_x509_time_is_future(&crt->valid_from)) {
+        snprintf(why, why_len, "it is not valid now (%04d-%02d-%02d to %04d-%02d-%02d)",
+                 crt->valid_from.year, crt->valid_from.mon, crt->valid_from.day,
+                 crt->valid_to.year, crt->valid_to.mon, crt->valid_to.day);
+        return DEPOT_ERR_INVAL;
+    }
+    if (pki_name_cn(&crt->subject, got, sizeof(got)) != DEPOT_OK || strcmp(got, cn) != 0) {
+        snprintf(why, why_len, "its CN is not %s", cn);
+        return DEPOT_ERR_INVAL;
+    }
+    if (!issuer_of)
+        return DEPOT_OK;
+    mbedtls_x509_crt_init(&other);
+    rc = mbedtls_x509_crt_parse_file(&other, issuer_of);
+    if (rc != 0)
+        err = rc < 0 ? pki_mbed_err(rc, issuer_of) : DEPOT_ERR_CRYPTO;
+    else if (other.issuer_raw.len != crt->issuer_raw.len ||
+             memcmp(other.issuer_raw.p, crt->issuer_raw.p, crt->issuer_raw.len) != 0) {
+        snprintf(why, why_len, "it is issued by another CA than %s", issuer_of);
+        err = DEPOT_ERR_INVAL;
+    }
+    mbedtls_x509_crt_free(&other);
+    return err;
+}
+
+depot_err pki_cert_key_check(const char *crt_path, const char *key_path, const char *cn,
+                             const char *issuer_of, char *why, size_t why_len)
+{
+    mbedtls_x509_crt crt;
+    mbedtls_pk_context key;
+    depot_err err = DEPOT_OK;
+    int rc;
+
+    snprintf(why, why_len, "cannot be read");
+    mbedtls_x509_crt_init(&crt);
+    mbedtls_pk_init(&key);
+    rc = mbedtls_x509_crt_parse_file(&crt, crt_path);
+    if (rc != 0)
+        err = rc < 0 ? pki_mbed_err(rc, crt_path) : DEPOT_ERR_CRYPTO;
+    if (err == DEPOT_OK)
+        err = pki_load_key(&key, key_path);
+    if (err == DEPOT_OK)
+        err = key_check(&crt, &key, cn, issuer_of, why, why_len);
+    mbedtls_pk_free(&key);
+    mbedtls_x509_crt_free(&crt);
     return err;
 }
 

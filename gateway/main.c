@@ -5,6 +5,8 @@
  *   depot-gateway -c FILE [--log-level L]   run the daemon
  *   depot-gateway check -c FILE             validate the config, print the bus plan
  *   depot-gateway keygen ...                make the gateway key and CSR (keygen.c)
+ *   depot-gateway renew | install-cert ...  a new key and certificate (renew.c); SIGHUP makes
+ *                                           the running daemon take them
  *
  * Both the daemon and check refuse a configuration whose [gateway] dealer is
  * not the CN of its [mqtt] cert: the broker knows a gateway only by its
@@ -41,17 +43,20 @@
 #include "metrics.h"
 #include "movements.h"
 #include "poller.h"
+#include "renew.h"
 #include "terminal.h"
 #include "uplink.h"
 
 #define EXIT_USAGE 2
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
 }
 
 static void usage(FILE *f)
@@ -59,6 +64,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: depot-gateway -c FILE [--log-level debug|info|warn|error]\n"
                "       depot-gateway check -c FILE\n"
                "       depot-gateway keygen ...   (see depot-gateway keygen --help)\n"
+               "       depot-gateway renew ...    a new key and CSR before the certificate expires\n"
+               "       depot-gateway install-cert ...  install the renewed certificate\n"
                "       depot-gateway --help\n"
                "\n"
                "Polls the scales and scanner terminals configured in FILE over Modbus, keeps\n"
@@ -200,12 +207,14 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
 /* What the main loop drives besides the link. */
 struct daemon {
     const gw_config *cfg;
+    gw_terminal *terminal;
     gw_ledger *ledger;
     gw_poller *poller;
     gw_uplink *uplink;
@@ -274,6 +283,21 @@ static int step_timeout(const struct daemon *d, long long next_wd)
     return gw_uplink_wait_ms(d->uplink, now, next < 1 ? 1 : (int)next);
 }
 
+/* SIGHUP: a renewed key and certificate (depot-gateway install-cert) for the orders and the
+ * link, taken only if they are a pair of this dealer's; polling goes on meanwhile. */
+static void reload_identity(struct daemon *d)
+{
+    sd_notify(0, "RELOADING=1");
+    LOG_INFO("reload: reading [mqtt] cert %s and key %s again", d->cfg->cert ? d->cfg->cert : "-",
+             d->cfg->key ? d->cfg->key : "-");
+    if (d->cfg->cert && d->cfg->key && gw_identity_settle(d->cfg) == DEPOT_OK &&
+        gw_terminal_reload(d->terminal, d->cfg->key, d->cfg->cert) == DEPOT_OK)
+        gw_uplink_new_identity(d->uplink);
+    else
+        LOG_WARN("reload: nothing changed");
+    sd_notify(0, "READY=1");
+}
+
 static void main_loop(struct daemon *d)
 {
     uint64_t wd_usec = 0;
@@ -282,6 +306,10 @@ static void main_loop(struct daemon *d)
 
     sd_notify(0, "READY=1\nSTATUS=polling");
     while (!stop_requested) {
+        if (reload_requested) {
+            reload_requested = 0;
+            reload_identity(d);
+        }
         gw_uplink_step(d->uplink, step_timeout(d, wd ? next_wd : 0));
         housekeeping(d);
         if (wd && depot_mono_ms() >= next_wd) {
@@ -305,6 +333,8 @@ static int run_daemon(const gw_config *cfg)
 
     install_signals();
     mosquitto_lib_init();
+    if (gw_identity_settle(cfg) != DEPOT_OK) /* polls and keeps everything all the same */
+        LOG_WARN("the link to the broker will fail until [mqtt] cert and key are mended");
     e = gw_ledger_open(&lo, &ledger);
     if (e == DEPOT_OK)
         e = gw_terminal_new(ledger, cfg->key, cfg->cert, &terminal);
@@ -320,7 +350,7 @@ static int run_daemon(const gw_config *cfg)
         e = gw_poller_start(poller);
     }
     if (e == DEPOT_OK) {
-        struct daemon d = {cfg, ledger, poller, uplink, {{0}, 0, false}, 0, 0, false, 0};
+        struct daemon d = {cfg, terminal, ledger, poller, uplink, {{0}, 0, false}, 0, 0, false, 0};
         struct gw_movements_opts mo = {cfg->movements_period_s, cfg->movements_batch};
         gw_movements_init(&d.movements, &mo);
         if (!cfg->send_movements)
@@ -365,9 +395,12 @@ int main(int argc, char **argv)
     gw_config *cfg;
     char err[320];
 
-    if (argc > 1 && !strcmp(argv[1], "keygen")) {
+    if (argc > 1 && !strcmp(argv[1], "keygen"))
         return gw_keygen_main(argc - 1, argv + 1);
-    }
+    if (argc > 1 && !strcmp(argv[1], "renew"))
+        return gw_renew_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "install-cert"))
+        return gw_install_cert_main(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "check")) {
         check = true;
         argv[1] = argv[0];

@@ -372,6 +372,30 @@ depot_err gw_terminal_new(gw_ledger *l, const char *key_path, const char *cert_p
     return DEPOT_OK;
 }
 
+depot_err gw_terminal_reload(gw_terminal *t, const char *key_path, const char *cert_path)
+{
+    pki_signer *signer = NULL;
+    char *pem = NULL;
+    depot_err e = pki_signer_open(&signer, key_path);
+
+    if (e == DEPOT_OK)
+        e = pki_read_file(cert_path, DEPOT_CERT_PEM_MAX, &pem, NULL);
+    if (e != DEPOT_OK) {
+        LOG_ERROR("orders: cannot use key %s / certificate %s: %s; keeping the ones in use",
+                  key_path, cert_path, depot_strerror(e));
+        pki_signer_free(signer);
+        return e;
+    }
+    gw_ledger_lock(t->ledger); /* orders are signed inside a ledger transaction */
+    pki_signer_free(t->signer);
+    depot_free(t->cert_pem);
+    t->os.signer = t->signer = signer;
+    t->os.cert_pem = t->cert_pem = pem;
+    gw_ledger_unlock(t->ledger);
+    LOG_INFO("orders: signing with %s (certificate %s)", key_path, cert_path);
+    return DEPOT_OK;
+}
+
 void gw_terminal_free(gw_terminal *t)
 {
     if (!t)

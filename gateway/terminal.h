@@ -58,6 +58,9 @@ typedef struct gw_terminal gw_terminal;
 depot_err gw_terminal_new(gw_ledger *l, const char *key_path, const char *cert_path,
                           gw_terminal **out);
 void gw_terminal_free(gw_terminal *t);
+/* Takes the key and certificate at these paths for the orders signed from now on (a renewal);
+ * on failure keeps the ones in use. Takes the ledger's lock for the swap. */
+depot_err gw_terminal_reload(gw_terminal *t, const char *key_path, const char *cert_path);
 
 /*
  * Apply scan s of terminal node, exactly once: in one transaction the scans

@@ -801,6 +801,35 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
     return DEPOT_OK;
 }
 
+depot_err gw_uplink_new_identity(gw_uplink *u)
+{
+    struct mosquitto *old = u->mosq;
+    depot_err e;
+
+    u->mosq = mosquitto_new(u->cfg->dealer, false, u);
+    e = u->mosq ? configure_client(u) : DEPOT_ERR_NOMEM;
+    if (e != DEPOT_OK) {
+        if (u->mosq)
+            mosquitto_destroy(u->mosq);
+        u->mosq = old;
+        LOG_ERROR("mqtt: cannot take the new certificate (%s); keeping the connection",
+                  depot_strerror(e));
+        return e;
+    }
+    if (u->state != UL_DOWN) { /* a clean DISCONNECT: no last will, the session stays */
+        u->state = UL_DOWN;
+        mosquitto_disconnect(old);
+        mosquitto_loop(old, 50, 1);
+    }
+    mosquitto_destroy(old);
+    ring_clear(u);
+    u->ever_attempted = false; /* the new client sends its CONNECT properties again */
+    u->attempt_fails = 0;
+    u->next_attempt_ms = 0; /* at once */
+    LOG_INFO("mqtt: new certificate %s: connecting again with it", u->cfg->cert);
+    return DEPOT_OK;
+}
+
 void gw_uplink_free(gw_uplink *u)
 {
     if (!u)

@@ -68,6 +68,10 @@ void gw_uplink_stats(gw_uplink *u, struct gw_uplink_stats *out);
 void gw_uplink_shutdown(gw_uplink *u);
 
 void gw_uplink_free(gw_uplink *u);
+/* A new MQTT client for the certificate and key files as they are now (a renewal): the old
+ * connection closed cleanly, the new one started at once with the same client id, so the broker
+ * keeps the session; what was in flight is sent again. On failure the old client stays. */
+depot_err gw_uplink_new_identity(gw_uplink *u);
 
 /*
  * What the client sends and does with what it receives, callable without a broker (the

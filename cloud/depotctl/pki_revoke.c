@@ -11,7 +11,8 @@
  *                      time of revocation, dealer;
  *   crlnumber          the number of the last CRL written (cRLNumber grows by
  *                      one at every write, as RFC 5280 wants).
- * `revoke --dealer D` revokes every serial of D not yet revoked, records them
+ * `revoke --dealer D` revokes every serial of D not yet revoked (with --serial,
+ * only that one of D's: the old certificate after a renewal), records them
  * in `revoked` (written whole to a temporary file, synced, renamed), then
  * writes the whole CRL again and signs it with the device CA. If the CRL
  * cannot be written after `revoked` was, `pki crl` writes it from `revoked`.
@@ -318,10 +319,13 @@ static bool dealer_serials(const char *cmd, const char *dir, const char *dealer,
 int ctl_pki_revoke_main(int argc, char **argv)
 {
     static const char cmd[] = "depotctl pki revoke";
-    const char *dir = NULL, *dealer = NULL;
+    const char *dir = NULL, *dealer = NULL, *serial = NULL;
     const struct ctl_opt opts[] = {
         {"dir", &dir, true, "PKI folder holding the device CA"},
         {"dealer", &dealer, true, "the dealer whose every certificate is revoked"},
+        {"serial", &serial, false,
+         "only this certificate of the dealer's (hex, as in PKI/dealers/D.serials): the old one "
+         "after a renewal"},
     };
     int rc = ctl_parse(cmd,
                        "Revoke every certificate issued to a dealer and write the device CA's "
@@ -339,6 +343,22 @@ int ctl_pki_revoke_main(int argc, char **argv)
     if (!dealer_serials(cmd, dir, dealer, &l)) {
         rlist_free(&l);
         return CTL_FAIL;
+    }
+    if (serial) {
+        struct pki_revoked one = {0};
+        if (!from_hex(serial, &one)) {
+            fprintf(stderr, "%s: --serial '%s' is not a serial in hex\n", cmd, serial);
+            rlist_free(&l);
+            return CTL_USAGE;
+        }
+        if (!rlist_has(&l, &one)) {
+            fprintf(stderr, "%s: %s is not a certificate issued to dealer %s\n", cmd, serial,
+                    dealer);
+            rlist_free(&l);
+            return CTL_FAIL;
+        }
+        l.v[0] = one;
+        l.n = 1;
     }
     for (size_t i = 0; i < l.n; i++)
         l.v[i].when = now;

@@ -128,6 +128,16 @@ depot_err pki_cert_serial(const char *path, unsigned char *serial, size_t size, 
 depot_err pki_cert_cn(const char *path, char *cn, size_t size);
 depot_err pki_cert_pem_cn(const char *pem, char *cn, size_t size);
 
+/*
+ * Checks a certificate about to replace another (a gateway's renewal): the PEM
+ * certificate in crt_path certifies the key in key_path, is valid now, its CN
+ * is cn, and (if issuer_of is given) it has the issuer of the certificate in
+ * issuer_of. DEPOT_OK, else DEPOT_ERR_INVAL with the reason in why;
+ * DEPOT_ERR_IO or DEPOT_ERR_CRYPTO if a file cannot be read or parsed.
+ */
+depot_err pki_cert_key_check(const char *crt_path, const char *key_path, const char *cn,
+                             const char *issuer_of, char *why, size_t why_len);
+
 /* DEPOT_OK if the PEM certificate string pem was issued by the CA certificate in
  * ca_path and is valid now, else DEPOT_ERR_SIGNATURE (reason logged). */
 depot_err pki_cert_check_issued(const char *ca_path, const char *pem);

@@ -18,6 +18,9 @@ depot_system_test(cli test_cli.py TIMEOUT 120)
 # Expired, revoked and wrong-CA client certificates refused by the broker; a revoked
 # dealer's signed order refused by the hub.
 depot_system_test(pki_identity test_pki_identity.py TIMEOUT 180)
+# A running gateway renews its key and certificate (renew, install-cert, SIGHUP) and loses
+# nothing; the old certificate revoked, the new one carries on.
+depot_system_test(gw_renew test_gw_renew.py TIMEOUT 180)
 # A quiet gateway stays online (heartbeat inside the hub offline window).
 depot_system_test(gw_presence test_gw_presence.py TIMEOUT 120)
 # A hub refused by the broker backs off (1 s doubling to 30 s), never a tight loop.
