@@ -89,21 +89,33 @@ static int renew_parse(int argc, char **argv, struct renew_args *a, bool install
     return 0;
 }
 
-/* The config at path, with [mqtt] cert and key; NULL (said on stderr) otherwise. */
-static gw_config *load(const char *cmd, const char *path)
+/* Parses the command line and loads its config, which must name [mqtt] cert and key; NULL
+ * with *rc the exit code (0 after --help) otherwise. */
+static gw_config *start(int argc, char **argv, struct renew_args *a, bool install, int *rc)
 {
+    const char *cmd = install ? "install-cert" : "renew";
     gw_config *cfg;
     char err[320];
+    int r = renew_parse(argc, argv, a, install);
 
-    if (gw_config_load(path, &cfg, err, sizeof(err)) != DEPOT_OK) {
+    if (r != 0) {
+        renew_usage(r == 1 ? stdout : stderr, install);
+        *rc = r == 1 ? 0 : EXIT_USAGE;
+        return NULL;
+    }
+    *rc = EXIT_USAGE;
+    depot_log_init("gateway", DEPOT_LOG_WARN);
+    if (gw_config_load(a->config, &cfg, err, sizeof(err)) != DEPOT_OK) {
         fprintf(stderr, "depot-gateway %s: %s\n", cmd, err);
         return NULL;
     }
     if (!cfg->cert || !cfg->key) {
-        fprintf(stderr, "depot-gateway %s: %s names no [mqtt] cert and key to renew\n", cmd, path);
+        fprintf(stderr, "depot-gateway %s: %s names no [mqtt] cert and key to renew\n", cmd,
+                a->config);
         gw_config_free(cfg);
         return NULL;
     }
+    *rc = 1;
     return cfg;
 }
 
@@ -131,18 +143,11 @@ int gw_renew_main(int argc, char **argv)
 {
     struct renew_args a = {0};
     char next_key[PATH_MAX];
-    gw_config *cfg;
-    int rc = renew_parse(argc, argv, &a, false);
+    int rc;
+    gw_config *cfg = start(argc, argv, &a, false, &rc);
 
-    if (rc != 0) {
-        renew_usage(rc == 1 ? stdout : stderr, false);
-        return rc == 1 ? 0 : EXIT_USAGE;
-    }
-    depot_log_init("gateway", DEPOT_LOG_WARN);
-    cfg = load("renew", a.config);
     if (!cfg)
-        return EXIT_USAGE;
-    rc = 1;
+        return rc;
     if (!with_suffix(next_key, sizeof(next_key), cfg->key, ".new")) {
         fprintf(stderr, "depot-gateway renew: %s: path too long\n", cfg->key);
     } else if (access(next_key, F_OK) == 0 || access(a.csr, F_OK) == 0) {
@@ -196,19 +201,12 @@ int gw_install_cert_main(int argc, char **argv)
 {
     struct renew_args a = {0};
     char next_key[PATH_MAX], why[160];
-    gw_config *cfg;
     depot_err e;
-    int rc = renew_parse(argc, argv, &a, true);
+    int rc;
+    gw_config *cfg = start(argc, argv, &a, true, &rc);
 
-    if (rc != 0) {
-        renew_usage(rc == 1 ? stdout : stderr, true);
-        return rc == 1 ? 0 : EXIT_USAGE;
-    }
-    depot_log_init("gateway", DEPOT_LOG_WARN);
-    cfg = load("install-cert", a.config);
     if (!cfg)
-        return EXIT_USAGE;
-    rc = 1;
+        return rc;
     if (!with_suffix(next_key, sizeof(next_key), cfg->key, ".new") || access(next_key, F_OK) != 0) {
         fprintf(stderr,
                 "depot-gateway install-cert: no new key at %s.new (make one with depot-gateway "

@@ -122,6 +122,9 @@ bool ctl_path(char *out, size_t size, const char *dir, const char *name);
 int ctl_pki_main(int argc, char **argv);
 /* pki_revoke.c: the device CA's revocation list. */
 struct pki_revoked;
+typedef struct pki_ca pki_ca;
+/* The folder's device CA (devices-ca.*) or server CA (ca.*), opened; NULL said on stderr. */
+pki_ca *ctl_pki_open_ca(const char *cmd, const char *dir, bool device);
 #define PKI_DEVICE_CA_KEY "devices-ca.key"
 #define PKI_DEVICE_CA_CRT "devices-ca.crt"
 #define PKI_DEVICE_CRL "devices.crl"

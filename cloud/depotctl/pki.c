@@ -120,10 +120,24 @@ static int cmd_ca(int argc, char **argv)
     return CTL_OK;
 }
 
+pki_ca *ctl_pki_open_ca(const char *cmd, const char *dir, bool device)
+{
+    char key[PATH_MAX], crt[PATH_MAX];
+    pki_ca *ca = NULL;
+
+    if (!ctl_path(key, sizeof(key), dir, device ? PKI_DEVICE_CA_KEY : "ca.key") ||
+        !ctl_path(crt, sizeof(crt), dir, device ? PKI_DEVICE_CA_CRT : "ca.crt"))
+        return NULL;
+    if (pki_ca_open(&ca, key, crt) != DEPOT_OK)
+        fprintf(stderr, "%s: cannot open the %s CA in %s (run depotctl pki ca first)\n", cmd,
+                device ? "device" : "server", dir);
+    return ca;
+}
+
 /* Makes dir/name.key and has the CA at dir issue dir/name.crt for it. */
 static int make_service(const char *cmd, const char *dir, const char *name, bool server, int days)
 {
-    char key[PATH_MAX], crt[PATH_MAX], ca_key[PATH_MAX], ca_crt[PATH_MAX], file[PKI_ID_MAX + 8];
+    char key[PATH_MAX], crt[PATH_MAX], file[PKI_ID_MAX + 8];
     pki_ca *ca;
     depot_err err;
 
@@ -140,20 +154,16 @@ static int make_service(const char *cmd, const char *dir, const char *name, bool
         return CTL_FAIL;
     }
     snprintf(file, sizeof(file), "%s.key", name);
-    if (!ctl_path(key, sizeof(key), dir, file) ||
-        !ctl_path(ca_key, sizeof(ca_key), dir, server ? "ca.key" : PKI_DEVICE_CA_KEY) ||
-        !ctl_path(ca_crt, sizeof(ca_crt), dir, server ? "ca.crt" : PKI_DEVICE_CA_CRT))
+    if (!ctl_path(key, sizeof(key), dir, file))
         return CTL_USAGE;
     snprintf(file, sizeof(file), "%s.crt", name);
     if (!ctl_path(crt, sizeof(crt), dir, file))
         return CTL_USAGE;
     if (refuse_existing(cmd, key, crt))
         return CTL_FAIL;
-    if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
-        fprintf(stderr, "%s: cannot open the %s CA in %s (run depotctl pki ca first)\n", cmd,
-                server ? "server" : "device", dir);
+    ca = ctl_pki_open_ca(cmd, dir, !server);
+    if (!ca)
         return CTL_FAIL;
-    }
     err = pki_key_generate(key);
     if (err == DEPOT_OK) {
         err = server ? pki_ca_issue_server(ca, key, name, crt, days)
@@ -258,18 +268,11 @@ static bool record_dealer(const char *cmd, const char *dir, const char *dealer, 
 static int sign_csr(const char *cmd, const char *dir, const char *csr, const char *dealer,
                     const char *out, int days)
 {
-    char ca_key[PATH_MAX], ca_crt[PATH_MAX];
-    pki_ca *ca;
+    pki_ca *ca = ctl_pki_open_ca(cmd, dir, true);
     depot_err err;
 
-    if (!ctl_path(ca_key, sizeof(ca_key), dir, PKI_DEVICE_CA_KEY) ||
-        !ctl_path(ca_crt, sizeof(ca_crt), dir, PKI_DEVICE_CA_CRT))
-        return CTL_USAGE;
-    if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
-        fprintf(stderr, "%s: cannot open the device CA in %s (run depotctl pki ca first)\n", cmd,
-                dir);
+    if (!ca)
         return CTL_FAIL;
-    }
     err = pki_ca_sign_csr(ca, csr, dealer, out, days);
     pki_ca_free(ca);
     if (err == DEPOT_ERR_SIGNATURE)

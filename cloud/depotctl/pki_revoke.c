@@ -213,22 +213,18 @@ static int next_number(const char *cmd, const char *dir)
 int ctl_pki_write_crl(const char *cmd, const char *dir, const char *dealer,
                       const struct pki_revoked *add, size_t n, int days)
 {
-    char revoked[PATH_MAX], crl[PATH_MAX], ca_key[PATH_MAX], ca_crt[PATH_MAX];
+    char revoked[PATH_MAX], crl[PATH_MAX];
     struct rlist l = {0};
     size_t added = 0;
     pki_ca *ca = NULL;
     int number, rc = CTL_FAIL;
 
     if (!ctl_path(revoked, sizeof(revoked), dir, "revoked") ||
-        !ctl_path(crl, sizeof(crl), dir, PKI_DEVICE_CRL) ||
-        !ctl_path(ca_key, sizeof(ca_key), dir, PKI_DEVICE_CA_KEY) ||
-        !ctl_path(ca_crt, sizeof(ca_crt), dir, PKI_DEVICE_CA_CRT))
+        !ctl_path(crl, sizeof(crl), dir, PKI_DEVICE_CRL))
         return CTL_USAGE;
-    if (pki_ca_open(&ca, ca_key, ca_crt) != DEPOT_OK) {
-        fprintf(stderr, "%s: cannot open the device CA in %s (run depotctl pki ca first)\n", cmd,
-                dir);
+    ca = ctl_pki_open_ca(cmd, dir, true);
+    if (!ca)
         return CTL_FAIL;
-    }
     if (!load_revoked(cmd, revoked, &l))
         goto out;
     for (size_t i = 0; i < n; i++) {
