@@ -61,6 +61,7 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "depot/sqlite_durable.h"
 
 #define SCHEMA_VERSION 4
 
@@ -394,40 +395,6 @@ static depot_err open_db(gw_ledger *l, const char *path)
     return DEPOT_OK;
 }
 
-/* The first column of a pragma's answer as text ("" when none). */
-static void pragma_text(gw_ledger *l, const char *sql, char *out, size_t len)
-{
-    sqlite3_stmt *st;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-/* WAL and synchronous=FULL, set and read back: a scan is acknowledged to its node after its
- * commit, so the commit must be on the disk; a connection that does not run them (a file
- * system without shared memory or locks) is refused, and says why. */
-static depot_err check_wal(gw_ledger *l)
-{
-    char mode[32], sync[32];
-    depot_err e;
-    pragma_text(l, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
-    if (strcmp(mode, "wal") != 0 && sqlite3_errcode(l->db) == SQLITE_FULL)
-        return db_err(l, SQLITE_FULL, "switching to WAL mode");
-    e = exec_sql(l, "PRAGMA synchronous = FULL");
-    pragma_text(l, "PRAGMA synchronous", sync, sizeof(sync));
-    if (e == DEPOT_OK && (strcmp(mode, "wal") != 0 || strcmp(sync, "2") != 0)) {
-        LOG_ERROR("ledger: runs journal_mode=%s, synchronous=%s: the gateway runs only with "
-                  "journal_mode=wal and synchronous=2 (FULL), so that what it acknowledges is on "
-                  "the disk",
-                  mode[0] ? mode : "?", sync[0] ? sync : "?");
-        e = DEPOT_ERR_DB;
-    }
-    return e;
-}
-
 static depot_err prepare_all(gw_ledger *l)
 {
     for (int i = 0; i < ST__COUNT; i++) {
@@ -710,7 +677,7 @@ depot_err gw_ledger_open(const struct gw_ledger_opts *o, gw_ledger **out)
     if (e == DEPOT_OK)
         e = open_db(l, o->path);
     if (e == DEPOT_OK)
-        e = check_wal(l);
+        e = depot_sqlite_durable(l->db, "the gateway"); /* a scan is acked after its commit */
     if (e == DEPOT_OK)
         e = open_schema(l);
     if (e == DEPOT_OK)

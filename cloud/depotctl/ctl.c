@@ -2,16 +2,18 @@
  * What every depotctl command file shares, and nothing of theirs: the
  * command and verb tables' dispatch, the option table parser behind --help
  * and the "missing --x" errors, and small checks of option values (ints,
- * money, paths) that print why they refuse. A leaf: it calls no command, so
+ * money, paths) that print why they refuse, and opening a CA of a PKI folder. A leaf: it calls no command, so
  * main.c and the command files depend on it and never the other way round.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "depot/money.h"
+#include "depot/pki.h"
 
 static bool help_word(const char *word)
 {
@@ -300,4 +302,18 @@ bool ctl_path(char *out, size_t size, const char *dir, const char *name)
         return false;
     }
     return true;
+}
+
+pki_ca *ctl_pki_open_ca(const char *cmd, const char *dir, bool device)
+{
+    char key[PATH_MAX], crt[PATH_MAX];
+    pki_ca *ca = NULL;
+
+    if (!ctl_path(key, sizeof(key), dir, device ? PKI_DEVICE_CA_KEY : "ca.key") ||
+        !ctl_path(crt, sizeof(crt), dir, device ? PKI_DEVICE_CA_CRT : "ca.crt"))
+        return NULL;
+    if (pki_ca_open(&ca, key, crt) != DEPOT_OK)
+        fprintf(stderr, "%s: cannot open the %s CA in %s (run depotctl pki ca first)\n", cmd,
+                device ? "device" : "server", dir);
+    return ca;
 }

@@ -120,20 +120,6 @@ static int cmd_ca(int argc, char **argv)
     return CTL_OK;
 }
 
-pki_ca *ctl_pki_open_ca(const char *cmd, const char *dir, bool device)
-{
-    char key[PATH_MAX], crt[PATH_MAX];
-    pki_ca *ca = NULL;
-
-    if (!ctl_path(key, sizeof(key), dir, device ? PKI_DEVICE_CA_KEY : "ca.key") ||
-        !ctl_path(crt, sizeof(crt), dir, device ? PKI_DEVICE_CA_CRT : "ca.crt"))
-        return NULL;
-    if (pki_ca_open(&ca, key, crt) != DEPOT_OK)
-        fprintf(stderr, "%s: cannot open the %s CA in %s (run depotctl pki ca first)\n", cmd,
-                device ? "device" : "server", dir);
-    return ca;
-}
-
 /* Makes dir/name.key and has the CA at dir issue dir/name.crt for it. */
 static int make_service(const char *cmd, const char *dir, const char *name, bool server, int days)
 {

@@ -36,7 +36,7 @@
  * commit, so the commit must be on the disk when COMMIT returns (NORMAL
  * leaves the last commits to the next checkpoint: lost in a power cut after
  * the gateways forgot them). Both are set and read back at open; a
- * connection that does not run them is refused (durable()).
+ * connection that does not run them is refused (depot_sqlite_durable).
  * Writes begin IMMEDIATE so a writer waits for the lock up front instead of
  * failing on upgrade in the middle. Every statement is prepared once with
  * bound parameters.
@@ -54,6 +54,7 @@
 #include "depot/clock.h"
 #include "depot/hash.h"
 #include "depot/log.h"
+#include "depot/sqlite_durable.h"
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -963,50 +964,12 @@ static depot_err migrate(struct sqlite_store *q)
     return err;
 }
 
-/* The first column of a pragma's answer, as text ("" when it answers nothing). */
-static depot_err pragma_text(struct sqlite_store *q, const char *pragma, char *out, size_t len)
-{
-    sqlite3_stmt *st;
-    int rc;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(q->db, pragma, -1, &st, NULL) != SQLITE_OK)
-        return hub_sqlite_fail(q, pragma);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, pragma);
-}
-
-/* WAL and synchronous=FULL, set and read back (see the top of this file). */
-static depot_err durable(struct sqlite_store *q)
-{
-    const char *file = sqlite3_db_filename(q->db, "main");
-    char mode[32], sync[32];
-    depot_err err = pragma_text(q, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
-    if (err == DEPOT_OK)
-        err = hub_sqlite_exec(q, "PRAGMA synchronous=FULL", "synchronous");
-    if (err == DEPOT_OK)
-        err = pragma_text(q, "PRAGMA synchronous", sync, sizeof(sync));
-    if (err != DEPOT_OK)
-        return err;
-    if (strcmp(mode, "wal") != 0 || strcmp(sync, "2") != 0) {
-        LOG_ERROR("sqlite: %s runs journal_mode=%s, synchronous=%s: the hub runs only with "
-                  "journal_mode=wal and synchronous=2 (FULL), so that what it acknowledges is on "
-                  "the disk (a file system without shared memory or locks cannot hold it)",
-                  file && file[0] ? file : "the database", mode[0] ? mode : "?",
-                  sync[0] ? sync : "?");
-        return DEPOT_ERR_DB;
-    }
-    return DEPOT_OK;
-}
-
 static depot_err setup(struct sqlite_store *q)
 {
     depot_err err;
     if (sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
         return hub_sqlite_fail(q, "schema");
-    err = durable(q);
+    err = depot_sqlite_durable(q->db, "the hub");
     if (err == DEPOT_OK)
         err = hub_sqlite_exec(q, "PRAGMA cache_size=-32768", "schema");
     if (err == DEPOT_OK)
