@@ -118,19 +118,6 @@ static bool op(gw_ledger *l, gw_terminal *t, int i, struct acked *a)
 }
 
 /* The one integer sql answers; ?1 (if it has one) is n. */
-static long long one_int(sqlite3 *db, const char *sql, long long n)
-{
-    sqlite3_stmt *st;
-    long long v = -1;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, n);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* Whether every transaction in the file is whole: stock, movements, outbox, orders agree. */
 static bool whole(sqlite3 *db)
 {
@@ -152,7 +139,7 @@ static bool whole(sqlite3 *db)
         "SELECT count(*) FROM outbox WHERE id >= (SELECT next_id FROM meta)",
     };
     for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
-        if (one_int(db, broken[i], 0) != 0) {
+        if (gw_test_db_int(db, broken[i], 0) != 0) {
             print_message("not whole: %s\n", broken[i]);
             return false;
         }
@@ -163,20 +150,20 @@ static bool whole(sqlite3 *db)
 static bool kept(sqlite3 *db, const struct acked *a)
 {
     for (size_t i = 0; i < a->n_weights; i++)
-        if (one_int(db, "SELECT count(*) FROM outbox WHERE id = ?1", (long long)a->weights[i]) !=
+        if (gw_test_db_int(db, "SELECT count(*) FROM outbox WHERE id = ?1", (long long)a->weights[i]) !=
             1) {
             print_message("weight %llu lost\n", (unsigned long long)a->weights[i]);
             return false;
         }
     for (size_t i = 0; i < a->n_scans; i++)
-        if (one_int(db,
+        if (gw_test_db_int(db,
                     "SELECT count(*) FROM scans WHERE node = 'scan-a' AND epoch = 1 AND seq = ?1",
                     a->scans[i]) != 1) {
             print_message("scan %u lost\n", a->scans[i]);
             return false;
         }
-    return one_int(db, "SELECT count(*) FROM orders", 0) >= a->orders &&
-           one_int(db, "SELECT count(*) FROM scans", 0) <= a->attempts;
+    return gw_test_db_int(db, "SELECT count(*) FROM orders", 0) >= a->orders &&
+           gw_test_db_int(db, "SELECT count(*) FROM scans", 0) <= a->attempts;
 }
 
 static void put_catalog(gw_ledger *l)

@@ -123,16 +123,27 @@ static inline int gw_test_fixture_teardown(void **state)
 }
 
 /* The first column of the first row of sql on the file at path, -1 if no row. */
-static inline long long gw_test_sql_int(const char *path, const char *sql)
+/* The first column of the first row of sql on the open db, its one parameter (if any) bound to
+ * n; -1 if there is no row. */
+static inline long long gw_test_db_int(sqlite3 *db, const char *sql, long long n)
 {
-    sqlite3 *db;
     sqlite3_stmt *st;
     long long v = -1;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_int64(st, 1, n);
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    return v;
+}
+
+static inline long long gw_test_sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    long long v;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    v = gw_test_db_int(db, sql, 0);
     sqlite3_close(db);
     return v;
 }
