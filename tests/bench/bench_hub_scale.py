@@ -112,9 +112,8 @@ class WaitSampler:
                "FROM pg_stat_activity WHERE datname = current_database() "
                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         while not self.stop.wait(0.05):
-            r = subprocess.run(["psql", self.url, "-Atc", sql], capture_output=True, text=True)
-            for line in r.stdout.splitlines():
-                state, wtype, wev = (line.split("|") + ["", "", ""])[:3]
+            for line in psql(self.url, sql, check=False).splitlines():
+                state, wtype, wev = (line.split("\t") + ["", "", ""])[:3]
                 if wtype == "Lock" and wev == "advisory":
                     key = "write lock"
                 elif state == "active" and wtype in ("IO", "LWLock") :
@@ -136,9 +135,10 @@ class WaitSampler:
         return {k: v / total for k, v in busy.items()}
 
 
-def psql(url, sql):
+def psql(url, sql, check=True):
+    """psql's rows, tab-separated (check=False: whatever it printed, even if it failed)."""
     return subprocess.run(["psql", url, "-AtXq", "-F", "\t", "-c", sql], capture_output=True,
-                          text=True, check=True).stdout
+                          text=True, check=check).stdout
 
 
 def statements_reset(url):
