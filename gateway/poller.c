@@ -76,11 +76,14 @@
 
 #include <errno.h>
 #include <modbus/modbus.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -97,6 +100,8 @@
 #define POOL_GRACE_DIV 20
 #define POOL_GRACE_MIN_MS 2
 #define RTU_REOPEN_AFTER 3 /* failed exchanges in a row before an RTU line is opened again */
+/* errno of an answer that began and did not finish within the timeout (not libmodbus's). */
+#define GW_ETRUNCATED (MODBUS_ENOBASE + 100)
 /* Registers of one scanner poll: input registers 100..129. */
 #define SCAN_BLOCK_COUNT (DEPOT_IR_SCAN_HEAD + DEPOT_IR_SCAN_HEAD_COUNT - DEPOT_IR_SCAN_COUNT)
 
@@ -110,6 +115,7 @@ struct node {
     gw_count count;
     long long next_due; /* monotonic ms */
     int fails;          /* in a row */
+    uint16_t tid;       /* Modbus TCP: the last transaction id of a scale read */
     long long faults_total;
     atomic_bool faulted;
     atomic_llong polls;                              /* for gw_poller_stats */
@@ -199,8 +205,15 @@ static bool failure_reason(int err, char *buf, size_t len)
         snprintf(buf, len, "exception %d", err - MODBUS_ENOBASE);
         return false;
     }
-    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC ||
-        err == EMBBADSLAVE) {
+    if (err == EMBBADSLAVE) {
+        snprintf(buf, len, "wrong unit");
+        return true;
+    }
+    if (err == GW_ETRUNCATED) {
+        snprintf(buf, len, "truncated");
+        return true;
+    }
+    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC) {
         snprintf(buf, len, "bad response");
         return true;
     }
@@ -220,8 +233,8 @@ static void queue_event(gw_poller *p, struct node *n, const char *event)
 static int reason_class(const char *reason)
 {
     static const char *const prefixes[GW_FAULT_REASONS__COUNT] = {
-        "timeout",     "crc",          "exception", "bad response", "io", "wrong kind",
-        "map version", "sensor fault", ""};
+        "timeout",     "crc",          "exception",  "bad response", "io", "wrong kind",
+        "map version", "sensor fault", "wrong unit", "truncated",    ""};
     for (int i = 0; i < GW_FAULT_OTHER; i++)
         if (!strncmp(reason, prefixes[i], strlen(prefixes[i])))
             return i;
@@ -458,39 +471,178 @@ static bool poll_scanner(gw_poller *p, struct node *n, modbus_t *ctx)
     return write_display(p, n, ctx);
 }
 
+/* CRC-16/MODBUS. */
+static uint16_t crc16(const uint8_t *p, size_t len)
+{
+    uint16_t crc = 0xFFFF;
+    while (len--) {
+        crc ^= *p++;
+        for (int i = 0; i < 8; i++)
+            crc = crc & 1 ? (uint16_t)(crc >> 1 ^ 0xA001) : (uint16_t)(crc >> 1);
+    }
+    return crc;
+}
+
+/* An RTU answer to a scale read that names another unit: libmodbus (3.1.6) returns such a
+ * frame before checking its CRC, so it is checked here, over the length libmodbus read for
+ * it. EMBBADSLAVE if it is whole (another node answered), EMBBADCRC if the line garbled it,
+ * EMBBADDATA if its function code is not one a scale read could be answered with. */
+static int rtu_other_unit(const uint8_t *rsp)
+{
+    size_t len;
+    if (rsp[1] == MODBUS_FC_READ_INPUT_REGISTERS)
+        len = 5u + rsp[2];
+    else if (rsp[1] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80))
+        len = 5;
+    else
+        return EMBBADDATA;
+    uint16_t crc = crc16(rsp, len - 2);
+    if (rsp[len - 2] != (crc & 0xFF) || rsp[len - 1] != crc >> 8)
+        return EMBBADCRC;
+    return EMBBADSLAVE;
+}
+
 /*
  * The scale block over an RTU line. Its answer (65 bytes) takes 34 ms on the wire at 19200
  * baud, and libmodbus reads it as it arrives: a select and a read for every few bytes, some 35
  * wake-ups of the bus thread per poll, about 1 ms of CPU. So the request goes out through
  * libmodbus (unit, CRC), the thread sleeps for the request's and the answer's time on the wire
  * (and the configured turnaround), and libmodbus then receives the answer whole (checking its
- * length and CRC); what modbus_read_input_registers checks besides is checked here: the unit,
- * the function or its exception, the byte count. An answer that comes later is read as it
- * arrives, as before. Returns the registers read, or -1 with errno as libmodbus sets it.
+ * length and CRC); what modbus_read_input_registers checks besides is checked here: the unit
+ * (EMBBADSLAVE: another node answered), the function or its exception, the byte count. An
+ * answer that comes later is read as it arrives, as before. Bytes already waiting when the
+ * answer is received but no whole frame by the timeout is a truncated answer (GW_ETRUNCATED),
+ * not silence. Returns the registers read, or -1 with errno set.
  */
 static int rtu_read_scale(const struct bus *b, const struct node *n, modbus_t *ctx, uint16_t *regs)
 {
     const int nb = DEPOT_IR_SCALE_COUNT;
     uint8_t req[6] = {(uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS, 0, 0, 0, (uint8_t)nb};
     uint8_t rsp[MODBUS_RTU_MAX_ADU_LENGTH];
-    int rc;
+    int rc, waiting = 0;
     if (modbus_send_raw_request(ctx, req, (int)sizeof(req)) < 0)
         return -1;
     sleep_us(b->answer_us);
+    if (ioctl(modbus_get_socket(ctx), FIONREAD, &waiting) != 0)
+        waiting = 0;
     rc = modbus_receive_confirmation(ctx, rsp);
-    if (rc < 0)
+    if (rc < 0) {
+        if (errno == ETIMEDOUT && waiting > 0)
+            errno = GW_ETRUNCATED;
         return -1;
-    if (rc == 5 && rsp[0] == req[0] && rsp[1] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80)) {
+    }
+    if (rsp[0] != req[0]) {
+        errno = rtu_other_unit(rsp);
+        return -1;
+    }
+    if (rc == 5 && rsp[1] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80)) {
         errno = MODBUS_ENOBASE + rsp[2]; /* an exception, as libmodbus reports it */
         return -1;
     }
-    if (rc != 5 + 2 * nb || rsp[0] != req[0] || rsp[1] != MODBUS_FC_READ_INPUT_REGISTERS ||
-        rsp[2] != 2 * nb) {
+    if (rc != 5 + 2 * nb || rsp[1] != MODBUS_FC_READ_INPUT_REGISTERS || rsp[2] != 2 * nb) {
         errno = EMBBADDATA;
         return -1;
     }
     for (int i = 0; i < nb; i++)
         regs[i] = (uint16_t)(rsp[3 + 2 * i] << 8 | rsp[4 + 2 * i]);
+    return nb;
+}
+
+/* Reads on fd into buf until a whole MBAP frame (its header's length) is there or the
+ * deadline passes. Returns the bytes read, or -1 with errno: ETIMEDOUT (nothing came),
+ * GW_ETRUNCATED (a part came), EMBBADDATA (a header no Modbus TCP server sends), ECONNRESET. */
+static int tcp_receive(int fd, uint8_t *buf, size_t cap, long long deadline_ms)
+{
+    size_t got = 0, want = 7; /* the MBAP header, then 6 + its length */
+    while (got < want) {
+        long long left = deadline_ms - depot_mono_ms();
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            errno = got ? GW_ETRUNCATED : ETIMEDOUT;
+            return -1;
+        }
+        ssize_t k = recv(fd, buf + got, cap - got, 0);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = ECONNRESET;
+            return -1;
+        }
+        got += (size_t)k;
+        if (got >= 7) {
+            size_t len = (size_t)(buf[4] << 8 | buf[5]);
+            if (buf[2] || buf[3] || len < 2 || 6 + len > cap) {
+                errno = EMBBADDATA;
+                return -1;
+            }
+            want = 6 + len;
+        }
+    }
+    if (got != want) { /* more than one frame: the stream is out of step */
+        errno = EMBBADDATA;
+        return -1;
+    }
+    return (int)got;
+}
+
+/*
+ * The scale block from a Modbus TCP node (a node of its own, or a unit behind a TCP bus),
+ * framed here: one send, then usually one poll and one read, where libmodbus's receive does
+ * a select and a read per part of the frame; and every way an answer can be wrong gets its
+ * own name. libmodbus (3.1.6) does not compare the answer's unit id with the request's, so
+ * an answer from another unit behind a Modbus TCP gateway would pass as this node's weight;
+ * here it is EMBBADSLAVE. The transaction id is the node's own counter; the connection is
+ * closed after any failure but an exception, so no answer to an earlier request can be
+ * waiting on it. Returns the registers read, or -1 with errno set as libmodbus would
+ * (ETIMEDOUT, EMBBADDATA, an exception) or GW_ETRUNCATED.
+ */
+static int tcp_read_scale(struct node *n, modbus_t *ctx, uint16_t *regs)
+{
+    const int nb = DEPOT_IR_SCALE_COUNT;
+    uint16_t tid = ++n->tid;
+    uint8_t req[12] = {0, 0, 0, 0, 0, 6, (uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS,
+                       0, 0, 0, (uint8_t)nb};
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    req[0] = (uint8_t)(tid >> 8);
+    req[1] = (uint8_t)tid;
+    int fd = modbus_get_socket(ctx);
+    long long deadline = depot_mono_ms() + n->cfg->timeout_ms;
+    ssize_t sent;
+    do
+        sent = send(fd, req, sizeof(req), MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent != (ssize_t)sizeof(req)) {
+        if (sent >= 0)
+            errno = EIO;
+        return -1;
+    }
+    int rc = tcp_receive(fd, rsp, sizeof(rsp), deadline);
+    if (rc < 0)
+        return -1;
+    if (rsp[0] != req[0] || rsp[1] != req[1]) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    if (rsp[6] != req[6]) {
+        errno = EMBBADSLAVE;
+        return -1;
+    }
+    if (rc == 9 && rsp[7] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80)) {
+        errno = MODBUS_ENOBASE + rsp[8];
+        return -1;
+    }
+    if (rc != 9 + 2 * nb || rsp[7] != MODBUS_FC_READ_INPUT_REGISTERS || rsp[8] != 2 * nb) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    for (int i = 0; i < nb; i++)
+        regs[i] = (uint16_t)(rsp[9 + 2 * i] << 8 | rsp[10 + 2 * i]);
     return nb;
 }
 
@@ -502,9 +654,8 @@ static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
     atomic_fetch_add(&n->polls, 1);
     if (n->cfg->kind == GW_NODE_SCANNER)
         return poll_scanner(p, n, ctx);
-    int rc = n->bus && n->bus->answer_us
-                 ? rtu_read_scale(n->bus, n, ctx, regs)
-                 : modbus_read_input_registers(ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
+    int rc = n->bus && n->bus->cfg->type == GW_BUS_RTU ? rtu_read_scale(n->bus, n, ctx, regs)
+                                                       : tcp_read_scale(n, ctx, regs);
     if (rc == DEPOT_IR_SCALE_COUNT) {
         node_reading(p, n, regs);
         return true;
@@ -1117,7 +1268,7 @@ bool gw_poller_stats(gw_poller *p, size_t i, struct gw_node_stats *out)
 const char *gw_poller_fault_reason(int r)
 {
     static const char *const names[GW_FAULT_REASONS__COUNT] = {
-        "timeout",    "crc",         "exception",    "bad_response", "io",
-        "wrong_kind", "map_version", "sensor_fault", "other"};
+        "timeout",     "crc",          "exception",  "bad_response", "io",   "wrong_kind",
+        "map_version", "sensor_fault", "wrong_unit", "truncated",    "other"};
     return r >= 0 && r < GW_FAULT_REASONS__COUNT ? names[r] : "other";
 }
