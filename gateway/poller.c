@@ -30,11 +30,18 @@
  *     the heap: the rest is served meanwhile; or
  *   - the head is overdue by more than its period / 20 (at least 2 ms): one
  *     thread does not keep up (many nodes, a slow network, flat out), so the
- *     helpers join until every worker polls.
+ *     helpers join until every worker polls; or
+ *   - nobody times the heap, no other worker holds a node, and the node's
+ *     timeout is longer than the head's period: a healthy node that stops
+ *     answering, or answers late (a link with seconds of latency), would
+ *     otherwise hold the heap past the head's next poll. With timeouts
+ *     shorter than the periods (the defaults: 500 ms, and periods of a second)
+ *     this costs nothing; with short periods it is one wake-up per batch.
  *
- * A healthy node that stops answering holds its worker (and the due nodes
- * behind it, if no helper is running) for one timeout, once: from then on it
- * is failing and its exchanges get a helper beside them. A poll costs
+ * A healthy node that stops answering holds its worker for one timeout, and
+ * the due nodes behind it only when its timeout is shorter than their period
+ * (they are late, not skipped): from then on it is failing and its exchanges
+ * get a helper beside them. A poll costs
  * libmodbus's exchange plus a few instructions (the pool's mutex, uncontended
  * but for display wakes and helpers; two reads of the vDSO clock); a bus
  * thread, too, sleeps until its next poll (or a display, or stop). Every
@@ -170,6 +177,7 @@ struct gw_poller {
     bool timing;             /* a worker waits on timer_cv */
     int idle;                /* workers waiting on idle_cv */
     int called;              /* of those, signalled and not yet running */
+    int active;              /* workers holding a node (polling it or writing its display) */
     pthread_t *workers;
     int n_workers;
     atomic_bool stop;
@@ -921,6 +929,8 @@ static void maybe_call_helper(gw_poller *p, const struct node *n, long long now)
         call_helper(p);
     else if (p->heap[0]->next_due + pool_grace_ms(p->heap[0]) < now) /* behind */
         call_helper(p);
+    else if (!p->timing && p->active == 1 && n->cfg->timeout_ms > p->heap[0]->cfg->period_ms)
+        call_helper(p); /* were n to stop answering, its timeout would cost the head a poll */
 }
 
 /* Under p->mu: n is back in the heap; a new head earlier than the timer's deadline re-arms it. */
@@ -940,11 +950,13 @@ static void *pool_main(void *arg)
             struct node *n = heap_pop(p);
             bool display_only = n->display_only;
             n->display_only = false;
+            p->active++;
             maybe_call_helper(p, n, now);
             pthread_mutex_unlock(&p->mu);
             pool_serve(p, n, display_only);
             bool again = display_waiting(p, n); /* came while this worker held it */
             pthread_mutex_lock(&p->mu);
+            p->active--;
             if (again)
                 display_first(n, depot_mono_ms());
             heap_push(p, n);
