@@ -336,6 +336,8 @@ static void frame_gap(const struct node *n)
 
 /* ---- scanner terminals ---- */
 
+static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs);
+
 /* Kind and map version, once per healthy spell. False (node failed) if wrong or unanswered. */
 static bool scanner_checked(gw_poller *p, struct node *n, modbus_t *ctx, bool *link_ok)
 {
@@ -344,7 +346,7 @@ static bool scanner_checked(gw_poller *p, struct node *n, modbus_t *ctx, bool *l
     *link_ok = true;
     if (n->kind_checked)
         return true;
-    rc = modbus_read_input_registers(ctx, DEPOT_IR_KIND, 2, r);
+    rc = read_input(n, ctx, DEPOT_IR_KIND, 2, r);
     frame_gap(n);
     if (rc != 2) {
         *link_ok = exchange_failed(p, n, rc);
@@ -460,7 +462,7 @@ static bool poll_scanner(gw_poller *p, struct node *n, modbus_t *ctx)
     if (!scanner_checked(p, n, ctx, &link_ok))
         return link_ok;
     for (int i = 0; i < GW_SCAN_DRAIN_MAX; i++) {
-        int rc = modbus_read_input_registers(ctx, DEPOT_IR_SCAN_COUNT, SCAN_BLOCK_COUNT, r);
+        int rc = read_input(n, ctx, DEPOT_IR_SCAN_COUNT, SCAN_BLOCK_COUNT, r);
         frame_gap(n);
         if (rc != SCAN_BLOCK_COUNT)
             return exchange_failed(p, n, rc);
@@ -600,8 +602,9 @@ static int tcp_receive(int fd, uint8_t *buf, size_t cap, long long deadline_ms)
 }
 
 /*
- * The scale block from a Modbus TCP node (a node of its own, or a unit behind a TCP bus),
- * framed here: one send, then usually one poll and one read, where libmodbus's receive does
+ * Input registers from a Modbus TCP node (a node of its own, or a unit behind a TCP bus): the
+ * scale block, a terminal's kind and its scan block. Framed here: one send, then usually one
+ * poll and one read, where libmodbus's receive does
  * a select and a read per part of the frame; and every way an answer can be wrong gets its
  * own name. libmodbus (3.1.6) does not compare the answer's unit id with the request's, so
  * an answer from another unit behind a Modbus TCP gateway would pass as this node's weight;
@@ -610,15 +613,16 @@ static int tcp_receive(int fd, uint8_t *buf, size_t cap, long long deadline_ms)
  * waiting on it. Returns the registers read, or -1 with errno set as libmodbus would
  * (ETIMEDOUT, EMBBADDATA, an exception) or GW_ETRUNCATED.
  */
-static int tcp_read_scale(struct node *n, modbus_t *ctx, uint16_t *regs)
+static int tcp_read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
 {
-    const int nb = DEPOT_IR_SCALE_COUNT;
     uint16_t tid = ++n->tid;
-    uint8_t req[12] = {0, 0, 0, 0, 0, 6, (uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS,
-                       0, 0, 0, (uint8_t)nb};
+    uint8_t req[12] = {0, 0, 0, 0, 0, 6, (uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS};
     uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
     req[0] = (uint8_t)(tid >> 8);
     req[1] = (uint8_t)tid;
+    req[8] = (uint8_t)(addr >> 8);
+    req[9] = (uint8_t)addr;
+    req[11] = (uint8_t)nb;
     int fd = modbus_get_socket(ctx);
     long long deadline = depot_mono_ms() + n->cfg->timeout_ms;
     ssize_t sent;
@@ -654,6 +658,14 @@ static int tcp_read_scale(struct node *n, modbus_t *ctx, uint16_t *regs)
     return nb;
 }
 
+/* Input registers addr .. addr + nb - 1 of n: over TCP framed here, over RTU by libmodbus. */
+static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
+{
+    if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
+        return modbus_read_input_registers(ctx, addr, nb, regs);
+    return tcp_read_input(n, ctx, addr, nb, regs);
+}
+
 /* One read of the scale block. Returns false if the link should be reset. */
 static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
 {
@@ -662,8 +674,9 @@ static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
     atomic_fetch_add(&n->polls, 1);
     if (n->cfg->kind == GW_NODE_SCANNER)
         return poll_scanner(p, n, ctx);
-    int rc = n->bus && n->bus->cfg->type == GW_BUS_RTU ? rtu_read_scale(n->bus, n, ctx, regs)
-                                                       : tcp_read_scale(n, ctx, regs);
+    int rc = n->bus && n->bus->cfg->type == GW_BUS_RTU
+                 ? rtu_read_scale(n->bus, n, ctx, regs)
+                 : tcp_read_input(n, ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
     if (rc == DEPOT_IR_SCALE_COUNT) {
         node_reading(p, n, regs);
         return true;

@@ -10,7 +10,8 @@ gateway:
   - the matrix on tcp-a and on rtu-1 (rtu-2 shares its line): exceptions 0x01 to 0x0B, a bad
     CRC (TCP: a garbled MBAP header, there is no CRC), a reply from the wrong unit id, replies
     cut in half, silence. For each fault the scale's weight is changed while it lasts; then
-    the fault is cleared. Checked for each: every failed poll classified as the fault is
+    the fault is cleared. The TCP faults hit a scanner terminal too, with a scan made while
+    each lasts: every scan in the ledger once, as made. Checked for each: every failed poll classified as the fault is
     (the gateway's log), the node faulted and its stock stale at the hub with that reason,
     nothing counted while it lasted, counted right once it is over, back to normal within
     2 polls of the node recovering, the other node of the line keeping its period;
@@ -108,14 +109,20 @@ def period_kept(wh, node, t0, r0):
     return n / want if want > 0 else 1.0
 
 
-def run_step(wh, http, log, node, neighbour, command, reason, count):
-    """One fault of the matrix on node; returns its figures (asserting them)."""
+def run_step(wh, http, log, node, neighbour, command, reason, count, scanner, scans):
+    """One fault of the matrix on node (and on scanner, when there is one, with a scan made
+    while it lasts); returns its figures (asserting them)."""
     sku = wh.skus[node]
     before = wh.ledger_qty(sku)
     start = log.size()
     nt0, nr0 = time.monotonic(), requests(wh, neighbour)
     wh.fault(node, command)
     wh.weight(node, count * UNIT_WEIGHT_G)  # changed while the fault lasts
+    if scanner:
+        wh.fault(scanner, command)
+        barcode = "FAULT%03d" % count
+        seq = int(wh.ctl(scanner, "scan receive %s %d" % (barcode, count)).split()[1])
+        scans.append((seq, barcode, count))
     found = wait_for(lambda: log.find(start, FAULT_RE % re.escape(node)), timeout=20,
                      what="%s faulted by %s" % (node, command))
     assert found[1].group(1) == reason, (node, command, found[1].group(0))
@@ -125,6 +132,8 @@ def run_step(wh, http, log, node, neighbour, command, reason, count):
     cleared = log.size()
     t_clear = time.time()
     wh.fault(node, "none")
+    if scanner:
+        wh.fault(scanner, "none")
     rec = wait_for(lambda: log.find(cleared, RECOVERED_RE % re.escape(node)), timeout=20,
                    what="%s recovered from %s" % (node, command))
     kept = period_kept(wh, neighbour, nt0, nr0)
@@ -145,13 +154,14 @@ def run_step(wh, http, log, node, neighbour, command, reason, count):
             "recovered_ms": rec_ms, "neighbour": kept}
 
 
-def run_matrix(wh, http, log, node, neighbour, faults, first_count):
+def run_matrix(wh, http, log, node, neighbour, faults, first_count, scanner=None, scans=None):
     figures = []
     count = first_count
     for _ in range(ROUNDS):
         for command, reason in faults:
             count += 1
-            figures.append(run_step(wh, http, log, node, neighbour, command, reason, count))
+            figures.append(run_step(wh, http, log, node, neighbour, command, reason, count,
+                                    scanner, scans))
     return figures, count
 
 
@@ -203,6 +213,11 @@ def run_proxy(wh, proxy, first_count):
     return figures, count, period_kept(wh, "tcp-b", t0, r0)
 
 
+def scans_of(wh, node):
+    return [tuple(r) for r in wh.ledger_query(
+        "SELECT seq, barcode, qty FROM scans WHERE node = ? ORDER BY id", (node,))]
+
+
 def movements(wh, sku):
     return [r[0] for r in wh.ledger_query(
         "SELECT qty_after FROM movements WHERE sku = ? ORDER BY id", (sku,))]
@@ -234,6 +249,7 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
             wh = start_warehouse(
                 env, pki, port, "A", tcp=[("tcp-a", "SKU-TA"), ("tcp-b", "SKU-TB")],
                 rtu=[("rtu-1", 1, "SKU-R1"), ("rtu-2", 2, "SKU-R2")], period_ms=PERIOD_MS,
+                scanners=["scan-t"], scanner_period_ms=PERIOD_MS,
                 baud=115200, bus_timeout_ms=RTU_TIMEOUT_MS, start_gateway=False,
                 node_extra={"tcp-a": "timeout_ms = %d\n" % TCP_TIMEOUT_MS},
                 extra_gateway="[gateway]\nmetrics_file = %s\n"
@@ -249,16 +265,18 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
             wh.gateway = env.start("gw-A", [os.path.join(BIN, "depot-gateway"), "-c", wh.config])
             log = Log(wh.gateway)
             counts = {}
-            for node in wh.controls:
+            for node in wh.skus:
                 wh.weight(node, 3 * UNIT_WEIGHT_G)
                 counts[node] = 3
+            scans = []
             for sku in wh.skus.values():
                 wait_for(lambda: hub_live(http, sku, 3), timeout=30, what="%s live at 3" % sku)
             set_values = {sku: {3} for sku in wh.skus.values()}
 
             t0 = time.monotonic()
             with concurrent.futures.ThreadPoolExecutor(3) as pool:
-                tcp = pool.submit(run_matrix, wh, http, log, "tcp-a", "tcp-b", TCP_FAULTS, 3)
+                tcp = pool.submit(run_matrix, wh, http, log, "tcp-a", "tcp-b", TCP_FAULTS, 3,
+                                  "scan-t", scans)
                 rtu = pool.submit(run_matrix, wh, http, log, "rtu-1", "rtu-2", RTU_FAULTS, 3)
                 prx = pool.submit(run_proxy, wh, proxy, 3)
                 tcp_figs, counts["tcp-a"] = tcp.result()
@@ -274,6 +292,8 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
                 sku = wh.skus[node]
                 wait_for(lambda: hub_live(http, sku, count), timeout=30,
                          what="%s live at the hub at %d" % (sku, count))
+            wait_for(lambda: scans_of(wh, "scan-t") == scans, timeout=30,
+                     what="every scan made during a fault in the ledger once")
             wh.gateway.stop()
             by_class = metrics_faults(metrics)
 
@@ -301,6 +321,8 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
                  ", ".join("%.1f" % s for _, s in proxy_figs), max(proxy.hangs or [0]),
                  PROXY_TIMEOUT_MS / 1000.0, proxy.counts["connections"],
                  proxy.counts["closed_by_proxy"], 100 * tcpb_kept))
+        print("scanner scan-t under the TCP faults: %d scans made while faulted, each in the "
+              "ledger once, as made" % len(scans))
         print("faults by class (metrics file): %s" % by_class)
         print("matrix, noise and proxy: %.1f s" % elapsed)
 
@@ -322,6 +344,7 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
             assert r.get(cls, 0) >= 3 * ROUNDS, (cls, by_class)
         assert not set(a) - {"exception", "bad_response", "wrong_unit", "truncated", "timeout"}, a
         assert not by_class.get("tcp-b"), by_class
+        assert len(scans) == len(TCP_FAULTS) * ROUNDS
         # neighbours: never faulted during the matrix, kept their period
         for n in ("tcp-b", "rtu-2"):
             assert not log.find(0, FAULT_RE % n) or log.find(0, FAULT_RE % n)[0] > matrix_end, n
