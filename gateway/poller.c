@@ -34,9 +34,13 @@
  *   - nobody times the heap, no other worker holds a node, and the node's
  *     timeout is longer than the head's period: a healthy node that stops
  *     answering, or answers late (a link with seconds of latency), would
- *     otherwise hold the heap past the head's next poll. With timeouts
- *     shorter than the periods (the defaults: 500 ms, and periods of a second)
- *     this costs nothing; with short periods it is one wake-up per batch.
+ *     otherwise hold the heap past the head's next poll. That helper is a
+ *     watch: it times the heap as the timer does, but takes the head only
+ *     once it is overdue by the grace above, so while the worker that called
+ *     it keeps up, it polls nothing and times the heap afterwards. With
+ *     timeouts shorter than the periods (the defaults: 500 ms, and periods of
+ *     a second) this costs nothing; with short periods it is a wake-up or two
+ *     per batch.
  *
  * A healthy node that stops answering holds its worker for one timeout, and
  * the due nodes behind it only when its timeout is shorter than their period
@@ -178,6 +182,7 @@ struct gw_poller {
     int idle;                /* workers waiting on idle_cv */
     int called;              /* of those, signalled and not yet running */
     int active;              /* workers holding a node (polling it or writing its display) */
+    int watches;             /* of the called workers, those called as a watch */
     pthread_t *workers;
     int n_workers;
     atomic_bool stop;
@@ -925,12 +930,13 @@ static long long pool_grace_ms(const struct node *n)
 }
 
 /* Under p->mu: one idle worker is woken to take the timer's place or the next due node. */
-static void call_helper(gw_poller *p)
+static bool call_helper(gw_poller *p)
 {
     if (p->idle <= p->called)
-        return;
+        return false;
     p->called++;
     pthread_cond_signal(&p->idle_cv);
+    return true;
 }
 
 /* Under p->mu, n just taken from the heap at now: does the rest of the heap need a helper? */
@@ -943,7 +949,7 @@ static void maybe_call_helper(gw_poller *p, const struct node *n, long long now)
     else if (p->heap[0]->next_due + pool_grace_ms(p->heap[0]) < now) /* behind */
         call_helper(p);
     else if (!p->timing && p->active == 1 && n->cfg->timeout_ms > p->heap[0]->cfg->period_ms)
-        call_helper(p); /* were n to stop answering, its timeout would cost the head a poll */
+        p->watches += call_helper(p); /* n stalling would cost the head a poll: a watch */
 }
 
 /* Under p->mu: n is back in the heap; a new head earlier than the timer's deadline re-arms it. */
@@ -956,10 +962,13 @@ static void pool_pushed(gw_poller *p, struct node *n)
 static void *pool_main(void *arg)
 {
     gw_poller *p = arg;
+    bool watch = false; /* called as a watch: the head is due a grace later for this worker */
     pthread_mutex_lock(&p->mu);
     while (!atomic_load(&p->stop)) {
         long long now = depot_mono_ms();
-        if (p->heap_n && p->heap[0]->next_due <= now) {
+        long long grace = watch && p->heap_n ? pool_grace_ms(p->heap[0]) : 0;
+        if (p->heap_n && p->heap[0]->next_due + grace <= now) {
+            watch = false;
             struct node *n = heap_pop(p);
             bool display_only = n->display_only;
             n->display_only = false;
@@ -974,22 +983,29 @@ static void *pool_main(void *arg)
                 display_first(n, depot_mono_ms());
             heap_push(p, n);
             pool_pushed(p, n);
-        } else if (!p->timing) { /* the timer: until the head is due */
+        } else if (!p->timing) { /* the timer: until the head is due (a watch: and a grace) */
             p->timing = true;
             if (p->heap_n) {
-                long long due = p->heap[0]->next_due; /* monotonic ms, as the cv's clock */
+                long long due = p->heap[0]->next_due + grace; /* monotonic ms, the cv's clock */
                 struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
                 pthread_cond_timedwait(&p->timer_cv, &p->mu, &ts);
             } else {
                 pthread_cond_wait(&p->timer_cv, &p->mu);
             }
             p->timing = false;
+            watch = false;  /* a timer from now on: a head still due was not taken in time */
+        } else if (watch) { /* another worker times the heap: no watch is needed */
+            watch = false;
         } else { /* idle until called */
             p->idle++;
             pthread_cond_wait(&p->idle_cv, &p->mu);
             p->idle--;
             if (p->called)
                 p->called--;
+            if (p->watches) {
+                p->watches--;
+                watch = true;
+            }
         }
     }
     pthread_mutex_unlock(&p->mu);

@@ -157,12 +157,13 @@ def run_step(wh, http, log, node, neighbour, command, reason, count, scanner, sc
 def run_matrix(wh, http, log, node, neighbour, faults, first_count, scanner=None, scans=None):
     figures = []
     count = first_count
+    t0, r0 = time.monotonic(), requests(wh, neighbour)
     for _ in range(ROUNDS):
         for command, reason in faults:
             count += 1
             figures.append(run_step(wh, http, log, node, neighbour, command, reason, count,
                                     scanner, scans))
-    return figures, count
+    return figures, count, period_kept(wh, neighbour, t0, r0)
 
 
 def run_noise(wh, log, counts):
@@ -279,8 +280,8 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
                                   "scan-t", scans)
                 rtu = pool.submit(run_matrix, wh, http, log, "rtu-1", "rtu-2", RTU_FAULTS, 3)
                 prx = pool.submit(run_proxy, wh, proxy, 3)
-                tcp_figs, counts["tcp-a"] = tcp.result()
-                rtu_figs, counts["rtu-1"] = rtu.result()
+                tcp_figs, counts["tcp-a"], tcp_kept = tcp.result()
+                rtu_figs, counts["rtu-1"], rtu_kept = rtu.result()
                 matrix_end = log.size()
                 noise = run_noise(wh, log, counts)
                 proxy_figs, counts["tcp-p"], tcpb_kept = prx.result()
@@ -304,13 +305,14 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
                       "neighbour kept %3.0f %% of its polls"
                       % (label, f["fault"], f["reason"], f["failed"], f["polls"],
                          f["recovered_ms"], 100 * f["neighbour"]))
-        for label, figs in (("TCP", tcp_figs), ("RTU", rtu_figs)):
+        for label, figs, kept in (("TCP", tcp_figs, tcp_kept), ("RTU", rtu_figs, rtu_kept)):
             print("%s matrix: %d faults, every failed poll classified as the fault (%d polls), "
                   "every fault stale at the hub with its reason; recovery within %d polls "
-                  "(at most %.0f ms); the line's other node kept >= %.0f %% of its polls"
+                  "(at most %.0f ms); the other node kept %.0f %% of its polls (>= %.0f %% "
+                  "during each fault)"
                   % (label, len(figs), sum(f["failed"] for f in figs),
                      max(f["polls"] for f in figs), max(f["recovered_ms"] for f in figs),
-                     100 * min(f["neighbour"] for f in figs)))
+                     100 * kept, 100 * min(f["neighbour"] for f in figs)))
         print("RTU line noise 1 %%: %d bytes, %d corrupted (%.2f %%); requests heard rtu-1 %d, "
               "rtu-2 %d; failed polls by reason %s; 0 wrong weights"
               % (noise["bytes"], noise["corrupted"], 100.0 * noise["corrupted"] / max(1, noise["bytes"]),
@@ -348,7 +350,8 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
         # neighbours: never faulted during the matrix, kept their period
         for n in ("tcp-b", "rtu-2"):
             assert not log.find(0, FAULT_RE % n) or log.find(0, FAULT_RE % n)[0] > matrix_end, n
-        assert min(f["neighbour"] for f in tcp_figs + rtu_figs) >= 0.6, "neighbour lost its period"
+        assert tcp_kept >= 0.85 and rtu_kept >= 0.85, (tcp_kept, rtu_kept)
+        assert min(f["neighbour"] for f in tcp_figs + rtu_figs) >= 0.5, "neighbour lost its period"
         assert tcpb_kept >= 0.8, tcpb_kept
         # the proxy: no poll held longer than its timeout x (retries + 1), generous bound
         assert proxy.hangs and max(proxy.hangs) <= PROXY_TIMEOUT_MS / 1000.0 + 1.0, proxy.hangs
