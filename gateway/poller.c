@@ -93,7 +93,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -525,25 +524,33 @@ static int rtu_other_unit(const uint8_t *rsp)
  * (and the configured turnaround), and libmodbus then receives the answer whole (checking its
  * length and CRC); what modbus_read_input_registers checks besides is checked here: the unit
  * (EMBBADSLAVE: another node answered), the function or its exception, the byte count. An
- * answer that comes later is read as it arrives, as before. Bytes already waiting when the
- * answer is received but no whole frame by the timeout is a truncated answer (GW_ETRUNCATED),
- * not silence. Returns the registers read, or -1 with errno set.
+ * answer that comes later is read as it arrives, as before: the thread waits (poll) for its
+ * first byte up to the timeout, so an answer that began and was not finished within the byte
+ * timeout is a truncated answer (GW_ETRUNCATED), not silence. Returns the registers read, or
+ * -1 with errno set.
  */
 static int rtu_read_scale(const struct bus *b, const struct node *n, modbus_t *ctx, uint16_t *regs)
 {
     const int nb = DEPOT_IR_SCALE_COUNT;
     uint8_t req[6] = {(uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS, 0, 0, 0, (uint8_t)nb};
     uint8_t rsp[MODBUS_RTU_MAX_ADU_LENGTH];
-    int rc, waiting = 0;
+    struct pollfd pfd = {.events = POLLIN};
+    int rc;
     if (modbus_send_raw_request(ctx, req, (int)sizeof(req)) < 0)
         return -1;
     sleep_us(b->answer_us);
-    if (ioctl(modbus_get_socket(ctx), FIONREAD, &waiting) != 0)
-        waiting = 0;
+    pfd.fd = modbus_get_socket(ctx);
+    do
+        rc = poll(&pfd, 1, n->cfg->timeout_ms); /* at once when the answer is there */
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+        errno = ETIMEDOUT; /* not a byte of an answer */
+        return -1;
+    }
     rc = modbus_receive_confirmation(ctx, rsp);
     if (rc < 0) {
-        if (errno == ETIMEDOUT && waiting > 0)
-            errno = GW_ETRUNCATED;
+        if (errno == ETIMEDOUT)
+            errno = GW_ETRUNCATED; /* it began, and did not end */
         return -1;
     }
     if (rsp[0] != req[0]) {
