@@ -341,6 +341,7 @@ static void frame_gap(const struct node *n)
 /* ---- scanner terminals ---- */
 
 static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs);
+static int write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v);
 
 /* Kind and map version, once per healthy spell. False (node failed) if wrong or unanswered. */
 static bool scanner_checked(gw_poller *p, struct node *n, modbus_t *ctx, bool *link_ok)
@@ -396,7 +397,7 @@ static bool write_display(gw_poller *p, struct node *n, modbus_t *ctx)
     if (!has)
         return true;
     gw_display_registers(&d, regs);
-    rc = modbus_write_registers(ctx, DEPOT_HR_DISPLAY_CODE, 1 + DEPOT_DISPLAY_TEXT_MAX / 2, regs);
+    rc = write_holding(n, ctx, DEPOT_HR_DISPLAY_CODE, 1 + DEPOT_DISPLAY_TEXT_MAX / 2, regs);
     frame_gap(n);
     if (rc != 1 + DEPOT_DISPLAY_TEXT_MAX / 2)
         return exchange_failed(p, n, rc);
@@ -427,7 +428,7 @@ static enum ack_result scan_ack(gw_poller *p, struct node *n, modbus_t *ctx,
                                 const struct gw_scan *s, bool *link_ok)
 {
     uint16_t ack[3] = {(uint16_t)s->epoch, DEPOT_U32_HI(s->seq), DEPOT_U32_LO(s->seq)};
-    int rc = modbus_write_registers(ctx, DEPOT_HR_SCAN_ACK, 3, ack);
+    int rc = write_holding(n, ctx, DEPOT_HR_SCAN_ACK, 3, ack);
     int err = errno;
     frame_gap(n);
     if (rc == 3)
@@ -614,39 +615,41 @@ static int tcp_receive(int fd, uint8_t *buf, size_t cap, long long deadline_ms)
 }
 
 /*
- * Input registers from a Modbus TCP node (a node of its own, or a unit behind a TCP bus): the
- * scale block, a terminal's kind and its scan block. Framed here: one send, then usually one
- * poll and one read, where libmodbus's receive does
- * a select and a read per part of the frame; and every way an answer can be wrong gets its
- * own name. libmodbus (3.1.6) does not compare the answer's unit id with the request's, so
- * an answer from another unit behind a Modbus TCP gateway would pass as this node's weight;
- * here it is EMBBADSLAVE. The transaction id is the node's own counter; the connection is
- * closed after any failure but an exception, so no answer to an earlier request can be
- * waiting on it. Returns the registers read, or -1 with errno set as libmodbus would
- * (ETIMEDOUT, EMBBADDATA, an exception) or GW_ETRUNCATED.
+ * One request to a Modbus TCP node (a node of its own, or a unit behind a TCP bus) and its
+ * answer, framed here: one send, then usually one poll and one read, where libmodbus's receive
+ * does a select and a read per part of the frame; and every way an answer can be wrong gets
+ * its own name. libmodbus (3.1.6) does not compare the answer's unit id with the request's, so
+ * an answer from another unit behind a Modbus TCP gateway would pass as this node's (a weight,
+ * a scan, an acknowledgement); here it is EMBBADSLAVE. The transaction id is the node's own
+ * counter; the connection is closed after any failure but an exception, so no answer to an
+ * earlier request can be waiting on it. pdu (function code first, at most 253 bytes) is sent;
+ * the answer's PDU is left at rsp + 7. Returns its length, or -1 with errno set as libmodbus
+ * would (ETIMEDOUT, EMBBADDATA, the exception of an exception answer) or GW_ETRUNCATED.
  */
-static int tcp_read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
+static int tcp_exchange(struct node *n, modbus_t *ctx, const uint8_t *pdu, size_t pdu_len,
+                        uint8_t *rsp, size_t rsp_cap)
 {
+    uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
     uint16_t tid = ++n->tid;
-    uint8_t req[12] = {0, 0, 0, 0, 0, 6, (uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS};
-    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
-    req[0] = (uint8_t)(tid >> 8);
-    req[1] = (uint8_t)tid;
-    req[8] = (uint8_t)(addr >> 8);
-    req[9] = (uint8_t)addr;
-    req[11] = (uint8_t)nb;
     int fd = modbus_get_socket(ctx);
     long long deadline = depot_mono_ms() + n->cfg->timeout_ms;
     ssize_t sent;
+    req[0] = (uint8_t)(tid >> 8);
+    req[1] = (uint8_t)tid;
+    req[2] = req[3] = 0;
+    req[4] = (uint8_t)((pdu_len + 1) >> 8);
+    req[5] = (uint8_t)(pdu_len + 1);
+    req[6] = (uint8_t)n->cfg->unit;
+    memcpy(req + 7, pdu, pdu_len);
     do
-        sent = send(fd, req, sizeof(req), MSG_NOSIGNAL);
+        sent = send(fd, req, 7 + pdu_len, MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
-    if (sent != (ssize_t)sizeof(req)) {
+    if (sent != (ssize_t)(7 + pdu_len)) {
         if (sent >= 0)
             errno = EIO;
         return -1;
     }
-    int rc = tcp_receive(fd, rsp, sizeof(rsp), deadline);
+    int rc = tcp_receive(fd, rsp, rsp_cap, deadline);
     if (rc < 0)
         return -1;
     if (rsp[0] != req[0] || rsp[1] != req[1]) {
@@ -657,16 +660,59 @@ static int tcp_read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint1
         errno = EMBBADSLAVE;
         return -1;
     }
-    if (rc == 9 && rsp[7] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80)) {
+    if (rc == 9 && rsp[7] == (pdu[0] | 0x80)) {
         errno = MODBUS_ENOBASE + rsp[8];
         return -1;
     }
-    if (rc != 9 + 2 * nb || rsp[7] != MODBUS_FC_READ_INPUT_REGISTERS || rsp[8] != 2 * nb) {
+    if (rsp[7] != pdu[0]) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    return rc - 7;
+}
+
+/* Input registers addr .. addr + nb - 1 over Modbus TCP (tcp_exchange): the scale block, a
+ * terminal's kind and its scan block. Returns nb, or -1 with errno set. */
+static int tcp_read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
+{
+    const uint8_t pdu[5] = {MODBUS_FC_READ_INPUT_REGISTERS, (uint8_t)(addr >> 8), (uint8_t)addr, 0,
+                            (uint8_t)nb};
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    int len = tcp_exchange(n, ctx, pdu, sizeof(pdu), rsp, sizeof(rsp));
+    if (len < 0)
+        return -1;
+    if (len != 2 + 2 * nb || rsp[8] != 2 * nb) {
         errno = EMBBADDATA;
         return -1;
     }
     for (int i = 0; i < nb; i++)
         regs[i] = (uint16_t)(rsp[9 + 2 * i] << 8 | rsp[10 + 2 * i]);
+    return nb;
+}
+
+/* Holding registers addr .. addr + nb - 1 written with one FC 16 over Modbus TCP (a
+ * terminal's acknowledgement and display). Returns nb, or -1 with errno set. */
+static int tcp_write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v)
+{
+    uint8_t pdu[6 + 2 * MODBUS_MAX_WRITE_REGISTERS];
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    pdu[0] = MODBUS_FC_WRITE_MULTIPLE_REGISTERS;
+    pdu[1] = (uint8_t)(addr >> 8);
+    pdu[2] = (uint8_t)addr;
+    pdu[3] = 0;
+    pdu[4] = (uint8_t)nb;
+    pdu[5] = (uint8_t)(2 * nb);
+    for (int i = 0; i < nb; i++) {
+        pdu[6 + 2 * i] = (uint8_t)(v[i] >> 8);
+        pdu[7 + 2 * i] = (uint8_t)v[i];
+    }
+    int len = tcp_exchange(n, ctx, pdu, 6 + 2 * (size_t)nb, rsp, sizeof(rsp));
+    if (len < 0)
+        return -1;
+    if (len != 5 || memcmp(rsp + 8, pdu + 1, 4) != 0) { /* address and quantity echoed */
+        errno = EMBBADDATA;
+        return -1;
+    }
     return nb;
 }
 
@@ -676,6 +722,14 @@ static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t 
     if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
         return modbus_read_input_registers(ctx, addr, nb, regs);
     return tcp_read_input(n, ctx, addr, nb, regs);
+}
+
+/* Holding registers written with one FC 16: over TCP framed here, over RTU by libmodbus. */
+static int write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v)
+{
+    if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
+        return modbus_write_registers(ctx, addr, nb, v);
+    return tcp_write_holding(n, ctx, addr, nb, v);
 }
 
 /* One read of the scale block. Returns false if the link should be reset. */
