@@ -1,5 +1,7 @@
 /*
- * poller.c - every node read at its own period through libmodbus.
+ * poller.c - every node read at its own period: RTU through libmodbus, Modbus TCP
+ * framed here on libmodbus's connection (tcp_exchange: libmodbus 3.1.6 does not check the
+ * unit id of a TCP answer), every way an answer fails named (failure_reason).
  *
  * Owns: the libmodbus contexts, the threads, the per-node count and fault
  * state.
