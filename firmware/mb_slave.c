@@ -170,7 +170,8 @@ size_t mb_slave_pdu(mb_slave *s, const uint8_t *req, size_t len, uint8_t *rsp, s
 static size_t slave_reply(mb_slave *s, const uint8_t *req, size_t len, uint8_t *rsp, size_t cap)
 {
     s->counters.requests++;
-    size_t n = s->fault == MB_FAULT_EXCEPTION ? exception_pdu(req[0], MB_EX_DEVICE_FAILURE, rsp)
+    uint8_t code = s->fault_code ? s->fault_code : MB_EX_DEVICE_FAILURE;
+    size_t n = s->fault == MB_FAULT_EXCEPTION ? exception_pdu(req[0], code, rsp)
                                               : mb_slave_pdu(s, req, len, rsp, cap);
     if (n >= 2 && (rsp[0] & 0x80u))
         s->counters.exceptions++;

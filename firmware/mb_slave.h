@@ -38,7 +38,7 @@ typedef enum mb_fault {
     MB_FAULT_NONE = 0,
     MB_FAULT_SILENT,    /* never reply, apply nothing */
     MB_FAULT_CRC,       /* RTU: wrong CRC; TCP: wrong protocol id and length */
-    MB_FAULT_EXCEPTION, /* exception 04 to every request */
+    MB_FAULT_EXCEPTION, /* exception fault_code (0: 04) to every request, apply nothing */
 } mb_fault;
 
 /*
@@ -68,6 +68,7 @@ typedef struct mb_slave {
     void *app;
     uint8_t unit;
     mb_fault fault;
+    uint8_t fault_code; /* MB_FAULT_EXCEPTION's code; 0 is MB_EX_DEVICE_FAILURE */
     mb_counters counters;
 } mb_slave;
 

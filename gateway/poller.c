@@ -1,5 +1,7 @@
 /*
- * poller.c - every node read at its own period through libmodbus.
+ * poller.c - every node read at its own period: RTU through libmodbus, Modbus TCP
+ * framed here on libmodbus's connection (tcp_exchange: libmodbus 3.1.6 does not check the
+ * unit id of a TCP answer), every way an answer fails named (failure_reason).
  *
  * Owns: the libmodbus contexts, the threads, the per-node count and fault
  * state.
@@ -30,11 +32,22 @@
  *     the heap: the rest is served meanwhile; or
  *   - the head is overdue by more than its period / 20 (at least 2 ms): one
  *     thread does not keep up (many nodes, a slow network, flat out), so the
- *     helpers join until every worker polls.
+ *     helpers join until every worker polls; or
+ *   - nobody times the heap, no other worker holds a node, and the node's
+ *     timeout is longer than the head's period: a healthy node that stops
+ *     answering, or answers late (a link with seconds of latency), would
+ *     otherwise hold the heap past the head's next poll. That helper is a
+ *     watch: it times the heap as the timer does, but takes the head only
+ *     once it is overdue by the grace above, so while the worker that called
+ *     it keeps up, it polls nothing and times the heap afterwards. With
+ *     timeouts shorter than the periods (the defaults: 500 ms, and periods of
+ *     a second) this costs nothing; with short periods it is a wake-up or two
+ *     per batch.
  *
- * A healthy node that stops answering holds its worker (and the due nodes
- * behind it, if no helper is running) for one timeout, once: from then on it
- * is failing and its exchanges get a helper beside them. A poll costs
+ * A healthy node that stops answering holds its worker for one timeout, and
+ * the due nodes behind it only when its timeout is shorter than their period
+ * (they are late, not skipped): from then on it is failing and its exchanges
+ * get a helper beside them. A poll costs
  * libmodbus's exchange plus a few instructions (the pool's mutex, uncontended
  * but for display wakes and helpers; two reads of the vDSO clock); a bus
  * thread, too, sleeps until its next poll (or a display, or stop). Every
@@ -76,11 +89,13 @@
 
 #include <errno.h>
 #include <modbus/modbus.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "backoff.h"
@@ -97,6 +112,8 @@
 #define POOL_GRACE_DIV 20
 #define POOL_GRACE_MIN_MS 2
 #define RTU_REOPEN_AFTER 3 /* failed exchanges in a row before an RTU line is opened again */
+/* errno of an answer that began and did not finish within the timeout (not libmodbus's). */
+#define GW_ETRUNCATED (MODBUS_ENOBASE + 100)
 /* Registers of one scanner poll: input registers 100..129. */
 #define SCAN_BLOCK_COUNT (DEPOT_IR_SCAN_HEAD + DEPOT_IR_SCAN_HEAD_COUNT - DEPOT_IR_SCAN_COUNT)
 
@@ -110,6 +127,7 @@ struct node {
     gw_count count;
     long long next_due; /* monotonic ms */
     int fails;          /* in a row */
+    uint16_t tid;       /* Modbus TCP: the last transaction id of a scale read */
     long long faults_total;
     atomic_bool faulted;
     atomic_llong polls;                              /* for gw_poller_stats */
@@ -164,6 +182,8 @@ struct gw_poller {
     bool timing;             /* a worker waits on timer_cv */
     int idle;                /* workers waiting on idle_cv */
     int called;              /* of those, signalled and not yet running */
+    int active;              /* workers holding a node (polling it or writing its display) */
+    int watches;             /* of the called workers, those called as a watch */
     pthread_t *workers;
     int n_workers;
     atomic_bool stop;
@@ -199,8 +219,15 @@ static bool failure_reason(int err, char *buf, size_t len)
         snprintf(buf, len, "exception %d", err - MODBUS_ENOBASE);
         return false;
     }
-    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC ||
-        err == EMBBADSLAVE) {
+    if (err == EMBBADSLAVE) {
+        snprintf(buf, len, "wrong unit");
+        return true;
+    }
+    if (err == GW_ETRUNCATED) {
+        snprintf(buf, len, "truncated");
+        return true;
+    }
+    if (err == EMBBADDATA || err == EMBMDATA || err == EMBBADEXC || err == EMBUNKEXC) {
         snprintf(buf, len, "bad response");
         return true;
     }
@@ -220,8 +247,8 @@ static void queue_event(gw_poller *p, struct node *n, const char *event)
 static int reason_class(const char *reason)
 {
     static const char *const prefixes[GW_FAULT_REASONS__COUNT] = {
-        "timeout",     "crc",          "exception", "bad response", "io", "wrong kind",
-        "map version", "sensor fault", ""};
+        "timeout",     "crc",          "exception",  "bad response", "io", "wrong kind",
+        "map version", "sensor fault", "wrong unit", "truncated",    ""};
     for (int i = 0; i < GW_FAULT_OTHER; i++)
         if (!strncmp(reason, prefixes[i], strlen(prefixes[i])))
             return i;
@@ -315,6 +342,9 @@ static void frame_gap(const struct node *n)
 
 /* ---- scanner terminals ---- */
 
+static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs);
+static int write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v);
+
 /* Kind and map version, once per healthy spell. False (node failed) if wrong or unanswered. */
 static bool scanner_checked(gw_poller *p, struct node *n, modbus_t *ctx, bool *link_ok)
 {
@@ -323,7 +353,7 @@ static bool scanner_checked(gw_poller *p, struct node *n, modbus_t *ctx, bool *l
     *link_ok = true;
     if (n->kind_checked)
         return true;
-    rc = modbus_read_input_registers(ctx, DEPOT_IR_KIND, 2, r);
+    rc = read_input(n, ctx, DEPOT_IR_KIND, 2, r);
     frame_gap(n);
     if (rc != 2) {
         *link_ok = exchange_failed(p, n, rc);
@@ -369,7 +399,7 @@ static bool write_display(gw_poller *p, struct node *n, modbus_t *ctx)
     if (!has)
         return true;
     gw_display_registers(&d, regs);
-    rc = modbus_write_registers(ctx, DEPOT_HR_DISPLAY_CODE, 1 + DEPOT_DISPLAY_TEXT_MAX / 2, regs);
+    rc = write_holding(n, ctx, DEPOT_HR_DISPLAY_CODE, 1 + DEPOT_DISPLAY_TEXT_MAX / 2, regs);
     frame_gap(n);
     if (rc != 1 + DEPOT_DISPLAY_TEXT_MAX / 2)
         return exchange_failed(p, n, rc);
@@ -400,7 +430,7 @@ static enum ack_result scan_ack(gw_poller *p, struct node *n, modbus_t *ctx,
                                 const struct gw_scan *s, bool *link_ok)
 {
     uint16_t ack[3] = {(uint16_t)s->epoch, DEPOT_U32_HI(s->seq), DEPOT_U32_LO(s->seq)};
-    int rc = modbus_write_registers(ctx, DEPOT_HR_SCAN_ACK, 3, ack);
+    int rc = write_holding(n, ctx, DEPOT_HR_SCAN_ACK, 3, ack);
     int err = errno;
     frame_gap(n);
     if (rc == 3)
@@ -439,7 +469,7 @@ static bool poll_scanner(gw_poller *p, struct node *n, modbus_t *ctx)
     if (!scanner_checked(p, n, ctx, &link_ok))
         return link_ok;
     for (int i = 0; i < GW_SCAN_DRAIN_MAX; i++) {
-        int rc = modbus_read_input_registers(ctx, DEPOT_IR_SCAN_COUNT, SCAN_BLOCK_COUNT, r);
+        int rc = read_input(n, ctx, DEPOT_IR_SCAN_COUNT, SCAN_BLOCK_COUNT, r);
         frame_gap(n);
         if (rc != SCAN_BLOCK_COUNT)
             return exchange_failed(p, n, rc);
@@ -458,40 +488,250 @@ static bool poll_scanner(gw_poller *p, struct node *n, modbus_t *ctx)
     return write_display(p, n, ctx);
 }
 
+/* CRC-16/MODBUS. */
+static uint16_t crc16(const uint8_t *p, size_t len)
+{
+    uint16_t crc = 0xFFFF;
+    while (len--) {
+        crc ^= *p++;
+        for (int i = 0; i < 8; i++)
+            crc = crc & 1 ? (uint16_t)(crc >> 1 ^ 0xA001) : (uint16_t)(crc >> 1);
+    }
+    return crc;
+}
+
+/* An RTU answer to a scale read that names another unit: libmodbus (3.1.6) returns such a
+ * frame before checking its CRC, so it is checked here, over the length libmodbus read for
+ * it. EMBBADSLAVE if it is whole (another node answered), EMBBADCRC if the line garbled it,
+ * EMBBADDATA if its function code is not one a scale read could be answered with. */
+static int rtu_other_unit(const uint8_t *rsp)
+{
+    size_t len;
+    if (rsp[1] == MODBUS_FC_READ_INPUT_REGISTERS)
+        len = 5u + rsp[2];
+    else if (rsp[1] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80))
+        len = 5;
+    else
+        return EMBBADDATA;
+    uint16_t crc = crc16(rsp, len - 2);
+    if (rsp[len - 2] != (crc & 0xFF) || rsp[len - 1] != crc >> 8)
+        return EMBBADCRC;
+    return EMBBADSLAVE;
+}
+
 /*
  * The scale block over an RTU line. Its answer (65 bytes) takes 34 ms on the wire at 19200
  * baud, and libmodbus reads it as it arrives: a select and a read for every few bytes, some 35
  * wake-ups of the bus thread per poll, about 1 ms of CPU. So the request goes out through
  * libmodbus (unit, CRC), the thread sleeps for the request's and the answer's time on the wire
  * (and the configured turnaround), and libmodbus then receives the answer whole (checking its
- * length and CRC); what modbus_read_input_registers checks besides is checked here: the unit,
- * the function or its exception, the byte count. An answer that comes later is read as it
- * arrives, as before. Returns the registers read, or -1 with errno as libmodbus sets it.
+ * length and CRC); what modbus_read_input_registers checks besides is checked here: the unit
+ * (EMBBADSLAVE: another node answered), the function or its exception, the byte count. An
+ * answer that comes later is read as it arrives, as before: the thread waits (poll) for its
+ * first byte up to the timeout, so an answer that began and was not finished within the byte
+ * timeout is a truncated answer (GW_ETRUNCATED), not silence. Returns the registers read, or
+ * -1 with errno set.
  */
 static int rtu_read_scale(const struct bus *b, const struct node *n, modbus_t *ctx, uint16_t *regs)
 {
     const int nb = DEPOT_IR_SCALE_COUNT;
     uint8_t req[6] = {(uint8_t)n->cfg->unit, MODBUS_FC_READ_INPUT_REGISTERS, 0, 0, 0, (uint8_t)nb};
     uint8_t rsp[MODBUS_RTU_MAX_ADU_LENGTH];
+    struct pollfd pfd = {.events = POLLIN};
     int rc;
     if (modbus_send_raw_request(ctx, req, (int)sizeof(req)) < 0)
         return -1;
     sleep_us(b->answer_us);
-    rc = modbus_receive_confirmation(ctx, rsp);
-    if (rc < 0)
+    pfd.fd = modbus_get_socket(ctx);
+    do
+        rc = poll(&pfd, 1, n->cfg->timeout_ms); /* at once when the answer is there */
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+        errno = ETIMEDOUT; /* not a byte of an answer */
         return -1;
-    if (rc == 5 && rsp[0] == req[0] && rsp[1] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80)) {
+    }
+    rc = modbus_receive_confirmation(ctx, rsp);
+    if (rc < 0) {
+        if (errno == ETIMEDOUT)
+            errno = GW_ETRUNCATED; /* it began, and did not end */
+        return -1;
+    }
+    if (rsp[0] != req[0]) {
+        errno = rtu_other_unit(rsp);
+        return -1;
+    }
+    if (rc == 5 && rsp[1] == (MODBUS_FC_READ_INPUT_REGISTERS | 0x80)) {
         errno = MODBUS_ENOBASE + rsp[2]; /* an exception, as libmodbus reports it */
         return -1;
     }
-    if (rc != 5 + 2 * nb || rsp[0] != req[0] || rsp[1] != MODBUS_FC_READ_INPUT_REGISTERS ||
-        rsp[2] != 2 * nb) {
+    if (rc != 5 + 2 * nb || rsp[1] != MODBUS_FC_READ_INPUT_REGISTERS || rsp[2] != 2 * nb) {
         errno = EMBBADDATA;
         return -1;
     }
     for (int i = 0; i < nb; i++)
         regs[i] = (uint16_t)(rsp[3 + 2 * i] << 8 | rsp[4 + 2 * i]);
     return nb;
+}
+
+/* Reads on fd into buf until a whole MBAP frame (its header's length) is there or the
+ * deadline passes. Returns the bytes read, or -1 with errno: ETIMEDOUT (nothing came),
+ * GW_ETRUNCATED (a part came), EMBBADDATA (a header no Modbus TCP server sends), ECONNRESET. */
+static int tcp_receive(int fd, uint8_t *buf, size_t cap, long long deadline_ms)
+{
+    size_t got = 0, want = 7; /* the MBAP header, then 6 + its length */
+    while (got < want) {
+        long long left = deadline_ms - depot_mono_ms();
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            errno = got ? GW_ETRUNCATED : ETIMEDOUT;
+            return -1;
+        }
+        ssize_t k = recv(fd, buf + got, cap - got, 0);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = ECONNRESET;
+            return -1;
+        }
+        got += (size_t)k;
+        if (got >= 7) {
+            size_t len = (size_t)(buf[4] << 8 | buf[5]);
+            if (buf[2] || buf[3] || len < 2 || 6 + len > cap) {
+                errno = EMBBADDATA;
+                return -1;
+            }
+            want = 6 + len;
+        }
+    }
+    if (got != want) { /* more than one frame: the stream is out of step */
+        errno = EMBBADDATA;
+        return -1;
+    }
+    return (int)got;
+}
+
+/*
+ * One request to a Modbus TCP node (a node of its own, or a unit behind a TCP bus) and its
+ * answer, framed here: one send, then usually one poll and one read, where libmodbus's receive
+ * does a select and a read per part of the frame; and every way an answer can be wrong gets
+ * its own name. libmodbus (3.1.6) does not compare the answer's unit id with the request's, so
+ * an answer from another unit behind a Modbus TCP gateway would pass as this node's (a weight,
+ * a scan, an acknowledgement); here it is EMBBADSLAVE. The transaction id is the node's own
+ * counter; the connection is closed after any failure but an exception, so no answer to an
+ * earlier request can be waiting on it. pdu (function code first, at most 253 bytes) is sent;
+ * the answer's PDU is left at rsp + 7. Returns its length, or -1 with errno set as libmodbus
+ * would (ETIMEDOUT, EMBBADDATA, the exception of an exception answer) or GW_ETRUNCATED.
+ */
+static int tcp_exchange(struct node *n, modbus_t *ctx, const uint8_t *pdu, size_t pdu_len,
+                        uint8_t *rsp, size_t rsp_cap)
+{
+    uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
+    uint16_t tid = ++n->tid;
+    int fd = modbus_get_socket(ctx);
+    long long deadline = depot_mono_ms() + n->cfg->timeout_ms;
+    ssize_t sent;
+    req[0] = (uint8_t)(tid >> 8);
+    req[1] = (uint8_t)tid;
+    req[2] = req[3] = 0;
+    req[4] = (uint8_t)((pdu_len + 1) >> 8);
+    req[5] = (uint8_t)(pdu_len + 1);
+    req[6] = (uint8_t)n->cfg->unit;
+    memcpy(req + 7, pdu, pdu_len);
+    do
+        sent = send(fd, req, 7 + pdu_len, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent != (ssize_t)(7 + pdu_len)) {
+        if (sent >= 0)
+            errno = EIO;
+        return -1;
+    }
+    int rc = tcp_receive(fd, rsp, rsp_cap, deadline);
+    if (rc < 0)
+        return -1;
+    if (rsp[0] != req[0] || rsp[1] != req[1]) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    if (rsp[6] != req[6]) {
+        errno = EMBBADSLAVE;
+        return -1;
+    }
+    if (rc == 9 && rsp[7] == (pdu[0] | 0x80)) {
+        errno = MODBUS_ENOBASE + rsp[8];
+        return -1;
+    }
+    if (rsp[7] != pdu[0]) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    return rc - 7;
+}
+
+/* Input registers addr .. addr + nb - 1 over Modbus TCP (tcp_exchange): the scale block, a
+ * terminal's kind and its scan block. Returns nb, or -1 with errno set. */
+static int tcp_read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
+{
+    const uint8_t pdu[5] = {MODBUS_FC_READ_INPUT_REGISTERS, (uint8_t)(addr >> 8), (uint8_t)addr, 0,
+                            (uint8_t)nb};
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    int len = tcp_exchange(n, ctx, pdu, sizeof(pdu), rsp, sizeof(rsp));
+    if (len < 0)
+        return -1;
+    if (len != 2 + 2 * nb || rsp[8] != 2 * nb) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    for (int i = 0; i < nb; i++)
+        regs[i] = (uint16_t)(rsp[9 + 2 * i] << 8 | rsp[10 + 2 * i]);
+    return nb;
+}
+
+/* Holding registers addr .. addr + nb - 1 written with one FC 16 over Modbus TCP (a
+ * terminal's acknowledgement and display). Returns nb, or -1 with errno set. */
+static int tcp_write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v)
+{
+    uint8_t pdu[6 + 2 * MODBUS_MAX_WRITE_REGISTERS];
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    pdu[0] = MODBUS_FC_WRITE_MULTIPLE_REGISTERS;
+    pdu[1] = (uint8_t)(addr >> 8);
+    pdu[2] = (uint8_t)addr;
+    pdu[3] = 0;
+    pdu[4] = (uint8_t)nb;
+    pdu[5] = (uint8_t)(2 * nb);
+    for (int i = 0; i < nb; i++) {
+        pdu[6 + 2 * i] = (uint8_t)(v[i] >> 8);
+        pdu[7 + 2 * i] = (uint8_t)v[i];
+    }
+    int len = tcp_exchange(n, ctx, pdu, 6 + 2 * (size_t)nb, rsp, sizeof(rsp));
+    if (len < 0)
+        return -1;
+    if (len != 5 || memcmp(rsp + 8, pdu + 1, 4) != 0) { /* address and quantity echoed */
+        errno = EMBBADDATA;
+        return -1;
+    }
+    return nb;
+}
+
+/* Input registers addr .. addr + nb - 1 of n: over TCP framed here, over RTU by libmodbus. */
+static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
+{
+    if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
+        return modbus_read_input_registers(ctx, addr, nb, regs);
+    return tcp_read_input(n, ctx, addr, nb, regs);
+}
+
+/* Holding registers written with one FC 16: over TCP framed here, over RTU by libmodbus. */
+static int write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v)
+{
+    if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
+        return modbus_write_registers(ctx, addr, nb, v);
+    return tcp_write_holding(n, ctx, addr, nb, v);
 }
 
 /* One read of the scale block. Returns false if the link should be reset. */
@@ -502,9 +742,9 @@ static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
     atomic_fetch_add(&n->polls, 1);
     if (n->cfg->kind == GW_NODE_SCANNER)
         return poll_scanner(p, n, ctx);
-    int rc = n->bus && n->bus->answer_us
+    int rc = n->bus && n->bus->cfg->type == GW_BUS_RTU
                  ? rtu_read_scale(n->bus, n, ctx, regs)
-                 : modbus_read_input_registers(ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
+                 : tcp_read_input(n, ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
     if (rc == DEPOT_IR_SCALE_COUNT) {
         node_reading(p, n, regs);
         return true;
@@ -753,12 +993,13 @@ static long long pool_grace_ms(const struct node *n)
 }
 
 /* Under p->mu: one idle worker is woken to take the timer's place or the next due node. */
-static void call_helper(gw_poller *p)
+static bool call_helper(gw_poller *p)
 {
     if (p->idle <= p->called)
-        return;
+        return false;
     p->called++;
     pthread_cond_signal(&p->idle_cv);
+    return true;
 }
 
 /* Under p->mu, n just taken from the heap at now: does the rest of the heap need a helper? */
@@ -770,6 +1011,8 @@ static void maybe_call_helper(gw_poller *p, const struct node *n, long long now)
         call_helper(p);
     else if (p->heap[0]->next_due + pool_grace_ms(p->heap[0]) < now) /* behind */
         call_helper(p);
+    else if (!p->timing && p->active == 1 && n->cfg->timeout_ms > p->heap[0]->cfg->period_ms)
+        p->watches += call_helper(p); /* n stalling would cost the head a poll: a watch */
 }
 
 /* Under p->mu: n is back in the heap; a new head earlier than the timer's deadline re-arms it. */
@@ -782,38 +1025,50 @@ static void pool_pushed(gw_poller *p, struct node *n)
 static void *pool_main(void *arg)
 {
     gw_poller *p = arg;
+    bool watch = false; /* called as a watch: the head is due a grace later for this worker */
     pthread_mutex_lock(&p->mu);
     while (!atomic_load(&p->stop)) {
         long long now = depot_mono_ms();
-        if (p->heap_n && p->heap[0]->next_due <= now) {
+        long long grace = watch && p->heap_n ? pool_grace_ms(p->heap[0]) : 0;
+        if (p->heap_n && p->heap[0]->next_due + grace <= now) {
+            watch = false;
             struct node *n = heap_pop(p);
             bool display_only = n->display_only;
             n->display_only = false;
+            p->active++;
             maybe_call_helper(p, n, now);
             pthread_mutex_unlock(&p->mu);
             pool_serve(p, n, display_only);
             bool again = display_waiting(p, n); /* came while this worker held it */
             pthread_mutex_lock(&p->mu);
+            p->active--;
             if (again)
                 display_first(n, depot_mono_ms());
             heap_push(p, n);
             pool_pushed(p, n);
-        } else if (!p->timing) { /* the timer: until the head is due */
+        } else if (!p->timing) { /* the timer: until the head is due (a watch: and a grace) */
             p->timing = true;
             if (p->heap_n) {
-                long long due = p->heap[0]->next_due; /* monotonic ms, as the cv's clock */
+                long long due = p->heap[0]->next_due + grace; /* monotonic ms, the cv's clock */
                 struct timespec ts = {(time_t)(due / 1000), (long)(due % 1000) * 1000000L};
                 pthread_cond_timedwait(&p->timer_cv, &p->mu, &ts);
             } else {
                 pthread_cond_wait(&p->timer_cv, &p->mu);
             }
             p->timing = false;
+            watch = false;  /* a timer from now on: a head still due was not taken in time */
+        } else if (watch) { /* another worker times the heap: no watch is needed */
+            watch = false;
         } else { /* idle until called */
             p->idle++;
             pthread_cond_wait(&p->idle_cv, &p->mu);
             p->idle--;
             if (p->called)
                 p->called--;
+            if (p->watches) {
+                p->watches--;
+                watch = true;
+            }
         }
     }
     pthread_mutex_unlock(&p->mu);
@@ -1117,7 +1372,7 @@ bool gw_poller_stats(gw_poller *p, size_t i, struct gw_node_stats *out)
 const char *gw_poller_fault_reason(int r)
 {
     static const char *const names[GW_FAULT_REASONS__COUNT] = {
-        "timeout",    "crc",         "exception",    "bad_response", "io",
-        "wrong_kind", "map_version", "sensor_fault", "other"};
+        "timeout",     "crc",          "exception",  "bad_response", "io",   "wrong_kind",
+        "map_version", "sensor_fault", "wrong_unit", "truncated",    "other"};
     return r >= 0 && r < GW_FAULT_REASONS__COUNT ? names[r] : "other";
 }

@@ -55,6 +55,8 @@ enum gw_fault_reason {
     GW_FAULT_WRONG_KIND,
     GW_FAULT_MAP_VERSION,
     GW_FAULT_SENSOR,
+    GW_FAULT_WRONG_UNIT, /* an answer from another unit id */
+    GW_FAULT_TRUNCATED,  /* an answer begun and never finished */
     GW_FAULT_OTHER,
     GW_FAULT_REASONS__COUNT
 };
@@ -73,7 +75,7 @@ size_t gw_poller_node_count(const gw_poller *p);
 /* Node i (config order) into *out; false if i is out of range. Thread-safe. */
 bool gw_poller_stats(gw_poller *p, size_t i, struct gw_node_stats *out);
 /* "timeout", "crc", "exception", "bad_response", "io", "wrong_kind", "map_version",
- * "sensor_fault", "other". */
+ * "sensor_fault", "wrong_unit", "truncated", "other". */
 const char *gw_poller_fault_reason(int r);
 
 /* True while the named node is in the fault state. Thread-safe. */

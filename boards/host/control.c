@@ -4,7 +4,8 @@
  *
  *   weight <grams>                  scale: gross weight on the load cell
  *   scan, submit, reboot, display   scanner: see control_scanner.c
- *   fault none|silent|crc|exception|cell
+ *   fault none|silent|crc|exception [CODE]|unit|truncate|cell
+ *   noise [PPM [SEED]]              RTU: corrupt bytes on the line (wire.c)
  *   status                          ok unit=.. weight=.. gross=.. net=.. ...
  *                                   (scanner: ok unit=.. kind=scanner count=.. ...)
  *   quit                            ok, then the whole process exits
@@ -81,13 +82,30 @@ static host_node *find_node(host_app *app, const char *kind, unsigned long id)
     return NULL;
 }
 
+/* fault none|silent|crc|exception [CODE]|unit|truncate|cell */
 static int set_fault(host_node *node, const char *arg)
 {
     static const char *const names[] = {"none", "silent", "crc", "exception"};
+    unsigned long code = 0;
     host_node_catch_up(node); /* the samples due so far read the cell as it was */
     node->ctx.cell_fault = strcmp(arg, "cell") == 0;
-    if (node->ctx.cell_fault) {
-        node->slave.fault = MB_FAULT_NONE;
+    node->wire_fault = HOST_WIRE_NONE;
+    node->slave.fault = MB_FAULT_NONE;
+    node->slave.fault_code = 0;
+    if (node->ctx.cell_fault)
+        return 0;
+    if (strcmp(arg, "unit") == 0 || strcmp(arg, "truncate") == 0) {
+        node->wire_fault = arg[0] == 'u' ? HOST_WIRE_UNIT : HOST_WIRE_TRUNCATE;
+        return 0;
+    }
+    if (strncmp(arg, "exception ", 10) == 0) {
+        char *end;
+        errno = 0;
+        code = strtoul(arg + 10, &end, 0);
+        if (errno != 0 || end == arg + 10 || *end != '\0' || code < 1 || code > 0x7F)
+            return -1;
+        node->slave.fault = MB_FAULT_EXCEPTION;
+        node->slave.fault_code = (uint8_t)code;
         return 0;
     }
     for (int f = 0; f < 4; f++) {
@@ -97,6 +115,31 @@ static int set_fault(host_node *node, const char *arg)
         }
     }
     return -1;
+}
+
+/* noise [PPM [SEED]]: sets the line's noise (RTU only); replies with its counters. */
+static void set_noise(host_app *app, char *arg, char *reply, size_t cap)
+{
+    unsigned long ppm, seed = 1;
+    char *end;
+    if (app->line == NULL) {
+        snprintf(reply, cap, "error noise is for an RTU line");
+        return;
+    }
+    if (arg != NULL) {
+        errno = 0;
+        ppm = strtoul(arg, &end, 10);
+        if (errno == 0 && *end == ' ')
+            seed = strtoul(end + 1, &end, 10);
+        if (errno != 0 || *end != '\0' || ppm > 1000000 || seed > UINT32_MAX) {
+            snprintf(reply, cap, "error bad noise: %s", arg);
+            return;
+        }
+        host_wire_noise_set(app->line, (uint32_t)ppm, (uint32_t)seed);
+    }
+    snprintf(reply, cap, "ok ppm=%lu bytes=%llu corrupted=%llu",
+             (unsigned long)app->line->noise_ppm, (unsigned long long)app->line->noise_bytes,
+             (unsigned long long)app->line->noise_corrupted);
 }
 
 static void set_weight(host_node *node, const char *arg, char *reply, size_t cap)
@@ -122,6 +165,8 @@ static void run_command(host_app *app, host_node *node, char *cmd, char *reply, 
     if (strcmp(cmd, "quit") == 0) {
         app->quit = 1;
         snprintf(reply, cap, "ok");
+    } else if (strcmp(cmd, "noise") == 0) {
+        set_noise(app, arg, reply, cap);
     } else if (node == NULL) {
         snprintf(reply, cap, "error several nodes: prefix the command with unit N or port P");
     } else if (strcmp(cmd, "status") == 0) {

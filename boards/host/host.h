@@ -19,12 +19,16 @@
 
 #define HOST_PATH_MAX 108 /* sun_path */
 
+/* Faults of the wire done by the board to a node's replies (wire.c). */
+enum host_wire_fault { HOST_WIRE_NONE = 0, HOST_WIRE_UNIT, HOST_WIRE_TRUNCATE };
+
 typedef struct host_node {
     enum depot_node_kind kind;
     scale scale;                  /* kind DEPOT_KIND_SCALE */
     scanner scanner;              /* kind DEPOT_KIND_SCANNER */
     depot_scan_event *scan_slots; /* the scanner's FIFO slots (the board's memory) */
     mb_slave slave;
+    enum host_wire_fault wire_fault;
     depot_hal hal;
     depot_hal_ctx ctx;
     mb_rtu rtu; /* RTU: every node on the line listens with its own framer */
@@ -70,6 +74,9 @@ typedef struct rtu_line {
     size_t tx_len, tx_sent;
     uint64_t tx_start_us;
     uint64_t next_raw_us; /* when the slave side is next put back to raw (rtu_line.c) */
+    uint32_t noise_ppm;   /* bytes corrupted per million, either way (wire.c) */
+    uint32_t noise_rng;
+    uint64_t noise_bytes, noise_corrupted; /* since the noise was last set */
 } rtu_line;
 
 typedef struct host_app {
@@ -118,6 +125,13 @@ void host_control_close_all(host_app *app);
 
 /* ctl_client.c: `depot-node ctl SOCKET COMMAND...` */
 int host_ctl_main(int argc, char **argv);
+
+/* wire.c: applies node's wire fault to a reply ADU in place; returns the length to send. */
+size_t host_wire_reply(const host_node *node, uint8_t *adu, size_t len, int rtu);
+/* Corrupts bytes crossing the line as its noise says, and counts them. */
+void host_wire_noise(rtu_line *line, uint8_t *data, size_t n);
+/* ppm 0: a clean line. */
+void host_wire_noise_set(rtu_line *line, uint32_t ppm, uint32_t seed);
 
 /* tcp_server.c */
 int host_tcp_listen(const char *addr, uint16_t port);

@@ -138,6 +138,8 @@ const char *host_node_fault_name(const host_node *node)
     static const char *const names[] = {"none", "silent", "crc", "exception"};
     if (node->ctx.cell_fault)
         return "cell";
+    if (node->wire_fault != HOST_WIRE_NONE)
+        return node->wire_fault == HOST_WIRE_UNIT ? "unit" : "truncate";
     return names[node->slave.fault];
 }
 

@@ -9,6 +9,8 @@
  *    baud rate, and a frame ends after 3.5 silent characters;
  *  - transmit: a reply is written to the pty one character time per byte,
  *    starting once the request's silence has passed (tx queue below).
+ * Faults of the wire (a reply cut or from the wrong unit, noise on the line)
+ * are wire.c's, applied here to the bytes either way.
  * The slave side is kept open by us too (raw, no echo), so a master that
  * closes and reopens the port finds the line as it left it.
  *
@@ -97,7 +99,11 @@ static void node_poll(rtu_line *line, host_node *node, uint32_t now)
     uint8_t rsp[MB_RTU_ADU_MAX];
     size_t n = mb_rtu_poll(&node->rtu, &node->slave, now, rsp, sizeof(rsp));
     if (n > 0)
+        n = host_wire_reply(node, rsp, n, 1);
+    if (n > 0) {
+        host_wire_noise(line, rsp, n);
         queue_reply(line, rsp, n);
+    }
 }
 
 static void node_feed(rtu_line *line, host_node *node, const uint8_t *data, size_t n, uint32_t now)
@@ -116,6 +122,7 @@ void host_rtu_line_readable(host_app *app)
     ssize_t n = read(app->line->master_fd, data, sizeof(data));
     if (n <= 0)
         return;
+    host_wire_noise(app->line, data, (size_t)n); /* every node hears the same bytes */
     uint32_t now = (uint32_t)host_now_us();
     for (size_t i = 0; i < app->n_nodes; i++)
         node_feed(app->line, &app->nodes[i], data, (size_t)n, now);

@@ -100,9 +100,11 @@ static int conn_feed(tcp_conn *c, const uint8_t *data, size_t n)
         n -= used;
         size_t rsp_len;
         int rc;
-        while ((rc = mb_tcp_poll(&c->tcp, &c->node->slave, rsp, sizeof(rsp), &rsp_len)) == 1)
+        while ((rc = mb_tcp_poll(&c->tcp, &c->node->slave, rsp, sizeof(rsp), &rsp_len)) == 1) {
+            rsp_len = host_wire_reply(c->node, rsp, rsp_len, 0);
             if (rsp_len > 0 && send_reply(c->node, c->fd, rsp, rsp_len) < 0)
                 return -1;
+        }
         if (rc < 0)
             return -1;
     }

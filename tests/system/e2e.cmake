@@ -30,3 +30,6 @@ depot_system_test(gw_rtu_line test_gw_rtu_line.py TIMEOUT 180)
 # Three hubs on one PostgreSQL database, one killed mid-flood: everything applied once.
 depot_system_test(hub_scaleout test_hub_scaleout.py TIMEOUT 600 PG_ONLY)
 depot_system_test(hub_same_decisions test_hub_same_decisions.py TIMEOUT 400 PG_ONLY)
+# The Modbus fault matrix (exceptions 01-0B, CRC, wrong unit, truncated, silence) on TCP and
+# on an RTU line, 1 % line noise, and the fault proxy before a Modbus TCP node.
+depot_system_test(modbus_faults test_modbus_faults.py TIMEOUT 300)

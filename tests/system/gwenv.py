@@ -142,13 +142,15 @@ def merge_ini(base, extra):
 def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500,
                     snapshot_period_s=5, extra_gateway="", start_gateway=True, rate=200,
                     resend_s=3, scanners=(), scanner_fifo=None, scanner_period_ms=100,
-                    parity="N"):
+                    parity="N", baud=19200, bus_timeout_ms=200, node_extra=None):
     """Nodes and a gateway for one dealer.
 
     tcp: [(node name, sku)] one depot-node per entry over Modbus TCP.
     rtu: [(node name, unit id, sku)] all on ONE pseudo-terminal line (one depot-node process).
     scanners: [node name] one depot-node scanner terminal per entry over Modbus TCP.
+    node_extra: {node name: INI lines} added to that node's section (e.g. "timeout_ms = 100").
     """
+    node_extra = node_extra or {}
     wh = Warehouse(env, dealer)
     sections = [start_scanner(env, wh, name, scanner_fifo, scanner_period_ms)
                 for name in scanners]
@@ -163,26 +165,26 @@ def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500
         wh.controls[name] = ctl
         wh.skus[name] = sku
         sections.append("[node:%s]\naddress = 127.0.0.1:%d\nunit = 1\nkind = scale\nsku = %s\n"
-                        "unit_weight_g = %d\nperiod_ms = %d\n" % (name, port, sku, UNIT_WEIGHT_G,
-                                                                   period_ms))
+                        "unit_weight_g = %d\nperiod_ms = %d\n%s" % (name, port, sku, UNIT_WEIGHT_G,
+                                                                     period_ms, node_extra.get(name, "")))
     if rtu:
         link = os.path.join(wh.dir, "rs485-0")
         units = ",".join(str(u) for _, u, _ in rtu)
         ctl_pattern = os.path.join(wh.dir, "rtu-%u.sock")
         p = env.start("%s-rtu" % dealer,
                       [os.path.join(BIN, "depot-node"), "scale", "--rtu", "--link", link,
-                       "--baud", "19200", "--units", units, "--control", ctl_pattern,
+                       "--baud", str(baud), "--units", units, "--control", ctl_pattern,
                        "--state", os.path.join(wh.dir, "rtu-%u.state")])
         wh.nodes.append(p)
         wait_for(lambda: "ready" in p.out(), what="depot-node RTU line")
-        sections.append("[bus:rs485-0]\ntype = rtu\ndevice = %s\nbaud = 19200\nparity = %s\n"
-                        "timeout_ms = 200\n" % (link, parity))
+        sections.append("[bus:rs485-0]\ntype = rtu\ndevice = %s\nbaud = %d\nparity = %s\n"
+                        "timeout_ms = %d\n" % (link, baud, parity, bus_timeout_ms))
         for name, unit, sku in rtu:
             wh.controls[name] = ctl_pattern.replace("%u", str(unit))
             wh.skus[name] = sku
             sections.append("[node:%s]\nbus = rs485-0\nunit = %d\nkind = scale\nsku = %s\n"
-                            "unit_weight_g = %d\nperiod_ms = %d\n"
-                            % (name, unit, sku, UNIT_WEIGHT_G, period_ms))
+                            "unit_weight_g = %d\nperiod_ms = %d\n%s"
+                            % (name, unit, sku, UNIT_WEIGHT_G, period_ms, node_extra.get(name, "")))
     d = pki["dealers"][dealer]
     base = {
         "gateway": ["dealer = %s" % dealer, "ledger = %s" % wh.ledger,

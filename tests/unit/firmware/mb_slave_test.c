@@ -329,6 +329,23 @@ static void test_mb_rtu_poll_FaultExceptionDeviceFailure(void **state)
     assert_int_equal(fx.slave.counters.exceptions, 1);
 }
 
+static void test_mb_rtu_poll_FaultExceptionCodeAppliesNothing(void **state)
+{
+    (void)state;
+    static const uint8_t write[] = {0x06, 0x00, 0x02, 0x00, 0x2A};
+    fx.slave.fault = MB_FAULT_EXCEPTION;
+    for (uint8_t code = 0x01; code <= 0x0B; code++) {
+        fx.slave.fault_code = code;
+        size_t n = rtu_request(7, write, sizeof(write));
+        assert_int_equal(n, 5);
+        assert_int_equal(fx.rsp[1], 0x86);
+        assert_int_equal(fx.rsp[2], code);
+        assert_crc_ok(fx.rsp, n);
+    }
+    assert_int_equal(fx.app.writes, 0);
+    fx.slave.fault_code = 0;
+}
+
 /* ---- TCP --------------------------------------------------------------- */
 
 static int tcp_feed_poll(const uint8_t *data, size_t n, size_t *rsp_len)
@@ -576,6 +593,7 @@ int main(void)
         T(test_mb_rtu_poll_FaultSilentNoReply),
         T(test_mb_rtu_poll_FaultCrcCorruptsCrc),
         T(test_mb_rtu_poll_FaultExceptionDeviceFailure),
+        T(test_mb_rtu_poll_FaultExceptionCodeAppliesNothing),
         T(test_mb_tcp_poll_EchoesTransactionId),
         T(test_mb_tcp_poll_SplitAndPipelined),
         T(test_mb_tcp_poll_ProtocolIdNonZeroDropped),

@@ -305,6 +305,23 @@ static depot_msg snapshot_of(struct depot_snapshot_item *items, size_t n, uint64
     return snap;
 }
 
+/* The snapshot can reach the hub before the fault event it already reflects (the event waits
+ * in the paced outbox): the event, older than the snapshot, still gives the fault its reason. */
+static void test_hub_store_apply_FaultEventAfterSnapshotNamesTheFault(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_snapshot_item faulted = {"S1", 5, "scale-a", true};
+    apply(f->s, test_stock("D1", LEDGER_A, 1, 1, 100, "S1", 5), NULL);
+    apply(f->s, snapshot_of(&faulted, 1, 2, 3000), NULL);
+    assert_string_equal(stock(f->s, "D1", "S1").reason, "reported in snapshot");
+    apply(f->s, test_event("D1", 2, 200, "scale-a", "fault", "exception 6"), NULL);
+    struct found s = stock(f->s, "D1", "S1");
+    assert_true(s.fault);
+    assert_string_equal(s.reason, "exception 6");
+    apply(f->s, test_event("D1", 3, 4000, "scale-a", "recovered", ""), NULL);
+    assert_false(stock(f->s, "D1", "S1").fault);
+}
+
 static void test_hub_store_apply_FaultedNodeValueKeepsItsMeasurementTime(void **state)
 {
     struct fixture *f = *state;
@@ -484,6 +501,7 @@ int main(void)
         T(test_hub_store_apply_NewLedgerOrderedByTimestamp),
         T(test_hub_store_apply_SnapshotOnlyWhereNewer),
         T(test_hub_store_apply_NodeFaultAndRecovery),
+        T(test_hub_store_apply_FaultEventAfterSnapshotNamesTheFault),
         T(test_hub_store_apply_FaultedNodeValueKeepsItsMeasurementTime),
         T(test_hub_store_apply_StateOrderedBySessionOfflineWinsTie),
         T(test_hub_store_streams_UnknownDealerNotFound),

@@ -129,11 +129,17 @@ static const char *const sql[ST__COUNT] = {
         "point AS (INSERT INTO stock_history(dealer, sku, ts, qty) SELECT $1, $2, $7, $3 "
         "FROM up WHERE $10::int <> 0 ON CONFLICT(dealer, sku, ts) DO UPDATE "
         "SET qty = excluded.qty) SELECT COUNT(*) FROM up",
+    /* A fault event older than the snapshot that reported the fault first still names it. */
     [ST_NODE_EVENT] = "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
                       "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(dealer, node) DO UPDATE SET "
-                      "fault = excluded.fault, reason = excluded.reason, since = excluded.since, "
-                      "ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
+                      "fault = excluded.fault, reason = excluded.reason, "
+                      "since = CASE WHEN nodes.msg_id < excluded.msg_id OR "
+                      "nodes.ledger <> excluded.ledger THEN excluded.since ELSE nodes.since END, "
+                      "ledger = excluded.ledger, msg_id = CASE WHEN nodes.ledger = excluded.ledger "
+                      "THEN GREATEST(nodes.msg_id, excluded.msg_id) ELSE excluded.msg_id END WHERE "
                       "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
+                      "(nodes.ledger = excluded.ledger AND excluded.fault <> 0 AND nodes.fault <> 0 "
+                      "AND nodes.reason = 'reported in snapshot') OR "
                       "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
     [ST_NODE_SNAPSHOT] =
         "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "

@@ -161,11 +161,17 @@ static const char *const sql[ST__COUNT] = {
         "msg_id = excluded.msg_id, received_at = excluded.received_at WHERE "
         "(stock.ledger = excluded.ledger AND stock.msg_id < excluded.msg_id) OR "
         "(stock.ledger <> excluded.ledger AND stock.updated_at <= excluded.updated_at)",
+    /* A fault event older than the snapshot that reported the fault first still names it. */
     [ST_NODE_EVENT] = "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(dealer, node) DO UPDATE SET "
-                      "fault = excluded.fault, reason = excluded.reason, since = excluded.since, "
-                      "ledger = excluded.ledger, msg_id = excluded.msg_id WHERE "
+                      "fault = excluded.fault, reason = excluded.reason, "
+                      "since = CASE WHEN nodes.msg_id < excluded.msg_id OR "
+                      "nodes.ledger <> excluded.ledger THEN excluded.since ELSE nodes.since END, "
+                      "ledger = excluded.ledger, msg_id = CASE WHEN nodes.ledger = excluded.ledger "
+                      "THEN max(nodes.msg_id, excluded.msg_id) ELSE excluded.msg_id END WHERE "
                       "(nodes.ledger = excluded.ledger AND nodes.msg_id < excluded.msg_id) OR "
+                      "(nodes.ledger = excluded.ledger AND excluded.fault AND nodes.fault AND "
+                      "nodes.reason = 'reported in snapshot') OR "
                       "(nodes.ledger <> excluded.ledger AND nodes.since <= excluded.since)",
     [ST_NODE_SNAPSHOT] =
         "INSERT INTO nodes(dealer, node, fault, reason, since, ledger, msg_id) "
