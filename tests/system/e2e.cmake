@@ -26,3 +26,6 @@ depot_system_test(hub_scaleout test_hub_scaleout.py TIMEOUT 600 PG_ONLY)
 depot_system_test(hub_same_decisions test_hub_same_decisions.py TIMEOUT 400 PG_ONLY)
 # Mosquitto SIGKILLed every 5 s under 1,000 QoS 1 messages/s (20 dealers and a gateway): each once.
 depot_system_test(broker_kills test_broker_kills.py TIMEOUT 300)
+# A fault proxy between gateway and broker: cut, hung (found within 1.5 x keepalive), 2 s latency,
+# forced reconnects; each scan, weight and order once at the hub, the poller on its period.
+depot_system_test(broker_proxy test_broker_proxy.py TIMEOUT 300)
