@@ -236,7 +236,8 @@ static int publish_msg(dealer *d, const depot_msg *m, bool retain)
     return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
-/* Stock message id of d: SKU-(id % SKUS), a quantity that moves with the id. */
+/* Stock message id of d: SKU-(id % SKUS), a quantity that moves with the id (1..500, the
+ * stock before its change of +1 a count too: a message claiming -1 before does not encode). */
 static int publish_stock(dealer *d, uint64_t id)
 {
     depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_STOCK, .ts = depot_now_ms()};
@@ -247,7 +248,7 @@ static int publish_stock(dealer *d, uint64_t id)
     m.base = d->acked + 1;
     snprintf(m.body.stock.sku, sizeof(m.body.stock.sku), "SKU-%03ld", sku);
     snprintf(m.body.stock.node, sizeof(m.body.stock.node), "scale-%03ld", sku);
-    m.body.stock.qty = (long long)(id % 500);
+    m.body.stock.qty = 1 + (long long)(id % 500); /* after a change of +1: at least 1 */
     m.body.stock.delta = 1;
     return publish_msg(d, &m, false);
 }
