@@ -16,8 +16,13 @@ on SQLite, and two kinds of senders over mutual TLS:
     scale's weight and submitting signed orders from the terminal all along.
 
 The broker is SIGKILLed every DEPOT_BROKER_KILL_EVERY_S seconds (5) during
-DEPOT_BROKER_KILL_S seconds of traffic (24), each time started again at once
-on the same port with the same config and persistence folder. Then, per
+DEPOT_BROKER_KILL_S seconds of traffic (20), each time started again at once
+on the same port with the same config and persistence folder. The hub is
+paused (SIGSTOP) 0.4 s before each kill and resumed once the broker is back,
+as a hub busy catching up would be: so at every kill the broker holds a queue
+of messages it has acknowledged to their senders (PUBACK) and not delivered,
+and loses it; only the senders' resends of what the hub has not acknowledged
+bring them back (the test requires such lost copies, resent - duplicates > 0). Then, per
 dealer at the hub: every id of its stream applied once (applied_upto and
 applied equal to what was sent, dealer_load's check; the gateway's last id
 for G), its orders there once each, its picks counted once in the day's
@@ -30,6 +35,7 @@ the duplicates the hub dropped, and how long the broker was away.
 """
 import os
 import random
+import signal
 import sys
 import time
 
@@ -39,8 +45,9 @@ from harness import BIN, TESTBIN, Env, main, port_open, run, wait_for  # noqa: E
 from broker import make_pki, start_broker, wait_broker  # noqa: E402
 from gwenv import start_warehouse  # noqa: E402
 from hubenv import api, health, set_dealer, start_hub, stock_map, streams  # noqa: E402
+from test_gw_metrics_e2e import parse_metrics  # noqa: E402
 
-SECONDS = int(os.environ.get("DEPOT_BROKER_KILL_S", "24"))
+SECONDS = int(os.environ.get("DEPOT_BROKER_KILL_S", "20"))
 EVERY = float(os.environ.get("DEPOT_BROKER_KILL_EVERY_S", "5"))
 DEALERS = 20
 STOCK_EVERY_MS = 20  # 20 dealers x 50/s = 1,000 stock messages per second
@@ -50,6 +57,7 @@ CATALOG = """sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_
 SKU-BOLT,%s,2.50,100,1,500,20,7,100000
 """ % BOLT
 SCALE_SKU = "SKU-PUMP"
+PAUSE_S = 0.4  # the hub stopped before each kill, so that the broker holds a queue for it
 
 
 def kv(line):
@@ -76,8 +84,10 @@ def test_broker_sigkilled_under_load_loses_and_doubles_nothing():
         run([os.path.join(BIN, "depotctl"), "catalog", "import", csv,
              "--hub", "http://127.0.0.1:%d" % http, "--token", ADMIN])
         set_dealer(http, ADMIN, "G", credit_limit="100000.00", auto_approve_limit="500.00")
+        prom = env.path("wh-G", "gateway.prom")
         wh = start_warehouse(env, pki, port, "G", tcp=[("scale-1", SCALE_SKU)], period_ms=100,
-                             scanners=["scan-1"], resend_s=2)
+                             scanners=["scan-1"], resend_s=2,
+                             extra_gateway="[gateway]\nmetrics_file = %s\n" % prom)
         wait_for(lambda: wh.ledger_query("SELECT count(*) FROM catalog")[0][0] == 1, timeout=20,
                  what="the catalog in G's ledger")
         loader = env.start("dealer_load", [
@@ -93,15 +103,21 @@ def test_broker_sigkilled_under_load_loses_and_doubles_nothing():
         kills, away, receives, picks, count, submitted, events = 0, [], 0, 0, 0, 0, 0
         next_kill = t0 + EVERY / 2
         next_weight = next_order = t0
+        paused = False
         while time.monotonic() < t0 + SECONDS - 1:
             assert loader.alive(), "dealer_load exited:\n" + loader.log()[-3000:]
             now = time.monotonic()
+            if not paused and now >= next_kill - PAUSE_S:
+                hub.p.send_signal(signal.SIGSTOP)  # the broker queues what the hub cannot take
+                paused = True
             if now >= next_kill:
                 broker.kill()
                 k0 = time.monotonic()
                 broker.start()  # same port, config and persistence folder
                 wait_broker(broker, port)
                 away.append(time.monotonic() - k0)
+                hub.p.send_signal(signal.SIGCONT)
+                paused = False
                 kills += 1
                 next_kill += EVERY
             # G's terminal and scale, a scan about every 30 ms (the terminal's FIFO holds 32).
@@ -137,6 +153,10 @@ def test_broker_sigkilled_under_load_loses_and_doubles_nothing():
         assert int(res["reconnects"]) >= DEALERS * kills, res  # every kill broke every link
         loader_dups = sum(s["duplicates"] for d in range(DEALERS)
                           for s in streams(http, ADMIN, "L%05d" % d).values())
+        # Copies sent (sent + resent) = copies applied (sent, each once) + duplicates + copies
+        # the broker lost: acknowledged to the dealer or in flight when it was killed.
+        lost_copies = int(res["resent"]) - loader_dups
+        assert lost_copies > 0, (res, loader_dups)  # the kills did cost messages
 
         # G: every scan once in the ledger, the stream applied once at the hub, the outbox
         # emptied by the hub's acks, the same stock, sales and orders.
@@ -169,22 +189,26 @@ def test_broker_sigkilled_under_load_loses_and_doubles_nothing():
         assert hub_numbers == numbers, (hub_numbers, numbers)
         assert health(http)["mqtt"] == "subscribed"
         assert port_open(port)
+        wh.gateway.stop()  # writes the metrics file at exit
+        gw_resent = parse_metrics(prom)["depot_gw_messages_resent_total"]
 
         print("  broker SIGKILLed %d times in %.0f s of traffic (every %.0f s), away %.2f s at "
               "most (%.2f s on average)" % (kills, traffic, EVERY, max(away),
                                             sum(away) / len(away)))
         print("  dealer_load, %d dealers: %s messages sent at %s (%s stock, %s movements "
               "batches, %s signed orders), %s resent, %s reconnects: 0 lost, 0 doubled, "
-              "orders 0 missing, 0 doubled, picks counted once; the hub dropped %d duplicates"
+              "orders 0 missing, 0 doubled, picks counted once; %d copies lost with the broker "
+              "came again, %d duplicates dropped by the hub"
               % (DEALERS, res["sent"], res["rate"],
                  int(res["sent"]) - int(res["movements"]) - int(res["orders"]),
-                 res["movements"], res["orders"], res["resent"], res["reconnects"], loader_dups))
+                 res["movements"], res["orders"], res["resent"], res["reconnects"], lost_copies,
+                 loader_dups))
         print("  gateway G: %d scans (%d picks), %d weights, %d signed orders; its %d stream ids "
-              "applied once at the hub (%d duplicates dropped), outbox emptied by the hub's "
-              "acks, stock, sales and orders equal" %
-              (scans, picks, len(wh.ledger_query("SELECT id FROM movements WHERE sku = ?",
-                                                 (SCALE_SKU,))), submitted, last,
-               s["duplicates"]))
+              "applied once at the hub (%d resent: %d copies lost with the broker came again, "
+              "%d duplicates dropped), outbox emptied by the hub's acks, stock, sales and orders "
+              "equal" % (scans, picks, len(wh.ledger_query("SELECT id FROM movements WHERE sku = ?",
+                                                           (SCALE_SKU,))), submitted, last,
+                         gw_resent, gw_resent - s["duplicates"], s["duplicates"]))
 
 
 if __name__ == "__main__":
