@@ -1,23 +1,25 @@
-"""A fault proxy between the gateway and the broker: cut, hung, slow and
-forcibly reconnected links, and still each scan, weight and order counted once.
+"""Fault proxies between the gateway and the broker and between the hub and
+the broker: cut, hung, slow and forcibly reconnected links, and still each
+scan, weight and order counted once.
 
 depot-node scanner and scale -> depot-gateway -> the tests' own TCP proxy
 (faultproxy.py, passing the TLS bytes through untouched) -> Mosquitto over
-mutual TLS -> depot-hub; every part is the real program. A feeder puts
-goods-in and goods-out scans on the terminal, moves the scale's weight and
-submits a signed order from the terminal every second, all along, while the
-proxy in turn:
+mutual TLS -> another such proxy -> depot-hub; every part is the real
+program. A feeder puts goods-in and goods-out scans on the terminal, moves
+the scale's weight and submits a signed order from the terminal every
+second, all along, while both proxies in turn:
 
-  1. cuts the connection (both sides closed);
-  2. hangs it: nothing forwarded either way and nothing closed, both sockets
+  1. cut the connection (both sides closed);
+  2. hang it: nothing forwarded either way and nothing closed, both sockets
      left open (the broker drops its side after 1.5 x keepalive; the gateway
-     sees nothing of that). The gateway must find out by itself, within
+     and the hub see nothing of that). Each must find out by itself, within
      1.5 x its keepalive_s (6 s here): measured from the moment of the hang to
-     the gateway's log line of the lost link;
-  3. adds 2 s +- 0.5 s of latency to every chunk each way, order kept, for
-     DEPOT_PROXY_LATENCY_S seconds (6), so the hub's acks come later than the
-     gateway's resend_s (2 s) and it resends: duplicates really happen;
-  4. forces a reconnect every 2 s, DEPOT_PROXY_RECONNECTS times (3).
+     its log line of the lost link;
+  3. add 2 s +- 0.5 s of latency to every chunk each way, order kept, for
+     DEPOT_PROXY_LATENCY_S seconds (6) and until the stream moved through
+     them, so the hub's acks come later than the gateway's resend_s (2 s) and
+     it resends: duplicates really happen;
+  4. force a reconnect every 2 s, DEPOT_PROXY_RECONNECTS times (3).
 
 Meanwhile the gateway's poller keeps its nodes' period (the scale, polled
 every 100 ms, is sampled all along: the longest gap between two of its polls
@@ -40,7 +42,7 @@ from harness import BIN, Env, http_json, main, run, wait_for  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
 from gwenv import start_warehouse  # noqa: E402
-from hubenv import api, set_dealer, start_hub, stock_map, streams  # noqa: E402
+from hubenv import api, health, set_dealer, start_hub, stock_map, streams  # noqa: E402
 from test_gw_metrics_e2e import parse_metrics  # noqa: E402
 
 KEEPALIVE_S = 6
@@ -146,13 +148,28 @@ def lost_lines(wh, port):
     return [ln for ln in wh.gateway.log().splitlines() if tag in ln and "retrying" in ln]
 
 
+def hub_connects(hub):
+    return hub.log().count("mqtt: connected to")
+
+
+def hub_lost_lines(hub):
+    """The hub's log lines of a lost broker link (cloud/hub/mqtt.c back_off)."""
+    return [ln for ln in hub.log().splitlines() if "mqtt: connection to" in ln]
+
+
+def hub_subscribed(http):
+    h = health(http)
+    return h and h.get("mqtt") == "subscribed"
+
+
 def test_cut_hung_slow_and_reconnected_links_count_everything_once():
     rng = random.Random(int(os.environ.get("DEPOT_SEED", "2222")))
     with Env("broker-proxy") as env, _Closing() as closing:
         pki = make_pki(env, ["A"])
         broker, port = start_broker(env, pki)
-        hub, http = start_hub(env, pki, port, tokens={"admin": ("admin", ADMIN)},
-                              log_level="info")
+        hub_proxy = closing.add(FaultProxy(port, seed=8))
+        hub, http = start_hub(env, pki, hub_proxy.port, tokens={"admin": ("admin", ADMIN)},
+                              log_level="info", extra={"mqtt": {"keepalive_s": KEEPALIVE_S}})
         csv = env.path("catalog.csv")
         with open(csv, "w") as f:
             f.write(CATALOG)
@@ -160,6 +177,7 @@ def test_cut_hung_slow_and_reconnected_links_count_everything_once():
              "--hub", "http://127.0.0.1:%d" % http, "--token", ADMIN])
         set_dealer(http, ADMIN, "A", credit_limit="100000.00", auto_approve_limit="500.00")
         proxy = closing.add(FaultProxy(port))
+        both = (proxy, hub_proxy)
         prom = env.path("wh-A", "gateway.prom")
         wh = start_warehouse(env, pki, proxy.port, "A", tcp=[("scale-1", SCALE_SKU)],
                              period_ms=PERIOD_MS, scanners=["scan-1"], resend_s=RESEND_S,
@@ -170,41 +188,50 @@ def test_cut_hung_slow_and_reconnected_links_count_everything_once():
         t = Traffic(wh, http, rng)
         t.run(seconds=1.0)
 
-        # 1. Cut: the gateway connects again (its back-off starts at 1 s).
-        c0 = connects(wh)
-        assert proxy.cut() == 1
-        cut_back = t.run(until=lambda: connects(wh) > c0, timeout=20, what="a reconnect after "
-                         "the cut")
+        def back(c0, h0):
+            return connects(wh) > c0 and hub_connects(hub) > h0 and hub_subscribed(http)
 
-        # 2. Hung: nothing through, nothing closed. The gateway finds out by itself.
+        # 1. Cut: the gateway and the hub connect again (after 1 s).
+        c0, h0 = connects(wh), hub_connects(hub)
+        assert [p.cut() for p in both] == [1, 1]
+        cut_back = t.run(until=lambda: back(c0, h0), timeout=20, what="both back after the cut")
+
+        # 2. Hung: nothing through, nothing closed. Each finds out by itself.
         t.run(seconds=0.5)
-        lost0 = len(lost_lines(wh, proxy.port))
-        c0 = connects(wh)
+        lost0, hub_lost0 = len(lost_lines(wh, proxy.port)), len(hub_lost_lines(hub))
+        c0, h0 = connects(wh), hub_connects(hub)
         hung_at = time.time()
-        assert proxy.hang() == 1
-        t.run(until=lambda: len(lost_lines(wh, proxy.port)) > lost0,
-              timeout=3 * KEEPALIVE_S + 10, what="the gateway to notice the hung link")
+        assert [p.hang() for p in both] == [1, 1]
+        t.run(until=lambda: (len(lost_lines(wh, proxy.port)) > lost0 and
+                             len(hub_lost_lines(hub)) > hub_lost0),
+              timeout=3 * KEEPALIVE_S + 10, what="the gateway and the hub to notice the hang")
         detected = log_time(lost_lines(wh, proxy.port)[lost0]) - hung_at
-        hang_back = t.run(until=lambda: connects(wh) > c0, timeout=20,
-                          what="a reconnect after the hang")
+        hub_detected = log_time(hub_lost_lines(hub)[hub_lost0]) - hung_at
+        hang_back = t.run(until=lambda: back(c0, h0), timeout=20, what="both back after the hang")
 
-        # 3. Latency, 2 s +- 0.5 s per chunk each way: the acks come after resend_s.
+        # 3. Latency, 2 s +- 0.5 s per chunk each way on both links: the acks come after
+        # resend_s.
         s = streams(http, ADMIN, "A")
         ledger = wh.ledger_id()
         upto0 = s[ledger]["applied_upto"]
-        proxy.set_latency(2.0, 0.5)
-        t.run(seconds=LATENCY_S)
-        upto1 = streams(http, ADMIN, "A")[ledger]["applied_upto"]
-        proxy.set_latency(0)
-        assert upto1 > upto0, "nothing got through the slow link (%d)" % upto1
+        for p in both:
+            p.set_latency(2.0, 0.5)
+        t0 = time.monotonic()
+        # At least LATENCY_S, and until the stream moved through the slow links (a message
+        # and its ack cross both: 8 s and more, on top of the resubscriptions after the hang).
+        slow = t.run(until=lambda: (time.monotonic() - t0 >= LATENCY_S and
+                                    streams(http, ADMIN, "A")[ledger]["applied_upto"] > upto0),
+                     timeout=LATENCY_S + 30, what="the stream moving through the slow links")
+        for p in both:
+            p.set_latency(0)
 
-        # 4. A forced reconnect every 2 s.
+        # 4. A forced reconnect of both every 2 s.
         for _ in range(RECONNECTS):
-            c0 = connects(wh)
+            c0, h0 = connects(wh), hub_connects(hub)
             t0 = time.monotonic()
-            assert proxy.cut() == 1
-            t.run(until=lambda: connects(wh) > c0 and time.monotonic() - t0 >= 2.0, timeout=20,
-                  what="a reconnect after a forced one")
+            assert [p.cut() for p in both] == [1, 1]
+            t.run(until=lambda: back(c0, h0) and time.monotonic() - t0 >= 2.0, timeout=20,
+                  what="both back after a forced reconnect")
 
         # The end: everything once, at the gateway and at the hub.
         t.run(until=lambda: int(wh.status("scan-1")["count"]) == 0 and wh.outbox_depth() == 0,
@@ -239,11 +266,13 @@ def test_cut_hung_slow_and_reconnected_links_count_everything_once():
         sent, resent = m["depot_gw_messages_sent_total"], m["depot_gw_messages_resent_total"]
         ps = proxy.stats()
 
-        print("  cut: reconnected in %.2f s; hung (keepalive %d s): detected by the gateway in "
-              "%.2f s (%.2f x keepalive), reconnected %.2f s later" %
-              (cut_back, KEEPALIVE_S, detected, detected / KEEPALIVE_S, hang_back))
-        print("  latency 2 s +- 0.5 s for %.0f s, %d forced reconnects 2 s apart; %d connections "
-              "through the proxy in all" % (LATENCY_S, RECONNECTS, ps["accepted"]))
+        print("  cut: both back in %.2f s; hung (keepalive %d s both): detected by the gateway in "
+              "%.2f s (%.2f x keepalive), by the hub in %.2f s (%.2f x), both back %.2f s later" %
+              (cut_back, KEEPALIVE_S, detected, detected / KEEPALIVE_S, hub_detected,
+               hub_detected / KEEPALIVE_S, hang_back))
+        print("  latency 2 s +- 0.5 s for %.1f s, %d forced reconnects 2 s apart; %d gateway and "
+              "%d hub connections through the proxies in all" %
+              (slow, RECONNECTS, ps["accepted"], hub_proxy.stats()["accepted"]))
         print("  %d scans (%d picks), %d weights, %d signed orders: %d stream ids applied once at "
               "the hub; %d sent, %d of them resent, %d duplicates dropped by the hub; stock, "
               "sales and orders equal" % (t.receives + t.picks, t.picks, t.weights, t.submitted,
@@ -252,6 +281,8 @@ def test_cut_hung_slow_and_reconnected_links_count_everything_once():
               "hub's API answered %d requests, the slowest in %.0f ms" %
               (PERIOD_MS, t.max_gap * 1000, t.api_calls, t.max_api * 1000))
         assert detected <= 1.5 * KEEPALIVE_S, "hung link detected after %.2f s" % detected
+        assert hub_detected <= 1.5 * KEEPALIVE_S, "hub: hung link detected after %.2f s" % (
+            hub_detected)
         assert t.max_gap * 1000 < PERIOD_MS + NODE_TIMEOUT_MS, t.max_gap
         assert t.max_api < 5.0, t.max_api
         assert resent > 0, m
