@@ -45,6 +45,17 @@
  * gw_uplink_receive); the loop only publishes what they build and feeds them
  * what libmosquitto delivers.
  *
+ * A hung link (the path dead, the socket still open: no reply, no close) is
+ * found by the uplink itself, within 1.25 x keepalive_s: libmosquitto's own
+ * keep-alive only gives up after a PINGREQ unanswered for a whole
+ * keepalive_s, up to 2 x keepalive_s after the last word from the broker.
+ * Every packet the broker sends that libmosquitto reports (CONNACK, PUBACK,
+ * SUBACK, UNSUBACK, PUBLISH) counts as heard; after a quarter keepalive_s of
+ * silence the uplink asks for a reply, an UNSUBSCRIBE of a filter it never
+ * subscribed (down/probe: the broker answers UNSUBACK and nothing else
+ * changes, no message reaches the hub), and with no reply one keepalive_s
+ * later the link is hung: closed, and connected again with the back-off.
+ *
  * Counters (gw_uplink_stats, for the metrics file): stream messages
  * published, of those the resends (an id not above the highest ever sent by
  * this process), and outbox entries deleted by acks.
@@ -104,6 +115,8 @@ struct gw_uplink {
     int attempt_fails;
     bool just_connected;
     bool ever_attempted; /* the CONNECT properties are set by the first attempt */
+    long long heard_ms;  /* the last packet from the broker (while UP) */
+    long long probe_ms;  /* when the UNSUBSCRIBE asking for a reply went out; 0: none waits */
     /* stream */
     uint64_t cursor;
     struct inflight *ring;
@@ -119,6 +132,7 @@ struct gw_uplink {
     char topic_state[128];
     char topic_down[128];
     char topic_snapshot[128];
+    char topic_probe[128]; /* down/probe: a filter never subscribed (the hung-link probe) */
 };
 
 /* ---- the ring of unacknowledged stream messages ---- */
@@ -364,12 +378,60 @@ void gw_uplink_receive(gw_uplink *u, const char *topic, const void *payload, siz
     LOG_DEBUG("mqtt: %s: not handled by this gateway version", topic);
 }
 
+/* A packet came from the broker: the link is alive. */
+static void heard(gw_uplink *u)
+{
+    u->heard_ms = depot_mono_ms();
+    u->probe_ms = 0;
+}
+
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
                        const mosquitto_property *props)
 {
     (void)mosq;
     (void)props;
+    heard(obj);
     gw_uplink_receive(obj, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc,
+                       const mosquitto_property *props)
+{
+    (void)mosq;
+    (void)mid;
+    (void)rc;
+    (void)props;
+    heard(obj);
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
+                         const mosquitto_property *props)
+{
+    (void)mosq;
+    (void)mid;
+    (void)n;
+    (void)granted;
+    (void)props;
+    heard(obj);
+}
+
+static void on_unsubscribe(struct mosquitto *mosq, void *obj, int mid,
+                           const mosquitto_property *props)
+{
+    (void)mosq;
+    (void)mid;
+    (void)props;
+    heard(obj);
+}
+
+/* What went wrong, in words (libmosquitto 2.0.11 has none for its keep-alive). */
+static const char *mqtt_error(int rc)
+{
+    if (rc == MOSQ_ERR_ERRNO)
+        return strerror(errno);
+    if (rc == MOSQ_ERR_KEEPALIVE)
+        return "no PINGRESP within the keep-alive";
+    return mosquitto_strerror(rc);
 }
 
 /* ---- connection ---- */
@@ -404,6 +466,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
     u->state = UL_UP;
     u->attempt_fails = 0;
     u->just_connected = true;
+    heard(u);
 }
 
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosquitto_property *p)
@@ -412,7 +475,7 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc, const mosqu
     (void)mosq;
     (void)p;
     if (u->state != UL_DOWN)
-        link_down(u, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
+        link_down(u, rc == 0 ? "disconnected" : mqtt_error(rc));
 }
 
 /* CONNECT with clean start off and the session expiry (see the top of the file). */
@@ -655,6 +718,21 @@ static int loop_up(gw_uplink *u, int timeout_ms)
     return mosquitto_loop_misc(u->mosq);
 }
 
+/* The hung-link watchdog (see the top of the file): true once the link is hung. */
+static bool link_hung(gw_uplink *u, long long now)
+{
+    long long keepalive_ms = (long long)u->cfg->keepalive_s * 1000;
+    if (u->probe_ms)
+        return now - u->probe_ms >= keepalive_ms;
+    if (now - u->heard_ms >= keepalive_ms / 4) {
+        int rc = mosquitto_unsubscribe_v5(u->mosq, NULL, u->topic_probe, NULL);
+        if (rc != MOSQ_ERR_SUCCESS)
+            LOG_DEBUG("mqtt: probe: %s", mosquitto_strerror(rc));
+        u->probe_ms = now;
+    }
+    return false;
+}
+
 /* ---- public ---- */
 
 void gw_uplink_step(gw_uplink *u, int timeout_ms)
@@ -667,9 +745,17 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
         int rc =
             u->state == UL_UP ? loop_up(u, timeout_ms) : mosquitto_loop(u->mosq, timeout_ms, 1);
         if (rc != MOSQ_ERR_SUCCESS && u->state != UL_DOWN)
-            link_down(u, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+            link_down(u, mqtt_error(rc));
     }
     now = depot_mono_ms();
+    if (u->state == UL_UP && link_hung(u, now)) {
+        char why[128];
+        snprintf(why, sizeof(why),
+                 "no reply from the broker for %.1f s (keepalive_s %d): link hung",
+                 (double)(now - u->heard_ms) / 1000.0, u->cfg->keepalive_s);
+        link_down(u, why); /* first: the disconnect callback then sees no loss of its own */
+        mosquitto_disconnect(u->mosq); /* the socket closes at the next attempt at the latest */
+    }
     if (u->state == UL_DOWN && now >= u->next_attempt_ms)
         start_attempt(u);
     if (u->state == UL_CONNECTING && now - u->attempt_ms > CONNECT_TIMEOUT_MS) {
@@ -695,6 +781,11 @@ int gw_uplink_wait_ms(const gw_uplink *u, long long now, int max_ms)
     if (u->state != UL_UP || u->ring_n || !u->dry || u->just_connected)
         return GW_UPLINK_BUSY_MS < max_ms ? GW_UPLINK_BUSY_MS : max_ms;
     due = u->next_snapshot_ms < u->next_heartbeat_ms ? u->next_snapshot_ms : u->next_heartbeat_ms;
+    /* the hung-link watchdog's next probe or verdict */
+    if (u->probe_ms && u->probe_ms + (long long)u->cfg->keepalive_s * 1000 < due)
+        due = u->probe_ms + (long long)u->cfg->keepalive_s * 1000;
+    if (!u->probe_ms && u->heard_ms + (long long)u->cfg->keepalive_s * 250 < due)
+        due = u->heard_ms + (long long)u->cfg->keepalive_s * 250;
     /* libmosquitto's keep-alive (mosquitto_loop_misc) sends its PINGREQ only when called: a
      * quarter of keepalive_s late at most, well inside the broker's 1.5 x keepalive_s. */
     if (now + (long long)u->cfg->keepalive_s * 250 < due)
@@ -751,6 +842,9 @@ static depot_err configure_client(gw_uplink *u)
     mosquitto_connect_v5_callback_set(u->mosq, on_connect);
     mosquitto_disconnect_v5_callback_set(u->mosq, on_disconnect);
     mosquitto_message_v5_callback_set(u->mosq, on_message);
+    mosquitto_publish_v5_callback_set(u->mosq, on_publish);
+    mosquitto_subscribe_v5_callback_set(u->mosq, on_subscribe);
+    mosquitto_unsubscribe_v5_callback_set(u->mosq, on_unsubscribe);
     return DEPOT_OK;
 }
 
@@ -760,7 +854,8 @@ static depot_err build_topics(gw_uplink *u)
     if (depot_topic_build(u->topic_state, sizeof(u->topic_state), d, "state") != DEPOT_OK ||
         depot_topic_build(u->topic_down, sizeof(u->topic_down), d, "down") != DEPOT_OK ||
         depot_topic_build(u->topic_snapshot, sizeof(u->topic_snapshot), d, "up/snapshot") !=
-            DEPOT_OK)
+            DEPOT_OK ||
+        depot_topic_build(u->topic_probe, sizeof(u->topic_probe), d, "down/probe") != DEPOT_OK)
         return DEPOT_ERR_CONFIG;
     return DEPOT_OK;
 }

@@ -11,6 +11,15 @@
  * unacknowledged message and resends it. On every connect the hub
  * subscribes again: uplink through the shared group "hub" (instances split
  * the load), state without sharing (every instance tracks every gateway).
+ *
+ * A hung link (no reply and no close) is found within 1.25 x keepalive_s,
+ * as the gateway finds it (gateway/uplink.c): libmosquitto's own keep-alive
+ * gives up only up to 2 x keepalive_s after the broker's last packet. Every
+ * packet from the broker that libmosquitto reports counts as heard; after a
+ * quarter keepalive_s of silence the network thread asks for a reply with an
+ * UNSUBSCRIBE of a filter it never subscribed (HUB_PROBE_TOPIC: UNSUBACK,
+ * nothing else changes), and with no reply one keepalive_s later it drops the
+ * link and connects again after the usual second.
  */
 #define _GNU_SOURCE 1 /* pthread_setname_np */
 #include "mqtt.h"
@@ -18,15 +27,18 @@
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 #include "depot/log.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
 #define LOOP_TIMEOUT_MS 100
+#define HUB_PROBE_TOPIC "depot/v1/hub/probe" /* never subscribed: the hung-link probe */
 
 struct hub_mqtt {
     const struct hub_config *cfg;
@@ -39,7 +51,16 @@ struct hub_mqtt {
     atomic_bool connected;
     atomic_bool acked;  /* a CONNACK accepted since the last connect attempt */
     atomic_int subacks; /* SUBACKs received since the last connect */
+    /* The hung-link watchdog, network thread only (callbacks run there): the last packet
+     * from the broker, and when the probe went out (0: none waits). */
+    long long heard_ms, probe_ms;
 };
+
+static void heard(hub_mqtt *mq)
+{
+    mq->heard_ms = depot_mono_ms();
+    mq->probe_ms = 0;
+}
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
                        const mosquitto_property *props)
@@ -51,6 +72,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
         LOG_WARN("mqtt: broker refused the connection: %s", mosquitto_reason_string(rc));
         return;
     }
+    heard(mq);
     atomic_store(&mq->subacks, 0);
     atomic_store(&mq->connected, true);
     atomic_store(&mq->acked, true);
@@ -78,6 +100,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     hub_mqtt *mq = obj;
     (void)mosq;
     (void)props;
+    heard(mq);
     hub_ingest_submit(mq->ing, msg->topic, msg->payload, msg->payloadlen > 0 ? msg->payloadlen : 0,
                       msg->retain, depot_now_ms());
 }
@@ -87,6 +110,7 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, cons
 {
     hub_mqtt *mq = obj;
     (void)mosq;
+    heard(mq);
     atomic_fetch_add(&mq->subacks, 1);
     (void)mid;
     (void)props;
@@ -94,6 +118,47 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, cons
         if (granted[i] > 2)
             LOG_ERROR("mqtt: the broker refused a subscription (reason %d): check the ACL",
                       granted[i]);
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc,
+                       const mosquitto_property *props)
+{
+    (void)mosq;
+    (void)mid;
+    (void)rc;
+    (void)props;
+    heard(obj);
+}
+
+static void on_unsubscribe(struct mosquitto *mosq, void *obj, int mid,
+                           const mosquitto_property *props)
+{
+    (void)mosq;
+    (void)mid;
+    (void)props;
+    heard(obj);
+}
+
+/* The watchdog (see the top of the file); true once the link is hung. */
+static bool link_hung(hub_mqtt *mq)
+{
+    long long now = depot_mono_ms(), keepalive_ms = mq->cfg->mqtt_keepalive_s * 1000;
+    if (!atomic_load(&mq->connected))
+        return false;
+    if (mq->probe_ms)
+        return now - mq->probe_ms >= keepalive_ms;
+    if (now - mq->heard_ms >= keepalive_ms / 4) {
+        if (mosquitto_unsubscribe_v5(mq->mosq, NULL, HUB_PROBE_TOPIC, NULL) != MOSQ_ERR_SUCCESS)
+            LOG_DEBUG("mqtt: the hung-link probe was not sent");
+        mq->probe_ms = now;
+    }
+    return false;
+}
+
+/* What went wrong, in words (libmosquitto 2.0.11 has none for its keep-alive). */
+static const char *mqtt_error(int rc)
+{
+    return rc == MOSQ_ERR_KEEPALIVE ? "no PINGRESP within the keep-alive" : mosquitto_strerror(rc);
 }
 
 /* Sleeps ms in small steps so that stopping is never delayed by a back-off. */
@@ -116,12 +181,12 @@ static int connect_once(hub_mqtt *mq, bool first)
  * the back-off, which doubles up to 30 s. Every way an attempt can fail (TCP connect, the TLS
  * handshake or a CONNACK refusal inside the loop, a drop right after) passes here, so a
  * refused hub never reconnects in a tight loop and logs one line per attempt. */
-static void back_off(hub_mqtt *mq, int *backoff, const char *what, int rc)
+static void back_off(hub_mqtt *mq, int *backoff, const char *what, const char *why)
 {
     bool accepted = atomic_exchange(&mq->acked, false);
     int wait = accepted ? BACKOFF_MIN_MS : *backoff;
     LOG_WARN("mqtt: %s %s:%ld: %s; retry in %d ms", what, mq->cfg->mqtt_host, mq->cfg->mqtt_port,
-             mosquitto_strerror(rc), wait);
+             why, wait);
     hub_metrics_add(mq->metrics, HUB_C_MQTT_CONNECT_FAILURES, accepted ? 0 : 1);
     *backoff = accepted ? BACKOFF_MIN_MS * 2
                         : (*backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff * 2);
@@ -141,7 +206,7 @@ static void *network(void *arg)
             atomic_store(&mq->acked, false);
             rc = connect_once(mq, !ever);
             if (rc != MOSQ_ERR_SUCCESS) {
-                back_off(mq, &backoff, "connect to", rc);
+                back_off(mq, &backoff, "connect to", mqtt_error(rc));
                 continue;
             }
             ever = up = true;
@@ -150,7 +215,16 @@ static void *network(void *arg)
         if (rc != MOSQ_ERR_SUCCESS) {
             up = false;
             atomic_store(&mq->connected, false);
-            back_off(mq, &backoff, "connection to", rc);
+            back_off(mq, &backoff, "connection to", mqtt_error(rc));
+        } else if (link_hung(mq)) {
+            char why[128];
+            snprintf(why, sizeof(why),
+                     "no reply from the broker for %.1f s (keepalive_s %ld): link hung",
+                     (double)(depot_mono_ms() - mq->heard_ms) / 1000.0, mq->cfg->mqtt_keepalive_s);
+            up = false;
+            atomic_store(&mq->connected, false); /* before: no "disconnected" line of its own */
+            mosquitto_disconnect(mq->mosq);      /* mosquitto_reconnect closes the socket */
+            back_off(mq, &backoff, "connection to", why);
         }
     }
     if (up) {
@@ -178,6 +252,8 @@ static depot_err configure(hub_mqtt *mq)
     mosquitto_disconnect_v5_callback_set(mq->mosq, on_disconnect);
     mosquitto_message_v5_callback_set(mq->mosq, on_message);
     mosquitto_subscribe_v5_callback_set(mq->mosq, on_subscribe);
+    mosquitto_publish_v5_callback_set(mq->mosq, on_publish);
+    mosquitto_unsubscribe_v5_callback_set(mq->mosq, on_unsubscribe);
     return DEPOT_OK;
 }
 

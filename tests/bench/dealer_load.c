@@ -40,7 +40,10 @@
  *                    [--barcode 4006381333931] [--move-every-ms 0]
  * stdout: "issued=N issue_seconds=S", then one line of key=value:
  *   dealers= connected= connect_seconds= sent= resent= acked= lost= doubled=
- *   orders= orders_missing= orders_doubled= movements= movements_wrong= seconds= rate=
+ *   orders= orders_missing= orders_doubled= movements= movements_wrong= reconnects= seconds=
+ *   rate=
+ * (reconnects: connections made again after a lost link, e.g. a broker restarted; each dealer
+ * then resends what the hub has not acknowledged at once, as a gateway does)
  * (movements_wrong: dealers whose picks of SKU-MOV the hub's daily sales do not count once each)
  * Exit status: 0 with every dealer connected, nothing lost and nothing
  * doubled; 1 otherwise; 2 usage or setup error.
@@ -75,7 +78,7 @@
 #define ORDERS_KEPT 64       /* a dealer's unacknowledged orders remembered for resending */
 #define MOVES_KEPT 64        /* ... and movements batches */
 #define MOVE_START 1000000LL /* SKU-MOV's stock before the first pick */
-#define ATTEMPTS_MAX 10      /* connections a dealer tries, one second apart, before it gives up */
+#define ATTEMPTS_MAX 10      /* failed connections in a row, 1 s apart, before a dealer gives up */
 
 typedef struct load_opts {
     const char *host, *ca, *pki, *certs, *token, *prefix, *barcode;
@@ -103,7 +106,7 @@ typedef struct dealer {
     char ledger[DEPOT_LEDGER_HEX + 1];
     int fd;
     bool connected, ready, was_ready, want_out, failed;
-    int attempts;
+    int attempts; /* connections tried in a row without a CONNACK */
     uint64_t sent, acked;
     long long next_stock_ms, next_order_ms, next_move_ms, retry_at_ms;
     long long wait_since_ms; /* since when the oldest unacknowledged message waits (resend) */
@@ -120,7 +123,7 @@ typedef struct load {
     dealer *d;
     int epfd;
     long ready, failed;
-    unsigned long long sent, resent, acked, orders, moves;
+    unsigned long long sent, resent, acked, orders, moves, reconnects;
 } load;
 
 static void usage(FILE *out)
@@ -233,7 +236,8 @@ static int publish_msg(dealer *d, const depot_msg *m, bool retain)
     return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
 
-/* Stock message id of d: SKU-(id % SKUS), a quantity that moves with the id. */
+/* Stock message id of d: SKU-(id % SKUS), a quantity that moves with the id (1..500, the
+ * stock before its change of +1 a count too: a message claiming -1 before does not encode). */
 static int publish_stock(dealer *d, uint64_t id)
 {
     depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_STOCK, .ts = depot_now_ms()};
@@ -244,7 +248,7 @@ static int publish_stock(dealer *d, uint64_t id)
     m.base = d->acked + 1;
     snprintf(m.body.stock.sku, sizeof(m.body.stock.sku), "SKU-%03ld", sku);
     snprintf(m.body.stock.node, sizeof(m.body.stock.node), "scale-%03ld", sku);
-    m.body.stock.qty = (long long)(id % 500);
+    m.body.stock.qty = 1 + (long long)(id % 500); /* after a change of +1: at least 1 */
     m.body.stock.delta = 1;
     return publish_msg(d, &m, false);
 }
@@ -342,6 +346,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
         return;
     }
     d->connected = true;
+    d->attempts = 0; /* a broker restarted any number of times is reached again */
     snprintf(topic, sizeof(topic), "depot/v1/%s/down/ack", d->id);
     if (mosquitto_subscribe_v5(mosq, NULL, topic, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
         d->failed = true;
@@ -369,8 +374,12 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
     }
     d->ready = true;
     d->wait_since_ms = depot_mono_ms();
-    if (!d->was_ready)
+    if (!d->was_ready) {
         d->l->ready++;
+    } else { /* as a gateway does after any reconnect: what is unacknowledged goes again now */
+        d->wait_since_ms -= d->l->o->resend_s * 1000 + 1;
+        d->l->reconnects++;
+    }
     d->was_ready = true;
 }
 
@@ -510,7 +519,14 @@ static void pump(load *l, long opened, long long *misc_at)
     }
 }
 
-/* Due stock messages (inside the window) and resends of stalled streams. */
+/* Due stock messages (inside the window) and resends of stalled streams.
+ *
+ * A new message is in the dealer's stream once its publish was tried, whatever
+ * mosquitto_publish_v5 returned: on a link that has just died it returns an error but
+ * libmosquitto keeps the QoS 1 message queued and sends it after the reconnect. Counting it
+ * as not sent would hand its id to the next message (two different messages with one id,
+ * the hub keeping whichever came first) and make the end check count the hub's copy of it as
+ * doubled. Like a gateway's outbox entry, it is resent until the hub acknowledges it. */
 static int traffic(load *l, bool send_new)
 {
     long long now = depot_mono_ms();
@@ -523,38 +539,33 @@ static int traffic(load *l, bool send_new)
                 d->wait_since_ms = now;
             if (publish_stock(d, d->sent + 1) < 0)
                 d->failed = true;
-            else
-                d->sent++, l->sent++;
+            d->sent++, l->sent++; /* sent even so: see the top of this function */
             d->next_stock_ms += l->o->stock_every_ms;
         }
-        if (send_new && l->o->order_every_ms && now >= d->next_order_ms &&
+        if (send_new && !d->failed && l->o->order_every_ms && now >= d->next_order_ms &&
             d->n_kept < ORDERS_KEPT && d->sent - d->acked < (uint64_t)l->o->window) {
             struct order_ref *r = &d->kept[d->n_kept];
             *r = (struct order_ref){d->sent + 1, d->orders + 1, depot_now_ms()};
             if (d->acked == d->sent)
                 d->wait_since_ms = now;
-            if (publish_order(d, r) < 0) {
+            if (publish_order(d, r) < 0)
                 d->failed = true;
-            } else {
-                d->n_kept++;
-                d->sent++, l->sent++;
-                d->orders++, l->orders++;
-            }
+            d->n_kept++;
+            d->sent++, l->sent++;
+            d->orders++, l->orders++;
             d->next_order_ms += l->o->order_every_ms;
         }
-        if (send_new && l->o->move_every_ms && now >= d->next_move_ms && d->n_moved < MOVES_KEPT &&
-            d->sent - d->acked < (uint64_t)l->o->window) {
+        if (send_new && !d->failed && l->o->move_every_ms && now >= d->next_move_ms &&
+            d->n_moved < MOVES_KEPT && d->sent - d->acked < (uint64_t)l->o->window) {
             struct move_ref *r = &d->moved[d->n_moved];
             *r = (struct move_ref){d->sent + 1, d->moves + 1, depot_now_ms()};
             if (d->acked == d->sent)
                 d->wait_since_ms = now;
-            if (publish_move(d, r) < 0) {
+            if (publish_move(d, r) < 0)
                 d->failed = true;
-            } else {
-                d->n_moved++;
-                d->sent++, l->sent++;
-                d->moves++, l->moves++;
-            }
+            d->n_moved++;
+            d->sent++, l->sent++;
+            d->moves++, l->moves++;
             d->next_move_ms += l->o->move_every_ms;
         }
         if (d->acked < d->sent && now - d->wait_since_ms > l->o->resend_s * 1000) {
@@ -775,10 +786,10 @@ static int run(load *l)
     }
     printf("dealers=%ld connected=%ld connect_seconds=%.2f sent=%llu resent=%llu acked=%llu "
            "lost=%llu doubled=%llu orders=%llu orders_missing=%llu orders_doubled=%llu "
-           "movements=%llu movements_wrong=%llu seconds=%.2f rate=%.1f/s\n",
+           "movements=%llu movements_wrong=%llu reconnects=%llu seconds=%.2f rate=%.1f/s\n",
            o->dealers, o->dealers - l->failed, connected_ms / 1000.0, l->sent, l->resent, l->acked,
            lost, doubled, l->orders, orders_missing, orders_doubled, l->moves, moves_wrong,
-           (end - start) / 1000.0, l->sent * 1000.0 / (double)(end - start));
+           l->reconnects, (end - start) / 1000.0, l->sent * 1000.0 / (double)(end - start));
     return l->failed == 0 && lost == 0 && doubled == 0 && orders_missing == 0 &&
                    orders_doubled == 0 && moves_wrong == 0
                ? 0

@@ -33,3 +33,8 @@ depot_system_test(hub_same_decisions test_hub_same_decisions.py TIMEOUT 400 PG_O
 # The Modbus fault matrix (exceptions 01-0B, CRC, wrong unit, truncated, silence) on TCP and
 # on an RTU line, 1 % line noise, and the fault proxy before a Modbus TCP node.
 depot_system_test(modbus_faults test_modbus_faults.py TIMEOUT 300)
+# Mosquitto SIGKILLed every 5 s under 1,000 QoS 1 messages/s (20 dealers and a gateway): each once.
+depot_system_test(broker_kills test_broker_kills.py TIMEOUT 300)
+# A fault proxy between gateway and broker: cut, hung (found within 1.5 x keepalive), 2 s latency,
+# forced reconnects; each scan, weight and order once at the hub, the poller on its period.
+depot_system_test(broker_proxy test_broker_proxy.py TIMEOUT 300)

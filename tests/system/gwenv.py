@@ -142,7 +142,8 @@ def merge_ini(base, extra):
 def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500,
                     snapshot_period_s=5, extra_gateway="", start_gateway=True, rate=200,
                     resend_s=3, scanners=(), scanner_fifo=None, scanner_period_ms=100,
-                    parity="N", baud=19200, bus_timeout_ms=200, node_extra=None):
+                    parity="N", baud=19200, bus_timeout_ms=200, node_extra=None,
+                    keepalive_s=5):
     """Nodes and a gateway for one dealer.
 
     tcp: [(node name, sku)] one depot-node per entry over Modbus TCP.
@@ -190,7 +191,7 @@ def start_warehouse(env, pki, broker_port, dealer, tcp=(), rtu=(), period_ms=500
         "gateway": ["dealer = %s" % dealer, "ledger = %s" % wh.ledger,
                     "snapshot_period_s = %d" % snapshot_period_s, "log_level = info"],
         "mqtt": ["host = 127.0.0.1", "port = %d" % broker_port, "ca = %s" % pki["ca"],
-                 "cert = %s" % d["crt"], "key = %s" % d["key"], "keepalive_s = 5",
+                 "cert = %s" % d["crt"], "key = %s" % d["key"], "keepalive_s = %d" % keepalive_s,
                  "rate = %d" % rate, "resend_s = %d" % resend_s],
     }
     with open(wh.config, "w") as f:

@@ -324,7 +324,7 @@ def test_modbus_fault_matrix_tcp_rtu_and_proxy():
               "%d connections, %d closed by the proxy; tcp-b kept %.0f %% of its polls"
               % (", ".join(m for m, _ in proxy_figs),
                  ", ".join("%.1f" % s for _, s in proxy_figs), max(proxy.hangs or [0]),
-                 PROXY_TIMEOUT_MS / 1000.0, proxy.counts["connections"],
+                 PROXY_TIMEOUT_MS / 1000.0, proxy.counts["accepted"],
                  proxy.counts["closed_by_proxy"], 100 * tcpb_kept))
         print("scanner scan-t under the TCP faults: %d scans made while faulted, each in the "
               "ledger once, as made" % len(scans))
