@@ -24,3 +24,7 @@ depot_system_test(gw_rtu_line test_gw_rtu_line.py TIMEOUT 180)
 # Three hubs on one PostgreSQL database, one killed mid-flood: everything applied once.
 depot_system_test(hub_scaleout test_hub_scaleout.py TIMEOUT 600 PG_ONLY)
 depot_system_test(hub_same_decisions test_hub_same_decisions.py TIMEOUT 400 PG_ONLY)
+# The gateway's uplink cut for a backlog of 10,000 messages: delivered once, in order; polling kept.
+depot_system_test(gw_outage_backlog test_gw_outage_backlog.py TIMEOUT 600)
+# The outbox filling: outbox_filling alert before the order limit, orders refused, coalescing.
+depot_system_test(gw_outbox_full test_gw_outbox_full.py TIMEOUT 300)
