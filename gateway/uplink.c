@@ -116,8 +116,8 @@ struct gw_uplink {
     double tokens;
     long long refill_ms;
     long long next_snapshot_ms, next_heartbeat_ms;
-    long long next_fill_ms; /* the outbox level is compared with the last report then */
-    int fill_step;          /* tenths of max_entries in the last report (-1: none yet) */
+    long long next_fill_ms;       /* the outbox level is compared with the last report then */
+    int fill_step;                /* tenths of max_entries in the last report (-1: none yet) */
     struct gw_uplink_stats stats; /* read by other threads through gw_uplink_stats */
     uint64_t highest_sent;        /* sending an id <= this again is a resend */
     pthread_mutex_t stats_mu;

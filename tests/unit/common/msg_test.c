@@ -628,22 +628,19 @@ static void test_depot_msg_outbox_RoundTripAndBounds(void **state)
              "\"base\":0,\"ts\":1,\"body\":{\"queued\":1,\"max\":2,\"refuse_at\":2,"
              "\"oldest\":5}}",
              L);
-    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)),
-                     DEPOT_ERR_SCHEMA);
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
     assert_string_equal(why, "body.oldest: unknown key");
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"outbox\",\"dealer\":\"A\",\"ledger\":\"%s\",\"id\":0,"
              "\"base\":0,\"ts\":1,\"body\":{\"queued\":1,\"max\":2}}",
              L);
-    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)),
-                     DEPOT_ERR_SCHEMA);
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
     assert_string_equal(why, "body.refuse_at: missing");
     snprintf(buf, sizeof(buf),
              "{\"v\":1,\"type\":\"outbox\",\"dealer\":\"A\",\"ledger\":\"%s\",\"id\":0,"
              "\"base\":0,\"ts\":1,\"body\":{\"queued\":-1,\"max\":2,\"refuse_at\":2}}",
              L);
-    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)),
-                     DEPOT_ERR_SCHEMA);
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
     assert_string_equal(why, "body.queued: out of range");
     assert_int_equal(depot_mem_in_use(), before);
 }
