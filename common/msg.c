@@ -40,6 +40,7 @@ static const struct type_info {
     [DEPOT_MSG_MOVEMENTS] = {"movements", "up/movements", true},
     [DEPOT_MSG_ALERT] = {"alert", "down/alert", false},
     [DEPOT_MSG_RANKING] = {"ranking", "down/ranking", false},
+    [DEPOT_MSG_OUTBOX] = {"outbox", "up/outbox", false},
 };
 
 const char *depot_msg_type_name(depot_msg_type type)
@@ -180,6 +181,12 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
                                {"rebate", K_NUM, -1e15, 1e15},
                                {"kpis", K_ARR, 0, DEPOT_KPI_MAX},
                            }},
+    [DEPOT_MSG_OUTBOX] = {"body.",
+                          {
+                              {"queued", K_INT, 0, INT_EXACT_MAX},
+                              {"max", K_INT, 1, INT_EXACT_MAX},
+                              {"refuse_at", K_INT, 1, INT_EXACT_MAX},
+                          }},
 };
 
 static const struct schema item_schema = {"body.items[].",
@@ -619,6 +626,15 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
     case DEPOT_MSG_ACK:
         m->body.ack.upto = (uint64_t)f[0]->valuedouble;
         return DEPOT_OK;
+    case DEPOT_MSG_OUTBOX:
+        m->body.outbox.queued = (long long)f[0]->valuedouble;
+        m->body.outbox.max = (long long)f[1]->valuedouble;
+        m->body.outbox.refuse_at = (long long)f[2]->valuedouble;
+        if (m->body.outbox.refuse_at > m->body.outbox.max) {
+            set_reason(reason, reason_len, "body.", "refuse_at", "above max");
+            return DEPOT_ERR_SCHEMA;
+        }
+        return DEPOT_OK;
     default:
         return DEPOT_ERR_SCHEMA;
     }
@@ -964,6 +980,10 @@ static bool build_body(cJSON *body, const depot_msg *m)
                add_num(body, "session", (double)m->body.state.session);
     case DEPOT_MSG_ACK:
         return add_num(body, "upto", (double)m->body.ack.upto);
+    case DEPOT_MSG_OUTBOX:
+        return add_num(body, "queued", (double)m->body.outbox.queued) &&
+               add_num(body, "max", (double)m->body.outbox.max) &&
+               add_num(body, "refuse_at", (double)m->body.outbox.refuse_at);
     default:
         return false;
     }

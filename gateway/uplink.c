@@ -10,8 +10,12 @@
  *
  * Each connection is a session S = its connect time in ms. The last will
  * (retained {"online":false,"session":S}) is set before each attempt; on
- * CONNACK the retained {"online":true,"session":S} follows, then the
- * subscription to down/# and a retained snapshot.
+ * CONNACK the retained {"online":true,"session":S} follows, then how full
+ * the outbox is (up/outbox, before any of the backlog), the subscription to
+ * down/# and a retained snapshot. The outbox report goes again with every
+ * heartbeat and whenever the outbox moves to another tenth of its bound
+ * (checked every FILL_CHECK_MS), so the hub can warn of an outbox filling
+ * behind a slow link, and hears the level at once when a link comes back.
  *
  * The stream (outbox entries) goes out in id order from `cursor`, at most
  * `rate` per second (token bucket) and at most `window` unacknowledged (the
@@ -96,6 +100,7 @@
 #define RECONNECT_MIN_MS 1000
 #define RECONNECT_MAX_MS 30000
 #define DRAIN_MAX_PER_STEP 256
+#define FILL_CHECK_MS 500
 
 enum ul_state { UL_DOWN, UL_CONNECTING, UL_UP };
 
@@ -124,6 +129,8 @@ struct gw_uplink {
     double tokens;
     long long refill_ms;
     long long next_snapshot_ms, next_heartbeat_ms;
+    long long next_fill_ms;       /* the outbox level is compared with the last report then */
+    int fill_step;                /* tenths of max_entries in the last report (-1: none yet) */
     struct gw_uplink_stats stats; /* read by other threads through gw_uplink_stats */
     uint64_t highest_sent;        /* sending an id <= this again is a resend */
     pthread_mutex_t stats_mu;
@@ -133,6 +140,7 @@ struct gw_uplink {
     char topic_down[128];
     char topic_snapshot[128];
     char topic_probe[128]; /* down/probe: a filter never subscribed (the hung-link probe) */
+    char topic_outbox[128];
 };
 
 /* ---- the ring of unacknowledged stream messages ---- */
@@ -210,6 +218,41 @@ static void publish_heartbeat(gw_uplink *u)
     state_build(u, &st, true);
     publish_msg(u, u->topic_state, &st, true);
     u->next_heartbeat_ms = depot_mono_ms() + (long long)u->cfg->heartbeat_s * 1000;
+}
+
+/* Tenths of the bound, 0..10. */
+static int fill_step(long long queued, long long max)
+{
+    long long step = max > 0 ? queued * 10 / max : 10;
+    return step < 0 ? 0 : step > 10 ? 10 : (int)step;
+}
+
+void gw_uplink_outbox_msg(gw_uplink *u, long long queued, depot_msg *m)
+{
+    long long max = u->cfg->max_entries;
+    long long refuse_at = (max * u->cfg->warn_percent + 99) / 100; /* the ledger's warn_at */
+    envelope(u, m, DEPOT_MSG_OUTBOX);
+    m->body.outbox.queued = queued;
+    m->body.outbox.max = max;
+    m->body.outbox.refuse_at = refuse_at < 1 ? 1 : refuse_at > max ? max : refuse_at;
+}
+
+static void publish_fill(gw_uplink *u)
+{
+    depot_msg m;
+    gw_uplink_outbox_msg(u, gw_ledger_outbox_count(u->o.ledger), &m);
+    if (publish_msg(u, u->topic_outbox, &m, false))
+        u->fill_step = fill_step(m.body.outbox.queued, m.body.outbox.max);
+    u->next_fill_ms = depot_mono_ms() + FILL_CHECK_MS;
+}
+
+static void check_fill(gw_uplink *u, long long now)
+{
+    if (now < u->next_fill_ms)
+        return;
+    u->next_fill_ms = now + FILL_CHECK_MS;
+    if (fill_step(gw_ledger_outbox_count(u->o.ledger), u->cfg->max_entries) != u->fill_step)
+        publish_fill(u);
 }
 
 depot_err gw_uplink_snapshot_msg(gw_uplink *u, depot_msg *m)
@@ -529,6 +572,7 @@ static void connected_tasks(gw_uplink *u)
     LOG_INFO("mqtt: connected to %s:%d as %s, session %lld", u->cfg->host, u->cfg->port,
              u->cfg->dealer, u->session);
     publish_heartbeat(u);
+    publish_fill(u);
     snprintf(sub, sizeof(sub), "%s/#", u->topic_down);
     int rc = mosquitto_subscribe_v5(u->mosq, NULL, sub, 1, 0, NULL);
     if (rc != MOSQ_ERR_SUCCESS)
@@ -768,8 +812,11 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
         connected_tasks(u);
     if (now >= u->next_snapshot_ms)
         publish_snapshot(u);
-    if (now >= u->next_heartbeat_ms)
+    if (now >= u->next_heartbeat_ms) {
         publish_heartbeat(u);
+        publish_fill(u);
+    }
+    check_fill(u, now);
     refill(u, now);
     check_resend(u, now);
     drain(u, now);
@@ -855,7 +902,8 @@ static depot_err build_topics(gw_uplink *u)
         depot_topic_build(u->topic_down, sizeof(u->topic_down), d, "down") != DEPOT_OK ||
         depot_topic_build(u->topic_snapshot, sizeof(u->topic_snapshot), d, "up/snapshot") !=
             DEPOT_OK ||
-        depot_topic_build(u->topic_probe, sizeof(u->topic_probe), d, "down/probe") != DEPOT_OK)
+        depot_topic_build(u->topic_probe, sizeof(u->topic_probe), d, "down/probe") != DEPOT_OK ||
+        depot_topic_build(u->topic_outbox, sizeof(u->topic_outbox), d, "up/outbox") != DEPOT_OK)
         return DEPOT_ERR_CONFIG;
     return DEPOT_OK;
 }
@@ -891,6 +939,7 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
     }
     u->state = UL_DOWN;
     u->next_attempt_ms = 0;
+    u->fill_step = -1;
     gw_ledger_set_queued_hook(o->ledger, wake, u);
     *out = u;
     return DEPOT_OK;

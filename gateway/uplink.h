@@ -95,6 +95,10 @@ bool gw_uplink_stream_msg(const char *dealer, const char *ledger_id,
  */
 depot_err gw_uplink_snapshot_msg(gw_uplink *u, depot_msg *m);
 
+/* The up/outbox report of queued entries: the bound and the level from which orders are
+ * refused come from the config ([outbox] max_entries, warn_percent). Owns nothing. */
+void gw_uplink_outbox_msg(gw_uplink *u, long long queued, depot_msg *m);
+
 /*
  * Handle len bytes received on topic (libmosquitto's message callback): a downlink of this
  * dealer (down/ack, down/decision, down/catalog, down/alert, down/ranking) of the type its

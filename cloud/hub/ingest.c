@@ -283,7 +283,7 @@ static void count_applied(hub_ingest *ing, struct item *it)
     if (depot_msg_is_stream(it->msg.type)) {
         hub_metrics_add(ing->metrics, by_res[it->res], 1);
         ack_mark(ing, &it->msg, it->upto);
-    } else {
+    } else if (it->msg.type != DEPOT_MSG_OUTBOX) { /* counted by type only */
         hub_metrics_add(ing->metrics,
                         it->msg.type == DEPOT_MSG_STATE ? HUB_C_STATES : HUB_C_SNAPSHOTS, 1);
     }

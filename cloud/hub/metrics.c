@@ -309,7 +309,7 @@ static size_t render_issue4(const hub_metrics *m, char *buf, size_t cap, size_t 
              app, app);
     for (int t = 0; t < DEPOT_MSG__COUNT; t++)
         if (depot_msg_is_stream((depot_msg_type)t) || t == DEPOT_MSG_SNAPSHOT ||
-            t == DEPOT_MSG_STATE)
+            t == DEPOT_MSG_STATE || t == DEPOT_MSG_OUTBOX)
             at = put(buf, cap, at, "%s{type=\"%s\"} %llu\n", app,
                      depot_msg_type_name((depot_msg_type)t), hub_metrics_applied_of_type(m, t));
     return at;

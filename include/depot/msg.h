@@ -9,6 +9,9 @@
  *   depot/v1/<dealer>/state         gateway -> hub  QoS 1, retained: online/offline, also the last will
  *   depot/v1/<dealer>/up/order      gateway -> hub  QoS 1  a signed order      (exactly-once stream)
  *   depot/v1/<dealer>/up/movements  gateway -> hub  QoS 1  ledger movements, batched (exactly-once stream)
+ *   depot/v1/<dealer>/up/outbox     gateway -> hub  QoS 1  how full its outbox is: at each connect
+ *                                                          (before the backlog), with every
+ *                                                          heartbeat, and at each 10 % step
  *   depot/v1/<dealer>/down/ack      hub -> gateway  QoS 1  what the hub has applied
  *   depot/v1/<dealer>/down/decision hub -> gateway  QoS 1  an order's decision, repeated until
  *                                                          the gateway confirms it (event "decided")
@@ -24,7 +27,7 @@
  *
  *   v       schema version, DEPOT_MSG_VERSION; anything else is rejected
  *   type    "stock" | "event" | "order" | "movements" | "snapshot" | "state" | "ack" |
- *           "decision" | "catalog" | "alert" | "ranking"
+ *           "decision" | "catalog" | "alert" | "ranking" | "outbox"
  *   dealer  must equal the dealer of the topic
  *   ledger  the gateway ledger's random id (a replaced gateway is a new stream)
  *   id      uplink stream messages (stock, event, order, movements): message id, > 0,
@@ -41,6 +44,12 @@
  *            as_of: the highest stream id assigned when the snapshot was taken
  *   state    {"online":true,"session":1764230000000}  session: the connect time, orders states
  *   ack      {"upto":42}  the hub applied every id <= upto of that ledger
+ *   outbox   {"queued":120,"max":200,"refuse_at":160}  queued: entries waiting in the
+ *            gateway's outbox (not yet acknowledged by the hub); max: its bound ([outbox]
+ *            max_entries), >= 1; refuse_at: the level from which orders are refused at the
+ *            terminals ([outbox] warn_percent of max), 1..max. A type of its own (not a
+ *            field of state) so that every earlier message keeps its shape: a hub that
+ *            predates it counts it as rejected and is otherwise unaffected.
  *   order    {"doc":"<order document, JSON text>","sig":"<base64>","cert":"<PEM>"}
  *            sig: ECDSA P-256 over SHA-256 of exactly the bytes of doc, DER, base64;
  *            cert: the gateway's certificate (CN = dealer), checked against the CA.
@@ -122,6 +131,7 @@ typedef enum depot_msg_type {
     DEPOT_MSG_MOVEMENTS,
     DEPOT_MSG_ALERT,
     DEPOT_MSG_RANKING,
+    DEPOT_MSG_OUTBOX,
     DEPOT_MSG__COUNT
 } depot_msg_type;
 
@@ -159,6 +169,12 @@ struct depot_state_body {
 
 struct depot_ack_body {
     uint64_t upto;
+};
+
+struct depot_outbox_body {
+    long long queued;    /* 0..2^53 - 1 */
+    long long max;       /* 1..2^53 - 1 */
+    long long refuse_at; /* 1..max */
 };
 
 struct depot_order_body {
@@ -245,6 +261,7 @@ typedef struct depot_msg {
         struct depot_movements_body movements;
         struct depot_alert_body alert;
         struct depot_ranking_body ranking;
+        struct depot_outbox_body outbox;
     } body;
 } depot_msg;
 

@@ -38,3 +38,7 @@ depot_system_test(broker_kills test_broker_kills.py TIMEOUT 300)
 # A fault proxy between gateway and broker: cut, hung (found within 1.5 x keepalive), 2 s latency,
 # forced reconnects; each scan, weight and order once at the hub, the poller on its period.
 depot_system_test(broker_proxy test_broker_proxy.py TIMEOUT 300)
+# The gateway's uplink cut for a backlog of 10,000 messages: delivered once, in order; polling kept.
+depot_system_test(gw_outage_backlog test_gw_outage_backlog.py TIMEOUT 600)
+# The outbox filling: outbox_filling alert before the order limit, orders refused, coalescing.
+depot_system_test(gw_outbox_full test_gw_outbox_full.py TIMEOUT 300)

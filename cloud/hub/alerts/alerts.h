@@ -43,6 +43,7 @@ enum hub_alert_kind {
     HUB_AK_NODE_FAULT,
     HUB_AK_SHRINKAGE,
     HUB_AK_CONTRACT_EXPIRING,
+    HUB_AK_OUTBOX_FILLING,
     HUB_AK__COUNT
 };
 

@@ -256,6 +256,37 @@ depot_err alerts_eval_offline(hub_alerts *a, hub_store *s, struct dealer_ent *d,
     return err;
 }
 
+/*
+ * The outbox level a gateway reports (up/outbox, at each connect before its backlog, with every
+ * heartbeat and at each tenth of its bound). Raised at outbox_percent (default 50 %) of the
+ * bound, long before it is full and before orders are refused (refuse_at, the gateway's
+ * warn_percent: 80 % by default), critical from refuse_at; resolved once back 10 points under
+ * outbox_percent (at empty when outbox_percent <= 10), so a level hovering at the threshold
+ * does not open and resolve it over and over. The text names the tenth reached, so each
+ * further tenth is a new trigger and a report repeating it is not.
+ */
+depot_err alerts_eval_outbox(hub_alerts *a, hub_store *s, struct dealer_ent *d,
+                             const struct depot_outbox_body *b, long long now)
+{
+    long long pct = a->cfg->alert_outbox_percent;
+    long long clear = pct > 10 ? pct - 10 : 0;
+    long long q = b->queued, max = b->max > 0 ? b->max : 1;
+    long long tenth = q >= max ? 100 : q * 10 / max * 10;
+    struct verdict v = {.severity = q >= b->refuse_at ? "critical" : "warning"};
+    struct alert_key k = {d->id, "", "", HUB_AK_OUTBOX_FILLING, NULL};
+    if (d->outbox.live)
+        v.holds = clear ? q * 100 >= clear * max : q > 0;
+    else
+        v.holds = q * 100 >= pct * max;
+    if (v.holds)
+        snprintf(v.text, sizeof(v.text),
+                 "outbox of the gateway of %s %s%lld %% full (bound %lld): orders %srefused from "
+                 "%lld queued",
+                 d->id, q >= max ? "" : "over ", tenth, max, q >= b->refuse_at ? "now " : "",
+                 b->refuse_at);
+    return alerts_settle(a, s, &d->outbox, &k, &v, now);
+}
+
 struct node_walk {
     hub_alerts *a;
     hub_store *s;

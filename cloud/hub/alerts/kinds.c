@@ -16,6 +16,7 @@ static const char *const kind_names[HUB_AK__COUNT] = {
     [HUB_AK_NODE_FAULT] = "node_fault",
     [HUB_AK_SHRINKAGE] = "shrinkage",
     [HUB_AK_CONTRACT_EXPIRING] = "contract_expiring",
+    [HUB_AK_OUTBOX_FILLING] = "outbox_filling",
 };
 
 _Static_assert(HUB_AK__COUNT <= HUB_METRICS_ALERT_KINDS, "raise HUB_METRICS_ALERT_KINDS");

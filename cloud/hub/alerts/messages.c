@@ -98,6 +98,8 @@ static depot_err dispatch(hub_alerts *a, hub_store *s, const depot_msg *m, struc
         if (strcmp(m->body.event.event, "fault") && strcmp(m->body.event.event, "recovered"))
             return DEPOT_OK;
         return alerts_eval_nodes(a, s, d, m->body.event.node, now);
+    case DEPOT_MSG_OUTBOX:
+        return alerts_eval_outbox(a, s, d, &m->body.outbox, now);
     case DEPOT_MSG_STATE:
         err = hub_store_dealer_get(s, d->id, state_row, d);
         return err == DEPOT_OK || err == DEPOT_ERR_NOTFOUND ? alerts_eval_offline(a, s, d, now)

@@ -115,7 +115,7 @@ struct dealer_ent {
     double lat, lon;
     char contract_end[HUB_DATE_MAX + 1];
     long long last_seen;
-    struct slot offline, contract;
+    struct slot offline, contract, outbox;
     struct node_ent *nodes;
     struct cell *cells;        /* its cells, through cell.dealer_next */
     bool dirty, stale;         /* invariant 6: changed here / by another engine */
@@ -280,6 +280,10 @@ depot_err alerts_eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long 
 depot_err alerts_eval_nodes(hub_alerts *a, hub_store *s, struct dealer_ent *d, const char *node,
                             long long now);
 depot_err alerts_eval_offline(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now);
+/* A gateway's up/outbox report: outbox_filling opened at [alerts] outbox_percent of its bound,
+ * held until it is back under 10 points below (hysteresis). */
+depot_err alerts_eval_outbox(hub_alerts *a, hub_store *s, struct dealer_ent *d,
+                             const struct depot_outbox_body *b, long long now);
 depot_err alerts_eval_sales(hub_alerts *a, hub_store *s, struct cell *c, long long now);
 depot_err alerts_eval_shrink(hub_alerts *a, hub_store *s, struct cell *c, long long now);
 depot_err alerts_eval_stock(hub_alerts *a, hub_store *s, struct cell *c, long long now);

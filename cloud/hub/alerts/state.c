@@ -247,6 +247,8 @@ static struct slot *slot_of(hub_alerts *a, const struct hub_alert_row *r)
     }
     if (kind == HUB_AK_NODE_FAULT)
         return (n = alerts_node_get(d, r->subject)) ? &n->fault : NULL;
+    if (kind == HUB_AK_OUTBOX_FILLING)
+        return &d->outbox;
     return kind == HUB_AK_GATEWAY_OFFLINE ? &d->offline : &d->contract;
 }
 

@@ -149,6 +149,7 @@ static depot_err reload_stale(hub_alerts *a, hub_store *s, struct log_walk *lw, 
             words_add(&all, d->id, NULL);
         memset(&d->offline, 0, sizeof(d->offline));
         memset(&d->contract, 0, sizeof(d->contract));
+        memset(&d->outbox, 0, sizeof(d->outbox));
         for (struct node_ent *n = d->nodes; n; n = n->next)
             memset(&n->fault, 0, sizeof(n->fault));
         for (struct cell *c = d->cells; d->stale_all && c; c = c->dealer_next)

@@ -587,6 +587,64 @@ static void test_depot_msg_encode_MovementsAlertRankingRoundTrip(void **state)
     assert_int_equal(depot_mem_in_use(), before);
 }
 
+static void test_depot_msg_outbox_RoundTripAndBounds(void **state)
+{
+    static const char L[] = "0123456789abcdef0123456789abcdef";
+    size_t before = depot_mem_in_use();
+    char buf[512], why[128], *text;
+    depot_msg m, back;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_OUTBOX;
+    strcpy(m.dealer, "A");
+    strcpy(m.ledger, L);
+    m.ts = 1764230000123LL;
+    m.body.outbox.queued = 120;
+    m.body.outbox.max = 200;
+    m.body.outbox.refuse_at = 160;
+    assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_OUTBOX), "up/outbox");
+    assert_false(depot_msg_is_stream(DEPOT_MSG_OUTBOX));
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.type, DEPOT_MSG_OUTBOX);
+    assert_int_equal(back.body.outbox.queued, 120);
+    assert_int_equal(back.body.outbox.max, 200);
+    assert_int_equal(back.body.outbox.refuse_at, 160);
+    depot_free(text);
+    m.body.outbox.refuse_at = 201; /* above max */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    m.body.outbox.refuse_at = 160;
+    m.body.outbox.max = 0;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    m.body.outbox.max = 200;
+    m.id = m.base = 1; /* not a stream message */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+
+    /* Strict like every body: an unknown or a missing key, a negative count. */
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"outbox\",\"dealer\":\"A\",\"ledger\":\"%s\",\"id\":0,"
+             "\"base\":0,\"ts\":1,\"body\":{\"queued\":1,\"max\":2,\"refuse_at\":2,"
+             "\"oldest\":5}}",
+             L);
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
+    assert_string_equal(why, "body.oldest: unknown key");
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"outbox\",\"dealer\":\"A\",\"ledger\":\"%s\",\"id\":0,"
+             "\"base\":0,\"ts\":1,\"body\":{\"queued\":1,\"max\":2}}",
+             L);
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
+    assert_string_equal(why, "body.refuse_at: missing");
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"outbox\",\"dealer\":\"A\",\"ledger\":\"%s\",\"id\":0,"
+             "\"base\":0,\"ts\":1,\"body\":{\"queued\":-1,\"max\":2,\"refuse_at\":2}}",
+             L);
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
+    assert_string_equal(why, "body.queued: out of range");
+    assert_int_equal(depot_mem_in_use(), before);
+}
+
 static void test_depot_msg_peek_envelope_ReadsWhatDecodeRefuses(void **state)
 {
     static const char L[] = "0123456789abcdef0123456789abcdef";
@@ -678,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_depot_order_doc_decode_RejectsBadLines),
         cmocka_unit_test(test_depot_barcode_valid_PrintableNoSpace),
         cmocka_unit_test(test_depot_msg_encode_MovementsAlertRankingRoundTrip),
+        cmocka_unit_test(test_depot_msg_outbox_RoundTripAndBounds),
         cmocka_unit_test(test_depot_msg_peek_envelope_ReadsWhatDecodeRefuses),
         cmocka_unit_test(test_depot_msg_peek_envelope_RefusesBadStreamKeys),
     };

@@ -530,6 +530,60 @@ static void test_GatewayOffline_LastWillAndSilence(void **state)
     assert_string_equal(alerts_of(f, "gateway_offline", "A").status[0], "resolved");
 }
 
+static void outbox_report(struct fixture *f, const char *dealer, long long queued, long long now)
+{
+    depot_msg m;
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_OUTBOX;
+    snprintf(m.dealer, sizeof(m.dealer), "%s", dealer);
+    memset(m.ledger, 'a', DEPOT_LEDGER_HEX);
+    m.ts = now;
+    m.body.outbox.queued = queued;
+    m.body.outbox.max = 200;
+    m.body.outbox.refuse_at = 160;
+    apply_at(f, &m, now);
+}
+
+static void test_OutboxFilling_RaisedAtHalfResolvedWithHysteresis(void **state)
+{
+    struct fixture *f = *state;
+    struct seen s;
+    outbox_report(f, "A", 99, NOW); /* under 50 % of 200 */
+    assert_int_equal(alerts_of(f, "outbox_filling", "A").n, 0);
+    outbox_report(f, "A", 100, NOW + 1);
+    s = alerts_of(f, "outbox_filling", "A");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.status[0], "open");
+    assert_string_equal(s.severity[0], "warning");
+    assert_string_equal(s.sku[0], "");
+    assert_string_equal(s.text[0], "outbox of the gateway of A over 50 % full (bound 200): orders "
+                                   "refused from 160 queued");
+    outbox_report(f, "A", 110, NOW + 2); /* the same tenth: no new trigger */
+    assert_int_equal(alerts_of(f, "outbox_filling", "A").count[0], 1);
+    outbox_report(f, "A", 160, NOW + 3); /* orders refused from here: critical */
+    s = alerts_of(f, "outbox_filling", "A");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.count[0], 2);
+    assert_string_equal(s.severity[0], "critical");
+    assert_non_null(strstr(s.text[0], "orders now refused"));
+    outbox_report(f, "A", 200, NOW + 4);
+    assert_non_null(strstr(alerts_of(f, "outbox_filling", "A").text[0], "A 100 % full"));
+    assert_int_equal(alerts_of(f, "outbox_filling", "B").n, 0); /* one dealer's */
+    outbox_report(f, "A", 80, NOW + 5); /* 40 %: under the threshold, not under 10 points less */
+    s = alerts_of(f, "outbox_filling", "A");
+    assert_string_equal(s.status[0], "open");
+    assert_string_equal(s.severity[0], "warning");
+    outbox_report(f, "A", 79, NOW + 6); /* drained: resolved */
+    assert_string_equal(alerts_of(f, "outbox_filling", "A").status[0], "resolved");
+    outbox_report(f, "A", 90, NOW + 7); /* 45 %: not raised again under the threshold */
+    assert_int_equal(alerts_of(f, "outbox_filling", "A").n, 1);
+    outbox_report(f, "A", 120, NOW + 8); /* filling again: a new alert */
+    s = alerts_of(f, "outbox_filling", "A");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.status[0], "open");
+}
+
 static void test_ContractExpiring_WithinDays(void **state)
 {
     struct fixture *f = *state;
@@ -681,6 +735,7 @@ int main(void)
         T(test_Shrinkage_ScaleDecreaseWithoutPick),
         T(test_NodeFault_EventsAndSnapshot),
         T(test_GatewayOffline_LastWillAndSilence),
+        T(test_OutboxFilling_RaisedAtHalfResolvedWithHysteresis),
         T(test_ContractExpiring_WithinDays),
         T(test_Act_AckResolveAndConflict),
         T(test_Load_LiveAlertsSurviveRestart),
@@ -698,6 +753,7 @@ int main(void)
         T3(test_Shrinkage_ScaleDecreaseWithoutPick),
         T3(test_NodeFault_EventsAndSnapshot),
         T3(test_GatewayOffline_LastWillAndSilence),
+        T3(test_OutboxFilling_RaisedAtHalfResolvedWithHysteresis),
         T3(test_ContractExpiring_WithinDays),
         T3(test_Act_AckResolveAndConflict),
         T3(test_Load_LiveAlertsSurviveRestart),
