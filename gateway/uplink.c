@@ -92,6 +92,7 @@
 #include "catalog.h"
 #include "depot/alloc.h"
 #include "downlink.h"
+#include "depot/link_watch.h"
 #include "depot/log.h"
 #include "depot/msg.h"
 #include "orders.h"
@@ -120,8 +121,7 @@ struct gw_uplink {
     int attempt_fails;
     bool just_connected;
     bool ever_attempted; /* the CONNECT properties are set by the first attempt */
-    long long heard_ms;  /* the last packet from the broker (while UP) */
-    long long probe_ms;  /* when the UNSUBSCRIBE asking for a reply went out; 0: none waits */
+    struct depot_link_watch watch; /* the hung-link watchdog (while UP) */
     /* stream */
     uint64_t cursor;
     struct inflight *ring;
@@ -424,8 +424,7 @@ void gw_uplink_receive(gw_uplink *u, const char *topic, const void *payload, siz
 /* A packet came from the broker: the link is alive. */
 static void heard(gw_uplink *u)
 {
-    u->heard_ms = depot_mono_ms();
-    u->probe_ms = 0;
+    depot_link_watch_heard(&u->watch, depot_mono_ms());
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
@@ -766,15 +765,13 @@ static int loop_up(gw_uplink *u, int timeout_ms)
 static bool link_hung(gw_uplink *u, long long now)
 {
     long long keepalive_ms = (long long)u->cfg->keepalive_s * 1000;
-    if (u->probe_ms)
-        return now - u->probe_ms >= keepalive_ms;
-    if (now - u->heard_ms >= keepalive_ms / 4) {
+    enum depot_link_step step = depot_link_watch_step(&u->watch, now, keepalive_ms);
+    if (step == DEPOT_LINK_PROBE) {
         int rc = mosquitto_unsubscribe_v5(u->mosq, NULL, u->topic_probe, NULL);
         if (rc != MOSQ_ERR_SUCCESS)
             LOG_DEBUG("mqtt: probe: %s", mosquitto_strerror(rc));
-        u->probe_ms = now;
     }
-    return false;
+    return step == DEPOT_LINK_HUNG;
 }
 
 /* ---- public ---- */
@@ -796,7 +793,7 @@ void gw_uplink_step(gw_uplink *u, int timeout_ms)
         char why[128];
         snprintf(why, sizeof(why),
                  "no reply from the broker for %.1f s (keepalive_s %d): link hung",
-                 (double)(now - u->heard_ms) / 1000.0, u->cfg->keepalive_s);
+                 (double)(now - u->watch.heard_ms) / 1000.0, u->cfg->keepalive_s);
         link_down(u, why); /* first: the disconnect callback then sees no loss of its own */
         mosquitto_disconnect(u->mosq); /* the socket closes at the next attempt at the latest */
     }
@@ -829,10 +826,8 @@ int gw_uplink_wait_ms(const gw_uplink *u, long long now, int max_ms)
         return GW_UPLINK_BUSY_MS < max_ms ? GW_UPLINK_BUSY_MS : max_ms;
     due = u->next_snapshot_ms < u->next_heartbeat_ms ? u->next_snapshot_ms : u->next_heartbeat_ms;
     /* the hung-link watchdog's next probe or verdict */
-    if (u->probe_ms && u->probe_ms + (long long)u->cfg->keepalive_s * 1000 < due)
-        due = u->probe_ms + (long long)u->cfg->keepalive_s * 1000;
-    if (!u->probe_ms && u->heard_ms + (long long)u->cfg->keepalive_s * 250 < due)
-        due = u->heard_ms + (long long)u->cfg->keepalive_s * 250;
+    if (depot_link_watch_due(&u->watch, (long long)u->cfg->keepalive_s * 1000) < due)
+        due = depot_link_watch_due(&u->watch, (long long)u->cfg->keepalive_s * 1000);
     /* libmosquitto's keep-alive (mosquitto_loop_misc) sends its PINGREQ only when called: a
      * quarter of keepalive_s late at most, well inside the broker's 1.5 x keepalive_s. */
     if (now + (long long)u->cfg->keepalive_s * 250 < due)

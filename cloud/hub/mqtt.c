@@ -33,6 +33,7 @@
 
 #include "depot/alloc.h"
 #include "depot/clock.h"
+#include "depot/link_watch.h"
 #include "depot/log.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -51,15 +52,13 @@ struct hub_mqtt {
     atomic_bool connected;
     atomic_bool acked;  /* a CONNACK accepted since the last connect attempt */
     atomic_int subacks; /* SUBACKs received since the last connect */
-    /* The hung-link watchdog, network thread only (callbacks run there): the last packet
-     * from the broker, and when the probe went out (0: none waits). */
-    long long heard_ms, probe_ms;
+    /* The hung-link watchdog, network thread only (callbacks run there). */
+    struct depot_link_watch watch;
 };
 
 static void heard(hub_mqtt *mq)
 {
-    mq->heard_ms = depot_mono_ms();
-    mq->probe_ms = 0;
+    depot_link_watch_heard(&mq->watch, depot_mono_ms());
 }
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
@@ -145,14 +144,16 @@ static bool link_hung(hub_mqtt *mq)
     long long now = depot_mono_ms(), keepalive_ms = mq->cfg->mqtt_keepalive_s * 1000;
     if (!atomic_load(&mq->connected))
         return false;
-    if (mq->probe_ms)
-        return now - mq->probe_ms >= keepalive_ms;
-    if (now - mq->heard_ms >= keepalive_ms / 4) {
+    switch (depot_link_watch_step(&mq->watch, now, keepalive_ms)) {
+    case DEPOT_LINK_HUNG:
+        return true;
+    case DEPOT_LINK_PROBE:
         if (mosquitto_unsubscribe_v5(mq->mosq, NULL, HUB_PROBE_TOPIC, NULL) != MOSQ_ERR_SUCCESS)
             LOG_DEBUG("mqtt: the hung-link probe was not sent");
-        mq->probe_ms = now;
+        return false;
+    default:
+        return false;
     }
-    return false;
 }
 
 /* What went wrong, in words (libmosquitto 2.0.11 has none for its keep-alive). */
@@ -220,7 +221,8 @@ static void *network(void *arg)
             char why[128];
             snprintf(why, sizeof(why),
                      "no reply from the broker for %.1f s (keepalive_s %ld): link hung",
-                     (double)(depot_mono_ms() - mq->heard_ms) / 1000.0, mq->cfg->mqtt_keepalive_s);
+                     (double)(depot_mono_ms() - mq->watch.heard_ms) / 1000.0,
+                     mq->cfg->mqtt_keepalive_s);
             up = false;
             atomic_store(&mq->connected, false); /* before: no "disconnected" line of its own */
             mosquitto_disconnect(mq->mosq);      /* mosquitto_reconnect closes the socket */
