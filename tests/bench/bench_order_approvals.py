@@ -98,7 +98,7 @@ def setup(env, a):
 def verify_baseline(a, pki):
     d = pki["dealers"]["D000"]
     r = run([bl.testbin_path("ecdsa_verify_rate"), "--key", d["key"], "--cert", d["crt"],
-             "--ca", pki["ca"], "--seconds", a.verify_seconds, "--threads", 2],
+             "--ca", pki["device_ca"], "--seconds", a.verify_seconds, "--threads", 2],
             timeout=10 * a.verify_seconds + 30)
     out = {}
     for line in r.stdout.splitlines():
