@@ -21,6 +21,8 @@
 
 #include <string.h>
 
+#include "depot/modbus_crc.h"
+
 static uint16_t get16(const uint8_t *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
@@ -49,13 +51,7 @@ void mb_slave_init(mb_slave *s, uint8_t unit, const mb_slave_ops *ops, void *app
 
 uint16_t mb_crc16(const uint8_t *data, size_t len)
 {
-    uint16_t crc = 0xFFFFu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= data[i];
-        for (int bit = 0; bit < 8; bit++)
-            crc = (crc & 1u) ? (uint16_t)((crc >> 1) ^ 0xA001u) : (uint16_t)(crc >> 1);
-    }
-    return crc;
+    return depot_modbus_crc16(data, len);
 }
 
 /* ---- PDU handlers ------------------------------------------------------ */

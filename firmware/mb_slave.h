@@ -80,7 +80,7 @@ void mb_slave_init(mb_slave *s, uint8_t unit, const mb_slave_ops *ops, void *app
  */
 size_t mb_slave_pdu(mb_slave *s, const uint8_t *req, size_t len, uint8_t *rsp, size_t cap);
 
-/* CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF); sent low byte first. */
+/* CRC-16/MODBUS (depot_modbus_crc16 of include/depot/modbus_crc.h); sent low byte first. */
 uint16_t mb_crc16(const uint8_t *data, size_t len);
 
 /*

@@ -103,6 +103,7 @@
 #include "count.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "depot/modbus_crc.h"
 #include "depot/modbus_map.h"
 #include "terminal.h"
 
@@ -488,18 +489,6 @@ static bool poll_scanner(gw_poller *p, struct node *n, modbus_t *ctx)
     return write_display(p, n, ctx);
 }
 
-/* CRC-16/MODBUS. */
-static uint16_t crc16(const uint8_t *p, size_t len)
-{
-    uint16_t crc = 0xFFFF;
-    while (len--) {
-        crc ^= *p++;
-        for (int i = 0; i < 8; i++)
-            crc = crc & 1 ? (uint16_t)(crc >> 1 ^ 0xA001) : (uint16_t)(crc >> 1);
-    }
-    return crc;
-}
-
 /* An RTU answer to a scale read that names another unit: libmodbus (3.1.6) returns such a
  * frame before checking its CRC, so it is checked here, over the length libmodbus read for
  * it. EMBBADSLAVE if it is whole (another node answered), EMBBADCRC if the line garbled it,
@@ -513,7 +502,7 @@ static int rtu_other_unit(const uint8_t *rsp)
         len = 5;
     else
         return EMBBADDATA;
-    uint16_t crc = crc16(rsp, len - 2);
+    uint16_t crc = depot_modbus_crc16(rsp, len - 2);
     if (rsp[len - 2] != (crc & 0xFF) || rsp[len - 1] != crc >> 8)
         return EMBBADCRC;
     return EMBBADSLAVE;
@@ -718,10 +707,16 @@ static int tcp_write_holding(struct node *n, modbus_t *ctx, int addr, int nb, co
     return nb;
 }
 
+/* n is a unit on an RTU line (libmodbus frames its exchanges), not on Modbus TCP (framed here). */
+static bool on_rtu(const struct node *n)
+{
+    return n->bus && n->bus->cfg->type == GW_BUS_RTU;
+}
+
 /* Input registers addr .. addr + nb - 1 of n: over TCP framed here, over RTU by libmodbus. */
 static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t *regs)
 {
-    if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
+    if (on_rtu(n))
         return modbus_read_input_registers(ctx, addr, nb, regs);
     return tcp_read_input(n, ctx, addr, nb, regs);
 }
@@ -729,7 +724,7 @@ static int read_input(struct node *n, modbus_t *ctx, int addr, int nb, uint16_t 
 /* Holding registers written with one FC 16: over TCP framed here, over RTU by libmodbus. */
 static int write_holding(struct node *n, modbus_t *ctx, int addr, int nb, const uint16_t *v)
 {
-    if (n->bus && n->bus->cfg->type == GW_BUS_RTU)
+    if (on_rtu(n))
         return modbus_write_registers(ctx, addr, nb, v);
     return tcp_write_holding(n, ctx, addr, nb, v);
 }
@@ -742,9 +737,8 @@ static bool poll_node(gw_poller *p, struct node *n, modbus_t *ctx)
     atomic_fetch_add(&n->polls, 1);
     if (n->cfg->kind == GW_NODE_SCANNER)
         return poll_scanner(p, n, ctx);
-    int rc = n->bus && n->bus->cfg->type == GW_BUS_RTU
-                 ? rtu_read_scale(n->bus, n, ctx, regs)
-                 : tcp_read_input(n, ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
+    int rc = on_rtu(n) ? rtu_read_scale(n->bus, n, ctx, regs)
+                       : tcp_read_input(n, ctx, 0, DEPOT_IR_SCALE_COUNT, regs);
     if (rc == DEPOT_IR_SCALE_COUNT) {
         node_reading(p, n, regs);
         return true;
