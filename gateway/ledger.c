@@ -1463,6 +1463,11 @@ uint64_t gw_ledger_last_id(gw_ledger *l)
     return v;
 }
 
+long long gw_ledger_outbox_refuse_at(const gw_ledger *l)
+{
+    return l->warn_at;
+}
+
 long long gw_ledger_outbox_count(gw_ledger *l)
 {
     long long v;

@@ -71,6 +71,9 @@ const char *gw_ledger_id(const gw_ledger *l);
 uint64_t gw_ledger_last_id(gw_ledger *l);
 /* Entries in the outbox now. */
 long long gw_ledger_outbox_count(gw_ledger *l);
+/* The outbox level from which orders are refused and the high-water event is queued
+ * ([outbox] warn_percent of max_entries, rounded up); fixed at open. */
+long long gw_ledger_outbox_refuse_at(const gw_ledger *l);
 
 /*
  * fn(ctx) is called after every COMMIT that queued outbox messages, from the

@@ -230,7 +230,7 @@ static int fill_step(long long queued, long long max)
 void gw_uplink_outbox_msg(gw_uplink *u, long long queued, depot_msg *m)
 {
     long long max = u->cfg->max_entries;
-    long long refuse_at = (max * u->cfg->warn_percent + 99) / 100; /* the ledger's warn_at */
+    long long refuse_at = gw_ledger_outbox_refuse_at(u->o.ledger);
     envelope(u, m, DEPOT_MSG_OUTBOX);
     m->body.outbox.queued = queued;
     m->body.outbox.max = max;
