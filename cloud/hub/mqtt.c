@@ -144,16 +144,11 @@ static bool link_hung(hub_mqtt *mq)
     long long now = depot_mono_ms(), keepalive_ms = mq->cfg->mqtt_keepalive_s * 1000;
     if (!atomic_load(&mq->connected))
         return false;
-    switch (depot_link_watch_step(&mq->watch, now, keepalive_ms)) {
-    case DEPOT_LINK_HUNG:
-        return true;
-    case DEPOT_LINK_PROBE:
-        if (mosquitto_unsubscribe_v5(mq->mosq, NULL, HUB_PROBE_TOPIC, NULL) != MOSQ_ERR_SUCCESS)
-            LOG_DEBUG("mqtt: the hung-link probe was not sent");
-        return false;
-    default:
-        return false;
-    }
+    enum depot_link_step step = depot_link_watch_step(&mq->watch, now, keepalive_ms);
+    if (step == DEPOT_LINK_PROBE &&
+        mosquitto_unsubscribe_v5(mq->mosq, NULL, HUB_PROBE_TOPIC, NULL) != MOSQ_ERR_SUCCESS)
+        LOG_DEBUG("mqtt: the hung-link probe was not sent");
+    return step == DEPOT_LINK_HUNG;
 }
 
 /* What went wrong, in words (libmosquitto 2.0.11 has none for its keep-alive). */
