@@ -3,9 +3,11 @@
  * generator, error translation and file handling.
  *
  * Invariants:
- *  1. No output file is ever replaced: pki_write_new opens with O_EXCL, and a
- *     file it could not finish is unlinked, so a path either holds a complete
- *     object or does not exist.
+ *  1. No key or certificate file is ever replaced: pki_write_new opens with
+ *     O_EXCL, and a file it could not finish is unlinked, so a path either
+ *     holds a complete object or does not exist. What is replaced by design
+ *     (a revocation list, a renewed certificate) goes through
+ *     pki_replace_file: a temporary file, synced, renamed over the old one.
  *  2. Private key material lives in buffers that are zeroised before they go
  *     out of scope, and key files are created 0600 (never chmod'ed later, so
  *     there is no window where another user could open them).
@@ -15,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -116,6 +119,50 @@ depot_err pki_write_new(const char *path, const void *data, size_t len, mode_t m
         unlink(path);
     }
     return err;
+}
+
+depot_err pki_sync_dir_of(const char *path)
+{
+    char copy[4096];
+    int fd;
+    bool ok;
+
+    if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+        return DEPOT_ERR_INVAL;
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return DEPOT_ERR_IO;
+    ok = fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    return ok ? DEPOT_OK : DEPOT_ERR_IO;
+}
+
+depot_err pki_replace_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+    char tmp[4096 + 8];
+    depot_err err;
+    int fd;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return DEPOT_ERR_INVAL;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        LOG_ERROR("cannot write %s: %s", tmp, strerror(errno));
+        return DEPOT_ERR_IO;
+    }
+    err = write_all(fd, data, len);
+    if (err == DEPOT_OK && fsync(fd) != 0)
+        err = DEPOT_ERR_IO;
+    if (close(fd) != 0)
+        err = DEPOT_ERR_IO;
+    if (err == DEPOT_OK && rename(tmp, path) != 0)
+        err = DEPOT_ERR_IO;
+    if (err != DEPOT_OK) {
+        LOG_ERROR("cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return err;
+    }
+    return pki_sync_dir_of(path);
 }
 
 depot_err pki_read_file(const char *path, size_t max, char **out, size_t *len)

@@ -25,12 +25,9 @@
  */
 #include "pki_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/md.h>
@@ -181,30 +178,6 @@ static int write_list(unsigned char **p, unsigned char *start, const unsigned ch
     return (int)len;
 }
 
-/* Writes data to path through path.tmp, fsync and rename (replacing path). */
-static depot_err replace_file(const char *path, const void *data, size_t len)
-{
-    char tmp[4096 + 8];
-    int fd;
-    bool ok;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return DEPOT_ERR_INVAL;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        LOG_ERROR("cannot write %s: %s", tmp, strerror(errno));
-        return DEPOT_ERR_IO;
-    }
-    ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        LOG_ERROR("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return DEPOT_ERR_IO;
-    }
-    return DEPOT_OK;
-}
-
 /* The PEM of the CRL (from depot_malloc) in *pem, its length in *pem_len. */
 static depot_err build_crl(pki_ca *ca, const struct pki_revoked *list, size_t n, int number,
                            int days, char **pem, size_t *pem_len)
@@ -262,7 +235,7 @@ depot_err pki_ca_write_crl(pki_ca *ca, const struct pki_revoked *list, size_t n,
         return DEPOT_ERR_INVAL;
     err = build_crl(ca, list, n, number, days, &pem, &len);
     if (err == DEPOT_OK)
-        err = replace_file(crl_path, pem, len);
+        err = pki_replace_file(crl_path, pem, len, 0644);
     depot_free(pem);
     return err;
 }

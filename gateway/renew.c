@@ -11,7 +11,7 @@
  *   3. `depot-gateway install-cert -c FILE --cert NEW.crt` checks the new
  *      certificate (it certifies KEY.new, is valid now, its CN is the dealer,
  *      its issuer is the old certificate's) and only then installs it:
- *        a. the certificate is written to CERT.next and synced,
+ *        a. the certificate is written to CERT.tmp and synced,
  *        b. renamed over CERT ([mqtt] cert),
  *        c. KEY.new renamed over KEY, the folder synced after each rename.
  *      A crash between b and c leaves the new certificate with the old key;
@@ -25,9 +25,7 @@
 #include "renew.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,21 +122,6 @@ static bool with_suffix(char *out, size_t size, const char *path, const char *su
     return snprintf(out, size, "%s%s", path, suffix) < (int)size;
 }
 
-/* fsync of the folder that holds path, so a rename in it is on disk. */
-static bool sync_dir_of(const char *path)
-{
-    char copy[PATH_MAX];
-    int fd;
-    bool ok;
-
-    snprintf(copy, sizeof(copy), "%s", path);
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ok = fsync(fd) == 0;
-    return close(fd) == 0 && ok;
-}
-
 int gw_renew_main(int argc, char **argv)
 {
     struct renew_args a = {0};
@@ -175,24 +158,14 @@ int gw_renew_main(int argc, char **argv)
     return rc;
 }
 
-/* Copies the certificate at from to path.next, synced, then renames it over path. */
+/* Copies the certificate at from over path (pki_replace_file: path.tmp, synced, renamed). */
 static bool put_cert(const char *from, const char *path)
 {
-    char next[PATH_MAX], *pem = NULL;
+    char *pem = NULL;
     size_t len = 0;
-    int fd = -1;
-    bool ok;
+    bool ok = pki_read_file(from, 64 * 1024, &pem, &len) == DEPOT_OK &&
+              pki_replace_file(path, pem, len, 0644) == DEPOT_OK;
 
-    ok = with_suffix(next, sizeof(next), path, ".next") &&
-         pki_read_file(from, 64 * 1024, &pem, &len) == DEPOT_OK;
-    if (ok) {
-        fd = open(next, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        ok = fd >= 0 && write(fd, pem, len) == (ssize_t)len && fsync(fd) == 0;
-        ok = (fd >= 0 && close(fd) == 0) && ok;
-        ok = ok && rename(next, path) == 0 && sync_dir_of(path);
-        if (!ok)
-            unlink(next);
-    }
     depot_free(pem);
     return ok;
 }
@@ -227,7 +200,7 @@ int gw_install_cert_main(int argc, char **argv)
                 cfg->cert, strerror(errno));
         goto out;
     }
-    if (rename(next_key, cfg->key) != 0 || !sync_dir_of(cfg->key)) {
+    if (rename(next_key, cfg->key) != 0 || pki_sync_dir_of(cfg->key) != DEPOT_OK) {
         fprintf(stderr,
                 "depot-gateway install-cert: cannot rename %s to %s: %s (the gateway finishes "
                 "this itself at its next start or reload)\n",
@@ -254,7 +227,7 @@ depot_err gw_identity_settle(const gw_config *cfg)
         return DEPOT_OK;
     if (with_suffix(next_key, sizeof(next_key), cfg->key, ".new") && access(next_key, F_OK) == 0 &&
         pki_cert_key_check(cfg->cert, next_key, cfg->dealer, NULL, why, sizeof(why)) == DEPOT_OK) {
-        if (rename(next_key, cfg->key) == 0 && sync_dir_of(cfg->key)) {
+        if (rename(next_key, cfg->key) == 0 && pki_sync_dir_of(cfg->key) == DEPOT_OK) {
             LOG_WARN("identity: finished installing the new certificate (%s was still at %s)",
                      cfg->key, next_key);
             return DEPOT_OK;

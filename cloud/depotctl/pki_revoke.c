@@ -144,23 +144,13 @@ static bool load_revoked(const char *cmd, const char *path, struct rlist *l)
     return rc == 0;
 }
 
-/* Writes text to path through path.tmp, fsync and rename. */
+/* Replaces path with text (pki_replace_file); false said on stderr. */
 static bool replace_text(const char *cmd, const char *path, const char *text, size_t len)
 {
-    char tmp[PATH_MAX + 8];
-    int fd;
-    bool ok;
-
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-    ok = (fd >= 0 && close(fd) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", cmd, path, strerror(errno));
-        unlink(tmp);
-        return false;
-    }
-    return true;
+    if (pki_replace_file(path, text, len, 0644) == DEPOT_OK)
+        return true;
+    fprintf(stderr, "%s: cannot write %s: %s\n", cmd, path, strerror(errno));
+    return false;
 }
 
 static bool save_revoked(const char *cmd, const char *path, const struct rlist *l)

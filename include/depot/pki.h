@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "depot/error.h"
 
@@ -212,6 +213,13 @@ depot_err pki_base64_encode(const unsigned char *in, size_t len, char *out, size
 /* Decodes the NUL-terminated base64 text in into out. DEPOT_ERR_PARSE if it
  * is not base64, DEPOT_ERR_FULL if out is too small. */
 depot_err pki_base64_decode(const char *in, unsigned char *out, size_t size, size_t *out_len);
+
+/* Replaces the file at path with len bytes of data at once: written to path.tmp (mode),
+ * synced, renamed over path, its folder synced. A reader sees the old file or the new one,
+ * whole. DEPOT_ERR_IO (logged), DEPOT_ERR_INVAL (path too long). */
+depot_err pki_replace_file(const char *path, const void *data, size_t len, mode_t mode);
+/* fsync of the folder that holds path, so that a rename in it is on the disk. */
+depot_err pki_sync_dir_of(const char *path);
 
 /* Reads the whole file at path into a NUL-terminated buffer from depot_malloc
  * (caller frees with depot_free); at most max bytes. DEPOT_ERR_IO,
