@@ -62,22 +62,14 @@ static int32_t hal_recv(depot_hal_ctx *ctx, uint8_t *buf, size_t len)
     return n == 0 ? -1 : (int32_t)n;
 }
 
-static uint32_t xorshift32(uint32_t *state)
-{
-    uint32_t x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *state = x;
-}
-
 static int32_t hal_load_cell_read(depot_hal_ctx *ctx, int32_t *grams)
 {
     if (ctx->cell_fault)
         return -1;
     int64_t g = ctx->weight_g;
     if (ctx->noise_g > 0)
-        g += (int64_t)(xorshift32(&ctx->rng) % (2u * (uint32_t)ctx->noise_g + 1u)) - ctx->noise_g;
+        g += (int64_t)(host_xorshift32(&ctx->rng) % (2u * (uint32_t)ctx->noise_g + 1u)) -
+             ctx->noise_g;
     *grams = g > INT32_MAX ? INT32_MAX : g < INT32_MIN ? INT32_MIN : (int32_t)g;
     return 0;
 }

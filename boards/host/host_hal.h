@@ -34,4 +34,14 @@ void host_hal_init(depot_hal *hal, depot_hal_ctx *ctx, const char *state_path, i
 /* The host clocks, also for the board's own timers. */
 uint64_t host_now_us(void);
 
+/* xorshift32, the host board's seeded noise (the load cell's, the RTU line's): state != 0. */
+static inline uint32_t host_xorshift32(uint32_t *state)
+{
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
 #endif

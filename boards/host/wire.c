@@ -45,24 +45,15 @@ size_t host_wire_reply(const host_node *node, uint8_t *adu, size_t len, int rtu)
     }
 }
 
-static uint32_t xorshift32(uint32_t *s)
-{
-    uint32_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x;
-}
-
 void host_wire_noise(rtu_line *line, uint8_t *data, size_t n)
 {
     line->noise_bytes += n;
     if (line->noise_ppm == 0)
         return;
     for (size_t i = 0; i < n; i++) {
-        if (xorshift32(&line->noise_rng) % 1000000u >= line->noise_ppm)
+        if (host_xorshift32(&line->noise_rng) % 1000000u >= line->noise_ppm)
             continue;
-        uint8_t flip = (uint8_t)(xorshift32(&line->noise_rng) % 255u + 1u); /* never 0 */
+        uint8_t flip = (uint8_t)(host_xorshift32(&line->noise_rng) % 255u + 1u); /* never 0 */
         data[i] ^= flip;
         line->noise_corrupted++;
     }
