@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "depot/log.h"
 
@@ -25,11 +26,32 @@ static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t len)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/*
+ * PRAGMA journal_mode=WAL, tried again for up to BUSY_RETRY_MS while another
+ * connection holds the lock it needs: SQLite answers SQLITE_BUSY at once,
+ * without the busy handler, when a second connection opens a new file as
+ * the first turns it to WAL (two hubs starting together on one file).
+ */
+#define BUSY_RETRY_MS 5000
+
+static int set_wal(sqlite3 *db, char *mode, size_t len)
+{
+    struct timespec pause = {0, 10 * 1000000L};
+    int rc = pragma_text(db, "PRAGMA journal_mode=WAL", mode, len);
+    for (int waited = 0; (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; waited += 10) {
+        if (waited >= BUSY_RETRY_MS)
+            break;
+        nanosleep(&pause, NULL);
+        rc = pragma_text(db, "PRAGMA journal_mode=WAL", mode, len);
+    }
+    return rc;
+}
+
 depot_err depot_sqlite_durable(sqlite3 *db, const char *who)
 {
     const char *file = sqlite3_db_filename(db, "main");
     char mode[32], sync[32];
-    int rc = pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode));
+    int rc = set_wal(db, mode, sizeof(mode));
 
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);

@@ -183,7 +183,38 @@
     startApp();
   }
 
+  /* A user's login: its session token, then signIn. */
+  async function logIn(user, password) {
+    let res, data = null;
+    try {
+      res = await fetch('/api/v1/login', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, cache: 'no-store',
+        body: JSON.stringify({ user, password }),
+      });
+    } catch (e) {
+      showLogin('The hub cannot be reached.');
+      return;
+    }
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 429) {
+      const min = Math.max(1, Math.ceil(((data && data.retry_after_s) || 60) / 60));
+      showLogin('Too many failed sign-ins: try again in ' + min + ' min.');
+    } else if (res.status === 401) {
+      showLogin('Wrong user or password.');
+    } else if (!res.ok || !data || !data.token) {
+      showLogin('Sign-in failed: ' + ((data && data.error) || res.statusText || res.status));
+    } else {
+      signIn(data.token, false);
+    }
+  }
+
   function signOut(message) {
+    if (state.token && state.token.startsWith('dps_')) { /* end the session at the hub too */
+      fetch('/api/v1/logout', {
+        method: 'POST', headers: { Authorization: 'Bearer ' + state.token, 'Content-Type': 'application/json' },
+        body: '{}', keepalive: true,
+      }).catch(() => {});
+    }
     state.gen++;
     state.timers.forEach(clearTimeout);
     state.timers = [];
@@ -209,7 +240,8 @@
     $('login-view').hidden = false;
     $('login-error').textContent = message || '';
     $('token').value = '';
-    $('token').focus();
+    $('password').value = '';
+    $('user').focus();
   }
 
   function startApp() {
@@ -838,8 +870,10 @@
   function wire() {
     $('login-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const t = $('token').value.trim();
-      if (t) signIn(t, false);
+      const u = $('user').value.trim(), p = $('password').value, t = $('token').value.trim();
+      if (u && p) logIn(u, p);
+      else if (t) signIn(t, false);
+      else $('login-error').textContent = 'Give your user and password, or an API token.';
     });
     $('signout').addEventListener('click', () => signOut('Signed out.'));
     $('region').addEventListener('change', () => { state.page = 0; renderMatrix(); });

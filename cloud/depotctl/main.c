@@ -21,6 +21,8 @@ static const struct ctl_command commands[] = {
     {"ranking", ctl_ranking_main, "the dealers' leaderboard: KPIs, score, movement, rebate"},
     {"orders", ctl_orders_main, "list, show, approve or reject orders"},
     {"alerts", ctl_alerts_main, "list, show, acknowledge or resolve alerts"},
+    {"users", ctl_users_main, "the hub's users: list, add, disable, enable, reset, set"},
+    {"tokens", ctl_tokens_main, "API tokens of integrations: list, create, revoke"},
 };
 
 int main(int argc, char **argv)

@@ -1,8 +1,8 @@
 /*
  * depot-hub configuration.
  *
- * Every option of the sections [hub], [mqtt], [http], [approval], [ranking]
- * and [alerts] is one row of its section's table (name, type, bounds,
+ * Every option of the sections [hub], [mqtt], [http], [approval], [ranking],
+ * [alerts] and [auth] is one row of its section's table (name, type, bounds,
  * default, where it lands in struct hub_config), run by the option-table
  * engine of depot/ini.h. Options that are more than one typed value (listen,
  * approval stages, ranking weights and tiers) are DEPOT_INI_CUSTOM rows with
@@ -127,12 +127,24 @@ static const struct depot_ini_opt alerts_opts[] = {
     END,
 };
 
+static const struct depot_ini_opt auth_opts[] = {
+    NUM("session_ttl_s", auth_session_ttl_s, 60, 86400 * 90, "43200"),
+    NUM("pwhash_ops", auth_pwhash_ops, 1, 20, "2"),
+    NUM("pwhash_mem_kib", auth_pwhash_mem_kib, 8192, 4194304, "65536"),
+    NUM("parallel_logins", auth_parallel_logins, 1, 64, "2"),
+    NUM("failures_per_account", auth_fail_per_account, 1, 1000, "5"),
+    NUM("failures_per_address", auth_fail_per_address, 1, 100000, "30"),
+    NUM("failure_window_s", auth_fail_window_s, 10, 86400, "900"),
+    END,
+};
+
 static const struct hub_section {
     const char *name;
     const struct depot_ini_opt *table;
 } sections[] = {
     {"hub", hub_opts},           {"mqtt", mqtt_opts},       {"http", http_opts},
     {"approval", approval_opts}, {"ranking", ranking_opts}, {"alerts", alerts_opts},
+    {"auth", auth_opts},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

@@ -76,6 +76,14 @@ struct hub_config {
     /* [ranking] weights, tiers (offline_after_ms from [hub] offline_after_s) */
     struct hub_rank_params ranking;
     long rank_publish_period_s; /* a dealer's down/ranking at most this often */
+    /* [auth] accounts, sessions and logins (accounts.c) */
+    long auth_session_ttl_s;    /* a login's session lasts this long */
+    long auth_pwhash_ops;       /* Argon2id passes (crypto_pwhash opslimit) */
+    long auth_pwhash_mem_kib;   /* Argon2id memory per hash, KiB */
+    long auth_parallel_logins;  /* password hashes computed at once (each takes the memory) */
+    long auth_fail_per_account; /* failed logins of one account per window before refusing */
+    long auth_fail_per_address; /* failed logins from one address per window */
+    long auth_fail_window_s;    /* the window of both */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

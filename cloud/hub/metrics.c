@@ -69,6 +69,11 @@ static const struct {
                                      "Broker connection attempts refused or failed"},
     [HUB_C_API_REQUESTS] = {"depot_hub_api_requests_total", "HTTP requests served"},
     [HUB_C_API_ERRORS] = {"depot_hub_api_errors_total", "HTTP responses with status >= 400"},
+    [HUB_C_API_LOGIN_FAILED] = {"depot_hub_logins_failed_total",
+                                "logins refused: unknown user, wrong password or disabled"},
+    [HUB_C_API_LOGIN_LIMITED] = {"depot_hub_logins_limited_total",
+                                 "logins refused unhashed: too many failures of the account or "
+                                 "address"},
     [HUB_C_ORDERS_RECEIVED] = {"depot_hub_orders_received_total", "Order messages applied"},
     [HUB_C_ORDERS_AUTO_APPROVED] = {"depot_hub_orders_auto_approved_total",
                                     "Orders approved at once by the auto-approval rules"},

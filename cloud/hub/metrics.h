@@ -27,6 +27,8 @@ enum hub_counter {
     HUB_C_MQTT_CONNECT_FAILURES, /* attempts that never got an accepting CONNACK */
     HUB_C_API_REQUESTS,
     HUB_C_API_ERRORS,           /* responses with status >= 400 */
+    HUB_C_API_LOGIN_FAILED,     /* logins refused: unknown user, wrong password, disabled */
+    HUB_C_API_LOGIN_LIMITED,    /* logins refused before hashing: too many failures */
     HUB_C_ORDERS_RECEIVED,      /* up/order messages applied (first time) */
     HUB_C_ORDERS_AUTO_APPROVED, /* approved at once by the auto-approval rules */
     HUB_C_ORDERS_APPROVED,      /* approved, by "auto" or at the last stage */

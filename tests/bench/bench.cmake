@@ -20,6 +20,7 @@ depot_bench_program(ecdsa_verify_rate LIBS depot_pki Threads::Threads)
 depot_bench_program(order_flood LIBS depot_pki PkgConfig::MOSQUITTO)
 depot_bench_program(bench_alerts LIBS hub_core)
 depot_bench_program(bench_ranking LIBS hub_core)
+depot_bench_program(bench_login LIBS hub_core)
 depot_bench_program(bench_ledger LIBS depot_gateway_core)
 
 add_test(NAME bench.smoke

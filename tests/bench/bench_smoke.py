@@ -15,6 +15,8 @@ RUNS = [
      ["baseline: stock row update alone", "alert engine alone", "engine / baseline ratio"]),
     (["bench_ledger.py", "--events", "200", "--batch", "4", "--runs", "1"],
      ["depot ledger (gw_terminal_scan)", "raw batched insert", "depot / raw events/s"]),
+    (["bench_login.py", "--logins", "3", "--threads", "2", "--mem-kib", "8192", "--ops", "1"],
+     ["baseline: bare crypto_pwhash", "login: hub_accounts_login", "parallel: 2 threads"]),
     (["bench_ranking.py", "--dealers", "50", "--days", "40", "--skus", "5"],
      ["update total: leaderboard up to date", "baseline: full recompute", "boards identical: yes"]),
     (["bench_dashboard.py", "--dealers", "10", "--skus", "10", "--runs", "1",

@@ -3,7 +3,8 @@
 // file naming what to expect:
 //
 //   node drive.mjs CONFIG.json
-//   {"url", "chromium", "approver", "viewer", "dealer", "sku", "qty_before",
+//   {"url", "chromium", "approver", "viewer", "viewer_user", "viewer_password", "dealer",
+//    "sku", "qty_before",
 //    "control": "<scale's control socket>", "weight_g", "qty_after",
 //    "alert": <id or null: skip>, "order": "<id>", "order_other": "<id>",
 //    "screenshots": "<folder>", "timeout_ms"}
@@ -115,12 +116,20 @@ async function main(ctx, page) {
   await page.screenshot({ path: out.screenshot, fullPage: true });
   step('screenshot ' + out.screenshot);
 
-  step('sign out, sign in as the viewer');
+  step('sign out, sign in as the viewer user with a wrong password, then the right one');
   await page.click('#signout');
   await page.waitForSelector('#login-form', { state: 'visible', timeout: T });
-  await page.fill('#token', cfg.viewer);
+  await page.fill('#user', cfg.viewer_user);
+  await page.fill('#password', 'not the password');
+  await page.click('#signin');
+  await page.waitForFunction(() => document.querySelector('#login-error').textContent.includes('Wrong user or password'),
+    null, { timeout: T });
+  await page.fill('#user', cfg.viewer_user);
+  await page.fill('#password', cfg.viewer_password);
   await page.click('#signin');
   await page.waitForSelector('#app-view', { state: 'visible', timeout: T });
+  out.viewer_session = await page.evaluate(() => sessionStorage.getItem('depot.token'));
+  if (!out.viewer_session || !out.viewer_session.startsWith('dps_')) throw new Error('no session after the login');
   if (cfg.order_other) await page.waitForSelector(`li.order[data-order="${cfg.order_other}"]`, { timeout: T });
   await page.waitForSelector(cell, { timeout: T });
   const offered = await page.$$eval('button[data-order-act="approve"], button[data-order-act="reject"], button[data-alert-act]',
@@ -141,6 +150,15 @@ async function main(ctx, page) {
   out.phone_page_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.screenshot({ path: path.join(cfg.screenshots, 'dashboard-phone.png'), fullPage: false });
   if (out.phone_page_overflow_px > 2) throw new Error('on a phone the page scrolls sideways by ' + out.phone_page_overflow_px + ' px');
+
+  step('sign out: the session ends at the hub');
+  await page.click('#signout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: T });
+  await page.waitForFunction(async (token) => {
+    const r = await fetch('/api/v1/me', { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' });
+    return r.status === 401;
+  }, out.viewer_session, { timeout: T, polling: 100 });
+  out.session_after_signout = 401;
   if (errors.length) throw new Error('JavaScript errors on the page: ' + errors.join('; '));
 }
 

@@ -14,8 +14,9 @@ In the browser: sign in with the approver's token, see A's bolts in the
 matrix, change the scale's weight through the node's control socket and see
 the new count in the cell without a reload (bounded wait), open the cell's
 chart, acknowledge the alert, approve one order, take a full-page screenshot
-(printed path, under the build folder), sign in as the viewer: no approve
-button, and a direct POST with the viewer's token gets 403.
+(printed path, under the build folder), sign in as a viewer user with its
+password (a wrong one first): no approve button, and a direct POST with a
+viewer's token gets 403; sign out, and the session is refused by the hub.
 """
 import os
 import sys
@@ -31,6 +32,7 @@ from hubenv import start_hub, stock_map  # noqa: E402
 ADMIN = "admin-token-dashboard"
 APPROVER = "sales-token-dashboard"
 VIEWER = "viewer-token-dashboard"
+VIEWER_PASSWORD = "vera's dashboard password"
 TOKENS = {"admin": ("admin", ADMIN), "sales-lead": ("approver", APPROVER + ":sales"),
           "viewer": ("viewer", VIEWER)}
 PUMP = "4006381333962"
@@ -124,9 +126,12 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         else:
             print("  alert %s: low_stock of A's bolts is open" % alert)
         orders = site.pending_orders(2)
+        site.api("POST", "/api/v1/users", {"name": "vera", "role": "viewer",
+                                           "password": VIEWER_PASSWORD}, expect=201)
         os.makedirs(SHOTS, exist_ok=True)
         result, out = run_node("drive.mjs", {
             "url": site.url + "/", "chromium": CHROMIUM, "approver": APPROVER, "viewer": VIEWER,
+            "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
             "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
             "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
@@ -134,6 +139,7 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         sys.stdout.write("".join("  " + line + "\n" for line in out.splitlines()
                                  if line.startswith("step: ")))
         assert result.get("ok"), result
+        assert result["session_after_signout"] == 401, result
         print("  screenshot: %s" % result["screenshot"])
         print("  the new count showed %d ms after the weight changed; phone layout overflow %d px"
               % (result["live_update_ms"], result["phone_page_overflow_px"]))

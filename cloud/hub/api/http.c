@@ -129,8 +129,10 @@ static enum MHD_Result keep_reply(struct api_reply *out, unsigned status, const 
     return MHD_YES;
 }
 
-enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigned status,
-                              const char *type, struct api_body *b)
+/* api_send_body with one more header (name NULL: none). */
+static enum MHD_Result send_body_header(hub_api *api, const struct api_request *r, unsigned status,
+                                        const char *type, struct api_body *b, const char *name,
+                                        const char *value)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -148,9 +150,30 @@ enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigne
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (name)
+        MHD_add_response_header(resp, name, value);
     ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigned status,
+                              const char *type, struct api_body *b)
+{
+    return send_body_header(api, r, status, type, b, NULL, NULL);
+}
+
+enum MHD_Result api_send_limited(hub_api *api, const struct api_request *r, const char *msg,
+                                 long retry_s)
+{
+    struct api_body b = {0};
+    char value[24];
+    snprintf(value, sizeof(value), "%ld", retry_s);
+    api_body_printf(&b, "{\"error\":");
+    api_body_json_string(&b, msg);
+    api_body_printf(&b, ",\"retry_after_s\":%ld}\n", retry_s);
+    return send_body_header(api, r, MHD_HTTP_TOO_MANY_REQUESTS, "application/json", &b,
+                            MHD_HTTP_HEADER_RETRY_AFTER, value);
 }
 
 enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status,

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "api/api.h"
+#include "accounts.h"
 #include "api/static.h"
 #include "store/store.h"
 
@@ -30,6 +31,7 @@ struct hub_api {
     size_t n_readers, n_free;
     hub_static *dashboard; /* the dashboard's files (static.c) */
     hub_ranking *ranking;  /* hub_api_set_ranking; NULL: ranking endpoints answer 503 */
+    hub_accounts *accounts; /* users, sessions, API tokens, login limits (accounts.h) */
 };
 
 /* A response body under construction; on allocation failure `failed` sticks. */
@@ -65,7 +67,9 @@ struct api_request {
     const char *url;  /* the whole path, e.g. "/api/v1/orders/o-1/approve" */
     const char *body; /* NUL-terminated, may be "" */
     size_t len;
-    const struct hub_token *who; /* NULL on the open routes */
+    const struct hub_token *who; /* NULL on the open routes; a [tokens] entry or &self */
+    struct hub_token self;       /* who a session or API token of the store is (accounts.h) */
+    char addr[48];               /* the client's address, "" if unknown */
     char arg[API_ARG_MAX];       /* what the route's '*' matched ("" if it was too long) */
 };
 
@@ -85,6 +89,9 @@ enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigne
                               const char *type, struct api_body *b);
 enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status,
                                const char *msg);
+/* A 429 with a Retry-After header of retry_s seconds and {"error", "retry_after_s"}. */
+enum MHD_Result api_send_limited(hub_api *api, const struct api_request *r, const char *msg,
+                                 long retry_s);
 /* A list body: "[" rows "]\n" answered 200, or a 500 for err (the body is dropped). */
 enum MHD_Result api_send_list(hub_api *api, const struct api_request *r, struct api_body *b,
                               depot_err err);

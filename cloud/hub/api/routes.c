@@ -6,8 +6,10 @@
  * its resource's file.
  *
  * Order of checks (api_dispatch), the same for every route:
- *   1. /api/v1/...: a bearer token of at least viewer (401, 403), then the
- *      body: at most the API's limit (413) and one JSON document (400);
+ *   1. /api/v1/...: a bearer token of at least viewer (401, 403): one of
+ *      [tokens], else a session or API token of the store (accounts.h), but
+ *      none on an open route (login); then the body: at most the API's limit (413) and one JSON
+ * document (400);
  *   2. the path: no route has it, 404; it has no route for the method, 405
  *      naming the methods it takes;
  *   3. the route's role (403), then its argument (404 "no such ...");
@@ -18,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
+#include "depot/clock.h"
 #include "depot/id.h"
 #include "depot/msg.h"
 
@@ -35,7 +39,16 @@ static const struct api_route routes[] = {
     {GET, "/", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_DASHBOARD, api_static_get},
     {GET, "/index.html", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_DASHBOARD, api_static_get},
     {GET, "/static/**", HUB_ROLE_NONE, API_ARG_FILE, HUB_API_DASHBOARD, api_static_get},
+    {POST, V1 "login", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_OTHER, api_login_post},
+    {POST, V1 "logout", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_OTHER, api_logout_post},
     {GET, V1 "me", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_OTHER, api_me_get},
+    {GET, V1 "users", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_users_list},
+    {POST, V1 "users", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_user_post},
+    {GET, V1 "users/*", HUB_ROLE_ADMIN, API_ARG_USER, HUB_API_OTHER, api_user_get},
+    {PATCH, V1 "users/*", HUB_ROLE_ADMIN, API_ARG_USER, HUB_API_OTHER, api_user_patch},
+    {GET, V1 "tokens", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_tokens_list},
+    {POST, V1 "tokens", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_token_post},
+    {POST, V1 "tokens/*/revoke", HUB_ROLE_ADMIN, API_ARG_USER, HUB_API_OTHER, api_token_revoke},
     {GET, V1 "stock", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_STOCK, api_stock_get},
     {GET, V1 "dealers", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_DEALERS, api_dealers_list},
     {GET, V1 "dealers/*", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_get},
@@ -133,6 +146,8 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
                        !*end
                    ? NULL
                    : "no such alert";
+    case API_ARG_USER:
+        return hub_account_name_valid(arg) ? NULL : "no such user or token";
     case API_ARG_NONE:
     case API_ARG_FILE:
         break;
@@ -148,12 +163,41 @@ static bool body_is_one_json(const struct api_request *r)
     return j != NULL;
 }
 
-/* Step 1 of the checks (top of file); MHD_YES with *answered false to go on. */
-static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool too_large,
-                                         bool *answered)
+/*
+ * Who the request's bearer token is: a [tokens] entry of the config, else
+ * a session or API token of the store (r->self). DEPOT_ERR_AUTH,
+ * DEPOT_ERR_FORBIDDEN (below viewer), DEPOT_ERR_DB.
+ */
+static depot_err identify(hub_api *api, struct api_request *r)
 {
+    const char *token = r->authorization;
+    hub_store *s;
     depot_err err = hub_auth_token(api->cfg, r->authorization, HUB_ROLE_VIEWER, &r->who);
+    if (err != DEPOT_ERR_AUTH || !token || strncasecmp(token, "Bearer ", 7) != 0)
+        return err;
+    for (token += 7; *token == ' ';)
+        token++;
+    if (!hub_token_is_issued(token))
+        return DEPOT_ERR_AUTH;
+    s = api_reader_take(api);
+    err = hub_accounts_identify(api->accounts, s, token, depot_now_ms(), &r->self);
+    api_reader_give(api, s);
+    if (err != DEPOT_OK)
+        return err;
+    r->who = &r->self;
+    return r->self.role >= HUB_ROLE_VIEWER ? DEPOT_OK : DEPOT_ERR_FORBIDDEN;
+}
+
+/* Step 1 of the checks (top of file); MHD_YES with *answered false to go on. An open route of
+ * /api/v1/ (login) reads no token. */
+static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool open,
+                                         bool too_large, bool *answered)
+{
+    depot_err err = open ? DEPOT_OK : identify(api, r);
     *answered = true;
+    if (err == DEPOT_ERR_DB)
+        return api_send_error(api, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              "the accounts cannot be read now; try again");
     if (err == DEPOT_ERR_AUTH)
         return api_send_error(api, r, MHD_HTTP_UNAUTHORIZED, "missing or unknown bearer token");
     if (err != DEPOT_OK)
@@ -176,9 +220,9 @@ enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large
     bool known, answered = false;
     enum MHD_Result ret = MHD_YES;
 
-    if (!strncmp(r->url, V1, strlen(V1)))
-        ret = check_api_request(api, r, too_large, &answered);
     rt = route_find(r->method, r->url, r, &known, allowed, sizeof(allowed), metric);
+    if (!strncmp(r->url, V1, strlen(V1)))
+        ret = check_api_request(api, r, rt && rt->role == HUB_ROLE_NONE, too_large, &answered);
     if (answered)
         return ret;
     if (!rt && !known)

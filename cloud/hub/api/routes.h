@@ -1,7 +1,7 @@
 /*
  * The HTTP API's one route table (routes.c) and the handlers it names, one
  * file per resource: stock.c, dealers.c, catalog.c, orders.c, ranking.c,
- * alerts.c, system.c (metrics, health, me), static.c (the dashboard's
+ * alerts.c, accounts.c, system.c (metrics, health, me), static.c (the dashboard's
  * files). A handler gets the request after the route's method, role and
  * argument were checked; it answers and returns what MHD_queue_response did.
  */
@@ -19,6 +19,7 @@ enum api_arg {
     API_ARG_ORDER,  /* 1..DEPOT_ORDER_ID_MAX characters: "no such order" */
     API_ARG_ALERT,  /* a positive decimal alert id: "no such alert" */
     API_ARG_FILE,   /* the rest of the path, checked by the handler */
+    API_ARG_USER,   /* a user's or API token's name (hub_account_name_valid): "no such ..." */
 };
 
 struct api_route {
@@ -68,6 +69,15 @@ enum MHD_Result api_alert_ack(hub_api *api, const struct api_request *r);
 enum MHD_Result api_alert_resolve(hub_api *api, const struct api_request *r);
 enum MHD_Result api_history_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_me_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_login_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_logout_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_users_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_user_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_user_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_user_patch(hub_api *api, const struct api_request *r);
+enum MHD_Result api_tokens_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_token_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_token_revoke(hub_api *api, const struct api_request *r);
 enum MHD_Result api_metrics_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_healthz_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_static_get(hub_api *api, const struct api_request *r);

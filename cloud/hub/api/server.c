@@ -94,6 +94,21 @@ static bool has_body(const char *method)
  * each piece of the body (*upload_size > 0: appended, marked consumed), then
  * once more with *upload_size == 0: the body is complete and we answer.
  */
+/* The connection's peer address as text ("" if it has none). */
+static void client_address(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)len);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)len);
+}
+
 static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, const char *url,
                                      const char *method, const char *upload_data,
                                      size_t *upload_size, void **req_cls,
@@ -122,6 +137,7 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
         r.len = up->len;
     }
     r.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    client_address(c, r.addr, sizeof(r.addr));
     return api_dispatch(api, &r, up && up->too_large, metric);
 }
 
@@ -215,6 +231,8 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     pthread_cond_init(&api->freed, NULL);
     err = open_readers(api);
     if (err == DEPOT_OK)
+        err = hub_accounts_new(cfg, &api->accounts);
+    if (err == DEPOT_OK)
         err = hub_static_new(cfg->http_dashboard, &api->dashboard);
     if (err != DEPOT_OK) {
         hub_api_free(api);
@@ -234,6 +252,7 @@ void hub_api_free(hub_api *api)
         hub_store_free(api->readers[i]);
     depot_free(api->readers);
     hub_static_free(api->dashboard);
+    hub_accounts_free(api->accounts);
     pthread_mutex_destroy(&api->lock);
     pthread_cond_destroy(&api->freed);
     depot_free(api);

@@ -15,6 +15,7 @@
 
 #include "api/http.h"
 #include "api/routes.h"
+#include "store/accounts.h"
 #include "store/alerts.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
@@ -56,6 +57,8 @@ static int setup(void **state)
     strcat(dash, "/index.html");
     write_file(dash, "<!doctype html><title>Depot</title>\n");
     f->cfg.http_threads = 2;
+    f->cfg.auth_pwhash_ops = 1; /* the cheapest Argon2id: the tests are about the flow */
+    f->cfg.auth_pwhash_mem_kib = 8192;
     test_add_token(&f->cfg, "viewer", HUB_ROLE_VIEWER, NULL);
     test_add_token(&f->cfg, "approver", HUB_ROLE_APPROVER, NULL);
     test_add_token(&f->cfg, "admin", HUB_ROLE_ADMIN, NULL);
@@ -415,6 +418,238 @@ static void test_api_routes_EveryPatternIsWellFormed(void **state)
     }
 }
 
+/* ---- accounts: users, sessions, API tokens ---- */
+
+/* Whether the last reply's body (not NUL-terminated) holds text. */
+static bool in_body(const struct fixture *f, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= f->reply.len; i++)
+        if (!memcmp(f->reply.body + i, text, n))
+            return true;
+    return false;
+}
+
+static const char *str_of(const struct fixture *f, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->json, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Logs name in; the "Bearer <session>" in auth, or the status when it is not 200. */
+static unsigned login(struct fixture *f, const char *name, const char *pw, char *auth, size_t len)
+{
+    char body[200];
+    unsigned st;
+    snprintf(body, sizeof(body), "{\"user\":\"%s\",\"password\":\"%s\"}", name, pw);
+    st = call(f, "POST", "/api/v1/login", NULL, NULL, body);
+    if (st == 200)
+        snprintf(auth, len, "Bearer %s", str_of(f, "token"));
+    return st;
+}
+
+static void test_api_accounts_UserLogsInActsAndLogsOut(void **state)
+{
+    struct fixture *f = *state;
+    char alice[128], other[128];
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"alice@dealer.example\",\"role\":\"approver\","
+                          "\"stages\":[\"finance\"],\"password\":\"correct horse\"}"),
+                     201);
+    assert_string_equal(str_of(f, "role"), "approver");
+    assert_null(cJSON_GetObjectItemCaseSensitive(f->json, "password")); /* it was given */
+    assert_false(in_body(f, "argon2"));
+
+    assert_int_equal(login(f, "alice@dealer.example", "wrong horse", alice, sizeof(alice)), 401);
+    assert_string_equal(error_of(f), "wrong user or password");
+    assert_int_equal(login(f, "nobody", "correct horse", alice, sizeof(alice)), 401);
+    assert_string_equal(error_of(f), "wrong user or password");
+    assert_int_equal(login(f, "alice@dealer.example", "correct horse", alice, sizeof(alice)), 200);
+    assert_true(!strncmp(alice, "Bearer dps_", 11) && strlen(alice) == 7 + 4 + 43);
+    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(f->json, "expires_at")));
+
+    assert_int_equal(call(f, "GET", "/api/v1/me", alice, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "name"), "alice@dealer.example");
+    assert_string_equal(str_of(f, "role"), "approver");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f->json, "stages")), 1);
+    assert_int_equal(call(f, "GET", "/api/v1/users", alice, NULL, NULL), 403);
+    assert_int_equal(call(f, "GET", "/api/v1/orders", alice, NULL, NULL), 200);
+
+    /* two sessions; logging one out leaves the other */
+    assert_int_equal(login(f, "alice@dealer.example", "correct horse", other, sizeof(other)), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/logout", alice, NULL, NULL), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/me", alice, NULL, NULL), 401);
+    assert_int_equal(call(f, "GET", "/api/v1/me", other, NULL, NULL), 200);
+    /* a [tokens] entry has no session to end */
+    assert_int_equal(call(f, "POST", "/api/v1/logout", ADMIN, NULL, NULL), 400);
+    /* a made-up session token of the right shape */
+    assert_int_equal(call(f, "GET", "/api/v1/me",
+                          "Bearer dps_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, NULL),
+                     401);
+}
+
+static void test_api_accounts_DisableAndResetRevokeSessionsAtOnce(void **state)
+{
+    struct fixture *f = *state;
+    char s1[128], s2[128], made[64];
+    assert_int_equal(
+        call(f, "POST", "/api/v1/users", ADMIN, NULL, "{\"name\":\"bob\",\"role\":\"viewer\"}"),
+        201);
+    snprintf(made, sizeof(made), "%s", str_of(f, "password")); /* made by the hub, shown once */
+    assert_true(strlen(made) >= 20);
+    assert_int_equal(login(f, "bob", made, s1, sizeof(s1)), 200);
+    assert_int_equal(login(f, "bob", made, s2, sizeof(s2)), 200);
+
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL, "{\"disabled\":true}"),
+                     200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "sessions_revoked")->valueint, 2);
+    assert_int_equal(call(f, "GET", "/api/v1/me", s1, NULL, NULL), 401);
+    assert_int_equal(call(f, "GET", "/api/v1/me", s2, NULL, NULL), 401);
+    assert_int_equal(login(f, "bob", made, s1, sizeof(s1)), 401); /* disabled: the same answer */
+
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL,
+                          "{\"disabled\":false,\"reset_password\":true}"),
+                     200);
+    assert_string_not_equal(str_of(f, "password"), made);
+    snprintf(s2, sizeof(s2), "%s", str_of(f, "password"));
+    assert_int_equal(login(f, "bob", made, s1, sizeof(s1)), 401);
+    assert_int_equal(login(f, "bob", s2, s1, sizeof(s1)), 200);
+
+    /* a role change holds for the live session at its next request */
+    assert_int_equal(call(f, "GET", "/api/v1/users", s1, NULL, NULL), 403);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL, "{\"role\":\"admin\"}"),
+                     200);
+    assert_int_equal(call(f, "GET", "/api/v1/users", s1, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    assert_false(in_body(f, "argon2"));
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/nobody", ADMIN, NULL, "{\"disabled\":true}"),
+                     404);
+}
+
+static void test_api_accounts_ApiTokensListedByNameRevokedAtOnce(void **state)
+{
+    struct fixture *f = *state;
+    char erp[128], hash[HUB_CRED_HASH_HEX + 1];
+    assert_int_equal(call(f, "POST", "/api/v1/tokens", ADMIN, NULL,
+                          "{\"name\":\"erp\",\"role\":\"approver\",\"stages\":[\"sales\"]}"),
+                     201);
+    assert_true(!strncmp(str_of(f, "token"), "dpt_", 4));
+    snprintf(erp, sizeof(erp), "Bearer %s", str_of(f, "token"));
+    hub_token_hash(erp + 7, hash);
+
+    assert_int_equal(call(f, "GET", "/api/v1/me", erp, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "name"), "erp");
+    assert_string_equal(str_of(f, "role"), "approver");
+    assert_int_equal(call(f, "GET", "/api/v1/tokens", ADMIN, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    assert_false(in_body(f, erp + 7)); /* never its value */
+    assert_false(in_body(f, hash));    /* nor its hash */
+    assert_int_equal(
+        call(f, "POST", "/api/v1/tokens", ADMIN, NULL, "{\"name\":\"erp\",\"role\":\"viewer\"}"),
+        409);
+    assert_int_equal(call(f, "POST", "/api/v1/logout", erp, NULL, NULL), 400);
+
+    assert_int_equal(call(f, "POST", "/api/v1/tokens/erp/revoke", ADMIN, NULL, NULL), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/me", erp, NULL, NULL), 401);
+    assert_int_equal(call(f, "POST", "/api/v1/tokens/erp/revoke", ADMIN, NULL, NULL), 404);
+    assert_int_equal(call(f, "POST", "/api/v1/tokens", ADMIN, NULL,
+                          "{\"name\":\"erp\",\"role\":\"viewer\",\"expires_days\":30}"),
+                     201);
+    assert_int_equal(call(f, "GET", "/api/v1/tokens", ADMIN, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 2); /* the revoked one stays listed */
+}
+
+static void test_api_accounts_BadRequestsRefused(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bad_users[] = {
+        "{\"name\":\"-x\",\"role\":\"viewer\"}",
+        "{\"name\":\"a b\",\"role\":\"viewer\"}",
+        "{\"name\":\"carol\",\"role\":\"root\"}",
+        "{\"name\":\"carol\",\"role\":\"viewer\",\"stages\":[\"sales\"]}",
+        "{\"name\":\"carol\",\"role\":\"approver\",\"stages\":[\"payroll\"]}",
+        "{\"name\":\"carol\",\"role\":\"viewer\",\"password\":\"short\"}",
+        "{\"name\":\"carol\",\"role\":\"viewer\",\"password\":7}",
+        "{\"name\":\"carol\",\"role\":\"viewer\",\"pwhash\":\"x\"}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof(bad_users) / sizeof(bad_users[0]); i++)
+        assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL, bad_users[i]), 400);
+    assert_int_equal(
+        call(f, "POST", "/api/v1/users", ADMIN, NULL, "{\"name\":\"viewer\",\"role\":\"viewer\"}"),
+        409); /* a [tokens] name */
+    assert_int_equal(
+        call(f, "POST", "/api/v1/users", VIEWER, NULL, "{\"name\":\"carol\",\"role\":\"admin\"}"),
+        403);
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"carol\",\"role\":\"viewer\",\"password\":\"0123456789\"}"),
+                     201);
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"carol\",\"role\":\"admin\",\"password\":\"0123456789\"}"),
+                     409);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL, NULL, "{\"user\":\"carol\"}"), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL, NULL,
+                          "{\"user\":\"carol\",\"password\":\"0123456789\",\"x\":1}"),
+                     400);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/carol", ADMIN, NULL,
+                          "{\"password\":\"0123456789\",\"reset_password\":true}"),
+                     400);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/carol", ADMIN, NULL, "{\"disabled\":1}"), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/users/a%20b", ADMIN, NULL, NULL), 404);
+    /* nothing of the refused requests was kept */
+    assert_int_equal(call(f, "GET", "/api/v1/users", ADMIN, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    assert_string_equal(cJSON_GetArrayItem(f->json, 0)->child->valuestring, "carol");
+}
+
+static void test_api_accounts_FailedLoginsLimitedPerAccountAndAddress(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_login out;
+    long retry = 0;
+    char name[16];
+    f->cfg.auth_fail_per_account = 3;
+    f->cfg.auth_fail_per_address = 10;
+    f->cfg.auth_fail_window_s = 60;
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"dave\",\"role\":\"viewer\",\"password\":\"0123456789\"}"),
+                     201);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_accounts_login(f->api->accounts, f->writer, "dave", "nope-nope",
+                                            "10.0.0.1", NOW + i, &out, &retry),
+                         HUB_LOGIN_BAD);
+    /* the account is locked for the window, even with its password, from any address */
+    assert_int_equal(hub_accounts_login(f->api->accounts, f->writer, "dave", "0123456789",
+                                        "10.0.0.2", NOW + 10, &out, &retry),
+                     HUB_LOGIN_LIMITED);
+    assert_true(retry > 0 && retry <= 60);
+    assert_int_equal(hub_accounts_login(f->api->accounts, f->writer, "dave", "0123456789",
+                                        "10.0.0.2", NOW + 60 * 1000, &out, &retry),
+                     HUB_LOGIN_OK);
+    /* one address guessing many accounts */
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof(name), "guess%d", i);
+        assert_int_equal(hub_accounts_login(f->api->accounts, f->writer, name, "nope-nope",
+                                            "10.0.0.9", NOW + 70000, &out, &retry),
+                         HUB_LOGIN_BAD);
+    }
+    assert_int_equal(hub_accounts_login(f->api->accounts, f->writer, "dave", "0123456789",
+                                        "10.0.0.9", NOW + 70000, &out, &retry),
+                     HUB_LOGIN_LIMITED);
+    assert_int_equal(hub_accounts_login(f->api->accounts, f->writer, "dave", "0123456789",
+                                        "10.0.0.8", NOW + 70000, &out, &retry),
+                     HUB_LOGIN_OK);
+    /* through the API: the 429 says when to come back */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(call(f, "POST", "/api/v1/login", NULL, NULL,
+                              "{\"user\":\"dave\",\"password\":\"nope-nope\"}"),
+                         401);
+    assert_int_equal(call(f, "POST", "/api/v1/login", NULL, NULL,
+                          "{\"user\":\"dave\",\"password\":\"0123456789\"}"),
+                     429);
+    assert_true(cJSON_GetObjectItemCaseSensitive(f->json, "retry_after_s")->valueint > 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -435,6 +670,11 @@ int main(void)
         T(test_api_orders_PagesWithACursor),
         T(test_api_dealers_PagesWithACursor),
         T(test_api_ranking_WithoutEngineIs503),
+        T(test_api_accounts_UserLogsInActsAndLogsOut),
+        T(test_api_accounts_DisableAndResetRevokeSessionsAtOnce),
+        T(test_api_accounts_ApiTokensListedByNameRevokedAtOnce),
+        T(test_api_accounts_BadRequestsRefused),
+        T(test_api_accounts_FailedLoginsLimitedPerAccountAndAddress),
         cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
     };
     depot_log_init("hub_api_test", DEPOT_LOG_ERROR + 1);

@@ -848,6 +848,7 @@ static const struct hub_store_ops pg_ops = {
     .orders = &hub_pg_order_ops,
     .alerts = &hub_pg_alert_ops,
     .ranking = &hub_pg_ranking_ops,
+    .accounts = &hub_pg_account_ops,
 };
 
 depot_err hub_store_pg_open(const char *conninfo, hub_store **out)

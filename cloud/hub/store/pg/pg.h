@@ -2,7 +2,8 @@
  * Private to the PostgreSQL store: the connection object that all of its
  * files work on (store/pg/pg.c: ingest, stock, dealers; catalog.c,
  * dealers.c, payments.c, orders.c, audit.c: the order domain; alerts.c:
- * history and alerts; ranking.c: the presence log and the ranking's facts),
+ * history and alerts; ranking.c: the presence log and the ranking's facts;
+ * accounts.c: users and credentials),
  * the statement helpers they share (store/pg/util.c) and the schema
  * migrations (store/pg/schema.c).
  *
@@ -52,6 +53,7 @@ enum hub_pg_table {
     PG_T_AUDIT,
     PG_T_ALERTS,
     PG_T_RANKING,
+    PG_T_ACCOUNTS,
     PG_T__COUNT
 };
 
@@ -228,5 +230,9 @@ depot_err hub_pg_history_point(struct pg_store *q, const char *dealer, const cha
 
 /* The ranking's presence log and facts (ranking.c). */
 extern const struct hub_store_ranking_ops hub_pg_ranking_ops;
+
+/* Users and credentials (accounts.c: store/accounts.h); its schema is migration 4. */
+extern const struct hub_store_account_ops hub_pg_account_ops;
+extern const char hub_pg_schema_accounts[];
 
 #endif

@@ -71,6 +71,7 @@ static const struct migration migrations[] = {
     {3,
      "the engine log and the alerts' memos (several hubs' alert engines)",
      {hub_pg_schema_engine}},
+    {4, "users and credentials (accounts, sessions, API tokens)", {hub_pg_schema_accounts}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

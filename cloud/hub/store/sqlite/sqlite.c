@@ -845,6 +845,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_finalize_all(q->st, ST__COUNT);
     hub_sqlite_orders_free(q);
     hub_sqlite_alerts_free(q);
+    hub_sqlite_accounts_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -868,6 +869,7 @@ static const struct hub_store_ops sqlite_ops = {
     .orders = &hub_sqlite_order_ops,
     .alerts = &hub_sqlite_alert_ops,
     .ranking = &hub_sqlite_ranking_ops,
+    .accounts = &hub_sqlite_account_ops,
 };
 
 /*
@@ -894,6 +896,7 @@ static const struct migration migrations[] = {
      "WHERE s.dealer = applied.dealer AND s.ledger = applied.ledger)"},
     {3, "the engine log and the alerts' memos (several hubs' alert engines)",
      hub_sqlite_engine_schema},
+    {4, "users and credentials (accounts, sessions, API tokens)", hub_sqlite_accounts_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -939,7 +942,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_prepare_all(q, sql, ST__COUNT, q->st);
     if (err == DEPOT_OK)
         err = hub_sqlite_alerts_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_ranking_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_ranking_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_accounts_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

@@ -19,6 +19,7 @@
 #define SQ_ORDERS_STMTS 16
 #define SQ_AUDIT_STMTS 4
 #define SQ_ALERT_STMTS 48
+#define SQ_ACCOUNT_STMTS 12
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -30,6 +31,7 @@ struct sqlite_store {
     sqlite3_stmt *order_st[SQ_ORDERS_STMTS];     /* orders.c */
     sqlite3_stmt *audit_st[SQ_AUDIT_STMTS];      /* audit.c */
     sqlite3_stmt *ast[SQ_ALERT_STMTS];           /* store/sqlite/alerts.c */
+    sqlite3_stmt *account_st[SQ_ACCOUNT_STMTS];  /* store/sqlite/accounts.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -165,5 +167,11 @@ depot_err hub_sqlite_history_point(struct sqlite_store *q, const char *dealer, c
 /* The ranking's presence log (store/sqlite/ranking.c). */
 extern const struct hub_store_ranking_ops hub_sqlite_ranking_ops;
 depot_err hub_sqlite_ranking_setup(struct sqlite_store *q);
+
+/* accounts.c: users and credentials (store/accounts.h); its schema is migration 4. */
+extern const struct hub_store_account_ops hub_sqlite_account_ops;
+extern const char hub_sqlite_accounts_schema[];
+depot_err hub_sqlite_accounts_setup(struct sqlite_store *q);
+void hub_sqlite_accounts_free(struct sqlite_store *q);
 
 #endif
