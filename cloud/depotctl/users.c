@@ -1,8 +1,12 @@
 /*
- * depotctl users list | show NAME | add NAME --role R [--stages a,b] [--password-file F]
- *                | disable NAME | enable NAME | reset NAME [--password-file F]
- *                | set NAME --role R [--stages a,b]
- * depotctl tokens list | create NAME --role R [--stages a,b] [--expires-days N] | revoke NAME
+ * depotctl users list | show NAME | add NAME --role R [--dealer D] [--stages a,b]
+ *                [--password-file F] | disable NAME | enable NAME
+ *                | reset NAME [--password-file F] | set NAME --role R [--dealer D] [--stages a,b]
+ * depotctl tokens list | create NAME --role R [--dealer D] [--stages a,b] [--expires-days N]
+ *                | revoke NAME
+ *
+ * Role dealer (with --dealer) is a dealer's own user or token: it sees and
+ * does only what concerns that dealer.
  *
  * Both go through the hub's API with an admin token (a [tokens] entry of the
  * hub's config is the bootstrap path, then an admin user's session or an
@@ -44,11 +48,13 @@ static bool read_password(const char *cmd, const char *path, char *pw, size_t le
     return true;
 }
 
-/* role and stages into obj: "stages" a list from "a,b" (NULL: not set). */
-static void add_role(cJSON *obj, const char *role, const char *stages)
+/* role, dealer and stages into obj: "stages" a list from "a,b" (NULL: not set). */
+static void add_role(cJSON *obj, const char *role, const char *dealer, const char *stages)
 {
     if (role)
         cJSON_AddStringToObject(obj, "role", role);
+    if (dealer)
+        cJSON_AddStringToObject(obj, "dealer", dealer);
     if (stages) {
         cJSON *list = cJSON_AddArrayToObject(obj, "stages");
         char buf[400], *save = NULL;
@@ -119,13 +125,16 @@ static int print_list(const char *cmd, const char *hub, const char *token, const
 
 int ctl_users_main(int argc, char **argv)
 {
-    static const char *const heads[] = {"name", "role", "stages", "disabled", "updated"};
-    static const char *const keys[] = {"name", "role", "stages", "disabled", "updated_at"};
-    const char *hub = NULL, *token = NULL, *role = NULL, *stages = NULL, *pwfile = NULL;
+    static const char *const heads[] = {"name", "role", "dealer", "stages", "disabled", "updated"};
+    static const char *const keys[] = {"name",   "role",     "dealer",
+                                       "stages", "disabled", "updated_at"};
+    const char *hub = NULL, *token = NULL, *role = NULL, *stages = NULL, *pwfile = NULL,
+               *dealer = NULL;
     const struct ctl_opt opts[] = {
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "an admin's API token or session ($DEPOT_TOKEN)"},
-        {"role", &role, false, "add, set: viewer, approver or admin"},
+        {"role", &role, false, "add, set: viewer, approver, admin or dealer"},
+        {"dealer", &dealer, false, "add, set: the dealer of role dealer (its one dealer)"},
         {"stages", &stages, false, "add, set: an approver's stages, a,b (default every stage)"},
         {"password-file", &pwfile, false,
          "add, reset: the password's file (- stdin); default: the hub makes one"},
@@ -133,11 +142,11 @@ int ctl_users_main(int argc, char **argv)
     static const struct ctl_verb verbs[] = {
         {"list", NULL, "every user"},
         {"show", "NAME", "one user as JSON"},
-        {"add", "NAME", "a new user --role R [--stages a,b] [--password-file F]"},
+        {"add", "NAME", "a new user --role R [--dealer D] [--stages a,b] [--password-file F]"},
         {"disable", "NAME", "refuse its logins and end its sessions at once"},
         {"enable", "NAME", "let it log in again"},
         {"reset", "NAME", "a new password [--password-file F]; ends its sessions"},
-        {"set", "NAME", "change its --role [--stages a,b]"},
+        {"set", "NAME", "change its --role [--dealer D] [--stages a,b]"},
     };
     static const struct ctl_verb_table table = {USERS, "Manage the hub's users.", verbs,
                                                 sizeof(verbs) / sizeof(verbs[0])};
@@ -153,12 +162,12 @@ int ctl_users_main(int argc, char **argv)
     if (!ctl_api_target(USERS, &hub, &token))
         return CTL_USAGE;
     if (!strcmp(verb, "list"))
-        return print_list(USERS, hub, token, "/api/v1/users", heads, keys, 5);
+        return print_list(USERS, hub, token, "/api/v1/users", heads, keys, 6);
     snprintf(path, sizeof(path), "/api/v1/users/%.100s", name);
     if (!strcmp(verb, "show"))
         return send_print(USERS, hub, token, "GET", path, NULL, NULL, NULL);
     if ((!strcmp(verb, "add") || !strcmp(verb, "set")) && !role) {
-        fprintf(stderr, USERS " %s: give --role viewer, approver or admin\n", verb);
+        fprintf(stderr, USERS " %s: give --role viewer, approver, admin or dealer\n", verb);
         return CTL_USAGE;
     }
     if (pwfile && !read_password(USERS, pwfile, pw, sizeof(pw)))
@@ -166,9 +175,9 @@ int ctl_users_main(int argc, char **argv)
     obj = cJSON_CreateObject();
     if (!strcmp(verb, "add")) {
         cJSON_AddStringToObject(obj, "name", name);
-        add_role(obj, role, stages);
+        add_role(obj, role, dealer, stages);
     } else if (!strcmp(verb, "set")) {
-        add_role(obj, role, stages);
+        add_role(obj, role, dealer, stages);
     } else if (!strcmp(verb, "reset")) {
         if (!*pw)
             cJSON_AddTrueToObject(obj, "reset_password");
@@ -185,15 +194,17 @@ int ctl_users_main(int argc, char **argv)
 
 int ctl_tokens_main(int argc, char **argv)
 {
-    static const char *const heads[] = {"name",    "role",    "stages", "created by",
-                                        "created", "expires", "revoked"};
-    static const char *const keys[] = {"name",       "role",       "stages",    "created_by",
-                                       "created_at", "expires_at", "revoked_at"};
-    const char *hub = NULL, *token = NULL, *role = NULL, *stages = NULL, *days = NULL;
+    static const char *const heads[] = {"name",       "role",    "dealer",  "stages",
+                                        "created by", "created", "expires", "revoked"};
+    static const char *const keys[] = {"name",       "role",       "dealer",     "stages",
+                                       "created_by", "created_at", "expires_at", "revoked_at"};
+    const char *hub = NULL, *token = NULL, *role = NULL, *stages = NULL, *days = NULL,
+               *dealer = NULL;
     const struct ctl_opt opts[] = {
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "an admin's API token or session ($DEPOT_TOKEN)"},
-        {"role", &role, false, "create: viewer, approver or admin"},
+        {"role", &role, false, "create: viewer, approver, admin or dealer"},
+        {"dealer", &dealer, false, "create: the dealer of role dealer (its one dealer)"},
         {"stages", &stages, false, "create: an approver's stages, a,b (default every stage)"},
         {"expires-days", &days, false, "create: the token ends after N days (default never)"},
     };
@@ -216,18 +227,18 @@ int ctl_tokens_main(int argc, char **argv)
     if (!ctl_api_target(TOKENS, &hub, &token))
         return CTL_USAGE;
     if (!strcmp(verb, "list"))
-        return print_list(TOKENS, hub, token, "/api/v1/tokens", heads, keys, 7);
+        return print_list(TOKENS, hub, token, "/api/v1/tokens", heads, keys, 8);
     if (!strcmp(verb, "revoke")) {
         snprintf(path, sizeof(path), "/api/v1/tokens/%.100s/revoke", name);
         return send_print(TOKENS, hub, token, "POST", path, cJSON_CreateObject(), NULL, NULL);
     }
     if (!role) {
-        fprintf(stderr, TOKENS " create: give --role viewer, approver or admin\n");
+        fprintf(stderr, TOKENS " create: give --role viewer, approver, admin or dealer\n");
         return CTL_USAGE;
     }
     obj = cJSON_CreateObject();
     cJSON_AddStringToObject(obj, "name", name);
-    add_role(obj, role, stages);
+    add_role(obj, role, dealer, stages);
     if (days) {
         long n = strtol(days, &end, 10);
         if (end == days || *end || n < 1) {

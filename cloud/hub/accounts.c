@@ -75,7 +75,8 @@ const char *hub_password_refused(const char *pw)
 
 bool hub_account_role_valid(const char *role)
 {
-    return role && (!strcmp(role, "viewer") || !strcmp(role, "approver") || !strcmp(role, "admin"));
+    return role && (!strcmp(role, "viewer") || !strcmp(role, "approver") ||
+                    !strcmp(role, "admin") || !strcmp(role, "dealer"));
 }
 
 static void hex(const unsigned char *b, size_t n, char *out)
@@ -264,6 +265,13 @@ depot_err hub_accounts_identify(hub_accounts *a, hub_store *s, const char *token
         return DEPOT_ERR_AUTH;
     memset(out, 0, sizeof(*out));
     snprintf(out->name, sizeof(out->name), "%s", c.name);
+    if (!strcmp(c.role, "dealer")) { /* a viewer of its own dealer only (api/routes.c) */
+        if (!depot_dealer_id_valid(c.dealer))
+            return DEPOT_ERR_AUTH;
+        out->role = HUB_ROLE_VIEWER;
+        snprintf(out->dealer, sizeof(out->dealer), "%s", c.dealer);
+        return DEPOT_OK;
+    }
     out->role = hub_role_from_name(c.role);
     if (out->role == HUB_ROLE_NONE)
         return DEPOT_ERR_AUTH; /* a role this hub does not know: nothing allowed */

@@ -34,8 +34,8 @@ void hub_accounts_free(hub_accounts *a);
 bool hub_account_name_valid(const char *name);
 /* HUB_PASSWORD_MIN..HUB_PASSWORD_MAX bytes; NULL when fine, else why not. */
 const char *hub_password_refused(const char *pw);
-/* "viewer", "approver", "admin" (and "dealer" once the portal lands): the roles a user or an
- * API token may have. */
+/* "viewer", "approver", "admin", or "dealer" (bound to one dealer: it sees and does only what
+ * concerns that dealer, api/routes.c): the roles a user or an API token may have. */
 bool hub_account_role_valid(const char *role);
 
 /* The crypto_pwhash_str text of pw with [auth]'s cost (a slot waited for, as for a login).
@@ -52,7 +52,8 @@ bool hub_token_is_issued(const char *token);
 
 /*
  * Who the bearer token (one the hub gave out) is, now: out gets the name
- * (a user's or an API token's), the role and the stages. DEPOT_ERR_AUTH if
+ * (a user's or an API token's), the role and the stages; a dealer's is a
+ * viewer with out->dealer set. DEPOT_ERR_AUTH if
  * it is unknown, revoked, expired, or a session of a disabled user;
  * DEPOT_ERR_DB.
  */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "depot/error.h"
+#include "depot/id.h"
 #include "depot/log.h"
 #include "ranking/engine.h"
 
@@ -28,6 +29,9 @@ struct hub_token {
     /* approver: the stages it may act for (none listed: every stage); admin: any */
     size_t n_stages;
     char stages[HUB_STAGES_MAX][HUB_STAGE_NAME_MAX + 1];
+    /* a dealer's user or token: the one dealer it sees and acts for (role viewer), checked on
+     * every route (api/routes.c); "" for the manufacturer's people */
+    char dealer[DEPOT_DEALER_MAX + 1];
 };
 
 struct hub_config {

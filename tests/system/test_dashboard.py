@@ -159,7 +159,7 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
                 and mine[0]["acked_by"] == "sales-lead", mine
         site.api("POST", "/api/v1/orders/%s/approve" % orders[1], {}, token=VIEWER, expect=403)
         me = site.api("GET", "/api/v1/me", token=APPROVER)
-        assert me == {"name": "sales-lead", "role": "approver", "stages": ["sales"],
+        assert me == {"name": "sales-lead", "role": "approver", "dealer": None, "stages": ["sales"],
                       "approval_stages": ["sales", "finance"]}, me
 
 

@@ -11,7 +11,9 @@
   - failed logins limited per account and per address (connections from 127.0.0.x),
     answered 429 with Retry-After, and counted in /metrics;
   - sessions outlive a restart of the hub, and a second hub on the same database
-    refuses a session the first revoked.
+    refuses a session the first revoked;
+  - a dealer's user (role dealer, bound to A) is refused everything about B and the
+    manufacturer's work, and served its own dealer.
 
 Real programs (Mosquitto over TLS, depot-hub, depotctl), free ports, bounded waits;
 the Env stops everything.
@@ -208,7 +210,39 @@ def test_sessions_outlive_a_restart_and_a_second_hub_sees_a_revocation():
         print("  a session kept over a restart; disabled at one hub, refused by the other")
 
 
+def test_a_dealers_user_sees_only_its_own_dealer():
+    with Env("accounts-dealer") as env:
+        hub = Hub(env)
+        for d, region in (("A", "North"), ("B", "South")):
+            assert hub.call("PATCH", "dealers/" + d, ADMIN, {"region": region})[0] == 200
+        hub.ctl("users", "add", "anna", "--role", "dealer", "--dealer", "A", "--password-file",
+                "-", stdin="anna of dealer A\n")
+        hub.ctl("users", "add", "x", "--role", "dealer", expect=1)  # which dealer?
+        anna = hub.session("anna", "anna of dealer A")
+        status, me = hub.call("GET", "me", anna)
+        assert status == 200 and me["role"] == "dealer" and me["dealer"] == "A", me
+        refused = 0
+        for path in ("dealers/B", "dealers/B/streams", "dealers/B/kpis", "stock?dealer=B",
+                     "orders?dealer=B", "alerts?dealer=B", "orders-forged?dealer=B",
+                     "history?dealer=B&sku=S", "dealers", "ranking", "users", "tokens",
+                     "orders/nope", "alerts/1"):
+            status, body = hub.call("GET", path, anna)
+            assert status in (403, 404), (path, status, body)
+            assert "South" not in json.dumps(body), (path, body)
+            refused += 1
+        for method, path in (("PATCH", "dealers/A"), ("PUT", "catalog"), ("POST", "payments"),
+                             ("POST", "users"), ("POST", "tokens")):
+            assert hub.call(method, path, anna, {})[0] == 403, (method, path)
+            refused += 1
+        status, own = hub.call("GET", "dealers/A", anna)
+        assert status == 200 and own["region"] == "North", own
+        assert hub.call("GET", "stock", anna) == (200, [])
+        print("  dealer A's user: %d requests about B or the manufacturer's work refused, "
+              "its own dealer served" % refused)
+
+
 if __name__ == "__main__":
     main([test_users_sessions_tokens_through_depotctl_and_http,
           test_failed_logins_limited_per_account_and_address,
-          test_sessions_outlive_a_restart_and_a_second_hub_sees_a_revocation])
+          test_sessions_outlive_a_restart_and_a_second_hub_sees_a_revocation,
+          test_a_dealers_user_sees_only_its_own_dealer])

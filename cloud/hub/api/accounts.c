@@ -6,7 +6,8 @@
  *                                               every refusal, 429 + Retry-After when limited
  *   POST /api/v1/logout                viewer   revokes the session the request came with
  *   GET  /api/v1/users                 admin    every user (never a password or its hash)
- *   POST /api/v1/users                 admin    {"name", "role", "stages"?, "password"?} -> 201;
+ *   POST /api/v1/users                 admin    {"name", "role", "dealer"?, "stages"?,
+ *                                               "password"?} -> 201 (dealer: role dealer's);
  *                                               without a password one is made and answered once
  *   GET  /api/v1/users/<name>          admin
  *   PATCH /api/v1/users/<name>         admin    {"role"?, "stages"?, "disabled"?, "password"?,
@@ -16,6 +17,9 @@
  *   POST /api/v1/tokens                admin    {"name", "role", "stages"?, "expires_days"?} -> 201
  *                                               with the token, shown this once
  *   POST /api/v1/tokens/<name>/revoke  admin    revokes the live token of that name
+ *
+ * Role dealer binds a user or token to one dealer ("dealer"): a viewer of
+ * that dealer alone (api/routes.c, enum api_dealer).
  *
  * A name of [tokens] cannot be a user's or an API token's too: the audit
  * trail names who acted by that name alone.
@@ -77,6 +81,28 @@ static bool parse_stages(const struct hub_config *cfg, const cJSON *v, const cha
     return true;
 }
 
+/*
+ * The "dealer" of a body for role: required (a dealer id) for role dealer, refused for the
+ * others; out "" when none. False with why.
+ */
+static bool parse_dealer(const cJSON *v, const char *role, char *out, size_t size, char *why,
+                         size_t len)
+{
+    out[0] = '\0';
+    if (strcmp(role, "dealer") != 0) {
+        if (v && !cJSON_IsNull(v)) {
+            snprintf(why, len, "dealer: only a dealer's user or token has one");
+            return false;
+        }
+        return true;
+    }
+    if (!api_json_str(v, DEPOT_DEALER_MAX, out, size) || !depot_dealer_id_valid(out)) {
+        snprintf(why, len, "dealer: role dealer needs the dealer's id (" DEPOT_ID_RULE ")");
+        return false;
+    }
+    return true;
+}
+
 static cJSON *stages_json(const char *list)
 {
     cJSON *a = cJSON_CreateArray();
@@ -92,6 +118,8 @@ static cJSON *user_json(const struct hub_user *u)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", u->name);
     cJSON_AddStringToObject(j, "role", u->role);
+    cJSON_AddItemToObject(j, "dealer",
+                          *u->dealer ? cJSON_CreateString(u->dealer) : cJSON_CreateNull());
     cJSON_AddItemToObject(j, "stages", stages_json(u->stages));
     cJSON_AddBoolToObject(j, "disabled", u->disabled);
     cJSON_AddItemToObject(j, "created_at", api_time_json(u->created_at));
@@ -165,6 +193,9 @@ enum MHD_Result api_login_post(hub_api *api, const struct api_request *r)
     cJSON_AddItemToObject(out, "expires_at", api_time_json(login.expires_at));
     cJSON_AddStringToObject(out, "user", login.user.name);
     cJSON_AddStringToObject(out, "role", login.user.role);
+    cJSON_AddItemToObject(out, "dealer",
+                          *login.user.dealer ? cJSON_CreateString(login.user.dealer)
+                                             : cJSON_CreateNull());
     cJSON_AddItemToObject(out, "stages", stages_json(login.user.stages));
     sodium_memzero(login.token, sizeof(login.token));
     return api_send_json(api, r, MHD_HTTP_OK, out);
@@ -256,7 +287,7 @@ static bool body_password(const cJSON *body, bool generate, char *made, size_t m
     return true;
 }
 
-static const char *const user_keys[] = {"name", "role", "stages", "password", NULL};
+static const char *const user_keys[] = {"name", "role", "dealer", "stages", "password", NULL};
 
 enum MHD_Result api_user_post(hub_api *api, const struct api_request *r)
 {
@@ -282,10 +313,12 @@ enum MHD_Result api_user_post(hub_api *api, const struct api_request *r)
     if (!api_json_str(cJSON_GetObjectItemCaseSensitive(body, "role"), HUB_ROLE_NAME_MAX, u.role,
                       sizeof(u.role)) ||
         !hub_account_role_valid(u.role)) {
-        snprintf(why, sizeof(why), "role: viewer, approver or admin");
+        snprintf(why, sizeof(why), "role: viewer, approver, admin or dealer");
         goto refuse;
     }
-    if (!parse_stages(api->cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), u.role, u.stages,
+    if (!parse_dealer(cJSON_GetObjectItemCaseSensitive(body, "dealer"), u.role, u.dealer,
+                      sizeof(u.dealer), why, sizeof(why)) ||
+        !parse_stages(api->cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), u.role, u.stages,
                       sizeof(u.stages), why, sizeof(why)) ||
         !body_password(body, true, made, sizeof(made), &pw, why, sizeof(why)))
         goto refuse;
@@ -337,11 +370,14 @@ static bool parse_patch(hub_api *api, const cJSON *body, struct hub_user *u, cha
         snprintf(why, len, "unknown field \"%s\"", bad);
         return false;
     }
+    const cJSON *dealer = cJSON_GetObjectItemCaseSensitive(body, "dealer");
     if (role && (!api_json_str(role, HUB_ROLE_NAME_MAX, u->role, sizeof(u->role)) ||
                  !hub_account_role_valid(u->role))) {
-        snprintf(why, len, "role: viewer, approver or admin");
+        snprintf(why, len, "role: viewer, approver, admin or dealer");
         return false;
     }
+    if ((role || dealer) && !parse_dealer(dealer, u->role, u->dealer, sizeof(u->dealer), why, len))
+        return false;
     if (role && !stages)
         u->stages[0] = '\0'; /* a new role starts with every stage (approver) or none */
     if (stages && !parse_stages(api->cfg, stages, u->role, u->stages, sizeof(u->stages), why, len))
@@ -428,6 +464,8 @@ static cJSON *token_json(const struct hub_cred *c)
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", c->name);
     cJSON_AddStringToObject(j, "role", c->role);
+    cJSON_AddItemToObject(j, "dealer",
+                          *c->dealer ? cJSON_CreateString(c->dealer) : cJSON_CreateNull());
     cJSON_AddItemToObject(j, "stages", stages_json(c->stages));
     cJSON_AddStringToObject(j, "created_by", c->created_by);
     cJSON_AddItemToObject(j, "created_at", api_time_json(c->created_at));
@@ -455,7 +493,7 @@ enum MHD_Result api_tokens_list(hub_api *api, const struct api_request *r)
     return api_send_json(api, r, MHD_HTTP_OK, list);
 }
 
-static const char *const token_keys[] = {"name", "role", "stages", "expires_days", NULL};
+static const char *const token_keys[] = {"name", "role", "dealer", "stages", "expires_days", NULL};
 
 enum MHD_Result api_token_post(hub_api *api, const struct api_request *r)
 {
@@ -482,10 +520,12 @@ enum MHD_Result api_token_post(hub_api *api, const struct api_request *r)
     if (!api_json_str(cJSON_GetObjectItemCaseSensitive(body, "role"), HUB_ROLE_NAME_MAX, c.role,
                       sizeof(c.role)) ||
         !hub_account_role_valid(c.role)) {
-        snprintf(why, sizeof(why), "role: viewer, approver or admin");
+        snprintf(why, sizeof(why), "role: viewer, approver, admin or dealer");
         goto refuse;
     }
-    if (!parse_stages(api->cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), c.role, c.stages,
+    if (!parse_dealer(cJSON_GetObjectItemCaseSensitive(body, "dealer"), c.role, c.dealer,
+                      sizeof(c.dealer), why, sizeof(why)) ||
+        !parse_stages(api->cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), c.role, c.stages,
                       sizeof(c.stages), why, sizeof(why)))
         goto refuse;
     days = cJSON_GetObjectItemCaseSensitive(body, "expires_days");

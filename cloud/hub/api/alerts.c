@@ -141,6 +141,8 @@ enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r)
     hub_store *s = api_reader_take(api);
     depot_err err = hub_store_alert_get(s, id, alert_one, &one);
     api_reader_give(api, s);
+    if (err == DEPOT_OK && api_scope_hides(r, one))
+        err = DEPOT_ERR_NOTFOUND; /* another dealer's: as if none */
     if (err != DEPOT_OK) {
         cJSON_Delete(one);
         return api_send_store_error(api, r, err, "no such alert");

@@ -306,6 +306,19 @@ enum MHD_Result api_send_list(hub_api *api, const struct api_request *r, struct 
 
 const char *api_query(const struct api_request *r, const char *name)
 {
+    if (r->scope && !strcmp(name, "dealer"))
+        return r->scope;
+    return api_query_raw(r, name);
+}
+
+bool api_scope_hides(const struct api_request *r, const cJSON *obj)
+{
+    const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "dealer"));
+    return r->scope && (!d || strcmp(d, r->scope) != 0);
+}
+
+const char *api_query_raw(const struct api_request *r, const char *name)
+{
     const char *v = NULL;
     if (r->c) {
         v = MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);

@@ -70,6 +70,7 @@ struct api_request {
     const struct hub_token *who; /* NULL on the open routes; a [tokens] entry or &self */
     struct hub_token self;       /* who a session or API token of the store is (accounts.h) */
     char addr[48];               /* the client's address, "" if unknown */
+    const char *scope; /* a dealer's user: its dealer, which api_query gives as "dealer" */
     char arg[API_ARG_MAX];       /* what the route's '*' matched ("" if it was too long) */
 };
 
@@ -126,8 +127,12 @@ bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need
 enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, depot_err err,
                                      const char *what);
 
-/* A query argument: NULL when absent or empty. */
+/* A query argument: NULL when absent or empty; "dealer" of a dealer's user is its dealer. */
 const char *api_query(const struct api_request *r, const char *name);
+/* A query argument as sent (api_query without the dealer scope). */
+const char *api_query_raw(const struct api_request *r, const char *name);
+/* True if a dealer's user may not see obj: its "dealer" member is not the user's dealer. */
+bool api_scope_hides(const struct api_request *r, const cJSON *obj);
 /* A query argument that must be an id of at most max characters: NULL when absent or empty;
  * *bad set when present but not an id. */
 const char *api_query_id(const struct api_request *r, const char *name, size_t max, bool *bad);

@@ -177,6 +177,10 @@ enum MHD_Result api_order_get(hub_api *api, const struct api_request *r)
     hub_store *s = api_reader_take(api);
     depot_err err = order_detail(s, r->arg, &out);
     api_reader_give(api, s);
+    if (err == DEPOT_OK && api_scope_hides(r, out)) { /* another dealer's: as if none */
+        cJSON_Delete(out);
+        err = DEPOT_ERR_NOTFOUND;
+    }
     return err == DEPOT_OK ? api_send_json(api, r, MHD_HTTP_OK, out)
                            : api_send_store_error(api, r, err, "no such order");
 }

@@ -12,7 +12,9 @@
  * document (400);
  *   2. the path: no route has it, 404; it has no route for the method, 405
  *      naming the methods it takes;
- *   3. the route's role (403), then its argument (404 "no such ...");
+ *   3. the route's role (403), then its argument (404 "no such ..."), then
+ *      for a dealer's user what the route allows it (enum api_dealer: 403,
+ *      or the dealer scope set for api_query and the handler);
  *   4. the handler.
  */
 #include "api/routes.h"
@@ -34,48 +36,65 @@
 #define V1 "/api/v1/"
 
 static const struct api_route routes[] = {
-    {GET, "/metrics", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_METRICS, api_metrics_get},
-    {GET, "/healthz", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_HEALTHZ, api_healthz_get},
-    {GET, "/", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_DASHBOARD, api_static_get},
-    {GET, "/index.html", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_DASHBOARD, api_static_get},
-    {GET, "/static/**", HUB_ROLE_NONE, API_ARG_FILE, HUB_API_DASHBOARD, api_static_get},
-    {POST, V1 "login", HUB_ROLE_NONE, API_ARG_NONE, HUB_API_OTHER, api_login_post},
-    {POST, V1 "logout", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_OTHER, api_logout_post},
-    {GET, V1 "me", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_OTHER, api_me_get},
-    {GET, V1 "users", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_users_list},
-    {POST, V1 "users", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_user_post},
-    {GET, V1 "users/*", HUB_ROLE_ADMIN, API_ARG_USER, HUB_API_OTHER, api_user_get},
-    {PATCH, V1 "users/*", HUB_ROLE_ADMIN, API_ARG_USER, HUB_API_OTHER, api_user_patch},
-    {GET, V1 "tokens", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_tokens_list},
-    {POST, V1 "tokens", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_OTHER, api_token_post},
-    {POST, V1 "tokens/*/revoke", HUB_ROLE_ADMIN, API_ARG_USER, HUB_API_OTHER, api_token_revoke},
-    {GET, V1 "stock", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_STOCK, api_stock_get},
-    {GET, V1 "dealers", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_DEALERS, api_dealers_list},
-    {GET, V1 "dealers/*", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_get},
-    {PUT, V1 "dealers/*", HUB_ROLE_ADMIN, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_put},
-    {PATCH, V1 "dealers/*", HUB_ROLE_ADMIN, API_ARG_DEALER, HUB_API_DEALERS, api_dealer_patch},
-    {GET, V1 "dealers/*/streams", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_STREAMS,
+    {GET, "/metrics", HUB_ROLE_NONE, API_ARG_NONE, DEALER_OPEN, HUB_API_METRICS, api_metrics_get},
+    {GET, "/healthz", HUB_ROLE_NONE, API_ARG_NONE, DEALER_OPEN, HUB_API_HEALTHZ, api_healthz_get},
+    {GET, "/", HUB_ROLE_NONE, API_ARG_NONE, DEALER_OPEN, HUB_API_DASHBOARD, api_static_get},
+    {GET, "/index.html", HUB_ROLE_NONE, API_ARG_NONE, DEALER_OPEN, HUB_API_DASHBOARD,
+     api_static_get},
+    {GET, "/static/**", HUB_ROLE_NONE, API_ARG_FILE, DEALER_OPEN, HUB_API_DASHBOARD,
+     api_static_get},
+    {POST, V1 "login", HUB_ROLE_NONE, API_ARG_NONE, DEALER_OPEN, HUB_API_OTHER, api_login_post},
+    {POST, V1 "logout", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_ANY, HUB_API_OTHER, api_logout_post},
+    {GET, V1 "me", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_ANY, HUB_API_OTHER, api_me_get},
+    {GET, V1 "users", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_users_list},
+    {POST, V1 "users", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_user_post},
+    {GET, V1 "users/*", HUB_ROLE_ADMIN, API_ARG_USER, DEALER_NO, HUB_API_OTHER, api_user_get},
+    {PATCH, V1 "users/*", HUB_ROLE_ADMIN, API_ARG_USER, DEALER_NO, HUB_API_OTHER, api_user_patch},
+    {GET, V1 "tokens", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_tokens_list},
+    {POST, V1 "tokens", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_token_post},
+    {POST, V1 "tokens/*/revoke", HUB_ROLE_ADMIN, API_ARG_USER, DEALER_NO, HUB_API_OTHER,
+     api_token_revoke},
+    {GET, V1 "stock", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_STOCK, api_stock_get},
+    {GET, V1 "dealers", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_NO, HUB_API_DEALERS,
+     api_dealers_list},
+    {GET, V1 "dealers/*", HUB_ROLE_VIEWER, API_ARG_DEALER, DEALER_ARG, HUB_API_DEALERS,
+     api_dealer_get},
+    {PUT, V1 "dealers/*", HUB_ROLE_ADMIN, API_ARG_DEALER, DEALER_NO, HUB_API_DEALERS,
+     api_dealer_put},
+    {PATCH, V1 "dealers/*", HUB_ROLE_ADMIN, API_ARG_DEALER, DEALER_NO, HUB_API_DEALERS,
+     api_dealer_patch},
+    {GET, V1 "dealers/*/streams", HUB_ROLE_VIEWER, API_ARG_DEALER, DEALER_ARG, HUB_API_STREAMS,
      api_dealer_streams},
-    {GET, V1 "dealers/*/kpis", HUB_ROLE_VIEWER, API_ARG_DEALER, HUB_API_RANKING, api_dealer_kpis},
-    {GET, V1 "catalog", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_CATALOG, api_catalog_get},
-    {PUT, V1 "catalog", HUB_ROLE_ADMIN, API_ARG_NONE, HUB_API_CATALOG, api_catalog_put},
-    {GET, V1 "orders", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_ORDERS, api_orders_list},
-    {GET, V1 "orders-forged", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_ORDERS, api_orders_forged},
-    {GET, V1 "orders/*", HUB_ROLE_VIEWER, API_ARG_ORDER, HUB_API_ORDERS, api_order_get},
-    {POST, V1 "orders/*/approve", HUB_ROLE_APPROVER, API_ARG_ORDER, HUB_API_ORDERS,
+    {GET, V1 "dealers/*/kpis", HUB_ROLE_VIEWER, API_ARG_DEALER, DEALER_ARG, HUB_API_RANKING,
+     api_dealer_kpis},
+    {GET, V1 "catalog", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_ANY, HUB_API_CATALOG,
+     api_catalog_get},
+    {PUT, V1 "catalog", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_CATALOG, api_catalog_put},
+    {GET, V1 "orders", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ORDERS,
+     api_orders_list},
+    {GET, V1 "orders-forged", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ORDERS,
+     api_orders_forged},
+    {GET, V1 "orders/*", HUB_ROLE_VIEWER, API_ARG_ORDER, DEALER_OBJECT, HUB_API_ORDERS,
+     api_order_get},
+    {POST, V1 "orders/*/approve", HUB_ROLE_APPROVER, API_ARG_ORDER, DEALER_NO, HUB_API_ORDERS,
      api_order_approve},
-    {POST, V1 "orders/*/reject", HUB_ROLE_APPROVER, API_ARG_ORDER, HUB_API_ORDERS,
+    {POST, V1 "orders/*/reject", HUB_ROLE_APPROVER, API_ARG_ORDER, DEALER_NO, HUB_API_ORDERS,
      api_order_reject},
-    {POST, V1 "payments", HUB_ROLE_APPROVER, API_ARG_NONE, HUB_API_PAYMENTS, api_payment_post},
-    {POST, V1 "payments/import", HUB_ROLE_APPROVER, API_ARG_NONE, HUB_API_PAYMENTS,
+    {POST, V1 "payments", HUB_ROLE_APPROVER, API_ARG_NONE, DEALER_NO, HUB_API_PAYMENTS,
+     api_payment_post},
+    {POST, V1 "payments/import", HUB_ROLE_APPROVER, API_ARG_NONE, DEALER_NO, HUB_API_PAYMENTS,
      api_payments_import},
-    {GET, V1 "ranking", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_RANKING, api_ranking_get},
-    {GET, V1 "alerts", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_ALERTS, api_alerts_list},
-    {GET, V1 "alerts/*", HUB_ROLE_VIEWER, API_ARG_ALERT, HUB_API_ALERTS, api_alert_get},
-    {POST, V1 "alerts/*/ack", HUB_ROLE_APPROVER, API_ARG_ALERT, HUB_API_ALERTS, api_alert_ack},
-    {POST, V1 "alerts/*/resolve", HUB_ROLE_APPROVER, API_ARG_ALERT, HUB_API_ALERTS,
+    {GET, V1 "ranking", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_NO, HUB_API_RANKING, api_ranking_get},
+    {GET, V1 "alerts", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ALERTS,
+     api_alerts_list},
+    {GET, V1 "alerts/*", HUB_ROLE_VIEWER, API_ARG_ALERT, DEALER_OBJECT, HUB_API_ALERTS,
+     api_alert_get},
+    {POST, V1 "alerts/*/ack", HUB_ROLE_APPROVER, API_ARG_ALERT, DEALER_NO, HUB_API_ALERTS,
+     api_alert_ack},
+    {POST, V1 "alerts/*/resolve", HUB_ROLE_APPROVER, API_ARG_ALERT, DEALER_NO, HUB_API_ALERTS,
      api_alert_resolve},
-    {GET, V1 "history", HUB_ROLE_VIEWER, API_ARG_NONE, HUB_API_HISTORY, api_history_get},
+    {GET, V1 "history", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_HISTORY,
+     api_history_get},
 };
 
 const struct api_route *api_routes(size_t *n)
@@ -130,6 +149,36 @@ static const struct api_route *route_find(const char *method, const char *url,
         *known = true;
     }
     return NULL;
+}
+
+/*
+ * A dealer's user on route rt (enum api_dealer): NULL if it may go on (r->scope then set to its
+ * dealer, so api_query gives it as "dealer"), else the 403's message.
+ */
+static const char *dealer_refused(const struct api_route *rt, struct api_request *r)
+{
+    const char *own = r->who ? r->who->dealer : "", *given;
+    if (!*own)
+        return NULL;
+    switch (rt->dealer) {
+    case DEALER_OPEN:
+    case DEALER_ANY:
+        return NULL;
+    case DEALER_ARG:
+        return strcmp(r->arg, own) ? "a dealer's user sees only its own dealer" : NULL;
+    case DEALER_QUERY:
+        given = api_query_raw(r, "dealer");
+        if (given && strcmp(given, own) != 0)
+            return "a dealer's user sees only its own dealer";
+        r->scope = own;
+        return NULL;
+    case DEALER_OBJECT:
+        r->scope = own;
+        return NULL;
+    case DEALER_NO:
+        break;
+    }
+    return "not for a dealer's user";
 }
 
 /* The route's argument is what it must be (enum api_arg); else the 404's message. */
@@ -236,5 +285,7 @@ enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large
         return ret;
     if ((refused = arg_refused(rt, r->arg)))
         return api_send_error(api, r, MHD_HTTP_NOT_FOUND, refused);
+    if ((refused = dealer_refused(rt, r)))
+        return api_send_error(api, r, MHD_HTTP_FORBIDDEN, refused);
     return rt->handler(api, r);
 }

@@ -22,12 +22,26 @@ enum api_arg {
     API_ARG_USER,   /* a user's or API token's name (hub_account_name_valid): "no such ..." */
 };
 
+/*
+ * What a dealer's user (a user or API token bound to one dealer) may do on a
+ * route; every route says it, and a manufacturer's user is never limited.
+ */
+enum api_dealer {
+    DEALER_NO,     /* refused (403): other dealers' data, or the manufacturer's work */
+    DEALER_OPEN,   /* an open route: no identity read */
+    DEALER_ANY,    /* nothing of a dealer in it (me, logout, the catalog) */
+    DEALER_ARG,    /* the '*' is a dealer id: its own only (403) */
+    DEALER_QUERY,  /* a list filtered by ?dealer=: its own, given or not (another: 403) */
+    DEALER_OBJECT, /* one order or alert: another dealer's is answered 404, as if none */
+};
+
 struct api_route {
     const char *method;  /* MHD_HTTP_METHOD_GET, ... */
     const char *pattern; /* "/api/v1/orders/ * /approve" without the spaces: a '*' is one
                             segment; "**" at the end, the rest of the path */
     enum hub_role role;  /* HUB_ROLE_NONE: open, no token read */
     enum api_arg arg;
+    enum api_dealer dealer;
     enum hub_api_class metric; /* the latency histogram it counts in */
     api_handler handler;
 };

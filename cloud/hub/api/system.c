@@ -31,7 +31,8 @@ enum MHD_Result api_healthz_get(hub_api *api, const struct api_request *r)
 /* ---- GET /api/v1/me ---- */
 
 /*
- * {"name", "role", "stages", "approval_stages"}: stages are the ones the
+ * {"name", "role", "dealer", "stages", "approval_stages"}: dealer is the one
+ * dealer of a dealer's user (role "dealer"), else null; stages are the ones the
  * token may act at (hub_token_may_act: an admin and an approver listing
  * none act at every stage; a viewer at none); approval_stages is the
  * configured order of stages.
@@ -42,7 +43,9 @@ enum MHD_Result api_me_get(hub_api *api, const struct api_request *r)
     cJSON *j = cJSON_CreateObject(), *stages, *all;
 
     cJSON_AddStringToObject(j, "name", r->who->name);
-    cJSON_AddStringToObject(j, "role", hub_role_name(r->who->role));
+    cJSON_AddStringToObject(j, "role", *r->who->dealer ? "dealer" : hub_role_name(r->who->role));
+    cJSON_AddItemToObject(
+        j, "dealer", *r->who->dealer ? cJSON_CreateString(r->who->dealer) : cJSON_CreateNull());
     stages = cJSON_AddArrayToObject(j, "stages");
     all = cJSON_AddArrayToObject(j, "approval_stages");
     for (size_t i = 0; i < cfg->n_stages; i++) {

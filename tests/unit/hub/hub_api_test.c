@@ -412,6 +412,10 @@ static void test_api_routes_EveryPatternIsWellFormed(void **state)
         /* at most one '*' segment, and a route with an argument says what it must be */
         assert_true(!star || !strchr(star + (star[1] == '*' ? 2 : 1), '*'));
         assert_true((star != NULL) == (rt[i].arg != API_ARG_NONE));
+        /* open routes say so; a route above viewer is never a dealer's */
+        assert_true((rt[i].role == HUB_ROLE_NONE) == (rt[i].dealer == DEALER_OPEN));
+        assert_true(rt[i].role <= HUB_ROLE_VIEWER || rt[i].dealer == DEALER_NO);
+        assert_true(rt[i].dealer != DEALER_ARG || rt[i].arg == API_ARG_DEALER);
         for (size_t j = 0; j < i; j++)
             assert_false(!strcmp(rt[i].pattern, rt[j].pattern) &&
                          !strcmp(rt[i].method, rt[j].method));
@@ -650,6 +654,151 @@ static void test_api_accounts_FailedLoginsLimitedPerAccountAndAddress(void **sta
     assert_true(cJSON_GetObjectItemCaseSensitive(f->json, "retry_after_s")->valueint > 0);
 }
 
+/* One order and one low_stock alert of dealer, with stock; the alert's id into alert. */
+static void dealer_data(struct fixture *f, const char *dealer, const char *order, long long *alert)
+{
+    struct hub_order o;
+    struct hub_order_line l = {"4006381333931", "S1", 1, 100};
+    struct hub_alert_put p = {dealer, "S1", "low_stock", "", "warning", "low", "", "", NOW};
+    const cJSON *it;
+    memset(&o, 0, sizeof(o));
+    snprintf(o.id, sizeof(o.id), "%s", order);
+    snprintf(o.dealer, sizeof(o.dealer), "%s", dealer);
+    snprintf(o.ledger, sizeof(o.ledger), LEDGER_A);
+    o.number = 1;
+    o.created = o.received_at = o.stage_since = NOW;
+    snprintf(o.status, sizeof(o.status), "pending");
+    snprintf(o.stage, sizeof(o.stage), "sales");
+    o.total = 100;
+    stock(f, dealer, "S1", 5, 1);
+    assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+    assert_int_equal(hub_store_order_insert(f->writer, &o, &l, 1, "{}", "sig"), DEPOT_OK);
+    assert_int_equal(hub_store_alert_put(f->writer, &p, NULL, NULL), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+    assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, NULL, NULL), 200);
+    cJSON_ArrayForEach(it, f->json)
+    {
+        if (!strcmp(cJSON_GetObjectItemCaseSensitive(it, "dealer")->valuestring, dealer))
+            *alert = (long long)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
+    }
+}
+
+/* The route's pattern with its '*' made arg. */
+static void route_url(const struct api_route *rt, const char *arg, char *out, size_t len)
+{
+    const char *star = strchr(rt->pattern, '*');
+    if (!star) {
+        snprintf(out, len, "%s", rt->pattern);
+        return;
+    }
+    snprintf(out, len, "%.*s%s%s", (int)(star - rt->pattern), rt->pattern, arg,
+             star + (star[1] == '*' ? 2 : 1));
+}
+
+static const char *const other_dealer_bodies[] = {"{}", "[]", NULL};
+
+static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **state)
+{
+    struct fixture *f = *state;
+    char auth[128], url[300], order_b[16] = "order-of-b", alert_b[24];
+    long long alert_a = 0, alert_b_id = 0;
+    size_t n, tried = 0, refused = 0;
+    const struct api_route *rt = api_routes(&n);
+    static const char *const as_b[] = {"dealer", "B", "sku", "S1", NULL};
+
+    dealer_data(f, "A", "order-of-a", &alert_a);
+    dealer_data(f, "B", order_b, &alert_b_id);
+    assert_true(alert_a > 0 && alert_b_id > 0);
+    snprintf(alert_b, sizeof(alert_b), "%lld", alert_b_id);
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"anna@a\",\"role\":\"dealer\",\"dealer\":\"A\","
+                          "\"password\":\"dealer A's password\"}"),
+                     201);
+    assert_int_equal(login(f, "anna@a", "dealer A's password", auth, sizeof(auth)), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/me", auth, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "role"), "dealer");
+    assert_string_equal(str_of(f, "dealer"), "A");
+
+    for (size_t i = 0; i < n; i++) {
+        const char *arg = rt[i].arg == API_ARG_DEALER  ? "B"
+                          : rt[i].arg == API_ARG_ORDER ? order_b
+                          : rt[i].arg == API_ARG_ALERT ? alert_b
+                          : rt[i].arg == API_ARG_FILE  ? "app.js"
+                                                       : "someone";
+        unsigned st;
+        if (rt[i].role == HUB_ROLE_NONE || rt[i].handler == api_logout_post)
+            continue; /* open: /metrics, /healthz, the dashboard's files, login; logout ends
+                         the session the loop uses (below) */
+        route_url(&rt[i], arg, url, sizeof(url));
+        for (int b = 0; other_dealer_bodies[b]; b++) {
+            const char *body = strcmp(rt[i].method, "GET") ? other_dealer_bodies[b] : NULL;
+            if (!body && b > 0)
+                break;
+            st = call(f, rt[i].method, url, auth, as_b, body);
+            tried++;
+            if (st != 403 && st != 404 && rt[i].dealer != DEALER_ANY)
+                fail_msg("%s %s answered %u to dealer A's user", rt[i].method, url, st);
+            assert_int_not_equal(st, 401); /* the session stays good through the loop */
+            /* nothing of B ever comes back, whatever the status */
+            assert_false(in_body(f, "\"B\""));
+            assert_false(in_body(f, order_b));
+            if (st == 403 || st == 404) {
+                refused++;
+                continue;
+            }
+            /* what a dealer's user may use: itself, the catalog */
+            assert_int_equal(rt[i].dealer, DEALER_ANY);
+            assert_true(st == 200 || st == 400);
+        }
+    }
+    assert_true(tried > 40 && refused >= tried - 6);
+
+    /* its own dealer, given or not: only A's rows */
+    static const char *const as_a[] = {"dealer", "A", "sku", "S1", NULL};
+    static const char *const lists[] = {"/api/v1/stock", "/api/v1/orders", "/api/v1/alerts",
+                                        "/api/v1/orders-forged"};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        for (int q = 0; q < 2; q++) {
+            const cJSON *it;
+            assert_int_equal(call(f, "GET", lists[i], auth, q ? as_a : NULL, NULL), 200);
+            cJSON_ArrayForEach(it, f->json)
+            {
+                assert_string_equal(cJSON_GetObjectItemCaseSensitive(it, "dealer")->valuestring,
+                                    "A");
+            }
+            assert_false(in_body(f, "\"B\""));
+        }
+    assert_int_equal(call(f, "GET", "/api/v1/stock", auth, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    assert_int_equal(call(f, "GET", "/api/v1/orders/order-of-a", auth, NULL, NULL), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/dealers/A", auth, NULL, NULL), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/history", auth, as_a, NULL), 200);
+    snprintf(url, sizeof(url), "/api/v1/alerts/%lld", alert_a);
+    assert_int_equal(call(f, "GET", url, auth, NULL, NULL), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/logout", auth, NULL, "{}"), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/me", auth, NULL, NULL), 401);
+    assert_int_equal(login(f, "anna@a", "dealer A's password", auth, sizeof(auth)), 200);
+    /* acting is the manufacturer's */
+    assert_int_equal(call(f, "POST", "/api/v1/orders/order-of-a/approve", auth, NULL, "{}"), 403);
+    snprintf(url, sizeof(url), "/api/v1/alerts/%lld/ack", alert_a);
+    assert_int_equal(call(f, "POST", url, auth, NULL, "{}"), 403);
+    /* a dealer's API token is bound the same way */
+    assert_int_equal(call(f, "POST", "/api/v1/tokens", ADMIN, NULL,
+                          "{\"name\":\"a-erp\",\"role\":\"dealer\",\"dealer\":\"A\"}"),
+                     201);
+    snprintf(auth, sizeof(auth), "Bearer %s", str_of(f, "token"));
+    assert_int_equal(call(f, "GET", "/api/v1/stock", auth, as_b, NULL), 403);
+    assert_int_equal(call(f, "GET", "/api/v1/orders/order-of-b", auth, NULL, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/stock", auth, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    /* role dealer needs its dealer, and only it has one */
+    assert_int_equal(
+        call(f, "POST", "/api/v1/users", ADMIN, NULL, "{\"name\":\"x\",\"role\":\"dealer\"}"), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"x\",\"role\":\"viewer\",\"dealer\":\"A\"}"),
+                     400);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -675,6 +824,7 @@ int main(void)
         T(test_api_accounts_ApiTokensListedByNameRevokedAtOnce),
         T(test_api_accounts_BadRequestsRefused),
         T(test_api_accounts_FailedLoginsLimitedPerAccountAndAddress),
+        T(test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused),
         cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
     };
     depot_log_init("hub_api_test", DEPOT_LOG_ERROR + 1);
