@@ -35,10 +35,22 @@ static cJSON *str_or_null(const char *s)
     return s && *s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
-static cJSON *alert_json(const struct hub_alert_row *a)
+/*
+ * An alert as JSON; for a dealer's user (scoped) without what its suggestion
+ * says of other dealers: the transfers (their surplus, their distance) are
+ * dropped and the action says only how much to replenish.
+ */
+static cJSON *alert_json(const struct hub_alert_row *a, bool scoped)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON *sg = a->suggestion[0] ? cJSON_Parse(a->suggestion) : NULL;
+    const cJSON *qty = cJSON_GetObjectItemCaseSensitive(sg, "replenish_qty");
+    char action[64];
+    if (scoped && sg) {
+        cJSON_DeleteItemFromObjectCaseSensitive(sg, "transfers");
+        snprintf(action, sizeof(action), "replenish %lld",
+                 cJSON_IsNumber(qty) ? (long long)qty->valuedouble : 0LL);
+    }
     cJSON_AddNumberToObject(j, "id", (double)a->id);
     cJSON_AddStringToObject(j, "dealer", a->dealer);
     cJSON_AddItemToObject(j, "sku", str_or_null(a->sku));
@@ -47,7 +59,7 @@ static cJSON *alert_json(const struct hub_alert_row *a)
     cJSON_AddStringToObject(j, "severity", a->severity);
     cJSON_AddStringToObject(j, "status", a->status);
     cJSON_AddStringToObject(j, "text", a->text);
-    cJSON_AddStringToObject(j, "action", a->action);
+    cJSON_AddStringToObject(j, "action", scoped && sg ? action : a->action);
     cJSON_AddItemToObject(j, "suggestion", sg ? sg : cJSON_CreateNull());
     cJSON_AddItemToObject(j, "opened_at", api_time_json(a->opened_at));
     cJSON_AddItemToObject(j, "updated_at", api_time_json(a->updated_at));
@@ -59,9 +71,15 @@ static cJSON *alert_json(const struct hub_alert_row *a)
     return j;
 }
 
+struct alert_one {
+    cJSON *json;
+    bool scoped;
+};
+
 static int alert_one(void *arg_, const struct hub_alert_row *a)
 {
-    *(cJSON **)arg_ = alert_json(a);
+    struct alert_one *o = arg_;
+    o->json = alert_json(a, o->scoped);
     return 0;
 }
 
@@ -80,6 +98,7 @@ static bool filter_valid(const struct hub_alert_filter *f)
 
 struct alerts_ctx {
     struct hub_alert_filter f;
+    bool scoped; /* a dealer's user: alert_json without other dealers */
     char text[4][DEPOT_ALERT_KIND_MAX + DEPOT_DEALER_MAX + 1]; /* the filters' own copies */
 };
 
@@ -87,7 +106,8 @@ static int page_row(void *arg, const struct hub_alert_row *a)
 {
     char key[32];
     snprintf(key, sizeof(key), "%lld", a->id);
-    return api_pager_row(arg, alert_json(a), key);
+    return api_pager_row(
+        arg, alert_json(a, ((struct alerts_ctx *)((struct api_pager *)arg)->ctx)->scoped), key);
 }
 
 /* One page of alerts below the cursor's id (newest first). */
@@ -131,23 +151,24 @@ enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
     x->f.dealer = keep(x, 1, f.dealer);
     x->f.kind = keep(x, 2, f.kind);
     x->f.sku = keep(x, 3, f.sku);
+    x->scoped = r->scope != NULL;
     return api_pager_send(api, r, "alerts", alerts_page, x, depot_free, after);
 }
 
 enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r)
 {
     long long id = atoll(r->arg);
-    cJSON *one = NULL;
+    struct alert_one one = {.scoped = r->scope != NULL};
     hub_store *s = api_reader_take(api);
     depot_err err = hub_store_alert_get(s, id, alert_one, &one);
     api_reader_give(api, s);
-    if (err == DEPOT_OK && api_scope_hides(r, one))
+    if (err == DEPOT_OK && api_scope_hides(r, one.json))
         err = DEPOT_ERR_NOTFOUND; /* another dealer's: as if none */
     if (err != DEPOT_OK) {
-        cJSON_Delete(one);
+        cJSON_Delete(one.json);
         return api_send_store_error(api, r, err, "no such alert");
     }
-    return api_send_json(api, r, MHD_HTTP_OK, one);
+    return api_send_json(api, r, MHD_HTTP_OK, one.json);
 }
 
 /* ---- POST /alerts/<id>/ack|resolve ---- */

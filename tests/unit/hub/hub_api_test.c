@@ -659,7 +659,20 @@ static void dealer_data(struct fixture *f, const char *dealer, const char *order
 {
     struct hub_order o;
     struct hub_order_line l = {"4006381333931", "S1", 1, 100};
-    struct hub_alert_put p = {dealer, "S1", "low_stock", "", "warning", "low", "", "", NOW};
+    /* A's alert suggests a transfer from B: what it says of B is not for A's user */
+    bool a = !strcmp(dealer, "A");
+    struct hub_alert_put p = {
+        dealer,
+        "S1",
+        "low_stock",
+        "",
+        "warning",
+        "low",
+        a ? "replenish 10; or transfer 3 from B (2.0 km)" : "",
+        a ? "{\"replenish_qty\":10,\"transfers\":[{\"dealer\":\"B\",\"qty\":3,"
+            "\"distance_km\":2.0,\"age_s\":5}]}"
+          : "",
+        NOW};
     const cJSON *it;
     memset(&o, 0, sizeof(o));
     snprintf(o.id, sizeof(o.id), "%s", order);
@@ -767,7 +780,14 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
                                     "A");
             }
             assert_false(in_body(f, "\"B\""));
+            assert_false(in_body(f, "from B"));
         }
+    snprintf(url, sizeof(url), "/api/v1/alerts/%lld", alert_a);
+    assert_int_equal(call(f, "GET", url, auth, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "action"), "replenish 10");
+    assert_false(in_body(f, "\"B\""));
+    assert_int_equal(call(f, "GET", url, VIEWER, NULL, NULL), 200); /* the manufacturer's: all */
+    assert_true(in_body(f, "\"B\"") && in_body(f, "from B"));
     assert_int_equal(call(f, "GET", "/api/v1/stock", auth, NULL, NULL), 200);
     assert_int_equal(cJSON_GetArraySize(f->json), 1);
     assert_int_equal(call(f, "GET", "/api/v1/orders/order-of-a", auth, NULL, NULL), 200);
