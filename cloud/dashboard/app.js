@@ -223,6 +223,7 @@
     state.me = null;
     resetData();
     document.querySelectorAll('dialog[open]').forEach((d) => d.close());
+    $('toasts').innerHTML = ''; /* the last user's notes are not the next one's */
     showLogin(message || '');
   }
 
@@ -236,6 +237,7 @@
 
   function showLogin(message) {
     $('app-view').hidden = true;
+    $('portal-view').hidden = true;
     $('session').hidden = true;
     $('login-view').hidden = false;
     $('login-error').textContent = message || '';
@@ -246,6 +248,8 @@
 
   function startApp() {
     const me = state.me;
+    if (me.role === 'dealer') { startPortal(); return; }
+    $('live').hidden = false;
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('session').hidden = false;
@@ -259,6 +263,98 @@
     every(LIST_POLL_MS, loadAlerts);
     every(LIST_POLL_MS, loadOrders);
     every(RANKING_POLL_MS, loadRanking);
+  }
+
+  /* ---------- the dealer portal: a dealer's user sees its own dealer ---------- */
+
+  function startPortal() {
+    const me = state.me;
+    $('login-view').hidden = true;
+    $('app-view').hidden = true;
+    $('portal-view').hidden = false;
+    $('session').hidden = false;
+    $('live').hidden = true; /* the portal's lists poll; no live stock feed to show */
+    $('who').innerHTML = '<span class="who-role">Signed in as </span><b>' + esc(me.name) + '</b> · <span class="who-role">dealer </span><b>' + esc(me.dealer) + '</b>';
+    state.gen++;
+    resetData();
+    every(LIST_POLL_MS, loadPortalAlerts);
+    every(LIST_POLL_MS, loadPortalStock);
+    every(LIST_POLL_MS, loadPortalOrders);
+    every(RANKING_POLL_MS, loadPortalRank);
+  }
+
+  /* One portal list: fetch, then its items' HTML into listId (a placeholder when none). */
+  async function portalList(stateId, listId, fetchRows, itemHtml, none) {
+    let rows;
+    try {
+      rows = await fetchRows();
+    } catch (e) {
+      if (e.status === 401) return null;
+      sectionState(stateId, e);
+      return null;
+    }
+    sectionState(stateId, null);
+    $(listId).innerHTML = rows.length ? rows.map(itemHtml).join('') : '<li class="placeholder">' + esc(none) + '</li>';
+    return rows;
+  }
+
+  async function loadPortalAlerts() {
+    const rows = await portalList('p-alerts-state', 'p-alert-list', async () => {
+      const [open, acked] = await Promise.all([api('alerts?status=open&limit=200'), api('alerts?status=acknowledged&limit=200')]);
+      return open.concat(acked).sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3)
+        || ms(b.updated_at) - ms(a.updated_at));
+    }, alertHtml, 'No alerts. Everything is in order.');
+    if (rows) $('p-nav-alerts').textContent = rows.length ? String(rows.length) : '';
+  }
+
+  function portalStockHtml(r) {
+    const cover = r.days_of_cover == null ? 'cover unknown' : fmtNum(r.days_of_cover, 1) + ' days of cover';
+    const lt = leadTime(r.sku);
+    return '<li class="p-item" data-sku="' + esc(r.sku) + '"><span class="grow title">' + esc(r.sku) + '</span>'
+      + '<span class="qty"><b>' + fmtNum(r.qty) + '</b> units</span>'
+      + '<span class="badge ' + coverClass(r) + '">' + cover + (lt != null ? ' · delivery ' + lt + ' d' : '') + '</span>'
+      + (r.stale ? '<span class="meta stale-note">not current: ' + esc(r.stale_reason || 'no recent data') + '</span>' : '')
+      + '</li>';
+  }
+
+  async function loadPortalStock() {
+    if (!state.catalog.size) await loadCatalog().catch(() => {});
+    await portalList('p-stock-state', 'p-stock-list', () => api('stock'), portalStockHtml,
+      'No stock reported yet by your warehouse.');
+  }
+
+  function portalOrderHtml(o) {
+    const where = o.status === 'pending' ? 'waiting at <b>' + esc(o.stage) + '</b> since ' + since(o.stage_since)
+      : esc(o.status) + (o.decided_at ? ' ' + since(o.decided_at) : '') + (o.reason ? ': ' + esc(o.reason) : '');
+    return '<li class="p-item order st-' + esc(o.status) + '" data-order="' + esc(o.order) + '">'
+      + '<span class="grow title">Order ' + esc(o.number) + '</span><span class="amount">' + fmtMoney(o.total) + '</span>'
+      + '<span class="meta">' + where + ' · sent ' + since(o.created) + '</span></li>';
+  }
+
+  async function loadPortalOrders() {
+    await portalList('p-orders-state', 'p-order-list', () => api('orders?limit=50'), portalOrderHtml,
+      'No orders yet.');
+  }
+
+  async function loadPortalRank() {
+    let d;
+    try {
+      d = await api('dealers/' + encodeURIComponent(state.me.dealer) + '/kpis');
+    } catch (e) {
+      if (e.status === 401) return;
+      $('p-rank-body').innerHTML = '<p class="placeholder">' + (e.status === 404 ? 'No ranking for this month yet.'
+        : 'Unavailable: ' + esc(e.message)) + '</p>';
+      return;
+    }
+    const rows = KPI_NAMES.map(([name, label]) => {
+      const v = (d.kpis || {})[name] || {};
+      return '<span>' + label + '</span><span>' + (name === 'sales' ? fmtMoney(v.value) : fmtPct(v.value))
+        + '</span><span class="muted">score ' + fmtNum(v.score, 2) + '</span>';
+    }).join('');
+    const how = (d.how || '').split('; ').filter((x) => x).map((x) => '<li>' + esc(x) + '</li>').join('');
+    $('p-rank-body').innerHTML = '<p class="p-rank">Rank <b>' + esc(d.rank) + '</b> of ' + esc(d.of) + ' · score <b>' + fmtScore(d.score)
+      + '</b> · rebate <b>' + fmtNum(d.rebate_pct, 2) + ' %</b> = <b>' + fmtMoney(d.rebate) + '</b> (' + esc(d.period) + ')</p>'
+      + '<div class="kpi-grid">' + rows + '</div><h3 class="small">How it was computed</h3><ol class="how-lines">' + how + '</ol>';
   }
 
   /* ---------- stock ---------- */

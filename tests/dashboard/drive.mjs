@@ -3,7 +3,8 @@
 // file naming what to expect:
 //
 //   node drive.mjs CONFIG.json
-//   {"url", "chromium", "approver", "viewer", "viewer_user", "viewer_password", "dealer",
+//   {"url", "chromium", "approver", "viewer", "viewer_user", "viewer_password", "dealer_user",
+//    "dealer_password", "other_region", "dealer",
 //    "sku", "qty_before",
 //    "control": "<scale's control socket>", "weight_g", "qty_after",
 //    "alert": <id or null: skip>, "order": "<id>", "order_other": "<id>",
@@ -159,6 +160,32 @@ async function main(ctx, page) {
     return r.status === 401;
   }, out.viewer_session, { timeout: T, polling: 100 });
   out.session_after_signout = 401;
+
+  step('the dealer portal on the phone: dealer A\'s user');
+  await page.fill('#user', cfg.dealer_user);
+  await page.fill('#password', cfg.dealer_password);
+  await page.click('#signin');
+  await page.waitForSelector('#portal-view', { state: 'visible', timeout: T });
+  if (await page.isVisible('#app-view')) throw new Error('a dealer\'s user got the manufacturer\'s view');
+  await page.waitForFunction(([sku, qty]) => {
+    const li = document.querySelector(`#p-stock-list li[data-sku="${sku}"]`);
+    return li && li.textContent.includes(qty + ' units') && li.textContent.includes('days of cover') || (li && li.textContent.includes('cover unknown') && li.textContent.includes(qty + ' units'));
+  }, [cfg.sku, cfg.qty_after], { timeout: T });
+  for (const id of [cfg.order, cfg.order_other].filter((x) => x))
+    await page.waitForSelector(`#p-order-list li[data-order="${id}"]`, { timeout: T });
+  out.portal_pending_text = await page.textContent(`#p-order-list li[data-order="${cfg.order_other || cfg.order}"]`);
+  if (!/waiting at sales/.test(out.portal_pending_text)) throw new Error('the pending order does not say its stage: ' + out.portal_pending_text);
+  if (cfg.alert) await page.waitForSelector(`#p-alert-list li[data-alert="${cfg.alert}"]`, { timeout: T });
+  await page.waitForFunction(() => /Rank|No ranking/.test(document.querySelector('#p-rank-body').textContent), null, { timeout: T });
+  const text = await page.textContent('#portal-view');
+  if (text.includes(cfg.other_region) || / from B\b|dealer B\b/.test(text)) throw new Error('the portal shows another dealer: ' + text.slice(0, 300));
+  out.portal_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (out.portal_overflow_px > 2) throw new Error('the portal scrolls sideways on a phone by ' + out.portal_overflow_px + ' px');
+  out.portal_screenshot = path.join(cfg.screenshots, 'portal-phone.png');
+  await page.screenshot({ path: out.portal_screenshot, fullPage: true });
+  step('portal: stock, orders with their stage, alerts, rank; nothing of B; screenshot ' + out.portal_screenshot);
+  await page.click('#signout');
+  await page.waitForSelector('#login-form', { state: 'visible', timeout: T });
   if (errors.length) throw new Error('JavaScript errors on the page: ' + errors.join('; '));
 }
 

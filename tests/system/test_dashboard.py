@@ -17,6 +17,9 @@ chart, acknowledge the alert, approve one order, take a full-page screenshot
 (printed path, under the build folder), sign in as a viewer user with its
 password (a wrong one first): no approve button, and a direct POST with a
 viewer's token gets 403; sign out, and the session is refused by the hub.
+Then the dealer portal on the phone-sized screen: dealer A's user sees A's
+stock with days of cover, A's orders with their stage, A's alerts and rank,
+nothing of B, and the page does not scroll sideways.
 """
 import os
 import sys
@@ -33,6 +36,7 @@ ADMIN = "admin-token-dashboard"
 APPROVER = "sales-token-dashboard"
 VIEWER = "viewer-token-dashboard"
 VIEWER_PASSWORD = "vera's dashboard password"
+DEALER_PASSWORD = "anna of dealer A"
 TOKENS = {"admin": ("admin", ADMIN), "sales-lead": ("approver", APPROVER + ":sales"),
           "viewer": ("viewer", VIEWER)}
 PUMP = "4006381333962"
@@ -128,10 +132,13 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         orders = site.pending_orders(2)
         site.api("POST", "/api/v1/users", {"name": "vera", "role": "viewer",
                                            "password": VIEWER_PASSWORD}, expect=201)
+        site.api("POST", "/api/v1/users", {"name": "anna", "role": "dealer", "dealer": "A",
+                                           "password": DEALER_PASSWORD}, expect=201)
         os.makedirs(SHOTS, exist_ok=True)
         result, out = run_node("drive.mjs", {
             "url": site.url + "/", "chromium": CHROMIUM, "approver": APPROVER, "viewer": VIEWER,
             "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
+            "dealer_user": "anna", "dealer_password": DEALER_PASSWORD, "other_region": "South",
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
             "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
             "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
@@ -140,7 +147,8 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
                                  if line.startswith("step: ")))
         assert result.get("ok"), result
         assert result["session_after_signout"] == 401, result
-        print("  screenshot: %s" % result["screenshot"])
+        print("  screenshot: %s; the portal on a phone: %s" % (result["screenshot"],
+                                                             result["portal_screenshot"]))
         print("  the new count showed %d ms after the weight changed; phone layout overflow %d px"
               % (result["live_update_ms"], result["phone_page_overflow_px"]))
         # What the browser did, as the API sees it.
@@ -195,7 +203,7 @@ def test_static_files_content_types_caching_and_no_traversal():
             assert status == 404, (bad, status)
         assert http_json("http://127.0.0.1:%d/api/v1/me" % http)[0] == 401
         assert http_json("http://127.0.0.1:%d/api/v1/me" % http, VIEWER)[1] == {
-            "name": "viewer", "role": "viewer", "stages": [],
+            "name": "viewer", "role": "viewer", "dealer": None, "stages": [],
             "approval_stages": ["sales", "finance", "warehouse"]}
 
 
