@@ -8,8 +8,8 @@
  * Order of checks (api_dispatch), the same for every route:
  *   1. /api/v1/...: a bearer token of at least viewer (401, 403): one of
  *      [tokens], else a session or API token of the store (accounts.h), but
- *      none on an open route (login); then the body: at most the API's limit (413) and one JSON
- * document (400);
+ *      none on an open route (login); then the body: at most the API's
+ *      limit (413) and one JSON document (400);
  *   2. the path: no route has it, 404; it has no route for the method, 405
  *      naming the methods it takes;
  *   3. the route's role (403), then its argument (404 "no such ..."), then
