@@ -41,6 +41,7 @@ static const struct type_info {
     [DEPOT_MSG_ALERT] = {"alert", "down/alert", false},
     [DEPOT_MSG_RANKING] = {"ranking", "down/ranking", false},
     [DEPOT_MSG_OUTBOX] = {"outbox", "up/outbox", false},
+    [DEPOT_MSG_POLICY] = {"policy", "down/policy", false},
 };
 
 const char *depot_msg_type_name(depot_msg_type type)
@@ -187,7 +188,21 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
                               {"max", K_INT, 1, INT_EXACT_MAX},
                               {"refuse_at", K_INT, 1, INT_EXACT_MAX},
                           }},
+    [DEPOT_MSG_POLICY] = {"body.",
+                          {
+                              {"policies", K_ARR, 0, DEPOT_POLICIES_MAX},
+                          }},
 };
+
+static const struct schema policy_item_schema = {
+    "body.policies[].",
+    {
+        {"policy", K_INT, 1, INT_EXACT_MAX},
+        {"title", K_STR, 1, DEPOT_POLICY_TITLE_MAX},
+        {"notice", K_STR, 1, DEPOT_POLICY_NOTICE_MAX},
+        {"valid_to", K_STR, DEPOT_DATE_LEN, DEPOT_DATE_LEN},
+        {"acked", K_BOOL, 0, 0},
+    }};
 
 static const struct schema item_schema = {"body.items[].",
                                           {
@@ -416,6 +431,31 @@ static depot_err fill_catalog_item(void *items, size_t i, const cJSON *const *f,
     return DEPOT_OK;
 }
 
+/* YYYY-MM-DD with digits where they belong (the calendar is the hub's to check). */
+static bool date_shaped(const char *s)
+{
+    for (int i = 0; i < DEPOT_DATE_LEN; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return false;
+    return s[DEPOT_DATE_LEN] == '\0';
+}
+
+static depot_err fill_policy_item(void *items, size_t i, const cJSON *const *f, char *reason,
+                                  size_t reason_len)
+{
+    struct depot_policy_item *it = (struct depot_policy_item *)items + i;
+    it->policy = (long long)f[0]->valuedouble;
+    copy_str(it->title, sizeof(it->title), f[1]);
+    copy_str(it->notice, sizeof(it->notice), f[2]);
+    copy_str(it->valid_to, sizeof(it->valid_to), f[3]);
+    it->acked = cJSON_IsTrue(f[4]);
+    if (!date_shaped(it->valid_to)) {
+        set_reason(reason, reason_len, "body.policies[].", "valid_to", "not YYYY-MM-DD");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
+}
+
 static depot_err fill_order_line(void *items, size_t i, const cJSON *const *f, char *reason,
                                  size_t reason_len)
 {
@@ -604,6 +644,10 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
         return decode_owned(f[1], &catalog_item_schema, sizeof(struct depot_catalog_item),
                             fill_catalog_item, (void **)&m->body.catalog.items,
                             &m->body.catalog.n_items, reason, reason_len);
+    case DEPOT_MSG_POLICY:
+        return decode_owned(f[0], &policy_item_schema, sizeof(struct depot_policy_item),
+                            fill_policy_item, (void **)&m->body.policy.items,
+                            &m->body.policy.n_items, reason, reason_len);
     case DEPOT_MSG_ORDER:
         if (dup_str(&m->body.order.doc, f[0]) || dup_str(&m->body.order.sig, f[1]) ||
             dup_str(&m->body.order.cert, f[2]))
@@ -653,9 +697,10 @@ static depot_msg_type type_from_name(const char *name)
 static depot_err check_ids(const depot_msg *m, char *reason, size_t reason_len)
 {
     bool stream = depot_msg_is_stream(m->type);
-    bool needs_ledger = (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG &&
-                         m->type != DEPOT_MSG_ALERT && m->type != DEPOT_MSG_RANKING) ||
-                        m->ledger[0];
+    bool needs_ledger =
+        (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG && m->type != DEPOT_MSG_ALERT &&
+         m->type != DEPOT_MSG_RANKING && m->type != DEPOT_MSG_POLICY) ||
+        m->ledger[0];
 
     if (needs_ledger && !ledger_valid(m->ledger)) {
         set_reason(reason, reason_len, "", "ledger", "not 32 lowercase hex digits");
@@ -826,6 +871,11 @@ void depot_msg_clear(depot_msg *m)
         m->body.movements.items = NULL;
         m->body.movements.n_items = 0;
         break;
+    case DEPOT_MSG_POLICY:
+        depot_free(m->body.policy.items);
+        m->body.policy.items = NULL;
+        m->body.policy.n_items = 0;
+        break;
     case DEPOT_MSG_ORDER:
         depot_free(m->body.order.doc);
         depot_free(m->body.order.sig);
@@ -894,6 +944,14 @@ static bool add_catalog_item(cJSON *o, const void *items, size_t i)
     const struct depot_catalog_item *it = (const struct depot_catalog_item *)items + i;
     return add_str(o, "sku", it->sku) && add_str(o, "barcode", it->barcode) &&
            add_num(o, "min_qty", (double)it->min_qty) && add_num(o, "max_qty", (double)it->max_qty);
+}
+
+static bool add_policy_item(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_policy_item *it = (const struct depot_policy_item *)items + i;
+    return add_num(o, "policy", (double)it->policy) && add_str(o, "title", it->title) &&
+           add_str(o, "notice", it->notice) && add_str(o, "valid_to", it->valid_to) &&
+           cJSON_AddBoolToObject(o, "acked", it->acked);
 }
 
 static bool add_order_line(cJSON *o, const void *items, size_t i)
@@ -966,6 +1024,10 @@ static bool build_body(cJSON *body, const depot_msg *m)
     case DEPOT_MSG_MOVEMENTS:
         return build_array(body, "items", m->body.movements.items, m->body.movements.n_items,
                            add_movement);
+    case DEPOT_MSG_POLICY:
+        return m->body.policy.n_items <= DEPOT_POLICIES_MAX &&
+               build_array(body, "policies", m->body.policy.items, m->body.policy.n_items,
+                           add_policy_item);
     case DEPOT_MSG_ALERT:
         return build_alert(body, &m->body.alert);
     case DEPOT_MSG_RANKING:
@@ -1049,6 +1111,8 @@ depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
 {
     if (!m || !out || (unsigned)m->type >= DEPOT_MSG__COUNT)
         return DEPOT_ERR_INVAL;
+    if (m->type == DEPOT_MSG_POLICY && m->body.policy.n_items > DEPOT_POLICIES_MAX)
+        return DEPOT_ERR_INVAL; /* never read past a list the caller sized wrong */
     return finish_text(build(m), check_msg, out, len);
 }
 

@@ -53,7 +53,7 @@ static int printable(char c)
 static int event_valid(const depot_scan_event *ev)
 {
     if (ev->epoch == 0 || ev->seq == 0 || ev->type < DEPOT_SCAN_RECEIVE ||
-        ev->type > DEPOT_SCAN_SUBMIT || ev->len > DEPOT_BARCODE_MAX)
+        ev->type > DEPOT_SCAN_CONFIRM || ev->len > DEPOT_BARCODE_MAX)
         return 0;
     for (uint8_t i = 0; i < DEPOT_BARCODE_MAX; i++)
         if (i < ev->len ? !printable(ev->barcode[i]) : ev->barcode[i] != '\0')
@@ -149,12 +149,14 @@ static int barcode_check(uint8_t type, const char *barcode, size_t *len)
     }
     if (*len > DEPOT_BARCODE_MAX)
         return SCANNER_E_BARCODE;
+    if (type == DEPOT_SCAN_CONFIRM) /* the keypad's OK has no code; a scanned one has */
+        return SCANNER_OK;
     return (type == DEPOT_SCAN_SUBMIT) == (*len == 0) ? SCANNER_OK : SCANNER_E_BARCODE;
 }
 
 static int qty_check(uint8_t type, int32_t qty)
 {
-    if (type == DEPOT_SCAN_SUBMIT)
+    if (type == DEPOT_SCAN_SUBMIT || type == DEPOT_SCAN_CONFIRM)
         return qty == 0 ? SCANNER_OK : SCANNER_E_QTY;
     if (type == DEPOT_SCAN_COUNT)
         return qty >= 0 ? SCANNER_OK : SCANNER_E_QTY;
@@ -171,7 +173,7 @@ static void refuse_full(scanner *sc)
 int scanner_scan(scanner *sc, uint8_t type, const char *barcode, int32_t qty, uint32_t *seq)
 {
     size_t len;
-    if (type < DEPOT_SCAN_RECEIVE || type > DEPOT_SCAN_SUBMIT)
+    if (type < DEPOT_SCAN_RECEIVE || type > DEPOT_SCAN_CONFIRM)
         return SCANNER_E_TYPE;
     int rc = barcode_check(type, barcode, &len);
     if (rc == SCANNER_OK)

@@ -1,5 +1,5 @@
 /*
- * downlink.c - the hub's alerts and this dealer's ranking, kept in the ledger.
+ * downlink.c - the hub's alerts, this dealer's ranking and its policies, kept in the ledger.
  *
  * Owns: the ledger tables `alerts` (alert id PRIMARY KEY -> its latest
  * kind, sku, severity, status, text, action, ts) and `ranking` (one row),
@@ -199,4 +199,127 @@ long long gw_alerts_open(gw_ledger *l)
     sqlite3_finalize(st);
     gw_ledger_unlock(l);
     return n;
+}
+
+/* ---- policies (down/policy) ---- */
+
+static const char sql_policy_known[] =
+    "SELECT acked, delivered_reported FROM policies WHERE policy = ?1";
+static const char sql_policy_put[] =
+    "INSERT INTO policies (policy, title, notice, valid_to, acked, delivered_reported,"
+    " received_at, acked_at, acked_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, '')"
+    " ON CONFLICT (policy) DO UPDATE SET title = ?2, notice = ?3, valid_to = ?4,"
+    " acked = max(acked, ?5), delivered_reported = max(delivered_reported, ?6)";
+static const char sql_policy_drop[] = "DELETE FROM policies WHERE policy NOT IN (SELECT value FROM"
+                                      " json_each(?1))";
+static const char sql_policy_pending[] =
+    "SELECT policy, notice FROM policies WHERE acked = 0 ORDER BY policy LIMIT 1";
+
+/* Queues policy_delivered for id; false (nothing queued) when the outbox is full. */
+static depot_err report_delivered(gw_ledger *l, struct ledger_tx *tx, long long id, long long now,
+                                  bool *queued)
+{
+    depot_msg m;
+    *queued = gw_ledger_tx_outbox_room(l, tx);
+    if (!*queued)
+        return DEPOT_OK;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = now;
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "gateway");
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "policy_delivered");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%lld", id);
+    return gw_ledger_tx_queue(l, tx, &m, NULL);
+}
+
+static depot_err put_policy(gw_ledger *l, struct ledger_tx *tx, const struct depot_policy_item *it,
+                            long long now, int *fresh)
+{
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql_policy_known);
+    bool known = false, reported = false, queued = false;
+    depot_err e;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, it->policy);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        known = true;
+        reported = sqlite3_column_int(st, 1) != 0;
+    }
+    sqlite3_finalize(st);
+    e = reported ? DEPOT_OK : report_delivered(l, tx, it->policy, now, &queued);
+    if (e != DEPOT_OK || !(st = gw_ledger_prepare(l, sql_policy_put)))
+        return e != DEPOT_OK ? e : DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, it->policy);
+    sqlite3_bind_text(st, 2, it->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->notice, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, it->valid_to, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, it->acked);
+    sqlite3_bind_int(st, 6, reported || queued);
+    sqlite3_bind_int64(st, 7, now);
+    e = gw_ledger_step_done(l, st, "storing a policy");
+    sqlite3_finalize(st);
+    if (e == DEPOT_OK && !known && !it->acked) {
+        (*fresh)++;
+        LOG_INFO("policy %lld from the hub: %s (\"%s\" until %s)", it->policy, it->title,
+                 it->notice, it->valid_to);
+    }
+    return e;
+}
+
+/* The ids of b as a JSON array text, for json_each. */
+static char *id_list(const struct depot_policy_body *b)
+{
+    cJSON *a = cJSON_CreateArray();
+    char *text;
+    for (size_t i = 0; a && i < b->n_items; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)b->items[i].policy));
+    text = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return text;
+}
+
+depot_err gw_policies_store(gw_ledger *l, const struct depot_policy_body *b, long long now,
+                            int *fresh)
+{
+    struct ledger_tx tx;
+    sqlite3_stmt *st;
+    char *ids = id_list(b);
+    depot_err e;
+    *fresh = 0;
+    if (!ids)
+        return DEPOT_ERR_NOMEM;
+    gw_ledger_lock(l);
+    e = gw_ledger_tx_begin(l, &tx);
+    for (size_t i = 0; e == DEPOT_OK && i < b->n_items; i++)
+        e = put_policy(l, &tx, &b->items[i], now, fresh);
+    if (e == DEPOT_OK) { /* withdrawn or expired at the hub: not shown any more */
+        st = gw_ledger_prepare(l, sql_policy_drop);
+        e = st ? DEPOT_OK : DEPOT_ERR_DB;
+        if (st) {
+            sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+            e = gw_ledger_step_done(l, st, "dropping old policies");
+            sqlite3_finalize(st);
+        }
+    }
+    e = gw_ledger_tx_finish(l, &tx, e);
+    gw_ledger_unlock(l);
+    cJSON_free(ids);
+    return e;
+}
+
+bool gw_policy_pending(gw_ledger *l, long long *id, char notice[DEPOT_POLICY_NOTICE_MAX + 1])
+{
+    sqlite3_stmt *st;
+    bool found = false;
+    gw_ledger_lock(l);
+    st = gw_ledger_prepare(l, sql_policy_pending);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(notice, DEPOT_POLICY_NOTICE_MAX + 1, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        found = true;
+    }
+    sqlite3_finalize(st);
+    gw_ledger_unlock(l);
+    return found;
 }

@@ -29,6 +29,23 @@ depot_err gw_alert_store(gw_ledger *l, const struct depot_alert_body *a, long lo
 depot_err gw_ranking_store(gw_ledger *l, const struct depot_ranking_body *r, long long ts,
                            bool *stored, char *reason, size_t reason_len);
 
+/*
+ * The hub's down/policy (retained: the dealer's whole list of valid
+ * policies) replaces the ledger's policies, in one transaction that also
+ * queues a stream event policy_delivered for each policy not reported yet
+ * (while the outbox has room; else at the next list). A policy the hub says
+ * is acknowledged is kept acknowledged here. *fresh: policies new and not
+ * acknowledged (their notice is to be shown). DEPOT_ERR_DB, DEPOT_ERR_NOMEM.
+ */
+depot_err gw_policies_store(gw_ledger *l, const struct depot_policy_body *b, long long now,
+                            int *fresh);
+
+/*
+ * The notice a terminal shows: the oldest policy not acknowledged, into id
+ * and notice; false when there is none.
+ */
+bool gw_policy_pending(gw_ledger *l, long long *id, char notice[DEPOT_POLICY_NOTICE_MAX + 1]);
+
 /* Alerts not resolved. */
 long long gw_alerts_open(gw_ledger *l);
 

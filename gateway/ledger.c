@@ -8,7 +8,7 @@
  * one COMMIT ("Group commit" below), and in-memory copies of meta.next_id and
  * of the outbox row count (both re-read at open).
  *
- * Schema (user_version 4; a version-1, -2 or -3 ledger is migrated in place
+ * Schema (user_version 5; a version-1 to -4 ledger is migrated in place
  * at open; gateway/README.md "Ledger tables" lists every column):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
@@ -63,7 +63,7 @@
 #include "depot/log.h"
 #include "depot/sqlite_durable.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -129,6 +129,14 @@ static const char schema_v4_sql[] =
     " moved_at INTEGER NOT NULL, event_id INTEGER NOT NULL);"
     "ALTER TABLE scans ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
     "PRAGMA user_version = 4;";
+
+/* Version 5: the hub's policies and promotions (downlink.c), and who acknowledged each. */
+static const char schema_v5_sql[] =
+    "CREATE TABLE policies (policy INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+    " notice TEXT NOT NULL, valid_to TEXT NOT NULL, acked INTEGER NOT NULL,"
+    " delivered_reported INTEGER NOT NULL, received_at INTEGER NOT NULL,"
+    " acked_at INTEGER NOT NULL, acked_by TEXT NOT NULL);"
+    "PRAGMA user_version = 5;";
 
 enum stmt_id {
     ST_STOCK_GET,
@@ -315,6 +323,8 @@ static depot_err create_schema(gw_ledger *l)
         e = exec_sql(l, schema_v3_sql);
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v4_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v5_sql);
     return commit_or_rollback(l, e);
 }
 
@@ -331,12 +341,14 @@ static depot_err migrate(gw_ledger *l, long long from)
         e = exec_sql(l, schema_v2_sql);
     if (e == DEPOT_OK && from < 3)
         e = exec_sql(l, schema_v3_sql);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 4)
         e = exec_sql(l, schema_v4_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v5_sql);
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
-                 " cursor, alerts, ranking, outbox_aside)",
+                 " cursor, alerts, ranking, outbox_aside, policies)",
                  from, SCHEMA_VERSION);
     return e;
 }

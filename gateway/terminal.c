@@ -29,6 +29,7 @@
 #include "terminal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -66,6 +67,7 @@ static const char *const refusal_names[GW_REFUSED__COUNT] = {
     [GW_REFUSED_BAD_SCAN_TYPE] = "bad_scan_type",
     [GW_REFUSED_ORDER] = "order_refused",
     [GW_REFUSED_OTHER] = "other",
+    [GW_REFUSED_NOTHING_TO_CONFIRM] = "nothing_to_confirm",
 };
 
 const char *gw_scan_refusal_name(int r)
@@ -274,6 +276,60 @@ static depot_err line_scan(struct job *j)
                                      &j->refused);
 }
 
+/*
+ * A confirmation (the keypad's OK, or a scanned sign code "P<id>"): the
+ * policy it names, or the oldest not acknowledged (the notice shown), is
+ * acknowledged here and reported as the stream event policy_ack.
+ */
+static const char sql_policy_ack_pick[] =
+    "SELECT policy FROM policies WHERE acked = 0 AND (?1 = 0 OR policy = ?1) ORDER BY policy"
+    " LIMIT 1";
+static const char sql_policy_ack[] =
+    "UPDATE policies SET acked = 1, acked_at = ?2, acked_by = ?3 WHERE policy = ?1";
+
+static depot_err confirm_scan(struct job *j)
+{
+    long long want = 0, id = 0;
+    char *end;
+    sqlite3_stmt *st;
+    depot_msg m;
+    depot_err e;
+
+    if (j->s->barcode[0]) {
+        if (j->s->barcode[0] != 'P' || (want = strtoll(j->s->barcode + 1, &end, 10)) <= 0 || *end)
+            return refuse(j, GW_REFUSED_BAD_BARCODE, "NOT A SIGN CODE", 0);
+    }
+    st = gw_ledger_prepare(j->t->ledger, sql_policy_ack_pick);
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, want);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (!id)
+        return refuse(j, GW_REFUSED_NOTHING_TO_CONFIRM, "NOTHING TO CONFIRM", 0);
+    st = gw_ledger_prepare(j->t->ledger, sql_policy_ack);
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, j->now);
+    sqlite3_bind_text(st, 3, j->node, -1, SQLITE_STATIC);
+    e = gw_ledger_step_done(j->t->ledger, st, "acknowledging a policy");
+    sqlite3_finalize(st);
+    if (e != DEPOT_OK)
+        return e;
+    gw_display_set(j->d, DEPOT_DISPLAY_OK, "POLICY %lld ACKNOWLEDGED", id);
+    LOG_INFO("terminal %s: policy %lld acknowledged", j->node, id);
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_EVENT;
+    m.ts = j->now;
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "%s", j->node);
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "policy_ack");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%lld", id);
+    /* the acknowledgement must reach the hub: queued even past the outbox's warning level */
+    return gw_ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
+}
+
 static depot_err effect(struct job *j)
 {
     switch (j->s->type) {
@@ -286,6 +342,8 @@ static depot_err effect(struct job *j)
     case DEPOT_SCAN_SUBMIT:
         return gw_orders_submit_locked(j->t->ledger, j->tx, &j->t->os, j->node, j->now, j->d,
                                        &j->refused);
+    case DEPOT_SCAN_CONFIRM:
+        return confirm_scan(j);
     default:
         return refuse(j, GW_REFUSED_BAD_SCAN_TYPE, "BAD SCAN TYPE %lld", j->s->type);
     }

@@ -38,8 +38,9 @@ enum gw_scan_refusal {
     GW_REFUSED_PICK_EXCEEDS_STOCK, /* a pick of more than the ledger holds */
     GW_REFUSED_STOCK_OVER_MAX,     /* a receive that would take the stock above DEPOT_QTY_MAX */
     GW_REFUSED_BAD_SCAN_TYPE,
-    GW_REFUSED_ORDER, /* a line or submit refused by orders.c (limits, full, key) */
-    GW_REFUSED_OTHER, /* recorded before reasons were kept (schema < 4) */
+    GW_REFUSED_ORDER,              /* a line or submit refused by orders.c (limits, full, key) */
+    GW_REFUSED_OTHER,              /* recorded before reasons were kept (schema < 4) */
+    GW_REFUSED_NOTHING_TO_CONFIRM, /* a confirmation with no notice (or sign code) pending */
     GW_REFUSED__COUNT
 };
 

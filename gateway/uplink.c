@@ -385,6 +385,35 @@ static void handle_ranking(gw_uplink *u, const depot_msg *m)
                   m->body.ranking.period);
 }
 
+/* Every scanner terminal shows the oldest policy notice not acknowledged (OK confirms it). */
+static void show_pending_notice(gw_uplink *u)
+{
+    char notice[DEPOT_POLICY_NOTICE_MAX + 1];
+    struct gw_display d;
+    long long id;
+    if (!u->o.display || !gw_policy_pending(u->o.ledger, &id, notice))
+        return;
+    gw_display_set(&d, DEPOT_DISPLAY_INFO, "P%lld %s OK=ACK", id, notice);
+    for (size_t i = 0; i < u->cfg->n_nodes; i++)
+        if (u->cfg->nodes[i].kind == GW_NODE_SCANNER &&
+            u->o.display(u->o.display_ctx, u->cfg->nodes[i].name, &d) != DEPOT_OK)
+            LOG_WARN("policy %lld: terminal %s: notice not shown", id, u->cfg->nodes[i].name);
+}
+
+static void handle_policy(gw_uplink *u, const depot_msg *m)
+{
+    int fresh = 0;
+    depot_err e = gw_policies_store(u->o.ledger, &m->body.policy, depot_now_ms(), &fresh);
+    if (e != DEPOT_OK) {
+        LOG_WARN("mqtt: down/policy not stored (%s): kept at the broker, stored at the next "
+                 "connect",
+                 depot_strerror(e));
+        return;
+    }
+    if (fresh > 0)
+        show_pending_notice(u);
+}
+
 static const struct downlink {
     const char *leaf;
     depot_msg_type type;
@@ -395,6 +424,7 @@ static const struct downlink {
     {"down/catalog", DEPOT_MSG_CATALOG, handle_catalog},
     {"down/alert", DEPOT_MSG_ALERT, handle_alert},
     {"down/ranking", DEPOT_MSG_RANKING, handle_ranking},
+    {"down/policy", DEPOT_MSG_POLICY, handle_policy},
 };
 
 void gw_uplink_receive(gw_uplink *u, const char *topic, const void *payload, size_t len)

@@ -4,6 +4,8 @@
  *
  *   scan receive|pick|count|line BARCODE QTY   ok SEQ | error fifo full | error bad ...
  *   submit                                     ok SEQ (an order submit: no barcode, qty 0)
+ *   confirm [CODE]                             ok SEQ (the keypad's OK, or a scanned sign
+ *                                              code: confirms a notice; qty 0)
  *   reboot                                     ok EPOCH (the FIFO stays, seq restarts)
  *   display                                    ok CODE TEXT (as the display_write HAL
  *                                              hook last got it, trailing NULs removed)
@@ -85,6 +87,9 @@ int host_control_scanner(host_node *node, const char *cmd, char *arg, char *repl
         cmd_scan(node, arg, reply, cap);
     } else if (strcmp(cmd, "submit") == 0 && arg == NULL) {
         int rc = scanner_scan(&node->scanner, DEPOT_SCAN_SUBMIT, "", 0, &seq);
+        scan_reply(rc, seq, reply, cap);
+    } else if (strcmp(cmd, "confirm") == 0 && (arg == NULL || !strchr(arg, ' '))) {
+        int rc = scanner_scan(&node->scanner, DEPOT_SCAN_CONFIRM, arg ? arg : "", 0, &seq);
         scan_reply(rc, seq, reply, cap);
     } else if (strcmp(cmd, "reboot") == 0 && arg == NULL) {
         scanner_reboot(&node->scanner);

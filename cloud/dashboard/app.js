@@ -263,6 +263,7 @@
     every(LIST_POLL_MS, loadAlerts);
     every(LIST_POLL_MS, loadOrders);
     every(RANKING_POLL_MS, loadRanking);
+    every(LIST_POLL_MS, loadPolicies);
   }
 
   /* ---------- the dealer portal: a dealer's user sees its own dealer ---------- */
@@ -280,6 +281,7 @@
     every(LIST_POLL_MS, loadPortalAlerts);
     every(LIST_POLL_MS, loadPortalStock);
     every(LIST_POLL_MS, loadPortalOrders);
+    every(LIST_POLL_MS, loadPortalPolicies);
     every(RANKING_POLL_MS, loadPortalRank);
   }
 
@@ -334,6 +336,94 @@
   async function loadPortalOrders() {
     await portalList('p-orders-state', 'p-order-list', () => api('orders?limit=50'), portalOrderHtml,
       'No orders yet.');
+  }
+
+  function portalPolicyHtml(p) {
+    const r = p.reach || {};
+    const acked = !!r.acked_at;
+    return '<li class="p-item policy' + (acked ? ' acked' : '') + '" data-policy="' + esc(p.policy) + '">'
+      + '<span class="grow title">' + esc(p.title) + '</span><span class="meta">valid ' + esc(p.valid_from) + ' to ' + esc(p.valid_to) + '</span>'
+      + (p.body ? '<div class="policy-body">' + esc(p.body) + '</div>' : '')
+      + '<span class="meta">' + (acked ? 'acknowledged ' + since(r.acked_at) + (r.acked_via ? ' at the ' + esc(r.acked_via) : '') : 'not acknowledged yet') + '</span>'
+      + (acked ? '' : '<button type="button" class="btn btn-ok btn-sm" data-policy-ack="' + esc(p.policy) + '">Acknowledge</button>')
+      + '</li>';
+  }
+
+  async function loadPortalPolicies() {
+    const rows = await portalList('p-policies-state', 'p-policy-list', () => api('policies'), portalPolicyHtml,
+      'No policies or promotions for you right now.');
+    if (!rows) return;
+    $('p-nav-policies').textContent = String(rows.filter((p) => !(p.reach || {}).acked_at).length || '');
+    for (const p of rows) /* shown in the portal: seen, once (the hub keeps the first time) */
+      if (p.reach && !p.reach.seen_at) api('policies/' + encodeURIComponent(p.policy) + '/seen', { method: 'POST', body: {} }).catch(() => {});
+  }
+
+  async function policyAck(id, btn) {
+    btn.disabled = true;
+    try {
+      await api('policies/' + encodeURIComponent(id) + '/ack', { method: 'POST', body: {} });
+      toast('Acknowledged. Your terminals stop showing it.');
+      loadPortalPolicies();
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) toast('Not acknowledged: ' + e.message, true);
+    }
+  }
+
+  /* ---------- policies, the manufacturer's side ---------- */
+
+  function policyHtml(p) {
+    const c = p.coverage || {};
+    const admin = state.me.role === 'admin';
+    return '<li class="p-item policy" data-policy="' + esc(p.policy) + '"><span class="grow title">' + esc(p.title) + '</span>'
+      + '<span class="badge ' + (c.acknowledged_pct >= 90 ? 'c-g' : c.acknowledged_pct >= 50 ? 'c-a' : 'c-r') + '">'
+      + fmtNum(c.acknowledged_pct, 1) + ' % acknowledged</span>'
+      + '<span class="meta">' + fmtNum(c.targets) + ' dealers · ' + fmtNum(c.delivered) + ' delivered · ' + fmtNum(c.seen) + ' seen · '
+      + fmtNum(c.acknowledged) + ' acknowledged · published ' + since(p.created_at) + ' by ' + esc(p.created_by) + '</span>'
+      + (admin && c.acknowledged < c.targets ? '<button type="button" class="btn btn-ghost btn-sm" data-policy-repush="' + esc(p.policy) + '">Push again to the ' + fmtNum(c.targets - c.acknowledged) + ' missing</button>' : '')
+      + '</li>';
+  }
+
+  async function loadPolicies() {
+    $('policy-new').hidden = state.me.role !== 'admin';
+    let rows;
+    try {
+      rows = await api('policies');
+    } catch (e) {
+      if (e.status !== 401) sectionState('policies-state', e);
+      return;
+    }
+    sectionState('policies-state', null);
+    $('policy-list').innerHTML = rows.length ? rows.map(policyHtml).join('') : '<li class="placeholder">No policies published yet.</li>';
+  }
+
+  async function policyRepush(id, btn) {
+    btn.disabled = true;
+    try {
+      const r = await api('policies/' + encodeURIComponent(id) + '/repush', { method: 'POST', body: {} });
+      toast('Pushed again to ' + r.repushed + ' dealers.');
+      loadPolicies();
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) toast('Not pushed: ' + e.message, true);
+    }
+  }
+
+  async function policyPublish() {
+    const kind = $('pf-kind').value;
+    const body = {
+      title: $('pf-title').value.trim(), notice: $('pf-notice').value.trim(), body: $('pf-body').value,
+      valid_from: $('pf-from').value, valid_to: $('pf-to').value,
+      target: kind === 'all' ? { kind } : { kind, value: $('pf-value').value.trim() },
+    };
+    try {
+      const r = await api('policies', { method: 'POST', body });
+      $('policy-dialog').close();
+      toast('Published to ' + r.targets + ' dealers.');
+      loadPolicies();
+    } catch (e) {
+      if (e.status !== 401) $('policy-error').textContent = e.message;
+    }
   }
 
   async function loadPortalRank() {
@@ -1019,6 +1109,17 @@
       if (tr) showKpis(tr.dataset.dealer);
     });
     $('kpi-close').addEventListener('click', () => $('kpi-dialog').close());
+    $('p-policy-list').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-policy-ack]');
+      if (b) policyAck(b.dataset.policyAck, b);
+    });
+    $('policy-list').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-policy-repush]');
+      if (b) policyRepush(b.dataset.policyRepush, b);
+    });
+    $('policy-new').addEventListener('click', () => { $('policy-error').textContent = ''; $('policy-dialog').showModal(); });
+    $('policy-cancel').addEventListener('click', () => $('policy-dialog').close());
+    $('policy-form').addEventListener('submit', (ev) => { ev.preventDefault(); policyPublish(); });
     $('chart-close').addEventListener('click', () => $('chart-dialog').close());
     $('chart-dialog').addEventListener('close', () => { state.chartKey = null; });
     $('chart-days').addEventListener('change', loadChart);

@@ -40,5 +40,7 @@ int ctl_payments_import(int argc, char **argv);
 /* users.c: depotctl users ...; depotctl tokens ... */
 int ctl_users_main(int argc, char **argv);
 int ctl_tokens_main(int argc, char **argv);
+/* policies.c: depotctl policies publish | list | show | repush. */
+int ctl_policies_main(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct ctl_command commands[] = {
     {"alerts", ctl_alerts_main, "list, show, acknowledge or resolve alerts"},
     {"users", ctl_users_main, "the hub's users: list, add, disable, enable, reset, set"},
     {"tokens", ctl_tokens_main, "API tokens of integrations: list, create, revoke"},
+    {"policies", ctl_policies_main, "policies and promotions pushed to dealers, and their reach"},
 };
 
 int main(int argc, char **argv)

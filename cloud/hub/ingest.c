@@ -56,6 +56,7 @@
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "orders.h"
+#include "policies.h"
 #include "ranking/service.h"
 
 #define IDLE_WAIT_MS 50
@@ -206,6 +207,8 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         return err; /* invariant 6: the id only */
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
+    if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a policy's reach (policies.h) */
+        err = hub_policies_on_message(ing->store, &it->msg, depot_now_ms());
     if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (alerts/alerts.h) */
         err = hub_alerts_on_message(ing->w_alerts, ing->store, &it->msg, it->res, it->seen_ms,
                                     depot_now_ms());
@@ -351,6 +354,12 @@ static void tick(hub_ingest *ing)
         return;
     ing->next_tick_ms = now + HUB_TICK_MS;
     hub_orders_tick(ing->orders, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
+    {
+        int n;
+        if (hub_policies_publish_due(ing->store, ing->publish, ing->publish_ctx, depot_now_ms(),
+                                     &n) != DEPOT_OK)
+            LOG_WARN("policies: publishing the due lists failed; retrying on the next tick");
+    }
     if (ing->w_ranking)
         hub_ranking_tick(ing->w_ranking, ing->store, ing->publish, ing->publish_ctx,
                          depot_now_ms());

@@ -144,6 +144,8 @@ enum depot_scan_type {
     DEPOT_SCAN_COUNT = 3,   /* physical count of a SKU */
     DEPOT_SCAN_LINE = 4,    /* an order line */
     DEPOT_SCAN_SUBMIT = 5,  /* submit the order lines so far (no barcode, qty 0) */
+    DEPOT_SCAN_CONFIRM = 6, /* the keypad's OK, or a scanned sign code (qty 0): confirms the
+                               notice shown (barcode "") or the one its code names */
 };
 
 #define DEPOT_HR_SCAN_ACK 100 /* 100..102 */

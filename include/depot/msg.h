@@ -18,6 +18,7 @@
  *   depot/v1/<dealer>/down/catalog  hub -> gateway  QoS 1, retained: barcodes and order limits
  *   depot/v1/<dealer>/down/alert    hub -> gateway  QoS 1  an alert about this dealer (each change)
  *   depot/v1/<dealer>/down/ranking  hub -> gateway  QoS 1, retained: this dealer's own rank and rebate
+ *   depot/v1/<dealer>/down/policy   hub -> gateway  QoS 1, retained: the dealer's valid policies
  *   depot/alerts/v1/<dealer>/<kind> hub -> others   QoS 1  every alert change, for other consumers
  *
  * Every payload is one JSON object, the envelope, with exactly these keys:
@@ -68,6 +69,12 @@
  *   alert    {"alert":42,"kind":"low_stock","sku":"S1","severity":"warning",
  *             "status":"open"|"acknowledged"|"resolved","text":"...","action":"..."}
  *            (ledger ""; sku "" for alerts about the dealer or a gateway/node)
+ *   policy   {"policies":[{"policy":17,"title":"Spring promotion","notice":"SPRING -10%",
+ *             "valid_to":"2027-03-31","acked":false}, ...]}   (ledger ""; at most
+ *            DEPOT_POLICIES_MAX, the newest valid ones; the gateway reports each new id
+ *            with the stream event {"node":"gateway","event":"policy_delivered",
+ *            "reason":"<id>","count":0} and an acknowledgement at a terminal with
+ *            {"node":"<terminal>","event":"policy_ack","reason":"<id>","count":0})
  *   ranking  {"period":"2026-11","rank":3,"of":120,"score":0.82,"rebate_pct":2.0,
  *             "rebate":1234.5,"kpis":[{"name":"sales","value":1234.5,"score":0.7,
  *             "weight":0.4}, ...]}   (ledger ""; at most DEPOT_KPI_MAX kpis)
@@ -118,6 +125,10 @@
 #define DEPOT_TEXT_MAX 160
 #define DEPOT_PERIOD_MAX 16
 #define DEPOT_KPI_MAX 8
+#define DEPOT_POLICIES_MAX 16      /* policies in one down/policy message */
+#define DEPOT_POLICY_TITLE_MAX 80
+#define DEPOT_POLICY_NOTICE_MAX 32 /* the terminal display's line */
+#define DEPOT_DATE_LEN 10          /* YYYY-MM-DD */
 
 typedef enum depot_msg_type {
     DEPOT_MSG_STOCK,
@@ -132,6 +143,7 @@ typedef enum depot_msg_type {
     DEPOT_MSG_ALERT,
     DEPOT_MSG_RANKING,
     DEPOT_MSG_OUTBOX,
+    DEPOT_MSG_POLICY,
     DEPOT_MSG__COUNT
 } depot_msg_type;
 
@@ -241,6 +253,19 @@ struct depot_ranking_body {
     struct depot_kpi_item kpis[DEPOT_KPI_MAX];
 };
 
+struct depot_policy_item {
+    long long policy;
+    char title[DEPOT_POLICY_TITLE_MAX + 1];
+    char notice[DEPOT_POLICY_NOTICE_MAX + 1];
+    char valid_to[DEPOT_DATE_LEN + 1];
+    bool acked; /* acknowledged (at a terminal or in the portal): no longer shown */
+};
+
+struct depot_policy_body {
+    size_t n_items;
+    struct depot_policy_item *items; /* owned */
+};
+
 typedef struct depot_msg {
     int v;
     depot_msg_type type;
@@ -262,6 +287,7 @@ typedef struct depot_msg {
         struct depot_alert_body alert;
         struct depot_ranking_body ranking;
         struct depot_outbox_body outbox;
+        struct depot_policy_body policy;
     } body;
 } depot_msg;
 

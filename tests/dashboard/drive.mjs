@@ -177,6 +177,13 @@ async function main(ctx, page) {
   if (!/waiting at sales/.test(out.portal_pending_text)) throw new Error('the pending order does not say its stage: ' + out.portal_pending_text);
   if (cfg.alert) await page.waitForSelector(`#p-alert-list li[data-alert="${cfg.alert}"]`, { timeout: T });
   await page.waitForFunction(() => /Rank|No ranking/.test(document.querySelector('#p-rank-body').textContent), null, { timeout: T });
+  if (cfg.policy) {
+    const li = `#p-policy-list li[data-policy="${cfg.policy}"]`;
+    await page.waitForSelector(li + ' button[data-policy-ack]', { timeout: T });
+    await page.click(li + ' button[data-policy-ack]');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('acknowledged '), li, { timeout: T });
+    step('portal: policy ' + cfg.policy + ' acknowledged');
+  }
   const text = await page.textContent('#portal-view');
   if (text.includes(cfg.other_region) || / from B\b|dealer B\b/.test(text)) throw new Error('the portal shows another dealer: ' + text.slice(0, 300));
   out.portal_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -15,6 +15,8 @@ depot_system_test(gw_long_run test_gw_long_run.py TIMEOUT 900)
 depot_system_test(hub_http_attack test_hub_http_attack.py TIMEOUT 300)
 # Users, logins, sessions and API tokens: depotctl and HTTP, limits, nothing secret in clear.
 depot_system_test(hub_accounts test_hub_accounts.py TIMEOUT 300 PG)
+# Policies pushed to dealers: gateway, terminal notice and keypad, portal, coverage, re-push.
+depot_system_test(policies_e2e test_policies_e2e.py TIMEOUT 300)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
 # Expired, revoked and wrong-CA client certificates refused by the broker; a revoked

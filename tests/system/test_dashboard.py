@@ -134,11 +134,16 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
                                            "password": VIEWER_PASSWORD}, expect=201)
         site.api("POST", "/api/v1/users", {"name": "anna", "role": "dealer", "dealer": "A",
                                            "password": DEALER_PASSWORD}, expect=201)
+        policy = site.api("POST", "/api/v1/policies", {
+            "title": "Spring promotion", "body": "10 % off pumps in March.",
+            "notice": "SPRING -10% PUMPS", "valid_from": "2026-01-01", "valid_to": "2099-12-31",
+            "target": {"kind": "list", "value": "A"}}, expect=201)["policy"]
         os.makedirs(SHOTS, exist_ok=True)
         result, out = run_node("drive.mjs", {
             "url": site.url + "/", "chromium": CHROMIUM, "approver": APPROVER, "viewer": VIEWER,
             "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
             "dealer_user": "anna", "dealer_password": DEALER_PASSWORD, "other_region": "South",
+            "policy": policy,
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
             "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
             "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
@@ -147,6 +152,8 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
                                  if line.startswith("step: ")))
         assert result.get("ok"), result
         assert result["session_after_signout"] == 401, result
+        reach = site.api("GET", "/api/v1/policies/%d" % policy)
+        assert reach["coverage"]["acknowledged"] == 1 and reach["missing"] == [], reach
         print("  screenshot: %s; the portal on a phone: %s" % (result["screenshot"],
                                                              result["portal_screenshot"]))
         print("  the new count showed %d ms after the weight changed; phone layout overflow %d px"

@@ -48,7 +48,8 @@ ADMIN_ROUTES = [("PUT", "catalog", []), ("PATCH", "dealers/A", {}), ("PUT", "dea
                 ("POST", "payments", {}), ("GET", "users", None), ("GET", "users/A", None),
                 ("POST", "users", {"name": "x", "role": "admin"}), ("PATCH", "users/A", {}),
                 ("GET", "tokens", None), ("POST", "tokens", {"name": "x", "role": "admin"}),
-                ("POST", "tokens/A/revoke", {})]
+                ("POST", "tokens/A/revoke", {}), ("POST", "policies", {}),
+                ("POST", "policies/1/repush", {})]
 CATALOG = [{"sku": "SKU-BOLT", "barcode": "4006381333931", "price": "2.50", "unit_weight_g": 100,
             "min_qty": 1, "max_qty": 500, "reorder_point": 20, "lead_time_days": 7,
             "max_stock": 100000}]

@@ -95,6 +95,17 @@ static const struct api_route routes[] = {
      api_alert_resolve},
     {GET, V1 "history", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_HISTORY,
      api_history_get},
+    {GET, V1 "policies", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
+     api_policies_list},
+    {POST, V1 "policies", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_policy_post},
+    {GET, V1 "policies/*", HUB_ROLE_VIEWER, API_ARG_POLICY, DEALER_TARGET, HUB_API_OTHER,
+     api_policy_get},
+    {POST, V1 "policies/*/repush", HUB_ROLE_ADMIN, API_ARG_POLICY, DEALER_NO, HUB_API_OTHER,
+     api_policy_repush},
+    {POST, V1 "policies/*/seen", HUB_ROLE_VIEWER, API_ARG_POLICY, DEALER_TARGET, HUB_API_OTHER,
+     api_policy_seen},
+    {POST, V1 "policies/*/ack", HUB_ROLE_VIEWER, API_ARG_POLICY, DEALER_TARGET, HUB_API_OTHER,
+     api_policy_ack},
 };
 
 const struct api_route *api_routes(size_t *n)
@@ -173,6 +184,7 @@ static const char *dealer_refused(const struct api_route *rt, struct api_request
         r->scope = own;
         return NULL;
     case DEALER_OBJECT:
+    case DEALER_TARGET:
         r->scope = own;
         return NULL;
     case DEALER_NO:
@@ -195,6 +207,11 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
                        !*end
                    ? NULL
                    : "no such alert";
+    case API_ARG_POLICY:
+        return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
+                       !*end
+                   ? NULL
+                   : "no such policy";
     case API_ARG_USER:
         return hub_account_name_valid(arg) ? NULL : "no such user or token";
     case API_ARG_NONE:

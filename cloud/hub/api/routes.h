@@ -20,6 +20,7 @@ enum api_arg {
     API_ARG_ALERT,  /* a positive decimal alert id: "no such alert" */
     API_ARG_FILE,   /* the rest of the path, checked by the handler */
     API_ARG_USER,   /* a user's or API token's name (hub_account_name_valid): "no such ..." */
+    API_ARG_POLICY, /* a positive decimal policy id: "no such policy" */
 };
 
 /*
@@ -33,6 +34,7 @@ enum api_dealer {
     DEALER_ARG,    /* the '*' is a dealer id: its own only (403) */
     DEALER_QUERY,  /* a list filtered by ?dealer=: its own, given or not (another: 403) */
     DEALER_OBJECT, /* one order or alert: another dealer's is answered 404, as if none */
+    DEALER_TARGET, /* one policy (task, ...) sent to dealers: one it is not a target of is 404 */
 };
 
 struct api_route {
@@ -83,6 +85,12 @@ enum MHD_Result api_alert_ack(hub_api *api, const struct api_request *r);
 enum MHD_Result api_alert_resolve(hub_api *api, const struct api_request *r);
 enum MHD_Result api_history_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_me_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_policies_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_policy_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_policy_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_policy_repush(hub_api *api, const struct api_request *r);
+enum MHD_Result api_policy_seen(hub_api *api, const struct api_request *r);
+enum MHD_Result api_policy_ack(hub_api *api, const struct api_request *r);
 enum MHD_Result api_login_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_logout_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_users_list(hub_api *api, const struct api_request *r);

@@ -37,6 +37,7 @@ typedef struct hub_store hub_store;
 struct hub_store_alert_ops;
 struct hub_store_ranking_ops;
 struct hub_store_account_ops;
+struct hub_store_policy_ops;
 
 enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
@@ -229,6 +230,7 @@ struct hub_store_ops {
     const struct hub_store_alert_ops *alerts;    /* history and alerts: store/alerts.h */
     const struct hub_store_ranking_ops *ranking; /* presence log, rebuild: store/ranking.h */
     const struct hub_store_account_ops *accounts; /* users, credentials: store/accounts.h */
+    const struct hub_store_policy_ops *policies;  /* policies, reach: store/policies.h */
 };
 
 struct hub_store {

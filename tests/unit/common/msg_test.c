@@ -715,6 +715,62 @@ static void test_depot_json_parse_RefusesNulInStrings(void **state)
     cJSON_Delete(j);
 }
 
+static void test_depot_msg_policy_RoundTripAndBounds(void **state)
+{
+    size_t before = depot_mem_in_use();
+    char buf[1024], why[128], *text;
+    struct depot_policy_item items[2] = {
+        {17, "Spring promotion", "SPRING -10%", "2027-03-31", false},
+        {18, "New pump line", "NEW PUMPS", "2027-06-30", true},
+    };
+    depot_msg m, back;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_POLICY;
+    strcpy(m.dealer, "A");
+    m.ts = 1764230000123LL;
+    m.body.policy.items = items;
+    m.body.policy.n_items = 2;
+    assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_POLICY), "down/policy");
+    assert_false(depot_msg_is_stream(DEPOT_MSG_POLICY));
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.type, DEPOT_MSG_POLICY);
+    assert_int_equal(back.body.policy.n_items, 2);
+    assert_int_equal(back.body.policy.items[1].policy, 18);
+    assert_string_equal(back.body.policy.items[0].notice, "SPRING -10%");
+    assert_string_equal(back.body.policy.items[1].valid_to, "2027-06-30");
+    assert_true(back.body.policy.items[1].acked);
+    depot_msg_clear(&back);
+    depot_free(text);
+    m.body.policy.n_items = 0; /* every policy withdrawn: an empty list */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    depot_free(text);
+    m.body.policy.n_items = DEPOT_POLICIES_MAX + 1;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"policy\",\"dealer\":\"A\",\"ledger\":\"\",\"id\":0,"
+             "\"base\":0,\"ts\":1,\"body\":{\"policies\":[{\"policy\":1,\"title\":\"t\","
+             "\"notice\":\"n\",\"valid_to\":\"2027-13-0x\",\"acked\":false}]}}");
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
+    assert_string_equal(why, "body.policies[].valid_to: not YYYY-MM-DD");
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"policy\",\"dealer\":\"A\",\"ledger\":\"\",\"id\":0,"
+             "\"base\":0,\"ts\":1,\"body\":{\"policies\":[{\"policy\":1,\"title\":\"t\","
+             "\"notice\":\"%s\",\"valid_to\":\"2027-01-01\",\"acked\":false}]}}",
+             "a notice far too long for the display line");
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
+    snprintf(buf, sizeof(buf),
+             "{\"v\":1,\"type\":\"policy\",\"dealer\":\"A\",\"ledger\":\"\",\"id\":0,"
+             "\"base\":0,\"ts\":1,\"body\":{\"policies\":[{\"policy\":0,\"title\":\"t\","
+             "\"notice\":\"n\",\"valid_to\":\"2027-01-01\",\"acked\":false}]}}");
+    assert_int_equal(depot_msg_decode(buf, strlen(buf), &back, why, sizeof(why)), DEPOT_ERR_SCHEMA);
+    assert_int_equal(depot_mem_in_use(), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_depot_barcode_valid_PrintableNoSpace),
         cmocka_unit_test(test_depot_msg_encode_MovementsAlertRankingRoundTrip),
         cmocka_unit_test(test_depot_msg_outbox_RoundTripAndBounds),
+        cmocka_unit_test(test_depot_msg_policy_RoundTripAndBounds),
         cmocka_unit_test(test_depot_msg_peek_envelope_ReadsWhatDecodeRefuses),
         cmocka_unit_test(test_depot_msg_peek_envelope_RefusesBadStreamKeys),
     };

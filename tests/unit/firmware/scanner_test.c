@@ -162,6 +162,19 @@ static void test_scanner_ack_WrongPairRefused(void **state)
     assert_int_equal(ack(1, 2), MB_EX_ILLEGAL_VALUE); /* empty: nothing to acknowledge */
 }
 
+static void test_scanner_scan_ConfirmHasNoQtyAndAnOptionalCode(void **state)
+{
+    (void)state;
+    assert_int_equal(scan_ok(DEPOT_SCAN_CONFIRM, "", 0), 1);    /* the keypad's OK */
+    assert_int_equal(scan_ok(DEPOT_SCAN_CONFIRM, "P17", 0), 2); /* a scanned sign code */
+    uint32_t seq;
+    assert_int_equal(scanner_scan(&sc, DEPOT_SCAN_CONFIRM, "", 1, &seq), SCANNER_E_QTY);
+    assert_int_equal(scanner_scan(&sc, DEPOT_SCAN_CONFIRM + 1, "", 0, &seq), SCANNER_E_TYPE);
+    head_view h = read_head();
+    assert_int_equal(h.type, DEPOT_SCAN_CONFIRM);
+    assert_int_equal(h.count, 2);
+}
+
 static void test_scanner_head_ReadIsIdempotent(void **state)
 {
     (void)state;
@@ -357,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup(test_scanner_scan_PushAckOrder, setup),
         cmocka_unit_test_setup(test_scanner_ack_WrongPairRefused, setup),
         cmocka_unit_test_setup(test_scanner_head_ReadIsIdempotent, setup),
+        cmocka_unit_test_setup(test_scanner_scan_ConfirmHasNoQtyAndAnOptionalCode, setup),
         cmocka_unit_test_setup(test_scanner_scan_FullRefusesAndKeepsAll, setup),
         cmocka_unit_test_setup(test_scanner_scan_BarcodeValidation, setup),
         cmocka_unit_test_setup(test_scanner_display_RoundTrip, setup),

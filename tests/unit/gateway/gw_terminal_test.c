@@ -25,6 +25,7 @@
 #include "gw_test_util.h"
 #include "ledger.h"
 #include "orders.h"
+#include "downlink.h"
 #include "terminal.h"
 
 #define BC_BOLT "4006381333931"
@@ -521,7 +522,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     /* make the file look like a version-1 ledger */
     assert_int_equal(sqlite3_open(f->gw.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE outbox_aside;"
+                                  "DROP TABLE policies; DROP TABLE outbox_aside;"
                                   "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
                                   "ALTER TABLE meta DROP COLUMN movements_sent;"
                                   "DROP TABLE scans; DROP TABLE catalog; DROP TABLE draft_lines;"
@@ -534,9 +535,56 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     gw_test_fixture_open(&f->gw, 1000, 80);
     assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 4);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 5);
     put_catalog(f->gw.ledger, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
+}
+
+/* The hub's list of policies stored, each reported delivered once; a confirmation at the
+ * terminal acknowledges the notice shown (or the one its sign code names), reported once. */
+static void test_gw_policies_StoredReportedAndConfirmedAtTheTerminal(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_policy_item items[2] = {
+        {8, "Spring promotion", "SPRING -10%", "2099-03-31", false},
+        {9, "Old news", "OLD", "2099-03-31", true},
+    };
+    struct depot_policy_body b = {2, items};
+    struct gw_display d;
+    char notice[DEPOT_POLICY_NOTICE_MAX + 1];
+    long long id = 0;
+    int fresh = 0;
+    depot_msg m;
+
+    assert_int_equal(gw_policies_store(f->gw.ledger, &b, 5000, &fresh), DEPOT_OK);
+    assert_int_equal(fresh, 1); /* 9 came acknowledged already */
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM outbox WHERE payload LIKE"
+                                               " '%\"event\":\"policy_delivered\"%'"),
+                     2);
+    assert_int_equal(gw_policies_store(f->gw.ledger, &b, 6000, &fresh), DEPOT_OK); /* again */
+    assert_int_equal(fresh, 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM outbox WHERE payload LIKE"
+                                               " '%\"event\":\"policy_delivered\"%'"),
+                     2);
+    assert_true(gw_policy_pending(f->gw.ledger, &id, notice));
+    assert_int_equal(id, 8);
+    assert_string_equal(notice, "SPRING -10%");
+
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "X8", 0, &d), "NOT A SIGN CODE");
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "P9", 0, &d), "NOTHING TO CONFIRM");
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "", 0, &d), "POLICY 8 ACKNOWLEDGED");
+    last_msg(f->gw.ledger, &m);
+    assert_string_equal(m.body.event.event, "policy_ack");
+    assert_string_equal(m.body.event.reason, "8");
+    assert_string_equal(m.body.event.node, "scan-a");
+    depot_msg_clear(&m);
+    assert_false(gw_policy_pending(f->gw.ledger, &id, notice));
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "", 0, &d), "NOTHING TO CONFIRM");
+
+    /* withdrawn at the hub: gone from the list, gone here */
+    b.n_items = 0;
+    assert_int_equal(gw_policies_store(f->gw.ledger, &b, 7000, &fresh), DEPOT_OK);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM policies"), 0);
 }
 
 int main(void)
@@ -565,6 +613,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gw_orders_decide_RejectionShowsItsReason, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_gw_catalog_replace_OnlyNewerVersionReplacesWhole,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_policies_StoredReportedAndConfirmedAtTheTerminal,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_open_MigratesAStockSliceLedger, setup,
                                         teardown),

@@ -3,7 +3,7 @@
  * files work on (store/pg/pg.c: ingest, stock, dealers; catalog.c,
  * dealers.c, payments.c, orders.c, audit.c: the order domain; alerts.c:
  * history and alerts; ranking.c: the presence log and the ranking's facts;
- * accounts.c: users and credentials),
+ * accounts.c: users and credentials; policies.c: policies and their reach),
  * the statement helpers they share (store/pg/util.c) and the schema
  * migrations (store/pg/schema.c).
  *
@@ -54,6 +54,7 @@ enum hub_pg_table {
     PG_T_ALERTS,
     PG_T_RANKING,
     PG_T_ACCOUNTS,
+    PG_T_POLICIES,
     PG_T__COUNT
 };
 
@@ -234,5 +235,9 @@ extern const struct hub_store_ranking_ops hub_pg_ranking_ops;
 /* Users and credentials (accounts.c: store/accounts.h); its schema is migration 4. */
 extern const struct hub_store_account_ops hub_pg_account_ops;
 extern const char hub_pg_schema_accounts[];
+
+/* Policies and their reach (policies.c: store/policies.h); its schema is migration 5. */
+extern const struct hub_store_policy_ops hub_pg_policy_ops;
+extern const char hub_pg_schema_policies[];
 
 #endif

@@ -72,6 +72,7 @@ static const struct migration migrations[] = {
      "the engine log and the alerts' memos (several hubs' alert engines)",
      {hub_pg_schema_engine}},
     {4, "users and credentials (accounts, sessions, API tokens)", {hub_pg_schema_accounts}},
+    {5, "policies and their reach", {hub_pg_schema_policies}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

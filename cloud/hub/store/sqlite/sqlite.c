@@ -846,6 +846,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_orders_free(q);
     hub_sqlite_alerts_free(q);
     hub_sqlite_accounts_free(q);
+    hub_sqlite_policies_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -870,6 +871,7 @@ static const struct hub_store_ops sqlite_ops = {
     .alerts = &hub_sqlite_alert_ops,
     .ranking = &hub_sqlite_ranking_ops,
     .accounts = &hub_sqlite_account_ops,
+    .policies = &hub_sqlite_policy_ops,
 };
 
 /*
@@ -897,6 +899,7 @@ static const struct migration migrations[] = {
     {3, "the engine log and the alerts' memos (several hubs' alert engines)",
      hub_sqlite_engine_schema},
     {4, "users and credentials (accounts, sessions, API tokens)", hub_sqlite_accounts_schema},
+    {5, "policies and their reach", hub_sqlite_policies_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -944,7 +947,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_alerts_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_ranking_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_accounts_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_accounts_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_policies_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

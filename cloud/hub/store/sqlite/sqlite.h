@@ -20,6 +20,7 @@
 #define SQ_AUDIT_STMTS 4
 #define SQ_ALERT_STMTS 48
 #define SQ_ACCOUNT_STMTS 12
+#define SQ_POLICY_STMTS 16
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -32,6 +33,7 @@ struct sqlite_store {
     sqlite3_stmt *audit_st[SQ_AUDIT_STMTS];      /* audit.c */
     sqlite3_stmt *ast[SQ_ALERT_STMTS];           /* store/sqlite/alerts.c */
     sqlite3_stmt *account_st[SQ_ACCOUNT_STMTS];  /* store/sqlite/accounts.c */
+    sqlite3_stmt *policy_st[SQ_POLICY_STMTS];    /* store/sqlite/policies.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -173,5 +175,11 @@ extern const struct hub_store_account_ops hub_sqlite_account_ops;
 extern const char hub_sqlite_accounts_schema[];
 depot_err hub_sqlite_accounts_setup(struct sqlite_store *q);
 void hub_sqlite_accounts_free(struct sqlite_store *q);
+
+/* policies.c: policies and their reach (store/policies.h); its schema is migration 5. */
+extern const struct hub_store_policy_ops hub_sqlite_policy_ops;
+extern const char hub_sqlite_policies_schema[];
+depot_err hub_sqlite_policies_setup(struct sqlite_store *q);
+void hub_sqlite_policies_free(struct sqlite_store *q);
 
 #endif
