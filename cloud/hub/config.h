@@ -72,6 +72,7 @@ struct hub_config {
     long alert_spike_trailing_days; /* days before today that make the trailing average */
     long alert_spike_min_units;     /* ... and at least this many picks today */
     long alert_shrinkage_window_s;  /* a scale decrease matches a pick within +- this */
+    long alert_shrinkage_grace_s;   /* ... judged this long after the window (late batches) */
     long alert_contract_days;       /* contract ending within this many days */
     long alert_outbox_percent;      /* outbox_filling from this % of a gateway's outbox bound */
     long alert_eval_period_s;       /* periodic evaluation (offline, contracts, shrinkage) */

@@ -43,8 +43,8 @@ RUNS = [
     (["bench_order_approvals.py", "--dealers", "3", "--per-dealer", "2", "--verify-seconds", "0.3",
       "--perf-seconds", "0", "--timeout", "60"],
      ["raw/1", "approvals/s (steady window)", "approved / rejected"]),
-    (["bench_all.py", "--quick", "--runs", "1", "--only", "gateway_small"],
-     ["Machine:", "Versions:", "gateway_small", "1 run(s) ok, 0 failed"]),
+    (["bench_all.py", "--quick", "--runs", "1", "--only", "login"],
+     ["Machine:", "Versions:", "login", "1 run(s) ok, 0 failed"]),
 ]
 
 

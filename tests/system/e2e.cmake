@@ -4,12 +4,12 @@ depot_system_test(orders_e2e test_orders_e2e.py TIMEOUT 900 PG)
 depot_system_test(dashboard test_dashboard.py TIMEOUT 600 PG)
 depot_system_test(gw_metrics_e2e test_gw_metrics_e2e.py TIMEOUT 300)
 depot_system_test(gw_ledger_e2e test_gw_ledger_e2e.py TIMEOUT 300)
-# The gateway SIGKILLed 200 times while scans and weights stream in: each once, gateway and hub.
+# The gateway SIGKILLed 100 times while scans and weights stream in: each once, gateway and hub.
 depot_system_test(gw_sigkill test_gw_sigkill.py TIMEOUT 900)
 depot_system_test(ranking_e2e test_ranking_e2e.py TIMEOUT 300 PG)
 depot_system_test(alerts_e2e test_alerts_e2e.py TIMEOUT 400 PG)
 depot_system_test(hub_input_e2e test_hub_input_e2e.py TIMEOUT 400 PG)
-# The gateway polling 50 nodes for 100,000 polls: no fault, no leak (LeakSanitizer at exit).
+# The gateway polling 50 nodes for 50,000 polls: no fault, no leak (LeakSanitizer at exit).
 depot_system_test(gw_long_run test_gw_long_run.py TIMEOUT 900)
 # The HTTP API attacked: tokens and roles, SQL injection, an oversized body, idle connections.
 depot_system_test(hub_http_attack test_hub_http_attack.py TIMEOUT 300)

@@ -39,7 +39,8 @@ VIEWER = "viewer-token-alerts"
 APPROVER = "approver-token-alerts"
 TOKENS = {"admin": ("admin", ADMIN), "viewer": ("viewer", VIEWER),
           "ops": ("approver", APPROVER)}
-ALERTS = {"alerts": {"eval_period_s": "1", "shrinkage_window_s": "2", "velocity_days": "7",
+ALERTS = {"alerts": {"eval_period_s": "1", "shrinkage_window_s": "2", "shrinkage_grace_s": "2",
+                     "velocity_days": "7",
                      "spike_factor": "3.0", "spike_trailing_days": "14", "spike_min_units": "5",
                      "contract_days": "30"}}
 

@@ -4,7 +4,7 @@
 depot-gateway (its metrics file counting the polls), weights moving now and
 then so that movements, the outbox and acks keep turning, through Mosquitto
 to a hub. After a warm-up of a fifth of the polls the gateway's resident
-memory (VmRSS) is sampled every second until DEPOT_GW_POLLS polls (100,000 in
+memory (VmRSS) is sampled every second until DEPOT_GW_POLLS polls (50,000 in
 the suite; 1,000,000 in the long run) are done; then the gateway is stopped
 and, in the sanitizer build, LeakSanitizer reports at its exit (the Env fails
 the test on any report). Figures: polls, polls per second, faults (0),
@@ -28,7 +28,7 @@ from gwenv import start_warehouse  # noqa: E402
 from hubenv import start_hub  # noqa: E402
 from test_gw_metrics_e2e import gateway_ini, parse_metrics  # noqa: E402
 
-POLLS = int(os.environ.get("DEPOT_GW_POLLS", "100000"))
+POLLS = int(os.environ.get("DEPOT_GW_POLLS", "50000"))
 NODES = 50
 
 

@@ -5,7 +5,7 @@ depot-node scanner and scale -> depot-gateway -> Mosquitto over mutual TLS ->
 depot-hub, every part the real program. A feeder puts scans on the terminal
 (goods in, and goods out once there is stock) and moves the scale's weight
 while the gateway is killed with SIGKILL every 0.05 to 0.6 s (seeded:
-DEPOT_SEED) and started again, DEPOT_GW_KILLS times (200). Then, once the
+DEPOT_SEED) and started again, DEPOT_GW_KILLS times (100). Then, once the
 terminal's FIFO is empty and the hub has applied everything the gateway sent:
 
   gateway: every scan the terminal accepted is in the ledger once, the
@@ -26,7 +26,7 @@ from harness import Env, main, wait_for  # noqa: E402
 from hubenv import api, stock_map, streams  # noqa: E402
 from test_orders_e2e import BOLT, VIEWER, Deployment  # noqa: E402
 
-KILLS = int(os.environ.get("DEPOT_GW_KILLS", "200"))
+KILLS = int(os.environ.get("DEPOT_GW_KILLS", "100"))
 SCALE_SKU = "SKU-PUMP"
 
 

@@ -47,9 +47,6 @@ enum hub_alert_kind {
     HUB_AK__COUNT
 };
 
-/* A scale decrease is judged this long after its window closed (a pick batched a little later
- * by the gateway still matches it). */
-#define HUB_SHRINK_GRACE_MS 10000LL
 #define HUB_TRANSFERS_MAX 3
 
 /* "low_stock", ...; NULL for an invalid kind. */

@@ -378,8 +378,8 @@ static depot_err eval_shrink_due(hub_alerts *a, hub_store *s, long long now)
 {
     struct snap_walk w = {a, false};
     long long window = a->cfg->alert_shrinkage_window_s * 1000LL;
-    depot_err err = hub_store_shrink_due(s, now - window - HUB_SHRINK_GRACE_MS,
-                                         now - HUB_SHRINK_GRACE_MS, due_shrink, &w);
+    long long grace = a->cfg->alert_shrinkage_grace_s * 1000LL;
+    depot_err err = hub_store_shrink_due(s, now - window - grace, now - grace, due_shrink, &w);
     if (err == DEPOT_OK && w.nomem)
         err = DEPOT_ERR_NOMEM;
     return err == DEPOT_OK ? alerts_settle_touched(a, s, false, now) : err;

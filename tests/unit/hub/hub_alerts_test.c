@@ -469,7 +469,8 @@ static void test_Shrinkage_ScaleDecreaseWithoutPick(void **state)
 {
     struct fixture *f = *state;
     long long w = f->cfg.alert_shrinkage_window_s * 1000LL, dec = -3, back = 2, count = 0;
-    long long judge = NOW + w + HUB_SHRINK_GRACE_MS + 1;
+    long long g = f->cfg.alert_shrinkage_grace_s * 1000LL;
+    long long judge = NOW + w + g + 1;
     struct seen s;
     catalog(f, 0, 1);
     movements(f, "A", "S1", "scale", &dec, 1, NOW, NOW);
@@ -483,7 +484,7 @@ static void test_Shrinkage_ScaleDecreaseWithoutPick(void **state)
     /* a pick then a decrease within the window: matched, no shrinkage */
     pick(f, "A", "S1", 2, judge);
     movements(f, "A", "S1", "scale", &dec, 1, judge + 10, judge + 10);
-    evaluate(f, judge + w + HUB_SHRINK_GRACE_MS + 20);
+    evaluate(f, judge + w + g + 20);
     s = alerts_of(f, "shrinkage", "A");
     assert_int_equal(s.count[0], 2); /* 1 left unmatched: a second trigger */
     assert_non_null(strstr(s.text[0], "(3 in all)"));
