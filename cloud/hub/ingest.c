@@ -102,6 +102,7 @@ struct hub_ingest {
     pthread_cond_t wake, idle;
     bool running;
     bool gathering;           /* the worker waits for HUB_GATHER_MIN (invariant 9) */
+    bool policies_more;       /* the last due batch of policies was full: more go at once */
     struct item *head, *tail; /* queue, under lock */
     size_t queued;
     unsigned long long submitted, done;  /* under lock, for hub_ingest_sync */
@@ -345,21 +346,32 @@ static struct item *take_batch(hub_ingest *ing, uint64_t *rejects, size_t *n)
     return list;
 }
 
+/* One batch of the dealers whose down/policy is due. A full batch means more are due: the
+ * worker goes on with the next at its next round (between message batches), not a tick later,
+ * so a policy to 10,000 dealers is not paced by the tick. */
+static void publish_policies(hub_ingest *ing)
+{
+    int n;
+    ing->policies_more = false;
+    if (hub_policies_publish_due(ing->store, ing->publish, ing->publish_ctx, depot_now_ms(), &n) !=
+        DEPOT_OK)
+        LOG_WARN("policies: publishing the due lists failed; retrying on the next tick");
+    else
+        ing->policies_more = n == HUB_POLICIES_DUE_BATCH;
+}
+
 static void tick(hub_ingest *ing)
 {
     long long now = depot_mono_ms();
     if (ing->w_alerts) /* its own periods; cheap when nothing is due */
         hub_alerts_tick(ing->w_alerts, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
+    if (ing->orders && ing->policies_more && now < ing->next_tick_ms)
+        publish_policies(ing);
     if (!ing->orders || now < ing->next_tick_ms)
         return;
     ing->next_tick_ms = now + HUB_TICK_MS;
     hub_orders_tick(ing->orders, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
-    {
-        int n;
-        if (hub_policies_publish_due(ing->store, ing->publish, ing->publish_ctx, depot_now_ms(),
-                                     &n) != DEPOT_OK)
-            LOG_WARN("policies: publishing the due lists failed; retrying on the next tick");
-    }
+    publish_policies(ing);
     if (ing->w_ranking)
         hub_ranking_tick(ing->w_ranking, ing->store, ing->publish, ing->publish_ctx,
                          depot_now_ms());
@@ -397,7 +409,7 @@ static void *worker(void *arg)
     pthread_setname_np(pthread_self(), "hub-ingest"); /* for top -H, perf and /proc */
     pthread_mutex_lock(&ing->lock);
     while (ing->running || ing->head) {
-        if (!ing->head && ing->running)
+        if (!ing->head && ing->running && !ing->policies_more)
             timed_wait(ing, IDLE_WAIT_MS);
         if (n >= HUB_GATHER_FLOW && ing->queued < HUB_GATHER_MIN)
             gather(ing);

@@ -20,7 +20,6 @@
 #include "depot/log.h"
 
 #define PAGE 1000
-#define DUE_BATCH 256
 
 void hub_policies_date(long long ms, char out[DEPOT_DATE_LEN + 1])
 {
@@ -340,7 +339,7 @@ static depot_err publish_dealer(hub_store *s, const char *dealer, const char *to
 }
 
 struct due {
-    char ids[DUE_BATCH][DEPOT_DEALER_MAX + 1];
+    char ids[HUB_POLICIES_DUE_BATCH][DEPOT_DEALER_MAX + 1];
     size_t n;
 };
 
@@ -348,7 +347,7 @@ static int due_row(void *arg, const char *dealer)
 {
     struct due *d = arg;
     snprintf(d->ids[d->n++], DEPOT_DEALER_MAX + 1, "%s", dealer);
-    return d->n >= DUE_BATCH;
+    return d->n >= HUB_POLICIES_DUE_BATCH;
 }
 
 depot_err hub_policies_publish_due(hub_store *s, hub_publish_fn publish, void *publish_ctx,
@@ -364,7 +363,7 @@ depot_err hub_policies_publish_due(hub_store *s, hub_publish_fn publish, void *p
     hub_policies_date(now, today);
     err = hub_store_begin(s); /* hub instances take turns: one publish per mark */
     if (err == DEPOT_OK)
-        err = hub_store_policy_due_list(s, DUE_BATCH, due_row, d);
+        err = hub_store_policy_due_list(s, HUB_POLICIES_DUE_BATCH, due_row, d);
     for (size_t i = 0; err == DEPOT_OK && i < d->n; i++) {
         if (publish_dealer(s, d->ids[i], today, now, publish, publish_ctx) != DEPOT_OK)
             break; /* the broker away: the rest stay due */

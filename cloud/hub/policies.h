@@ -51,7 +51,9 @@ depot_err hub_policies_mark(hub_store *s, long long id, const char *dealer,
  */
 depot_err hub_policies_on_message(hub_store *s, const depot_msg *m, long long now);
 
-/* Publishes the due dealers' down/policy (retained), a batch per transaction; *n sent. */
+/* Publishes the due dealers' down/policy (retained), one batch of at most HUB_POLICIES_DUE_BATCH
+ * dealers in one transaction; *n sent (a full batch: more may be due, call again). */
+#define HUB_POLICIES_DUE_BATCH 256
 depot_err hub_policies_publish_due(hub_store *s, hub_publish_fn publish, void *publish_ctx,
                                    long long now, int *n);
 

@@ -33,14 +33,26 @@
  * dealer's key over those bytes, its certificate in the message); a resent
  * order is the same document (its created time kept), signed again.
  *
+ * With --policy-ids A,B,.. (the policy push benchmark, bench_policy_push.py) there is no
+ * traffic: each dealer also subscribes to its down/policy, as a gateway does, and once every
+ * one is connected dealer_load prints "ready=N connect_seconds=S" and waits, id after id, until
+ * every dealer has received a down/policy listing that policy (at most --policy-wait-s each),
+ * printing for each "policy=ID received=N dealers=M first_ms= p50_ms= p99_ms= last_ms=" in
+ * CLOCK_MONOTONIC milliseconds (the same clock as Python's time.monotonic, so the caller
+ * subtracts its own publish time). With --policy-deliver ID each dealer reports that policy
+ * delivered as the gateway does (an up/event policy_delivered in its stream, resent until the
+ * hub acknowledges it), and the end check counts those events as the stream.
+ *
  * usage: dealer_load --port P --ca CA --pki DIR --certs DIR --http PORT --token T
  *                    [--dealers 100] [--seconds 60] [--stock-every-ms 10000]
  *                    [--connect-rate 500] [--window 100] [--resend-s 10]
  *                    [--drain-s 120] [--prefix L] [--order-every-ms 0]
  *                    [--barcode 4006381333931] [--move-every-ms 0]
+ *                    [--policy-ids A,B] [--policy-wait-s 600] [--policy-deliver ID]
  * stdout: "issued=N issue_seconds=S", then one line of key=value:
  *   dealers= connected= connect_seconds= sent= resent= acked= lost= doubled=
- *   orders= orders_missing= orders_doubled= movements= movements_wrong= reconnects= seconds=
+ *   orders= orders_missing= orders_doubled= movements= movements_wrong= reconnects=
+ *   policy_missing= seconds=
  *   rate=
  * (reconnects: connections made again after a lost link, e.g. a broker restarted; each dealer
  * then resends what the hub has not acknowledged at once, as a gateway does)
@@ -79,11 +91,15 @@
 #define MOVES_KEPT 64        /* ... and movements batches */
 #define MOVE_START 1000000LL /* SKU-MOV's stock before the first pick */
 #define ATTEMPTS_MAX 10      /* failed connections in a row, 1 s apart, before a dealer gives up */
+#define POLICY_IDS 4         /* --policy-ids awaited, at most */
 
 typedef struct load_opts {
     const char *host, *ca, *pki, *certs, *token, *prefix, *barcode;
     long port, http, dealers, seconds, stock_every_ms, connect_rate, window, resend_s, drain_s;
-    long order_every_ms, move_every_ms;
+    long order_every_ms, move_every_ms, policy_wait_s, policy_deliver;
+    const char *policy_list;
+    long long policy_ids[POLICY_IDS];
+    int n_policy_ids;
 } load_opts;
 
 /* A movements batch of a dealer's stream: its message id, its place in the chain (the k-th
@@ -116,6 +132,8 @@ typedef struct dealer {
     long long moves;                   /* movements batches sent */
     struct move_ref moved[MOVES_KEPT]; /* unacknowledged ones, oldest first */
     int n_moved;
+    long long policy_at[POLICY_IDS]; /* when a down/policy first listed --policy-ids[k] */
+    uint64_t delivered_id;           /* the stream id of its policy_delivered event, or 0 */
 } dealer;
 
 typedef struct load {
@@ -124,6 +142,8 @@ typedef struct load {
     int epfd;
     long ready, failed;
     unsigned long long sent, resent, acked, orders, moves, reconnects;
+    long policy_got[POLICY_IDS]; /* dealers that have --policy-ids[k] */
+    long policy_missing;         /* ... summed over k: dealers without it at the end */
 } load;
 
 static void usage(FILE *out)
@@ -133,7 +153,8 @@ static void usage(FILE *out)
           "                   [--connect-rate 500] [--window 100] [--resend-s 10]\n"
           "                   [--drain-s 120] [--prefix L] [--host 127.0.0.1]\n"
           "                   [--order-every-ms 0] [--barcode 4006381333931]\n"
-          "                   [--move-every-ms 0]\n"
+          "                   [--move-every-ms 0] [--policy-ids A,B] [--policy-wait-s 600]\n"
+          "                   [--policy-deliver ID]\n"
           "N dealers' gateways, each its own certificate and TLS connection, in one epoll\n"
           "loop; checks through the hub's API that every message was applied once.\n",
           out);
@@ -160,6 +181,9 @@ static int parse_args(int argc, char **argv, load_opts *o)
         {"--window", NULL, &o->window, 1, 100000},
         {"--resend-s", NULL, &o->resend_s, 1, 600},
         {"--drain-s", NULL, &o->drain_s, 1, 3600},
+        {"--policy-ids", &o->policy_list, NULL, 0, 0},
+        {"--policy-wait-s", NULL, &o->policy_wait_s, 1, 86400},
+        {"--policy-deliver", NULL, &o->policy_deliver, 1, 2000000000},
         {NULL, NULL, NULL, 0, 0},
     };
     if (bench_parse_opts("dealer_load", argc, argv, table, usage) < 0)
@@ -170,6 +194,15 @@ static int parse_args(int argc, char **argv, load_opts *o)
         return fprintf(stderr, "dealer_load: only 127.0.0.0/8 may be a target\n"), -1;
     if (strlen(o->prefix) > 8 || !depot_id_valid(o->prefix, 8))
         return fprintf(stderr, "dealer_load: --prefix: 1..8 id characters\n"), -1;
+    for (const char *p = o->policy_list; p && *p;) {
+        char *end;
+        long long id = strtoll(p, &end, 10);
+        if (end == p || id <= 0 || (*end && *end != ',') || o->n_policy_ids == POLICY_IDS)
+            return fprintf(stderr, "dealer_load: --policy-ids: 1 to %d ids, a,b,..\n", POLICY_IDS),
+                   -1;
+        o->policy_ids[o->n_policy_ids++] = id;
+        p = *end ? end + 1 : end;
+    }
     return 0;
 }
 
@@ -306,9 +339,25 @@ static int publish_move(dealer *d, const struct move_ref *r)
     return publish_msg(d, &m, false);
 }
 
+/* d's policy_delivered event for --policy-deliver, id d->delivered_id of its stream. */
+static int publish_delivered(dealer *d)
+{
+    depot_msg m = {.v = DEPOT_MSG_VERSION, .type = DEPOT_MSG_EVENT, .ts = depot_now_ms()};
+    snprintf(m.dealer, sizeof(m.dealer), "%s", d->id);
+    snprintf(m.ledger, sizeof(m.ledger), "%s", d->ledger);
+    m.id = d->delivered_id;
+    m.base = d->acked + 1;
+    snprintf(m.body.event.node, sizeof(m.body.event.node), "gateway");
+    snprintf(m.body.event.event, sizeof(m.body.event.event), "policy_delivered");
+    snprintf(m.body.event.reason, sizeof(m.body.event.reason), "%ld", d->l->o->policy_deliver);
+    return publish_msg(d, &m, false);
+}
+
 /* Message id of d's stream again: the order or movements batch it was, or its stock message. */
 static int republish(dealer *d, uint64_t id)
 {
+    if (id == d->delivered_id)
+        return publish_delivered(d);
     for (int k = 0; k < d->n_kept; k++)
         if (d->kept[k].id == id)
             return publish_order(d, &d->kept[k]);
@@ -337,7 +386,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
                        const mosquitto_property *props)
 {
     dealer *d = obj;
-    char topic[128];
+    char topic[128], policy[128], *subs[2] = {topic, policy};
     (void)flags;
     (void)props;
     if (rc != 0) {
@@ -348,7 +397,9 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
     d->connected = true;
     d->attempts = 0; /* a broker restarted any number of times is reached again */
     snprintf(topic, sizeof(topic), "depot/v1/%s/down/ack", d->id);
-    if (mosquitto_subscribe_v5(mosq, NULL, topic, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
+    snprintf(policy, sizeof(policy), "depot/v1/%s/down/policy", d->id);
+    if (mosquitto_subscribe_multiple(mosq, NULL, d->l->o->n_policy_ids ? 2 : 1, subs, 1, 0, NULL) !=
+        MOSQ_ERR_SUCCESS)
         d->failed = true;
 }
 
@@ -360,7 +411,8 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
     (void)mosq;
     (void)mid;
     (void)props;
-    if (qos_count != 1 || granted[0] > 2) {
+    if (qos_count != (d->l->o->n_policy_ids ? 2 : 1) || granted[0] > 2 ||
+        granted[qos_count - 1] > 2) {
         d->failed = true;
         return;
     }
@@ -383,6 +435,28 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
     d->was_ready = true;
 }
 
+/* A down/policy: the awaited ids it lists, first time each; the delivered event when due. */
+static void policy_arrived(dealer *d, const struct depot_policy_body *b)
+{
+    const load_opts *o = d->l->o;
+    long long now = depot_mono_ms();
+    for (size_t i = 0; i < b->n_items; i++)
+        for (int k = 0; k < o->n_policy_ids; k++) {
+            if (b->items[i].policy != o->policy_ids[k] || d->policy_at[k])
+                continue;
+            d->policy_at[k] = now;
+            d->l->policy_got[k]++;
+            if (o->policy_deliver != o->policy_ids[k] || d->delivered_id)
+                continue;
+            if (d->acked == d->sent)
+                d->wait_since_ms = now;
+            d->delivered_id = d->sent + 1;
+            if (publish_delivered(d) < 0)
+                d->failed = true; /* resent after the reconnect, as any stream message */
+            d->sent++, d->l->sent++;
+        }
+}
+
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg,
                        const mosquitto_property *props)
 {
@@ -401,6 +475,8 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
             d->wait_since_ms = depot_mono_ms();
         }
     }
+    if (m.type == DEPOT_MSG_POLICY && !strcmp(m.dealer, d->id))
+        policy_arrived(d, &m.body.policy);
     depot_msg_clear(&m);
 }
 
@@ -725,6 +801,37 @@ static bool all_acked(const load *l)
     return true;
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* Until every dealer has policy --policy-ids[k] (or --policy-wait-s): its arrival times. */
+static void await_policy(load *l, int k, long opened, long long *misc_at)
+{
+    const load_opts *o = l->o;
+    long long t0 = depot_mono_ms(), *at = depot_calloc((size_t)o->dealers, sizeof(long long));
+    long n = 0;
+    while (l->policy_got[k] < l->ready && depot_mono_ms() - t0 < o->policy_wait_s * 1000) {
+        traffic(l, false); /* a delivered event unacknowledged: resent */
+        pump(l, opened, misc_at);
+    }
+    for (long i = 0; at && i < o->dealers; i++)
+        if (l->d[i].policy_at[k])
+            at[n++] = l->d[i].policy_at[k];
+    if (at && n)
+        qsort(at, (size_t)n, sizeof(*at), cmp_ll);
+    printf("policy=%lld received=%ld dealers=%ld first_ms=%lld p50_ms=%lld p99_ms=%lld "
+           "last_ms=%lld\n",
+           o->policy_ids[k], n, o->dealers, n ? at[0] : 0, n ? at[(n - 1) / 2] : 0,
+           n ? at[(n - 1) * 99 / 100] : 0, n ? at[n - 1] : 0);
+    fflush(stdout);
+    if (n < o->dealers)
+        l->policy_missing += o->dealers - n;
+    depot_free(at);
+}
+
 static int run(load *l)
 {
     const load_opts *o = l->o;
@@ -747,13 +854,19 @@ static int run(load *l)
             break;
     }
     connected_ms = depot_mono_ms() - t0;
+    if (o->n_policy_ids) {
+        printf("ready=%ld connect_seconds=%.2f\n", l->ready, connected_ms / 1000.0);
+        fflush(stdout);
+        for (int k = 0; k < o->n_policy_ids; k++)
+            await_policy(l, k, opened, &misc_at);
+    }
     start = depot_mono_ms();
     for (long i = 0; i < o->dealers; i++) { /* spread over one period */
         l->d[i].next_stock_ms = start + (o->stock_every_ms * i) / o->dealers;
         l->d[i].next_order_ms = start + (o->order_every_ms * i) / o->dealers;
         l->d[i].next_move_ms = start + (o->move_every_ms * i) / o->dealers;
     }
-    while (depot_mono_ms() - start < o->seconds * 1000) {
+    while (!o->n_policy_ids && depot_mono_ms() - start < o->seconds * 1000) {
         traffic(l, true);
         pump(l, opened, &misc_at);
     }
@@ -786,12 +899,14 @@ static int run(load *l)
     }
     printf("dealers=%ld connected=%ld connect_seconds=%.2f sent=%llu resent=%llu acked=%llu "
            "lost=%llu doubled=%llu orders=%llu orders_missing=%llu orders_doubled=%llu "
-           "movements=%llu movements_wrong=%llu reconnects=%llu seconds=%.2f rate=%.1f/s\n",
+           "movements=%llu movements_wrong=%llu reconnects=%llu policy_missing=%ld seconds=%.2f "
+           "rate=%.1f/s\n",
            o->dealers, o->dealers - l->failed, connected_ms / 1000.0, l->sent, l->resent, l->acked,
            lost, doubled, l->orders, orders_missing, orders_doubled, l->moves, moves_wrong,
-           l->reconnects, (end - start) / 1000.0, l->sent * 1000.0 / (double)(end - start));
-    return l->failed == 0 && lost == 0 && doubled == 0 && orders_missing == 0 &&
-                   orders_doubled == 0 && moves_wrong == 0
+           l->reconnects, l->policy_missing, (end - start) / 1000.0,
+           end > start ? l->sent * 1000.0 / (double)(end - start) : 0.0);
+    return l->failed == 0 && l->policy_missing == 0 && lost == 0 && doubled == 0 &&
+                   orders_missing == 0 && orders_doubled == 0 && moves_wrong == 0
                ? 0
                : 1;
 }
@@ -807,7 +922,8 @@ int main(int argc, char **argv)
                    .connect_rate = 500,
                    .window = 100,
                    .resend_s = 10,
-                   .drain_s = 120};
+                   .drain_s = 120,
+                   .policy_wait_s = 600};
     load l = {.o = &o};
     int rc;
     if (parse_args(argc, argv, &o) < 0)
