@@ -977,7 +977,7 @@ static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, 
 {
     sqlite3_stmt *mv = l->st[ST_MOVE_ADD], *sp = l->st[ST_STOCK_PUT];
     depot_err e = DEPOT_OK;
-    if (b->delta != 0) {
+    if (b->delta != 0 || !strcmp(kind, "count")) {
         sqlite3_bind_int64(mv, 1, ts);
         sqlite3_bind_text(mv, 2, b->node, -1, SQLITE_STATIC);
         sqlite3_bind_text(mv, 3, b->sku, -1, SQLITE_STATIC);
@@ -1020,8 +1020,8 @@ depot_err gw_ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *nod
     b->qty = qty;
     *msg_id = 0;
     e = stock_read(l, sku, &old);
-    if (e == DEPOT_OK && old == qty)
-        return DEPOT_OK;
+    if (e == DEPOT_OK && old == qty && strcmp(kind, "count") != 0)
+        return DEPOT_OK; /* a count that finds the stock as it was is still a count (a task's) */
     if (e == DEPOT_ERR_NOTFOUND)
         e = DEPOT_OK; /* a new SKU: reported even at qty 0, so the hub learns it */
     if (e != DEPOT_OK)

@@ -74,6 +74,7 @@ static const struct depot_ini_opt hub_opts[] = {
     STR("instance", instance, ""),
     STR("ca", order_ca, ""),
     STR("crl", order_crl, ""),
+    STR("files", files_dir, ""),
     END,
 };
 
@@ -139,13 +140,18 @@ static const struct depot_ini_opt auth_opts[] = {
     END,
 };
 
+static const struct depot_ini_opt tasks_opts[] = {
+    NUM("photo_max_kib", task_photo_max_kib, 16, 7168, "2048"),
+    END,
+};
+
 static const struct hub_section {
     const char *name;
     const struct depot_ini_opt *table;
 } sections[] = {
     {"hub", hub_opts},           {"mqtt", mqtt_opts},       {"http", http_opts},
     {"approval", approval_opts}, {"ranking", ranking_opts}, {"alerts", alerts_opts},
-    {"auth", auth_opts},
+    {"auth", auth_opts},         {"tasks", tasks_opts},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -461,6 +467,10 @@ depot_err hub_config_load(struct hub_config *cfg, const char *path, char *err, s
         return too_long(path, "[hub] crl", err, err_len);
     if (!strcmp(cfg->order_crl, "none"))
         cfg->order_crl[0] = '\0';
+    if (!cfg->files_dir[0] &&
+        !beside(cfg->files_dir, sizeof(cfg->files_dir),
+                strncmp(cfg->db, "postgresql://", 13) ? cfg->db : "", "depot-hub-files"))
+        return too_long(path, "[hub] files", err, err_len);
     cfg->ranking.offline_after_ms = cfg->offline_after_s * 1000LL;
     return check_whole(cfg, path, err, err_len);
 }

@@ -44,6 +44,8 @@ struct hub_config {
                                     devices-ca.crt beside [mqtt] ca */
     char order_crl[HUB_STR_MAX]; /* [hub] crl: its revocation list; default devices.crl beside
                                     [hub] ca; "" (none) when set to none */
+    char files_dir[HUB_STR_MAX]; /* [hub] files: photos and documents, named by SHA-256;
+                                    default depot-hub-files beside a SQLite database */
     /* [mqtt] */
     char mqtt_host[HUB_STR_MAX];
     long mqtt_port;
@@ -89,6 +91,8 @@ struct hub_config {
     long auth_fail_per_account; /* failed logins of one account per window before refusing */
     long auth_fail_per_address; /* failed logins from one address per window */
     long auth_fail_window_s;    /* the window of both */
+    /* [tasks] */
+    long task_photo_max_kib; /* a confirmation's photo at most this large */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

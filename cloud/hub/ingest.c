@@ -58,6 +58,7 @@
 #include "orders.h"
 #include "policies.h"
 #include "ranking/service.h"
+#include "tasks.h"
 
 #define IDLE_WAIT_MS 50
 
@@ -103,6 +104,7 @@ struct hub_ingest {
     bool running;
     bool gathering;           /* the worker waits for HUB_GATHER_MIN (invariant 9) */
     bool policies_more;       /* the last due batch of policies was full: more go at once */
+    hub_tasks *tasks;         /* the SKUs of data-rule tasks (tasks.h); the worker's own */
     struct item *head, *tail; /* queue, under lock */
     size_t queued;
     unsigned long long submitted, done;  /* under lock, for hub_ingest_sync */
@@ -210,6 +212,8 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a policy's reach (policies.h) */
         err = hub_policies_on_message(ing->store, &it->msg, depot_now_ms());
+    if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a task's data rule (tasks.h) */
+        err = hub_tasks_on_message(ing->tasks, ing->store, &it->msg, depot_now_ms(), NULL);
     if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (alerts/alerts.h) */
         err = hub_alerts_on_message(ing->w_alerts, ing->store, &it->msg, it->res, it->seen_ms,
                                     depot_now_ms());
@@ -372,6 +376,8 @@ static void tick(hub_ingest *ing)
     ing->next_tick_ms = now + HUB_TICK_MS;
     hub_orders_tick(ing->orders, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
     publish_policies(ing);
+    if (hub_tasks_refresh(ing->tasks, ing->store) != DEPOT_OK)
+        LOG_WARN("tasks: their SKUs could not be read; retrying on the next tick");
     if (ing->w_ranking)
         hub_ranking_tick(ing->w_ranking, ing->store, ing->publish, ing->publish_ctx,
                          depot_now_ms());
@@ -444,6 +450,10 @@ depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_orders *ord
     ing->publish = publish;
     ing->publish_ctx = publish_ctx;
     ing->running = true;
+    if (hub_tasks_new(&ing->tasks) != DEPOT_OK) {
+        depot_free(ing);
+        return DEPOT_ERR_NOMEM;
+    }
     pthread_mutex_init(&ing->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -455,6 +465,7 @@ depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_orders *ord
         pthread_mutex_destroy(&ing->lock);
         pthread_cond_destroy(&ing->wake);
         pthread_cond_destroy(&ing->idle);
+        hub_tasks_free(ing->tasks);
         depot_free(ing);
         return DEPOT_ERR_IO;
     }
@@ -494,6 +505,7 @@ void hub_ingest_free(hub_ingest *ing)
     pthread_mutex_destroy(&ing->lock);
     pthread_cond_destroy(&ing->wake);
     pthread_cond_destroy(&ing->idle);
+    hub_tasks_free(ing->tasks);
     depot_free(ing);
 }
 

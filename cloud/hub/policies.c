@@ -67,13 +67,18 @@ static bool policy_ok(const struct hub_policy *p, char *why, size_t len)
         snprintf(why, len, "valid_from and valid_to: YYYY-MM-DD, from not after to");
         return false;
     }
-    if (strcmp(p->target_kind, "all") && strcmp(p->target_kind, "region") &&
-        strcmp(p->target_kind, "tier") && strcmp(p->target_kind, "list")) {
+    return hub_target_ok(p->target_kind, p->target, why, len);
+}
+
+bool hub_target_ok(const char *kind, const char *value, char *why, size_t len)
+{
+    if (strcmp(kind, "all") && strcmp(kind, "region") && strcmp(kind, "tier") &&
+        strcmp(kind, "list")) {
         snprintf(why, len, "target: all, region, tier or list");
         return false;
     }
-    if (strcmp(p->target_kind, "all") != 0 && !*p->target) {
-        snprintf(why, len, "target: a %s needs its value", p->target_kind);
+    if (strcmp(kind, "all") != 0 && !*value) {
+        snprintf(why, len, "target: a %s needs its value", kind);
         return false;
     }
     return true;
@@ -81,13 +86,7 @@ static bool policy_ok(const struct hub_policy *p, char *why, size_t len)
 
 /* ---- targets ---- */
 
-struct targets {
-    char (*ids)[DEPOT_DEALER_MAX + 1];
-    size_t n, cap;
-    bool nomem;
-};
-
-static bool target_add(struct targets *t, const char *id)
+static bool target_add(struct hub_targets *t, const char *id)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
@@ -109,7 +108,7 @@ static int known_row(void *arg, const struct hub_dealer_row *row)
 }
 
 /* Every dealer the hub knows, page by page. */
-static depot_err all_known(hub_store *s, struct targets *t)
+static depot_err all_known(hub_store *s, struct hub_targets *t)
 {
     char after[DEPOT_DEALER_MAX + 1] = "";
     size_t before;
@@ -126,7 +125,7 @@ static depot_err all_known(hub_store *s, struct targets *t)
 }
 
 /* Keeps the dealers whose profile has region or tier equal to value. */
-static depot_err filter_profile(hub_store *s, struct targets *t, bool region, const char *value)
+static depot_err filter_profile(hub_store *s, struct hub_targets *t, bool region, const char *value)
 {
     size_t kept = 0;
     struct hub_dealer_profile pr;
@@ -144,7 +143,7 @@ static depot_err filter_profile(hub_store *s, struct targets *t, bool region, co
 }
 
 /* The ids of a list, each once; false with why for one that is not an id. */
-static bool parse_list(const char *list, struct targets *t, char *why, size_t len)
+static bool parse_list(const char *list, struct hub_targets *t, char *why, size_t len)
 {
     char buf[HUB_POLICY_TARGET_MAX + 1], *save = NULL;
     snprintf(buf, sizeof(buf), "%s", list);
@@ -164,16 +163,22 @@ static bool parse_list(const char *list, struct targets *t, char *why, size_t le
     return true;
 }
 
-static depot_err resolve(hub_store *s, const struct hub_policy *p, struct targets *t, char *why,
-                         size_t len)
+depot_err hub_targets_resolve(hub_store *s, const char *kind, const char *value,
+                              struct hub_targets *t, char *why, size_t len)
 {
-    if (!strcmp(p->target_kind, "list"))
-        return parse_list(p->target, t, why, len) ? (t->nomem ? DEPOT_ERR_NOMEM : DEPOT_OK)
-                                                  : DEPOT_ERR_INVAL;
+    if (!strcmp(kind, "list"))
+        return parse_list(value, t, why, len) ? (t->nomem ? DEPOT_ERR_NOMEM : DEPOT_OK)
+                                              : DEPOT_ERR_INVAL;
     depot_err err = all_known(s, t);
-    if (err == DEPOT_OK && strcmp(p->target_kind, "all") != 0)
-        err = filter_profile(s, t, !strcmp(p->target_kind, "region"), p->target);
+    if (err == DEPOT_OK && strcmp(kind, "all") != 0)
+        err = filter_profile(s, t, !strcmp(kind, "region"), value);
     return err;
+}
+
+void hub_targets_free(struct hub_targets *t)
+{
+    depot_free(t->ids);
+    memset(t, 0, sizeof(*t));
 }
 
 /* ---- publish, re-push, marks ---- */
@@ -181,7 +186,7 @@ static depot_err resolve(hub_store *s, const struct hub_policy *p, struct target
 depot_err hub_policies_publish(hub_store *s, struct hub_policy *p, long long now, size_t *n_targets,
                                char *why, size_t why_len)
 {
-    struct targets t = {0};
+    struct hub_targets t = {0};
     depot_err err;
 
     *n_targets = 0;
@@ -189,7 +194,7 @@ depot_err hub_policies_publish(hub_store *s, struct hub_policy *p, long long now
         return DEPOT_ERR_INVAL;
     err = hub_store_begin(s);
     if (err == DEPOT_OK)
-        err = resolve(s, p, &t, why, why_len);
+        err = hub_targets_resolve(s, p->target_kind, p->target, &t, why, why_len);
     if (err == DEPOT_OK && t.n == 0) {
         snprintf(why, why_len, "no dealer is a target of it");
         err = DEPOT_ERR_NOTFOUND;
@@ -214,19 +219,19 @@ depot_err hub_policies_publish(hub_store *s, struct hub_policy *p, long long now
 }
 
 struct not_acked {
-    struct targets t;
+    struct hub_targets t;
 };
 
 static int not_acked_row(void *arg, const struct hub_policy_reach *r)
 {
-    struct targets *t = arg;
+    struct hub_targets *t = arg;
     return r->acked_at == 0 && !target_add(t, r->dealer);
 }
 
 depot_err hub_policies_repush(hub_store *s, long long id, long long now, size_t *n)
 {
     struct hub_policy p;
-    struct targets t = {0};
+    struct hub_targets t = {0};
     depot_err err = hub_store_begin(s);
     *n = 0;
     if (err == DEPOT_OK)

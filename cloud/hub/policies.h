@@ -17,6 +17,22 @@
 #include "ingest.h"
 #include "store/policies.h"
 
+/* The dealers a policy or a task is sent to, resolved when it is published (see below). */
+struct hub_targets {
+    char (*ids)[DEPOT_DEALER_MAX + 1];
+    size_t n, cap;
+    bool nomem;
+};
+
+/* A target's kind (all, region, tier, list) and value (a region, a tier, ids separated by
+ * commas; "" for all); false with why. */
+bool hub_target_ok(const char *kind, const char *value, char *why, size_t len);
+/* The target's dealers into t (empty at the call, freed with hub_targets_free), in the caller's
+ * transaction. DEPOT_ERR_INVAL with why for a list naming something that is not a dealer id. */
+depot_err hub_targets_resolve(hub_store *s, const char *kind, const char *value,
+                              struct hub_targets *t, char *why, size_t len);
+void hub_targets_free(struct hub_targets *t);
+
 /*
  * Checks p (title, notice, dates, target) and writes it, a reach row and a
  * due mark for every target dealer, in one transaction of its own. Targets:

@@ -122,7 +122,7 @@ static int publish_one(fanout *f, struct mosquitto *mosq, const char *dealer, lo
 static int run(fanout *f, struct mosquitto *mosq)
 {
     long long deadline = depot_mono_ms() + f->timeout_s * 1000, t0, t1;
-    char dealer[DEPOT_DEALER_MAX + 1];
+    char dealer[64];
     while (!f->connected && !f->failed && depot_mono_ms() < deadline)
         if (mosquitto_loop(mosq, 100, 1) != MOSQ_ERR_SUCCESS)
             f->failed = true;
@@ -132,7 +132,8 @@ static int run(fanout *f, struct mosquitto *mosq)
     for (int g = 0; g < f->n_groups && !f->failed; g++)
         for (long i = 0; i < f->count[g] && !f->failed; i++) {
             snprintf(dealer, sizeof(dealer), "%s%05ld", f->prefix[g], i);
-            if (publish_one(f, mosq, dealer, depot_now_ms()) < 0)
+            if (strlen(dealer) > DEPOT_DEALER_MAX ||
+                publish_one(f, mosq, dealer, depot_now_ms()) < 0)
                 f->failed = true;
             else
                 f->published++;

@@ -63,6 +63,7 @@ struct api_request {
     const char *const *query;
     struct api_reply *reply;
     const char *authorization; /* the Authorization header, NULL if none */
+    const char *content_type;  /* the Content-Type header, NULL if none */
     const char *method;
     const char *url;  /* the whole path, e.g. "/api/v1/orders/o-1/approve" */
     const char *body; /* NUL-terminated, may be "" */

@@ -106,6 +106,13 @@ static const struct api_route routes[] = {
      api_policy_seen},
     {POST, V1 "policies/*/ack", HUB_ROLE_VIEWER, API_ARG_POLICY, DEALER_TARGET, HUB_API_OTHER,
      api_policy_ack},
+    {GET, V1 "tasks", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER, api_tasks_list},
+    {POST, V1 "tasks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_task_post},
+    {GET, V1 "tasks/*", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_TARGET, HUB_API_OTHER, api_task_get},
+    {POST, V1 "tasks/*/done", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_TARGET, HUB_API_OTHER,
+     api_task_done},
+    {GET, V1 "tasks/*/photo", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_QUERY, HUB_API_OTHER,
+     api_task_photo},
 };
 
 const struct api_route *api_routes(size_t *n)
@@ -208,10 +215,12 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
                    ? NULL
                    : "no such alert";
     case API_ARG_POLICY:
+    case API_ARG_TASK:
         return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
                        !*end
                    ? NULL
-                   : "no such policy";
+               : rt->arg == API_ARG_TASK ? "no such task"
+                                         : "no such policy";
     case API_ARG_USER:
         return hub_account_name_valid(arg) ? NULL : "no such user or token";
     case API_ARG_NONE:
@@ -256,7 +265,18 @@ static depot_err identify(hub_api *api, struct api_request *r)
 
 /* Step 1 of the checks (top of file); MHD_YES with *answered false to go on. An open route of
  * /api/v1/ (login) reads no token. */
-static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool open,
+/* The routes whose body, sent with a type other than JSON, is the handler's (a photo). */
+static bool raw_body(const struct api_route *rt)
+{
+    return rt && rt->handler == api_task_done;
+}
+
+bool api_type_is_json(const char *type)
+{
+    return !type || !*type || !strncasecmp(type, "application/json", 16);
+}
+
+static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool open, bool raw,
                                          bool too_large, bool *answered)
 {
     depot_err err = open ? DEPOT_OK : identify(api, r);
@@ -270,7 +290,7 @@ static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bo
         return api_send_error(api, r, MHD_HTTP_FORBIDDEN, "role too low");
     if (too_large)
         return api_send_error(api, r, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
-    if (r->len && !body_is_one_json(r))
+    if (r->len && !raw && !body_is_one_json(r))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                               "the body must be one JSON document, with nothing after it");
     *answered = false;
@@ -288,7 +308,9 @@ enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large
 
     rt = route_find(r->method, r->url, r, &known, allowed, sizeof(allowed), metric);
     if (!strncmp(r->url, V1, strlen(V1)))
-        ret = check_api_request(api, r, rt && rt->role == HUB_ROLE_NONE, too_large, &answered);
+        ret = check_api_request(api, r, rt && rt->role == HUB_ROLE_NONE,
+                                raw_body(rt) && !api_type_is_json(r->content_type), too_large,
+                                &answered);
     if (answered)
         return ret;
     if (!rt && !known)

@@ -21,6 +21,7 @@ enum api_arg {
     API_ARG_FILE,   /* the rest of the path, checked by the handler */
     API_ARG_USER,   /* a user's or API token's name (hub_account_name_valid): "no such ..." */
     API_ARG_POLICY, /* a positive decimal policy id: "no such policy" */
+    API_ARG_TASK,   /* a positive decimal task id: "no such task" */
 };
 
 /*
@@ -47,6 +48,9 @@ struct api_route {
     enum hub_api_class metric; /* the latency histogram it counts in */
     api_handler handler;
 };
+
+/* True for no Content-Type or application/json (with or without parameters). */
+bool api_type_is_json(const char *type);
 
 /* The table, in the order routes are tried; *n its length. */
 const struct api_route *api_routes(size_t *n);
@@ -91,6 +95,11 @@ enum MHD_Result api_policy_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_policy_repush(hub_api *api, const struct api_request *r);
 enum MHD_Result api_policy_seen(hub_api *api, const struct api_request *r);
 enum MHD_Result api_policy_ack(hub_api *api, const struct api_request *r);
+enum MHD_Result api_tasks_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_task_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_task_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_task_done(hub_api *api, const struct api_request *r);
+enum MHD_Result api_task_photo(hub_api *api, const struct api_request *r);
 enum MHD_Result api_login_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_logout_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_users_list(hub_api *api, const struct api_request *r);

@@ -137,6 +137,7 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
         r.len = up->len;
     }
     r.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    r.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     client_address(c, r.addr, sizeof(r.addr));
     return api_dispatch(api, &r, up && up->too_large, metric);
 }

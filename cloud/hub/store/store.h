@@ -38,6 +38,7 @@ struct hub_store_alert_ops;
 struct hub_store_ranking_ops;
 struct hub_store_account_ops;
 struct hub_store_policy_ops;
+struct hub_store_task_ops;
 
 enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
@@ -231,6 +232,7 @@ struct hub_store_ops {
     const struct hub_store_ranking_ops *ranking; /* presence log, rebuild: store/ranking.h */
     const struct hub_store_account_ops *accounts; /* users, credentials: store/accounts.h */
     const struct hub_store_policy_ops *policies;  /* policies, reach: store/policies.h */
+    const struct hub_store_task_ops *tasks;       /* tasks, completion: store/tasks.h */
 };
 
 struct hub_store {

@@ -3,7 +3,8 @@
  * files work on (store/pg/pg.c: ingest, stock, dealers; catalog.c,
  * dealers.c, payments.c, orders.c, audit.c: the order domain; alerts.c:
  * history and alerts; ranking.c: the presence log and the ranking's facts;
- * accounts.c: users and credentials; policies.c: policies and their reach),
+ * accounts.c: users and credentials; policies.c: policies and their reach;
+ * tasks.c: tasks and their completion),
  * the statement helpers they share (store/pg/util.c) and the schema
  * migrations (store/pg/schema.c).
  *
@@ -55,6 +56,7 @@ enum hub_pg_table {
     PG_T_RANKING,
     PG_T_ACCOUNTS,
     PG_T_POLICIES,
+    PG_T_TASKS,
     PG_T__COUNT
 };
 
@@ -239,5 +241,9 @@ extern const char hub_pg_schema_accounts[];
 /* Policies and their reach (policies.c: store/policies.h); its schema is migration 5. */
 extern const struct hub_store_policy_ops hub_pg_policy_ops;
 extern const char hub_pg_schema_policies[];
+
+/* Tasks and their completion (tasks.c: store/tasks.h); its schema is migration 6. */
+extern const struct hub_store_task_ops hub_pg_task_ops;
+extern const char hub_pg_schema_tasks[];
 
 #endif

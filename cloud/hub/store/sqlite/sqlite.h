@@ -21,6 +21,7 @@
 #define SQ_ALERT_STMTS 48
 #define SQ_ACCOUNT_STMTS 12
 #define SQ_POLICY_STMTS 16
+#define SQ_TASK_STMTS 12
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -34,6 +35,7 @@ struct sqlite_store {
     sqlite3_stmt *ast[SQ_ALERT_STMTS];           /* store/sqlite/alerts.c */
     sqlite3_stmt *account_st[SQ_ACCOUNT_STMTS];  /* store/sqlite/accounts.c */
     sqlite3_stmt *policy_st[SQ_POLICY_STMTS];    /* store/sqlite/policies.c */
+    sqlite3_stmt *task_st[SQ_TASK_STMTS];        /* store/sqlite/tasks.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -181,5 +183,11 @@ extern const struct hub_store_policy_ops hub_sqlite_policy_ops;
 extern const char hub_sqlite_policies_schema[];
 depot_err hub_sqlite_policies_setup(struct sqlite_store *q);
 void hub_sqlite_policies_free(struct sqlite_store *q);
+
+/* tasks.c: tasks and their completion (store/tasks.h); its schema is migration 6. */
+extern const struct hub_store_task_ops hub_sqlite_task_ops;
+extern const char hub_sqlite_tasks_schema[];
+depot_err hub_sqlite_tasks_setup(struct sqlite_store *q);
+void hub_sqlite_tasks_free(struct sqlite_store *q);
 
 #endif
