@@ -33,6 +33,7 @@
     low_stock: 'Low stock', stockout_forecast: 'Stock-out forecast', sales_spike: 'Sales spike',
     gateway_offline: 'Gateway offline', node_fault: 'Node fault', shrinkage: 'Shrinkage',
     contract_expiring: 'Contract expiring', outbox_filling: 'Outbox filling',
+    task_overdue: 'Task overdue',
   };
   const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
   const KPI_NAMES = [['sales', 'Sales'], ['collection', 'Collection'], ['penetration', 'Penetration'],

@@ -114,7 +114,7 @@ unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type);
 
 /* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge shown with
  * label (a string that outlives m) once it was set. */
-#define HUB_METRICS_ALERT_KINDS 8
+#define HUB_METRICS_ALERT_KINDS 9
 void hub_metrics_alerts_open(hub_metrics *m, int kind, const char *label, long long n);
 
 /*

@@ -10,7 +10,8 @@ terminals and scales.
     not an image (or claims another type, or is too large) is refused with 415/413, a PNG
     is taken, stored under its SHA-256 and served back byte for byte; B's user cannot see
     A's photo; progress counts done, on time, overdue;
-  - a task already past its due date and not done shows as overdue.
+  - a task already past its due date and not done shows as overdue and raises a task_overdue
+    alert per dealer, resolved when that dealer does it (late).
 
 Real programs, free ports, bounded waits; the Env stops everything.
 """
@@ -190,8 +191,20 @@ def test_confirm_with_photo_and_overdue():
         assert all("target" not in t and t["reach"]["dealer"] == "B" for t in mine), mine
         progress = site.api("GET", "tasks/%d" % late["task"])["progress"]
         assert progress["overdue"] == 2 and progress["done"] == 0, progress
+        def overdue(dealer, status):
+            rows = [a for a in site.api("GET", "alerts?kind=task_overdue&dealer=" + dealer)
+                    if a["status"] == status]
+            return rows and rows[0]
+        for d in ("A", "B"):
+            a = wait_for(lambda: overdue(d, "open"), timeout=20,
+                         what="a task_overdue alert for %s" % d)
+            assert ("task %d " % late["task"]) in a["text"] and "2020-01-31" in a["text"], a
         st, out = http_json(site.url + "/api/v1/tasks/%d/done" % late["task"], bob, "POST", {})
         assert st == 200 and out["state"] == "done late", (st, out)
+        wait_for(lambda: overdue("B", "resolved"), timeout=20,
+                 what="B's task_overdue alert resolved once done")
+        assert overdue("A", "open"), "A's stays open: not done"
+        assert len(site.api("GET", "alerts?kind=task_overdue&dealer=A")) == 1  # one per task
         print("  photo checked (type, size) and stored as %s...; overdue and done late"
               % r["photo_sha256"][:12])
 

@@ -44,6 +44,7 @@ enum hub_alert_kind {
     HUB_AK_SHRINKAGE,
     HUB_AK_CONTRACT_EXPIRING,
     HUB_AK_OUTBOX_FILLING,
+    HUB_AK_TASK_OVERDUE,
     HUB_AK__COUNT
 };
 

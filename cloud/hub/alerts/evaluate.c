@@ -9,6 +9,7 @@
 
 #include "depot/alloc.h"
 #include "alerts/private.h"
+#include "store/tasks.h"
 
 /* ---- stock kinds ---- */
 
@@ -385,6 +386,66 @@ static depot_err eval_shrink_due(hub_alerts *a, hub_store *s, long long now)
     return err == DEPOT_OK ? alerts_settle_touched(a, s, false, now) : err;
 }
 
+/* Tasks whose due day has ended and that a target has not done: one task_overdue alert per
+ * (dealer, task), resolved when it is done (store/tasks.h). */
+struct overdue_walk {
+    hub_alerts *a;
+    hub_store *s;
+    long long now;
+    depot_err err;
+};
+
+static int overdue_row(void *arg, const struct hub_task *t, const struct hub_task_reach *r)
+{
+    struct overdue_walk *w = arg;
+    struct dealer_ent *d = alerts_dealer_get(w->a, r->dealer, true);
+    struct verdict v = {.holds = true, .severity = "warning"};
+    char subject[24];
+    struct task_ent *te;
+    struct alert_key k = {r->dealer, "", subject, HUB_AK_TASK_OVERDUE, NULL};
+    snprintf(subject, sizeof(subject), "%lld", t->id);
+    te = d ? alerts_task_get(d, subject) : NULL;
+    if (!te) {
+        w->err = DEPOT_ERR_NOMEM;
+        return 1;
+    }
+    te->seen = true;
+    snprintf(v.text, sizeof(v.text), "task %lld \"%.80s\" of %s was due %s and is not done", t->id,
+             t->title, r->dealer, t->due);
+    w->err = alerts_settle(w->a, w->s, &te->overdue, &k, &v, w->now);
+    return w->err != DEPOT_OK;
+}
+
+static depot_err eval_tasks_overdue(hub_alerts *a, hub_store *s, long long now)
+{
+    struct overdue_walk w = {a, s, now, DEPOT_OK};
+    char today[16];
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    struct dealer_ent *d;
+    depot_err err;
+    gmtime_r(&secs, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    EACH(a->dealers, d)
+    {
+        for (struct task_ent *t = d->tasks; t; t = t->next)
+            t->seen = false;
+    }
+    err = hub_store_tasks_overdue(s, today, overdue_row, &w);
+    if (err == DEPOT_OK)
+        err = w.err;
+    EACH(a->dealers, d)
+    {
+        for (struct task_ent *t = d->tasks; err == DEPOT_OK && t; t = t->next) {
+            struct verdict v = {0};
+            struct alert_key k = {d->id, "", t->subject, HUB_AK_TASK_OVERDUE, NULL};
+            if (!t->seen && t->overdue.live) /* done (or no longer a task): resolved */
+                err = alerts_settle(a, s, &t->overdue, &k, &v, now);
+        }
+    }
+    return err;
+}
+
 /* A new catalog or a new day: every cell again (velocities first on a new day). */
 depot_err alerts_eval_all_cells(hub_alerts *a, hub_store *s, bool new_day, long long now)
 {
@@ -487,6 +548,8 @@ depot_err hub_alerts_evaluate(hub_alerts *a, hub_store *s, long long now)
         err = eval_dealers(a, s, now);
     if (err == DEPOT_OK)
         err = eval_shrink_due(a, s, now);
+    if (err == DEPOT_OK)
+        err = eval_tasks_overdue(a, s, now);
     return err == DEPOT_OK ? alerts_refresh_suggestions(a, s, now) : err;
 }
 

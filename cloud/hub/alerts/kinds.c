@@ -17,6 +17,7 @@ static const char *const kind_names[HUB_AK__COUNT] = {
     [HUB_AK_SHRINKAGE] = "shrinkage",
     [HUB_AK_CONTRACT_EXPIRING] = "contract_expiring",
     [HUB_AK_OUTBOX_FILLING] = "outbox_filling",
+    [HUB_AK_TASK_OVERDUE] = "task_overdue",
 };
 
 _Static_assert(HUB_AK__COUNT <= HUB_METRICS_ALERT_KINDS, "raise HUB_METRICS_ALERT_KINDS");

@@ -108,6 +108,14 @@ struct node_ent {
     struct slot fault;
 };
 
+/* A task of a dealer that is or was overdue (its alert's subject: the task id). */
+struct task_ent {
+    struct task_ent *next;
+    char subject[24];
+    struct slot overdue;
+    bool seen; /* overdue in the current evaluation */
+};
+
 struct dealer_ent {
     UT_hash_handle hh;
     char id[DEPOT_DEALER_MAX + 1];
@@ -117,6 +125,7 @@ struct dealer_ent {
     long long last_seen;
     struct slot offline, contract, outbox;
     struct node_ent *nodes;
+    struct task_ent *tasks;
     struct cell *cells;        /* its cells, through cell.dealer_next */
     bool dirty, stale;         /* invariant 6: changed here / by another engine */
     bool all_cells, stale_all; /* ... and every one of its cells with it */
@@ -229,6 +238,8 @@ depot_err alerts_load(hub_alerts *a, hub_store *s, long long now);
 depot_err alerts_load_catalog(hub_alerts *a, hub_store *s);
 depot_err alerts_load_velocities(hub_alerts *a, hub_store *s, long long now);
 struct node_ent *alerts_node_get(struct dealer_ent *d, const char *name);
+/* The dealer's entry of a task (by its alert subject), made if new; NULL when out of memory. */
+struct task_ent *alerts_task_get(struct dealer_ent *d, const char *subject);
 void alerts_reset(hub_alerts *a);
 void alerts_resuggest(hub_alerts *a, struct cell *c);
 void alerts_touch(hub_alerts *a, struct cell *c);

@@ -15,6 +15,10 @@ static void free_dealer(struct dealer_ent *d)
         next = x->next;
         depot_free(x);
     }
+    for (struct task_ent *x = d->tasks, *next; x; x = next) {
+        next = x->next;
+        depot_free(x);
+    }
     depot_free(d);
 }
 
@@ -131,6 +135,20 @@ struct node_ent *alerts_node_get(struct dealer_ent *d, const char *name)
     return n;
 }
 
+struct task_ent *alerts_task_get(struct dealer_ent *d, const char *subject)
+{
+    struct task_ent *t;
+    for (t = d->tasks; t; t = t->next)
+        if (!strcmp(t->subject, subject))
+            return t;
+    if (!(t = depot_calloc(1, sizeof(*t))))
+        return NULL;
+    snprintf(t->subject, sizeof(t->subject), "%.23s", subject);
+    t->next = d->tasks;
+    d->tasks = t;
+    return t;
+}
+
 /* c became or stopped being a transfer source: the suggestions of its SKU that it may
  * change are to be recomputed (invariant 4). */
 void alerts_resuggest(hub_alerts *a, struct cell *c)
@@ -238,6 +256,7 @@ static struct slot *slot_of(hub_alerts *a, const struct hub_alert_row *r)
     int kind = hub_alert_kind_from_name(r->kind);
     struct dealer_ent *d = alerts_dealer_get(a, r->dealer, true);
     struct node_ent *n;
+    struct task_ent *t;
     struct cell *c;
     if (kind < 0 || !d)
         return NULL;
@@ -249,6 +268,8 @@ static struct slot *slot_of(hub_alerts *a, const struct hub_alert_row *r)
         return (n = alerts_node_get(d, r->subject)) ? &n->fault : NULL;
     if (kind == HUB_AK_OUTBOX_FILLING)
         return &d->outbox;
+    if (kind == HUB_AK_TASK_OVERDUE)
+        return (t = alerts_task_get(d, r->subject)) ? &t->overdue : NULL;
     return kind == HUB_AK_GATEWAY_OFFLINE ? &d->offline : &d->contract;
 }
 
