@@ -265,6 +265,7 @@
     every(LIST_POLL_MS, loadOrders);
     every(RANKING_POLL_MS, loadRanking);
     every(LIST_POLL_MS, loadPolicies);
+    every(LIST_POLL_MS, loadTasks);
   }
 
   /* ---------- the dealer portal: a dealer's user sees its own dealer ---------- */
@@ -283,6 +284,7 @@
     every(LIST_POLL_MS, loadPortalStock);
     every(LIST_POLL_MS, loadPortalOrders);
     every(LIST_POLL_MS, loadPortalPolicies);
+    every(LIST_POLL_MS, loadPortalTasks);
     every(RANKING_POLL_MS, loadPortalRank);
   }
 
@@ -369,6 +371,82 @@
       btn.disabled = false;
       if (e.status !== 401) toast('Not acknowledged: ' + e.message, true);
     }
+  }
+
+  /* ---------- tasks ---------- */
+
+  const TASK_STATE = { open: 'c-a', overdue: 'c-r', done: 'c-g', 'done late': 'c-a' };
+
+  function taskRule(t) {
+    return t.rule === 'count' ? 'done when you count ' + esc(t.skus.split(',').join(', ')) + ' at your terminal'
+      : t.rule === 'stock' ? 'done when your stock of ' + esc(t.skus) + ' is ' + fmtNum(t.level) + ' or more'
+        : t.photo ? 'confirm it here with a photo' : 'confirm it here';
+  }
+
+  function portalTaskHtml(t) {
+    const r = t.reach || {};
+    const done = !!r.done_at;
+    const how = done ? 'done ' + since(r.done_at) + (r.done_via === 'data' ? ' (seen in your data)' : ' by ' + esc(r.done_by))
+      : t.rule === 'count' && r.counted ? 'counted so far: ' + esc(r.counted.split(',').join(', ')) : taskRule(t);
+    return '<li class="p-item task" data-task="' + esc(t.task) + '">'
+      + '<span class="grow title">' + esc(t.title) + '</span>'
+      + '<span class="badge ' + (TASK_STATE[r.state] || '') + '">' + esc(r.state || '') + '</span>'
+      + '<span class="meta">due ' + esc(t.due) + ' · ' + how + '</span>'
+      + (t.body ? '<div class="policy-body">' + esc(t.body) + '</div>' : '')
+      + (!done && t.rule === 'confirm' ? '<button type="button" class="btn btn-ok btn-sm" data-task-done="' + esc(t.task)
+        + '" data-task-photo="' + (t.photo ? '1' : '') + '">' + (t.photo ? 'Take a photo and confirm' : 'Confirm done') + '</button>' : '')
+      + '</li>';
+  }
+
+  async function loadPortalTasks() {
+    const rows = await portalList('p-tasks-state', 'p-task-list', () => api('tasks'), portalTaskHtml,
+      'No tasks for you right now.');
+    if (rows) $('p-nav-tasks').textContent = String(rows.filter((t) => !(t.reach || {}).done_at).length || '');
+  }
+
+  /* A confirmation: JSON, or the photo itself as the body with its own type (the hub checks it). */
+  async function taskDone(id, file, btn) {
+    btn.disabled = true;
+    try {
+      if (file) {
+        const res = await fetch('/api/v1/tasks/' + encodeURIComponent(id) + '/done', {
+          method: 'POST', headers: { Authorization: 'Bearer ' + state.token, 'Content-Type': file.type || 'application/octet-stream' },
+          body: file, cache: 'no-store',
+        });
+        if (!res.ok) {
+          let msg = res.statusText;
+          try { msg = (await res.json()).error || msg; } catch (e) { /* not JSON */ }
+          throw new ApiError(res.status, msg);
+        }
+      } else {
+        await api('tasks/' + encodeURIComponent(id) + '/done', { method: 'POST', body: {} });
+      }
+      toast('Done. Thank you.');
+      loadPortalTasks();
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) toast('Not confirmed: ' + e.message, true);
+    }
+  }
+
+  function taskHtml(t) {
+    const p = t.progress || {};
+    return '<li class="p-item task" data-task="' + esc(t.task) + '"><span class="grow title">' + esc(t.title) + '</span>'
+      + '<span class="badge ' + (p.done_pct >= 90 ? 'c-g' : p.done_pct >= 50 ? 'c-a' : 'c-r') + '">' + fmtNum(p.done_pct, 1) + ' % done</span>'
+      + '<span class="meta">due ' + esc(t.due) + ' · ' + esc(t.rule) + (t.skus ? ' ' + esc(t.skus) : '') + ' · ' + fmtNum(p.targets) + ' dealers · '
+      + fmtNum(p.done) + ' done (' + fmtNum(p.done_on_time) + ' on time) · ' + fmtNum(p.overdue) + ' overdue</span></li>';
+  }
+
+  async function loadTasks() {
+    let rows;
+    try {
+      rows = await api('tasks');
+    } catch (e) {
+      if (e.status !== 401) sectionState('tasks-state', e);
+      return;
+    }
+    sectionState('tasks-state', null);
+    $('task-list').innerHTML = rows.length ? rows.map(taskHtml).join('') : '<li class="placeholder">No tasks given yet.</li>';
   }
 
   /* ---------- policies, the manufacturer's side ---------- */
@@ -1113,6 +1191,15 @@
     $('p-policy-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-policy-ack]');
       if (b) policyAck(b.dataset.policyAck, b);
+    });
+    $('p-task-list').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-task-done]');
+      if (!b) return;
+      if (!b.dataset.taskPhoto) { taskDone(b.dataset.taskDone, null, b); return; }
+      const input = $('p-task-photo');
+      input.value = '';
+      input.onchange = () => { if (input.files[0]) taskDone(b.dataset.taskDone, input.files[0], b); };
+      input.click();
     });
     $('policy-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-policy-repush]');

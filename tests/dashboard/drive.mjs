@@ -184,6 +184,14 @@ async function main(ctx, page) {
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('acknowledged '), li, { timeout: T });
     step('portal: policy ' + cfg.policy + ' acknowledged');
   }
+  if (cfg.task) {
+    const li = `#p-task-list li[data-task="${cfg.task}"]`;
+    await page.waitForSelector(li + ' button[data-task-done]', { timeout: T });
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: T }), page.click(li + ' button[data-task-done]')]);
+    await chooser.setFiles(cfg.task_photo);
+    await page.waitForSelector(li + ' .badge.c-g', { timeout: T });
+    step('portal: task ' + cfg.task + ' confirmed with a photo from the phone');
+  }
   const text = await page.textContent('#portal-view');
   if (text.includes(cfg.other_region) || / from B\b|dealer B\b/.test(text)) throw new Error('the portal shows another dealer: ' + text.slice(0, 300));
   out.portal_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

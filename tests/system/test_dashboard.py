@@ -21,6 +21,7 @@ Then the dealer portal on the phone-sized screen: dealer A's user sees A's
 stock with days of cover, A's orders with their stage, A's alerts and rank,
 nothing of B, and the page does not scroll sideways.
 """
+import hashlib
 import os
 import sys
 
@@ -31,6 +32,7 @@ from broker import make_pki, start_broker  # noqa: E402
 from dashenv import CHROMIUM, ensure_playwright, run_node  # noqa: E402
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
 from hubenv import start_hub, stock_map  # noqa: E402
+from test_tasks_e2e import png  # noqa: E402
 
 ADMIN = "admin-token-dashboard"
 APPROVER = "sales-token-dashboard"
@@ -46,6 +48,7 @@ SKU-NUT,4006381333948,0.40,10,1,1000,50,7,100000
 SKU-WASHER,4006381333955,0.10,5,1,2000,100,7,100000
 SKU-PUMP,%s,100.00,5000,1,20,2,14,1000
 """ % PUMP
+PNG = png(32, 24)  # a photo of the display, as a phone would send one
 SHOTS = os.path.abspath(os.environ.get("DEPOT_SCREENSHOTS", TESTBIN))
 
 
@@ -138,12 +141,18 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
             "title": "Spring promotion", "body": "10 % off pumps in March.",
             "notice": "SPRING -10% PUMPS", "valid_from": "2026-01-01", "valid_to": "2099-12-31",
             "target": {"kind": "list", "value": "A"}}, expect=201)["policy"]
+        task = site.api("POST", "/api/v1/tasks", {
+            "title": "Set up the spring display", "due": "2099-03-31", "rule": "confirm",
+            "photo": True, "target": {"kind": "list", "value": "A"}}, expect=201)["task"]
         os.makedirs(SHOTS, exist_ok=True)
+        photo = os.path.join(SHOTS, "display.png")
+        with open(photo, "wb") as f:
+            f.write(PNG)
         result, out = run_node("drive.mjs", {
             "url": site.url + "/", "chromium": CHROMIUM, "approver": APPROVER, "viewer": VIEWER,
             "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
             "dealer_user": "anna", "dealer_password": DEALER_PASSWORD, "other_region": "South",
-            "policy": policy,
+            "policy": policy, "task": task, "task_photo": photo,
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
             "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
             "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
@@ -154,6 +163,9 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         assert result["session_after_signout"] == 401, result
         reach = site.api("GET", "/api/v1/policies/%d" % policy)
         assert reach["coverage"]["acknowledged"] == 1 and reach["missing"] == [], reach
+        done = site.api("GET", "/api/v1/tasks/%d" % task)["dealers"][0]
+        assert done["state"] == "done" and done["done_by"] == "anna" and \
+            done["photo_sha256"] == hashlib.sha256(PNG).hexdigest(), done
         print("  screenshot: %s; the portal on a phone: %s" % (result["screenshot"],
                                                              result["portal_screenshot"]))
         print("  the new count showed %d ms after the weight changed; phone layout overflow %d px"
