@@ -37,7 +37,7 @@
   };
   const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
   const KPI_NAMES = [['sales', 'Sales'], ['collection', 'Collection'], ['penetration', 'Penetration'],
-    ['accuracy', 'Accuracy'], ['freshness', 'Freshness']];
+    ['accuracy', 'Accuracy'], ['freshness', 'Freshness'], ['tasks', 'Tasks']];
 
   const $ = (id) => document.getElementById(id);
 

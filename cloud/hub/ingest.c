@@ -213,7 +213,8 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a policy's reach (policies.h) */
         err = hub_policies_on_message(ing->store, &it->msg, depot_now_ms());
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a task's data rule (tasks.h) */
-        err = hub_tasks_on_message(ing->tasks, ing->store, &it->msg, depot_now_ms(), NULL);
+        err = hub_tasks_on_message(ing->tasks, ing->store, ing->w_ranking, &it->msg, depot_now_ms(),
+                                   NULL);
     if (err == DEPOT_OK && ing->w_alerts) /* in the same transaction (alerts/alerts.h) */
         err = hub_alerts_on_message(ing->w_alerts, ing->store, &it->msg, it->res, it->seen_ms,
                                     depot_now_ms());

@@ -12,10 +12,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "policies.h"
+
+#define DAY_MS 86400000LL
+
+static bool date_ok(const char *s);
+
+long long hub_task_due_ms(const char *due)
+{
+    struct tm tm = {0};
+    if (!date_ok(due) || sscanf(due, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm) * 1000;
+}
 
 /* ---- photos ---- */
 
@@ -133,8 +148,16 @@ static int stock_row(void *arg, const struct hub_stock_row *r)
     return 1;
 }
 
-depot_err hub_tasks_issue(hub_store *s, struct hub_task *t, long long now, size_t *n_targets,
-                          size_t *n_done, char *why, size_t why_len)
+/* Done in time (before its due day ended): the tasks KPI counts it. */
+static depot_err note_done(hub_store *s, hub_ranking *rk, const struct hub_task *t,
+                           const char *dealer, long long at)
+{
+    long long due = hub_task_due_ms(t->due);
+    return at < due + DAY_MS ? hub_ranking_note_task(rk, s, dealer, due, 0, 1) : DEPOT_OK;
+}
+
+depot_err hub_tasks_issue(hub_store *s, hub_ranking *rk, struct hub_task *t, long long now,
+                          size_t *n_targets, size_t *n_done, char *why, size_t why_len)
 {
     struct hub_targets tg = {0};
     bool stock = !strcmp(t->rule, "stock");
@@ -156,10 +179,14 @@ depot_err hub_tasks_issue(hub_store *s, struct hub_task *t, long long now, size_
     for (size_t i = 0; err == DEPOT_OK && i < tg.n; i++) {
         struct stock_at q = {0};
         err = hub_store_task_reach_add(s, t->id, tg.ids[i], now);
+        if (err == DEPOT_OK)
+            err = hub_ranking_note_task(rk, s, tg.ids[i], hub_task_due_ms(t->due), 1, 0);
         if (err == DEPOT_OK && stock)
             err = hub_store_stock(s, tg.ids[i], t->skus, stock_row, &q);
         if (err == DEPOT_OK && stock && q.found && q.qty >= t->level) {
             err = hub_store_task_reach_done(s, t->id, tg.ids[i], now, "hub", "data", "", "", NULL);
+            if (err == DEPOT_OK)
+                err = note_done(s, rk, t, tg.ids[i], now);
             ++*n_done;
         }
     }
@@ -175,9 +202,9 @@ depot_err hub_tasks_issue(hub_store *s, struct hub_task *t, long long now, size_
     return err;
 }
 
-depot_err hub_tasks_confirm(hub_store *s, long long task, const char *dealer, const char *by,
-                            const char *photo_sha, const char *photo_type, long long now,
-                            bool *changed, char *why, size_t why_len)
+depot_err hub_tasks_confirm(hub_store *s, hub_ranking *rk, long long task, const char *dealer,
+                            const char *by, const char *photo_sha, const char *photo_type,
+                            long long now, bool *changed, char *why, size_t why_len)
 {
     struct hub_task t;
     struct hub_task_reach r;
@@ -198,6 +225,8 @@ depot_err hub_tasks_confirm(hub_store *s, long long task, const char *dealer, co
     if (err == DEPOT_OK)
         err = hub_store_task_reach_done(s, task, dealer, now, by, "portal", photo_sha, photo_type,
                                         changed);
+    if (err == DEPOT_OK && *changed)
+        err = note_done(s, rk, &t, dealer, now);
     if (err == DEPOT_OK)
         err = hub_store_commit(s);
     if (err != DEPOT_OK) {
@@ -291,6 +320,7 @@ depot_err hub_tasks_refresh(hub_tasks *t, hub_store *s)
 
 struct fact {
     hub_store *s;
+    hub_ranking *rk;
     const char *dealer, *sku, *by;
     bool counted; /* a count of sku at time at */
     long long at, qty, now;
@@ -320,6 +350,8 @@ static depot_err done(struct fact *f, const struct hub_task *t)
     bool changed = false;
     depot_err err =
         hub_store_task_reach_done(f->s, t->id, f->dealer, f->now, f->by, "data", "", "", &changed);
+    if (err == DEPOT_OK && changed)
+        err = note_done(f->s, f->rk, t, f->dealer, f->now);
     if (err == DEPOT_OK && changed) {
         f->done++;
         LOG_INFO("task %lld done at dealer %s (%s rule, by %s)", t->id, f->dealer, t->rule, f->by);
@@ -359,10 +391,10 @@ static depot_err fact(hub_tasks *t, struct fact *f)
     return err != DEPOT_OK ? err : f->err;
 }
 
-depot_err hub_tasks_on_message(hub_tasks *t, hub_store *s, const depot_msg *m, long long now,
-                               int *n_done)
+depot_err hub_tasks_on_message(hub_tasks *t, hub_store *s, hub_ranking *rk, const depot_msg *m,
+                               long long now, int *n_done)
 {
-    struct fact f = {.s = s, .dealer = m->dealer, .now = now, .by = "gateway"};
+    struct fact f = {.s = s, .rk = rk, .dealer = m->dealer, .now = now, .by = "gateway"};
     char by[DEPOT_NODE_MAX + 16];
     depot_err err = DEPOT_OK;
 

@@ -218,13 +218,13 @@ def wait_alive(procs, cond, timeout, what, interval=0.2):
     if one of procs exits, and after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        for p in procs:
-            if not p.alive():
-                raise AssertionError("%s exited while waiting for %s:\n%s"
-                                     % (p.name, what, p.log()[-3000:]))
-        v = cond()
+        exited = [p for p in procs if not p.alive()]
+        v = cond()  # after the look at procs: one that ended having done what was waited for is fine
         if v:
             return v
+        for p in exited:
+            raise AssertionError("%s exited while waiting for %s:\n%s"
+                                 % (p.name, what, p.log()[-3000:]))
         if time.monotonic() >= deadline:
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         time.sleep(interval)

@@ -19,6 +19,7 @@ import hashlib
 import os
 import struct
 import sys
+import time
 import urllib.request
 import zlib
 
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Env, http_json, main, run, wait_for  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
-from hubenv import start_hub  # noqa: E402
+from hubenv import start_hub, wait_hub  # noqa: E402
 
 ADMIN = "admin-token-tasks"
 BOLT, NUT, WASHER = "4006381333931", "4006381333948", "4006381333955"
@@ -205,6 +206,24 @@ def test_confirm_with_photo_and_overdue():
                  what="B's task_overdue alert resolved once done")
         assert overdue("A", "open"), "A's stays open: not done"
         assert len(site.api("GET", "alerts?kind=task_overdue&dealer=A")) == 1  # one per task
+
+        # The tasks KPI of this month: A did today's task, B did not; both had it due.
+        today = site.issue(title="Send the stock list", due=time.strftime("%Y-%m-%d", time.gmtime()),
+                           rule="confirm")
+        st, out = http_json(site.url + "/api/v1/tasks/%d/done" % today["task"], ann, "POST", {})
+        assert st == 200 and out["state"] == "done", (st, out)
+
+        def kpi(dealer):
+            k = site.api("GET", "dealers/%s/kpis" % dealer)
+            return k["kpis"]["tasks"]["value"], k["how"]
+        wait_for(lambda: kpi("A")[0] == 1.0 and kpi("B")[0] == 0.0, timeout=20,
+                 what="the tasks KPI: A 1 (1 of 1 done), B 0 (0 of 1)")
+        assert "tasks: 1 of 1 due this month done by their due day" in " ".join(
+            kpi("A")[1] if isinstance(kpi("A")[1], list) else [kpi("A")[1]]), kpi("A")
+        site.hub.stop()  # rebuilt from the store at start: the same figures
+        site.hub.start()
+        wait_hub(site.hub, site.http)
+        assert kpi("A")[0] == 1.0 and kpi("B")[0] == 0.0, (kpi("A"), kpi("B"))
         print("  photo checked (type, size) and stored as %s...; overdue and done late"
               % r["photo_sha256"][:12])
 

@@ -34,12 +34,7 @@
 /* The UTC day after `due` begins: a task not done by then is overdue. */
 static long long due_end_ms(const char *due)
 {
-    struct tm tm = {0};
-    if (sscanf(due, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (long long)timegm(&tm) * 1000 + 86400000LL;
+    return hub_task_due_ms(due) + 86400000LL;
 }
 
 static const char *state_of(const struct hub_task *t, const struct hub_task_reach *r, long long now)
@@ -215,7 +210,8 @@ enum MHD_Result api_task_post(hub_api *api, const struct api_request *r)
     snprintf(t->created_by, sizeof(t->created_by), "%s", r->who->name);
     if (err == DEPOT_OK) {
         s = api_reader_take(api);
-        err = hub_tasks_issue(s, t, depot_now_ms(), &n, &done, why, sizeof(why));
+        err = hub_tasks_issue(s, hub_api_ranking(api), t, depot_now_ms(), &n, &done, why,
+                              sizeof(why));
         api_reader_give(api, s);
     }
     if (err == DEPOT_ERR_INVAL || err == DEPOT_ERR_NOTFOUND) {
@@ -356,8 +352,8 @@ enum MHD_Result api_task_done(hub_api *api, const struct api_request *r)
         hub_files_put(api->cfg->files_dir, r->body, r->len, sha) != DEPOT_OK)
         err = DEPOT_ERR_IO;
     if (err == DEPOT_OK)
-        err = hub_tasks_confirm(s, id, r->who->dealer, r->who->name, sha, photo_type, now, &changed,
-                                why, sizeof(why));
+        err = hub_tasks_confirm(s, hub_api_ranking(api), id, r->who->dealer, r->who->name, sha,
+                                photo_type, now, &changed, why, sizeof(why));
     if (err == DEPOT_OK)
         err = hub_store_task_get(s, id, &t);
     if (err == DEPOT_OK)

@@ -52,6 +52,7 @@ struct rk_sku {
 struct rk_month {
     int period;
     long long invoiced, paid, orders, defective, online_ms;
+    long long tasks_due, tasks_done;
     long long **pages; /* units of SKU i: pages[i / UNITS_PAGE][i % UNITS_PAGE]; NULL: none */
     uint32_t npages;
 };
@@ -173,8 +174,8 @@ bool hub_period_parse(const char *text, int *period)
 
 const char *hub_kpi_name(enum hub_kpi k)
 {
-    static const char *const names[] = {"sales", "collection", "penetration", "accuracy",
-                                        "freshness"};
+    static const char *const names[] = {"sales",    "collection", "penetration",
+                                        "accuracy", "freshness",  "tasks"};
     return (unsigned)k < HUB_KPI__COUNT ? names[k] : "?";
 }
 
@@ -423,6 +424,18 @@ depot_err hub_rank_order(hub_rank *r, const char *dealer, long long at, bool def
     return err;
 }
 
+depot_err hub_rank_task(hub_rank *r, const char *dealer, long long due, int due_delta,
+                        int done_delta)
+{
+    depot_err err;
+    struct rk_month *m = fact_month(r, dealer, due, &err);
+    if (m) {
+        m->tasks_due += due_delta;
+        m->tasks_done += done_delta;
+    }
+    return err;
+}
+
 /* ---- presence ---- */
 
 /* Adds [a, b) to the online time of the months it spans. */
@@ -572,6 +585,8 @@ static bool entry_fill(const hub_rank *r, const struct rk_dealer *d, int period,
         e->orders = m->orders;
         e->defective = m->defective;
         e->online_ms = m->online_ms;
+        e->tasks_due = m->tasks_due;
+        e->tasks_done = m->tasks_done;
     }
     e->online_ms += open;
     e->elapsed_ms = horizon > a ? horizon - a : 0;
@@ -585,6 +600,8 @@ static bool entry_fill(const hub_rank *r, const struct rk_dealer *d, int period,
         e->orders > 0 ? (double)(e->orders - e->defective) / (double)e->orders : 1.0;
     e->value[HUB_KPI_FRESHNESS] =
         e->elapsed_ms > 0 ? fmin(1.0, (double)e->online_ms / (double)e->elapsed_ms) : 0.0;
+    e->value[HUB_KPI_TASKS] =
+        e->tasks_due > 0 ? fmin(1.0, (double)e->tasks_done / (double)e->tasks_due) : 1.0;
     return true;
 }
 
@@ -732,6 +749,10 @@ static void how_raw(const struct hub_rank_entry *e, int k, char *out, size_t len
                  e->orders - e->defective, e->orders, e->value[k],
                  e->orders ? "" : " (no orders: 1)");
         return;
+    case HUB_KPI_TASKS:
+        snprintf(out, len, "tasks: %lld of %lld due this month done by their due day = %.4f%s",
+                 e->tasks_done, e->tasks_due, e->value[k], e->tasks_due ? "" : " (none due: 1)");
+        return;
     default:
         snprintf(out, len, "freshness: online %.2f h of %.2f h elapsed = %.4f",
                  (double)e->online_ms / 3600000.0, (double)e->elapsed_ms / 3600000.0, e->value[k]);
@@ -789,15 +810,17 @@ static bool next_number(const char **v, char stop, double max, double *out)
 
 bool hub_rank_parse_weights(const char *v, double weights[HUB_KPI__COUNT])
 {
-    double w[HUB_KPI__COUNT], sum = 0;
+    double w[HUB_KPI__COUNT] = {0}, sum = 0;
     for (int k = 0; k < HUB_KPI__COUNT; k++) {
         while (*v == ' ')
             v++;
         if (!next_number(&v, ',', 1e6, &w[k]))
             return false;
+        sum += w[k];
+        if (k == HUB_KPI_TASKS - 1 && !*v && v[-1] != ',')
+            break; /* five: the weights from before the tasks KPI */
         if (k + 1 < HUB_KPI__COUNT && v[-1] != ',')
             return false;
-        sum += w[k];
     }
     if (*v || v[-1] == ',' || sum <= 0)
         return false;

@@ -13,6 +13,7 @@
  *   penetration  catalog SKUs picked at least once / catalog size
  *   accuracy     (orders - defective) / orders; 1 without orders
  *   freshness    time online and reporting / elapsed time of the period
+ *   tasks        tasks due in the period done by their due day / tasks due in it; 1 without
  * Each is normalised min-max across the dealers of the period's board
  * (all equal: 1 for everyone); score = sum(w * norm) / sum(w).
  */
@@ -31,6 +32,7 @@ enum hub_kpi {
     HUB_KPI_PENETRATION,
     HUB_KPI_ACCURACY,
     HUB_KPI_FRESHNESS,
+    HUB_KPI_TASKS,
     HUB_KPI__COUNT
 };
 
@@ -49,13 +51,14 @@ struct hub_rank_params {
     long long offline_after_ms; /* a gap without messages longer than this is offline */
 };
 
-/* [ranking] weights: five numbers >= 0 in KPI order, sum > 0 ("0.35,0.25,0.15,0.15,0.10"). */
+/* [ranking] weights: numbers >= 0 in KPI order, sum > 0: six, or five (tasks then weighs 0, as
+ * before the tasks KPI) ("0.35,0.25,0.15,0.15,0.10"). */
 bool hub_rank_parse_weights(const char *text, double weights[HUB_KPI__COUNT]);
 /* [ranking] tiers: "MIN_SCORE:PCT,..." (score 0..1, pct 0..100, distinct scores; "" = none);
  * stored highest score first. */
 bool hub_rank_parse_tiers(const char *text, struct hub_rank_params *p);
 
-/* "sales", "collection", "penetration", "accuracy", "freshness". */
+/* "sales", "collection", "penetration", "accuracy", "freshness", "tasks". */
 const char *hub_kpi_name(enum hub_kpi k);
 
 /* Months since 1970-01 of a time in ms (UTC); the first ms of a period. */
@@ -88,6 +91,11 @@ depot_err hub_rank_payment(hub_rank *r, const char *dealer, long long at, long l
 depot_err hub_rank_invoice(hub_rank *r, const char *dealer, long long at, long long cents);
 /* An order (or a forged order message) that arrived at time at; defective or not. */
 depot_err hub_rank_order(hub_rank *r, const char *dealer, long long at, bool defective);
+/* A task due at `due` (any time of its due day): due tasks and tasks done by their due day of
+ * that month change by the deltas (a task given: +1, 0 or +1 when met at once; done in time
+ * later: 0, +1). */
+depot_err hub_rank_task(hub_rank *r, const char *dealer, long long due, int due_delta,
+                        int done_delta);
 
 /*
  * Presence. A dealer is online and reporting from a message (or an online
@@ -119,6 +127,7 @@ struct hub_rank_entry {
     double norm[HUB_KPI__COUNT];  /* 0..1 */
     long long sales, invoiced, paid, orders, defective, online_ms, elapsed_ms;
     long long skus_sold, catalog_size;
+    long long tasks_due, tasks_done; /* done by their due day */
     double rebate_pct;
     long long rebate; /* cents */
 };

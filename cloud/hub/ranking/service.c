@@ -139,6 +139,9 @@ static int fact_cb(void *arg, const struct hub_fact *f)
     case HUB_FACT_SEEN:
         err = hub_rank_last_seen(r, f->dealer, f->at);
         break;
+    case HUB_FACT_TASK:
+        err = hub_rank_task(r, f->dealer, f->at, 1, f->flag);
+        break;
     }
     return err == DEPOT_ERR_NOMEM; /* an invalid id in the store is skipped */
 }
@@ -283,6 +286,10 @@ static void replay_word(hub_rank *r, char *w)
         if (n == 4)
             hub_rank_order(r, f[1], strtoll(f[2], NULL, 10), f[3][0] == '1');
         break;
+    case 't':
+        if (n == 5)
+            hub_rank_task(r, f[1], strtoll(f[2], NULL, 10), atoi(f[3]), atoi(f[4]));
+        break;
     default:
         break;
     }
@@ -373,6 +380,16 @@ depot_err hub_ranking_note_invoice(hub_ranking *rk, hub_store *s, const char *de
                                    long long cents)
 {
     return note_api(rk, s, 'i', dealer, at, cents);
+}
+
+depot_err hub_ranking_note_task(hub_ranking *rk, hub_store *s, const char *dealer, long long due,
+                                int due_delta, int done_delta)
+{
+    char word[128];
+    if (!rk)
+        return DEPOT_OK;
+    snprintf(word, sizeof(word), "t:%s:%lld:%d:%d", dealer, due, due_delta, done_delta);
+    return hub_store_log_add(s, HUB_LOG_RANKING, rk->api_writer, word, depot_now_ms());
 }
 
 /* ---- hooks ---- */

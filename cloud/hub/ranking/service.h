@@ -14,7 +14,8 @@
  *              (the batch's facts into the engine log); then committed or
  *              rolled_back (a rollback rebuilds it before its next use)
  *   API        hub_ranking_note_payment / hub_ranking_note_invoice in the
- *              transaction that recorded a payment or approved an order (the
+ *              transaction that recorded a payment or approved an order, and
+ *              hub_ranking_note_task for a task given or done in time (the
  *              ranking learns it from the log at its next transaction or tick);
  *              hub_ranking_compute for GET /api/v1/ranking and .../kpis
  *   tick       hub_ranking_tick (ingest worker): the log read; catalog prices
@@ -57,6 +58,10 @@ depot_err hub_ranking_note_payment(hub_ranking *rk, hub_store *s, const char *de
                                    long long cents);
 depot_err hub_ranking_note_invoice(hub_ranking *rk, hub_store *s, const char *dealer, long long at,
                                    long long cents);
+/* A task given to dealer, due on the day of `due` (ms), or done by then: the deltas of
+ * hub_rank_task, in the caller's transaction (read back from the engine log by every hub). */
+depot_err hub_ranking_note_task(hub_ranking *rk, hub_store *s, const char *dealer, long long due,
+                                int due_delta, int done_delta);
 /* Periodic work on the ingest worker (store s is its own). */
 void hub_ranking_tick(hub_ranking *rk, hub_store *s, hub_publish_fn publish, void *publish_ctx,
                       long long now);

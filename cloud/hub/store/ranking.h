@@ -23,6 +23,7 @@ enum hub_fact_kind {
     HUB_FACT_INVOICE,  /* an order approved at at for amount cents */
     HUB_FACT_PRESENCE, /* the dealer went online (flag) or offline at at */
     HUB_FACT_SEEN,     /* the dealer's last message was at at */
+    HUB_FACT_TASK,     /* a task given to the dealer, due on the day at; flag: done by then */
 };
 
 struct hub_fact {

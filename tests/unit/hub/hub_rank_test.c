@@ -270,6 +270,41 @@ static void test_hub_rank_tier_pct_Thresholds(void **state)
     assert_false(hub_rank_parse_tiers("0.5:200", &p));
 }
 
+static void test_hub_rank_task_DueAndDoneInTime(void **state)
+{
+    struct hub_rank_params p = params();
+    hub_rank *r;
+    struct hub_rank_board b;
+    (void)state;
+    p.weights[HUB_KPI_TASKS] = 1;
+    r = new_rank(&p);
+    /* X: 3 tasks due in March, 2 done in time; Y: 1 due, none; Z: none due (1); April: apart */
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_rank_task(r, "X", MAR1 + (5 + i) * DAY, 1, 0), DEPOT_OK);
+    assert_int_equal(hub_rank_task(r, "X", MAR1 + 5 * DAY, 0, 1), DEPOT_OK);
+    assert_int_equal(hub_rank_task(r, "X", MAR1 + 6 * DAY, 0, 1), DEPOT_OK);
+    assert_int_equal(hub_rank_task(r, "X", MAR1 + 40 * DAY, 1, 1), DEPOT_OK);
+    assert_int_equal(hub_rank_task(r, "Y", MAR1 + 9 * DAY, 1, 0), DEPOT_OK);
+    assert_int_equal(hub_rank_payment(r, "Z", MAR1, 100), DEPOT_OK);
+    assert_int_equal(hub_rank_task(r, "bad id!", MAR1, 1, 0), DEPOT_ERR_INVAL);
+    assert_int_equal(hub_rank_compute(r, hub_period_of(MAR1), NOW, &b), DEPOT_OK);
+    assert_int_equal(b.n, 3);
+    for (size_t i = 0; i < b.n; i++) {
+        const struct hub_rank_entry *e = &b.e[i];
+        double want = !strcmp(e->dealer, "X") ? 2.0 / 3.0 : !strcmp(e->dealer, "Y") ? 0.0 : 1.0;
+        assert_true(fabs(e->value[HUB_KPI_TASKS] - want) < 1e-12);
+        if (!strcmp(e->dealer, "X")) {
+            char how[2048];
+            assert_int_equal(e->tasks_due, 3);
+            assert_int_equal(e->tasks_done, 2);
+            hub_rank_how(&b, e, how, sizeof(how));
+            assert_non_null(strstr(how, "tasks: 2 of 3 due this month done by their due day"));
+        }
+    }
+    hub_rank_board_clear(&b);
+    hub_rank_free(r);
+}
+
 static void test_hub_rank_parse_weights_Forms(void **state)
 {
     double w[HUB_KPI__COUNT];
@@ -279,7 +314,9 @@ static void test_hub_rank_parse_weights_Forms(void **state)
     assert_true(hub_rank_parse_weights("1, 0, 0, 0, 0", w));
     assert_false(hub_rank_parse_weights("0,0,0,0,0", w));
     assert_false(hub_rank_parse_weights("1,1,1,1", w));
-    assert_false(hub_rank_parse_weights("1,1,1,1,1,1", w));
+    assert_true(hub_rank_parse_weights("1,1,1,1,1,1", w)); /* with the tasks KPI */
+    assert_true(w[HUB_KPI_TASKS] == 1);
+    assert_false(hub_rank_parse_weights("1,1,1,1,1,1,1", w));
     assert_false(hub_rank_parse_weights("1,1,1,1,1,", w));
     assert_false(hub_rank_parse_weights("1,-1,1,1,1", w));
     assert_false(hub_rank_parse_weights("1,x,1,1,1", w));
@@ -453,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_hub_rank_compute_SingleDealerAndEmptyBoard),
         cmocka_unit_test(test_hub_rank_compute_CatalogChangeRevalues),
         cmocka_unit_test(test_hub_rank_tier_pct_Thresholds),
+        cmocka_unit_test(test_hub_rank_task_DueAndDoneInTime),
         cmocka_unit_test(test_hub_rank_parse_weights_Forms),
         cmocka_unit_test(test_hub_period_Boundaries),
         cmocka_unit_test(test_hub_rank_seen_GapClosesAtOfflineAfter),

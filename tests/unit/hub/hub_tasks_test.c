@@ -76,7 +76,7 @@ static long long issue(struct fixture *f, struct hub_task *t, size_t want_done)
 {
     size_t n = 0, done = 9;
     char why[160] = "";
-    assert_int_equal(hub_tasks_issue(f->s, t, NOW, &n, &done, why, sizeof(why)), DEPOT_OK);
+    assert_int_equal(hub_tasks_issue(f->s, NULL, t, NOW, &n, &done, why, sizeof(why)), DEPOT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(done, want_done);
     return t->id;
@@ -90,7 +90,7 @@ static int apply(struct fixture *f, depot_msg *m)
     int done = -1;
     assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
     assert_int_equal(hub_store_apply(f->s, m, NOW, &res, &upto), DEPOT_OK);
-    assert_int_equal(hub_tasks_on_message(f->t, f->s, m, NOW + 5, &done), DEPOT_OK);
+    assert_int_equal(hub_tasks_on_message(f->t, f->s, NULL, m, NOW + 5, &done), DEPOT_OK);
     assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
     return done;
 }
@@ -141,17 +141,18 @@ static void test_tasks_IssueChecksEveryField(void **state)
         struct hub_task *t = task(bad[i].rule, bad[i].skus, bad[i].level, bad[i].due);
         t->photo = bad[i].photo;
         why[0] = '\0';
-        assert_int_equal(hub_tasks_issue(f->s, t, NOW, &n, &done, why, sizeof(why)),
+        assert_int_equal(hub_tasks_issue(f->s, NULL, t, NOW, &n, &done, why, sizeof(why)),
                          DEPOT_ERR_INVAL);
         assert_true(why[0] != '\0');
     }
     struct hub_task *t = task("confirm", "", 0, "2099-01-01");
     snprintf(t->title, sizeof(t->title), "two\nlines");
-    assert_int_equal(hub_tasks_issue(f->s, t, NOW, &n, &done, why, sizeof(why)), DEPOT_ERR_INVAL);
+    assert_int_equal(hub_tasks_issue(f->s, NULL, t, NOW, &n, &done, why, sizeof(why)),
+                     DEPOT_ERR_INVAL);
     t = task("confirm", "", 0, "2099-01-01");
     snprintf(t->target_kind, sizeof(t->target_kind), "region");
     snprintf(t->target, sizeof(t->target), "Nowhere");
-    assert_int_equal(hub_tasks_issue(f->s, t, NOW, &n, &done, why, sizeof(why)),
+    assert_int_equal(hub_tasks_issue(f->s, NULL, t, NOW, &n, &done, why, sizeof(why)),
                      DEPOT_ERR_NOTFOUND);
     long long last = -1;
     assert_int_equal(hub_store_task_last_id(f->s, &last), DEPOT_OK);
@@ -219,26 +220,26 @@ static void test_tasks_ConfirmOncePhotoWhenAsked(void **state)
     long long id = issue(f, t, 0);
     long long count = issue(f, task("count", "SKU-A", 0, "2099-01-01"), 0);
     assert_int_equal(
-        hub_tasks_confirm(f->s, id, "D1", "ann", "", "", NOW, &changed, why, sizeof(why)),
+        hub_tasks_confirm(f->s, NULL, id, "D1", "ann", "", "", NOW, &changed, why, sizeof(why)),
         DEPOT_ERR_INVAL);
     assert_non_null(strstr(why, "photo"));
     assert_int_equal(
-        hub_tasks_confirm(f->s, count, "D1", "ann", "", "", NOW, &changed, why, sizeof(why)),
+        hub_tasks_confirm(f->s, NULL, count, "D1", "ann", "", "", NOW, &changed, why, sizeof(why)),
         DEPOT_ERR_INVAL);
     assert_int_equal(
-        hub_tasks_confirm(f->s, id, "D9", "ann", "", "", NOW, &changed, why, sizeof(why)),
+        hub_tasks_confirm(f->s, NULL, id, "D9", "ann", "", "", NOW, &changed, why, sizeof(why)),
         DEPOT_ERR_NOTFOUND);
     assert_int_equal(
-        hub_tasks_confirm(f->s, 999, "D1", "ann", "", "", NOW, &changed, why, sizeof(why)),
+        hub_tasks_confirm(f->s, NULL, 999, "D1", "ann", "", "", NOW, &changed, why, sizeof(why)),
         DEPOT_ERR_NOTFOUND);
     memset(sha, 'a', 64);
     sha[64] = '\0';
-    assert_int_equal(hub_tasks_confirm(f->s, id, "D1", "ann", sha, "image/png", NOW + 1, &changed,
-                                       why, sizeof(why)),
+    assert_int_equal(hub_tasks_confirm(f->s, NULL, id, "D1", "ann", sha, "image/png", NOW + 1,
+                                       &changed, why, sizeof(why)),
                      DEPOT_OK);
     assert_true(changed);
     assert_int_equal(
-        hub_tasks_confirm(f->s, id, "D1", "bob", "", "", NOW + 2, &changed, why, sizeof(why)),
+        hub_tasks_confirm(f->s, NULL, id, "D1", "bob", "", "", NOW + 2, &changed, why, sizeof(why)),
         DEPOT_OK);
     assert_false(changed); /* the first confirmation stays */
     struct hub_task_reach r = reach(f->s, id, "D1");
@@ -278,7 +279,7 @@ static void test_tasks_OverdueAndListsAndStoreEdges(void **state)
     struct walk w = {0};
     int n = 0;
     assert_int_equal(
-        hub_tasks_confirm(f->s, past, "D2", "bob", "", "", NOW, &changed, why, sizeof(why)),
+        hub_tasks_confirm(f->s, NULL, past, "D2", "bob", "", "", NOW, &changed, why, sizeof(why)),
         DEPOT_OK);
     assert_int_equal(hub_store_tasks_overdue(f->s, "2026-02-01", seen_row, &w), DEPOT_OK);
     assert_int_equal(w.n, 1);

@@ -35,6 +35,10 @@ static const struct {
     {HUB_FACT_ORDER, "SELECT dealer, at, 0, 1 FROM forged_orders ORDER BY seq"},
     {HUB_FACT_PRESENCE, "SELECT dealer, at, 0, online FROM presence ORDER BY seq"},
     {HUB_FACT_SEEN, "SELECT id, last_seen, 0, 0 FROM dealers"},
+    {HUB_FACT_TASK, "SELECT r.dealer, CAST(extract(epoch FROM CAST(t.due AS date)) AS BIGINT) * "
+                    "1000, 1, r.done_at > 0 AND r.done_at < CAST(extract(epoch FROM CAST(t.due AS "
+                    "date)) AS BIGINT) * 1000 + 86400000 FROM task_reach r JOIN tasks t "
+                    "ON t.id = r.task"},
 };
 
 struct fact_walk {

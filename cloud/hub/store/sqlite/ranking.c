@@ -36,6 +36,9 @@ static const struct {
     {HUB_FACT_ORDER, "SELECT dealer, at, 0, 1 FROM forged_orders ORDER BY seq"},
     {HUB_FACT_PRESENCE, "SELECT dealer, at, 0, online FROM presence ORDER BY seq"},
     {HUB_FACT_SEEN, "SELECT id, last_seen, 0, 0 FROM dealers"},
+    {HUB_FACT_TASK, "SELECT r.dealer, CAST(strftime('%s', t.due) AS INTEGER) * 1000, 1, "
+                    "r.done_at > 0 AND r.done_at < CAST(strftime('%s', t.due) AS INTEGER) * 1000 "
+                    "+ 86400000 FROM task_reach r JOIN tasks t ON t.id = r.task"},
 };
 
 static depot_err walk(struct sqlite_store *q, int i, hub_fact_cb cb, void *arg, bool *stop)
