@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 
 #define INT_EXACT_MAX 9007199254740991.0 /* 2^53 - 1 */
 
@@ -432,14 +433,6 @@ static depot_err fill_catalog_item(void *items, size_t i, const cJSON *const *f,
 }
 
 /* YYYY-MM-DD with digits where they belong (the calendar is the hub's to check). */
-static bool date_shaped(const char *s)
-{
-    for (int i = 0; i < DEPOT_DATE_LEN; i++)
-        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
-            return false;
-    return s[DEPOT_DATE_LEN] == '\0';
-}
-
 static depot_err fill_policy_item(void *items, size_t i, const cJSON *const *f, char *reason,
                                   size_t reason_len)
 {
@@ -449,7 +442,7 @@ static depot_err fill_policy_item(void *items, size_t i, const cJSON *const *f, 
     copy_str(it->notice, sizeof(it->notice), f[2]);
     copy_str(it->valid_to, sizeof(it->valid_to), f[3]);
     it->acked = cJSON_IsTrue(f[4]);
-    if (!date_shaped(it->valid_to)) {
+    if (!depot_date_valid(it->valid_to)) {
         set_reason(reason, reason_len, "body.policies[].", "valid_to", "not YYYY-MM-DD");
         return DEPOT_ERR_SCHEMA;
     }

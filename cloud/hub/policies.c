@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 #include "depot/log.h"
 
 #define PAGE 1000
@@ -31,15 +32,6 @@ void hub_policies_date(long long ms, char out[DEPOT_DATE_LEN + 1])
 }
 
 /* ---- checks ---- */
-
-static bool date_ok(const char *s)
-{
-    int y, m, d;
-    char tail;
-    return strlen(s) == DEPOT_DATE_LEN && s[4] == '-' && s[7] == '-' &&
-           sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 2000 && m >= 1 && m <= 12 &&
-           d >= 1 && d <= 31;
-}
 
 /* Printable text without control characters (the notice goes to a display). */
 static bool text_ok(const char *s, bool ascii)
@@ -62,7 +54,7 @@ static bool policy_ok(const struct hub_policy *p, char *why, size_t len)
                  DEPOT_POLICY_NOTICE_MAX);
         return false;
     }
-    if (!date_ok(p->valid_from) || !date_ok(p->valid_to) ||
+    if (!depot_date_valid(p->valid_from) || !depot_date_valid(p->valid_to) ||
         strcmp(p->valid_from, p->valid_to) > 0) {
         snprintf(why, len, "valid_from and valid_to: YYYY-MM-DD, from not after to");
         return false;

@@ -15,17 +15,17 @@
 #include <time.h>
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 #include "depot/log.h"
 #include "policies.h"
 
 #define DAY_MS 86400000LL
 
-static bool date_ok(const char *s);
-
 long long hub_task_due_ms(const char *due)
 {
     struct tm tm = {0};
-    if (!date_ok(due) || sscanf(due, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+    if (!depot_date_valid(due) ||
+        sscanf(due, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -48,16 +48,6 @@ const char *hub_task_photo_type(const void *bytes, size_t len)
 }
 
 /* ---- checks ---- */
-
-/* YYYY-MM-DD with a month 1..12 and a day 1..31. */
-static bool date_ok(const char *s)
-{
-    int y, m, d;
-    char tail;
-    return strlen(s) == DEPOT_DATE_LEN && s[4] == '-' && s[7] == '-' &&
-           sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 2000 && m >= 1 && m <= 12 &&
-           d >= 1 && d <= 31;
-}
 
 static bool text_ok(const char *s)
 {
@@ -106,7 +96,7 @@ static bool task_ok(const struct hub_task *t, char *why, size_t len)
         snprintf(why, len, "body: text without control characters (but newlines and tabs)");
         return false;
     }
-    if (!date_ok(t->due)) {
+    if (!depot_date_valid(t->due)) {
         snprintf(why, len, "due: a date, YYYY-MM-DD");
         return false;
     }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "depot/alloc.h"
+#include "depot/clock.h"
 #include "depot/id.h"
 #include "depot/money.h"
 
@@ -379,13 +380,7 @@ bool api_json_str(const cJSON *v, size_t max, char *out, size_t size)
 
 bool api_date_valid(const char *s)
 {
-    int y, m, d;
-    char tail;
-    if (!*s)
-        return true;
-    return strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
-           sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1970 && m >= 1 && m <= 12 &&
-           d >= 1 && d <= 31;
+    return !*s || depot_date_valid(s);
 }
 
 bool api_json_only_keys(const cJSON *obj, const char *const *keys, char *bad, size_t len)
