@@ -25,7 +25,6 @@ L1....); the limits of open files are raised to the hard one.
 """
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -62,18 +61,7 @@ def parse_args():
 
 def main():
     a = parse_args()
-    need = max(a.dealers, PER_PROCESS * 3) + 1024  # the broker: one per client; dealer_load: 3
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard < need:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))  # as root
-            soft = hard = need
-        except (ValueError, OSError):
-            pass
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard < need:
-        print("open files limited to %d: %d dealers need %d" % (hard, a.dealers, need))
+    if not bl.raise_open_files(a.dealers, PER_PROCESS):
         return 2
     top = pg_dir = None
     try:

@@ -29,7 +29,6 @@ its exactly-once stream; the coverage the API shows reaches N).
 """
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -58,20 +57,6 @@ def parse_args():
     if not 1 <= a.dealers <= 20000:
         ap.error("--dealers 1..20000")
     return a
-
-
-def raise_files(dealers):
-    need = max(dealers, PER_PROCESS * 3) + 1024  # as bench_dealer_load.py
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard < need:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
-            soft = hard = need
-        except (ValueError, OSError):
-            pass
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard >= need
 
 
 def arrivals(loads, policy, t0_ms, timeout):
@@ -104,8 +89,7 @@ def known(http, n):
 
 def main():
     a = parse_args()
-    if not raise_files(a.dealers):
-        print("open files limited: %d dealers need more" % a.dealers)
+    if not bl.raise_open_files(a.dealers, PER_PROCESS):
         return 2
     top = pg_dir = None
     try:

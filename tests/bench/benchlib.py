@@ -13,6 +13,7 @@ Figures are printed, never judged: a benchmark exits non-zero only when a
 run could not be made (a program failed to start or to settle).
 """
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -211,6 +212,26 @@ def table(title, header, rows):
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths))
     sys.stdout.flush()
+
+
+def raise_open_files(dealers, per_process):
+    """The open-files limit raised for `dealers` simulated gateways (the broker needs one
+    descriptor per client, each dealer_load of per_process dealers three each); False, said,
+    when the hard limit is too low and cannot be raised (not root)."""
+    need = max(dealers, per_process * 3) + 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))  # as root
+            soft = hard = need
+        except (ValueError, OSError):
+            pass
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < need:
+        print("open files limited to %d: %d dealers need %d" % (hard, dealers, need))
+        return False
+    return True
 
 
 def wait_alive(procs, cond, timeout, what, interval=0.2):

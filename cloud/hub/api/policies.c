@@ -116,7 +116,7 @@ static const char *const target_keys[] = {"kind", "value", NULL};
 
 static bool parse_policy(const cJSON *b, struct hub_policy *p, char *why, size_t len)
 {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "target"), *v;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(b, "target");
     char bad[64];
     if (!cJSON_IsObject(b) || !api_json_only_keys(b, policy_keys, bad, sizeof(bad))) {
         snprintf(why, len, "the body must be a policy object (unknown field \"%s\")",
@@ -138,14 +138,22 @@ static bool parse_policy(const cJSON *b, struct hub_policy *p, char *why, size_t
                  "valid_to (YYYY-MM-DD) are strings");
         return false;
     }
+    return api_target_parse(t, p->target_kind, p->target, why, len);
+}
+
+bool api_target_parse(const cJSON *t, char kind[HUB_POLICY_KIND_MAX + 1],
+                      char value[HUB_POLICY_TARGET_MAX + 1], char *why, size_t len)
+{
+    const cJSON *v;
+    char bad[64];
     if (!cJSON_IsObject(t) || !api_json_only_keys(t, target_keys, bad, sizeof(bad)) ||
-        !api_json_str(cJSON_GetObjectItemCaseSensitive(t, "kind"), HUB_POLICY_KIND_MAX,
-                      p->target_kind, sizeof(p->target_kind))) {
+        !api_json_str(cJSON_GetObjectItemCaseSensitive(t, "kind"), HUB_POLICY_KIND_MAX, kind,
+                      HUB_POLICY_KIND_MAX + 1)) {
         snprintf(why, len, "target: {\"kind\": all|region|tier|list, \"value\"}");
         return false;
     }
     v = cJSON_GetObjectItemCaseSensitive(t, "value");
-    if (v && !api_json_str(v, HUB_POLICY_TARGET_MAX, p->target, sizeof(p->target))) {
+    if (v && !api_json_str(v, HUB_POLICY_TARGET_MAX, value, HUB_POLICY_TARGET_MAX + 1)) {
         snprintf(why, len, "target.value: a string of at most %d characters",
                  HUB_POLICY_TARGET_MAX);
         return false;

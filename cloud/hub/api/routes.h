@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "metrics.h"
 #include "orders.h"
+#include "store/policies.h"
 
 /* What a route's '*' segment must be; anything else is a 404 before the handler runs. */
 enum api_arg {
@@ -95,6 +96,9 @@ enum MHD_Result api_policy_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_policy_repush(hub_api *api, const struct api_request *r);
 enum MHD_Result api_policy_seen(hub_api *api, const struct api_request *r);
 enum MHD_Result api_policy_ack(hub_api *api, const struct api_request *r);
+/* A policy's or a task's "target": {"kind", "value"} into kind and value; false with why. */
+bool api_target_parse(const cJSON *t, char kind[HUB_POLICY_KIND_MAX + 1],
+                      char value[HUB_POLICY_TARGET_MAX + 1], char *why, size_t len);
 enum MHD_Result api_tasks_list(hub_api *api, const struct api_request *r);
 enum MHD_Result api_task_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_task_get(hub_api *api, const struct api_request *r);

@@ -117,7 +117,6 @@ static void add_progress(cJSON *j, const struct progress *p)
 
 static const char *const task_keys[] = {"title", "body",  "due",    "rule", "skus",
                                         "level", "photo", "target", NULL};
-static const char *const target_keys[] = {"kind", "value", NULL};
 
 /* "skus": a string "A,B" or an array of strings. */
 static bool parse_skus(const cJSON *v, char *out, size_t size)
@@ -177,19 +176,7 @@ static bool parse_task(const cJSON *b, struct hub_task *t, char *why, size_t len
         return false;
     }
     t->photo = cJSON_IsTrue(v);
-    if (!cJSON_IsObject(g) || !api_json_only_keys(g, target_keys, bad, sizeof(bad)) ||
-        !api_json_str(cJSON_GetObjectItemCaseSensitive(g, "kind"), HUB_POLICY_KIND_MAX,
-                      t->target_kind, sizeof(t->target_kind))) {
-        snprintf(why, len, "target: {\"kind\": all|region|tier|list, \"value\"}");
-        return false;
-    }
-    v = cJSON_GetObjectItemCaseSensitive(g, "value");
-    if (v && !api_json_str(v, HUB_POLICY_TARGET_MAX, t->target, sizeof(t->target))) {
-        snprintf(why, len, "target.value: a string of at most %d characters",
-                 HUB_POLICY_TARGET_MAX);
-        return false;
-    }
-    return true;
+    return api_target_parse(g, t->target_kind, t->target, why, len);
 }
 
 enum MHD_Result api_task_post(hub_api *api, const struct api_request *r)
