@@ -55,17 +55,10 @@ static int alerts_list(const char *query, const char *hub, const char *token)
 
 static int alerts_act(const char *verb, const char *id, const char *hub, const char *token)
 {
-    char path[120], *text;
-    cJSON *reply = NULL;
-    int rc;
+    char path[120];
     snprintf(path, sizeof(path), "/api/v1/alerts/%s%s%s", id, verb ? "/" : "", verb ? verb : "");
-    rc = ctl_api_call(CMD, hub, token, verb ? "POST" : "GET", path, verb ? "{}" : NULL, &reply);
-    text = rc == CTL_OK ? cJSON_Print(reply) : NULL;
-    if (text)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(reply);
-    return rc;
+    return ctl_api_print(CMD, hub, token, verb ? "POST" : "GET", path,
+                         verb ? cJSON_CreateObject() : NULL, NULL, NULL);
 }
 
 /* "?status=..&dealer=.." from the filters given; false (printed) for an invalid one. */

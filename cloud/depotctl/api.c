@@ -89,3 +89,26 @@ void ctl_print_table(char (*rows)[8][64], int n_rows, int n_cols)
         printf("%s\n", rows[i][n_cols - 1]);
     }
 }
+
+int ctl_api_print(const char *cmd, const char *hub, const char *token, const char *method,
+                  const char *path, cJSON *obj, const char *secret_key, const char *secret_what)
+{
+    char *body = obj ? cJSON_PrintUnformatted(obj) : NULL, *text;
+    cJSON *reply = NULL;
+    const cJSON *secret;
+    int rc = ctl_api_call(cmd, hub, token, method, path, body, &reply);
+    cJSON_Delete(obj);
+    cJSON_free(body);
+    if (rc != CTL_OK)
+        return rc;
+    secret = secret_key ? cJSON_DetachItemFromObjectCaseSensitive(reply, secret_key) : NULL;
+    text = cJSON_Print(reply);
+    if (text)
+        printf("%s\n", text);
+    if (cJSON_IsString(secret))
+        printf("%s (shown this once): %s\n", secret_what, secret->valuestring);
+    cJSON_Delete((cJSON *)secret);
+    cJSON_free(text);
+    cJSON_Delete(reply);
+    return CTL_OK;
+}

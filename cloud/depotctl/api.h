@@ -21,6 +21,14 @@ bool ctl_api_target(const char *cmd, const char **hub, const char **token);
 int ctl_api_call(const char *cmd, const char *hub, const char *token, const char *method,
                  const char *path, const char *body, cJSON **out);
 
+/*
+ * ctl_api_call with obj (taken, may be NULL) as the body, the reply printed as indented JSON;
+ * with secret_key, that member is taken out of it and printed after it on a line of its own,
+ * "SECRET_WHAT (shown this once): VALUE". Returns ctl_api_call's status.
+ */
+int ctl_api_print(const char *cmd, const char *hub, const char *token, const char *method,
+                  const char *path, cJSON *obj, const char *secret_key, const char *secret_what);
+
 /* A string member or "" ; a number member as text ("" if absent). */
 const char *ctl_json_str(const cJSON *o, const char *key);
 void ctl_json_num(const cJSON *o, const char *key, char *buf, size_t len);

@@ -57,32 +57,17 @@ static int orders_list(const char *status, const char *dealer, const char *hub, 
     return rows ? CTL_OK : CTL_FAIL;
 }
 
-static int print_reply(int rc, cJSON *reply)
-{
-    char *text = rc == CTL_OK ? cJSON_Print(reply) : NULL;
-    if (text)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(reply);
-    return rc;
-}
-
 static int orders_act(const char *verb, const char *id, const char *stage, const char *reason,
                       const char *hub, const char *token)
 {
-    char path[200], *text;
-    cJSON *body = cJSON_CreateObject(), *reply = NULL;
-    int rc;
-    if (stage)
+    char path[200];
+    cJSON *body = verb ? cJSON_CreateObject() : NULL;
+    if (stage && body)
         cJSON_AddStringToObject(body, "stage", stage);
-    if (reason)
+    if (reason && body)
         cJSON_AddStringToObject(body, "reason", reason);
-    text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
     snprintf(path, sizeof(path), "/api/v1/orders/%s%s%s", id, verb ? "/" : "", verb ? verb : "");
-    rc = ctl_api_call(CMD, hub, token, verb ? "POST" : "GET", path, verb ? text : NULL, &reply);
-    cJSON_free(text);
-    return print_reply(rc, reply);
+    return ctl_api_print(CMD, hub, token, verb ? "POST" : "GET", path, body, NULL, NULL);
 }
 
 static bool order_id_ok(const char *id)
@@ -150,9 +135,9 @@ int ctl_payments_main(int argc, char **argv)
         {"hub", &hub, false, "the hub's API, http://HOST:PORT (default $DEPOT_HUB)"},
         {"token", &token, false, "API token, approver or admin ($DEPOT_TOKEN)"},
     };
-    char money[DEPOT_MONEY_TEXT], *text;
+    char money[DEPOT_MONEY_TEXT];
     long long cents;
-    cJSON *body, *reply = NULL;
+    cJSON *body;
     int rc;
 
     static const struct ctl_verb verbs[] = {
@@ -180,9 +165,6 @@ int ctl_payments_main(int argc, char **argv)
     if (order)
         cJSON_AddStringToObject(body, "order", order);
     cJSON_AddStringToObject(body, "ref", ref ? ref : "");
-    text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    rc = ctl_api_call("depotctl payments", hub, token, "POST", "/api/v1/payments", text, &reply);
-    cJSON_free(text);
-    return print_reply(rc, reply);
+    return ctl_api_print("depotctl payments", hub, token, "POST", "/api/v1/payments", body, NULL,
+                         NULL);
 }

@@ -63,24 +63,6 @@ static cJSON *target_json(const char *spec)
     return NULL;
 }
 
-static int print_reply(const char *hub, const char *token, const char *method, const char *path,
-                       cJSON *obj)
-{
-    char *body = obj ? cJSON_PrintUnformatted(obj) : NULL, *text;
-    cJSON *reply = NULL;
-    int rc = ctl_api_call(CMD, hub, token, method, path, body, &reply);
-    cJSON_Delete(obj);
-    cJSON_free(body);
-    if (rc != CTL_OK)
-        return rc;
-    text = cJSON_Print(reply);
-    if (text)
-        printf("%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(reply);
-    return CTL_OK;
-}
-
 static int list_policies(const char *hub, const char *token)
 {
     static const char *const heads[] = {"id",      "title",     "valid",
@@ -163,8 +145,8 @@ int ctl_policies_main(int argc, char **argv)
         return list_policies(hub, token);
     if (!strcmp(verb, "show") || !strcmp(verb, "repush")) {
         snprintf(path, sizeof(path), "/api/v1/policies/%s%s", id, verb[0] == 'r' ? "/repush" : "");
-        return print_reply(hub, token, verb[0] == 'r' ? "POST" : "GET", path,
-                           verb[0] == 'r' ? cJSON_CreateObject() : NULL);
+        return ctl_api_print(CMD, hub, token, verb[0] == 'r' ? "POST" : "GET", path,
+                             verb[0] == 'r' ? cJSON_CreateObject() : NULL, NULL, NULL);
     }
     if (!title || !notice || !from || !to || !target) {
         fprintf(stderr, CMD " publish: give --title, --notice, --from, --to and --target\n");
@@ -186,5 +168,5 @@ int ctl_policies_main(int argc, char **argv)
     cJSON_AddStringToObject(obj, "valid_to", to);
     cJSON_AddItemToObject(obj, "target", t);
     free(text);
-    return print_reply(hub, token, "POST", "/api/v1/policies", obj);
+    return ctl_api_print(CMD, hub, token, "POST", "/api/v1/policies", obj, NULL, NULL);
 }

@@ -65,29 +65,6 @@ static void add_role(cJSON *obj, const char *role, const char *dealer, const cha
 }
 
 /* Sends obj (deleted here) and prints the reply: as JSON, or the made password/token line. */
-static int send_print(const char *cmd, const char *hub, const char *token, const char *method,
-                      const char *path, cJSON *obj, const char *secret_key, const char *secret_what)
-{
-    char *body = obj ? cJSON_PrintUnformatted(obj) : NULL, *text;
-    cJSON *reply = NULL;
-    const cJSON *secret;
-    int rc = ctl_api_call(cmd, hub, token, method, path, body, &reply);
-    cJSON_Delete(obj);
-    cJSON_free(body);
-    if (rc != CTL_OK)
-        return rc;
-    secret = secret_key ? cJSON_DetachItemFromObjectCaseSensitive(reply, secret_key) : NULL;
-    text = cJSON_Print(reply);
-    if (text)
-        printf("%s\n", text);
-    if (cJSON_IsString(secret))
-        printf("%s (shown this once): %s\n", secret_what, secret->valuestring);
-    cJSON_Delete((cJSON *)secret);
-    cJSON_free(text);
-    cJSON_Delete(reply);
-    return CTL_OK;
-}
-
 static int print_list(const char *cmd, const char *hub, const char *token, const char *path,
                       const char *const *heads, const char *const *keys, int cols)
 {
@@ -165,7 +142,7 @@ int ctl_users_main(int argc, char **argv)
         return print_list(USERS, hub, token, "/api/v1/users", heads, keys, 6);
     snprintf(path, sizeof(path), "/api/v1/users/%.100s", name);
     if (!strcmp(verb, "show"))
-        return send_print(USERS, hub, token, "GET", path, NULL, NULL, NULL);
+        return ctl_api_print(USERS, hub, token, "GET", path, NULL, NULL, NULL);
     if ((!strcmp(verb, "add") || !strcmp(verb, "set")) && !role) {
         fprintf(stderr, USERS " %s: give --role viewer, approver, admin or dealer\n", verb);
         return CTL_USAGE;
@@ -186,8 +163,8 @@ int ctl_users_main(int argc, char **argv)
     }
     if (*pw)
         cJSON_AddStringToObject(obj, "password", pw);
-    rc = send_print(USERS, hub, token, strcmp(verb, "add") ? "PATCH" : "POST",
-                    strcmp(verb, "add") ? path : "/api/v1/users", obj, "password", "password");
+    rc = ctl_api_print(USERS, hub, token, strcmp(verb, "add") ? "PATCH" : "POST",
+                       strcmp(verb, "add") ? path : "/api/v1/users", obj, "password", "password");
     memset(pw, 0, sizeof(pw));
     return rc;
 }
@@ -230,7 +207,7 @@ int ctl_tokens_main(int argc, char **argv)
         return print_list(TOKENS, hub, token, "/api/v1/tokens", heads, keys, 8);
     if (!strcmp(verb, "revoke")) {
         snprintf(path, sizeof(path), "/api/v1/tokens/%.100s/revoke", name);
-        return send_print(TOKENS, hub, token, "POST", path, cJSON_CreateObject(), NULL, NULL);
+        return ctl_api_print(TOKENS, hub, token, "POST", path, cJSON_CreateObject(), NULL, NULL);
     }
     if (!role) {
         fprintf(stderr, TOKENS " create: give --role viewer, approver, admin or dealer\n");
@@ -248,5 +225,5 @@ int ctl_tokens_main(int argc, char **argv)
         }
         cJSON_AddNumberToObject(obj, "expires_days", (double)n);
     }
-    return send_print(TOKENS, hub, token, "POST", "/api/v1/tokens", obj, "token", "token");
+    return ctl_api_print(TOKENS, hub, token, "POST", "/api/v1/tokens", obj, "token", "token");
 }
