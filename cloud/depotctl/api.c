@@ -112,3 +112,46 @@ int ctl_api_print(const char *cmd, const char *hub, const char *token, const cha
     cJSON_Delete(reply);
     return CTL_OK;
 }
+
+/* The whole of path ("-": standard input), at most len - 1 bytes, into out. */
+bool ctl_read_text(const char *cmd, const char *opt, const char *path, char *out, size_t len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    size_t n;
+    if (!f) {
+        fprintf(stderr, "%s: %s %s cannot be opened\n", cmd, opt, path);
+        return false;
+    }
+    n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    if (!feof(f)) {
+        fprintf(stderr, "%s: %s %s is longer than %zu bytes\n", cmd, opt, path, len - 1);
+        n = 0;
+    }
+    if (f != stdin)
+        fclose(f);
+    return n > 0 || out[0] == '\0';
+}
+
+/* "kind:value" or "all" into {"kind", "value"}; NULL (printed) if it is neither. */
+cJSON *ctl_target_json(const char *cmd, const char *spec)
+{
+    const char *colon = strchr(spec, ':');
+    cJSON *t = cJSON_CreateObject();
+    if (!strcmp(spec, "all")) {
+        cJSON_AddStringToObject(t, "kind", "all");
+        return t;
+    }
+    if (colon && colon[1] &&
+        (!strncmp(spec, "region:", 7) || !strncmp(spec, "tier:", 5) ||
+         !strncmp(spec, "list:", 5))) {
+        char kind[8];
+        snprintf(kind, sizeof(kind), "%.*s", (int)(colon - spec), spec);
+        cJSON_AddStringToObject(t, "kind", kind);
+        cJSON_AddStringToObject(t, "value", colon + 1);
+        return t;
+    }
+    cJSON_Delete(t);
+    fprintf(stderr, "%s: --target is all, region:R, tier:T or list:A,B\n", cmd);
+    return NULL;
+}

@@ -29,6 +29,13 @@ int ctl_api_call(const char *cmd, const char *hub, const char *token, const char
 int ctl_api_print(const char *cmd, const char *hub, const char *token, const char *method,
                   const char *path, cJSON *obj, const char *secret_key, const char *secret_what);
 
+/* The whole of path ("-": standard input), at most len - 1 bytes, into out; false (printed,
+ * naming the option opt) if it cannot be read or is longer. */
+bool ctl_read_text(const char *cmd, const char *opt, const char *path, char *out, size_t len);
+/* A --target of "all", "region:R", "tier:T" or "list:A,B" as {"kind", "value"}; NULL (printed)
+ * for anything else. */
+cJSON *ctl_target_json(const char *cmd, const char *spec);
+
 /* A string member or "" ; a number member as text ("" if absent). */
 const char *ctl_json_str(const cJSON *o, const char *key);
 void ctl_json_num(const cJSON *o, const char *key, char *buf, size_t len);
@@ -50,5 +57,7 @@ int ctl_users_main(int argc, char **argv);
 int ctl_tokens_main(int argc, char **argv);
 /* policies.c: depotctl policies publish | list | show | repush. */
 int ctl_policies_main(int argc, char **argv);
+/* tasks.c: depotctl tasks issue | list | show. */
+int ctl_tasks_main(int argc, char **argv);
 
 #endif

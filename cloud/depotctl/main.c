@@ -24,6 +24,7 @@ static const struct ctl_command commands[] = {
     {"users", ctl_users_main, "the hub's users: list, add, disable, enable, reset, set"},
     {"tokens", ctl_tokens_main, "API tokens of integrations: list, create, revoke"},
     {"policies", ctl_policies_main, "policies and promotions pushed to dealers, and their reach"},
+    {"tasks", ctl_tasks_main, "tasks given to dealers, and their progress"},
 };
 
 int main(int argc, char **argv)

@@ -20,49 +20,6 @@
 #define CMD "depotctl policies"
 #define BODY_MAX 4001
 
-/* The whole of path ("-": standard input), at most BODY_MAX - 1 bytes, into out. */
-static bool read_body(const char *path, char *out, size_t len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-    size_t n;
-    if (!f) {
-        fprintf(stderr, CMD ": --body-file %s cannot be opened\n", path);
-        return false;
-    }
-    n = fread(out, 1, len - 1, f);
-    out[n] = '\0';
-    if (!feof(f)) {
-        fprintf(stderr, CMD ": --body-file %s is longer than %zu bytes\n", path, len - 1);
-        n = 0;
-    }
-    if (f != stdin)
-        fclose(f);
-    return n > 0 || out[0] == '\0';
-}
-
-/* "kind:value" or "all" into {"kind", "value"}; NULL (printed) if it is neither. */
-static cJSON *target_json(const char *spec)
-{
-    const char *colon = strchr(spec, ':');
-    cJSON *t = cJSON_CreateObject();
-    if (!strcmp(spec, "all")) {
-        cJSON_AddStringToObject(t, "kind", "all");
-        return t;
-    }
-    if (colon && colon[1] &&
-        (!strncmp(spec, "region:", 7) || !strncmp(spec, "tier:", 5) ||
-         !strncmp(spec, "list:", 5))) {
-        char kind[8];
-        snprintf(kind, sizeof(kind), "%.*s", (int)(colon - spec), spec);
-        cJSON_AddStringToObject(t, "kind", kind);
-        cJSON_AddStringToObject(t, "value", colon + 1);
-        return t;
-    }
-    cJSON_Delete(t);
-    fprintf(stderr, CMD ": --target is all, region:R, tier:T or list:A,B\n");
-    return NULL;
-}
-
 static int list_policies(const char *hub, const char *token)
 {
     static const char *const heads[] = {"id",      "title",     "valid",
@@ -152,10 +109,10 @@ int ctl_policies_main(int argc, char **argv)
         fprintf(stderr, CMD " publish: give --title, --notice, --from, --to and --target\n");
         return CTL_USAGE;
     }
-    if (!(t = target_json(target)))
+    if (!(t = ctl_target_json(CMD, target)))
         return CTL_USAGE;
     text = calloc(1, BODY_MAX);
-    if (!text || (body_file && !read_body(body_file, text, BODY_MAX))) {
+    if (!text || (body_file && !ctl_read_text(CMD, "--body-file", body_file, text, BODY_MAX))) {
         free(text);
         cJSON_Delete(t);
         return text ? CTL_USAGE : CTL_FAIL;

@@ -16,7 +16,9 @@ terminals and scales.
 Real programs, free ports, bounded waits; the Env stops everything.
 """
 import hashlib
+import json
 import os
+import re
 import struct
 import sys
 import time
@@ -84,6 +86,12 @@ class Site:
             assert status == expect, (method, path, status, out)
         return out
 
+    def ctl(self, *args):
+        r = run([os.path.join(BIN, "depotctl")] + list(args) + ["--hub", self.url,
+                                                                "--token", ADMIN], timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
     def qty(self, dealer, sku):
         rows = self.api("GET", "stock?dealer=%s&sku=%s" % (dealer, sku))
         return rows[0]["qty"] if rows else None
@@ -123,8 +131,9 @@ def test_count_and_stock_rules_are_met_by_the_terminal_and_the_scale():
         wait_for(lambda: a.ledger_query("SELECT count(*) FROM movements WHERE kind = 'count'")
                  [0][0] == 1, timeout=10, what="the early count in A's ledger")
         wait_for(lambda: a.outbox_depth() == 0, timeout=20, what="the early count at the hub")
-        count = site.issue(title="Count bolts and nuts", due="2099-12-31", rule="count",
-                           skus=["SKU-BOLT", "SKU-NUT"])
+        out = site.ctl("tasks", "issue", "--title", "Count bolts and nuts", "--due", "2099-12-31",
+                       "--rule", "count", "--skus", "SKU-BOLT,SKU-NUT", "--target", "all")
+        count = json.loads(out)
         assert count["targets"] == 2 and count["done"] == 0, count
         stock = site.issue(title="Washers: keep 5 or more", due="2099-12-31", rule="stock",
                            skus="SKU-WASHER", level=5)
@@ -146,6 +155,10 @@ def test_count_and_stock_rules_are_met_by_the_terminal_and_the_scale():
         r = wait_for(lambda: (lambda r: r if r["state"] == "done" else None)(
             site.reach(stock["task"], "A")), timeout=20, what="the stock task done at A")
         assert r["done_via"] == "data", r
+        table = site.ctl("tasks", "list")
+        assert re.search(r"Count bolts and nuts\s+2099-12-31\s+count\s+1\s+2\s+0\s+50", table), table
+        shown = json.loads(site.ctl("tasks", "show", str(count["task"])))
+        assert [d["state"] for d in shown["dealers"]] == ["done", "open"], shown
         progress = site.api("GET", "tasks/%d" % stock["task"])["progress"]
         assert progress == {"targets": 2, "done": 2, "done_on_time": 2, "overdue": 0,
                             "done_pct": 100.0}, progress
