@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "depot/alloc.h"
@@ -376,6 +377,11 @@ bool api_json_str(const cJSON *v, size_t max, char *out, size_t size)
         return false;
     snprintf(out, size, "%s", v->valuestring);
     return true;
+}
+
+bool api_type_is_json(const char *type)
+{
+    return !type || !*type || !strncasecmp(type, "application/json", 16);
 }
 
 bool api_date_valid(const char *s)

@@ -145,8 +145,10 @@ bool api_json_int(const cJSON *v, long long min, long long max, long long *out);
 /* A money amount: a JSON number with at most two decimals, or a decimal string. */
 bool api_json_money(const cJSON *v, long long *out);
 bool api_json_str(const cJSON *v, size_t max, char *out, size_t size);
-/* "" or YYYY-MM-DD with a plausible month and day. */
+/* "" or a calendar date YYYY-MM-DD (depot_date_valid). */
 bool api_date_valid(const char *s);
+/* True for no Content-Type or application/json (with or without parameters). */
+bool api_type_is_json(const char *type);
 /* True if obj has no member but keys (NULL-terminated); else the first other one in bad. */
 bool api_json_only_keys(const cJSON *obj, const char *const *keys, char *bad, size_t len);
 

@@ -271,11 +271,6 @@ static bool raw_body(const struct api_route *rt)
     return rt && rt->handler == api_task_done;
 }
 
-bool api_type_is_json(const char *type)
-{
-    return !type || !*type || !strncasecmp(type, "application/json", 16);
-}
-
 static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bool open, bool raw,
                                          bool too_large, bool *answered)
 {

@@ -50,8 +50,6 @@ struct api_route {
     api_handler handler;
 };
 
-/* True for no Content-Type or application/json (with or without parameters). */
-bool api_type_is_json(const char *type);
 
 /* The table, in the order routes are tried; *n its length. */
 const struct api_route *api_routes(size_t *n);
