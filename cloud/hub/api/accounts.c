@@ -103,6 +103,26 @@ static bool parse_dealer(const cJSON *v, const char *role, char *out, size_t siz
     return true;
 }
 
+/*
+ * The grant of a new user's or token's body: "role" (required), then its "dealer" and "stages"
+ * (parse_dealer, parse_stages), into buffers of struct hub_user's and struct hub_cred's sizes.
+ * False with why.
+ */
+static bool parse_grant(const struct hub_config *cfg, const cJSON *body, char *role, char *dealer,
+                        char *stages, char *why, size_t len)
+{
+    if (!api_json_str(cJSON_GetObjectItemCaseSensitive(body, "role"), HUB_ROLE_NAME_MAX, role,
+                      HUB_ROLE_NAME_MAX + 1) ||
+        !hub_account_role_valid(role)) {
+        snprintf(why, len, "role: viewer, approver, admin or dealer");
+        return false;
+    }
+    return parse_dealer(cJSON_GetObjectItemCaseSensitive(body, "dealer"), role, dealer,
+                        DEPOT_DEALER_MAX + 1, why, len) &&
+           parse_stages(cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), role, stages,
+                        HUB_STAGES_TEXT_MAX + 1, why, len);
+}
+
 static cJSON *stages_json(const char *list)
 {
     cJSON *a = cJSON_CreateArray();
@@ -310,16 +330,7 @@ enum MHD_Result api_user_post(hub_api *api, const struct api_request *r)
         snprintf(why, sizeof(why), "name: 1 to 63 of A-Z a-z 0-9 . _ @ -");
         goto refuse;
     }
-    if (!api_json_str(cJSON_GetObjectItemCaseSensitive(body, "role"), HUB_ROLE_NAME_MAX, u.role,
-                      sizeof(u.role)) ||
-        !hub_account_role_valid(u.role)) {
-        snprintf(why, sizeof(why), "role: viewer, approver, admin or dealer");
-        goto refuse;
-    }
-    if (!parse_dealer(cJSON_GetObjectItemCaseSensitive(body, "dealer"), u.role, u.dealer,
-                      sizeof(u.dealer), why, sizeof(why)) ||
-        !parse_stages(api->cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), u.role, u.stages,
-                      sizeof(u.stages), why, sizeof(why)) ||
+    if (!parse_grant(api->cfg, body, u.role, u.dealer, u.stages, why, sizeof(why)) ||
         !body_password(body, true, made, sizeof(made), &pw, why, sizeof(why)))
         goto refuse;
     if (config_name(api->cfg, u.name)) {
@@ -517,16 +528,7 @@ enum MHD_Result api_token_post(hub_api *api, const struct api_request *r)
         snprintf(why, sizeof(why), "name: 1 to 63 of A-Z a-z 0-9 . _ @ -");
         goto refuse;
     }
-    if (!api_json_str(cJSON_GetObjectItemCaseSensitive(body, "role"), HUB_ROLE_NAME_MAX, c.role,
-                      sizeof(c.role)) ||
-        !hub_account_role_valid(c.role)) {
-        snprintf(why, sizeof(why), "role: viewer, approver, admin or dealer");
-        goto refuse;
-    }
-    if (!parse_dealer(cJSON_GetObjectItemCaseSensitive(body, "dealer"), c.role, c.dealer,
-                      sizeof(c.dealer), why, sizeof(why)) ||
-        !parse_stages(api->cfg, cJSON_GetObjectItemCaseSensitive(body, "stages"), c.role, c.stages,
-                      sizeof(c.stages), why, sizeof(why)))
+    if (!parse_grant(api->cfg, body, c.role, c.dealer, c.stages, why, sizeof(why)))
         goto refuse;
     days = cJSON_GetObjectItemCaseSensitive(body, "expires_days");
     if (days && !api_json_int(days, 1, 3650, &n_days)) {
