@@ -363,89 +363,115 @@ refuse:
 static const char *const patch_keys[] = {"role",     "stages",         "disabled",
                                          "password", "reset_password", NULL};
 
-/* The changes of a PATCH body onto u; *pw the new password or NULL. False with why. */
-static bool parse_patch(hub_api *api, const cJSON *body, struct hub_user *u, char *made,
-                        size_t made_len, const char **pw, char *why, size_t len)
+/* A PATCH body, checked as far as it can be without the user's row (NULL: not given). */
+struct user_patch {
+    const cJSON *role, *dealer, *stages, *disabled;
+    char role_name[HUB_ROLE_NAME_MAX + 1];
+};
+
+/*
+ * How a PATCH body fared without the user's row. The body's checks run in one order: the
+ * object and its keys, role, then dealer and stages (which need the role the user ends up
+ * with, maybe the row's), then disabled, reset_password and the password. A refusal after
+ * dealer and stages is answered only if apply_patch passes them.
+ */
+enum patch_check { PATCH_OK, PATCH_REFUSED, PATCH_REFUSED_AFTER_ROW };
+
+/* Checks body into p; *pw the new password (made into made for reset_password) or NULL. */
+static enum patch_check check_patch(const cJSON *body, struct user_patch *p, char *made,
+                                    size_t made_len, const char **pw, char *why, size_t len)
 {
-    const cJSON *role = cJSON_GetObjectItemCaseSensitive(body, "role");
-    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(body, "stages");
-    const cJSON *disabled = cJSON_GetObjectItemCaseSensitive(body, "disabled");
     const cJSON *reset = cJSON_GetObjectItemCaseSensitive(body, "reset_password");
     char bad[64];
 
+    *pw = NULL;
     if (!cJSON_IsObject(body)) {
         snprintf(why, len, "the body must be a JSON object");
-        return false;
+        return PATCH_REFUSED;
     }
     if (!api_json_only_keys(body, patch_keys, bad, sizeof(bad))) {
         snprintf(why, len, "unknown field \"%s\"", bad);
-        return false;
+        return PATCH_REFUSED;
     }
-    const cJSON *dealer = cJSON_GetObjectItemCaseSensitive(body, "dealer");
-    if (role && (!api_json_str(role, HUB_ROLE_NAME_MAX, u->role, sizeof(u->role)) ||
-                 !hub_account_role_valid(u->role))) {
+    p->role = cJSON_GetObjectItemCaseSensitive(body, "role");
+    p->dealer = cJSON_GetObjectItemCaseSensitive(body, "dealer");
+    p->stages = cJSON_GetObjectItemCaseSensitive(body, "stages");
+    p->disabled = cJSON_GetObjectItemCaseSensitive(body, "disabled");
+    if (p->role && (!api_json_str(p->role, HUB_ROLE_NAME_MAX, p->role_name, sizeof(p->role_name)) ||
+                    !hub_account_role_valid(p->role_name))) {
         snprintf(why, len, "role: viewer, approver, admin or dealer");
-        return false;
+        return PATCH_REFUSED;
     }
-    if ((role || dealer) && !parse_dealer(dealer, u->role, u->dealer, sizeof(u->dealer), why, len))
-        return false;
-    if (role && !stages)
-        u->stages[0] = '\0'; /* a new role starts with every stage (approver) or none */
-    if (stages && !parse_stages(api->cfg, stages, u->role, u->stages, sizeof(u->stages), why, len))
-        return false;
-    if (disabled && !cJSON_IsBool(disabled)) {
+    if (p->disabled && !cJSON_IsBool(p->disabled)) {
         snprintf(why, len, "disabled: true or false");
-        return false;
+        return PATCH_REFUSED_AFTER_ROW;
     }
-    if (disabled)
-        u->disabled = cJSON_IsTrue(disabled);
     if (reset && !cJSON_IsBool(reset)) {
         snprintf(why, len, "reset_password: true or false");
-        return false;
+        return PATCH_REFUSED_AFTER_ROW;
     }
     if (reset && cJSON_IsTrue(reset) && cJSON_GetObjectItemCaseSensitive(body, "password")) {
         snprintf(why, len, "give password or reset_password, not both");
-        return false;
+        return PATCH_REFUSED_AFTER_ROW;
     }
-    return body_password(body, reset && cJSON_IsTrue(reset), made, made_len, pw, why, len);
+    return body_password(body, reset && cJSON_IsTrue(reset), made, made_len, pw, why, len)
+               ? PATCH_OK
+               : PATCH_REFUSED_AFTER_ROW;
 }
 
+/* The checked patch p onto the user's row u (but the password). False with why. */
+static bool apply_patch(const struct hub_config *cfg, const struct user_patch *p,
+                        struct hub_user *u, char *why, size_t len)
+{
+    if (p->role)
+        snprintf(u->role, sizeof(u->role), "%s", p->role_name);
+    if ((p->role || p->dealer) &&
+        !parse_dealer(p->dealer, u->role, u->dealer, sizeof(u->dealer), why, len))
+        return false;
+    if (p->role && !p->stages)
+        u->stages[0] = '\0'; /* a new role starts with every stage (approver) or none */
+    if (p->stages && !parse_stages(cfg, p->stages, u->role, u->stages, sizeof(u->stages), why, len))
+        return false;
+    if (p->disabled)
+        u->disabled = cJSON_IsTrue(p->disabled);
+    return true;
+}
+
+/*
+ * The password is hashed first, outside the transaction; the row is then read, patched and
+ * written under the write lock, so a PATCH never undoes another's change.
+ */
 enum MHD_Result api_user_patch(hub_api *api, const struct api_request *r)
 {
     cJSON *body = cJSON_Parse(r->body), *out;
-    struct hub_user u;
-    char why[WHY_MAX], made[32] = "", pwhash[HUB_PWHASH_MAX + 1] = "";
+    struct user_patch p = {0};
+    struct hub_user u = {0};
+    char why[WHY_MAX] = "", made[32] = "", pwhash[HUB_PWHASH_MAX + 1] = "";
     const char *pw = NULL;
     long long revoked = 0, now = depot_now_ms();
-    bool was_disabled;
-    hub_store *s = api_reader_take(api);
-    depot_err err = hub_store_user_get(s, r->arg, &u);
+    bool was_disabled = false, refused = false;
+    enum patch_check checked = check_patch(body, &p, made, sizeof(made), &pw, why, sizeof(why));
+    hub_store *s;
+    depot_err err =
+        checked == PATCH_OK && pw ? hub_accounts_hash(api->accounts, pw, pwhash) : DEPOT_OK;
 
-    api_reader_give(api, s);
     if (err != DEPOT_OK) {
         cJSON_Delete(body);
-        return send_err(api, r, err, "no such user");
-    }
-    was_disabled = u.disabled;
-    if (!parse_patch(api, body, &u, made, sizeof(made), &pw, why, sizeof(why))) {
-        cJSON_Delete(body);
-        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
-    }
-    err = pw ? hub_accounts_hash(api->accounts, pw, pwhash) : DEPOT_OK;
-    cJSON_Delete(body);
-    if (err != DEPOT_OK)
+        sodium_memzero(made, sizeof(made));
         return send_err(api, r, err, "");
-
+    }
     s = api_reader_take(api);
     err = hub_store_begin(s);
-    if (err == DEPOT_OK) { /* read again under the write lock: another PATCH may have run */
-        struct hub_user now_u;
-        err = hub_store_user_get(s, r->arg, &now_u);
-        if (err == DEPOT_OK && *pwhash)
-            snprintf(u.pwhash, sizeof(u.pwhash), "%s", pwhash);
-        else if (err == DEPOT_OK)
-            snprintf(u.pwhash, sizeof(u.pwhash), "%s", now_u.pwhash);
-    }
+    if (err == DEPOT_OK)
+        err = hub_store_user_get(s, r->arg, &u); /* no such user: 404 before any 400 */
+    was_disabled = u.disabled;
+    if (err == DEPOT_OK)
+        refused = checked == PATCH_REFUSED || !apply_patch(api->cfg, &p, &u, why, sizeof(why)) ||
+                  checked == PATCH_REFUSED_AFTER_ROW;
+    if (refused)
+        err = DEPOT_ERR_INVAL; /* nothing written: rolled back */
+    if (err == DEPOT_OK && *pwhash)
+        snprintf(u.pwhash, sizeof(u.pwhash), "%s", pwhash);
     u.updated_at = now;
     if (err == DEPOT_OK)
         err = hub_store_user_put(s, &u);
@@ -456,8 +482,13 @@ enum MHD_Result api_user_patch(hub_api *api, const struct api_request *r)
     if (err != DEPOT_OK)
         hub_store_rollback(s);
     api_reader_give(api, s);
-    if (err != DEPOT_OK)
+    cJSON_Delete(body);
+    if (err != DEPOT_OK) {
+        sodium_memzero(made, sizeof(made));
+        if (refused)
+            return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
         return send_err(api, r, err, "no such user");
+    }
     LOG_INFO("user \"%s\" changed by %s (%s%s%s): %lld sessions revoked", u.name, r->who->name,
              u.role, u.disabled ? ", disabled" : "", *pwhash ? ", new password" : "", revoked);
     out = user_json(&u);

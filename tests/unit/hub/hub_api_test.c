@@ -6,6 +6,7 @@
  * PostgreSQL database in unit.hub_api_test.pg); the dashboard folder holds
  * one real index.html.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <stddef.h>
@@ -599,6 +600,17 @@ static void test_api_accounts_BadRequestsRefused(void **state)
                           "{\"password\":\"0123456789\",\"reset_password\":true}"),
                      400);
     assert_int_equal(call(f, "PATCH", "/api/v1/users/carol", ADMIN, NULL, "{\"disabled\":1}"), 400);
+    /* the first problem in the body's order is answered; an unknown user before any */
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/carol", ADMIN, NULL,
+                          "{\"stages\":[\"sales\"],\"disabled\":1}"),
+                     400);
+    assert_string_equal(error_of(f), "stages: only an approver has stages");
+    assert_int_equal(
+        call(f, "PATCH", "/api/v1/users/carol", ADMIN, NULL, "{\"role\":\"root\",\"stages\":7}"),
+        400);
+    assert_string_equal(error_of(f), "role: viewer, approver, admin or dealer");
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/nobody", ADMIN, NULL, "{\"disabled\":1}"),
+                     404);
     assert_int_equal(call(f, "GET", "/api/v1/users/a%20b", ADMIN, NULL, NULL), 404);
     /* nothing of the refused requests was kept */
     assert_int_equal(call(f, "GET", "/api/v1/users", ADMIN, NULL, NULL), 200);
@@ -819,6 +831,57 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
                      400);
 }
 
+/* A PATCH of user erin through the route table in a thread of its own (its own reply). */
+struct patch_call {
+    hub_api *api;
+    char body[96];
+    unsigned status;
+};
+
+static void *patch_erin(void *arg)
+{
+    struct patch_call *c = arg;
+    struct api_reply reply = {0};
+    struct api_request r = {.method = "PATCH",
+                            .url = "/api/v1/users/erin",
+                            .authorization = ADMIN,
+                            .body = c->body,
+                            .len = strlen(c->body),
+                            .reply = &reply};
+    enum hub_api_class metric;
+    if (api_dispatch(c->api, &r, false, &metric) == MHD_YES)
+        c->status = reply.status;
+    depot_free(reply.body);
+    return NULL;
+}
+
+static void test_api_accounts_ConcurrentPatchesOfOneUserBothHold(void **state)
+{
+    struct fixture *f = *state;
+    char auth[128], pw[32];
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"erin\",\"role\":\"viewer\",\"password\":\"0123456789\"}"),
+                     201);
+    for (int i = 0; i < 8; i++) {
+        /* the password's hashing takes a while: the role's PATCH lands meanwhile */
+        const char *role = i % 2 ? "viewer" : "admin";
+        struct patch_call a = {.api = f->api}, b = {.api = f->api};
+        pthread_t ta, tb;
+        snprintf(pw, sizeof(pw), "password number %d", i);
+        snprintf(a.body, sizeof(a.body), "{\"password\":\"%s\"}", pw);
+        snprintf(b.body, sizeof(b.body), "{\"role\":\"%s\"}", role);
+        assert_int_equal(pthread_create(&ta, NULL, patch_erin, &a), 0);
+        assert_int_equal(pthread_create(&tb, NULL, patch_erin, &b), 0);
+        assert_int_equal(pthread_join(ta, NULL), 0);
+        assert_int_equal(pthread_join(tb, NULL), 0);
+        assert_int_equal(a.status, 200);
+        assert_int_equal(b.status, 200);
+        assert_int_equal(call(f, "GET", "/api/v1/users/erin", ADMIN, NULL, NULL), 200);
+        assert_string_equal(str_of(f, "role"), role);
+        assert_int_equal(login(f, "erin", pw, auth, sizeof(auth)), 200);
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -844,6 +907,7 @@ int main(void)
         T(test_api_accounts_ApiTokensListedByNameRevokedAtOnce),
         T(test_api_accounts_BadRequestsRefused),
         T(test_api_accounts_FailedLoginsLimitedPerAccountAndAddress),
+        T(test_api_accounts_ConcurrentPatchesOfOneUserBothHold),
         T(test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused),
         cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
     };
