@@ -300,7 +300,14 @@ struct policy_msg {
 static int add_policy(void *arg, const struct hub_policy *p, bool acked)
 {
     struct policy_msg *pm = arg;
-    struct depot_policy_item *it = &pm->items[pm->m.body.policy.n_items++];
+    struct depot_policy_item *it;
+    /* a row stored before dates were checked: the encoder would refuse the whole list */
+    if (!depot_date_valid(p->valid_to)) {
+        LOG_WARN("policy %lld: stored valid_to '%s' is not a date: left out of down/policy", p->id,
+                 p->valid_to);
+        return 0;
+    }
+    it = &pm->items[pm->m.body.policy.n_items++];
     memset(it, 0, sizeof(*it));
     it->policy = p->id;
     snprintf(it->title, sizeof(it->title), "%s", p->title);
