@@ -851,6 +851,8 @@ static const struct hub_store_ops pg_ops = {
     .accounts = &hub_pg_account_ops,
     .policies = &hub_pg_policy_ops,
     .tasks = &hub_pg_task_ops,
+    .training = &hub_pg_training_ops,
+    .contracts = &hub_pg_contract_ops,
 };
 
 depot_err hub_store_pg_open(const char *conninfo, hub_store **out)

@@ -848,6 +848,8 @@ static void sq_free(hub_store *s)
     hub_sqlite_accounts_free(q);
     hub_sqlite_policies_free(q);
     hub_sqlite_tasks_free(q);
+    hub_sqlite_training_free(q);
+    hub_sqlite_contracts_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -874,6 +876,8 @@ static const struct hub_store_ops sqlite_ops = {
     .accounts = &hub_sqlite_account_ops,
     .policies = &hub_sqlite_policy_ops,
     .tasks = &hub_sqlite_task_ops,
+    .training = &hub_sqlite_training_ops,
+    .contracts = &hub_sqlite_contract_ops,
 };
 
 /*
@@ -903,6 +907,8 @@ static const struct migration migrations[] = {
     {4, "users and credentials (accounts, sessions, API tokens)", hub_sqlite_accounts_schema},
     {5, "policies and their reach", hub_sqlite_policies_schema},
     {6, "tasks and their completion", hub_sqlite_tasks_schema},
+    {7, "training material and its viewing", hub_sqlite_training_schema},
+    {8, "e-contracts, their signatures and terms", hub_sqlite_contracts_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -954,7 +960,11 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_accounts_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_policies_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_tasks_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_tasks_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_training_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_contracts_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)
