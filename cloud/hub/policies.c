@@ -19,16 +19,13 @@
 #include "depot/alloc.h"
 #include "depot/clock.h"
 #include "depot/log.h"
+#include "contracts.h"
 
 #define PAGE 1000
 
 void hub_policies_date(long long ms, char out[DEPOT_DATE_LEN + 1])
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, DEPOT_DATE_LEN + 1, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
+    depot_date_utc(ms, out);
 }
 
 /* ---- checks ---- */
@@ -339,6 +336,8 @@ static depot_err publish_dealer(hub_store *s, const char *dealer, const char *to
     if (err == DEPOT_OK)
         err = publish(ctx, topic, payload, len, true);
     depot_free(payload);
+    if (err == DEPOT_OK) /* the due marks stand for every retained list of the dealer's */
+        err = hub_contracts_publish_dealer(s, dealer, now, publish, ctx);
     return err;
 }
 

@@ -502,8 +502,8 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
     const struct depot_event_body *e = &m->body.event;
     *newer = true;
     depot_err err;
-    if (m->type == DEPOT_MSG_ORDER)
-        return DEPOT_OK;                /* hub_orders applies it in the same transaction */
+    if (m->type == DEPOT_MSG_ORDER || m->type == DEPOT_MSG_SIGNATURE)
+        return DEPOT_OK; /* hub_orders (hub_contracts) applies it in the same transaction */
     if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
         return apply_movements(q, m, newer);
     if (m->type == DEPOT_MSG_STOCK) {
@@ -688,6 +688,7 @@ static depot_err apply_in_tx(struct sqlite_store *q, const depot_msg *m, long lo
     case DEPOT_MSG_STOCK:
     case DEPOT_MSG_EVENT:
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_SIGNATURE:
     case DEPOT_MSG_MOVEMENTS:
         return apply_stream(q, m, seen_ms, res, upto);
     case DEPOT_MSG_SNAPSHOT:
