@@ -25,6 +25,7 @@ static const struct ctl_command commands[] = {
     {"tokens", ctl_tokens_main, "API tokens of integrations: list, create, revoke"},
     {"policies", ctl_policies_main, "policies and promotions pushed to dealers, and their reach"},
     {"tasks", ctl_tasks_main, "tasks given to dealers, and their progress"},
+    {"contracts", ctl_contracts_main, "e-contracts signed with the dealer's gateway key"},
 };
 
 int main(int argc, char **argv)

@@ -98,6 +98,11 @@ static const struct {
     [HUB_C_MOVEMENTS_DEFERRED] = {"depot_hub_movements_deferred_total",
                                   "Movements batches that came before an earlier batch of their "
                                   "stream: left for the gateway to resend"},
+    [HUB_C_CONTRACTS_SIGNED] = {"depot_hub_contracts_signed_total",
+                                "Contracts signed by their dealer's gateway and kept"},
+    [HUB_C_SIGNATURES_REFUSED] = {"depot_hub_contract_signatures_refused_total",
+                                  "Contract signatures refused: forged, another dealer's or "
+                                  "another file's"},
 };
 
 depot_err hub_metrics_new(hub_metrics **out)

@@ -42,6 +42,8 @@ enum hub_counter {
     HUB_C_ALERTS_RESOLVED,      /* alerts resolved, automatically or by hand */
     HUB_C_ALERTS_PUBLISHED,     /* alert changes published (to the dealer and depot/alerts/v1) */
     HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
+    HUB_C_CONTRACTS_SIGNED,     /* contracts signed by their dealer's gateway (contracts.h) */
+    HUB_C_SIGNATURES_REFUSED,   /* contract signatures refused (forged, or not the contract's) */
     HUB_C__COUNT
 };
 
