@@ -285,6 +285,7 @@
     every(LIST_POLL_MS, loadPortalOrders);
     every(LIST_POLL_MS, loadPortalPolicies);
     every(LIST_POLL_MS, loadPortalTasks);
+    every(LIST_POLL_MS, loadPortalContracts);
     every(RANKING_POLL_MS, loadPortalRank);
   }
 
@@ -370,6 +371,57 @@
     } catch (e) {
       btn.disabled = false;
       if (e.status !== 401) toast('Not acknowledged: ' + e.message, true);
+    }
+  }
+
+  /* ---------- contracts: read here, signed at the terminal ---------- */
+
+  const CONTRACT_STATE = { 'to sign': 'c-a', signed: 'c-g', 'in effect': 'c-g', ended: '' };
+
+  function portalContractHtml(c) {
+    const terms = [c.credit_limit != null ? 'credit limit ' + fmtMoney(c.credit_limit) : '', c.tier ? 'tier ' + esc(c.tier) : '']
+      .filter(Boolean).join(' · ');
+    return '<li class="p-item contract" data-contract="' + esc(c.id) + '">'
+      + '<span class="grow title">' + esc(c.title) + '</span>'
+      + '<span class="badge ' + (CONTRACT_STATE[c.state] || '') + '">' + esc(c.state) + '</span>'
+      + '<span class="meta">' + esc(c.start) + ' to ' + esc(c.end) + (terms ? ' · ' + terms : '') + '</span>'
+      + (c.state === 'to sign' ? '<span class="meta sign-code">To sign: scan <b>' + esc(c.sign_code) + '</b> at your terminal</span>'
+        : c.signed_at ? '<span class="meta">signed ' + since(c.signed_at) + (c.countersigned ? ', countersigned by the manufacturer' : '') + '</span>' : '')
+      + '<span class="meta sha" data-sha="' + esc(c.sha256) + '">SHA-256 ' + esc(c.sha256.slice(0, 16)) + '…</span>'
+      + '<button type="button" class="btn btn-sm" data-contract-read="' + esc(c.id) + '">Read it</button>'
+      + '</li>';
+  }
+
+  async function loadPortalContracts() {
+    const rows = await portalList('p-contracts-state', 'p-contract-list', () => api('contracts'), portalContractHtml,
+      'No contracts for you right now.');
+    if (rows) $('p-nav-contracts').textContent = String(rows.filter((c) => c.state === 'to sign').length || '');
+  }
+
+  /* The file's exact bytes, fetched with the session; its SHA-256 computed here, so the dealer
+   * sees that what it reads is what its gateway signs. */
+  async function contractRead(id, btn) {
+    btn.disabled = true;
+    try {
+      const res = await fetch('/api/v1/contracts/' + encodeURIComponent(id) + '/file', {
+        headers: { Authorization: 'Bearer ' + state.token }, cache: 'no-store',
+      });
+      if (!res.ok) throw new ApiError(res.status, res.statusText);
+      const blob = await res.blob();
+      const li = btn.closest('li');
+      const shaEl = li.querySelector('.sha');
+      if (crypto.subtle) {
+        const hex = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())))
+          .map((b) => b.toString(16).padStart(2, '0')).join('');
+        const same = hex === shaEl.dataset.sha;
+        shaEl.textContent = 'SHA-256 ' + hex.slice(0, 16) + '… ' + (same ? '(checked: the file you read is the one you sign)' : '(DOES NOT MATCH)');
+        shaEl.classList.add(same ? 'sha-ok' : 'sha-bad');
+      }
+      window.open(URL.createObjectURL(blob), '_blank');
+    } catch (e) {
+      if (e.status !== 401) toast('Cannot open the contract: ' + e.message, true);
+    } finally {
+      btn.disabled = false;
     }
   }
 
@@ -1191,6 +1243,10 @@
     $('p-policy-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-policy-ack]');
       if (b) policyAck(b.dataset.policyAck, b);
+    });
+    $('p-contract-list').addEventListener('click', (ev) => {
+      const b = ev.target.closest('button[data-contract-read]');
+      if (b) contractRead(b.dataset.contractRead, b);
     });
     $('p-task-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-task-done]');

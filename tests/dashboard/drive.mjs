@@ -192,6 +192,17 @@ async function main(ctx, page) {
     await page.waitForSelector(li + ' .badge.c-g', { timeout: T });
     step('portal: task ' + cfg.task + ' confirmed with a photo from the phone');
   }
+  if (cfg.contract) {
+    const li = `#p-contract-list li[data-contract="${cfg.contract}"]`;
+    await page.waitForSelector(li + ' button[data-contract-read]', { timeout: T });
+    const sign = await page.textContent(li + ' .sign-code');
+    if (!sign.includes('C' + cfg.contract)) throw new Error('the contract does not say its sign code: ' + sign);
+    const [tab] = await Promise.all([page.context().waitForEvent('page', { timeout: T }), page.click(li + ' button[data-contract-read]')]);
+    await page.waitForSelector(li + ' .sha.sha-ok', { timeout: T });
+    out.contract_sha_text = await page.textContent(li + ' .sha');
+    await tab.close();
+    step('portal: contract ' + cfg.contract + ' read on the phone, its SHA-256 checked in the browser: ' + out.contract_sha_text);
+  }
   const text = await page.textContent('#portal-view');
   if (text.includes(cfg.other_region) || / from B\b|dealer B\b/.test(text)) throw new Error('the portal shows another dealer: ' + text.slice(0, 300));
   out.portal_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -21,6 +21,7 @@ Then the dealer portal on the phone-sized screen: dealer A's user sees A's
 stock with days of cover, A's orders with their stage, A's alerts and rank,
 nothing of B, and the page does not scroll sideways.
 """
+import base64
 import hashlib
 import os
 import sys
@@ -49,6 +50,8 @@ SKU-WASHER,4006381333955,0.10,5,1,2000,100,7,100000
 SKU-PUMP,%s,100.00,5000,1,20,2,14,1000
 """ % PUMP
 PNG = png(32, 24)  # a photo of the display, as a phone would send one
+CONTRACT = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% Dealer agreement 2027\n"
+            b"trailer << >>\n%%EOF\n")
 SHOTS = os.path.abspath(os.environ.get("DEPOT_SCREENSHOTS", TESTBIN))
 
 
@@ -144,6 +147,10 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         task = site.api("POST", "/api/v1/tasks", {
             "title": "Set up the spring display", "due": "2099-03-31", "rule": "confirm",
             "photo": True, "target": {"kind": "list", "value": "A"}}, expect=201)["task"]
+        contract = site.api("POST", "/api/v1/contracts", {
+            "dealer": "A", "title": "Dealer agreement 2027", "start": "2027-01-01",
+            "end": "2027-12-31", "credit_limit": "7500.00",
+            "content_base64": base64.b64encode(CONTRACT).decode()}, expect=201)["id"]
         os.makedirs(SHOTS, exist_ok=True)
         photo = os.path.join(SHOTS, "display.png")
         with open(photo, "wb") as f:
@@ -152,7 +159,7 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
             "url": site.url + "/", "chromium": CHROMIUM, "approver": APPROVER, "viewer": VIEWER,
             "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
             "dealer_user": "anna", "dealer_password": DEALER_PASSWORD, "other_region": "South",
-            "policy": policy, "task": task, "task_photo": photo,
+            "policy": policy, "task": task, "task_photo": photo, "contract": contract,
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
             "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
             "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
