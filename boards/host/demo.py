@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from harness import Env, run, wait_for  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
-from hubenv import start_hub, stock_map  # noqa: E402
+from hubenv import call, start_hub, stock_map  # noqa: E402
 
 RUN = os.path.join(ROOT, "run", "demo")
 DEALERS = ("A", "B")
@@ -36,6 +36,13 @@ SKU-NUT,4006381333948,0.40,100,1,1000,50,7,5000
 SKU-PUMP,4006381333962,100.00,5000,1,20,2,14,50
 """
 STAGES = "sales,finance,warehouse"
+DEALER_USER = "dealer-a"
+AGREEMENT = """Dealer agreement 2027 between the manufacturer and dealer A
+
+1. Term: from the day of signature to the end of next year.
+2. Credit limit: 7500.00. Tier: gold.
+3. Rebates as the ranking shows them, month by month.
+"""
 
 
 def rel(path):
@@ -72,6 +79,23 @@ def main():
                 whs[d].weight(node, count * UNIT_WEIGHT_G)
         wait_for(lambda: len(stock_map(http, token)) == 2 * len(DEALERS), timeout=30,
                  what="the hub to show every dealer's stock")
+        # The dealer's side: a user of dealer A, a promotion and a contract for A.
+        password = secrets.token_urlsafe(12)
+        call(http, "POST", "/api/v1/users", token, {"name": DEALER_USER, "role": "dealer",
+                                                    "dealer": "A", "password": password},
+             expect=201)
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        end = "%d-12-31" % (time.gmtime().tm_year + 1)
+        call(http, "POST", "/api/v1/policies", token, {
+            "title": "Spring promotion", "body": "10 % off pumps until the end of March.",
+            "notice": "SPRING -10% PUMPS", "valid_from": today, "valid_to": end,
+            "target": {"kind": "list", "value": "A"}}, expect=201)
+        agreement = os.path.join(RUN, "agreement-A.txt")
+        with open(agreement, "w") as f:
+            f.write(AGREEMENT)
+        run([ctl, "contracts", "issue", agreement, "--dealer", "A", "--title",
+             "Dealer agreement 2027", "--start", today, "--end", end, "--credit-limit", "7500.00",
+             "--tier", "gold"] + hubargs)
         node = rel(os.path.join(os.environ["DEPOT_BIN"], "depot-node"))
         print("""
 Depot demo is running.
@@ -113,6 +137,17 @@ Goods in and out at the terminal:
   %(node)s ctl %(scan)s scan receive 4006381333962 3
   %(node)s ctl %(scan)s scan pick 4006381333962 1
 
+The dealer's side (dealer A): open the dashboard and sign in as user
+%(duser)s with password %(dpw)s: the phone-first portal shows A's stock,
+orders, alerts, rank, a promotion, and a contract to sign.
+Acknowledge the promotion at A's terminal (its display shows the notice):
+  %(node)s ctl %(scan)s confirm          -> POLICY 1 ACKNOWLEDGED
+Sign the contract at A's terminal with its sign code (the gateway's own key signs it):
+  %(node)s ctl %(scan)s confirm C1       -> CONTRACT 1 SIGNED
+  %(ctl)s contracts list %(hubargs)s
+  %(ctl)s contracts signature 1 %(hubargs)s > %(run)s/agreement-A.sig
+  %(ctl)s contracts verify %(run)s/agreement-A.txt %(run)s/agreement-A.sig --ca %(ca)s
+
 The same over HTTP:
   curl -H 'Authorization: Bearer %(token)s' http://127.0.0.1:%(http)d/api/v1/stock?dealer=B
 
@@ -121,7 +156,8 @@ Logs and files: %(run)s/   Ctrl-C stops everything.
        "token": token, "uw": UNIT_WEIGHT_G, "start": ", ".join("%s %d" % kv for kv in START.items()),
        "ctl": ctl, "node": node, "bsock": rel(whs["B"].controls["scale-tcp"]),
        "asock": rel(whs["A"].controls["scale-rtu"]), "w17": 17 * UNIT_WEIGHT_G, "run": rel(RUN),
-       "scan": rel(whs["A"].controls["scanner"]), "hubargs": " ".join(hubargs)},
+       "scan": rel(whs["A"].controls["scanner"]), "hubargs": " ".join(hubargs),
+       "duser": DEALER_USER, "dpw": password, "ca": rel(pki["device_ca"])},
               flush=True)
         try:
             while all(p.alive() for p in env.procs if p.name.startswith(("hub", "broker", "gw-"))):
