@@ -60,6 +60,7 @@ enum hub_pg_table {
     PG_T_TASKS,
     PG_T_TRAINING,
     PG_T_CONTRACTS,
+    PG_T_STATEMENTS,
     PG_T__COUNT
 };
 
@@ -255,5 +256,9 @@ extern const char hub_pg_schema_training[];
  * migration 8. */
 extern const struct hub_store_contract_ops hub_pg_contract_ops;
 extern const char hub_pg_schema_contracts[];
+/* Rebate statements and their disputes (statements.c: store/statements.h); its schema is
+ * migration 9. */
+extern const struct hub_store_statement_ops hub_pg_statement_ops;
+extern const char hub_pg_schema_statements[];
 
 #endif

@@ -76,6 +76,7 @@ static const struct migration migrations[] = {
     {6, "tasks and their completion", {hub_pg_schema_tasks}},
     {7, "training material and its viewing", {hub_pg_schema_training}},
     {8, "e-contracts, their signatures and terms", {hub_pg_schema_contracts}},
+    {9, "rebate statements and their disputes", {hub_pg_schema_statements}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -851,6 +851,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_tasks_free(q);
     hub_sqlite_training_free(q);
     hub_sqlite_contracts_free(q);
+    hub_sqlite_statements_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -879,6 +880,7 @@ static const struct hub_store_ops sqlite_ops = {
     .tasks = &hub_sqlite_task_ops,
     .training = &hub_sqlite_training_ops,
     .contracts = &hub_sqlite_contract_ops,
+    .statements = &hub_sqlite_statement_ops,
 };
 
 /*
@@ -910,6 +912,7 @@ static const struct migration migrations[] = {
     {6, "tasks and their completion", hub_sqlite_tasks_schema},
     {7, "training material and its viewing", hub_sqlite_training_schema},
     {8, "e-contracts, their signatures and terms", hub_sqlite_contracts_schema},
+    {9, "rebate statements and their disputes", hub_sqlite_statements_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -965,7 +968,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_tasks_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_training_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_contracts_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_contracts_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_statements_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

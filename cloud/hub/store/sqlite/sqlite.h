@@ -24,6 +24,7 @@
 #define SQ_TASK_STMTS 12
 #define SQ_TRAINING_STMTS 12
 #define SQ_CONTRACT_STMTS 8
+#define SQ_STATEMENT_STMTS 12
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -40,6 +41,7 @@ struct sqlite_store {
     sqlite3_stmt *task_st[SQ_TASK_STMTS];        /* store/sqlite/tasks.c */
     sqlite3_stmt *training_st[SQ_TRAINING_STMTS]; /* store/sqlite/training.c */
     sqlite3_stmt *contract_st[SQ_CONTRACT_STMTS]; /* store/sqlite/contracts.c */
+    sqlite3_stmt *statement_st[SQ_STATEMENT_STMTS]; /* store/sqlite/statements.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -206,5 +208,11 @@ extern const struct hub_store_contract_ops hub_sqlite_contract_ops;
 extern const char hub_sqlite_contracts_schema[];
 depot_err hub_sqlite_contracts_setup(struct sqlite_store *q);
 void hub_sqlite_contracts_free(struct sqlite_store *q);
+/* statements.c: rebate statements and their disputes (store/statements.h); its schema is
+ * migration 9. */
+extern const struct hub_store_statement_ops hub_sqlite_statement_ops;
+extern const char hub_sqlite_statements_schema[];
+depot_err hub_sqlite_statements_setup(struct sqlite_store *q);
+void hub_sqlite_statements_free(struct sqlite_store *q);
 
 #endif
