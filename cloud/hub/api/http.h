@@ -32,6 +32,7 @@ struct hub_api {
     hub_static *dashboard; /* the dashboard's files (static.c) */
     hub_ranking *ranking;  /* hub_api_set_ranking; NULL: ranking endpoints answer 503 */
     hub_accounts *accounts; /* users, sessions, API tokens, login limits (accounts.h) */
+    struct hub_statements *statements; /* the hub's key for closing periods (statements.h) */
 };
 
 /* A response body under construction; on allocation failure `failed` sticks. */

@@ -116,6 +116,20 @@ static const struct api_route routes[] = {
      api_contract_file},
     {GET, V1 "contracts/*/signature", HUB_ROLE_VIEWER, API_ARG_CONTRACT, DEALER_OBJECT,
      HUB_API_OTHER, api_contract_signature},
+    {POST, V1 "statements/close", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER,
+     api_statements_close},
+    {GET, V1 "statements", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
+     api_statements_list},
+    {GET, V1 "statements/*", HUB_ROLE_VIEWER, API_ARG_STATEMENT, DEALER_OBJECT, HUB_API_OTHER,
+     api_statement_get},
+    {GET, V1 "statements/*/csv", HUB_ROLE_VIEWER, API_ARG_STATEMENT, DEALER_OBJECT, HUB_API_OTHER,
+     api_statement_csv},
+    {GET, V1 "statements/*/pdf", HUB_ROLE_VIEWER, API_ARG_STATEMENT, DEALER_OBJECT, HUB_API_OTHER,
+     api_statement_pdf},
+    {POST, V1 "statements/*/disputes", HUB_ROLE_VIEWER, API_ARG_STATEMENT, DEALER_OBJECT,
+     HUB_API_OTHER, api_dispute_post},
+    {POST, V1 "statements/*/answer", HUB_ROLE_ADMIN, API_ARG_STATEMENT, DEALER_NO, HUB_API_OTHER,
+     api_dispute_answer},
     {GET, V1 "tasks", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER, api_tasks_list},
     {POST, V1 "tasks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_task_post},
     {GET, V1 "tasks/*", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_TARGET, HUB_API_OTHER, api_task_get},
@@ -227,12 +241,14 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
     case API_ARG_POLICY:
     case API_ARG_TASK:
     case API_ARG_CONTRACT:
+    case API_ARG_STATEMENT:
         return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
                        !*end
                    ? NULL
-               : rt->arg == API_ARG_TASK     ? "no such task"
-               : rt->arg == API_ARG_CONTRACT ? "no such contract"
-                                             : "no such policy";
+               : rt->arg == API_ARG_TASK      ? "no such task"
+               : rt->arg == API_ARG_CONTRACT  ? "no such contract"
+               : rt->arg == API_ARG_STATEMENT ? "no such statement"
+                                              : "no such policy";
     case API_ARG_USER:
         return hub_account_name_valid(arg) ? NULL : "no such user or token";
     case API_ARG_NONE:

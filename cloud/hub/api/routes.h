@@ -15,15 +15,16 @@
 
 /* What a route's '*' segment must be; anything else is a 404 before the handler runs. */
 enum api_arg {
-    API_ARG_NONE,     /* the route has no '*' */
-    API_ARG_DEALER,   /* a dealer id (depot_id_valid): "no such dealer" */
-    API_ARG_ORDER,    /* 1..DEPOT_ORDER_ID_MAX characters: "no such order" */
-    API_ARG_ALERT,    /* a positive decimal alert id: "no such alert" */
-    API_ARG_FILE,     /* the rest of the path, checked by the handler */
-    API_ARG_USER,     /* a user's or API token's name (hub_account_name_valid): "no such ..." */
-    API_ARG_POLICY,   /* a positive decimal policy id: "no such policy" */
-    API_ARG_TASK,     /* a positive decimal task id: "no such task" */
-    API_ARG_CONTRACT, /* a positive decimal contract id: "no such contract" */
+    API_ARG_NONE,      /* the route has no '*' */
+    API_ARG_DEALER,    /* a dealer id (depot_id_valid): "no such dealer" */
+    API_ARG_ORDER,     /* 1..DEPOT_ORDER_ID_MAX characters: "no such order" */
+    API_ARG_ALERT,     /* a positive decimal alert id: "no such alert" */
+    API_ARG_FILE,      /* the rest of the path, checked by the handler */
+    API_ARG_USER,      /* a user's or API token's name (hub_account_name_valid): "no such ..." */
+    API_ARG_POLICY,    /* a positive decimal policy id: "no such policy" */
+    API_ARG_TASK,      /* a positive decimal task id: "no such task" */
+    API_ARG_CONTRACT,  /* a positive decimal contract id: "no such contract" */
+    API_ARG_STATEMENT, /* a positive decimal statement id: "no such statement" */
 };
 
 /*
@@ -121,6 +122,13 @@ enum MHD_Result api_static_get(hub_api *api, const struct api_request *r);
 struct hub_ranking *hub_api_ranking(hub_api *api);
 
 enum MHD_Result api_contract_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_statements_close(hub_api *api, const struct api_request *r);
+enum MHD_Result api_statements_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_statement_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_statement_csv(hub_api *api, const struct api_request *r);
+enum MHD_Result api_statement_pdf(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dispute_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_dispute_answer(hub_api *api, const struct api_request *r);
 enum MHD_Result api_contracts_list(hub_api *api, const struct api_request *r);
 enum MHD_Result api_contract_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_contract_file(hub_api *api, const struct api_request *r);

@@ -34,6 +34,7 @@
 #include "depot/log.h"
 #include "api/http.h"
 #include "api/routes.h"
+#include "statements.h"
 #include "store/store.h"
 
 #define BODY_MAX (8u * 1024 * 1024) /* a catalog of 10,000 items fits easily */
@@ -234,6 +235,8 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     if (err == DEPOT_OK)
         err = hub_accounts_new(cfg, &api->accounts);
     if (err == DEPOT_OK)
+        err = hub_statements_new(cfg, &api->statements);
+    if (err == DEPOT_OK)
         err = hub_static_new(cfg->http_dashboard, &api->dashboard);
     if (err != DEPOT_OK) {
         hub_api_free(api);
@@ -254,6 +257,7 @@ void hub_api_free(hub_api *api)
     depot_free(api->readers);
     hub_static_free(api->dashboard);
     hub_accounts_free(api->accounts);
+    hub_statements_free(api->statements);
     pthread_mutex_destroy(&api->lock);
     pthread_cond_destroy(&api->freed);
     depot_free(api);

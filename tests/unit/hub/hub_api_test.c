@@ -20,6 +20,7 @@
 #include "store/alerts.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "store/statements.h"
 #include "hub_test_util.h"
 
 #define VIEWER "Bearer viewer-token-000"
@@ -753,6 +754,17 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
 {
     struct fixture *f = *state;
     char auth[128], url[300], order_b[16] = "order-of-b", alert_b[24], contract_b[24];
+    char statement_b[24];
+    struct hub_statement st_b = {0,
+                                 "B",
+                                 "2026-01",
+                                 NOW,
+                                 "{\"dealer\":\"B\",\"lines\":[{\"key\":"
+                                 "\"rebate\",\"section\":\"summary\",\"item\":\"rebate\"}]}",
+                                 "MEUCIQ==",
+                                 "-----BEGIN CERTIFICATE-----\n"};
+    long long st_b_id = 0;
+    bool created = false;
     long long alert_a = 0, alert_b_id = 0;
     size_t n, tried = 0, refused = 0;
     const struct api_route *rt = api_routes(&n);
@@ -769,6 +781,10 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
                      201);
     snprintf(contract_b, sizeof(contract_b), "%lld",
              (long long)cJSON_GetObjectItemCaseSensitive(f->json, "id")->valuedouble);
+    /* a statement of B's */
+    assert_int_equal(hub_store_statement_add(f->writer, &st_b, &st_b_id, &created), DEPOT_OK);
+    assert_true(created);
+    snprintf(statement_b, sizeof(statement_b), "%lld", st_b_id);
     assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
                           "{\"name\":\"anna@a\",\"role\":\"dealer\",\"dealer\":\"A\","
                           "\"password\":\"dealer A's password\"}"),
@@ -779,12 +795,13 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     assert_string_equal(str_of(f, "dealer"), "A");
 
     for (size_t i = 0; i < n; i++) {
-        const char *arg = rt[i].arg == API_ARG_DEALER     ? "B"
-                          : rt[i].arg == API_ARG_ORDER    ? order_b
-                          : rt[i].arg == API_ARG_ALERT    ? alert_b
-                          : rt[i].arg == API_ARG_FILE     ? "app.js"
-                          : rt[i].arg == API_ARG_CONTRACT ? contract_b
-                                                          : "someone";
+        const char *arg = rt[i].arg == API_ARG_DEALER      ? "B"
+                          : rt[i].arg == API_ARG_ORDER     ? order_b
+                          : rt[i].arg == API_ARG_ALERT     ? alert_b
+                          : rt[i].arg == API_ARG_FILE      ? "app.js"
+                          : rt[i].arg == API_ARG_CONTRACT  ? contract_b
+                          : rt[i].arg == API_ARG_STATEMENT ? statement_b
+                                                           : "someone";
         unsigned st;
         if (rt[i].role == HUB_ROLE_NONE || rt[i].handler == api_logout_post)
             continue; /* open: /metrics, /healthz, the dashboard's files, login; logout ends
