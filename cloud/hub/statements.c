@@ -1,9 +1,10 @@
 /*
  * Rebate statements: the close of a period (statements.h).
  *
- * A close reads the ranking's board of the period as of now (the same
- * figures GET /api/v1/ranking gives), then, in one transaction, for each
- * dealer on it: its sales per SKU and day from the sales history and its
+ * A close, in one transaction, computes the ranking's board of the period
+ * as of now from every fact the store holds (the figures GET
+ * /api/v1/ranking gives once this hub has replayed them all), then, for
+ * each dealer on it: its sales per SKU and day from the sales history and its
  * payments of the period, into the statement's lines; the JSON text printed
  * once (cJSON keeps the order the keys were added in, so the text is the
  * same for the same figures), signed, and added unless the dealer has one
@@ -491,15 +492,13 @@ depot_err hub_statements_close(hub_statements *st, hub_ranking *rk, hub_store *s
         return DEPOT_ERR_INVAL;
     if (!st->signer)
         return DEPOT_ERR_CONFIG;
-    err = hub_ranking_compute(rk, period, now, &b);
-    if (err == DEPOT_OK)
-        err = hub_store_begin(s);
-    if (err != DEPOT_OK) {
-        hub_rank_board_clear(&b);
+    err = hub_store_begin(s);
+    if (err != DEPOT_OK)
         return err;
-    }
-    err = read_inputs(s, hub_period_start(period) / HUB_DAY_MS,
-                      hub_period_start(period + 1) / HUB_DAY_MS, &in);
+    err = hub_ranking_compute_from_store(rk, s, period, now, &b);
+    if (err == DEPOT_OK)
+        err = read_inputs(s, hub_period_start(period) / HUB_DAY_MS,
+                          hub_period_start(period + 1) / HUB_DAY_MS, &in);
     for (size_t i = 0; i < b.n && err == DEPOT_OK; i++)
         err = freeze(st, s, &in, &b, &b.e[i], now, out);
     if (err == DEPOT_OK)

@@ -177,18 +177,32 @@ static depot_err load_sales(hub_rank *r, hub_store *s, long long now)
     return DEPOT_OK;
 }
 
-/* The rebuild of invariant 1, in the caller's transaction (under the write lock). */
-static depot_err load_locked(hub_ranking *rk, hub_store *s, long long now)
+/* A new engine holding every fact of s, in the caller's transaction; *version: the catalog's. */
+static depot_err build_engine(const hub_ranking *rk, hub_store *s, long long now, hub_rank **out,
+                              long long *version)
 {
-    long long t0 = depot_mono_ms(), version = 0, head = 0, pruned;
-    hub_rank *r;
+    hub_rank *r = NULL;
     depot_err err = hub_rank_new(&rk->cfg->ranking, &r);
     if (err == DEPOT_OK)
-        err = load_catalog(r, s, &version);
+        err = load_catalog(r, s, version);
     if (err == DEPOT_OK)
         err = hub_store_ranking_facts(s, fact_cb, r);
     if (err == DEPOT_OK)
         err = load_sales(r, s, now);
+    if (err != DEPOT_OK) {
+        hub_rank_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return err;
+}
+
+/* The rebuild of invariant 1, in the caller's transaction (under the write lock). */
+static depot_err load_locked(hub_ranking *rk, hub_store *s, long long now)
+{
+    long long t0 = depot_mono_ms(), version = 0, head = 0, pruned;
+    hub_rank *r = NULL;
+    depot_err err = build_engine(rk, s, now, &r, &version);
     if (err == DEPOT_OK)
         err = hub_store_log_read(s, HUB_LOG_RANKING, -1, NULL, NULL, &head, &pruned);
     if (err != DEPOT_OK) {
@@ -206,6 +220,18 @@ static depot_err load_locked(hub_ranking *rk, hub_store *s, long long now)
     LOG_INFO("ranking: aggregates rebuilt from the store in %lld ms (%zu KiB)",
              depot_mono_ms() - t0, hub_rank_memory(r) / 1024);
     return DEPOT_OK;
+}
+
+depot_err hub_ranking_compute_from_store(hub_ranking *rk, hub_store *s, int period, long long now,
+                                         struct hub_rank_board *out)
+{
+    long long version = 0;
+    hub_rank *r = NULL;
+    depot_err err = build_engine(rk, s, now, &r, &version);
+    if (err == DEPOT_OK)
+        err = hub_rank_compute(r, period, now, out);
+    hub_rank_free(r);
+    return err;
 }
 
 depot_err hub_ranking_load(hub_ranking *rk, hub_store *s, long long now)

@@ -70,6 +70,11 @@ void hub_ranking_tick(hub_ranking *rk, hub_store *s, hub_publish_fn publish, voi
 depot_err hub_ranking_compute(hub_ranking *rk, int period, long long now,
                               struct hub_rank_board *out);
 
+/* The board of period as of now computed from every fact s holds, in the caller's transaction,
+ * by an engine of its own (not kept): what a period's close freezes is what the store has,
+ * whatever this hub has replayed from the engine log yet. DEPOT_ERR_DB, DEPOT_ERR_NOMEM. */
+depot_err hub_ranking_compute_from_store(hub_ranking *rk, hub_store *s, int period, long long now,
+                                         struct hub_rank_board *out);
 /* The down/ranking message of entry e of board b (for publishing and tests). */
 void hub_ranking_message(const struct hub_rank_board *b, const struct hub_rank_entry *e,
                          depot_msg *m);

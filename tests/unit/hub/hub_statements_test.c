@@ -1,7 +1,8 @@
 /*
  * Rebate statements (statements.h) on a real store and ranking, signed with
  * a real key: a close freezes every dealer on the period's board with the
- * board's figures, its sales lines sum to the sales KPI and its payment
+ * board's figures (computed from the store, with what this hub's ranking has
+ * not replayed yet), its sales lines sum to the sales KPI and its payment
  * lines to what was paid, and the hub's signature verifies over the exact
  * text; a second close keeps what is there, and a payment recorded later
  * changes nothing; an open period and a hub without a key are refused; the
@@ -246,14 +247,17 @@ static void test_close_FreezesTheBoardsFiguresWithTheirSourcesSigned(void **stat
     cJSON *doc;
     int n;
     story(f);
+    /* recorded by another hub, not yet replayed by this one: the close reads the store */
+    pay(f, "A", 1000, hub_period_start(f->period) + 6 * DAY);
     assert_int_equal(hub_statements_close(f->st, f->rk, f->s, f->period, NOW, &res), DEPOT_OK);
     assert_int_equal(res.created, 2);
     assert_int_equal(res.existing, 0);
+    assert_int_equal(hub_ranking_load(f->rk, f->s, NOW), DEPOT_OK);
     assert_int_equal(hub_ranking_compute(f->rk, f->period, NOW, &b), DEPOT_OK);
     a = hub_rank_board_find(&b, "A");
     assert_non_null(a);
     assert_int_equal(a->sales, 11250);
-    assert_int_equal(a->paid, 4250);
+    assert_int_equal(a->paid, 5250);
 
     doc = statement_of(f, "A", NULL);
     assert_string_equal(cJSON_GetObjectItem(doc, "dealer")->valuestring, "A");
@@ -272,9 +276,9 @@ static void test_close_FreezesTheBoardsFiguresWithTheirSourcesSigned(void **stat
     assert_int_equal(cents_of(line_of(doc, "sales.total"), "amount"), a->sales);
     assert_int_equal(cJSON_GetObjectItem(line_of(doc, "sales.total"), "units")->valuedouble, 6);
     assert_int_equal(cents_of(line_of(doc, "sales.2025-10-05.S2"), "amount"), 10000);
-    /* collection: October's two payments, not November's */
-    assert_int_equal(lines_sum(doc, "collection", &n), 4250);
-    assert_int_equal(n, 2);
+    /* collection: October's three payments, not November's */
+    assert_int_equal(lines_sum(doc, "collection", &n), 5250);
+    assert_int_equal(n, 3);
     assert_int_equal(cents_of(line_of(doc, "collection.total"), "amount"), a->paid);
     assert_int_equal(cents_of(cJSON_GetObjectItem(doc, "figures"), "paid"), a->paid);
     assert_int_equal(cJSON_GetObjectItem(doc, "lines_cut")->valuedouble, 0);
