@@ -60,5 +60,6 @@ int ctl_policies_main(int argc, char **argv);
 /* tasks.c: depotctl tasks issue | list | show. */
 int ctl_tasks_main(int argc, char **argv);
 int ctl_contracts_main(int argc, char **argv);
+int ctl_statements_main(int argc, char **argv);
 
 #endif

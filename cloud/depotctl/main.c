@@ -26,6 +26,7 @@ static const struct ctl_command commands[] = {
     {"policies", ctl_policies_main, "policies and promotions pushed to dealers, and their reach"},
     {"tasks", ctl_tasks_main, "tasks given to dealers, and their progress"},
     {"contracts", ctl_contracts_main, "e-contracts signed with the dealer's gateway key"},
+    {"statements", ctl_statements_main, "rebate statements frozen at a period's close"},
 };
 
 int main(int argc, char **argv)

@@ -20,6 +20,8 @@ depot_system_test(policies_e2e test_policies_e2e.py TIMEOUT 300)
 # Tasks: count and stock rules met by the terminal and the scale, confirmations with a photo.
 depot_system_test(tasks_e2e test_tasks_e2e.py TIMEOUT 300)
 depot_system_test(contracts_e2e test_contracts_e2e.py TIMEOUT 300)
+# Rebate statements: a closed month frozen, signed, downloaded, verified, disputed.
+depot_system_test(statements_e2e test_statements_e2e.py TIMEOUT 300 PG)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
 # Expired, revoked and wrong-CA client certificates refused by the broker; a revoked
