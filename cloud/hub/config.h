@@ -93,6 +93,9 @@ struct hub_config {
     long auth_fail_window_s;    /* the window of both */
     /* [tasks] */
     long task_photo_max_kib; /* a confirmation's photo at most this large */
+    /* [statements] */
+    long statements_close_after_days; /* the last month closed this many days into the next;
+                                         -1: only by hand (POST /api/v1/statements/close) */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

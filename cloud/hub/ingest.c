@@ -56,6 +56,7 @@
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "contracts.h"
+#include "statements.h"
 #include "orders.h"
 #include "policies.h"
 #include "ranking/service.h"
@@ -97,6 +98,10 @@ struct hub_ingest {
     hub_orders *orders;               /* may be NULL */
     hub_contracts *contracts;         /* may be NULL; set before messages arrive */
     long long next_terms_ms;          /* contracts' terms: looked at once a minute */
+    hub_statements *statements;       /* may be NULL; set before messages arrive */
+    long close_after_days;            /* [statements] close_after_days */
+    long long next_close_ms;          /* last month's statements: looked at every 10 minutes */
+    int closed_period;                /* the last month this worker closed (-1: none yet) */
     hub_ranking *ranking, *w_ranking; /* may be NULL; w_: the worker's copy, taken under lock */
     hub_alerts *alerts, *w_alerts;    /* the same for the alert engine */
     long long next_tick_ms;
@@ -373,6 +378,30 @@ static void publish_policies(hub_ingest *ing)
         ing->policies_more = n == HUB_POLICIES_DUE_BATCH;
 }
 
+/* Last month's statements, once close_after_days of this month have passed (statements.h):
+ * once per month per worker; the store keeps the first statement of each dealer, so other hubs
+ * closing too change nothing. */
+static void close_last_month(hub_ingest *ing)
+{
+    long long wall = depot_now_ms();
+    int last = hub_period_of(wall) - 1;
+    struct hub_close_result res;
+    depot_err err;
+    if (ing->close_after_days < 0 || last == ing->closed_period ||
+        wall < hub_period_start(last + 1) + ing->close_after_days * 86400000LL)
+        return;
+    err = hub_statements_close(ing->statements, ing->w_ranking, ing->store, last, wall, &res);
+    if (err != DEPOT_OK && err != DEPOT_ERR_CONFIG) {
+        LOG_WARN("statements: closing last month failed (%s); retrying in 10 minutes",
+                 depot_strerror(err));
+        return;
+    }
+    ing->closed_period = last;
+    if (err == DEPOT_OK)
+        LOG_INFO("statements: last month closed: %zu statements made, %zu already there",
+                 res.created, res.existing);
+}
+
 static void tick(hub_ingest *ing)
 {
     long long now = depot_mono_ms();
@@ -391,6 +420,10 @@ static void tick(hub_ingest *ing)
             LOG_WARN("contracts: terms due today not applied; retrying in a minute");
         else if (n > 0)
             ing->next_tick_ms = 0; /* their downlinks now */
+    }
+    if (ing->statements && ing->w_ranking && now >= ing->next_close_ms) {
+        ing->next_close_ms = now + 600000;
+        close_last_month(ing);
     }
     publish_policies(ing);
     if (hub_tasks_refresh(ing->tasks, ing->store) != DEPOT_OK)
@@ -494,6 +527,15 @@ void hub_ingest_set_contracts(hub_ingest *ing, hub_contracts *contracts)
 {
     pthread_mutex_lock(&ing->lock);
     ing->contracts = contracts;
+    pthread_mutex_unlock(&ing->lock);
+}
+
+void hub_ingest_set_statements(hub_ingest *ing, hub_statements *statements, long close_after_days)
+{
+    pthread_mutex_lock(&ing->lock);
+    ing->statements = statements;
+    ing->close_after_days = close_after_days;
+    ing->closed_period = -1;
     pthread_mutex_unlock(&ing->lock);
 }
 

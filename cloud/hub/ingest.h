@@ -56,6 +56,10 @@ void hub_ingest_set_ranking(hub_ingest *ing, hub_ranking *ranking);
 /* The contracts' signatures and terms (contracts.h); before hub_mqtt_start. */
 typedef struct hub_contracts hub_contracts;
 void hub_ingest_set_contracts(hub_ingest *ing, hub_contracts *contracts);
+/* The close of last month's rebate statements, close_after_days into the new month (-1: never)
+ * at the worker's tick (statements.h); before hub_mqtt_start. */
+typedef struct hub_statements hub_statements;
+void hub_ingest_set_statements(hub_ingest *ing, hub_statements *statements, long close_after_days);
 
 typedef struct hub_alerts hub_alerts;
 

@@ -23,6 +23,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "contracts.h"
+#include "statements.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "mqtt.h"
@@ -71,6 +72,7 @@ struct hub {
     hub_store *writer;
     hub_orders *orders;
     hub_contracts *contracts;
+    hub_statements *statements; /* the ingest worker's: last month's close */
     hub_ranking *ranking;
     hub_alerts *alerts;
     hub_ingest *ingest;
@@ -108,6 +110,10 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         hub_ingest_set_contracts(h->ingest, h->contracts);
     if (err == DEPOT_OK)
+        err = hub_statements_new(cfg, &h->statements);
+    if (err == DEPOT_OK)
+        hub_ingest_set_statements(h->ingest, h->statements, cfg->statements_close_after_days);
+    if (err == DEPOT_OK)
         err = hub_alerts_new(cfg, h->metrics, &h->alerts);
     if (err == DEPOT_OK)
         hub_ingest_set_alerts(h->ingest, h->alerts);
@@ -130,6 +136,7 @@ static void hub_stop(struct hub *h)
     hub_ingest_free(h->ingest);
     hub_orders_free(h->orders);
     hub_contracts_free(h->contracts);
+    hub_statements_free(h->statements);
     hub_ranking_free(h->ranking);
     hub_alerts_free(h->alerts);
     hub_mqtt_free(h->mqtt);

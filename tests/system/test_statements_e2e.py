@@ -18,7 +18,8 @@ statement does not.
   - A's user opens a dispute on a line (an unknown line: 400), the admin answers it once
     (again: 409), and the statement shows it answered;
   - a payment dated last month recorded after the close, and a restart of the hub, change
-    nothing in the closed statement.
+    nothing in the closed statement;
+  - with [statements] close_after_days = 0 the hub closes last month by itself.
 
 Every wait is a bounded poll; ports are free ones on 127.0.0.1; the Env stops every process.
 """
@@ -35,10 +36,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Env, http_json, main, run, wait_for  # noqa: E402
 from broker import dealer_identity, make_pki, mqtt_pub, pub_accepted, start_broker  # noqa: E402
 from gwenv import start_warehouse  # noqa: E402
-from hubenv import start_hub  # noqa: E402
+from hubenv import start_hub, wait_hub, write_hub_config  # noqa: E402
 
 ADMIN = "admin-token-statements"
-RANKING = {"ranking": {"weights": "0.35,0.25,0.15,0.15,0", "tiers": "0.8:3,0.35:1"}}
+RANKING = {"ranking": {"weights": "0.35,0.25,0.15,0.15,0", "tiers": "0.8:3,0.35:1"},
+           "statements": {"close_after_days": "-1"}}  # closed by hand here
 BOLT, NUT, PUMP = "4006381333931", "4006381333948", "4006381333962"
 CATALOG = [dict(sku=sku, barcode=bc, price=price, unit_weight_g=10, min_qty=1, max_qty=500,
                 reorder_point=1, lead_time_days=7, max_stock=100000)
@@ -69,14 +71,16 @@ def cents(text):
 
 
 class Site:
-    def __init__(self, env):
+    def __init__(self, env, extra=RANKING, warehouse=True):
         self.env = env
         self.pki = make_pki(env, ["A", "B"])
         _, self.port = start_broker(env, self.pki)
         self.hub, self.http = start_hub(env, self.pki, self.port,
-                                        tokens={"admin": ("admin", ADMIN)}, extra=RANKING)
+                                        tokens={"admin": ("admin", ADMIN)}, extra=extra)
         self.url = "http://127.0.0.1:%d" % self.http
         self.api("PUT", "catalog", CATALOG)
+        if not warehouse:
+            return
         self.a = start_warehouse(env, self.pki, self.port, "A", scanners=["scan-1"],
                                  period_ms=100,
                                  extra_gateway="[gateway]\nmovements_period_s = 1\n")
@@ -140,8 +144,12 @@ def movements_message(dealer, first_day, picks):
 
 
 def last_month_figures(site, first_day):
+    last = first_day.strftime("%Y-%m")
     for d, picks in PICKS.items():
         site.publish_as(d, "up/movements", movements_message(d, first_day, picks))
+    # the hub knows both dealers (a payment's dealer must be known) once their picks count
+    wait_for(lambda: {d: e["kpis"]["sales"]["value"] for d, e in site.board(last).items()}
+             == {"A": 210, "B": 25}, timeout=20, what="last month's picks ranked")
     lines = [{"line": i + 1, "dealer": d, "amount": amount, "order": "", "ref": ref,
               "date": (first_day + datetime.timedelta(days=day - 1)).isoformat()}
              for i, (d, amount, day, ref) in enumerate(PAYMENTS)]
@@ -297,5 +305,27 @@ def test_a_closed_month_is_frozen_signed_readable_and_disputable():
         assert len(after["disputes"]) == 1
 
 
+def test_last_month_is_closed_by_the_hub_itself():
+    """[statements] close_after_days = 0: the worker closes last month at its tick. The hub
+    runs with closing by hand until last month's figures are in the store, then restarts
+    with close_after_days = 0 and freezes both dealers' statements without being asked."""
+    last, first_day, _ = months()
+    with Env("statements-auto") as env:
+        site = Site(env, warehouse=False)
+        last_month_figures(site, first_day)
+        assert site.api("GET", "statements?period=" + last) == []
+        site.hub.stop()
+        write_hub_config(env, site.pki, site.port, {"admin": ("admin", ADMIN)},
+                         http_port=site.http,
+                         extra=dict(RANKING, statements={"close_after_days": "0"}))
+        site.hub.start()
+        wait_hub(site.hub, site.http)
+        wait_for(lambda: len(site.api("GET", "statements?period=" + last)) == 2, timeout=20,
+                 what="last month closed by the hub")
+        wait_for(lambda: "statements: last month closed: 2 statements made" in site.hub.log(),
+                 timeout=5, what="the close in the hub's log")
+
+
 if __name__ == "__main__":
-    main([test_a_closed_month_is_frozen_signed_readable_and_disputable])
+    main([test_a_closed_month_is_frozen_signed_readable_and_disputable,
+          test_last_month_is_closed_by_the_hub_itself])
