@@ -232,7 +232,7 @@
     Object.assign(state, {
       catalog: new Map(), stock: new Map(), dealers: [], skus: [], dealerRegion: new Map(),
       dealerName: new Map(), regions: [], profilesAsked: false, stockLoaded: false, lastReceived: 0, sinceWorks: null, lastFull: 0, page: 0,
-      rowOf: new Map(), colOf: new Map(), alertsSig: '', ordersSig: '', rankingSig: '',
+      rowOf: new Map(), colOf: new Map(), alertsSig: '', ordersSig: '', rankingSig: '', statementsKey: '',
     });
   }
 
@@ -286,6 +286,7 @@
     every(LIST_POLL_MS, loadPortalPolicies);
     every(LIST_POLL_MS, loadPortalTasks);
     every(LIST_POLL_MS, loadPortalContracts);
+    every(LIST_POLL_MS, loadPortalStatements);
     every(RANKING_POLL_MS, loadPortalRank);
   }
 
@@ -422,6 +423,95 @@
       if (e.status !== 401) toast('Cannot open the contract: ' + e.message, true);
     } finally {
       btn.disabled = false;
+    }
+  }
+
+  /* ---------- rebate statements: frozen at a month's close, downloaded, disputed ---------- */
+
+  function portalStatementHtml(s) {
+    return '<li class="p-item statement" data-statement="' + esc(s.id) + '" data-period="' + esc(s.period) + '">'
+      + '<span class="grow title">' + esc(s.period) + '</span><span class="amount">rebate ' + esc(s.rebate) + '</span>'
+      + '<span class="meta">rank ' + esc(s.rank) + ' of ' + esc(s.of) + ' · score ' + fmtNum(s.score, 3)
+      + ' · sales ' + esc(s.sales) + ' · closed ' + since(s.created_at) + '</span>'
+      + '<button type="button" class="btn btn-sm" data-statement-get="csv">CSV</button>'
+      + '<button type="button" class="btn btn-sm" data-statement-get="pdf">PDF</button>'
+      + '<button type="button" class="btn btn-sm" data-statement-open>Lines and disputes</button>'
+      + '<div class="statement-detail meta" hidden></div></li>';
+  }
+
+  /* Re-rendered only when the list changes: an open statement (a dispute being typed) stays. */
+  async function loadPortalStatements() {
+    let rows;
+    try {
+      rows = await api('statements');
+    } catch (e) {
+      if (e.status !== 401) sectionState('p-statements-state', e);
+      return;
+    }
+    sectionState('p-statements-state', null);
+    const key = rows.map((s) => s.id).join(',');
+    if (key === state.statementsKey) return;
+    state.statementsKey = key;
+    $('p-statement-list').innerHTML = rows.length ? rows.map(portalStatementHtml).join('')
+      : '<li class="placeholder">No statements yet: one comes when a month closes.</li>';
+  }
+
+  /* The CSV or PDF, fetched with the session and saved by the browser. */
+  async function statementDownload(li, kind, btn) {
+    btn.disabled = true;
+    try {
+      const res = await fetch('/api/v1/statements/' + encodeURIComponent(li.dataset.statement) + '/' + kind, {
+        headers: { Authorization: 'Bearer ' + state.token }, cache: 'no-store',
+      });
+      if (!res.ok) throw new ApiError(res.status, res.statusText);
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(await res.blob());
+      a.download = 'statement-' + li.dataset.period + '.' + kind;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    } catch (e) {
+      if (e.status !== 401) toast('Cannot download the statement: ' + e.message, true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  function disputeHtml(d) {
+    return '<li class="dispute" data-dispute="' + esc(d.id) + '"><b>' + esc(d.line) + '</b>: ' + esc(d.text)
+      + ' <span class="badge ' + (d.state === 'open' ? 'c-a' : 'c-g') + '">' + esc(d.state) + '</span>'
+      + (d.answer ? '<br>Answer (' + esc(d.answered_by) + '): ' + esc(d.answer) : '') + '</li>';
+  }
+
+  /* Its lines (to pick one to dispute) and its disputes with their answers. */
+  async function statementOpen(li) {
+    const box = li.querySelector('.statement-detail');
+    try {
+      const st = await api('statements/' + encodeURIComponent(li.dataset.statement));
+      const lines = st.statement.lines.map((l) => '<option value="' + esc(l.key) + '">' + esc(l.section) + ': ' + esc(l.item)
+        + (l.amount ? ' = ' + esc(l.amount) : l.value ? ' ' + esc(l.value) : '') + '</option>').join('');
+      box.innerHTML = '<ul class="disputes">' + st.disputes.map(disputeHtml).join('') + '</ul>'
+        + '<form class="dispute-form"><label>Line <select name="line">' + lines + '</select></label>'
+        + '<label>What is wrong <textarea name="text" maxlength="1000" required></textarea></label>'
+        + '<button type="submit" class="btn btn-sm">Open a dispute</button></form>';
+      box.hidden = false;
+    } catch (e) {
+      if (e.status !== 401) toast('Cannot open the statement: ' + e.message, true);
+    }
+  }
+
+  async function disputeOpen(li, form) {
+    const btn = form.querySelector('button');
+    btn.disabled = true;
+    try {
+      await api('statements/' + encodeURIComponent(li.dataset.statement) + '/disputes', {
+        method: 'POST', body: { line: form.line.value, text: form.text.value },
+      });
+      toast('Dispute opened. The manufacturer answers it here.');
+      await statementOpen(li);
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) toast('Not opened: ' + e.message, true);
     }
   }
 
@@ -1247,6 +1337,18 @@
     $('p-contract-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-contract-read]');
       if (b) contractRead(b.dataset.contractRead, b);
+    });
+    $('p-statement-list').addEventListener('click', (ev) => {
+      const li = ev.target.closest('li[data-statement]');
+      const get = ev.target.closest('button[data-statement-get]');
+      if (li && get) statementDownload(li, get.dataset.statementGet, get);
+      else if (li && ev.target.closest('button[data-statement-open]')) statementOpen(li);
+    });
+    $('p-statement-list').addEventListener('submit', (ev) => {
+      const form = ev.target.closest('form.dispute-form');
+      if (!form) return;
+      ev.preventDefault();
+      disputeOpen(form.closest('li[data-statement]'), form);
     });
     $('p-task-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-task-done]');

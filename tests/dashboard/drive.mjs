@@ -8,6 +8,7 @@
 //    "sku", "qty_before",
 //    "control": "<scale's control socket>", "weight_g", "qty_after",
 //    "alert": <id or null: skip>, "order": "<id>", "order_other": "<id>",
+//    "statement": <id or null: skip>, "statement_line", "statement_dispute",
 //    "screenshots": "<folder>", "timeout_ms"}
 //
 // Prints one line per step ("step: ...") and, last, a JSON line {"ok": true,
@@ -203,6 +204,27 @@ async function main(ctx, page) {
     await tab.close();
     step('portal: contract ' + cfg.contract + ' read on the phone, its SHA-256 checked in the browser: ' + out.contract_sha_text);
   }
+  if (cfg.statement) {
+    const li = `#p-statement-list li[data-statement="${cfg.statement}"]`;
+    await page.waitForSelector(li + ' button[data-statement-get="pdf"]', { timeout: T });
+    for (const kind of ['csv', 'pdf']) {
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: T }),
+        page.click(`${li} button[data-statement-get="${kind}"]`)]);
+      const bytes = fs.readFileSync(await dl.path());
+      const head = kind === 'csv' ? 'key,section,item' : '%PDF-1.4';
+      if (!dl.suggestedFilename().endsWith('.' + kind) || !bytes.toString('latin1').startsWith(head))
+        throw new Error(`the ${kind} download is not one: ${dl.suggestedFilename()} ${bytes.slice(0, 20)}`);
+      out['statement_' + kind + '_bytes'] = bytes.length;
+    }
+    await page.click(li + ' button[data-statement-open]');
+    await page.waitForSelector(li + ' form.dispute-form select', { timeout: T });
+    await page.selectOption(li + ' form.dispute-form select', cfg.statement_line);
+    await page.fill(li + ' form.dispute-form textarea', cfg.statement_dispute);
+    await page.click(li + ' form.dispute-form button[type="submit"]');
+    await page.waitForFunction((sel) => /open/.test(document.querySelector(sel)?.textContent || ''),
+      li + ' .disputes li.dispute', { timeout: T });
+    step(`portal: statement ${cfg.statement} downloaded as CSV (${out.statement_csv_bytes} bytes) and PDF (${out.statement_pdf_bytes} bytes), a dispute opened on ${cfg.statement_line}`);
+  }
   const text = await page.textContent('#portal-view');
   if (text.includes(cfg.other_region) || / from B\b|dealer B\b/.test(text)) throw new Error('the portal shows another dealer: ' + text.slice(0, 300));
   out.portal_overflow_px = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -222,7 +244,7 @@ let code = 0;
 try {
   ctx = await chromium.launchPersistentContext(dir, {
     executablePath: cfg.chromium || '/usr/bin/chromium', headless: true, args: ARGS,
-    viewport: { width: 1400, height: 900 }, timeout: 60000,
+    viewport: { width: 1400, height: 900 }, timeout: 60000, acceptDownloads: true,
   });
   page = ctx.pages()[0] || await ctx.newPage();
   await main(ctx, page);

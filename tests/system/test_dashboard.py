@@ -22,6 +22,7 @@ stock with days of cover, A's orders with their stage, A's alerts and rank,
 nothing of B, and the page does not scroll sideways.
 """
 import base64
+import datetime
 import hashlib
 import os
 import sys
@@ -151,6 +152,16 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
             "dealer": "A", "title": "Dealer agreement 2027", "start": "2027-01-01",
             "end": "2027-12-31", "credit_limit": "7500.00",
             "content_base64": base64.b64encode(CONTRACT).decode()}, expect=201)["id"]
+        # last month's statement of A: a payment dated then puts A on that month's board
+        first = datetime.datetime.now(datetime.timezone.utc).date().replace(day=1)
+        last_day = first - datetime.timedelta(days=1)
+        site.api("POST", "/api/v1/payments/import", {"payments": [
+            {"line": 1, "dealer": "A", "amount": "12.00", "order": "", "ref": "wire",
+             "date": last_day.isoformat()}]})
+        period = last_day.strftime("%Y-%m")
+        site.api("POST", "/api/v1/statements/close", {"period": period})
+        statement = [s["id"] for s in site.api("GET", "/api/v1/statements?dealer=A&period=" +
+                                                period)][0]
         os.makedirs(SHOTS, exist_ok=True)
         photo = os.path.join(SHOTS, "display.png")
         with open(photo, "wb") as f:
@@ -160,6 +171,8 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
             "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
             "dealer_user": "anna", "dealer_password": DEALER_PASSWORD, "other_region": "South",
             "policy": policy, "task": task, "task_photo": photo, "contract": contract,
+            "statement": statement, "statement_line": "collection.total",
+            "statement_dispute": "a wire of the last day is missing",
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
             "control": site.a.controls["scale-a"], "weight_g": 15 * UNIT_WEIGHT_G, "qty_after": 15,
             "alert": alert, "order": orders[0], "order_other": orders[1], "screenshots": SHOTS,
@@ -171,6 +184,9 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
         reach = site.api("GET", "/api/v1/policies/%d" % policy)
         assert reach["coverage"]["acknowledged"] == 1 and reach["missing"] == [], reach
         done = site.api("GET", "/api/v1/tasks/%d" % task)["dealers"][0]
+        disputes = site.api("GET", "/api/v1/statements/%d" % statement)["disputes"]
+        assert [(d["line"], d["opened_by"], d["state"]) for d in disputes] == \
+            [("collection.total", "anna", "open")], disputes
         assert done["state"] == "done" and done["done_by"] == "anna" and \
             done["photo_sha256"] == hashlib.sha256(PNG).hexdigest(), done
         print("  screenshot: %s; the portal on a phone: %s" % (result["screenshot"],
