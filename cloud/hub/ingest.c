@@ -398,6 +398,8 @@ static void close_last_month(hub_ingest *ing)
     }
     ing->closed_period = last;
     if (err == DEPOT_OK)
+        hub_metrics_add(ing->metrics, HUB_C_STATEMENTS_FROZEN, res.created);
+    if (err == DEPOT_OK)
         LOG_INFO("statements: last month closed: %zu statements made, %zu already there",
                  res.created, res.existing);
 }

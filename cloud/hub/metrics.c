@@ -103,6 +103,12 @@ static const struct {
     [HUB_C_SIGNATURES_REFUSED] = {"depot_hub_contract_signatures_refused_total",
                                   "Contract signatures refused: forged, another dealer's or "
                                   "another file's"},
+    [HUB_C_STATEMENTS_FROZEN] = {"depot_hub_statements_frozen_total",
+                                 "Rebate statements frozen and signed at a period's close"},
+    [HUB_C_STATEMENTS_REFUSED] = {"depot_hub_statement_requests_refused_total",
+                                  "Closes of periods, disputes and answers of rebate statements "
+                                  "refused: a period not ended or not a month, an unknown line, "
+                                  "not the dealer's user, answered already"},
 };
 
 depot_err hub_metrics_new(hub_metrics **out)

@@ -44,6 +44,8 @@ enum hub_counter {
     HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
     HUB_C_CONTRACTS_SIGNED,     /* contracts signed by their dealer's gateway (contracts.h) */
     HUB_C_SIGNATURES_REFUSED,   /* contract signatures refused (forged, or not the contract's) */
+    HUB_C_STATEMENTS_FROZEN,    /* rebate statements frozen at a period's close (statements.h) */
+    HUB_C_STATEMENTS_REFUSED,   /* closes, disputes and answers of statements refused */
     HUB_C__COUNT
 };
 

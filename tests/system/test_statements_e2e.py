@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Env, http_json, main, run, wait_for  # noqa: E402
 from broker import dealer_identity, make_pki, mqtt_pub, pub_accepted, start_broker  # noqa: E402
 from gwenv import start_warehouse  # noqa: E402
-from hubenv import start_hub, wait_hub, write_hub_config  # noqa: E402
+from hubenv import metrics, start_hub, wait_hub, write_hub_config  # noqa: E402
 
 ADMIN = "admin-token-statements"
 RANKING = {"ranking": {"weights": "0.35,0.25,0.15,0.15,0", "tiers": "0.8:3,0.35:1"},
@@ -198,6 +198,8 @@ def test_a_closed_month_is_frozen_signed_readable_and_disputable():
         out = site.ctl("statements", "close", last).stdout
         closed = json.loads(out)
         assert closed["created"] == 2 and closed["existing"] == 0, closed
+        assert metrics(site.http).get("depot_hub_statements_frozen_total") == 2
+        assert metrics(site.http).get("depot_hub_statement_requests_refused_total") == 2
         again = site.api("POST", "statements/close", {"period": last})
         assert again["created"] == 0 and again["existing"] == 2, again
         rows = {r["dealer"]: r for r in site.api("GET", "statements?period=" + last)}
@@ -290,6 +292,7 @@ def test_a_closed_month_is_frozen_signed_readable_and_disputable():
         shown = site.api("GET", "statements/%d" % a_id, token=ua)["disputes"]
         assert shown[0]["state"] == "answered" and shown[0]["answered_by"] == "admin", shown
         assert shown[0]["answer"].startswith("received on the 2nd"), shown
+        assert metrics(site.http).get("depot_hub_statement_requests_refused_total") == 5
 
         # frozen: a late payment dated last month and a restart change nothing in it
         site.api("POST", "payments/import", {"payments": [
@@ -303,6 +306,11 @@ def test_a_closed_month_is_frozen_signed_readable_and_disputable():
         after = site.api("GET", "statements/%d" % a_id)
         assert after["content"] == full["A"]["content"] and after["sig"] == full["A"]["sig"]
         assert len(after["disputes"]) == 1
+        # since the restart nothing was frozen again; the refusals are in the log with why
+        assert metrics(site.http).get("depot_hub_statements_frozen_total") == 0
+        log = site.hub.log()
+        assert log.count("statements: close refused") == 2, log[-2000:]
+        assert log.count("statements: dispute refused") == 3, log[-2000:]
 
 
 def test_last_month_is_closed_by_the_hub_itself():

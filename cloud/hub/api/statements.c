@@ -75,6 +75,7 @@ static bool parse_period(const char *body, int *period, char text[HUB_PERIOD_TEX
 static enum MHD_Result close_refused(hub_api *api, const struct api_request *r, unsigned status,
                                      const char *why)
 {
+    hub_metrics_add(api->metrics, HUB_C_STATEMENTS_REFUSED, 1);
     LOG_WARN("statements: close refused (%s): %s", r->who->name, why);
     return api_send_error(api, r, status, why);
 }
@@ -109,6 +110,7 @@ enum MHD_Result api_statements_close(hub_api *api, const struct api_request *r)
                              "the hub has no key to sign statements ([mqtt] key, cert)");
     if (err != DEPOT_OK)
         return api_send_store_error(api, r, err, "");
+    hub_metrics_add(api->metrics, HUB_C_STATEMENTS_FROZEN, res.created);
     LOG_INFO("statements: %s closed by %s: %zu made, %zu already there", period, r->who->name,
              res.created, res.existing);
     out = cJSON_CreateObject();
@@ -297,6 +299,7 @@ static bool parse_dispute(const char *body, char *line, char *text, char *why, s
 static enum MHD_Result dispute_refused(hub_api *api, const struct api_request *r, unsigned status,
                                        const char *why)
 {
+    hub_metrics_add(api->metrics, HUB_C_STATEMENTS_REFUSED, 1);
     LOG_WARN("statements: dispute refused (%s, %s): %s", r->who->name, r->url, why);
     return api_send_error(api, r, status, why);
 }
