@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 struct hub_statements {
     pki_signer *signer; /* NULL: closing is refused */
     char *cert_pem;
+    pthread_mutex_t lock; /* one close at a time: the signer's RNG is not shared safely */
 };
 
 depot_err hub_statements_new(const struct hub_config *cfg, hub_statements **out)
@@ -37,6 +39,7 @@ depot_err hub_statements_new(const struct hub_config *cfg, hub_statements **out)
     hub_statements *st = depot_calloc(1, sizeof(*st));
     if (!st)
         return DEPOT_ERR_NOMEM;
+    pthread_mutex_init(&st->lock, NULL);
     if (!cfg->mqtt_key[0] || !cfg->mqtt_cert[0] ||
         pki_signer_open(&st->signer, cfg->mqtt_key) != DEPOT_OK ||
         pki_read_file(cfg->mqtt_cert, DEPOT_CERT_PEM_MAX, &st->cert_pem, NULL) != DEPOT_OK) {
@@ -57,6 +60,7 @@ void hub_statements_free(hub_statements *st)
         return;
     pki_signer_free(st->signer);
     depot_free(st->cert_pem);
+    pthread_mutex_destroy(&st->lock);
     depot_free(st);
 }
 
@@ -481,8 +485,9 @@ static depot_err freeze(hub_statements *st, hub_store *s, const struct inputs *i
     return err;
 }
 
-depot_err hub_statements_close(hub_statements *st, hub_ranking *rk, hub_store *s, int period,
-                               long long now, struct hub_close_result *out)
+/* hub_statements_close under st's lock. */
+static depot_err close_locked(hub_statements *st, hub_ranking *rk, hub_store *s, int period,
+                              long long now, struct hub_close_result *out)
 {
     struct hub_rank_board b = {0};
     struct inputs in = {0};
@@ -509,5 +514,15 @@ depot_err hub_statements_close(hub_statements *st, hub_ranking *rk, hub_store *s
     }
     inputs_clear(&in);
     hub_rank_board_clear(&b);
+    return err;
+}
+
+depot_err hub_statements_close(hub_statements *st, hub_ranking *rk, hub_store *s, int period,
+                               long long now, struct hub_close_result *out)
+{
+    depot_err err;
+    pthread_mutex_lock(&st->lock);
+    err = close_locked(st, rk, s, period, now, out);
+    pthread_mutex_unlock(&st->lock);
     return err;
 }

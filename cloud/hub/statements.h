@@ -50,7 +50,7 @@ struct hub_close_result {
  * on the ranking's board of period as of now, unless the dealer has one
  * (kept as it is). DEPOT_ERR_INVAL: the period has not ended at now;
  * DEPOT_ERR_CONFIG: no key to sign with; DEPOT_ERR_DB, DEPOT_ERR_NOMEM:
- * nothing was added.
+ * nothing was added. Thread-safe: closes of one st run one at a time.
  */
 depot_err hub_statements_close(hub_statements *st, hub_ranking *rk, hub_store *s, int period,
                                long long now, struct hub_close_result *out);
