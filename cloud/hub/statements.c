@@ -126,6 +126,27 @@ static int price_cmp(const void *a, const void *b)
     return strcmp(((const struct price *)a)->sku, ((const struct price *)b)->sku);
 }
 
+static int pair_cmp(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    int c = strcmp(x->dealer, y->dealer);
+    return c ? c : strcmp(x->sku, y->sku);
+}
+
+/* The index of dealer's first pair (pairs sorted by pair_cmp), or n_pairs if it has none. */
+static size_t first_pair(const struct inputs *in, const char *dealer)
+{
+    size_t lo = 0, hi = in->n_pairs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(in->pairs[mid].dealer, dealer) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The catalog price of sku, -1 when it is not in the catalog (its picks are worth nothing). */
 static long long price_of(const struct inputs *in, const char *sku)
 {
@@ -145,6 +166,8 @@ static depot_err read_inputs(hub_store *s, long long from_day, long long to_day,
         err = DEPOT_ERR_NOMEM;
     if (err == DEPOT_OK && in->n_prices)
         qsort(in->prices, in->n_prices, sizeof(*in->prices), price_cmp);
+    if (err == DEPOT_OK && in->n_pairs)
+        qsort(in->pairs, in->n_pairs, sizeof(*in->pairs), pair_cmp);
     return err;
 }
 
@@ -230,10 +253,9 @@ static depot_err sales_lines(hub_store *s, const struct inputs *in, const char *
                              long long from_day, long long to_day, struct lines *l)
 {
     depot_err err = DEPOT_OK;
-    for (size_t i = 0; i < in->n_pairs && err == DEPOT_OK; i++) {
+    for (size_t i = first_pair(in, dealer);
+         i < in->n_pairs && !strcmp(in->pairs[i].dealer, dealer) && err == DEPOT_OK; i++) {
         struct sales_walk w = {l, in->pairs[i].sku, price_of(in, in->pairs[i].sku), to_day};
-        if (strcmp(in->pairs[i].dealer, dealer) != 0)
-            continue;
         if (w.price < 0)
             w.price = 0;
         err = hub_store_history_days(s, dealer, w.sku, from_day, on_day, &w);
