@@ -402,6 +402,43 @@ static void test_api_ranking_WithoutEngineIs503(void **state)
     assert_string_equal(error_of(f), "ranking not running");
 }
 
+/* A close says what is wrong with its body before anything else; without the ranking it is
+ * 503; a statement that is not there is 404 on every route; bad disputes are 400 or 403. */
+static void test_api_statements_BadRequestsRefusedWithTheirReason(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bad[] = {"{}", "{\"period\":\"2026-13\"}", "{\"period\":\"2026-1\"}",
+                                      "{\"period\":\"2026-01\",\"force\":true}",
+                                      "{\"period\":202601}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(call(f, "POST", "/api/v1/statements/close", ADMIN, NULL, bad[i]), 400);
+        assert_string_equal(error_of(f), "the body must be {\"period\":\"YYYY-MM\"}");
+    }
+    assert_int_equal(
+        call(f, "POST", "/api/v1/statements/close", ADMIN, NULL, "{\"period\":\"2026-01\"}"), 503);
+    assert_string_equal(error_of(f), "ranking not running");
+    assert_int_equal(
+        call(f, "POST", "/api/v1/statements/close", VIEWER, NULL, "{\"period\":\"2026-01\"}"), 403);
+    assert_int_equal(call(f, "GET", "/api/v1/statements/7", VIEWER, NULL, NULL), 404);
+    assert_string_equal(error_of(f), "no such statement");
+    assert_int_equal(call(f, "GET", "/api/v1/statements/7/pdf", VIEWER, NULL, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/statements/x/csv", VIEWER, NULL, NULL), 404);
+    static const char *const bad_period[] = {"period", "2026-1", NULL};
+    assert_int_equal(call(f, "GET", "/api/v1/statements", VIEWER, bad_period, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/statements", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 0);
+    /* a manufacturer's user does not open disputes; an answer names its dispute */
+    assert_int_equal(call(f, "POST", "/api/v1/statements/7/disputes", ADMIN, NULL,
+                          "{\"line\":\"rebate\",\"text\":\"x\"}"),
+                     403);
+    assert_int_equal(
+        call(f, "POST", "/api/v1/statements/7/answer", ADMIN, NULL, "{\"text\":\"x\"}"), 400);
+    assert_int_equal(call(f, "POST", "/api/v1/statements/7/answer", ADMIN, NULL,
+                          "{\"dispute\":1,\"text\":\"x\"}"),
+                     404);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_STATEMENTS_REFUSED), 7);
+}
+
 static void test_api_routes_EveryPatternIsWellFormed(void **state)
 {
     size_t n;
@@ -941,6 +978,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_api_auth_UnknownOrMissingTokenIs401),
         T(test_api_routes_UnknownPathIs404AndWrongMethodIs405),
+        T(test_api_statements_BadRequestsRefusedWithTheirReason),
         T(test_api_routes_RoleBelowTheRouteIs403),
         T(test_api_routes_BadArgumentIs404),
         T(test_api_body_NotOneJsonDocumentIs400),
