@@ -16,6 +16,10 @@
  * request with a body (PUT, PATCH, POST) is read whole (at most BODY_MAX)
  * before it is handed to the route table (routes.c), which authenticates,
  * checks the body and chooses the handler. Errors are {"error": "..."}.
+ * The one exception is a route that streams its body (api_route_streams: a
+ * training file, far larger than BODY_MAX): its request is authenticated
+ * with the headers, and its body goes piece by piece into a file sink
+ * (files.h) that the handler finishes.
  */
 #include "api/api.h"
 
@@ -43,6 +47,7 @@ struct upload {
     char *p;
     size_t len, cap;
     bool too_large;
+    hub_file_sink *sink; /* a streamed body (api_route_streams), else NULL */
 };
 
 static bool upload_append(struct upload *up, const char *data, size_t n)
@@ -76,6 +81,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)c;
     (void)toe;
     if (up) {
+        hub_file_sink_free(up->sink);
         depot_free(up->p);
         depot_free(up);
         *req_cls = NULL;
@@ -109,6 +115,21 @@ static void client_address(struct MHD_Connection *c, char *out, size_t len)
                   (socklen_t)len);
 }
 
+/* The headers of a request whose route streams its body: authenticated and checked now
+ * (api_stream_open answers a refusal at once, and MHD drops the body), then the sink opened. */
+static enum MHD_Result stream_open(hub_api *api, struct api_request *r, hub_file_sink **sink)
+{
+    bool answered = false;
+    enum MHD_Result ret;
+    r->authorization = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Authorization");
+    r->content_type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Content-Type");
+    client_address(r->c, r->addr, sizeof(r->addr));
+    ret = api_stream_open(api, r, sink, &answered);
+    if (answered)
+        hub_metrics_add(api->metrics, HUB_C_API_REQUESTS, 1);
+    return ret;
+}
+
 static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, const char *url,
                                      const char *method, const char *upload_data,
                                      size_t *upload_size, void **req_cls,
@@ -116,15 +137,19 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
 {
     struct upload *up = *req_cls;
     struct api_request r = {.c = c, .method = method, .url = url, .body = ""};
+    bool ok = true;
     if (has_body(method) && !up) {
         up = depot_calloc(1, sizeof(*up));
         if (!up)
             return MHD_NO;
         *req_cls = up;
-        return MHD_YES;
+        return api_route_streams(method, url) ? stream_open(api, &r, &up->sink) : MHD_YES;
     }
     if (up && *upload_size) {
-        bool ok = upload_append(up, upload_data, *upload_size);
+        if (up->sink)
+            hub_file_sink_write(up->sink, upload_data, *upload_size);
+        else
+            ok = upload_append(up, upload_data, *upload_size);
         *upload_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }
@@ -136,6 +161,7 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
         r.body = up->p;
         r.len = up->len;
     }
+    r.sink = up ? up->sink : NULL;
     r.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     r.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     client_address(c, r.addr, sizeof(r.addr));
