@@ -143,6 +143,12 @@ async function main(ctx, page) {
   }, [cfg.order_other || cfg.order, cfg.viewer]);
   if (out.viewer_post_status !== 403) throw new Error('a viewer POST got ' + out.viewer_post_status);
   step('the viewer is offered no approve button; a direct POST gets 403');
+  if (cfg.training) {
+    const li = `#training-list li[data-training="${cfg.training}"]`;
+    await page.waitForFunction((sel) => /% completed/.test(document.querySelector(sel)?.textContent || '')
+      && /1 d: /.test(document.querySelector(sel)?.textContent || ''), li, { timeout: T });
+    step('training card: item ' + cfg.training + ' with its completed % and coverage');
+  }
   await page.screenshot({ path: path.join(cfg.screenshots, 'dashboard-viewer.png'), fullPage: true });
 
   step('the same page on a phone-sized screen');
@@ -191,6 +197,17 @@ async function main(ctx, page) {
     await chooser.setFiles(cfg.task_photo);
     await page.waitForSelector(li + ' .badge.c-g', { timeout: T });
     step('portal: task ' + cfg.task + ' confirmed with a photo from the phone');
+  }
+  if (cfg.training) {
+    const li = `#p-training-list li[data-training="${cfg.training}"]`;
+    await page.waitForSelector(li + ' button[data-training-open]', { timeout: T });
+    await page.click(li + ' button[data-training-open]');
+    await page.waitForFunction(() => (document.querySelector('#p-training-video')?.src || '').startsWith('blob:'), null, { timeout: T });
+    if (await page.isHidden('#p-training-video')) throw new Error('the training video is not shown');
+    await page.waitForSelector(li + ' .badge.c-a', { timeout: T }); /* started: the view reported */
+    await page.click(li + ' button[data-training-done]');
+    await page.waitForSelector(li + ' .badge.c-g', { timeout: T });
+    step('portal: training ' + cfg.training + ' opened in the player and marked as done');
   }
   const text = await page.textContent('#portal-view');
   if (text.includes(cfg.other_region) || / from B\b|dealer B\b/.test(text)) throw new Error('the portal shows another dealer: ' + text.slice(0, 300));
