@@ -147,6 +147,7 @@ static const struct depot_ini_opt tasks_opts[] = {
 
 static const struct depot_ini_opt training_opts[] = {
     NUM("file_max_mib", training_file_max_mib, 1, 65536, "512"),
+    STR("link_key", training_link_key, ""),
     END,
 };
 

@@ -95,6 +95,7 @@ struct hub_config {
     long task_photo_max_kib; /* a confirmation's photo at most this large */
     /* [training] */
     long training_file_max_mib; /* a training document or video at most this large */
+    char training_link_key[HUB_STR_MAX]; /* signs media links; "": a random key per process */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mbedtls/md.h>
+
 #include "depot/alloc.h"
 #include "files.h"
 #include "policies.h"
@@ -185,4 +187,34 @@ depot_err hub_training_done(hub_store *s, long long item, const char *dealer, co
     if (changed)
         *changed = ch;
     return err;
+}
+
+/* ---- media links ---- */
+
+void hub_training_link_sign(const unsigned char key[HUB_TRAINING_LINK_KEY], long long item,
+                            const char *dealer, long long expires,
+                            char mac[HUB_TRAINING_LINK_MAC_HEX + 1])
+{
+    unsigned char h[32] = {0};
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg), "depot-training-link:%lld:%s:%lld", item, dealer, expires);
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    if (n < 0 || (size_t)n >= sizeof(msg) ||
+        mbedtls_md_hmac(md, key, HUB_TRAINING_LINK_KEY, (const unsigned char *)msg, (size_t)n, h))
+        memset(h, 0, sizeof(h)); /* no valid MAC is all zero bytes: nothing verifies */
+    for (int i = 0; i < 32; i++)
+        snprintf(mac + 2 * i, 3, "%02x", h[i]);
+}
+
+bool hub_training_link_ok(const unsigned char key[HUB_TRAINING_LINK_KEY], long long item,
+                          const char *dealer, long long expires, const char *mac, long long now)
+{
+    char want[HUB_TRAINING_LINK_MAC_HEX + 1];
+    unsigned char diff = 0;
+    if (strlen(mac) != HUB_TRAINING_LINK_MAC_HEX || now >= expires)
+        return false;
+    hub_training_link_sign(key, item, dealer, expires, want);
+    for (int i = 0; i < HUB_TRAINING_LINK_MAC_HEX; i++)
+        diff |= (unsigned char)(want[i] ^ mac[i]);
+    return diff == 0;
 }

@@ -53,4 +53,23 @@ depot_err hub_training_progress(hub_store *s, long long item, const char *dealer
 depot_err hub_training_done(hub_store *s, long long item, const char *dealer, const char *user,
                             long long now, bool *changed);
 
+/*
+ * Media links: a <video> or a link in a browser cannot send a bearer token, so a caller allowed
+ * to fetch an item's file gets a link that carries its own proof: the item, the dealer it was
+ * given to ("" for the manufacturer's people), an expiry, and an HMAC-SHA-256 of the three
+ * under the hub's link key (32 bytes). The link then works without a token until it expires,
+ * for that item only, with byte ranges.
+ */
+#define HUB_TRAINING_LINK_KEY 32
+#define HUB_TRAINING_LINK_MAC_HEX 64
+#define HUB_TRAINING_LINK_TTL_MS (4LL * 3600 * 1000) /* a long video watched with pauses */
+
+/* The MAC (hex) of a link to item for dealer, valid until expires (ms). */
+void hub_training_link_sign(const unsigned char key[HUB_TRAINING_LINK_KEY], long long item,
+                            const char *dealer, long long expires,
+                            char mac[HUB_TRAINING_LINK_MAC_HEX + 1]);
+/* True if mac is the link's MAC (compared in constant time) and now is before expires. */
+bool hub_training_link_ok(const unsigned char key[HUB_TRAINING_LINK_KEY], long long item,
+                          const char *dealer, long long expires, const char *mac, long long now);
+
 #endif

@@ -3,6 +3,8 @@
   - an MP4 video and a PDF uploaded with depotctl (streamed), stored under [hub] files by
     their SHA-256, byte for byte; a file that is none of PDF, MP4, WebM refused 415, one
     past [training] file_max_mib refused 413, with no file left behind either way;
+  - a signed link (for a <video>, which sends no token) serves the file with ranges
+    without a token; a forged, widened or other dealer's link is refused 403;
   - the file served with byte ranges: a-b, a- and -n answered 206 with their bytes and
     Content-Range, past the end 416 with "bytes */size", a malformed or multi-range header
     the whole file 200; ETag the SHA-256; the type by the bytes;
@@ -192,6 +194,39 @@ def check_ranges(site, item, data, token):
         assert st == 200 and body == data, (bad, st)
 
 
+def media(site, url, headers=None):
+    """(status, body, headers) of a GET of url without any token."""
+    conn = http.client.HTTPConnection("127.0.0.1", site.http, timeout=30)
+    try:
+        conn.request("GET", url, None, headers or {})
+        r = conn.getresponse()
+        return r.status, r.read(), {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        conn.close()
+
+
+def check_links(site, item, data):
+    """A signed link plays in a <video> without a token, ranges included; forged: 403."""
+    link = site.api("GET", "training/%d/link" % item["item"], site.ann)
+    assert link["url"].startswith("/media/training/%d?d=A&" % item["item"]), link
+    st, body, h = media(site, link["url"], {"Range": "bytes=10-19"})
+    assert st == 206 and body == data[10:20], (st, h)
+    assert h["content-range"] == "bytes 10-19/%d" % len(data), h
+    st, body, _ = media(site, link["url"])
+    assert st == 200 and body == data, st
+    forged = re.sub(r"m=([0-9a-f])", lambda m: "m=" + ("0" if m.group(1) != "0" else "1"),
+                    link["url"])
+    assert media(site, forged)[0] == 403
+    assert media(site, link["url"].replace("d=A", "d=B"))[0] == 403
+    longer = re.sub(r"e=(\d+)", lambda m: "e=%d" % (int(m.group(1)) + 1), link["url"])
+    assert media(site, longer)[0] == 403
+    assert media(site, "/media/training/%d" % item["item"])[0] == 403
+    st, _, _ = site.raw("GET", "training/%d/link" % item["item"], site.bob)
+    assert st == 404, st  # not B's
+    mine = site.api("GET", "training/%d/link" % item["item"])  # the manufacturer's: any item
+    assert "?d=&" in mine["url"] and media(site, mine["url"])[0] == 200, mine
+
+
 def test_training_upload_serve_view_complete_and_coverage():
     with Env("training") as env:
         site = Site(env)
@@ -205,6 +240,7 @@ def test_training_upload_serve_view_complete_and_coverage():
         check_uploads_and_refusals(site, video_data, doc_data)
         check_ranges(site, video, video_data, site.ann)
         check_ranges(site, doc, doc_data, ADMIN)
+        check_links(site, video, video_data)
 
         v = "training/%d" % video["item"]
         for method, path in (("GET", v), ("GET", v + "/file"), ("POST", v + "/progress"),

@@ -33,6 +33,7 @@ struct hub_api {
     hub_static *dashboard; /* the dashboard's files (static.c) */
     hub_ranking *ranking;  /* hub_api_set_ranking; NULL: ranking endpoints answer 503 */
     hub_accounts *accounts; /* users, sessions, API tokens, login limits (accounts.h) */
+    unsigned char link_key[32]; /* signs training media links (training.h): [training] link_key */
 };
 
 /* A response body under construction; on allocation failure `failed` sticks. */

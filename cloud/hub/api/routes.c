@@ -125,6 +125,11 @@ static const struct api_route routes[] = {
      api_training_get},
     {GET, V1 "training/*/file", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,
      api_training_file_get},
+    {GET, V1 "training/*/link", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,
+     api_training_link},
+    /* no token: the signed link a caller of training/<id>/link got is its proof (training.h) */
+    {GET, "/media/training/*", HUB_ROLE_NONE, API_ARG_TRAINING, DEALER_OPEN, HUB_API_OTHER,
+     api_training_media_get},
     {POST, V1 "training/*/progress", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET,
      HUB_API_OTHER, api_training_progress},
     {POST, V1 "training/*/done", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,

@@ -120,6 +120,8 @@ enum MHD_Result api_training_list(hub_api *api, const struct api_request *r);
 enum MHD_Result api_training_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_training_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_training_file_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_link(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_media_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_training_progress(hub_api *api, const struct api_request *r);
 enum MHD_Result api_training_done(hub_api *api, const struct api_request *r);
 enum MHD_Result api_login_post(hub_api *api, const struct api_request *r);

@@ -28,6 +28,8 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <mbedtls/sha256.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -243,6 +245,17 @@ depot_err hub_api_listen(hub_api *api)
     return DEPOT_OK;
 }
 
+/* The key of training media links: SHA-256 of [training] link_key (the same on every hub that
+ * serves one portal), else random for this process (its links die with it). */
+static void set_link_key(hub_api *api)
+{
+    const char *k = api->cfg->training_link_key;
+    if (*k)
+        mbedtls_sha256_ret((const unsigned char *)k, strlen(k), api->link_key, 0);
+    else
+        randombytes_buf(api->link_key, sizeof(api->link_key));
+}
+
 depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_health_fn health,
                       const void *health_ctx, hub_api **out)
 {
@@ -256,6 +269,7 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     api->health_ctx = health_ctx;
     pthread_mutex_init(&api->lock, NULL);
     pthread_cond_init(&api->freed, NULL);
+    set_link_key(api);
     err = open_readers(api);
     if (err == DEPOT_OK)
         err = hub_accounts_new(cfg, &api->accounts);

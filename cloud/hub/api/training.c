@@ -15,6 +15,10 @@
  *                                                 dealer's user: its own dealer's
  *   GET  /api/v1/training/<id>/file      viewer  the file, with byte ranges (Range: bytes=a-b,
  *                                                 a-, -n), ETag its SHA-256
+ *   GET  /api/v1/training/<id>/link      viewer  {"url", "expires_at"}: a signed link to the
+ *                                                 file for a <video> or a link, which cannot
+ *                                                 send a token (training.h)
+ *   GET  /media/training/<id>?d=&e=&m=   (link)  the file as above, the link its proof
  *   POST /api/v1/training/<id>/progress  dealer  {"position": seconds or page} viewed so far
  *   POST /api/v1/training/<id>/done      dealer  completed by this user
  *
@@ -453,43 +457,99 @@ static enum MHD_Result send_file(const struct api_request *r, const struct hub_t
     return ret;
 }
 
-enum MHD_Result api_training_file_get(hub_api *api, const struct api_request *r)
+/* Serves the file of item t (the caller was allowed it), with its range. */
+static enum MHD_Result serve_item_file(hub_api *api, const struct api_request *r,
+                                       const struct hub_training *t)
 {
-    struct hub_training *t = depot_malloc(sizeof(*t));
-    struct hub_training_target g;
     long long size = 0, from = 0, len = 0;
     enum api_range range;
-    enum MHD_Result ret;
-    hub_store *s;
-    depot_err err;
     int fd = -1;
-
-    if (!r->c) {
-        depot_free(t);
-        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "a file is served over HTTP only");
-    }
-    s = api_reader_take(api);
-    err = t ? hub_store_training_get(s, atoll(r->arg), t) : DEPOT_ERR_NOMEM;
-    if (err == DEPOT_OK && r->scope) /* a dealer's user: an item of its dealer only */
-        err = hub_store_training_target_get(s, t->id, r->scope, &g);
-    api_reader_give(api, s);
-    if (err == DEPOT_OK) {
-        err = hub_files_open(api->cfg->files_dir, t->sha, &fd, &size);
-        if (err != DEPOT_OK) /* the item names a file that is not there */
-            LOG_ERROR("training: the file %s of item %s cannot be opened", t->sha, r->arg);
-    }
-    if (err != DEPOT_OK) {
-        depot_free(t);
-        return api_send_store_error(api, r, err, "no such training item");
+    depot_err err = hub_files_open(api->cfg->files_dir, t->sha, &fd, &size);
+    if (err != DEPOT_OK) { /* the item names a file that is not there */
+        LOG_ERROR("training: the file %s of item %lld cannot be opened", t->sha, t->id);
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                              "the item's file cannot be read");
     }
     range = api_byte_range(MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Range"), size, &from,
                            &len);
     if (range == API_RANGE_UNSATISFIABLE) {
         close(fd);
-        ret = send_unsatisfiable(api, r, size);
-    } else {
-        ret = send_file(r, t, fd, size, from, len, range == API_RANGE_PART);
+        return send_unsatisfiable(api, r, size);
     }
+    return send_file(r, t, fd, size, from, len, range == API_RANGE_PART);
+}
+
+/* The item r->arg into *t, for a dealer's user (dealer not "") only if assigned to it. */
+static depot_err item_for(hub_api *api, const struct api_request *r, const char *dealer,
+                          struct hub_training *t)
+{
+    struct hub_training_target g;
+    hub_store *s = api_reader_take(api);
+    depot_err err = hub_store_training_get(s, atoll(r->arg), t);
+    if (err == DEPOT_OK && dealer && *dealer)
+        err = hub_store_training_target_get(s, t->id, dealer, &g);
+    api_reader_give(api, s);
+    return err;
+}
+
+enum MHD_Result api_training_file_get(hub_api *api, const struct api_request *r)
+{
+    struct hub_training *t = depot_malloc(sizeof(*t));
+    enum MHD_Result ret;
+    depot_err err;
+    if (!r->c || !t) {
+        depot_free(t);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "a file is served over HTTP only");
+    }
+    err = item_for(api, r, r->scope, t);
+    ret = err == DEPOT_OK ? serve_item_file(api, r, t)
+                          : api_send_store_error(api, r, err, "no such training item");
+    depot_free(t);
+    return ret;
+}
+
+/* ---- media links ---- */
+
+enum MHD_Result api_training_link(hub_api *api, const struct api_request *r)
+{
+    struct hub_training *t = depot_malloc(sizeof(*t));
+    const char *dealer = r->scope ? r->scope : "";
+    long long expires = depot_now_ms() + HUB_TRAINING_LINK_TTL_MS;
+    char mac[HUB_TRAINING_LINK_MAC_HEX + 1], url[64 + DEPOT_DEALER_MAX + HUB_TRAINING_LINK_MAC_HEX];
+    cJSON *out;
+    depot_err err = t ? item_for(api, r, dealer, t) : DEPOT_ERR_NOMEM;
+    depot_free(t);
+    if (err != DEPOT_OK)
+        return api_send_store_error(api, r, err, "no such training item");
+    hub_training_link_sign(api->link_key, atoll(r->arg), dealer, expires, mac);
+    snprintf(url, sizeof(url), "/media/training/%lld?d=%s&e=%lld&m=%s", atoll(r->arg), dealer,
+             expires, mac);
+    out = cJSON_CreateObject();
+    cJSON_AddStringToObject(out, "url", url);
+    cJSON_AddItemToObject(out, "expires_at", api_time_json(expires));
+    return api_send_json(api, r, MHD_HTTP_OK, out);
+}
+
+enum MHD_Result api_training_media_get(hub_api *api, const struct api_request *r)
+{
+    const char *dealer = api_query_raw(r, "d"), *mac = api_query_raw(r, "m");
+    struct hub_training *t;
+    long long expires = 0;
+    enum MHD_Result ret;
+    depot_err err;
+    if (!dealer)
+        dealer = ""; /* a link of the manufacturer's people */
+    if (!r->c || !mac || !api_parse_ll(api_query_raw(r, "e"), 1, INT64_MAX, &expires) ||
+        (*dealer && !depot_dealer_id_valid(dealer)) ||
+        !hub_training_link_ok(api->link_key, atoll(r->arg), dealer, expires, mac, depot_now_ms())) {
+        LOG_WARN("training: a media link for item %s refused (forged or expired)", r->arg);
+        return api_send_error(api, r, MHD_HTTP_FORBIDDEN,
+                              "the link is not valid (expired, or not made by this hub)");
+    }
+    t = depot_malloc(sizeof(*t));
+    err = t ? item_for(api, r, dealer, t) : DEPOT_ERR_NOMEM;
+    ret = err == DEPOT_OK ? serve_item_file(api, r, t)
+                          : api_send_store_error(api, r, err, "no such training item");
     depot_free(t);
     return ret;
 }

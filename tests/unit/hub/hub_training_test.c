@@ -5,7 +5,7 @@
  * range of a Range header (a-b, a-, -n, past the end, malformed, several);
  * a file's type by its first bytes; and a file streamed in pieces: named by
  * its SHA-256, refused past its limit or for an unknown type with nothing
- * left behind.
+ * left behind; a media link valid for its item, dealer and lifetime only.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -256,6 +256,35 @@ static void test_file_sink_RefusedPastItsLimitOrUnknownLeavesNothing(void **stat
     test_rmdir(dir);
 }
 
+/* ---- media links ---- */
+
+static void test_training_link_ValidUntilItExpiresForItsItemAndDealerOnly(void **state)
+{
+    unsigned char key[HUB_TRAINING_LINK_KEY], other[HUB_TRAINING_LINK_KEY];
+    char mac[HUB_TRAINING_LINK_MAC_HEX + 1], again[HUB_TRAINING_LINK_MAC_HEX + 1];
+    (void)state;
+    memset(key, 7, sizeof(key));
+    memset(other, 8, sizeof(other));
+    hub_training_link_sign(key, 3, "A", T0 + DAY, mac);
+    assert_int_equal(strlen(mac), HUB_TRAINING_LINK_MAC_HEX);
+    hub_training_link_sign(key, 3, "A", T0 + DAY, again);
+    assert_string_equal(mac, again); /* the same link on every hub with the same key */
+    assert_true(hub_training_link_ok(key, 3, "A", T0 + DAY, mac, T0));
+    assert_true(hub_training_link_ok(key, 3, "A", T0 + DAY, mac, T0 + DAY - 1));
+    assert_false(hub_training_link_ok(key, 3, "A", T0 + DAY, mac, T0 + DAY)); /* expired */
+    assert_false(hub_training_link_ok(key, 4, "A", T0 + DAY, mac, T0));       /* another item */
+    assert_false(hub_training_link_ok(key, 3, "B", T0 + DAY, mac, T0));       /* another dealer */
+    assert_false(hub_training_link_ok(key, 3, "", T0 + DAY, mac, T0));        /* not the maker's */
+    assert_false(hub_training_link_ok(key, 3, "A", T0 + 2 * DAY, mac, T0));   /* a longer life */
+    assert_false(hub_training_link_ok(other, 3, "A", T0 + DAY, mac, T0));     /* another hub */
+    again[10] = again[10] == 'a' ? 'b' : 'a';
+    assert_false(hub_training_link_ok(key, 3, "A", T0 + DAY, again, T0)); /* one digit off */
+    assert_false(hub_training_link_ok(key, 3, "A", T0 + DAY, "", T0));
+    hub_training_link_sign(key, 31, "", T0 + DAY, mac); /* the fields cannot be shifted */
+    hub_training_link_sign(key, 3, "1", T0 + DAY, again);
+    assert_string_not_equal(mac, again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_file_type_ByTheFirstBytes),
         cmocka_unit_test(test_file_sink_PiecesNamedByTheirSha256),
         cmocka_unit_test(test_file_sink_RefusedPastItsLimitOrUnknownLeavesNothing),
+        cmocka_unit_test(test_training_link_ValidUntilItExpiresForItsItemAndDealerOnly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
