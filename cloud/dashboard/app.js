@@ -49,7 +49,7 @@
     stockLoaded: false, lastReceived: 0, sinceWorks: null, lastFull: 0,
     page: 0, rowOf: new Map(), colOf: new Map(), matrixMarked: false,
     alertsSig: '', ordersSig: '', rankingSig: '', rejecting: null, chartKey: null,
-    trainingUrl: null, trainingItem: null, trainingReported: 0, /* the item open in the portal */
+    trainingItem: null, trainingReported: 0, /* the item open in the portal */
   };
 
   /* ---------- helpers ---------- */
@@ -485,27 +485,22 @@
     return api('training/' + encodeURIComponent(id) + '/progress', { method: 'POST', body: { position: Math.floor(position) } });
   }
 
-  /* Opens an item: its file is fetched with the session's token (a <video> or a link cannot send
-   * one), shown, and the view reported; a video's position is reported as it plays. */
+  /* Opens an item: a signed link to its file (a <video> or a link cannot send the session's
+   * token) goes to the player, which fetches ranges as it plays and seeks; the view is
+   * reported, and a video's position as it plays. */
   async function trainingOpen(btn) {
     const id = btn.dataset.trainingOpen;
     const video = $('p-training-video');
     const doc = $('p-training-doc');
     btn.disabled = true;
     try {
-      const res = await fetch('/api/v1/training/' + encodeURIComponent(id) + '/file', {
-        headers: { Authorization: 'Bearer ' + state.token }, cache: 'no-store',
-      });
-      if (!res.ok) throw new ApiError(res.status, res.statusText);
-      const url = URL.createObjectURL(await res.blob());
-      if (state.trainingUrl) URL.revokeObjectURL(state.trainingUrl);
-      state.trainingUrl = url;
+      const link = await api('training/' + encodeURIComponent(id) + '/link');
       state.trainingItem = id;
       state.trainingReported = 0;
       $('p-training-now').textContent = btn.dataset.title;
       video.hidden = btn.dataset.kind !== 'video';
       doc.hidden = btn.dataset.kind === 'video';
-      if (btn.dataset.kind === 'video') video.src = url; else doc.href = url;
+      if (btn.dataset.kind === 'video') video.src = link.url; else doc.href = link.url;
       $('p-training-player').hidden = false;
       await trainingProgress(id, 0);
       loadPortalTraining();
@@ -523,8 +518,7 @@
     video.load();
     $('p-training-doc').removeAttribute('href');
     $('p-training-player').hidden = true;
-    if (state.trainingUrl) URL.revokeObjectURL(state.trainingUrl);
-    state.trainingUrl = state.trainingItem = null;
+    state.trainingItem = null;
   }
 
   function trainingTimeUpdate() {

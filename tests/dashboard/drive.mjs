@@ -202,7 +202,13 @@ async function main(ctx, page) {
     const li = `#p-training-list li[data-training="${cfg.training}"]`;
     await page.waitForSelector(li + ' button[data-training-open]', { timeout: T });
     await page.click(li + ' button[data-training-open]');
-    await page.waitForFunction(() => (document.querySelector('#p-training-video')?.src || '').startsWith('blob:'), null, { timeout: T });
+    await page.waitForFunction(() => (document.querySelector('#p-training-video')?.src || '').includes('/media/training/'), null, { timeout: T });
+    /* the player fetches the signed link itself, with ranges and without the session's token */
+    out.training_media_status = await page.evaluate(async () => {
+      const r = await fetch(document.querySelector('#p-training-video').src, { headers: { Range: 'bytes=0-15' }, cache: 'no-store' });
+      return r.status;
+    });
+    if (out.training_media_status !== 206) throw new Error('the signed link answered ' + out.training_media_status);
     if (await page.isHidden('#p-training-video')) throw new Error('the training video is not shown');
     await page.waitForSelector(li + ' .badge.c-a', { timeout: T }); /* started: the view reported */
     await page.click(li + ' button[data-training-done]');

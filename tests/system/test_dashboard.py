@@ -21,8 +21,8 @@ Then the dealer portal on the phone-sized screen: dealer A's user sees A's
 stock with days of cover, A's orders with their stage, A's alerts and rank,
 nothing of B, and the page does not scroll sideways. The manufacturer's training
 card shows an item's completed % and coverage; in the portal A's user opens the
-video (fetched with the session, shown in the player, the view reported) and marks
-it as done.
+video (a signed link in the player, answered 206 to a range without a token, the
+view reported) and marks it as done.
 """
 import hashlib
 import json
