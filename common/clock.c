@@ -4,6 +4,9 @@
  */
 #include "depot/clock.h"
 
+#include <stdio.h>
+#include <time.h>
+
 long long depot_now_ms(void)
 {
     struct timespec ts;
@@ -52,4 +55,13 @@ bool depot_date_valid(const char *s)
     if (y < 1970 || m < 1 || m > 12 || d < 1)
         return false;
     return d <= days[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+void depot_date_utc(long long ms, char out[11])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
 }

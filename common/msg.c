@@ -43,6 +43,8 @@ static const struct type_info {
     [DEPOT_MSG_RANKING] = {"ranking", "down/ranking", false},
     [DEPOT_MSG_OUTBOX] = {"outbox", "up/outbox", false},
     [DEPOT_MSG_POLICY] = {"policy", "down/policy", false},
+    [DEPOT_MSG_SIGNATURE] = {"signature", "up/signature", true},
+    [DEPOT_MSG_CONTRACT] = {"contract", "down/contract", false},
 };
 
 const char *depot_msg_type_name(depot_msg_type type)
@@ -193,7 +195,36 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
                           {
                               {"policies", K_ARR, 0, DEPOT_POLICIES_MAX},
                           }},
+    [DEPOT_MSG_SIGNATURE] = {"body.",
+                             {
+                                 {"doc", K_STR, 2, DEPOT_ORDER_DOC_MAX},
+                                 {"sig", K_STR, 1, DEPOT_SIG_B64_MAX},
+                                 {"cert", K_STR, 1, DEPOT_CERT_PEM_MAX},
+                             }},
+    [DEPOT_MSG_CONTRACT] = {"body.",
+                            {
+                                {"contracts", K_ARR, 0, DEPOT_CONTRACTS_MAX},
+                            }},
 };
+
+static const struct schema contract_item_schema = {
+    "body.contracts[].",
+    {
+        {"contract", K_INT, 1, INT_EXACT_MAX},
+        {"title", K_STR, 1, DEPOT_POLICY_TITLE_MAX},
+        {"sha256", K_STR, DEPOT_SHA256_HEX, DEPOT_SHA256_HEX},
+        {"signed", K_BOOL, 0, 0},
+    }};
+
+static const struct schema contract_doc_schema = {
+    "doc.",
+    {
+        {"contract", K_INT, 1, INT_EXACT_MAX},
+        {"dealer", K_ID, 1, DEPOT_DEALER_MAX},
+        {"sha256", K_STR, DEPOT_SHA256_HEX, DEPOT_SHA256_HEX},
+        {"signed_at", K_INT, 0, INT_EXACT_MAX},
+        {"terminal", K_ID, 1, DEPOT_NODE_MAX},
+    }};
 
 static const struct schema policy_item_schema = {
     "body.policies[].",
@@ -449,6 +480,30 @@ static depot_err fill_policy_item(void *items, size_t i, const cJSON *const *f, 
     return DEPOT_OK;
 }
 
+bool depot_sha256_hex_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+            return false;
+    return s && n == DEPOT_SHA256_HEX;
+}
+
+static depot_err fill_contract_item(void *items, size_t i, const cJSON *const *f, char *reason,
+                                    size_t reason_len)
+{
+    struct depot_contract_item *it = (struct depot_contract_item *)items + i;
+    it->contract = (long long)f[0]->valuedouble;
+    copy_str(it->title, sizeof(it->title), f[1]);
+    copy_str(it->sha256, sizeof(it->sha256), f[2]);
+    it->signed_ = cJSON_IsTrue(f[3]);
+    if (!depot_sha256_hex_valid(it->sha256)) {
+        set_reason(reason, reason_len, "body.contracts[].", "sha256", "not 64 lowercase hex");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return DEPOT_OK;
+}
+
 static depot_err fill_order_line(void *items, size_t i, const cJSON *const *f, char *reason,
                                  size_t reason_len)
 {
@@ -641,7 +696,12 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
         return decode_owned(f[0], &policy_item_schema, sizeof(struct depot_policy_item),
                             fill_policy_item, (void **)&m->body.policy.items,
                             &m->body.policy.n_items, reason, reason_len);
+    case DEPOT_MSG_CONTRACT:
+        return decode_owned(f[0], &contract_item_schema, sizeof(struct depot_contract_item),
+                            fill_contract_item, (void **)&m->body.contract.items,
+                            &m->body.contract.n_items, reason, reason_len);
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_SIGNATURE:
         if (dup_str(&m->body.order.doc, f[0]) || dup_str(&m->body.order.sig, f[1]) ||
             dup_str(&m->body.order.cert, f[2]))
             return DEPOT_ERR_NOMEM;
@@ -690,10 +750,10 @@ static depot_msg_type type_from_name(const char *name)
 static depot_err check_ids(const depot_msg *m, char *reason, size_t reason_len)
 {
     bool stream = depot_msg_is_stream(m->type);
-    bool needs_ledger =
-        (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG && m->type != DEPOT_MSG_ALERT &&
-         m->type != DEPOT_MSG_RANKING && m->type != DEPOT_MSG_POLICY) ||
-        m->ledger[0];
+    bool needs_ledger = (m->type != DEPOT_MSG_STATE && m->type != DEPOT_MSG_CATALOG &&
+                         m->type != DEPOT_MSG_ALERT && m->type != DEPOT_MSG_RANKING &&
+                         m->type != DEPOT_MSG_POLICY && m->type != DEPOT_MSG_CONTRACT) ||
+                        m->ledger[0];
 
     if (needs_ledger && !ledger_valid(m->ledger)) {
         set_reason(reason, reason_len, "", "ledger", "not 32 lowercase hex digits");
@@ -869,7 +929,13 @@ void depot_msg_clear(depot_msg *m)
         m->body.policy.items = NULL;
         m->body.policy.n_items = 0;
         break;
+    case DEPOT_MSG_CONTRACT:
+        depot_free(m->body.contract.items);
+        m->body.contract.items = NULL;
+        m->body.contract.n_items = 0;
+        break;
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_SIGNATURE:
         depot_free(m->body.order.doc);
         depot_free(m->body.order.sig);
         depot_free(m->body.order.cert);
@@ -947,6 +1013,13 @@ static bool add_policy_item(cJSON *o, const void *items, size_t i)
            cJSON_AddBoolToObject(o, "acked", it->acked);
 }
 
+static bool add_contract_item(cJSON *o, const void *items, size_t i)
+{
+    const struct depot_contract_item *it = (const struct depot_contract_item *)items + i;
+    return add_num(o, "contract", (double)it->contract) && add_str(o, "title", it->title) &&
+           add_str(o, "sha256", it->sha256) && cJSON_AddBoolToObject(o, "signed", it->signed_);
+}
+
 static bool add_order_line(cJSON *o, const void *items, size_t i)
 {
     const struct depot_order_line *l = (const struct depot_order_line *)items + i;
@@ -1011,7 +1084,12 @@ static bool build_body(cJSON *body, const depot_msg *m)
         return add_num(body, "version", (double)m->body.catalog.version) &&
                build_array(body, "items", m->body.catalog.items, m->body.catalog.n_items,
                            add_catalog_item);
+    case DEPOT_MSG_CONTRACT:
+        return m->body.contract.n_items <= DEPOT_CONTRACTS_MAX &&
+               build_array(body, "contracts", m->body.contract.items, m->body.contract.n_items,
+                           add_contract_item);
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_SIGNATURE:
         return add_strs(body, "doc", m->body.order.doc, "sig", m->body.order.sig) &&
                m->body.order.cert && add_str(body, "cert", m->body.order.cert);
     case DEPOT_MSG_MOVEMENTS:
@@ -1104,7 +1182,8 @@ depot_err depot_msg_encode(const depot_msg *m, char **out, size_t *len)
 {
     if (!m || !out || (unsigned)m->type >= DEPOT_MSG__COUNT)
         return DEPOT_ERR_INVAL;
-    if (m->type == DEPOT_MSG_POLICY && m->body.policy.n_items > DEPOT_POLICIES_MAX)
+    if ((m->type == DEPOT_MSG_POLICY && m->body.policy.n_items > DEPOT_POLICIES_MAX) ||
+        (m->type == DEPOT_MSG_CONTRACT && m->body.contract.n_items > DEPOT_CONTRACTS_MAX))
         return DEPOT_ERR_INVAL; /* never read past a list the caller sized wrong */
     return finish_text(build(m), check_msg, out, len);
 }
@@ -1178,6 +1257,68 @@ depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *o
         out->n_lines = (size_t)cJSON_GetArraySize(f[5]);
         err = decode_objects(f[5], &order_line_schema, out->lines, fill_order_line, reason,
                              reason_len);
+    }
+    cJSON_Delete(root);
+    return err;
+}
+
+/* ---- contract documents ------------------------------------------------- */
+
+static depot_err check_contract_doc(const char *text, size_t len)
+{
+    depot_contract_doc tmp;
+    return depot_contract_doc_decode(text, len, &tmp, NULL, 0);
+}
+
+depot_err depot_contract_doc_encode(const depot_contract_doc *d, char **out, size_t *len)
+{
+    cJSON *root;
+    if (!d || !out)
+        return DEPOT_ERR_INVAL;
+    root = cJSON_CreateObject();
+    if (!root || !add_num(root, "contract", (double)d->contract) ||
+        !add_str(root, "dealer", d->dealer) || !add_str(root, "sha256", d->sha256) ||
+        !add_num(root, "signed_at", (double)d->signed_at) ||
+        !add_str(root, "terminal", d->terminal)) {
+        cJSON_Delete(root);
+        return DEPOT_ERR_NOMEM;
+    }
+    return finish_text(root, check_contract_doc, out, len);
+}
+
+depot_err depot_contract_doc_decode(const char *buf, size_t len, depot_contract_doc *out,
+                                    char *reason, size_t reason_len)
+{
+    const cJSON *f[MAX_KEYS];
+    cJSON *root;
+    depot_err err;
+
+    if (reason && reason_len)
+        reason[0] = '\0';
+    if (!buf || !out)
+        return DEPOT_ERR_INVAL;
+    root = depot_json_parse(buf, len);
+    if (!root) {
+        set_reason(reason, reason_len, "doc.", "(root)", "not well-formed JSON");
+        return DEPOT_ERR_PARSE;
+    }
+    if (!cJSON_IsObject(root)) {
+        set_reason(reason, reason_len, "doc.", "(root)", "not an object");
+        err = DEPOT_ERR_SCHEMA;
+    } else {
+        err = check_object(root, &contract_doc_schema, f, reason, reason_len);
+    }
+    if (err == DEPOT_OK) {
+        memset(out, 0, sizeof(*out));
+        out->contract = (long long)f[0]->valuedouble;
+        copy_str(out->dealer, sizeof(out->dealer), f[1]);
+        copy_str(out->sha256, sizeof(out->sha256), f[2]);
+        out->signed_at = (long long)f[3]->valuedouble;
+        copy_str(out->terminal, sizeof(out->terminal), f[4]);
+        if (!depot_sha256_hex_valid(out->sha256)) {
+            set_reason(reason, reason_len, "doc.", "sha256", "not 64 lowercase hex");
+            err = DEPOT_ERR_SCHEMA;
+        }
     }
     cJSON_Delete(root);
     return err;

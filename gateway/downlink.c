@@ -266,24 +266,46 @@ static depot_err put_policy(gw_ledger *l, struct ledger_tx *tx, const struct dep
     return e;
 }
 
-/* The ids of b as a JSON array text, for json_each. */
-static char *id_list(const struct depot_policy_body *b)
+/* n ids as a JSON array text, for json_each; id(items, i) reads the i-th. */
+static char *id_list(const void *items, size_t n, long long (*id)(const void *items, size_t i))
 {
     cJSON *a = cJSON_CreateArray();
     char *text;
-    for (size_t i = 0; a && i < b->n_items; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)b->items[i].policy));
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)id(items, i)));
     text = a ? cJSON_PrintUnformatted(a) : NULL;
     cJSON_Delete(a);
     return text;
+}
+
+static long long policy_id(const void *items, size_t i)
+{
+    return ((const struct depot_policy_item *)items)[i].policy;
+}
+
+static long long contract_id(const void *items, size_t i)
+{
+    return ((const struct depot_contract_item *)items)[i].contract;
+}
+
+/* Deletes the rows of sql_drop (its ?1: the ids kept, a JSON array text). */
+static depot_err drop_others(gw_ledger *l, const char *sql_drop, const char *ids, const char *what)
+{
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql_drop);
+    depot_err e;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    e = gw_ledger_step_done(l, st, what);
+    sqlite3_finalize(st);
+    return e;
 }
 
 depot_err gw_policies_store(gw_ledger *l, const struct depot_policy_body *b, long long now,
                             int *fresh)
 {
     struct ledger_tx tx;
-    sqlite3_stmt *st;
-    char *ids = id_list(b);
+    char *ids = id_list(b->items, b->n_items, policy_id);
     depot_err e;
     *fresh = 0;
     if (!ids)
@@ -292,15 +314,8 @@ depot_err gw_policies_store(gw_ledger *l, const struct depot_policy_body *b, lon
     e = gw_ledger_tx_begin(l, &tx);
     for (size_t i = 0; e == DEPOT_OK && i < b->n_items; i++)
         e = put_policy(l, &tx, &b->items[i], now, fresh);
-    if (e == DEPOT_OK) { /* withdrawn or expired at the hub: not shown any more */
-        st = gw_ledger_prepare(l, sql_policy_drop);
-        e = st ? DEPOT_OK : DEPOT_ERR_DB;
-        if (st) {
-            sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-            e = gw_ledger_step_done(l, st, "dropping old policies");
-            sqlite3_finalize(st);
-        }
-    }
+    if (e == DEPOT_OK) /* withdrawn or expired at the hub: not shown any more */
+        e = drop_others(l, sql_policy_drop, ids, "dropping old policies");
     e = gw_ledger_tx_finish(l, &tx, e);
     gw_ledger_unlock(l);
     cJSON_free(ids);
@@ -317,6 +332,89 @@ bool gw_policy_pending(gw_ledger *l, long long *id, char notice[DEPOT_POLICY_NOT
         *id = sqlite3_column_int64(st, 0);
         snprintf(notice, DEPOT_POLICY_NOTICE_MAX + 1, "%s",
                  (const char *)sqlite3_column_text(st, 1));
+        found = true;
+    }
+    sqlite3_finalize(st);
+    gw_ledger_unlock(l);
+    return found;
+}
+
+/* ---- contracts (down/contract) ---- */
+
+static const char sql_contract_known[] = "SELECT signed FROM contracts WHERE contract = ?1";
+static const char sql_contract_put[] =
+    "INSERT INTO contracts (contract, title, sha256, signed, received_at, signed_at, signed_by)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, 0, '') ON CONFLICT (contract) DO UPDATE SET title = ?2,"
+    " signed = max(signed, ?4) WHERE sha256 = ?3";
+static const char sql_contract_drop[] = "DELETE FROM contracts WHERE contract NOT IN (SELECT value"
+                                        " FROM json_each(?1))";
+static const char sql_contract_pending[] =
+    "SELECT contract, title FROM contracts WHERE signed = 0 ORDER BY contract LIMIT 1";
+
+/* The hub's item kept; a known contract keeps its hash (a hub never changes a contract's
+ * bytes: a changed hash is logged and not taken). */
+static depot_err put_contract(gw_ledger *l, const struct depot_contract_item *it, long long now,
+                              int *fresh)
+{
+    sqlite3_stmt *st = gw_ledger_prepare(l, sql_contract_known);
+    bool known = false;
+    depot_err e;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, it->contract);
+    known = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!(st = gw_ledger_prepare(l, sql_contract_put)))
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, it->contract);
+    sqlite3_bind_text(st, 2, it->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, it->signed_);
+    sqlite3_bind_int64(st, 5, now);
+    e = gw_ledger_step_done(l, st, "storing a contract");
+    sqlite3_finalize(st);
+    if (e == DEPOT_OK && known && sqlite3_changes(gw_ledger_sqlite(l)) == 0)
+        LOG_WARN("contract %lld from the hub: its SHA-256 is not the one stored here: the stored "
+                 "one is kept",
+                 it->contract);
+    if (e == DEPOT_OK && !known && !it->signed_) {
+        (*fresh)++;
+        LOG_INFO("contract %lld from the hub to sign: %s (SHA-256 %s)", it->contract, it->title,
+                 it->sha256);
+    }
+    return e;
+}
+
+depot_err gw_contracts_store(gw_ledger *l, const struct depot_contract_body *b, long long now,
+                             int *fresh)
+{
+    struct ledger_tx tx;
+    char *ids = id_list(b->items, b->n_items, contract_id);
+    depot_err e;
+    *fresh = 0;
+    if (!ids)
+        return DEPOT_ERR_NOMEM;
+    gw_ledger_lock(l);
+    e = gw_ledger_tx_begin(l, &tx);
+    for (size_t i = 0; e == DEPOT_OK && i < b->n_items; i++)
+        e = put_contract(l, &b->items[i], now, fresh);
+    if (e == DEPOT_OK) /* withdrawn at the hub, or older than the newest it sends */
+        e = drop_others(l, sql_contract_drop, ids, "dropping old contracts");
+    e = gw_ledger_tx_finish(l, &tx, e);
+    gw_ledger_unlock(l);
+    cJSON_free(ids);
+    return e;
+}
+
+bool gw_contract_pending(gw_ledger *l, long long *id, char title[DEPOT_POLICY_TITLE_MAX + 1])
+{
+    sqlite3_stmt *st;
+    bool found = false;
+    gw_ledger_lock(l);
+    st = gw_ledger_prepare(l, sql_contract_pending);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(title, DEPOT_POLICY_TITLE_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
         found = true;
     }
     sqlite3_finalize(st);

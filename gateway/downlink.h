@@ -46,6 +46,18 @@ depot_err gw_policies_store(gw_ledger *l, const struct depot_policy_body *b, lon
  */
 bool gw_policy_pending(gw_ledger *l, long long *id, char notice[DEPOT_POLICY_NOTICE_MAX + 1]);
 
+/*
+ * The hub's down/contract (retained: the dealer's contracts, newest first)
+ * replaces the ledger's contracts in one transaction; a contract signed here
+ * stays signed (with when and at which terminal). *fresh: contracts new and
+ * not signed (their sign notice is to be shown). DEPOT_ERR_DB, DEPOT_ERR_NOMEM.
+ */
+depot_err gw_contracts_store(gw_ledger *l, const struct depot_contract_body *b, long long now,
+                             int *fresh);
+
+/* The oldest contract not signed, into id and title; false when there is none. */
+bool gw_contract_pending(gw_ledger *l, long long *id, char title[DEPOT_POLICY_TITLE_MAX + 1]);
+
 /* Alerts not resolved. */
 long long gw_alerts_open(gw_ledger *l);
 

@@ -8,7 +8,7 @@
  * one COMMIT ("Group commit" below), and in-memory copies of meta.next_id and
  * of the outbox row count (both re-read at open).
  *
- * Schema (user_version 5; a version-1 to -4 ledger is migrated in place
+ * Schema (user_version 6; a version-1 to -5 ledger is migrated in place
  * at open; gateway/README.md "Ledger tables" lists every column):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
@@ -63,7 +63,7 @@
 #include "depot/log.h"
 #include "depot/sqlite_durable.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -137,6 +137,13 @@ static const char schema_v5_sql[] =
     " delivered_reported INTEGER NOT NULL, received_at INTEGER NOT NULL,"
     " acked_at INTEGER NOT NULL, acked_by TEXT NOT NULL);"
     "PRAGMA user_version = 5;";
+
+/* Version 6: contracts to sign at a terminal (downlink.c, terminal.c), and who signed each. */
+static const char schema_v6_sql[] =
+    "CREATE TABLE contracts (contract INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL, signed INTEGER NOT NULL, received_at INTEGER NOT NULL,"
+    " signed_at INTEGER NOT NULL, signed_by TEXT NOT NULL);"
+    "PRAGMA user_version = 6;";
 
 enum stmt_id {
     ST_STOCK_GET,
@@ -325,6 +332,8 @@ static depot_err create_schema(gw_ledger *l)
         e = exec_sql(l, schema_v4_sql);
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v5_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v6_sql);
     return commit_or_rollback(l, e);
 }
 
@@ -343,12 +352,14 @@ static depot_err migrate(gw_ledger *l, long long from)
         e = exec_sql(l, schema_v3_sql);
     if (e == DEPOT_OK && from < 4)
         e = exec_sql(l, schema_v4_sql);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 5)
         e = exec_sql(l, schema_v5_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v6_sql);
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
-                 " cursor, alerts, ranking, outbox_aside, policies)",
+                 " cursor, alerts, ranking, outbox_aside, policies, contracts)",
                  from, SCHEMA_VERSION);
     return e;
 }

@@ -111,9 +111,8 @@ static depot_err read_draft(gw_ledger *l, const char *node, depot_order_doc *doc
 
 /* ---- submitting ---- */
 
-/* sig_b64 gets base64(ECDSA-P256(SHA-256(doc))). */
-static depot_err sign_doc(const struct gw_order_signer *s, const char *doc, size_t len,
-                          char sig_b64[PKI_SIG_B64_SIZE])
+depot_err gw_orders_sign(const struct gw_order_signer *s, const char *doc, size_t len,
+                         char sig_b64[PKI_SIG_B64_SIZE])
 {
     unsigned char sig[PKI_SIG_MAX];
     size_t sig_len, b64_len;
@@ -210,7 +209,7 @@ static depot_err make_order(gw_ledger *l, struct ledger_tx *tx, const struct gw_
     doc->created = now_ms;
     e = depot_order_doc_encode(doc, &json, &len);
     if (e == DEPOT_OK)
-        e = sign_doc(s, json, len, sig);
+        e = gw_orders_sign(s, json, len, sig);
     if (e == DEPOT_OK)
         e = queue_order(l, tx, s, json, sig, now_ms, &msg_id);
     if (e == DEPOT_OK)

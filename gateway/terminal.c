@@ -25,6 +25,8 @@
  * submit go to orders.c. An unknown barcode is reported upstream as the event
  * "unknown_barcode" when the outbox has room (else only logged: the terminal
  * shows the refusal either way, and the scan must not wait on the outbox).
+ * A confirmation acknowledges a policy's notice, or, with a contract's sign
+ * code "C<id>", signs that contract with the gateway's key (sign_contract).
  */
 #include "terminal.h"
 
@@ -68,6 +70,7 @@ static const char *const refusal_names[GW_REFUSED__COUNT] = {
     [GW_REFUSED_ORDER] = "order_refused",
     [GW_REFUSED_OTHER] = "other",
     [GW_REFUSED_NOTHING_TO_CONFIRM] = "nothing_to_confirm",
+    [GW_REFUSED_CONTRACT] = "contract_refused",
 };
 
 const char *gw_scan_refusal_name(int r)
@@ -287,6 +290,73 @@ static const char sql_policy_ack_pick[] =
 static const char sql_policy_ack[] =
     "UPDATE policies SET acked = 1, acked_at = ?2, acked_by = ?3 WHERE policy = ?1";
 
+/*
+ * A contract's sign code "C<id>" scanned: the contract the hub sent (down/contract), not
+ * signed yet, is signed here. The document {contract, dealer, sha256 of the contract's
+ * bytes as the hub sent it, signed_at, terminal} is signed with the gateway's key (as an
+ * order) and queued as the stream message signature, in the scan's transaction.
+ */
+static const char sql_contract_get[] = "SELECT sha256, signed FROM contracts WHERE contract = ?1";
+static const char sql_contract_signed[] =
+    "UPDATE contracts SET signed = 1, signed_at = ?2, signed_by = ?3 WHERE contract = ?1";
+
+static depot_err sign_contract(struct job *j, long long id)
+{
+    depot_contract_doc doc = {.contract = id, .signed_at = j->now};
+    char sig[PKI_SIG_B64_SIZE], *json = NULL;
+    sqlite3_stmt *st = gw_ledger_prepare(j->t->ledger, sql_contract_get);
+    bool known = false, done = false;
+    size_t len;
+    depot_msg m;
+    depot_err e;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        known = true;
+        snprintf(doc.sha256, sizeof(doc.sha256), "%s", (const char *)sqlite3_column_text(st, 0));
+        done = sqlite3_column_int(st, 1) != 0;
+    }
+    sqlite3_finalize(st);
+    if (!known)
+        return refuse(j, GW_REFUSED_CONTRACT, "NO CONTRACT %lld HERE", id);
+    if (done)
+        return refuse(j, GW_REFUSED_CONTRACT, "CONTRACT %lld ALREADY SIGNED", id);
+    if (!j->t->os.signer || !j->t->os.cert_pem)
+        return refuse(j, GW_REFUSED_CONTRACT, "NO GATEWAY KEY - CANNOT SIGN", 0);
+    if (!gw_ledger_tx_outbox_room(j->t->ledger, j->tx))
+        return refuse(j, GW_REFUSED_CONTRACT, "OUTBOX FULL - RETRY", 0);
+    snprintf(doc.dealer, sizeof(doc.dealer), "%s", gw_ledger_dealer(j->t->ledger));
+    snprintf(doc.terminal, sizeof(doc.terminal), "%s", j->node);
+    e = depot_contract_doc_encode(&doc, &json, &len);
+    if (e == DEPOT_OK)
+        e = gw_orders_sign(&j->t->os, json, len, sig);
+    if (e == DEPOT_OK) {
+        memset(&m, 0, sizeof(m));
+        m.type = DEPOT_MSG_SIGNATURE;
+        m.ts = j->now;
+        m.body.order.doc = json;
+        m.body.order.sig = sig;
+        m.body.order.cert = (char *)j->t->os.cert_pem; /* read only: the encoder copies it */
+        e = gw_ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
+    }
+    depot_free(json);
+    if (e == DEPOT_OK && !(st = gw_ledger_prepare(j->t->ledger, sql_contract_signed)))
+        e = DEPOT_ERR_DB;
+    if (e == DEPOT_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, j->now);
+        sqlite3_bind_text(st, 3, j->node, -1, SQLITE_STATIC);
+        e = gw_ledger_step_done(j->t->ledger, st, "signing a contract");
+        sqlite3_finalize(st);
+    }
+    if (e != DEPOT_OK)
+        return e;
+    gw_display_set(j->d, DEPOT_DISPLAY_OK, "CONTRACT %lld SIGNED", id);
+    LOG_INFO("terminal %s: contract %lld signed (SHA-256 %s)", j->node, id, doc.sha256);
+    return DEPOT_OK;
+}
+
 static depot_err confirm_scan(struct job *j)
 {
     long long want = 0, id = 0;
@@ -295,6 +365,12 @@ static depot_err confirm_scan(struct job *j)
     depot_msg m;
     depot_err e;
 
+    if (j->s->barcode[0] == 'C') {
+        want = strtoll(j->s->barcode + 1, &end, 10);
+        if (want <= 0 || *end || !(j->s->barcode[1] >= '1' && j->s->barcode[1] <= '9'))
+            return refuse(j, GW_REFUSED_BAD_BARCODE, "NOT A SIGN CODE", 0);
+        return sign_contract(j, want);
+    }
     if (j->s->barcode[0]) {
         if (j->s->barcode[0] != 'P' || (want = strtoll(j->s->barcode + 1, &end, 10)) <= 0 || *end)
             return refuse(j, GW_REFUSED_BAD_BARCODE, "NOT A SIGN CODE", 0);

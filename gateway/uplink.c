@@ -23,6 +23,14 @@
  * only when the hub's down/ack covers it. If the oldest unacknowledged entry
  * was sent more than resend_s ago, or after any reconnect, the cursor goes
  * back to the lowest id (go-back-N); the hub's dedupe makes repeats harmless.
+ * A go-back-N waits until the broker has PUBACKed the last stream message
+ * handed to libmosquitto: copies still queued there (libmosquitto keeps its
+ * queue across reconnects and sends at most the broker's receive maximum per
+ * round trip) would only put more copies behind them, and on a slow link each
+ * resend would queue faster than the link drains, the newest ids never
+ * reaching the hub. While no hub ack moves, each further go-back-N waits
+ * twice as long, up to RESEND_BACKOFF_MAX x resend_s; an ack that moves
+ * brings it back to resend_s.
  * Every stream message is re-stamped at send time with base = the lowest id
  * still in the outbox. An entry that can never be sent (it does not decode, or
  * is not the message its row says) is moved to outbox_aside with the event
@@ -42,7 +50,8 @@
  * order once (orders.c) and hands the terminal's new display to the poller
  * (never written to a node from this thread); down/catalog (retained)
  * replaces the stored catalog when its version is newer (catalog.c);
- * down/alert and down/ranking (retained) are kept in the ledger (downlink.c).
+ * down/alert and down/ranking (retained) are kept in the ledger (downlink.c), as are
+ * down/policy and down/contract (retained), whose notices the terminals show.
  *
  * What goes out and what comes in is built and handled by functions that need
  * no connection (gw_uplink_stream_msg, gw_uplink_snapshot_msg,
@@ -102,6 +111,7 @@
 #define RECONNECT_MAX_MS 30000
 #define DRAIN_MAX_PER_STEP 256
 #define FILL_CHECK_MS 500
+#define RESEND_BACKOFF_MAX 8 /* x resend_s, the longest wait for a go-back-N */
 
 enum ul_state { UL_DOWN, UL_CONNECTING, UL_UP };
 
@@ -133,6 +143,10 @@ struct gw_uplink {
     int fill_step;                /* tenths of max_entries in the last report (-1: none yet) */
     struct gw_uplink_stats stats; /* read by other threads through gw_uplink_stats */
     uint64_t highest_sent;        /* sending an id <= this again is a resend */
+    int last_stream_mid;          /* the mid of the last stream message published */
+    bool last_stream_puback;      /* ... and the broker has PUBACKed it (or none yet) */
+    int resend_factor;            /* x resend_s before the next go-back-N (1..MAX) */
+    int last_mid;                 /* the mid of the last message published (any topic) */
     pthread_mutex_t stats_mu;
     int wake_fd; /* eventfd: the ledger queued a message (any thread) */
     bool dry;    /* the last outbox read found nothing past the cursor, and no wake since */
@@ -162,6 +176,7 @@ static void ring_ack(gw_uplink *u, uint64_t upto)
     while (u->ring_n && u->ring[u->ring_head].id <= upto) {
         u->ring_head = (u->ring_head + 1) % u->ring_cap;
         u->ring_n--;
+        u->resend_factor = 1; /* the hub's acks move: resend after resend_s again */
     }
 }
 
@@ -169,7 +184,8 @@ static void ring_ack(gw_uplink *u, uint64_t upto)
 
 static bool publish(gw_uplink *u, const char *topic, const char *payload, size_t len, bool retain)
 {
-    int rc = mosquitto_publish_v5(u->mosq, NULL, topic, (int)len, payload, 1, retain, NULL);
+    int rc =
+        mosquitto_publish_v5(u->mosq, &u->last_mid, topic, (int)len, payload, 1, retain, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
         LOG_WARN("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
         return false;
@@ -414,6 +430,29 @@ static void handle_policy(gw_uplink *u, const depot_msg *m)
         show_pending_notice(u);
 }
 
+/* A contract to sign: every scanner terminal says so (its sign code, scanned, signs it). */
+static void handle_contract(gw_uplink *u, const depot_msg *m)
+{
+    char title[DEPOT_POLICY_TITLE_MAX + 1];
+    struct gw_display d;
+    long long id;
+    int fresh = 0;
+    depot_err e = gw_contracts_store(u->o.ledger, &m->body.contract, depot_now_ms(), &fresh);
+    if (e != DEPOT_OK) {
+        LOG_WARN("mqtt: down/contract not stored (%s): kept at the broker, stored at the next "
+                 "connect",
+                 depot_strerror(e));
+        return;
+    }
+    if (fresh == 0 || !u->o.display || !gw_contract_pending(u->o.ledger, &id, title))
+        return;
+    gw_display_set(&d, DEPOT_DISPLAY_INFO, "CONTRACT %lld: SCAN C%lld TO SIGN", id, id);
+    for (size_t i = 0; i < u->cfg->n_nodes; i++)
+        if (u->cfg->nodes[i].kind == GW_NODE_SCANNER &&
+            u->o.display(u->o.display_ctx, u->cfg->nodes[i].name, &d) != DEPOT_OK)
+            LOG_WARN("contract %lld: terminal %s: notice not shown", id, u->cfg->nodes[i].name);
+}
+
 static const struct downlink {
     const char *leaf;
     depot_msg_type type;
@@ -425,6 +464,7 @@ static const struct downlink {
     {"down/alert", DEPOT_MSG_ALERT, handle_alert},
     {"down/ranking", DEPOT_MSG_RANKING, handle_ranking},
     {"down/policy", DEPOT_MSG_POLICY, handle_policy},
+    {"down/contract", DEPOT_MSG_CONTRACT, handle_contract},
 };
 
 void gw_uplink_receive(gw_uplink *u, const char *topic, const void *payload, size_t len)
@@ -469,11 +509,15 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 static void on_publish(struct mosquitto *mosq, void *obj, int mid, int rc,
                        const mosquitto_property *props)
 {
+    gw_uplink *u = obj;
     (void)mosq;
-    (void)mid;
     (void)rc;
     (void)props;
     heard(obj);
+    /* libmosquitto sends its queue in order and the broker PUBACKs in order: with the last
+     * stream message PUBACKed, no earlier copy is still queued */
+    if (mid == u->last_stream_mid)
+        u->last_stream_puback = true;
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n, const int *granted,
@@ -626,13 +670,18 @@ static void refill(gw_uplink *u, long long now)
 
 static void check_resend(gw_uplink *u, long long now)
 {
-    if (!u->ring_n || now - u->ring[u->ring_head].sent_ms < (long long)u->cfg->resend_s * 1000)
+    long long wait_ms = (long long)u->cfg->resend_s * 1000 * u->resend_factor;
+    if (!u->ring_n || now - u->ring[u->ring_head].sent_ms < wait_ms)
         return;
-    LOG_INFO("mqtt: no ack for id %llu after %d s: resending from the lowest unacknowledged",
-             (unsigned long long)u->ring[u->ring_head].id, u->cfg->resend_s);
+    if (!u->last_stream_puback)
+        return; /* copies still queued in libmosquitto: more would only queue behind them */
+    LOG_INFO("mqtt: no ack for id %llu after %lld s: resending from the lowest unacknowledged",
+             (unsigned long long)u->ring[u->ring_head].id, wait_ms / 1000);
     u->cursor = 0;
     ring_clear(u);
     u->dry = false;
+    if (u->resend_factor < RESEND_BACKOFF_MAX)
+        u->resend_factor *= 2;
 }
 
 enum send_result { SEND_OK, SEND_FAILED, SEND_NEVER };
@@ -692,6 +741,10 @@ static enum send_result send_entry(gw_uplink *u, const struct gw_outbox_entry *e
                               sizeof(topic), why, why_len))
         return SEND_NEVER;
     ok = publish_msg(u, topic, &m, false);
+    if (ok) {
+        u->last_stream_mid = u->last_mid;
+        u->last_stream_puback = false;
+    }
     depot_msg_clear(&m);
     return ok ? SEND_OK : SEND_FAILED;
 }
@@ -950,6 +1003,8 @@ depot_err gw_uplink_new(const struct gw_uplink_opts *o, gw_uplink **out)
         return DEPOT_ERR_IO;
     }
     u->ring_cap = (size_t)o->cfg->window;
+    u->resend_factor = 1;
+    u->last_stream_puback = true; /* nothing published yet */
     u->ring = depot_calloc(u->ring_cap, sizeof(*u->ring));
     e = u->ring ? build_topics(u) : DEPOT_ERR_NOMEM;
     /* The dealer id: the id Depot's broker gives a gateway anyway (its certificate's CN). */

@@ -51,17 +51,9 @@ static int dealers_list(const char *hub, const char *token)
 
 static int dealers_show(const char *id, const char *hub, const char *token)
 {
-    char path[128], *text;
-    cJSON *reply = NULL;
-    int rc;
+    char path[128];
     snprintf(path, sizeof(path), "/api/v1/dealers/%s", id);
-    rc = ctl_api_call(CMD, hub, token, "GET", path, NULL, &reply);
-    if (rc == CTL_OK && (text = cJSON_Print(reply))) {
-        printf("%s\n", text);
-        cJSON_free(text);
-    }
-    cJSON_Delete(reply);
-    return rc;
+    return ctl_api_print(CMD, hub, token, "GET", path, NULL, NULL, NULL);
 }
 
 static bool add_money(cJSON *body, const char *key, const char *v)
@@ -124,22 +116,12 @@ cJSON *ctl_dealers_set_body(const struct ctl_dealer_set *a)
 static int dealers_set(const char *id, const struct ctl_dealer_set *a, const char *hub,
                        const char *token)
 {
-    char path[128], *text;
-    cJSON *body = ctl_dealers_set_body(a), *reply = NULL;
-    int rc;
+    char path[128];
+    cJSON *body = ctl_dealers_set_body(a);
     if (!body)
         return CTL_USAGE;
-    text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
     snprintf(path, sizeof(path), "/api/v1/dealers/%s", id);
-    rc = ctl_api_call(CMD, hub, token, "PATCH", path, text, &reply);
-    cJSON_free(text);
-    if (rc == CTL_OK && (text = cJSON_Print(reply))) {
-        printf("%s\n", text);
-        cJSON_free(text);
-    }
-    cJSON_Delete(reply);
-    return rc;
+    return ctl_api_print(CMD, hub, token, "PATCH", path, body, NULL, NULL);
 }
 
 int ctl_dealers_main(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "api.h"
 #include "http.h"
+#include "depot/clock.h"
 #include "depot/msg.h"
 #include "depot/money.h"
 
@@ -65,10 +66,7 @@ static int split_csv(char *line, char *field[FIELDS])
 
 static bool date_ok(const char *d)
 {
-    int y, m, day;
-    char tail;
-    return !*d || (strlen(d) == 10 && sscanf(d, "%4d-%2d-%2d%c", &y, &m, &day, &tail) == 3 &&
-                   y >= 1970 && m >= 1 && m <= 12 && day >= 1 && day <= 31);
+    return !*d || depot_date_valid(d);
 }
 
 /* NULL if the fields make a payment, else what is wrong. */
@@ -83,7 +81,7 @@ static const char *check_fields(char *f[FIELDS], long long *cents)
     if (strlen(f[3]) > 128)
         return "ref: longer than 128 characters";
     if (!date_ok(f[4]))
-        return "date: not YYYY-MM-DD";
+        return "date: not a calendar day YYYY-MM-DD";
     return NULL;
 }
 

@@ -28,9 +28,9 @@ const char *hub_reject_name(enum hub_reject r)
 /* The type a gateway sends on this leaf, or DEPOT_MSG__COUNT. */
 static depot_msg_type type_of_leaf(const char *leaf)
 {
-    static const depot_msg_type uplink[] = {DEPOT_MSG_STOCK, DEPOT_MSG_EVENT, DEPOT_MSG_SNAPSHOT,
-                                            DEPOT_MSG_STATE, DEPOT_MSG_ORDER, DEPOT_MSG_MOVEMENTS,
-                                            DEPOT_MSG_OUTBOX};
+    static const depot_msg_type uplink[] = {
+        DEPOT_MSG_STOCK, DEPOT_MSG_EVENT,     DEPOT_MSG_SNAPSHOT, DEPOT_MSG_STATE,
+        DEPOT_MSG_ORDER, DEPOT_MSG_MOVEMENTS, DEPOT_MSG_OUTBOX,   DEPOT_MSG_SIGNATURE};
     for (size_t i = 0; i < sizeof(uplink) / sizeof(uplink[0]); i++)
         if (strcmp(leaf, depot_msg_topic_leaf(uplink[i])) == 0)
             return uplink[i];

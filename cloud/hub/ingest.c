@@ -55,6 +55,7 @@
 #include "depot/hash.h"
 #include "depot/log.h"
 #include "alerts/alerts.h"
+#include "contracts.h"
 #include "orders.h"
 #include "policies.h"
 #include "ranking/service.h"
@@ -94,6 +95,8 @@ struct hub_ingest {
     hub_publish_fn publish;
     void *publish_ctx;
     hub_orders *orders;               /* may be NULL */
+    hub_contracts *contracts;         /* may be NULL; set before messages arrive */
+    long long next_terms_ms;          /* contracts' terms: looked at once a minute */
     hub_ranking *ranking, *w_ranking; /* may be NULL; w_: the worker's copy, taken under lock */
     hub_alerts *alerts, *w_alerts;    /* the same for the alert engine */
     long long next_tick_ms;
@@ -210,6 +213,8 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         return err; /* invariant 6: the id only */
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
+    if (err == DEPOT_OK && ing->contracts && it->res == HUB_APPLY_DONE) /* contracts.h */
+        err = hub_contracts_on_message(ing->contracts, ing->store, &it->msg, depot_now_ms());
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a policy's reach (policies.h) */
         err = hub_policies_on_message(ing->store, &it->msg, depot_now_ms());
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a task's data rule (tasks.h) */
@@ -376,6 +381,14 @@ static void tick(hub_ingest *ing)
         return;
     ing->next_tick_ms = now + HUB_TICK_MS;
     hub_orders_tick(ing->orders, ing->store, ing->publish, ing->publish_ctx, depot_now_ms());
+    if (ing->contracts && now >= ing->next_terms_ms) { /* a start day has come */
+        int n;
+        ing->next_terms_ms = now + 60000;
+        if (hub_contracts_apply_due(ing->store, depot_now_ms(), &n) != DEPOT_OK)
+            LOG_WARN("contracts: terms due today not applied; retrying in a minute");
+        else if (n > 0)
+            ing->next_tick_ms = 0; /* their downlinks now */
+    }
     publish_policies(ing);
     if (hub_tasks_refresh(ing->tasks, ing->store) != DEPOT_OK)
         LOG_WARN("tasks: their SKUs could not be read; retrying on the next tick");
@@ -472,6 +485,13 @@ depot_err hub_ingest_new(hub_store *store, hub_metrics *metrics, hub_orders *ord
     }
     *out = ing;
     return DEPOT_OK;
+}
+
+void hub_ingest_set_contracts(hub_ingest *ing, hub_contracts *contracts)
+{
+    pthread_mutex_lock(&ing->lock);
+    ing->contracts = contracts;
+    pthread_mutex_unlock(&ing->lock);
 }
 
 void hub_ingest_set_ranking(hub_ingest *ing, hub_ranking *ranking)

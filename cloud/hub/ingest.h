@@ -53,6 +53,9 @@ typedef struct hub_ranking hub_ranking;
 /* Feeds every committed message to the ranking (hub_ranking_on_applied) and runs its tick
  * (hub_ranking_tick) from now on; ranking must outlive the ingest. */
 void hub_ingest_set_ranking(hub_ingest *ing, hub_ranking *ranking);
+/* The contracts' signatures and terms (contracts.h); before hub_mqtt_start. */
+typedef struct hub_contracts hub_contracts;
+void hub_ingest_set_contracts(hub_ingest *ing, hub_contracts *contracts);
 
 typedef struct hub_alerts hub_alerts;
 

@@ -22,6 +22,7 @@
 #include "alerts/alerts.h"
 #include "api/api.h"
 #include "config.h"
+#include "contracts.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "mqtt.h"
@@ -69,6 +70,7 @@ struct hub {
     hub_metrics *metrics;
     hub_store *writer;
     hub_orders *orders;
+    hub_contracts *contracts;
     hub_ranking *ranking;
     hub_alerts *alerts;
     hub_ingest *ingest;
@@ -102,6 +104,10 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         hub_ingest_set_ranking(h->ingest, h->ranking);
     if (err == DEPOT_OK)
+        err = hub_contracts_new(cfg, h->orders, &h->contracts);
+    if (err == DEPOT_OK)
+        hub_ingest_set_contracts(h->ingest, h->contracts);
+    if (err == DEPOT_OK)
         err = hub_alerts_new(cfg, h->metrics, &h->alerts);
     if (err == DEPOT_OK)
         hub_ingest_set_alerts(h->ingest, h->alerts);
@@ -123,6 +129,7 @@ static void hub_stop(struct hub *h)
     hub_api_free(h->api);
     hub_ingest_free(h->ingest);
     hub_orders_free(h->orders);
+    hub_contracts_free(h->contracts);
     hub_ranking_free(h->ranking);
     hub_alerts_free(h->alerts);
     hub_mqtt_free(h->mqtt);

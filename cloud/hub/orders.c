@@ -248,6 +248,30 @@ static pki_cert *order_cert(hub_orders *o, const char *pem, struct verdict *v)
     return cert_remember(o, hash, c);
 }
 
+depot_err hub_orders_verify_signed(hub_orders *o, const char *dealer, const char *doc,
+                                   const char *sig_b64, const char *pem, char *why, size_t len)
+{
+    unsigned char sig[PKI_SIG_MAX + 8];
+    size_t sig_len = 0;
+    struct verdict v;
+    pki_cert *cert = order_cert(o, pem, &v);
+    if (!cert) {
+        snprintf(why, len, "%s", v.text);
+        return DEPOT_ERR_AUTH;
+    }
+    if (strcmp(pki_cert_subject_cn(cert), dealer) != 0) {
+        snprintf(why, len, "certificate of dealer %s on the topic of %s", pki_cert_subject_cn(cert),
+                 dealer);
+        return DEPOT_ERR_AUTH;
+    }
+    if (pki_base64_decode(sig_b64, sig, sizeof(sig), &sig_len) != DEPOT_OK ||
+        pki_cert_verify(cert, doc, strlen(doc), sig, sig_len) != DEPOT_OK) {
+        snprintf(why, len, "signature does not verify");
+        return DEPOT_ERR_AUTH;
+    }
+    return DEPOT_OK;
+}
+
 /* Certificate, signature and document; false with v filled if forged. */
 static bool verify(hub_orders *o, const depot_msg *m, depot_order_doc *doc, struct verdict *v)
 {

@@ -120,4 +120,12 @@ const char *hub_approval_next_stage(const struct hub_config *cfg, const char *st
 depot_err hub_audit(hub_store *s, const char *order, const char *dealer, const char *actor,
                     const char *action, const char *stage, const char *reason, long long at);
 
+/*
+ * A document signed by dealer's gateway (a contract's signature): the certificate pem
+ * checked as an order's (issued by [hub] ca, not on [hub] crl, valid now, CN = dealer),
+ * then the signature sig_b64 over exactly doc. DEPOT_ERR_AUTH with why when either fails.
+ */
+depot_err hub_orders_verify_signed(hub_orders *o, const char *dealer, const char *doc,
+                                   const char *sig_b64, const char *pem, char *why, size_t len);
+
 #endif

@@ -19,16 +19,13 @@
 #include "depot/alloc.h"
 #include "depot/clock.h"
 #include "depot/log.h"
+#include "contracts.h"
 
 #define PAGE 1000
 
 void hub_policies_date(long long ms, char out[DEPOT_DATE_LEN + 1])
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, DEPOT_DATE_LEN + 1, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
+    depot_date_utc(ms, out);
 }
 
 /* ---- checks ---- */
@@ -300,7 +297,14 @@ struct policy_msg {
 static int add_policy(void *arg, const struct hub_policy *p, bool acked)
 {
     struct policy_msg *pm = arg;
-    struct depot_policy_item *it = &pm->items[pm->m.body.policy.n_items++];
+    struct depot_policy_item *it;
+    /* a row stored before dates were checked: the encoder would refuse the whole list */
+    if (!depot_date_valid(p->valid_to)) {
+        LOG_WARN("policy %lld: stored valid_to '%s' is not a date: left out of down/policy", p->id,
+                 p->valid_to);
+        return 0;
+    }
+    it = &pm->items[pm->m.body.policy.n_items++];
     memset(it, 0, sizeof(*it));
     it->policy = p->id;
     snprintf(it->title, sizeof(it->title), "%s", p->title);
@@ -332,6 +336,8 @@ static depot_err publish_dealer(hub_store *s, const char *dealer, const char *to
     if (err == DEPOT_OK)
         err = publish(ctx, topic, payload, len, true);
     depot_free(payload);
+    if (err == DEPOT_OK) /* the due marks stand for every retained list of the dealer's */
+        err = hub_contracts_publish_dealer(s, dealer, now, publish, ctx);
     return err;
 }
 

@@ -22,5 +22,7 @@ struct timespec depot_deadline_ms(long long ms);
  * 1..12 and a day that month has (29 February in leap years only). The one check of every
  * date Depot reads: policies' and tasks' days, contract dates, down/policy's valid_to. */
 bool depot_date_valid(const char *s);
+/* The UTC day of ms since the Unix epoch, YYYY-MM-DD. */
+void depot_date_utc(long long ms, char out[11]);
 
 #endif

@@ -19,6 +19,8 @@
  *   depot/v1/<dealer>/down/alert    hub -> gateway  QoS 1  an alert about this dealer (each change)
  *   depot/v1/<dealer>/down/ranking  hub -> gateway  QoS 1, retained: this dealer's own rank and rebate
  *   depot/v1/<dealer>/down/policy   hub -> gateway  QoS 1, retained: the dealer's valid policies
+ *   depot/v1/<dealer>/up/signature  gateway -> hub  QoS 1  a contract signed   (exactly-once stream)
+ *   depot/v1/<dealer>/down/contract hub -> gateway  QoS 1, retained: contracts to sign (and signed)
  *   depot/alerts/v1/<dealer>/<kind> hub -> others   QoS 1  every alert change, for other consumers
  *
  * Every payload is one JSON object, the envelope, with exactly these keys:
@@ -28,10 +30,11 @@
  *
  *   v       schema version, DEPOT_MSG_VERSION; anything else is rejected
  *   type    "stock" | "event" | "order" | "movements" | "snapshot" | "state" | "ack" |
- *           "decision" | "catalog" | "alert" | "ranking" | "outbox"
+ *           "decision" | "catalog" | "alert" | "ranking" | "outbox" | "policy" |
+ *           "signature" | "contract"
  *   dealer  must equal the dealer of the topic
  *   ledger  the gateway ledger's random id (a replaced gateway is a new stream)
- *   id      uplink stream messages (stock, event, order, movements): message id, > 0,
+ *   id      uplink stream messages (stock, event, order, movements, signature): message id, > 0,
  *           grows within a ledger; all others: 0
  *   base    stream messages: the lowest id still in the gateway's outbox when
  *           sent (everything below it was acknowledged or dropped), so the hub
@@ -75,6 +78,13 @@
  *            with the stream event {"node":"gateway","event":"policy_delivered",
  *            "reason":"<id>","count":0} and an acknowledgement at a terminal with
  *            {"node":"<terminal>","event":"policy_ack","reason":"<id>","count":0})
+ *   signature {"doc":"<contract document, JSON text>","sig":"<base64>","cert":"<PEM>"}
+ *            as an order's, over the document (depot_contract_doc_encode/decode):
+ *            {"contract":7,"dealer":"A","sha256":"<64 hex: the contract file's bytes>",
+ *             "signed_at":1764230000123,"terminal":"scan-a"}
+ *   contract {"contracts":[{"contract":7,"title":"Dealer agreement 2027","sha256":"<64 hex>",
+ *             "signed":false}, ...]}   (ledger ""; at most DEPOT_CONTRACTS_MAX, the
+ *            newest; a terminal signs one when its sign code "C<id>" is scanned)
  *   ranking  {"period":"2026-11","rank":3,"of":120,"score":0.82,"rebate_pct":2.0,
  *             "rebate":1234.5,"kpis":[{"name":"sales","value":1234.5,"score":0.7,
  *             "weight":0.4}, ...]}   (ledger ""; at most DEPOT_KPI_MAX kpis)
@@ -129,6 +139,8 @@
 #define DEPOT_POLICY_TITLE_MAX 80
 #define DEPOT_POLICY_NOTICE_MAX 32 /* the terminal display's line */
 #define DEPOT_DATE_LEN 10          /* YYYY-MM-DD */
+#define DEPOT_CONTRACTS_MAX 8      /* contracts in one down/contract message */
+#define DEPOT_SHA256_HEX 64        /* a SHA-256 in lowercase hex */
 
 typedef enum depot_msg_type {
     DEPOT_MSG_STOCK,
@@ -144,6 +156,8 @@ typedef enum depot_msg_type {
     DEPOT_MSG_RANKING,
     DEPOT_MSG_OUTBOX,
     DEPOT_MSG_POLICY,
+    DEPOT_MSG_SIGNATURE,
+    DEPOT_MSG_CONTRACT,
     DEPOT_MSG__COUNT
 } depot_msg_type;
 
@@ -189,6 +203,7 @@ struct depot_outbox_body {
     long long refuse_at; /* 1..max */
 };
 
+/* A signed document: an order's (type order) or a contract signature's (type signature). */
 struct depot_order_body {
     char *doc;  /* owned, NUL-terminated: the exact signed bytes */
     char *sig;  /* owned: base64 of the DER signature */
@@ -266,6 +281,19 @@ struct depot_policy_body {
     struct depot_policy_item *items; /* owned */
 };
 
+/* A contract waiting for (or having) the dealer's signature at its gateway (down/contract). */
+struct depot_contract_item {
+    long long contract;
+    char title[DEPOT_POLICY_TITLE_MAX + 1];
+    char sha256[DEPOT_SHA256_HEX + 1]; /* of the contract file's exact bytes */
+    bool signed_;                      /* the hub has the dealer's signature */
+};
+
+struct depot_contract_body {
+    size_t n_items;
+    struct depot_contract_item *items; /* owned */
+};
+
 typedef struct depot_msg {
     int v;
     depot_msg_type type;
@@ -288,6 +316,7 @@ typedef struct depot_msg {
         struct depot_ranking_body ranking;
         struct depot_outbox_body outbox;
         struct depot_policy_body policy;
+        struct depot_contract_body contract;
     } body;
 } depot_msg;
 
@@ -366,6 +395,25 @@ typedef struct depot_order_doc {
 depot_err depot_order_doc_encode(const depot_order_doc *d, char **out, size_t *len);
 depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *d, char *reason,
                                  size_t reason_len);
+
+/*
+ * The document a gateway signs for a contract (the "doc" of a signature
+ * message): the contract's id, the dealer, the SHA-256 of the contract
+ * file's exact bytes, when and at which terminal it was confirmed.
+ */
+typedef struct depot_contract_doc {
+    long long contract; /* >= 1 */
+    char dealer[DEPOT_DEALER_MAX + 1];
+    char sha256[DEPOT_SHA256_HEX + 1];
+    long long signed_at; /* ms since the Unix epoch */
+    char terminal[DEPOT_NODE_MAX + 1];
+} depot_contract_doc;
+
+depot_err depot_contract_doc_encode(const depot_contract_doc *d, char **out, size_t *len);
+depot_err depot_contract_doc_decode(const char *buf, size_t len, depot_contract_doc *d,
+                                    char *reason, size_t reason_len);
+/* True for DEPOT_SHA256_HEX lowercase hex digits. */
+bool depot_sha256_hex_valid(const char *s);
 
 /*
  * Build "depot/v1/<dealer>/<leaf>" into buf. Returns DEPOT_ERR_INVAL if the

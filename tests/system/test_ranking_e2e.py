@@ -142,10 +142,11 @@ def test_leaderboard_matches_hand_figures_and_csv_import_is_all_or_nothing():
         bad = env.path("bad.csv")
         with open(bad, "w") as f:
             f.write("dealer,amount,order,ref,date\nA,10.00,,r1,\nB,abc,,r2,\n"
-                    "Q!,1.00,,r3,\nA,1.00,,r4,2026-13-01\n")
+                    "Q!,1.00,,r3,\nA,1.00,,r4,2026-13-01\nA,1.00,,r5,2026-02-30\n")
         r = hub.ctl("payments", "import", bad, check=False)
         assert r.returncode == 1, (r.stdout, r.stderr)
-        for line in ("bad.csv:3: amount", "bad.csv:4: dealer", "bad.csv:5: date"):
+        for line in ("bad.csv:3: amount", "bad.csv:4: dealer", "bad.csv:5: date",
+                     "bad.csv:6: date: not a calendar day"):
             assert line in r.stderr, r.stderr
         unknown = env.path("unknown.csv")
         with open(unknown, "w") as f:

@@ -10,9 +10,11 @@
  *                                               "password"?} -> 201 (dealer: role dealer's);
  *                                               without a password one is made and answered once
  *   GET  /api/v1/users/<name>          admin
- *   PATCH /api/v1/users/<name>         admin    {"role"?, "stages"?, "disabled"?, "password"?,
- *                                               "reset_password"?}; a new password or disabling
- *                                               revokes the user's sessions at once
+ *   PATCH /api/v1/users/<name>         admin    {"role"?, "dealer"?, "stages"?, "disabled"?,
+ *                                               "password"?, "reset_password"?}; a new password
+ *                                               or disabling revokes the user's sessions at once;
+ *                                               a new role or dealer holds for them at their
+ *                                               next request
  *   GET  /api/v1/tokens                admin    API tokens by name (never their value)
  *   POST /api/v1/tokens                admin    {"name", "role", "stages"?, "expires_days"?} -> 201
  *                                               with the token, shown this once
@@ -360,7 +362,7 @@ refuse:
     return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
 }
 
-static const char *const patch_keys[] = {"role",     "stages",         "disabled",
+static const char *const patch_keys[] = {"role",     "dealer",         "stages", "disabled",
                                          "password", "reset_password", NULL};
 
 /* A PATCH body, checked as far as it can be without the user's row (NULL: not given). */

@@ -108,6 +108,16 @@ static const struct api_route routes[] = {
      api_policy_seen},
     {POST, V1 "policies/*/ack", HUB_ROLE_VIEWER, API_ARG_POLICY, DEALER_TARGET, HUB_API_OTHER,
      api_policy_ack},
+    {GET, V1 "contracts", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
+     api_contracts_list},
+    {POST, V1 "contracts", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER,
+     api_contract_post},
+    {GET, V1 "contracts/*", HUB_ROLE_VIEWER, API_ARG_CONTRACT, DEALER_OBJECT, HUB_API_OTHER,
+     api_contract_get},
+    {GET, V1 "contracts/*/file", HUB_ROLE_VIEWER, API_ARG_CONTRACT, DEALER_OBJECT, HUB_API_OTHER,
+     api_contract_file},
+    {GET, V1 "contracts/*/signature", HUB_ROLE_VIEWER, API_ARG_CONTRACT, DEALER_OBJECT,
+     HUB_API_OTHER, api_contract_signature},
     {GET, V1 "tasks", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER, api_tasks_list},
     {POST, V1 "tasks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_task_post},
     {GET, V1 "tasks/*", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_TARGET, HUB_API_OTHER, api_task_get},
@@ -238,11 +248,13 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
     case API_ARG_POLICY:
     case API_ARG_TASK:
     case API_ARG_TRAINING:
+    case API_ARG_CONTRACT:
         return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
                        !*end
                    ? NULL
                : rt->arg == API_ARG_TASK     ? "no such task"
                : rt->arg == API_ARG_TRAINING ? "no such training item"
+               : rt->arg == API_ARG_CONTRACT ? "no such contract"
                                              : "no such policy";
     case API_ARG_USER:
         return hub_account_name_valid(arg) ? NULL : "no such user or token";

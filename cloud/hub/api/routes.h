@@ -24,6 +24,7 @@ enum api_arg {
     API_ARG_POLICY,   /* a positive decimal policy id: "no such policy" */
     API_ARG_TASK,     /* a positive decimal task id: "no such task" */
     API_ARG_TRAINING, /* a positive decimal training item id: "no such training item" */
+    API_ARG_CONTRACT, /* a positive decimal contract id: "no such contract" */
 };
 
 /*
@@ -140,5 +141,11 @@ enum MHD_Result api_static_get(hub_api *api, const struct api_request *r);
 /* The ranking set by hub_api_set_ranking, or NULL: orders.c and ranking.c note payments and
  * approvals for it in the transaction that records them (ranking/service.h). */
 struct hub_ranking *hub_api_ranking(hub_api *api);
+
+enum MHD_Result api_contract_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_contracts_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_contract_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_contract_file(hub_api *api, const struct api_request *r);
+enum MHD_Result api_contract_signature(hub_api *api, const struct api_request *r);
 
 #endif

@@ -40,6 +40,7 @@ struct hub_store_account_ops;
 struct hub_store_policy_ops;
 struct hub_store_task_ops;
 struct hub_store_training_ops;
+struct hub_store_contract_ops;
 
 enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
@@ -235,6 +236,7 @@ struct hub_store_ops {
     const struct hub_store_policy_ops *policies;  /* policies, reach: store/policies.h */
     const struct hub_store_task_ops *tasks;       /* tasks, completion: store/tasks.h */
     const struct hub_store_training_ops *training; /* training material: store/training.h */
+    const struct hub_store_contract_ops *contracts; /* e-contracts: store/contracts.h */
 };
 
 struct hub_store {

@@ -771,6 +771,91 @@ static void test_depot_msg_policy_RoundTripAndBounds(void **state)
     assert_int_equal(depot_mem_in_use(), before);
 }
 
+static void test_depot_msg_contract_SignatureAndDocRoundTrip(void **state)
+{
+    size_t before = depot_mem_in_use();
+    static const char sha[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    char buf[1024], why[128], *text, *doc;
+    struct depot_contract_item items[1] = {{7, "Dealer agreement 2027", "", false}};
+    depot_contract_doc d = {7, "A", "", 1764230000123LL, "scan-1"}, dback;
+    depot_msg m, back;
+
+    (void)state;
+    strcpy(items[0].sha256, sha);
+    strcpy(d.sha256, sha);
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_CONTRACT;
+    strcpy(m.dealer, "A");
+    m.ts = 1;
+    m.body.contract.items = items;
+    m.body.contract.n_items = 1;
+    assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_CONTRACT), "down/contract");
+    assert_false(depot_msg_is_stream(DEPOT_MSG_CONTRACT));
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.body.contract.n_items, 1);
+    assert_int_equal(back.body.contract.items[0].contract, 7);
+    assert_string_equal(back.body.contract.items[0].sha256, sha);
+    assert_false(back.body.contract.items[0].signed_);
+    depot_msg_clear(&back);
+    depot_free(text);
+    m.body.contract.n_items = DEPOT_CONTRACTS_MAX + 1;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    items[0].sha256[3] = 'F'; /* upper case: not the hex Depot writes */
+    m.body.contract.n_items = 1;
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+
+    /* the document a gateway signs, and the stream message that carries it */
+    assert_int_equal(depot_contract_doc_encode(&d, &doc, NULL), DEPOT_OK);
+    assert_string_equal(doc, "{\"contract\":7,\"dealer\":\"A\",\"sha256\":\""
+                             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+                             "\"signed_at\":1764230000123,\"terminal\":\"scan-1\"}");
+    assert_int_equal(depot_contract_doc_decode(doc, strlen(doc), &dback, NULL, 0), DEPOT_OK);
+    assert_int_equal(dback.contract, 7);
+    assert_string_equal(dback.terminal, "scan-1");
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_SIGNATURE;
+    strcpy(m.dealer, "A");
+    strcpy(m.ledger, "0123456789abcdef0123456789abcdef");
+    m.id = m.base = 5;
+    m.ts = 1;
+    m.body.order.doc = doc;
+    m.body.order.sig = "MEUCIQ==";
+    m.body.order.cert = "-----BEGIN CERTIFICATE-----";
+    assert_string_equal(depot_msg_topic_leaf(DEPOT_MSG_SIGNATURE), "up/signature");
+    assert_true(depot_msg_is_stream(DEPOT_MSG_SIGNATURE));
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, NULL, 0), DEPOT_OK);
+    assert_int_equal(back.type, DEPOT_MSG_SIGNATURE);
+    assert_string_equal(back.body.order.doc, doc);
+    depot_msg_clear(&back);
+    depot_free(text);
+    depot_free(doc);
+
+    snprintf(buf, sizeof(buf),
+             "{\"contract\":7,\"dealer\":\"A\",\"sha256\":\"%.63sg\","
+             "\"signed_at\":1,\"terminal\":\"scan-1\"}",
+             sha);
+    assert_int_equal(depot_contract_doc_decode(buf, strlen(buf), &dback, why, sizeof(why)),
+                     DEPOT_ERR_SCHEMA);
+    assert_string_equal(why, "doc.sha256: not 64 lowercase hex");
+    snprintf(buf, sizeof(buf),
+             "{\"contract\":0,\"dealer\":\"A\",\"sha256\":\"%s\","
+             "\"signed_at\":1,\"terminal\":\"scan-1\"}",
+             sha);
+    assert_int_equal(depot_contract_doc_decode(buf, strlen(buf), &dback, NULL, 0),
+                     DEPOT_ERR_SCHEMA);
+    snprintf(buf, sizeof(buf),
+             "{\"contract\":7,\"dealer\":\"A\",\"sha256\":\"%s\","
+             "\"signed_at\":1,\"terminal\":\"scan-1\",\"extra\":1}",
+             sha);
+    assert_int_equal(depot_contract_doc_decode(buf, strlen(buf), &dback, NULL, 0),
+                     DEPOT_ERR_SCHEMA);
+    assert_int_equal(depot_mem_in_use(), before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -794,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_depot_msg_encode_MovementsAlertRankingRoundTrip),
         cmocka_unit_test(test_depot_msg_outbox_RoundTripAndBounds),
         cmocka_unit_test(test_depot_msg_policy_RoundTripAndBounds),
+        cmocka_unit_test(test_depot_msg_contract_SignatureAndDocRoundTrip),
         cmocka_unit_test(test_depot_msg_peek_envelope_ReadsWhatDecodeRefuses),
         cmocka_unit_test(test_depot_msg_peek_envelope_RefusesBadStreamKeys),
     };

@@ -522,7 +522,8 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     /* make the file look like a version-1 ledger */
     assert_int_equal(sqlite3_open(f->gw.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE policies; DROP TABLE outbox_aside;"
+                                  "DROP TABLE contracts; DROP TABLE policies;"
+                                  "DROP TABLE outbox_aside;"
                                   "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
                                   "ALTER TABLE meta DROP COLUMN movements_sent;"
                                   "DROP TABLE scans; DROP TABLE catalog; DROP TABLE draft_lines;"
@@ -535,7 +536,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     gw_test_fixture_open(&f->gw, 1000, 80);
     assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 5);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 6);
     put_catalog(f->gw.ledger, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }
@@ -587,6 +588,73 @@ static void test_gw_policies_StoredReportedAndConfirmedAtTheTerminal(void **stat
     assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM policies"), 0);
 }
 
+/* The hub's contracts stored; the sign code "C<id>" scanned signs the SHA-256 the hub sent,
+ * with the dealer and the terminal, with the gateway's key, once. */
+static void test_gw_contracts_SignedAtTheTerminalWithTheGatewayKey(void **state)
+{
+    static const char sha[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    struct fixture *f = *state;
+    struct depot_contract_item items[2] = {{7, "Dealer agreement 2027", "", false},
+                                           {6, "Old agreement", "", true}};
+    struct depot_contract_body b = {2, items};
+    struct gw_display d;
+    char title[DEPOT_POLICY_TITLE_MAX + 1], *pem;
+    unsigned char sig[PKI_SIG_MAX];
+    size_t sig_len;
+    depot_contract_doc doc;
+    long long id = 0, before;
+    int fresh = 0;
+    depot_msg m;
+
+    strcpy(items[0].sha256, sha);
+    strcpy(items[1].sha256, sha);
+    assert_int_equal(gw_contracts_store(f->gw.ledger, &b, 5000, &fresh), DEPOT_OK);
+    assert_int_equal(fresh, 1);
+    assert_true(gw_contract_pending(f->gw.ledger, &id, title));
+    assert_int_equal(id, 7);
+    assert_string_equal(title, "Dealer agreement 2027");
+
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "C07", 0, &d), "NOT A SIGN CODE");
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "C9", 0, &d), "NO CONTRACT 9 HERE");
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "C6", 0, &d), "CONTRACT 6 ALREADY SIGNED");
+    before = gw_ledger_outbox_count(f->gw.ledger);
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "C7", 0, &d), "CONTRACT 7 SIGNED");
+    assert_int_equal(d.code, DEPOT_DISPLAY_OK);
+    assert_int_equal(gw_ledger_outbox_count(f->gw.ledger), before + 1);
+    last_msg(f->gw.ledger, &m);
+    assert_int_equal(m.type, DEPOT_MSG_SIGNATURE);
+    assert_int_equal(
+        depot_contract_doc_decode(m.body.order.doc, strlen(m.body.order.doc), &doc, NULL, 0),
+        DEPOT_OK);
+    assert_int_equal(doc.contract, 7);
+    assert_string_equal(doc.dealer, "D001");
+    assert_string_equal(doc.sha256, sha);
+    assert_string_equal(doc.terminal, "scan-a");
+    assert_int_equal(pki_read_file(f->crt, 8192, &pem, NULL), DEPOT_OK);
+    assert_string_equal(m.body.order.cert, pem);
+    assert_int_equal(pki_base64_decode(m.body.order.sig, sig, sizeof(sig), &sig_len), DEPOT_OK);
+    assert_int_equal(pki_verify(pem, m.body.order.doc, strlen(m.body.order.doc), sig, sig_len),
+                     DEPOT_OK);
+    depot_free(pem);
+    depot_msg_clear(&m);
+    assert_false(gw_contract_pending(f->gw.ledger, &id, title));
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "C7", 0, &d), "CONTRACT 7 ALREADY SIGNED");
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM outbox WHERE topic ="
+                                               " 'up/signature'"),
+                     1);
+    /* the hub's list again (signed now there too): still signed once here; a changed hash for
+     * a known contract is not taken */
+    items[0].signed_ = true;
+    items[0].sha256[0] = 'a';
+    assert_int_equal(gw_contracts_store(f->gw.ledger, &b, 6000, &fresh), DEPOT_OK);
+    assert_int_equal(fresh, 0);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM contracts WHERE sha256 LIKE"
+                                               " '9f86%' AND signed = 1"),
+                     2);
+    /* a policy's OK is not a contract's signature */
+    assert_string_equal(scan(f, DEPOT_SCAN_CONFIRM, "", 0, &d), "NOTHING TO CONFIRM");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +686,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_ledger_open_MigratesAStockSliceLedger, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_gw_contracts_SignedAtTheTerminalWithTheGatewayKey,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -527,6 +527,32 @@ static void test_api_accounts_DisableAndResetRevokeSessionsAtOnce(void **state)
     assert_int_equal(call(f, "GET", "/api/v1/users", s1, NULL, NULL), 200);
     assert_int_equal(cJSON_GetArraySize(f->json), 1);
     assert_false(in_body(f, "argon2"));
+
+    /* made a dealer's user (with its dealer, else refused), then moved to another dealer */
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL, "{\"role\":\"dealer\"}"),
+                     400);
+    assert_string_equal(error_of(f),
+                        "dealer: role dealer needs the dealer's id (" DEPOT_ID_RULE ")");
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL,
+                          "{\"role\":\"dealer\",\"dealer\":\"D-1\"}"),
+                     200);
+    assert_string_equal(str_of(f, "dealer"), "D-1");
+    assert_int_equal(call(f, "GET", "/api/v1/users", s1, NULL, NULL), 403);
+    assert_int_equal(call(f, "GET", "/api/v1/me", s1, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "dealer"), "D-1");
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL, "{\"dealer\":\"D-2\"}"),
+                     200);
+    assert_int_equal(call(f, "GET", "/api/v1/me", s1, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "dealer"), "D-2");
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL, "{\"dealer\":\"a b\"}"),
+                     400);
+    /* a viewer again: its dealer goes with the role; a viewer given a dealer is refused */
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL,
+                          "{\"role\":\"viewer\",\"dealer\":\"D-2\"}"),
+                     400);
+    assert_int_equal(call(f, "PATCH", "/api/v1/users/bob", ADMIN, NULL, "{\"role\":\"viewer\"}"),
+                     200);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f->json, "dealer")));
     assert_int_equal(call(f, "PATCH", "/api/v1/users/nobody", ADMIN, NULL, "{\"disabled\":true}"),
                      404);
 }

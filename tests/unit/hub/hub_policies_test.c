@@ -642,6 +642,31 @@ static void test_service_DueListPublishedEventsMarkTheirDealerOnly(void **state)
     assert_int_equal(hub_policies_repush(f->s, 999, NOW_MS, &again), DEPOT_ERR_NOTFOUND);
 }
 
+/* A row stored before dates were checked (valid_to not a calendar day) is left out of
+ * down/policy: the encoder would refuse the whole list, and the dealer would get none. */
+static void test_service_StoredBadDateLeftOutOfTheList(void **state)
+{
+    struct fixture *f = *state;
+    struct sent c = {0};
+    struct hub_policy *p;
+    int n = 0;
+    long long good;
+    profile(f->s, "A", "North", "gold");
+    good = publish(f->s, "list", "A", 1);
+    p = policy("Old row", "2026-09-01", "2027-02-30", NOW_MS);
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_policy_add(f->s, p), DEPOT_OK);
+    assert_int_equal(hub_store_reach_add(f->s, p->id, "A", NOW_MS), DEPOT_OK);
+    assert_int_equal(hub_store_policy_due_mark(f->s, "A", NOW_MS), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
+    assert_int_equal(hub_policies_publish_due(f->s, capture, &c, NOW_MS + 1, &n), DEPOT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(c.topic[0], "depot/v1/A/down/policy");
+    assert_int_equal(c.msg[0].body.policy.n_items, 1);
+    assert_int_equal(c.msg[0].body.policy.items[0].policy, good);
+    sent_clear(&c);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -657,6 +682,7 @@ int main(void)
         T(test_dealer_policies_ValidOnTodayNewestFirst),
         T(test_service_TargetsByRegionTierListAll),
         T(test_service_DueListPublishedEventsMarkTheirDealerOnly),
+        T(test_service_StoredBadDateLeftOutOfTheList),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -585,7 +585,7 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     struct hub_task *got = calloc(1, sizeof(*got));
     long long id, last = -1;
 
-    /* a policy, as a hub at version 5 left it */
+    /* a policy, as a hub at version 5 left it (without the tables of versions 6 and later) */
     snprintf(p->title, sizeof(p->title), "Before tasks");
     snprintf(p->valid_from, sizeof(p->valid_from), "2026-01-01");
     snprintf(p->valid_to, sizeof(p->valid_to), "2026-12-31");
@@ -593,8 +593,10 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_policy_add(f->s, p), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE task_reach; DROP TABLE tasks;"
-                  "DELETE FROM schema_migrations WHERE version = 6;");
+    store_exec(f, "DROP TABLE contracts;"
+                  "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
+                  "DROP TABLE task_reach; DROP TABLE tasks;"
+                  "DELETE FROM schema_migrations WHERE version >= 6;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "After", "count", "SKU-1", "2026-01-01");

@@ -457,8 +457,8 @@ static depot_err stream_effect(struct pg_store *q, const depot_msg *m, long long
     const struct depot_event_body *e = &m->body.event;
     depot_err err;
     *newer = true;
-    if (m->type == DEPOT_MSG_ORDER)
-        return DEPOT_OK; /* hub_orders applies it in the same transaction */
+    if (m->type == DEPOT_MSG_ORDER || m->type == DEPOT_MSG_SIGNATURE)
+        return DEPOT_OK; /* hub_orders (hub_contracts) applies it in the same transaction */
     if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
         return apply_movements(q, m, newer);
     if (m->type == DEPOT_MSG_STOCK) /* with its stock point when it is newer */
@@ -634,6 +634,7 @@ static depot_err apply_in_tx(struct pg_store *q, const depot_msg *m, long long s
     case DEPOT_MSG_STOCK:
     case DEPOT_MSG_EVENT:
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_SIGNATURE:
     case DEPOT_MSG_MOVEMENTS:
         return apply_stream(q, m, seen_ms, res, upto);
     case DEPOT_MSG_SNAPSHOT:
@@ -852,6 +853,7 @@ static const struct hub_store_ops pg_ops = {
     .policies = &hub_pg_policy_ops,
     .tasks = &hub_pg_task_ops,
     .training = &hub_pg_training_ops,
+    .contracts = &hub_pg_contract_ops,
 };
 
 depot_err hub_store_pg_open(const char *conninfo, hub_store **out)

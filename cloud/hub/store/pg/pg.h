@@ -4,7 +4,8 @@
  * dealers.c, payments.c, orders.c, audit.c: the order domain; alerts.c:
  * history and alerts; ranking.c: the presence log and the ranking's facts;
  * accounts.c: users and credentials; policies.c: policies and their reach;
- * tasks.c: tasks and their completion, training.c: training material and its viewing),
+ * tasks.c: tasks and their completion, training.c: training material and its viewing,
+ * contracts.c: e-contracts, their signatures and terms),
  * the statement helpers they share (store/pg/util.c) and the schema
  * migrations (store/pg/schema.c).
  *
@@ -58,6 +59,7 @@ enum hub_pg_table {
     PG_T_POLICIES,
     PG_T_TASKS,
     PG_T_TRAINING,
+    PG_T_CONTRACTS,
     PG_T__COUNT
 };
 
@@ -249,5 +251,9 @@ extern const char hub_pg_schema_tasks[];
 /* Training material and its viewing (training.c: store/training.h); its schema is migration 7. */
 extern const struct hub_store_training_ops hub_pg_training_ops;
 extern const char hub_pg_schema_training[];
+/* E-contracts, their signatures and terms (contracts.c: store/contracts.h); its schema is
+ * migration 8. */
+extern const struct hub_store_contract_ops hub_pg_contract_ops;
+extern const char hub_pg_schema_contracts[];
 
 #endif

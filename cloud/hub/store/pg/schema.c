@@ -75,6 +75,7 @@ static const struct migration migrations[] = {
     {5, "policies and their reach", {hub_pg_schema_policies}},
     {6, "tasks and their completion", {hub_pg_schema_tasks}},
     {7, "training material and its viewing", {hub_pg_schema_training}},
+    {8, "e-contracts, their signatures and terms", {hub_pg_schema_contracts}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -502,8 +502,8 @@ static depot_err stream_effect(struct sqlite_store *q, const depot_msg *m, long 
     const struct depot_event_body *e = &m->body.event;
     *newer = true;
     depot_err err;
-    if (m->type == DEPOT_MSG_ORDER)
-        return DEPOT_OK;                /* hub_orders applies it in the same transaction */
+    if (m->type == DEPOT_MSG_ORDER || m->type == DEPOT_MSG_SIGNATURE)
+        return DEPOT_OK; /* hub_orders (hub_contracts) applies it in the same transaction */
     if (m->type == DEPOT_MSG_MOVEMENTS) /* daily figures and stock points, if they fit */
         return apply_movements(q, m, newer);
     if (m->type == DEPOT_MSG_STOCK) {
@@ -688,6 +688,7 @@ static depot_err apply_in_tx(struct sqlite_store *q, const depot_msg *m, long lo
     case DEPOT_MSG_STOCK:
     case DEPOT_MSG_EVENT:
     case DEPOT_MSG_ORDER:
+    case DEPOT_MSG_SIGNATURE:
     case DEPOT_MSG_MOVEMENTS:
         return apply_stream(q, m, seen_ms, res, upto);
     case DEPOT_MSG_SNAPSHOT:
@@ -849,6 +850,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_policies_free(q);
     hub_sqlite_tasks_free(q);
     hub_sqlite_training_free(q);
+    hub_sqlite_contracts_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -876,6 +878,7 @@ static const struct hub_store_ops sqlite_ops = {
     .policies = &hub_sqlite_policy_ops,
     .tasks = &hub_sqlite_task_ops,
     .training = &hub_sqlite_training_ops,
+    .contracts = &hub_sqlite_contract_ops,
 };
 
 /*
@@ -906,6 +909,7 @@ static const struct migration migrations[] = {
     {5, "policies and their reach", hub_sqlite_policies_schema},
     {6, "tasks and their completion", hub_sqlite_tasks_schema},
     {7, "training material and its viewing", hub_sqlite_training_schema},
+    {8, "e-contracts, their signatures and terms", hub_sqlite_contracts_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -959,7 +963,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_policies_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_tasks_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_training_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_training_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_contracts_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

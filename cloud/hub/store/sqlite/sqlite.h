@@ -23,6 +23,7 @@
 #define SQ_POLICY_STMTS 16
 #define SQ_TASK_STMTS 12
 #define SQ_TRAINING_STMTS 12
+#define SQ_CONTRACT_STMTS 8
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -38,6 +39,7 @@ struct sqlite_store {
     sqlite3_stmt *policy_st[SQ_POLICY_STMTS];    /* store/sqlite/policies.c */
     sqlite3_stmt *task_st[SQ_TASK_STMTS];        /* store/sqlite/tasks.c */
     sqlite3_stmt *training_st[SQ_TRAINING_STMTS]; /* store/sqlite/training.c */
+    sqlite3_stmt *contract_st[SQ_CONTRACT_STMTS]; /* store/sqlite/contracts.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -197,5 +199,12 @@ extern const struct hub_store_training_ops hub_sqlite_training_ops;
 extern const char hub_sqlite_training_schema[];
 depot_err hub_sqlite_training_setup(struct sqlite_store *q);
 void hub_sqlite_training_free(struct sqlite_store *q);
+
+/* contracts.c: e-contracts, their signatures and terms (store/contracts.h); its schema is
+ * migration 8. */
+extern const struct hub_store_contract_ops hub_sqlite_contract_ops;
+extern const char hub_sqlite_contracts_schema[];
+depot_err hub_sqlite_contracts_setup(struct sqlite_store *q);
+void hub_sqlite_contracts_free(struct sqlite_store *q);
 
 #endif
