@@ -2,6 +2,7 @@
  * (hub_file_sink), read whole (hub_files_read) or opened for serving (hub_files_open). */
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/sha256.h>
@@ -290,4 +292,28 @@ depot_err hub_files_open(const char *dir, const char *sha, int *fd, long long *s
     }
     *size = (long long)st.st_size;
     return DEPOT_OK;
+}
+
+void hub_files_sweep(const char *dir, long older_than_s, int *removed)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[PATH_LEN];
+    struct stat st;
+    time_t now = time(NULL);
+    *removed = 0;
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, ".new-", 5) != 0 ||
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
+            lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || now - st.st_mtime <= older_than_s)
+            continue;
+        if (unlink(path) == 0)
+            ++*removed;
+    }
+    closedir(d);
+    if (*removed)
+        LOG_WARN("files: %d unfinished upload(s) left in %s by a stopped hub removed", *removed,
+                 dir);
 }

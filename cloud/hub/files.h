@@ -72,6 +72,14 @@ void hub_file_sink_free(hub_file_sink *k);
 #define HUB_FILE_HEAD 12
 const char *hub_file_type(const unsigned char *head, size_t n);
 
+/*
+ * Removes the temporary files of uploads that never finished (a hub killed in the middle of
+ * one) from dir: those last written more than older_than_s seconds ago, so that an upload
+ * another hub sharing the folder is receiving now is left alone. *removed how many (logged).
+ * A missing dir is nothing to do.
+ */
+void hub_files_sweep(const char *dir, long older_than_s, int *removed);
+
 /* Opens the file named sha of dir for reading: *fd (the caller closes it) and its *size.
  * DEPOT_ERR_INVAL (not such a name), DEPOT_ERR_NOTFOUND, DEPOT_ERR_IO. */
 depot_err hub_files_open(const char *dir, const char *sha, int *fd, long long *size);

@@ -43,6 +43,9 @@
 #include "store/store.h"
 
 #define BODY_MAX (8u * 1024 * 1024) /* a catalog of 10,000 items fits easily */
+/* An upload's temporary file not written for this long was left by a stopped hub (a live
+ * upload writes every time a piece arrives; [http] idle_timeout_s is at most an hour). */
+#define UPLOAD_STALE_S (6 * 3600)
 
 /* The body of a request being received (PUT, PATCH, POST); freed when it completes. */
 struct upload {
@@ -261,6 +264,7 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
 {
     hub_api *api = depot_calloc(1, sizeof(*api));
     depot_err err;
+    int swept;
     if (!api)
         return DEPOT_ERR_NOMEM;
     api->cfg = cfg;
@@ -270,6 +274,7 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     pthread_mutex_init(&api->lock, NULL);
     pthread_cond_init(&api->freed, NULL);
     set_link_key(api);
+    hub_files_sweep(cfg->files_dir, UPLOAD_STALE_S, &swept);
     err = open_readers(api);
     if (err == DEPOT_OK)
         err = hub_accounts_new(cfg, &api->accounts);

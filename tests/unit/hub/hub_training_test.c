@@ -5,9 +5,11 @@
  * range of a Range header (a-b, a-, -n, past the end, malformed, several);
  * a file's type by its first bytes; and a file streamed in pieces: named by
  * its SHA-256, refused past its limit or for an unknown type with nothing
- * left behind; a media link valid for its item, dealer and lifetime only.
+ * left behind, and the unfinished uploads of a stopped hub swept; a media link valid for its item,
+ * dealer and lifetime only.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +258,36 @@ static void test_file_sink_RefusedPastItsLimitOrUnknownLeavesNothing(void **stat
     test_rmdir(dir);
 }
 
+static void test_files_sweep_RemovesOnlyStaleUnfinishedUploads(void **state)
+{
+    char dir[256], path[400];
+    struct timespec old[2] = {{.tv_sec = 1000000}, {.tv_sec = 1000000}};
+    hub_file_sink *k = NULL;
+    int removed = -1;
+    FILE *f;
+    (void)state;
+    test_tmpdir(dir, sizeof(dir));
+    hub_files_sweep("/nonexistent/depot", 60, &removed); /* nothing to do */
+    assert_int_equal(removed, 0);
+    snprintf(path, sizeof(path), "%s/.new-OLD123", dir); /* a stopped hub's, long ago */
+    f = fopen(path, "wb");
+    fputs("%PDF-1.7 half", f);
+    fclose(f);
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    snprintf(path, sizeof(path), "%s/" PDF_SHA, dir); /* a stored file, as old */
+    f = fopen(path, "wb");
+    fputs("%PDF-1.7 whole", f);
+    fclose(f);
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+    assert_int_equal(hub_file_sink_new(dir, 1000, &k), DEPOT_OK); /* an upload going on */
+    assert_int_equal(files_in(dir), 3);
+    hub_files_sweep(dir, 3600, &removed);
+    assert_int_equal(removed, 1);
+    assert_int_equal(files_in(dir), 2); /* the stored file and the live upload stay */
+    hub_file_sink_free(k);
+    test_rmdir(dir);
+}
+
 /* ---- media links ---- */
 
 static void test_training_link_ValidUntilItExpiresForItsItemAndDealerOnly(void **state)
@@ -297,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_file_type_ByTheFirstBytes),
         cmocka_unit_test(test_file_sink_PiecesNamedByTheirSha256),
         cmocka_unit_test(test_file_sink_RefusedPastItsLimitOrUnknownLeavesNothing),
+        cmocka_unit_test(test_files_sweep_RemovesOnlyStaleUnfinishedUploads),
         cmocka_unit_test(test_training_link_ValidUntilItExpiresForItsItemAndDealerOnly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
