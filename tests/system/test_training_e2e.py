@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from harness import BIN, Env, http_json, main, run  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
-from hubenv import start_hub  # noqa: E402
+from hubenv import metrics, start_hub  # noqa: E402
 
 ADMIN = "admin-token-training"
 
@@ -160,6 +160,9 @@ def check_uploads_and_refusals(site, video, doc):
                       expect=1)
     assert "413" in err and "file_max_mib" in err, err
     assert site.stored() == stored  # nothing left of the refused ones
+    m = metrics(site.http)
+    assert m["depot_hub_training_files_stored_total"] == 3, m  # two by depotctl, one above
+    assert m["depot_hub_training_files_refused_total"] == 4, m  # 415, 413 here; 415, 413 by ctl
     # a PDF named as a video is refused when the item is created
     out = site.api("POST", "training", body={"title": "Wrong kind", "kind": "video",
                                              "file": hashlib.sha256(doc).hexdigest(),

@@ -356,6 +356,7 @@ enum MHD_Result api_stream_open(hub_api *api, struct api_request *r, hub_file_si
         snprintf(why, sizeof(why), "the file is larger than [training] file_max_mib (%ld MiB)",
                  api->cfg->training_file_max_mib);
         LOG_WARN("training: an upload of %lld bytes refused: %s", len, why);
+        hub_metrics_add(api->metrics, HUB_C_TRAINING_FILES_REFUSED, 1);
         return api_send_error(api, r, MHD_HTTP_CONTENT_TOO_LARGE, why);
     }
     if (hub_file_sink_new(api->cfg->files_dir, max, sink) != DEPOT_OK)

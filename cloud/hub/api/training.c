@@ -170,6 +170,9 @@ enum MHD_Result api_training_file_post(hub_api *api, const struct api_request *r
     if (!r->sink)
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "send the file's bytes as the body");
     err = hub_file_sink_finish(r->sink, sha, &size, &type);
+    hub_metrics_add(api->metrics,
+                    err == DEPOT_OK ? HUB_C_TRAINING_FILES_STORED : HUB_C_TRAINING_FILES_REFUSED,
+                    1);
     switch (err == DEPOT_ERR_INVAL ? hub_file_sink_refused(r->sink) : HUB_FILE_ACCEPTED) {
     case HUB_FILE_TOO_LARGE:
         snprintf(why, sizeof(why), "the file is larger than [training] file_max_mib (%ld MiB)",
