@@ -141,7 +141,6 @@ struct hub_file_sink {
     unsigned char head[HUB_FILE_HEAD];
     mbedtls_sha256_context sha;
     enum hub_file_refusal refused;
-    bool finished;
 };
 
 const char *hub_file_type(const unsigned char *head, size_t n)
@@ -258,7 +257,6 @@ depot_err hub_file_sink_finish(hub_file_sink *k, char sha[HUB_FILE_SHA_HEX + 1],
     if (snprintf(path, sizeof(path), "%s/%s", k->dir, sha) >= (int)sizeof(path))
         return DEPOT_ERR_INVAL;
     err = sink_rename(k, path);
-    k->finished = err == DEPOT_OK;
     *size = k->size;
     return err;
 }
