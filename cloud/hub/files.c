@@ -143,13 +143,23 @@ struct hub_file_sink {
     enum hub_file_refusal refused;
 };
 
+/* An ISO box file whose major brand is a still image (HEIF, AVIF): a phone's photo, no video. */
+static bool iso_image_brand(const unsigned char *brand)
+{
+    static const char *const images[] = {"heic", "heix", "heim", "heis", "mif1", "avif", NULL};
+    for (int i = 0; images[i]; i++)
+        if (!memcmp(brand, images[i], 4))
+            return true;
+    return false;
+}
+
 const char *hub_file_type(const unsigned char *head, size_t n)
 {
     if (n >= 5 && !memcmp(head, "%PDF-", 5))
         return "application/pdf";
     if (n >= 4 && !memcmp(head, "\x1a\x45\xdf\xa3", 4))
         return "video/webm";
-    if (n >= 8 && !memcmp(head + 4, "ftyp", 4))
+    if (n >= 12 && !memcmp(head + 4, "ftyp", 4) && !iso_image_brand(head + 8))
         return "video/mp4";
     return NULL;
 }

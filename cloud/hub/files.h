@@ -66,7 +66,8 @@ void hub_file_sink_free(hub_file_sink *k);
 
 /*
  * The media type of a file by its first n bytes, never by a name: "application/pdf"
- * (%PDF-), "video/mp4" (an ISO box "ftyp" at offset 4), "video/webm" (EBML 1A 45 DF A3);
+ * (%PDF-), "video/mp4" (an ISO box "ftyp" at offset 4 whose brand is not a still image's:
+ * HEIF, AVIF), "video/webm" (EBML 1A 45 DF A3);
  * NULL for anything else or too few bytes (at least HUB_FILE_HEAD are needed).
  */
 #define HUB_FILE_HEAD 12

@@ -165,6 +165,15 @@ static void test_file_type_ByTheFirstBytes(void **state)
     assert_string_equal(hub_file_type((const unsigned char *)"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", 8),
                         "video/webm");
     assert_null(hub_file_type((const unsigned char *)"GIF89a......", 12));
+    assert_null(hub_file_type((const unsigned char *)"\0\0\0\x18"
+                                                     "ftypheic\0\0",
+                              12)); /* a photo */
+    assert_null(hub_file_type((const unsigned char *)"\0\0\0\x1c"
+                                                     "ftypavif\0\0",
+                              12));
+    assert_null(hub_file_type((const unsigned char *)"\0\0\0\x20"
+                                                     "ftyp",
+                              8)); /* no brand */
     assert_null(hub_file_type((const unsigned char *)"PDF-1.7 %PDF", 12));
     assert_null(hub_file_type((const unsigned char *)"%PD", 3));
 }
