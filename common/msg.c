@@ -1324,6 +1324,19 @@ depot_err depot_contract_doc_decode(const char *buf, size_t len, depot_contract_
     return err;
 }
 
+char *depot_contract_counter_bytes(const char *doc, const char *sig_b64, size_t *len)
+{
+    size_t a = strlen(doc), b = strlen(sig_b64);
+    char *out = depot_malloc(a + b + 2);
+    if (!out)
+        return NULL;
+    memcpy(out, doc, a);
+    out[a] = '\n';
+    memcpy(out + a + 1, sig_b64, b + 1);
+    *len = a + 1 + b;
+    return out;
+}
+
 /* ---- topics ------------------------------------------------------------- */
 
 depot_err depot_topic_build(char *buf, size_t buf_len, const char *dealer, const char *leaf)

@@ -66,5 +66,6 @@ int ctl_policies_main(int argc, char **argv);
 int ctl_tasks_main(int argc, char **argv);
 /* training.c: depotctl training add | list | show. */
 int ctl_training_main(int argc, char **argv);
+int ctl_contracts_main(int argc, char **argv);
 
 #endif

@@ -121,7 +121,7 @@ static const struct depot_ini_opt alerts_opts[] = {
     NUM("spike_min_units", alert_spike_min_units, 1, 1000000, "5"),
     NUM("shrinkage_window_s", alert_shrinkage_window_s, 1, 86400, "900"),
     NUM("shrinkage_grace_s", alert_shrinkage_grace_s, 0, 3600, "10"),
-    NUM("contract_days", alert_contract_days, 0, 3650, "30"),
+    NUM("contract_days", alert_contract_days, 0, 3650, "60"),
     NUM("outbox_percent", alert_outbox_percent, 1, 100, "50"),
     NUM("eval_period_s", alert_eval_period_s, 1, 3600, "5"),
     NUM("history_days", alert_history_days, 1, 3650, "90"),

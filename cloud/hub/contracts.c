@@ -17,16 +17,19 @@
 
 struct hub_contracts {
     hub_orders *orders; /* the order certificate checks (CA, CRL, cache) */
+    hub_metrics *metrics;
     pki_signer *signer; /* [mqtt] key; NULL: nothing is countersigned */
     char *cert_pem;     /* [mqtt] cert */
 };
 
-depot_err hub_contracts_new(const struct hub_config *cfg, hub_orders *orders, hub_contracts **out)
+depot_err hub_contracts_new(const struct hub_config *cfg, hub_orders *orders, hub_metrics *metrics,
+                            hub_contracts **out)
 {
     hub_contracts *k = depot_calloc(1, sizeof(*k));
     if (!k)
         return DEPOT_ERR_NOMEM;
     k->orders = orders;
+    k->metrics = metrics;
     if (!cfg->mqtt_key[0] || !cfg->mqtt_cert[0] ||
         pki_signer_open(&k->signer, cfg->mqtt_key) != DEPOT_OK ||
         pki_read_file(cfg->mqtt_cert, DEPOT_CERT_PEM_MAX, &k->cert_pem, NULL) != DEPOT_OK) {
@@ -163,19 +166,6 @@ depot_err hub_contracts_issue(hub_store *s, const char *files_dir, struct hub_co
 
 /* ---- the dealer's signature ---- */
 
-char *hub_contract_counter_bytes(const char *doc, const char *sig_b64, size_t *len)
-{
-    size_t a = strlen(doc), b = strlen(sig_b64);
-    char *out = depot_malloc(a + b + 2);
-    if (!out)
-        return NULL;
-    memcpy(out, doc, a);
-    out[a] = '\n';
-    memcpy(out + a + 1, sig_b64, b + 1);
-    *len = a + 1 + b;
-    return out;
-}
-
 static depot_err countersign(hub_contracts *k, const char *doc, const char *sig_b64,
                              char out[HUB_CONTRACT_SIG_MAX + 1])
 {
@@ -186,7 +176,7 @@ static depot_err countersign(hub_contracts *k, const char *doc, const char *sig_
     out[0] = '\0';
     if (!k->signer)
         return DEPOT_OK;
-    if (!(bytes = hub_contract_counter_bytes(doc, sig_b64, &len)))
+    if (!(bytes = depot_contract_counter_bytes(doc, sig_b64, &len)))
         return DEPOT_ERR_NOMEM;
     err = pki_signer_sign(k->signer, bytes, len, sig, sizeof(sig), &sig_len);
     depot_free(bytes);
@@ -196,8 +186,9 @@ static depot_err countersign(hub_contracts *k, const char *doc, const char *sig_
 }
 
 /* Refused: logged and counted, nothing else changes. */
-static depot_err refuse(hub_store *s, const depot_msg *m, const char *why)
+static depot_err refuse(hub_contracts *k, hub_store *s, const depot_msg *m, const char *why)
 {
+    hub_metrics_add(k->metrics, HUB_C_SIGNATURES_REFUSED, 1);
     LOG_WARN("contract signature from %s (message %llu) refused: %s", m->dealer,
              (unsigned long long)m->id, why);
     return hub_store_count_reject(s, "contract_signature", 1);
@@ -217,25 +208,25 @@ depot_err hub_contracts_on_message(hub_contracts *k, hub_store *s, const depot_m
         return DEPOT_OK;
     if (hub_orders_verify_signed(k->orders, m->dealer, b->doc, b->sig, b->cert, why, sizeof(why)) !=
         DEPOT_OK)
-        return refuse(s, m, why);
+        return refuse(k, s, m, why);
     if (depot_contract_doc_decode(b->doc, strlen(b->doc), &doc, why, sizeof(why)) != DEPOT_OK)
-        return refuse(s, m, why);
+        return refuse(k, s, m, why);
     if (strcmp(doc.dealer, m->dealer) != 0)
-        return refuse(s, m, "the document names another dealer");
+        return refuse(k, s, m, "the document names another dealer");
     if (strlen(b->doc) > HUB_CONTRACT_DOC_MAX || strlen(b->sig) > HUB_CONTRACT_SIG_MAX ||
         strlen(b->cert) > HUB_CONTRACT_CERT_MAX)
-        return refuse(s, m, "document, signature or certificate too long to keep");
+        return refuse(k, s, m, "document, signature or certificate too long to keep");
     err = hub_store_contract_get(s, doc.contract, &c);
     if (err == DEPOT_ERR_NOTFOUND || (err == DEPOT_OK && strcmp(c.dealer, m->dealer) != 0)) {
         snprintf(why, sizeof(why), "contract %lld is not one of %s's", doc.contract, m->dealer);
-        return refuse(s, m, why);
+        return refuse(k, s, m, why);
     }
     if (err != DEPOT_OK)
         return err;
     if (strcmp(doc.sha256, c.file_sha) != 0) {
         snprintf(why, sizeof(why), "SHA-256 %.16s... is not contract %lld's (%.16s...)", doc.sha256,
                  c.id, c.file_sha);
-        return refuse(s, m, why);
+        return refuse(k, s, m, why);
     }
     if (c.signed_at) {
         LOG_INFO("contract %lld: signed again at %s's %s: the first signature stays", c.id,
@@ -246,8 +237,10 @@ depot_err hub_contracts_on_message(hub_contracts *k, hub_store *s, const depot_m
     if (err == DEPOT_OK)
         err = hub_store_contract_sign(s, c.id, m->dealer, now, b->doc, b->sig, b->cert, counter,
                                       counter[0] ? k->cert_pem : "", &changed);
-    if (err == DEPOT_OK && changed)
+    if (err == DEPOT_OK && changed) {
+        hub_metrics_add(k->metrics, HUB_C_CONTRACTS_SIGNED, 1);
         err = hub_store_policy_due_mark(s, m->dealer, now); /* down/contract says signed */
+    }
     if (err == DEPOT_OK && changed)
         LOG_INFO("contract %lld signed by %s at terminal %s%s", c.id, m->dealer, doc.terminal,
                  counter[0] ? ", countersigned by the hub" : " (not countersigned: no hub key)");

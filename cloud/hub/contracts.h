@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "ingest.h"
+#include "metrics.h"
 #include "orders.h"
 #include "store/contracts.h"
 #include "store/store.h"
@@ -37,7 +38,8 @@ typedef struct hub_contracts hub_contracts;
 
 /* Opens the hub's countersigning key and certificate ([mqtt] key and cert); without them
  * signatures are still verified and recorded, not countersigned (logged). */
-depot_err hub_contracts_new(const struct hub_config *cfg, hub_orders *orders, hub_contracts **out);
+depot_err hub_contracts_new(const struct hub_config *cfg, hub_orders *orders, hub_metrics *metrics,
+                            hub_contracts **out);
 void hub_contracts_free(hub_contracts *k);
 
 /* "application/pdf" for %PDF-, "text/plain; charset=utf-8" for valid UTF-8 text without
@@ -65,8 +67,5 @@ depot_err hub_contracts_publish_dealer(hub_store *s, const char *dealer, long lo
 /* The terms of every signed contract whose start day has come (UTC), applied to its dealer's
  * profile, each in its own transaction; *n how many. */
 depot_err hub_contracts_apply_due(hub_store *s, long long now, int *n);
-
-/* The hub's countersignature of a dealer's signature: the bytes it signs. */
-char *hub_contract_counter_bytes(const char *doc, const char *sig_b64, size_t *len);
 
 #endif

@@ -213,8 +213,11 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         return err; /* invariant 6: the id only */
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
-    if (err == DEPOT_OK && ing->contracts && it->res == HUB_APPLY_DONE) /* contracts.h */
+    if (err == DEPOT_OK && ing->contracts && it->res == HUB_APPLY_DONE &&
+        it->msg.type == DEPOT_MSG_SIGNATURE) { /* contracts.h; terms due today apply at once */
         err = hub_contracts_on_message(ing->contracts, ing->store, &it->msg, depot_now_ms());
+        ing->next_terms_ms = 0;
+    }
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a policy's reach (policies.h) */
         err = hub_policies_on_message(ing->store, &it->msg, depot_now_ms());
     if (err == DEPOT_OK && it->res == HUB_APPLY_DONE) /* a task's data rule (tasks.h) */

@@ -104,7 +104,7 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         hub_ingest_set_ranking(h->ingest, h->ranking);
     if (err == DEPOT_OK)
-        err = hub_contracts_new(cfg, h->orders, &h->contracts);
+        err = hub_contracts_new(cfg, h->orders, h->metrics, &h->contracts);
     if (err == DEPOT_OK)
         hub_ingest_set_contracts(h->ingest, h->contracts);
     if (err == DEPOT_OK)

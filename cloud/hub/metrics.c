@@ -103,6 +103,11 @@ static const struct {
     [HUB_C_TRAINING_FILES_REFUSED] = {"depot_hub_training_files_refused_total",
                                       "Training uploads refused (too large, not a PDF, MP4 or "
                                       "WebM, or not stored)"},
+    [HUB_C_CONTRACTS_SIGNED] = {"depot_hub_contracts_signed_total",
+                                "Contracts signed by their dealer's gateway and kept"},
+    [HUB_C_SIGNATURES_REFUSED] = {"depot_hub_contract_signatures_refused_total",
+                                  "Contract signatures refused: forged, another dealer's or "
+                                  "another file's"},
 };
 
 depot_err hub_metrics_new(hub_metrics **out)

@@ -412,6 +412,9 @@ typedef struct depot_contract_doc {
 depot_err depot_contract_doc_encode(const depot_contract_doc *d, char **out, size_t *len);
 depot_err depot_contract_doc_decode(const char *buf, size_t len, depot_contract_doc *d,
                                     char *reason, size_t reason_len);
+/* The bytes the hub countersigns for a dealer's signature of a contract: doc "\n" sig_b64
+ * (depot_malloc'ed, NUL-terminated; *len without the NUL); NULL when out of memory. */
+char *depot_contract_counter_bytes(const char *doc, const char *sig_b64, size_t *len);
 /* True for DEPOT_SHA256_HEX lowercase hex digits. */
 bool depot_sha256_hex_valid(const char *s);
 

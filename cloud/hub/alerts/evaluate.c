@@ -347,17 +347,37 @@ static bool parse_date(const char *s, long long *day)
     return true;
 }
 
+/*
+ * Reminders of a contract's end at contract_days (60 by default), 30 and 7 days before it:
+ * one alert, opened at the first, raised to warning at 30 days and to critical at 7 (each a
+ * change, published to the dealer's gateway and portal and to the manufacturer's side).
+ */
+static long contract_step(long long left, long first)
+{
+    static const long steps[] = {30, 7};
+    long step = first;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (steps[i] < first && left <= steps[i])
+            step = steps[i];
+    return step;
+}
+
 static depot_err eval_contract(hub_alerts *a, hub_store *s, struct dealer_ent *d, long long now)
 {
     struct verdict v = {0};
     struct alert_key k = {d->id, "", "", HUB_AK_CONTRACT_EXPIRING, NULL};
     long long end, left;
+    long step;
     if (d->contract_end[0] && parse_date(d->contract_end, &end)) {
         left = end - now / HUB_DAY_MS;
+        step = contract_step(left, a->cfg->alert_contract_days);
         v.holds = left <= a->cfg->alert_contract_days;
-        v.severity = left <= 7 ? "critical" : "warning";
-        snprintf(v.text, sizeof(v.text), "contract of %s %s on %s", d->id,
-                 left < 0 ? "ended" : "ends", d->contract_end);
+        v.severity = left <= 7 ? "critical" : step <= 30 ? "warning" : "info";
+        if (left < 0)
+            snprintf(v.text, sizeof(v.text), "contract of %s ended on %s", d->id, d->contract_end);
+        else
+            snprintf(v.text, sizeof(v.text), "contract of %s ends on %s (reminder: %ld days)",
+                     d->id, d->contract_end, step);
     }
     return alerts_settle(a, s, &d->contract, &k, &v, now);
 }

@@ -55,6 +55,7 @@ static int setup(void **state)
     snprintf(dash, sizeof(dash), "%.200s/dash", f->dir);
     assert_int_equal(mkdir(dash, 0700), 0);
     snprintf(f->cfg.http_dashboard, sizeof(f->cfg.http_dashboard), "%.200s/dash", f->dir);
+    snprintf(f->cfg.files_dir, sizeof(f->cfg.files_dir), "%.200s/files", f->dir);
     strcat(dash, "/index.html");
     write_file(dash, "<!doctype html><title>Depot</title>\n");
     f->cfg.http_threads = 2;
@@ -751,7 +752,7 @@ static const char *const other_dealer_bodies[] = {"{}", "[]", NULL};
 static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **state)
 {
     struct fixture *f = *state;
-    char auth[128], url[300], order_b[16] = "order-of-b", alert_b[24];
+    char auth[128], url[300], order_b[16] = "order-of-b", alert_b[24], contract_b[24];
     long long alert_a = 0, alert_b_id = 0;
     size_t n, tried = 0, refused = 0;
     const struct api_route *rt = api_routes(&n);
@@ -761,6 +762,13 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     dealer_data(f, "B", order_b, &alert_b_id);
     assert_true(alert_a > 0 && alert_b_id > 0);
     snprintf(alert_b, sizeof(alert_b), "%lld", alert_b_id);
+    /* a contract of B's ("B's terms\n") */
+    assert_int_equal(call(f, "POST", "/api/v1/contracts", ADMIN, NULL,
+                          "{\"dealer\":\"B\",\"title\":\"Terms of B\",\"start\":\"2026-01-01\","
+                          "\"end\":\"2026-12-31\",\"content_base64\":\"QidzIHRlcm1zCg==\"}"),
+                     201);
+    snprintf(contract_b, sizeof(contract_b), "%lld",
+             (long long)cJSON_GetObjectItemCaseSensitive(f->json, "id")->valuedouble);
     assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
                           "{\"name\":\"anna@a\",\"role\":\"dealer\",\"dealer\":\"A\","
                           "\"password\":\"dealer A's password\"}"),
@@ -771,11 +779,12 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     assert_string_equal(str_of(f, "dealer"), "A");
 
     for (size_t i = 0; i < n; i++) {
-        const char *arg = rt[i].arg == API_ARG_DEALER  ? "B"
-                          : rt[i].arg == API_ARG_ORDER ? order_b
-                          : rt[i].arg == API_ARG_ALERT ? alert_b
-                          : rt[i].arg == API_ARG_FILE  ? "app.js"
-                                                       : "someone";
+        const char *arg = rt[i].arg == API_ARG_DEALER     ? "B"
+                          : rt[i].arg == API_ARG_ORDER    ? order_b
+                          : rt[i].arg == API_ARG_ALERT    ? alert_b
+                          : rt[i].arg == API_ARG_FILE     ? "app.js"
+                          : rt[i].arg == API_ARG_CONTRACT ? contract_b
+                                                          : "someone";
         unsigned st;
         if (rt[i].role == HUB_ROLE_NONE || rt[i].handler == api_logout_post)
             continue; /* open: /metrics, /healthz, the dashboard's files, login; logout ends

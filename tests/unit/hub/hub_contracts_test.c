@@ -106,7 +106,7 @@ static int setup(void **state)
     assert_int_equal(hub_store_open(f->location, &f->store), DEPOT_OK);
     assert_int_equal(hub_metrics_new(&f->metrics), DEPOT_OK);
     assert_int_equal(hub_orders_new(&f->cfg, f->metrics, &f->orders), DEPOT_OK);
-    assert_int_equal(hub_contracts_new(&f->cfg, f->orders, &f->contracts), DEPOT_OK);
+    assert_int_equal(hub_contracts_new(&f->cfg, f->orders, f->metrics, &f->contracts), DEPOT_OK);
     f->next_id = 1;
     *state = f;
     return 0;
@@ -286,6 +286,7 @@ static void test_contracts_SignedOnceCountersignedForgeriesRefused(void **state)
     apply(f, &m);
     assert_int_equal(hub_store_contract_get(f->store, c.id, &got), DEPOT_OK);
     assert_int_equal(got.signed_at, 0);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_SIGNATURES_REFUSED), 7);
 
     /* the dealer's own: verified, kept, countersigned by the hub */
     m = sign_msg(f, "A", c.id, "A", c.file_sha, NULL, P.key_a, P.crt_a);
@@ -295,7 +296,7 @@ static void test_contracts_SignedOnceCountersignedForgeriesRefused(void **state)
     assert_non_null(strstr(got.sign_doc, c.file_sha));
     assert_int_equal(pki_read_file(P.crt_hub, DEPOT_CERT_PEM_MAX, &hub_pem, NULL), DEPOT_OK);
     assert_string_equal(got.counter_cert, hub_pem);
-    bytes = hub_contract_counter_bytes(got.sign_doc, got.sign_sig, &len);
+    bytes = depot_contract_counter_bytes(got.sign_doc, got.sign_sig, &len);
     assert_int_equal(pki_base64_decode(got.counter_sig, sig, sizeof(sig), &sig_len), DEPOT_OK);
     assert_int_equal(pki_verify(hub_pem, bytes, len, sig, sig_len), DEPOT_OK);
     assert_int_equal(pki_verify(hub_pem, got.sign_doc, strlen(got.sign_doc), sig, sig_len),
@@ -309,6 +310,7 @@ static void test_contracts_SignedOnceCountersignedForgeriesRefused(void **state)
     assert_int_equal(hub_store_contract_get(f->store, c.id, &other), DEPOT_OK);
     assert_string_equal(other.sign_sig, got.sign_sig);
     assert_int_equal(other.signed_at, got.signed_at);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_CONTRACTS_SIGNED), 1);
 
     /* the dealer's down/contract: its own contract, signed */
     assert_int_equal(hub_contracts_publish_dealer(f->store, "A", NOW, capture, &sent), DEPOT_OK);
