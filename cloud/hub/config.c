@@ -145,13 +145,19 @@ static const struct depot_ini_opt tasks_opts[] = {
     END,
 };
 
+static const struct depot_ini_opt training_opts[] = {
+    NUM("file_max_mib", training_file_max_mib, 1, 65536, "512"),
+    STR("link_key", training_link_key, ""),
+    END,
+};
+
 static const struct hub_section {
     const char *name;
     const struct depot_ini_opt *table;
 } sections[] = {
     {"hub", hub_opts},           {"mqtt", mqtt_opts},       {"http", http_opts},
     {"approval", approval_opts}, {"ranking", ranking_opts}, {"alerts", alerts_opts},
-    {"auth", auth_opts},         {"tasks", tasks_opts},
+    {"auth", auth_opts},         {"tasks", tasks_opts},     {"training", training_opts},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

@@ -93,6 +93,9 @@ struct hub_config {
     long auth_fail_window_s;    /* the window of both */
     /* [tasks] */
     long task_photo_max_kib; /* a confirmation's photo at most this large */
+    /* [training] */
+    long training_file_max_mib; /* a training document or video at most this large */
+    char training_link_key[HUB_STR_MAX]; /* signs media links; "": a random key per process */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

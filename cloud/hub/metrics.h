@@ -44,6 +44,8 @@ enum hub_counter {
     HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
     HUB_C_CONTRACTS_SIGNED,     /* contracts signed by their dealer's gateway (contracts.h) */
     HUB_C_SIGNATURES_REFUSED,   /* contract signatures refused (forged, or not the contract's) */
+    HUB_C_TRAINING_FILES_STORED,  /* training files uploaded and stored */
+    HUB_C_TRAINING_FILES_REFUSED, /* training uploads refused: too large, unknown type, disk */
     HUB_C__COUNT
 };
 
