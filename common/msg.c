@@ -1225,28 +1225,35 @@ depot_err depot_order_doc_encode(const depot_order_doc *d, char **out, size_t *l
     return finish_text(root, check_doc, out, len);
 }
 
+/* A signed document's JSON (order or contract): one object of schema sc, its fields into f;
+ * *root to delete (NULL after DEPOT_ERR_PARSE). */
+static depot_err doc_parse(const char *buf, size_t len, const struct schema *sc, const cJSON **f,
+                           cJSON **root, char *reason, size_t reason_len)
+{
+    *root = depot_json_parse(buf, len);
+    if (!*root) {
+        set_reason(reason, reason_len, "doc.", "(root)", "not well-formed JSON");
+        return DEPOT_ERR_PARSE;
+    }
+    if (!cJSON_IsObject(*root)) {
+        set_reason(reason, reason_len, "doc.", "(root)", "not an object");
+        return DEPOT_ERR_SCHEMA;
+    }
+    return check_object(*root, sc, f, reason, reason_len);
+}
+
 depot_err depot_order_doc_decode(const char *buf, size_t len, depot_order_doc *out, char *reason,
                                  size_t reason_len)
 {
     const cJSON *f[MAX_KEYS];
-    cJSON *root;
+    cJSON *root = NULL;
     depot_err err;
 
     if (reason && reason_len)
         reason[0] = '\0';
     if (!buf || !out)
         return DEPOT_ERR_INVAL;
-    root = depot_json_parse(buf, len);
-    if (!root) {
-        set_reason(reason, reason_len, "doc.", "(root)", "not well-formed JSON");
-        return DEPOT_ERR_PARSE;
-    }
-    if (!cJSON_IsObject(root)) {
-        set_reason(reason, reason_len, "doc.", "(root)", "not an object");
-        err = DEPOT_ERR_SCHEMA;
-    } else {
-        err = check_object(root, &order_doc_schema, f, reason, reason_len);
-    }
+    err = doc_parse(buf, len, &order_doc_schema, f, &root, reason, reason_len);
     if (err == DEPOT_OK) {
         memset(out, 0, sizeof(*out));
         copy_str(out->order, sizeof(out->order), f[0]);
@@ -1290,24 +1297,14 @@ depot_err depot_contract_doc_decode(const char *buf, size_t len, depot_contract_
                                     char *reason, size_t reason_len)
 {
     const cJSON *f[MAX_KEYS];
-    cJSON *root;
+    cJSON *root = NULL;
     depot_err err;
 
     if (reason && reason_len)
         reason[0] = '\0';
     if (!buf || !out)
         return DEPOT_ERR_INVAL;
-    root = depot_json_parse(buf, len);
-    if (!root) {
-        set_reason(reason, reason_len, "doc.", "(root)", "not well-formed JSON");
-        return DEPOT_ERR_PARSE;
-    }
-    if (!cJSON_IsObject(root)) {
-        set_reason(reason, reason_len, "doc.", "(root)", "not an object");
-        err = DEPOT_ERR_SCHEMA;
-    } else {
-        err = check_object(root, &contract_doc_schema, f, reason, reason_len);
-    }
+    err = doc_parse(buf, len, &contract_doc_schema, f, &root, reason, reason_len);
     if (err == DEPOT_OK) {
         memset(out, 0, sizeof(*out));
         out->contract = (long long)f[0]->valuedouble;

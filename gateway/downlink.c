@@ -322,21 +322,26 @@ depot_err gw_policies_store(gw_ledger *l, const struct depot_policy_body *b, lon
     return e;
 }
 
-bool gw_policy_pending(gw_ledger *l, long long *id, char notice[DEPOT_POLICY_NOTICE_MAX + 1])
+/* The first row of sql (id, text), text cut to size; false when there is none. */
+static bool first_pending(gw_ledger *l, const char *sql, long long *id, char *text, size_t size)
 {
     sqlite3_stmt *st;
     bool found = false;
     gw_ledger_lock(l);
-    st = gw_ledger_prepare(l, sql_policy_pending);
+    st = gw_ledger_prepare(l, sql);
     if (st && sqlite3_step(st) == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
-        snprintf(notice, DEPOT_POLICY_NOTICE_MAX + 1, "%s",
-                 (const char *)sqlite3_column_text(st, 1));
+        snprintf(text, size, "%s", (const char *)sqlite3_column_text(st, 1));
         found = true;
     }
     sqlite3_finalize(st);
     gw_ledger_unlock(l);
     return found;
+}
+
+bool gw_policy_pending(gw_ledger *l, long long *id, char notice[DEPOT_POLICY_NOTICE_MAX + 1])
+{
+    return first_pending(l, sql_policy_pending, id, notice, DEPOT_POLICY_NOTICE_MAX + 1);
 }
 
 /* ---- contracts (down/contract) ---- */
@@ -408,16 +413,5 @@ depot_err gw_contracts_store(gw_ledger *l, const struct depot_contract_body *b, 
 
 bool gw_contract_pending(gw_ledger *l, long long *id, char title[DEPOT_POLICY_TITLE_MAX + 1])
 {
-    sqlite3_stmt *st;
-    bool found = false;
-    gw_ledger_lock(l);
-    st = gw_ledger_prepare(l, sql_contract_pending);
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        snprintf(title, DEPOT_POLICY_TITLE_MAX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
-        found = true;
-    }
-    sqlite3_finalize(st);
-    gw_ledger_unlock(l);
-    return found;
+    return first_pending(l, sql_contract_pending, id, title, DEPOT_POLICY_TITLE_MAX + 1);
 }

@@ -49,6 +49,7 @@
     stockLoaded: false, lastReceived: 0, sinceWorks: null, lastFull: 0,
     page: 0, rowOf: new Map(), colOf: new Map(), matrixMarked: false,
     alertsSig: '', ordersSig: '', rankingSig: '', rejecting: null, chartKey: null,
+    trainingItem: null, trainingReported: 0, /* the item open in the portal */
   };
 
   /* ---------- helpers ---------- */
@@ -223,6 +224,7 @@
     state.token = null;
     state.me = null;
     resetData();
+    closeTraining();
     document.querySelectorAll('dialog[open]').forEach((d) => d.close());
     $('toasts').innerHTML = ''; /* the last user's notes are not the next one's */
     showLogin(message || '');
@@ -266,6 +268,7 @@
     every(RANKING_POLL_MS, loadRanking);
     every(LIST_POLL_MS, loadPolicies);
     every(LIST_POLL_MS, loadTasks);
+    every(LIST_POLL_MS, loadTraining);
   }
 
   /* ---------- the dealer portal: a dealer's user sees its own dealer ---------- */
@@ -286,6 +289,7 @@
     every(LIST_POLL_MS, loadPortalPolicies);
     every(LIST_POLL_MS, loadPortalTasks);
     every(LIST_POLL_MS, loadPortalContracts);
+    every(LIST_POLL_MS, loadPortalTraining);
     every(LIST_POLL_MS, loadPortalStatements);
     every(RANKING_POLL_MS, loadPortalRank);
   }
@@ -589,6 +593,117 @@
     }
     sectionState('tasks-state', null);
     $('task-list').innerHTML = rows.length ? rows.map(taskHtml).join('') : '<li class="placeholder">No tasks given yet.</li>';
+  }
+
+  /* ---------- training material ---------- */
+
+  const PROGRESS_EVERY_S = 15; /* a video's position is reported at most this often */
+
+  function portalTrainingHtml(t) {
+    const st = t.state || {};
+    const mine = t.mine || {};
+    const badge = st.completed ? '<span class="badge c-g">completed</span>'
+      : st.viewed ? '<span class="badge c-a">started</span>' : '<span class="badge c-r">new</span>';
+    const how = mine.completed ? 'you completed it ' + since(mine.completed_at)
+      : st.completed ? 'completed at your dealer ' + since(st.completed_at)
+        : mine.first_viewed ? 'you opened it ' + since(mine.last_viewed) : 'not opened yet';
+    return '<li class="p-item training" data-training="' + esc(t.item) + '">'
+      + '<span class="grow title">' + esc(t.title) + '</span>' + badge
+      + '<span class="meta">' + (t.kind === 'video' ? 'video' : 'document') + ' · ' + fmtNum(Math.round(t.size / 1024)) + ' KiB · ' + how + '</span>'
+      + (t.description ? '<div class="policy-body">' + esc(t.description) + '</div>' : '')
+      + '<button type="button" class="btn btn-sm" data-training-open="' + esc(t.item) + '" data-kind="' + esc(t.kind)
+      + '" data-title="' + esc(t.title) + '">' + (t.kind === 'video' ? 'Watch' : 'Read') + '</button>'
+      + (!mine.completed ? ' <button type="button" class="btn btn-ok btn-sm" data-training-done="' + esc(t.item) + '">Mark as done</button>' : '')
+      + '</li>';
+  }
+
+  async function loadPortalTraining() {
+    const rows = await portalList('p-training-state', 'p-training-list', () => api('training'), portalTrainingHtml,
+      'No training material for you right now.');
+    if (rows) $('p-nav-training').textContent = String(rows.filter((t) => !(t.mine || {}).completed).length || '');
+  }
+
+  function trainingProgress(id, position) {
+    return api('training/' + encodeURIComponent(id) + '/progress', { method: 'POST', body: { position: Math.floor(position) } });
+  }
+
+  /* Opens an item: a signed link to its file (a <video> or a link cannot send the session's
+   * token) goes to the player, which fetches ranges as it plays and seeks; the view is
+   * reported, and a video's position as it plays. */
+  async function trainingOpen(btn) {
+    const id = btn.dataset.trainingOpen;
+    const video = $('p-training-video');
+    const doc = $('p-training-doc');
+    btn.disabled = true;
+    try {
+      const link = await api('training/' + encodeURIComponent(id) + '/link');
+      state.trainingItem = id;
+      state.trainingReported = 0;
+      $('p-training-now').textContent = btn.dataset.title;
+      video.hidden = btn.dataset.kind !== 'video';
+      doc.hidden = btn.dataset.kind === 'video';
+      if (btn.dataset.kind === 'video') video.src = link.url; else doc.href = link.url;
+      $('p-training-player').hidden = false;
+      await trainingProgress(id, 0);
+      loadPortalTraining();
+    } catch (e) {
+      if (e.status !== 401) toast('Cannot open it: ' + e.message, true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  /* The player emptied (at sign-out: the next user does not see the last one's item). */
+  function closeTraining() {
+    const video = $('p-training-video');
+    video.removeAttribute('src');
+    video.load();
+    $('p-training-doc').removeAttribute('href');
+    $('p-training-player').hidden = true;
+    state.trainingItem = null;
+  }
+
+  function trainingTimeUpdate() {
+    const t = $('p-training-video').currentTime;
+    if (!state.trainingItem || t < state.trainingReported + PROGRESS_EVERY_S) return;
+    state.trainingReported = t;
+    trainingProgress(state.trainingItem, t).catch(() => { /* the next report carries it */ });
+  }
+
+  async function trainingDone(id, btn) {
+    btn.disabled = true;
+    try {
+      await api('training/' + encodeURIComponent(id) + '/done', { method: 'POST', body: {} });
+      toast('Marked as done. Thank you.');
+      loadPortalTraining();
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) toast('Not marked: ' + e.message, true);
+    }
+  }
+
+  function trainingHtml(t) {
+    const p = t.progress || {};
+    const c = t.coverage || {};
+    const after = c.completed_pct_after_days || {};
+    const days = ['1', '3', '7', '14', '30'].map((d) => d + ' d: ' + (after[d] == null ? '–' : fmtNum(after[d], 1) + ' %')).join(' · ');
+    return '<li class="p-item training" data-training="' + esc(t.item) + '"><span class="grow title">' + esc(t.title) + '</span>'
+      + '<span class="badge ' + (p.completed_pct >= 90 ? 'c-g' : p.completed_pct >= 50 ? 'c-a' : 'c-r') + '">' + fmtNum(p.completed_pct, 1) + ' % completed</span>'
+      + '<span class="meta">' + esc(t.kind) + ' · ' + fmtNum(p.targets) + ' dealers · ' + fmtNum(p.viewed) + ' viewed · ' + fmtNum(p.completed) + ' completed · '
+      + '90 % ' + (c.days_to_90_pct == null ? 'not yet' : 'in ' + fmtNum(c.days_to_90_pct) + ' d') + '</span>'
+      + '<span class="meta coverage">' + days + '</span></li>';
+  }
+
+  async function loadTraining() {
+    let rows;
+    try {
+      rows = await api('training');
+    } catch (e) {
+      if (e.status !== 401) sectionState('training-state', e);
+      return;
+    }
+    sectionState('training-state', null);
+    $('training-list').innerHTML = rows.length ? rows.map(trainingHtml).join('') : '<li class="placeholder">No training material given yet.</li>';
   }
 
   /* ---------- policies, the manufacturer's side ---------- */
@@ -1359,6 +1474,13 @@
       input.onchange = () => { if (input.files[0]) taskDone(b.dataset.taskDone, input.files[0], b); };
       input.click();
     });
+    $('p-training-list').addEventListener('click', (ev) => {
+      const open = ev.target.closest('button[data-training-open]');
+      if (open) { trainingOpen(open); return; }
+      const done = ev.target.closest('button[data-training-done]');
+      if (done) trainingDone(done.dataset.trainingDone, done);
+    });
+    $('p-training-video').addEventListener('timeupdate', trainingTimeUpdate);
     $('policy-list').addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-policy-repush]');
       if (b) policyRepush(b.dataset.policyRepush, b);

@@ -5,9 +5,13 @@
  */
 #include "api.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "http.h"
@@ -27,29 +31,18 @@ bool ctl_api_target(const char *cmd, const char **hub, const char **token)
     return false;
 }
 
-int ctl_api_call(const char *cmd, const char *hub, const char *token, const char *method,
-                 const char *path, const char *body, cJSON **out)
+/* The reply r (cleared here) as ctl_api_call gives it. */
+static int reply_json(const char *cmd, struct ctl_http_reply *r, cJSON **out)
 {
-    struct ctl_http_reply r;
-    char err[300];
-    cJSON *j;
-
-    if (out)
-        *out = NULL;
-    if (ctl_http_request(hub, method, path, token, body, TIMEOUT_MS, &r, err, sizeof(err)) !=
-        DEPOT_OK) {
-        fprintf(stderr, "%s: %s\n", cmd, err);
-        return CTL_FAIL;
-    }
-    j = depot_json_parse(r.body, r.len);
-    if (r.status < 200 || r.status > 299) {
+    cJSON *j = depot_json_parse(r->body, r->len);
+    if (r->status < 200 || r->status > 299) {
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
-        fprintf(stderr, "%s: the hub answered %d: %s\n", cmd, r.status, msg ? msg : "(no reason)");
+        fprintf(stderr, "%s: the hub answered %d: %s\n", cmd, r->status, msg ? msg : "(no reason)");
         cJSON_Delete(j);
-        ctl_http_reply_clear(&r);
+        ctl_http_reply_clear(r);
         return CTL_FAIL;
     }
-    ctl_http_reply_clear(&r);
+    ctl_http_reply_clear(r);
     if (!j) {
         fprintf(stderr, "%s: the hub's reply is not JSON\n", cmd);
         return CTL_FAIL;
@@ -59,6 +52,49 @@ int ctl_api_call(const char *cmd, const char *hub, const char *token, const char
     else
         cJSON_Delete(j);
     return CTL_OK;
+}
+
+int ctl_api_call(const char *cmd, const char *hub, const char *token, const char *method,
+                 const char *path, const char *body, cJSON **out)
+{
+    struct ctl_http_reply r;
+    char err[300];
+
+    if (out)
+        *out = NULL;
+    if (ctl_http_request(hub, method, path, token, body, TIMEOUT_MS, &r, err, sizeof(err)) !=
+        DEPOT_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, err);
+        return CTL_FAIL;
+    }
+    return reply_json(cmd, &r, out);
+}
+
+int ctl_api_upload(const char *cmd, const char *hub, const char *token, const char *path,
+                   const char *file, cJSON **out)
+{
+    struct ctl_http_reply r;
+    struct stat st;
+    char err[300];
+    depot_err rc;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+    *out = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "%s: cannot read %s: %s\n", cmd, file,
+                fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return CTL_USAGE;
+    }
+    rc = ctl_http_upload(hub, path, token, fd, (long long)st.st_size, TIMEOUT_MS, &r, err,
+                         sizeof(err));
+    close(fd);
+    if (rc != DEPOT_OK) {
+        fprintf(stderr, "%s: %s\n", cmd, err);
+        return CTL_FAIL;
+    }
+    return reply_json(cmd, &r, out);
 }
 
 const char *ctl_json_str(const cJSON *o, const char *key)

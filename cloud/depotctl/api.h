@@ -21,6 +21,11 @@ bool ctl_api_target(const char *cmd, const char **hub, const char **token);
 int ctl_api_call(const char *cmd, const char *hub, const char *token, const char *method,
                  const char *path, const char *body, cJSON **out);
 
+/* POST the file at path `file` to the hub's path as its body, streamed (ctl_http_upload); as
+ * ctl_api_call, and CTL_USAGE (printed) if the file cannot be read. */
+int ctl_api_upload(const char *cmd, const char *hub, const char *token, const char *path,
+                   const char *file, cJSON **out);
+
 /*
  * ctl_api_call with obj (taken, may be NULL) as the body, the reply printed as indented JSON;
  * with secret_key, that member is taken out of it and printed after it on a line of its own,
@@ -59,6 +64,8 @@ int ctl_tokens_main(int argc, char **argv);
 int ctl_policies_main(int argc, char **argv);
 /* tasks.c: depotctl tasks issue | list | show. */
 int ctl_tasks_main(int argc, char **argv);
+/* training.c: depotctl training add | list | show. */
+int ctl_training_main(int argc, char **argv);
 int ctl_contracts_main(int argc, char **argv);
 int ctl_statements_main(int argc, char **argv);
 

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdbool.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +213,85 @@ depot_err ctl_http_request(const char *base, const char *method, const char *pat
     if (rc == DEPOT_OK)
         rc = recv_all(fd, &raw, &raw_len);
     close(fd);
+    if (rc == DEPOT_OK && (rc = parse_reply(raw, raw_len, reply)) != DEPOT_OK)
+        depot_free(raw);
+    if (rc != DEPOT_OK)
+        snprintf(err, err_len, "%s:%s: %s", u.host, u.port,
+                 rc == DEPOT_ERR_PARSE ? "not an HTTP reply" : "no complete reply");
+    return rc;
+}
+
+/* Sends size bytes of the file fd to the socket s. */
+static depot_err send_file(int s, int fd, long long size)
+{
+    char buf[65536];
+    while (size > 0) {
+        ssize_t n = read(fd, buf, size < (long long)sizeof(buf) ? (size_t)size : sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || send_all(s, buf, (size_t)n) != DEPOT_OK)
+            return DEPOT_ERR_IO;
+        size -= n;
+    }
+    return DEPOT_OK;
+}
+
+#define CONTINUE_WAIT_MS 2000 /* for the hub's word before the body of an upload */
+
+/*
+ * An upload asks "Expect: 100-continue": the hub answers a refusal (401, 403, 413) before the
+ * body is sent, or "100 Continue" (consumed here). True to send the body: the 100 came, or
+ * nothing within CONTINUE_WAIT_MS (RFC 9110 says to go on then); false when a final answer
+ * came, to be read as the reply.
+ */
+static bool may_send_body(int s)
+{
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    char head[256], *end;
+    ssize_t got;
+    if (poll(&p, 1, CONTINUE_WAIT_MS) <= 0)
+        return true;
+    got = recv(s, head, sizeof(head) - 1, MSG_PEEK);
+    if (got <= 0)
+        return false;
+    head[got] = '\0';
+    if (strncmp(head, "HTTP/1.1 100", 12) != 0 || !(end = strstr(head, "\r\n\r\n")))
+        return false;
+    return recv(s, head, (size_t)(end + 4 - head), 0) == end + 4 - head;
+}
+
+depot_err ctl_http_upload(const char *base, const char *path, const char *token, int fd,
+                          long long size, int timeout_ms, struct ctl_http_reply *reply, char *err,
+                          size_t err_len)
+{
+    struct url u;
+    char req[2048], *raw = NULL;
+    size_t raw_len;
+    depot_err rc;
+    int s, n;
+
+    memset(reply, 0, sizeof(*reply));
+    if (!base || parse_base(base, &u) != DEPOT_OK) {
+        snprintf(err, err_len, "hub URL must be http://HOST:PORT, not \"%s\"", base ? base : "");
+        return DEPOT_ERR_INVAL;
+    }
+    n = snprintf(req, sizeof(req),
+                 "POST %s HTTP/1.1\r\nHost: %s:%s\r\n%s%s%sAccept: application/json\r\n"
+                 "Content-Type: application/octet-stream\r\nContent-Length: %lld\r\n"
+                 "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+                 path, u.host, u.port, token ? "Authorization: Bearer " : "", token ? token : "",
+                 token ? "\r\n" : "", size);
+    if (n < 0 || (size_t)n >= sizeof(req)) {
+        snprintf(err, err_len, "request too long");
+        return DEPOT_ERR_INVAL;
+    }
+    s = dial(&u, timeout_ms, err, err_len);
+    if (s < 0)
+        return DEPOT_ERR_IO;
+    if (send_all(s, req, (size_t)n) == DEPOT_OK && may_send_body(s))
+        (void)send_file(s, fd, size); /* cut short by a refusal: its reply follows */
+    rc = recv_all(s, &raw, &raw_len);
+    close(s);
     if (rc == DEPOT_OK && (rc = parse_reply(raw, raw_len, reply)) != DEPOT_OK)
         depot_free(raw);
     if (rc != DEPOT_OK)

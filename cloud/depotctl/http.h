@@ -32,6 +32,16 @@ depot_err ctl_http_request(const char *base, const char *method, const char *pat
                            const char *token, const char *body, int timeout_ms,
                            struct ctl_http_reply *reply, char *err, size_t err_len);
 
+/*
+ * POST the file open on fd (size bytes, read from its current offset) to base + path as the
+ * body (Content-Type application/octet-stream), a piece at a time: never read whole into
+ * memory. A hub that answers before the body's end (a refusal) is heard: its reply is read
+ * even when it closed the connection under the upload. As ctl_http_request.
+ */
+depot_err ctl_http_upload(const char *base, const char *path, const char *token, int fd,
+                          long long size, int timeout_ms, struct ctl_http_reply *reply, char *err,
+                          size_t err_len);
+
 void ctl_http_reply_clear(struct ctl_http_reply *reply);
 
 #endif

@@ -25,6 +25,7 @@ static const struct ctl_command commands[] = {
     {"tokens", ctl_tokens_main, "API tokens of integrations: list, create, revoke"},
     {"policies", ctl_policies_main, "policies and promotions pushed to dealers, and their reach"},
     {"tasks", ctl_tasks_main, "tasks given to dealers, and their progress"},
+    {"training", ctl_training_main, "training documents and videos for dealers, and coverage"},
     {"contracts", ctl_contracts_main, "e-contracts signed with the dealer's gateway key"},
     {"statements", ctl_statements_main, "rebate statements frozen at a period's close"},
 };

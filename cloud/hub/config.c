@@ -145,6 +145,12 @@ static const struct depot_ini_opt tasks_opts[] = {
     END,
 };
 
+static const struct depot_ini_opt training_opts[] = {
+    NUM("file_max_mib", training_file_max_mib, 1, 65536, "512"),
+    STR("link_key", training_link_key, ""),
+    END,
+};
+
 static const struct depot_ini_opt statements_opts[] = {
     NUM("close_after_days", statements_close_after_days, -1, 28, "3"),
     END,
@@ -154,9 +160,11 @@ static const struct hub_section {
     const char *name;
     const struct depot_ini_opt *table;
 } sections[] = {
-    {"hub", hub_opts},           {"mqtt", mqtt_opts},       {"http", http_opts},
-    {"approval", approval_opts}, {"ranking", ranking_opts}, {"alerts", alerts_opts},
-    {"auth", auth_opts},         {"tasks", tasks_opts},     {"statements", statements_opts},
+    {"hub", hub_opts},           {"mqtt", mqtt_opts},
+    {"http", http_opts},         {"approval", approval_opts},
+    {"ranking", ranking_opts},   {"alerts", alerts_opts},
+    {"auth", auth_opts},         {"tasks", tasks_opts},
+    {"training", training_opts}, {"statements", statements_opts},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

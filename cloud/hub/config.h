@@ -93,6 +93,9 @@ struct hub_config {
     long auth_fail_window_s;    /* the window of both */
     /* [tasks] */
     long task_photo_max_kib; /* a confirmation's photo at most this large */
+    /* [training] */
+    long training_file_max_mib;          /* a training document or video at most this large */
+    char training_link_key[HUB_STR_MAX]; /* signs media links; "": a random key per process */
     /* [statements] */
     long statements_close_after_days; /* the last month closed this many days into the next;
                                          -1: only by hand (POST /api/v1/statements/close) */

@@ -1,6 +1,8 @@
-/* Files named by their SHA-256 (files.h). */
+/* Files named by their SHA-256 (files.h): written whole (hub_files_put) or piece by piece
+ * (hub_file_sink), read whole (hub_files_read) or opened for serving (hub_files_open). */
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -9,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <mbedtls/sha256.h>
 
 #include "depot/alloc.h"
 #include "depot/log.h"
@@ -125,4 +130,198 @@ depot_err hub_files_read(const char *dir, const char *sha, size_t max, char **ou
     *out = buf;
     *len = n;
     return DEPOT_OK;
+}
+
+/* ---- a file received piece by piece ---- */
+
+struct hub_file_sink {
+    char dir[PATH_LEN], tmp[PATH_LEN];
+    int fd; /* -1 once closed */
+    long long max, size;
+    unsigned char head[HUB_FILE_HEAD];
+    mbedtls_sha256_context sha;
+    enum hub_file_refusal refused;
+};
+
+/* An ISO box file whose major brand is a still image (HEIF, AVIF): a phone's photo, no video. */
+static bool iso_image_brand(const unsigned char *brand)
+{
+    static const char *const images[] = {"heic", "heix", "heim", "heis", "mif1", "avif", NULL};
+    for (int i = 0; images[i]; i++)
+        if (!memcmp(brand, images[i], 4))
+            return true;
+    return false;
+}
+
+const char *hub_file_type(const unsigned char *head, size_t n)
+{
+    if (n >= 5 && !memcmp(head, "%PDF-", 5))
+        return "application/pdf";
+    if (n >= 4 && !memcmp(head, "\x1a\x45\xdf\xa3", 4))
+        return "video/webm";
+    if (n >= 12 && !memcmp(head + 4, "ftyp", 4) && !iso_image_brand(head + 8))
+        return "video/mp4";
+    return NULL;
+}
+
+depot_err hub_file_sink_new(const char *dir, long long max, hub_file_sink **out)
+{
+    hub_file_sink *k = depot_calloc(1, sizeof(*k));
+    if (!k)
+        return DEPOT_ERR_NOMEM;
+    k->fd = -1;
+    k->max = max;
+    mbedtls_sha256_init(&k->sha);
+    if (snprintf(k->dir, sizeof(k->dir), "%s", dir) >= (int)sizeof(k->dir) ||
+        snprintf(k->tmp, sizeof(k->tmp), "%s/.new-XXXXXX", dir) >= (int)sizeof(k->tmp) ||
+        mbedtls_sha256_starts_ret(&k->sha, 0) != 0) {
+        hub_file_sink_free(k);
+        return DEPOT_ERR_INVAL;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        LOG_ERROR("files: cannot make %s: %s", dir, strerror(errno));
+    k->fd = mkstemp(k->tmp);
+    if (k->fd < 0) {
+        LOG_ERROR("files: cannot write in %s: %s", dir, strerror(errno));
+        k->tmp[0] = '\0';
+        hub_file_sink_free(k);
+        return DEPOT_ERR_IO;
+    }
+    *out = k;
+    return DEPOT_OK;
+}
+
+/* Refuses the file for why: its temporary file goes, the rest of the bytes are dropped. */
+static void sink_refuse(hub_file_sink *k, enum hub_file_refusal why)
+{
+    k->refused = why;
+    if (k->fd >= 0)
+        close(k->fd);
+    k->fd = -1;
+    if (k->tmp[0])
+        unlink(k->tmp);
+    k->tmp[0] = '\0';
+}
+
+void hub_file_sink_write(hub_file_sink *k, const void *data, size_t n)
+{
+    long long before = k->size;
+    if (k->refused)
+        return;
+    k->size += (long long)n;
+    if (k->size > k->max) {
+        sink_refuse(k, HUB_FILE_TOO_LARGE);
+        return;
+    }
+    if (before < HUB_FILE_HEAD) {
+        size_t take = (size_t)(HUB_FILE_HEAD - before) < n ? (size_t)(HUB_FILE_HEAD - before) : n;
+        memcpy(k->head + before, data, take);
+        if (k->size >= HUB_FILE_HEAD && !hub_file_type(k->head, HUB_FILE_HEAD)) {
+            sink_refuse(k, HUB_FILE_UNKNOWN);
+            return;
+        }
+    }
+    if (mbedtls_sha256_update_ret(&k->sha, data, n) != 0 || write_all(k->fd, data, n) != DEPOT_OK) {
+        LOG_ERROR("files: cannot write %s: %s", k->tmp, strerror(errno));
+        sink_refuse(k, HUB_FILE_FAILED);
+    }
+}
+
+enum hub_file_refusal hub_file_sink_refused(const hub_file_sink *k)
+{
+    return k->refused;
+}
+
+/* Moves the synced temporary file to path (kept if path is there already), syncs the folder. */
+static depot_err sink_rename(hub_file_sink *k, const char *path)
+{
+    struct stat st;
+    bool ok = fsync(k->fd) == 0;
+    ok = close(k->fd) == 0 && ok;
+    k->fd = -1;
+    if (ok && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == k->size)
+        return DEPOT_OK; /* written before: the same bytes (the temporary file goes in free) */
+    if (!ok || rename(k->tmp, path) != 0 || sync_dir(k->dir) != DEPOT_OK) {
+        LOG_ERROR("files: cannot write %s: %s", path, strerror(errno));
+        return DEPOT_ERR_IO;
+    }
+    k->tmp[0] = '\0';
+    return DEPOT_OK;
+}
+
+depot_err hub_file_sink_finish(hub_file_sink *k, char sha[HUB_FILE_SHA_HEX + 1], long long *size,
+                               const char **type)
+{
+    unsigned char h[32];
+    char path[PATH_LEN];
+    depot_err err;
+    *type = hub_file_type(k->head, k->size < HUB_FILE_HEAD ? (size_t)k->size : HUB_FILE_HEAD);
+    if (!k->refused && !*type)
+        sink_refuse(k, HUB_FILE_UNKNOWN); /* shorter than HUB_FILE_HEAD */
+    if (k->refused)
+        return DEPOT_ERR_INVAL;
+    if (mbedtls_sha256_finish_ret(&k->sha, h) != 0)
+        return DEPOT_ERR_IO;
+    for (int i = 0; i < 32; i++)
+        snprintf(sha + 2 * i, 3, "%02x", h[i]);
+    if (snprintf(path, sizeof(path), "%s/%s", k->dir, sha) >= (int)sizeof(path))
+        return DEPOT_ERR_INVAL;
+    err = sink_rename(k, path);
+    *size = k->size;
+    return err;
+}
+
+void hub_file_sink_free(hub_file_sink *k)
+{
+    if (!k)
+        return;
+    if (k->fd >= 0)
+        close(k->fd);
+    if (k->tmp[0])
+        unlink(k->tmp);
+    mbedtls_sha256_free(&k->sha);
+    depot_free(k);
+}
+
+depot_err hub_files_open(const char *dir, const char *sha, int *fd, long long *size)
+{
+    char path[PATH_LEN];
+    struct stat st;
+    if (!hub_file_sha_valid(sha) ||
+        snprintf(path, sizeof(path), "%s/%s", dir, sha) >= (int)sizeof(path))
+        return DEPOT_ERR_INVAL;
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return errno == ENOENT ? DEPOT_ERR_NOTFOUND : DEPOT_ERR_IO;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return DEPOT_ERR_IO;
+    }
+    *size = (long long)st.st_size;
+    return DEPOT_OK;
+}
+
+void hub_files_sweep(const char *dir, long older_than_s, int *removed)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[PATH_LEN];
+    struct stat st;
+    time_t now = time(NULL);
+    *removed = 0;
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, ".new-", 5) != 0 ||
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
+            lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || now - st.st_mtime <= older_than_s)
+            continue;
+        if (unlink(path) == 0)
+            ++*removed;
+    }
+    closedir(d);
+    if (*removed)
+        LOG_WARN("files: %d unfinished upload(s) left in %s by a stopped hub removed", *removed,
+                 dir);
 }

@@ -98,6 +98,11 @@ static const struct {
     [HUB_C_MOVEMENTS_DEFERRED] = {"depot_hub_movements_deferred_total",
                                   "Movements batches that came before an earlier batch of their "
                                   "stream: left for the gateway to resend"},
+    [HUB_C_TRAINING_FILES_STORED] = {"depot_hub_training_files_stored_total",
+                                     "Training files uploaded and stored"},
+    [HUB_C_TRAINING_FILES_REFUSED] = {"depot_hub_training_files_refused_total",
+                                      "Training uploads refused (too large, not a PDF, MP4 or "
+                                      "WebM, or not stored)"},
     [HUB_C_CONTRACTS_SIGNED] = {"depot_hub_contracts_signed_total",
                                 "Contracts signed by their dealer's gateway and kept"},
     [HUB_C_SIGNATURES_REFUSED] = {"depot_hub_contract_signatures_refused_total",

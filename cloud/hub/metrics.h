@@ -26,26 +26,28 @@ enum hub_counter {
     HUB_C_MQTT_CONNECTS,
     HUB_C_MQTT_CONNECT_FAILURES, /* attempts that never got an accepting CONNACK */
     HUB_C_API_REQUESTS,
-    HUB_C_API_ERRORS,           /* responses with status >= 400 */
-    HUB_C_API_LOGIN_FAILED,     /* logins refused: unknown user, wrong password, disabled */
-    HUB_C_API_LOGIN_LIMITED,    /* logins refused before hashing: too many failures */
-    HUB_C_ORDERS_RECEIVED,      /* up/order messages applied (first time) */
-    HUB_C_ORDERS_AUTO_APPROVED, /* approved at once by the auto-approval rules */
-    HUB_C_ORDERS_APPROVED,      /* approved, by "auto" or at the last stage */
-    HUB_C_ORDERS_PENDING,       /* routed to the approval stages */
-    HUB_C_ORDERS_REPLAYS,       /* an order id seen before, in a new message: ignored */
-    HUB_C_ORDERS_ESCALATED,     /* pending past the stage deadline */
-    HUB_C_DECISIONS_SENT,       /* down/decision published (first sends and repeats) */
-    HUB_C_DECISIONS_DELIVERED,  /* decisions the gateway confirmed */
-    HUB_C_CATALOGS_SENT,        /* down/catalog published */
-    HUB_C_ALERTS_RAISED,        /* alerts opened (alerts/) */
-    HUB_C_ALERTS_RESOLVED,      /* alerts resolved, automatically or by hand */
-    HUB_C_ALERTS_PUBLISHED,     /* alert changes published (to the dealer and depot/alerts/v1) */
-    HUB_C_MOVEMENTS_DEFERRED,   /* movements batches left for the gateway to resend in order */
-    HUB_C_CONTRACTS_SIGNED,     /* contracts signed by their dealer's gateway (contracts.h) */
-    HUB_C_SIGNATURES_REFUSED,   /* contract signatures refused (forged, or not the contract's) */
-    HUB_C_STATEMENTS_FROZEN,    /* rebate statements frozen at a period's close (statements.h) */
-    HUB_C_STATEMENTS_REFUSED,   /* closes, disputes and answers of statements refused */
+    HUB_C_API_ERRORS,             /* responses with status >= 400 */
+    HUB_C_API_LOGIN_FAILED,       /* logins refused: unknown user, wrong password, disabled */
+    HUB_C_API_LOGIN_LIMITED,      /* logins refused before hashing: too many failures */
+    HUB_C_ORDERS_RECEIVED,        /* up/order messages applied (first time) */
+    HUB_C_ORDERS_AUTO_APPROVED,   /* approved at once by the auto-approval rules */
+    HUB_C_ORDERS_APPROVED,        /* approved, by "auto" or at the last stage */
+    HUB_C_ORDERS_PENDING,         /* routed to the approval stages */
+    HUB_C_ORDERS_REPLAYS,         /* an order id seen before, in a new message: ignored */
+    HUB_C_ORDERS_ESCALATED,       /* pending past the stage deadline */
+    HUB_C_DECISIONS_SENT,         /* down/decision published (first sends and repeats) */
+    HUB_C_DECISIONS_DELIVERED,    /* decisions the gateway confirmed */
+    HUB_C_CATALOGS_SENT,          /* down/catalog published */
+    HUB_C_ALERTS_RAISED,          /* alerts opened (alerts/) */
+    HUB_C_ALERTS_RESOLVED,        /* alerts resolved, automatically or by hand */
+    HUB_C_ALERTS_PUBLISHED,       /* alert changes published (to the dealer and depot/alerts/v1) */
+    HUB_C_MOVEMENTS_DEFERRED,     /* movements batches left for the gateway to resend in order */
+    HUB_C_CONTRACTS_SIGNED,       /* contracts signed by their dealer's gateway (contracts.h) */
+    HUB_C_SIGNATURES_REFUSED,     /* contract signatures refused (forged, or not the contract's) */
+    HUB_C_TRAINING_FILES_STORED,  /* training files uploaded and stored */
+    HUB_C_TRAINING_FILES_REFUSED, /* training uploads refused: too large, unknown type, disk */
+    HUB_C_STATEMENTS_FROZEN,      /* rebate statements frozen at a period's close (statements.h) */
+    HUB_C_STATEMENTS_REFUSED,     /* closes, disputes and answers of statements refused */
     HUB_C__COUNT
 };
 

@@ -144,6 +144,12 @@ async function main(ctx, page) {
   }, [cfg.order_other || cfg.order, cfg.viewer]);
   if (out.viewer_post_status !== 403) throw new Error('a viewer POST got ' + out.viewer_post_status);
   step('the viewer is offered no approve button; a direct POST gets 403');
+  if (cfg.training) {
+    const li = `#training-list li[data-training="${cfg.training}"]`;
+    await page.waitForFunction((sel) => /% completed/.test(document.querySelector(sel)?.textContent || '')
+      && /1 d: /.test(document.querySelector(sel)?.textContent || ''), li, { timeout: T });
+    step('training card: item ' + cfg.training + ' with its completed % and coverage');
+  }
   await page.screenshot({ path: path.join(cfg.screenshots, 'dashboard-viewer.png'), fullPage: true });
 
   step('the same page on a phone-sized screen');
@@ -203,6 +209,23 @@ async function main(ctx, page) {
     out.contract_sha_text = await page.textContent(li + ' .sha');
     await tab.close();
     step('portal: contract ' + cfg.contract + ' read on the phone, its SHA-256 checked in the browser: ' + out.contract_sha_text);
+  }
+  if (cfg.training) {
+    const li = `#p-training-list li[data-training="${cfg.training}"]`;
+    await page.waitForSelector(li + ' button[data-training-open]', { timeout: T });
+    await page.click(li + ' button[data-training-open]');
+    await page.waitForFunction(() => (document.querySelector('#p-training-video')?.src || '').includes('/media/training/'), null, { timeout: T });
+    /* the player fetches the signed link itself, with ranges and without the session's token */
+    out.training_media_status = await page.evaluate(async () => {
+      const r = await fetch(document.querySelector('#p-training-video').src, { headers: { Range: 'bytes=0-15' }, cache: 'no-store' });
+      return r.status;
+    });
+    if (out.training_media_status !== 206) throw new Error('the signed link answered ' + out.training_media_status);
+    if (await page.isHidden('#p-training-video')) throw new Error('the training video is not shown');
+    await page.waitForSelector(li + ' .badge.c-a', { timeout: T }); /* started: the view reported */
+    await page.click(li + ' button[data-training-done]');
+    await page.waitForSelector(li + ' .badge.c-g', { timeout: T });
+    step('portal: training ' + cfg.training + ' opened in the player and marked as done');
   }
   if (cfg.statement) {
     const li = `#p-statement-list li[data-statement="${cfg.statement}"]`;

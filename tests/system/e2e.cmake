@@ -19,6 +19,8 @@ depot_system_test(hub_accounts test_hub_accounts.py TIMEOUT 300 PG)
 depot_system_test(policies_e2e test_policies_e2e.py TIMEOUT 300)
 # Tasks: count and stock rules met by the terminal and the scale, confirmations with a photo.
 depot_system_test(tasks_e2e test_tasks_e2e.py TIMEOUT 300)
+# Training material: streamed uploads, byte ranges, per-user viewing and completion, coverage.
+depot_system_test(training_e2e test_training_e2e.py TIMEOUT 300 PG)
 depot_system_test(contracts_e2e test_contracts_e2e.py TIMEOUT 300)
 # Rebate statements: a closed month frozen, signed, downloaded, verified, disputed.
 depot_system_test(statements_e2e test_statements_e2e.py TIMEOUT 300 PG)

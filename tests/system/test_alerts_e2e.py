@@ -142,9 +142,10 @@ def on_both_channels(dep, alert_id, status):
         except ValueError:
             return False
         return b["alert"] == alert_id and b["status"] == status
-    dep.down.wait_message(match, timeout=10)
-    topic, _ = dep.wide.wait_message(match, timeout=10)
+    _, down = dep.down.wait_message(match, timeout=10)
+    topic, wide = dep.wide.wait_message(match, timeout=10)
     assert topic.startswith("depot/alerts/v1/A/"), topic
+    return json.loads(down)["body"], json.loads(wide)["body"]
 
 
 def test_stock_alerts_suggestions_and_channels():
@@ -164,7 +165,7 @@ def test_stock_alerts_suggestions_and_channels():
         low = dep.wait_alert("low_stock", sku="SKU-BOLT",
                              pred=lambda a: a["status"] == "open" and "5 in stock" in a["text"])
         assert low["count"] == 1, low
-        on_both_channels(dep, low["id"], "open")
+        down, wide = on_both_channels(dep, low["id"], "open")
         wh.weight("scale-1", 3 * UNIT_WEIGHT_G)  # a second trigger
         low = dep.wait_alert("low_stock", sku="SKU-BOLT", pred=lambda a: a["count"] == 2)
         assert low["id"] == dep.alerts(kind="low_stock", dealer="A")[0]["id"]
@@ -176,6 +177,11 @@ def test_stock_alerts_suggestions_and_channels():
         assert [t["dealer"] for t in sg["transfers"]] == ["C"], sg
         assert sg["transfers"][0]["qty"] == 3 and 20 < sg["transfers"][0]["distance_km"] < 25, sg
         assert "transfer 3 from C" in low["action"], low
+        # A's own gateway hears how much to replenish, nothing of C's surplus; the
+        # manufacturer's channel has the whole suggestion
+        assert down["action"].startswith("replenish ") and "transfer" not in down["action"], down
+        assert "from C" not in down["text"] and wide["action"].startswith(down["action"]), wide
+        assert "; or transfer" in wide["action"] and "from C" in wide["action"], wide
         shrink = dep.wait_alert("shrinkage", sku="SKU-BOLT", timeout=30,
                                 pred=lambda a: "(17 in all)" in a["text"])
         print("  shrinkage: %s (count %d)" % (shrink["text"], shrink["count"]))

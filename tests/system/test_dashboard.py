@@ -19,13 +19,18 @@ password (a wrong one first): no approve button, and a direct POST with a
 viewer's token gets 403; sign out, and the session is refused by the hub.
 Then the dealer portal on the phone-sized screen: dealer A's user sees A's
 stock with days of cover, A's orders with their stage, A's alerts and rank,
-nothing of B, and the page does not scroll sideways.
+nothing of B, and the page does not scroll sideways. The manufacturer's training
+card shows an item's completed % and coverage; in the portal A's user opens the
+video (a signed link in the player, answered 206 to a range without a token, the
+view reported) and marks it as done.
 """
 import base64
 import datetime
 import hashlib
+import json
 import os
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -83,6 +88,18 @@ class Site:
         if expect is not None:
             assert status == expect, (method, path, status, out)
         return out
+
+    def training_item(self):
+        """A short video uploaded (as depotctl does: the bytes as the body) and given to A."""
+        video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + bytes(range(256)) * 64
+        req = urllib.request.Request(self.url + "/api/v1/training/files", data=video,
+                                     method="POST", headers={"Authorization": "Bearer " + ADMIN})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            sha = json.loads(r.read())["sha256"]
+        return self.api("POST", "/api/v1/training", {
+            "title": "Installing the pump", "kind": "video", "file": sha,
+            "description": "Ten minutes, step by step.",
+            "target": {"kind": "list", "value": "A"}}, expect=201)["item"]
 
     def qty(self, dealer, sku):
         return (stock_map(self.http, VIEWER).get((dealer, sku)) or {}).get("qty")
@@ -152,6 +169,7 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
             "dealer": "A", "title": "Dealer agreement 2027", "start": "2027-01-01",
             "end": "2027-12-31", "credit_limit": "7500.00",
             "content_base64": base64.b64encode(CONTRACT).decode()}, expect=201)["id"]
+        training = site.training_item()
         # last month's statement of A: a payment dated then puts A on that month's board
         first = datetime.datetime.now(datetime.timezone.utc).date().replace(day=1)
         last_day = first - datetime.timedelta(days=1)
@@ -171,6 +189,7 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
             "viewer_user": "vera", "viewer_password": VIEWER_PASSWORD,
             "dealer_user": "anna", "dealer_password": DEALER_PASSWORD, "other_region": "South",
             "policy": policy, "task": task, "task_photo": photo, "contract": contract,
+            "training": training,
             "statement": statement, "statement_line": "collection.total",
             "statement_dispute": "a wire of the last day is missing",
             "dealer": "A", "sku": "SKU-BOLT", "qty_before": 12,
@@ -181,6 +200,10 @@ def test_dashboard_live_stock_alert_ack_order_approval_and_viewer_rights():
                                  if line.startswith("step: ")))
         assert result.get("ok"), result
         assert result["session_after_signout"] == 401, result
+        tr = site.api("GET", "/api/v1/training/%d" % training)
+        [a] = tr["dealers"]
+        assert a["completed"] and [u["user"] for u in a["users"]] == ["anna"], tr
+        assert tr["progress"]["completed_pct"] == 100.0, tr
         reach = site.api("GET", "/api/v1/policies/%d" % policy)
         assert reach["coverage"]["acknowledged"] == 1 and reach["missing"] == [], reach
         done = site.api("GET", "/api/v1/tasks/%d" % task)["dealers"][0]

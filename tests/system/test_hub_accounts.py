@@ -225,13 +225,15 @@ def test_a_dealers_user_sees_only_its_own_dealer():
         for path in ("dealers/B", "dealers/B/streams", "dealers/B/kpis", "stock?dealer=B",
                      "orders?dealer=B", "alerts?dealer=B", "orders-forged?dealer=B",
                      "history?dealer=B&sku=S", "dealers", "ranking", "users", "tokens",
-                     "orders/nope", "alerts/1"):
+                     "orders/nope", "alerts/1", "training?dealer=B", "training/1",
+                     "training/1/file"):
             status, body = hub.call("GET", path, anna)
             assert status in (403, 404), (path, status, body)
             assert "South" not in json.dumps(body), (path, body)
             refused += 1
         for method, path in (("PATCH", "dealers/A"), ("PUT", "catalog"), ("POST", "payments"),
-                             ("POST", "users"), ("POST", "tokens")):
+                             ("POST", "users"), ("POST", "tokens"), ("POST", "training"),
+                             ("POST", "training/files")):
             assert hub.call(method, path, anna, {})[0] == 403, (method, path)
             refused += 1
         status, own = hub.call("GET", "dealers/A", anna)

@@ -108,6 +108,14 @@ depot_err hub_alerts_act(hub_store *s, hub_metrics *metrics, long long id, bool 
                          const char *who, long long now);
 
 /* The message of an alert row (type alert, ledger "", ts now), allocated: depot_free it. */
+/*
+ * The payload for the dealer's own down/alert: what a suggestion says of other dealers (a
+ * transfer from another dealer's surplus, its distance) cut from the action, as the API does
+ * for a dealer's user; depot/alerts/v1 (the manufacturer's consumers) keeps it whole. Returns
+ * payload itself when there is nothing to cut, else a new depot_malloc'ed text; NULL when out
+ * of memory.
+ */
+char *hub_alerts_dealer_payload(const char *payload, size_t len, size_t *out_len);
 depot_err hub_alerts_encode(const struct hub_alert_row *r, long long now, char **payload,
                             size_t *len);
 

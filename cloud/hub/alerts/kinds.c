@@ -55,6 +55,22 @@ depot_err hub_alerts_encode(const struct hub_alert_row *r, long long now, char *
     return depot_msg_encode(&m, payload, len);
 }
 
+char *hub_alerts_dealer_payload(const char *payload, size_t len, size_t *out_len)
+{
+    depot_msg m;
+    char *cut, *out = (char *)payload;
+    *out_len = len;
+    if (depot_msg_decode(payload, len, &m, NULL, 0) != DEPOT_OK)
+        return out;
+    if (m.type == DEPOT_MSG_ALERT && (cut = strstr(m.body.alert.action, "; or transfer"))) {
+        *cut = '\0'; /* alerts_action_text: "replenish N; or transfer Q from D (K km)" */
+        if (depot_msg_encode(&m, &out, out_len) != DEPOT_OK)
+            out = NULL;
+    }
+    depot_msg_clear(&m);
+    return out;
+}
+
 /* The digest of a verdict's severity and text (never 0). */
 uint64_t alerts_verdict_hash(const struct verdict *v)
 {

@@ -74,16 +74,24 @@ static int publish_one(void *arg, long long seq, const char *dealer, const char 
                        const char *payload)
 {
     struct pub_walk *w = arg;
-    char down[128], wide[160];
-    size_t len = strlen(payload);
+    char down[128], wide[160], *own;
+    size_t len = strlen(payload), own_len;
+    bool ok;
     if (depot_topic_build(down, sizeof(down), dealer, depot_msg_topic_leaf(DEPOT_MSG_ALERT)) !=
         DEPOT_OK) {
         w->seqs[w->n++] = seq; /* cannot be sent anywhere: dropped */
         return 0;
     }
     snprintf(wide, sizeof(wide), "depot/alerts/v1/%s/%s", dealer, kind);
-    if (w->publish(w->ctx, down, payload, len, false) != DEPOT_OK ||
-        w->publish(w->ctx, wide, payload, len, false) != DEPOT_OK) {
+    own = hub_alerts_dealer_payload(payload, len, &own_len);
+    if (!own) {
+        w->failed = true; /* out of memory: in order, so stop here and retry */
+        return 1;
+    }
+    ok = w->publish(w->ctx, down, own, own_len, false) == DEPOT_OK;
+    if (own != payload)
+        depot_free(own);
+    if (!ok || w->publish(w->ctx, wide, payload, len, false) != DEPOT_OK) {
         w->failed = true; /* broker away: in order, so stop here */
         return 1;
     }

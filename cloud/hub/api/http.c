@@ -404,3 +404,46 @@ bool api_json_only_keys(const cJSON *obj, const char *const *keys, char *bad, si
     }
     return true;
 }
+
+/* Reads a decimal of 1..18 digits at *p (moved past it); false if there is none. */
+static bool range_number(const char **p, long long *out)
+{
+    int n = 0;
+    *out = 0;
+    for (; **p >= '0' && **p <= '9'; ++*p)
+        if (++n > 18)
+            return false;
+        else
+            *out = *out * 10 + (**p - '0');
+    return n > 0;
+}
+
+enum api_range api_byte_range(const char *header, long long size, long long *from, long long *len)
+{
+    const char *p = header;
+    long long a = 0, b = 0;
+    bool has_a, has_b;
+    *from = 0;
+    *len = size;
+    if (!p || strncmp(p, "bytes=", 6) != 0 || strchr(p, ','))
+        return API_RANGE_WHOLE;
+    p += 6;
+    has_a = range_number(&p, &a);
+    if (*p++ != '-')
+        return API_RANGE_WHOLE;
+    has_b = range_number(&p, &b);
+    if (*p || (!has_a && !has_b) || (has_a && has_b && b < a))
+        return API_RANGE_WHOLE;
+    if (!has_a) { /* the last b bytes */
+        if (b == 0 || size == 0)
+            return API_RANGE_UNSATISFIABLE;
+        *from = b < size ? size - b : 0;
+        *len = size - *from;
+        return API_RANGE_PART;
+    }
+    if (a >= size)
+        return API_RANGE_UNSATISFIABLE;
+    *from = a;
+    *len = (has_b && b < size - 1 ? b : size - 1) - a + 1;
+    return API_RANGE_PART;
+}

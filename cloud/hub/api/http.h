@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "accounts.h"
 #include "api/static.h"
+#include "files.h"
 #include "store/store.h"
 
 struct hub_api {
@@ -29,9 +30,10 @@ struct hub_api {
     pthread_cond_t freed;
     hub_store **readers; /* the free ones are readers[0..n_free-1] */
     size_t n_readers, n_free;
-    hub_static *dashboard; /* the dashboard's files (static.c) */
-    hub_ranking *ranking;  /* hub_api_set_ranking; NULL: ranking endpoints answer 503 */
-    hub_accounts *accounts; /* users, sessions, API tokens, login limits (accounts.h) */
+    hub_static *dashboard;      /* the dashboard's files (static.c) */
+    hub_ranking *ranking;       /* hub_api_set_ranking; NULL: ranking endpoints answer 503 */
+    hub_accounts *accounts;     /* users, sessions, API tokens, login limits (accounts.h) */
+    unsigned char link_key[32]; /* signs training media links (training.h): [training] link_key */
     struct hub_statements *statements; /* the hub's key for closing periods (statements.h) */
 };
 
@@ -72,8 +74,9 @@ struct api_request {
     const struct hub_token *who; /* NULL on the open routes; a [tokens] entry or &self */
     struct hub_token self;       /* who a session or API token of the store is (accounts.h) */
     char addr[48];               /* the client's address, "" if unknown */
-    const char *scope; /* a dealer's user: its dealer, which api_query gives as "dealer" */
-    char arg[API_ARG_MAX];       /* what the route's '*' matched ("" if it was too long) */
+    const char *scope;     /* a dealer's user: its dealer, which api_query gives as "dealer" */
+    char arg[API_ARG_MAX]; /* what the route's '*' matched ("" if it was too long) */
+    hub_file_sink *sink;   /* a route that streams its body (api_route_streams): the body's file */
 };
 
 /* What a route runs. */
@@ -140,6 +143,18 @@ bool api_scope_hides(const struct api_request *r, const cJSON *obj);
 const char *api_query_id(const struct api_request *r, const char *name, size_t max, bool *bad);
 /* v as a decimal integer in [lo, hi]; false if v is NULL or not one. */
 bool api_parse_ll(const char *v, long long lo, long long hi, long long *out);
+
+/* What a Range header asks of a file (api_byte_range). */
+enum api_range {
+    API_RANGE_WHOLE,         /* none, or one to ignore (malformed, several ranges): 200 whole */
+    API_RANGE_PART,          /* one satisfiable range: 206 */
+    API_RANGE_UNSATISFIABLE, /* one range past the end: 416 */
+};
+/*
+ * The one byte range of header (NULL: none) over a file of size bytes: "bytes=a-b", "bytes=a-"
+ * or "bytes=-n" (the last n), into *from and *len (the whole file for API_RANGE_WHOLE).
+ */
+enum api_range api_byte_range(const char *header, long long size, long long *from, long long *len);
 
 /* JSON field checks of request bodies. */
 bool api_json_int(const cJSON *v, long long min, long long max, long long *out);

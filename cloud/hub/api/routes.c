@@ -19,6 +19,7 @@
  */
 #include "api/routes.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "auth.h"
 #include "depot/clock.h"
 #include "depot/id.h"
+#include "depot/log.h"
 #include "depot/msg.h"
 
 #define GET MHD_HTTP_METHOD_GET
@@ -137,6 +139,25 @@ static const struct api_route routes[] = {
      api_task_done},
     {GET, V1 "tasks/*/photo", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_QUERY, HUB_API_OTHER,
      api_task_photo},
+    {POST, V1 "training/files", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER,
+     api_training_file_post},
+    {GET, V1 "training", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
+     api_training_list},
+    {POST, V1 "training", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER,
+     api_training_post},
+    {GET, V1 "training/*", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,
+     api_training_get},
+    {GET, V1 "training/*/file", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,
+     api_training_file_get},
+    {GET, V1 "training/*/link", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,
+     api_training_link},
+    /* no token: the signed link a caller of training/<id>/link got is its proof (training.h) */
+    {GET, "/media/training/*", HUB_ROLE_NONE, API_ARG_TRAINING, DEALER_OPEN, HUB_API_OTHER,
+     api_training_media_get},
+    {POST, V1 "training/*/progress", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET,
+     HUB_API_OTHER, api_training_progress},
+    {POST, V1 "training/*/done", HUB_ROLE_VIEWER, API_ARG_TRAINING, DEALER_TARGET, HUB_API_OTHER,
+     api_training_done},
 };
 
 const struct api_route *api_routes(size_t *n)
@@ -240,12 +261,14 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
                    : "no such alert";
     case API_ARG_POLICY:
     case API_ARG_TASK:
+    case API_ARG_TRAINING:
     case API_ARG_CONTRACT:
     case API_ARG_STATEMENT:
         return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
                        !*end
                    ? NULL
                : rt->arg == API_ARG_TASK      ? "no such task"
+               : rt->arg == API_ARG_TRAINING  ? "no such training item"
                : rt->arg == API_ARG_CONTRACT  ? "no such contract"
                : rt->arg == API_ARG_STATEMENT ? "no such statement"
                                               : "no such policy";
@@ -316,6 +339,45 @@ static enum MHD_Result check_api_request(hub_api *api, struct api_request *r, bo
     if (r->len && !raw && !body_is_one_json(r))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                               "the body must be one JSON document, with nothing after it");
+    *answered = false;
+    return MHD_YES;
+}
+
+bool api_route_streams(const char *method, const char *url)
+{
+    struct api_request r = {0};
+    char allowed[64];
+    enum hub_api_class metric;
+    bool known;
+    const struct api_route *rt =
+        route_find(method, url, &r, &known, allowed, sizeof(allowed), &metric);
+    return rt && rt->handler == api_training_file_post;
+}
+
+enum MHD_Result api_stream_open(hub_api *api, struct api_request *r, hub_file_sink **sink,
+                                bool *answered)
+{
+    const char *declared = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Content-Length");
+    long long max = api->cfg->training_file_max_mib * 1024LL * 1024LL, len = 0;
+    enum MHD_Result ret = check_api_request(api, r, false, true, false, answered);
+    char why[96];
+    if (*answered)
+        return ret;
+    *answered = true;
+    if (!api_need_role(api, r, HUB_ROLE_ADMIN, &ret))
+        return ret;
+    if (r->who->dealer[0])
+        return api_send_error(api, r, MHD_HTTP_FORBIDDEN, "not for a dealer's user");
+    if (declared && api_parse_ll(declared, 0, INT64_MAX, &len) && len > max) {
+        snprintf(why, sizeof(why), "the file is larger than [training] file_max_mib (%ld MiB)",
+                 api->cfg->training_file_max_mib);
+        LOG_WARN("training: an upload of %lld bytes refused: %s", len, why);
+        hub_metrics_add(api->metrics, HUB_C_TRAINING_FILES_REFUSED, 1);
+        return api_send_error(api, r, MHD_HTTP_CONTENT_TOO_LARGE, why);
+    }
+    if (hub_file_sink_new(api->cfg->files_dir, max, sink) != DEPOT_OK)
+        return api_send_error(api, r, MHD_HTTP_INSUFFICIENT_STORAGE,
+                              "the file cannot be stored now; try again");
     *answered = false;
     return MHD_YES;
 }

@@ -23,6 +23,7 @@ enum api_arg {
     API_ARG_USER,      /* a user's or API token's name (hub_account_name_valid): "no such ..." */
     API_ARG_POLICY,    /* a positive decimal policy id: "no such policy" */
     API_ARG_TASK,      /* a positive decimal task id: "no such task" */
+    API_ARG_TRAINING,  /* a positive decimal training item id: "no such training item" */
     API_ARG_CONTRACT,  /* a positive decimal contract id: "no such contract" */
     API_ARG_STATEMENT, /* a positive decimal statement id: "no such statement" */
 };
@@ -52,7 +53,6 @@ struct api_route {
     api_handler handler;
 };
 
-
 /* The table, in the order routes are tried; *n its length. */
 const struct api_route *api_routes(size_t *n);
 
@@ -65,6 +65,18 @@ const struct api_route *api_routes(size_t *n);
  */
 enum MHD_Result api_dispatch(hub_api *api, struct api_request *r, bool too_large,
                              enum hub_api_class *metric);
+
+/* True if the route of method and url takes its body as a stream into a file (a training
+ * file), not buffered: server.c then calls api_stream_open with the headers. */
+bool api_route_streams(const char *method, const char *url);
+/*
+ * The headers of such a request (r's authorization, content type and address set): checks
+ * step 1 and 3 as api_dispatch does (401, 403) and a declared Content-Length above
+ * [training] file_max_mib (413), answering a refusal at once (*answered); else opens *sink in
+ * [hub] files for the body. api_dispatch runs the handler when the body has come.
+ */
+enum MHD_Result api_stream_open(hub_api *api, struct api_request *r, hub_file_sink **sink,
+                                bool *answered);
 
 /* The handlers, by resource. */
 enum MHD_Result api_stock_get(hub_api *api, const struct api_request *r);
@@ -104,6 +116,15 @@ enum MHD_Result api_task_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_task_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_task_done(hub_api *api, const struct api_request *r);
 enum MHD_Result api_task_photo(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_file_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_file_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_link(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_media_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_progress(hub_api *api, const struct api_request *r);
+enum MHD_Result api_training_done(hub_api *api, const struct api_request *r);
 enum MHD_Result api_login_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_logout_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_users_list(hub_api *api, const struct api_request *r);

@@ -16,6 +16,10 @@
  * request with a body (PUT, PATCH, POST) is read whole (at most BODY_MAX)
  * before it is handed to the route table (routes.c), which authenticates,
  * checks the body and chooses the handler. Errors are {"error": "..."}.
+ * The one exception is a route that streams its body (api_route_streams: a
+ * training file, far larger than BODY_MAX): its request is authenticated
+ * with the headers, and its body goes piece by piece into a file sink
+ * (files.h) that the handler finishes.
  */
 #include "api/api.h"
 
@@ -24,6 +28,8 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <mbedtls/sha256.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,12 +44,16 @@
 #include "store/store.h"
 
 #define BODY_MAX (8u * 1024 * 1024) /* a catalog of 10,000 items fits easily */
+/* An upload's temporary file not written for this long was left by a stopped hub (a live
+ * upload writes every time a piece arrives; [http] idle_timeout_s is at most an hour). */
+#define UPLOAD_STALE_S (6 * 3600)
 
 /* The body of a request being received (PUT, PATCH, POST); freed when it completes. */
 struct upload {
     char *p;
     size_t len, cap;
     bool too_large;
+    hub_file_sink *sink; /* a streamed body (api_route_streams), else NULL */
 };
 
 static bool upload_append(struct upload *up, const char *data, size_t n)
@@ -77,6 +87,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     (void)c;
     (void)toe;
     if (up) {
+        hub_file_sink_free(up->sink);
         depot_free(up->p);
         depot_free(up);
         *req_cls = NULL;
@@ -110,6 +121,21 @@ static void client_address(struct MHD_Connection *c, char *out, size_t len)
                   (socklen_t)len);
 }
 
+/* The headers of a request whose route streams its body: authenticated and checked now
+ * (api_stream_open answers a refusal at once, and MHD drops the body), then the sink opened. */
+static enum MHD_Result stream_open(hub_api *api, struct api_request *r, hub_file_sink **sink)
+{
+    bool answered = false;
+    enum MHD_Result ret;
+    r->authorization = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Authorization");
+    r->content_type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Content-Type");
+    client_address(r->c, r->addr, sizeof(r->addr));
+    ret = api_stream_open(api, r, sink, &answered);
+    if (answered)
+        hub_metrics_add(api->metrics, HUB_C_API_REQUESTS, 1);
+    return ret;
+}
+
 static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, const char *url,
                                      const char *method, const char *upload_data,
                                      size_t *upload_size, void **req_cls,
@@ -117,15 +143,19 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
 {
     struct upload *up = *req_cls;
     struct api_request r = {.c = c, .method = method, .url = url, .body = ""};
+    bool ok = true;
     if (has_body(method) && !up) {
         up = depot_calloc(1, sizeof(*up));
         if (!up)
             return MHD_NO;
         *req_cls = up;
-        return MHD_YES;
+        return api_route_streams(method, url) ? stream_open(api, &r, &up->sink) : MHD_YES;
     }
     if (up && *upload_size) {
-        bool ok = upload_append(up, upload_data, *upload_size);
+        if (up->sink)
+            hub_file_sink_write(up->sink, upload_data, *upload_size);
+        else
+            ok = upload_append(up, upload_data, *upload_size);
         *upload_size = 0;
         return ok ? MHD_YES : MHD_NO;
     }
@@ -137,6 +167,7 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
         r.body = up->p;
         r.len = up->len;
     }
+    r.sink = up ? up->sink : NULL;
     r.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     r.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     client_address(c, r.addr, sizeof(r.addr));
@@ -218,11 +249,23 @@ depot_err hub_api_listen(hub_api *api)
     return DEPOT_OK;
 }
 
+/* The key of training media links: SHA-256 of [training] link_key (the same on every hub that
+ * serves one portal), else random for this process (its links die with it). */
+static void set_link_key(hub_api *api)
+{
+    const char *k = api->cfg->training_link_key;
+    if (*k)
+        mbedtls_sha256_ret((const unsigned char *)k, strlen(k), api->link_key, 0);
+    else
+        randombytes_buf(api->link_key, sizeof(api->link_key));
+}
+
 depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_health_fn health,
                       const void *health_ctx, hub_api **out)
 {
     hub_api *api = depot_calloc(1, sizeof(*api));
     depot_err err;
+    int swept;
     if (!api)
         return DEPOT_ERR_NOMEM;
     api->cfg = cfg;
@@ -231,6 +274,8 @@ depot_err hub_api_new(const struct hub_config *cfg, hub_metrics *metrics, hub_he
     api->health_ctx = health_ctx;
     pthread_mutex_init(&api->lock, NULL);
     pthread_cond_init(&api->freed, NULL);
+    set_link_key(api);
+    hub_files_sweep(cfg->files_dir, UPLOAD_STALE_S, &swept);
     err = open_readers(api);
     if (err == DEPOT_OK)
         err = hub_accounts_new(cfg, &api->accounts);

@@ -236,7 +236,7 @@ struct hub_store_ops {
     const struct hub_store_account_ops *accounts; /* users, credentials: store/accounts.h */
     const struct hub_store_policy_ops *policies;  /* policies, reach: store/policies.h */
     const struct hub_store_task_ops *tasks;       /* tasks, completion: store/tasks.h */
-    const struct hub_store_training_ops *training; /* training material: store/training.h */
+    const struct hub_store_training_ops *training;  /* training material: store/training.h */
     const struct hub_store_contract_ops *contracts; /* e-contracts: store/contracts.h */
     const struct hub_store_statement_ops *statements; /* rebate statements: store/statements.h */
 };
