@@ -130,7 +130,9 @@ sales, finance and warehouse; approve it stage by stage, then look again:
   %(node)s ctl %(scan)s scan line 4006381333962 6
   %(node)s ctl %(scan)s submit
   %(ctl)s orders list --status pending %(hubargs)s
-  %(ctl)s orders approve ID %(hubargs)s     (three times: one per stage)
+  %(ctl)s orders approve ID --stage sales %(hubargs)s
+  %(ctl)s orders approve ID --stage finance %(hubargs)s
+  %(ctl)s orders approve ID --stage warehouse %(hubargs)s
   %(ctl)s orders show ID %(hubargs)s        (lines, prices and the audit trail)
 
 Goods in and out at the terminal:
