@@ -114,6 +114,28 @@ depot_err pki_signer_sign(pki_signer *s, const void *data, size_t len, unsigned 
     return DEPOT_OK;
 }
 
+depot_err pki_signer_sign_b64(pki_signer *s, const void *data, size_t len, char *out, size_t size)
+{
+    unsigned char sig[PKI_SIG_MAX];
+    size_t sig_len, b64_len;
+    depot_err err = pki_signer_sign(s, data, len, sig, sizeof(sig), &sig_len);
+    return err != DEPOT_OK ? err : pki_base64_encode(sig, sig_len, out, size, &b64_len);
+}
+
+depot_err pki_identity_open(const char *key_path, const char *cert_path, size_t cert_max,
+                            pki_signer **signer, char **cert_pem)
+{
+    depot_err err = pki_signer_open(signer, key_path);
+    *cert_pem = NULL;
+    if (err == DEPOT_OK)
+        err = pki_read_file(cert_path, cert_max, cert_pem, NULL);
+    if (err != DEPOT_OK) {
+        pki_signer_free(*signer);
+        *signer = NULL;
+    }
+    return err;
+}
+
 depot_err pki_sign_with_key_file(const char *key_path, const void *data, size_t len,
                                  unsigned char *sig, size_t sig_size, size_t *sig_len)
 {
@@ -155,6 +177,15 @@ depot_err pki_verify(const char *cert_pem, const void *data, size_t len, const u
     }
     mbedtls_x509_crt_free(&crt);
     return err;
+}
+
+depot_err pki_verify_b64(const char *cert_pem, const void *data, size_t len, const char *sig_b64)
+{
+    unsigned char sig[PKI_SIG_MAX + 8];
+    size_t sig_len;
+    if (pki_base64_decode(sig_b64, sig, sizeof(sig), &sig_len) != DEPOT_OK)
+        return DEPOT_ERR_SIGNATURE;
+    return pki_verify(cert_pem, data, len, sig, sig_len);
 }
 
 depot_err pki_cert_pem_cn(const char *pem, char *cn, size_t size)

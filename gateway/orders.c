@@ -111,17 +111,6 @@ static depot_err read_draft(gw_ledger *l, const char *node, depot_order_doc *doc
 
 /* ---- submitting ---- */
 
-depot_err gw_orders_sign(const struct gw_order_signer *s, const char *doc, size_t len,
-                         char sig_b64[PKI_SIG_B64_SIZE])
-{
-    unsigned char sig[PKI_SIG_MAX];
-    size_t sig_len, b64_len;
-    depot_err e = pki_signer_sign(s->signer, doc, len, sig, sizeof(sig), &sig_len);
-    if (e == DEPOT_OK)
-        e = pki_base64_encode(sig, sig_len, sig_b64, PKI_SIG_B64_SIZE, &b64_len);
-    return e;
-}
-
 static depot_err insert_order(gw_ledger *l, const depot_order_doc *doc, const char *json,
                               const char *sig, uint64_t msg_id)
 {
@@ -209,7 +198,7 @@ static depot_err make_order(gw_ledger *l, struct ledger_tx *tx, const struct gw_
     doc->created = now_ms;
     e = depot_order_doc_encode(doc, &json, &len);
     if (e == DEPOT_OK)
-        e = gw_orders_sign(s, json, len, sig);
+        e = pki_signer_sign_b64(s->signer, json, len, sig, sizeof(sig));
     if (e == DEPOT_OK)
         e = queue_order(l, tx, s, json, sig, now_ms, &msg_id);
     if (e == DEPOT_OK)

@@ -20,10 +20,6 @@ struct gw_order_signer {
     const char *cert_pem;
 };
 
-/* sig_b64 gets base64(ECDSA-P256(SHA-256(doc))) with the gateway's key (orders, contracts). */
-depot_err gw_orders_sign(const struct gw_order_signer *s, const char *doc, size_t len,
-                         char sig_b64[PKI_SIG_B64_SIZE]);
-
 /*
  * Append an order line to node's draft (the barcode is known: item). Inside
  * the scan's transaction. *refused and d tell the terminal what happened

@@ -330,7 +330,7 @@ static depot_err sign_contract(struct job *j, long long id)
     snprintf(doc.terminal, sizeof(doc.terminal), "%s", j->node);
     e = depot_contract_doc_encode(&doc, &json, &len);
     if (e == DEPOT_OK)
-        e = gw_orders_sign(&j->t->os, json, len, sig);
+        e = pki_signer_sign_b64(j->t->os.signer, json, len, sig, sizeof(sig));
     if (e == DEPOT_OK) {
         memset(&m, 0, sizeof(m));
         m.type = DEPOT_MSG_SIGNATURE;

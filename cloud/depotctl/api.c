@@ -191,3 +191,10 @@ cJSON *ctl_target_json(const char *cmd, const char *spec)
     fprintf(stderr, "%s: --target is all, region:R, tier:T or list:A,B\n", cmd);
     return NULL;
 }
+
+bool ctl_check(bool ok, const char *what, const char *detail)
+{
+    printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", what, detail && *detail ? ": " : "",
+           detail ? detail : "");
+    return ok;
+}

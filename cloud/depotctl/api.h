@@ -43,6 +43,9 @@ cJSON *ctl_target_json(const char *cmd, const char *spec);
 
 /* A string member or "" ; a number member as text ("" if absent). */
 const char *ctl_json_str(const cJSON *o, const char *key);
+
+/* One line of an offline verification: "ok   WHAT[: DETAIL]" or "FAIL WHAT[: DETAIL]"; ok. */
+bool ctl_check(bool ok, const char *what, const char *detail);
 void ctl_json_num(const cJSON *o, const char *key, char *buf, size_t len);
 
 /* Prints rows of cells as columns as wide as their widest cell (row 0: headings). */

@@ -110,20 +110,7 @@ static int issue(const char *file, const char *dealer, const char *title, const 
 
 /* ---- verify ---- */
 
-static bool check(bool ok, const char *what, const char *detail)
-{
-    printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", what, detail && *detail ? ": " : "",
-           detail ? detail : "");
-    return ok;
-}
 
-static bool sig_ok(const char *pem, const char *data, size_t len, const char *b64)
-{
-    unsigned char sig[PKI_SIG_MAX + 8];
-    size_t sig_len;
-    return pki_base64_decode(b64, sig, sizeof(sig), &sig_len) == DEPOT_OK &&
-           pki_verify(pem, data, len, sig, sig_len) == DEPOT_OK;
-}
 
 static int verify(const char *file, const char *sig_path, const char *ca)
 {
@@ -163,19 +150,19 @@ static int verify(const char *file, const char *sig_path, const char *ca)
     printf("contract %lld of dealer %s, signed at terminal %s\n", doc.contract, doc.dealer,
            doc.terminal);
     snprintf(detail, sizeof(detail), "%s", hex);
-    all &= check(!strcmp(doc.sha256, hex), "the signed SHA-256 is the file's", detail);
-    all &= check(pki_cert_pem_cn(cert, cn, sizeof(cn)) == DEPOT_OK && !strcmp(cn, doc.dealer),
+    all &= ctl_check(!strcmp(doc.sha256, hex), "the signed SHA-256 is the file's", detail);
+    all &= ctl_check(pki_cert_pem_cn(cert, cn, sizeof(cn)) == DEPOT_OK && !strcmp(cn, doc.dealer),
                  "the signer's certificate is the dealer's (CN)", cn);
-    all &= check(sig_ok(cert, doc_text, strlen(doc_text), sig), "the dealer's signature verifies",
+    all &= ctl_check(pki_verify_b64(cert, doc_text, strlen(doc_text), sig) == DEPOT_OK, "the dealer's signature verifies",
                  NULL);
     counter = depot_contract_counter_bytes(doc_text, sig, &clen);
-    all &= check(*csig && counter && sig_ok(ccert, counter, clen, csig),
+    all &= ctl_check(*csig && counter && pki_verify_b64(ccert, counter, clen, csig) == DEPOT_OK,
                  "the hub's countersignature verifies", *csig ? NULL : "none");
     depot_free(counter);
     if (ca) {
-        all &= check(pki_cert_check_issued(ca, cert) == DEPOT_OK,
+        all &= ctl_check(pki_cert_check_issued(ca, cert) == DEPOT_OK,
                      "the dealer's certificate was issued by the CA", ca);
-        all &= check(pki_cert_check_issued(ca, ccert) == DEPOT_OK,
+        all &= ctl_check(pki_cert_check_issued(ca, ccert) == DEPOT_OK,
                      "the hub's certificate was issued by the CA", ca);
     }
     cJSON_Delete(j);

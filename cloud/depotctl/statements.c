@@ -67,20 +67,7 @@ static int close_period(const char *hub, const char *token, const char *period)
 
 /* ---- verify ---- */
 
-static bool check(bool ok, const char *what, const char *detail)
-{
-    printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", what, detail && *detail ? ": " : "",
-           detail ? detail : "");
-    return ok;
-}
 
-static bool sig_ok(const char *pem, const char *data, const char *b64)
-{
-    unsigned char sig[PKI_SIG_MAX + 8];
-    size_t sig_len;
-    return pki_base64_decode(b64, sig, sizeof(sig), &sig_len) == DEPOT_OK &&
-           pki_verify(pem, data, strlen(data), sig, sig_len) == DEPOT_OK;
-}
 
 /* Whether the signed text's field name equals the statement's. */
 static bool same_field(const cJSON *signed_doc, const cJSON *file, const char *name)
@@ -113,13 +100,13 @@ static int verify(const char *file, const char *ca)
     printf("statement of dealer %s, period %s\n", ctl_json_str(signed_doc, "dealer"),
            ctl_json_str(signed_doc, "period"));
     (void)pki_cert_pem_cn(cert, cn, sizeof(cn));
-    all &= check(sig_ok(cert, content, sig), "the hub's signature verifies", cn);
-    all &= check(cJSON_Compare(signed_doc, cJSON_GetObjectItemCaseSensitive(j, "statement"), true),
+    all &= ctl_check(pki_verify_b64(cert, content, strlen(content), sig) == DEPOT_OK, "the hub's signature verifies", cn);
+    all &= ctl_check(cJSON_Compare(signed_doc, cJSON_GetObjectItemCaseSensitive(j, "statement"), true),
                  "the figures shown are the signed ones", NULL);
-    all &= check(same_field(signed_doc, j, "dealer") && same_field(signed_doc, j, "period"),
+    all &= ctl_check(same_field(signed_doc, j, "dealer") && same_field(signed_doc, j, "period"),
                  "the dealer and period are the signed ones", NULL);
     if (ca)
-        all &= check(pki_cert_check_issued(ca, cert) == DEPOT_OK,
+        all &= ctl_check(pki_cert_check_issued(ca, cert) == DEPOT_OK,
                      "the hub's certificate was issued by the CA", ca);
     cJSON_Delete(signed_doc);
     cJSON_Delete(j);

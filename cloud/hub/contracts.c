@@ -31,15 +31,10 @@ depot_err hub_contracts_new(const struct hub_config *cfg, hub_orders *orders, hu
     k->orders = orders;
     k->metrics = metrics;
     if (!cfg->mqtt_key[0] || !cfg->mqtt_cert[0] ||
-        pki_signer_open(&k->signer, cfg->mqtt_key) != DEPOT_OK ||
-        pki_read_file(cfg->mqtt_cert, DEPOT_CERT_PEM_MAX, &k->cert_pem, NULL) != DEPOT_OK) {
+        pki_identity_open(cfg->mqtt_key, cfg->mqtt_cert, DEPOT_CERT_PEM_MAX, &k->signer,
+                          &k->cert_pem) != DEPOT_OK)
         LOG_WARN("contracts: no key and certificate to countersign with ([mqtt] key, cert): "
                  "dealers' signatures are verified and kept, not countersigned");
-        pki_signer_free(k->signer);
-        k->signer = NULL;
-        depot_free(k->cert_pem);
-        k->cert_pem = NULL;
-    }
     *out = k;
     return DEPOT_OK;
 }
@@ -169,8 +164,7 @@ depot_err hub_contracts_issue(hub_store *s, const char *files_dir, struct hub_co
 static depot_err countersign(hub_contracts *k, const char *doc, const char *sig_b64,
                              char out[HUB_CONTRACT_SIG_MAX + 1])
 {
-    unsigned char sig[PKI_SIG_MAX];
-    size_t len, sig_len, b64_len;
+    size_t len;
     char *bytes;
     depot_err err;
     out[0] = '\0';
@@ -178,10 +172,8 @@ static depot_err countersign(hub_contracts *k, const char *doc, const char *sig_
         return DEPOT_OK;
     if (!(bytes = depot_contract_counter_bytes(doc, sig_b64, &len)))
         return DEPOT_ERR_NOMEM;
-    err = pki_signer_sign(k->signer, bytes, len, sig, sizeof(sig), &sig_len);
+    err = pki_signer_sign_b64(k->signer, bytes, len, out, HUB_CONTRACT_SIG_MAX + 1);
     depot_free(bytes);
-    if (err == DEPOT_OK)
-        err = pki_base64_encode(sig, sig_len, out, HUB_CONTRACT_SIG_MAX + 1, &b64_len);
     return err;
 }
 

@@ -41,15 +41,10 @@ depot_err hub_statements_new(const struct hub_config *cfg, hub_statements **out)
         return DEPOT_ERR_NOMEM;
     pthread_mutex_init(&st->lock, NULL);
     if (!cfg->mqtt_key[0] || !cfg->mqtt_cert[0] ||
-        pki_signer_open(&st->signer, cfg->mqtt_key) != DEPOT_OK ||
-        pki_read_file(cfg->mqtt_cert, DEPOT_CERT_PEM_MAX, &st->cert_pem, NULL) != DEPOT_OK) {
+        pki_identity_open(cfg->mqtt_key, cfg->mqtt_cert, DEPOT_CERT_PEM_MAX, &st->signer,
+                          &st->cert_pem) != DEPOT_OK)
         LOG_WARN("statements: no key and certificate to sign with ([mqtt] key, cert): "
                  "periods cannot be closed");
-        pki_signer_free(st->signer);
-        st->signer = NULL;
-        depot_free(st->cert_pem);
-        st->cert_pem = NULL;
-    }
     *out = st;
     return DEPOT_OK;
 }
@@ -476,15 +471,6 @@ static depot_err build(hub_store *s, const struct inputs *in, const struct hub_r
     return err;
 }
 
-static depot_err sign(hub_statements *st, const char *text, char sig_b64[PKI_SIG_B64_SIZE])
-{
-    unsigned char sig[PKI_SIG_MAX];
-    size_t sig_len, b64_len;
-    depot_err err = pki_signer_sign(st->signer, text, strlen(text), sig, sizeof(sig), &sig_len);
-    return err != DEPOT_OK ? err
-                           : pki_base64_encode(sig, sig_len, sig_b64, PKI_SIG_B64_SIZE, &b64_len);
-}
-
 static depot_err freeze(hub_statements *st, hub_store *s, const struct inputs *in,
                         const struct hub_rank_board *b, const struct hub_rank_entry *e,
                         long long now, struct hub_close_result *out)
@@ -495,7 +481,7 @@ static depot_err freeze(hub_statements *st, hub_store *s, const struct inputs *i
     bool created = false;
     depot_err err = build(s, in, b, e, now, &text);
     if (err == DEPOT_OK)
-        err = sign(st, text, sig);
+        err = pki_signer_sign_b64(st->signer, text, strlen(text), sig, PKI_SIG_B64_SIZE);
     if (err == DEPOT_OK) {
         hub_period_text(b->period, period);
         row = (struct hub_statement){0, e->dealer, period, now, text, sig, st->cert_pem};

@@ -196,6 +196,15 @@ void pki_signer_free(pki_signer *s);
 depot_err pki_signer_sign(pki_signer *s, const void *data, size_t len, unsigned char *sig,
                           size_t sig_size, size_t *sig_len);
 
+/* pki_signer_sign, the signature base64-encoded into out (NUL-terminated; PKI_SIG_B64_SIZE
+ * is enough). DEPOT_ERR_FULL if out is too small. */
+depot_err pki_signer_sign_b64(pki_signer *s, const void *data, size_t len, char *out, size_t size);
+
+/* A key and its certificate (at most cert_max bytes) together, e.g. the hub's [mqtt] key and
+ * cert: *signer and *cert_pem (depot_malloc'ed) both set, or on any error both NULL. */
+depot_err pki_identity_open(const char *key_path, const char *cert_path, size_t cert_max,
+                            pki_signer **signer, char **cert_pem);
+
 /* pki_signer_open + pki_signer_sign + pki_signer_free, for one signature. */
 depot_err pki_sign_with_key_file(const char *key_path, const void *data, size_t len,
                                  unsigned char *sig, size_t sig_size, size_t *sig_len);
@@ -205,6 +214,10 @@ depot_err pki_sign_with_key_file(const char *key_path, const void *data, size_t 
  * if the certificate does not parse. */
 depot_err pki_verify(const char *cert_pem, const void *data, size_t len, const unsigned char *sig,
                      size_t sig_len);
+
+/* pki_verify of a base64 signature sig_b64; DEPOT_ERR_SIGNATURE also when it is not base64
+ * or too long to be one. */
+depot_err pki_verify_b64(const char *cert_pem, const void *data, size_t len, const char *sig_b64);
 
 /* Standard base64 (with padding) of in into out, NUL-terminated; *out_len
  * excludes the NUL. DEPOT_ERR_FULL if out is too small. */

@@ -402,6 +402,37 @@ static void test_pki_verify_FailsForAnotherKeysCertificate(void **state)
     depot_free(other);
 }
 
+/* The base64 pair (pki_signer_sign_b64, pki_verify_b64) and a key opened with its certificate. */
+static void test_pki_identity_SignsAndVerifiesInBase64(void **state)
+{
+    const char data[] = "contract 7 of D1";
+    char b64[PKI_SIG_B64_SIZE], *pem = slurp(tmp("d1.crt")), *cert = NULL;
+    pki_signer *s = NULL;
+
+    (void)state;
+    assert_int_equal(pki_identity_open(tmp("d1.key"), tmp("d1.crt"), 4096, &s, &cert), DEPOT_OK);
+    assert_non_null(s);
+    assert_string_equal(cert, pem);
+    assert_int_equal(pki_signer_sign_b64(s, data, strlen(data), b64, sizeof(b64)), DEPOT_OK);
+    assert_int_equal(pki_signer_sign_b64(s, data, strlen(data), b64, 10), DEPOT_ERR_FULL);
+    assert_int_equal(pki_signer_sign_b64(s, data, strlen(data), b64, sizeof(b64)), DEPOT_OK);
+    assert_int_equal(pki_verify_b64(pem, data, strlen(data), b64), DEPOT_OK);
+    assert_int_equal(pki_verify_b64(pem, data, strlen(data) - 1, b64), DEPOT_ERR_SIGNATURE);
+    assert_int_equal(pki_verify_b64(pem, data, strlen(data), "not base64!"), DEPOT_ERR_SIGNATURE);
+    pki_signer_free(s);
+    depot_free(cert);
+    /* a certificate past the bound, or a key that is not there: neither half is kept */
+    assert_int_equal(pki_identity_open(tmp("d1.key"), tmp("d1.crt"), 16, &s, &cert),
+                     DEPOT_ERR_FULL);
+    assert_null(s);
+    assert_null(cert);
+    assert_int_not_equal(pki_identity_open(tmp("none.key"), tmp("d1.crt"), 4096, &s, &cert),
+                         DEPOT_OK);
+    assert_null(s);
+    assert_null(cert);
+    depot_free(pem);
+}
+
 static void test_pki_cert_check_issued_RefusesAnotherCa(void **state)
 {
     const char *key2 = tmp("ca2.key"), *crt2 = tmp("ca2.crt");
@@ -502,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_pki_signer_sign_VerifiesAgainstCertificate),
         cmocka_unit_test(test_pki_verify_FailsForFlippedByte),
         cmocka_unit_test(test_pki_verify_FailsForAnotherKeysCertificate),
+        cmocka_unit_test(test_pki_identity_SignsAndVerifiesInBase64),
         cmocka_unit_test(test_pki_cert_check_issued_RefusesAnotherCa),
         cmocka_unit_test(test_pki_cert_verify_OneParseManyVerifies),
         cmocka_unit_test(test_pki_cert_open_pem_RefusesAnotherCaAndGarbage),
