@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,16 +17,13 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "depot/msg.h"
 
 #define PATH_LEN 4096
 
 bool hub_file_sha_valid(const char *sha)
 {
-    size_t n = 0;
-    for (; sha[n]; n++)
-        if (!((sha[n] >= '0' && sha[n] <= '9') || (sha[n] >= 'a' && sha[n] <= 'f')))
-            return false;
-    return n == HUB_FILE_SHA_HEX;
+    return depot_sha256_hex_valid(sha);
 }
 
 static depot_err sync_dir(const char *dir)
@@ -55,44 +51,84 @@ static depot_err write_all(int fd, const unsigned char *p, size_t len)
     return DEPOT_OK;
 }
 
+/* The digest h in lowercase hex, a file's name. */
+static void sha_hex(const unsigned char h[32], char sha[HUB_FILE_SHA_HEX + 1])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(sha + 2 * i, 3, "%02x", h[i]);
+}
+
+/* A new temporary file in dir (made if missing, 0700) for a file to come: *fd, its name tmp
+ * (PATH_LEN). DEPOT_ERR_INVAL (dir too long), DEPOT_ERR_IO (logged). */
+static depot_err tmp_open(const char *dir, char *tmp, int *fd)
+{
+    *fd = -1;
+    if (snprintf(tmp, PATH_LEN, "%s/.new-XXXXXX", dir) >= PATH_LEN) {
+        tmp[0] = '\0';
+        return DEPOT_ERR_INVAL;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        LOG_ERROR("files: cannot make %s: %s", dir, strerror(errno));
+    *fd = mkstemp(tmp);
+    if (*fd < 0) {
+        LOG_ERROR("files: cannot write in %s: %s", dir, strerror(errno));
+        tmp[0] = '\0';
+        return DEPOT_ERR_IO;
+    }
+    return DEPOT_OK;
+}
+
+/*
+ * The temporary file tmp (fd, synced and closed here) becomes path: renamed, the folder
+ * synced; kept aside when path holds size bytes already (the same bytes: the name is their
+ * digest). *moved tells whether tmp is gone (the caller removes it otherwise).
+ */
+static depot_err tmp_commit(int fd, const char *tmp, const char *dir, const char *path,
+                            long long size, bool *moved)
+{
+    struct stat st;
+    bool ok = fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    *moved = false;
+    if (ok && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size)
+        return DEPOT_OK; /* written before */
+    if (!ok || rename(tmp, path) != 0 || sync_dir(dir) != DEPOT_OK) {
+        LOG_ERROR("files: cannot write %s: %s", path, strerror(errno));
+        return DEPOT_ERR_IO;
+    }
+    *moved = true;
+    return DEPOT_OK;
+}
+
 depot_err hub_files_put(const char *dir, const void *data, size_t len,
                         char sha[HUB_FILE_SHA_HEX + 1])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
+    unsigned char h[32];
     char path[PATH_LEN], tmp[PATH_LEN];
     struct stat st;
+    bool moved = false;
     depot_err err;
     int fd;
 
-    crypto_hash_sha256(h, data, len);
-    sodium_bin2hex(sha, HUB_FILE_SHA_HEX + 1, h, sizeof(h));
-    if (snprintf(path, sizeof(path), "%s/%s", dir, sha) >= (int)sizeof(path) ||
-        snprintf(tmp, sizeof(tmp), "%s/.new-XXXXXX", dir) >= (int)sizeof(tmp))
+    if (mbedtls_sha256_ret(data, len, h, 0) != 0)
+        return DEPOT_ERR_IO;
+    sha_hex(h, sha);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, sha) >= (int)sizeof(path))
         return DEPOT_ERR_INVAL;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
         return DEPOT_OK; /* written before: the same bytes */
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        LOG_ERROR("files: cannot make %s: %s", dir, strerror(errno));
-        return DEPOT_ERR_IO;
-    }
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        LOG_ERROR("files: cannot write in %s: %s", dir, strerror(errno));
-        return DEPOT_ERR_IO;
-    }
+    err = tmp_open(dir, tmp, &fd);
+    if (err != DEPOT_OK)
+        return err;
     err = write_all(fd, data, len);
-    if (err == DEPOT_OK && fsync(fd) != 0)
-        err = DEPOT_ERR_IO;
-    if (close(fd) != 0)
-        err = DEPOT_ERR_IO;
-    if (err == DEPOT_OK && rename(tmp, path) != 0)
-        err = DEPOT_ERR_IO;
     if (err == DEPOT_OK)
-        err = sync_dir(dir);
-    if (err != DEPOT_OK) {
-        LOG_ERROR("files: cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+        err = tmp_commit(fd, tmp, dir, path, (long long)len, &moved);
+    else {
+        LOG_ERROR("files: cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
     }
+    if (!moved)
+        unlink(tmp);
     return err;
 }
 
@@ -171,21 +207,14 @@ depot_err hub_file_sink_new(const char *dir, long long max, hub_file_sink **out)
         return DEPOT_ERR_NOMEM;
     k->fd = -1;
     k->max = max;
+    depot_err err = DEPOT_ERR_INVAL;
     mbedtls_sha256_init(&k->sha);
-    if (snprintf(k->dir, sizeof(k->dir), "%s", dir) >= (int)sizeof(k->dir) ||
-        snprintf(k->tmp, sizeof(k->tmp), "%s/.new-XXXXXX", dir) >= (int)sizeof(k->tmp) ||
-        mbedtls_sha256_starts_ret(&k->sha, 0) != 0) {
+    if (snprintf(k->dir, sizeof(k->dir), "%s", dir) < (int)sizeof(k->dir) &&
+        mbedtls_sha256_starts_ret(&k->sha, 0) == 0)
+        err = tmp_open(dir, k->tmp, &k->fd);
+    if (err != DEPOT_OK) {
         hub_file_sink_free(k);
-        return DEPOT_ERR_INVAL;
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        LOG_ERROR("files: cannot make %s: %s", dir, strerror(errno));
-    k->fd = mkstemp(k->tmp);
-    if (k->fd < 0) {
-        LOG_ERROR("files: cannot write in %s: %s", dir, strerror(errno));
-        k->tmp[0] = '\0';
-        hub_file_sink_free(k);
-        return DEPOT_ERR_IO;
+        return err;
     }
     *out = k;
     return DEPOT_OK;
@@ -232,28 +261,12 @@ enum hub_file_refusal hub_file_sink_refused(const hub_file_sink *k)
     return k->refused;
 }
 
-/* Moves the synced temporary file to path (kept if path is there already), syncs the folder. */
-static depot_err sink_rename(hub_file_sink *k, const char *path)
-{
-    struct stat st;
-    bool ok = fsync(k->fd) == 0;
-    ok = close(k->fd) == 0 && ok;
-    k->fd = -1;
-    if (ok && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == k->size)
-        return DEPOT_OK; /* written before: the same bytes (the temporary file goes in free) */
-    if (!ok || rename(k->tmp, path) != 0 || sync_dir(k->dir) != DEPOT_OK) {
-        LOG_ERROR("files: cannot write %s: %s", path, strerror(errno));
-        return DEPOT_ERR_IO;
-    }
-    k->tmp[0] = '\0';
-    return DEPOT_OK;
-}
-
 depot_err hub_file_sink_finish(hub_file_sink *k, char sha[HUB_FILE_SHA_HEX + 1], long long *size,
                                const char **type)
 {
     unsigned char h[32];
     char path[PATH_LEN];
+    bool moved = false;
     depot_err err;
     *type = hub_file_type(k->head, k->size < HUB_FILE_HEAD ? (size_t)k->size : HUB_FILE_HEAD);
     if (!k->refused && !*type)
@@ -262,11 +275,13 @@ depot_err hub_file_sink_finish(hub_file_sink *k, char sha[HUB_FILE_SHA_HEX + 1],
         return DEPOT_ERR_INVAL;
     if (mbedtls_sha256_finish_ret(&k->sha, h) != 0)
         return DEPOT_ERR_IO;
-    for (int i = 0; i < 32; i++)
-        snprintf(sha + 2 * i, 3, "%02x", h[i]);
+    sha_hex(h, sha);
     if (snprintf(path, sizeof(path), "%s/%s", k->dir, sha) >= (int)sizeof(path))
         return DEPOT_ERR_INVAL;
-    err = sink_rename(k, path);
+    err = tmp_commit(k->fd, k->tmp, k->dir, path, k->size, &moved);
+    k->fd = -1;
+    if (moved)
+        k->tmp[0] = '\0'; /* else the temporary file goes in hub_file_sink_free */
     *size = k->size;
     return err;
 }
