@@ -18,23 +18,13 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/msg.h"
+#include "depot/pki.h"
 
 #define PATH_LEN 4096
 
 bool hub_file_sha_valid(const char *sha)
 {
     return depot_sha256_hex_valid(sha);
-}
-
-static depot_err sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool ok;
-    if (fd < 0)
-        return DEPOT_ERR_IO;
-    ok = fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    return ok ? DEPOT_OK : DEPOT_ERR_IO;
 }
 
 static depot_err write_all(int fd, const unsigned char *p, size_t len)
@@ -79,11 +69,11 @@ static depot_err tmp_open(const char *dir, char *tmp, int *fd)
 }
 
 /*
- * The temporary file tmp (fd, synced and closed here) becomes path: renamed, the folder
+ * The temporary file tmp (fd, synced and closed here) becomes path: renamed, its folder
  * synced; kept aside when path holds size bytes already (the same bytes: the name is their
  * digest). *moved tells whether tmp is gone (the caller removes it otherwise).
  */
-static depot_err tmp_commit(int fd, const char *tmp, const char *dir, const char *path,
+static depot_err tmp_commit(int fd, const char *tmp, const char *path,
                             long long size, bool *moved)
 {
     struct stat st;
@@ -92,7 +82,7 @@ static depot_err tmp_commit(int fd, const char *tmp, const char *dir, const char
     *moved = false;
     if (ok && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size)
         return DEPOT_OK; /* written before */
-    if (!ok || rename(tmp, path) != 0 || sync_dir(dir) != DEPOT_OK) {
+    if (!ok || rename(tmp, path) != 0 || pki_sync_dir_of(path) != DEPOT_OK) {
         LOG_ERROR("files: cannot write %s: %s", path, strerror(errno));
         return DEPOT_ERR_IO;
     }
@@ -122,7 +112,7 @@ depot_err hub_files_put(const char *dir, const void *data, size_t len,
         return err;
     err = write_all(fd, data, len);
     if (err == DEPOT_OK)
-        err = tmp_commit(fd, tmp, dir, path, (long long)len, &moved);
+        err = tmp_commit(fd, tmp, path, (long long)len, &moved);
     else {
         LOG_ERROR("files: cannot write %s: %s", tmp, strerror(errno));
         close(fd);
@@ -278,7 +268,7 @@ depot_err hub_file_sink_finish(hub_file_sink *k, char sha[HUB_FILE_SHA_HEX + 1],
     sha_hex(h, sha);
     if (snprintf(path, sizeof(path), "%s/%s", k->dir, sha) >= (int)sizeof(path))
         return DEPOT_ERR_INVAL;
-    err = tmp_commit(k->fd, k->tmp, k->dir, path, k->size, &moved);
+    err = tmp_commit(k->fd, k->tmp, path, k->size, &moved);
     k->fd = -1;
     if (moved)
         k->tmp[0] = '\0'; /* else the temporary file goes in hub_file_sink_free */
