@@ -21,31 +21,6 @@
 #include "store/training.h"
 #include "hub_test_util.h"
 
-struct fixture {
-    char dir[256];
-    char location[300]; /* the SQLite file or the PostgreSQL URL the test opens */
-    hub_store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    test_tmpdir(f->dir, sizeof(f->dir));
-    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
-    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    hub_store_free(f->s);
-    test_store_drop(f->location);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 #define SHA_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DOC "{\"contract\":1}"
@@ -158,7 +133,7 @@ static struct seen due(hub_store *s, const char *today)
 
 static void test_contract_AddGetEveryFieldAtItsLongest(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_contract *c = contract("D1", "", "2027-01-01", 1234);
     struct hub_contract *got = calloc(1, sizeof(*got));
     static char d[HUB_CONTRACT_DOC_MAX + 1], cert[HUB_CONTRACT_CERT_MAX + 1],
@@ -236,7 +211,7 @@ static void test_contract_AddGetEveryFieldAtItsLongest(void **state)
 
 static void test_contract_AddGetNoTermsAndUnknownNotFound(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_contract *got = calloc(1, sizeof(*got));
     long long a = add(f->s, "D1", "Distribution 2027", "2027-01-01");
     long long b = add(f->s, "D2", "Service", "2027-02-01");
@@ -262,7 +237,7 @@ static void test_contract_AddGetNoTermsAndUnknownNotFound(void **state)
 
 static void test_contracts_list_AllOrTheDealersNewestFirst(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a, b, c, d;
     struct seen l;
 
@@ -309,7 +284,7 @@ static void test_contracts_list_AllOrTheDealersNewestFirst(void **state)
 
 static void test_contract_sign_FirstTimeOnly(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "D1", "A", "2027-01-01");
     long long b = add(f->s, "D1", "B", "2027-01-01");
     const struct hub_contract *c;
@@ -352,7 +327,7 @@ static void test_contract_sign_FirstTimeOnly(void **state)
 
 static void test_contract_sign_AnotherDealersOrUnknownNotFound(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "D1", "A", "2027-01-01");
     bool changed = true;
 
@@ -381,7 +356,7 @@ static void test_contract_sign_AnotherDealersOrUnknownNotFound(void **state)
 
 static void test_contracts_due_SignedStartedNotAppliedOldestFirst(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long unsigned_ = add(f->s, "D1", "Unsigned", "2027-01-01");
     long long later = add(f->s, "D1", "Later", "2027-03-02");
     long long today = add(f->s, "D2", "Today", "2027-03-01");
@@ -426,7 +401,7 @@ static void test_contracts_due_SignedStartedNotAppliedOldestFirst(void **state)
 
 static void test_contract_applied_FirstTimeOnly(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "D1", "A", "2027-01-01");
     long long b = add(f->s, "D1", "B", "2027-01-01");
 
@@ -445,7 +420,7 @@ static void test_contract_applied_FirstTimeOnly(void **state)
 /* ---- migration 8 ---- */
 
 /* Runs sql on the test's store from a connection of its own. */
-static void store_exec(const struct fixture *f, const char *sql)
+static void store_exec(const struct test_store_fixture *f, const char *sql)
 {
     sqlite3 *db = NULL;
     if (test_store_is_pg()) {
@@ -459,7 +434,7 @@ static void store_exec(const struct fixture *f, const char *sql)
 
 static void test_migration8_AppliesToAStoreMadeBefore(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_training *t = calloc(1, sizeof(*t)), *got = calloc(1, sizeof(*got));
     struct seen l;
     long long id;
@@ -501,7 +476,7 @@ static void test_migration8_AppliesToAStoreMadeBefore(void **state)
     free(t);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, test_store_setup, test_store_teardown)
 
 int main(void)
 {

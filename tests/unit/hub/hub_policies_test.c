@@ -19,31 +19,6 @@
 #include "store/store.h"
 #include "hub_test_util.h"
 
-struct fixture {
-    char dir[256];
-    char location[300]; /* the SQLite file or the PostgreSQL URL the test opens */
-    hub_store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    test_tmpdir(f->dir, sizeof(f->dir));
-    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
-    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    hub_store_free(f->s);
-    test_store_drop(f->location);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 /* A policy valid from..to (a list of dealers), created at `at`; id 0 until added. */
 static struct hub_policy *policy(const char *title, const char *from, const char *to, long long at)
@@ -144,7 +119,7 @@ static int on_reach(void *arg, const struct hub_policy_reach *r)
 
 static void test_policy_AddGetEveryField(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_policy *p = policy("Promoción de verano", "2024-06-01", "2024-08-31", 1000);
     struct hub_policy *got = calloc(1, sizeof(*got)), *second = calloc(1, sizeof(*second));
     long long first_id;
@@ -196,7 +171,7 @@ static void test_policy_AddGetEveryField(void **state)
 
 static void test_policies_list_AllAndByDealer(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a, b, c;
     struct policy_list l;
 
@@ -238,7 +213,7 @@ static void test_policies_list_AllAndByDealer(void **state)
 
 static void test_reach_add_NewRowThenDuplicate(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "2024-01-01", "2024-12-31", 1000);
     long long b = add(f->s, "B", "2024-01-01", "2024-12-31", 1000);
     struct hub_policy_reach r;
@@ -266,7 +241,7 @@ static void test_reach_add_NewRowThenDuplicate(void **state)
 
 static void test_reach_mark_FirstTimeOnly(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "2024-01-01", "2024-12-31", 1000);
     struct hub_policy_reach r;
     bool changed;
@@ -337,7 +312,7 @@ static void test_reach_mark_FirstTimeOnly(void **state)
 
 static void test_reach_mark_NotATarget(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "2024-01-01", "2024-12-31", 1000);
     enum hub_reach_mark marks[] = {HUB_REACH_DELIVERED, HUB_REACH_SEEN, HUB_REACH_ACKED};
     struct hub_policy_reach r;
@@ -365,7 +340,7 @@ static void test_reach_mark_NotATarget(void **state)
 
 static void test_reach_pushed_AtEachRepush(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "2024-01-01", "2024-12-31", 1000);
     struct hub_policy_reach r;
 
@@ -391,7 +366,7 @@ static void test_reach_pushed_AtEachRepush(void **state)
 
 static void test_reach_list_ByDealer(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "2024-01-01", "2024-12-31", 1000);
     long long b = add(f->s, "B", "2024-01-01", "2024-12-31", 1000);
     struct reach_list l = {0};
@@ -427,7 +402,7 @@ static void test_reach_list_ByDealer(void **state)
 
 static void test_dealer_policies_ValidOnTodayNewestFirst(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     const char *today = "2024-06-15";
     long long year, june, july, expired, today_only, other, future_start;
     struct policy_list l;
@@ -555,7 +530,7 @@ static long long publish(hub_store *s, const char *kind, const char *target, siz
 
 static void test_service_TargetsByRegionTierListAll(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_policy *p;
     char why[160] = "";
     size_t n = 0;
@@ -584,7 +559,7 @@ static void test_service_TargetsByRegionTierListAll(void **state)
 
 static void test_service_DueListPublishedEventsMarkTheirDealerOnly(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct sent c = {0};
     int n = 0;
     long long id;
@@ -646,7 +621,7 @@ static void test_service_DueListPublishedEventsMarkTheirDealerOnly(void **state)
  * down/policy: the encoder would refuse the whole list, and the dealer would get none. */
 static void test_service_StoredBadDateLeftOutOfTheList(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct sent c = {0};
     struct hub_policy *p;
     int n = 0;
@@ -667,7 +642,7 @@ static void test_service_StoredBadDateLeftOutOfTheList(void **state)
     sent_clear(&c);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, test_store_setup, test_store_teardown)
 
 int main(void)
 {

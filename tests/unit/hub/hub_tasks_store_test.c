@@ -23,31 +23,6 @@
 #include "store/tasks.h"
 #include "hub_test_util.h"
 
-struct fixture {
-    char dir[256];
-    char location[300]; /* the SQLite file or the PostgreSQL URL the test opens */
-    hub_store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    test_tmpdir(f->dir, sizeof(f->dir));
-    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
-    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    hub_store_free(f->s);
-    test_store_drop(f->location);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 /* A task of rule naming skus, due on due, for D1 and D2, created at `at`; id 0 until added. */
 static struct hub_task *task(const char *title, const char *rule, const char *skus, const char *due,
@@ -154,7 +129,7 @@ static struct seen dealer_tasks(hub_store *s, const char *dealer)
 
 static void test_task_AddGetEveryFieldAndLastId(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_task *t = task("Count the pumps", "count", "", "2026-03-31", 1234);
     struct hub_task *got = calloc(1, sizeof(*got)), *second = calloc(1, sizeof(*second));
     long long first_id, last = -1;
@@ -234,7 +209,7 @@ static void test_task_AddGetEveryFieldAndLastId(void **state)
 
 static void test_tasks_list_NewestFirstAndStops(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct seen l;
     long long a, b, c;
 
@@ -263,7 +238,7 @@ static void test_tasks_list_NewestFirstAndStops(void **state)
 
 static void test_dealer_tasks_TheDealersNewestFirstWithTheirRows(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "confirm", "", "2026-01-01");
     long long b = add(f->s, "B", "count", "SKU-1", "2026-01-01");
     long long c = add(f->s, "C", "confirm", "", "2026-01-01"); /* D2 only */
@@ -306,7 +281,7 @@ static void test_dealer_tasks_TheDealersNewestFirstWithTheirRows(void **state)
 
 static void test_reach_AddOnceGetList(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "count", "SKU-1", "2026-01-01");
     long long b = add(f->s, "B", "count", "SKU-1", "2026-01-01");
     struct hub_task_reach r;
@@ -357,7 +332,7 @@ static void test_reach_AddOnceGetList(void **state)
 
 static void test_reach_counted_OnlyWhileNotDone(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "count", "SKU-1,SKU-2,SKU-3", "2026-01-01");
     assert_int_equal(hub_store_task_reach_add(f->s, a, "D1", 1000), DEPOT_OK);
     assert_int_equal(hub_store_task_reach_add(f->s, a, "D2", 1000), DEPOT_OK);
@@ -383,7 +358,7 @@ static void test_reach_counted_OnlyWhileNotDone(void **state)
 
 static void test_reach_done_FirstTimeOnly(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     long long a = add(f->s, "A", "confirm", "", "2026-01-01");
     struct hub_task_reach r;
@@ -445,7 +420,7 @@ static void test_reach_done_FirstTimeOnly(void **state)
 
 static void test_open_data_ExactSkuDataRulesNotDoneOldestFirst(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "count", "SKU_1,SKU-2", "2026-01-01");
     long long b = add(f->s, "B", "stock", "SKU-2", "2026-01-01");
     long long c = add(f->s, "C", "confirm", "SKU-2", "2026-01-01"); /* not a data rule */
@@ -514,7 +489,7 @@ static void test_open_data_ExactSkuDataRulesNotDoneOldestFirst(void **state)
 
 static void test_overdue_BeforeTheDayNotDoneByDealerThenTask(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A", "confirm", "", "2026-01-31");
     long long b = add(f->s, "B", "count", "SKU-1", "2026-01-30");
     long long c = add(f->s, "C", "confirm", "", "2026-02-01");
@@ -566,7 +541,7 @@ static void test_overdue_BeforeTheDayNotDoneByDealerThenTask(void **state)
 /* ---- migration 6 ---- */
 
 /* Runs sql on the test's store from a connection of its own. */
-static void store_exec(const struct fixture *f, const char *sql)
+static void store_exec(const struct test_store_fixture *f, const char *sql)
 {
     sqlite3 *db = NULL;
     if (test_store_is_pg()) {
@@ -580,7 +555,7 @@ static void store_exec(const struct fixture *f, const char *sql)
 
 static void test_migration6_AppliesToAStoreMadeBefore(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_policy *p = calloc(1, sizeof(*p));
     struct hub_task *got = calloc(1, sizeof(*got));
     long long id, last = -1;
@@ -626,7 +601,7 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     free(p);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, test_store_setup, test_store_teardown)
 
 int main(void)
 {

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "depot/msg.h"
+#include "store/store.h"
 
 #define LEDGER_A "0123456789abcdef0123456789abcdef"
 #define LEDGER_B "fedcba9876543210fedcba9876543210"
@@ -205,6 +206,43 @@ static inline depot_msg test_state(const char *dealer, bool online, long long se
     m.body.state.online = online;
     m.body.state.session = session;
     return m;
+}
+
+/*
+ * The fixture of a test that needs a store of its own (SQLite file or PostgreSQL database,
+ * test_store_location): cmocka setup and teardown, state a struct test_store_fixture.
+ */
+struct test_store_fixture {
+    char dir[256];
+    char location[300]; /* the SQLite file or the PostgreSQL URL the test opens */
+    hub_store *s;
+};
+
+static inline int test_store_setup(void **state)
+{
+    struct test_store_fixture *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    test_tmpdir(f->dir, sizeof(f->dir));
+    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
+    if (hub_store_open(f->location, &f->s) != DEPOT_OK) {
+        test_store_drop(f->location);
+        test_rmdir(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static inline int test_store_teardown(void **state)
+{
+    struct test_store_fixture *f = *state;
+    hub_store_free(f->s);
+    test_store_drop(f->location);
+    test_rmdir(f->dir);
+    free(f);
+    return 0;
 }
 
 #endif

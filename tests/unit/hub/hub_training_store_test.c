@@ -22,31 +22,6 @@
 #include "store/training.h"
 #include "hub_test_util.h"
 
-struct fixture {
-    char dir[256];
-    char location[300]; /* the SQLite file or the PostgreSQL URL the test opens */
-    hub_store *s;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-    test_tmpdir(f->dir, sizeof(f->dir));
-    test_store_location(f->location, sizeof(f->location), f->dir, "hub.db");
-    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    hub_store_free(f->s);
-    test_store_drop(f->location);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
 
 #define SHA_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -146,7 +121,7 @@ static int on_view(void *arg, const struct hub_training_view *v)
 
 static void test_training_AddGetEveryField(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_training *t = item("Pump installation", "video", 1234);
     struct hub_training *got = calloc(1, sizeof(*got));
     long long first;
@@ -179,7 +154,7 @@ static void test_training_AddGetEveryField(void **state)
 
 static void test_training_list_NewestFirstAndStops(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct seen l;
     long long a = add(f->s, "A"), b = add(f->s, "B"), c = add(f->s, "C");
 
@@ -197,7 +172,7 @@ static void test_training_list_NewestFirstAndStops(void **state)
 
 static void test_dealer_items_TheDealersNewestFirstWithTheirState(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A"), b = add(f->s, "B"), c = add(f->s, "C");
     struct seen l;
 
@@ -224,7 +199,7 @@ static void test_dealer_items_TheDealersNewestFirstWithTheirState(void **state)
 
 static void test_target_AddOnceGetList(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A"), b = add(f->s, "B");
     struct hub_training_target g;
     struct seen l;
@@ -254,7 +229,7 @@ static void test_target_AddOnceGetList(void **state)
 
 static void test_view_FirstReportMakesTheRowProgressOnlyGrows(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A");
     struct hub_training_view v;
 
@@ -278,7 +253,7 @@ static void test_view_FirstReportMakesTheRowProgressOnlyGrows(void **state)
 
 static void test_complete_FirstTimeOnlyAndMakesTheRow(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A");
     struct hub_training_view v;
     bool changed = false;
@@ -310,7 +285,7 @@ static void test_complete_FirstTimeOnlyAndMakesTheRow(void **state)
 
 static void test_target_state_AnyUserOnceAtTheEarliest(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     long long a = add(f->s, "A"), b = add(f->s, "B");
     struct hub_training_target g;
     struct seen l;
@@ -346,7 +321,7 @@ static void test_target_state_AnyUserOnceAtTheEarliest(void **state)
 /* ---- migration 7 ---- */
 
 /* Runs sql on the test's store from a connection of its own. */
-static void store_exec(const struct fixture *f, const char *sql)
+static void store_exec(const struct test_store_fixture *f, const char *sql)
 {
     sqlite3 *db = NULL;
     if (test_store_is_pg()) {
@@ -360,7 +335,7 @@ static void store_exec(const struct fixture *f, const char *sql)
 
 static void test_migration7_AppliesToAStoreMadeBefore(void **state)
 {
-    struct fixture *f = *state;
+    struct test_store_fixture *f = *state;
     struct hub_task *t = calloc(1, sizeof(*t)), *got = calloc(1, sizeof(*got));
     struct seen l;
     long long id;
@@ -402,7 +377,7 @@ static void test_migration7_AppliesToAStoreMadeBefore(void **state)
     free(t);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, test_store_setup, test_store_teardown)
 
 int main(void)
 {
