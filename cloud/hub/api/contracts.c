@@ -254,7 +254,7 @@ enum MHD_Result api_contract_get(hub_api *api, const struct api_request *r)
 enum MHD_Result api_contract_file(hub_api *api, const struct api_request *r)
 {
     struct hub_contract *c = depot_malloc(sizeof(*c));
-    struct api_body b = {0};
+    struct api_body b;
     char type[HUB_CONTRACT_TYPE_MAX + 1], *bytes = NULL;
     size_t len = 0;
     depot_err err = c ? load(api, r, c) : DEPOT_ERR_NOMEM;
@@ -265,11 +265,7 @@ enum MHD_Result api_contract_file(hub_api *api, const struct api_request *r)
     depot_free(c);
     if (err != DEPOT_OK)
         return api_send_store_error(api, r, err, "no such contract");
-    if (api_body_reserve(&b, len)) {
-        memcpy(b.p, bytes, len);
-        b.len = len;
-    }
-    depot_free(bytes);
+    b = (struct api_body){bytes, len, len + 1, false}; /* the body takes the file's buffer */
     return api_send_body(api, r, MHD_HTTP_OK, type, &b);
 }
 

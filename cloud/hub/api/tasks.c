@@ -365,7 +365,7 @@ enum MHD_Result api_task_photo(hub_api *api, const struct api_request *r)
 {
     const char *dealer = api_query(r, "dealer");
     struct hub_task_reach reach;
-    struct api_body b = {0};
+    struct api_body b;
     char *bytes = NULL;
     size_t len = 0;
     hub_store *s;
@@ -383,10 +383,6 @@ enum MHD_Result api_task_photo(hub_api *api, const struct api_request *r)
                              (size_t)api->cfg->task_photo_max_kib * 1024, &bytes, &len);
     if (err != DEPOT_OK)
         return api_send_store_error(api, r, err, "no such photo");
-    if (api_body_reserve(&b, len)) {
-        memcpy(b.p, bytes, len);
-        b.len = len;
-    }
-    depot_free(bytes);
+    b = (struct api_body){bytes, len, len + 1, false}; /* the body takes the file's buffer */
     return api_send_body(api, r, MHD_HTTP_OK, reach.photo_type, &b);
 }
