@@ -254,6 +254,16 @@ enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, 
     return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, depot_strerror(err));
 }
 
+enum MHD_Result api_send_create_error(hub_api *api, const struct api_request *r, depot_err err,
+                                      const char *why)
+{
+    if (err == DEPOT_ERR_INVAL)
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
+    if (err == DEPOT_ERR_NOTFOUND)
+        return api_send_error(api, r, MHD_HTTP_UNPROCESSABLE_CONTENT, why);
+    return api_send_store_error(api, r, err, "");
+}
+
 enum MHD_Result api_send_page(hub_api *api, const struct api_request *r, struct api_body *b,
                               depot_err err, const char *next)
 {

@@ -131,6 +131,11 @@ bool api_need_role(hub_api *api, const struct api_request *r, enum hub_role need
 /* Answers a store error: NOTFOUND 404 (what), anything else 500. */
 enum MHD_Result api_send_store_error(hub_api *api, const struct api_request *r, depot_err err,
                                      const char *what);
+/* The answer to a refused create (a policy, task, training item): 400 with why for a bad field
+ * (DEPOT_ERR_INVAL), 422 with why when no dealer is a target (DEPOT_ERR_NOTFOUND), else
+ * api_send_store_error's. */
+enum MHD_Result api_send_create_error(hub_api *api, const struct api_request *r, depot_err err,
+                                      const char *why);
 
 /* A query argument: NULL when absent or empty; "dealer" of a dealer's user is its dealer. */
 const char *api_query(const struct api_request *r, const char *name);

@@ -182,15 +182,9 @@ enum MHD_Result api_policy_post(hub_api *api, const struct api_request *r)
         err = hub_policies_publish(s, p, depot_now_ms(), &n, why, sizeof(why));
         api_reader_give(api, s);
     }
-    if (err == DEPOT_ERR_INVAL || err == DEPOT_ERR_NOTFOUND) {
-        depot_free(p);
-        return api_send_error(
-            api, r, err == DEPOT_ERR_INVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNPROCESSABLE_CONTENT,
-            why);
-    }
     if (err != DEPOT_OK) {
         depot_free(p);
-        return api_send_store_error(api, r, err, "");
+        return api_send_create_error(api, r, err, why);
     }
     LOG_INFO("policy %lld \"%s\" published by %s to %zu dealers", p->id, p->title, r->who->name, n);
     out = policy_json(p);

@@ -201,15 +201,9 @@ enum MHD_Result api_task_post(hub_api *api, const struct api_request *r)
                               sizeof(why));
         api_reader_give(api, s);
     }
-    if (err == DEPOT_ERR_INVAL || err == DEPOT_ERR_NOTFOUND) {
-        depot_free(t);
-        return api_send_error(
-            api, r, err == DEPOT_ERR_INVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNPROCESSABLE_CONTENT,
-            why);
-    }
     if (err != DEPOT_OK) {
         depot_free(t);
-        return api_send_store_error(api, r, err, "");
+        return api_send_create_error(api, r, err, why);
     }
     LOG_INFO("task %lld \"%s\" (%s, due %s) issued by %s to %zu dealers, %zu done already", t->id,
              t->title, t->rule, t->due, r->who->name, n, done);

@@ -250,16 +250,10 @@ enum MHD_Result api_training_post(hub_api *api, const struct api_request *r)
         err = hub_training_create(s, api->cfg->files_dir, t, depot_now_ms(), &n, why, sizeof(why));
         api_reader_give(api, s);
     }
-    if (err == DEPOT_ERR_INVAL || err == DEPOT_ERR_NOTFOUND) {
-        depot_free(t);
-        return api_send_error(
-            api, r, err == DEPOT_ERR_INVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNPROCESSABLE_CONTENT,
-            why);
-    }
     if (err != DEPOT_OK) {
         depot_free(t);
         return err == DEPOT_ERR_IO ? api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, why)
-                                   : api_send_store_error(api, r, err, "");
+                                   : api_send_create_error(api, r, err, why);
     }
     LOG_INFO("training %lld \"%s\" (%s, file %s) assigned by %s to %zu dealers", t->id, t->title,
              t->kind, t->sha, r->who->name, n);
