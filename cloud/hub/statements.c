@@ -4,8 +4,9 @@
  * A close, in one transaction, computes the ranking's board of the period
  * as of now from every fact the store holds (the figures GET
  * /api/v1/ranking gives once this hub has replayed them all), then, for
- * each dealer on it: its sales per SKU and day from the sales history and its
- * payments of the period, into the statement's lines; the JSON text printed
+ * each dealer on it: its sales per SKU and day from the sales history (each
+ * day as the pick movements that make it, when the hub has them all) and
+ * its payments of the period, into the statement's lines; the JSON text printed
  * once (cJSON keeps the order the keys were added in, so the text is the
  * same for the same figures), signed, and added unless the dealer has one
  * for the period. The unique (dealer, period) of the store makes two hubs
@@ -215,32 +216,104 @@ static bool source_room(struct lines *l)
     return true;
 }
 
+/* One pick movement of the SKU being listed, as the store gave it. */
+struct pick {
+    char ledger[DEPOT_LEDGER_HEX + 1], node[DEPOT_NODE_MAX + 1];
+    long long mid, ts, units;
+};
+
 struct sales_walk {
     struct lines *l;
     const char *sku;
     long long price, to_day;
+    struct pick *picks; /* the SKU's pick movements of the period, in (ts, ledger, mid) order */
+    size_t n_picks, cap_picks, next;
+    bool partial; /* the picks stop early (HUB_STATEMENT_LINES_MAX): the last day is not whole */
+    bool nomem;
 };
 
+static int on_pick(void *arg, const struct hub_move_row *mv)
+{
+    struct sales_walk *w = arg;
+    struct pick *p;
+    if (w->n_picks >= HUB_STATEMENT_LINES_MAX) {
+        w->partial = true;
+        return 1;
+    }
+    if (!grow((void **)&w->picks, &w->cap_picks, w->n_picks, sizeof(*w->picks))) {
+        w->nomem = true;
+        return 1;
+    }
+    p = &w->picks[w->n_picks++];
+    snprintf(p->ledger, sizeof(p->ledger), "%s", mv->ledger);
+    snprintf(p->node, sizeof(p->node), "%s", mv->node);
+    p->mid = mv->mid;
+    p->ts = mv->ts;
+    p->units = mv->delta < 0 ? -mv->delta : 0;
+    return 0;
+}
+
+static void sale_line(struct sales_walk *w, const char *key, const char *item, long long units)
+{
+    cJSON *o = line(w->l->array, key, "sales", item);
+    cJSON_AddNumberToObject(o, "units", (double)units);
+    money(o, "price", w->price);
+    money(o, "amount", units * w->price);
+}
+
+/* One line per pick movement of the day [*first, *end): they are its sources. */
+static void pick_lines(struct sales_walk *w, size_t first, size_t end)
+{
+    char key[HUB_DISPUTE_LINE_MAX + 1], item[160], at[32];
+    for (size_t i = first; i < end; i++) {
+        const struct pick *p = &w->picks[i];
+        time_t t = (time_t)(p->ts / 1000);
+        struct tm tm;
+        if (!p->units || !source_room(w->l))
+            continue;
+        gmtime_r(&t, &tm);
+        strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(key, sizeof(key), "sales.%s.%lld", p->ledger, p->mid);
+        snprintf(item, sizeof(item), "%s %s picked at %s (movement %lld)", at, w->sku, p->node,
+                 p->mid);
+        sale_line(w, key, item, p->units);
+    }
+}
+
+/*
+ * A day's sales of the SKU: one line per pick movement when the stored
+ * movements make the day's figure exactly (they always do for days applied
+ * since the hub keeps movements, store migration 10), else one line of the
+ * day's figure.
+ */
 static int on_day(void *arg, const struct hub_day_row *d)
 {
     struct sales_walk *w = arg;
     char key[128], item[96];
-    cJSON *o;
+    size_t first, end;
+    long long sum = 0;
     if (d->day >= w->to_day)
         return 1;
+    while (w->next < w->n_picks && w->picks[w->next].ts / HUB_DAY_MS < d->day)
+        w->next++;
+    first = end = w->next;
+    while (end < w->n_picks && w->picks[end].ts / HUB_DAY_MS == d->day)
+        sum += w->picks[end++].units;
+    w->next = end;
     if (!d->picked)
         return 0;
     w->l->units += d->picked;
     w->l->amount += d->picked * w->price;
+    if (sum == d->picked && !(w->partial && end == w->n_picks)) {
+        pick_lines(w, first, end);
+        return 0;
+    }
     if (!source_room(w->l))
         return 0;
     depot_date_utc(d->day * HUB_DAY_MS, item);
     snprintf(key, sizeof(key), "sales.%s.%s", item, w->sku);
     snprintf(item + strlen(item), sizeof(item) - strlen(item), " %s", w->sku);
-    o = line(w->l->array, key, "sales", item);
-    cJSON_AddNumberToObject(o, "units", (double)d->picked);
-    money(o, "price", w->price);
-    money(o, "amount", d->picked * w->price);
+    sale_line(w, key, item, d->picked);
     return 0;
 }
 
@@ -250,10 +323,20 @@ static depot_err sales_lines(hub_store *s, const struct inputs *in, const char *
     depot_err err = DEPOT_OK;
     for (size_t i = first_pair(in, dealer);
          i < in->n_pairs && !strcmp(in->pairs[i].dealer, dealer) && err == DEPOT_OK; i++) {
-        struct sales_walk w = {l, in->pairs[i].sku, price_of(in, in->pairs[i].sku), to_day};
+        struct sales_walk w = {.l = l,
+                               .sku = in->pairs[i].sku,
+                               .price = price_of(in, in->pairs[i].sku),
+                               .to_day = to_day};
         if (w.price < 0)
             w.price = 0;
-        err = hub_store_history_days(s, dealer, w.sku, from_day, on_day, &w);
+        if (*l->listed < HUB_STATEMENT_LINES_MAX) /* past it no line is listed anyway */
+            err = hub_store_moves_between(s, dealer, w.sku, "pick", from_day * HUB_DAY_MS,
+                                          to_day * HUB_DAY_MS, on_pick, &w);
+        if (err == DEPOT_OK && w.nomem)
+            err = DEPOT_ERR_NOMEM;
+        if (err == DEPOT_OK)
+            err = hub_store_history_days(s, dealer, w.sku, from_day, on_day, &w);
+        depot_free(w.picks);
     }
     return err;
 }

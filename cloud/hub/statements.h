@@ -14,9 +14,13 @@
  *    "lines":[{"key","section","item","units","price","amount","value"}, ...],
  *    "lines_cut": n}
  * Money is text with two decimals ("210.00"). A line's key is unique in its
- * statement and is what a dispute names. Sales lines are a day's picks of
- * one SKU (the hub keeps sales per dealer, SKU and day) at the catalog
- * price the ranking uses; collection lines are the period's payments. At
+ * statement and is what a dispute names. Sales lines are the period's pick
+ * movements, one line each ("sales.<ledger>.<mid>": the gateway ledger and
+ * movement id, as the gateway's own ledger lists it), at the catalog price
+ * the ranking uses; a day whose stored movements do not make its daily
+ * figure (days applied before the hub kept movements, store migration 10)
+ * is one line of that day and SKU ("sales.<YYYY-MM-DD>.<sku>").
+ * Collection lines are the period's payments. At
  * most HUB_STATEMENT_LINES_MAX source lines are listed, the earliest; the
  * totals are always over every one, and lines_cut says how many were left
  * out.

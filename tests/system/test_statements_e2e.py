@@ -10,7 +10,8 @@ statement does not.
   - `depotctl statements close LAST-MONTH` freezes A's and B's statements; closing the
     current month is refused (409); closing again keeps them (created 0, existing 2);
   - each statement's rank, score, rebate and sales equal the ranking's of that month; the
-    sales lines sum to the sales KPI and its total; the payment lines to what was paid;
+    sales lines (one per pick movement, keyed by its ledger and movement id) sum to the
+    sales KPI and its total; the payment lines to what was paid;
   - CSV (one row per line) and PDF (its xref offsets point at its objects, every line's
     text in its content streams) download; `depotctl statements verify FILE --ca` holds,
     and a figure changed in the file fails it;
@@ -226,9 +227,13 @@ def test_a_closed_month_is_frozen_signed_readable_and_disputable():
                 (lines["collection.total"], s["figures"], paid)
             assert s["lines_cut"] == 0
         a = full["A"]["statement"]
-        assert [l["item"] for l in a["lines"] if l["section"] == "sales" and l["key"] != "sales.total"] \
-            == [(first_day + datetime.timedelta(days=9)).isoformat() + " SKU-BOLT",
-                (first_day + datetime.timedelta(days=2)).isoformat() + " SKU-PUMP"]
+        # one sales line per pick movement, keyed by the gateway ledger and movement id
+        assert [(l["key"], l["item"], l["units"]) for l in a["lines"]
+                if l["section"] == "sales" and l["key"] != "sales.total"] == [
+            ("sales.%s.2" % LEDGER["A"], (first_day + datetime.timedelta(days=9)).isoformat()
+             + " 12:00:00 SKU-BOLT picked at scan-1 (movement 2)", 4),
+            ("sales.%s.1" % LEDGER["A"], (first_day + datetime.timedelta(days=2)).isoformat()
+             + " 12:00:00 SKU-PUMP picked at scan-1 (movement 1)", 2)]
         assert a["sales"] == "210.00" and a["figures"]["paid"] == "75.50", a
         assert not any("SKU-NUT" in l["item"] for l in a["lines"])  # this month's pick
 

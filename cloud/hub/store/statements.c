@@ -24,6 +24,13 @@ depot_err hub_store_payments_between(hub_store *s, const char *dealer, long long
     return s->ops->statements->payments(s, dealer, from, to, cb, arg);
 }
 
+depot_err hub_store_moves_between(hub_store *s, const char *dealer, const char *sku,
+                                  const char *kind, long long from, long long to, hub_move_cb cb,
+                                  void *arg)
+{
+    return s->ops->statements->moves(s, dealer, sku, kind, from, to, cb, arg);
+}
+
 depot_err hub_store_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id)
 {
     return s->ops->statements->dispute_add(s, d, id);

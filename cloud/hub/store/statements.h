@@ -14,7 +14,8 @@
  * and cert the hub's certificate (PEM). A statement never changes once
  * added: statement_add keeps the first one of a (dealer, period). A
  * dispute's answer is set the first time only (answered_at 0: open).
- * It also reads the payments table for a statement's sources.
+ * It also reads a statement's sources: the payments table and the applied
+ * movements (store/alerts.h's history keeps them).
  *
  * Functions return DEPOT_OK, DEPOT_ERR_DB, DEPOT_ERR_NOMEM, or what their
  * comment adds. Row pointers are valid during the callback only; a
@@ -52,9 +53,18 @@ struct hub_payment_row {
     const char *order, *ref;
 };
 
+/* One applied movement of up/movements as its gateway sent it. */
+struct hub_move_row {
+    const char *ledger;
+    long long mid, ts; /* ts: ms */
+    const char *node, *sku, *kind;
+    long long delta, qty;
+};
+
 typedef int (*hub_statement_cb)(void *arg, const struct hub_statement *st);
 typedef int (*hub_dispute_cb)(void *arg, const struct hub_dispute *d);
 typedef int (*hub_payment_cb)(void *arg, const struct hub_payment_row *p);
+typedef int (*hub_move_cb)(void *arg, const struct hub_move_row *mv);
 
 struct hub_store_statement_ops {
     depot_err (*add)(hub_store *s, const struct hub_statement *st, long long *id, bool *created);
@@ -63,6 +73,8 @@ struct hub_store_statement_ops {
                       void *arg);
     depot_err (*payments)(hub_store *s, const char *dealer, long long from, long long to,
                           hub_payment_cb cb, void *arg);
+    depot_err (*moves)(hub_store *s, const char *dealer, const char *sku, const char *kind,
+                       long long from, long long to, hub_move_cb cb, void *arg);
     depot_err (*dispute_add)(hub_store *s, const struct hub_dispute *d, long long *id);
     depot_err (*dispute_answer)(hub_store *s, long long statement, long long id, const char *text,
                                 const char *by, long long at, bool *changed);
@@ -81,6 +93,11 @@ depot_err hub_store_statements_list(hub_store *s, const char *dealer, const char
 /* dealer's payments with from <= at < to (ms), oldest first. */
 depot_err hub_store_payments_between(hub_store *s, const char *dealer, long long from, long long to,
                                      hub_payment_cb cb, void *arg);
+/* The applied movements of kind (e.g. "pick") of (dealer, sku) with from <= ts < to (ms), in
+ * (ts, ledger, mid) order. */
+depot_err hub_store_moves_between(hub_store *s, const char *dealer, const char *sku,
+                                  const char *kind, long long from, long long to, hub_move_cb cb,
+                                  void *arg);
 /* A new open dispute (d->id, answer fields ignored). */
 depot_err hub_store_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id);
 /* Answers dispute id of statement the first time only (*changed tells; may be NULL).

@@ -7,10 +7,12 @@
  * first; lists filtered by dealer and period, newest period first and
  * without content; a dealer's payments of a time range, oldest first;
  * disputes opened, answered the first time only and only on their own
- * statement, listed oldest first; and migration 9 on a store made before it.
+ * statement, listed oldest first; the applied movements a statement lists
+ * (each kept once, in the transaction that applies its batch, none of a
+ * duplicate or refused batch); and migrations 9 and 10 on stores made
+ * before them.
  */
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -212,6 +214,96 @@ static void test_payments_between_TheDealersInRangeOldestFirst(void **state)
     assert_string_equal(l.ref[1], "late");
 }
 
+/* ---- applied movements ---- */
+
+struct moves {
+    int n;
+    long long mid[8], ts[8], delta[8], qty[8];
+    char ledger[8][DEPOT_LEDGER_HEX + 1], node[8][16], kind[8][16];
+};
+
+static int on_move(void *arg, const struct hub_move_row *mv)
+{
+    struct moves *l = arg;
+    assert_true(l->n < 8);
+    l->mid[l->n] = mv->mid;
+    l->ts[l->n] = mv->ts;
+    l->delta[l->n] = mv->delta;
+    l->qty[l->n] = mv->qty;
+    snprintf(l->ledger[l->n], sizeof(l->ledger[0]), "%s", mv->ledger);
+    snprintf(l->node[l->n], sizeof(l->node[0]), "%s", mv->node);
+    snprintf(l->kind[l->n], sizeof(l->kind[0]), "%s", mv->kind);
+    l->n++;
+    return 0;
+}
+
+static struct depot_movement_item item(uint64_t mid, long long ts, const char *kind,
+                                       long long delta, long long qty)
+{
+    struct depot_movement_item it = {.mid = mid, .ts = ts, .delta = delta, .qty = qty};
+    snprintf(it.node, sizeof(it.node), "term-1");
+    snprintf(it.sku, sizeof(it.sku), "S1");
+    snprintf(it.kind, sizeof(it.kind), "%s", kind);
+    return it;
+}
+
+/* Applies a movements batch of dealer D1 on ledger in one transaction; what the store said. */
+static enum hub_apply_result apply_batch(hub_store *s, const char *ledger, uint64_t id,
+                                         struct depot_movement_item *items, size_t n)
+{
+    enum hub_apply_result res = HUB_APPLY_DONE;
+    depot_msg m;
+    memset(&m, 0, sizeof(m));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_MOVEMENTS;
+    snprintf(m.dealer, sizeof(m.dealer), "D1");
+    snprintf(m.ledger, sizeof(m.ledger), "%s", ledger);
+    m.id = m.base = id;
+    m.ts = items[0].ts;
+    m.body.movements.items = items;
+    m.body.movements.n_items = n;
+    assert_int_equal(hub_store_begin(s), DEPOT_OK);
+    assert_int_equal(hub_store_apply(s, &m, m.ts, &res, NULL), DEPOT_OK);
+    assert_int_equal(hub_store_commit(s), DEPOT_OK);
+    return res;
+}
+
+static void test_moves_between_EachAppliedMovementOnceInTimeOrder(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_movement_item b1[3] = {item(1, 1000, "receive", 10, 10),
+                                        item(2, 2000, "pick", -3, 7), item(3, 5000, "pick", -1, 6)};
+    struct depot_movement_item b2[1] = {item(1, 1500, "pick", -2, 8)};
+    struct depot_movement_item bad[1] = {item(4, 2500, "pick", -1, 40)}; /* the chain is at 6 */
+    struct moves l = {0};
+    assert_int_equal(apply_batch(f->s, LEDGER_A, 1, b1, 3), HUB_APPLY_DONE);
+    assert_int_equal(apply_batch(f->s, LEDGER_B, 1, b2, 1), HUB_APPLY_DONE);
+    assert_int_equal(apply_batch(f->s, LEDGER_A, 1, b1, 3), HUB_APPLY_DUPLICATE);
+    apply_batch(f->s, LEDGER_A, 2, bad, 1); /* its chain does not fit: not applied */
+
+    assert_int_equal(hub_store_moves_between(f->s, "D1", "S1", "pick", 0, 5000, on_move, &l),
+                     DEPOT_OK);
+    assert_int_equal(l.n, 2); /* the receive is another kind, mid 3 at 5000 is past the range */
+    assert_int_equal(l.mid[0], 1);
+    assert_string_equal(l.ledger[0], LEDGER_B);
+    assert_int_equal(l.ts[0], 1500);
+    assert_int_equal(l.delta[0], -2);
+    assert_int_equal(l.qty[0], 8);
+    assert_string_equal(l.node[0], "term-1");
+    assert_string_equal(l.kind[0], "pick");
+    assert_int_equal(l.mid[1], 2);
+    assert_string_equal(l.ledger[1], LEDGER_A);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(hub_store_moves_between(f->s, "D1", "S1", "receive", 0, 9000, on_move, &l),
+                     DEPOT_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.delta[0], 10);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(hub_store_moves_between(f->s, "D2", "S1", "pick", 0, 9000, on_move, &l),
+                     DEPOT_OK);
+    assert_int_equal(l.n, 0);
+}
+
 struct disputes {
     int n;
     long long id[8], answered_at[8];
@@ -284,16 +376,10 @@ static void test_dispute_OpenAnswerOnceOldestFirst(void **state)
 
 /* ---- migration 9 ---- */
 
+/* Runs sql on the test's store from a connection of its own. */
 static void store_exec(const struct fixture *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    if (test_store_is_pg()) {
-        assert_true(test_pg_exec(f->location, sql, true));
-        return;
-    }
-    assert_int_equal(sqlite3_open(f->location, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_true(test_store_exec(f->location, sql));
 }
 
 static void test_migration9_AppliesToAStoreMadeBefore(void **state)
@@ -310,7 +396,7 @@ static void test_migration9_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_contract_add(f->s, c), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE disputes; DROP TABLE statements; "
+    store_exec(f, "DROP TABLE movements; DROP TABLE disputes; DROP TABLE statements; "
                   "DELETE FROM schema_migrations WHERE version >= 9;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
@@ -334,6 +420,36 @@ static void test_migration9_AppliesToAStoreMadeBefore(void **state)
     free(c);
 }
 
+static void test_migration10_AppliesToAStoreMadeBefore(void **state)
+{
+    struct fixture *f = *state;
+    struct depot_movement_item b1[1] = {item(1, 1000, "pick", -1, 9)};
+    struct moves l = {0};
+    long long id = add(f->s, "D1", "2026-11", "{}", NULL);
+    hub_store_free(f->s);
+    f->s = NULL;
+    /* as a hub at version 9 left it: statements, no movements kept */
+    store_exec(f, "DROP TABLE movements; DELETE FROM schema_migrations WHERE version >= 10;");
+
+    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
+    assert_int_equal(apply_batch(f->s, LEDGER_A, 1, b1, 1), HUB_APPLY_DONE);
+    assert_int_equal(hub_store_moves_between(f->s, "D1", "S1", "pick", 0, 9000, on_move, &l),
+                     DEPOT_OK);
+    assert_int_equal(l.n, 1);
+    open_dispute(f->s, id, "sales"); /* the statements of version 9 are still there */
+    hub_store_free(f->s);
+    f->s = NULL;
+    /* version 10 is recorded under its name, and the next open has nothing to do */
+    store_exec(f, "INSERT INTO movements(dealer, ledger, mid, ts, node, sku, kind, delta, qty) "
+                  "SELECT 'D1', 'x', 9, 2000, 'n', 'S1', 'pick', -1, 0 FROM schema_migrations "
+                  "WHERE version = 10 AND name = 'each applied movement (a statement''s sources)'");
+    assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(hub_store_moves_between(f->s, "D1", "S1", "pick", 0, 9000, on_move, &l),
+                     DEPOT_OK);
+    assert_int_equal(l.n, 2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -344,7 +460,9 @@ int main(void)
         T(test_statements_list_FilteredNewestPeriodFirstWithoutContent),
         T(test_payments_between_TheDealersInRangeOldestFirst),
         T(test_dispute_OpenAnswerOnceOldestFirst),
+        T(test_moves_between_EachAppliedMovementOnceInTimeOrder),
         T(test_migration9_AppliesToAStoreMadeBefore),
+        T(test_migration10_AppliesToAStoreMadeBefore),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,9 @@
  * Rebate statements (statements.h) on a real store and ranking, signed with
  * a real key: a close freezes every dealer on the period's board with the
  * board's figures (computed from the store, with what this hub's ranking has
- * not replayed yet), its sales lines sum to the sales KPI and its payment
- * lines to what was paid, and the hub's signature verifies over the exact
+ * not replayed yet), its sales lines (one per pick movement; one per day
+ * where the hub lacks a day's movements) sum to the sales KPI and its
+ * payment lines to what was paid, and the hub's signature verifies over the exact
  * text; a second close keeps what is there, and a payment recorded later
  * changes nothing; an open period and a hub without a key are refused; the
  * source lines stop at the bound while the totals stay exact; and the CSV
@@ -270,12 +271,17 @@ static void test_close_FreezesTheBoardsFiguresWithTheirSourcesSigned(void **stat
     assert_int_equal(
         cents_of(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "kpis"), "sales"), "value"),
         a->sales);
-    /* sales: three day-and-SKU lines summing to the KPI and the total */
+    /* sales: A's three pick movements, summing to the KPI and the total */
     assert_int_equal(lines_sum(doc, "sales", &n), a->sales);
     assert_int_equal(n, 3);
     assert_int_equal(cents_of(line_of(doc, "sales.total"), "amount"), a->sales);
     assert_int_equal(cJSON_GetObjectItem(line_of(doc, "sales.total"), "units")->valuedouble, 6);
-    assert_int_equal(cents_of(line_of(doc, "sales.2025-10-05.S2"), "amount"), 10000);
+    assert_int_equal(cents_of(line_of(doc, "sales." LEDGER_A ".3"), "amount"), 10000);
+    assert_string_equal(
+        cJSON_GetObjectItem(line_of(doc, "sales." LEDGER_A ".3"), "item")->valuestring,
+        "2025-10-05 01:00:00 S2 picked at n1 (movement 3)");
+    assert_int_equal(
+        cJSON_GetObjectItem(line_of(doc, "sales." LEDGER_A ".1"), "units")->valuedouble, 3);
     /* collection: October's three payments, not November's */
     assert_int_equal(lines_sum(doc, "collection", &n), 5250);
     assert_int_equal(n, 3);
@@ -332,6 +338,36 @@ static void test_close_OpenPeriodOrNoKeyRefusedAndNothingAdded(void **state)
     hub_statements_free(keyless);
     assert_int_equal(hub_store_statements_list(f->s, NULL, NULL, count_row, &n), DEPOT_OK);
     assert_int_equal(n, 0);
+}
+
+/* A day the hub has not kept every pick movement of (days applied before it kept them) is one
+ * line of the day's figure; the days it has are their movements. */
+static void test_close_DayWithoutItsMovementsIsOneLineOfTheDay(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_close_result res;
+    cJSON *doc;
+    int n;
+    story(f);
+    pick(f, "B", "S1", 5, 2); /* mid 5: B's day 2 has two picks of S1 (4 + 5) */
+    /* as a hub before store migration 10 left them: A's S1 of day 4, B's first pick of day 2 */
+    assert_true(test_store_exec(f->location, "DELETE FROM movements WHERE mid IN (2, 4)"));
+    assert_int_equal(hub_ranking_load(f->rk, f->s, NOW), DEPOT_OK);
+    assert_int_equal(hub_statements_close(f->st, f->rk, f->s, f->period, NOW, &res), DEPOT_OK);
+    doc = statement_of(f, "A", NULL);
+    assert_int_equal(lines_sum(doc, "sales", &n), 750 + 500 + 10000);
+    assert_int_equal(n, 3);
+    assert_int_equal(cJSON_GetObjectItem(line_of(doc, "sales.2025-10-05.S1"), "units")->valuedouble,
+                     2);
+    assert_int_equal(cents_of(line_of(doc, "sales." LEDGER_A ".1"), "amount"), 750);
+    assert_int_equal(cents_of(line_of(doc, "sales." LEDGER_A ".3"), "amount"), 10000);
+    cJSON_Delete(doc);
+    doc = statement_of(f, "B", NULL);
+    assert_int_equal(lines_sum(doc, "sales", &n), 9 * 250);
+    assert_int_equal(n, 1); /* not the one movement kept of the day's two */
+    assert_int_equal(cJSON_GetObjectItem(line_of(doc, "sales.2025-10-03.S1"), "units")->valuedouble,
+                     9);
+    cJSON_Delete(doc);
 }
 
 static void test_close_SourceLinesBoundedTotalsExact(void **state)
@@ -426,6 +462,7 @@ int main(void)
         T(test_close_FreezesTheBoardsFiguresWithTheirSourcesSigned),
         T(test_close_AgainKeepsTheFirstAndALaterPaymentChangesNothing),
         T(test_close_OpenPeriodOrNoKeyRefusedAndNothingAdded),
+        T(test_close_DayWithoutItsMovementsIsOneLineOfTheDay),
         T(test_close_SourceLinesBoundedTotalsExact),
         cmocka_unit_test(test_statement_csv_OneRowPerLineQuotedWhereNeeded),
         cmocka_unit_test(test_statement_pdf_XrefPointsAtEveryObjectAndTheLinesAreInIt),

@@ -11,7 +11,6 @@
  * made before it.
  */
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -543,14 +542,7 @@ static void test_overdue_BeforeTheDayNotDoneByDealerThenTask(void **state)
 /* Runs sql on the test's store from a connection of its own. */
 static void store_exec(const struct test_store_fixture *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    if (test_store_is_pg()) {
-        assert_true(test_pg_exec(f->location, sql, true));
-        return;
-    }
-    assert_int_equal(sqlite3_open(f->location, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_true(test_store_exec(f->location, sql));
 }
 
 static void test_migration6_AppliesToAStoreMadeBefore(void **state)
@@ -568,10 +560,11 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_policy_add(f->s, p), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE disputes; DROP TABLE statements; DROP TABLE contracts;"
-                  "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
-                  "DROP TABLE task_reach; DROP TABLE tasks;"
-                  "DELETE FROM schema_migrations WHERE version >= 6;");
+    store_exec(
+        f, "DROP TABLE movements; DROP TABLE disputes; DROP TABLE statements; DROP TABLE contracts;"
+           "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
+           "DROP TABLE task_reach; DROP TABLE tasks;"
+           "DELETE FROM schema_migrations WHERE version >= 6;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "After", "count", "SKU-1", "2026-01-01");

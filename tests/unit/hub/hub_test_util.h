@@ -14,6 +14,7 @@
 #define HUB_TEST_UTIL_H
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,22 @@ static inline void test_store_drop(const char *location)
              (int)strcspn(slash + 1, "?"), slash + 1);
     test_pg_url_with_db(server, sizeof(server), location, "postgres");
     test_pg_exec(server, sql, true);
+}
+
+/* Runs sql (one or more statements) on the store at location (test_store_location) from a
+ * connection of its own; whether it succeeded. */
+static inline bool test_store_exec(const char *location, const char *sql)
+{
+    sqlite3 *db = NULL;
+    bool ok;
+    if (test_store_is_pg())
+        return test_pg_exec(location, sql, true);
+    ok = sqlite3_open(location, &db) == SQLITE_OK &&
+         sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok)
+        fprintf(stderr, "test: %s: %s\n", sql, db ? sqlite3_errmsg(db) : "no memory");
+    sqlite3_close(db);
+    return ok;
 }
 
 /* A token "<name>-token-000" of role in c, acting for stage (NULL: none listed). */

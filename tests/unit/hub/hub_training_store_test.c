@@ -10,7 +10,6 @@
  * migration 7 on a store made before it.
  */
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -323,14 +322,7 @@ static void test_target_state_AnyUserOnceAtTheEarliest(void **state)
 /* Runs sql on the test's store from a connection of its own. */
 static void store_exec(const struct test_store_fixture *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    if (test_store_is_pg()) {
-        assert_true(test_pg_exec(f->location, sql, true));
-        return;
-    }
-    assert_int_equal(sqlite3_open(f->location, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_true(test_store_exec(f->location, sql));
 }
 
 static void test_migration7_AppliesToAStoreMadeBefore(void **state)
@@ -347,9 +339,10 @@ static void test_migration7_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_task_add(f->s, t), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE disputes; DROP TABLE statements; DROP TABLE contracts;"
-                  "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
-                  "DELETE FROM schema_migrations WHERE version >= 7;");
+    store_exec(
+        f, "DROP TABLE movements; DROP TABLE disputes; DROP TABLE statements; DROP TABLE contracts;"
+           "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
+           "DELETE FROM schema_migrations WHERE version >= 7;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "After");

@@ -16,12 +16,14 @@
 enum astmt {
     A_DAY_ADD,
     A_POINT,
+    A_MOVE_ADD,
     A_Q_POINTS,
     A_Q_DAYS,
     A_Q_SUMS,
     A_Q_SUMS_RANGE,
     A_PRUNE_POINTS,
     A_PRUNE_DAYS,
+    A_PRUNE_MOVES,
     A_PRUNE_MEMOS,
     A_PRUNE_ALERTS,
     A_SHR_FIND,
@@ -89,6 +91,9 @@ static const char *const asql[A__COUNT] = {
                   "scale_out = sales_daily.scale_out + excluded.scale_out",
     [A_POINT] = "INSERT INTO stock_history(dealer, sku, ts, qty) VALUES($1, $2, $3, $4) "
                 "ON CONFLICT(dealer, sku, ts) DO UPDATE SET qty = excluded.qty",
+    [A_MOVE_ADD] = "INSERT INTO movements(dealer, ledger, mid, ts, node, sku, kind, delta, qty) "
+                   "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                   "ON CONFLICT(dealer, ledger, mid) DO NOTHING",
     [A_Q_POINTS] = "SELECT ts, qty FROM stock_history WHERE dealer = $1 AND sku = $2 "
                    "AND ts >= $3 ORDER BY ts",
     [A_Q_DAYS] = "SELECT day, picked, value, received, scale_out FROM sales_daily "
@@ -101,6 +106,7 @@ static const char *const asql[A__COUNT] = {
                        "ORDER BY dealer, sku",
     [A_PRUNE_POINTS] = "DELETE FROM stock_history WHERE ts < $1",
     [A_PRUNE_DAYS] = "DELETE FROM sales_daily WHERE day < $1",
+    [A_PRUNE_MOVES] = "DELETE FROM movements WHERE ts < $1",
     [A_PRUNE_MEMOS] = "DELETE FROM alert_memo WHERE id IN (SELECT id FROM alerts WHERE "
                       "status = 'resolved' AND resolved_at < $1)",
     [A_PRUNE_ALERTS] = "DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < $1",
@@ -197,6 +203,14 @@ const char hub_pg_schema_engine[] =
     " sg_hash BIGINT NOT NULL, tally BIGINT NOT NULL, back BIGINT NOT NULL, "
     " PRIMARY KEY(dealer, sku, kind, subject));";
 
+/* Migration 10: each applied movement (store/sqlite/alerts.c). */
+const char hub_pg_schema_movements[] =
+    "CREATE TABLE movements(dealer " PG_TEXT " NOT NULL, ledger " PG_TEXT " NOT NULL, "
+    " mid BIGINT NOT NULL, ts BIGINT NOT NULL, node " PG_TEXT " NOT NULL, "
+    " sku " PG_TEXT " NOT NULL, kind " PG_TEXT " NOT NULL, delta BIGINT NOT NULL, "
+    " qty BIGINT NOT NULL, PRIMARY KEY(dealer, ledger, mid));"
+    "CREATE INDEX movements_by_sku ON movements(dealer, sku, ts);";
+
 const char hub_pg_schema_alerts[] =
     "CREATE TABLE sales_daily(dealer " PG_TEXT " NOT NULL, sku " PG_TEXT " NOT NULL, "
     " day BIGINT NOT NULL, picked BIGINT NOT NULL, value BIGINT NOT NULL, "
@@ -264,12 +278,30 @@ static depot_err day_add(struct pg_store *q, const char *dealer,
     return hub_pg_run(q, &stmts, A_DAY_ADD, &p, "daily figures", NULL);
 }
 
+static depot_err move_add(struct pg_store *q, const depot_msg *m,
+                          const struct depot_movement_item *it)
+{
+    struct pg_params p = {0};
+    pgp_text(&p, m->dealer);
+    pgp_text(&p, m->ledger);
+    pgp_int(&p, (long long)it->mid);
+    pgp_int(&p, it->ts);
+    pgp_text(&p, it->node);
+    pgp_text(&p, it->sku);
+    pgp_text(&p, it->kind);
+    pgp_int(&p, it->delta);
+    pgp_int(&p, it->qty);
+    return hub_pg_run(q, &stmts, A_MOVE_ADD, &p, "movement", NULL);
+}
+
 depot_err hub_pg_history_apply(struct pg_store *q, const depot_msg *m)
 {
     const struct depot_movements_body *b = &m->body.movements;
     depot_err err = DEPOT_OK;
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++) {
         err = day_add(q, m->dealer, &b->items[i]);
+        if (err == DEPOT_OK)
+            err = move_add(q, m, &b->items[i]);
         if (err == DEPOT_OK)
             err = hub_pg_history_point(q, m->dealer, b->items[i].sku, b->items[i].ts,
                                        b->items[i].qty);
@@ -366,6 +398,10 @@ static depot_err pa_prune(hub_store *s, long long points_before, long long days_
     pgp_reset(&p);
     pgp_int(&p, days_before);
     err = hub_pg_run(q, &stmts, A_PRUNE_DAYS, &p, "prune days", NULL);
+    pgp_reset(&p);
+    pgp_int(&p, days_before * HUB_DAY_MS);
+    if (err == DEPOT_OK)
+        err = hub_pg_run(q, &stmts, A_PRUNE_MOVES, &p, "prune movements", NULL);
     pgp_reset(&p);
     pgp_int(&p, resolved_before);
     if (err == DEPOT_OK)

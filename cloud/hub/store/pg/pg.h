@@ -260,5 +260,7 @@ extern const char hub_pg_schema_contracts[];
  * migration 9. */
 extern const struct hub_store_statement_ops hub_pg_statement_ops;
 extern const char hub_pg_schema_statements[];
+/* Each applied movement (alerts.c, the history): migration 10. */
+extern const char hub_pg_schema_movements[];
 
 #endif

@@ -77,6 +77,7 @@ static const struct migration migrations[] = {
     {7, "training material and its viewing", {hub_pg_schema_training}},
     {8, "e-contracts, their signatures and terms", {hub_pg_schema_contracts}},
     {9, "rebate statements and their disputes", {hub_pg_schema_statements}},
+    {10, "each applied movement (a statement's sources)", {hub_pg_schema_movements}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

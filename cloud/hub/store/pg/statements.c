@@ -1,7 +1,8 @@
 /*
  * The statement domain of the PostgreSQL store (store/statements.h; the
  * PostgreSQL version of store/sqlite/statements.c). The tables are created
- * by migration 9 (store/pg/schema.c). Differences of form only: ids come
+ * by migration 9 (store/pg/schema.c); it also reads
+ * movements (migration 10, store/pg/alerts.c). Differences of form only: ids come
  * from identity columns (ids may have gaps), and a statement goes in with
  * ON CONFLICT (dealer, period) DO NOTHING.
  */
@@ -16,6 +17,7 @@ enum statement_stmt {
     S_GET,
     S_LIST,
     S_PAYMENTS,
+    S_MOVES,
     S_DISPUTE_ADD,
     S_ANSWER,
     S_DISPUTE_THERE,
@@ -38,6 +40,9 @@ static const char *const sql[S_COUNT] = {
                "ORDER BY period DESC, dealer",
     [S_PAYMENTS] = "SELECT id, at, amount, order_id, ref FROM payments "
                    "WHERE dealer = $1 AND at >= $2 AND at < $3 ORDER BY at, id",
+    [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty FROM movements "
+                "WHERE dealer = $1 AND sku = $2 AND kind = $3 AND ts >= $4 AND ts < $5 "
+                "ORDER BY ts, ledger, mid",
     [S_DISPUTE_ADD] = "INSERT INTO disputes(statement, line, text, opened_by, opened_at, answer, "
                       "answered_by, answered_at) VALUES($1, $2, $3, $4, $5, '', '', 0) "
                       "RETURNING id",
@@ -120,6 +125,7 @@ static depot_err s_get(hub_store *s, long long id, hub_statement_cb cb, void *ar
 struct walk {
     hub_statement_cb statement;
     hub_payment_cb payment;
+    hub_move_cb move;
     hub_dispute_cb dispute;
     void *arg;
 };
@@ -167,6 +173,36 @@ static depot_err s_payments(hub_store *s, const char *dealer, long long from, lo
     pgp_int(&p, to);
     return hub_pg_walk(hub_pg_impl(s), &stmts, S_PAYMENTS, &p, "statement payments", payment_row,
                        &w);
+}
+
+static int move_row(void *arg, const PGresult *res, int r)
+{
+    struct walk *w = arg;
+    struct hub_move_row row = {
+        .ledger = hub_pg_col(res, r, 0),
+        .mid = hub_pg_int(res, r, 1),
+        .ts = hub_pg_int(res, r, 2),
+        .node = hub_pg_col(res, r, 3),
+        .sku = hub_pg_col(res, r, 4),
+        .kind = hub_pg_col(res, r, 5),
+        .delta = hub_pg_int(res, r, 6),
+        .qty = hub_pg_int(res, r, 7),
+    };
+    return w->move(w->arg, &row);
+}
+
+static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, const char *kind,
+                         long long from, long long to, hub_move_cb cb, void *arg)
+{
+    struct pg_params p;
+    struct walk w = {.move = cb, .arg = arg};
+    pgp_reset(&p);
+    pgp_text(&p, dealer);
+    pgp_text(&p, sku);
+    pgp_text(&p, kind);
+    pgp_int(&p, from);
+    pgp_int(&p, to);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, S_MOVES, &p, "statement movements", move_row, &w);
 }
 
 static depot_err s_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id)
@@ -246,6 +282,7 @@ const struct hub_store_statement_ops hub_pg_statement_ops = {
     .get = s_get,
     .list = s_list,
     .payments = s_payments,
+    .moves = s_moves,
     .dispute_add = s_dispute_add,
     .dispute_answer = s_answer,
     .disputes = s_disputes,

@@ -4,6 +4,8 @@
  * Tables (times in ms since the epoch, days since the epoch in UTC, money in cents):
  *   sales_daily   (dealer, sku, day PK; picked, value, received, scale_out)
  *   stock_history (dealer, sku, ts PK; qty)            points for charts
+ *   movements     (dealer, ledger, mid PK; ts, node, sku, kind, delta, qty)
+ *                 each applied movement (migration 10), a statement's sources
  *   shrink_open   (rowid; dealer, sku, kind 'd'|'p', ts, units, received_at)
  *                 unmatched scale decreases ('d') and picks ('p')
  *   alerts        (id PK; dealer, sku, kind, subject, severity, status, text, action,
@@ -14,7 +16,10 @@
  * Invariants:
  *   1. A movements batch adds to sales_daily and stock_history only in the
  *      transaction that inserts its exactly-once key (store/sqlite/sqlite.c
- *      calls hub_sqlite_history_apply from there), so figures never double.
+ *      calls hub_sqlite_history_apply from there), so figures never double;
+ *      the movements of the batch go into movements in that transaction too,
+ *      so a day's picks in movements never exceed its sales_daily.picked
+ *      (less only where older rows were never kept: before migration 10).
  *   2. At most one alert per (dealer, sku, kind, subject) has a status other
  *      than 'resolved': the partial unique index alerts_live enforces it and
  *      alert_put upserts on it.
@@ -33,12 +38,14 @@
 enum astmt {
     A_DAY_ADD,
     A_POINT,
+    A_MOVE_ADD,
     A_Q_POINTS,
     A_Q_DAYS,
     A_Q_SUMS,
     A_Q_SUMS_RANGE,
     A_PRUNE_POINTS,
     A_PRUNE_DAYS,
+    A_PRUNE_MOVES,
     A_PRUNE_MEMOS,
     A_PRUNE_ALERTS,
     A_SHR_FIND,
@@ -102,6 +109,9 @@ static const char *const asql[A__COUNT] = {
         "scale_out = scale_out + excluded.scale_out",
     [A_POINT] = "INSERT INTO stock_history(dealer, sku, ts, qty) VALUES(?1, ?2, ?3, ?4) "
                 "ON CONFLICT(dealer, sku, ts) DO UPDATE SET qty = excluded.qty",
+    [A_MOVE_ADD] = "INSERT INTO movements(dealer, ledger, mid, ts, node, sku, kind, delta, qty) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                   "ON CONFLICT(dealer, ledger, mid) DO NOTHING",
     [A_Q_POINTS] = "SELECT ts, qty FROM stock_history WHERE dealer = ?1 AND sku = ?2 "
                    "AND ts >= ?3 ORDER BY ts",
     [A_Q_DAYS] = "SELECT day, picked, value, received, scale_out FROM sales_daily "
@@ -114,6 +124,7 @@ static const char *const asql[A__COUNT] = {
                        "ORDER BY dealer, sku",
     [A_PRUNE_POINTS] = "DELETE FROM stock_history WHERE ts < ?1",
     [A_PRUNE_DAYS] = "DELETE FROM sales_daily WHERE day < ?1",
+    [A_PRUNE_MOVES] = "DELETE FROM movements WHERE ts < ?1",
     [A_PRUNE_MEMOS] = "DELETE FROM alert_memo WHERE id IN (SELECT id FROM alerts WHERE "
                       "status = 'resolved' AND resolved_at < ?1)",
     [A_PRUNE_ALERTS] = "DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < ?1",
@@ -206,6 +217,14 @@ const char hub_sqlite_engine_schema[] =
     " sg_hash INTEGER NOT NULL, tally INTEGER NOT NULL, back INTEGER NOT NULL, "
     " PRIMARY KEY(dealer, sku, kind, subject));";
 
+/* Migration 10 and the setup of every file since (idempotent). */
+const char hub_sqlite_movements_schema[] =
+    "CREATE TABLE IF NOT EXISTS movements(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " mid INTEGER NOT NULL, ts INTEGER NOT NULL, node TEXT NOT NULL, sku TEXT NOT NULL, "
+    " kind TEXT NOT NULL, delta INTEGER NOT NULL, qty INTEGER NOT NULL, "
+    " PRIMARY KEY(dealer, ledger, mid)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS movements_by_sku ON movements(dealer, sku, ts);";
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS sales_daily(dealer TEXT NOT NULL, sku TEXT NOT NULL, "
     " day INTEGER NOT NULL, picked INTEGER NOT NULL, value INTEGER NOT NULL, "
@@ -279,12 +298,30 @@ static depot_err day_add(struct sqlite_store *q, const char *dealer,
     return hub_sqlite_run(q, st, "daily figures");
 }
 
+static depot_err move_add(struct sqlite_store *q, const depot_msg *m,
+                          const struct depot_movement_item *it)
+{
+    sqlite3_stmt *st = prep(q, A_MOVE_ADD);
+    hub_sqlite_bind_text(st, 1, m->dealer);
+    hub_sqlite_bind_text(st, 2, m->ledger);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)it->mid);
+    sqlite3_bind_int64(st, 4, it->ts);
+    hub_sqlite_bind_text(st, 5, it->node);
+    hub_sqlite_bind_text(st, 6, it->sku);
+    hub_sqlite_bind_text(st, 7, it->kind);
+    sqlite3_bind_int64(st, 8, it->delta);
+    sqlite3_bind_int64(st, 9, it->qty);
+    return hub_sqlite_run(q, st, "movement");
+}
+
 depot_err hub_sqlite_history_apply(struct sqlite_store *q, const depot_msg *m)
 {
     const struct depot_movements_body *b = &m->body.movements;
     depot_err err = DEPOT_OK;
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++) {
         err = day_add(q, m->dealer, &b->items[i]);
+        if (err == DEPOT_OK)
+            err = move_add(q, m, &b->items[i]);
         if (err == DEPOT_OK)
             err = hub_sqlite_history_point(q, m->dealer, b->items[i].sku, b->items[i].ts,
                                            b->items[i].qty);
@@ -378,6 +415,11 @@ static depot_err sq_prune(hub_store *s, long long points_before, long long days_
     st = prep(q, A_PRUNE_DAYS);
     sqlite3_bind_int64(st, 1, days_before);
     err = hub_sqlite_run(q, st, "prune days");
+    if (err == DEPOT_OK) {
+        st = prep(q, A_PRUNE_MOVES);
+        sqlite3_bind_int64(st, 1, days_before * HUB_DAY_MS);
+        err = hub_sqlite_run(q, st, "prune movements");
+    }
     for (int id = A_PRUNE_MEMOS; err == DEPOT_OK && id <= A_PRUNE_ALERTS; id++) {
         st = prep(q, (enum astmt)id);
         sqlite3_bind_int64(st, 1, resolved_before);
@@ -923,6 +965,8 @@ depot_err hub_sqlite_alerts_setup(struct sqlite_store *q)
     depot_err err = hub_sqlite_exec(q, schema, "alerts schema");
     if (err == DEPOT_OK)
         err = hub_sqlite_exec(q, hub_sqlite_engine_schema, "engine log schema");
+    if (err == DEPOT_OK)
+        err = hub_sqlite_exec(q, hub_sqlite_movements_schema, "movements schema");
     return err != DEPOT_OK ? err : hub_sqlite_prepare_all(q, asql, A__COUNT, q->ast);
 }
 

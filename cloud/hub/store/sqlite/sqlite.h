@@ -168,6 +168,8 @@ void hub_sqlite_orders_free(struct sqlite_store *q);
 extern const struct hub_store_alert_ops hub_sqlite_alert_ops;
 /* Migration 3: the engine log and the alerts' memos (store/sqlite/alerts.c). */
 extern const char hub_sqlite_engine_schema[];
+/* Migration 10: each applied movement (store/sqlite/alerts.c). */
+extern const char hub_sqlite_movements_schema[];
 depot_err hub_sqlite_alerts_setup(struct sqlite_store *q);
 void hub_sqlite_alerts_free(struct sqlite_store *q);
 depot_err hub_sqlite_history_apply(struct sqlite_store *q, const depot_msg *m);

@@ -19,6 +19,7 @@ enum statement_stmt {
     S_GET,
     S_LIST,
     S_PAYMENTS,
+    S_MOVES,
     S_DISPUTE_ADD,
     S_ANSWER,
     S_DISPUTE_THERE,
@@ -41,6 +42,9 @@ static const char *const sql[S__COUNT] = {
                "ORDER BY period DESC, dealer",
     [S_PAYMENTS] = "SELECT id, at, amount, order_id, ref FROM payments "
                    "WHERE dealer = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id",
+    [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty FROM movements "
+                "WHERE dealer = ?1 AND sku = ?2 AND kind = ?3 AND ts >= ?4 AND ts < ?5 "
+                "ORDER BY ts, ledger, mid",
     [S_DISPUTE_ADD] = "INSERT INTO disputes(statement, line, text, opened_by, opened_at, answer, "
                       "answered_by, answered_at) VALUES(?1, ?2, ?3, ?4, ?5, '', '', 0)",
     [S_ANSWER] = "UPDATE disputes SET answer = ?3, answered_by = ?4, answered_at = ?5 "
@@ -157,6 +161,33 @@ static depot_err s_payments(hub_store *s, const char *dealer, long long from, lo
     return hub_sqlite_walk_end(q, st, rc, "statement payments");
 }
 
+static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, const char *kind,
+                         long long from, long long to, hub_move_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_MOVES);
+    struct hub_move_row row;
+    int rc;
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
+    hub_sqlite_bind_text(st, 3, kind);
+    sqlite3_bind_int64(st, 4, from);
+    sqlite3_bind_int64(st, 5, to);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.ledger = hub_sqlite_col(st, 0);
+        row.mid = sqlite3_column_int64(st, 1);
+        row.ts = sqlite3_column_int64(st, 2);
+        row.node = hub_sqlite_col(st, 3);
+        row.sku = hub_sqlite_col(st, 4);
+        row.kind = hub_sqlite_col(st, 5);
+        row.delta = sqlite3_column_int64(st, 6);
+        row.qty = sqlite3_column_int64(st, 7);
+        if (cb(arg, &row))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "statement movements");
+}
+
 static depot_err s_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id)
 {
     struct sqlite_store *q = hub_sqlite_impl(s);
@@ -229,6 +260,7 @@ const struct hub_store_statement_ops hub_sqlite_statement_ops = {
     .get = s_get,
     .list = s_list,
     .payments = s_payments,
+    .moves = s_moves,
     .dispute_add = s_dispute_add,
     .dispute_answer = s_answer,
     .disputes = s_disputes,
