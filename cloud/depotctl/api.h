@@ -59,7 +59,7 @@ int ctl_orders_main(int argc, char **argv);
 int ctl_alerts_main(int argc, char **argv);
 /* ctl_ranking.c: depotctl ranking; depotctl payments import FILE.csv (argv[0] "import"). */
 int ctl_ranking_main(int argc, char **argv);
-int ctl_payments_import(int argc, char **argv);
+int ctl_payments_import(int argc, char **argv, bool dry_run);
 /* users.c: depotctl users ...; depotctl tokens ... */
 int ctl_users_main(int argc, char **argv);
 int ctl_tokens_main(int argc, char **argv);

@@ -143,13 +143,14 @@ int ctl_payments_main(int argc, char **argv)
     static const struct ctl_verb verbs[] = {
         {"add", NULL, "record a dealer's payment: --dealer D --amount 100.00 [--order ID]"},
         {"import", "FILE.csv", "import payments from CSV (all or nothing)"},
+        {"check", "FILE.csv", "check every line of a CSV here and at the hub, import nothing"},
     };
-    int v = ctl_verb_pick("depotctl payments", "Record payments.", argc, argv, verbs, 2);
+    int v = ctl_verb_pick("depotctl payments", "Record payments.", argc, argv, verbs, 3);
 
     if (v < 0)
         return v == -1 ? CTL_OK : CTL_USAGE;
-    if (v == 1)
-        return ctl_payments_import(argc - 1, argv + 1);
+    if (v == 1 || v == 2)
+        return ctl_payments_import(argc - 1, argv + 1, v == 2);
     rc = ctl_parse_verb("depotctl payments", &verbs[0], argc - 1, argv + 1, opts,
                         sizeof(opts) / sizeof(opts[0]), NULL);
     if (rc != CTL_OK)

@@ -1,13 +1,16 @@
 /*
  * depotctl ranking [--period YYYY-MM]        the leaderboard as a table
  * depotctl payments import FILE.csv          payments from CSV, all or nothing
+ * depotctl payments check FILE.csv           the same checks, nothing imported (a dry run)
  *
  * The CSV has the header dealer,amount,order,ref,date (order, ref and date
  * may be empty; date YYYY-MM-DD, empty: today). Every line is checked here
  * first and every bad one printed as FILE:LINE: what; then the hub checks
  * them again against its data (dealer known, order the dealer's) in one
  * transaction and names its refusals by line the same way. Anything bad
- * anywhere: nothing is imported, exit 1. Fields may be quoted ("a,b"; ""
+ * anywhere: nothing is imported, exit 1. check sends the lines as a dry run
+ * (?dry_run=1): the hub checks every line against its data, names every bad
+ * one and writes nothing. Fields may be quoted ("a,b"; ""
  * inside quotes is one quote).
  */
 #include <cjson/cJSON.h>
@@ -163,22 +166,27 @@ static void print_refusals(const char *path, const cJSON *root)
 }
 
 /* POSTs the import; prints the outcome. */
-static int post_import(const char *path, const char *hub, const char *token, const char *text)
+static int post_import(const char *path, const char *hub, const char *token, const char *text,
+                       bool dry_run)
 {
     struct ctl_http_reply r;
     char err[300];
     cJSON *j;
     int rc = CTL_FAIL;
-    if (ctl_http_request(hub, "POST", "/api/v1/payments/import", token, text, 30000, &r, err,
-                         sizeof(err)) != DEPOT_OK) {
+    if (ctl_http_request(hub, "POST",
+                         dry_run ? "/api/v1/payments/import?dry_run=1" : "/api/v1/payments/import",
+                         token, text, 30000, &r, err, sizeof(err)) != DEPOT_OK) {
         fprintf(stderr, "depotctl payments: %s\n", err);
         return CTL_FAIL;
     }
     j = depot_json_parse(r.body, r.len);
     if (r.status == 200) {
         char n[32];
-        ctl_json_num(j, "imported", n, sizeof(n));
-        printf("imported %s payments from %s\n", n, path);
+        ctl_json_num(j, dry_run ? "would_import" : "imported", n, sizeof(n));
+        if (dry_run)
+            printf("checked: %s payments of %s would be imported (nothing written)\n", n, path);
+        else
+            printf("imported %s payments from %s\n", n, path);
         rc = CTL_OK;
     } else {
         print_refusals(path, j);
@@ -190,7 +198,7 @@ static int post_import(const char *path, const char *hub, const char *token, con
     return rc;
 }
 
-int ctl_payments_import(int argc, char **argv)
+int ctl_payments_import(int argc, char **argv, bool dry_run)
 {
     const char *hub = NULL, *token = NULL, *path = NULL;
     const struct ctl_opt opts[] = {
@@ -202,9 +210,10 @@ int ctl_payments_import(int argc, char **argv)
     FILE *in;
     int rc, bad;
 
-    rc = ctl_parse_arg("depotctl payments import", "FILE.csv",
-                       "Import payments from CSV (all or nothing).", argc, argv, opts,
-                       sizeof(opts) / sizeof(opts[0]), &path);
+    rc = ctl_parse_arg(dry_run ? "depotctl payments check" : "depotctl payments import", "FILE.csv",
+                       dry_run ? "Check payments in CSV here and at the hub; import nothing."
+                               : "Import payments from CSV (all or nothing).",
+                       argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &path);
     if (rc != CTL_OK)
         return rc < 0 ? CTL_OK : rc;
     if (!ctl_api_target("depotctl payments", &hub, &token))
@@ -226,7 +235,7 @@ int ctl_payments_import(int argc, char **argv)
     }
     text = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
-    rc = post_import(path, hub, token, text);
+    rc = post_import(path, hub, token, text, dry_run);
     cJSON_free(text);
     return rc;
 }

@@ -165,6 +165,13 @@ enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigne
     return send_body_header(api, r, status, type, b, NULL, NULL);
 }
 
+enum MHD_Result api_send_body_header(hub_api *api, const struct api_request *r, unsigned status,
+                                     const char *type, struct api_body *b, const char *name,
+                                     const char *value)
+{
+    return send_body_header(api, r, status, type, b, name, value);
+}
+
 enum MHD_Result api_send_limited(hub_api *api, const struct api_request *r, const char *msg,
                                  long retry_s)
 {

@@ -67,6 +67,7 @@ struct api_request {
     struct api_reply *reply;
     const char *authorization; /* the Authorization header, NULL if none */
     const char *content_type;  /* the Content-Type header, NULL if none */
+    const char *idem_key;      /* the Idempotency-Key header, NULL if none (idempotency.h) */
     const char *method;
     const char *url;  /* the whole path, e.g. "/api/v1/orders/o-1/approve" */
     const char *body; /* NUL-terminated, may be "" */
@@ -93,6 +94,10 @@ void api_body_json_string(struct api_body *b, const char *s);
 void api_iso8601(char *out, size_t len, long long ms);
 enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigned status,
                               const char *type, struct api_body *b);
+/* api_send_body with one more header. */
+enum MHD_Result api_send_body_header(hub_api *api, const struct api_request *r, unsigned status,
+                                     const char *type, struct api_body *b, const char *name,
+                                     const char *value);
 enum MHD_Result api_send_error(hub_api *api, const struct api_request *r, unsigned status,
                                const char *msg);
 /* A 429 with a Retry-After header of retry_s seconds and {"error", "retry_after_s"}. */

@@ -25,6 +25,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/idempotency.h"
 #include "api/pager.h"
 #include "api/routes.h"
 #include "depot/money.h"
@@ -350,13 +351,42 @@ static depot_err payment_refs(hub_store *s, const struct payment *p, const char 
     return err;
 }
 
+/* The answer to a recorded payment, as JSON text ending in a new line (cJSON's allocator). */
+static char *payment_answer(const struct payment *p, long long id, const struct hub_exposure *x)
+{
+    cJSON *out = cJSON_CreateObject();
+    char *text;
+    cJSON_AddNumberToObject(out, "id", (double)id);
+    cJSON_AddStringToObject(out, "dealer", p->dealer);
+    cJSON_AddItemToObject(out, "amount", api_money_json(p->amount));
+    cJSON_AddStringToObject(out, "order", p->order);
+    cJSON_AddStringToObject(out, "ref", p->ref);
+    cJSON_AddItemToObject(out, "open_exposure", api_money_json(x->open));
+    text = cJSON_PrintUnformatted(out);
+    cJSON_Delete(out);
+    return text;
+}
+
+/*
+ * Records p in one transaction with its audit entry and, with an
+ * Idempotency-Key, its answer (*answer, cJSON's allocator); a key used
+ * before records nothing (k->found).
+ */
 static depot_err record_payment(hub_store *s, hub_ranking *rk, const struct payment *p,
-                                const char *actor, long long *id, struct hub_exposure *x,
-                                const char **why)
+                                const struct api_request *r, struct api_idem *k, long long *id,
+                                char **answer, const char **why)
 {
     char amount[DEPOT_MONEY_TEXT], text[200];
+    struct hub_exposure x = {0};
     long long now = p->at;
+    const char *actor = r->who->name;
     depot_err err = hub_store_begin(s);
+    if (err == DEPOT_OK)
+        err = api_idem_find(s, r, k);
+    if (err == DEPOT_OK && k->found) {
+        hub_store_rollback(s);
+        return DEPOT_OK;
+    }
     if (err == DEPOT_OK)
         err = payment_refs(s, p, why);
     if (err == DEPOT_OK)
@@ -366,9 +396,13 @@ static depot_err record_payment(hub_store *s, hub_ranking *rk, const struct paym
     if (err == DEPOT_OK)
         err = hub_audit(s, p->order, p->dealer, actor, "payment", "", text, now);
     if (err == DEPOT_OK)
-        err = hub_store_exposure(s, p->dealer, x);
+        err = hub_store_exposure(s, p->dealer, &x);
     if (err == DEPOT_OK)
         err = hub_ranking_note_payment(rk, s, p->dealer, now, p->amount);
+    if (err == DEPOT_OK && !(*answer = payment_answer(p, *id, &x)))
+        err = DEPOT_ERR_NOMEM;
+    if (err == DEPOT_OK)
+        err = api_idem_keep(s, r, k, MHD_HTTP_OK, *answer);
     if (err == DEPOT_OK)
         err = hub_store_commit(s);
     if (err != DEPOT_OK)
@@ -379,32 +413,33 @@ static depot_err record_payment(hub_store *s, hub_ranking *rk, const struct paym
 enum MHD_Result api_payment_post(hub_api *api, const struct api_request *r)
 {
     struct payment p = {0};
-    struct hub_exposure x = {0};
+    struct api_idem k;
     const char *why;
+    char *answer = NULL;
     long long id = 0;
     hub_store *s;
     depot_err err;
-    cJSON *out;
+    enum MHD_Result ret;
 
-    if (!parse_payment(r->body, &p, &why))
+    if (!parse_payment(r->body, &p, &why) || !api_idem_read(r, &k, &why))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
     p.at = depot_now_ms();
     s = api_reader_take(api);
-    err = record_payment(s, hub_api_ranking(api), &p, r->who->name, &id, &x, &why);
+    err = record_payment(s, hub_api_ranking(api), &p, r, &k, &id, &answer, &why);
     api_reader_give(api, s);
-    if (err == DEPOT_ERR_INVAL)
-        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
-    if (err != DEPOT_OK)
-        return api_send_store_error(api, r, err, why);
-    LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
-    out = cJSON_CreateObject();
-    cJSON_AddNumberToObject(out, "id", (double)id);
-    cJSON_AddStringToObject(out, "dealer", p.dealer);
-    cJSON_AddItemToObject(out, "amount", api_money_json(p.amount));
-    cJSON_AddStringToObject(out, "order", p.order);
-    cJSON_AddStringToObject(out, "ref", p.ref);
-    cJSON_AddItemToObject(out, "open_exposure", api_money_json(x.open));
-    return api_send_json(api, r, MHD_HTTP_OK, out);
+    if (err == DEPOT_OK && k.found)
+        ret = api_idem_answer(api, r, &k);
+    else if (err == DEPOT_ERR_INVAL)
+        ret = api_send_error(api, r, MHD_HTTP_BAD_REQUEST, why);
+    else if (err != DEPOT_OK)
+        ret = api_send_store_error(api, r, err, why);
+    else {
+        LOG_INFO("payment %lld of dealer %s recorded by %s", id, p.dealer, r->who->name);
+        ret = api_idem_send(api, r, MHD_HTTP_OK, answer);
+    }
+    cJSON_free(answer);
+    api_idem_clear(&k);
+    return ret;
 }
 
 /* ---- routing ---- */

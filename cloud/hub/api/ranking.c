@@ -20,6 +20,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/idempotency.h"
 #include "api/routes.h"
 #include "depot/money.h"
 #include "orders.h"
@@ -227,6 +228,7 @@ struct import_line {
     char dealer[DEPOT_DEALER_MAX + 1];
     char order[DEPOT_ORDER_ID_MAX + 1];
     char ref[HUB_REF_MAX + 1];
+    bool bad; /* refused as written: not checked against the store */
 };
 
 /* "YYYY-MM-DD" -> ms at 00:00 UTC; "" -> now. */
@@ -334,19 +336,36 @@ static depot_err import_record(hub_store *s, hub_ranking *rk, const struct impor
     return err == DEPOT_OK ? hub_ranking_note_payment(rk, s, l->dealer, l->at, l->amount) : err;
 }
 
-/* Checks and records every line in one transaction; any refusal rolls all back. */
+/*
+ * Checks and records every line in one transaction; any refusal rolls all
+ * back, and so does a dry run (every line checked, nothing written). With an
+ * Idempotency-Key the answer is kept in the transaction; a key used before
+ * records nothing (k->found).
+ */
 static depot_err import_all(hub_store *s, hub_ranking *rk, const struct import_line *lines,
-                            size_t n, const char *actor, cJSON *errors)
+                            size_t n, const struct api_request *r, struct api_idem *k, bool dry_run,
+                            cJSON *errors, char **answer)
 {
     depot_err err = hub_store_begin(s);
-    for (size_t i = 0; err == DEPOT_OK && i < n; i++) {
-        const char *why = import_refs(s, &lines[i], &err);
+    if (err == DEPOT_OK)
+        err = api_idem_find(s, r, k);
+    for (size_t i = 0; err == DEPOT_OK && !k->found && i < n; i++) {
+        const char *why = lines[i].bad ? NULL : import_refs(s, &lines[i], &err);
         if (why)
             refuse(errors, lines[i].line, why);
-        else if (err == DEPOT_OK && cJSON_GetArraySize(errors) == 0)
-            err = import_record(s, rk, &lines[i], actor);
+        else if (err == DEPOT_OK && cJSON_GetArraySize(errors) == 0 && !dry_run)
+            err = import_record(s, rk, &lines[i], r->who->name);
     }
-    if (err == DEPOT_OK && cJSON_GetArraySize(errors) == 0)
+    if (err == DEPOT_OK && !k->found && cJSON_GetArraySize(errors) == 0) {
+        char text[96];
+        snprintf(text, sizeof(text),
+                 dry_run ? "{\"dry_run\":true,\"would_import\":%zu}" : "{\"imported\":%zu}", n);
+        if (!(*answer = depot_strdup(text)))
+            err = DEPOT_ERR_NOMEM;
+    }
+    if (err == DEPOT_OK && *answer && !dry_run)
+        err = api_idem_keep(s, r, k, MHD_HTTP_OK, *answer);
+    if (err == DEPOT_OK && *answer && !dry_run)
         err = hub_store_commit(s);
     else
         hub_store_rollback(s);
@@ -369,6 +388,7 @@ static bool import_lines(const char *body, cJSON *errors, struct import_line **l
     cJSON_ArrayForEach(it, items)
     {
         const char *why = import_parse(it, now, &(*lines)[*n]);
+        (*lines)[*n].bad = why != NULL;
         if (why)
             refuse(errors, (*lines)[*n].line ? (*lines)[*n].line : (long long)*n + 2, why);
         (*n)++;
@@ -389,37 +409,50 @@ static enum MHD_Result import_refused(hub_api *api, const struct api_request *r,
 
 enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
 {
-    cJSON *errors = cJSON_CreateArray(), *out;
+    cJSON *errors = cJSON_CreateArray();
     struct import_line *lines = NULL;
+    const char *dry = api_query(r, "dry_run"), *why = NULL;
+    bool dry_run = dry && (!strcmp(dry, "1") || !strcmp(dry, "true"));
+    struct api_idem k;
+    char *answer = NULL;
+    enum MHD_Result ret;
     size_t n = 0;
     hub_store *s;
-    depot_err err;
+    depot_err err = DEPOT_OK;
 
+    if ((dry && !dry_run && strcmp(dry, "0") && strcmp(dry, "false")) ||
+        !api_idem_read(r, &k, &why)) {
+        cJSON_Delete(errors);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              why ? why : "dry_run: 1 or true, 0 or false");
+    }
     if (!import_lines(r->body, errors, &lines, &n)) {
         cJSON_Delete(errors);
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                               "the body must be {\"payments\":[...]} with 1..10000 items");
     }
-    if (cJSON_GetArraySize(errors) == 0) {
+    { /* every line is checked against the store too, so a dry run names every bad one */
         s = api_reader_take(api);
-        err = import_all(s, hub_api_ranking(api), lines, n, r->who->name, errors);
+        err = import_all(s, hub_api_ranking(api), lines, n, r, &k, dry_run, errors, &answer);
         api_reader_give(api, s);
-        if (err != DEPOT_OK) {
-            depot_free(lines);
-            cJSON_Delete(errors);
-            return api_send_store_error(api, r, err, "import failed");
-        }
     }
-    if (cJSON_GetArraySize(errors) > 0) {
-        depot_free(lines);
-        return import_refused(api, r, errors);
+    depot_free(lines);
+    if (err != DEPOT_OK)
+        ret = api_send_store_error(api, r, err, "import failed");
+    else if (k.found)
+        ret = api_idem_answer(api, r, &k);
+    else if (cJSON_GetArraySize(errors) > 0) {
+        ret = import_refused(api, r, errors);
+        errors = NULL;
+    } else {
+        LOG_INFO("payments import: %zu payments %s by %s", n,
+                 dry_run ? "checked (dry run, nothing written)" : "recorded", r->who->name);
+        ret = api_idem_send(api, r, MHD_HTTP_OK, answer);
     }
     cJSON_Delete(errors);
-    LOG_INFO("payments import: %zu payments recorded by %s", n, r->who->name);
-    depot_free(lines);
-    out = cJSON_CreateObject();
-    cJSON_AddNumberToObject(out, "imported", (double)n);
-    return api_send_json(api, r, MHD_HTTP_OK, out);
+    depot_free(answer);
+    api_idem_clear(&k);
+    return ret;
 }
 
 /* ---- routing ---- */

@@ -129,6 +129,7 @@ static enum MHD_Result stream_open(hub_api *api, struct api_request *r, hub_file
     enum MHD_Result ret;
     r->authorization = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Authorization");
     r->content_type = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Content-Type");
+    r->idem_key = MHD_lookup_connection_value(r->c, MHD_HEADER_KIND, "Idempotency-Key");
     client_address(r->c, r->addr, sizeof(r->addr));
     ret = api_stream_open(api, r, sink, &answered);
     if (answered)
@@ -170,6 +171,7 @@ static enum MHD_Result serve_request(hub_api *api, struct MHD_Connection *c, con
     r.sink = up ? up->sink : NULL;
     r.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     r.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    r.idem_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
     client_address(c, r.addr, sizeof(r.addr));
     return api_dispatch(api, &r, up && up->too_large, metric);
 }

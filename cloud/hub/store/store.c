@@ -149,6 +149,17 @@ depot_err hub_store_stock_qty(hub_store *s, const char *dealer, const char *sku,
     return s->ops->orders->stock_qty(s, dealer, sku, qty);
 }
 
+depot_err hub_store_idem_get(hub_store *s, const char *actor, const char *key, hub_idem_cb cb,
+                             void *arg)
+{
+    return s->ops->orders->idem_get(s, actor, key, cb, arg);
+}
+
+depot_err hub_store_idem_put(hub_store *s, const struct hub_idem_row *row, long long prune_before)
+{
+    return s->ops->orders->idem_put(s, row, prune_before);
+}
+
 depot_err hub_store_payment_add(hub_store *s, const char *dealer, long long amount,
                                 const char *order, const char *ref, const char *actor, long long at,
                                 long long *id)

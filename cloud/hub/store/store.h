@@ -158,6 +158,18 @@ struct hub_exposure {
     long long approved, paid, open; /* cents; open = max(0, approved - paid) */
 };
 
+/* The answer kept for an API write made with an Idempotency-Key (migration 11):
+ * idempotency (actor, key PK; request, status, body, at), index (at). request is the SHA-256
+ * (hex) of the method, path and body the key was first used with. */
+struct hub_idem_row {
+    const char *actor, *key, *request;
+    long long status;
+    const char *body;
+    long long at; /* ms */
+};
+
+typedef int (*hub_idem_cb)(void *arg, const struct hub_idem_row *row);
+
 typedef int (*hub_catalog_cb)(void *arg, const struct hub_catalog_item *item);
 typedef int (*hub_order_cb)(void *arg, const struct hub_order *o);
 typedef int (*hub_line_cb)(void *arg, const struct hub_order_line *l);
@@ -184,6 +196,9 @@ struct hub_store_order_ops {
     depot_err (*payment_add)(hub_store *s, const char *dealer, long long amount, const char *order,
                              const char *ref, const char *actor, long long at, long long *id);
     depot_err (*exposure)(hub_store *s, const char *dealer, struct hub_exposure *out);
+    depot_err (*idem_get)(hub_store *s, const char *actor, const char *key, hub_idem_cb cb,
+                          void *arg);
+    depot_err (*idem_put)(hub_store *s, const struct hub_idem_row *row, long long prune_before);
     depot_err (*order_insert)(hub_store *s, const struct hub_order *o,
                               const struct hub_order_line *lines, size_t n, const char *doc,
                               const char *sig);
@@ -338,6 +353,12 @@ depot_err hub_store_dealer_get(hub_store *s, const char *dealer, hub_dealer_cb c
 /* The dealer's measured stock of sku (0 if none reported). */
 depot_err hub_store_stock_qty(hub_store *s, const char *dealer, const char *sku, long long *qty);
 
+/* The answer kept for (actor, key): cb once; DEPOT_ERR_NOTFOUND if there is none. */
+depot_err hub_store_idem_get(hub_store *s, const char *actor, const char *key, hub_idem_cb cb,
+                             void *arg);
+/* Keeps row (in the caller's transaction, with the write it answers) and drops the answers
+ * kept before prune_before (ms). A second row of (actor, key) fails (DEPOT_ERR_DB). */
+depot_err hub_store_idem_put(hub_store *s, const struct hub_idem_row *row, long long prune_before);
 /* Appends a payment (the table refuses UPDATE and DELETE); order may be "". */
 depot_err hub_store_payment_add(hub_store *s, const char *dealer, long long amount,
                                 const char *order, const char *ref, const char *actor, long long at,

@@ -93,13 +93,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One request through the route table; the status it answered (the body parsed in f->json). */
-static unsigned call(struct fixture *f, const char *method, const char *url, const char *auth,
-                     const char *const *query, const char *body)
+/* call() with an Idempotency-Key (NULL: none). */
+static unsigned call_key(struct fixture *f, const char *method, const char *url, const char *auth,
+                         const char *const *query, const char *body, const char *key)
 {
     struct api_request r = {.method = method,
                             .url = url,
                             .authorization = auth,
+                            .idem_key = key,
                             .query = query,
                             .body = body ? body : "",
                             .len = body ? strlen(body) : 0,
@@ -111,6 +112,13 @@ static unsigned call(struct fixture *f, const char *method, const char *url, con
     if (!strcmp(f->reply.type, "application/json"))
         assert_non_null(f->json = cJSON_ParseWithLength(f->reply.body, f->reply.len));
     return f->reply.status;
+}
+
+/* One request through the route table; the status it answered (the body parsed in f->json). */
+static unsigned call(struct fixture *f, const char *method, const char *url, const char *auth,
+                     const char *const *query, const char *body)
+{
+    return call_key(f, method, url, auth, query, body, NULL);
 }
 
 static const char *error_of(const struct fixture *f)
@@ -971,6 +979,99 @@ static void test_api_accounts_ConcurrentPatchesOfOneUserBothHold(void **state)
     }
 }
 
+/* ---- idempotency keys ---- */
+
+static int count_payment(void *arg, const struct hub_payment_row *p)
+{
+    (void)p;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int payments_of(struct fixture *f, const char *dealer)
+{
+    int n = 0;
+    assert_int_equal(hub_store_payments_between(f->writer, dealer, 0, NOW * 2, count_payment, &n),
+                     DEPOT_OK);
+    return n;
+}
+
+static void test_api_idempotency_SameRequestTwiceRecordsOnceAndAnswersTheSame(void **state)
+{
+    struct fixture *f = *state;
+    const char *pay = "{\"dealer\":\"A\",\"amount\":\"12.50\",\"ref\":\"wire 7\"}";
+    char *first;
+    stock(f, "A", "S1", 5, 1); /* the hub knows A */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL, pay, "erp-7"), 200);
+    first = strdup(f->reply.body);
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL, pay, "erp-7"), 200);
+    assert_string_equal(f->reply.body, first); /* the kept answer, byte for byte */
+    assert_int_equal(payments_of(f, "A"), 1);
+    /* the same key with another body: refused, nothing written */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL,
+                              "{\"dealer\":\"A\",\"amount\":\"99.00\"}", "erp-7"),
+                     422);
+    assert_string_equal(error_of(f), "this Idempotency-Key was used for another request");
+    /* the same key on another route is another request too */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments/import", APPROVER, NULL,
+                              "{\"payments\":[{\"dealer\":\"A\",\"amount\":\"1.00\"}]}", "erp-7"),
+                     422);
+    /* keys are the caller's: another one's erp-7 is its own */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", ADMIN, NULL, pay, "erp-7"), 200);
+    assert_int_equal(payments_of(f, "A"), 2);
+    /* without a key every request is a new payment, as before */
+    assert_int_equal(call(f, "POST", "/api/v1/payments", APPROVER, NULL, pay), 200);
+    assert_int_equal(payments_of(f, "A"), 3);
+    /* a refused request keeps nothing: corrected, it goes through with its key */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL,
+                              "{\"dealer\":\"B\",\"amount\":\"5.00\"}", "erp-8"),
+                     404);
+    assert_string_equal(error_of(f), "no such dealer");
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL,
+                              "{\"dealer\":\"A\",\"amount\":\"5.00\"}", "erp-8"),
+                     200);
+    assert_int_equal(payments_of(f, "A"), 4);
+    /* a malformed key */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL, pay, "two words"),
+                     400);
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments", APPROVER, NULL, pay, ""), 400);
+    assert_int_equal(payments_of(f, "A"), 4);
+    free(first);
+}
+
+static void test_api_payments_import_DryRunNamesEveryBadLineAndWritesNothing(void **state)
+{
+    struct fixture *f = *state;
+    const char *const dry[] = {"dry_run", "1", NULL};
+    const char *const bad_dry[] = {"dry_run", "maybe", NULL};
+    const char *good = "{\"payments\":[{\"line\":2,\"dealer\":\"A\",\"amount\":\"3.00\"},"
+                       "{\"line\":3,\"dealer\":\"A\",\"amount\":\"4.00\"}]}";
+    const char *bad = "{\"payments\":[{\"line\":2,\"dealer\":\"A\",\"amount\":\"3.00\"},"
+                      "{\"line\":3,\"dealer\":\"A\",\"amount\":\"-1\"},"
+                      "{\"line\":4,\"dealer\":\"NOPE\",\"amount\":\"1.00\"},"
+                      "{\"line\":5,\"dealer\":\"A\",\"amount\":\"1.00\",\"date\":\"2026-02-30\"}]}";
+    const cJSON *e;
+    int lines = 0;
+    stock(f, "A", "S1", 5, 1);
+    assert_int_equal(call(f, "POST", "/api/v1/payments/import", APPROVER, dry, bad), 400);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f->json, "errors")) lines |=
+        1 << (int)cJSON_GetObjectItemCaseSensitive(e, "line")->valuedouble;
+    assert_int_equal(lines, (1 << 3) | (1 << 4) | (1 << 5)); /* written and store checks both */
+    assert_int_equal(call(f, "POST", "/api/v1/payments/import", APPROVER, dry, good), 200);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "dry_run")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "would_import")->valuedouble, 2);
+    assert_int_equal(call(f, "POST", "/api/v1/payments/import", APPROVER, bad_dry, good), 400);
+    assert_int_equal(payments_of(f, "A"), 0);
+    /* for real, with a key, twice: imported once */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments/import", APPROVER, NULL, good, "b-1"),
+                     200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "imported")->valuedouble, 2);
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments/import", APPROVER, NULL, good, "b-1"),
+                     200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "imported")->valuedouble, 2);
+    assert_int_equal(payments_of(f, "A"), 2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -999,6 +1100,8 @@ int main(void)
         T(test_api_accounts_FailedLoginsLimitedPerAccountAndAddress),
         T(test_api_accounts_ConcurrentPatchesOfOneUserBothHold),
         T(test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused),
+        T(test_api_idempotency_SameRequestTwiceRecordsOnceAndAnswersTheSame),
+        T(test_api_payments_import_DryRunNamesEveryBadLineAndWritesNothing),
         cmocka_unit_test(test_api_routes_EveryPatternIsWellFormed),
     };
     depot_log_init("hub_api_test", DEPOT_LOG_ERROR + 1);

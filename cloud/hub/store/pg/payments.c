@@ -3,6 +3,7 @@
  * version of store/sqlite/payments.c).
  *
  *   payments        (id PK; dealer, amount, order_id, ref, actor, at)   append-only
+ *   idempotency     (actor, key PK; request, status, body, at)          migration 11
  *
  * Exposure = approved orders' totals - payments (money in cents). A trigger
  * aborts any UPDATE or DELETE of a payment.
@@ -13,7 +14,15 @@
  */
 #include "store/pg/pg.h"
 
-enum payments_stmt { P_PAY_ADD, P_EXP_APPROVED, P_EXP_PAID, P_COUNT };
+enum payments_stmt {
+    P_PAY_ADD,
+    P_EXP_APPROVED,
+    P_EXP_PAID,
+    P_IDEM_GET,
+    P_IDEM_PUT,
+    P_IDEM_PRUNE,
+    P_COUNT
+};
 _Static_assert(P_COUNT <= PG_TABLE_MAX, "a statement table holds at most PG_TABLE_MAX");
 
 /* SUM of BIGINT is NUMERIC: cast back, so a sum out of range fails as it does on SQLite. */
@@ -23,6 +32,11 @@ static const char *const sql[P_COUNT] = {
     [P_EXP_APPROVED] = "SELECT COALESCE(SUM(total), 0)::bigint FROM orders "
                        "WHERE dealer = $1 AND status = 'approved'",
     [P_EXP_PAID] = "SELECT COALESCE(SUM(amount), 0)::bigint FROM payments WHERE dealer = $1",
+    [P_IDEM_GET] =
+        "SELECT request, status, body, at FROM idempotency WHERE actor = $1 AND key = $2",
+    [P_IDEM_PUT] = "INSERT INTO idempotency(actor, key, request, status, body, at) "
+                   "VALUES($1, $2, $3, $4, $5, $6)",
+    [P_IDEM_PRUNE] = "DELETE FROM idempotency WHERE at < $1",
 };
 
 static const struct hub_pg_stmts stmts = {PG_T_PAYMENTS, P_COUNT, sql};
@@ -32,6 +46,55 @@ const char hub_pg_schema_payments[] =
     " dealer " PG_TEXT " NOT NULL, amount BIGINT NOT NULL, order_id " PG_TEXT " NOT NULL, "
     " ref " PG_TEXT " NOT NULL, actor " PG_TEXT " NOT NULL, at BIGINT NOT NULL);"
     "CREATE INDEX payments_by_dealer ON payments(dealer);" HUB_PG_APPEND_ONLY("payments");
+
+/* Migration 11. */
+const char hub_pg_schema_idempotency[] =
+    "CREATE TABLE idempotency(actor " PG_TEXT " NOT NULL, key " PG_TEXT " NOT NULL, "
+    " request " PG_TEXT " NOT NULL, status BIGINT NOT NULL, body TEXT NOT NULL, "
+    " at BIGINT NOT NULL, PRIMARY KEY(actor, key));"
+    "CREATE INDEX idempotency_by_at ON idempotency(at);";
+
+depot_err hub_pg_idem_get(hub_store *s, const char *actor, const char *key, hub_idem_cb cb,
+                          void *arg)
+{
+    struct hub_idem_row row = {.actor = actor, .key = key};
+    struct pg_params p;
+    PGresult *res;
+    depot_err err;
+    pgp_reset(&p);
+    pgp_text(&p, actor);
+    pgp_text(&p, key);
+    err = hub_pg_one_row(hub_pg_impl(s), &stmts, P_IDEM_GET, &p, "idempotency key", &res);
+    if (err != DEPOT_OK)
+        return err;
+    row.request = hub_pg_col(res, 0, 0);
+    row.status = hub_pg_int(res, 0, 1);
+    row.body = hub_pg_col(res, 0, 2);
+    row.at = hub_pg_int(res, 0, 3);
+    cb(arg, &row);
+    PQclear(res);
+    return DEPOT_OK;
+}
+
+depot_err hub_pg_idem_put(hub_store *s, const struct hub_idem_row *row, long long prune_before)
+{
+    struct pg_store *q = hub_pg_impl(s);
+    struct pg_params p;
+    depot_err err;
+    pgp_reset(&p);
+    pgp_int(&p, prune_before);
+    err = hub_pg_run(q, &stmts, P_IDEM_PRUNE, &p, "idempotency prune", NULL);
+    if (err != DEPOT_OK)
+        return err;
+    pgp_reset(&p);
+    pgp_text(&p, row->actor);
+    pgp_text(&p, row->key);
+    pgp_text(&p, row->request);
+    pgp_int(&p, row->status);
+    pgp_text(&p, row->body);
+    pgp_int(&p, row->at);
+    return hub_pg_run(q, &stmts, P_IDEM_PUT, &p, "idempotency key", NULL);
+}
 
 depot_err hub_pg_payment_add(hub_store *s, const char *dealer, long long amount, const char *order,
                              const char *ref, const char *actor, long long at, long long *id)

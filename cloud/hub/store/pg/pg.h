@@ -199,6 +199,11 @@ depot_err hub_pg_stock_qty(hub_store *s, const char *dealer, const char *sku, lo
 depot_err hub_pg_payment_add(hub_store *s, const char *dealer, long long amount, const char *order,
                              const char *ref, const char *actor, long long at, long long *id);
 depot_err hub_pg_exposure(hub_store *s, const char *dealer, struct hub_exposure *out);
+/* The API's idempotency keys (payments.c); their table is migration 11. */
+extern const char hub_pg_schema_idempotency[];
+depot_err hub_pg_idem_get(hub_store *s, const char *actor, const char *key, hub_idem_cb cb,
+                          void *arg);
+depot_err hub_pg_idem_put(hub_store *s, const struct hub_idem_row *row, long long prune_before);
 
 /* orders.c */
 depot_err hub_pg_order_insert(hub_store *s, const struct hub_order *o,

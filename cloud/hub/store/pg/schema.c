@@ -78,6 +78,7 @@ static const struct migration migrations[] = {
     {8, "e-contracts, their signatures and terms", {hub_pg_schema_contracts}},
     {9, "rebate statements and their disputes", {hub_pg_schema_statements}},
     {10, "each applied movement (a statement's sources)", {hub_pg_schema_movements}},
+    {11, "the answers of API writes made with an idempotency key", {hub_pg_schema_idempotency}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

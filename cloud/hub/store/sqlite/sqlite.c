@@ -914,6 +914,7 @@ static const struct migration migrations[] = {
     {8, "e-contracts, their signatures and terms", hub_sqlite_contracts_schema},
     {9, "rebate statements and their disputes", hub_sqlite_statements_schema},
     {10, "each applied movement (a statement's sources)", hub_sqlite_movements_schema},
+    {11, "the answers of API writes made with an idempotency key", hub_sqlite_idempotency_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -15,7 +15,7 @@
 #define SQ_MAIN_STMTS 32
 #define SQ_CATALOG_STMTS 8
 #define SQ_DEALERS_STMTS 8
-#define SQ_PAYMENTS_STMTS 4
+#define SQ_PAYMENTS_STMTS 8
 #define SQ_ORDERS_STMTS 16
 #define SQ_AUDIT_STMTS 4
 #define SQ_ALERT_STMTS 48
@@ -123,6 +123,11 @@ depot_err hub_sqlite_payment_add(hub_store *s, const char *dealer, long long amo
                                  const char *order, const char *ref, const char *actor,
                                  long long at, long long *id);
 depot_err hub_sqlite_exposure(hub_store *s, const char *dealer, struct hub_exposure *out);
+/* The API's idempotency keys (payments.c); their table is migration 11. */
+extern const char hub_sqlite_idempotency_schema[];
+depot_err hub_sqlite_idem_get(hub_store *s, const char *actor, const char *key, hub_idem_cb cb,
+                              void *arg);
+depot_err hub_sqlite_idem_put(hub_store *s, const struct hub_idem_row *row, long long prune_before);
 
 /* orders.c */
 depot_err hub_sqlite_order_table_setup(struct sqlite_store *q);
