@@ -8,12 +8,13 @@
  * one COMMIT ("Group commit" below), and in-memory copies of meta.next_id and
  * of the outbox row count (both re-read at open).
  *
- * Schema (user_version 6; a version-1 to -5 ledger is migrated in place
+ * Schema (user_version 7; a version-1 to -6 ledger is migrated in place
  * at open; gateway/README.md "Ledger tables" lists every column):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
  *   movements append-only (triggers refuse UPDATE and DELETE); kind is
- *             scale | receive | pick | count
+ *             scale | receive | pick | count; hash (v7): the movement chain
+ *             (depot/ledger_chain.h, chain.h), each row's written with it
  *   stock     sku -> qty, node, updated_at
  *   outbox    id = message id, ts, topic leaf, sku (stock messages), payload,
  *             sent_at, attempts
@@ -61,9 +62,11 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "chain.h"
+#include "depot/ledger_chain.h"
 #include "depot/sqlite_durable.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -145,10 +148,15 @@ static const char schema_v6_sql[] =
     " signed_at INTEGER NOT NULL, signed_by TEXT NOT NULL);"
     "PRAGMA user_version = 6;";
 
+/* Version 7: the movement chain; an older ledger's movements get their hashes (fill_chain). */
+static const char schema_v7_sql[] =
+    "ALTER TABLE movements ADD COLUMN hash TEXT NOT NULL DEFAULT '';";
+
 enum stmt_id {
     ST_STOCK_GET,
     ST_STOCK_PUT,
     ST_MOVE_ADD,
+    ST_MOVE_LAST,
     ST_OUT_ADD,
     ST_OUT_COALESCE,
     ST_OUT_MIN,
@@ -172,8 +180,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_STOCK_GET] = "SELECT qty FROM stock WHERE sku = ?1",
     [ST_STOCK_PUT] = "INSERT INTO stock (sku, qty, node, updated_at) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT (sku) DO UPDATE SET qty = ?2, node = ?3, updated_at = ?4",
-    [ST_MOVE_ADD] = "INSERT INTO movements (ts, node, sku, delta, qty_after, kind, msg_id)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6)",
+    [ST_MOVE_ADD] = "INSERT INTO movements (id, ts, node, sku, delta, qty_after, kind, msg_id,"
+                    " hash) VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?7, ?6, ?9)",
+    [ST_MOVE_LAST] = "SELECT id, hash FROM movements ORDER BY id DESC LIMIT 1",
     [ST_OUT_ADD] = "INSERT INTO outbox (id, ts, topic, sku, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_OUT_COALESCE] = "DELETE FROM outbox WHERE sku = ?1 AND topic = 'up/stock'",
     [ST_OUT_MIN] = "SELECT min(id) FROM outbox",
@@ -334,7 +343,66 @@ static depot_err create_schema(gw_ledger *l)
         e = exec_sql(l, schema_v5_sql);
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v6_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v7_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, "PRAGMA user_version = 7;");
     return commit_or_rollback(l, e);
+}
+
+/* ---- the movement chain of an older ledger (version 7) ---- */
+
+struct fill {
+    gw_ledger *l;
+    sqlite3_stmt *set;
+    depot_err e;
+};
+
+static int fill_row(void *arg, const struct gw_chain_row *row)
+{
+    struct fill *f = arg;
+    if (!row->computed[0]) {
+        LOG_ERROR("ledger: movement %lld cannot be hashed (its fields are not a movement's)",
+                  row->id);
+        f->e = DEPOT_ERR_DB;
+        return 1;
+    }
+    sqlite3_bind_text(f->set, 1, row->computed, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(f->set, 2, row->id);
+    f->e = step_done(f->l, f->set, "hashing a movement");
+    return f->e != DEPOT_OK;
+}
+
+/* In the migration's transaction: every movement's hash, in id order from the genesis. The
+ * append-only trigger is lifted for it and put back. */
+static depot_err fill_chain(gw_ledger *l)
+{
+    char id[DEPOT_LEDGER_HEX + 1] = "", dealer[DEPOT_DEALER_MAX + 1] = "";
+    struct fill f = {l, NULL, DEPOT_OK};
+    sqlite3_stmt *st = NULL;
+    depot_err e = DEPOT_ERR_DB;
+    if (sqlite3_prepare_v2(l->db, "SELECT ledger_id, dealer FROM meta", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(dealer, sizeof(dealer), "%s", (const char *)sqlite3_column_text(st, 1));
+        e = DEPOT_OK;
+    }
+    sqlite3_finalize(st);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, "DROP TRIGGER movements_append_only_u;");
+    if (e == DEPOT_OK && sqlite3_prepare_v2(l->db, "UPDATE movements SET hash = ?1 WHERE id = ?2",
+                                            -1, &f.set, NULL) != SQLITE_OK)
+        e = db_err(l, sqlite3_errcode(l->db), "hashing the movements");
+    if (e == DEPOT_OK)
+        e = gw_chain_walk(l->db, dealer, id, false, fill_row, &f);
+    sqlite3_finalize(f.set);
+    if (e == DEPOT_OK)
+        e = f.e;
+    if (e == DEPOT_OK)
+        e = exec_sql(l, "CREATE TRIGGER movements_append_only_u BEFORE UPDATE ON movements"
+                        " BEGIN SELECT RAISE(ABORT, 'movements are append-only'); END;");
+    return e;
 }
 
 /*
@@ -354,12 +422,18 @@ static depot_err migrate(gw_ledger *l, long long from)
         e = exec_sql(l, schema_v4_sql);
     if (e == DEPOT_OK && from < 5)
         e = exec_sql(l, schema_v5_sql);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 6)
         e = exec_sql(l, schema_v6_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v7_sql);
+    if (e == DEPOT_OK)
+        e = fill_chain(l);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, "PRAGMA user_version = 7;");
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
-                 " cursor, alerts, ranking, outbox_aside, policies, contracts)",
+                 " cursor, alerts, ranking, outbox_aside, policies, contracts, movement chain)",
                  from, SCHEMA_VERSION);
     return e;
 }
@@ -983,12 +1057,44 @@ static depot_err stock_read(gw_ledger *l, const char *sku, long long *qty)
     return e;
 }
 
+/* The id and chain hash the next movement gets: the last row's id + 1 (ids are contiguous:
+ * rows are never removed, and a rolled-back insert gives its id back), after its hash. */
+static depot_err chain_next(gw_ledger *l, const struct depot_stock_body *b, long long ts,
+                            const char *kind, long long *id, char hash[DEPOT_CHAIN_HEX + 1])
+{
+    sqlite3_stmt *st = l->st[ST_MOVE_LAST];
+    char prev[DEPOT_CHAIN_HEX + 1] = DEPOT_CHAIN_GENESIS;
+    struct depot_chain_link link = {l->dealer, l->id, 0,        ts,    b->node,
+                                    b->sku,    kind,  b->delta, b->qty};
+    depot_err e = DEPOT_OK;
+    int rc = sqlite3_step(st);
+    *id = 1;
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0) + 1;
+        snprintf(prev, sizeof(prev), "%s", (const char *)sqlite3_column_text(st, 1));
+    } else if (rc != SQLITE_DONE) {
+        e = db_err(l, rc, "reading the last movement");
+    }
+    sqlite3_reset(st);
+    link.mid = (uint64_t)*id;
+    if (e == DEPOT_OK && depot_chain_hash(&link, prev, hash) != DEPOT_OK) {
+        LOG_ERROR("ledger: the last movement's hash is not a hash: run depot-gateway ledger "
+                  "verify");
+        e = DEPOT_ERR_DB;
+    }
+    return e;
+}
+
 static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, long long ts,
                                 uint64_t msg_id, const char *kind)
 {
     sqlite3_stmt *mv = l->st[ST_MOVE_ADD], *sp = l->st[ST_STOCK_PUT];
+    char hash[DEPOT_CHAIN_HEX + 1];
+    long long id = 0;
     depot_err e = DEPOT_OK;
-    if (b->delta != 0 || !strcmp(kind, "count")) {
+    if (b->delta != 0 || !strcmp(kind, "count"))
+        e = chain_next(l, b, ts, kind, &id, hash);
+    if (e == DEPOT_OK && (b->delta != 0 || !strcmp(kind, "count"))) {
         sqlite3_bind_int64(mv, 1, ts);
         sqlite3_bind_text(mv, 2, b->node, -1, SQLITE_STATIC);
         sqlite3_bind_text(mv, 3, b->sku, -1, SQLITE_STATIC);
@@ -996,6 +1102,8 @@ static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, 
         sqlite3_bind_int64(mv, 5, b->qty);
         sqlite3_bind_int64(mv, 6, (sqlite3_int64)msg_id);
         sqlite3_bind_text(mv, 7, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(mv, 8, id);
+        sqlite3_bind_text(mv, 9, hash, -1, SQLITE_STATIC);
         e = step_done(l, mv, "appending a movement");
     }
     if (e != DEPOT_OK)

@@ -5,6 +5,7 @@
  *   depot-gateway -c FILE [--log-level L]   run the daemon
  *   depot-gateway check -c FILE             validate the config, print the bus plan
  *   depot-gateway keygen ...                make the gateway key and CSR (keygen.c)
+ *   depot-gateway ledger verify ...         check the ledger's movement chain (chain.c)
  *   depot-gateway renew | install-cert ...  a new key and certificate (renew.c); SIGHUP makes
  *                                           the running daemon take them
  *
@@ -38,6 +39,7 @@
 #include "depot/log.h"
 #include "depot/modbus_map.h"
 #include "depot/pki.h"
+#include "chain.h"
 #include "keygen.h"
 #include "ledger.h"
 #include "metrics.h"
@@ -61,19 +63,21 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: depot-gateway -c FILE [--log-level debug|info|warn|error]\n"
-               "       depot-gateway check -c FILE\n"
-               "       depot-gateway keygen ...   (see depot-gateway keygen --help)\n"
-               "       depot-gateway renew ...    a new key and CSR before the certificate expires\n"
-               "       depot-gateway install-cert ...  install the renewed certificate\n"
-               "       depot-gateway --help\n"
-               "\n"
-               "Polls the scales and scanner terminals configured in FILE over Modbus, keeps\n"
-               "the inventory ledger and sends stock changes and signed orders to the hub\n"
-               "over MQTT (see gateway/README.md).\n"
-               "  -c, --config FILE   the INI configuration\n"
-               "  --log-level L       overrides [gateway] log_level\n"
-               "  check               validate FILE and print the plan of every bus, then exit\n");
+    fprintf(f,
+            "usage: depot-gateway -c FILE [--log-level debug|info|warn|error]\n"
+            "       depot-gateway check -c FILE\n"
+            "       depot-gateway keygen ...   (see depot-gateway keygen --help)\n"
+            "       depot-gateway ledger verify -c FILE | LEDGER   (the movement chain)\n"
+            "       depot-gateway renew ...    a new key and CSR before the certificate expires\n"
+            "       depot-gateway install-cert ...  install the renewed certificate\n"
+            "       depot-gateway --help\n"
+            "\n"
+            "Polls the scales and scanner terminals configured in FILE over Modbus, keeps\n"
+            "the inventory ledger and sends stock changes and signed orders to the hub\n"
+            "over MQTT (see gateway/README.md).\n"
+            "  -c, --config FILE   the INI configuration\n"
+            "  --log-level L       overrides [gateway] log_level\n"
+            "  check               validate FILE and print the plan of every bus, then exit\n");
 }
 
 /* One line describing an RTU bus's capacity; true if it is asked for more than it carries. */
@@ -399,6 +403,8 @@ int main(int argc, char **argv)
         return gw_keygen_main(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "renew"))
         return gw_renew_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "ledger"))
+        return gw_ledger_cli_main(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "install-cert"))
         return gw_install_cert_main(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "check")) {

@@ -1,7 +1,8 @@
 """The gateway's ledger file end to end: a damaged ledger is refused and left
 as it is (only a missing one is created), an outbox row that can never be
 sent is set aside so the stream goes on, and an implausible pick at a scanner
-terminal is refused on its display and never written.
+terminal is refused on its display and never written; the ledger's movement
+chain verifies, and a movement changed by hand in a copy is named.
 
 depot-node scale -> depot-gateway -> Mosquitto over mutual TLS -> depot-hub.
 Real programs, a real SQLite ledger damaged the way a disk, a copy or a hand
@@ -184,7 +185,9 @@ def test_corrupt_outbox_row_set_aside_and_stream_goes_on():
 def test_pick_above_stock_refused_on_the_display_never_written():
     """A pick of 10^9 against a stock of 110 at a real terminal: refused on its display with
     the reason, never written (no movement: no sale at the hub), recorded with its reason and
-    reported to the hub as a scan_refused event."""
+    reported to the hub as a scan_refused event. Then the movement chain: `depot-gateway ledger
+    verify` holds on the running gateway's ledger and names the one movement changed by hand in
+    a copy of it."""
     with Env("gw-pick-bound") as env:
         pki = make_pki(env, ["A"])
         broker, port = start_broker(env, pki)
@@ -215,6 +218,30 @@ def test_pick_above_stock_refused_on_the_display_never_written():
         assert wh.ledger_query("SELECT outcome, reason FROM scans ORDER BY id") == [
             ("applied", ""), ("refused", "pick_exceeds_stock")]
         assert stock_map(http, TOKEN, dealer="A")[("A", "SKU-BOLT")]["qty"] == 110
+
+        # the movement chain: the running gateway's ledger verifies; a copy with one movement
+        # changed by hand (its triggers dropped) names that movement and no other
+        wh.ctl("scan-1", "scan pick %s 3" % BOLT)
+        wh.ctl("scan-1", "scan receive %s 5" % BOLT)
+        wait_for(lambda: wh.ledger_qty("SKU-BOLT") == 112, timeout=10, what="112 in the ledger")
+        r = run([GATEWAY, "ledger", "verify", "-c", wh.config], check=False, timeout=30)
+        assert r.returncode == 0 and "3 movements" in r.stdout and "the chain holds" in r.stdout, \
+            (r.stdout, r.stderr)
+        copy = env.path("ledger-copy.db")
+        live = sqlite3.connect("file:%s?mode=ro" % wh.ledger, uri=True, timeout=5)
+        out = sqlite3.connect(copy)
+        live.backup(out)
+        live.close()
+        out.executescript("DROP TRIGGER movements_append_only_u;"
+                          "UPDATE movements SET delta = -1, qty_after = 109 WHERE id = 2;")
+        out.close()
+        r = run([GATEWAY, "ledger", "verify", copy], check=False, timeout=30)
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        broken = [line for line in r.stdout.splitlines() if line.startswith("BROKEN")]
+        assert len(broken) == 1 and broken[0].startswith("BROKEN movement 2:"), r.stdout
+        assert "pick SKU-BOLT -1 -> 109" in broken[0], broken
+        r = run([GATEWAY, "ledger", "verify", env.path("no-such.db")], check=False, timeout=30)
+        assert r.returncode == 2 and "no such file" in r.stderr, (r.stdout, r.stderr)
 
 
 if __name__ == "__main__":

@@ -522,6 +522,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     /* make the file look like a version-1 ledger */
     assert_int_equal(sqlite3_open(f->gw.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE movements DROP COLUMN hash;"
                                   "DROP TABLE contracts; DROP TABLE policies;"
                                   "DROP TABLE outbox_aside;"
                                   "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
@@ -536,7 +537,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     gw_test_fixture_open(&f->gw, 1000, 80);
     assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 6);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 7);
     put_catalog(f->gw.ledger, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }

@@ -1,0 +1,49 @@
+/*
+ * The movement chain both sides can verify (issue: a tamper-evident ledger).
+ *
+ * Every movement a gateway's ledger records carries the SHA-256 of its
+ * canonical encoding, which ends with the hash of the movement before it in
+ * the same ledger (DEPOT_CHAIN_GENESIS for the first): changing, removing
+ * or inserting any movement changes the hash of every one after it. The
+ * canonical encoding (version 1) is these fields as text, each followed by
+ * one '\n', nothing else:
+ *
+ *   depot movement v1
+ *   <dealer>            the dealer id
+ *   <ledger>            the ledger id, 32 hex
+ *   <mid>               the movement id, decimal
+ *   <ts>                ms since the epoch, decimal
+ *   <node>              the node id
+ *   <sku>
+ *   <kind>              scale | receive | pick | count
+ *   <delta>             decimal, with '-' when negative
+ *   <qty>               the stock after it, decimal
+ *   <prev>              the previous movement's hash, 64 lowercase hex
+ *
+ * Ids, SKUs and kinds are Depot ids (depot_id_valid: no '\n'), so the text
+ * reads back one way only. The hash is written as 64 lowercase hex.
+ */
+#ifndef DEPOT_LEDGER_CHAIN_H
+#define DEPOT_LEDGER_CHAIN_H
+
+#include <stdint.h>
+
+#include "depot/error.h"
+
+#define DEPOT_CHAIN_HEX 64
+#define DEPOT_CHAIN_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+struct depot_chain_link {
+    const char *dealer, *ledger;
+    uint64_t mid;
+    long long ts;
+    const char *node, *sku, *kind;
+    long long delta, qty;
+};
+
+/* The hash of l after prev (64 hex) into out. DEPOT_ERR_INVAL when prev is not 64 lowercase hex
+ * or a text field holds a '\n'; DEPOT_ERR_IO if mbedTLS fails. */
+depot_err depot_chain_hash(const struct depot_chain_link *l, const char *prev,
+                           char out[DEPOT_CHAIN_HEX + 1]);
+
+#endif
