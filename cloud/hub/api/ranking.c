@@ -426,6 +426,8 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r)
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                               why ? why : "dry_run: 1 or true, 0 or false");
     }
+    if (dry_run)
+        k.on = false; /* a dry run writes nothing: there is no answer to keep or give again */
     if (!import_lines(r->body, errors, &lines, &n)) {
         cJSON_Delete(errors);
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,

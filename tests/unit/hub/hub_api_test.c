@@ -1070,6 +1070,11 @@ static void test_api_payments_import_DryRunNamesEveryBadLineAndWritesNothing(voi
                      200);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "imported")->valuedouble, 2);
     assert_int_equal(payments_of(f, "A"), 2);
+    /* a dry run with the key neither replays the import's answer nor keeps one */
+    assert_int_equal(call_key(f, "POST", "/api/v1/payments/import", APPROVER, dry, good, "b-1"),
+                     200);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "dry_run")));
+    assert_int_equal(payments_of(f, "A"), 2);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
