@@ -73,7 +73,8 @@ bool depot_barcode_valid(const char *s)
     return n > 0;
 }
 
-static bool ledger_valid(const char *s)
+/* s is exactly len lowercase hex digits. */
+static bool ledger_hex(const char *s, size_t len)
 {
     size_t n;
     for (n = 0; s[n]; n++) {
@@ -81,12 +82,19 @@ static bool ledger_valid(const char *s)
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
             return false;
     }
-    return n == DEPOT_LEDGER_HEX;
+    return n == len;
+}
+
+static bool ledger_valid(const char *s)
+{
+    return ledger_hex(s, DEPOT_LEDGER_HEX);
 }
 
 /* ---- key tables --------------------------------------------------------- */
 
-enum kind { K_INT, K_NUM, K_STR, K_ID, K_BARCODE, K_BOOL, K_OBJ, K_ARR };
+/* K_STR_OPT: a K_STR that may be missing (its found[] is NULL then); every other kind is
+ * required. */
+enum kind { K_INT, K_NUM, K_STR, K_ID, K_BARCODE, K_BOOL, K_OBJ, K_ARR, K_STR_OPT };
 
 struct key {
     const char *name;
@@ -164,6 +172,9 @@ static const struct schema body_schemas[DEPOT_MSG__COUNT] = {
     [DEPOT_MSG_MOVEMENTS] = {"body.",
                              {
                                  {"items", K_ARR, 1, DEPOT_MOVEMENTS_MAX_ITEMS},
+                                 {"prev", K_STR_OPT, DEPOT_CHAIN_HASH_HEX, DEPOT_CHAIN_HASH_HEX},
+                                 {"sig", K_STR_OPT, 1, DEPOT_SIG_B64_MAX},
+                                 {"cert", K_STR_OPT, 1, DEPOT_CERT_PEM_MAX},
                              }},
     [DEPOT_MSG_ALERT] = {"body.",
                          {
@@ -262,6 +273,7 @@ static const struct schema movement_item_schema = {
         {"kind", K_STR, 1, DEPOT_KIND_MAX},
         {"delta", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
         {"qty", K_INT, 0, DEPOT_QTY_MAX},
+        {"h", K_STR_OPT, DEPOT_CHAIN_HASH_HEX, DEPOT_CHAIN_HASH_HEX},
     }};
 
 static const struct schema kpi_item_schema = {"body.kpis[].",
@@ -317,6 +329,7 @@ static bool kind_ok(const cJSON *v, const struct key *k, const char **why)
         *why = "out of range";
         return v->valuedouble >= k->min && v->valuedouble <= k->max;
     case K_STR:
+    case K_STR_OPT:
     case K_ID:
     case K_BARCODE: {
         size_t n;
@@ -389,7 +402,7 @@ static depot_err check_object(const cJSON *obj, const struct schema *s, const cJ
         found[i] = child;
     }
     for (i = 0; i < MAX_KEYS && s->keys[i].name; i++) {
-        if (!found[i]) {
+        if (!found[i] && s->keys[i].kind != K_STR_OPT) {
             set_reason(reason, reason_len, s->where, s->keys[i].name, "missing");
             return DEPOT_ERR_SCHEMA;
         }
@@ -544,6 +557,13 @@ static depot_err fill_movement(void *items, size_t i, const cJSON *const *f, cha
     copy_str(it->kind, sizeof(it->kind), f[4]);
     it->delta = (long long)f[5]->valuedouble;
     it->qty = (long long)f[6]->valuedouble;
+    it->hash[0] = '\0';
+    if (f[7] && !ledger_hex(f[7]->valuestring, DEPOT_CHAIN_HASH_HEX)) {
+        set_reason(reason, reason_len, "body.items[].", "h", "not 64 lowercase hex digits");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (f[7])
+        copy_str(it->hash, sizeof(it->hash), f[7]);
     if (!one_of(it->kind, movement_kinds)) {
         set_reason(reason, reason_len, "body.items[].", "kind",
                    "not scale, receive, pick or count");
@@ -657,6 +677,35 @@ static depot_err decode_decision(const cJSON *const *f, struct depot_decision_bo
     return DEPOT_OK;
 }
 
+/* Items, and the chain's prev, sig and cert: all three with every item's h, or none of them. */
+static depot_err decode_movements(const cJSON *const *f, struct depot_movements_body *b,
+                                  char *reason, size_t reason_len)
+{
+    bool chained = f[1] || f[2] || f[3];
+    depot_err err =
+        decode_owned(f[0], &movement_item_schema, sizeof(struct depot_movement_item), fill_movement,
+                     (void **)&b->items, &b->n_items, reason, reason_len);
+    if (err != DEPOT_OK)
+        return err;
+    for (size_t i = 0; chained && i < b->n_items; i++)
+        if (!b->items[i].hash[0])
+            chained = false;
+    if ((f[1] || f[2] || f[3]) && (!chained || !f[1] || !f[2] || !f[3])) {
+        set_reason(reason, reason_len, "body.", "sig",
+                   "a signed batch has prev, sig, cert and every item's h");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (f[1] && !ledger_hex(f[1]->valuestring, DEPOT_CHAIN_HASH_HEX)) {
+        set_reason(reason, reason_len, "body.", "prev", "not 64 lowercase hex digits");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (f[1])
+        copy_str(b->prev, sizeof(b->prev), f[1]);
+    if (f[2] && (dup_str(&b->sig, f[2]) || dup_str(&b->cert, f[3])))
+        return DEPOT_ERR_NOMEM;
+    return DEPOT_OK;
+}
+
 static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_t reason_len)
 {
     const cJSON *f[MAX_KEYS];
@@ -709,9 +758,7 @@ static depot_err decode_body(const cJSON *obj, depot_msg *m, char *reason, size_
     case DEPOT_MSG_DECISION:
         return decode_decision(f, &m->body.decision, reason, reason_len);
     case DEPOT_MSG_MOVEMENTS:
-        return decode_owned(f[0], &movement_item_schema, sizeof(struct depot_movement_item),
-                            fill_movement, (void **)&m->body.movements.items,
-                            &m->body.movements.n_items, reason, reason_len);
+        return decode_movements(f, &m->body.movements, reason, reason_len);
     case DEPOT_MSG_ALERT:
         return decode_alert(f, &m->body.alert, reason, reason_len);
     case DEPOT_MSG_RANKING:
@@ -921,8 +968,11 @@ void depot_msg_clear(depot_msg *m)
         break;
     case DEPOT_MSG_MOVEMENTS:
         depot_free(m->body.movements.items);
+        depot_free(m->body.movements.sig);
+        depot_free(m->body.movements.cert);
         m->body.movements.items = NULL;
         m->body.movements.n_items = 0;
+        m->body.movements.sig = m->body.movements.cert = NULL;
         break;
     case DEPOT_MSG_POLICY:
         depot_free(m->body.policy.items);
@@ -1032,7 +1082,7 @@ static bool add_movement(cJSON *o, const void *items, size_t i)
     return add_num(o, "mid", (double)it->mid) && add_num(o, "ts", (double)it->ts) &&
            add_str(o, "node", it->node) && add_str(o, "sku", it->sku) &&
            add_str(o, "kind", it->kind) && add_num(o, "delta", (double)it->delta) &&
-           add_num(o, "qty", (double)it->qty);
+           add_num(o, "qty", (double)it->qty) && (!it->hash[0] || add_str(o, "h", it->hash));
 }
 
 static bool add_kpi(cJSON *o, const void *items, size_t i)
@@ -1094,7 +1144,10 @@ static bool build_body(cJSON *body, const depot_msg *m)
                m->body.order.cert && add_str(body, "cert", m->body.order.cert);
     case DEPOT_MSG_MOVEMENTS:
         return build_array(body, "items", m->body.movements.items, m->body.movements.n_items,
-                           add_movement);
+                           add_movement) &&
+               (!m->body.movements.sig ||
+                (add_strs(body, "prev", m->body.movements.prev, "sig", m->body.movements.sig) &&
+                 m->body.movements.cert && add_str(body, "cert", m->body.movements.cert)));
     case DEPOT_MSG_POLICY:
         return m->body.policy.n_items <= DEPOT_POLICIES_MAX &&
                build_array(body, "policies", m->body.policy.items, m->body.policy.n_items,

@@ -125,6 +125,7 @@
 #define DEPOT_ORDER_DOC_MAX 16384
 #define DEPOT_ORDER_LINES_MAX 100
 #define DEPOT_CERT_PEM_MAX 4096
+#define DEPOT_CHAIN_HASH_HEX 64 /* DEPOT_CHAIN_HEX of depot/ledger_chain.h */
 #define DEPOT_SIG_B64_MAX 128
 #define DEPOT_STATUS_MAX 16
 #define DEPOT_STAGE_MAX 32
@@ -238,11 +239,16 @@ struct depot_movement_item {
     char kind[DEPOT_KIND_MAX + 1]; /* "scale", "receive", "pick", "count" */
     long long delta;
     long long qty;
+    char hash[DEPOT_CHAIN_HASH_HEX + 1]; /* the movement chain (depot/ledger_chain.h); "": none */
 };
 
+/* prev, sig and cert: "" / NULL for a batch without them (a gateway before the chain). */
 struct depot_movements_body {
     size_t n_items;
-    struct depot_movement_item *items; /* owned */
+    struct depot_movement_item *items;   /* owned */
+    char prev[DEPOT_CHAIN_HASH_HEX + 1]; /* the hash before items[0] */
+    char *sig;                           /* owned: base64 ECDSA over depot_movements_signed */
+    char *cert;                          /* owned: the signing gateway's certificate (PEM) */
 };
 
 struct depot_alert_body {

@@ -519,10 +519,71 @@ static void test_depot_barcode_valid_PrintableNoSpace(void **state)
     assert_true(depot_barcode_valid("01234567890123456789012345678901"));
 }
 
+#define H1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define H2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define MV_ITEM(h)                                                                                 \
+    "{\"mid\":5,\"ts\":100,\"node\":\"n\",\"sku\":\"S1\",\"kind\":\"pick\","                       \
+    "\"delta\":-2,\"qty\":8" h "}"
+#define MV_MSG(items, rest)                                                                        \
+    "{\"v\":1,\"type\":\"movements\",\"dealer\":\"D1\",\"ledger\":"                                \
+    "\"0123456789abcdef0123456789abcdef\",\"id\":3,\"base\":1,\"ts\":5,\"body\":{\"items\":"       \
+    "[" items "]" rest "}}"
+
+/* A batch of the movement chain: every item's h, the batch's prev, sig and cert; all or none. */
+static void test_depot_msg_decode_MovementsChainAllOrNothing(void **state)
+{
+    struct depot_movement_item mv[1] = {{5, 100, "n", "S1", "pick", -2, 8, H1}};
+    depot_msg m, back;
+    char *text, why[160];
+    (void)state;
+    msg_init(&m, DEPOT_MSG_MOVEMENTS);
+    m.id = 3;
+    m.base = 1;
+    m.body.movements.n_items = 1;
+    m.body.movements.items = mv;
+    strcpy(m.body.movements.prev, H2);
+    m.body.movements.sig = "MEUCIQ==";
+    m.body.movements.cert = "-----BEGIN CERTIFICATE-----\n";
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_OK);
+    assert_int_equal(depot_msg_decode(text, strlen(text), &back, why, sizeof(why)), DEPOT_OK);
+    assert_string_equal(back.body.movements.items[0].hash, H1);
+    assert_string_equal(back.body.movements.prev, H2);
+    assert_string_equal(back.body.movements.sig, "MEUCIQ==");
+    assert_string_equal(back.body.movements.cert, "-----BEGIN CERTIFICATE-----\n");
+    depot_msg_clear(&back);
+    depot_free(text);
+    /* a batch from before the chain still decodes */
+    assert_int_equal(depot_msg_decode(MV_MSG(MV_ITEM(""), ""), strlen(MV_MSG(MV_ITEM(""), "")),
+                                      &back, why, sizeof(why)),
+                     DEPOT_OK);
+    assert_string_equal(back.body.movements.items[0].hash, "");
+    assert_null(back.body.movements.sig);
+    depot_msg_clear(&back);
+    /* half a chain is refused: a signed batch without an item's h, or without its cert */
+    {
+        static const char *const bad[] = {
+            MV_MSG(MV_ITEM(""), ",\"prev\":\"" H2 "\",\"sig\":\"x\",\"cert\":\"c\""),
+            MV_MSG(MV_ITEM(",\"h\":\"" H1 "\""), ",\"prev\":\"" H2 "\",\"sig\":\"x\""),
+            MV_MSG(MV_ITEM(",\"h\":\"" H1 "\""), ",\"sig\":\"x\",\"cert\":\"c\""),
+            MV_MSG(MV_ITEM(",\"h\":\"" H1 "\""), ",\"prev\":\"" H2 "\""),
+            MV_MSG(MV_ITEM(",\"h\":\""
+                           "X111111111111111111111111111111111111111111111111111111111111111"
+                           "\""),
+                   ""),
+            MV_MSG(MV_ITEM(",\"h\":\"11\""), ""),
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            assert_int_equal(depot_msg_decode(bad[i], strlen(bad[i]), &back, why, sizeof(why)),
+                             DEPOT_ERR_SCHEMA);
+            depot_msg_clear(&back);
+        }
+    }
+}
+
 static void test_depot_msg_encode_MovementsAlertRankingRoundTrip(void **state)
 {
-    struct depot_movement_item mv[2] = {{5, 100, "scale-a", "S1", "pick", -2, 8},
-                                        {9, 200, "scan-1", "S2", "receive", 3, 13}};
+    struct depot_movement_item mv[2] = {{5, 100, "scale-a", "S1", "pick", -2, 8, ""},
+                                        {9, 200, "scan-1", "S2", "receive", 3, 13, ""}};
     depot_msg m, back;
     char *text;
     size_t before = depot_mem_in_use();
@@ -877,6 +938,7 @@ int main(void)
         cmocka_unit_test(test_depot_order_doc_decode_RejectsBadLines),
         cmocka_unit_test(test_depot_barcode_valid_PrintableNoSpace),
         cmocka_unit_test(test_depot_msg_encode_MovementsAlertRankingRoundTrip),
+        cmocka_unit_test(test_depot_msg_decode_MovementsChainAllOrNothing),
         cmocka_unit_test(test_depot_msg_outbox_RoundTripAndBounds),
         cmocka_unit_test(test_depot_msg_policy_RoundTripAndBounds),
         cmocka_unit_test(test_depot_msg_contract_SignatureAndDocRoundTrip),
