@@ -44,3 +44,16 @@ depot_err depot_chain_hash(const struct depot_chain_link *l, const char *prev,
         snprintf(out + 2 * i, 3, "%02x", h[i]);
     return DEPOT_OK;
 }
+
+depot_err depot_movements_signed(const char *dealer, const char *ledger, uint64_t first,
+                                 uint64_t last, const char *prev, const char *last_hash, char *out,
+                                 size_t len)
+{
+    int n;
+    if (!prev || !last_hash || !hex64(prev) || !hex64(last_hash) || !one_line(dealer) ||
+        !one_line(ledger))
+        return DEPOT_ERR_INVAL;
+    n = snprintf(out, len, "depot movements v1\n%s\n%s\n%" PRIu64 "\n%" PRIu64 "\n%s\n%s\n", dealer,
+                 ledger, first, last, prev, last_hash);
+    return n < 0 || (size_t)n >= len ? DEPOT_ERR_INVAL : DEPOT_OK;
+}

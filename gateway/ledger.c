@@ -1194,11 +1194,6 @@ sqlite3 *gw_ledger_sqlite(gw_ledger *l)
     return l->db;
 }
 
-const char *gw_ledger_dealer(const gw_ledger *l)
-{
-    return l->dealer;
-}
-
 depot_err gw_ledger_db_error(gw_ledger *l, int rc, const char *what)
 {
     return db_err(l, rc, what);
@@ -1611,6 +1606,11 @@ long long gw_ledger_outbox_count(gw_ledger *l)
 const char *gw_ledger_id(const gw_ledger *l)
 {
     return l->id;
+}
+
+const char *gw_ledger_dealer(const gw_ledger *l)
+{
+    return l->dealer;
 }
 
 depot_err gw_ledger_stock_get(gw_ledger *l, const char *sku, long long *qty)

@@ -355,7 +355,8 @@ static int run_daemon(const gw_config *cfg)
     }
     if (e == DEPOT_OK) {
         struct daemon d = {cfg, terminal, ledger, poller, uplink, {{0}, 0, false}, 0, 0, false, 0};
-        struct gw_movements_opts mo = {cfg->movements_period_s, cfg->movements_batch};
+        struct gw_movements_opts mo = {cfg->movements_period_s, cfg->movements_batch,
+                                       gw_terminal_signer(terminal)};
         gw_movements_init(&d.movements, &mo);
         if (!cfg->send_movements)
             LOG_WARN("send_movements = false: movements stay in the ledger, none go to the hub");

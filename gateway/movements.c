@@ -36,11 +36,14 @@
 
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "depot/ledger_chain.h"
+#include "depot/pki.h"
 #include "ledger_tx.h"
 
 static const char sql_cursor[] = "SELECT movements_sent FROM meta";
-static const char sql_rows[] = "SELECT id, ts, node, sku, kind, delta, qty_after FROM movements"
-                               " WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char sql_rows[] = "SELECT id, ts, node, sku, kind, delta, qty_after, hash FROM"
+                               " movements WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char sql_hash_of[] = "SELECT hash FROM movements WHERE id = ?1";
 static const char sql_move_cursor[] = "UPDATE meta SET movements_sent = ?1";
 static const char sql_waiting[] =
     "SELECT count(*) FROM (SELECT 1 FROM movements WHERE id > ?1 LIMIT ?2)";
@@ -87,6 +90,7 @@ static depot_err read_rows(gw_ledger *l, long long cursor, struct depot_movement
         copy_col(it->kind, sizeof(it->kind), st, 4);
         it->delta = sqlite3_column_int64(st, 5);
         it->qty = sqlite3_column_int64(st, 6);
+        copy_col(it->hash, sizeof(it->hash), st, 7);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -106,10 +110,64 @@ static depot_err move_cursor(gw_ledger *l, uint64_t to)
     return e;
 }
 
-/* The body of the batch's transaction. Lock held, in the transaction. */
-static depot_err batch_in_tx(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, size_t *n,
-                             uint64_t *msg_id)
+/* The chain's prev of a batch starting at mid first: the hash of first - 1, the genesis for 1. */
+static depot_err hash_before(gw_ledger *l, uint64_t first, char prev[DEPOT_CHAIN_HEX + 1])
 {
+    sqlite3_stmt *st;
+    int rc;
+    snprintf(prev, DEPOT_CHAIN_HEX + 1, "%s", DEPOT_CHAIN_GENESIS);
+    if (first <= 1)
+        return DEPOT_OK;
+    if (!(st = gw_ledger_prepare(l, sql_hash_of)))
+        return DEPOT_ERR_DB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)(first - 1));
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        copy_col(prev, DEPOT_CHAIN_HEX + 1, st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? DEPOT_OK : gw_ledger_db_error(l, rc, "reading the chain");
+}
+
+/*
+ * Signs the batch as the chain's (depot_movements_signed) with the gateway's
+ * key: prev, sig and cert into b (sig and cert point into sig_buf and the
+ * signer's text; the encoder copies them). Without a key the batch goes
+ * without the chain, as before it.
+ */
+static depot_err sign_batch(gw_ledger *l, const struct gw_order_signer *os,
+                            struct depot_movements_body *b, char *sig_buf, size_t sig_len)
+{
+    char text[512];
+    const struct depot_movement_item *last = &b->items[b->n_items - 1];
+    depot_err e;
+    for (size_t i = 0; i < b->n_items; i++)
+        if (!os || !os->signer || !os->cert_pem || !b->items[i].hash[0]) {
+            for (size_t j = 0; j < b->n_items; j++)
+                b->items[j].hash[0] = '\0'; /* all of the chain or none of it */
+            return DEPOT_OK;
+        }
+    e = hash_before(l, b->items[0].mid, b->prev);
+    if (e == DEPOT_OK)
+        e = depot_movements_signed(gw_ledger_dealer(l), gw_ledger_id(l), b->items[0].mid, last->mid,
+                                   b->prev, last->hash, text, sizeof(text));
+    if (e == DEPOT_OK)
+        e = pki_signer_sign_b64(os->signer, text, strlen(text), sig_buf, sig_len);
+    if (e != DEPOT_OK) {
+        LOG_ERROR("movements: cannot sign the batch of %llu..%llu: %s",
+                  (unsigned long long)b->items[0].mid, (unsigned long long)last->mid,
+                  depot_strerror(e));
+        return e;
+    }
+    b->sig = sig_buf;
+    b->cert = (char *)os->cert_pem; /* read only: the encoder copies it */
+    return DEPOT_OK;
+}
+
+/* The body of the batch's transaction. Lock held, in the transaction. */
+static depot_err batch_in_tx(gw_ledger *l, const struct gw_order_signer *os, struct ledger_tx *tx,
+                             depot_msg *m, size_t *n, uint64_t *msg_id)
+{
+    char sig[PKI_SIG_B64_SIZE];
     struct depot_movements_body *b = &m->body.movements;
     long long cursor = 0;
     depot_err e;
@@ -121,7 +179,10 @@ static depot_err batch_in_tx(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, s
         e = read_rows(l, cursor, b->items, DEPOT_MOVEMENTS_MAX_ITEMS, &b->n_items);
     if (e != DEPOT_OK || b->n_items == 0)
         return e;
-    e = gw_ledger_tx_queue(l, tx, m, msg_id);
+    e = sign_batch(l, os, b, sig, sizeof(sig));
+    if (e == DEPOT_OK)
+        e = gw_ledger_tx_queue(l, tx, m, msg_id);
+    b->sig = b->cert = NULL; /* not owned here */
     if (e == DEPOT_OK)
         e = move_cursor(l, b->items[b->n_items - 1].mid);
     if (e == DEPOT_OK)
@@ -129,7 +190,8 @@ static depot_err batch_in_tx(gw_ledger *l, struct ledger_tx *tx, depot_msg *m, s
     return e;
 }
 
-depot_err gw_movements_batch(gw_ledger *l, size_t *n, uint64_t *msg_id)
+depot_err gw_movements_batch(gw_ledger *l, const struct gw_order_signer *os, size_t *n,
+                             uint64_t *msg_id)
 {
     struct ledger_tx tx;
     depot_msg m;
@@ -146,7 +208,7 @@ depot_err gw_movements_batch(gw_ledger *l, size_t *n, uint64_t *msg_id)
     gw_ledger_lock(l);
     e = gw_ledger_tx_begin(l, &tx);
     if (e == DEPOT_OK) {
-        e = batch_in_tx(l, &tx, &m, n, msg_id);
+        e = batch_in_tx(l, os, &tx, &m, n, msg_id);
         e = gw_ledger_tx_finish(l, &tx, e);
     }
     gw_ledger_unlock(l);
@@ -212,7 +274,7 @@ depot_err gw_movements_tick(gw_movements *m, gw_ledger *l, long long now_ms, boo
             m->waiting_since_ms = now_ms;
         if (!batch_due(m, waiting, now_ms, link_up))
             break;
-        e = gw_movements_batch(l, &n, &id);
+        e = gw_movements_batch(l, m->o.signer, &n, &id);
         if (e == DEPOT_ERR_FULL) {
             if (!m->blocked)
                 LOG_WARN("movements: the outbox is at its warning level: %lld+ movements wait"

@@ -10,10 +10,13 @@
 
 #include "depot/error.h"
 #include "ledger.h"
+#include "orders.h"
 
 struct gw_movements_opts {
     int period_s;  /* cut a batch once the oldest waiting movement waited this long (>= 1) */
     int batch_min; /* ... or as soon as this many are waiting (1..DEPOT_MOVEMENTS_MAX_ITEMS) */
+    const struct gw_order_signer *signer; /* the gateway's key (gw_terminal_signer); NULL:
+                                             batches go without the chain's signature */
 };
 
 /* The batching clock: when movements were first seen waiting (monotonic ms, 0 = none). */
@@ -40,10 +43,15 @@ depot_err gw_movements_tick(gw_movements *m, gw_ledger *l, long long now_ms, boo
  * DEPOT_MOVEMENTS_MAX_ITEMS, mid order) become one up/movements message in
  * the outbox and the cursor moves to the last of them. *n gets how many
  * movements were sent (0: none waiting, nothing written), *msg_id the message
- * id (may be NULL). DEPOT_ERR_FULL (outbox at its warning level or full:
- * nothing written), DEPOT_ERR_DB, DEPOT_ERR_NOMEM.
+ * id (may be NULL). With os (the gateway's key and certificate) the batch
+ * carries the movement chain: each item's hash, the hash before the first
+ * (prev), and the key's signature of depot_movements_signed with the
+ * certificate; without (os NULL or no key) none of it. DEPOT_ERR_FULL
+ * (outbox at its warning level or full: nothing written), DEPOT_ERR_DB,
+ * DEPOT_ERR_NOMEM, a signing error.
  */
-depot_err gw_movements_batch(gw_ledger *l, size_t *n, uint64_t *msg_id);
+depot_err gw_movements_batch(gw_ledger *l, const struct gw_order_signer *os, size_t *n,
+                             uint64_t *msg_id);
 
 /* Movements after the cursor (waiting to be batched) and the cursor itself. */
 depot_err gw_movements_waiting(gw_ledger *l, long long *waiting, long long *cursor);

@@ -530,6 +530,11 @@ depot_err gw_terminal_reload(gw_terminal *t, const char *key_path, const char *c
     return DEPOT_OK;
 }
 
+const struct gw_order_signer *gw_terminal_signer(const gw_terminal *t)
+{
+    return &t->os;
+}
+
 void gw_terminal_free(gw_terminal *t)
 {
     if (!t)

@@ -63,6 +63,9 @@ void gw_terminal_free(gw_terminal *t);
 /* Takes the key and certificate at these paths for the orders signed from now on (a renewal);
  * on failure keeps the ones in use. Takes the ledger's lock for the swap. */
 depot_err gw_terminal_reload(gw_terminal *t, const char *key_path, const char *cert_path);
+/* The key and certificate t signs with (kept up to date by gw_terminal_reload under the ledger
+ * lock): what up/movements batches are signed with too. */
+const struct gw_order_signer *gw_terminal_signer(const gw_terminal *t);
 
 /*
  * Apply scan s of terminal node, exactly once: in one transaction the scans

@@ -26,6 +26,7 @@
 #ifndef DEPOT_LEDGER_CHAIN_H
 #define DEPOT_LEDGER_CHAIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "depot/error.h"
@@ -40,6 +41,23 @@ struct depot_chain_link {
     const char *node, *sku, *kind;
     long long delta, qty;
 };
+
+/*
+ * What a gateway signs for one up/movements batch of the chain (its items
+ * first..last, every one's hash in the chain after prev): these fields as
+ * text, each followed by one '\n':
+ *   depot movements v1
+ *   <dealer>
+ *   <ledger>
+ *   <first mid>
+ *   <last mid>
+ *   <prev>              the hash before the first item
+ *   <last hash>         the last item's hash (it covers every item before it)
+ * Into out (len bytes); DEPOT_ERR_INVAL if it does not fit or a hash is not 64 hex.
+ */
+depot_err depot_movements_signed(const char *dealer, const char *ledger, uint64_t first,
+                                 uint64_t last, const char *prev, const char *last_hash, char *out,
+                                 size_t len);
 
 /* The hash of l after prev (64 hex) into out. DEPOT_ERR_INVAL when prev is not 64 lowercase hex
  * or a text field holds a '\n'; DEPOT_ERR_IO if mbedTLS fails. */

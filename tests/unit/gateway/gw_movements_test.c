@@ -17,7 +17,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "depot/alloc.h"
+#include "depot/ledger_chain.h"
 #include "depot/msg.h"
+#include "depot/pki.h"
 #include "gw_test_util.h"
 #include "ledger.h"
 #include "ledger_tx.h"
@@ -76,6 +79,78 @@ static void clear_msgs(depot_msg *m, size_t n)
         depot_msg_clear(&m[i]);
 }
 
+/* The ledger's hash of movement id (its chain). */
+static void hash_of(const char *path, long long id, char out[DEPOT_CHAIN_HEX + 1])
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT hash FROM movements WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, DEPOT_CHAIN_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* The batch's signature checked against the certificate over what the chain says is signed. */
+static void assert_signed(const depot_msg *m, const char *pem)
+{
+    const struct depot_movements_body *b = &m->body.movements;
+    unsigned char sig[PKI_SIG_MAX];
+    size_t sig_len;
+    char text[512];
+    assert_int_equal(depot_movements_signed(m->dealer, m->ledger, b->items[0].mid,
+                                            b->items[b->n_items - 1].mid, b->prev,
+                                            b->items[b->n_items - 1].hash, text, sizeof(text)),
+                     DEPOT_OK);
+    assert_int_equal(pki_base64_decode(b->sig, sig, sizeof(sig), &sig_len), DEPOT_OK);
+    assert_int_equal(pki_verify(pem, text, strlen(text), sig, sig_len), DEPOT_OK);
+    assert_int_equal(pki_verify(pem, "x", 1, sig, sig_len), DEPOT_ERR_SIGNATURE);
+    assert_string_equal(b->cert, pem);
+}
+
+/* With the gateway's key a batch carries the chain: each item's hash as the ledger has it, the
+ * hash before the first (the genesis, then the last of the batch before), signed. */
+static void test_gw_movements_batch_WithTheKeyCarriesTheChainSigned(void **state)
+{
+    struct gw_test_fixture *f = *state;
+    char key[160], crt[160], *pem = NULL, h[DEPOT_CHAIN_HEX + 1];
+    struct gw_order_signer os = {NULL, NULL};
+    depot_msg m[2];
+    uint64_t id;
+    size_t n;
+    snprintf(key, sizeof(key), "%s/gateway.key", f->dir);
+    snprintf(crt, sizeof(crt), "%s/gateway.crt", f->dir);
+    assert_int_equal(pki_key_generate(key), DEPOT_OK);
+    assert_int_equal(pki_ca_create(key, crt, NULL, 30), DEPOT_OK);
+    assert_int_equal(pki_signer_open(&os.signer, key), DEPOT_OK);
+    assert_int_equal(pki_read_file(crt, DEPOT_CERT_PEM_MAX, &pem, NULL), DEPOT_OK);
+    os.cert_pem = pem;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gw_ledger_record_count(f->ledger, "scale-a", "S1", 5 + i, 100 + i, &id),
+                         DEPOT_OK);
+    assert_int_equal(gw_movements_batch(f->ledger, &os, &n, &id), DEPOT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(gw_ledger_record_count(f->ledger, "scale-a", "S1", 1, 200, &id), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(f->ledger, &os, &n, &id), DEPOT_OK);
+    assert_int_equal(movement_msgs(f->ledger, m, 2), 2);
+    for (size_t i = 0; i < 3; i++) {
+        hash_of(f->db, (long long)i + 1, h);
+        assert_string_equal(m[0].body.movements.items[i].hash, h);
+    }
+    assert_string_equal(m[0].body.movements.prev, DEPOT_CHAIN_GENESIS);
+    assert_signed(&m[0], pem);
+    hash_of(f->db, 3, h);
+    assert_string_equal(m[1].body.movements.prev, h);
+    assert_signed(&m[1], pem);
+    clear_msgs(m, 2);
+    pki_signer_free(os.signer);
+    depot_free(pem);
+}
+
 static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void **state)
 {
     struct gw_test_fixture *f = *state;
@@ -86,7 +161,7 @@ static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void *
 
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 5, 100, &id), DEPOT_OK);
     assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", 3, 200, &id), DEPOT_OK);
-    assert_int_equal(gw_movements_batch(l, &n, &id), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, &id), DEPOT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(id, 3); /* after the two stock messages */
     assert_int_equal(movement_msgs(l, m, 4), 1);
@@ -104,7 +179,7 @@ static void test_gw_movements_batch_QueuesMovementsAndMovesCursorTogether(void *
     assert_int_equal(gw_test_sql_int(f->db, "SELECT movements_sent FROM meta"), 2);
 
     l = gw_test_fixture_open(f, 1000, 80); /* a restart: nothing waits, nothing is sent again */
-    assert_int_equal(gw_movements_batch(l, &n, &id), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, &id), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 4), 1);
     clear_msgs(m, 1);
@@ -122,10 +197,10 @@ static void test_gw_movements_batch_BoundariesOf500InMidOrder(void **state)
     add_movements(f, 1201);
     l = gw_test_fixture_open(f, 1000, 80);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+        assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_OK);
         assert_int_equal(n, sizes[i]);
     }
-    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 8), 3);
     for (int i = 0; i < 3; i++) {
@@ -160,7 +235,7 @@ static int child_batch(struct gw_test_fixture *f, bool die_in_commit)
             _exit(1);
         if (die_in_commit)
             sqlite3_commit_hook(gw_ledger_sqlite(l), commit_hook, NULL);
-        _exit(gw_movements_batch(l, &n, NULL) == DEPOT_OK && n > 0 ? 0 : 2);
+        _exit(gw_movements_batch(l, NULL, &n, NULL) == DEPOT_OK && n > 0 ? 0 : 2);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
@@ -187,7 +262,7 @@ static void test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce(void
         gw_test_sql_int(f->db, "SELECT count(*) FROM outbox WHERE topic = 'up/movements'"), 1);
 
     l = gw_test_fixture_open(f, 1000, 80); /* the restarted gateway sends nothing twice */
-    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(movement_msgs(l, m, 4), 1);
     assert_int_equal(m[0].body.movements.n_items, 7);
@@ -211,7 +286,7 @@ static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **s
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     l = gw_test_fixture_open(f, 1000, 80);
-    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_ERR_DB);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_ERR_DB);
     assert_int_equal(n, 0);
     assert_int_equal(gw_ledger_outbox_count(l), 0);
     assert_int_equal(gw_ledger_last_id(l), 0); /* the message id was not spent either */
@@ -220,7 +295,7 @@ static void test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage(void **s
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_cursor", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     l = gw_test_fixture_open(f, 1000, 80);
-    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 4);
 }
 
@@ -234,12 +309,12 @@ static void test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays(void **sta
 
     for (int i = 1; i <= 50; i++) /* 50 stock messages: the warning level */
         assert_int_equal(gw_ledger_record_count(l, "scale-a", "S1", i, i, &id), DEPOT_OK);
-    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_ERR_FULL);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_ERR_FULL);
     assert_int_equal(gw_movements_waiting(l, &waiting, &cursor), DEPOT_OK);
     assert_int_equal(waiting, 50);
     assert_int_equal(cursor, 0);
     assert_int_equal(gw_ledger_ack(l, gw_ledger_last_id(l), NULL), DEPOT_OK);
-    assert_int_equal(gw_movements_batch(l, &n, NULL), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(l, NULL, &n, NULL), DEPOT_OK);
     assert_int_equal(n, 50);
     assert_int_equal(gw_movements_waiting(l, &waiting, &cursor), DEPOT_OK);
     assert_int_equal(waiting, 0);
@@ -251,7 +326,7 @@ static void test_gw_movements_tick_CutsByCountOrAgeAndOnlyFullOnesWhileDown(void
     struct gw_test_fixture *f = *state;
     gw_ledger *l;
     gw_movements mv;
-    struct gw_movements_opts o = {5, 3};
+    struct gw_movements_opts o = {5, 3, NULL};
     int queued;
 
     gw_test_fixture_close(f); /* the setup made the schema */
@@ -292,6 +367,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_gw_movements_batch_CrashInCommitLeavesNeitherThenSendsOnce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_movements_batch_FailedCursorMoveRollsBackTheMessage,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gw_movements_batch_WithTheKeyCarriesTheChainSigned,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_gw_movements_batch_OutboxAtWarnLevelWaitsCursorStays,
                                         setup, teardown),

@@ -281,7 +281,7 @@ static void test_gw_uplink_stream_msg_EventAndMovementsOnTheirTopics(void **stat
     assert_int_equal(
         gw_ledger_append_event(f->gw.ledger, "scale-a", "fault", "timeout", 3, 5000, &id),
         DEPOT_OK);
-    assert_int_equal(gw_movements_batch(f->gw.ledger, &n, &id), DEPOT_OK);
+    assert_int_equal(gw_movements_batch(f->gw.ledger, NULL, &n, &id), DEPOT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(outbox(f->gw.ledger, e, 8), 4);
 
