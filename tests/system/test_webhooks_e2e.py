@@ -13,7 +13,9 @@ while the hub is stopped and started again with events pending.
     after de-duplication, in the order the payments were recorded (per subscription);
   - every request's signature holds; the deliveries API lists them delivered, none pending;
   - /metrics counts the deliveries and the failed attempts;
-  - a disabled subscription gets nothing more.
+  - a disabled subscription gets nothing more;
+  - depotctl webhooks adds (the secret printed once), lists (no secret), shows deliveries,
+    and refuses to retry a delivery that is not dead.
 
 Every wait is a bounded poll; the Env stops the hub and broker, the receiver is stopped in a
 finally.
@@ -29,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from harness import Env, free_port, main, wait_for  # noqa: E402
+from harness import BIN, Env, free_port, main, run, wait_for  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
 from hubenv import call, metrics, pay, set_dealer, start_hub, wait_hub  # noqa: E402
 
@@ -216,6 +218,21 @@ def run_scenario(env, rcv):
     assert len(call(http, "GET", "/api/v1/webhooks/%d/deliveries" % b["id"] + "?limit=1000",
                     ADMIN)) == 30
     assert len(rcv.seen["/b"]) == 30
+
+    # depotctl webhooks: add (the secret shown once), list (never it), deliveries, retry
+    ctl = [os.path.join(BIN, "depotctl"), "webhooks"]
+    target = ["--hub", "http://127.0.0.1:%d" % http, "--token", ADMIN]
+    out = run(ctl + ["add", base + "/c", "--types", "order.approved,payment.recorded"]
+              + target).stdout
+    secret = [ln.split(": ", 1)[1] for ln in out.splitlines() if "shown this once" in ln]
+    assert len(secret) == 1 and len(secret[0]) == 64, out
+    out = run(ctl + ["list"] + target).stdout
+    assert base + "/c" in out and secret[0] not in out and SECRET_A not in out, out
+    out = run(ctl + ["deliveries", str(a["id"]), "--status", "delivered"] + target).stdout
+    assert all(i in out for i in rcv.seen["/a"]), out[:500]
+    r = run(ctl + ["retry", str(a["id"]), "--seq", "1"] + target, check=False)
+    assert r.returncode != 0 and "not dead" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    assert run(ctl + ["deliveries", "x"] + target, check=False).returncode != 0
     print("requests %d, duplicates de-duplicated by id %s" % (rcv.requests, rcv.duplicates))
 
 
