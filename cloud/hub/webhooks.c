@@ -29,6 +29,7 @@
 #include "depot/alloc.h"
 #include "depot/clock.h"
 #include "depot/log.h"
+#include "store/alerts.h"
 #include "store/webhooks.h"
 
 #define ROUND_MAX 16         /* deliveries leased in one round */
@@ -145,6 +146,21 @@ depot_err hub_webhook_payment(hub_store *s, long long id, const char *dealer, lo
         return DEPOT_ERR_NOMEM;
     }
     return hub_webhook_event(s, "payment.recorded", at, d);
+}
+
+depot_err hub_webhook_alert_opened(hub_store *s, long long id, const struct hub_alert_put *a)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (!d || !cJSON_AddNumberToObject(d, "alert", (double)id) ||
+        !cJSON_AddStringToObject(d, "dealer", a->dealer) ||
+        !cJSON_AddStringToObject(d, "sku", a->sku) ||
+        !cJSON_AddStringToObject(d, "kind", a->kind) ||
+        !cJSON_AddStringToObject(d, "severity", a->severity) ||
+        !cJSON_AddStringToObject(d, "text", a->text)) {
+        cJSON_Delete(d);
+        return DEPOT_ERR_NOMEM;
+    }
+    return hub_webhook_event(s, "alert.opened", a->at, d);
 }
 
 /* ---- the worker ---- */

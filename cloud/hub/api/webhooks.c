@@ -29,7 +29,8 @@
 #define LIST_MAX 1000
 
 /* The event types a subscription may take ("*": all of them). */
-static const char *const known_types[] = {"order.approved", "payment.recorded", "*"};
+static const char *const known_types[] = {"order.approved", "payment.recorded", "alert.opened",
+                                          "*"};
 
 static bool type_known(const char *t)
 {
@@ -68,7 +69,7 @@ static const char *types_refused(const cJSON *types, char *out, size_t len)
     cJSON_ArrayForEach(t, types)
     {
         if (!cJSON_IsString(t) || strlen(t->valuestring) > TYPE_MAX || !type_known(t->valuestring))
-            return "types: order.approved, payment.recorded or *";
+            return "types: order.approved, payment.recorded, alert.opened or *";
         used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s,", t->valuestring);
         if (used >= len)
             return "types: too long";
