@@ -14,6 +14,7 @@ while the hub is stopped and started again with events pending.
   - every request's signature holds; the deliveries API lists them delivered, none pending;
   - /metrics counts the deliveries and the failed attempts;
   - a disabled subscription gets nothing more;
+  - an order signed by A's gateway and approved at its last stage is an order.approved event;
   - depotctl webhooks adds (the secret printed once), lists (no secret), shows deliveries,
     and refuses to retry a delivery that is not dead.
 
@@ -32,13 +33,15 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from harness import BIN, Env, free_port, main, run, wait_for  # noqa: E402
-from broker import make_pki, start_broker  # noqa: E402
-from hubenv import call, metrics, pay, set_dealer, start_hub, wait_hub  # noqa: E402
+from broker import dealer_identity, make_pki, mqtt_pub, pub_accepted, start_broker  # noqa: E402
+from hubenv import (approve, call, metrics, orders, pay, put_catalog, set_dealer,  # noqa: E402
+                    signed_order, start_hub, wait_hub)
 
 ADMIN = "admin-token-webhooks"
 HOOKS = {"webhooks": {"poll_ms": "100", "connect_timeout_s": "1", "timeout_s": "2",
                       "backoff_base_ms": "100", "backoff_cap_s": "1"}}
 SECRET_A = "a-secret-of-the-erp-0123456789"
+BOLT = "4006381333931"
 
 
 class Receiver:
@@ -49,9 +52,9 @@ class Receiver:
         self.port = port
         self.secrets = {}
         self.plan = {"/a": ["fail", "fail", "hang", "slow"], "/b": ["slow", "fail"]}
-        self.seen = {"/a": [], "/b": []}   # event ids, first acceptance order
-        self.data = {"/a": [], "/b": []}   # the events, same order
-        self.duplicates = {"/a": 0, "/b": 0}
+        self.seen = {"/a": [], "/b": [], "/c": []}  # event ids, first acceptance order
+        self.data = {"/a": [], "/b": [], "/c": []}  # the events, same order
+        self.duplicates = {"/a": 0, "/b": 0, "/c": 0}
         self.bad = []                      # requests whose signature or headers fail
         self.requests = 0
         self.lock = threading.Lock()
@@ -233,6 +236,27 @@ def run_scenario(env, rcv):
     r = run(ctl + ["retry", str(a["id"]), "--seq", "1"] + target, check=False)
     assert r.returncode != 0 and "not dead" in r.stdout + r.stderr, (r.stdout, r.stderr)
     assert run(ctl + ["deliveries", "x"] + target, check=False).returncode != 0
+    rcv.secrets["/c"] = secret[0]
+
+    # an order signed by A's gateway, pending, approved at every stage: order.approved at /c
+    put_catalog(http, ADMIN, [dict(sku="SKU-BOLT", barcode=BOLT, price="2.50", unit_weight_g=10,
+                                   min_qty=1, max_qty=500, reorder_point=1, lead_time_days=7,
+                                   max_stock=100000)])
+    set_dealer(http, ADMIN, "A", auto_approve_limit="0.00")
+    cert, key = dealer_identity(pki, "A")
+    r = mqtt_pub(pki, mqtt_port, "depot/v1/A/up/order",
+                 signed_order("A", "a" * 32, 1, 1, key, cert, [(BOLT, 4)]), cert=cert, key=key)
+    assert pub_accepted(r), (r.stdout, r.stderr)
+    wait_for(lambda: [o["status"] for o in orders(http, ADMIN)] == ["pending"], timeout=10,
+             what="A's order pending")
+    order = orders(http, ADMIN)[0]
+    for stage in ("sales", "finance", "warehouse"):
+        approve(http, ADMIN, order["order"], stage)
+    wait_for(lambda: len(rcv.seen["/c"]) == 1, timeout=10, what="order.approved at /c")
+    ev = rcv.data["/c"][0]
+    assert ev["type"] == "order.approved" and ev["data"]["order"] == order["order"] and \
+        ev["data"]["total"] == "10.00" and ev["data"]["approved_by"] == "admin", ev
+    assert len(rcv.seen["/a"]) == 31  # /a takes payments only
     print("requests %d, duplicates de-duplicated by id %s" % (rcv.requests, rcv.duplicates))
 
 
