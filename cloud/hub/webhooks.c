@@ -13,7 +13,8 @@
  *
  * States of the thread: running (a round every poll_ms, or at once after a
  * round that found work) and stopping (set under the lock; the wait ends at
- * once, an attempt under way ends within its timeout).
+ * once, and an attempt under way is aborted by libcurl's progress callback:
+ * a failed attempt, sent again later).
  */
 #include "webhooks.h"
 
@@ -243,9 +244,25 @@ static depot_err lease_round(struct hub_webhooks *w, long long now, struct round
     r->n = kept;
     if (err == DEPOT_OK)
         err = hub_store_commit(w->store);
-    if (err != DEPOT_OK)
+    if (err != DEPOT_OK) { /* no lease holds: send nothing */
         hub_store_rollback(w->store);
+        for (int i = 0; i < r->n; i++)
+            job_free(&r->jobs[i]);
+        r->n = 0;
+    }
     return err;
+}
+
+/* libcurl's progress callback: non-zero ends the attempt at once when the hub stops. */
+static int abort_if_stopping(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                             curl_off_t ulnow)
+{
+    struct hub_webhooks *w = arg;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return __atomic_load_n(&w->stopping, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
 static size_t discard(char *ptr, size_t size, size_t n, void *arg)
@@ -285,6 +302,9 @@ static depot_err post(struct hub_webhooks *w, const struct job *j, char *why, si
     curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT, w->cfg_copy.webhooks_connect_timeout_s);
     curl_easy_setopt(w->curl, CURLOPT_TIMEOUT, w->cfg_copy.webhooks_timeout_s);
     curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, abort_if_stopping);
+    curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
     curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "depot-hub-webhooks/1");
     rc = curl_easy_perform(w->curl);
     curl_slist_free_all(hdr);
@@ -407,7 +427,7 @@ void hub_webhooks_free(hub_webhooks *w)
         return;
     if (w->started) {
         pthread_mutex_lock(&w->lock);
-        w->stopping = true;
+        __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED);
         pthread_cond_signal(&w->wake);
         pthread_mutex_unlock(&w->lock);
         pthread_join(w->thread, NULL);

@@ -63,7 +63,7 @@ typedef struct hub_webhooks hub_webhooks;
 /* Opens a store of its own on [hub] db and starts the delivery worker. DEPOT_ERR_NOMEM,
  * DEPOT_ERR_DB, DEPOT_ERR_IO (curl). */
 depot_err hub_webhooks_new(const struct hub_config *cfg, hub_metrics *metrics, hub_webhooks **out);
-/* Stops the worker (an attempt under way ends first, bounded by [webhooks] timeout_s). */
+/* Stops the worker (an attempt under way is aborted, and counts as a failed one). */
 void hub_webhooks_free(hub_webhooks *w);
 
 #endif
