@@ -28,6 +28,7 @@ static const struct ctl_command commands[] = {
     {"training", ctl_training_main, "training documents and videos for dealers, and coverage"},
     {"contracts", ctl_contracts_main, "e-contracts signed with the dealer's gateway key"},
     {"statements", ctl_statements_main, "rebate statements frozen at a period's close"},
+    {"webhooks", ctl_webhooks_main, "outbound webhooks to an ERP: add, list, deliveries, retry"},
 };
 
 int main(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "depot/log.h"
 #include "orders.h"
 #include "ranking/service.h"
+#include "webhooks.h"
 
 const char *hub_approval_next_stage(const struct hub_config *cfg, const char *stage)
 {
@@ -47,6 +48,8 @@ static depot_err decide_final(hub_metrics *metrics, hub_store *s, const struct h
                    : hub_audit(s, o->id, o->dealer, actor, "approved", "", "", now);
     if (err == DEPOT_OK && over)
         hub_metrics_order_rejected(metrics, HUB_OR_OVER_CREDIT);
+    if (err == DEPOT_OK && !over)
+        err = hub_webhook_order_approved(s, o->id, o->dealer, o->total, actor, now);
     if (err == DEPOT_OK && !over) {
         hub_metrics_add(metrics, HUB_C_ORDERS_APPROVED, 1);
         hub_metrics_approval_latency(metrics, false, now - o->created);

@@ -156,6 +156,16 @@ static const struct depot_ini_opt statements_opts[] = {
     END,
 };
 
+static const struct depot_ini_opt webhooks_opts[] = {
+    NUM("poll_ms", webhooks_poll_ms, 50, 60000, "1000"),
+    NUM("connect_timeout_s", webhooks_connect_timeout_s, 1, 60, "5"),
+    NUM("timeout_s", webhooks_timeout_s, 1, 300, "10"),
+    NUM("backoff_base_ms", webhooks_backoff_base_ms, 10, 3600000, "1000"),
+    NUM("backoff_cap_s", webhooks_backoff_cap_s, 1, 86400, "3600"),
+    DBL("dead_after_h", webhooks_dead_after_h, 0.001, 8760, "72"),
+    END,
+};
+
 static const struct hub_section {
     const char *name;
     const struct depot_ini_opt *table;
@@ -165,6 +175,7 @@ static const struct hub_section {
     {"ranking", ranking_opts},   {"alerts", alerts_opts},
     {"auth", auth_opts},         {"tasks", tasks_opts},
     {"training", training_opts}, {"statements", statements_opts},
+    {"webhooks", webhooks_opts},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))

@@ -99,6 +99,14 @@ struct hub_config {
     /* [statements] */
     long statements_close_after_days; /* the last month closed this many days into the next;
                                          -1: only by hand (POST /api/v1/statements/close) */
+    /* [webhooks] (webhooks.c) */
+    long webhooks_poll_ms;           /* the worker looks for due deliveries this often */
+    long webhooks_connect_timeout_s; /* a receiver's connection is given up after this */
+    long webhooks_timeout_s;         /* a whole attempt is given up after this */
+    long webhooks_backoff_base_ms;   /* the wait after a delivery's first failed attempt */
+    long webhooks_backoff_cap_s;     /* the longest wait between two attempts */
+    double webhooks_dead_after_h;    /* a delivery still failing this long after it was made:
+                                        dead */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

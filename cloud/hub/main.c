@@ -30,6 +30,7 @@
 #include "orders.h"
 #include "ranking/service.h"
 #include "store/store.h"
+#include "webhooks.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -78,6 +79,7 @@ struct hub {
     hub_ingest *ingest;
     hub_mqtt *mqtt;
     hub_api *api;
+    hub_webhooks *webhooks; /* the delivery worker, with a store of its own */
 };
 
 static enum hub_link mqtt_link(const void *ctx)
@@ -118,6 +120,8 @@ static depot_err hub_start(struct hub *h, const struct hub_config *cfg)
     if (err == DEPOT_OK)
         hub_ingest_set_alerts(h->ingest, h->alerts);
     if (err == DEPOT_OK)
+        err = hub_webhooks_new(cfg, h->metrics, &h->webhooks);
+    if (err == DEPOT_OK)
         err = hub_api_new(cfg, h->metrics, mqtt_link, h->mqtt, &h->api);
     if (err == DEPOT_OK)
         hub_api_set_ranking(h->api, h->ranking);
@@ -133,6 +137,7 @@ static void hub_stop(struct hub *h)
     if (h->mqtt)
         hub_mqtt_stop(h->mqtt);
     hub_api_free(h->api);
+    hub_webhooks_free(h->webhooks);
     hub_ingest_free(h->ingest);
     hub_orders_free(h->orders);
     hub_contracts_free(h->contracts);

@@ -114,6 +114,13 @@ static const struct {
                                   "Closes of periods, disputes and answers of rebate statements "
                                   "refused: a period not ended or not a month, an unknown line, "
                                   "not the dealer's user, answered already"},
+    [HUB_C_WEBHOOKS_DELIVERED] = {"depot_hub_webhooks_delivered_total",
+                                  "Webhook deliveries the receiver answered with 2xx"},
+    [HUB_C_WEBHOOKS_FAILED] = {"depot_hub_webhooks_failed_attempts_total",
+                               "Webhook attempts that failed: an error status, a refused or "
+                               "timed-out connection"},
+    [HUB_C_WEBHOOKS_DEAD] = {"depot_hub_webhooks_dead_total",
+                             "Webhook deliveries given up after [webhooks] dead_after_h"},
 };
 
 depot_err hub_metrics_new(hub_metrics **out)

@@ -48,6 +48,9 @@ enum hub_counter {
     HUB_C_TRAINING_FILES_REFUSED, /* training uploads refused: too large, unknown type, disk */
     HUB_C_STATEMENTS_FROZEN,      /* rebate statements frozen at a period's close (statements.h) */
     HUB_C_STATEMENTS_REFUSED,     /* closes, disputes and answers of statements refused */
+    HUB_C_WEBHOOKS_DELIVERED,     /* webhook deliveries answered 2xx (webhooks.h) */
+    HUB_C_WEBHOOKS_FAILED,        /* webhook attempts that failed (retried later or dead) */
+    HUB_C_WEBHOOKS_DEAD,          /* webhook deliveries given up: the dead-letter list */
     HUB_C__COUNT
 };
 

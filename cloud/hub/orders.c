@@ -37,6 +37,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "depot/pki.h"
+#include "webhooks.h"
 
 #define CERT_CACHE_MAX 8192 /* certificates kept checked and parsed */
 #define CERT_BUCKETS 16384  /* a power of two */
@@ -560,6 +561,8 @@ static depot_err accept_order(hub_orders *o, hub_store *s, const depot_msg *m,
     snprintf(gateway, sizeof(gateway), "gateway:%s", m->dealer);
     if (err == DEPOT_OK)
         err = audit_arrival(s, &ord, valid, gateway);
+    if (err == DEPOT_OK && !strcmp(ord.status, "approved")) /* in the order's transaction */
+        err = hub_webhook_order_approved(s, ord.id, ord.dealer, ord.total, "auto", now);
     res->outcome = ord.status[0] == 'a'   ? HUB_ORDER_APPROVED
                    : ord.status[0] == 'p' ? HUB_ORDER_PENDING
                                           : HUB_ORDER_REJECTED;

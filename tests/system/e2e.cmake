@@ -24,6 +24,8 @@ depot_system_test(training_e2e test_training_e2e.py TIMEOUT 300 PG)
 depot_system_test(contracts_e2e test_contracts_e2e.py TIMEOUT 300)
 # Rebate statements: a closed month frozen, signed, downloaded, verified, disputed.
 depot_system_test(statements_e2e test_statements_e2e.py TIMEOUT 300 PG)
+# Webhooks: every event once and in order to a receiver that fails, hangs, is slow and is down.
+depot_system_test(webhooks_e2e test_webhooks_e2e.py TIMEOUT 180 PG)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
 # Expired, revoked and wrong-CA client certificates refused by the broker; a revoked

@@ -9,6 +9,7 @@
 #include "depot/alloc.h"
 #include "depot/digest.h"
 #include "alerts/private.h"
+#include "webhooks.h"
 
 /* ---- writing alerts (invariants 1 and 2) ---- */
 
@@ -53,6 +54,8 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
         err = alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o);
     else
         depot_free(o.payload);
+    if (err == DEPOT_OK && o.count == 1) /* newly opened: its webhook event, same transaction */
+        err = hub_webhook_alert_opened(s, o.id, &p);
     if (err != DEPOT_OK)
         return err;
     st->live = true;

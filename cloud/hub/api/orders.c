@@ -31,6 +31,7 @@
 #include "depot/money.h"
 #include "orders.h"
 #include "ranking/service.h"
+#include "webhooks.h"
 
 /* ---- JSON of an order ---- */
 
@@ -395,6 +396,8 @@ static depot_err record_payment(hub_store *s, hub_ranking *rk, const struct paym
     snprintf(text, sizeof(text), "%s%s%s", amount, p->ref[0] ? " ref " : "", p->ref);
     if (err == DEPOT_OK)
         err = hub_audit(s, p->order, p->dealer, actor, "payment", "", text, now);
+    if (err == DEPOT_OK)
+        err = hub_webhook_payment(s, *id, p->dealer, p->amount, p->order, p->ref, now);
     if (err == DEPOT_OK)
         err = hub_store_exposure(s, p->dealer, &x);
     if (err == DEPOT_OK)

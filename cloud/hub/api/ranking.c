@@ -25,6 +25,7 @@
 #include "depot/money.h"
 #include "orders.h"
 #include "ranking/service.h"
+#include "webhooks.h"
 
 #define HOW_MAX 2048
 #define IMPORT_MAX 10000
@@ -333,6 +334,8 @@ static depot_err import_record(hub_store *s, hub_ranking *rk, const struct impor
     snprintf(text, sizeof(text), "%s%s%s (import)", amount, l->ref[0] ? " ref " : "", l->ref);
     if (err == DEPOT_OK)
         err = hub_audit(s, l->order, l->dealer, actor, "payment", "", text, l->at);
+    if (err == DEPOT_OK)
+        err = hub_webhook_payment(s, id, l->dealer, l->amount, l->order, l->ref, l->at);
     return err == DEPOT_OK ? hub_ranking_note_payment(rk, s, l->dealer, l->at, l->amount) : err;
 }
 

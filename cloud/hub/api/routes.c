@@ -132,6 +132,14 @@ static const struct api_route routes[] = {
      HUB_API_OTHER, api_dispute_post},
     {POST, V1 "statements/*/answer", HUB_ROLE_ADMIN, API_ARG_STATEMENT, DEALER_NO, HUB_API_OTHER,
      api_dispute_answer},
+    {GET, V1 "webhooks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_webhooks_list},
+    {POST, V1 "webhooks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_webhook_post},
+    {POST, V1 "webhooks/*/disable", HUB_ROLE_ADMIN, API_ARG_WEBHOOK, DEALER_NO, HUB_API_OTHER,
+     api_webhook_disable},
+    {GET, V1 "webhooks/*/deliveries", HUB_ROLE_ADMIN, API_ARG_WEBHOOK, DEALER_NO, HUB_API_OTHER,
+     api_webhook_deliveries},
+    {POST, V1 "webhooks/**", HUB_ROLE_ADMIN, API_ARG_FILE, DEALER_NO, HUB_API_OTHER,
+     api_webhook_retry},
     {GET, V1 "tasks", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER, api_tasks_list},
     {POST, V1 "tasks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_task_post},
     {GET, V1 "tasks/*", HUB_ROLE_VIEWER, API_ARG_TASK, DEALER_TARGET, HUB_API_OTHER, api_task_get},
@@ -264,6 +272,7 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
     case API_ARG_TRAINING:
     case API_ARG_CONTRACT:
     case API_ARG_STATEMENT:
+    case API_ARG_WEBHOOK:
         return *arg >= '1' && *arg <= '9' && strlen(arg) <= 18 && strtoll(arg, &end, 10) > 0 &&
                        !*end
                    ? NULL
@@ -271,6 +280,7 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
                : rt->arg == API_ARG_TRAINING  ? "no such training item"
                : rt->arg == API_ARG_CONTRACT  ? "no such contract"
                : rt->arg == API_ARG_STATEMENT ? "no such statement"
+               : rt->arg == API_ARG_WEBHOOK   ? "no such webhook"
                                               : "no such policy";
     case API_ARG_USER:
         return hub_account_name_valid(arg) ? NULL : "no such user or token";

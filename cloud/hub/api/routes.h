@@ -26,6 +26,7 @@ enum api_arg {
     API_ARG_TRAINING,  /* a positive decimal training item id: "no such training item" */
     API_ARG_CONTRACT,  /* a positive decimal contract id: "no such contract" */
     API_ARG_STATEMENT, /* a positive decimal statement id: "no such statement" */
+    API_ARG_WEBHOOK,   /* a positive decimal webhook subscription id: "no such webhook" */
 };
 
 /*
@@ -144,6 +145,12 @@ struct hub_ranking *hub_api_ranking(hub_api *api);
 
 enum MHD_Result api_contract_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_statements_close(hub_api *api, const struct api_request *r);
+/* webhooks.c */
+enum MHD_Result api_webhook_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_webhooks_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_webhook_disable(hub_api *api, const struct api_request *r);
+enum MHD_Result api_webhook_deliveries(hub_api *api, const struct api_request *r);
+enum MHD_Result api_webhook_retry(hub_api *api, const struct api_request *r);
 enum MHD_Result api_statements_list(hub_api *api, const struct api_request *r);
 enum MHD_Result api_statement_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_statement_csv(hub_api *api, const struct api_request *r);

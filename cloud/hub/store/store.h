@@ -42,6 +42,7 @@ struct hub_store_task_ops;
 struct hub_store_training_ops;
 struct hub_store_contract_ops;
 struct hub_store_statement_ops;
+struct hub_store_webhook_ops;
 
 enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
@@ -254,6 +255,7 @@ struct hub_store_ops {
     const struct hub_store_training_ops *training;  /* training material: store/training.h */
     const struct hub_store_contract_ops *contracts; /* e-contracts: store/contracts.h */
     const struct hub_store_statement_ops *statements; /* rebate statements: store/statements.h */
+    const struct hub_store_webhook_ops *webhooks;     /* webhooks' outbox: store/webhooks.h */
 };
 
 struct hub_store {

@@ -20,6 +20,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "alerts/alerts.h"
+#include "store/webhooks.h"
 #include "hub_test_util.h"
 
 #define DAY HUB_DAY_MS
@@ -298,6 +299,32 @@ static void test_LowStock_RaisedDedupedAndResolved(void **state)
     assert_int_equal(outbox_len(f), 4); /* open, update, update, resolve */
     assert_int_equal(hub_metrics_get(f->metrics, HUB_C_ALERTS_RAISED), 1);
     assert_int_equal(hub_metrics_get(f->metrics, HUB_C_ALERTS_RESOLVED), 1);
+}
+
+static int on_webhook(void *arg, const struct hub_webhook_delivery *d)
+{
+    int *n = arg;
+    assert_string_equal(d->type, "alert.opened");
+    assert_non_null(strstr(d->body, "\"kind\":\"low_stock\""));
+    (*n)++;
+    return 0;
+}
+
+static void test_LowStock_OpenedOnceAsAWebhookEvent(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_webhook_sub sub = {
+        0, "http://erp/a", "secret-of-the-erp-0001", ",alert.opened,", NOW, 0};
+    long long id = 0;
+    int n = 0;
+    assert_int_equal(hub_store_webhook_sub_add(f->store, &sub, &id), DEPOT_OK);
+    catalog(f, 5, 7);
+    stock(f, "A", "S1", 5); /* opened */
+    stock(f, "A", "S1", 3); /* updated: no new event */
+    stock(f, "A", "S1", 9); /* resolved */
+    assert_int_equal(hub_store_webhook_deliveries(f->store, id, "pending", 0, 100, on_webhook, &n),
+                     DEPOT_OK);
+    assert_int_equal(n, 1);
 }
 
 static void test_LowStock_SkuNotInCatalogNeverAlerts(void **state)
@@ -724,6 +751,7 @@ int main(void)
         "three_hubs/" #fn, fn, setup3, teardown, NULL                                              \
     }
     const struct CMUnitTest tests[] = {
+        T(test_LowStock_OpenedOnceAsAWebhookEvent),
         T(test_LowStock_RaisedDedupedAndResolved),
         T(test_LowStock_SkuNotInCatalogNeverAlerts),
         T(test_Retention_ResolvedAlertsPrunedAfterResolvedDays),

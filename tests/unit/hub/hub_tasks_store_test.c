@@ -560,7 +560,8 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_policy_add(f->s, p), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE idempotency; DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
+    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
+                  "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
                   "statements; DROP TABLE contracts;"
                   "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
                   "DROP TABLE task_reach; DROP TABLE tasks;"

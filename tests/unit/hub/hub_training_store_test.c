@@ -339,7 +339,8 @@ static void test_migration7_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_task_add(f->s, t), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE idempotency; DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
+    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
+                  "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
                   "statements; DROP TABLE contracts;"
                   "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
                   "DELETE FROM schema_migrations WHERE version >= 7;");

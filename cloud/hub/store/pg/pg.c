@@ -855,6 +855,7 @@ static const struct hub_store_ops pg_ops = {
     .training = &hub_pg_training_ops,
     .contracts = &hub_pg_contract_ops,
     .statements = &hub_pg_statement_ops,
+    .webhooks = &hub_pg_webhook_ops,
 };
 
 depot_err hub_store_pg_open(const char *conninfo, hub_store **out)

@@ -61,6 +61,7 @@ enum hub_pg_table {
     PG_T_TRAINING,
     PG_T_CONTRACTS,
     PG_T_STATEMENTS,
+    PG_T_WEBHOOKS,
     PG_T__COUNT
 };
 
@@ -267,5 +268,8 @@ extern const struct hub_store_statement_ops hub_pg_statement_ops;
 extern const char hub_pg_schema_statements[];
 /* Each applied movement (alerts.c, the history): migration 10. */
 extern const char hub_pg_schema_movements[];
+/* Webhook subscriptions and their deliveries (webhooks.c: store/webhooks.h): migration 12. */
+extern const struct hub_store_webhook_ops hub_pg_webhook_ops;
+extern const char hub_pg_schema_webhooks[];
 
 #endif

@@ -79,6 +79,7 @@ static const struct migration migrations[] = {
     {9, "rebate statements and their disputes", {hub_pg_schema_statements}},
     {10, "each applied movement (a statement's sources)", {hub_pg_schema_movements}},
     {11, "the answers of API writes made with an idempotency key", {hub_pg_schema_idempotency}},
+    {12, "webhook subscriptions and their deliveries", {hub_pg_schema_webhooks}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -852,6 +852,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_training_free(q);
     hub_sqlite_contracts_free(q);
     hub_sqlite_statements_free(q);
+    hub_sqlite_webhooks_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -881,6 +882,7 @@ static const struct hub_store_ops sqlite_ops = {
     .training = &hub_sqlite_training_ops,
     .contracts = &hub_sqlite_contract_ops,
     .statements = &hub_sqlite_statement_ops,
+    .webhooks = &hub_sqlite_webhook_ops,
 };
 
 /*
@@ -915,6 +917,7 @@ static const struct migration migrations[] = {
     {9, "rebate statements and their disputes", hub_sqlite_statements_schema},
     {10, "each applied movement (a statement's sources)", hub_sqlite_movements_schema},
     {11, "the answers of API writes made with an idempotency key", hub_sqlite_idempotency_schema},
+    {12, "webhook subscriptions and their deliveries", hub_sqlite_webhooks_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -972,7 +975,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_training_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_contracts_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_statements_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_statements_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_webhooks_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

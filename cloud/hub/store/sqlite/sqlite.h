@@ -25,6 +25,7 @@
 #define SQ_TRAINING_STMTS 12
 #define SQ_CONTRACT_STMTS 8
 #define SQ_STATEMENT_STMTS 12
+#define SQ_WEBHOOK_STMTS 12
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -42,6 +43,7 @@ struct sqlite_store {
     sqlite3_stmt *training_st[SQ_TRAINING_STMTS]; /* store/sqlite/training.c */
     sqlite3_stmt *contract_st[SQ_CONTRACT_STMTS]; /* store/sqlite/contracts.c */
     sqlite3_stmt *statement_st[SQ_STATEMENT_STMTS]; /* store/sqlite/statements.c */
+    sqlite3_stmt *webhook_st[SQ_WEBHOOK_STMTS];     /* store/sqlite/webhooks.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -221,5 +223,11 @@ extern const struct hub_store_statement_ops hub_sqlite_statement_ops;
 extern const char hub_sqlite_statements_schema[];
 depot_err hub_sqlite_statements_setup(struct sqlite_store *q);
 void hub_sqlite_statements_free(struct sqlite_store *q);
+/* webhooks.c: webhook subscriptions and their deliveries (store/webhooks.h); its schema is
+ * migration 12. */
+extern const struct hub_store_webhook_ops hub_sqlite_webhook_ops;
+extern const char hub_sqlite_webhooks_schema[];
+depot_err hub_sqlite_webhooks_setup(struct sqlite_store *q);
+void hub_sqlite_webhooks_free(struct sqlite_store *q);
 
 #endif
