@@ -48,18 +48,6 @@ static void exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
-static void text_of(const char *path, const char *sql, char *out, size_t len)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-}
-
 static void test_chain_EachMovementHashedAfterTheOneBefore(void **state)
 {
     struct gw_test_fixture *f = *state;
@@ -68,9 +56,9 @@ static void test_chain_EachMovementHashedAfterTheOneBefore(void **state)
     struct depot_chain_link link = {"D001", NULL, 1, 1000, "a", "S1", "scale", 10, 10};
     counts(f->ledger, 3);
     gw_test_fixture_close(f);
-    text_of(f->db, "SELECT ledger_id FROM meta", ledger, sizeof(ledger));
-    text_of(f->db, "SELECT hash FROM movements WHERE id = 1", first, sizeof(first));
-    text_of(f->db, "SELECT hash FROM movements WHERE id = 2", second, sizeof(second));
+    gw_test_sql_text(f->db, "SELECT ledger_id FROM meta", ledger, sizeof(ledger));
+    gw_test_sql_text(f->db, "SELECT hash FROM movements WHERE id = 1", first, sizeof(first));
+    gw_test_sql_text(f->db, "SELECT hash FROM movements WHERE id = 2", second, sizeof(second));
     /* the first after the genesis, over the canonical text of its fields */
     link.ledger = ledger;
     assert_int_equal(depot_chain_hash(&link, DEPOT_CHAIN_GENESIS, want), DEPOT_OK);

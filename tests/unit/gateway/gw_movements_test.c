@@ -82,17 +82,9 @@ static void clear_msgs(depot_msg *m, size_t n)
 /* The ledger's hash of movement id (its chain). */
 static void hash_of(const char *path, long long id, char out[DEPOT_CHAIN_HEX + 1])
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT hash FROM movements WHERE id = ?1", -1, &st, NULL),
-        SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    snprintf(out, DEPOT_CHAIN_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    char sql[80];
+    snprintf(sql, sizeof(sql), "SELECT hash FROM movements WHERE id = %lld", id);
+    gw_test_sql_text(path, sql, out, DEPOT_CHAIN_HEX + 1);
 }
 
 /* The batch's signature checked against the certificate over what the chain says is signed. */

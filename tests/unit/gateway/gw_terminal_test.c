@@ -208,19 +208,6 @@ static void test_gw_terminal_scan_ReceivePickCountMoveStock(void **state)
         gw_test_sql_int(f->gw.db, "SELECT count(*) FROM scans WHERE outcome = 'refused'"), 1);
 }
 
-/* The one text value of sql on the ledger file (a second connection), into out. */
-static void sql_text(const char *path, const char *sql, char *out, size_t len)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-}
-
 static void test_gw_terminal_scan_PickAboveStockRefusedCountedAndReported(void **state)
 {
     struct fixture *f = fx(state);
@@ -236,8 +223,8 @@ static void test_gw_terminal_scan_PickAboveStockRefusedCountedAndReported(void *
     assert_int_equal(gw_ledger_stock_get(f->gw.ledger, "BOLT-M8", &qty), DEPOT_OK);
     assert_int_equal(qty, 110);
     assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 1);
-    sql_text(f->gw.db, "SELECT reason FROM scans WHERE outcome = 'refused'", reason,
-             sizeof(reason));
+    gw_test_sql_text(f->gw.db, "SELECT reason FROM scans WHERE outcome = 'refused'", reason,
+                     sizeof(reason));
     assert_string_equal(reason, "pick_exceeds_stock");
     last_msg(f->gw.ledger, &m);
     assert_int_equal(m.type, DEPOT_MSG_EVENT);

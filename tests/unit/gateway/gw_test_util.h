@@ -148,4 +148,17 @@ static inline long long gw_test_sql_int(const char *path, const char *sql)
     return v;
 }
 
+/* The one text value of sql on the ledger file at path (a connection of its own) into out. */
+static inline void gw_test_sql_text(const char *path, const char *sql, char *out, size_t len)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 #endif
