@@ -192,7 +192,12 @@ def run_outbox_full(env, pki, port, link):
     st = streams(http, VIEWER, "A")[ledger]
     expect = (at_cut["applied"] + len([i for i in kept if i > at_cut["applied_upto"]]) +
               (last - last_up))
-    assert st["applied"] == expect, (st, expect, gone)
+    # The MQTT session is persistent: a message published before the cut and not yet acked
+    # stays in the client's session and is sent again at reconnect even if the outbox has
+    # coalesced it away since (an older level of its SKU, followed by the newer one). Such
+    # ids were queued at the cut, above what the hub had applied, and are no longer kept.
+    resendable = len([i for i in cut_ids if i > at_cut["applied_upto"] and i not in kept])
+    assert expect <= st["applied"] <= expect + resendable, (st, expect, resendable, gone)
     hub = stock_map(http, VIEWER, dealer="A")
     for _, sku in SCALES:
         assert hub[("A", sku)]["qty"] == counts[sku], (sku, hub[("A", sku)], counts[sku])
