@@ -23,6 +23,21 @@ static bool one_line(const char *s)
     return s && !strchr(s, '\n');
 }
 
+static void hex_out(const unsigned char h[32], char out[DEPOT_CHAIN_HEX + 1])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+depot_err depot_sha256_text(const void *data, size_t len, char out[DEPOT_CHAIN_HEX + 1])
+{
+    unsigned char h[32];
+    if (mbedtls_sha256_ret(data, len, h, 0) != 0)
+        return DEPOT_ERR_IO;
+    hex_out(h, out);
+    return DEPOT_OK;
+}
+
 depot_err depot_chain_hash(const struct depot_chain_link *l, const char *prev,
                            char out[DEPOT_CHAIN_HEX + 1])
 {
@@ -40,8 +55,7 @@ depot_err depot_chain_hash(const struct depot_chain_link *l, const char *prev,
         return DEPOT_ERR_INVAL;
     if (mbedtls_sha256_ret((const unsigned char *)text, (size_t)n, h, 0) != 0)
         return DEPOT_ERR_IO;
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", h[i]);
+    hex_out(h, out);
     return DEPOT_OK;
 }
 

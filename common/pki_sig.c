@@ -238,6 +238,31 @@ depot_err pki_cert_check_issued(const char *ca_path, const char *pem)
     return err;
 }
 
+depot_err pki_cert_check_issued_ever(const char *ca_path, const char *pem)
+{
+    const uint32_t timely = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
+    mbedtls_x509_crt ca, crt;
+    uint32_t flags = 0;
+    depot_err err;
+    int rc;
+
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&crt);
+    rc = mbedtls_x509_crt_parse_file(&ca, ca_path);
+    err = rc ? pki_mbed_err(rc, ca_path) : parse_pem(&crt, pem);
+    if (err == DEPOT_OK &&
+        mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL) != 0 &&
+        (flags & ~timely) != 0) {
+        char why[256];
+        mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags & ~timely);
+        LOG_WARN("certificate not issued by %s: %s", ca_path, why);
+        err = DEPOT_ERR_SIGNATURE;
+    }
+    mbedtls_x509_crt_free(&crt);
+    mbedtls_x509_crt_free(&ca);
+    return err;
+}
+
 static depot_err key_check(mbedtls_x509_crt *crt, mbedtls_pk_context *key, const char *cn,
                            const char *issuer_of, char *why, size_t why_len)
 {

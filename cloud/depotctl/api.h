@@ -72,5 +72,6 @@ int ctl_training_main(int argc, char **argv);
 int ctl_contracts_main(int argc, char **argv);
 int ctl_statements_main(int argc, char **argv);
 int ctl_webhooks_main(int argc, char **argv);
+int ctl_ledger_main(int argc, char **argv);
 
 #endif

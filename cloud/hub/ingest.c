@@ -42,6 +42,12 @@
  *      (ingest.h) before it starts, so that one transaction, one WAL commit
  *      and one ack per stream cover more messages; a lone message (an order
  *      at a quiet time) never waits.
+ *  10. A movements batch's chain is checked once, before its first apply
+ *      (hub_ledger_check: hashes, signature), and the store's chain step
+ *      compares it with the ledger's head in the applying transaction
+ *      (store/ledger.h): a forged batch, or one without its chain after
+ *      chained ones, is refused like invariant 8's; a fork or a gap is
+ *      applied and raises a ledger_break alert in the same transaction.
  */
 #define _GNU_SOURCE 1 /* pthread_setname_np */
 #include "ingest.h"
@@ -56,6 +62,7 @@
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "contracts.h"
+#include "ledger.h"
 #include "statements.h"
 #include "orders.h"
 #include "policies.h"
@@ -72,7 +79,11 @@ struct item {
     uint64_t upto;
     struct hub_order_result order;
     enum hub_reject skipped; /* != NONE: refused for good, only its id is recorded (inv. 6) */
+    struct hub_chain chain;  /* a movements batch's chain (invariant 10) */
+    bool chain_checked;      /* chain.in is set (once, whatever the retries) */
 };
+
+_Static_assert(HUB_CHAIN_REFUSED < HUB_CHAIN_OUTCOMES, "metrics.h counts every chain outcome");
 
 /* A stream's key; zero-filled before it is written, so it hashes as bytes. */
 struct ack_key {
@@ -212,10 +223,19 @@ static void item_free(struct item *it)
 /* Applies one message; the order side too when it is new (invariant 5). */
 static depot_err apply_one(hub_ingest *ing, struct item *it)
 {
-    depot_err err = hub_store_apply(ing->store, &it->msg, it->seen_ms, &it->res, &it->upto);
+    depot_err err;
+    bool moves = it->msg.type == DEPOT_MSG_MOVEMENTS && it->skipped == HUB_REJECT_NONE;
+    if (moves && !it->chain_checked) { /* invariant 10 */
+        hub_ledger_check(ing->orders, &it->msg, &it->chain);
+        it->chain_checked = true;
+    }
+    err = hub_store_apply_chain(ing->store, &it->msg, it->seen_ms, moves ? &it->chain : NULL,
+                                &it->res, &it->upto);
     memset(&it->order, 0, sizeof(it->order));
     if (it->skipped != HUB_REJECT_NONE)
         return err; /* invariant 6: the id only */
+    if (err == DEPOT_OK && moves && ing->w_alerts && hub_chain_out_break(it->chain.out))
+        err = hub_alerts_on_chain(ing->w_alerts, ing->store, &it->msg, &it->chain, depot_now_ms());
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
     if (err == DEPOT_OK && ing->contracts && it->res == HUB_APPLY_DONE &&
@@ -285,11 +305,16 @@ static void count_applied(hub_ingest *ing, struct item *it)
         ack_mark(ing, &it->msg, it->upto);
         return;
     }
+    if (it->chain.out != HUB_CHAIN_NONE)
+        hub_metrics_chain(ing->metrics, (int)it->chain.out);
     if (it->res == HUB_APPLY_DEFERRED || it->res == HUB_APPLY_REFUSED) {
         if (it->res == HUB_APPLY_DEFERRED) /* not recorded: the gateway resends it (inv. 8) */
             hub_metrics_add(ing->metrics, HUB_C_MOVEMENTS_DEFERRED, 1);
-        else /* recorded, nothing applied: its id is acknowledged (inv. 8) */
-            hub_metrics_movements_refused(ing->metrics, HUB_MR_STOCK_MISMATCH);
+        else /* recorded, nothing applied: its id is acknowledged (inv. 8, 10) */
+            hub_metrics_movements_refused(
+                ing->metrics, it->chain.out == HUB_CHAIN_REFUSED     ? HUB_MR_FORGED
+                              : it->chain.out == HUB_CHAIN_DOWNGRADE ? HUB_MR_UNCHAINED
+                                                                     : HUB_MR_STOCK_MISMATCH);
         ack_mark(ing, &it->msg, it->upto);
         return;
     }

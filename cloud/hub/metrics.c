@@ -25,6 +25,7 @@ struct hub_metrics {
     atomic_ullong skipped[HUB_REJECT__COUNT]; /* rejected stream messages acked as skipped */
     atomic_ullong orders_rejected[HUB_OR__COUNT];
     atomic_ullong movements_refused[HUB_MR__COUNT];
+    atomic_ullong chain[HUB_CHAIN_OUTCOMES];
     atomic_ullong latency_ms[2], latency_n[2]; /* [0] stages, [1] auto */
     /* API latency per endpoint class: cumulative buckets are computed when rendering */
     atomic_ullong api_bucket[HUB_API__COUNT][API_BUCKETS + 1]; /* [API_BUCKETS]: above all */
@@ -139,6 +140,8 @@ depot_err hub_metrics_new(hub_metrics **out)
         atomic_init(&m->orders_rejected[i], 0);
     for (int i = 0; i < HUB_MR__COUNT; i++)
         atomic_init(&m->movements_refused[i], 0);
+    for (int i = 0; i < HUB_CHAIN_OUTCOMES; i++)
+        atomic_init(&m->chain[i], 0);
     for (int i = 0; i < 2; i++) {
         atomic_init(&m->latency_ms[i], 0);
         atomic_init(&m->latency_n[i], 0);
@@ -202,6 +205,19 @@ unsigned long long hub_metrics_movements_refused_get(const hub_metrics *m,
                                                      enum hub_movement_refusal r)
 {
     return atomic_load_explicit(&m->movements_refused[r], memory_order_relaxed);
+}
+
+void hub_metrics_chain(hub_metrics *m, int out)
+{
+    if (out > 0 && out < HUB_CHAIN_OUTCOMES)
+        atomic_fetch_add_explicit(&m->chain[out], 1, memory_order_relaxed);
+}
+
+unsigned long long hub_metrics_chain_get(const hub_metrics *m, int out)
+{
+    return out > 0 && out < HUB_CHAIN_OUTCOMES
+               ? atomic_load_explicit(&m->chain[out], memory_order_relaxed)
+               : 0;
 }
 
 void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r)
@@ -375,7 +391,12 @@ static size_t render_skipped(const hub_metrics *m, char *buf, size_t cap, size_t
 static size_t render_movements(const hub_metrics *m, char *buf, size_t cap, size_t at)
 {
     static const char mr[] = "depot_hub_movements_refused_total";
-    static const char *const names[HUB_MR__COUNT] = {[HUB_MR_STOCK_MISMATCH] = "stock_mismatch"};
+    static const char *const names[HUB_MR__COUNT] = {[HUB_MR_STOCK_MISMATCH] = "stock_mismatch",
+                                                     [HUB_MR_FORGED] = "forged_chain",
+                                                     [HUB_MR_UNCHAINED] = "unchained"};
+    static const char ch[] = "depot_hub_ledger_batches_total";
+    static const char *const outs[HUB_CHAIN_OUTCOMES] = {NULL,   "linked", "started",   "unchained",
+                                                         "fork", "gap",    "downgrade", "forged"};
     at = put(buf, cap, at,
              "# HELP %s Movements batches refused whole (none of their movements applied), by "
              "reason\n# TYPE %s counter\n",
@@ -383,6 +404,13 @@ static size_t render_movements(const hub_metrics *m, char *buf, size_t cap, size
     for (int r = 0; r < HUB_MR__COUNT; r++)
         at = put(buf, cap, at, "%s{reason=\"%s\"} %llu\n", mr, names[r],
                  hub_metrics_movements_refused_get(m, (enum hub_movement_refusal)r));
+    at = put(buf, cap, at,
+             "# HELP %s Movements batches by what their chain did at the hub (ledger_chain.h)\n"
+             "# TYPE %s counter\n",
+             ch, ch);
+    for (int o = 1; o < HUB_CHAIN_OUTCOMES; o++)
+        at =
+            put(buf, cap, at, "%s{result=\"%s\"} %llu\n", ch, outs[o], hub_metrics_chain_get(m, o));
     return at;
 }
 

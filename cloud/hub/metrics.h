@@ -88,11 +88,18 @@ void hub_metrics_order_rejected(hub_metrics *m, enum hub_order_reason r);
 /* Why a movements batch was recorded but not applied (a label of /metrics). */
 enum hub_movement_refusal {
     HUB_MR_STOCK_MISMATCH, /* a movement does not start from the stock its SKU stood at */
+    HUB_MR_FORGED,         /* its chain's hashes or its signature are wrong (store/ledger.h) */
+    HUB_MR_UNCHAINED,      /* no chain after chained batches of its ledger */
     HUB_MR__COUNT
 };
 void hub_metrics_movements_refused(hub_metrics *m, enum hub_movement_refusal r);
 unsigned long long hub_metrics_movements_refused_get(const hub_metrics *m,
                                                      enum hub_movement_refusal r);
+/* The chain step of an applied movements batch (enum hub_chain_out of store/ledger.h, 1..7),
+ * a label of /metrics. */
+#define HUB_CHAIN_OUTCOMES 8
+void hub_metrics_chain(hub_metrics *m, int out);
+unsigned long long hub_metrics_chain_get(const hub_metrics *m, int out);
 unsigned long long hub_metrics_orders_rejected(const hub_metrics *m, enum hub_order_reason r);
 /* One approval's latency (order created at the terminal -> approved), auto or by the stages. */
 void hub_metrics_approval_latency(hub_metrics *m, bool automatic, long long ms);
@@ -123,7 +130,7 @@ unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type);
 
 /* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge shown with
  * label (a string that outlives m) once it was set. */
-#define HUB_METRICS_ALERT_KINDS 9
+#define HUB_METRICS_ALERT_KINDS 10
 void hub_metrics_alerts_open(hub_metrics *m, int kind, const char *label, long long n);
 
 /*

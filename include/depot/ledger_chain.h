@@ -64,4 +64,8 @@ depot_err depot_movements_signed(const char *dealer, const char *ledger, uint64_
 depot_err depot_chain_hash(const struct depot_chain_link *l, const char *prev,
                            char out[DEPOT_CHAIN_HEX + 1]);
 
+/* The SHA-256 of data as 64 lowercase hex (a certificate's fingerprint). DEPOT_ERR_IO if mbedTLS
+ * fails. */
+depot_err depot_sha256_text(const void *data, size_t len, char out[DEPOT_CHAIN_HEX + 1]);
+
 #endif

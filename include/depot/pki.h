@@ -142,6 +142,9 @@ depot_err pki_cert_key_check(const char *crt_path, const char *key_path, const c
 /* DEPOT_OK if the PEM certificate string pem was issued by the CA certificate in
  * ca_path and is valid now, else DEPOT_ERR_SIGNATURE (reason logged). */
 depot_err pki_cert_check_issued(const char *ca_path, const char *pem);
+/* The same whether or not the certificate is valid now (a record signed while it was:
+ * expired or renewed since). */
+depot_err pki_cert_check_issued_ever(const char *ca_path, const char *pem);
 
 /*
  * A trust anchor: the CA certificate that issues dealer certificates, parsed

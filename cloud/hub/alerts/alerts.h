@@ -45,6 +45,7 @@ enum hub_alert_kind {
     HUB_AK_CONTRACT_EXPIRING,
     HUB_AK_OUTBOX_FILLING,
     HUB_AK_TASK_OVERDUE,
+    HUB_AK_LEDGER_BREAK,
     HUB_AK__COUNT
 };
 
@@ -77,6 +78,16 @@ depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
  */
 depot_err hub_alerts_begin(hub_alerts *a, hub_store *s, long long now);
 depot_err hub_alerts_precommit(hub_alerts *a, hub_store *s, long long now);
+
+/*
+ * A break of a ledger's movement chain found as m was applied (store/ledger.h: a fork, a gap,
+ * a forged batch or one without its chain after chained ones): a critical ledger_break alert
+ * of the dealer, its subject the ledger id, in the same transaction. Never resolved
+ * automatically: someone has to look. DEPOT_ERR_DB, DEPOT_ERR_NOMEM.
+ */
+struct hub_chain;
+depot_err hub_alerts_on_chain(hub_alerts *a, hub_store *s, const depot_msg *m,
+                              const struct hub_chain *c, long long now);
 
 /* The transaction that carried on_message calls committed (counters move) or was rolled
  * back (the in-memory state is reloaded before its next use). */

@@ -18,6 +18,7 @@ static const char *const kind_names[HUB_AK__COUNT] = {
     [HUB_AK_CONTRACT_EXPIRING] = "contract_expiring",
     [HUB_AK_OUTBOX_FILLING] = "outbox_filling",
     [HUB_AK_TASK_OVERDUE] = "task_overdue",
+    [HUB_AK_LEDGER_BREAK] = "ledger_break",
 };
 
 _Static_assert(HUB_AK__COUNT <= HUB_METRICS_ALERT_KINDS, "raise HUB_METRICS_ALERT_KINDS");

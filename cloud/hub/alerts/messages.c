@@ -3,9 +3,12 @@
  * presence and node states, each re-evaluating the cells and dealers it touched.
  */
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alerts/private.h"
+#include "store/ledger.h"
 
 /* ---- messages ---- */
 
@@ -131,4 +134,56 @@ depot_err hub_alerts_on_message(hub_alerts *a, hub_store *s, const depot_msg *m,
     if (err == DEPOT_OK && d->offline.live && m->type != DEPOT_MSG_STATE)
         err = alerts_eval_offline(a, s, d, now); /* heard again */
     return err == DEPOT_OK ? alerts_refresh_suggestions(a, s, now) : err;
+}
+
+static void say(struct verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The text, cut to what an alert holds. */
+static void say(struct verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->text, sizeof(v->text), fmt, ap);
+    va_end(ap);
+}
+
+depot_err hub_alerts_on_chain(hub_alerts *a, hub_store *s, const depot_msg *m,
+                              const struct hub_chain *c, long long now)
+{
+    const struct depot_movements_body *b = &m->body.movements;
+    unsigned long long first = b->n_items ? b->items[0].mid : 0;
+    unsigned long long last = b->n_items ? b->items[b->n_items - 1].mid : 0;
+    unsigned long long head = (unsigned long long)c->head_mid;
+    struct verdict v = {.holds = true, .severity = "critical"};
+    struct alert_key k = {m->dealer, "", m->ledger, HUB_AK_LEDGER_BREAK, NULL};
+    struct slot st = {0}; /* no state: every break is a trigger of the one open alert */
+    struct dealer_ent *d;
+    depot_err err = alerts_sync(a, s, now);
+    if (err != DEPOT_OK)
+        return err;
+    d = alerts_dealer_get(a, m->dealer, true);
+    if (!d)
+        return DEPOT_ERR_NOMEM;
+    alerts_mark(a, d); /* invariant 6 */
+    if (c->out == HUB_CHAIN_FORK && head + 1 == first)
+        say(&v,
+            "ledger %.8s forked at movement %llu: signed after hash %.8s, the hub holds %.8s "
+            "for movement %llu",
+            m->ledger, first, b->prev, c->head_hash, head);
+    else if (c->out == HUB_CHAIN_FORK)
+        say(&v,
+            "ledger %.8s forked: movements %llu..%llu came again with other contents (the "
+            "hub's head: %llu)",
+            m->ledger, first, last, head);
+    else if (c->out == HUB_CHAIN_GAP)
+        say(&v, "ledger %.8s has a gap: movements %llu..%llu never reached the hub", m->ledger,
+            head + 1, first - 1);
+    else if (c->out == HUB_CHAIN_DOWNGRADE)
+        say(&v,
+            "ledger %.8s: movements %llu..%llu refused, sent without their chain after "
+            "chained ones",
+            m->ledger, first, last);
+    else
+        say(&v, "ledger %.8s: movements %llu..%llu refused: %s", m->ledger, first, last, c->why);
+    return alerts_settle(a, s, &st, &k, &v, now);
 }

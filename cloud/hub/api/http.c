@@ -120,6 +120,45 @@ void api_iso8601(char *out, size_t len, long long ms)
     snprintf(out, len, "%s.%03lldZ", cached, ms % 1000);
 }
 
+bool api_time_arg(const char *text, bool end, long long *ms)
+{
+    struct tm tm = {0};
+    int y, mo, d, h = 0, mi = 0, sec = 0, milli = 0, n = 0;
+    size_t len = text ? strlen(text) : 0;
+    time_t t;
+    if (!len || len > 24)
+        return false;
+    if (strspn(text, "0123456789") == len) {
+        *ms = strtoll(text, NULL, 10);
+        return len <= 15;
+    }
+    if (len == 10 && sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
+        /* a date */
+    } else if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
+               n == 19 &&
+               (!strcmp(text + 19, "Z") ||
+                (text[19] == '.' && strlen(text) == 24 && text[23] == 'Z' &&
+                 strspn(text + 20, "0123456789") == 3 && sscanf(text + 20, "%3d", &milli) == 1))) {
+        end = false;
+    } else {
+        return false;
+    }
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 59)
+        return false;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d) /* normalised: no such day (02-30) */
+        return false;
+    *ms = ((long long)t + (end ? 86400 : 0)) * 1000 + milli;
+    return true;
+}
+
 /* A request without a connection (api_dispatch): the answer is kept in its reply. */
 static enum MHD_Result keep_reply(struct api_reply *out, unsigned status, const char *type,
                                   struct api_body *b)

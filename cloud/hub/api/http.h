@@ -92,6 +92,12 @@ void api_body_int(struct api_body *b, long long v);
 void api_body_json_string(struct api_body *b, const char *s);
 /* ISO-8601 UTC with milliseconds. */
 void api_iso8601(char *out, size_t len, long long ms);
+/*
+ * A time argument (?from=, ?to=) into ms since the epoch, UTC: "YYYY-MM-DD" (the day's start;
+ * with end true the next day's start, so a range "to" a date holds all of that day),
+ * "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (that instant), or ms as digits. False if it is none of these.
+ */
+bool api_time_arg(const char *text, bool end, long long *ms);
 enum MHD_Result api_send_body(hub_api *api, const struct api_request *r, unsigned status,
                               const char *type, struct api_body *b);
 /* api_send_body with one more header. */

@@ -132,6 +132,8 @@ static const struct api_route routes[] = {
      HUB_API_OTHER, api_dispute_post},
     {POST, V1 "statements/*/answer", HUB_ROLE_ADMIN, API_ARG_STATEMENT, DEALER_NO, HUB_API_OTHER,
      api_dispute_answer},
+    {GET, V1 "ledger/verify", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
+     api_ledger_verify},
     {GET, V1 "webhooks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_webhooks_list},
     {POST, V1 "webhooks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_webhook_post},
     {POST, V1 "webhooks/*/disable", HUB_ROLE_ADMIN, API_ARG_WEBHOOK, DEALER_NO, HUB_API_OTHER,

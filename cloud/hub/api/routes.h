@@ -148,6 +148,7 @@ enum MHD_Result api_statements_close(hub_api *api, const struct api_request *r);
 /* webhooks.c */
 enum MHD_Result api_webhook_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhooks_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_ledger_verify(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_disable(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_deliveries(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_retry(hub_api *api, const struct api_request *r);

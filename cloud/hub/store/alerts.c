@@ -9,6 +9,7 @@
 
 #include "depot/clock.h"
 #include "store/alerts.h"
+#include "store/ledger.h"
 
 #define A(s) ((s)->ops->alerts)
 
@@ -42,7 +43,9 @@ depot_err hub_store_picked_range(hub_store *s, long long from_day, long long to_
 depot_err hub_store_history_prune(hub_store *s, long long points_before, long long days_before,
                                   long long resolved_before)
 {
-    return A(s)->prune(s, points_before, days_before, resolved_before);
+    depot_err err = A(s)->prune(s, points_before, days_before, resolved_before);
+    /* the chain's records go with their movements (store/ledger.h) */
+    return err == DEPOT_OK ? s->ops->ledger->prune(s, days_before * HUB_DAY_MS) : err;
 }
 
 depot_err hub_store_shrink_add(hub_store *s, const char *dealer, const char *sku, bool decrease,

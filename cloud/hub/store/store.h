@@ -43,6 +43,8 @@ struct hub_store_training_ops;
 struct hub_store_contract_ops;
 struct hub_store_statement_ops;
 struct hub_store_webhook_ops;
+struct hub_store_ledger_ops;
+struct hub_chain;
 
 enum hub_apply_result {
     HUB_APPLY_DONE,      /* new message, its effect applied (or nothing to apply) */
@@ -256,10 +258,12 @@ struct hub_store_ops {
     const struct hub_store_contract_ops *contracts; /* e-contracts: store/contracts.h */
     const struct hub_store_statement_ops *statements; /* rebate statements: store/statements.h */
     const struct hub_store_webhook_ops *webhooks;     /* webhooks' outbox: store/webhooks.h */
+    const struct hub_store_ledger_ops *ledger;        /* movement chains: store/ledger.h */
 };
 
 struct hub_store {
     const struct hub_store_ops *ops;
+    struct hub_chain *chain; /* during hub_store_apply_chain only (store/ledger.h) */
 };
 
 /*

@@ -438,10 +438,13 @@ static void test_migration8_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_training_add(f->s, t), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
-                  "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
-                  "statements; DROP TABLE contracts; "
-                  "DELETE FROM schema_migrations WHERE version >= 8;");
+    store_exec(f,
+               "DROP TABLE ledger_heads; DROP TABLE ledger_certs; DROP TABLE ledger_batches; "
+               "DROP TABLE ledger_hashes; DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; "
+               "DROP TABLE idempotency; "
+               "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
+               "statements; DROP TABLE contracts; "
+               "DELETE FROM schema_migrations WHERE version >= 8;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "D1", "After", "2027-01-01");

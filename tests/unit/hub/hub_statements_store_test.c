@@ -396,9 +396,12 @@ static void test_migration9_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_contract_add(f->s, c), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
-                  "DROP TABLE movements; DROP TABLE disputes; DROP TABLE statements; "
-                  "DELETE FROM schema_migrations WHERE version >= 9;");
+    store_exec(f,
+               "DROP TABLE ledger_heads; DROP TABLE ledger_certs; DROP TABLE ledger_batches; "
+               "DROP TABLE ledger_hashes; DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; "
+               "DROP TABLE idempotency; "
+               "DROP TABLE movements; DROP TABLE disputes; DROP TABLE statements; "
+               "DELETE FROM schema_migrations WHERE version >= 9;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "D1", "2026-11", "{}", NULL);
@@ -430,9 +433,12 @@ static void test_migration10_AppliesToAStoreMadeBefore(void **state)
     hub_store_free(f->s);
     f->s = NULL;
     /* as a hub at version 9 left it: statements, no movements kept */
-    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
-                  "DROP TABLE movements; DELETE FROM schema_migrations "
-                  "WHERE version >= 10;");
+    store_exec(f,
+               "DROP TABLE ledger_heads; DROP TABLE ledger_certs; DROP TABLE ledger_batches; "
+               "DROP TABLE ledger_hashes; DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; "
+               "DROP TABLE idempotency; "
+               "DROP TABLE movements; DELETE FROM schema_migrations "
+               "WHERE version >= 10;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     assert_int_equal(apply_batch(f->s, LEDGER_A, 1, b1, 1), HUB_APPLY_DONE);

@@ -560,12 +560,15 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_policy_add(f->s, p), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
-                  "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
-                  "statements; DROP TABLE contracts;"
-                  "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
-                  "DROP TABLE task_reach; DROP TABLE tasks;"
-                  "DELETE FROM schema_migrations WHERE version >= 6;");
+    store_exec(f,
+               "DROP TABLE ledger_heads; DROP TABLE ledger_certs; DROP TABLE ledger_batches; "
+               "DROP TABLE ledger_hashes; DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; "
+               "DROP TABLE idempotency; "
+               "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
+               "statements; DROP TABLE contracts;"
+               "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
+               "DROP TABLE task_reach; DROP TABLE tasks;"
+               "DELETE FROM schema_migrations WHERE version >= 6;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "After", "count", "SKU-1", "2026-01-01");

@@ -339,11 +339,14 @@ static void test_migration7_AppliesToAStoreMadeBefore(void **state)
     assert_int_equal(hub_store_task_add(f->s, t), DEPOT_OK);
     hub_store_free(f->s);
     f->s = NULL;
-    store_exec(f, "DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; DROP TABLE idempotency; "
-                  "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
-                  "statements; DROP TABLE contracts;"
-                  "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
-                  "DELETE FROM schema_migrations WHERE version >= 7;");
+    store_exec(f,
+               "DROP TABLE ledger_heads; DROP TABLE ledger_certs; DROP TABLE ledger_batches; "
+               "DROP TABLE ledger_hashes; DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; "
+               "DROP TABLE idempotency; "
+               "DROP TABLE movements; DROP TABLE disputes; DROP TABLE "
+               "statements; DROP TABLE contracts;"
+               "DROP TABLE training_views; DROP TABLE training_targets; DROP TABLE training;"
+               "DELETE FROM schema_migrations WHERE version >= 7;");
 
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     id = add(f->s, "After");

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "store/alerts.h"
+#include "store/ledger.h"
 #include "store/pg/pg.h"
 
 #include "depot/alloc.h"
@@ -432,7 +433,13 @@ static depot_err apply_movements(struct pg_store *q, const depot_msg *m, bool *f
     const struct depot_movements_body *b = &m->body.movements;
     depot_err err = DEPOT_OK;
     long long want;
+    bool refuse = false;
     *fits = true;
+    err = hub_store_chain_check(&q->base, m, &refuse); /* store/ledger.h */
+    if (err != DEPOT_OK || refuse) {
+        *fits = false;
+        return err;
+    }
     for (size_t i = 0; err == DEPOT_OK && *fits && i < b->n_items; i++) {
         const struct depot_movement_item *it = &b->items[i];
         err = chain_before(q, m, i, &want);
@@ -447,7 +454,9 @@ static depot_err apply_movements(struct pg_store *q, const depot_msg *m, bool *f
     }
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++)
         err = tail_put(q, m, &b->items[i]);
-    return err == DEPOT_OK && *fits ? hub_pg_history_apply(q, m) : err;
+    if (err == DEPOT_OK && *fits)
+        err = hub_pg_history_apply(q, m);
+    return err == DEPOT_OK ? hub_store_chain_keep(&q->base, m, *fits) : err;
 }
 
 /* The effect of a new stream message; *newer = false when it was stale. */
@@ -856,6 +865,7 @@ static const struct hub_store_ops pg_ops = {
     .contracts = &hub_pg_contract_ops,
     .statements = &hub_pg_statement_ops,
     .webhooks = &hub_pg_webhook_ops,
+    .ledger = &hub_pg_ledger_ops,
 };
 
 depot_err hub_store_pg_open(const char *conninfo, hub_store **out)

@@ -62,6 +62,7 @@ enum hub_pg_table {
     PG_T_CONTRACTS,
     PG_T_STATEMENTS,
     PG_T_WEBHOOKS,
+    PG_T_LEDGER,
     PG_T__COUNT
 };
 
@@ -271,5 +272,8 @@ extern const char hub_pg_schema_movements[];
 /* Webhook subscriptions and their deliveries (webhooks.c: store/webhooks.h): migration 12. */
 extern const struct hub_store_webhook_ops hub_pg_webhook_ops;
 extern const char hub_pg_schema_webhooks[];
+/* The movement chains as applied (ledger.c: store/ledger.h): migration 13. */
+extern const struct hub_store_ledger_ops hub_pg_ledger_ops;
+extern const char hub_pg_schema_ledger[];
 
 #endif

@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "store/alerts.h"
+#include "store/ledger.h"
 #include "store/sqlite/sqlite.h"
 
 #include "depot/alloc.h"
@@ -477,7 +478,13 @@ static depot_err apply_movements(struct sqlite_store *q, const depot_msg *m, boo
     const struct depot_movements_body *b = &m->body.movements;
     depot_err err = DEPOT_OK;
     long long want;
+    bool refuse = false;
     *fits = true;
+    err = hub_store_chain_check(&q->base, m, &refuse); /* store/ledger.h */
+    if (err != DEPOT_OK || refuse) {
+        *fits = false;
+        return err;
+    }
     for (size_t i = 0; err == DEPOT_OK && *fits && i < b->n_items; i++) {
         const struct depot_movement_item *it = &b->items[i];
         err = chain_before(q, m, i, &want);
@@ -492,7 +499,9 @@ static depot_err apply_movements(struct sqlite_store *q, const depot_msg *m, boo
     }
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++)
         err = tail_put(q, m, &b->items[i]);
-    return err == DEPOT_OK && *fits ? hub_sqlite_history_apply(q, m) : err;
+    if (err == DEPOT_OK && *fits)
+        err = hub_sqlite_history_apply(q, m);
+    return err == DEPOT_OK ? hub_store_chain_keep(&q->base, m, *fits) : err;
 }
 
 /* The effect of a new stream message; *newer = false when it was stale. */
@@ -853,6 +862,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_contracts_free(q);
     hub_sqlite_statements_free(q);
     hub_sqlite_webhooks_free(q);
+    hub_sqlite_ledger_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -883,6 +893,7 @@ static const struct hub_store_ops sqlite_ops = {
     .contracts = &hub_sqlite_contract_ops,
     .statements = &hub_sqlite_statement_ops,
     .webhooks = &hub_sqlite_webhook_ops,
+    .ledger = &hub_sqlite_ledger_ops,
 };
 
 /*
@@ -918,6 +929,8 @@ static const struct migration migrations[] = {
     {10, "each applied movement (a statement's sources)", hub_sqlite_movements_schema},
     {11, "the answers of API writes made with an idempotency key", hub_sqlite_idempotency_schema},
     {12, "webhook subscriptions and their deliveries", hub_sqlite_webhooks_schema},
+    {13, "the movement chains as applied (hashes, signed batches, heads)",
+     hub_sqlite_ledger_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -977,7 +990,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_contracts_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_statements_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_webhooks_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_webhooks_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_ledger_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

@@ -26,6 +26,7 @@
 #define SQ_CONTRACT_STMTS 8
 #define SQ_STATEMENT_STMTS 12
 #define SQ_WEBHOOK_STMTS 12
+#define SQ_LEDGER_STMTS 12
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -44,6 +45,7 @@ struct sqlite_store {
     sqlite3_stmt *contract_st[SQ_CONTRACT_STMTS]; /* store/sqlite/contracts.c */
     sqlite3_stmt *statement_st[SQ_STATEMENT_STMTS]; /* store/sqlite/statements.c */
     sqlite3_stmt *webhook_st[SQ_WEBHOOK_STMTS];     /* store/sqlite/webhooks.c */
+    sqlite3_stmt *ledger_st[SQ_LEDGER_STMTS];       /* store/sqlite/ledger.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -229,5 +231,10 @@ extern const struct hub_store_webhook_ops hub_sqlite_webhook_ops;
 extern const char hub_sqlite_webhooks_schema[];
 depot_err hub_sqlite_webhooks_setup(struct sqlite_store *q);
 void hub_sqlite_webhooks_free(struct sqlite_store *q);
+/* ledger.c: the movement chains as applied (store/ledger.h); its schema is migration 13. */
+extern const struct hub_store_ledger_ops hub_sqlite_ledger_ops;
+extern const char hub_sqlite_ledger_schema[];
+depot_err hub_sqlite_ledger_setup(struct sqlite_store *q);
+void hub_sqlite_ledger_free(struct sqlite_store *q);
 
 #endif
