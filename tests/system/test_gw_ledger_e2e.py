@@ -2,7 +2,9 @@
 as it is (only a missing one is created), an outbox row that can never be
 sent is set aside so the stream goes on, and an implausible pick at a scanner
 terminal is refused on its display and never written; the ledger's movement
-chain verifies, and a movement changed by hand in a copy is named.
+chain verifies, and a movement changed by hand in a copy is named; the hub
+checked and kept every batch's chain and signature, `depotctl ledger verify`
+holds on its records, and names the one movement changed in its database.
 
 depot-node scale -> depot-gateway -> Mosquitto over mutual TLS -> depot-hub.
 Real programs, a real SQLite ledger damaged the way a disk, a copy or a hand
@@ -11,9 +13,12 @@ does it; free ports, bounded polls; the Env stops everything.
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -242,6 +247,54 @@ def test_pick_above_stock_refused_on_the_display_never_written():
         assert "pick SKU-BOLT -1 -> 109" in broken[0], broken
         r = run([GATEWAY, "ledger", "verify", env.path("no-such.db")], check=False, timeout=30)
         assert r.returncode == 2 and "no such file" in r.stderr, (r.stdout, r.stderr)
+
+        # the hub's half: each batch's chain and signature checked as it applied, and kept; the
+        # period verifies from the hub's records; one movement changed in the hub's database is
+        # named, and no other
+        ledger = wh.ledger_id()
+
+        def hub_sql(sql):
+            db = sqlite3.connect("file:%s?mode=ro" % env.path("hub", "hub.db"), uri=True,
+                                 timeout=10)
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
+        wait_for(lambda: hub_sql("SELECT count(*) FROM movements")[0][0] == 3, timeout=30,
+                 what="the 3 movements at the hub (batched by the gateway)")
+        assert hub_sql("SELECT mid, hash FROM ledger_hashes ORDER BY mid") == wh.ledger_query(
+            "SELECT id, hash FROM movements ORDER BY id")
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http, timeout=10) as resp:
+            chained = dict((line.rsplit(" ", 1)[0], float(line.rsplit(" ", 1)[1]))
+                           for line in resp.read().decode().splitlines()
+                           if line.startswith("depot_hub_ledger_batches_total{"))
+        assert chained['depot_hub_ledger_batches_total{result="started"}'] == 1, chained
+        assert all(chained['depot_hub_ledger_batches_total{result="%s"}' % k] == 0
+                   for k in ("unchained", "fork", "gap", "downgrade", "forged")), chained
+        ctl = [os.path.join(BIN, "depotctl"), "ledger", "verify", "--dealer", "A",
+               "--hub", "http://127.0.0.1:%d" % http, "--token", TOKEN]
+        r = run(ctl, check=False, timeout=30)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        assert re.search(r"^ok +ledger %s: movements 1\.\.3 \(3 in the period\): 3 hashes "
+                         r"verified, (\d+) of \1 signed batches verify, 0 without a chain$" % ledger,
+                         r.stdout, re.M), r.stdout
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        r = run(ctl + ["--from", "2020-01-01", "--to", "2020-01-31"], check=False, timeout=30)
+        assert r.returncode == 0 and "no movements of A in the period" in r.stdout, r.stdout
+        hub_db = sqlite3.connect(env.path("hub", "hub.db"), timeout=10)
+        hub_db.execute("UPDATE movements SET delta = -1, qty = 109 WHERE dealer = 'A' AND mid = 2")
+        hub_db.commit()
+        hub_db.close()
+        r = run(ctl + ["--from", today, "--to", today], check=False, timeout=30)
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        named = [line.strip() for line in r.stdout.splitlines()
+                 if line.strip().startswith("movement ")]
+        assert len(named) == 1, r.stdout
+        assert named[0].startswith("movement 2: changed: movement 2 (pick SKU-BOLT -1 -> 109 at "
+                                   "scan-1) does not give the hash it was applied with"), named
+        assert r.stdout.rstrip().endswith("NOT VERIFIED: see the lines above"), r.stdout
+        r = run(ctl[:-2] + ["--token", "nope"], check=False, timeout=30)
+        assert r.returncode == 1 and "401" in r.stderr, (r.stdout, r.stderr)
 
 
 if __name__ == "__main__":
