@@ -34,6 +34,7 @@
     gateway_offline: 'Gateway offline', node_fault: 'Node fault', shrinkage: 'Shrinkage',
     contract_expiring: 'Contract expiring', outbox_filling: 'Outbox filling',
     task_overdue: 'Task overdue',
+    ledger_break: 'Ledger break',
   };
   const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
   const KPI_NAMES = [['sales', 'Sales'], ['collection', 'Collection'], ['penetration', 'Penetration'],

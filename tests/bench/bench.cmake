@@ -23,6 +23,7 @@ depot_bench_program(bench_alerts LIBS hub_core)
 depot_bench_program(bench_ranking LIBS hub_core)
 depot_bench_program(bench_login LIBS hub_core)
 depot_bench_program(bench_ledger LIBS depot_gateway_core)
+depot_bench_program(bench_chain LIBS hub_core)
 
 add_test(NAME bench.smoke
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/bench_smoke.py)

@@ -28,17 +28,6 @@ bool hub_chain_out_break(enum hub_chain_out o)
            o == HUB_CHAIN_REFUSED;
 }
 
-depot_err hub_store_apply_chain(hub_store *s, const depot_msg *m, long long seen_ms,
-                                struct hub_chain *chain, enum hub_apply_result *res, uint64_t *upto)
-{
-    depot_err err;
-    if (chain)
-        chain->out = HUB_CHAIN_NONE;
-    s->chain = chain;
-    err = hub_store_apply(s, m, seen_ms, res, upto);
-    s->chain = NULL;
-    return err;
-}
 
 static bool chained(const depot_msg *m)
 {

@@ -3,6 +3,7 @@
  * implementation's table, so callers never know which database they use.
  */
 #include "store/store.h"
+#include "store/ledger.h"
 
 #include <string.h>
 
@@ -48,6 +49,18 @@ depot_err hub_store_apply(hub_store *s, const depot_msg *m, long long seen_ms,
         *res = r;
     if (upto)
         *upto = u;
+    return err;
+}
+
+depot_err hub_store_apply_chain(hub_store *s, const depot_msg *m, long long seen_ms,
+                                struct hub_chain *chain, enum hub_apply_result *res, uint64_t *upto)
+{
+    depot_err err;
+    if (chain)
+        chain->out = HUB_CHAIN_NONE;
+    s->chain = chain;
+    err = hub_store_apply(s, m, seen_ms, res, upto);
+    s->chain = NULL;
     return err;
 }
 
