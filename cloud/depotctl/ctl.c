@@ -317,3 +317,38 @@ pki_ca *ctl_pki_open_ca(const char *cmd, const char *dir, bool device)
                 device ? "device" : "server", dir);
     return ca;
 }
+
+/*
+ * One field at *p into out (unquoting, in place: out <= *p); advances *p past
+ * the field and *sep gets what ended it (',' or '\0'). -1 if malformed.
+ */
+static int csv_field(char **p, char *out, char *sep)
+{
+    char *s = *p;
+    if (*s == '"') {
+        for (s++; *s && !(*s == '"' && s[1] != '"'); s++)
+            *out++ = *s == '"' ? *++s : *s;
+        if (*s != '"')
+            return -1;
+        s++;
+    } else {
+        while (*s && *s != ',')
+            *out++ = *s++;
+    }
+    *sep = *s;
+    *out = '\0'; /* may overwrite the separator: it was saved */
+    *p = *sep ? s + 1 : s;
+    return *sep == ',' || *sep == '\0' ? 0 : -1;
+}
+
+int ctl_csv_split(char *line, char **field, int n)
+{
+    char *p = line, sep = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    for (int i = 0; i < n; i++) {
+        field[i] = p;
+        if (csv_field(&p, field[i], &sep) || (sep != ',') != (i + 1 == n))
+            return -1;
+    }
+    return 0;
+}

@@ -116,6 +116,11 @@ enum { CTL_LINE_LONG = -1, CTL_LINE_NUL = -2 };
  */
 int ctl_read_line(FILE *f, char *buf, size_t size);
 
+/* Splits one CSV line into exactly n fields, in place (quoted fields unquoted: "a,b", "" in
+ * quotes is one quote; the line's end of line dropped); -1 if it has another number of fields
+ * or a field is malformed. */
+int ctl_csv_split(char *line, char **field, int n);
+
 /* dir + "/" + name into out; false (printed) if it does not fit. */
 bool ctl_path(char *out, size_t size, const char *dir, const char *name);
 

@@ -29,6 +29,7 @@ static const struct ctl_command commands[] = {
     {"contracts", ctl_contracts_main, "e-contracts signed with the dealer's gateway key"},
     {"statements", ctl_statements_main, "rebate statements frozen at a period's close"},
     {"webhooks", ctl_webhooks_main, "outbound webhooks to an ERP: add, list, deliveries, retry"},
+    {"shipments", ctl_shipments_main, "shipments from the ERP with their item codes: import, list"},
     {"ledger", ctl_ledger_main, "verify a period of a dealer's movements from the hub's records"},
 };
 

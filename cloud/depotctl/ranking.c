@@ -31,40 +31,10 @@
 
 static const char *const header[FIELDS] = {"dealer", "amount", "order", "ref", "date"};
 
-/*
- * One field at *p into out (unquoting, in place: out <= *p); advances *p past
- * the field and *sep gets what ended it (',' or '\0'). -1 if malformed.
- */
-static int csv_field(char **p, char *out, char *sep)
-{
-    char *s = *p;
-    if (*s == '"') {
-        for (s++; *s && !(*s == '"' && s[1] != '"'); s++)
-            *out++ = *s == '"' ? *++s : *s;
-        if (*s != '"')
-            return -1;
-        s++;
-    } else {
-        while (*s && *s != ',')
-            *out++ = *s++;
-    }
-    *sep = *s;
-    *out = '\0'; /* may overwrite the separator: it was saved */
-    *p = *sep ? s + 1 : s;
-    return *sep == ',' || *sep == '\0' ? 0 : -1;
-}
-
 /* Splits one CSV line into FIELDS fields (in place); -1 if not exactly FIELDS. */
 static int split_csv(char *line, char *field[FIELDS])
 {
-    char *p = line, sep = '\0';
-    line[strcspn(line, "\r\n")] = '\0';
-    for (int n = 0; n < FIELDS; n++) {
-        field[n] = p;
-        if (csv_field(&p, field[n], &sep) || (sep != ',') != (n + 1 == FIELDS))
-            return -1;
-    }
-    return 0;
+    return ctl_csv_split(line, field, FIELDS);
 }
 
 static bool date_ok(const char *d)

@@ -18,6 +18,8 @@
  */
 #include "webhooks.h"
 
+#include "store/shipments.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +149,34 @@ depot_err hub_webhook_payment(hub_store *s, long long id, const char *dealer, lo
         return DEPOT_ERR_NOMEM;
     }
     return hub_webhook_event(s, "payment.recorded", at, d);
+}
+
+depot_err hub_webhook_shipment(hub_store *s, const struct hub_shipment *sh,
+                               const struct hub_shipment_line *lines, size_t n)
+{
+    cJSON *d = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(d, "lines");
+    bool ok = d && list && cJSON_AddStringToObject(d, "shipment", sh->id) &&
+              cJSON_AddStringToObject(d, "dealer", sh->dealer) &&
+              cJSON_AddStringToObject(d, "order", sh->order) &&
+              cJSON_AddNumberToObject(d, "shipped_at_ms", (double)sh->shipped_at) &&
+              cJSON_AddNumberToObject(d, "units", (double)sh->units) &&
+              cJSON_AddNumberToObject(d, "codes", (double)sh->n_codes);
+    for (size_t i = 0; ok && i < n; i++) {
+        cJSON *l = cJSON_CreateObject();
+        if (!l || !cJSON_AddItemToArray(list, l)) {
+            cJSON_Delete(l);
+            ok = false;
+            break;
+        }
+        ok = cJSON_AddStringToObject(l, "sku", lines[i].sku) &&
+             cJSON_AddNumberToObject(l, "qty", (double)lines[i].qty) &&
+             cJSON_AddNumberToObject(l, "codes", (double)lines[i].codes);
+    }
+    if (!ok) {
+        cJSON_Delete(d);
+        return DEPOT_ERR_NOMEM;
+    }
+    return hub_webhook_event(s, "shipment.recorded", sh->recorded_at, d);
 }
 
 depot_err hub_webhook_alert_opened(hub_store *s, long long id, const struct hub_alert_put *a)

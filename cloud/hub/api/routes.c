@@ -132,6 +132,15 @@ static const struct api_route routes[] = {
      HUB_API_OTHER, api_dispute_post},
     {POST, V1 "statements/*/answer", HUB_ROLE_ADMIN, API_ARG_STATEMENT, DEALER_NO, HUB_API_OTHER,
      api_dispute_answer},
+    {POST, V1 "shipments", HUB_ROLE_APPROVER, API_ARG_NONE, DEALER_NO, HUB_API_OTHER,
+     api_shipment_post},
+    {POST, V1 "shipments/import", HUB_ROLE_APPROVER, API_ARG_NONE, DEALER_NO, HUB_API_OTHER,
+     api_shipments_import},
+    {GET, V1 "shipments", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
+     api_shipments_list},
+    {GET, V1 "shipments/*", HUB_ROLE_VIEWER, API_ARG_SHIPMENT, DEALER_OBJECT, HUB_API_OTHER,
+     api_shipment_get},
+    {GET, V1 "codes/*", HUB_ROLE_VIEWER, API_ARG_CODE, DEALER_OBJECT, HUB_API_OTHER, api_code_get},
     {GET, V1 "ledger/verify", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_OTHER,
      api_ledger_verify},
     {GET, V1 "webhooks", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_OTHER, api_webhooks_list},
@@ -286,6 +295,10 @@ static const char *arg_refused(const struct api_route *rt, const char *arg)
                                               : "no such policy";
     case API_ARG_USER:
         return hub_account_name_valid(arg) ? NULL : "no such user or token";
+    case API_ARG_SHIPMENT:
+        return *arg && strlen(arg) <= 64 && !strpbrk(arg, " \t\r\n") ? NULL : "no such shipment";
+    case API_ARG_CODE:
+        return *arg && strlen(arg) <= 128 ? NULL : "no such item code";
     case API_ARG_NONE:
     case API_ARG_FILE:
         break;

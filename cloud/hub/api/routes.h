@@ -27,6 +27,8 @@ enum api_arg {
     API_ARG_CONTRACT,  /* a positive decimal contract id: "no such contract" */
     API_ARG_STATEMENT, /* a positive decimal statement id: "no such statement" */
     API_ARG_WEBHOOK,   /* a positive decimal webhook subscription id: "no such webhook" */
+    API_ARG_SHIPMENT,  /* 1..64 characters, no space: "no such shipment" */
+    API_ARG_CODE,      /* 1..128 characters (an item code, normalised by the handler) */
 };
 
 /*
@@ -149,6 +151,11 @@ enum MHD_Result api_statements_close(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_post(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhooks_list(hub_api *api, const struct api_request *r);
 enum MHD_Result api_ledger_verify(hub_api *api, const struct api_request *r);
+enum MHD_Result api_shipment_post(hub_api *api, const struct api_request *r);
+enum MHD_Result api_shipments_import(hub_api *api, const struct api_request *r);
+enum MHD_Result api_shipments_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_shipment_get(hub_api *api, const struct api_request *r);
+enum MHD_Result api_code_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_disable(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_deliveries(hub_api *api, const struct api_request *r);
 enum MHD_Result api_webhook_retry(hub_api *api, const struct api_request *r);

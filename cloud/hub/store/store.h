@@ -44,6 +44,7 @@ struct hub_store_contract_ops;
 struct hub_store_statement_ops;
 struct hub_store_webhook_ops;
 struct hub_store_ledger_ops;
+struct hub_store_shipment_ops;
 struct hub_chain;
 
 enum hub_apply_result {
@@ -259,6 +260,7 @@ struct hub_store_ops {
     const struct hub_store_statement_ops *statements; /* rebate statements: store/statements.h */
     const struct hub_store_webhook_ops *webhooks;     /* webhooks' outbox: store/webhooks.h */
     const struct hub_store_ledger_ops *ledger;        /* movement chains: store/ledger.h */
+    const struct hub_store_shipment_ops *shipments;   /* shipments, item codes: store/shipments.h */
 };
 
 struct hub_store {

@@ -793,6 +793,19 @@ static void route_url(const struct api_route *rt, const char *arg, char *out, si
              star + (star[1] == '*' ? 2 : 1));
 }
 
+/* ---- shipments and item codes ---- */
+
+#define CATALOG_2                                                                                  \
+    "[{\"sku\":\"S1\",\"barcode\":\"4006381333931\",\"price\":\"12.50\",\"unit_weight_g\":250,"    \
+    "\"min_qty\":1,\"max_qty\":50,\"reorder_point\":5,\"lead_time_days\":3,\"max_stock\":100},"    \
+    "{\"sku\":\"S2\",\"barcode\":\"4006381333948\",\"price\":\"2.00\",\"unit_weight_g\":10,"       \
+    "\"min_qty\":1,\"max_qty\":50,\"reorder_point\":5,\"lead_time_days\":3,\"max_stock\":100}]"
+
+#define SHP_1                                                                                      \
+    "{\"shipment\":\"SHP-1\",\"dealer\":\"A\",\"order\":\"order-of-a\",\"shipped_at\":"            \
+    "\"2026-01-02\",\"lines\":[{\"sku\":\"S1\",\"qty\":3,\"codes\":[\"(01)04006381333931(21)A1\"," \
+    "\"010400638133393121A2\"]},{\"sku\":\"S2\",\"qty\":1,\"codes\":[\"SN-9\"]}]}"
+
 static const char *const other_dealer_bodies[] = {"{}", "[]", NULL};
 
 static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **state)
@@ -830,6 +843,12 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     assert_int_equal(hub_store_statement_add(f->writer, &st_b, &st_b_id, &created), DEPOT_OK);
     assert_true(created);
     snprintf(statement_b, sizeof(statement_b), "%lld", st_b_id);
+    /* a shipment of B's with an item code */
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL,
+                          "{\"shipment\":\"shp-of-b\",\"dealer\":\"B\",\"lines\":[{\"sku\":"
+                          "\"S2\",\"qty\":1,\"codes\":[\"SN-B\"]}]}"),
+                     201);
     assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
                           "{\"name\":\"anna@a\",\"role\":\"dealer\",\"dealer\":\"A\","
                           "\"password\":\"dealer A's password\"}"),
@@ -846,6 +865,8 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
                           : rt[i].arg == API_ARG_FILE      ? "app.js"
                           : rt[i].arg == API_ARG_CONTRACT  ? contract_b
                           : rt[i].arg == API_ARG_STATEMENT ? statement_b
+                          : rt[i].arg == API_ARG_SHIPMENT  ? "shp-of-b"
+                          : rt[i].arg == API_ARG_CODE      ? "SN-B"
                                                            : "someone";
         unsigned st;
         if (rt[i].role == HUB_ROLE_NONE || rt[i].handler == api_logout_post)
@@ -878,7 +899,7 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     /* its own dealer, given or not: only A's rows */
     static const char *const as_a[] = {"dealer", "A", "sku", "S1", NULL};
     static const char *const lists[] = {"/api/v1/stock", "/api/v1/orders", "/api/v1/alerts",
-                                        "/api/v1/orders-forged"};
+                                        "/api/v1/orders-forged", "/api/v1/shipments"};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         for (int q = 0; q < 2; q++) {
             const cJSON *it;
@@ -1077,12 +1098,144 @@ static void test_api_payments_import_DryRunNamesEveryBadLineAndWritesNothing(voi
     assert_int_equal(payments_of(f, "A"), 2);
 }
 
+static void test_api_shipments_RecordedOnceWithTheirCodes(void **state)
+{
+    struct fixture *f = *state;
+    long long alert;
+    const cJSON *codes;
+    dealer_data(f, "A", "order-of-a", &alert);
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/webhooks", ADMIN, NULL,
+                          "{\"url\":\"http://127.0.0.1:9/erp\",\"types\":[\"shipment.recorded\"]}"),
+                     201);
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", VIEWER, NULL, SHP_1), 403);
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL, SHP_1), 201);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "recorded")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "units")->valuedouble, 4);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "codes")->valuedouble, 3);
+    /* sent again (the ERP lost the answer): recognised, nothing more recorded */
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL, SHP_1), 200);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "recorded")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "already")));
+    /* other contents under its id: a conflict */
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL,
+                          "{\"shipment\":\"SHP-1\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S1\","
+                          "\"qty\":9}]}"),
+                     409);
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(f->json, "errors"), 0), "error")
+            ->valuestring,
+        "a shipment with this id is recorded with other contents");
+    /* read back: lines by SKU, codes in their one normal form */
+    assert_int_equal(call(f, "GET", "/api/v1/shipments/SHP-1", VIEWER, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "dealer"), "A");
+    assert_string_equal(str_of(f, "order"), "order-of-a");
+    assert_string_equal(str_of(f, "shipped_at"), "2026-01-02T00:00:00.000Z");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f->json, "lines")), 2);
+    codes = cJSON_GetObjectItemCaseSensitive(f->json, "item_codes");
+    assert_int_equal(cJSON_GetArraySize(codes), 3);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(codes, 0), "code")->valuestring,
+                        "0104006381333931"
+                        "21A1");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(codes, 2), "code")->valuestring,
+                        "SN-9");
+    /* one code, in any of its forms */
+    assert_int_equal(call(f, "GET", "/api/v1/codes/(01)04006381333931(21)A2", VIEWER, NULL, NULL),
+                     200);
+    assert_string_equal(str_of(f, "shipment"), "SHP-1");
+    assert_string_equal(str_of(f, "dealer"), "A");
+    assert_string_equal(str_of(f, "sku"), "S1");
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-10", VIEWER, NULL, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/shipments", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    /* its webhook event was queued with it, once */
+    assert_int_equal(call(f, "GET", "/api/v1/webhooks/1/deliveries", ADMIN, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1);
+    assert_true(in_body(f, "shipment.recorded"));
+}
+
+static void test_api_shipments_DryRunNamesEveryBadShipmentAndWritesNothing(void **state)
+{
+    struct fixture *f = *state;
+    const char *const dry[] = {"dry_run", "1", NULL};
+    long long alert;
+    const cJSON *e;
+    long long lines = 0;
+    dealer_data(f, "A", "order-of-a", &alert);
+    dealer_data(f, "B", "order-of-b", &alert);
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL, SHP_1), 201);
+    assert_int_equal(
+        call(f, "POST", "/api/v1/shipments/import", APPROVER, dry,
+             "{\"shipments\":["
+             "{\"line\":2,\"shipment\":\"S-2\",\"dealer\":\"NOPE\",\"lines\":[{\"sku\":\"S1\","
+             "\"qty\":1}]},"
+             "{\"line\":3,\"shipment\":\"S-3\",\"dealer\":\"A\",\"order\":\"order-of-b\","
+             "\"lines\":[{\"sku\":\"S1\",\"qty\":1}]},"
+             "{\"line\":4,\"shipment\":\"S-4\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S9\",\"qty\":"
+             "1}]},"
+             "{\"line\":5,\"shipment\":\"S-5\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S2\",\"qty\":"
+             "1,"
+             "\"codes\":[\"(01)04006381333931(21)X\"]}]},"
+             "{\"line\":6,\"shipment\":\"S-6\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S2\",\"qty\":"
+             "2,"
+             "\"codes\":[\"SN-7\",\"SN-7\"]}]},"
+             "{\"line\":7,\"shipment\":\"S-7\",\"dealer\":\"B\",\"lines\":[{\"sku\":\"S2\",\"qty\":"
+             "1,"
+             "\"codes\":[\"SN-9\"]}]},"
+             "{\"line\":8,\"shipment\":\"S-8\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S2\",\"qty\":"
+             "1,"
+             "\"codes\":[\"a\",\"b\"]}]},"
+             "{\"line\":9,\"shipment\":\"S-9\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S2\",\"qty\":"
+             "1,"
+             "\"codes\":[\"two words\"]}]},"
+             "{\"line\":10,\"shipment\":\"S-10\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S2\","
+             "\"qty\":1,"
+             "\"codes\":[\"SN-11\"]}]},"
+             "{\"line\":11,\"shipment\":\"S-11\",\"dealer\":\"B\",\"lines\":[{\"sku\":\"S2\","
+             "\"qty\":1,"
+             "\"codes\":[\"SN-11\"]}]},"
+             "{\"line\":12,\"shipment\":\"S-10\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S1\","
+             "\"qty\":1}]},"
+             "{\"line\":13,\"shipment\":\"a/"
+             "b\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"S1\",\"qty\":1}]}"
+             "]}"),
+        400);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f->json, "errors")) lines |=
+        1LL << (int)cJSON_GetObjectItemCaseSensitive(e, "line")->valuedouble;
+    /* every line but 10 (good on its own): unknown dealer, another dealer's order, a SKU not in
+     * the catalog, a GTIN of another SKU, a code twice, a code shipped already, more codes than
+     * units, not a code, a code in two shipments of the request, an id twice, a bad id */
+    assert_int_equal(lines, 0x3bfc);
+    assert_int_equal(call(f, "GET", "/api/v1/shipments", VIEWER, NULL, NULL), 200);
+    assert_int_equal(cJSON_GetArraySize(f->json), 1); /* only SHP-1, from before */
+    assert_int_equal(call(f, "POST", "/api/v1/shipments/import", APPROVER, dry,
+                          "{\"shipments\":[" SHP_1 ",{\"shipment\":\"S-10\",\"dealer\":\"A\","
+                          "\"lines\":[{\"sku\":\"S2\",\"qty\":1,\"codes\":[\"SN-11\"]}]}]}"),
+                     200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "would_import")->valuedouble, 1);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "already")->valuedouble, 1);
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-11", VIEWER, NULL, NULL), 404);
+    /* for real, with a key, twice */
+    assert_int_equal(call_key(f, "POST", "/api/v1/shipments/import", APPROVER, NULL,
+                              "{\"shipments\":[{\"shipment\":\"S-10\",\"dealer\":\"A\","
+                              "\"lines\":[{\"sku\":\"S2\",\"qty\":1,\"codes\":[\"SN-11\"]}]}]}",
+                              "ship-10"),
+                     200);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f->json, "imported")->valuedouble, 1);
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-11", VIEWER, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "shipment"), "S-10");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_api_auth_UnknownOrMissingTokenIs401),
+        T(test_api_shipments_RecordedOnceWithTheirCodes),
+        T(test_api_shipments_DryRunNamesEveryBadShipmentAndWritesNothing),
         T(test_api_routes_UnknownPathIs404AndWrongMethodIs405),
         T(test_api_statements_BadRequestsRefusedWithTheirReason),
         T(test_api_routes_RoleBelowTheRouteIs403),

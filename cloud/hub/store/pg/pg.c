@@ -866,6 +866,7 @@ static const struct hub_store_ops pg_ops = {
     .statements = &hub_pg_statement_ops,
     .webhooks = &hub_pg_webhook_ops,
     .ledger = &hub_pg_ledger_ops,
+    .shipments = &hub_pg_shipment_ops,
 };
 
 depot_err hub_store_pg_open(const char *conninfo, hub_store **out)

@@ -63,6 +63,7 @@ enum hub_pg_table {
     PG_T_STATEMENTS,
     PG_T_WEBHOOKS,
     PG_T_LEDGER,
+    PG_T_SHIPMENTS,
     PG_T__COUNT
 };
 
@@ -275,5 +276,8 @@ extern const char hub_pg_schema_webhooks[];
 /* The movement chains as applied (ledger.c: store/ledger.h): migration 13. */
 extern const struct hub_store_ledger_ops hub_pg_ledger_ops;
 extern const char hub_pg_schema_ledger[];
+/* Shipments and their item codes (shipments.c: store/shipments.h): migration 14. */
+extern const struct hub_store_shipment_ops hub_pg_shipment_ops;
+extern const char hub_pg_schema_shipments[];
 
 #endif

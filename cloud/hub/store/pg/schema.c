@@ -81,6 +81,7 @@ static const struct migration migrations[] = {
     {11, "the answers of API writes made with an idempotency key", {hub_pg_schema_idempotency}},
     {12, "webhook subscriptions and their deliveries", {hub_pg_schema_webhooks}},
     {13, "the movement chains as applied (hashes, signed batches, heads)", {hub_pg_schema_ledger}},
+    {14, "shipments and the item codes they carried", {hub_pg_schema_shipments}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -863,6 +863,7 @@ static void sq_free(hub_store *s)
     hub_sqlite_statements_free(q);
     hub_sqlite_webhooks_free(q);
     hub_sqlite_ledger_free(q);
+    hub_sqlite_shipments_free(q);
     sqlite3_close(q->db);
     if (q->tx)
         tx_drop(q);
@@ -894,6 +895,7 @@ static const struct hub_store_ops sqlite_ops = {
     .statements = &hub_sqlite_statement_ops,
     .webhooks = &hub_sqlite_webhook_ops,
     .ledger = &hub_sqlite_ledger_ops,
+    .shipments = &hub_sqlite_shipment_ops,
 };
 
 /*
@@ -931,6 +933,7 @@ static const struct migration migrations[] = {
     {12, "webhook subscriptions and their deliveries", hub_sqlite_webhooks_schema},
     {13, "the movement chains as applied (hashes, signed batches, heads)",
      hub_sqlite_ledger_schema},
+    {14, "shipments and the item codes they carried", hub_sqlite_shipments_schema},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -992,7 +995,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_statements_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_webhooks_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_ledger_setup(q);
+    if (err == DEPOT_OK)
+        err = hub_sqlite_ledger_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_shipments_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

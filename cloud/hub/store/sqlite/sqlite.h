@@ -27,6 +27,7 @@
 #define SQ_STATEMENT_STMTS 12
 #define SQ_WEBHOOK_STMTS 12
 #define SQ_LEDGER_STMTS 12
+#define SQ_SHIPMENT_STMTS 8
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
@@ -46,6 +47,7 @@ struct sqlite_store {
     sqlite3_stmt *statement_st[SQ_STATEMENT_STMTS]; /* store/sqlite/statements.c */
     sqlite3_stmt *webhook_st[SQ_WEBHOOK_STMTS];     /* store/sqlite/webhooks.c */
     sqlite3_stmt *ledger_st[SQ_LEDGER_STMTS];       /* store/sqlite/ledger.c */
+    sqlite3_stmt *shipment_st[SQ_SHIPMENT_STMTS];   /* store/sqlite/shipments.c */
     struct sq_tx *tx; /* sqlite.c: what the open write transaction did to streams and dealers */
 };
 
@@ -236,5 +238,10 @@ extern const struct hub_store_ledger_ops hub_sqlite_ledger_ops;
 extern const char hub_sqlite_ledger_schema[];
 depot_err hub_sqlite_ledger_setup(struct sqlite_store *q);
 void hub_sqlite_ledger_free(struct sqlite_store *q);
+/* shipments.c: shipments and their item codes (store/shipments.h); its schema is migration 14. */
+extern const struct hub_store_shipment_ops hub_sqlite_shipment_ops;
+extern const char hub_sqlite_shipments_schema[];
+depot_err hub_sqlite_shipments_setup(struct sqlite_store *q);
+void hub_sqlite_shipments_free(struct sqlite_store *q);
 
 #endif

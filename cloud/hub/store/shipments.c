@@ -1,0 +1,37 @@
+/* The shipment domain's calls, dispatched to the store's implementation (store/shipments.h). */
+#include "store/shipments.h"
+
+depot_err hub_store_shipment_add(hub_store *s, const struct hub_shipment *sh,
+                                 const struct hub_shipment_line *lines, size_t n_lines,
+                                 const struct hub_item_code *codes, size_t n_codes)
+{
+    return s->ops->shipments->add(s, sh, lines, n_lines, codes, n_codes);
+}
+
+depot_err hub_store_shipment_get(hub_store *s, const char *id, hub_shipment_cb cb, void *arg)
+{
+    return s->ops->shipments->get(s, id, cb, arg);
+}
+
+depot_err hub_store_shipment_lines(hub_store *s, const char *id, hub_shipment_line_cb cb, void *arg)
+{
+    return s->ops->shipments->lines(s, id, cb, arg);
+}
+
+depot_err hub_store_shipment_codes(hub_store *s, const char *shipment, hub_item_code_cb cb,
+                                   void *arg)
+{
+    return s->ops->shipments->codes(s, shipment, cb, arg);
+}
+
+depot_err hub_store_shipments_list(hub_store *s, const char *dealer, long long from, long long to,
+                                   const char *after, long long limit, hub_shipment_cb cb,
+                                   void *arg)
+{
+    return s->ops->shipments->list(s, dealer, from, to, after ? after : "", limit, cb, arg);
+}
+
+depot_err hub_store_item_code(hub_store *s, const char *code, hub_item_code_cb cb, void *arg)
+{
+    return s->ops->shipments->code(s, code, cb, arg);
+}
