@@ -45,12 +45,20 @@ depot_err depot_chain_hash(const struct depot_chain_link *l, const char *prev,
     unsigned char h[32];
     int n;
     if (!prev || !hex64(prev) || !one_line(l->dealer) || !one_line(l->ledger) ||
-        !one_line(l->node) || !one_line(l->sku) || !one_line(l->kind))
+        !one_line(l->node) || !one_line(l->sku) || !one_line(l->kind) ||
+        (l->code && !one_line(l->code)))
         return DEPOT_ERR_INVAL;
-    n = snprintf(text, sizeof(text),
-                 "depot movement v1\n%s\n%s\n%" PRIu64 "\n%lld\n%s\n%s\n%s\n%lld\n%lld\n%s\n",
-                 l->dealer, l->ledger, l->mid, l->ts, l->node, l->sku, l->kind, l->delta, l->qty,
-                 prev);
+    if (l->code && l->code[0])
+        n = snprintf(text, sizeof(text),
+                     "depot movement v2\n%s\n%s\n%" PRIu64
+                     "\n%lld\n%s\n%s\n%s\n%lld\n%lld\n%s\n%s\n",
+                     l->dealer, l->ledger, l->mid, l->ts, l->node, l->sku, l->kind, l->delta,
+                     l->qty, l->code, prev);
+    else
+        n = snprintf(text, sizeof(text),
+                     "depot movement v1\n%s\n%s\n%" PRIu64 "\n%lld\n%s\n%s\n%s\n%lld\n%lld\n%s\n",
+                     l->dealer, l->ledger, l->mid, l->ts, l->node, l->sku, l->kind, l->delta,
+                     l->qty, prev);
     if (n < 0 || (size_t)n >= sizeof(text))
         return DEPOT_ERR_INVAL;
     if (mbedtls_sha256_ret((const unsigned char *)text, (size_t)n, h, 0) != 0)

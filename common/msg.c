@@ -14,6 +14,7 @@
  * they are exact in a double.
  */
 #include "depot/msg.h"
+#include "depot/item_code.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -102,7 +103,7 @@ struct key {
     double min, max; /* K_INT: value bounds; K_STR/K_ID: length bounds */
 };
 
-#define MAX_KEYS 8
+#define MAX_KEYS 10
 
 struct schema {
     const char *where; /* "", "body.", "body.items[]." */
@@ -274,6 +275,7 @@ static const struct schema movement_item_schema = {
         {"delta", K_INT, -DEPOT_QTY_MAX, DEPOT_QTY_MAX},
         {"qty", K_INT, 0, DEPOT_QTY_MAX},
         {"h", K_STR_OPT, DEPOT_CHAIN_HASH_HEX, DEPOT_CHAIN_HASH_HEX},
+        {"code", K_STR_OPT, 1, DEPOT_ITEM_CODE_MAX},
     }};
 
 static const struct schema kpi_item_schema = {"body.kpis[].",
@@ -564,6 +566,15 @@ static depot_err fill_movement(void *items, size_t i, const cJSON *const *f, cha
     }
     if (f[7])
         copy_str(it->hash, sizeof(it->hash), f[7]);
+    it->code[0] = '\0';
+    if (f[8] && !depot_item_code_norm(f[8]->valuestring, it->code, NULL)) {
+        set_reason(reason, reason_len, "body.items[].", "code", "not an item code");
+        return DEPOT_ERR_SCHEMA;
+    }
+    if (f[8] && strcmp(it->code, f[8]->valuestring) != 0) {
+        set_reason(reason, reason_len, "body.items[].", "code", "not in its normal form");
+        return DEPOT_ERR_SCHEMA;
+    }
     if (!one_of(it->kind, movement_kinds)) {
         set_reason(reason, reason_len, "body.items[].", "kind",
                    "not scale, receive, pick or count");
@@ -1082,7 +1093,8 @@ static bool add_movement(cJSON *o, const void *items, size_t i)
     return add_num(o, "mid", (double)it->mid) && add_num(o, "ts", (double)it->ts) &&
            add_str(o, "node", it->node) && add_str(o, "sku", it->sku) &&
            add_str(o, "kind", it->kind) && add_num(o, "delta", (double)it->delta) &&
-           add_num(o, "qty", (double)it->qty) && (!it->hash[0] || add_str(o, "h", it->hash));
+           add_num(o, "qty", (double)it->qty) && (!it->hash[0] || add_str(o, "h", it->hash)) &&
+           (!it->code[0] || add_str(o, "code", it->code));
 }
 
 static bool add_kpi(cJSON *o, const void *items, size_t i)

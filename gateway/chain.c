@@ -20,10 +20,21 @@ depot_err gw_chain_walk(sqlite3 *db, const char *dealer, const char *ledger, boo
     sqlite3_stmt *st = NULL;
     char prev[DEPOT_CHAIN_HEX + 1] = DEPOT_CHAIN_GENESIS;
     depot_err e = DEPOT_OK;
-    int rc;
+    int rc, has_code = 0;
+    /* a ledger of version 7 (read as it is by `ledger verify`) has no code column */
     if (sqlite3_prepare_v2(db,
-                           "SELECT id, ts, node, sku, kind, delta, qty_after, hash FROM movements"
-                           " ORDER BY id",
+                           "SELECT count(*) FROM pragma_table_info('movements') WHERE name = "
+                           "'code'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        has_code = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           has_code ? "SELECT id, ts, node, sku, kind, delta, qty_after, hash, code"
+                                      " FROM movements ORDER BY id"
+                                    : "SELECT id, ts, node, sku, kind, delta, qty_after, hash, ''"
+                                      " FROM movements ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK) {
         LOG_ERROR("ledger chain: %s", sqlite3_errmsg(db));
         return DEPOT_ERR_DB;
@@ -38,9 +49,10 @@ depot_err gw_chain_walk(sqlite3 *db, const char *dealer, const char *ledger, boo
             .delta = sqlite3_column_int64(st, 5),
             .qty = sqlite3_column_int64(st, 6),
             .stored = text(st, 7),
+            .code = text(st, 8),
         };
-        struct depot_chain_link link = {dealer,  ledger,   (uint64_t)row.id, row.ts, row.node,
-                                        row.sku, row.kind, row.delta,        row.qty};
+        struct depot_chain_link link = {dealer,  ledger,   (uint64_t)row.id, row.ts,  row.node,
+                                        row.sku, row.kind, row.delta,        row.qty, row.code};
         if (depot_chain_hash(&link, prev, row.computed) != DEPOT_OK)
             row.computed[0] = '\0'; /* a field that cannot be hashed: the row is a break */
         if (cb(arg, &row))

@@ -23,6 +23,7 @@
 struct gw_chain_row {
     long long id, ts, delta, qty;
     const char *node, *sku, *kind, *stored;
+    const char *code; /* "" when the movement carries no item code */
     char computed[DEPOT_CHAIN_HEX + 1];
 };
 

@@ -8,13 +8,14 @@
  * one COMMIT ("Group commit" below), and in-memory copies of meta.next_id and
  * of the outbox row count (both re-read at open).
  *
- * Schema (user_version 7; a version-1 to -6 ledger is migrated in place
+ * Schema (user_version 8; a version-1 to -7 ledger is migrated in place
  * at open; gateway/README.md "Ledger tables" lists every column):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
  *   movements append-only (triggers refuse UPDATE and DELETE); kind is
  *             scale | receive | pick | count; hash (v7): the movement chain
- *             (depot/ledger_chain.h, chain.h), each row's written with it
+ *             (depot/ledger_chain.h, chain.h), each row's written with it;
+ *             code (v8): the item code a receive or pick was scanned with
  *   stock     sku -> qty, node, updated_at
  *   outbox    id = message id, ts, topic leaf, sku (stock messages), payload,
  *             sent_at, attempts
@@ -66,7 +67,7 @@
 #include "depot/ledger_chain.h"
 #include "depot/sqlite_durable.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -151,6 +152,10 @@ static const char schema_v6_sql[] =
 /* Version 7: the movement chain; an older ledger's movements get their hashes (fill_chain). */
 static const char schema_v7_sql[] =
     "ALTER TABLE movements ADD COLUMN hash TEXT NOT NULL DEFAULT '';";
+/* Version 8: the item code a movement was scanned with (one item by its own code), in its
+ * hash (depot/ledger_chain.h version 2); "" for every other movement. */
+static const char schema_v8_sql[] =
+    "ALTER TABLE movements ADD COLUMN code TEXT NOT NULL DEFAULT '';";
 
 enum stmt_id {
     ST_STOCK_GET,
@@ -181,7 +186,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_STOCK_PUT] = "INSERT INTO stock (sku, qty, node, updated_at) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT (sku) DO UPDATE SET qty = ?2, node = ?3, updated_at = ?4",
     [ST_MOVE_ADD] = "INSERT INTO movements (id, ts, node, sku, delta, qty_after, kind, msg_id,"
-                    " hash) VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?7, ?6, ?9)",
+                    " hash, code) VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?7, ?6, ?9, ?10)",
     [ST_MOVE_LAST] = "SELECT id, hash FROM movements ORDER BY id DESC LIMIT 1",
     [ST_OUT_ADD] = "INSERT INTO outbox (id, ts, topic, sku, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_OUT_COALESCE] = "DELETE FROM outbox WHERE sku = ?1 AND topic = 'up/stock'",
@@ -346,7 +351,9 @@ static depot_err create_schema(gw_ledger *l)
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v7_sql);
     if (e == DEPOT_OK)
-        e = exec_sql(l, "PRAGMA user_version = 7;");
+        e = exec_sql(l, schema_v8_sql);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, "PRAGMA user_version = 8;");
     return commit_or_rollback(l, e);
 }
 
@@ -424,16 +431,19 @@ static depot_err migrate(gw_ledger *l, long long from)
         e = exec_sql(l, schema_v5_sql);
     if (e == DEPOT_OK && from < 6)
         e = exec_sql(l, schema_v6_sql);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 7)
         e = exec_sql(l, schema_v7_sql);
     if (e == DEPOT_OK)
+        e = exec_sql(l, schema_v8_sql);
+    if (e == DEPOT_OK && from < 7)
         e = fill_chain(l);
     if (e == DEPOT_OK)
-        e = exec_sql(l, "PRAGMA user_version = 7;");
+        e = exec_sql(l, "PRAGMA user_version = 8;");
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
-                 " cursor, alerts, ranking, outbox_aside, policies, contracts, movement chain)",
+                 " cursor, alerts, ranking, outbox_aside, policies, contracts, movement chain,"
+                 " item codes)",
                  from, SCHEMA_VERSION);
     return e;
 }
@@ -1060,12 +1070,13 @@ static depot_err stock_read(gw_ledger *l, const char *sku, long long *qty)
 /* The id and chain hash the next movement gets: the last row's id + 1 (ids are contiguous:
  * rows are never removed, and a rolled-back insert gives its id back), after its hash. */
 static depot_err chain_next(gw_ledger *l, const struct depot_stock_body *b, long long ts,
-                            const char *kind, long long *id, char hash[DEPOT_CHAIN_HEX + 1])
+                            const char *kind, const char *code, long long *id,
+                            char hash[DEPOT_CHAIN_HEX + 1])
 {
     sqlite3_stmt *st = l->st[ST_MOVE_LAST];
     char prev[DEPOT_CHAIN_HEX + 1] = DEPOT_CHAIN_GENESIS;
-    struct depot_chain_link link = {l->dealer, l->id, 0,        ts,    b->node,
-                                    b->sku,    kind,  b->delta, b->qty};
+    struct depot_chain_link link = {l->dealer, l->id, 0,        ts,     b->node,
+                                    b->sku,    kind,  b->delta, b->qty, code};
     depot_err e = DEPOT_OK;
     int rc = sqlite3_step(st);
     *id = 1;
@@ -1086,14 +1097,14 @@ static depot_err chain_next(gw_ledger *l, const struct depot_stock_body *b, long
 }
 
 static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, long long ts,
-                                uint64_t msg_id, const char *kind)
+                                uint64_t msg_id, const char *kind, const char *code)
 {
     sqlite3_stmt *mv = l->st[ST_MOVE_ADD], *sp = l->st[ST_STOCK_PUT];
     char hash[DEPOT_CHAIN_HEX + 1];
     long long id = 0;
     depot_err e = DEPOT_OK;
     if (b->delta != 0 || !strcmp(kind, "count"))
-        e = chain_next(l, b, ts, kind, &id, hash);
+        e = chain_next(l, b, ts, kind, code, &id, hash);
     if (e == DEPOT_OK && (b->delta != 0 || !strcmp(kind, "count"))) {
         sqlite3_bind_int64(mv, 1, ts);
         sqlite3_bind_text(mv, 2, b->node, -1, SQLITE_STATIC);
@@ -1104,6 +1115,7 @@ static depot_err movement_write(gw_ledger *l, const struct depot_stock_body *b, 
         sqlite3_bind_text(mv, 7, kind, -1, SQLITE_STATIC);
         sqlite3_bind_int64(mv, 8, id);
         sqlite3_bind_text(mv, 9, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(mv, 10, code, -1, SQLITE_STATIC);
         e = step_done(l, mv, "appending a movement");
     }
     if (e != DEPOT_OK)
@@ -1123,6 +1135,13 @@ static bool stock_args_valid(const char *node, const char *sku, long long qty)
 
 depot_err gw_ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *node, const char *sku,
                           long long qty, const char *kind, long long ts, uint64_t *msg_id)
+{
+    return gw_ledger_tx_stock_code(l, tx, node, sku, qty, kind, "", ts, msg_id);
+}
+
+depot_err gw_ledger_tx_stock_code(gw_ledger *l, struct ledger_tx *tx, const char *node,
+                                  const char *sku, long long qty, const char *kind,
+                                  const char *code, long long ts, uint64_t *msg_id)
 {
     depot_msg m;
     struct depot_stock_body *b = &m.body.stock;
@@ -1147,7 +1166,7 @@ depot_err gw_ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *nod
         return e;
     b->delta = qty - old;
     *msg_id = tx->next;
-    e = movement_write(l, b, ts, tx->next, kind);
+    e = movement_write(l, b, ts, tx->next, kind, code);
     if (e == DEPOT_OK)
         e = queue_in_tx(l, &m, sku, &tx->next, &tx->n_delta);
     return e;

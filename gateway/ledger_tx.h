@@ -50,6 +50,11 @@ depot_err gw_ledger_tx_finish(gw_ledger *l, struct ledger_tx *tx, depot_err e);
  */
 depot_err gw_ledger_tx_stock(gw_ledger *l, struct ledger_tx *tx, const char *node, const char *sku,
                           long long qty, const char *kind, long long ts, uint64_t *msg_id);
+/* The same for one item received or picked by its own code (normal form, depot/item_code.h):
+ * the movement carries the code (and its hash covers it). */
+depot_err gw_ledger_tx_stock_code(gw_ledger *l, struct ledger_tx *tx, const char *node,
+                                  const char *sku, long long qty, const char *kind,
+                                  const char *code, long long ts, uint64_t *msg_id);
 
 /* The stock of sku: DEPOT_OK and *qty, or DEPOT_ERR_NOTFOUND. Lock held. */
 depot_err gw_ledger_stock_locked(gw_ledger *l, const char *sku, long long *qty);

@@ -41,7 +41,7 @@
 #include "ledger_tx.h"
 
 static const char sql_cursor[] = "SELECT movements_sent FROM meta";
-static const char sql_rows[] = "SELECT id, ts, node, sku, kind, delta, qty_after, hash FROM"
+static const char sql_rows[] = "SELECT id, ts, node, sku, kind, delta, qty_after, hash, code FROM"
                                " movements WHERE id > ?1 ORDER BY id LIMIT ?2";
 static const char sql_hash_of[] = "SELECT hash FROM movements WHERE id = ?1";
 static const char sql_move_cursor[] = "UPDATE meta SET movements_sent = ?1";
@@ -91,6 +91,7 @@ static depot_err read_rows(gw_ledger *l, long long cursor, struct depot_movement
         it->delta = sqlite3_column_int64(st, 5);
         it->qty = sqlite3_column_int64(st, 6);
         copy_col(it->hash, sizeof(it->hash), st, 7);
+        copy_col(it->code, sizeof(it->code), st, 8);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -30,6 +30,8 @@
  */
 #include "terminal.h"
 
+#include "depot/item_code.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,7 @@ struct job {
     struct gw_display *d;
     bool refused;
     int reason; /* enum gw_scan_refusal, when refused */
+    char code[DEPOT_ITEM_CODE_MAX + 1]; /* the item code scanned (normal form), "" if none */
 };
 
 static const char *const refusal_names[GW_REFUSED__COUNT] = {
@@ -71,6 +74,7 @@ static const char *const refusal_names[GW_REFUSED__COUNT] = {
     [GW_REFUSED_OTHER] = "other",
     [GW_REFUSED_NOTHING_TO_CONFIRM] = "nothing_to_confirm",
     [GW_REFUSED_CONTRACT] = "contract_refused",
+    [GW_REFUSED_ITEM_CODE] = "item_code_refused",
 };
 
 const char *gw_scan_refusal_name(int r)
@@ -202,10 +206,35 @@ static depot_err unknown_barcode(struct job *j)
     return gw_ledger_tx_queue(j->t->ledger, j->tx, &m, NULL);
 }
 
+/*
+ * A GS1 item code (AI 01 GTIN, AI 21 serial: one item by its own code) scanned: the catalog
+ * item whose barcode is the GTIN (EAN-13, UPC-A or EAN-8 inside it, left padded with zeros),
+ * j->code its normal form. DEPOT_ERR_NOTFOUND when no catalog barcode is its GTIN.
+ */
+static depot_err code_item(gw_ledger *l, const char *gtin, struct depot_catalog_item *it)
+{
+    static const int skip[] = {0, 1, 2, 6}; /* GTIN-14, EAN-13, UPC-A, EAN-8 */
+    depot_err e = DEPOT_ERR_NOTFOUND;
+    for (size_t i = 0; e == DEPOT_ERR_NOTFOUND && i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strspn(gtin, "0") >= (size_t)skip[i])
+            e = gw_catalog_lookup_locked(l, gtin + skip[i], it);
+    return e;
+}
+
 /* The catalog item of the scan's barcode; DEPOT_ERR_NOTFOUND after refusing it. */
 static depot_err known_item(struct job *j, struct depot_catalog_item *it)
 {
+    char gtin[DEPOT_GTIN_LEN + 1];
     depot_err e;
+    if (depot_item_code_norm(j->s->barcode, j->code, gtin) && gtin[0]) {
+        e = code_item(j->t->ledger, gtin, it);
+        if (e == DEPOT_ERR_NOTFOUND) {
+            e = unknown_barcode(j);
+            return e == DEPOT_OK ? DEPOT_ERR_NOTFOUND : e;
+        }
+        return e;
+    }
+    j->code[0] = '\0'; /* a plain barcode (a serial alone names no SKU here) */
     if (!depot_barcode_valid(j->s->barcode)) {
         gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "BAD BARCODE");
         j->refused = true;
@@ -245,6 +274,8 @@ static depot_err stock_scan(struct job *j)
     depot_err e = known_item(j, &it);
     if (e != DEPOT_OK)
         return e == DEPOT_ERR_NOTFOUND ? DEPOT_OK : e;
+    if (j->code[0] && (j->s->type == DEPOT_SCAN_COUNT || q != 1))
+        return refuse(j, GW_REFUSED_ITEM_CODE, "ITEM CODE: ONE ITEM IN OR OUT (QTY %lld)", q);
     if (q < (j->s->type == DEPOT_SCAN_COUNT ? 0 : 1) || q > DEPOT_QTY_MAX)
         return refuse(j, GW_REFUSED_BAD_QTY, "BAD QTY %lld", q);
     e = gw_ledger_stock_locked(j->t->ledger, it.sku, &old);
@@ -259,12 +290,12 @@ static depot_err stock_scan(struct job *j)
     }
     if (next > DEPOT_QTY_MAX)
         return refuse(j, GW_REFUSED_STOCK_OVER_MAX, "STOCK WOULD EXCEED %lld", DEPOT_QTY_MAX);
-    e = gw_ledger_tx_stock(j->t->ledger, j->tx, j->node, it.sku, next, movement_kind(j->s->type),
-                        j->now, &id);
+    e = gw_ledger_tx_stock_code(j->t->ledger, j->tx, j->node, it.sku, next,
+                                movement_kind(j->s->type), j->code, j->now, &id);
     if (e == DEPOT_OK) {
         stock_display(j, it.sku);
-        LOG_INFO("terminal %s: %s %s %lld: %lld -> %lld", j->node, movement_kind(j->s->type),
-                 it.sku, q, old, next);
+        LOG_INFO("terminal %s: %s %s %lld: %lld -> %lld%s%s", j->node, movement_kind(j->s->type),
+                 it.sku, q, old, next, j->code[0] ? " item " : "", j->code);
     }
     return e;
 }
@@ -460,7 +491,7 @@ static depot_err scan_locked(struct job *j, bool *duplicate)
 depot_err gw_terminal_scan(gw_terminal *t, const char *node, const struct gw_scan *s,
                            long long now_ms, struct gw_display *d, bool *duplicate)
 {
-    struct job j = {t, NULL, node, s, now_ms, d, false, GW_REFUSED_OTHER};
+    struct job j = {t, NULL, node, s, now_ms, d, false, GW_REFUSED_OTHER, ""};
     depot_err e;
     *duplicate = false;
     gw_display_set(d, DEPOT_DISPLAY_IDLE, "%s", "");

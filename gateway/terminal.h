@@ -41,7 +41,8 @@ enum gw_scan_refusal {
     GW_REFUSED_ORDER,              /* a line or submit refused by orders.c (limits, full, key) */
     GW_REFUSED_OTHER,              /* recorded before reasons were kept (schema < 4) */
     GW_REFUSED_NOTHING_TO_CONFIRM, /* a confirmation with no notice (or sign code) pending */
-    GW_REFUSED_CONTRACT, /* a contract's sign code: unknown, signed, no key, outbox full */
+    GW_REFUSED_CONTRACT,  /* a contract's sign code: unknown, signed, no key, outbox full */
+    GW_REFUSED_ITEM_CODE, /* an item's own code scanned for a count, or with a qty other than 1 */
     GW_REFUSED__COUNT
 };
 

@@ -48,6 +48,9 @@
  *      (store/ledger.h): a forged batch, or one without its chain after
  *      chained ones, is refused like invariant 8's; a fork or a gap is
  *      applied and raises a ledger_break alert in the same transaction.
+ *  11. The item codes of a newly applied movements batch are checked against
+ *      their shipments and earlier scans in the same transaction
+ *      (diversion.h: diversion and double_pick alerts).
  */
 #define _GNU_SOURCE 1 /* pthread_setname_np */
 #include "ingest.h"
@@ -62,6 +65,7 @@
 #include "depot/log.h"
 #include "alerts/alerts.h"
 #include "contracts.h"
+#include "diversion.h"
 #include "ledger.h"
 #include "statements.h"
 #include "orders.h"
@@ -81,6 +85,7 @@ struct item {
     enum hub_reject skipped; /* != NONE: refused for good, only its id is recorded (inv. 6) */
     struct hub_chain chain;  /* a movements batch's chain (invariant 10) */
     bool chain_checked;      /* chain.in is set (once, whatever the retries) */
+    struct hub_code_counts codes; /* its item codes (invariant 11) */
 };
 
 _Static_assert(HUB_CHAIN_REFUSED < HUB_CHAIN_OUTCOMES, "metrics.h counts every chain outcome");
@@ -236,6 +241,9 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         return err; /* invariant 6: the id only */
     if (err == DEPOT_OK && moves && ing->w_alerts && hub_chain_out_break(it->chain.out))
         err = hub_alerts_on_chain(ing->w_alerts, ing->store, &it->msg, &it->chain, depot_now_ms());
+    memset(&it->codes, 0, sizeof(it->codes));
+    if (err == DEPOT_OK && moves && it->res == HUB_APPLY_DONE) /* invariant 11 */
+        err = hub_diversion_check(ing->w_alerts, ing->store, &it->msg, &it->codes, depot_now_ms());
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
     if (err == DEPOT_OK && ing->contracts && it->res == HUB_APPLY_DONE &&
@@ -307,6 +315,11 @@ static void count_applied(hub_ingest *ing, struct item *it)
     }
     if (it->chain.out != HUB_CHAIN_NONE)
         hub_metrics_chain(ing->metrics, (int)it->chain.out);
+    hub_metrics_add(ing->metrics, HUB_C_CODES_SCANNED, (unsigned long long)it->codes.scanned);
+    hub_metrics_add(ing->metrics, HUB_C_CODES_DIVERTED, (unsigned long long)it->codes.diverted);
+    hub_metrics_add(ing->metrics, HUB_C_CODES_UNKNOWN, (unsigned long long)it->codes.unknown);
+    hub_metrics_add(ing->metrics, HUB_C_CODES_PICKED_TWICE,
+                    (unsigned long long)it->codes.picked_twice);
     if (it->res == HUB_APPLY_DEFERRED || it->res == HUB_APPLY_REFUSED) {
         if (it->res == HUB_APPLY_DEFERRED) /* not recorded: the gateway resends it (inv. 8) */
             hub_metrics_add(ing->metrics, HUB_C_MOVEMENTS_DEFERRED, 1);

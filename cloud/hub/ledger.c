@@ -36,8 +36,8 @@ void hub_ledger_check(hub_orders *o, const depot_msg *m, struct hub_chain *c)
     c->in = HUB_CHAIN_FORGED;
     for (size_t i = 0; i < b->n_items; i++) {
         const struct depot_movement_item *it = &b->items[i];
-        struct depot_chain_link l = {m->dealer, m->ledger, it->mid,   it->ts, it->node,
-                                     it->sku,   it->kind,  it->delta, it->qty};
+        struct depot_chain_link l = {m->dealer, m->ledger, it->mid,   it->ts,  it->node,
+                                     it->sku,   it->kind,  it->delta, it->qty, it->code};
         if (i > 0 && it->mid != b->items[i - 1].mid + 1) {
             snprintf(c->why, sizeof(c->why), "movement %" PRIu64 " follows movement %" PRIu64,
                      it->mid, b->items[i - 1].mid);
@@ -150,8 +150,8 @@ static struct kept_batch *cover(struct walk *w, uint64_t mid)
 static int move_row(void *arg, const struct hub_ledger_move *mv)
 {
     struct walk *w = arg;
-    struct depot_chain_link l = {w->dealer, w->ledger, mv->mid,   mv->ts, mv->node,
-                                 mv->sku,   mv->kind,  mv->delta, mv->qty};
+    struct depot_chain_link l = {w->dealer, w->ledger, mv->mid,   mv->ts,  mv->node,
+                                 mv->sku,   mv->kind,  mv->delta, mv->qty, mv->code};
     struct kept_batch *b = cover(w, mv->mid);
     char h[DEPOT_CHAIN_HEX + 1];
 

@@ -122,6 +122,16 @@ static const struct {
                                "timed-out connection"},
     [HUB_C_WEBHOOKS_DEAD] = {"depot_hub_webhooks_dead_total",
                              "Webhook deliveries given up after [webhooks] dead_after_h"},
+    [HUB_C_CODES_SCANNED] = {"depot_hub_item_codes_scanned_total",
+                             "Items received or picked at a terminal by their own code"},
+    [HUB_C_CODES_DIVERTED] = {"depot_hub_item_codes_diverted_total",
+                              "Item codes scanned at a dealer other than the one they were "
+                              "shipped to (a diversion alert)"},
+    [HUB_C_CODES_UNKNOWN] = {"depot_hub_item_codes_unknown_total",
+                             "Item codes scanned that no shipment registered"},
+    [HUB_C_CODES_PICKED_TWICE] = {"depot_hub_item_codes_picked_twice_total",
+                                  "Item codes picked out again after a pick (a double_pick "
+                                  "alert)"},
 };
 
 depot_err hub_metrics_new(hub_metrics **out)

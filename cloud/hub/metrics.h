@@ -51,6 +51,10 @@ enum hub_counter {
     HUB_C_WEBHOOKS_DELIVERED,     /* webhook deliveries answered 2xx (webhooks.h) */
     HUB_C_WEBHOOKS_FAILED,        /* webhook attempts that failed (retried later or dead) */
     HUB_C_WEBHOOKS_DEAD,          /* webhook deliveries given up: the dead-letter list */
+    HUB_C_CODES_SCANNED,          /* item codes received or picked at a terminal (diversion.h) */
+    HUB_C_CODES_DIVERTED,         /* ... that had been shipped to another dealer */
+    HUB_C_CODES_UNKNOWN,          /* ... that no shipment registered */
+    HUB_C_CODES_PICKED_TWICE,     /* ... picked out again after a pick (anywhere) */
     HUB_C__COUNT
 };
 
@@ -130,7 +134,7 @@ unsigned long long hub_metrics_applied_of_type(const hub_metrics *m, int type);
 
 /* Live (open or acknowledged) alerts of one kind (enum hub_alert_kind), a gauge shown with
  * label (a string that outlives m) once it was set. */
-#define HUB_METRICS_ALERT_KINDS 10
+#define HUB_METRICS_ALERT_KINDS 12
 void hub_metrics_alerts_open(hub_metrics *m, int kind, const char *label, long long n);
 
 /*

@@ -20,8 +20,13 @@
  *   <qty>               the stock after it, decimal
  *   <prev>              the previous movement's hash, 64 lowercase hex
  *
- * Ids, SKUs and kinds are Depot ids (depot_id_valid: no '\n'), so the text
- * reads back one way only. The hash is written as 64 lowercase hex.
+ * A movement that carries an item code (one item received or picked by its
+ * own code, depot/item_code.h) is hashed as version 2: "depot movement v2"
+ * and the same fields with the code on a line of its own before <prev>; a
+ * movement without one stays version 1, so chains from before still verify.
+ *
+ * Ids, SKUs, kinds and codes hold no '\n', so the text reads back one way
+ * only. The hash is written as 64 lowercase hex.
  */
 #ifndef DEPOT_LEDGER_CHAIN_H
 #define DEPOT_LEDGER_CHAIN_H
@@ -40,6 +45,7 @@ struct depot_chain_link {
     long long ts;
     const char *node, *sku, *kind;
     long long delta, qty;
+    const char *code; /* NULL or "": none (version 1) */
 };
 
 /*

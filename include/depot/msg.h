@@ -68,7 +68,9 @@
  *   movements {"items":[{"mid":17,"ts":1764230000123,"node":"scale-a","sku":"S1",
  *              "kind":"scale"|"receive"|"pick"|"count","delta":-2,"qty":10}, ...]}
  *            1..DEPOT_MOVEMENTS_MAX_ITEMS ledger movements in mid order (mid: the
- *            ledger's movement id, grows; qty: the stock after the movement)
+ *            ledger's movement id, grows; qty: the stock after the movement); an
+ *            item may carry "h" (the chain, depot/ledger_chain.h) and "code" (the
+ *            item code scanned with it, normal form of depot/item_code.h)
  *   alert    {"alert":42,"kind":"low_stock","sku":"S1","severity":"warning",
  *             "status":"open"|"acknowledged"|"resolved","text":"...","action":"..."}
  *            (ledger ""; sku "" for alerts about the dealer or a gateway/node)
@@ -110,6 +112,7 @@
 #include <stdint.h>
 
 #include "depot/error.h"
+#include "depot/item_code.h"
 #include "depot/id.h" /* DEPOT_DEALER_MAX, DEPOT_SKU_MAX, DEPOT_NODE_MAX, depot_id_valid */
 
 #define DEPOT_MSG_VERSION 1
@@ -240,6 +243,7 @@ struct depot_movement_item {
     long long delta;
     long long qty;
     char hash[DEPOT_CHAIN_HASH_HEX + 1]; /* the movement chain (depot/ledger_chain.h); "": none */
+    char code[DEPOT_ITEM_CODE_MAX + 1];  /* the item's own code (depot/item_code.h); "": none */
 };
 
 /* prev, sig and cert: "" / NULL for a batch without them (a gateway before the chain). */

@@ -82,8 +82,8 @@ static void die(const char *what)
 
 static void link_of(const struct depot_movement_item *it, struct depot_chain_link *l)
 {
-    *l = (struct depot_chain_link){DEALER,  LEDGER,   it->mid,   it->ts, it->node,
-                                   it->sku, it->kind, it->delta, it->qty};
+    *l = (struct depot_chain_link){DEALER,  LEDGER,   it->mid,   it->ts,  it->node,
+                                   it->sku, it->kind, it->delta, it->qty, it->code};
 }
 
 /* n_batches batches of per_batch picks, chained from genesis and signed with key. */

@@ -46,6 +46,8 @@ enum hub_alert_kind {
     HUB_AK_OUTBOX_FILLING,
     HUB_AK_TASK_OVERDUE,
     HUB_AK_LEDGER_BREAK,
+    HUB_AK_DIVERSION,
+    HUB_AK_DOUBLE_PICK,
     HUB_AK__COUNT
 };
 
@@ -88,6 +90,16 @@ depot_err hub_alerts_precommit(hub_alerts *a, hub_store *s, long long now);
 struct hub_chain;
 depot_err hub_alerts_on_chain(hub_alerts *a, hub_store *s, const depot_msg *m,
                               const struct hub_chain *c, long long now);
+
+/*
+ * An alert of an event rather than a condition (a diversion, an item picked twice): one
+ * open alert per (dealer, kind, subject), each further event a new trigger, never resolved
+ * automatically. In the caller's transaction after hub_alerts_begin. DEPOT_ERR_DB,
+ * DEPOT_ERR_NOMEM.
+ */
+depot_err hub_alerts_event(hub_alerts *a, hub_store *s, const char *dealer, enum hub_alert_kind k,
+                           const char *subject, const char *severity, const char *text,
+                           long long now);
 
 /* The transaction that carried on_message calls committed (counters move) or was rolled
  * back (the in-memory state is reloaded before its next use). */

@@ -19,6 +19,8 @@ static const char *const kind_names[HUB_AK__COUNT] = {
     [HUB_AK_OUTBOX_FILLING] = "outbox_filling",
     [HUB_AK_TASK_OVERDUE] = "task_overdue",
     [HUB_AK_LEDGER_BREAK] = "ledger_break",
+    [HUB_AK_DIVERSION] = "diversion",
+    [HUB_AK_DOUBLE_PICK] = "double_pick",
 };
 
 _Static_assert(HUB_AK__COUNT <= HUB_METRICS_ALERT_KINDS, "raise HUB_METRICS_ALERT_KINDS");

@@ -155,16 +155,6 @@ depot_err hub_alerts_on_chain(hub_alerts *a, hub_store *s, const depot_msg *m,
     unsigned long long last = b->n_items ? b->items[b->n_items - 1].mid : 0;
     unsigned long long head = (unsigned long long)c->head_mid;
     struct verdict v = {.holds = true, .severity = "critical"};
-    struct alert_key k = {m->dealer, "", m->ledger, HUB_AK_LEDGER_BREAK, NULL};
-    struct slot st = {0}; /* no state: every break is a trigger of the one open alert */
-    struct dealer_ent *d;
-    depot_err err = alerts_sync(a, s, now);
-    if (err != DEPOT_OK)
-        return err;
-    d = alerts_dealer_get(a, m->dealer, true);
-    if (!d)
-        return DEPOT_ERR_NOMEM;
-    alerts_mark(a, d); /* invariant 6 */
     if (c->out == HUB_CHAIN_FORK && head + 1 == first)
         say(&v,
             "ledger %.8s forked at movement %llu: signed after hash %.8s, the hub holds %.8s "
@@ -185,5 +175,25 @@ depot_err hub_alerts_on_chain(hub_alerts *a, hub_store *s, const depot_msg *m,
             m->ledger, first, last);
     else
         say(&v, "ledger %.8s: movements %llu..%llu refused: %s", m->ledger, first, last, c->why);
-    return alerts_settle(a, s, &st, &k, &v, now);
+    return hub_alerts_event(a, s, m->dealer, HUB_AK_LEDGER_BREAK, m->ledger, v.severity, v.text,
+                            now);
+}
+
+depot_err hub_alerts_event(hub_alerts *a, hub_store *s, const char *dealer, enum hub_alert_kind k,
+                           const char *subject, const char *severity, const char *text,
+                           long long now)
+{
+    struct verdict v = {.holds = true, .severity = severity};
+    struct alert_key key = {dealer, "", subject, k, NULL};
+    struct slot st = {0}; /* no state: every event is a trigger of the one open alert */
+    struct dealer_ent *d;
+    depot_err err = alerts_sync(a, s, now);
+    if (err != DEPOT_OK)
+        return err;
+    d = alerts_dealer_get(a, dealer, true);
+    if (!d)
+        return DEPOT_ERR_NOMEM;
+    alerts_mark(a, d); /* invariant 6 */
+    snprintf(v.text, sizeof(v.text), "%s", text);
+    return alerts_settle(a, s, &st, &key, &v, now);
 }

@@ -270,8 +270,8 @@ static struct slot *slot_of(hub_alerts *a, const struct hub_alert_row *r)
         return &d->outbox;
     if (kind == HUB_AK_TASK_OVERDUE)
         return (t = alerts_task_get(d, r->subject)) ? &t->overdue : NULL;
-    if (kind == HUB_AK_LEDGER_BREAK)
-        return NULL; /* raised by hub_alerts_on_chain, no state kept */
+    if (kind == HUB_AK_LEDGER_BREAK || kind == HUB_AK_DIVERSION || kind == HUB_AK_DOUBLE_PICK)
+        return NULL; /* events (hub_alerts_event): no state kept */
     return kind == HUB_AK_GATEWAY_OFFLINE ? &d->offline : &d->contract;
 }
 

@@ -15,6 +15,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "depot/alloc.h"
@@ -22,6 +23,7 @@
 #include "api/http.h"
 #include "api/pager.h"
 #include "api/routes.h"
+#include "store/shipments.h"
 #include "stale.h"
 
 #define ERR_MAX 200
@@ -156,6 +158,32 @@ static void profile_json(cJSON *o, const struct hub_dealer_profile *p)
     cJSON_AddStringToObject(o, "contract_end", p->contract_end);
 }
 
+/* "territory": the polygon's points [[lat, lon], ...], or null (store/shipments.h). */
+static depot_err territory_json(hub_store *s, const char *id, cJSON *o)
+{
+    char poly[HUB_TERRITORY_TEXT_MAX + 1];
+    cJSON *list;
+    const char *p = poly;
+    depot_err err = hub_store_territory_get(s, id, poly, sizeof(poly));
+    if (err != DEPOT_OK)
+        return err;
+    if (!poly[0]) {
+        cJSON_AddNullToObject(o, "territory");
+        return DEPOT_OK;
+    }
+    list = cJSON_AddArrayToObject(o, "territory");
+    while (p && *p) {
+        char *end;
+        double lat = strtod(p, &end), lon = *end == ',' ? strtod(end + 1, &end) : 0;
+        cJSON *pt = cJSON_CreateArray();
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber(lat));
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber(lon));
+        cJSON_AddItemToArray(list, pt);
+        p = *end == ';' ? end + 1 : NULL;
+    }
+    return DEPOT_OK;
+}
+
 /* The dealer as GET shows it; NOTFOUND when neither heard of nor profiled. */
 static depot_err dealer_json(hub_store *s, const char *id, cJSON **out)
 {
@@ -175,6 +203,8 @@ static depot_err dealer_json(hub_store *s, const char *id, cJSON **out)
     cJSON_AddBoolToObject(v.out, "heard", v.heard);
     if (err == DEPOT_OK)
         err = hub_store_sku_max_list(s, id, sku_max_row, cJSON_AddObjectToObject(v.out, "sku_max"));
+    if (err == DEPOT_OK)
+        err = territory_json(s, id, v.out);
     if (err == DEPOT_OK)
         err = hub_store_exposure(s, id, &x);
     ex = cJSON_AddObjectToObject(v.out, "exposure");
@@ -207,6 +237,7 @@ static const char *const profile_keys[] = {"name",
                                            "contract_start",
                                            "contract_end",
                                            "sku_max",
+                                           "territory",
                                            NULL};
 
 static bool set_text(const cJSON *o, const char *key, char *dst, size_t max, char *err, size_t len)
@@ -264,6 +295,32 @@ static bool check_sku_max(const cJSON *o, bool patch, char *err, size_t len)
     return true;
 }
 
+/* "territory": null, or 3..64 points [lat, lon] (the area of the dealer's territory beside its
+ * region) into text ("lat,lon;..."; "" for null); *set whether the body has it. */
+static bool parse_territory(const cJSON *o, char *text, size_t size, bool *set, char *err,
+                            size_t len)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "territory"), *pt;
+    size_t at = 0;
+    int n = cJSON_IsArray(t) ? cJSON_GetArraySize(t) : -1;
+    *set = t != NULL;
+    text[0] = '\0';
+    if (!t || cJSON_IsNull(t))
+        return true;
+    if (n < 3 || n > HUB_TERRITORY_POINTS_MAX)
+        return snprintf(err, len, "territory: null or 3..64 points [lat, lon]") < 0;
+    cJSON_ArrayForEach(pt, t)
+    {
+        const cJSON *lat = cJSON_GetArrayItem(pt, 0), *lon = cJSON_GetArrayItem(pt, 1);
+        if (cJSON_GetArraySize(pt) != 2 || !cJSON_IsNumber(lat) || !cJSON_IsNumber(lon) ||
+            fabs(lat->valuedouble) > 90 || fabs(lon->valuedouble) > 180)
+            return snprintf(err, len, "territory: each point [lat, lon] in -90..90, -180..180") < 0;
+        at += (size_t)snprintf(text + at, size - at, "%s%.6f,%.6f", at ? ";" : "", lat->valuedouble,
+                               lon->valuedouble);
+    }
+    return at < size || snprintf(err, len, "territory: too long") < 0;
+}
+
 /* Applies the body's fields over p; false with err. */
 static bool parse_profile(const cJSON *o, struct hub_dealer_profile *p, bool patch, char *err,
                           size_t len)
@@ -285,10 +342,12 @@ static bool parse_profile(const cJSON *o, struct hub_dealer_profile *p, bool pat
 }
 
 static depot_err write_profile(hub_store *s, const struct hub_dealer_profile *p, const cJSON *body,
-                               bool patch)
+                               bool patch, const char *territory, bool territory_set)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "sku_max"), *v;
     depot_err err = hub_store_profile_put(s, p);
+    if (err == DEPOT_OK && (territory_set || !patch))
+        err = hub_store_territory_put(s, p->dealer, territory);
     if (err == DEPOT_OK && !patch)
         err = hub_store_sku_max_clear(s, p->dealer);
     cJSON_ArrayForEach(v, m)
@@ -305,16 +364,20 @@ static depot_err save_profile(hub_store *s, const char *id, const cJSON *body, b
                               char *why, size_t len, cJSON **out)
 {
     struct hub_dealer_profile p = {0};
+    char territory[HUB_TERRITORY_TEXT_MAX + 1];
+    bool territory_set = false;
     depot_err err = hub_store_begin(s);
     if (err == DEPOT_OK && patch)
         err = hub_store_profile_get(s, id, &p);
     if (err == DEPOT_ERR_NOTFOUND)
         err = DEPOT_OK; /* PATCH of a new dealer: from the defaults */
     snprintf(p.dealer, sizeof(p.dealer), "%.*s", DEPOT_DEALER_MAX, id); /* an id: checked */
-    if (err == DEPOT_OK && !parse_profile(body, &p, patch, why, len))
+    if (err == DEPOT_OK &&
+        (!parse_profile(body, &p, patch, why, len) ||
+         !parse_territory(body, territory, sizeof(territory), &territory_set, why, len)))
         err = DEPOT_ERR_INVAL;
     if (err == DEPOT_OK)
-        err = write_profile(s, &p, body, patch);
+        err = write_profile(s, &p, body, patch, territory, territory_set);
     if (err == DEPOT_OK)
         err = dealer_json(s, id, out);
     if (err == DEPOT_OK)

@@ -96,6 +96,7 @@ struct hub_ledger_move {
     const char *node, *sku, *kind;
     long long delta, qty;
     const char *hash;
+    const char *code; /* the item code it carried, "" if none (store/shipments.h) */
 };
 
 struct hub_ledger_batch {

@@ -7,6 +7,11 @@
  *                   recorded_by, digest, units, n_codes); index (dealer, shipped_at)
  *   shipment_lines (shipment, sku PK; qty, codes)
  *   item_codes     (code PK; sku, dealer, shipment, shipped_at); index (shipment)
+ *   code_scans     (dealer, ledger, mid PK; ts, code, sku, kind, node); index (code, ts):
+ *                  every applied movement that carried an item code (a terminal's
+ *                  receive or pick of one item by its own code)
+ *   dealer_territories (dealer PK; polygon): a dealer's territory beside its
+ *                  profile's region, "lat,lon;lat,lon;..." ("" none)
  *
  * Invariants:
  * 1. A shipment is written whole in one transaction (its lines and codes
@@ -23,6 +28,7 @@
 #define HUB_STORE_SHIPMENTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "depot/item_code.h"
 #include "depot/msg.h"
@@ -48,6 +54,18 @@ struct hub_item_code {
     long long shipped_at;
 };
 
+/* An applied movement that carried an item code. */
+struct hub_code_scan {
+    const char *dealer, *ledger;
+    uint64_t mid;
+    long long ts;
+    const char *code, *sku, *kind, *node;
+};
+
+#define HUB_TERRITORY_POINTS_MAX 64
+#define HUB_TERRITORY_TEXT_MAX (HUB_TERRITORY_POINTS_MAX * 48)
+
+typedef int (*hub_code_scan_cb)(void *arg, const struct hub_code_scan *sc);
 typedef int (*hub_shipment_cb)(void *arg, const struct hub_shipment *sh);
 typedef int (*hub_shipment_line_cb)(void *arg, const struct hub_shipment_line *l);
 typedef int (*hub_item_code_cb)(void *arg, const struct hub_item_code *c);
@@ -62,6 +80,10 @@ struct hub_store_shipment_ops {
     depot_err (*list)(hub_store *s, const char *dealer, long long from, long long to,
                       const char *after, long long limit, hub_shipment_cb cb, void *arg);
     depot_err (*code)(hub_store *s, const char *code, hub_item_code_cb cb, void *arg);
+    depot_err (*scan_add)(hub_store *s, const struct hub_code_scan *sc);
+    depot_err (*scans)(hub_store *s, const char *code, hub_code_scan_cb cb, void *arg);
+    depot_err (*territory_get)(hub_store *s, const char *dealer, char *polygon, size_t len);
+    depot_err (*territory_put)(hub_store *s, const char *dealer, const char *polygon);
 };
 
 /* Adds a shipment with its lines and codes (sh->id must be new, every code too). */
@@ -83,5 +105,15 @@ depot_err hub_store_shipments_list(hub_store *s, const char *dealer, long long f
                                    void *arg);
 /* The shipment of one item code (normal form); DEPOT_ERR_NOTFOUND if it was never shipped. */
 depot_err hub_store_item_code(hub_store *s, const char *code, hub_item_code_cb cb, void *arg);
+
+/* For the backends' apply: the code scans of an applied movements batch (store/ledger.h's
+ * transaction). */
+depot_err hub_store_code_scans_keep(hub_store *s, const depot_msg *m);
+/* The applied movements that carried code, oldest first. */
+depot_err hub_store_code_scans(hub_store *s, const char *code, hub_code_scan_cb cb, void *arg);
+/* A dealer's territory polygon text ("" if none; a dealer without a row has none). */
+depot_err hub_store_territory_get(hub_store *s, const char *dealer, char *polygon, size_t len);
+/* Sets it ("" clears it). */
+depot_err hub_store_territory_put(hub_store *s, const char *dealer, const char *polygon);
 
 #endif

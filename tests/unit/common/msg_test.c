@@ -532,7 +532,7 @@ static void test_depot_barcode_valid_PrintableNoSpace(void **state)
 /* A batch of the movement chain: every item's h, the batch's prev, sig and cert; all or none. */
 static void test_depot_msg_decode_MovementsChainAllOrNothing(void **state)
 {
-    struct depot_movement_item mv[1] = {{5, 100, "n", "S1", "pick", -2, 8, H1}};
+    struct depot_movement_item mv[1] = {{5, 100, "n", "S1", "pick", -2, 8, H1, ""}};
     depot_msg m, back;
     char *text, why[160];
     (void)state;
@@ -582,8 +582,10 @@ static void test_depot_msg_decode_MovementsChainAllOrNothing(void **state)
 
 static void test_depot_msg_encode_MovementsAlertRankingRoundTrip(void **state)
 {
-    struct depot_movement_item mv[2] = {{5, 100, "scale-a", "S1", "pick", -2, 8, ""},
-                                        {9, 200, "scan-1", "S2", "receive", 3, 13, ""}};
+    struct depot_movement_item mv[2] = {{5, 100, "scale-a", "S1", "pick", -2, 8, "", ""},
+                                        {9, 200, "scan-1", "S2", "receive", 3, 13, "",
+                                         "0104006381333931"
+                                         "21SN42"}};
     depot_msg m, back;
     char *text;
     size_t before = depot_mem_in_use();

@@ -53,7 +53,7 @@ static void test_chain_EachMovementHashedAfterTheOneBefore(void **state)
     struct gw_test_fixture *f = *state;
     struct gw_chain_report r;
     char why[200], ledger[40], first[80], second[80], want[DEPOT_CHAIN_HEX + 1];
-    struct depot_chain_link link = {"D001", NULL, 1, 1000, "a", "S1", "scale", 10, 10};
+    struct depot_chain_link link = {"D001", NULL, 1, 1000, "a", "S1", "scale", 10, 10, NULL};
     counts(f->ledger, 3);
     gw_test_fixture_close(f);
     gw_test_sql_text(f->db, "SELECT ledger_id FROM meta", ledger, sizeof(ledger));
@@ -126,7 +126,8 @@ static void test_chain_OlderLedgerGetsItsChainWhenOpened(void **state)
     counts(f->ledger, 3);
     gw_test_fixture_close(f);
     /* as a version-6 gateway left it: no hashes */
-    exec(f->db, "ALTER TABLE movements DROP COLUMN hash; PRAGMA user_version = 6;");
+    exec(f->db, "ALTER TABLE movements DROP COLUMN hash; ALTER TABLE movements DROP COLUMN code; "
+                "PRAGMA user_version = 6;");
     assert_int_equal(gw_chain_verify(f->db, &r, why, sizeof(why)), DEPOT_ERR_DB);
     assert_non_null(strstr(why, "no movement chain yet"));
     gw_test_fixture_open(f, 1000, 80);
@@ -146,6 +147,29 @@ static void test_chain_OlderLedgerGetsItsChainWhenOpened(void **state)
     }
 }
 
+static void test_chain_Version7LedgerKeepsItsChainAtVersion8(void **state)
+{
+    struct gw_test_fixture *f = *state;
+    struct gw_chain_report r;
+    char why[200], before[80], after[80];
+    counts(f->ledger, 3);
+    gw_test_fixture_close(f);
+    /* as a version-7 gateway left it: hashes, no item codes */
+    exec(f->db, "ALTER TABLE movements DROP COLUMN code; PRAGMA user_version = 7;");
+    assert_int_equal(gw_chain_verify(f->db, &r, why, sizeof(why)), DEPOT_OK); /* read as it is */
+    assert_int_equal(r.movements, 3);
+    gw_test_sql_text(f->db, "SELECT hash FROM movements WHERE id = 3", before, sizeof(before));
+    gw_test_fixture_open(f, 1000, 80);
+    counts(f->ledger, 1);
+    gw_test_fixture_close(f);
+    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 8);
+    gw_test_sql_text(f->db, "SELECT hash FROM movements WHERE id = 3", after, sizeof(after));
+    assert_string_equal(before, after); /* the chain is not redone */
+    assert_int_equal(gw_chain_verify(f->db, &r, why, sizeof(why)), DEPOT_OK);
+    assert_int_equal(r.movements, 4);
+    assert_int_equal(r.breaks, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +178,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chain_verify_NamesTheChangedAndTheRemovedMovement,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_OlderLedgerGetsItsChainWhenOpened, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_chain_Version7LedgerKeepsItsChainAtVersion8, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,8 @@
 #include "orders.h"
 #include "downlink.h"
 #include "terminal.h"
+#include "movements.h"
+#include "chain.h"
 
 #define BC_BOLT "4006381333931"
 #define BC_NUT "4006381333948"
@@ -499,6 +501,71 @@ static void test_gw_catalog_replace_OnlyNewerVersionReplacesWhole(void **state)
     assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM catalog"), 2);
 }
 
+/* One item by its own GS1 code (01 GTIN, 21 serial): the SKU of the GTIN, one unit, the code
+ * kept with the movement, in its hash, and in the batch to the hub; a count or a qty of 2 by
+ * a code is refused; an unknown GTIN is an unknown barcode. */
+static void test_gw_terminal_scan_ItemCodeMovesOneItemAndKeepsItsCode(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_chain_report r;
+    struct gw_display d;
+    char code[80], why[200];
+    size_t n = 0;
+    uint64_t id = 0;
+    depot_msg m;
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 5, &d), "IN BOLT-M8 +5");
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE,
+                             "0104006381333931"
+                             "21SN-1",
+                             1, &d),
+                        "IN BOLT-M8 +1");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK,
+                             "0104006381333931"
+                             "21SN-2",
+                             1, &d),
+                        "OUT BOLT-M8 -1");
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT qty FROM stock WHERE sku = 'BOLT-M8'"), 5);
+    gw_test_sql_text(f->gw.db, "SELECT code FROM movements WHERE id = 2", code, sizeof(code));
+    assert_string_equal(code, "0104006381333931"
+                              "21SN-1");
+    gw_test_sql_text(f->gw.db, "SELECT code FROM movements WHERE id = 1", code, sizeof(code));
+    assert_string_equal(code, "");
+    /* refused: a count by a code, two items by one code, a GTIN of no SKU */
+    assert_string_equal(scan(f, DEPOT_SCAN_COUNT,
+                             "0104006381333931"
+                             "21SN-3",
+                             1, &d),
+                        "ITEM CODE: ONE ITEM IN OR OUT (QTY 1)");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK,
+                             "0104006381333931"
+                             "21SN-3",
+                             2, &d),
+                        "ITEM CODE: ONE ITEM IN OR OUT (QTY 2)");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK,
+                             "0109999999999999"
+                             "21SN-3",
+                             1, &d),
+                        "UNKNOWN 0109999999999999"
+                        "21SN-3");
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 3);
+    /* the chain holds with the code in it (version 2 of the text) */
+    assert_int_equal(gw_chain_verify(f->gw.db, &r, why, sizeof(why)), DEPOT_OK);
+    assert_int_equal(r.movements, 3);
+    assert_int_equal(r.breaks, 0);
+    /* the batch to the hub carries each item's code */
+    assert_int_equal(gw_movements_batch(f->gw.ledger, NULL, &n, &id), DEPOT_OK);
+    assert_int_equal(n, 3);
+    last_msg(f->gw.ledger, &m);
+    assert_int_equal(m.type, DEPOT_MSG_MOVEMENTS);
+    assert_string_equal(m.body.movements.items[0].code, "");
+    assert_string_equal(m.body.movements.items[1].code, "0104006381333931"
+                                                        "21SN-1");
+    assert_string_equal(m.body.movements.items[2].code, "0104006381333931"
+                                                        "21SN-2");
+    assert_string_equal(m.body.movements.items[2].kind, "pick");
+    depot_msg_clear(&m);
+}
+
 static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
 {
     struct fixture *f = fx(state);
@@ -510,6 +577,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     assert_int_equal(sqlite3_open(f->gw.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "ALTER TABLE movements DROP COLUMN hash;"
+                                  "ALTER TABLE movements DROP COLUMN code;"
                                   "DROP TABLE contracts; DROP TABLE policies;"
                                   "DROP TABLE outbox_aside;"
                                   "DROP VIEW open_alerts; DROP TABLE alerts; DROP TABLE ranking;"
@@ -524,7 +592,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     gw_test_fixture_open(&f->gw, 1000, 80);
     assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 7);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 8);
     put_catalog(f->gw.ledger, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }
@@ -647,6 +715,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gw_scan_parse_DecodesTheHeadRegisters),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_ItemCodeMovesOneItemAndKeepsItsCode,
+                                        setup, teardown),
         cmocka_unit_test(test_gw_display_set_CutsAt40AndKeepsAscii),
         cmocka_unit_test_setup_teardown(test_gw_terminal_scan_SameEventTwiceAppliesOnce, setup,
                                         teardown),

@@ -34,7 +34,9 @@
 #include "depot/ledger_chain.h"
 #include "depot/pki.h"
 #include "ingest.h"
+#include "diversion.h"
 #include "ledger.h"
+#include "store/shipments.h"
 #include "store/ledger.h"
 #include "hub_test_util.h"
 
@@ -180,8 +182,8 @@ static void make(struct batch *b, uint64_t id, uint64_t first, size_t n, const c
         snprintf(it->kind, sizeof(it->kind), "receive");
         it->delta = 1;
         it->qty = 1;
-        struct depot_chain_link l = {DEALER,  LEDGER,   it->mid,   it->ts, it->node,
-                                     it->sku, it->kind, it->delta, it->qty};
+        struct depot_chain_link l = {DEALER,  LEDGER,   it->mid,   it->ts,  it->node,
+                                     it->sku, it->kind, it->delta, it->qty, it->code};
         assert_int_equal(depot_chain_hash(&l, p, it->hash), DEPOT_OK);
         p = it->hash;
     }
@@ -562,6 +564,87 @@ static void test_ingest_GapAlertedForgedRefusedAndCounted(void **state)
     depot_free(text);
 }
 
+/* ---- item codes: diversion and double picks (diversion.h) ---- */
+
+static void code_item(struct batch *b, size_t i, const char *kind, const char *code)
+{
+    struct depot_movement_item *it = &b->items[i];
+    snprintf(it->kind, sizeof(it->kind), "%s", kind);
+    snprintf(it->code, sizeof(it->code), "%s", code);
+    it->delta = !strcmp(kind, "pick") ? -1 : 1;
+    it->qty = !strcmp(kind, "pick") ? 0 : 1;
+}
+
+struct kinds_seen {
+    int diversion, double_pick;
+    char text[2][DEPOT_TEXT_MAX + 1];
+};
+
+static int on_kind(void *arg, const struct hub_alert_row *r)
+{
+    struct kinds_seen *k = arg;
+    int d = !strcmp(r->kind, "diversion");
+    k->diversion += d;
+    k->double_pick += !strcmp(r->kind, "double_pick");
+    snprintf(k->text[d ? 0 : 1], sizeof(k->text[0]), "%s", r->text);
+    return 0;
+}
+
+static void test_ingest_DivertedItemAndSecondPickAlerted(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_shipment sh = {"SHP-7", "D2", "", T0, T0, "erp", "00", 1, 1};
+    struct hub_shipment_line line = {"S1", 1, 1};
+    struct hub_item_code code = {"SN-1", "S1", "D2", "SHP-7", T0};
+    struct hub_dealer_profile d1 = {
+        .dealer = "D1", .region = "south", .has_location = true, .lat = 10.5, .lon = 10.5};
+    struct hub_dealer_profile d2 = {.dealer = "D2", .region = "north"};
+    struct hub_alert_filter flt = {.dealer = DEALER};
+    struct kinds_seen seen = {0};
+    struct batch b1, b2;
+    hub_alerts *alerts;
+    hub_ingest *ing;
+
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_shipment_add(f->s, &sh, &line, 1, &code, 1), DEPOT_OK);
+    assert_int_equal(hub_store_profile_put(f->s, &d1), DEPOT_OK);
+    assert_int_equal(hub_store_profile_put(f->s, &d2), DEPOT_OK);
+    assert_int_equal(hub_store_territory_put(f->s, "D2", "0,0;0,5;5,5;5,0"), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
+    assert_int_equal(hub_alerts_new(&f->cfg, f->metrics, &alerts), DEPOT_OK);
+    assert_int_equal(hub_ingest_new(f->s, f->metrics, f->orders, publish_any, NULL, &ing),
+                     DEPOT_OK);
+    hub_ingest_set_alerts(ing, alerts);
+    /* D2's item received and picked at D1, and a code no shipment has */
+    make(&b1, 1, 1, 3, DEPOT_CHAIN_GENESIS, NULL, NULL);
+    code_item(&b1, 0, "receive", "SN-1");
+    code_item(&b1, 1, "pick", "SN-1");
+    code_item(&b1, 2, "receive", "SN-9");
+    /* the same item picked out again */
+    make(&b2, 2, 4, 1, DEPOT_CHAIN_GENESIS, NULL, NULL);
+    code_item(&b2, 0, "pick", "SN-1");
+    submit(ing, &b1.m);
+    submit(ing, &b2.m);
+    hub_ingest_sync(ing);
+    hub_ingest_free(ing);
+    hub_alerts_free(alerts);
+
+    assert_int_equal(hub_store_alerts_list(f->s, &flt, on_kind, &seen), DEPOT_OK);
+    assert_int_equal(seen.diversion, 1); /* one alert per item: the picks further triggers */
+    assert_int_equal(seen.double_pick, 1);
+    assert_string_equal(seen.text[0], "S4 SN-1 shipped to D2 (region north + area) turned up at "
+                                      "D1 (region south): pick at scan-1; D1's place is outside "
+                                      "D2's area");
+    assert_string_equal(seen.text[1], "S4 SN-1 picked out again at D1 (scan-1), after a pick at "
+                                      "D1 (scan-1)");
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_CODES_SCANNED), 4);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_CODES_DIVERTED), 3);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_CODES_UNKNOWN), 1);
+    assert_int_equal(hub_metrics_get(f->metrics, HUB_C_CODES_PICKED_TWICE), 1);
+    assert_true(hub_territory_contains("0,0;0,5;5,5;5,0", 2.5, 2.5));
+    assert_false(hub_territory_contains("0,0;0,5;5,5;5,0", 10.5, 10.5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +661,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_verify_NamesAMovementDeleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_GapAlertedForgedRefusedAndCounted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_DivertedItemAndSecondPickAlerted, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -232,7 +232,9 @@ static void test_migration12_AppliesToAStoreMadeBefore(void **state)
     hub_store_free(f->s);
     f->s = NULL;
     /* as a hub at version 11 left it: no webhook tables */
-    assert_true(test_store_exec(f->location, "DROP TABLE item_codes; DROP TABLE shipment_lines; "
+    assert_true(test_store_exec(f->location, "DROP TABLE dealer_territories; DROP TABLE "
+                                             "code_scans; DROP TABLE item_codes; "
+                                             "DROP TABLE shipment_lines; "
                                              "DROP TABLE shipments; "
                                              "DROP TABLE ledger_heads; DROP TABLE ledger_certs; "
                                              "DROP TABLE ledger_batches; DROP TABLE ledger_hashes; "

@@ -45,8 +45,11 @@ static const char *const sql[L_COUNT] = {
     [L_SPANS] = "SELECT ledger, MIN(mid), MAX(mid), COUNT(*) FROM movements WHERE dealer = $1 "
                 "AND ts >= $2 AND ts < $3 GROUP BY ledger ORDER BY ledger",
     [L_MOVES] = "SELECT m.mid, m.ts, m.node, m.sku, m.kind, m.delta, m.qty, "
-                "COALESCE(h.hash, '') FROM movements m LEFT JOIN ledger_hashes h "
+                "COALESCE(h.hash, ''), COALESCE(c.code, '') FROM movements m "
+                "LEFT JOIN ledger_hashes h "
                 "ON h.dealer = m.dealer AND h.ledger = m.ledger AND h.mid = m.mid "
+                "LEFT JOIN code_scans c "
+                "ON c.dealer = m.dealer AND c.ledger = m.ledger AND c.mid = m.mid "
                 "WHERE m.dealer = $1 AND m.ledger = $2 AND m.mid BETWEEN $3 AND $4 ORDER BY m.mid",
     [L_BATCHES] = "SELECT first, last, ts, prev, hash, sig, cert FROM ledger_batches "
                   "WHERE dealer = $1 AND ledger = $2 AND last >= $3 AND first <= $4 "
@@ -202,7 +205,8 @@ static int move_row(void *arg, const PGresult *res, int r)
                                  .kind = hub_pg_col(res, r, 4),
                                  .delta = hub_pg_int(res, r, 5),
                                  .qty = hub_pg_int(res, r, 6),
-                                 .hash = hub_pg_col(res, r, 7)};
+                                 .hash = hub_pg_col(res, r, 7),
+                                 .code = hub_pg_col(res, r, 8)};
     return w->move(w->arg, &mv);
 }
 

@@ -21,6 +21,7 @@
 
 #include "store/alerts.h"
 #include "store/ledger.h"
+#include "store/shipments.h"
 #include "store/pg/pg.h"
 
 #include "depot/alloc.h"
@@ -456,6 +457,8 @@ static depot_err apply_movements(struct pg_store *q, const depot_msg *m, bool *f
         err = tail_put(q, m, &b->items[i]);
     if (err == DEPOT_OK && *fits)
         err = hub_pg_history_apply(q, m);
+    if (err == DEPOT_OK && *fits) /* store/shipments.h */
+        err = hub_store_code_scans_keep(&q->base, m);
     return err == DEPOT_OK ? hub_store_chain_keep(&q->base, m, *fits) : err;
 }
 

@@ -17,6 +17,10 @@ enum shipment_stmt {
     H_CODES,
     H_LIST,
     H_CODE,
+    H_SCAN_ADD,
+    H_SCANS,
+    H_TERR_GET,
+    H_TERR_PUT,
     H_COUNT
 };
 _Static_assert(H_COUNT <= PG_TABLE_MAX, "a statement table holds at most PG_TABLE_MAX");
@@ -38,6 +42,14 @@ static const char *const sql[H_COUNT] = {
                "(SELECT shipped_at, id FROM shipments WHERE id = $4)) "
                "ORDER BY shipped_at, id LIMIT $5",
     [H_CODE] = "SELECT code, sku, dealer, shipment, shipped_at FROM item_codes WHERE code = $1",
+    [H_SCAN_ADD] =
+        "INSERT INTO code_scans(dealer, ledger, mid, ts, code, sku, kind, node) "
+        "VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(dealer, ledger, mid) DO NOTHING",
+    [H_SCANS] = "SELECT dealer, ledger, mid, ts, code, sku, kind, node FROM code_scans "
+                "WHERE code = $1 ORDER BY ts, dealer, ledger, mid",
+    [H_TERR_GET] = "SELECT polygon FROM dealer_territories WHERE dealer = $1",
+    [H_TERR_PUT] = "INSERT INTO dealer_territories(dealer, polygon) VALUES($1, $2) "
+                   "ON CONFLICT(dealer) DO UPDATE SET polygon = excluded.polygon",
 };
 
 static const struct hub_pg_stmts stmts = {PG_T_SHIPMENTS, H_COUNT, sql};
@@ -54,7 +66,14 @@ const char hub_pg_schema_shipments[] =
     " qty BIGINT NOT NULL, codes BIGINT NOT NULL, PRIMARY KEY(shipment, sku));"
     "CREATE TABLE item_codes(code " PG_TEXT " PRIMARY KEY, sku " PG_TEXT " NOT NULL, "
     " dealer " PG_TEXT " NOT NULL, shipment " PG_TEXT " NOT NULL, shipped_at BIGINT NOT NULL);"
-    "CREATE INDEX item_codes_by_shipment ON item_codes(shipment, code);";
+    "CREATE INDEX item_codes_by_shipment ON item_codes(shipment, code);"
+    "CREATE TABLE code_scans(dealer " PG_TEXT " NOT NULL, ledger " PG_TEXT " NOT NULL, "
+    " mid BIGINT NOT NULL, ts BIGINT NOT NULL, code " PG_TEXT " NOT NULL, sku " PG_TEXT
+    " NOT NULL, kind " PG_TEXT " NOT NULL, node " PG_TEXT " NOT NULL, "
+    " PRIMARY KEY(dealer, ledger, mid));"
+    "CREATE INDEX code_scans_by_code ON code_scans(code, ts);"
+    "CREATE TABLE dealer_territories(dealer " PG_TEXT " PRIMARY KEY, polygon " PG_TEXT
+    " NOT NULL);";
 
 static depot_err h_add(hub_store *s, const struct hub_shipment *sh,
                        const struct hub_shipment_line *lines, size_t n_lines,
@@ -199,6 +218,76 @@ static depot_err h_list(hub_store *s, const char *dealer, long long from, long l
     return hub_pg_walk(hub_pg_impl(s), &stmts, H_LIST, &p, "shipments", shipment_row, &w);
 }
 
+static depot_err h_scan_add(hub_store *s, const struct hub_code_scan *sc)
+{
+    struct pg_params p;
+    pgp_reset(&p);
+    pgp_text(&p, sc->dealer);
+    pgp_text(&p, sc->ledger);
+    pgp_int(&p, (long long)sc->mid);
+    pgp_int(&p, sc->ts);
+    pgp_text(&p, sc->code);
+    pgp_text(&p, sc->sku);
+    pgp_text(&p, sc->kind);
+    pgp_text(&p, sc->node);
+    return hub_pg_run(hub_pg_impl(s), &stmts, H_SCAN_ADD, &p, "code scan", NULL);
+}
+
+struct scan_walk {
+    hub_code_scan_cb cb;
+    void *arg;
+};
+
+static int scan_row(void *arg, const PGresult *res, int r)
+{
+    struct scan_walk *w = arg;
+    struct hub_code_scan sc = {.dealer = hub_pg_col(res, r, 0),
+                               .ledger = hub_pg_col(res, r, 1),
+                               .mid = (uint64_t)hub_pg_int(res, r, 2),
+                               .ts = hub_pg_int(res, r, 3),
+                               .code = hub_pg_col(res, r, 4),
+                               .sku = hub_pg_col(res, r, 5),
+                               .kind = hub_pg_col(res, r, 6),
+                               .node = hub_pg_col(res, r, 7)};
+    return w->cb(w->arg, &sc);
+}
+
+static depot_err h_scans(hub_store *s, const char *code, hub_code_scan_cb cb, void *arg)
+{
+    struct scan_walk w = {cb, arg};
+    struct pg_params p;
+    pgp_reset(&p);
+    pgp_text(&p, code);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, H_SCANS, &p, "code scans", scan_row, &w);
+}
+
+static depot_err h_territory_get(hub_store *s, const char *dealer, char *polygon, size_t len)
+{
+    struct pg_params p;
+    PGresult *res;
+    depot_err err;
+    polygon[0] = '\0';
+    pgp_reset(&p);
+    pgp_text(&p, dealer);
+    err = hub_pg_one_row(hub_pg_impl(s), &stmts, H_TERR_GET, &p, "territory", &res);
+    if (err == DEPOT_ERR_NOTFOUND)
+        return DEPOT_OK;
+    if (err != DEPOT_OK)
+        return err;
+    hub_pg_col_copy(res, 0, 0, polygon, len);
+    PQclear(res);
+    return DEPOT_OK;
+}
+
+static depot_err h_territory_put(hub_store *s, const char *dealer, const char *polygon)
+{
+    struct pg_params p;
+    pgp_reset(&p);
+    pgp_text(&p, dealer);
+    pgp_text(&p, polygon);
+    return hub_pg_run(hub_pg_impl(s), &stmts, H_TERR_PUT, &p, "territory", NULL);
+}
+
 const struct hub_store_shipment_ops hub_pg_shipment_ops = {
     .add = h_add,
     .get = h_get,
@@ -206,4 +295,8 @@ const struct hub_store_shipment_ops hub_pg_shipment_ops = {
     .codes = h_codes,
     .list = h_list,
     .code = h_code,
+    .scan_add = h_scan_add,
+    .scans = h_scans,
+    .territory_get = h_territory_get,
+    .territory_put = h_territory_put,
 };

@@ -44,8 +44,11 @@ static const char *const sql[L__COUNT] = {
     [L_SPANS] = "SELECT ledger, MIN(mid), MAX(mid), COUNT(*) FROM movements WHERE dealer = ?1 "
                 "AND ts >= ?2 AND ts < ?3 GROUP BY ledger ORDER BY ledger",
     [L_MOVES] = "SELECT m.mid, m.ts, m.node, m.sku, m.kind, m.delta, m.qty, "
-                "COALESCE(h.hash, '') FROM movements m LEFT JOIN ledger_hashes h "
+                "COALESCE(h.hash, ''), COALESCE(c.code, '') FROM movements m "
+                "LEFT JOIN ledger_hashes h "
                 "ON h.dealer = m.dealer AND h.ledger = m.ledger AND h.mid = m.mid "
+                "LEFT JOIN code_scans c "
+                "ON c.dealer = m.dealer AND c.ledger = m.ledger AND c.mid = m.mid "
                 "WHERE m.dealer = ?1 AND m.ledger = ?2 AND m.mid BETWEEN ?3 AND ?4 ORDER BY m.mid",
     [L_BATCHES] = "SELECT first, last, ts, prev, hash, sig, cert FROM ledger_batches "
                   "WHERE dealer = ?1 AND ledger = ?2 AND last >= ?3 AND first <= ?4 "
@@ -217,6 +220,7 @@ static depot_err l_moves(hub_store *s, const char *dealer, const char *ledger, u
         mv.delta = sqlite3_column_int64(st, 5);
         mv.qty = sqlite3_column_int64(st, 6);
         mv.hash = hub_sqlite_col(st, 7);
+        mv.code = hub_sqlite_col(st, 8);
         if (cb(arg, &mv))
             break;
     }

@@ -1,5 +1,6 @@
 /*
- * Shipments and their item codes in SQLite (store/shipments.h): migration 14.
+ * Shipments, their item codes, the codes scanned at terminals and dealers'
+ * territories in SQLite (store/shipments.h): migration 14.
  */
 #include <string.h>
 
@@ -15,6 +16,10 @@ enum shipment_stmt {
     H_CODES,
     H_LIST,
     H_CODE,
+    H_SCAN_ADD,
+    H_SCANS,
+    H_TERR_GET,
+    H_TERR_PUT,
     H__COUNT
 };
 _Static_assert(H__COUNT <= SQ_SHIPMENT_STMTS, "raise SQ_SHIPMENT_STMTS");
@@ -36,6 +41,14 @@ static const char *const sql[H__COUNT] = {
                "(SELECT shipped_at, id FROM shipments WHERE id = ?4)) "
                "ORDER BY shipped_at, id LIMIT ?5",
     [H_CODE] = "SELECT code, sku, dealer, shipment, shipped_at FROM item_codes WHERE code = ?1",
+    [H_SCAN_ADD] =
+        "INSERT INTO code_scans(dealer, ledger, mid, ts, code, sku, kind, node) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(dealer, ledger, mid) DO NOTHING",
+    [H_SCANS] = "SELECT dealer, ledger, mid, ts, code, sku, kind, node FROM code_scans "
+                "WHERE code = ?1 ORDER BY ts, dealer, ledger, mid",
+    [H_TERR_GET] = "SELECT polygon FROM dealer_territories WHERE dealer = ?1",
+    [H_TERR_PUT] = "INSERT INTO dealer_territories(dealer, polygon) VALUES(?1, ?2) "
+                   "ON CONFLICT(dealer) DO UPDATE SET polygon = excluded.polygon",
 };
 
 /* Migration 14 and the setup of every file since (idempotent). */
@@ -50,7 +63,13 @@ const char hub_sqlite_shipments_schema[] =
     " qty INTEGER NOT NULL, codes INTEGER NOT NULL, PRIMARY KEY(shipment, sku)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS item_codes(code TEXT PRIMARY KEY, sku TEXT NOT NULL, "
     " dealer TEXT NOT NULL, shipment TEXT NOT NULL, shipped_at INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS item_codes_by_shipment ON item_codes(shipment, code);";
+    "CREATE INDEX IF NOT EXISTS item_codes_by_shipment ON item_codes(shipment, code);"
+    "CREATE TABLE IF NOT EXISTS code_scans(dealer TEXT NOT NULL, ledger TEXT NOT NULL, "
+    " mid INTEGER NOT NULL, ts INTEGER NOT NULL, code TEXT NOT NULL, sku TEXT NOT NULL, "
+    " kind TEXT NOT NULL, node TEXT NOT NULL, PRIMARY KEY(dealer, ledger, mid)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS code_scans_by_code ON code_scans(code, ts);"
+    "CREATE TABLE IF NOT EXISTS dealer_territories(dealer TEXT PRIMARY KEY, "
+    " polygon TEXT NOT NULL) WITHOUT ROWID;";
 
 static sqlite3_stmt *prep(struct sqlite_store *q, enum shipment_stmt id)
 {
@@ -201,6 +220,69 @@ static depot_err h_code(hub_store *s, const char *code, hub_item_code_cb cb, voi
     return DEPOT_OK;
 }
 
+static depot_err h_scan_add(hub_store *s, const struct hub_code_scan *sc)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, H_SCAN_ADD);
+    hub_sqlite_bind_text(st, 1, sc->dealer);
+    hub_sqlite_bind_text(st, 2, sc->ledger);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)sc->mid);
+    sqlite3_bind_int64(st, 4, sc->ts);
+    hub_sqlite_bind_text(st, 5, sc->code);
+    hub_sqlite_bind_text(st, 6, sc->sku);
+    hub_sqlite_bind_text(st, 7, sc->kind);
+    hub_sqlite_bind_text(st, 8, sc->node);
+    return hub_sqlite_run(q, st, "code scan");
+}
+
+static depot_err h_scans(hub_store *s, const char *code, hub_code_scan_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, H_SCANS);
+    struct hub_code_scan sc;
+    int rc;
+    hub_sqlite_bind_text(st, 1, code);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sc.dealer = hub_sqlite_col(st, 0);
+        sc.ledger = hub_sqlite_col(st, 1);
+        sc.mid = (uint64_t)sqlite3_column_int64(st, 2);
+        sc.ts = sqlite3_column_int64(st, 3);
+        sc.code = hub_sqlite_col(st, 4);
+        sc.sku = hub_sqlite_col(st, 5);
+        sc.kind = hub_sqlite_col(st, 6);
+        sc.node = hub_sqlite_col(st, 7);
+        if (cb(arg, &sc))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "code scans");
+}
+
+static depot_err h_territory_get(hub_store *s, const char *dealer, char *polygon, size_t len)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, H_TERR_GET);
+    depot_err err;
+    polygon[0] = '\0';
+    hub_sqlite_bind_text(st, 1, dealer);
+    err = hub_sqlite_one_row(q, st, "territory");
+    if (err == DEPOT_ERR_NOTFOUND)
+        return DEPOT_OK;
+    if (err != DEPOT_OK)
+        return err;
+    hub_sqlite_col_copy(st, 0, polygon, len);
+    sqlite3_reset(st);
+    return DEPOT_OK;
+}
+
+static depot_err h_territory_put(hub_store *s, const char *dealer, const char *polygon)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, H_TERR_PUT);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, polygon);
+    return hub_sqlite_run(q, st, "territory");
+}
+
 const struct hub_store_shipment_ops hub_sqlite_shipment_ops = {
     .add = h_add,
     .get = h_get,
@@ -208,6 +290,10 @@ const struct hub_store_shipment_ops hub_sqlite_shipment_ops = {
     .codes = h_codes,
     .list = h_list,
     .code = h_code,
+    .scan_add = h_scan_add,
+    .scans = h_scans,
+    .territory_get = h_territory_get,
+    .territory_put = h_territory_put,
 };
 
 depot_err hub_sqlite_shipments_setup(struct sqlite_store *q)

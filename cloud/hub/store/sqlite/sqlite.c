@@ -49,6 +49,7 @@
 
 #include "store/alerts.h"
 #include "store/ledger.h"
+#include "store/shipments.h"
 #include "store/sqlite/sqlite.h"
 
 #include "depot/alloc.h"
@@ -501,6 +502,8 @@ static depot_err apply_movements(struct sqlite_store *q, const depot_msg *m, boo
         err = tail_put(q, m, &b->items[i]);
     if (err == DEPOT_OK && *fits)
         err = hub_sqlite_history_apply(q, m);
+    if (err == DEPOT_OK && *fits) /* store/shipments.h */
+        err = hub_store_code_scans_keep(&q->base, m);
     return err == DEPOT_OK ? hub_store_chain_keep(&q->base, m, *fits) : err;
 }
 
@@ -995,9 +998,9 @@ static depot_err setup_tables(struct sqlite_store *q)
         err = hub_sqlite_statements_setup(q);
     if (err == DEPOT_OK)
         err = hub_sqlite_webhooks_setup(q);
-    if (err == DEPOT_OK)
-        err = hub_sqlite_ledger_setup(q);
-    return err != DEPOT_OK ? err : hub_sqlite_shipments_setup(q);
+    if (err == DEPOT_OK) /* first: the ledger's statements read its code_scans */
+        err = hub_sqlite_shipments_setup(q);
+    return err != DEPOT_OK ? err : hub_sqlite_ledger_setup(q);
 }
 
 static depot_err migrate(struct sqlite_store *q)

@@ -27,7 +27,7 @@
 #define SQ_STATEMENT_STMTS 12
 #define SQ_WEBHOOK_STMTS 12
 #define SQ_LEDGER_STMTS 12
-#define SQ_SHIPMENT_STMTS 8
+#define SQ_SHIPMENT_STMTS 12
 
 struct sqlite_store {
     struct hub_store base; /* first: a hub_store * is a sqlite_store * */
