@@ -26,6 +26,8 @@ depot_system_test(contracts_e2e test_contracts_e2e.py TIMEOUT 300)
 depot_system_test(statements_e2e test_statements_e2e.py TIMEOUT 300 PG)
 # Webhooks: every event once and in order to a receiver that fails, hangs, is slow and is down.
 depot_system_test(webhooks_e2e test_webhooks_e2e.py TIMEOUT 180 PG)
+# Anti-diversion: shipments with item codes, two dealers' terminals, diversion and double picks.
+depot_system_test(diversion_e2e test_diversion_e2e.py TIMEOUT 300 PG)
 # Every program's --help and usage errors, and depotctl's CSV line checks.
 depot_system_test(cli test_cli.py TIMEOUT 120)
 # Expired, revoked and wrong-CA client certificates refused by the broker; a revoked
