@@ -35,6 +35,8 @@
     contract_expiring: 'Contract expiring', outbox_filling: 'Outbox filling',
     task_overdue: 'Task overdue',
     ledger_break: 'Ledger break',
+    diversion: 'Diversion',
+    double_pick: 'Picked twice',
   };
   const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
   const KPI_NAMES = [['sales', 'Sales'], ['collection', 'Collection'], ['penetration', 'Penetration'],
