@@ -13,6 +13,11 @@
  *   before it a pick (code_scans, any         item cannot leave twice; one
  *   dealer)                                   received again, a return, may)
  *
+ * An item's first scan at a dealer other than the one it was shipped to is
+ * one diversion incident of the dealer it was shipped to (its goods left its
+ * territory): the ranking's diversion KPI (ranking/engine.h), fed here in
+ * the same transaction and rebuilt from code_scans and item_codes.
+ *
  * A territory is the dealer's profile region and, when set, its polygon
  * (dealer_territories). When the dealer it turned up at has a place and the
  * dealer it was shipped to a polygon, the alert says whether that place lies
@@ -26,6 +31,7 @@
 #include <string.h>
 
 #include "depot/log.h"
+#include "ranking/service.h"
 #include "store/shipments.h"
 
 static void cut(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -57,6 +63,7 @@ struct earlier {
     const depot_msg *m;
     const struct depot_movement_item *it;
     bool found, picked; /* a scan before this one; the last of them a pick */
+    bool here;          /* one of them at this dealer */
     char dealer[DEPOT_DEALER_MAX + 1], node[DEPOT_NODE_MAX + 1];
 };
 
@@ -70,6 +77,7 @@ static int last_row(void *arg, const struct hub_code_scan *sc)
         return 0;
     e->found = true;
     e->picked = !strcmp(sc->kind, "pick");
+    e->here = e->here || !strcmp(sc->dealer, e->m->dealer);
     snprintf(e->dealer, sizeof(e->dealer), "%s", sc->dealer);
     snprintf(e->node, sizeof(e->node), "%s", sc->node);
     return 0;
@@ -141,7 +149,7 @@ static depot_err diverted(hub_alerts *a, hub_store *s, const depot_msg *m,
              : DEPOT_OK;
 }
 
-static depot_err check_item(hub_alerts *a, hub_store *s, const depot_msg *m,
+static depot_err check_item(hub_alerts *a, hub_ranking *rk, hub_store *s, const depot_msg *m,
                             const struct depot_movement_item *it, struct hub_code_counts *n,
                             long long now)
 {
@@ -151,6 +159,9 @@ static depot_err check_item(hub_alerts *a, hub_store *s, const depot_msg *m,
     depot_err err = hub_store_item_code(s, it->code, shipped_row, &sh);
     if (err != DEPOT_OK && err != DEPOT_ERR_NOTFOUND)
         return err;
+    err = hub_store_code_scans(s, it->code, last_row, &e);
+    if (err != DEPOT_OK)
+        return err;
     n->scanned++;
     if (!sh.found) {
         n->unknown++;
@@ -159,13 +170,12 @@ static depot_err check_item(hub_alerts *a, hub_store *s, const depot_msg *m,
     } else if (strcmp(sh.dealer, m->dealer) != 0) {
         n->diverted++;
         err = diverted(a, s, m, it, &sh, now);
+        if (err == DEPOT_OK && !e.here) { /* its first scan here: one incident of sh.dealer's */
+            n->incidents++;
+            err = hub_ranking_note_diversion(rk, sh.dealer, it->ts);
+        }
     }
-    if (err != DEPOT_OK && err != DEPOT_ERR_NOTFOUND)
-        return err;
-    if (strcmp(it->kind, "pick") != 0)
-        return DEPOT_OK;
-    err = hub_store_code_scans(s, it->code, last_row, &e);
-    if (err != DEPOT_OK || !e.found || !e.picked)
+    if (err != DEPOT_OK || strcmp(it->kind, "pick") != 0 || !e.found || !e.picked)
         return err;
     n->picked_twice++;
     cut(text, sizeof(text), "%s %s picked out again at %s (%s), after a pick at %s (%s)", it->sku,
@@ -177,7 +187,7 @@ static depot_err check_item(hub_alerts *a, hub_store *s, const depot_msg *m,
              : DEPOT_OK;
 }
 
-depot_err hub_diversion_check(hub_alerts *a, hub_store *s, const depot_msg *m,
+depot_err hub_diversion_check(hub_alerts *a, hub_ranking *rk, hub_store *s, const depot_msg *m,
                               struct hub_code_counts *n, long long now)
 {
     const struct depot_movements_body *b = &m->body.movements;
@@ -188,6 +198,6 @@ depot_err hub_diversion_check(hub_alerts *a, hub_store *s, const depot_msg *m,
     for (size_t i = 0; err == DEPOT_OK && i < b->n_items; i++)
         if (b->items[i].code[0] &&
             (!strcmp(b->items[i].kind, "receive") || !strcmp(b->items[i].kind, "pick")))
-            err = check_item(a, s, m, &b->items[i], n, now);
+            err = check_item(a, rk, s, m, &b->items[i], n, now);
     return err;
 }

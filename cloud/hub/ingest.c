@@ -243,7 +243,8 @@ static depot_err apply_one(hub_ingest *ing, struct item *it)
         err = hub_alerts_on_chain(ing->w_alerts, ing->store, &it->msg, &it->chain, depot_now_ms());
     memset(&it->codes, 0, sizeof(it->codes));
     if (err == DEPOT_OK && moves && it->res == HUB_APPLY_DONE) /* invariant 11 */
-        err = hub_diversion_check(ing->w_alerts, ing->store, &it->msg, &it->codes, depot_now_ms());
+        err = hub_diversion_check(ing->w_alerts, ing->w_ranking, ing->store, &it->msg, &it->codes,
+                                  depot_now_ms());
     if (err == DEPOT_OK && ing->orders && it->res == HUB_APPLY_DONE)
         err = hub_orders_on_message(ing->orders, ing->store, &it->msg, depot_now_ms(), &it->order);
     if (err == DEPOT_OK && ing->contracts && it->res == HUB_APPLY_DONE &&

@@ -408,6 +408,7 @@ static void counts(cJSON *root, const struct hub_rank_entry *e)
     cJSON_AddNumberToObject(f, "elapsed_ms", (double)e->elapsed_ms);
     cJSON_AddNumberToObject(f, "tasks_due", (double)e->tasks_due);
     cJSON_AddNumberToObject(f, "tasks_done", (double)e->tasks_done);
+    cJSON_AddNumberToObject(f, "diversions", (double)e->diversions);
 }
 
 static const struct hub_rank_tier *tier_of(const struct hub_rank_params *p, double score)
@@ -471,6 +472,9 @@ static void figure_lines(cJSON *a, const struct hub_rank_entry *e)
     value_line(a, "freshness.elapsed", "freshness", "time of the period", v);
     count_line(a, "tasks.due", "tasks", "tasks due", e->tasks_due);
     count_line(a, "tasks.done", "tasks", "done by their due day", e->tasks_done);
+    if (e->diversions > 0) /* diversion.h: its items found at other dealers */
+        count_line(a, "diversion.incidents", "diversion", "items found at other dealers",
+                   e->diversions);
 }
 
 static void total_line(cJSON *a, const char *key, const char *section, const char *item,

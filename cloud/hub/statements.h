@@ -10,7 +10,7 @@
  *    "rebate_pct", "rebate", "sales", "weights":{...},
  *    "kpis":{"<kpi>":{"value","score","weight","contribution"}, ...},
  *    "figures":{"invoiced","paid","orders","defective","skus_sold","catalog_size",
- *               "online_ms","elapsed_ms","tasks_due","tasks_done"},
+ *               "online_ms","elapsed_ms","tasks_due","tasks_done","diversions"},
  *    "lines":[{"key","section","item","units","price","amount","value"}, ...],
  *    "lines_cut": n}
  * Money is text with two decimals ("210.00"). A line's key is unique in its

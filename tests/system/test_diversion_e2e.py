@@ -121,6 +121,18 @@ def test_diverted_item_flagged_with_both_territories():
         wait_for(lambda: stock_map(http, VIEWER).get(("A", "SKU-BOLT"), {}).get("qty") == 0,
                  timeout=20, what="A's stock at the hub")
 
+        # the ranking: one item of A's found at B is one incident of A's (its receive and its
+        # pick at B are one item); its weight is 0 unless [ranking] weights gives a seventh
+        def kpi(dealer):
+            return api(http, "/api/v1/dealers/%s/kpis" % dealer, VIEWER)
+        wait_for(lambda: kpi("A")["kpis"]["diversion"]["value"] == 0.5, timeout=20,
+                 what="A's diversion KPI at 0.5")
+        assert kpi("B")["kpis"]["diversion"]["value"] == 1.0, kpi("B")
+        how = kpi("A")["how"]
+        how = " ".join(how) if isinstance(how, list) else how
+        assert "diversion: 1 / (1 + 1 of its items found at other dealers) = 0.5000" in how and \
+            "weight 0" in how, how
+
         m = metrics(http)
         assert m["depot_hub_item_codes_scanned_total"] == 6, m
         assert m["depot_hub_item_codes_diverted_total"] == 2, m

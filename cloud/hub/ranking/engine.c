@@ -52,7 +52,7 @@ struct rk_sku {
 struct rk_month {
     int period;
     long long invoiced, paid, orders, defective, online_ms;
-    long long tasks_due, tasks_done;
+    long long tasks_due, tasks_done, diversions;
     long long **pages; /* units of SKU i: pages[i / UNITS_PAGE][i % UNITS_PAGE]; NULL: none */
     uint32_t npages;
 };
@@ -174,8 +174,8 @@ bool hub_period_parse(const char *text, int *period)
 
 const char *hub_kpi_name(enum hub_kpi k)
 {
-    static const char *const names[] = {"sales",    "collection", "penetration",
-                                        "accuracy", "freshness",  "tasks"};
+    static const char *const names[] = {"sales",     "collection", "penetration", "accuracy",
+                                        "freshness", "tasks",      "diversion"};
     return (unsigned)k < HUB_KPI__COUNT ? names[k] : "?";
 }
 
@@ -436,6 +436,15 @@ depot_err hub_rank_task(hub_rank *r, const char *dealer, long long due, int due_
     return err;
 }
 
+depot_err hub_rank_diversion(hub_rank *r, const char *dealer, long long at)
+{
+    depot_err err;
+    struct rk_month *m = fact_month(r, dealer, at, &err);
+    if (m)
+        m->diversions++;
+    return err;
+}
+
 /* ---- presence ---- */
 
 /* Adds [a, b) to the online time of the months it spans. */
@@ -587,6 +596,7 @@ static bool entry_fill(const hub_rank *r, const struct rk_dealer *d, int period,
         e->online_ms = m->online_ms;
         e->tasks_due = m->tasks_due;
         e->tasks_done = m->tasks_done;
+        e->diversions = m->diversions;
     }
     e->online_ms += open;
     e->elapsed_ms = horizon > a ? horizon - a : 0;
@@ -602,6 +612,7 @@ static bool entry_fill(const hub_rank *r, const struct rk_dealer *d, int period,
         e->elapsed_ms > 0 ? fmin(1.0, (double)e->online_ms / (double)e->elapsed_ms) : 0.0;
     e->value[HUB_KPI_TASKS] =
         e->tasks_due > 0 ? fmin(1.0, (double)e->tasks_done / (double)e->tasks_due) : 1.0;
+    e->value[HUB_KPI_DIVERSION] = 1.0 / (1.0 + (double)e->diversions);
     return true;
 }
 
@@ -753,6 +764,10 @@ static void how_raw(const struct hub_rank_entry *e, int k, char *out, size_t len
         snprintf(out, len, "tasks: %lld of %lld due this month done by their due day = %.4f%s",
                  e->tasks_done, e->tasks_due, e->value[k], e->tasks_due ? "" : " (none due: 1)");
         return;
+    case HUB_KPI_DIVERSION:
+        snprintf(out, len, "diversion: 1 / (1 + %lld of its items found at other dealers) = %.4f",
+                 e->diversions, e->value[k]);
+        return;
     default:
         snprintf(out, len, "freshness: online %.2f h of %.2f h elapsed = %.4f",
                  (double)e->online_ms / 3600000.0, (double)e->elapsed_ms / 3600000.0, e->value[k]);
@@ -817,8 +832,8 @@ bool hub_rank_parse_weights(const char *v, double weights[HUB_KPI__COUNT])
         if (!next_number(&v, ',', 1e6, &w[k]))
             return false;
         sum += w[k];
-        if (k == HUB_KPI_TASKS - 1 && !*v && v[-1] != ',')
-            break; /* five: the weights from before the tasks KPI */
+        if ((k == HUB_KPI_TASKS - 1 || k == HUB_KPI_DIVERSION - 1) && !*v && v[-1] != ',')
+            break; /* five or six: the weights from before the tasks or diversion KPI */
         if (k + 1 < HUB_KPI__COUNT && v[-1] != ',')
             return false;
     }

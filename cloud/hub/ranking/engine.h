@@ -14,6 +14,8 @@
  *   accuracy     (orders - defective) / orders; 1 without orders
  *   freshness    time online and reporting / elapsed time of the period
  *   tasks        tasks due in the period done by their due day / tasks due in it; 1 without
+ *   diversion    1 / (1 + items shipped to the dealer that turned up at another dealer in
+ *                the period): 1 without (diversion.h), weight 0 unless configured
  * Each is normalised min-max across the dealers of the period's board
  * (all equal: 1 for everyone); score = sum(w * norm) / sum(w).
  */
@@ -33,6 +35,7 @@ enum hub_kpi {
     HUB_KPI_ACCURACY,
     HUB_KPI_FRESHNESS,
     HUB_KPI_TASKS,
+    HUB_KPI_DIVERSION,
     HUB_KPI__COUNT
 };
 
@@ -51,8 +54,9 @@ struct hub_rank_params {
     long long offline_after_ms; /* a gap without messages longer than this is offline */
 };
 
-/* [ranking] weights: numbers >= 0 in KPI order, sum > 0: six, or five (tasks then weighs 0, as
- * before the tasks KPI) ("0.35,0.25,0.15,0.15,0.10"). */
+/* [ranking] weights: numbers >= 0 in KPI order, sum > 0: seven, or six (diversion then weighs
+ * 0), or five (tasks and diversion then weigh 0, as before those KPIs)
+ * ("0.35,0.25,0.15,0.15,0.10"). */
 bool hub_rank_parse_weights(const char *text, double weights[HUB_KPI__COUNT]);
 /* [ranking] tiers: "MIN_SCORE:PCT,..." (score 0..1, pct 0..100, distinct scores; "" = none);
  * stored highest score first. */
@@ -96,6 +100,8 @@ depot_err hub_rank_order(hub_rank *r, const char *dealer, long long at, bool def
  * later: 0, +1). */
 depot_err hub_rank_task(hub_rank *r, const char *dealer, long long due, int due_delta,
                         int done_delta);
+/* An item shipped to dealer that turned up at another dealer at time at (a diversion). */
+depot_err hub_rank_diversion(hub_rank *r, const char *dealer, long long at);
 
 /*
  * Presence. A dealer is online and reporting from a message (or an online
@@ -128,6 +134,7 @@ struct hub_rank_entry {
     long long sales, invoiced, paid, orders, defective, online_ms, elapsed_ms;
     long long skus_sold, catalog_size;
     long long tasks_due, tasks_done; /* done by their due day */
+    long long diversions;            /* its items that turned up at other dealers */
     double rebate_pct;
     long long rebate; /* cents */
 };

@@ -142,6 +142,9 @@ static int fact_cb(void *arg, const struct hub_fact *f)
     case HUB_FACT_TASK:
         err = hub_rank_task(r, f->dealer, f->at, 1, f->flag);
         break;
+    case HUB_FACT_DIVERSION:
+        err = hub_rank_diversion(r, f->dealer, f->at);
+        break;
     }
     return err == DEPOT_ERR_NOMEM; /* an invalid id in the store is skipped */
 }
@@ -316,6 +319,10 @@ static void replay_word(hub_rank *r, char *w)
         if (n == 5)
             hub_rank_task(r, f[1], strtoll(f[2], NULL, 10), atoi(f[3]), atoi(f[4]));
         break;
+    case 'v':
+        if (n == 3)
+            hub_rank_diversion(r, f[1], strtoll(f[2], NULL, 10));
+        break;
     default:
         break;
     }
@@ -416,6 +423,17 @@ depot_err hub_ranking_note_task(hub_ranking *rk, hub_store *s, const char *deale
         return DEPOT_OK;
     snprintf(word, sizeof(word), "t:%s:%lld:%d:%d", dealer, due, due_delta, done_delta);
     return hub_store_log_add(s, HUB_LOG_RANKING, rk->api_writer, word, depot_now_ms());
+}
+
+depot_err hub_ranking_note_diversion(hub_ranking *rk, const char *dealer, long long at)
+{
+    if (!rk)
+        return DEPOT_OK;
+    pthread_mutex_lock(&rk->lock);
+    hub_rank_diversion(rk->rank, dealer, at);
+    note(rk, "v:%s:%lld", dealer, at);
+    pthread_mutex_unlock(&rk->lock);
+    return rk->facts_nomem ? DEPOT_ERR_NOMEM : DEPOT_OK;
 }
 
 /* ---- hooks ---- */

@@ -62,6 +62,9 @@ depot_err hub_ranking_note_invoice(hub_ranking *rk, hub_store *s, const char *de
  * hub_rank_task, in the caller's transaction (read back from the engine log by every hub). */
 depot_err hub_ranking_note_task(hub_ranking *rk, hub_store *s, const char *dealer, long long due,
                                 int due_delta, int done_delta);
+/* An item shipped to dealer first found at another dealer at time at (diversion.h): in the
+ * ingest transaction that applied its scan (rk NULL: nothing). */
+depot_err hub_ranking_note_diversion(hub_ranking *rk, const char *dealer, long long at);
 /* Periodic work on the ingest worker (store s is its own). */
 void hub_ranking_tick(hub_ranking *rk, hub_store *s, hub_publish_fn publish, void *publish_ctx,
                       long long now);

@@ -18,12 +18,13 @@
 #include "store/store.h"
 
 enum hub_fact_kind {
-    HUB_FACT_PAYMENT,  /* amount cents at at */
-    HUB_FACT_ORDER,    /* an order (or forged order message) that arrived at at; flag: defective */
-    HUB_FACT_INVOICE,  /* an order approved at at for amount cents */
-    HUB_FACT_PRESENCE, /* the dealer went online (flag) or offline at at */
-    HUB_FACT_SEEN,     /* the dealer's last message was at at */
-    HUB_FACT_TASK,     /* a task given to the dealer, due on the day at; flag: done by then */
+    HUB_FACT_PAYMENT,   /* amount cents at at */
+    HUB_FACT_ORDER,     /* an order (or forged order message) that arrived at at; flag: defective */
+    HUB_FACT_INVOICE,   /* an order approved at at for amount cents */
+    HUB_FACT_PRESENCE,  /* the dealer went online (flag) or offline at at */
+    HUB_FACT_SEEN,      /* the dealer's last message was at at */
+    HUB_FACT_TASK,      /* a task given to the dealer, due on the day at; flag: done by then */
+    HUB_FACT_DIVERSION, /* an item shipped to the dealer first scanned at another dealer at at */
 };
 
 struct hub_fact {

@@ -315,11 +315,42 @@ static void test_hub_rank_parse_weights_Forms(void **state)
     assert_false(hub_rank_parse_weights("0,0,0,0,0", w));
     assert_false(hub_rank_parse_weights("1,1,1,1", w));
     assert_true(hub_rank_parse_weights("1,1,1,1,1,1", w)); /* with the tasks KPI */
-    assert_true(w[HUB_KPI_TASKS] == 1);
-    assert_false(hub_rank_parse_weights("1,1,1,1,1,1,1", w));
+    assert_true(w[HUB_KPI_TASKS] == 1 && w[HUB_KPI_DIVERSION] == 0);
+    assert_true(hub_rank_parse_weights("1,1,1,1,1,1,2", w)); /* with the diversion KPI */
+    assert_true(w[HUB_KPI_DIVERSION] == 2);
+    assert_false(hub_rank_parse_weights("1,1,1,1,1,1,1,1", w));
     assert_false(hub_rank_parse_weights("1,1,1,1,1,", w));
     assert_false(hub_rank_parse_weights("1,-1,1,1,1", w));
     assert_false(hub_rank_parse_weights("1,x,1,1,1", w));
+}
+
+/* Items of X found at other dealers: its diversion KPI falls, and weighed, so does its score. */
+static void test_hub_rank_diversion_IncidentsWeighAgainstTheDealer(void **state)
+{
+    struct hub_rank_params p = params();
+    struct hub_rank_board b;
+    hub_rank *r;
+    char how[2048];
+    (void)state;
+    p.weights[HUB_KPI_DIVERSION] = 1;
+    r = new_rank(&p);
+    assert_int_equal(hub_rank_payment(r, "X", MAR1, 100), DEPOT_OK);
+    assert_int_equal(hub_rank_payment(r, "Y", MAR1, 100), DEPOT_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(hub_rank_diversion(r, "X", MAR1 + (i + 1) * DAY), DEPOT_OK);
+    assert_int_equal(hub_rank_diversion(r, "Y", MAR1 + 40 * DAY), DEPOT_OK); /* April */
+    assert_int_equal(hub_rank_compute(r, hub_period_of(MAR1), NOW, &b), DEPOT_OK);
+    assert_int_equal(b.n, 2);
+    assert_string_equal(b.e[0].dealer, "Y"); /* the same but for X's incidents */
+    assert_int_equal(b.e[1].diversions, 3);
+    assert_true(fabs(b.e[1].value[HUB_KPI_DIVERSION] - 0.25) < 1e-12);
+    assert_true(fabs(b.e[0].value[HUB_KPI_DIVERSION] - 1.0) < 1e-12);
+    assert_true(b.e[0].score > b.e[1].score);
+    hub_rank_how(&b, &b.e[1], how, sizeof(how));
+    assert_non_null(strstr(how, "diversion: 1 / (1 + 3 of its items found at other dealers) = "
+                                "0.2500"));
+    hub_rank_board_clear(&b);
+    hub_rank_free(r);
 }
 
 static void test_hub_period_Boundaries(void **state)
@@ -491,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_hub_rank_compute_CatalogChangeRevalues),
         cmocka_unit_test(test_hub_rank_tier_pct_Thresholds),
         cmocka_unit_test(test_hub_rank_task_DueAndDoneInTime),
+        cmocka_unit_test(test_hub_rank_diversion_IncidentsWeighAgainstTheDealer),
         cmocka_unit_test(test_hub_rank_parse_weights_Forms),
         cmocka_unit_test(test_hub_period_Boundaries),
         cmocka_unit_test(test_hub_rank_seen_GapClosesAtOfflineAfter),

@@ -39,6 +39,9 @@ static const struct {
                     "1000, 1, r.done_at > 0 AND r.done_at < CAST(extract(epoch FROM CAST(t.due AS "
                     "date)) AS BIGINT) * 1000 + 86400000 FROM task_reach r JOIN tasks t "
                     "ON t.id = r.task"},
+    {HUB_FACT_DIVERSION, "SELECT i.dealer, MIN(c.ts), 0, 0 FROM code_scans c JOIN item_codes i "
+                         "ON i.code = c.code WHERE i.dealer <> c.dealer AND c.kind IN "
+                         "('receive', 'pick') GROUP BY c.code, c.dealer, i.dealer"},
 };
 
 struct fact_walk {

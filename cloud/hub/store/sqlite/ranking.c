@@ -39,6 +39,9 @@ static const struct {
     {HUB_FACT_TASK, "SELECT r.dealer, CAST(strftime('%s', t.due) AS INTEGER) * 1000, 1, "
                     "r.done_at > 0 AND r.done_at < CAST(strftime('%s', t.due) AS INTEGER) * 1000 "
                     "+ 86400000 FROM task_reach r JOIN tasks t ON t.id = r.task"},
+    {HUB_FACT_DIVERSION, "SELECT i.dealer, MIN(c.ts), 0, 0 FROM code_scans c JOIN item_codes i "
+                         "ON i.code = c.code WHERE i.dealer <> c.dealer AND c.kind IN "
+                         "('receive', 'pick') GROUP BY c.code, c.dealer, i.dealer"},
 };
 
 static depot_err walk(struct sqlite_store *q, int i, hub_fact_cb cb, void *arg, bool *stop)
