@@ -1,12 +1,13 @@
 /*
- * depotctl catalog import FILE.csv | show
+ * depotctl catalog import FILE.csv | check FILE.csv | show
  * depotctl dealers list | show ID | set ID [--name ...] [--credit-limit X] ...
  *
  * import reads a CSV with the header
  *   sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock
  * (price a decimal such as 12.50), checks every line and prints each bad one
  * as FILE:LINE: what; only a file without a bad line is sent (PUT
- * /api/v1/catalog replaces the whole catalog in one transaction).
+ * /api/v1/catalog replaces the whole catalog in one transaction; the same
+ * catalog again changes nothing, no new version). check sends it as a dry run.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -147,7 +148,8 @@ cJSON *ctl_catalog_read_csv(const char *path, FILE *f)
     return list;
 }
 
-static int catalog_import(const char *cmd, const char *path, const char *hub, const char *token)
+static int catalog_import(const char *cmd, const char *path, const char *hub, const char *token,
+                          bool dry_run)
 {
     FILE *f = fopen(path, "r");
     cJSON *list, *reply = NULL;
@@ -165,13 +167,24 @@ static int catalog_import(const char *cmd, const char *path, const char *hub, co
     }
     body = cJSON_PrintUnformatted(list);
     cJSON_Delete(list);
-    rc = ctl_api_call(cmd, hub, token, "PUT", "/api/v1/catalog", body, &reply);
+    rc = ctl_api_call(cmd, hub, token, "PUT",
+                      dry_run ? "/api/v1/catalog?dry_run=1" : "/api/v1/catalog", body, &reply);
     cJSON_free(body);
     if (rc == CTL_OK) {
         char v[32], n[32];
+        bool changed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "changed"));
         ctl_json_num(reply, "version", v, sizeof(v));
         ctl_json_num(reply, "items", n, sizeof(n));
-        printf("catalog version %s: %s items\n", v, n);
+        if (dry_run && changed)
+            printf("checked: %s items of %s would be catalog version %s (nothing written)\n", n,
+                   path, v);
+        else if (dry_run)
+            printf("checked: %s items of %s are the catalog already (version %s; nothing "
+                   "written)\n",
+                   n, path, v);
+        else
+            printf("catalog version %s: %s items%s\n", v, n,
+                   changed ? "" : " (the same as before: unchanged, nothing sent again)");
     }
     cJSON_Delete(reply);
     return rc;
@@ -217,9 +230,10 @@ int ctl_catalog_main(int argc, char **argv)
     static const struct ctl_verb verbs[] = {
         {"import", "FILE.csv", "replace the catalog; CSV header: " CSV_HEADER},
         {"show", NULL, "the catalog as a table"},
+        {"check", "FILE.csv", "check a catalog CSV here and at the hub, write nothing"},
     };
     static const struct ctl_verb_table table = {"depotctl catalog", "Import or show the catalog.",
-                                                verbs, 2};
+                                                verbs, 3};
     const char *file = NULL;
     int rc, v = ctl_verb_parse(&table, argc, argv, opts, 2, &file, &rc);
 
@@ -227,6 +241,8 @@ int ctl_catalog_main(int argc, char **argv)
         return rc;
     if (!ctl_api_target("depotctl catalog", &hub, &token))
         return CTL_USAGE;
-    return v == 0 ? catalog_import("depotctl catalog import", file, hub, token)
-                  : catalog_show("depotctl catalog show", hub, token);
+    if (v == 1)
+        return catalog_show("depotctl catalog show", hub, token);
+    return catalog_import(v == 0 ? "depotctl catalog import" : "depotctl catalog check", file, hub,
+                          token, v == 2);
 }

@@ -11,12 +11,14 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
 #include "api/routes.h"
+#include "api/idempotency.h"
 #include "depot/money.h"
 
 #define ERR_MAX 200
@@ -91,37 +93,118 @@ static bool parse_catalog(const char *text, struct hub_catalog_item **items, siz
     return ok;
 }
 
+struct same_walk {
+    const struct hub_catalog_item *items;
+    size_t n, i;
+    bool same;
+};
+
+static bool same_item(const struct hub_catalog_item *a, const struct hub_catalog_item *b)
+{
+    return !strcmp(a->sku, b->sku) && !strcmp(a->barcode, b->barcode) && a->price == b->price &&
+           a->unit_weight_g == b->unit_weight_g && a->min_qty == b->min_qty &&
+           a->max_qty == b->max_qty && a->reorder_point == b->reorder_point &&
+           a->lead_time_days == b->lead_time_days && a->max_stock == b->max_stock;
+}
+
+static int same_row(void *arg, const struct hub_catalog_item *it)
+{
+    struct same_walk *w = arg;
+    if (w->i >= w->n || !same_item(&w->items[w->i], it))
+        w->same = false;
+    w->i++;
+    return !w->same;
+}
+
+static int by_sku(const void *a, const void *b)
+{
+    return strcmp(((const struct hub_catalog_item *)a)->sku,
+                  ((const struct hub_catalog_item *)b)->sku);
+}
+
+/* Whether the stored catalog is items (sorted by sku) already: *version its version. */
+static depot_err same_catalog(hub_store *s, struct hub_catalog_item *items, size_t n,
+                              long long *version, bool *same)
+{
+    struct same_walk w = {items, n, 0, true};
+    depot_err err = hub_store_catalog_list(s, version, same_row, &w);
+    *same = err == DEPOT_OK && w.same && w.i == n && *version > 0;
+    return err;
+}
+
+/*
+ * In one write transaction: a key used before answers as it did (k->found); the same catalog
+ * as stored changes nothing (no new version is pushed to the gateways); a dry run checks and
+ * writes nothing; else the catalog is replaced and its answer kept under the key.
+ */
+static depot_err put_tx(hub_store *s, const struct api_request *r, struct api_idem *k,
+                        struct hub_catalog_item *items, size_t n, bool dry_run, char **answer)
+{
+    long long version = 0;
+    bool same = false;
+    char text[160];
+    depot_err err = hub_store_begin(s);
+    if (err == DEPOT_OK)
+        err = api_idem_find(s, r, k);
+    if (err == DEPOT_OK && !k->found)
+        err = same_catalog(s, items, n, &version, &same);
+    if (err == DEPOT_OK && !k->found && !same && !dry_run)
+        err = hub_store_catalog_replace(s, items, n, depot_now_ms(), &version);
+    if (err == DEPOT_OK && !k->found) {
+        snprintf(text, sizeof(text), "{%s\"version\":%lld,\"items\":%zu,\"changed\":%s}",
+                 dry_run ? "\"dry_run\":true," : "", dry_run && !same ? version + 1 : version, n,
+                 same ? "false" : "true");
+        if (!(*answer = depot_strdup(text)))
+            err = DEPOT_ERR_NOMEM;
+    }
+    if (err == DEPOT_OK && *answer && !dry_run)
+        err = api_idem_keep(s, r, k, MHD_HTTP_OK, *answer);
+    if (err == DEPOT_OK && *answer && !dry_run)
+        err = hub_store_commit(s);
+    else
+        hub_store_rollback(s);
+    if (err == DEPOT_OK && *answer && !dry_run && !same)
+        LOG_INFO("catalog version %lld set by %s: %zu items", version, r->who->name, n);
+    return err;
+}
+
 enum MHD_Result api_catalog_put(hub_api *api, const struct api_request *r)
 {
     struct hub_catalog_item *items;
-    char err_text[ERR_MAX + 32];
-    long long version = 0;
+    char err_text[ERR_MAX + 32], *answer = NULL;
+    const char *dry = api_query(r, "dry_run"), *why = NULL;
+    bool dry_run = dry && (!strcmp(dry, "1") || !strcmp(dry, "true"));
+    struct api_idem k;
+    enum MHD_Result ret;
     size_t n = 0;
     hub_store *s;
     depot_err err;
-    cJSON *out;
 
+    if ((dry && !dry_run && strcmp(dry, "0") && strcmp(dry, "false")) ||
+        !api_idem_read(r, &k, &why))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              why ? why : "dry_run: 1 or true, 0 or false");
+    if (dry_run)
+        k.on = false; /* nothing written: no answer to keep or give again */
     if (!parse_catalog(r->body, &items, &n, err_text, sizeof(err_text))) {
         depot_free(items);
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, err_text);
     }
+    if (n > 1)
+        qsort(items, n, sizeof(*items), by_sku);
     s = api_reader_take(api);
-    err = hub_store_begin(s);
-    if (err == DEPOT_OK)
-        err = hub_store_catalog_replace(s, items, n, depot_now_ms(), &version);
-    if (err == DEPOT_OK)
-        err = hub_store_commit(s);
-    if (err != DEPOT_OK)
-        hub_store_rollback(s);
+    err = put_tx(s, r, &k, items, n, dry_run, &answer);
     api_reader_give(api, s);
     depot_free(items);
     if (err != DEPOT_OK)
-        return api_send_store_error(api, r, err, "catalog");
-    LOG_INFO("catalog version %lld set by %s: %zu items", version, r->who->name, n);
-    out = cJSON_CreateObject();
-    cJSON_AddNumberToObject(out, "version", (double)version);
-    cJSON_AddNumberToObject(out, "items", (double)n);
-    return api_send_json(api, r, MHD_HTTP_OK, out);
+        ret = api_send_store_error(api, r, err, "catalog");
+    else if (k.found)
+        ret = api_idem_answer(api, r, &k);
+    else
+        ret = api_idem_send(api, r, MHD_HTTP_OK, answer);
+    depot_free(answer);
+    api_idem_clear(&k);
+    return ret;
 }
 
 static int item_row(void *arg, const struct hub_catalog_item *it)

@@ -1098,6 +1098,48 @@ static void test_api_payments_import_DryRunNamesEveryBadLineAndWritesNothing(voi
     assert_int_equal(payments_of(f, "A"), 2);
 }
 
+static double num_of(const struct fixture *f, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->json, key);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+/* A catalog (or price) change from an ERP: the same catalog again changes nothing (no new version
+ * goes to the gateways), a key gives the first answer again, a dry run writes nothing. */
+static void test_api_catalog_SameCatalogTwiceChangesNothing(void **state)
+{
+    struct fixture *f = *state;
+    const char *const dry[] = {"dry_run", "1", NULL};
+    char cheaper[sizeof(CATALOG_2)];
+    char *p;
+    snprintf(cheaper, sizeof(cheaper), "%s", CATALOG_2);
+    p = strstr(cheaper, "\"2.00\"");
+    assert_non_null(p);
+    memcpy(p, "\"1.50\"", 6);
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2), 200);
+    assert_int_equal(num_of(f, "version"), 1);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "changed")));
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2), 200);
+    assert_int_equal(num_of(f, "version"), 1);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "changed")));
+    /* a price change, checked first: the version it would get, nothing written */
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, dry, cheaper), 200);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f->json, "dry_run")));
+    assert_int_equal(num_of(f, "version"), 2);
+    assert_int_equal(call(f, "GET", "/api/v1/catalog", VIEWER, NULL, NULL), 200);
+    assert_int_equal(num_of(f, "version"), 1);
+    /* for real with a key, sent twice: one new version */
+    assert_int_equal(call_key(f, "PUT", "/api/v1/catalog", ADMIN, NULL, cheaper, "price-9"), 200);
+    assert_int_equal(num_of(f, "version"), 2);
+    assert_int_equal(call_key(f, "PUT", "/api/v1/catalog", ADMIN, NULL, cheaper, "price-9"), 200);
+    assert_int_equal(num_of(f, "version"), 2);
+    assert_int_equal(call_key(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2, "price-9"), 422);
+    assert_int_equal(call(f, "GET", "/api/v1/catalog", VIEWER, NULL, NULL), 200);
+    assert_int_equal(num_of(f, "version"), 2);
+    assert_true(in_body(f, "1.50"));
+}
+
 static void test_api_shipments_RecordedOnceWithTheirCodes(void **state)
 {
     struct fixture *f = *state;
@@ -1235,6 +1277,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_api_auth_UnknownOrMissingTokenIs401),
         T(test_api_shipments_RecordedOnceWithTheirCodes),
+        T(test_api_catalog_SameCatalogTwiceChangesNothing),
         T(test_api_shipments_DryRunNamesEveryBadShipmentAndWritesNothing),
         T(test_api_routes_UnknownPathIs404AndWrongMethodIs405),
         T(test_api_statements_BadRequestsRefusedWithTheirReason),
