@@ -163,6 +163,8 @@ static const struct depot_ini_opt webhooks_opts[] = {
     NUM("backoff_base_ms", webhooks_backoff_base_ms, 10, 3600000, "1000"),
     NUM("backoff_cap_s", webhooks_backoff_cap_s, 1, 86400, "3600"),
     DBL("dead_after_h", webhooks_dead_after_h, 0.001, 8760, "72"),
+    NUM("stock_period_s", webhooks_stock_period_s, 0, 86400, "300"),
+    NUM("keep_days", webhooks_keep_days, 1, 3650, "30"),
     END,
 };
 

@@ -107,6 +107,8 @@ struct hub_config {
     long webhooks_backoff_cap_s;     /* the longest wait between two attempts */
     double webhooks_dead_after_h;    /* a delivery still failing this long after it was made:
                                         dead */
+    long webhooks_stock_period_s;    /* stock.changed: one event per dealer per period (0: none) */
+    long webhooks_keep_days;         /* delivered deliveries are deleted this long after */
     /* [tokens] */
     size_t n_tokens;
     struct hub_token tokens[HUB_TOKENS_MAX];

@@ -13,6 +13,7 @@
  * closing at once keep one statement each; nothing is ever rewritten.
  */
 #include "statements.h"
+#include "webhooks.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -575,6 +576,8 @@ static depot_err freeze(hub_statements *st, hub_store *s, const struct inputs *i
         err = hub_store_statement_add(s, &row, &id, &created);
     }
     cJSON_free(text);
+    if (err == DEPOT_OK && created) /* its webhook event, in the statement's transaction */
+        err = hub_webhook_statement(s, id, e->dealer, period, e->sales, e->rebate, now);
     if (err == DEPOT_OK)
         (*(created ? &out->created : &out->existing))++;
     return err;

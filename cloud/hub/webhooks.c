@@ -151,6 +151,20 @@ depot_err hub_webhook_payment(hub_store *s, long long id, const char *dealer, lo
     return hub_webhook_event(s, "payment.recorded", at, d);
 }
 
+depot_err hub_webhook_statement(hub_store *s, long long id, const char *dealer, const char *period,
+                                long long sales, long long rebate, long long at)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (!d || !cJSON_AddNumberToObject(d, "statement", (double)id) ||
+        !cJSON_AddStringToObject(d, "dealer", dealer) ||
+        !cJSON_AddStringToObject(d, "period", period) || !money(d, "sales", sales) ||
+        !money(d, "rebate", rebate)) {
+        cJSON_Delete(d);
+        return DEPOT_ERR_NOMEM;
+    }
+    return hub_webhook_event(s, "statement.closed", at, d);
+}
+
 depot_err hub_webhook_shipment(hub_store *s, const struct hub_shipment *sh,
                                const struct hub_shipment_line *lines, size_t n)
 {
@@ -205,6 +219,7 @@ struct hub_webhooks {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping, started, curl_ready;
+    long long next_periodic; /* ms: the next stock events and pruning (periodic) */
 };
 
 /* One leased delivery, copied out of the store's row with its subscription's url and secret. */
@@ -399,13 +414,115 @@ static int run_round(struct hub_webhooks *w)
     return r.n;
 }
 
+#define STOCK_LAG_MS 10000LL    /* a period ends this long before the event (a row in flight) */
+#define PERIODIC_MAX_MS 60000LL /* the periodic work is looked at at least this often */
+
+struct stock_events {
+    hub_store *s;
+    long long from, to, n;
+    char dealer[DEPOT_DEALER_MAX + 1];
+    cJSON *data, *list;
+    depot_err err;
+};
+
+/* Enqueues the dealer's event gathered so far. */
+static void stock_flush(struct stock_events *e)
+{
+    if (e->data && e->err == DEPOT_OK) {
+        e->err = hub_webhook_event(e->s, "stock.changed", e->to, e->data);
+        e->n++;
+    } else {
+        cJSON_Delete(e->data);
+    }
+    e->data = e->list = NULL;
+}
+
+static int stock_row(void *arg, const struct hub_webhook_stock *r)
+{
+    struct stock_events *e = arg;
+    cJSON *o;
+    if (!e->data || strcmp(e->dealer, r->dealer) != 0) {
+        stock_flush(e);
+        snprintf(e->dealer, sizeof(e->dealer), "%s", r->dealer);
+        e->data = cJSON_CreateObject();
+        if (!e->data || !cJSON_AddStringToObject(e->data, "dealer", r->dealer) ||
+            !cJSON_AddNumberToObject(e->data, "from_ms", (double)e->from) ||
+            !cJSON_AddNumberToObject(e->data, "to_ms", (double)e->to) ||
+            !(e->list = cJSON_AddArrayToObject(e->data, "stock")))
+            e->err = DEPOT_ERR_NOMEM;
+    }
+    if (e->err != DEPOT_OK)
+        return 1;
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(e->list, o)) {
+        cJSON_Delete(o);
+        e->err = DEPOT_ERR_NOMEM;
+        return 1;
+    }
+    if (!cJSON_AddStringToObject(o, "sku", r->sku) ||
+        !cJSON_AddNumberToObject(o, "qty", (double)r->qty) ||
+        !cJSON_AddStringToObject(o, "node", r->node) ||
+        !cJSON_AddNumberToObject(o, "measured_at_ms", (double)r->updated_at)) {
+        e->err = DEPOT_ERR_NOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * stock.changed, coalesced: every [webhooks] stock_period_s, one event per dealer whose stock
+ * rows the hub stored in the period (each SKU once, at its level at the period's end), in one
+ * write transaction that also moves the cursor (several hubs: one of them per period). The
+ * first run only starts the cursor. Then delivered rows past keep_days are deleted.
+ */
+static void periodic(struct hub_webhooks *w, long long now)
+{
+    const struct hub_config *c = &w->cfg_copy;
+    struct stock_events e = {.s = w->store};
+    long long cursor = 0, pruned = 0;
+    depot_err err = hub_store_begin(w->store);
+    if (err == DEPOT_OK && c->webhooks_stock_period_s > 0)
+        err = hub_store_webhook_cursor(w->store, &cursor);
+    e.from = cursor;
+    e.to = now - STOCK_LAG_MS;
+    if (err == DEPOT_OK && c->webhooks_stock_period_s > 0 && cursor == 0)
+        err = hub_store_webhook_cursor_set(w->store, e.to);
+    else if (err == DEPOT_OK && c->webhooks_stock_period_s > 0 &&
+             e.to - cursor >= c->webhooks_stock_period_s * 1000LL) {
+        err = hub_store_webhook_stock_changed(w->store, e.from, e.to, stock_row, &e);
+        stock_flush(&e);
+        if (err == DEPOT_OK)
+            err = e.err;
+        if (err == DEPOT_OK)
+            err = hub_store_webhook_cursor_set(w->store, e.to);
+    }
+    if (err == DEPOT_OK)
+        err = hub_store_webhook_prune(w->store, now - c->webhooks_keep_days * 86400000LL, &pruned);
+    if (err == DEPOT_OK)
+        err = hub_store_commit(w->store);
+    if (err != DEPOT_OK) {
+        hub_store_rollback(w->store);
+        LOG_WARN("webhooks: stock events and pruning: %s (again later)", depot_strerror(err));
+    } else if (e.n || pruned) {
+        LOG_INFO("webhooks: %lld stock.changed events queued, %lld delivered rows pruned", e.n,
+                 pruned);
+    }
+    w->next_periodic = now + (c->webhooks_stock_period_s > 0 &&
+                                      c->webhooks_stock_period_s * 1000LL < PERIODIC_MAX_MS
+                                  ? c->webhooks_stock_period_s * 1000LL
+                                  : PERIODIC_MAX_MS);
+}
+
 static void *worker(void *arg)
 {
     struct hub_webhooks *w = arg;
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         int n;
+        long long now = depot_now_ms();
         pthread_mutex_unlock(&w->lock);
+        if (now >= w->next_periodic)
+            periodic(w, now);
         n = run_round(w);
         pthread_mutex_lock(&w->lock);
         if (n == 0 && !w->stopping) {

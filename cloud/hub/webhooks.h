@@ -57,6 +57,8 @@ struct hub_alert_put;
 depot_err hub_webhook_alert_opened(hub_store *s, long long id, const struct hub_alert_put *a);
 depot_err hub_webhook_payment(hub_store *s, long long id, const char *dealer, long long amount,
                               const char *order, const char *ref, long long at);
+depot_err hub_webhook_statement(hub_store *s, long long id, const char *dealer, const char *period,
+                                long long sales, long long rebate, long long at);
 struct hub_shipment;
 struct hub_shipment_line;
 depot_err hub_webhook_shipment(hub_store *s, const struct hub_shipment *sh,

@@ -35,11 +35,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Env, free_port_range, main, run, wait_for  # noqa: E402
 from broker import dealer_identity, make_pki, mqtt_pub, pub_accepted, start_broker  # noqa: E402
 from hubenv import (approve, call, metrics, orders, pay, put_catalog, set_dealer,  # noqa: E402
-                    signed_order, start_hub, wait_hub)
+                    signed_order, start_hub, stock_message, wait_hub)
 
 ADMIN = "admin-token-webhooks"
 HOOKS = {"webhooks": {"poll_ms": "100", "connect_timeout_s": "1", "timeout_s": "2",
-                      "backoff_base_ms": "100", "backoff_cap_s": "1"}}
+                      "backoff_base_ms": "100", "backoff_cap_s": "1", "stock_period_s": "1"}}
 SECRET_A = "a-secret-of-the-erp-0123456789"
 BOLT = "4006381333931"
 
@@ -52,9 +52,9 @@ class Receiver:
         self.port = port
         self.secrets = {}
         self.plan = {"/a": ["fail", "fail", "hang", "slow"], "/b": ["slow", "fail"]}
-        self.seen = {"/a": [], "/b": [], "/c": []}  # event ids, first acceptance order
-        self.data = {"/a": [], "/b": [], "/c": []}  # the events, same order
-        self.duplicates = {"/a": 0, "/b": 0, "/c": 0}
+        self.seen = {"/a": [], "/b": [], "/c": [], "/d": []}  # event ids, first acceptance order
+        self.data = {"/a": [], "/b": [], "/c": [], "/d": []}  # the events, same order
+        self.duplicates = {"/a": 0, "/b": 0, "/c": 0, "/d": 0}
         self.bad = []                      # requests whose signature or headers fail
         self.requests = 0
         self.lock = threading.Lock()
@@ -261,6 +261,27 @@ def run_scenario(env, rcv):
     assert ev["type"] == "order.approved" and ev["data"]["order"] == order["order"] and \
         ev["data"]["total"] == "10.00" and ev["data"]["approved_by"] == "admin", ev
     assert len(rcv.seen["/a"]) == 31  # /a takes payments only
+
+    # stock.changed, coalesced per period ([webhooks] stock_period_s, 1 s here): three level
+    # reports of two SKUs come as events of A listing each SKU once, at its last level
+    d = call(http, "POST", "/api/v1/webhooks", ADMIN,
+             {"url": base + "/d", "types": ["stock.changed"]}, expect=201)
+    rcv.secrets["/d"] = d["secret"]
+    for i, (sku, qty) in enumerate((("SKU-BOLT", 5), ("SKU-NUT", 3), ("SKU-BOLT", 7)), 1):
+        r = mqtt_pub(pki, mqtt_port, "depot/v1/A/up/stock",
+                     stock_message("A", "b" * 32, i, sku, qty), cert=cert, key=key)
+        assert pub_accepted(r), (r.stdout, r.stderr)
+
+    def levels():
+        got = {}
+        for ev in rcv.data["/d"]:
+            assert ev["type"] == "stock.changed" and ev["data"]["dealer"] == "A", ev
+            skus = [row["sku"] for row in ev["data"]["stock"]]
+            assert len(skus) == len(set(skus)), ev  # each SKU once per event
+            got.update((row["sku"], row["qty"]) for row in ev["data"]["stock"])
+        return got
+    wait_for(lambda: levels() == {"SKU-BOLT": 7, "SKU-NUT": 3}, timeout=60, interval=0.2,
+             what="stock.changed events at /d")
     print("requests %d, duplicates de-duplicated by id %s" % (rcv.requests, rcv.duplicates))
 
 

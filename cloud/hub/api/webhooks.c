@@ -29,8 +29,13 @@
 #define LIST_MAX 1000
 
 /* The event types a subscription may take ("*": all of them). */
-static const char *const known_types[] = {"order.approved", "payment.recorded", "shipment.recorded",
-                                          "alert.opened", "*"};
+static const char *const known_types[] = {"order.approved",
+                                          "payment.recorded",
+                                          "shipment.recorded",
+                                          "statement.closed",
+                                          "stock.changed",
+                                          "alert.opened",
+                                          "*"};
 
 static bool type_known(const char *t)
 {

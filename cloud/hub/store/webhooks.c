@@ -53,3 +53,28 @@ depot_err hub_store_webhook_retry(hub_store *s, long long sub, long long seq, lo
 {
     return s->ops->webhooks->retry(s, sub, seq, now, changed);
 }
+
+depot_err hub_store_webhook_cursor(hub_store *s, long long *value)
+{
+    return s->ops->webhooks->cursor(s, value);
+}
+
+depot_err hub_store_webhook_cursor_set(hub_store *s, long long value)
+{
+    return s->ops->webhooks->cursor_set(s, value);
+}
+
+depot_err hub_store_webhook_stock_changed(hub_store *s, long long from, long long to,
+                                          hub_webhook_stock_cb cb, void *arg)
+{
+    return s->ops->webhooks->stock_changed(s, from, to, cb, arg);
+}
+
+depot_err hub_store_webhook_prune(hub_store *s, long long delivered_before, long long *n)
+{
+    long long k = 0;
+    depot_err err = s->ops->webhooks->prune(s, delivered_before, &k);
+    if (n)
+        *n = k;
+    return err;
+}

@@ -54,6 +54,13 @@ struct hub_webhook_delivery {
     long long delivered_at; /* ms, 0 if not */
 };
 
+/* One stock row changed in a period (stock.changed events). */
+struct hub_webhook_stock {
+    const char *dealer, *sku, *node;
+    long long qty, updated_at, received_at;
+};
+
+typedef int (*hub_webhook_stock_cb)(void *arg, const struct hub_webhook_stock *row);
 typedef int (*hub_webhook_sub_cb)(void *arg, const struct hub_webhook_sub *sub);
 typedef int (*hub_webhook_delivery_cb)(void *arg, const struct hub_webhook_delivery *d);
 
@@ -71,6 +78,11 @@ struct hub_store_webhook_ops {
     depot_err (*deliveries)(hub_store *s, long long sub, const char *status, long long after,
                             long long limit, hub_webhook_delivery_cb cb, void *arg);
     depot_err (*retry)(hub_store *s, long long sub, long long seq, long long now, bool *changed);
+    depot_err (*cursor)(hub_store *s, long long *value);
+    depot_err (*cursor_set)(hub_store *s, long long value);
+    depot_err (*stock_changed)(hub_store *s, long long from, long long to, hub_webhook_stock_cb cb,
+                               void *arg);
+    depot_err (*prune)(hub_store *s, long long delivered_before, long long *n);
 };
 
 /* Adds sub (its id ignored; types as ",a,b,"): *id is the new subscription. */
@@ -103,5 +115,16 @@ depot_err hub_store_webhook_deliveries(hub_store *s, long long sub, const char *
  * not dead. DEPOT_ERR_NOTFOUND if sub has no delivery seq. */
 depot_err hub_store_webhook_retry(hub_store *s, long long sub, long long seq, long long now,
                                   bool *changed);
+
+/* The stock events' cursor (meta webhooks_stock_cursor, ms; 0 if never set) and its move, in
+ * the caller's write transaction (so of several hubs one moves it per period). */
+depot_err hub_store_webhook_cursor(hub_store *s, long long *value);
+depot_err hub_store_webhook_cursor_set(hub_store *s, long long value);
+/* The stock rows the hub stored with from < received_at <= to, by dealer and sku. */
+depot_err hub_store_webhook_stock_changed(hub_store *s, long long from, long long to,
+                                          hub_webhook_stock_cb cb, void *arg);
+/* Deletes deliveries delivered before delivered_before (ms); *n how many (may be NULL). Dead
+ * ones stay (the dead-letter list) until retried. */
+depot_err hub_store_webhook_prune(hub_store *s, long long delivered_before, long long *n);
 
 #endif

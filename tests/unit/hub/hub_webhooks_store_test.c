@@ -279,6 +279,64 @@ static void test_webhook_backoff_DoublesToTheCapWithinHalfToAll(void **state)
     }
 }
 
+static int count_rows(void *arg, const struct hub_webhook_delivery *d)
+{
+    (void)d;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int stock_rows(void *arg, const struct hub_webhook_stock *r)
+{
+    char *out = arg;
+    size_t at = strlen(out);
+    snprintf(out + at, 256 - at, "%s/%s=%lld;", r->dealer, r->sku, r->qty);
+    return 0;
+}
+
+/* The stock events' cursor, the rows stored in a period, and delivered rows pruned (dead ones
+ * kept). */
+static void test_webhook_cursor_StockChangedAndPrune(void **state)
+{
+    struct test_store_fixture *f = *state;
+    depot_msg m = test_stock("D2", LEDGER_A, 1, 1, T0, "S2", 4);
+    depot_msg m2 = test_stock("D1", LEDGER_B, 1, 1, T0, "S1", 9);
+    char rows[256] = "";
+    long long cursor = -1, n = -1, sub = sub_add(f->s, "http://erp/a", ",*,");
+    int left = 0;
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_webhook_cursor(f->s, &cursor), DEPOT_OK);
+    assert_int_equal(cursor, 0);
+    assert_int_equal(hub_store_webhook_cursor_set(f->s, T0 + 5), DEPOT_OK);
+    assert_int_equal(hub_store_webhook_cursor(f->s, &cursor), DEPOT_OK);
+    assert_int_equal(cursor, T0 + 5);
+    assert_int_equal(hub_store_apply(f->s, &m, T0 + 10, NULL, NULL), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->s, &m2, T0 + 20, NULL, NULL), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_webhook_stock_changed(f->s, T0 + 5, T0 + 20, stock_rows, rows),
+                     DEPOT_OK);
+    assert_string_equal(rows, "D1/S1=9;D2/S2=4;"); /* by dealer */
+    rows[0] = '\0';
+    assert_int_equal(hub_store_webhook_stock_changed(f->s, T0 + 10, T0 + 19, stock_rows, rows),
+                     DEPOT_OK);
+    assert_string_equal(rows, "");
+    /* two deliveries: one delivered at T0 + 100, one dead: only the first goes */
+    enqueue(f->s, "payment.recorded", "e1", T0, 1);
+    enqueue(f->s, "payment.recorded", "e2", T0, 1);
+    assert_int_equal(hub_store_begin(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_webhook_finish(f->s, 1, "delivered", 1, T0, "", T0 + 100), DEPOT_OK);
+    assert_int_equal(hub_store_webhook_finish(f->s, 2, "dead", 9, T0, "HTTP status 500", 0),
+                     DEPOT_OK);
+    assert_int_equal(hub_store_webhook_prune(f->s, T0 + 100, &n), DEPOT_OK);
+    assert_int_equal(n, 0); /* delivered at T0 + 100: not before it */
+    assert_int_equal(hub_store_webhook_prune(f->s, T0 + 101, &n), DEPOT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hub_store_commit(f->s), DEPOT_OK);
+    assert_int_equal(hub_store_webhook_deliveries(f->s, sub, NULL, 0, 100, count_rows, &left),
+                     DEPOT_OK);
+    assert_int_equal(left, 1); /* the dead one */
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, test_store_setup, test_store_teardown)
 
 int main(void)
@@ -290,6 +348,7 @@ int main(void)
         T(test_webhook_dead_LetsTheNextGoAndRetryMakesItPendingFirst),
         T(test_webhook_disabled_SubscriptionsDeliveriesAreNeverDue),
         T(test_migration12_AppliesToAStoreMadeBefore),
+        T(test_webhook_cursor_StockChangedAndPrune),
         cmocka_unit_test(test_webhook_sign_IsHmacSha256OfTimestampDotBody),
         cmocka_unit_test(test_webhook_backoff_DoublesToTheCapWithinHalfToAll),
     };

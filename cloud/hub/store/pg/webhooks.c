@@ -25,6 +25,10 @@ enum webhook_stmt {
     W_DELIVERIES,
     W_RETRY,
     W_DELIVERY_THERE,
+    W_CURSOR,
+    W_CURSOR_SET,
+    W_STOCK_CHANGED,
+    W_PRUNE,
     W_COUNT
 };
 _Static_assert(W_COUNT <= PG_TABLE_MAX, "a statement table holds at most PG_TABLE_MAX");
@@ -60,6 +64,12 @@ static const char *const sql[W_COUNT] = {
     [W_RETRY] = "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_at = $3, "
                 "lease_until = 0 WHERE seq = $2 AND sub = $1 AND status = 'dead'",
     [W_DELIVERY_THERE] = "SELECT seq FROM webhook_deliveries WHERE seq = $2 AND sub = $1",
+    [W_CURSOR] = "SELECT value FROM meta WHERE key = 'webhooks_stock_cursor'",
+    [W_CURSOR_SET] = "INSERT INTO meta(key, value) VALUES('webhooks_stock_cursor', $1) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [W_STOCK_CHANGED] = "SELECT dealer, sku, node, qty, updated_at, received_at FROM stock "
+                        "WHERE received_at > $1 AND received_at <= $2 ORDER BY dealer, sku",
+    [W_PRUNE] = "DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < $1",
 };
 
 static const struct hub_pg_stmts stmts = {PG_T_WEBHOOKS, W_COUNT, sql};
@@ -259,6 +269,67 @@ static depot_err w_retry(hub_store *s, long long sub, long long seq, long long n
     return *changed ? DEPOT_OK : there(s, W_DELIVERY_THERE, 2, sub, seq);
 }
 
+static depot_err w_cursor(hub_store *s, long long *value)
+{
+    struct pg_params p;
+    PGresult *res;
+    depot_err err;
+    pgp_reset(&p);
+    err = hub_pg_one_row(hub_pg_impl(s), &stmts, W_CURSOR, &p, "stock cursor", &res);
+    *value = 0;
+    if (err == DEPOT_ERR_NOTFOUND)
+        return DEPOT_OK;
+    if (err != DEPOT_OK)
+        return err;
+    *value = hub_pg_int(res, 0, 0);
+    PQclear(res);
+    return DEPOT_OK;
+}
+
+static depot_err w_cursor_set(hub_store *s, long long value)
+{
+    struct pg_params p;
+    pgp_reset(&p);
+    pgp_int(&p, value);
+    return hub_pg_run(hub_pg_impl(s), &stmts, W_CURSOR_SET, &p, "stock cursor", NULL);
+}
+
+struct stock_walk {
+    hub_webhook_stock_cb cb;
+    void *arg;
+};
+
+static int stock_row(void *arg, const PGresult *res, int r)
+{
+    struct stock_walk *w = arg;
+    struct hub_webhook_stock row = {.dealer = hub_pg_col(res, r, 0),
+                                    .sku = hub_pg_col(res, r, 1),
+                                    .node = hub_pg_col(res, r, 2),
+                                    .qty = hub_pg_int(res, r, 3),
+                                    .updated_at = hub_pg_int(res, r, 4),
+                                    .received_at = hub_pg_int(res, r, 5)};
+    return w->cb(w->arg, &row);
+}
+
+static depot_err w_stock_changed(hub_store *s, long long from, long long to,
+                                 hub_webhook_stock_cb cb, void *arg)
+{
+    struct stock_walk w = {cb, arg};
+    struct pg_params p;
+    pgp_reset(&p);
+    pgp_int(&p, from);
+    pgp_int(&p, to);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, W_STOCK_CHANGED, &p, "stock changed", stock_row, &w);
+}
+
+static depot_err w_prune(hub_store *s, long long delivered_before, long long *n)
+{
+    struct pg_params p;
+    pgp_reset(&p);
+    pgp_int(&p, delivered_before);
+    return hub_pg_run(hub_pg_impl(s), &stmts, W_PRUNE, &p, "prune webhook deliveries", n);
+}
+
 const struct hub_store_webhook_ops hub_pg_webhook_ops = {
     .sub_add = w_sub_add,
     .subs = w_subs,
@@ -269,4 +340,8 @@ const struct hub_store_webhook_ops hub_pg_webhook_ops = {
     .finish = w_finish,
     .deliveries = w_deliveries,
     .retry = w_retry,
+    .cursor = w_cursor,
+    .cursor_set = w_cursor_set,
+    .stock_changed = w_stock_changed,
+    .prune = w_prune,
 };

@@ -24,6 +24,10 @@ enum webhook_stmt {
     W_DELIVERIES,
     W_RETRY,
     W_DELIVERY_THERE,
+    W_CURSOR,
+    W_CURSOR_SET,
+    W_STOCK_CHANGED,
+    W_PRUNE,
     W__COUNT
 };
 _Static_assert(W__COUNT <= SQ_WEBHOOK_STMTS, "raise SQ_WEBHOOK_STMTS");
@@ -58,6 +62,12 @@ static const char *const sql[W__COUNT] = {
     [W_RETRY] = "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_at = ?3, "
                 "lease_until = 0 WHERE seq = ?2 AND sub = ?1 AND status = 'dead'",
     [W_DELIVERY_THERE] = "SELECT seq FROM webhook_deliveries WHERE seq = ?2 AND sub = ?1",
+    [W_CURSOR] = "SELECT value FROM meta WHERE key = 'webhooks_stock_cursor'",
+    [W_CURSOR_SET] = "INSERT INTO meta(key, value) VALUES('webhooks_stock_cursor', ?1) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [W_STOCK_CHANGED] = "SELECT dealer, sku, node, qty, updated_at, received_at FROM stock "
+                        "WHERE received_at > ?1 AND received_at <= ?2 ORDER BY dealer, sku",
+    [W_PRUNE] = "DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ?1",
 };
 
 /* Migration 12 and the setup of every file since (idempotent). */
@@ -259,6 +269,57 @@ void hub_sqlite_webhooks_free(struct sqlite_store *q)
     hub_sqlite_finalize_all(q->webhook_st, W__COUNT);
 }
 
+static depot_err w_cursor(hub_store *s, long long *value)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, W_CURSOR);
+    int rc = sqlite3_step(st);
+    *value = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : hub_sqlite_fail(q, "stock cursor");
+}
+
+static depot_err w_cursor_set(hub_store *s, long long value)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, W_CURSOR_SET);
+    sqlite3_bind_int64(st, 1, value);
+    return hub_sqlite_run(q, st, "stock cursor");
+}
+
+static depot_err w_stock_changed(hub_store *s, long long from, long long to,
+                                 hub_webhook_stock_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, W_STOCK_CHANGED);
+    struct hub_webhook_stock row;
+    int rc;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.dealer = hub_sqlite_col(st, 0);
+        row.sku = hub_sqlite_col(st, 1);
+        row.node = hub_sqlite_col(st, 2);
+        row.qty = sqlite3_column_int64(st, 3);
+        row.updated_at = sqlite3_column_int64(st, 4);
+        row.received_at = sqlite3_column_int64(st, 5);
+        if (cb(arg, &row))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "stock changed");
+}
+
+static depot_err w_prune(hub_store *s, long long delivered_before, long long *n)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, W_PRUNE);
+    depot_err err;
+    sqlite3_bind_int64(st, 1, delivered_before);
+    err = hub_sqlite_run(q, st, "prune webhook deliveries");
+    *n = err == DEPOT_OK ? sqlite3_changes(q->db) : 0;
+    return err;
+}
+
 const struct hub_store_webhook_ops hub_sqlite_webhook_ops = {
     .sub_add = w_sub_add,
     .subs = w_subs,
@@ -269,4 +330,8 @@ const struct hub_store_webhook_ops hub_sqlite_webhook_ops = {
     .finish = w_finish,
     .deliveries = w_deliveries,
     .retry = w_retry,
+    .cursor = w_cursor,
+    .cursor_set = w_cursor_set,
+    .stock_changed = w_stock_changed,
+    .prune = w_prune,
 };
