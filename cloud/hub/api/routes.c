@@ -89,6 +89,8 @@ static const struct api_route routes[] = {
     {GET, V1 "ranking", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_NO, HUB_API_RANKING, api_ranking_get},
     {GET, V1 "alerts", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ALERTS,
      api_alerts_list},
+    {GET, V1 "export/alerts", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ALERTS,
+     api_alerts_export},
     {GET, V1 "alerts/*", HUB_ROLE_VIEWER, API_ARG_ALERT, DEALER_OBJECT, HUB_API_ALERTS,
      api_alert_get},
     {POST, V1 "alerts/*/ack", HUB_ROLE_APPROVER, API_ARG_ALERT, DEALER_NO, HUB_API_ALERTS,

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/routes.h"
 #include "store/accounts.h"
 #include "store/alerts.h"
@@ -340,6 +341,84 @@ static void test_api_alerts_PagesWithACursor(void **state)
     n = read_pages(f, "/api/v1/alerts", "7", ids, 32, "id"); /* exactly one page */
     assert_int_equal(n, 7);
     assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, bad_after, NULL), 400);
+}
+
+/* Puts alerts for dealer on skus S<first>..S<first+n-1>, opened at NOW + i minutes. */
+static void put_alerts(struct fixture *f, const char *dealer, int first, int n, const char *text)
+{
+    assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+    for (int i = first; i < first + n; i++) {
+        char sku[16];
+        struct hub_alert_put p = {dealer, sku, "low_stock",      "", "warning", text,
+                                  "",     "",  NOW + i * 60000LL};
+        snprintf(sku, sizeof(sku), "S%d", i);
+        assert_int_equal(hub_store_alert_put(f->writer, &p, NULL, NULL), DEPOT_OK);
+    }
+    assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+}
+
+static int count_lines(const struct fixture *f)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->reply.len; i++)
+        n += f->reply.body[i] == '\n';
+    return n;
+}
+
+static void test_api_export_AlertsAsCsvAndJsonLines(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const csv[] = {"format", "csv", NULL};
+    static const char *const jsonl[] = {"format", "jsonl", "dealer", "B", NULL};
+    static const char *const ranged[] = {
+        "format", "jsonl", "from", "1767225660000", "to", "2026-01-01T00:02:00Z", NULL};
+    static const char *const bad_format[] = {"format", "xml", NULL};
+    static const char *const bad_range[] = {"format", "csv", "from", "2026-13-01", NULL};
+    static const char *const backwards[] = {
+        "format", "csv", "from", "2026-01-02", "to", "2026-01-01T00:00:00Z", NULL};
+    cJSON *row;
+    put_alerts(f, "A", 0, 3, "=1+2, \"low\"");
+    put_alerts(f, "B", 3, 1, "low");
+
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, csv, NULL), 200);
+    assert_string_equal(f->reply.type, "text/csv; charset=utf-8");
+    assert_non_null(strstr(f->reply.body, "id,dealer,sku,kind,subject,severity,status,text,action,"
+                                          "opened_at,updated_at,acked_by,acked_at,resolved_by,"
+                                          "resolved_at,count\r\n"));
+    assert_int_equal(count_lines(f), 5); /* the header and 4 alerts */
+    /* quoted, quotes doubled, the formula made text */
+    assert_non_null(strstr(f->reply.body, ",S0,low_stock,,warning,open,\"'=1+2, \"\"low\"\"\","));
+    assert_non_null(strstr(f->reply.body, ",2026-01-01T00:00:00.000Z,"));
+
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, jsonl, NULL), 200);
+    assert_string_equal(f->reply.type, "application/x-ndjson");
+    assert_int_equal(count_lines(f), 1);
+    assert_non_null(row = cJSON_ParseWithLength(f->reply.body, f->reply.len));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(row, "sku")->valuestring, "S3");
+    cJSON_Delete(row);
+
+    /* [00:01, 00:02): only S1 */
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, ranged, NULL), 200);
+    assert_int_equal(count_lines(f), 1);
+    assert_non_null(strstr(f->reply.body, "\"sku\":\"S1\""));
+
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, bad_format, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, bad_range, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, backwards, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", NULL, csv, NULL), 401);
+}
+
+/* More alerts than a page of the pager: every one exported once. */
+static void test_api_export_SpansPages(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const csv[] = {"format", "csv", NULL};
+    static const char *const empty[] = {"format", "jsonl", "from", "2030-01-01", NULL};
+    put_alerts(f, "A", 0, API_PAGE_ROWS * 2 + 7, "low");
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, csv, NULL), 200);
+    assert_int_equal(count_lines(f), API_PAGE_ROWS * 2 + 7 + 1);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, empty, NULL), 200);
+    assert_int_equal(f->reply.len, 0);
 }
 
 static void test_api_orders_PagesWithACursor(void **state)
@@ -1095,6 +1174,8 @@ int main(void)
         T(test_api_open_HealthMetricsAndDashboardNeedNoToken),
         T(test_api_alerts_EmptyListAndBadFilter),
         T(test_api_alerts_PagesWithACursor),
+        T(test_api_export_AlertsAsCsvAndJsonLines),
+        T(test_api_export_SpansPages),
         T(test_api_orders_PagesWithACursor),
         T(test_api_dealers_PagesWithACursor),
         T(test_api_ranking_WithoutEngineIs503),
