@@ -108,7 +108,7 @@ static int page_row(void *arg, const struct hub_alert_row *a)
     const struct alerts_ctx *x = ((struct api_pager *)arg)->ctx;
     char key[32];
     snprintf(key, sizeof(key), "%lld", a->id);
-    if (a->opened_at < x->from || (x->to && a->opened_at >= x->to)) {
+    if (!api_export_holds(x->from, x->to, a->opened_at)) {
         api_pager_skip(arg, key);
         return 0;
     }
@@ -175,13 +175,11 @@ static const char *const alert_cols[] = {
  */
 enum MHD_Result api_alerts_export(hub_api *api, const struct api_request *r)
 {
-    const char *from = api_query(r, "from"), *to = api_query(r, "to");
     const char *dealer = api_query(r, "dealer");
-    long long from_ms = 0, to_ms = 0;
+    long long from_ms, to_ms;
     struct alerts_ctx *x;
     char name[160];
-    if ((from && !api_time_arg(from, false, &from_ms)) || (to && !api_time_arg(to, true, &to_ms)) ||
-        (to && to_ms <= from_ms))
+    if (!api_export_range(r, "alerts", &from_ms, &to_ms, name, sizeof(name)))
         return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
                               "from or to is not a date, an ISO time or ms (from before to)");
     if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
@@ -192,7 +190,6 @@ enum MHD_Result api_alerts_export(hub_api *api, const struct api_request *r)
     x->scoped = r->scope != NULL;
     x->from = from_ms;
     x->to = to_ms;
-    snprintf(name, sizeof(name), "alerts-%.40s-%.40s", from ? from : "all", to ? to : "all");
     return api_pager_export(api, r, "alerts", alerts_page, x, depot_free, alert_cols, name);
 }
 

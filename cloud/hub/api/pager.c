@@ -259,9 +259,28 @@ enum MHD_Result api_pager_export(hub_api *api, const struct api_request *r, cons
         box_free(x);
         return api_send_store_error(api, r, err, "");
     }
+    if (api_body_reserve(&p->b, 1))
+        p->b.p[p->b.len] = '\0'; /* text, not counted in the body */
     ret =
         api_send_body_header(api, r, MHD_HTTP_OK, type, &p->b, "Content-Disposition", disposition);
     p->b.p = NULL; /* the answer took it */
     box_free(x);
     return ret;
+}
+
+bool api_export_range(const struct api_request *r, const char *what, long long *from, long long *to,
+                      char *name, size_t len)
+{
+    const char *f = api_query(r, "from"), *t = api_query(r, "to");
+    *from = *to = 0;
+    if ((f && !api_time_arg(f, false, from)) || (t && !api_time_arg(t, true, to)) ||
+        (t && *to <= *from))
+        return false;
+    snprintf(name, len, "%s-%.40s-%.40s", what, f ? f : "all", t ? t : "all");
+    return true;
+}
+
+bool api_export_holds(long long from, long long to, long long ms)
+{
+    return ms >= from && (!to || ms < to);
 }

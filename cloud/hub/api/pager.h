@@ -67,6 +67,17 @@ enum MHD_Result api_pager_send(hub_api *api, const struct api_request *r, const 
                                const char *cursor);
 
 /*
+ * An export's from= and to= (api_time_arg; either may be left out: no bound)
+ * into [*from, *to) (*to 0: no end) and its file name "<what>-<from>-<to>"
+ * ("all" for a bound left out). False: not times, or to not after from.
+ */
+bool api_export_range(const struct api_request *r, const char *what, long long *from, long long *to,
+                      char *name, size_t len);
+
+/* Whether ms is in an export's range [from, to) (to 0: no end). */
+bool api_export_holds(long long from, long long to, long long ms);
+
+/*
  * An export of the list: format= csv or jsonl (else a 400), the whole list
  * with Content-Disposition: attachment; filename="<name>.csv|jsonl". cols: the CSV
  * columns. Frees ctx as api_pager_send.

@@ -74,6 +74,8 @@ static const struct api_route routes[] = {
     {PUT, V1 "catalog", HUB_ROLE_ADMIN, API_ARG_NONE, DEALER_NO, HUB_API_CATALOG, api_catalog_put},
     {GET, V1 "orders", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ORDERS,
      api_orders_list},
+    {GET, V1 "export/orders", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ORDERS,
+     api_orders_export},
     {GET, V1 "orders-forged", HUB_ROLE_VIEWER, API_ARG_NONE, DEALER_QUERY, HUB_API_ORDERS,
      api_orders_forged},
     {GET, V1 "orders/*", HUB_ROLE_VIEWER, API_ARG_ORDER, DEALER_OBJECT, HUB_API_ORDERS,

@@ -449,6 +449,19 @@ static void test_api_orders_PagesWithACursor(void **state)
     assert_string_equal(ids[3], "o-0");
     assert_string_equal(ids[4], "o-1");
     assert_int_equal(call(f, "GET", "/api/v1/orders", VIEWER, bad_after, NULL), 400);
+
+    /* exported: created in [NOW+2, NOW+4): o-2 and o-3, newest first */
+    static const char *const csv[] = {"format", "csv",           "from", "1767225600002",
+                                      "to",     "1767225600004", NULL};
+    assert_int_equal(call(f, "GET", "/api/v1/export/orders", VIEWER, csv, NULL), 200);
+    assert_string_equal(f->reply.type, "text/csv; charset=utf-8");
+    assert_string_equal(f->reply.body,
+                        "order,dealer,ledger,number,terminal,status,stage,reason,total,escalated,"
+                        "created,received_at,stage_since,decided_at,delivered\r\n"
+                        "o-3,A," LEDGER_A ",4,,pending,sales,,1.00,false,2026-01-01T00:00:00.003Z,"
+                        "2026-01-01T00:00:00.003Z,2026-01-01T00:00:00.003Z,,false\r\n"
+                        "o-2,A," LEDGER_A ",3,,pending,sales,,1.00,false,2026-01-01T00:00:00.002Z,"
+                        "2026-01-01T00:00:00.002Z,2026-01-01T00:00:00.002Z,,false\r\n");
 }
 
 static void test_api_dealers_PagesWithACursor(void **state)
