@@ -73,5 +73,6 @@ int ctl_contracts_main(int argc, char **argv);
 int ctl_statements_main(int argc, char **argv);
 int ctl_webhooks_main(int argc, char **argv);
 int ctl_ledger_main(int argc, char **argv);
+int ctl_export_main(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@ static const struct ctl_command commands[] = {
     {"contracts", ctl_contracts_main, "e-contracts signed with the dealer's gateway key"},
     {"statements", ctl_statements_main, "rebate statements frozen at a period's close"},
     {"webhooks", ctl_webhooks_main, "outbound webhooks to an ERP: add, list, deliveries, retry"},
+    {"export", ctl_export_main, "a list of the hub as CSV or JSON Lines for a spreadsheet"},
     {"ledger", ctl_ledger_main, "verify a period of a dealer's movements from the hub's records"},
 };
 
