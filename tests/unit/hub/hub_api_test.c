@@ -996,6 +996,17 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     assert_int_equal(call(f, "GET", "/api/v1/history", auth, as_a, NULL), 200);
     snprintf(url, sizeof(url), "/api/v1/alerts/%lld", alert_a);
     assert_int_equal(call(f, "GET", url, auth, NULL, NULL), 200);
+    /* exports: A's rows only, B's refused; the manufacturer's: both */
+    static const char *const exports[] = {"/api/v1/export/alerts", "/api/v1/export/orders"};
+    static const char *const jsonl[] = {"format", "jsonl", NULL};
+    static const char *const jsonl_b[] = {"format", "jsonl", "dealer", "B", NULL};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(call(f, "GET", exports[i], auth, jsonl, NULL), 200);
+        assert_true(in_body(f, "\"dealer\":\"A\"") && !in_body(f, "\"B\""));
+        assert_int_equal(call(f, "GET", exports[i], auth, jsonl_b, NULL), 403);
+        assert_int_equal(call(f, "GET", exports[i], VIEWER, jsonl, NULL), 200);
+        assert_true(in_body(f, "\"dealer\":\"A\"") && in_body(f, "\"dealer\":\"B\""));
+    }
     assert_int_equal(call(f, "POST", "/api/v1/logout", auth, NULL, "{}"), 200);
     assert_int_equal(call(f, "GET", "/api/v1/me", auth, NULL, NULL), 401);
     assert_int_equal(login(f, "anna@a", "dealer A's password", auth, sizeof(auth)), 200);
