@@ -74,5 +74,6 @@ int ctl_statements_main(int argc, char **argv);
 int ctl_webhooks_main(int argc, char **argv);
 int ctl_ledger_main(int argc, char **argv);
 int ctl_shipments_main(int argc, char **argv);
+int ctl_export_main(int argc, char **argv);
 
 #endif

@@ -30,6 +30,7 @@ static const struct ctl_command commands[] = {
     {"statements", ctl_statements_main, "rebate statements frozen at a period's close"},
     {"webhooks", ctl_webhooks_main, "outbound webhooks to an ERP: add, list, deliveries, retry"},
     {"shipments", ctl_shipments_main, "shipments from the ERP with their item codes: import, list"},
+    {"export", ctl_export_main, "a list of the hub as CSV or JSON Lines for a spreadsheet"},
     {"ledger", ctl_ledger_main, "verify a period of a dealer's movements from the hub's records"},
 };
 

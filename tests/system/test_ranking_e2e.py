@@ -209,6 +209,18 @@ def test_leaderboard_matches_hand_figures_and_csv_import_is_all_or_nothing():
         table = hub.ctl("ranking").stdout
         assert table.splitlines()[2].split()[:2] == ["1", "A"], table
         print(table)
+        # The three orders exported as the hub streams them: CSV on stdout, JSON Lines to a file
+        csv = hub.ctl("export", "orders", "--format", "csv").stdout
+        lines = csv.splitlines()
+        assert lines[0].startswith("order,dealer,ledger,number,"), csv
+        assert sorted(l.split(",")[1] for l in lines[1:] if l) == ["A", "B", "C"], csv
+        out = env.path("orders.jsonl")
+        hub.ctl("export", "orders", "--format", "jsonl", "--dealer", "C", "--out", out)
+        with open(out) as f:
+            rows = [json.loads(l) for l in f]
+        assert [(o["dealer"], o["status"]) for o in rows] == [("C", "rejected")], rows
+        r = hub.ctl("export", "orders", "--format", "xml", check=False)
+        assert r.returncode == 2, (r.stdout, r.stderr)
         # Restart: the aggregates are rebuilt from the store, the board is the same.
         hub.proc.stop()
         hub.proc, hub.http = start_hub(env, hub.pki, hub.port, tokens=TOKENS, extra=RANKING)

@@ -99,13 +99,19 @@ static bool filter_valid(const struct hub_alert_filter *f)
 struct alerts_ctx {
     struct hub_alert_filter f;
     bool scoped; /* a dealer's user: alert_json without other dealers */
+    long long from, to; /* an export's range of opened_at: [from, to); to 0: no end */
     char text[4][DEPOT_ALERT_KIND_MAX + DEPOT_DEALER_MAX + 1]; /* the filters' own copies */
 };
 
 static int page_row(void *arg, const struct hub_alert_row *a)
 {
+    const struct alerts_ctx *x = ((struct api_pager *)arg)->ctx;
     char key[32];
     snprintf(key, sizeof(key), "%lld", a->id);
+    if (!api_export_holds(x->from, x->to, a->opened_at)) {
+        api_pager_skip(arg, key);
+        return 0;
+    }
     return api_pager_row(
         arg, alert_json(a, ((struct alerts_ctx *)((struct api_pager *)arg)->ctx)->scoped), key);
 }
@@ -153,6 +159,38 @@ enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r)
     x->f.sku = keep(x, 3, f.sku);
     x->scoped = r->scope != NULL;
     return api_pager_send(api, r, "alerts", alerts_page, x, depot_free, after);
+}
+
+/* ---- GET /export/alerts ---- */
+
+static const char *const alert_cols[] = {
+    "id",       "dealer",      "sku",         "kind",      "subject",    "severity",
+    "status",   "text",        "action",      "opened_at", "updated_at", "acked_by",
+    "acked_at", "resolved_by", "resolved_at", "count",     NULL};
+
+/*
+ * Every alert opened in [from, to) (either may be left out), newest first, as
+ * CSV or JSON Lines; the range is applied to each page the store reads, so
+ * the export holds one page in memory however many alerts there are.
+ */
+enum MHD_Result api_alerts_export(hub_api *api, const struct api_request *r)
+{
+    const char *dealer = api_query(r, "dealer");
+    long long from_ms, to_ms;
+    struct alerts_ctx *x;
+    char name[160];
+    if (!api_export_range(r, "alerts", &from_ms, &to_ms, name, sizeof(name)))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "from or to is not a date, an ISO time or ms (from before to)");
+    if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not valid");
+    if (!(x = depot_calloc(1, sizeof(*x))))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    x->f.dealer = keep(x, 1, dealer);
+    x->scoped = r->scope != NULL;
+    x->from = from_ms;
+    x->to = to_ms;
+    return api_pager_export(api, r, "alerts", alerts_page, x, depot_free, alert_cols, name);
 }
 
 enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r)

@@ -106,13 +106,19 @@ static depot_err order_detail(hub_store *s, const char *id, cJSON **out)
 struct orders_ctx {
     struct hub_order_filter f;
     char status[16], dealer[DEPOT_DEALER_MAX + 1], after_id[API_CURSOR_MAX + 1];
+    long long from, to; /* an export's range of created: [from, to); to 0: no end */
 };
 
 static int page_row(void *arg, const struct hub_order *o)
 {
     struct api_pager *p = arg;
     char key[API_CURSOR_MAX + 1];
+    const struct orders_ctx *x = p->ctx;
     snprintf(key, sizeof(key), "%lld/%s", o->received_at, o->id);
+    if (!api_export_holds(x->from, x->to, o->created)) {
+        api_pager_skip(p, key);
+        return 0;
+    }
     return api_pager_row(p, order_json(o), key);
 }
 
@@ -457,4 +463,34 @@ enum MHD_Result api_order_approve(hub_api *api, const struct api_request *r)
 enum MHD_Result api_order_reject(hub_api *api, const struct api_request *r)
 {
     return post_act(api, r, r->arg, HUB_ACT_REJECT);
+}
+
+/* ---- GET /export/orders ---- */
+
+static const char *const order_cols[] = {"order",       "dealer",     "ledger",    "number",
+                                         "terminal",    "status",     "stage",     "reason",
+                                         "total",       "escalated",  "created",   "received_at",
+                                         "stage_since", "decided_at", "delivered", NULL};
+
+/* Every order created in [from, to), newest received first, as CSV or JSON Lines. */
+enum MHD_Result api_orders_export(hub_api *api, const struct api_request *r)
+{
+    const char *dealer = api_query(r, "dealer");
+    struct orders_ctx *x;
+    long long from, to;
+    char name[160];
+    if (!api_export_range(r, "orders", &from, &to, name, sizeof(name)))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "from or to is not a date, an ISO time or ms (from before to)");
+    if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not a valid id");
+    if (!(x = depot_calloc(1, sizeof(*x))))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (dealer) {
+        snprintf(x->dealer, sizeof(x->dealer), "%s", dealer);
+        x->f.dealer = x->dealer;
+    }
+    x->from = from;
+    x->to = to;
+    return api_pager_export(api, r, "orders", orders_page, x, depot_free, order_cols, name);
 }

@@ -100,6 +100,8 @@ enum MHD_Result api_payments_import(hub_api *api, const struct api_request *r);
 enum MHD_Result api_ranking_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_dealer_kpis(hub_api *api, const struct api_request *r);
 enum MHD_Result api_alerts_list(hub_api *api, const struct api_request *r);
+enum MHD_Result api_orders_export(hub_api *api, const struct api_request *r);
+enum MHD_Result api_alerts_export(hub_api *api, const struct api_request *r);
 enum MHD_Result api_alert_get(hub_api *api, const struct api_request *r);
 enum MHD_Result api_alert_ack(hub_api *api, const struct api_request *r);
 enum MHD_Result api_alert_resolve(hub_api *api, const struct api_request *r);

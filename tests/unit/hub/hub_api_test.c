@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/routes.h"
 #include "store/accounts.h"
 #include "store/alerts.h"
@@ -342,6 +343,84 @@ static void test_api_alerts_PagesWithACursor(void **state)
     assert_int_equal(call(f, "GET", "/api/v1/alerts", VIEWER, bad_after, NULL), 400);
 }
 
+/* Puts alerts for dealer on skus S<first>..S<first+n-1>, opened at NOW + i minutes. */
+static void put_alerts(struct fixture *f, const char *dealer, int first, int n, const char *text)
+{
+    assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+    for (int i = first; i < first + n; i++) {
+        char sku[16];
+        struct hub_alert_put p = {dealer, sku, "low_stock",      "", "warning", text,
+                                  "",     "",  NOW + i * 60000LL};
+        snprintf(sku, sizeof(sku), "S%d", i);
+        assert_int_equal(hub_store_alert_put(f->writer, &p, NULL, NULL), DEPOT_OK);
+    }
+    assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+}
+
+static int count_lines(const struct fixture *f)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->reply.len; i++)
+        n += f->reply.body[i] == '\n';
+    return n;
+}
+
+static void test_api_export_AlertsAsCsvAndJsonLines(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const csv[] = {"format", "csv", NULL};
+    static const char *const jsonl[] = {"format", "jsonl", "dealer", "B", NULL};
+    static const char *const ranged[] = {
+        "format", "jsonl", "from", "1767225660000", "to", "2026-01-01T00:02:00Z", NULL};
+    static const char *const bad_format[] = {"format", "xml", NULL};
+    static const char *const bad_range[] = {"format", "csv", "from", "2026-13-01", NULL};
+    static const char *const backwards[] = {
+        "format", "csv", "from", "2026-01-02", "to", "2026-01-01T00:00:00Z", NULL};
+    cJSON *row;
+    put_alerts(f, "A", 0, 3, "=1+2, \"low\"");
+    put_alerts(f, "B", 3, 1, "low");
+
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, csv, NULL), 200);
+    assert_string_equal(f->reply.type, "text/csv; charset=utf-8");
+    assert_non_null(strstr(f->reply.body, "id,dealer,sku,kind,subject,severity,status,text,action,"
+                                          "opened_at,updated_at,acked_by,acked_at,resolved_by,"
+                                          "resolved_at,count\r\n"));
+    assert_int_equal(count_lines(f), 5); /* the header and 4 alerts */
+    /* quoted, quotes doubled, the formula made text */
+    assert_non_null(strstr(f->reply.body, ",S0,low_stock,,warning,open,\"'=1+2, \"\"low\"\"\","));
+    assert_non_null(strstr(f->reply.body, ",2026-01-01T00:00:00.000Z,"));
+
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, jsonl, NULL), 200);
+    assert_string_equal(f->reply.type, "application/x-ndjson");
+    assert_int_equal(count_lines(f), 1);
+    assert_non_null(row = cJSON_ParseWithLength(f->reply.body, f->reply.len));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(row, "sku")->valuestring, "S3");
+    cJSON_Delete(row);
+
+    /* [00:01, 00:02): only S1 */
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, ranged, NULL), 200);
+    assert_int_equal(count_lines(f), 1);
+    assert_non_null(strstr(f->reply.body, "\"sku\":\"S1\""));
+
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, bad_format, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, bad_range, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, backwards, NULL), 400);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", NULL, csv, NULL), 401);
+}
+
+/* More alerts than a page of the pager: every one exported once. */
+static void test_api_export_SpansPages(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const csv[] = {"format", "csv", NULL};
+    static const char *const empty[] = {"format", "jsonl", "from", "2030-01-01", NULL};
+    put_alerts(f, "A", 0, API_PAGE_ROWS * 2 + 7, "low");
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, csv, NULL), 200);
+    assert_int_equal(count_lines(f), API_PAGE_ROWS * 2 + 7 + 1);
+    assert_int_equal(call(f, "GET", "/api/v1/export/alerts", VIEWER, empty, NULL), 200);
+    assert_int_equal(f->reply.len, 0);
+}
+
 static void test_api_orders_PagesWithACursor(void **state)
 {
     struct fixture *f = *state;
@@ -370,6 +449,19 @@ static void test_api_orders_PagesWithACursor(void **state)
     assert_string_equal(ids[3], "o-0");
     assert_string_equal(ids[4], "o-1");
     assert_int_equal(call(f, "GET", "/api/v1/orders", VIEWER, bad_after, NULL), 400);
+
+    /* exported: created in [NOW+2, NOW+4): o-2 and o-3, newest first */
+    static const char *const csv[] = {"format", "csv",           "from", "1767225600002",
+                                      "to",     "1767225600004", NULL};
+    assert_int_equal(call(f, "GET", "/api/v1/export/orders", VIEWER, csv, NULL), 200);
+    assert_string_equal(f->reply.type, "text/csv; charset=utf-8");
+    assert_string_equal(f->reply.body,
+                        "order,dealer,ledger,number,terminal,status,stage,reason,total,escalated,"
+                        "created,received_at,stage_since,decided_at,delivered\r\n"
+                        "o-3,A," LEDGER_A ",4,,pending,sales,,1.00,false,2026-01-01T00:00:00.003Z,"
+                        "2026-01-01T00:00:00.003Z,2026-01-01T00:00:00.003Z,,false\r\n"
+                        "o-2,A," LEDGER_A ",3,,pending,sales,,1.00,false,2026-01-01T00:00:00.002Z,"
+                        "2026-01-01T00:00:00.002Z,2026-01-01T00:00:00.002Z,,false\r\n");
 }
 
 static void test_api_dealers_PagesWithACursor(void **state)
@@ -925,6 +1017,17 @@ static void test_api_dealer_user_EveryRouteWithAnotherDealersIdIsRefused(void **
     assert_int_equal(call(f, "GET", "/api/v1/history", auth, as_a, NULL), 200);
     snprintf(url, sizeof(url), "/api/v1/alerts/%lld", alert_a);
     assert_int_equal(call(f, "GET", url, auth, NULL, NULL), 200);
+    /* exports: A's rows only, B's refused; the manufacturer's: both */
+    static const char *const exports[] = {"/api/v1/export/alerts", "/api/v1/export/orders"};
+    static const char *const jsonl[] = {"format", "jsonl", NULL};
+    static const char *const jsonl_b[] = {"format", "jsonl", "dealer", "B", NULL};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(call(f, "GET", exports[i], auth, jsonl, NULL), 200);
+        assert_true(in_body(f, "\"dealer\":\"A\"") && !in_body(f, "\"B\""));
+        assert_int_equal(call(f, "GET", exports[i], auth, jsonl_b, NULL), 403);
+        assert_int_equal(call(f, "GET", exports[i], VIEWER, jsonl, NULL), 200);
+        assert_true(in_body(f, "\"dealer\":\"A\"") && in_body(f, "\"dealer\":\"B\""));
+    }
     assert_int_equal(call(f, "POST", "/api/v1/logout", auth, NULL, "{}"), 200);
     assert_int_equal(call(f, "GET", "/api/v1/me", auth, NULL, NULL), 401);
     assert_int_equal(login(f, "anna@a", "dealer A's password", auth, sizeof(auth)), 200);
@@ -1291,6 +1394,8 @@ int main(void)
         T(test_api_open_HealthMetricsAndDashboardNeedNoToken),
         T(test_api_alerts_EmptyListAndBadFilter),
         T(test_api_alerts_PagesWithACursor),
+        T(test_api_export_AlertsAsCsvAndJsonLines),
+        T(test_api_export_SpansPages),
         T(test_api_orders_PagesWithACursor),
         T(test_api_dealers_PagesWithACursor),
         T(test_api_ranking_WithoutEngineIs503),
