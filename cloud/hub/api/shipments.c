@@ -226,8 +226,10 @@ static const char *parse_ship(const cJSON *o, long long place, long long now, st
         s->n_lines++;
     }
     for (size_t i = 0; i < s->n_lines; i++) /* codes sorted within their line */
-        qsort(s->codes + s->lines[i].first, s->lines[i].n, sizeof(code_t), by_code);
-    qsort(s->lines, s->n_lines, sizeof(*s->lines), by_sku);
+        if (s->lines[i].n > 1)
+            qsort(s->codes + s->lines[i].first, s->lines[i].n, sizeof(code_t), by_code);
+    if (s->n_lines > 1)
+        qsort(s->lines, s->n_lines, sizeof(*s->lines), by_sku);
     for (size_t i = 1; i < s->n_lines; i++)
         if (!strcmp(s->lines[i].sku, s->lines[i - 1].sku)) {
             snprintf(buf, sizeof(buf), "SKU %s on two lines", s->lines[i].sku);
