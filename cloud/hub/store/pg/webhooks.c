@@ -49,11 +49,11 @@ static const char *const sql[W_COUNT] = {
                   "SELECT id, $2, $1, $3, $4, 0, $4, 0, 'pending', '', 0 FROM webhook_subs "
                   "WHERE disabled_at = 0 AND (strpos(types, ',' || $1::text || ',') > 0 "
                   "OR strpos(types, ',*,') > 0) ORDER BY id",
-    [W_DUE] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries d "
-              "JOIN webhook_subs s ON s.id = d.sub AND s.disabled_at = 0 "
-              "WHERE d.status = 'pending' AND d.next_at <= $1 AND d.lease_until <= $1 "
-              "AND d.seq = (SELECT MIN(e.seq) FROM webhook_deliveries e "
-              "WHERE e.sub = d.sub AND e.status = 'pending') ORDER BY d.seq LIMIT $2",
+    [W_DUE] = "SELECT " DELIVERY_COLS " FROM webhook_subs s CROSS JOIN LATERAL "
+              "(SELECT * FROM webhook_deliveries e WHERE e.sub = s.id AND e.status = 'pending' "
+              "ORDER BY e.seq LIMIT 1) d "
+              "WHERE s.disabled_at = 0 AND d.next_at <= $1 AND d.lease_until <= $1 "
+              "ORDER BY d.seq LIMIT $2",
     [W_LEASE] = "UPDATE webhook_deliveries SET lease_until = $3 "
                 "WHERE seq = $1 AND status = 'pending' AND lease_until <= $2",
     [W_FINISH] = "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_at = $4, "

@@ -3,7 +3,10 @@
  * migration 12.
  *
  * The due query keeps invariant 2 of store/webhooks.h: a row is due only if
- * no pending row of its subscription has a smaller seq. A lease is one
+ * no pending row of its subscription has a smaller seq. It walks the
+ * subscriptions and seeks each one's oldest pending row in the index
+ * (sub, status, seq), so a backlog of any depth costs one seek per
+ * subscription, not a scan of every pending row. A lease is one
  * UPDATE guarded by lease_until <= now, so of two workers in their write
  * transactions (SQLite serialises them) only the first leases a row.
  */
@@ -48,11 +51,11 @@ static const char *const sql[W__COUNT] = {
                   "SELECT id, ?2, ?1, ?3, ?4, 0, ?4, 0, 'pending', '', 0 FROM webhook_subs "
                   "WHERE disabled_at = 0 AND (instr(types, ',' || ?1 || ',') > 0 "
                   "OR instr(types, ',*,') > 0) ORDER BY id",
-    [W_DUE] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries d "
-              "JOIN webhook_subs s ON s.id = d.sub AND s.disabled_at = 0 "
-              "WHERE d.status = 'pending' AND d.next_at <= ?1 AND d.lease_until <= ?1 "
-              "AND d.seq = (SELECT MIN(e.seq) FROM webhook_deliveries e "
-              "WHERE e.sub = d.sub AND e.status = 'pending') ORDER BY d.seq LIMIT ?2",
+    [W_DUE] = "SELECT " DELIVERY_COLS " FROM webhook_subs s JOIN webhook_deliveries d "
+              "ON d.seq = (SELECT e.seq FROM webhook_deliveries e WHERE e.sub = s.id "
+              "AND e.status = 'pending' ORDER BY e.seq LIMIT 1) "
+              "WHERE s.disabled_at = 0 AND d.next_at <= ?1 AND d.lease_until <= ?1 "
+              "ORDER BY d.seq LIMIT ?2",
     [W_LEASE] = "UPDATE webhook_deliveries SET lease_until = ?3 "
                 "WHERE seq = ?1 AND status = 'pending' AND lease_until <= ?2",
     [W_FINISH] = "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, next_at = ?4, "
