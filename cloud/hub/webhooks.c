@@ -11,8 +11,11 @@
  * hub that stops mid-attempt leaves a lease that runs out, and the row is
  * sent again (at least once: receivers de-duplicate by event id).
  *
- * States of the thread: running (a round every poll_ms, or at once after a
- * round that found work) and stopping (set under the lock; the wait ends at
+ * States of the thread: running (a round every poll_ms, at once after a
+ * round that found work, and at once when this process commits a
+ * transaction that queued deliveries: the store's doorbell, which rings
+ * every worker of the process; another hub's events wait for poll_ms) and
+ * stopping (set under the lock; the wait ends at
  * once, and an attempt under way is aborted by libcurl's progress callback:
  * a failed attempt, sent again later).
  */
@@ -193,19 +196,25 @@ depot_err hub_webhook_shipment(hub_store *s, const struct hub_shipment *sh,
     return hub_webhook_event(s, "shipment.recorded", sh->recorded_at, d);
 }
 
-depot_err hub_webhook_alert_opened(hub_store *s, long long id, const struct hub_alert_put *a)
+cJSON *hub_webhook_alert_data(const struct hub_alert_row *r)
 {
     cJSON *d = cJSON_CreateObject();
-    if (!d || !cJSON_AddNumberToObject(d, "alert", (double)id) ||
-        !cJSON_AddStringToObject(d, "dealer", a->dealer) ||
-        !cJSON_AddStringToObject(d, "sku", a->sku) ||
-        !cJSON_AddStringToObject(d, "kind", a->kind) ||
-        !cJSON_AddStringToObject(d, "severity", a->severity) ||
-        !cJSON_AddStringToObject(d, "text", a->text)) {
+    if (!d || !cJSON_AddNumberToObject(d, "alert", (double)r->id) ||
+        !cJSON_AddStringToObject(d, "dealer", r->dealer) ||
+        !cJSON_AddStringToObject(d, "sku", r->sku) ||
+        !cJSON_AddStringToObject(d, "kind", r->kind) ||
+        !cJSON_AddStringToObject(d, "subject", r->subject) ||
+        !cJSON_AddStringToObject(d, "severity", r->severity) ||
+        !cJSON_AddStringToObject(d, "status", r->status) ||
+        !cJSON_AddStringToObject(d, "text", r->text) ||
+        !cJSON_AddNumberToObject(d, "count", (double)r->count) ||
+        !cJSON_AddNumberToObject(d, "opened_at_ms", (double)r->opened_at) ||
+        !cJSON_AddStringToObject(d, "acked_by", r->acked_by ? r->acked_by : "") ||
+        !cJSON_AddStringToObject(d, "resolved_by", r->resolved_by ? r->resolved_by : "")) {
         cJSON_Delete(d);
-        return DEPOT_ERR_NOMEM;
+        return NULL;
     }
-    return hub_webhook_event(s, "alert.opened", a->at, d);
+    return d;
 }
 
 /* ---- the worker ---- */
@@ -219,6 +228,8 @@ struct hub_webhooks {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping, started, curl_ready;
+    bool rung;                 /* the doorbell rang since the last round began */
+    struct hub_webhooks *next; /* in the process's list of workers (bells) */
     long long next_periodic; /* ms: the next stock events and pruning (periodic) */
 };
 
@@ -513,6 +524,42 @@ static void periodic(struct hub_webhooks *w, long long now)
                                   : PERIODIC_MAX_MS);
 }
 
+/* The workers of this process, which the store's doorbell wakes. */
+static pthread_mutex_t bells_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hub_webhooks *bells;
+
+static void ring_all(void)
+{
+    pthread_mutex_lock(&bells_lock);
+    for (struct hub_webhooks *w = bells; w; w = w->next) {
+        pthread_mutex_lock(&w->lock);
+        w->rung = true;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->lock);
+    }
+    pthread_mutex_unlock(&bells_lock);
+}
+
+static void bell_add(struct hub_webhooks *w)
+{
+    pthread_mutex_lock(&bells_lock);
+    w->next = bells;
+    bells = w;
+    hub_store_set_doorbell(ring_all);
+    pthread_mutex_unlock(&bells_lock);
+}
+
+static void bell_remove(struct hub_webhooks *w)
+{
+    pthread_mutex_lock(&bells_lock);
+    for (struct hub_webhooks **p = &bells; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    pthread_mutex_unlock(&bells_lock);
+}
+
 static void *worker(void *arg)
 {
     struct hub_webhooks *w = arg;
@@ -520,12 +567,13 @@ static void *worker(void *arg)
     while (!w->stopping) {
         int n;
         long long now = depot_now_ms();
+        w->rung = false;
         pthread_mutex_unlock(&w->lock);
         if (now >= w->next_periodic)
             periodic(w, now);
         n = run_round(w);
         pthread_mutex_lock(&w->lock);
-        if (n == 0 && !w->stopping) {
+        if (n == 0 && !w->stopping && !w->rung) {
             struct timespec until = depot_deadline_ms(w->cfg_copy.webhooks_poll_ms);
             pthread_cond_timedwait(&w->wake, &w->lock, &until);
         }
@@ -560,6 +608,8 @@ depot_err hub_webhooks_new(const struct hub_config *cfg, hub_metrics *metrics, h
     if (err == DEPOT_OK && pthread_create(&w->thread, NULL, worker, w) != 0)
         err = DEPOT_ERR_IO;
     w->started = err == DEPOT_OK;
+    if (w->started)
+        bell_add(w);
     if (err != DEPOT_OK) {
         hub_webhooks_free(w);
         return err;
@@ -573,6 +623,7 @@ void hub_webhooks_free(hub_webhooks *w)
     if (!w)
         return;
     if (w->started) {
+        bell_remove(w);
         pthread_mutex_lock(&w->lock);
         __atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED);
         pthread_cond_signal(&w->wake);

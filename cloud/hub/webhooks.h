@@ -53,8 +53,9 @@ depot_err hub_webhook_event(hub_store *s, const char *type, long long at, cJSON 
 /* The events of the facts (in the caller's transaction). */
 depot_err hub_webhook_order_approved(hub_store *s, const char *order, const char *dealer,
                                      long long total, const char *by, long long at);
-struct hub_alert_put;
-depot_err hub_webhook_alert_opened(hub_store *s, long long id, const struct hub_alert_put *a);
+/* The data of an alert.* event: the alert row as it stands (NULL: out of memory). */
+struct hub_alert_row;
+cJSON *hub_webhook_alert_data(const struct hub_alert_row *r);
 depot_err hub_webhook_payment(hub_store *s, long long id, const char *dealer, long long amount,
                               const char *order, const char *ref, long long at);
 depot_err hub_webhook_statement(hub_store *s, long long id, const char *dealer, const char *period,

@@ -16,7 +16,9 @@ while the hub is stopped and started again with events pending.
   - a disabled subscription gets nothing more;
   - an order signed by A's gateway and approved at its last stage is an order.approved event;
   - depotctl webhooks adds (the secret printed once), lists (no secret), shows deliveries,
-    and refuses to retry a delivery that is not dead.
+    and refuses to retry a delivery that is not dead;
+  - stock.changed comes coalesced per period, each SKU once at its last level;
+  - an alert's life (opened, acknowledged, resolved) comes as alert.* events, in order.
 
 Every wait is a bounded poll; the Env stops the hub and broker, the receiver is stopped in a
 finally.
@@ -52,9 +54,10 @@ class Receiver:
         self.port = port
         self.secrets = {}
         self.plan = {"/a": ["fail", "fail", "hang", "slow"], "/b": ["slow", "fail"]}
-        self.seen = {"/a": [], "/b": [], "/c": [], "/d": []}  # event ids, first acceptance order
-        self.data = {"/a": [], "/b": [], "/c": [], "/d": []}  # the events, same order
-        self.duplicates = {"/a": 0, "/b": 0, "/c": 0, "/d": 0}
+        paths = ("/a", "/b", "/c", "/d", "/e")
+        self.seen = {p: [] for p in paths}        # event ids, first acceptance order
+        self.data = {p: [] for p in paths}        # the events, same order
+        self.duplicates = {p: 0 for p in paths}
         self.bad = []                      # requests whose signature or headers fail
         self.requests = 0
         self.lock = threading.Lock()
@@ -282,6 +285,34 @@ def run_scenario(env, rcv):
         return got
     wait_for(lambda: levels() == {"SKU-BOLT": 7, "SKU-NUT": 3}, timeout=60, interval=0.2,
              what="stock.changed events at /d")
+
+    # an alert's life: opened by the engine, acknowledged and resolved through the API, each
+    # an event with the alert as it stands
+    e = call(http, "POST", "/api/v1/webhooks", ADMIN,
+             {"url": base + "/e", "types": ["alert.opened", "alert.updated",
+                                            "alert.acknowledged", "alert.resolved"]}, expect=201)
+    rcv.secrets["/e"] = e["secret"]
+    r = mqtt_pub(pki, mqtt_port, "depot/v1/A/up/stock",
+                 stock_message("A", "b" * 32, 4, "SKU-BOLT", 0), cert=cert, key=key)
+    assert pub_accepted(r), (r.stdout, r.stderr)
+    wait_for(lambda: any(ev["data"]["kind"] == "low_stock" for ev in rcv.data["/e"]),
+             timeout=30, interval=0.2, what="alert.opened of A's low stock at /e")
+    opened = [ev for ev in rcv.data["/e"] if ev["data"]["kind"] == "low_stock"][0]
+    assert opened["type"] == "alert.opened" and opened["data"]["dealer"] == "A" and \
+        opened["data"]["sku"] == "SKU-BOLT" and opened["data"]["status"] == "open", opened
+    alert = opened["data"]["alert"]
+    call(http, "POST", "/api/v1/alerts/%d/ack" % alert, ADMIN)
+    call(http, "POST", "/api/v1/alerts/%d/resolve" % alert, ADMIN)
+
+    def life():
+        return [(ev["type"], ev["data"]["status"]) for ev in rcv.data["/e"]
+                if ev["data"]["alert"] == alert]
+    wait_for(lambda: life()[-1:] == [("alert.resolved", "resolved")], timeout=30, interval=0.2,
+             what="alert.resolved at /e")
+    assert life() == [("alert.opened", "open"), ("alert.acknowledged", "acknowledged"),
+                      ("alert.resolved", "resolved")], life()
+    last = rcv.data["/e"][-1]["data"]
+    assert last["acked_by"] == "admin" and last["resolved_by"] == "admin", last
     print("requests %d, duplicates de-duplicated by id %s" % (rcv.requests, rcv.duplicates))
 
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "depot/alloc.h"
 #include "alerts/private.h"
 
@@ -40,7 +42,12 @@ static depot_err act_in_tx(hub_store *s, long long id, bool resolve, const char 
     if (err != DEPOT_OK || !*changed)
         return err;
     err = hub_store_alert_get(s, id, alerts_capture_row, &o);
-    return err == DEPOT_OK ? alerts_queue_change(s, cur.dealer, cur.kind, &o) : err;
+    err = err == DEPOT_OK ? alerts_queue_change(s, cur.dealer, cur.kind, &o,
+                                                resolve ? "alert.resolved" : "alert.acknowledged")
+                          : err;
+    depot_free(o.payload);
+    cJSON_Delete(o.event);
+    return err;
 }
 
 depot_err hub_alerts_act(hub_store *s, hub_metrics *metrics, long long id, bool resolve,

@@ -5,6 +5,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 #include <time.h>
 
 #include "depot/alloc.h"
@@ -100,10 +102,11 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
         if (err == DEPOT_OK) {
             err = alerts_queue_change(
                 s, c->d->id, hub_alert_kind_name(i ? HUB_AK_STOCKOUT_FORECAST : HUB_AK_LOW_STOCK),
-                &o);
+                &o, NULL); /* a new suggestion only: no webhook event */
             a->changed = true;
         } else {
             depot_free(o.payload);
+            cJSON_Delete(o.event);
             err = err == DEPOT_ERR_NOTFOUND ? DEPOT_OK : err;
         }
         if (err == DEPOT_OK && st->sg_hash != h) {

@@ -208,6 +208,7 @@ struct load_ctx {
 struct row_out {
     long long id, count, now;
     char *payload;
+    struct cJSON *event; /* the row as a webhook event's data (webhooks.h) */
     depot_err err;
 };
 
@@ -256,7 +257,8 @@ void alerts_unmark_all(hub_alerts *a);
 depot_err alerts_memo(hub_store *s, const struct slot *st, const struct alert_key *k);
 
 /* write.c */
-/* A hub_alert_row_cb: keeps the row's id, count and encoded message in a struct row_out. */
+/* A hub_alert_row_cb: keeps the row's id, count, encoded message and webhook data in a struct
+ * row_out. */
 int alerts_capture_row(void *arg, const struct hub_alert_row *r);
 depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st,
                              const struct alert_key *k, long long now);
@@ -264,8 +266,10 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
                            const struct verdict *v, const char *action, const char *suggestion,
                            long long now);
 enum need alerts_needs(const struct slot *st, const struct verdict *v);
-depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind,
-                              struct row_out *o);
+/* Queues the captured change of o in the alert outbox and, if event, the webhook event of that
+ * type (alert.opened, alert.updated, ...); frees what o holds whatever happens. */
+depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o,
+                              const char *event);
 depot_err alerts_settle(hub_alerts *a, hub_store *s, struct slot *st, const struct alert_key *k,
                         const struct verdict *v, long long now);
 uint64_t alerts_verdict_hash(const struct verdict *v);

@@ -27,17 +27,28 @@ int alerts_capture_row(void *arg, const struct hub_alert_row *r)
     o->id = r->id;
     o->count = r->count;
     o->err = hub_alerts_encode(r, o->now, &o->payload, &len);
+    cJSON_Delete(o->event);
+    o->event = hub_webhook_alert_data(r);
+    if (!o->event && o->err == DEPOT_OK)
+        o->err = DEPOT_ERR_NOMEM;
     return 0;
 }
 
-/* Queues the encoded change of the row in o (invariant 2); frees the payload. */
-depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o)
+/* Invariant 2; the webhook event in the same transaction. */
+depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o,
+                              const char *event)
 {
     depot_err err = o->err;
     if (err == DEPOT_OK && o->payload)
         err = hub_store_alert_outbox_add(s, dealer, kind, o->payload);
+    if (err == DEPOT_OK && event && o->event) {
+        err = hub_webhook_event(s, event, o->now, o->event); /* takes the data */
+        o->event = NULL;
+    }
     depot_free(o->payload);
     o->payload = NULL;
+    cJSON_Delete(o->event);
+    o->event = NULL;
     return err;
 }
 
@@ -51,11 +62,10 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
     struct row_out o = {.now = now};
     depot_err err = hub_store_alert_put(s, &p, alerts_capture_row, &o);
     if (err == DEPOT_OK)
-        err = alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o);
-    else
-        depot_free(o.payload);
-    if (err == DEPOT_OK && o.count == 1) /* newly opened: its webhook event, same transaction */
-        err = hub_webhook_alert_opened(s, o.id, &p);
+        err = alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o,
+                                  o.count == 1 ? "alert.opened" : "alert.updated");
+    depot_free(o.payload);
+    cJSON_Delete(o.event);
     if (err != DEPOT_OK)
         return err;
     st->live = true;
@@ -78,8 +88,11 @@ depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st,
     depot_err err = hub_store_alert_resolve(s, st->id, "auto", now, &changed);
     if (err == DEPOT_OK && changed) {
         err = hub_store_alert_get(s, st->id, alerts_capture_row, &o);
-        err = err == DEPOT_OK ? alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o)
+        err = err == DEPOT_OK ? alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o,
+                                                    "alert.resolved")
                               : err;
+        depot_free(o.payload);
+        cJSON_Delete(o.event);
         a->resolved++;
         a->changed = true;
     }

@@ -29,13 +29,9 @@
 #define LIST_MAX 1000
 
 /* The event types a subscription may take ("*": all of them). */
-static const char *const known_types[] = {"order.approved",
-                                          "payment.recorded",
-                                          "shipment.recorded",
-                                          "statement.closed",
-                                          "stock.changed",
-                                          "alert.opened",
-                                          "*"};
+static const char *const known_types[] = {
+    "order.approved", "payment.recorded", "shipment.recorded",  "statement.closed", "stock.changed",
+    "alert.opened",   "alert.updated",    "alert.acknowledged", "alert.resolved",   "*"};
 
 static bool type_known(const char *t)
 {
@@ -74,7 +70,9 @@ static const char *types_refused(const cJSON *types, char *out, size_t len)
     cJSON_ArrayForEach(t, types)
     {
         if (!cJSON_IsString(t) || strlen(t->valuestring) > TYPE_MAX || !type_known(t->valuestring))
-            return "types: order.approved, payment.recorded, alert.opened or *";
+            return "types: order.approved, payment.recorded, shipment.recorded, "
+                   "statement.closed, stock.changed, alert.opened, alert.updated, "
+                   "alert.acknowledged, alert.resolved or *";
         used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s,", t->valuestring);
         if (used >= len)
             return "types: too long";

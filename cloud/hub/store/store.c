@@ -24,18 +24,32 @@ void hub_store_free(hub_store *s)
         s->ops->free(s);
 }
 
+static void (*doorbell)(void); /* set once a process, before its threads use stores */
+
+void hub_store_set_doorbell(void (*ring)(void))
+{
+    __atomic_store_n(&doorbell, ring, __ATOMIC_RELEASE);
+}
+
 depot_err hub_store_begin(hub_store *s)
 {
+    s->enqueued = false;
     return s->ops->begin(s);
 }
 
 depot_err hub_store_commit(hub_store *s)
 {
-    return s->ops->commit(s);
+    depot_err err = s->ops->commit(s);
+    void (*ring)(void) = __atomic_load_n(&doorbell, __ATOMIC_ACQUIRE);
+    if (err == DEPOT_OK && s->enqueued && ring)
+        ring();
+    s->enqueued = false;
+    return err;
 }
 
 void hub_store_rollback(hub_store *s)
 {
+    s->enqueued = false;
     s->ops->rollback(s);
 }
 

@@ -266,6 +266,7 @@ struct hub_store_ops {
 struct hub_store {
     const struct hub_store_ops *ops;
     struct hub_chain *chain; /* during hub_store_apply_chain only (store/ledger.h) */
+    bool enqueued;           /* the open transaction queued webhook deliveries */
 };
 
 /*
@@ -278,10 +279,15 @@ depot_err hub_store_sqlite_open(const char *path, hub_store **out);
 depot_err hub_store_pg_open(const char *url, hub_store **out);
 void hub_store_free(hub_store *s);
 
-/* Transactions: begin takes the write lock at once (waiting up to the busy timeout). */
+/* Transactions: begin takes the write lock at once (waiting up to the busy timeout). A commit
+ * of a transaction that queued webhook deliveries calls the doorbell set below. */
 depot_err hub_store_begin(hub_store *s);
 depot_err hub_store_commit(hub_store *s);
 void hub_store_rollback(hub_store *s);
+
+/* The process's webhook doorbell (webhooks.c sets it; NULL: none): called, from the
+ * committing thread, after each commit that queued deliveries. */
+void hub_store_set_doorbell(void (*ring)(void));
 
 /*
  * Applies one decoded, validated message inside a transaction: any type

@@ -19,7 +19,13 @@ depot_err hub_store_webhook_sub_disable(hub_store *s, long long id, long long at
 depot_err hub_store_webhook_enqueue(hub_store *s, const char *type, const char *event_id,
                                     const char *body, long long at, long long *n)
 {
-    return s->ops->webhooks->enqueue(s, type, event_id, body, at, n);
+    long long queued = 0;
+    depot_err err = s->ops->webhooks->enqueue(s, type, event_id, body, at, &queued);
+    if (err == DEPOT_OK && queued > 0)
+        s->enqueued = true; /* hub_store_commit rings the doorbell */
+    if (n)
+        *n = queued;
+    return err;
 }
 
 depot_err hub_store_webhook_due(hub_store *s, long long now, long long limit,

@@ -327,6 +327,55 @@ static void test_LowStock_OpenedOnceAsAWebhookEvent(void **state)
     assert_int_equal(n, 1);
 }
 
+struct events_seen {
+    int n;
+    char type[8][32];
+    char body[8][600];
+};
+
+static int on_event(void *arg, const struct hub_webhook_delivery *d)
+{
+    struct events_seen *e = arg;
+    assert_true(e->n < 8);
+    snprintf(e->type[e->n], sizeof(e->type[0]), "%s", d->type);
+    snprintf(e->body[e->n], sizeof(e->body[0]), "%s", d->body);
+    e->n++;
+    return 0;
+}
+
+/* Every change of an alert's life is an event, in order, with the alert as it stands. */
+static void test_Alert_LifeAsWebhookEvents(void **state)
+{
+    struct fixture *f = *state;
+    struct hub_webhook_sub sub = {0, "http://erp/a", "secret-of-the-erp-0001", ",*,", NOW, 0};
+    struct events_seen e = {.n = 0};
+    long long id = 0, alert;
+    static const char *const want[] = {"alert.opened",   "alert.updated", "alert.acknowledged",
+                                       "alert.resolved", "alert.opened",  "alert.resolved"};
+    assert_int_equal(hub_store_webhook_sub_add(f->store, &sub, &id), DEPOT_OK);
+    catalog(f, 5, 7);
+    stock(f, "A", "S1", 5); /* opened */
+    stock(f, "A", "S1", 0); /* updated: critical now */
+    alert = alerts_of(f, "low_stock", "A").id[0];
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, alert, false, "ann", NOW), DEPOT_OK);
+    assert_int_equal(hub_alerts_act(f->store, f->metrics, alert, true, "bob", NOW), DEPOT_OK);
+    stock(f, "A", "S1", 9);
+    stock(f, "A", "S1", 2); /* a new one */
+    stock(f, "A", "S1", 9); /* resolved by the engine */
+    assert_int_equal(hub_store_webhook_deliveries(f->store, id, "pending", 0, 100, on_event, &e),
+                     DEPOT_OK);
+    assert_int_equal(e.n, 6);
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(e.type[i], want[i]);
+    assert_non_null(strstr(e.body[1], "\"severity\":\"critical\""));
+    assert_non_null(strstr(e.body[1], "\"count\":2"));
+    assert_non_null(strstr(e.body[2], "\"acked_by\":\"ann\""));
+    assert_non_null(strstr(e.body[3], "\"status\":\"resolved\""));
+    assert_non_null(strstr(e.body[3], "\"resolved_by\":\"bob\""));
+    assert_null(strstr(e.body[4], "\"resolved_by\":\"bob\""));
+    assert_non_null(strstr(e.body[5], "\"resolved_by\":\"auto\""));
+}
+
 static void test_LowStock_SkuNotInCatalogNeverAlerts(void **state)
 {
     struct fixture *f = *state;
@@ -752,6 +801,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         T(test_LowStock_OpenedOnceAsAWebhookEvent),
+        T(test_Alert_LifeAsWebhookEvents),
         T(test_LowStock_RaisedDedupedAndResolved),
         T(test_LowStock_SkuNotInCatalogNeverAlerts),
         T(test_Retention_ResolvedAlertsPrunedAfterResolvedDays),
