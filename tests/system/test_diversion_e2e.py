@@ -111,6 +111,11 @@ def test_diverted_item_flagged_with_both_territories():
                                  "(region south): pick at scan-1; B's place is outside A's area"
                                  % code("S2")), alert
         assert alerts_of(http, "A", "diversion") == []
+        # the code's history: shipped to A, received and picked at B's terminal
+        item = api(http, "/api/v1/codes/" + code("S2"), VIEWER)
+        assert item["dealer"] == "A" and [(sc["dealer"], sc["kind"], sc["node"])
+                                          for sc in item["scans"]] == [
+            ("B", "receive", "scan-1"), ("B", "pick", "scan-1")], item
 
         # A picks S1 out again: the same item cannot leave twice
         wa.ctl("scan-1", "scan pick %s 1" % code("S1"))

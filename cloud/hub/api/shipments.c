@@ -702,19 +702,90 @@ static int code_one(void *arg, const struct hub_item_code *c)
     return 0;
 }
 
+#define CODE_SCANS_MAX 1000 /* the newest scans of a code listed (an item moves a few times) */
+
+struct code_scans {
+    cJSON *list;
+    const char *scope; /* a dealer's user: its own scans only */
+    char sku[DEPOT_SKU_MAX + 1];
+    long long n, dropped;
+    bool nomem;
+};
+
+static int code_scan(void *arg, const struct hub_code_scan *sc)
+{
+    struct code_scans *c = arg;
+    cJSON *o;
+    if (c->scope && strcmp(c->scope, sc->dealer) != 0)
+        return 0;
+    if (!c->sku[0])
+        snprintf(c->sku, sizeof(c->sku), "%s", sc->sku);
+    if (c->n == CODE_SCANS_MAX) { /* oldest first: keep the newest */
+        cJSON_DeleteItemFromArray(c->list, 0);
+        c->n--;
+        c->dropped++;
+    }
+    if (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(c->list, o)) {
+        cJSON_Delete(o);
+        c->nomem = true;
+        return 1;
+    }
+    c->n++;
+    cJSON_AddStringToObject(o, "dealer", sc->dealer);
+    cJSON_AddStringToObject(o, "kind", sc->kind);
+    cJSON_AddStringToObject(o, "sku", sc->sku);
+    cJSON_AddStringToObject(o, "node", sc->node);
+    cJSON_AddItemToObject(o, "at", api_time_json(sc->ts));
+    cJSON_AddStringToObject(o, "ledger", sc->ledger);
+    cJSON_AddNumberToObject(o, "movement", (double)sc->mid);
+    return 0;
+}
+
+/*
+ * GET /codes/<code>: where the item was shipped (dealer null when no shipment registered it)
+ * and every movement that carried its code, oldest first (the newest 1000). A dealer's user
+ * sees a code shipped to its dealer, and its own scans of it only.
+ */
 enum MHD_Result api_code_get(hub_api *api, const struct api_request *r)
 {
     code_t norm;
     cJSON *o = NULL;
+    struct code_scans c = {.scope = r->scope};
     hub_store *s;
     depot_err err;
     if (!depot_item_code_norm(r->arg, norm, NULL))
         return api_send_error(api, r, MHD_HTTP_NOT_FOUND, "no such item code");
+    if (!(c.list = cJSON_CreateArray()))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     s = api_reader_take(api);
     err = hub_store_item_code(s, norm, code_one, &o);
-    api_reader_give(api, s);
     if (err == DEPOT_OK && api_scope_hides(r, o))
         err = DEPOT_ERR_NOTFOUND;
+    if (err == DEPOT_OK || (err == DEPOT_ERR_NOTFOUND && !r->scope)) {
+        depot_err e = hub_store_code_scans(s, norm, code_scan, &c);
+        if (e == DEPOT_OK && c.nomem)
+            e = DEPOT_ERR_NOMEM;
+        if (e != DEPOT_OK)
+            err = e;
+        else if (err == DEPOT_ERR_NOTFOUND && c.n > 0)
+            err = DEPOT_OK; /* scanned, never shipped */
+    }
+    api_reader_give(api, s);
+    if (err == DEPOT_OK && !o && (o = cJSON_CreateObject())) { /* scanned, never shipped */
+        cJSON_AddStringToObject(o, "code", norm);
+        cJSON_AddStringToObject(o, "sku", c.sku);
+        cJSON_AddNullToObject(o, "dealer");
+        cJSON_AddNullToObject(o, "shipment");
+        cJSON_AddNullToObject(o, "shipped_at");
+    }
+    if (err == DEPOT_OK && o && cJSON_AddItemToObject(o, "scans", c.list)) {
+        c.list = NULL;
+        if (c.dropped)
+            cJSON_AddNumberToObject(o, "scans_left_out", (double)c.dropped);
+    } else if (err == DEPOT_OK) {
+        err = DEPOT_ERR_NOMEM;
+    }
+    cJSON_Delete(c.list);
     if (err != DEPOT_OK) {
         cJSON_Delete(o);
         return api_send_store_error(api, r, err, "no such item code");

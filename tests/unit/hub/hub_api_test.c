@@ -21,6 +21,7 @@
 #include "store/alerts.h"
 #include "depot/alloc.h"
 #include "depot/log.h"
+#include "store/shipments.h"
 #include "store/statements.h"
 #include "hub_test_util.h"
 
@@ -1373,6 +1374,76 @@ static void test_api_shipments_DryRunNamesEveryBadShipmentAndWritesNothing(void 
     assert_string_equal(str_of(f, "shipment"), "S-10");
 }
 
+/* Keeps the scan of code at dealer as the applied movement mid would (store/shipments.h). */
+static void code_scan(struct fixture *f, const char *dealer, uint64_t mid, const char *kind,
+                      const char *code)
+{
+    struct depot_movement_item it = {.mid = mid, .ts = NOW + (long long)mid, .delta = 1};
+    depot_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = DEPOT_MSG_MOVEMENTS;
+    snprintf(m.dealer, sizeof(m.dealer), "%s", dealer);
+    memset(m.ledger, 'c', DEPOT_LEDGER_HEX);
+    snprintf(it.node, sizeof(it.node), "scan-1");
+    snprintf(it.sku, sizeof(it.sku), "S2");
+    snprintf(it.kind, sizeof(it.kind), "%s", kind);
+    snprintf(it.code, sizeof(it.code), "%s", code);
+    m.body.movements.n_items = 1;
+    m.body.movements.items = &it;
+    assert_int_equal(hub_store_code_scans_keep(f->writer, &m), DEPOT_OK);
+}
+
+/* GET /codes/<code>: where it was shipped and every scan of it; a dealer's user its own. */
+static void test_api_codes_ScanHistoryScopedToTheDealer(void **state)
+{
+    struct fixture *f = *state;
+    char auth[128];
+    long long alert;
+    const cJSON *scans;
+    dealer_data(f, "A", "order-of-a", &alert);
+    dealer_data(f, "B", "order-of-b", &alert);
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL, CATALOG_2), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL,
+                          "{\"shipment\":\"shp-a\",\"dealer\":\"A\",\"lines\":[{\"sku\":"
+                          "\"S2\",\"qty\":1,\"codes\":[\"SN-A1\"]}]}"),
+                     201);
+    code_scan(f, "A", 1, "receive", "SN-A1");
+    code_scan(f, "B", 2, "receive", "SN-A1"); /* diverted */
+    code_scan(f, "B", 3, "pick", "SN-A1");
+    code_scan(f, "B", 4, "receive", "SN-NEVER"); /* no shipment registered it */
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-A1", VIEWER, NULL, NULL), 200);
+    assert_string_equal(str_of(f, "dealer"), "A");
+    scans = cJSON_GetObjectItemCaseSensitive(f->json, "scans");
+    assert_int_equal(cJSON_GetArraySize(scans), 3);
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scans, 0), "dealer")->valuestring, "A");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scans, 2), "kind")->valuestring,
+        "pick");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scans, 2), "dealer")->valuestring, "B");
+    assert_int_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scans, 2), "movement")->valuedouble, 3);
+    /* scanned but never shipped: its scans, no dealer */
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-NEVER", VIEWER, NULL, NULL), 200);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(f->json, "dealer")));
+    assert_string_equal(str_of(f, "sku"), "S2");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f->json, "scans")), 1);
+    /* A's user: its code, its own scan only; B's scans of it stay B's */
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"anna@a\",\"role\":\"dealer\",\"dealer\":\"A\","
+                          "\"password\":\"dealer A's password\"}"),
+                     201);
+    assert_int_equal(login(f, "anna@a", "dealer A's password", auth, sizeof(auth)), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-A1", auth, NULL, NULL), 200);
+    scans = cJSON_GetObjectItemCaseSensitive(f->json, "scans");
+    assert_int_equal(cJSON_GetArraySize(scans), 1);
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(scans, 0), "dealer")->valuestring, "A");
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-NEVER", auth, NULL, NULL), 404);
+    assert_int_equal(call(f, "GET", "/api/v1/codes/SN-NONE", VIEWER, NULL, NULL), 404);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1380,6 +1451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_api_auth_UnknownOrMissingTokenIs401),
         T(test_api_shipments_RecordedOnceWithTheirCodes),
+        T(test_api_codes_ScanHistoryScopedToTheDealer),
         T(test_api_catalog_SameCatalogTwiceChangesNothing),
         T(test_api_shipments_DryRunNamesEveryBadShipmentAndWritesNothing),
         T(test_api_routes_UnknownPathIs404AndWrongMethodIs405),
