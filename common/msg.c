@@ -74,6 +74,17 @@ bool depot_barcode_valid(const char *s)
     return n > 0;
 }
 
+bool depot_serial_prefix_valid(const char *s)
+{
+    size_t n = 0;
+    if (!s || s[0] == '(')
+        return false;
+    for (; s[n]; n++)
+        if (s[n] <= ' ' || s[n] > '~' || n >= DEPOT_SERIAL_PREFIX_MAX)
+            return false;
+    return n > 0;
+}
+
 /* s is exactly len lowercase hex digits. */
 static bool ledger_hex(const char *s, size_t len)
 {
@@ -256,13 +267,15 @@ static const struct schema item_schema = {"body.items[].",
                                               {"fault", K_BOOL, 0, 0},
                                           }};
 
-static const struct schema catalog_item_schema = {"body.items[].",
-                                                  {
-                                                      {"sku", K_ID, 1, DEPOT_SKU_MAX},
-                                                      {"barcode", K_BARCODE, 1, DEPOT_BARCODE_LEN},
-                                                      {"min_qty", K_INT, 1, DEPOT_QTY_MAX},
-                                                      {"max_qty", K_INT, 1, DEPOT_QTY_MAX},
-                                                  }};
+static const struct schema catalog_item_schema = {
+    "body.items[].",
+    {
+        {"sku", K_ID, 1, DEPOT_SKU_MAX},
+        {"barcode", K_BARCODE, 1, DEPOT_BARCODE_LEN},
+        {"min_qty", K_INT, 1, DEPOT_QTY_MAX},
+        {"max_qty", K_INT, 1, DEPOT_QTY_MAX},
+        {"serial_prefix", K_STR_OPT, 1, DEPOT_SERIAL_PREFIX_MAX},
+    }};
 
 static const struct schema movement_item_schema = {
     "body.items[].",
@@ -474,6 +487,13 @@ static depot_err fill_catalog_item(void *items, size_t i, const cJSON *const *f,
     if (it->min_qty > it->max_qty) {
         set_reason(reason, reason_len, "body.items[].", "min_qty", "above max_qty");
         return DEPOT_ERR_SCHEMA;
+    }
+    if (f[4]) {
+        copy_str(it->serial_prefix, sizeof(it->serial_prefix), f[4]);
+        if (!depot_serial_prefix_valid(it->serial_prefix)) {
+            set_reason(reason, reason_len, "body.items[].", "serial_prefix", "not a prefix");
+            return DEPOT_ERR_SCHEMA;
+        }
     }
     return DEPOT_OK;
 }
@@ -1063,7 +1083,9 @@ static bool add_catalog_item(cJSON *o, const void *items, size_t i)
 {
     const struct depot_catalog_item *it = (const struct depot_catalog_item *)items + i;
     return add_str(o, "sku", it->sku) && add_str(o, "barcode", it->barcode) &&
-           add_num(o, "min_qty", (double)it->min_qty) && add_num(o, "max_qty", (double)it->max_qty);
+           add_num(o, "min_qty", (double)it->min_qty) &&
+           add_num(o, "max_qty", (double)it->max_qty) &&
+           (!it->serial_prefix[0] || add_str(o, "serial_prefix", it->serial_prefix));
 }
 
 static bool add_policy_item(cJSON *o, const void *items, size_t i)

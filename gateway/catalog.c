@@ -2,7 +2,7 @@
  * catalog.c - the hub's retained down/catalog, kept in the ledger.
  *
  * Owns: the ledger tables `catalog` (barcode PRIMARY KEY -> sku, min_qty,
- * max_qty, version) and meta.catalog_version.
+ * max_qty, version, serial_prefix) and meta.catalog_version.
  *
  * The hub publishes the whole catalog, retained, with a version that grows.
  * The broker hands the retained copy again at every (re)subscription, so an
@@ -39,8 +39,9 @@ long long gw_catalog_version(gw_ledger *l)
 
 static depot_err insert_items(gw_ledger *l, const struct depot_catalog_body *c)
 {
-    sqlite3_stmt *st = gw_ledger_prepare(l, "INSERT INTO catalog (barcode, sku, min_qty, max_qty,"
-                                         " version) VALUES (?1, ?2, ?3, ?4, ?5)");
+    sqlite3_stmt *st =
+        gw_ledger_prepare(l, "INSERT INTO catalog (barcode, sku, min_qty, max_qty,"
+                             " version, serial_prefix) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     depot_err e = st ? DEPOT_OK : DEPOT_ERR_DB;
     for (size_t i = 0; e == DEPOT_OK && i < c->n_items; i++) {
         const struct depot_catalog_item *it = &c->items[i];
@@ -55,6 +56,7 @@ static depot_err insert_items(gw_ledger *l, const struct depot_catalog_body *c)
         sqlite3_bind_int64(st, 3, it->min_qty);
         sqlite3_bind_int64(st, 4, it->max_qty);
         sqlite3_bind_int64(st, 5, c->version);
+        sqlite3_bind_text(st, 6, it->serial_prefix, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_CONSTRAINT) {
             LOG_WARN("catalog %lld: barcode %s appears twice", c->version, it->barcode);
             e = DEPOT_ERR_INVAL;
@@ -131,6 +133,37 @@ depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
         e = DEPOT_OK;
     } else if (rc != SQLITE_DONE) {
         e = gw_ledger_db_error(l, rc, "reading the catalog");
+    }
+    sqlite3_reset(st);
+    return e;
+}
+
+depot_err gw_catalog_serial_locked(gw_ledger *l, const char *code, struct depot_catalog_item *out)
+{
+    /* the longest prefix wins (the hub keeps them from overlapping: at most one fits) */
+    static const char sql[] = "SELECT sku, min_qty, max_qty, barcode, serial_prefix FROM catalog "
+                              "WHERE serial_prefix <> '' AND length(?1) > length(serial_prefix) "
+                              "AND substr(?1, 1, length(serial_prefix)) = serial_prefix "
+                              "ORDER BY length(serial_prefix) DESC LIMIT 1";
+    sqlite3_stmt *st = gw_ledger_stmt(l, sql);
+    depot_err e = DEPOT_ERR_NOTFOUND;
+    int rc;
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->sku, sizeof(out->sku), "%s", (const char *)sqlite3_column_text(st, 0));
+        out->min_qty = sqlite3_column_int64(st, 1);
+        out->max_qty = sqlite3_column_int64(st, 2);
+        snprintf(out->barcode, sizeof(out->barcode), "%s",
+                 (const char *)sqlite3_column_text(st, 3));
+        snprintf(out->serial_prefix, sizeof(out->serial_prefix), "%s",
+                 (const char *)sqlite3_column_text(st, 4));
+        e = DEPOT_OK;
+    } else if (rc != SQLITE_DONE) {
+        e = gw_ledger_db_error(l, rc, "reading the catalog's serial prefixes");
     }
     sqlite3_reset(st);
     return e;

@@ -29,4 +29,10 @@ long long gw_catalog_version(gw_ledger *l);
 depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
                                    struct depot_catalog_item *out);
 
+/*
+ * The item whose serial_prefix starts code (a plain serial code, longer than the prefix).
+ * Inside a ledger transaction (lock held). DEPOT_OK, DEPOT_ERR_NOTFOUND, DEPOT_ERR_DB.
+ */
+depot_err gw_catalog_serial_locked(gw_ledger *l, const char *code, struct depot_catalog_item *out);
+
 #endif

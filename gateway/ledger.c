@@ -8,7 +8,7 @@
  * one COMMIT ("Group commit" below), and in-memory copies of meta.next_id and
  * of the outbox row count (both re-read at open).
  *
- * Schema (user_version 8; a version-1 to -7 ledger is migrated in place
+ * Schema (user_version 9; a version-1 to -8 ledger is migrated in place
  * at open; gateway/README.md "Ledger tables" lists every column):
  *   meta      one row: ledger_id (32 hex, random at creation), dealer, next_id,
  *             next_order (v2), catalog_version (v2)
@@ -20,7 +20,8 @@
  *   outbox    id = message id, ts, topic leaf, sku (stock messages), payload,
  *             sent_at, attempts
  *   scans, catalog, draft_lines, orders, order_lines (v2): the scanner
- *             terminals' side, written by terminal.c, orders.c and catalog.c
+ *             terminals' side, written by terminal.c, orders.c and catalog.c;
+ *             catalog.serial_prefix (v9): the start of an item's serial codes
  *             through ledger_tx.h inside this module's transactions
  *   meta.movements_sent, alerts, ranking, view open_alerts (v3): written by
  *             movements.c and downlink.c, also through ledger_tx.h
@@ -67,7 +68,7 @@
 #include "depot/ledger_chain.h"
 #include "depot/sqlite_durable.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 static const char schema_sql[] =
     "CREATE TABLE meta (one INTEGER PRIMARY KEY CHECK (one = 1), ledger_id TEXT NOT NULL,"
@@ -156,6 +157,12 @@ static const char schema_v7_sql[] =
  * hash (depot/ledger_chain.h version 2); "" for every other movement. */
 static const char schema_v8_sql[] =
     "ALTER TABLE movements ADD COLUMN code TEXT NOT NULL DEFAULT '';";
+/* Version 9: a catalog item's serial prefix (a plain serial code names its item by it); the
+ * catalog's version is set back to 0 so the hub's retained catalog, prefixes and all, is taken
+ * again at the next subscription. */
+static const char schema_v9_sql[] =
+    "ALTER TABLE catalog ADD COLUMN serial_prefix TEXT NOT NULL DEFAULT '';"
+    "UPDATE meta SET catalog_version = 0;";
 
 enum stmt_id {
     ST_STOCK_GET,
@@ -266,6 +273,16 @@ static depot_err exec_sql(gw_ledger *l, const char *sql)
     return rc == SQLITE_OK ? DEPOT_OK : db_err(l, rc, sql);
 }
 
+/* Version 9: the column only where it is missing (a file whose version number was set back
+ * by hand keeps the one it has). */
+static depot_err schema_v9(gw_ledger *l)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(l->db, "SELECT serial_prefix FROM catalog LIMIT 0", -1, &st, NULL);
+    sqlite3_finalize(st);
+    return exec_sql(l, rc == SQLITE_OK ? "UPDATE meta SET catalog_version = 0;" : schema_v9_sql);
+}
+
 /* Reset st, run it to completion (no rows expected). */
 static depot_err step_done(gw_ledger *l, sqlite3_stmt *st, const char *what)
 {
@@ -353,7 +370,9 @@ static depot_err create_schema(gw_ledger *l)
     if (e == DEPOT_OK)
         e = exec_sql(l, schema_v8_sql);
     if (e == DEPOT_OK)
-        e = exec_sql(l, "PRAGMA user_version = 8;");
+        e = schema_v9(l);
+    if (e == DEPOT_OK)
+        e = exec_sql(l, "PRAGMA user_version = 9;");
     return commit_or_rollback(l, e);
 }
 
@@ -433,17 +452,19 @@ static depot_err migrate(gw_ledger *l, long long from)
         e = exec_sql(l, schema_v6_sql);
     if (e == DEPOT_OK && from < 7)
         e = exec_sql(l, schema_v7_sql);
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && from < 8)
         e = exec_sql(l, schema_v8_sql);
+    if (e == DEPOT_OK)
+        e = schema_v9(l);
     if (e == DEPOT_OK && from < 7)
         e = fill_chain(l);
     if (e == DEPOT_OK)
-        e = exec_sql(l, "PRAGMA user_version = 8;");
+        e = exec_sql(l, "PRAGMA user_version = 9;");
     e = commit_or_rollback(l, e);
     if (e == DEPOT_OK)
         LOG_INFO("ledger: migrated from schema version %lld to %d (scanners, orders, movements"
                  " cursor, alerts, ranking, outbox_aside, policies, contracts, movement chain,"
-                 " item codes)",
+                 " item codes, serial prefixes)",
                  from, SCHEMA_VERSION);
     return e;
 }

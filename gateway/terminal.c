@@ -221,7 +221,11 @@ static depot_err code_item(gw_ledger *l, const char *gtin, struct depot_catalog_
     return e;
 }
 
-/* The catalog item of the scan's barcode; DEPOT_ERR_NOTFOUND after refusing it. */
+/*
+ * The catalog item of the scan's barcode: a GS1 item code by its GTIN, a catalog barcode, or a
+ * plain serial code by the catalog's serial_prefix that starts it (j->code the code then).
+ * DEPOT_ERR_NOTFOUND after refusing it.
+ */
 static depot_err known_item(struct job *j, struct depot_catalog_item *it)
 {
     char gtin[DEPOT_GTIN_LEN + 1];
@@ -234,7 +238,7 @@ static depot_err known_item(struct job *j, struct depot_catalog_item *it)
         }
         return e;
     }
-    j->code[0] = '\0'; /* a plain barcode (a serial alone names no SKU here) */
+    j->code[0] = '\0'; /* a plain barcode, or a plain serial code */
     if (!depot_barcode_valid(j->s->barcode)) {
         gw_display_set(j->d, DEPOT_DISPLAY_ERROR, "BAD BARCODE");
         j->refused = true;
@@ -242,6 +246,11 @@ static depot_err known_item(struct job *j, struct depot_catalog_item *it)
         return DEPOT_ERR_NOTFOUND;
     }
     e = gw_catalog_lookup_locked(j->t->ledger, j->s->barcode, it);
+    if (e == DEPOT_ERR_NOTFOUND && depot_item_code_norm(j->s->barcode, j->code, NULL)) {
+        e = gw_catalog_serial_locked(j->t->ledger, j->code, it);
+        if (e != DEPOT_OK)
+            j->code[0] = '\0';
+    }
     if (e == DEPOT_ERR_NOTFOUND) {
         e = unknown_barcode(j);
         return e == DEPOT_OK ? DEPOT_ERR_NOTFOUND : e;

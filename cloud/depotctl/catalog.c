@@ -4,7 +4,8 @@
  *
  * import reads a CSV with the header
  *   sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock
- * (price a decimal such as 12.50), checks every line and prints each bad one
+ * and optionally a last column serial_prefix (the start of the item's own serial codes, empty
+ * for none) (price a decimal such as 12.50), checks every line and prints each bad one
  * as FILE:LINE: what; only a file without a bad line is sent (PUT
  * /api/v1/catalog replaces the whole catalog in one transaction; the same
  * catalog again changes nothing, no new version). check sends it as a dry run.
@@ -23,11 +24,11 @@
 
 #define CSV_HEADER                                                                                 \
     "sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock"
-#define N_FIELDS 9
+#define N_FIELDS 10 /* with serial_prefix; 9 without */
 #define LINE_MAX_LEN 1024
 
-/* Splits line at commas into f (N_FIELDS); false if the count differs. */
-static bool split(char *line, char **f)
+/* Splits line at commas into f (want fields, 9 or 10); false if the count differs. */
+static bool split(char *line, char **f, int want)
 {
     int n = 0;
     for (char *p = line;; p++) {
@@ -39,7 +40,7 @@ static bool split(char *line, char **f)
             break;
         *p = '\0';
     }
-    return n == N_FIELDS;
+    return n == want;
 }
 
 static bool int_field(const char *s, long long min, long long *out)
@@ -54,15 +55,15 @@ static bool int_field(const char *s, long long min, long long *out)
     return true;
 }
 
-/* One CSV line into a JSON item; false with why. */
-static bool parse_line(char *line, cJSON **item, char *why, size_t len)
+/* One CSV line of want fields into a JSON item; false with why. */
+static bool parse_line(char *line, int want, cJSON **item, char *why, size_t len)
 {
     static const char *const names[] = {"unit_weight_g", "min_qty",        "max_qty",
                                         "reorder_point", "lead_time_days", "max_stock"};
     char *f[N_FIELDS], money[DEPOT_MONEY_TEXT];
     long long price, v[6];
-    if (!split(line, f))
-        return snprintf(why, len, "expected %d comma-separated fields", N_FIELDS) < 0;
+    if (!split(line, f, want))
+        return snprintf(why, len, "expected %d comma-separated fields", want) < 0;
     if (!depot_id_valid(f[0], DEPOT_SKU_MAX))
         return snprintf(why, len, "sku \"%.40s\" is not an id of [A-Za-z0-9_.-]", f[0]) < 0;
     if (!depot_barcode_valid(f[1]))
@@ -75,6 +76,11 @@ static bool parse_line(char *line, cJSON **item, char *why, size_t len)
                             f[3 + i], i == 1 || i == 2) < 0;
     if (v[2] < v[1])
         return snprintf(why, len, "max_qty %lld is below min_qty %lld", v[2], v[1]) < 0;
+    if (want == N_FIELDS && f[9][0] && !depot_serial_prefix_valid(f[9]))
+        return snprintf(why, len,
+                        "serial_prefix \"%.40s\" is not 1..16 printable characters without "
+                        "spaces, not starting with \"(\"",
+                        f[9]) < 0;
     *item = cJSON_CreateObject();
     cJSON_AddStringToObject(*item, "sku", f[0]);
     cJSON_AddStringToObject(*item, "barcode", f[1]);
@@ -82,6 +88,8 @@ static bool parse_line(char *line, cJSON **item, char *why, size_t len)
     cJSON_AddItemToObject(*item, "price", cJSON_CreateRaw(money));
     for (int i = 0; i < 6; i++)
         cJSON_AddNumberToObject(*item, names[i], (double)v[i]);
+    if (want == N_FIELDS && f[9][0])
+        cJSON_AddStringToObject(*item, "serial_prefix", f[9]);
     return true;
 }
 
@@ -105,7 +113,7 @@ cJSON *ctl_catalog_read_csv(const char *path, FILE *f)
     static int lines[DEPOT_CATALOG_MAX_ITEMS + 1];
     char line[LINE_MAX_LEN + 1], why[200];
     cJSON *list = cJSON_CreateArray(), *item = NULL;
-    int no = 0, bad = 0, n = 0, prev, got;
+    int no = 0, bad = 0, n = 0, prev, got, want = N_FIELDS - 1;
 
     while ((got = ctl_read_line(f, line, sizeof(line))) != 0) {
         no++;
@@ -116,14 +124,16 @@ cJSON *ctl_catalog_read_csv(const char *path, FILE *f)
             bad++;
             continue;
         }
-        if (no == 1 && strcmp(line, CSV_HEADER) != 0) {
-            fprintf(stderr, "%s:1: the header must be %s\n", path, CSV_HEADER);
+        if (no == 1 && !strcmp(line, CSV_HEADER ",serial_prefix"))
+            want = N_FIELDS;
+        else if (no == 1 && strcmp(line, CSV_HEADER) != 0) {
+            fprintf(stderr, "%s:1: the header must be %s[,serial_prefix]\n", path, CSV_HEADER);
             bad++;
             continue;
         }
         if (no == 1 || !line[0])
             continue;
-        if (!parse_line(line, &item, why, sizeof(why))) {
+        if (!parse_line(line, want, &item, why, sizeof(why))) {
             fprintf(stderr, "%s:%d: %s\n", path, no, why);
             bad++;
         } else if ((prev = seen_before(list, item, lines))) {
@@ -228,7 +238,7 @@ int ctl_catalog_main(int argc, char **argv)
         {"token", &token, false, "API token: admin to import, viewer to show ($DEPOT_TOKEN)"},
     };
     static const struct ctl_verb verbs[] = {
-        {"import", "FILE.csv", "replace the catalog; CSV header: " CSV_HEADER},
+        {"import", "FILE.csv", "replace the catalog; CSV header: " CSV_HEADER "[,serial_prefix]"},
         {"show", NULL, "the catalog as a table"},
         {"check", "FILE.csv", "check a catalog CSV here and at the hub, write nothing"},
     };

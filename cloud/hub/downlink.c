@@ -13,7 +13,7 @@
  *               later. Repeats of a final decision stop when the gateway's
  *               "decided" event confirms it (orders.c); a pending one is
  *               sent once per stage; an online state makes them due at once.
- *   catalog     the catalog (sku, barcode, min_qty, max_qty) is published
+ *   catalog     the catalog (sku, barcode, min_qty, max_qty, serial_prefix) is published
  *               retained on down/catalog to every known dealer that has not
  *               got the current version: all of them after a PUT, a new one
  *               when it is first heard of or given a profile.
@@ -203,6 +203,7 @@ static int add_item(void *arg, const struct hub_catalog_item *it)
     snprintf(d->barcode, sizeof(d->barcode), "%s", it->barcode);
     d->min_qty = it->min_qty;
     d->max_qty = it->max_qty;
+    snprintf(d->serial_prefix, sizeof(d->serial_prefix), "%s", it->serial_prefix);
     return 0;
 }
 

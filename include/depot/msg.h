@@ -63,7 +63,8 @@
  *   decision {"order":"<id>","number":17,"status":"approved"|"rejected"|"pending",
  *             "stage":"finance","reason":"over credit limit"}   (ledger = the order's ledger)
  *   catalog  {"version":3,"items":[{"sku":"S1","barcode":"4006381333931","min_qty":1,
- *             "max_qty":500}, ...]}   (ledger "")
+ *             "max_qty":500,"serial_prefix":"SN-S1-"}, ...]}   (ledger ""; serial_prefix
+ *             optional: the start of the item's own serial codes, depot_serial_prefix_valid)
  *
  *   movements {"items":[{"mid":17,"ts":1764230000123,"node":"scale-a","sku":"S1",
  *              "kind":"scale"|"receive"|"pick"|"count","delta":-2,"qty":10}, ...]}
@@ -124,6 +125,7 @@
 #define DEPOT_SNAPSHOT_MAX_ITEMS 10000
 #define DEPOT_QTY_MAX 1000000000LL /* |qty| and |delta| bound */
 #define DEPOT_BARCODE_LEN 32        /* printable ASCII, no space */
+#define DEPOT_SERIAL_PREFIX_MAX 16  /* a catalog item's serial codes' start */
 #define DEPOT_ORDER_ID_MAX 48
 #define DEPOT_ORDER_DOC_MAX 16384
 #define DEPOT_ORDER_LINES_MAX 100
@@ -226,6 +228,7 @@ struct depot_catalog_item {
     char sku[DEPOT_SKU_MAX + 1];
     char barcode[DEPOT_BARCODE_LEN + 1];
     long long min_qty, max_qty;
+    char serial_prefix[DEPOT_SERIAL_PREFIX_MAX + 1]; /* "": the item has no serial codes */
 };
 
 struct depot_catalog_body {
@@ -381,6 +384,10 @@ struct cJSON *depot_json_parse(const char *buf, size_t len);
  * strings; all allocated with depot_malloc); m stays valid, empty.
  */
 void depot_msg_clear(depot_msg *m);
+
+/* True if s is 1..DEPOT_SERIAL_PREFIX_MAX printable ASCII characters without space that
+ * does not start with "(" (a GS1 code is never a plain serial). */
+bool depot_serial_prefix_valid(const char *s);
 
 /* True if s is 1..DEPOT_BARCODE_LEN printable ASCII characters without space. */
 bool depot_barcode_valid(const char *s);

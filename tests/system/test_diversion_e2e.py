@@ -9,7 +9,9 @@ real scanner terminals of two dealers:
     territory, and that B's place lies outside A's area;
   - an item of A's picked out a second time: a double_pick alert;
   - the hub's records verify (`depotctl ledger verify`): the codes are in
-    each movement's hash.
+    each movement's hash;
+  - a plain serial code, named by its item's catalog serial_prefix, is
+    received at a terminal, and one shipped to A turning up at B is flagged.
 
 depot-node scanner -> depot-gateway -> Mosquitto over mutual TLS -> depot-hub,
 for both dealers; depotctl against the hub's API. Free ports, bounded polls.
@@ -156,6 +158,41 @@ def test_diverted_item_flagged_with_both_territories():
                          {"shipment": "X", "dealer": "A",
                           "lines": [{"sku": "SKU-BOLT", "qty": 1}]}, expect=None)
         assert status == 403, status
+
+        # plain serial codes: the catalog (depotctl catalog import, its serial_prefix column)
+        # gives nuts the prefix NUT-SN-; a nut shipped to A is received at B's terminal by its
+        # serial alone
+        cat = env.path("catalog.csv")
+        with open(cat, "w") as f:
+            f.write("sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,"
+                    "lead_time_days,max_stock,serial_prefix\n"
+                    "SKU-BOLT,%s,2.50,100,1,500,0,7,100000,\n"
+                    "SKU-NUT,4006381333948,0.50,10,1,500,0,7,100000,NUT-SN-\n" % BOLT)
+        run([os.path.join(BIN, "depotctl"), "catalog", "import", cat, "--hub", hub,
+             "--token", ADMIN])
+        for wh in (wa, wb):
+            wait_for(lambda: wh.ledger_query(
+                "SELECT serial_prefix FROM catalog WHERE sku = 'SKU-NUT'") == [("NUT-SN-",)],
+                timeout=20, what="the serial prefix at %s" % wh.dealer)
+        call(http, "POST", "/api/v1/shipments", APPROVER,
+             {"shipment": "SHP-NUT", "dealer": "A",
+              "lines": [{"sku": "SKU-NUT", "qty": 2, "codes": ["NUT-SN-0001", "NUT-SN-0002"]}]},
+             expect=201)
+        wa.ctl("scan-1", "scan receive NUT-SN-0002 1")
+        wait_for(lambda: wa.display("scan-1")[1] == "IN SKU-NUT +1", timeout=10,
+                 what="A's serial scan on its display")
+        wb.ctl("scan-1", "scan receive NUT-SN-0001 1")
+        wait_for(lambda: wb.display("scan-1")[1] == "IN SKU-NUT +1", timeout=10,
+                 what="B's serial scan on its display")
+        assert wb.ledger_query("SELECT kind, sku, code FROM movements WHERE code LIKE 'NUT%'") \
+            == [("receive", "SKU-NUT", "NUT-SN-0001")]
+        nut = wait_for(lambda: (lambda a: a[0] if a else None)(
+            [a for a in alerts_of(http, "B", "diversion") if "NUT-SN-0001" in a["text"]]),
+            timeout=30, what="the diversion alert of the nut at B")
+        assert nut["text"].startswith("SKU-NUT NUT-SN-0001 shipped to A"), nut
+        assert not [a for a in alerts_of(http, "A", "diversion") if "NUT-SN" in a["text"]]
+        item = api(http, "/api/v1/codes/NUT-SN-0001", VIEWER)
+        assert item["dealer"] == "A" and [sc["dealer"] for sc in item["scans"]] == ["B"], item
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@
 
 /* ---- catalog ---- */
 
-static const char *const item_keys[] = {"sku",       "barcode", "price",         "unit_weight_g",
-                                        "min_qty",   "max_qty", "reorder_point", "lead_time_days",
-                                        "max_stock", NULL};
+static const char *const item_keys[] = {
+    "sku",           "barcode",        "price",     "unit_weight_g", "min_qty", "max_qty",
+    "reorder_point", "lead_time_days", "max_stock", "serial_prefix", NULL};
 
 /* One catalog item; false with err = "what is wrong". */
 static bool parse_item(const cJSON *o, struct hub_catalog_item *it, char *err, size_t len)
@@ -57,7 +57,41 @@ static bool parse_item(const cJSON *o, struct hub_catalog_item *it, char *err, s
                             i == 1 || i == 2, DEPOT_QTY_MAX) < 0;
     if (it->max_qty < it->min_qty)
         return snprintf(err, len, "max_qty is below min_qty") < 0;
+    o = cJSON_GetObjectItemCaseSensitive(o, "serial_prefix");
+    if (o && !cJSON_IsNull(o) &&
+        (!api_json_str(o, DEPOT_SERIAL_PREFIX_MAX, it->serial_prefix, sizeof(it->serial_prefix)) ||
+         (it->serial_prefix[0] && !depot_serial_prefix_valid(it->serial_prefix))))
+        return snprintf(err, len,
+                        "serial_prefix: not 1..16 printable characters without spaces, not "
+                        "starting with \"(\"") < 0;
     return true;
+}
+
+/* Whether text starts with prefix (a non-empty one). */
+static bool starts_with(const char *text, const char *prefix)
+{
+    return prefix[0] && !strncmp(text, prefix, strlen(prefix));
+}
+
+/*
+ * A serial code names its item by its prefix alone: no item's prefix may start another's, and
+ * no barcode may start with a prefix (the terminal tries barcodes first). "" if items[i] keeps
+ * that with items[0..i-1]; else why, naming the other item.
+ */
+static bool serials_clash(const struct hub_catalog_item *items, size_t i, char *why, size_t len)
+{
+    const struct hub_catalog_item *a = &items[i];
+    if (starts_with(a->barcode, a->serial_prefix))
+        return snprintf(why, len, "barcode starts with its own serial_prefix") >= 0;
+    for (size_t j = 0; j < i; j++) {
+        const struct hub_catalog_item *b = &items[j];
+        if (starts_with(a->serial_prefix, b->serial_prefix) ||
+            starts_with(b->serial_prefix, a->serial_prefix))
+            return snprintf(why, len, "serial_prefix overlaps the one of items[%zu]", j) >= 0;
+        if (starts_with(a->barcode, b->serial_prefix) || starts_with(b->barcode, a->serial_prefix))
+            return snprintf(why, len, "serial_prefix and barcode of items[%zu] overlap", j) >= 0;
+    }
+    return false;
 }
 
 /* The whole list: items (depot_malloc'd) and n; false with err "items[i].field: ...". */
@@ -82,6 +116,8 @@ static bool parse_catalog(const char *text, struct hub_catalog_item **items, siz
             if (!strcmp((*items)[j].sku, (*items)[i].sku) ||
                 !strcmp((*items)[j].barcode, (*items)[i].barcode))
                 ok = !snprintf(why, sizeof(why), "sku or barcode also in items[%zu]", j);
+        if (ok && serials_clash(*items, i, why, sizeof(why)))
+            ok = false;
         if (!ok) {
             snprintf(err, len, "items[%zu].%s", i, why);
             break;
@@ -104,7 +140,8 @@ static bool same_item(const struct hub_catalog_item *a, const struct hub_catalog
     return !strcmp(a->sku, b->sku) && !strcmp(a->barcode, b->barcode) && a->price == b->price &&
            a->unit_weight_g == b->unit_weight_g && a->min_qty == b->min_qty &&
            a->max_qty == b->max_qty && a->reorder_point == b->reorder_point &&
-           a->lead_time_days == b->lead_time_days && a->max_stock == b->max_stock;
+           a->lead_time_days == b->lead_time_days && a->max_stock == b->max_stock &&
+           !strcmp(a->serial_prefix, b->serial_prefix);
 }
 
 static int same_row(void *arg, const struct hub_catalog_item *it)
@@ -219,6 +256,8 @@ static int item_row(void *arg, const struct hub_catalog_item *it)
     cJSON_AddNumberToObject(o, "reorder_point", (double)it->reorder_point);
     cJSON_AddNumberToObject(o, "lead_time_days", (double)it->lead_time_days);
     cJSON_AddNumberToObject(o, "max_stock", (double)it->max_stock);
+    if (it->serial_prefix[0])
+        cJSON_AddStringToObject(o, "serial_prefix", it->serial_prefix);
     cJSON_AddItemToArray(arg, o);
     return 0;
 }

@@ -20,7 +20,8 @@
  * (api/idempotency.h). Checked before anything is written, each refusal
  * named by its shipment: ids and SKUs well formed, the dealer known, the
  * order the dealer's, every SKU in the catalog, at most qty codes on a
- * line, each code a code (its GS1 GTIN, if any, the SKU's barcode), no code
+ * line, each code a code (its GS1 GTIN, if any, the SKU's barcode; a plain code, its start
+ * the SKU's serial_prefix if it has one), no code
  * twice and none already shipped. A recorded shipment is written whole
  * with its audit line and its webhook event (shipment.recorded) in one
  * transaction.
@@ -372,6 +373,14 @@ static const char *check_refs(hub_store *s, const struct catalog_map *cat, struc
                 !depot_gtin_matches(gtin, it->barcode)) {
                 snprintf(why, sizeof(why), "code %.64s: its GTIN %s is not SKU %s's barcode %s",
                          code, gtin, l->sku, it->barcode);
+                return why;
+            }
+            if (it->serial_prefix[0] && !gtin[0] &&
+                (strncmp(code, it->serial_prefix, strlen(it->serial_prefix)) != 0 ||
+                 strlen(code) <= strlen(it->serial_prefix))) {
+                snprintf(why, sizeof(why),
+                         "code %.64s: not a serial of SKU %s (its serials start with %s)", code,
+                         l->sku, it->serial_prefix);
                 return why;
             }
             if (j > 0 && !strcmp(code, sh->codes[l->first + j - 1])) {

@@ -96,6 +96,7 @@ struct hub_catalog_item {
     char sku[DEPOT_SKU_MAX + 1];
     char barcode[DEPOT_BARCODE_LEN + 1];
     long long price, unit_weight_g, min_qty, max_qty, reorder_point, lead_time_days, max_stock;
+    char serial_prefix[DEPOT_SERIAL_PREFIX_MAX + 1]; /* "": no serial codes (migration 15) */
 };
 
 /* A dealer's commercial profile; money in cents; dates "" or YYYY-MM-DD. */

@@ -381,7 +381,8 @@ static void test_depot_msg_is_stream_OnlyStreamTypes(void **state)
 
 static void test_depot_msg_encode_OrderDecisionCatalogRoundTrip(void **state)
 {
-    struct depot_catalog_item items[2] = {{"S1", "4006381333931", 1, 500}, {"S2", "ABC-9", 2, 10}};
+    struct depot_catalog_item items[2] = {{"S1", "4006381333931", 1, 500, ""},
+                                          {"S2", "ABC-9", 2, 10, "SN-S2-"}};
     char doc[] = "{\"x\":1}", sig[] = "c2ln", cert[] = "-----BEGIN CERTIFICATE-----";
     depot_msg m, back;
     char *text;
@@ -428,8 +429,16 @@ static void test_depot_msg_encode_OrderDecisionCatalogRoundTrip(void **state)
     assert_int_equal(back.body.catalog.n_items, 2);
     assert_string_equal(back.body.catalog.items[1].barcode, "ABC-9");
     assert_int_equal(back.body.catalog.items[1].max_qty, 10);
+    assert_string_equal(back.body.catalog.items[0].serial_prefix, ""); /* none: not sent */
+    assert_string_equal(back.body.catalog.items[1].serial_prefix, "SN-S2-");
+    assert_int_equal(strstr(text, "serial_prefix") - text, strstr(text, "SN-S2-") - text - 16);
     depot_msg_clear(&back);
     depot_free(text);
+    strcpy(items[1].serial_prefix, "(01)"); /* a GS1 start is never a serial's */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    strcpy(items[1].serial_prefix, "SN S2"); /* a space */
+    assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
+    strcpy(items[1].serial_prefix, "SN-S2-");
     items[0].min_qty = 600; /* above max_qty */
     assert_int_equal(depot_msg_encode(&m, &text, NULL), DEPOT_ERR_INVAL);
     assert_int_equal(depot_mem_in_use(), before);

@@ -162,7 +162,7 @@ static void test_chain_Version7LedgerKeepsItsChainAtVersion8(void **state)
     gw_test_fixture_open(f, 1000, 80);
     counts(f->ledger, 1);
     gw_test_fixture_close(f);
-    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 8);
+    assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"), 9);
     gw_test_sql_text(f->db, "SELECT hash FROM movements WHERE id = 3", after, sizeof(after));
     assert_string_equal(before, after); /* the chain is not redone */
     assert_int_equal(gw_chain_verify(f->db, &r, why, sizeof(why)), DEPOT_OK);

@@ -168,7 +168,8 @@ static bool kept(sqlite3 *db, const struct acked *a)
 
 static void put_catalog(gw_ledger *l)
 {
-    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500}, {"NUT-M8", BC_NUT, 10, 20}};
+    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500, ""},
+                                          {"NUT-M8", BC_NUT, 10, 20, ""}};
     struct depot_catalog_body c = {1, 2, items};
     bool applied;
     assert_int_equal(gw_catalog_replace(l, &c, &applied), DEPOT_OK);

@@ -231,9 +231,9 @@ static void test_gw_ledger_open_ReopenKeepsEverything(void **state)
     assert_int_equal(id, 3); /* ids keep growing across restarts, even with an empty outbox */
     gw_test_fixture_close(f);
     assert_int_equal(gw_test_sql_int(f->db, "PRAGMA user_version"),
-                     8); /* 3: + movements cursor, alerts; 4: + outbox_aside, scans.reason;
+                     9); /* 3: + movements cursor, alerts; 4: + outbox_aside, scans.reason;
                             5: + policies; 6: + contracts; 7: + the movement chain;
-                            8: + item codes */
+                            8: + item codes; 9: + serial prefixes */
 }
 
 static void test_gw_ledger_open_NewLedgerGetsFreshRandomId(void **state)
@@ -565,7 +565,7 @@ static void test_gw_ledger_open_OnlyAMissingFileIsCreated(void **state)
     assert_int_equal(gw_ledger_verify(f->db, &info, why, sizeof(why)), DEPOT_OK);
     assert_string_equal(info.id, gw_ledger_id(l));
     assert_string_equal(info.dealer, "D001");
-    assert_int_equal(info.version, 8);
+    assert_int_equal(info.version, 9);
 }
 
 int main(void)

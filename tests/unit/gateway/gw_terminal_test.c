@@ -47,7 +47,8 @@ static struct fixture *fx(void **state)
 
 static void put_catalog(gw_ledger *l, long long version)
 {
-    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500}, {"NUT-M8", BC_NUT, 10, 20}};
+    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500, ""},
+                                          {"NUT-M8", BC_NUT, 10, 20, "NUT-SN-"}};
     struct depot_catalog_body c = {version, 2, items};
     bool applied;
     assert_int_equal(gw_catalog_replace(l, &c, &applied), DEPOT_OK);
@@ -478,7 +479,7 @@ static void test_gw_orders_decide_RejectionShowsItsReason(void **state)
 static void test_gw_catalog_replace_OnlyNewerVersionReplacesWhole(void **state)
 {
     struct fixture *f = fx(state);
-    struct depot_catalog_item v2[1] = {{"WASHER-M8", "5000000000001", 1, 9}};
+    struct depot_catalog_item v2[1] = {{"WASHER-M8", "5000000000001", 1, 9, ""}};
     struct depot_catalog_body c = {2, 1, v2};
     struct gw_display d;
     bool applied;
@@ -566,6 +567,30 @@ static void test_gw_terminal_scan_ItemCodeMovesOneItemAndKeepsItsCode(void **sta
     depot_msg_clear(&m);
 }
 
+/* A plain serial code names its item by the catalog's serial_prefix: one unit of that SKU, the
+ * code kept with the movement; the prefix alone, or a serial of no prefix, is unknown. */
+static void test_gw_terminal_scan_PlainSerialByItsPrefix(void **state)
+{
+    struct fixture *f = fx(state);
+    struct gw_display d;
+    char code[80];
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "NUT-SN-0042", 1, &d), "IN NUT-M8 +1");
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "NUT-SN-0043", 1, &d), "IN NUT-M8 +1");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, "NUT-SN-0042", 1, &d), "OUT NUT-M8 -1");
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT qty FROM stock WHERE sku = 'NUT-M8'"), 1);
+    gw_test_sql_text(f->gw.db, "SELECT code FROM movements WHERE id = 3", code, sizeof(code));
+    assert_string_equal(code, "NUT-SN-0042");
+    assert_string_equal(scan(f, DEPOT_SCAN_PICK, "NUT-SN-0043", 2, &d),
+                        "ITEM CODE: ONE ITEM IN OR OUT (QTY 2)");
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "NUT-SN-", 1, &d), "UNKNOWN NUT-SN-");
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, "BOLT-SN-1", 1, &d), "UNKNOWN BOLT-SN-1");
+    /* a catalog barcode is still a barcode: any qty, no code */
+    assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_NUT, 3, &d), "IN NUT-M8 +3");
+    gw_test_sql_text(f->gw.db, "SELECT code FROM movements WHERE id = 4", code, sizeof(code));
+    assert_string_equal(code, "");
+    assert_int_equal(gw_test_sql_int(f->gw.db, "SELECT count(*) FROM movements"), 4);
+}
+
 static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
 {
     struct fixture *f = fx(state);
@@ -592,7 +617,7 @@ static void test_gw_ledger_open_MigratesAStockSliceLedger(void **state)
     sqlite3_close(db);
     gw_test_fixture_open(&f->gw, 1000, 80);
     assert_int_equal(gw_terminal_new(f->gw.ledger, f->key, f->crt, &f->t), DEPOT_OK);
-    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 8);
+    assert_int_equal(gw_test_sql_int(f->gw.db, "PRAGMA user_version"), 9);
     put_catalog(f->gw.ledger, 1);
     assert_string_equal(scan(f, DEPOT_SCAN_RECEIVE, BC_BOLT, 1, &d), "IN BOLT-M8 +1");
 }
@@ -715,6 +740,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gw_scan_parse_DecodesTheHeadRegisters),
+        cmocka_unit_test_setup_teardown(test_gw_terminal_scan_PlainSerialByItsPrefix, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_gw_terminal_scan_ItemCodeMovesOneItemAndKeepsItsCode,
                                         setup, teardown),
         cmocka_unit_test(test_gw_display_set_CutsAt40AndKeepsAscii),

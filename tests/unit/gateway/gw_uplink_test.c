@@ -460,7 +460,7 @@ static void test_gw_uplink_receive_UndecodableOrEmptyPayloadIsDropped(void **sta
 static void make_order(struct fixture *f)
 {
     char key[160], crt[160];
-    struct depot_catalog_item items[1] = {{"BOLT-M8", BC_BOLT, 1, 500}};
+    struct depot_catalog_item items[1] = {{"BOLT-M8", BC_BOLT, 1, 500, ""}};
     struct depot_catalog_body c = {1, 1, items};
     struct gw_scan line = {1, 1, DEPOT_SCAN_LINE, 2, BC_BOLT};
     struct gw_scan submit = {1, 2, DEPOT_SCAN_SUBMIT, 0, ""};
@@ -537,8 +537,8 @@ static void test_gw_uplink_receive_DecisionUpdatesTheOrderAndShowsItOnItsTermina
 static void test_gw_uplink_receive_NewerCatalogReplacesTheStoredOne(void **state)
 {
     struct fixture *f = *state;
-    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500},
-                                          {"NUT-M8", "4006381333948", 10, 20}};
+    struct depot_catalog_item items[2] = {{"BOLT-M8", BC_BOLT, 1, 500, ""},
+                                          {"NUT-M8", "4006381333948", 10, 20, ""}};
     depot_msg m = down_msg(DEPOT_MSG_CATALOG, "D001", "");
     m.body.catalog.version = 2;
     m.body.catalog.n_items = 2;

@@ -195,8 +195,8 @@ static void pick(struct fixture *f, const char *dealer, const char *sku, long lo
 static void catalog(struct fixture *f, long long reorder_point, long long lead_time_days)
 {
     struct hub_catalog_item it[2] = {
-        {"S1", "4006381333931", 250, 100, 1, 100, reorder_point, lead_time_days, 500},
-        {"S2", "4006381333932", 100, 100, 1, 100, 0, 1, 500}};
+        {"S1", "4006381333931", 250, 100, 1, 100, reorder_point, lead_time_days, 500, ""},
+        {"S2", "4006381333932", 100, 100, 1, 100, 0, 1, 500, ""}};
     long long version;
     assert_int_equal(hub_store_begin(f->store), DEPOT_OK);
     assert_int_equal(hub_store_catalog_replace(f->store, it, 2, NOW, &version), DEPOT_OK);

@@ -1244,6 +1244,56 @@ static void test_api_catalog_SameCatalogTwiceChangesNothing(void **state)
     assert_true(in_body(f, "1.50"));
 }
 
+#define ITEM(sku, barcode, prefix)                                                                 \
+    "{\"sku\":\"" sku "\",\"barcode\":\"" barcode "\",\"price\":\"1.00\",\"unit_weight_g\":1,"     \
+    "\"min_qty\":1,\"max_qty\":5,\"reorder_point\":0,\"lead_time_days\":0,\"max_stock\":0" prefix  \
+    "}"
+
+/* A serial prefix is kept and shown; prefixes that could name two items are refused. */
+static void test_api_catalog_SerialPrefixes(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[" ITEM("A", "4006381333931", ",\"serial_prefix\":\"SN-A-\"") "," ITEM(
+                              "B", "4006381333948",
+                              ",\"serial_prefix\":\"SN-B-\"") "," ITEM("C", "X-1", "") "]"),
+                     200);
+    assert_int_equal(call(f, "GET", "/api/v1/catalog", VIEWER, NULL, NULL), 200);
+    assert_true(in_body(f, "\"serial_prefix\":\"SN-A-\""));
+    assert_true(in_body(f, "\"serial_prefix\":\"SN-B-\""));
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[" ITEM("A", "4006381333931", ",\"serial_prefix\":\"SN-\"") "," ITEM(
+                              "B", "4006381333948", ",\"serial_prefix\":\"SN-B-\"") "]"),
+                     400);
+    assert_string_equal(error_of(f), "items[1].serial_prefix overlaps the one of items[0]");
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[" ITEM("A", "4006381333931",
+                                   ",\"serial_prefix\":\"X-\"") "," ITEM("C", "X-1", "") "]"),
+                     400);
+    assert_string_equal(error_of(f), "items[1].serial_prefix and barcode of items[0] overlap");
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[" ITEM("A", "4006381333931", ",\"serial_prefix\":\"(01)\"") "]"),
+                     400);
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[" ITEM("A", "4006381333931", ",\"serial_prefix\":\"a b\"") "]"),
+                     400);
+    assert_int_equal(call(f, "PUT", "/api/v1/catalog", ADMIN, NULL,
+                          "[" ITEM("A", "4006381333931", ",\"serial_prefix\":\"40063\"") "]"),
+                     400);
+    assert_string_equal(error_of(f), "items[0].barcode starts with its own serial_prefix");
+    /* shipments: a plain code of an item with a prefix starts with it */
+    assert_int_equal(call(f, "PATCH", "/api/v1/dealers/A", ADMIN, NULL, "{\"name\":\"A\"}"), 200);
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL,
+                          "{\"shipment\":\"s1\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"A\","
+                          "\"qty\":1,\"codes\":[\"SN-B-1\"]}]}"),
+                     400);
+    assert_true(in_body(f, "code SN-B-1: not a serial of SKU A (its serials start with SN-A-)"));
+    assert_int_equal(call(f, "POST", "/api/v1/shipments", APPROVER, NULL,
+                          "{\"shipment\":\"s1\",\"dealer\":\"A\",\"lines\":[{\"sku\":\"A\","
+                          "\"qty\":2,\"codes\":[\"SN-A-1\",\"SN-A-2\"]}]}"),
+                     201);
+}
+
 static void test_api_shipments_RecordedOnceWithTheirCodes(void **state)
 {
     struct fixture *f = *state;
@@ -1460,6 +1510,7 @@ int main(void)
         T(test_api_routes_BadArgumentIs404),
         T(test_api_body_NotOneJsonDocumentIs400),
         T(test_api_catalog_PutThenGet),
+        T(test_api_catalog_SerialPrefixes),
         T(test_api_stock_RowsAndFilters),
         T(test_api_dealers_PatchThenGet),
         T(test_api_me_NamesTheToken),

@@ -18,7 +18,7 @@
 #include "store/alerts.h"
 #include "hub_test_util.h"
 
-#define NEWEST 14 /* the last migration of store/sqlite/sqlite.c */
+#define NEWEST 15 /* the last migration of store/sqlite/sqlite.c */
 
 struct fixture {
     char dir[256];

@@ -92,7 +92,7 @@ static int group_teardown(void **state)
 
 static void put_catalog(hub_store *s)
 {
-    struct hub_catalog_item it = {"S1", BARCODE, 1000, 250, 1, 100, 5, 3, 50};
+    struct hub_catalog_item it = {"S1", BARCODE, 1000, 250, 1, 100, 5, 3, 50, ""};
     long long version;
     assert_int_equal(hub_store_begin(s), DEPOT_OK);
     assert_int_equal(hub_store_catalog_replace(s, &it, 1, NOW, &version), DEPOT_OK);

@@ -46,8 +46,8 @@ struct fixture {
 
 static void world_open(struct fixture *f, struct world *w, const char *name, int hubs)
 {
-    struct hub_catalog_item it[2] = {{"S1", "4006381333931", 250, 100, 1, 100, 0, 1, 500},
-                                     {"S2", "4006381333932", 1000, 100, 1, 100, 0, 1, 500}};
+    struct hub_catalog_item it[2] = {{"S1", "4006381333931", 250, 100, 1, 100, 0, 1, 500, ""},
+                                     {"S2", "4006381333932", 1000, 100, 1, 100, 0, 1, 500, ""}};
     long long version;
     test_store_location(w->location, sizeof(w->location), f->dir, name);
     w->hubs = hubs;

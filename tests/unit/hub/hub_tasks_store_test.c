@@ -561,7 +561,8 @@ static void test_migration6_AppliesToAStoreMadeBefore(void **state)
     hub_store_free(f->s);
     f->s = NULL;
     store_exec(f,
-               "DROP TABLE dealer_territories; DROP TABLE code_scans; DROP TABLE item_codes; "
+               "ALTER TABLE catalog DROP COLUMN serial_prefix; DROP TABLE dealer_territories; DROP "
+               "TABLE code_scans; DROP TABLE item_codes; "
                "DROP TABLE shipment_lines; DROP TABLE shipments; "
                "DROP TABLE ledger_heads; DROP TABLE ledger_certs; DROP TABLE ledger_batches; "
                "DROP TABLE ledger_hashes; DROP TABLE webhook_deliveries; DROP TABLE webhook_subs; "

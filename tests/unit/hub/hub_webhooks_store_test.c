@@ -232,16 +232,18 @@ static void test_migration12_AppliesToAStoreMadeBefore(void **state)
     hub_store_free(f->s);
     f->s = NULL;
     /* as a hub at version 11 left it: no webhook tables */
-    assert_true(test_store_exec(f->location, "DROP TABLE dealer_territories; DROP TABLE "
-                                             "code_scans; DROP TABLE item_codes; "
-                                             "DROP TABLE shipment_lines; "
-                                             "DROP TABLE shipments; "
-                                             "DROP TABLE ledger_heads; DROP TABLE ledger_certs; "
-                                             "DROP TABLE ledger_batches; DROP TABLE ledger_hashes; "
-                                             "DROP INDEX movements_by_ts; "
-                                             "DROP TABLE webhook_deliveries; DROP TABLE "
-                                             "webhook_subs; DELETE FROM schema_migrations "
-                                             "WHERE version >= 12;"));
+    assert_true(test_store_exec(
+        f->location,
+        "ALTER TABLE catalog DROP COLUMN serial_prefix; DROP TABLE dealer_territories; DROP TABLE "
+        "code_scans; DROP TABLE item_codes; "
+        "DROP TABLE shipment_lines; "
+        "DROP TABLE shipments; "
+        "DROP TABLE ledger_heads; DROP TABLE ledger_certs; "
+        "DROP TABLE ledger_batches; DROP TABLE ledger_hashes; "
+        "DROP INDEX movements_by_ts; "
+        "DROP TABLE webhook_deliveries; DROP TABLE "
+        "webhook_subs; DELETE FROM schema_migrations "
+        "WHERE version >= 12;"));
     assert_int_equal(hub_store_open(f->location, &f->s), DEPOT_OK);
     sub_add(f->s, "http://erp/a", ",*,");
     enqueue(f->s, "payment.recorded", "e1", T0, 1);

@@ -4,7 +4,7 @@
  *
  *   meta            (key PK; value)             catalog_version (profiles_version: alerts.c)
  *   catalog         (sku PK; barcode UNIQUE, price, unit_weight_g, min_qty, max_qty,
- *                    reorder_point, lead_time_days, max_stock)
+ *                    reorder_point, lead_time_days, max_stock, serial_prefix (migration 15))
  *   catalog_sent    (dealer PK; version)        the catalog version last published to it
  *
  * A replacement deletes and inserts the whole list and bumps the version in
@@ -27,11 +27,12 @@ _Static_assert(C_COUNT <= PG_TABLE_MAX, "a statement table holds at most PG_TABL
 
 #define CAT_COLS                                                                                   \
     "sku, barcode, price, unit_weight_g, min_qty, max_qty, reorder_point, lead_time_days, "        \
-    "max_stock"
+    "max_stock, serial_prefix"
 
 static const char *const sql[C_COUNT] = {
     [C_CAT_DELETE] = "DELETE FROM catalog",
-    [C_CAT_INSERT] = "INSERT INTO catalog(" CAT_COLS ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    [C_CAT_INSERT] =
+        "INSERT INTO catalog(" CAT_COLS ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     /* the new version comes back from the bump itself */
     [C_CAT_BUMP] = "INSERT INTO meta(key, value) VALUES('catalog_version', 1) "
                    "ON CONFLICT(key) DO UPDATE SET value = meta.value + 1 RETURNING value",
@@ -56,6 +57,10 @@ const char hub_pg_schema_catalog[] =
     " max_stock BIGINT NOT NULL);"
     "CREATE TABLE catalog_sent(dealer " PG_TEXT " PRIMARY KEY, version BIGINT NOT NULL);";
 
+/* Migration 15: the start of an item's own serial codes ("": none). */
+const char hub_pg_schema_serials[] =
+    "ALTER TABLE catalog ADD COLUMN serial_prefix " PG_TEXT " NOT NULL DEFAULT '';";
+
 static void read_item(const PGresult *res, int r, struct hub_catalog_item *it)
 {
     hub_pg_col_copy(res, r, 0, it->sku, sizeof(it->sku));
@@ -67,6 +72,7 @@ static void read_item(const PGresult *res, int r, struct hub_catalog_item *it)
     it->reorder_point = hub_pg_int(res, r, 6);
     it->lead_time_days = hub_pg_int(res, r, 7);
     it->max_stock = hub_pg_int(res, r, 8);
+    hub_pg_col_copy(res, r, 9, it->serial_prefix, sizeof(it->serial_prefix));
 }
 
 static depot_err insert_item(struct pg_store *q, const struct hub_catalog_item *it)
@@ -82,6 +88,7 @@ static depot_err insert_item(struct pg_store *q, const struct hub_catalog_item *
     pgp_int(&p, it->reorder_point);
     pgp_int(&p, it->lead_time_days);
     pgp_int(&p, it->max_stock);
+    pgp_text(&p, it->serial_prefix);
     return hub_pg_run(q, &stmts, C_CAT_INSERT, &p, "catalog insert", NULL);
 }
 

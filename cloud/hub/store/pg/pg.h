@@ -279,5 +279,6 @@ extern const char hub_pg_schema_ledger[];
 /* Shipments and their item codes (shipments.c: store/shipments.h): migration 14. */
 extern const struct hub_store_shipment_ops hub_pg_shipment_ops;
 extern const char hub_pg_schema_shipments[];
+extern const char hub_pg_schema_serials[];
 
 #endif

@@ -82,6 +82,7 @@ static const struct migration migrations[] = {
     {12, "webhook subscriptions and their deliveries", {hub_pg_schema_webhooks}},
     {13, "the movement chains as applied (hashes, signed batches, heads)", {hub_pg_schema_ledger}},
     {14, "shipments and the item codes they carried", {hub_pg_schema_shipments}},
+    {15, "the start of a catalog item's serial codes", {hub_pg_schema_serials}},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

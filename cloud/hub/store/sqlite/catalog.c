@@ -3,7 +3,7 @@
  *
  *   meta            (key PK; value)             catalog_version (profiles_version: dealers.c)
  *   catalog         (sku PK; barcode UNIQUE, price, unit_weight_g, min_qty, max_qty,
- *                    reorder_point, lead_time_days, max_stock)
+ *                    reorder_point, lead_time_days, max_stock, serial_prefix (migration 15))
  *   catalog_sent    (dealer PK; version)        the catalog version last published to it
  *
  * A replacement deletes and inserts the whole list and bumps the version in
@@ -30,11 +30,12 @@ _Static_assert(C_COUNT <= SQ_CATALOG_STMTS, "raise SQ_CATALOG_STMTS");
 
 #define CAT_COLS                                                                                   \
     "sku, barcode, price, unit_weight_g, min_qty, max_qty, reorder_point, lead_time_days, "        \
-    "max_stock"
+    "max_stock, serial_prefix"
 
 static const char *const sql[C_COUNT] = {
     [C_CAT_DELETE] = "DELETE FROM catalog",
-    [C_CAT_INSERT] = "INSERT INTO catalog(" CAT_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [C_CAT_INSERT] =
+        "INSERT INTO catalog(" CAT_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [C_CAT_BUMP] = "INSERT INTO meta(key, value) VALUES('catalog_version', 1) "
                    "ON CONFLICT(key) DO UPDATE SET value = value + 1",
     [C_CAT_VERSION] = "SELECT value FROM meta WHERE key = 'catalog_version'",
@@ -73,6 +74,7 @@ static void read_item(sqlite3_stmt *st, struct hub_catalog_item *it)
     it->reorder_point = sqlite3_column_int64(st, 6);
     it->lead_time_days = sqlite3_column_int64(st, 7);
     it->max_stock = sqlite3_column_int64(st, 8);
+    hub_sqlite_col_copy(st, 9, it->serial_prefix, sizeof(it->serial_prefix));
 }
 
 static depot_err insert_item(struct sqlite_store *q, const struct hub_catalog_item *it)
@@ -87,6 +89,7 @@ static depot_err insert_item(struct sqlite_store *q, const struct hub_catalog_it
     sqlite3_bind_int64(st, 7, it->reorder_point);
     sqlite3_bind_int64(st, 8, it->lead_time_days);
     sqlite3_bind_int64(st, 9, it->max_stock);
+    hub_sqlite_bind_text(st, 10, it->serial_prefix);
     return hub_sqlite_run(q, st, "catalog insert");
 }
 
@@ -166,9 +169,25 @@ depot_err hub_sqlite_catalog_sent(hub_store *s, const char *dealer, long long ve
     return hub_sqlite_run(q, st, "catalog sent");
 }
 
+/* Migration 15, done here (SQLite has no ADD COLUMN IF NOT EXISTS, and the statements below
+ * need the column before the migrations run): a file without the column gets it. */
+static depot_err add_serial_prefix(struct sqlite_store *q)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, "SELECT serial_prefix FROM catalog LIMIT 0", -1, &st, NULL);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK)
+        return DEPOT_OK;
+    return hub_sqlite_exec(q,
+                           "ALTER TABLE catalog ADD COLUMN serial_prefix TEXT NOT NULL DEFAULT ''",
+                           "catalog serial prefix");
+}
+
 depot_err hub_sqlite_catalog_setup(struct sqlite_store *q)
 {
     depot_err err = hub_sqlite_exec(q, schema, "catalog schema");
+    if (err == DEPOT_OK)
+        err = add_serial_prefix(q);
     return err != DEPOT_OK ? err : hub_sqlite_prepare_all(q, sql, C_COUNT, q->catalog_st);
 }
 

@@ -937,6 +937,7 @@ static const struct migration migrations[] = {
     {13, "the movement chains as applied (hashes, signed batches, heads)",
      hub_sqlite_ledger_schema},
     {14, "shipments and the item codes they carried", hub_sqlite_shipments_schema},
+    {15, "the start of a catalog item's serial codes", ""}, /* done by hub_sqlite_catalog_setup */
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
