@@ -6,7 +6,8 @@ beside the same receiver's rate for a bare keep-alive POST loop in the same run.
     python3 tests/bench/bench_webhooks.py --events 5000 --rate 200 --outage-events 36000
 
 Set-up, all real programs on 127.0.0.1: Mosquitto with mutual TLS and depot-hub on SQLite
-([webhooks] poll_ms 50, backoff from 100 ms capped at --backoff-cap-s), one subscription of
+([webhooks] poll_ms --poll-ms, 1000 as by default: a fact's commit wakes the worker; backoff
+from 100 ms capped at --backoff-cap-s), one subscription of
 payment.recorded to a receiver of this script's own (HTTP/1.1 keep-alive, answers 200 at
 once, checks nothing: its own cost stays out of the figure's way; it records each event's
 id and arrival time). Facts are payments imported through the API (POST
@@ -57,6 +58,8 @@ def parse_args():
     ap.add_argument("--outage-events", type=int, default=36000,
                     help="outage: events queued while the receiver is down, default 36000 "
                          "(an hour at 10/s)")
+    ap.add_argument("--poll-ms", type=int, default=1000,
+                    help="[webhooks] poll_ms, default 1000 (the hub's default)")
     ap.add_argument("--backoff-cap-s", type=int, default=5,
                     help="[webhooks] backoff_cap_s of the hub, default 5")
     ap.add_argument("--baseline", type=int, default=3000, help="bare POSTs, default 3000")
@@ -189,7 +192,7 @@ def main():
         rcv.start()
         pki = make_pki(env, ["A"])
         _, broker_port = start_broker(env, pki)
-        hooks = {"webhooks": {"poll_ms": "50", "backoff_base_ms": "100",
+        hooks = {"webhooks": {"poll_ms": str(a.poll_ms), "backoff_base_ms": "100",
                               "backoff_cap_s": str(a.backoff_cap_s), "timeout_s": "5",
                               "connect_timeout_s": "1", "stock_period_s": "0"}}
         _, http_port = start_hub(env, pki, broker_port, tokens={"admin": ADMIN},
