@@ -221,6 +221,18 @@ def test_leaderboard_matches_hand_figures_and_csv_import_is_all_or_nothing():
         assert [(o["dealer"], o["status"]) for o in rows] == [("C", "rejected")], rows
         r = hub.ctl("export", "orders", "--format", "xml", check=False)
         assert r.returncode == 2, (r.stdout, r.stderr)
+        # Payments, the movements behind the sales, stock and the board itself
+        pays = hub.ctl("export", "payments", "--format", "csv").stdout.splitlines()
+        assert pays[0] == "id,dealer,amount,order,ref,at", pays
+        assert len(pays) > 1 and all(l.split(",")[1] in ("A", "B", "C") for l in pays[1:]), pays
+        moves = hub.ctl("export", "movements", "--format", "jsonl", "--dealer", "A").stdout
+        rows = [json.loads(l) for l in moves.splitlines()]
+        assert rows and all(m["dealer"] == "A" for m in rows), moves
+        period = hub.api("GET", "/api/v1/ranking", token=VIEWER)["period"]
+        ranked = hub.ctl("export", "ranking", "--format", "csv", "--period",
+                         period).stdout.splitlines()
+        assert ranked[0].startswith("period,rank,dealer,") and \
+            [l.split(",")[2] for l in ranked[1:]] == ["A", "B", "C"], ranked
         # Restart: the aggregates are rebuilt from the store, the board is the same.
         hub.proc.stop()
         hub.proc, hub.http = start_hub(env, hub.pki, hub.port, tokens=TOKENS, extra=RANKING)

@@ -205,6 +205,16 @@ def test_a_closed_month_is_frozen_signed_readable_and_disputable():
         assert again["created"] == 0 and again["existing"] == 2, again
         rows = {r["dealer"]: r for r in site.api("GET", "statements?period=" + last)}
         assert set(rows) == {"A", "B"}, rows
+        # exported for a spreadsheet: the period's start in the range, the headline figures
+        out = site.ctl("export", "statements", "--format", "csv", "--from", last + "-01").stdout
+        lines = out.splitlines()
+        assert lines[0] == "id,dealer,period,created_at,rank,of,score,rebate_pct,rebate,sales", out
+        assert sorted(l.split(",")[1:3] for l in lines[1:]) == [["A", last], ["B", last]], out
+        out = site.ctl("export", "statements", "--format", "jsonl", "--to",
+                       last + "-01T00:00:00Z").stdout
+        assert out == "", out  # [from, to): the period starts at that very time, outside
+        out = site.ctl("export", "statements", "--format", "jsonl", "--to", last + "-01").stdout
+        assert len(out.splitlines()) == 2, out  # a date: through that day
 
         # the figures are the ranking's, the totals the sums of their lines
         full = {}

@@ -284,3 +284,28 @@ bool api_export_holds(long long from, long long to, long long ms)
 {
     return ms >= from && (!to || ms < to);
 }
+
+/* ---- an export of rows made whole (short lists: one row per dealer) ---- */
+
+static depot_err rows_page(struct api_pager *p, hub_store *s, long long want)
+{
+    cJSON *rows = p->ctx;
+    (void)s;
+    for (long long n = 0; n < want && rows->child; n++) {
+        cJSON *row = cJSON_DetachItemViaPointer(rows, rows->child);
+        if (api_pager_row(p, row, "r"))
+            break;
+    }
+    return DEPOT_OK;
+}
+
+static void rows_free(void *ctx)
+{
+    cJSON_Delete(ctx);
+}
+
+enum MHD_Result api_pager_export_rows(hub_api *api, const struct api_request *r, const char *what,
+                                      cJSON *rows, const char *const *cols, const char *name)
+{
+    return api_pager_export(api, r, what, rows_page, rows, rows_free, cols, name);
+}

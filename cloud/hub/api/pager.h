@@ -86,4 +86,9 @@ enum MHD_Result api_pager_export(hub_api *api, const struct api_request *r, cons
                                  api_page_fn page, void *ctx, void (*ctx_free)(void *),
                                  const char *const *cols, const char *name);
 
+/* An export of rows made whole beforehand (a JSON array, taken and freed here): lists of one
+ * row per dealer or per dealer and period, short by nature. */
+enum MHD_Result api_pager_export_rows(hub_api *api, const struct api_request *r, const char *what,
+                                      cJSON *rows, const char *const *cols, const char *name);
+
 #endif

@@ -20,6 +20,7 @@
 #include "depot/alloc.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/idempotency.h"
 #include "api/routes.h"
 #include "depot/money.h"
@@ -167,6 +168,43 @@ enum MHD_Result api_ranking_get(hub_api *api, const struct api_request *r)
     api_reader_give(api, s);
     hub_rank_board_clear(&b);
     return api_send_json(api, r, MHD_HTTP_OK, root);
+}
+
+static const char *const ranking_cols[] = {"period", "rank",  "dealer",   "name",
+                                           "region", "score", "movement", "rebate_pct",
+                                           "rebate", "kpis",  NULL};
+
+/*
+ * The board of ?period= (default: the current month) as CSV or JSON Lines, one row per dealer
+ * with the period on each; the KPIs as one JSON column in CSV. A date range does not apply (a
+ * board is a period's): from or to is a 400. One row per dealer: made whole, then written.
+ */
+enum MHD_Result api_ranking_export(hub_api *api, const struct api_request *r)
+{
+    struct hub_rank_board b;
+    enum MHD_Result ret;
+    char period[HUB_PERIOD_TEXT], name[64];
+    cJSON *rows;
+    hub_store *s;
+    if (api_query(r, "from") || api_query(r, "to"))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "a ranking is a period's: period=YYYY-MM, not from or to");
+    if (!board_for(api, r, &b, &ret))
+        return ret;
+    hub_period_text(b.period, period);
+    snprintf(name, sizeof(name), "ranking-%s", period);
+    rows = cJSON_CreateArray();
+    s = api_reader_take(api);
+    for (size_t i = 0; rows && i < b.n; i++) {
+        cJSON *o = entry_json(s, &b.e[i]);
+        cJSON_AddStringToObject(o, "period", period);
+        cJSON_AddItemToArray(rows, o);
+    }
+    api_reader_give(api, s);
+    hub_rank_board_clear(&b);
+    if (!rows)
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return api_pager_export_rows(api, r, "ranking", rows, ranking_cols, name);
 }
 
 static cJSON *figures_json(const struct hub_rank_entry *e)

@@ -27,6 +27,7 @@
 #include "depot/clock.h"
 #include "depot/log.h"
 #include "api/http.h"
+#include "api/pager.h"
 #include "api/routes.h"
 #include "ranking/engine.h"
 #include "statements.h"
@@ -194,6 +195,52 @@ enum MHD_Result api_statements_list(hub_api *api, const struct api_request *r)
         return api_send_store_error(api, r, err, "");
     }
     return api_send_json(api, r, MHD_HTTP_OK, x.list);
+}
+
+/* ---- GET /export/statements ---- */
+
+static const char *const statement_cols[] = {"id",     "dealer", "period", "created_at",
+                                             "rank",   "of",     "score",  "rebate_pct",
+                                             "rebate", "sales",  NULL};
+
+/*
+ * The statements whose period starts in [from, to) (either may be left out), as the list
+ * gives them (newest period first, headline figures), as CSV or JSON Lines. One row per dealer
+ * and period: made whole, then written.
+ */
+enum MHD_Result api_statements_export(hub_api *api, const struct api_request *r)
+{
+    struct list_ctx x = {.list = cJSON_CreateArray()};
+    const char *dealer = api_query(r, "dealer");
+    long long from, to;
+    char name[160];
+    cJSON *it, *next;
+    depot_err err;
+    if (!api_export_range(r, "statements", &from, &to, name, sizeof(name)) ||
+        (dealer && !depot_dealer_id_valid(dealer))) {
+        cJSON_Delete(x.list);
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST,
+                              "from or to is not a date, an ISO time or ms (from before to), or "
+                              "dealer not a dealer id");
+    }
+    x.s = api_reader_take(api);
+    err = hub_store_statements_list(x.s, dealer, NULL, list_row, &x);
+    for (it = x.list ? x.list->child : NULL; err == DEPOT_OK && it; it = next) {
+        int p = 0;
+        next = it->next;
+        if (!hub_period_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "period")),
+                              &p) ||
+            !api_export_holds(from, to, hub_period_start(p)))
+            cJSON_Delete(cJSON_DetachItemViaPointer(x.list, it));
+    }
+    if (err == DEPOT_OK)
+        err = add_figures(x.s, x.list);
+    api_reader_give(api, x.s);
+    if (err != DEPOT_OK) {
+        cJSON_Delete(x.list);
+        return api_send_store_error(api, r, err, "");
+    }
+    return api_pager_export_rows(api, r, "statements", x.list, statement_cols, name);
 }
 
 /* ---- GET /statements/<id>, csv, pdf ---- */

@@ -46,3 +46,16 @@ depot_err hub_store_disputes(hub_store *s, long long statement, hub_dispute_cb c
 {
     return s->ops->statements->disputes(s, statement, cb, arg);
 }
+
+depot_err hub_store_payments_page(hub_store *s, const char *dealer, long long from, long long to,
+                                  long long after, long long limit, hub_payment_cb cb, void *arg)
+{
+    return s->ops->statements->payments_page(s, dealer, from, to, after, limit, cb, arg);
+}
+
+depot_err hub_store_moves_page(hub_store *s, const char *dealer, long long from, long long to,
+                               const struct hub_move_key *after, long long limit, hub_move_cb cb,
+                               void *arg)
+{
+    return s->ops->statements->moves_page(s, dealer, from, to, after, limit, cb, arg);
+}

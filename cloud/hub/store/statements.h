@@ -51,6 +51,7 @@ struct hub_dispute {
 struct hub_payment_row {
     long long id, at, amount;
     const char *order, *ref;
+    const char *dealer;
 };
 
 /* One applied movement of up/movements as its gateway sent it. */
@@ -59,6 +60,13 @@ struct hub_move_row {
     long long mid, ts; /* ts: ms */
     const char *node, *sku, *kind;
     long long delta, qty;
+    const char *dealer;
+};
+
+/* Where a page of movements starts: after this (dealer, ledger, mid); "" "" 0 at the start. */
+struct hub_move_key {
+    const char *dealer, *ledger;
+    long long mid;
 };
 
 typedef int (*hub_statement_cb)(void *arg, const struct hub_statement *st);
@@ -75,6 +83,11 @@ struct hub_store_statement_ops {
                           hub_payment_cb cb, void *arg);
     depot_err (*moves)(hub_store *s, const char *dealer, const char *sku, const char *kind,
                        long long from, long long to, hub_move_cb cb, void *arg);
+    depot_err (*payments_page)(hub_store *s, const char *dealer, long long from, long long to,
+                               long long after, long long limit, hub_payment_cb cb, void *arg);
+    depot_err (*moves_page)(hub_store *s, const char *dealer, long long from, long long to,
+                            const struct hub_move_key *after, long long limit, hub_move_cb cb,
+                            void *arg);
     depot_err (*dispute_add)(hub_store *s, const struct hub_dispute *d, long long *id);
     depot_err (*dispute_answer)(hub_store *s, long long statement, long long id, const char *text,
                                 const char *by, long long at, bool *changed);
@@ -93,6 +106,15 @@ depot_err hub_store_statements_list(hub_store *s, const char *dealer, const char
 /* dealer's payments with from <= at < to (ms), oldest first. */
 depot_err hub_store_payments_between(hub_store *s, const char *dealer, long long from, long long to,
                                      hub_payment_cb cb, void *arg);
+/* A page of the payments of dealer (NULL: every dealer) with from <= at < to and id > after,
+ * by id, at most limit (an export's page). */
+depot_err hub_store_payments_page(hub_store *s, const char *dealer, long long from, long long to,
+                                  long long after, long long limit, hub_payment_cb cb, void *arg);
+/* A page of the applied movements of dealer (NULL: every dealer) with from <= ts < to, after
+ * the key *after, by (dealer, ledger, mid), at most limit. */
+depot_err hub_store_moves_page(hub_store *s, const char *dealer, long long from, long long to,
+                               const struct hub_move_key *after, long long limit, hub_move_cb cb,
+                               void *arg);
 /* The applied movements of kind (e.g. "pick") of (dealer, sku) with from <= ts < to (ms), in
  * (ts, ledger, mid) order. */
 depot_err hub_store_moves_between(hub_store *s, const char *dealer, const char *sku,

@@ -1494,6 +1494,151 @@ static void test_api_codes_ScanHistoryScopedToTheDealer(void **state)
     assert_int_equal(call(f, "GET", "/api/v1/codes/SN-NONE", VIEWER, NULL, NULL), 404);
 }
 
+/* One up/movements batch of dealer (without a chain, as an older gateway sends it): n receipts
+ * of one unit from stock q0. */
+static void moves(struct fixture *f, const char *dealer, uint64_t id, long long ts, size_t n,
+                  long long q0)
+{
+    struct depot_movement_item items[4];
+    enum hub_apply_result res;
+    uint64_t upto;
+    depot_msg m;
+    memset(&m, 0, sizeof(m));
+    memset(items, 0, sizeof(items));
+    m.v = DEPOT_MSG_VERSION;
+    m.type = DEPOT_MSG_MOVEMENTS;
+    snprintf(m.dealer, sizeof(m.dealer), "%s", dealer);
+    snprintf(m.ledger, sizeof(m.ledger), LEDGER_A);
+    m.id = m.base = id;
+    m.ts = ts;
+    for (size_t i = 0; i < n && i < 4; i++) {
+        items[i].mid = id * 10 + i;
+        items[i].ts = ts + (long long)i;
+        snprintf(items[i].node, sizeof(items[i].node), "scan-1");
+        snprintf(items[i].sku, sizeof(items[i].sku), "S1");
+        snprintf(items[i].kind, sizeof(items[i].kind), "receive");
+        items[i].delta = 1;
+        items[i].qty = q0 + (long long)i + 1; /* each batch follows the stock before it */
+    }
+    m.body.movements.items = items;
+    m.body.movements.n_items = n;
+    assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+    assert_int_equal(hub_store_apply(f->writer, &m, ts, &res, &upto), DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+}
+
+/* Payments, movements, stock, statements and ranking as CSV and JSON Lines, in a range, a
+ * dealer's user its own rows only (and no ranking). */
+static void test_api_export_EveryOtherList(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const csv[] = {"format", "csv", NULL};
+    static const char *const jsonl[] = {"format", "jsonl", NULL};
+    static const char *const csv_b[] = {"format", "csv", "dealer", "B", NULL};
+    static const char *const past[] = {"format", "csv",        "from", "2000-01-01",
+                                       "to",     "2000-01-02", NULL};
+    static const char *const since[] = {"format", "jsonl", "from", "2000-01-01", NULL};
+    static const char *const ranged_ranking[] = {"format", "csv", "from", "2026-01-01", NULL};
+    struct hub_statement st = {0,
+                               "B",
+                               "2026-01",
+                               NOW,
+                               "{\"dealer\":\"B\",\"rank\":1,\"of\":2}",
+                               "MEUCIQ==",
+                               "-----BEGIN CERTIFICATE-----\n"};
+    char auth[128];
+    long long alert, id = 0;
+    bool created = false;
+    dealer_data(f, "A", "order-of-a", &alert);
+    dealer_data(f, "B", "order-of-b", &alert);
+    assert_int_equal(call(f, "POST", "/api/v1/payments", APPROVER, NULL,
+                          "{\"dealer\":\"A\",\"amount\":\"12.50\",\"ref\":\"=cmd|x\"}"),
+                     200);
+    assert_int_equal(call(f, "POST", "/api/v1/payments", APPROVER, NULL,
+                          "{\"dealer\":\"B\",\"amount\":\"3.00\",\"ref\":\"wire, 7\"}"),
+                     200);
+    stock(f, "A", "S2", 7, 7);
+    moves(f, "A", 8, NOW, 3, 0);
+    moves(f, "B", 9, NOW, 2, 0);
+    assert_int_equal(hub_store_statement_add(f->writer, &st, &id, &created), DEPOT_OK);
+
+    /* payments: the header, a row each, a formula made text, a comma quoted */
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", VIEWER, csv, NULL), 200);
+    assert_true(in_body(f, "id,dealer,amount,order,ref,at\r\n"));
+    assert_true(in_body(f, ",A,12.50,,'=cmd|x,"));
+    assert_true(in_body(f, ",B,3.00,,\"wire, 7\","));
+    assert_int_equal(count_lines(f), 3);
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", VIEWER, csv_b, NULL), 200);
+    assert_int_equal(count_lines(f), 2);
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", VIEWER, past, NULL), 200);
+    assert_int_equal(count_lines(f), 1); /* the header alone */
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", VIEWER, since, NULL), 200);
+    assert_int_equal(count_lines(f), 2);
+    /* movements: every applied one, by dealer, ledger and id */
+    assert_int_equal(call(f, "GET", "/api/v1/export/movements", VIEWER, jsonl, NULL), 200);
+    assert_int_equal(count_lines(f), 5);
+    assert_true(in_body(f, "\"dealer\":\"A\",\"ledger\""));
+    assert_true(in_body(f, "\"movement\":82,"));
+    assert_int_equal(call(f, "GET", "/api/v1/export/movements", VIEWER, csv_b, NULL), 200);
+    assert_int_equal(count_lines(f), 3);
+    assert_int_equal(call(f, "GET", "/api/v1/export/movements", VIEWER, past, NULL), 200);
+    assert_int_equal(count_lines(f), 1);
+    /* stock */
+    assert_int_equal(call(f, "GET", "/api/v1/export/stock", VIEWER, csv, NULL), 200);
+    assert_true(in_body(f, "dealer,sku,qty,node,updated_at,received_at,dealer_online,last_seen"));
+    assert_true(in_body(f, "A,S2,7,"));
+    assert_int_equal(call(f, "GET", "/api/v1/export/stock", VIEWER, past, NULL), 200);
+    assert_int_equal(count_lines(f), 1);
+    /* statements: the period's start in the range */
+    assert_int_equal(call(f, "GET", "/api/v1/export/statements", VIEWER, csv, NULL), 200);
+    assert_int_equal(count_lines(f), 2);
+    assert_true(in_body(f, ",B,2026-01,"));
+    assert_int_equal(call(f, "GET", "/api/v1/export/statements", VIEWER, past, NULL), 200);
+    assert_int_equal(count_lines(f), 1);
+    /* ranking: a period's board; a date range is refused */
+    assert_int_equal(call(f, "GET", "/api/v1/export/ranking", VIEWER, ranged_ranking, NULL), 400);
+    /* bad format */
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", VIEWER, NULL, NULL), 400);
+    /* a dealer's user: its own rows, no ranking */
+    assert_int_equal(call(f, "POST", "/api/v1/users", ADMIN, NULL,
+                          "{\"name\":\"bea@b\",\"role\":\"dealer\",\"dealer\":\"B\","
+                          "\"password\":\"dealer B's password\"}"),
+                     201);
+    assert_int_equal(login(f, "bea@b", "dealer B's password", auth, sizeof(auth)), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", auth, csv, NULL), 200);
+    assert_int_equal(count_lines(f), 2);
+    assert_true(in_body(f, ",B,3.00,"));
+    assert_int_equal(call(f, "GET", "/api/v1/export/movements", auth, csv, NULL), 200);
+    assert_int_equal(count_lines(f), 3);
+    assert_int_equal(call(f, "GET", "/api/v1/export/statements", auth, csv, NULL), 200);
+    assert_int_equal(count_lines(f), 2);
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", auth, csv_b + 0, NULL), 200);
+    assert_int_equal(call(f, "GET", "/api/v1/export/ranking", auth, csv, NULL), 403);
+}
+
+/* More payments and movements than a page: every one exported once, in order. */
+static void test_api_export_PaymentsAndMovementsSpanPages(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const jsonl[] = {"format", "jsonl", NULL};
+    long long alert, id;
+    int n = API_PAGE_ROWS + 3;
+    dealer_data(f, "A", "order-of-a", &alert);
+    assert_int_equal(hub_store_begin(f->writer), DEPOT_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(hub_store_payment_add(f->writer, "A", 100 + i, "", "r", "t", NOW, &id),
+                         DEPOT_OK);
+    assert_int_equal(hub_store_commit(f->writer), DEPOT_OK);
+    for (int i = 0; i < 130; i++) /* 520 movements, 4 a batch */
+        moves(f, i % 2 ? "A" : "B", 10 + (uint64_t)i, NOW, 4, (i / 2) * 4);
+    assert_int_equal(call(f, "GET", "/api/v1/export/payments", VIEWER, jsonl, NULL), 200);
+    assert_int_equal(count_lines(f), n);
+    assert_true(in_body(f, "\"amount\":1.00,"));
+    assert_true(in_body(f, "\"amount\":6.02,"));
+    assert_int_equal(call(f, "GET", "/api/v1/export/movements", VIEWER, jsonl, NULL), 200);
+    assert_int_equal(count_lines(f), 520);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1502,6 +1647,8 @@ int main(void)
         T(test_api_auth_UnknownOrMissingTokenIs401),
         T(test_api_shipments_RecordedOnceWithTheirCodes),
         T(test_api_codes_ScanHistoryScopedToTheDealer),
+        T(test_api_export_EveryOtherList),
+        T(test_api_export_PaymentsAndMovementsSpanPages),
         T(test_api_catalog_SameCatalogTwiceChangesNothing),
         T(test_api_shipments_DryRunNamesEveryBadShipmentAndWritesNothing),
         T(test_api_routes_UnknownPathIs404AndWrongMethodIs405),

@@ -18,6 +18,8 @@ enum statement_stmt {
     S_LIST,
     S_PAYMENTS,
     S_MOVES,
+    S_PAY_PAGE,
+    S_MOVE_PAGE,
     S_DISPUTE_ADD,
     S_ANSWER,
     S_DISPUTE_THERE,
@@ -43,6 +45,13 @@ static const char *const sql[S_COUNT] = {
     [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty FROM movements "
                 "WHERE dealer = $1 AND sku = $2 AND kind = $3 AND ts >= $4 AND ts < $5 "
                 "ORDER BY ts, ledger, mid",
+    [S_PAY_PAGE] = "SELECT id, at, amount, order_id, ref, dealer FROM payments "
+                   "WHERE ($1::text IS NULL OR dealer = $1) AND at >= $2 AND at < $3 AND id > $4 "
+                   "ORDER BY id LIMIT $5",
+    [S_MOVE_PAGE] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty, dealer FROM movements "
+                    "WHERE ($1::text IS NULL OR dealer = $1) AND ts >= $2 AND ts < $3 "
+                    "AND (dealer, ledger, mid) > ($4, $5, $6) ORDER BY dealer, ledger, mid "
+                    "LIMIT $7",
     [S_DISPUTE_ADD] = "INSERT INTO disputes(statement, line, text, opened_by, opened_at, answer, "
                       "answered_by, answered_at) VALUES($1, $2, $3, $4, $5, '', '', 0) "
                       "RETURNING id",
@@ -128,6 +137,7 @@ struct walk {
     hub_move_cb move;
     hub_dispute_cb dispute;
     void *arg;
+    const char *dealer; /* of payments and moves: the one asked for */
 };
 
 static int statement_row(void *arg, const PGresult *res, int r)
@@ -158,6 +168,7 @@ static int payment_row(void *arg, const PGresult *res, int r)
         .amount = hub_pg_int(res, r, 2),
         .order = hub_pg_col(res, r, 3),
         .ref = hub_pg_col(res, r, 4),
+        .dealer = PQnfields(res) > 5 ? hub_pg_col(res, r, 5) : w->dealer,
     };
     return w->payment(w->arg, &row);
 }
@@ -166,7 +177,7 @@ static depot_err s_payments(hub_store *s, const char *dealer, long long from, lo
                             hub_payment_cb cb, void *arg)
 {
     struct pg_params p;
-    struct walk w = {.payment = cb, .arg = arg};
+    struct walk w = {.payment = cb, .arg = arg, .dealer = dealer};
     pgp_reset(&p);
     pgp_text(&p, dealer);
     pgp_int(&p, from);
@@ -187,6 +198,7 @@ static int move_row(void *arg, const PGresult *res, int r)
         .kind = hub_pg_col(res, r, 5),
         .delta = hub_pg_int(res, r, 6),
         .qty = hub_pg_int(res, r, 7),
+        .dealer = PQnfields(res) > 8 ? hub_pg_col(res, r, 8) : w->dealer,
     };
     return w->move(w->arg, &row);
 }
@@ -195,7 +207,7 @@ static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, cons
                          long long from, long long to, hub_move_cb cb, void *arg)
 {
     struct pg_params p;
-    struct walk w = {.move = cb, .arg = arg};
+    struct walk w = {.move = cb, .arg = arg, .dealer = dealer};
     pgp_reset(&p);
     pgp_text(&p, dealer);
     pgp_text(&p, sku);
@@ -203,6 +215,37 @@ static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, cons
     pgp_int(&p, from);
     pgp_int(&p, to);
     return hub_pg_walk(hub_pg_impl(s), &stmts, S_MOVES, &p, "statement movements", move_row, &w);
+}
+
+static depot_err s_payments_page(hub_store *s, const char *dealer, long long from, long long to,
+                                 long long after, long long limit, hub_payment_cb cb, void *arg)
+{
+    struct pg_params p;
+    struct walk w = {.payment = cb, .arg = arg};
+    pgp_reset(&p);
+    pgp_text(&p, dealer);
+    pgp_int(&p, from);
+    pgp_int(&p, to);
+    pgp_int(&p, after);
+    pgp_int(&p, limit);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, S_PAY_PAGE, &p, "payments page", payment_row, &w);
+}
+
+static depot_err s_moves_page(hub_store *s, const char *dealer, long long from, long long to,
+                              const struct hub_move_key *after, long long limit, hub_move_cb cb,
+                              void *arg)
+{
+    struct pg_params p;
+    struct walk w = {.move = cb, .arg = arg};
+    pgp_reset(&p);
+    pgp_text(&p, dealer);
+    pgp_int(&p, from);
+    pgp_int(&p, to);
+    pgp_text(&p, after->dealer);
+    pgp_text(&p, after->ledger);
+    pgp_int(&p, after->mid);
+    pgp_int(&p, limit);
+    return hub_pg_walk(hub_pg_impl(s), &stmts, S_MOVE_PAGE, &p, "movements page", move_row, &w);
 }
 
 static depot_err s_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id)
@@ -283,6 +326,8 @@ const struct hub_store_statement_ops hub_pg_statement_ops = {
     .list = s_list,
     .payments = s_payments,
     .moves = s_moves,
+    .payments_page = s_payments_page,
+    .moves_page = s_moves_page,
     .dispute_add = s_dispute_add,
     .dispute_answer = s_answer,
     .disputes = s_disputes,

@@ -20,6 +20,8 @@ enum statement_stmt {
     S_LIST,
     S_PAYMENTS,
     S_MOVES,
+    S_PAY_PAGE,
+    S_MOVE_PAGE,
     S_DISPUTE_ADD,
     S_ANSWER,
     S_DISPUTE_THERE,
@@ -45,6 +47,13 @@ static const char *const sql[S__COUNT] = {
     [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty FROM movements "
                 "WHERE dealer = ?1 AND sku = ?2 AND kind = ?3 AND ts >= ?4 AND ts < ?5 "
                 "ORDER BY ts, ledger, mid",
+    [S_PAY_PAGE] = "SELECT id, at, amount, order_id, ref, dealer FROM payments "
+                   "WHERE (?1 IS NULL OR dealer = ?1) AND at >= ?2 AND at < ?3 AND id > ?4 "
+                   "ORDER BY id LIMIT ?5",
+    [S_MOVE_PAGE] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty, dealer FROM movements "
+                    "WHERE (?1 IS NULL OR dealer = ?1) AND ts >= ?2 AND ts < ?3 "
+                    "AND (dealer, ledger, mid) > (?4, ?5, ?6) ORDER BY dealer, ledger, mid "
+                    "LIMIT ?7",
     [S_DISPUTE_ADD] = "INSERT INTO disputes(statement, line, text, opened_by, opened_at, answer, "
                       "answered_by, answered_at) VALUES(?1, ?2, ?3, ?4, ?5, '', '', 0)",
     [S_ANSWER] = "UPDATE disputes SET answer = ?3, answered_by = ?4, answered_at = ?5 "
@@ -155,6 +164,7 @@ static depot_err s_payments(hub_store *s, const char *dealer, long long from, lo
         row.amount = sqlite3_column_int64(st, 2);
         row.order = hub_sqlite_col(st, 3);
         row.ref = hub_sqlite_col(st, 4);
+        row.dealer = dealer;
         if (cb(arg, &row))
             break;
     }
@@ -182,10 +192,67 @@ static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, cons
         row.kind = hub_sqlite_col(st, 5);
         row.delta = sqlite3_column_int64(st, 6);
         row.qty = sqlite3_column_int64(st, 7);
+        row.dealer = dealer;
         if (cb(arg, &row))
             break;
     }
     return hub_sqlite_walk_end(q, st, rc, "statement movements");
+}
+
+static depot_err s_payments_page(hub_store *s, const char *dealer, long long from, long long to,
+                                 long long after, long long limit, hub_payment_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_PAY_PAGE);
+    struct hub_payment_row row;
+    int rc;
+    hub_sqlite_bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 4, after);
+    sqlite3_bind_int64(st, 5, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.id = sqlite3_column_int64(st, 0);
+        row.at = sqlite3_column_int64(st, 1);
+        row.amount = sqlite3_column_int64(st, 2);
+        row.order = hub_sqlite_col(st, 3);
+        row.ref = hub_sqlite_col(st, 4);
+        row.dealer = hub_sqlite_col(st, 5);
+        if (cb(arg, &row))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "payments page");
+}
+
+static depot_err s_moves_page(hub_store *s, const char *dealer, long long from, long long to,
+                              const struct hub_move_key *after, long long limit, hub_move_cb cb,
+                              void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_MOVE_PAGE);
+    struct hub_move_row row;
+    int rc;
+    hub_sqlite_bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    hub_sqlite_bind_text(st, 4, after->dealer);
+    hub_sqlite_bind_text(st, 5, after->ledger);
+    sqlite3_bind_int64(st, 6, after->mid);
+    sqlite3_bind_int64(st, 7, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row.ledger = hub_sqlite_col(st, 0);
+        row.mid = sqlite3_column_int64(st, 1);
+        row.ts = sqlite3_column_int64(st, 2);
+        row.node = hub_sqlite_col(st, 3);
+        row.sku = hub_sqlite_col(st, 4);
+        row.kind = hub_sqlite_col(st, 5);
+        row.delta = sqlite3_column_int64(st, 6);
+        row.qty = sqlite3_column_int64(st, 7);
+        row.dealer = hub_sqlite_col(st, 8);
+        if (cb(arg, &row))
+            break;
+    }
+    return hub_sqlite_walk_end(q, st, rc, "movements page");
 }
 
 static depot_err s_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id)
@@ -261,6 +328,8 @@ const struct hub_store_statement_ops hub_sqlite_statement_ops = {
     .list = s_list,
     .payments = s_payments,
     .moves = s_moves,
+    .payments_page = s_payments_page,
+    .moves_page = s_moves_page,
     .dispute_add = s_dispute_add,
     .dispute_answer = s_answer,
     .disputes = s_disputes,
