@@ -40,9 +40,9 @@ static const char *const sql[S_COUNT] = {
     [S_LIST] = "SELECT id, dealer, period, created_at, '', sig, cert FROM statements "
                "WHERE ($1::text IS NULL OR dealer = $1) AND ($2::text IS NULL OR period = $2) "
                "ORDER BY period DESC, dealer",
-    [S_PAYMENTS] = "SELECT id, at, amount, order_id, ref FROM payments "
+    [S_PAYMENTS] = "SELECT id, at, amount, order_id, ref, dealer FROM payments "
                    "WHERE dealer = $1 AND at >= $2 AND at < $3 ORDER BY at, id",
-    [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty FROM movements "
+    [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty, dealer FROM movements "
                 "WHERE dealer = $1 AND sku = $2 AND kind = $3 AND ts >= $4 AND ts < $5 "
                 "ORDER BY ts, ledger, mid",
     [S_PAY_PAGE] = "SELECT id, at, amount, order_id, ref, dealer FROM payments "
@@ -137,7 +137,6 @@ struct walk {
     hub_move_cb move;
     hub_dispute_cb dispute;
     void *arg;
-    const char *dealer; /* of payments and moves: the one asked for */
 };
 
 static int statement_row(void *arg, const PGresult *res, int r)
@@ -168,7 +167,7 @@ static int payment_row(void *arg, const PGresult *res, int r)
         .amount = hub_pg_int(res, r, 2),
         .order = hub_pg_col(res, r, 3),
         .ref = hub_pg_col(res, r, 4),
-        .dealer = PQnfields(res) > 5 ? hub_pg_col(res, r, 5) : w->dealer,
+        .dealer = hub_pg_col(res, r, 5),
     };
     return w->payment(w->arg, &row);
 }
@@ -177,7 +176,7 @@ static depot_err s_payments(hub_store *s, const char *dealer, long long from, lo
                             hub_payment_cb cb, void *arg)
 {
     struct pg_params p;
-    struct walk w = {.payment = cb, .arg = arg, .dealer = dealer};
+    struct walk w = {.payment = cb, .arg = arg};
     pgp_reset(&p);
     pgp_text(&p, dealer);
     pgp_int(&p, from);
@@ -198,7 +197,7 @@ static int move_row(void *arg, const PGresult *res, int r)
         .kind = hub_pg_col(res, r, 5),
         .delta = hub_pg_int(res, r, 6),
         .qty = hub_pg_int(res, r, 7),
-        .dealer = PQnfields(res) > 8 ? hub_pg_col(res, r, 8) : w->dealer,
+        .dealer = hub_pg_col(res, r, 8),
     };
     return w->move(w->arg, &row);
 }
@@ -207,7 +206,7 @@ static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, cons
                          long long from, long long to, hub_move_cb cb, void *arg)
 {
     struct pg_params p;
-    struct walk w = {.move = cb, .arg = arg, .dealer = dealer};
+    struct walk w = {.move = cb, .arg = arg};
     pgp_reset(&p);
     pgp_text(&p, dealer);
     pgp_text(&p, sku);

@@ -42,9 +42,9 @@ static const char *const sql[S__COUNT] = {
     [S_LIST] = "SELECT id, dealer, period, created_at, '', sig, cert FROM statements "
                "WHERE (?1 IS NULL OR dealer = ?1) AND (?2 IS NULL OR period = ?2) "
                "ORDER BY period DESC, dealer",
-    [S_PAYMENTS] = "SELECT id, at, amount, order_id, ref FROM payments "
+    [S_PAYMENTS] = "SELECT id, at, amount, order_id, ref, dealer FROM payments "
                    "WHERE dealer = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id",
-    [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty FROM movements "
+    [S_MOVES] = "SELECT ledger, mid, ts, node, sku, kind, delta, qty, dealer FROM movements "
                 "WHERE dealer = ?1 AND sku = ?2 AND kind = ?3 AND ts >= ?4 AND ts < ?5 "
                 "ORDER BY ts, ledger, mid",
     [S_PAY_PAGE] = "SELECT id, at, amount, order_id, ref, dealer FROM payments "
@@ -148,69 +148,12 @@ static depot_err s_list(hub_store *s, const char *dealer, const char *period, hu
     return hub_sqlite_walk_end(q, st, rc, "statements");
 }
 
-static depot_err s_payments(hub_store *s, const char *dealer, long long from, long long to,
-                            hub_payment_cb cb, void *arg)
+/* Walks st (S_PAYMENTS or S_PAY_PAGE, bound) into cb. */
+static depot_err walk_payments(struct sqlite_store *q, sqlite3_stmt *st, hub_payment_cb cb,
+                               void *arg, const char *what)
 {
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    sqlite3_stmt *st = prep(q, S_PAYMENTS);
     struct hub_payment_row row;
     int rc;
-    hub_sqlite_bind_text(st, 1, dealer);
-    sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, to);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row.id = sqlite3_column_int64(st, 0);
-        row.at = sqlite3_column_int64(st, 1);
-        row.amount = sqlite3_column_int64(st, 2);
-        row.order = hub_sqlite_col(st, 3);
-        row.ref = hub_sqlite_col(st, 4);
-        row.dealer = dealer;
-        if (cb(arg, &row))
-            break;
-    }
-    return hub_sqlite_walk_end(q, st, rc, "statement payments");
-}
-
-static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, const char *kind,
-                         long long from, long long to, hub_move_cb cb, void *arg)
-{
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    sqlite3_stmt *st = prep(q, S_MOVES);
-    struct hub_move_row row;
-    int rc;
-    hub_sqlite_bind_text(st, 1, dealer);
-    hub_sqlite_bind_text(st, 2, sku);
-    hub_sqlite_bind_text(st, 3, kind);
-    sqlite3_bind_int64(st, 4, from);
-    sqlite3_bind_int64(st, 5, to);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row.ledger = hub_sqlite_col(st, 0);
-        row.mid = sqlite3_column_int64(st, 1);
-        row.ts = sqlite3_column_int64(st, 2);
-        row.node = hub_sqlite_col(st, 3);
-        row.sku = hub_sqlite_col(st, 4);
-        row.kind = hub_sqlite_col(st, 5);
-        row.delta = sqlite3_column_int64(st, 6);
-        row.qty = sqlite3_column_int64(st, 7);
-        row.dealer = dealer;
-        if (cb(arg, &row))
-            break;
-    }
-    return hub_sqlite_walk_end(q, st, rc, "statement movements");
-}
-
-static depot_err s_payments_page(hub_store *s, const char *dealer, long long from, long long to,
-                                 long long after, long long limit, hub_payment_cb cb, void *arg)
-{
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    sqlite3_stmt *st = prep(q, S_PAY_PAGE);
-    struct hub_payment_row row;
-    int rc;
-    hub_sqlite_bind_text(st, 1, dealer);
-    sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, to);
-    sqlite3_bind_int64(st, 4, after);
-    sqlite3_bind_int64(st, 5, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         row.id = sqlite3_column_int64(st, 0);
         row.at = sqlite3_column_int64(st, 1);
@@ -221,24 +164,15 @@ static depot_err s_payments_page(hub_store *s, const char *dealer, long long fro
         if (cb(arg, &row))
             break;
     }
-    return hub_sqlite_walk_end(q, st, rc, "payments page");
+    return hub_sqlite_walk_end(q, st, rc, what);
 }
 
-static depot_err s_moves_page(hub_store *s, const char *dealer, long long from, long long to,
-                              const struct hub_move_key *after, long long limit, hub_move_cb cb,
-                              void *arg)
+/* Walks st (S_MOVES or S_MOVE_PAGE, bound) into cb. */
+static depot_err walk_moves(struct sqlite_store *q, sqlite3_stmt *st, hub_move_cb cb, void *arg,
+                            const char *what)
 {
-    struct sqlite_store *q = hub_sqlite_impl(s);
-    sqlite3_stmt *st = prep(q, S_MOVE_PAGE);
     struct hub_move_row row;
     int rc;
-    hub_sqlite_bind_text(st, 1, dealer);
-    sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, to);
-    hub_sqlite_bind_text(st, 4, after->dealer);
-    hub_sqlite_bind_text(st, 5, after->ledger);
-    sqlite3_bind_int64(st, 6, after->mid);
-    sqlite3_bind_int64(st, 7, limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         row.ledger = hub_sqlite_col(st, 0);
         row.mid = sqlite3_column_int64(st, 1);
@@ -252,7 +186,60 @@ static depot_err s_moves_page(hub_store *s, const char *dealer, long long from, 
         if (cb(arg, &row))
             break;
     }
-    return hub_sqlite_walk_end(q, st, rc, "movements page");
+    return hub_sqlite_walk_end(q, st, rc, what);
+}
+
+static depot_err s_payments(hub_store *s, const char *dealer, long long from, long long to,
+                            hub_payment_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_PAYMENTS);
+    hub_sqlite_bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    return walk_payments(q, st, cb, arg, "statement payments");
+}
+
+static depot_err s_moves(hub_store *s, const char *dealer, const char *sku, const char *kind,
+                         long long from, long long to, hub_move_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_MOVES);
+    hub_sqlite_bind_text(st, 1, dealer);
+    hub_sqlite_bind_text(st, 2, sku);
+    hub_sqlite_bind_text(st, 3, kind);
+    sqlite3_bind_int64(st, 4, from);
+    sqlite3_bind_int64(st, 5, to);
+    return walk_moves(q, st, cb, arg, "statement movements");
+}
+
+static depot_err s_payments_page(hub_store *s, const char *dealer, long long from, long long to,
+                                 long long after, long long limit, hub_payment_cb cb, void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_PAY_PAGE);
+    hub_sqlite_bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 4, after);
+    sqlite3_bind_int64(st, 5, limit);
+    return walk_payments(q, st, cb, arg, "payments page");
+}
+
+static depot_err s_moves_page(hub_store *s, const char *dealer, long long from, long long to,
+                              const struct hub_move_key *after, long long limit, hub_move_cb cb,
+                              void *arg)
+{
+    struct sqlite_store *q = hub_sqlite_impl(s);
+    sqlite3_stmt *st = prep(q, S_MOVE_PAGE);
+    hub_sqlite_bind_text(st, 1, dealer);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    hub_sqlite_bind_text(st, 4, after->dealer);
+    hub_sqlite_bind_text(st, 5, after->ledger);
+    sqlite3_bind_int64(st, 6, after->mid);
+    sqlite3_bind_int64(st, 7, limit);
+    return walk_moves(q, st, cb, arg, "movements page");
 }
 
 static depot_err s_dispute_add(hub_store *s, const struct hub_dispute *d, long long *id)
