@@ -34,30 +34,24 @@ static long long end_of(const struct export_ctx *x)
     return x->to ? x->to : LLONG_MAX;
 }
 
-/* The export's context from the request (400 already answered: NULL with *ret set). */
-static struct export_ctx *export_ctx_new(hub_api *api, const struct api_request *r,
-                                         const char *what, char *name, size_t len,
-                                         enum MHD_Result *ret)
+/* The export of what: range and dealer from the request (else a 400), then page by page. */
+static enum MHD_Result export_list(hub_api *api, const struct api_request *r, const char *what,
+                                   api_page_fn page, const char *const *cols)
 {
     const char *dealer = api_query(r, "dealer");
     struct export_ctx *x;
     long long from, to;
-    if (!api_export_range(r, what, &from, &to, name, len)) {
-        *ret = api_send_error(api, r, MHD_HTTP_BAD_REQUEST, RANGE_ERROR);
-        return NULL;
-    }
-    if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX)) {
-        *ret = api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not valid");
-        return NULL;
-    }
-    if (!(x = depot_calloc(1, sizeof(*x)))) {
-        *ret = api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-        return NULL;
-    }
+    char name[160];
+    if (!api_export_range(r, what, &from, &to, name, sizeof(name)))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, RANGE_ERROR);
+    if (dealer && !depot_id_valid(dealer, DEPOT_DEALER_MAX))
+        return api_send_error(api, r, MHD_HTTP_BAD_REQUEST, "dealer is not valid");
+    if (!(x = depot_calloc(1, sizeof(*x))))
+        return api_send_error(api, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     snprintf(x->dealer, sizeof(x->dealer), "%s", dealer ? dealer : "");
     x->from = from;
     x->to = to;
-    return x;
+    return api_pager_export(api, r, what, page, x, depot_free, cols, name);
 }
 
 /* ---- payments ---- */
@@ -88,12 +82,7 @@ static depot_err payments_page(struct api_pager *p, hub_store *s, long long want
 /* Every payment recorded for a time in [from, to), by id. */
 enum MHD_Result api_payments_export(hub_api *api, const struct api_request *r)
 {
-    char name[160];
-    enum MHD_Result ret = MHD_NO;
-    struct export_ctx *x = export_ctx_new(api, r, "payments", name, sizeof(name), &ret);
-    if (!x)
-        return ret;
-    return api_pager_export(api, r, "payments", payments_page, x, depot_free, payment_cols, name);
+    return export_list(api, r, "payments", payments_page, payment_cols);
 }
 
 /* ---- movements ---- */
@@ -136,12 +125,7 @@ static depot_err moves_page(struct api_pager *p, hub_store *s, long long want)
 /* Every movement the hub applied with a gateway time in [from, to), by dealer, ledger, id. */
 enum MHD_Result api_movements_export(hub_api *api, const struct api_request *r)
 {
-    char name[160];
-    enum MHD_Result ret = MHD_NO;
-    struct export_ctx *x = export_ctx_new(api, r, "movements", name, sizeof(name), &ret);
-    if (!x)
-        return ret;
-    return api_pager_export(api, r, "movements", moves_page, x, depot_free, move_cols, name);
+    return export_list(api, r, "movements", moves_page, move_cols);
 }
 
 /* ---- stock ---- */
@@ -191,10 +175,5 @@ static depot_err stock_page(struct api_pager *p, hub_store *s, long long want)
 /* Every stock row whose last real measurement is in [from, to), by dealer and SKU. */
 enum MHD_Result api_stock_export(hub_api *api, const struct api_request *r)
 {
-    char name[160];
-    enum MHD_Result ret = MHD_NO;
-    struct export_ctx *x = export_ctx_new(api, r, "stock", name, sizeof(name), &ret);
-    if (!x)
-        return ret;
-    return api_pager_export(api, r, "stock", stock_page, x, depot_free, stock_cols, name);
+    return export_list(api, r, "stock", stock_page, stock_cols);
 }
