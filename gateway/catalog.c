@@ -112,46 +112,14 @@ depot_err gw_catalog_replace(gw_ledger *l, const struct depot_catalog_body *c, b
     return e;
 }
 
-depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
-                                   struct depot_catalog_item *out)
-{
-    /* run on every scan: kept prepared by the ledger, reset, never finalized here */
-    static const char sql[] = "SELECT sku, min_qty, max_qty FROM catalog WHERE barcode = ?1";
-    sqlite3_stmt *st = gw_ledger_stmt(l, sql);
-    depot_err e = DEPOT_ERR_NOTFOUND;
-    int rc;
-    if (!st)
-        return DEPOT_ERR_DB;
-    sqlite3_bind_text(st, 1, barcode, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        memset(out, 0, sizeof(*out));
-        snprintf(out->barcode, sizeof(out->barcode), "%s", barcode);
-        snprintf(out->sku, sizeof(out->sku), "%s", (const char *)sqlite3_column_text(st, 0));
-        out->min_qty = sqlite3_column_int64(st, 1);
-        out->max_qty = sqlite3_column_int64(st, 2);
-        e = DEPOT_OK;
-    } else if (rc != SQLITE_DONE) {
-        e = gw_ledger_db_error(l, rc, "reading the catalog");
-    }
-    sqlite3_reset(st);
-    return e;
-}
+#define ITEM_COLS "sku, min_qty, max_qty, barcode, serial_prefix"
 
-depot_err gw_catalog_serial_locked(gw_ledger *l, const char *code, struct depot_catalog_item *out)
+/* Steps st (bound, selecting ITEM_COLS) into out: DEPOT_OK, DEPOT_ERR_NOTFOUND, DEPOT_ERR_DB.
+ * st is the ledger's (gw_ledger_stmt): reset, never finalized here. */
+static depot_err read_item(gw_ledger *l, sqlite3_stmt *st, struct depot_catalog_item *out)
 {
-    /* the longest prefix wins (the hub keeps them from overlapping: at most one fits) */
-    static const char sql[] = "SELECT sku, min_qty, max_qty, barcode, serial_prefix FROM catalog "
-                              "WHERE serial_prefix <> '' AND length(?1) > length(serial_prefix) "
-                              "AND substr(?1, 1, length(serial_prefix)) = serial_prefix "
-                              "ORDER BY length(serial_prefix) DESC LIMIT 1";
-    sqlite3_stmt *st = gw_ledger_stmt(l, sql);
     depot_err e = DEPOT_ERR_NOTFOUND;
-    int rc;
-    if (!st)
-        return DEPOT_ERR_DB;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         memset(out, 0, sizeof(*out));
         snprintf(out->sku, sizeof(out->sku), "%s", (const char *)sqlite3_column_text(st, 0));
@@ -163,8 +131,34 @@ depot_err gw_catalog_serial_locked(gw_ledger *l, const char *code, struct depot_
                  (const char *)sqlite3_column_text(st, 4));
         e = DEPOT_OK;
     } else if (rc != SQLITE_DONE) {
-        e = gw_ledger_db_error(l, rc, "reading the catalog's serial prefixes");
+        e = gw_ledger_db_error(l, rc, "reading the catalog");
     }
     sqlite3_reset(st);
     return e;
+}
+
+depot_err gw_catalog_lookup_locked(gw_ledger *l, const char *barcode,
+                                   struct depot_catalog_item *out)
+{
+    /* run on every scan: kept prepared by the ledger */
+    static const char sql[] = "SELECT " ITEM_COLS " FROM catalog WHERE barcode = ?1";
+    sqlite3_stmt *st = gw_ledger_stmt(l, sql);
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_text(st, 1, barcode, -1, SQLITE_STATIC);
+    return read_item(l, st, out);
+}
+
+depot_err gw_catalog_serial_locked(gw_ledger *l, const char *code, struct depot_catalog_item *out)
+{
+    /* the longest prefix wins (the hub keeps them from overlapping: at most one fits) */
+    static const char sql[] = "SELECT " ITEM_COLS " FROM catalog "
+                              "WHERE serial_prefix <> '' AND length(?1) > length(serial_prefix) "
+                              "AND substr(?1, 1, length(serial_prefix)) = serial_prefix "
+                              "ORDER BY length(serial_prefix) DESC LIMIT 1";
+    sqlite3_stmt *st = gw_ledger_stmt(l, sql);
+    if (!st)
+        return DEPOT_ERR_DB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    return read_item(l, st, out);
 }
