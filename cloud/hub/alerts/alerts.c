@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "depot/alloc.h"
 #include "alerts/private.h"
 
@@ -45,8 +43,7 @@ static depot_err act_in_tx(hub_store *s, long long id, bool resolve, const char 
     err = err == DEPOT_OK ? alerts_queue_change(s, cur.dealer, cur.kind, &o,
                                                 resolve ? "alert.resolved" : "alert.acknowledged")
                           : err;
-    depot_free(o.payload);
-    cJSON_Delete(o.event);
+    alerts_row_out_clear(&o);
     return err;
 }
 

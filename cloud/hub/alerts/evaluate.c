@@ -5,8 +5,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 #include <time.h>
 
 #include "depot/alloc.h"
@@ -105,8 +103,7 @@ static depot_err refresh_cell(hub_alerts *a, hub_store *s, struct cell *c, long 
                 &o, NULL); /* a new suggestion only: no webhook event */
             a->changed = true;
         } else {
-            depot_free(o.payload);
-            cJSON_Delete(o.event);
+            alerts_row_out_clear(&o);
             err = err == DEPOT_ERR_NOTFOUND ? DEPOT_OK : err;
         }
         if (err == DEPOT_OK && st->sg_hash != h) {

@@ -266,6 +266,8 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
                            const struct verdict *v, const char *action, const char *suggestion,
                            long long now);
 enum need alerts_needs(const struct slot *st, const struct verdict *v);
+/* Frees what o holds (its payload and webhook data). */
+void alerts_row_out_clear(struct row_out *o);
 /* Queues the captured change of o in the alert outbox and, if event, the webhook event of that
  * type (alert.opened, alert.updated, ...); frees what o holds whatever happens. */
 depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o,

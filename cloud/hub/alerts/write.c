@@ -34,6 +34,14 @@ int alerts_capture_row(void *arg, const struct hub_alert_row *r)
     return 0;
 }
 
+void alerts_row_out_clear(struct row_out *o)
+{
+    depot_free(o->payload);
+    o->payload = NULL;
+    cJSON_Delete(o->event);
+    o->event = NULL;
+}
+
 /* Invariant 2; the webhook event in the same transaction. */
 depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind, struct row_out *o,
                               const char *event)
@@ -45,10 +53,7 @@ depot_err alerts_queue_change(hub_store *s, const char *dealer, const char *kind
         err = hub_webhook_event(s, event, o->now, o->event); /* takes the data */
         o->event = NULL;
     }
-    depot_free(o->payload);
-    o->payload = NULL;
-    cJSON_Delete(o->event);
-    o->event = NULL;
+    alerts_row_out_clear(o);
     return err;
 }
 
@@ -64,8 +69,7 @@ depot_err alerts_alert_put(hub_alerts *a, hub_store *s, struct slot *st, const s
     if (err == DEPOT_OK)
         err = alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o,
                                   o.count == 1 ? "alert.opened" : "alert.updated");
-    depot_free(o.payload);
-    cJSON_Delete(o.event);
+    alerts_row_out_clear(&o);
     if (err != DEPOT_OK)
         return err;
     st->live = true;
@@ -91,8 +95,7 @@ depot_err alerts_alert_clear(hub_alerts *a, hub_store *s, struct slot *st,
         err = err == DEPOT_OK ? alerts_queue_change(s, k->dealer, hub_alert_kind_name(k->kind), &o,
                                                     "alert.resolved")
                               : err;
-        depot_free(o.payload);
-        cJSON_Delete(o.event);
+        alerts_row_out_clear(&o);
         a->resolved++;
         a->changed = true;
     }
