@@ -4,7 +4,9 @@ Everything is the real program: Debian's mosquitto with the config depotctl
 writes (mutual TLS on 127.0.0.1), depot-hub with a SQLite file, and per dealer
 a depot-gateway with two depot-node scales, one over Modbus TCP and one over
 Modbus RTU on a pseudo-terminal, and a scanner terminal for goods in and out
-and orders. Certificates are made the way a deployment makes them: depotctl
+and orders. Dealer A has one more scale: the firmware built for a Cortex-M3
+board (boards/lm3s6965evb) running under qemu-system-arm, on a line of its
+own at 115200 baud. Certificates are made the way a deployment makes them: depotctl
 is the CA, each gateway makes its own key and CSR. The catalog is imported
 with depotctl, and each dealer gets a credit limit and an auto-approval
 limit, so a small order is approved at once and a big one waits for the
@@ -26,10 +28,12 @@ from harness import Env, run, wait_for  # noqa: E402
 from broker import make_pki, start_broker  # noqa: E402
 from gwenv import UNIT_WEIGHT_G, start_warehouse  # noqa: E402
 from hubenv import call, start_hub, stock_map  # noqa: E402
+from qemunode import QEMU, image, start_qemu_node  # noqa: E402
 
 RUN = os.path.join(ROOT, "run", "demo")
 DEALERS = ("A", "B")
 START = {"scale-tcp": 12, "scale-rtu": 30}
+ARM_PUMPS = 4  # on dealer A's ARM scale (a pump weighs 5,000 g)
 CATALOG = """sku,barcode,price,unit_weight_g,min_qty,max_qty,reorder_point,lead_time_days,max_stock
 SKU-BOLT,4006381333931,2.50,100,1,500,20,7,1000
 SKU-NUT,4006381333948,0.40,100,1,1000,50,7,5000
@@ -47,6 +51,18 @@ AGREEMENT = """Dealer agreement 2027 between the manufacturer and dealer A
 
 def rel(path):
     return os.path.relpath(path, os.getcwd())
+
+
+def arm_lines(arm, node):
+    """What the demo prints about dealer A's ARM scale (none when its image was not built)."""
+    if arm is None:
+        return ""
+    return ("""         and dealer A also
+             scale-arm  SKU-PUMP  the Cortex-M3 firmware (boards/lm3s6965evb) under QEMU,
+                                  Modbus RTU at 115200 8E1 on %s; it starts with %d pumps
+           put a fifth pump on it (its UART1 is the socket below):
+             %s ctl %s weight %d
+""" % (arm.pty, ARM_PUMPS, node, rel(arm.aux), (ARM_PUMPS + 1) * 5000))
 
 
 def main():
@@ -71,13 +87,26 @@ def main():
             run([ctl, "dealers", "set", d, "--name", "Dealer " + d, "--credit-limit", "5000",
                  "--auto-approve-limit", "500"] + hubargs)
         whs = {}
+        arm = None
+        if os.path.exists(image("scale")) and os.path.exists(QEMU):
+            arm = start_qemu_node(env, "scale", name="A-scale-arm")
         for d in DEALERS:
+            extra = ""
+            if d == "A" and arm is not None:
+                extra = ("[bus:arm]\ntype = rtu\ndevice = %s\nbaud = 115200\nparity = E\n"
+                         "[node:scale-arm]\nbus = arm\nunit = 1\nkind = scale\nsku = SKU-PUMP\n"
+                         "unit_weight_g = 5000\nperiod_ms = 500\n" % arm.pty)
             whs[d] = start_warehouse(env, pki, port, d, tcp=[("scale-tcp", "SKU-BOLT")],
                                      rtu=[("scale-rtu", 1, "SKU-NUT")], period_ms=500,
-                                     snapshot_period_s=30, scanners=["scanner"])
+                                     snapshot_period_s=30, scanners=["scanner"],
+                                     extra_gateway=extra)
             for node, count in START.items():
                 whs[d].weight(node, count * UNIT_WEIGHT_G)
-        wait_for(lambda: len(stock_map(http, token)) == 2 * len(DEALERS), timeout=30,
+        if arm is not None:
+            whs["A"].controls["scale-arm"] = arm.aux
+            whs["A"].weight("scale-arm", ARM_PUMPS * 5000)
+        rows = 2 * len(DEALERS) + (arm is not None)
+        wait_for(lambda: len(stock_map(http, token)) == rows, timeout=30,
                  what="the hub to show every dealer's stock")
         # The dealer's side: a user of dealer A, a promotion and a contract for A.
         password = secrets.token_urlsafe(12)
@@ -108,7 +137,7 @@ Depot demo is running.
              scale-rtu  SKU-NUT   Modbus RTU on a pseudo-terminal line
              scanner    a barcode-scanner terminal with a display (Modbus TCP)
            every item weighs %(uw)d g; each scale starts with %(start)s
-
+%(arm)s
 See the stock of every dealer:
   %(ctl)s stock --hub http://127.0.0.1:%(http)d --token %(token)s
 
@@ -159,7 +188,8 @@ Logs and files: %(run)s/   Ctrl-C stops everything.
        "ctl": ctl, "node": node, "bsock": rel(whs["B"].controls["scale-tcp"]),
        "asock": rel(whs["A"].controls["scale-rtu"]), "w17": 17 * UNIT_WEIGHT_G, "run": rel(RUN),
        "scan": rel(whs["A"].controls["scanner"]), "hubargs": " ".join(hubargs),
-       "duser": DEALER_USER, "dpw": password, "ca": rel(pki["device_ca"])},
+       "duser": DEALER_USER, "dpw": password, "ca": rel(pki["device_ca"]),
+       "arm": arm_lines(arm, node)},
               flush=True)
         try:
             while all(p.alive() for p in env.procs if p.name.startswith(("hub", "broker", "gw-"))):

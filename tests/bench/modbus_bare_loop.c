@@ -14,7 +14,7 @@
  * answer.
  *
  * usage: modbus_bare_loop --ports P1-P2 [--host 127.0.0.1] --seconds S
- *                         [--period-ms 1000] [--timeout-ms 500] [--threads 1]
+ *                         [--period-ms 1000] [--timeout-ms 500] [--threads 1] [--registers 30]
  *        modbus_bare_loop --rtu DEVICE --baud N --units 1,2 --seconds S ...
  * (--ports and --rtu may be given together: the TCP nodes, then the RTU units.)
  *
@@ -54,7 +54,7 @@ typedef struct bare_node {
 
 typedef struct bare_opts {
     const char *host, *ports, *rtu_device, *rtu_units;
-    long baud, seconds, period_ms, timeout_ms, threads;
+    long baud, seconds, period_ms, timeout_ms, threads, registers;
 } bare_opts;
 
 typedef struct bare_stats {
@@ -86,13 +86,15 @@ static int stopping(void)
 
 static void usage(FILE *out)
 {
-    fputs("usage: modbus_bare_loop [--ports P1-P2 [--host H]] [--rtu DEV --baud N --units A,B]\n"
-          "                        --seconds S [--period-ms 1000] [--timeout-ms 500] [--threads 1]\n"
-          "Reads input registers 0..29 of every node once a period (0: flat out, no\n"
-          "sleep), one libmodbus context per node kept connected, the nodes dealt\n"
-          "round-robin to --threads loops. Prints 'ready nodes=N connected=C', then\n"
-          "'polls=N errors=E rounds=R late_rounds=L seconds=S threads=T rate=X' at the end.\n",
-          out);
+    fputs(
+        "usage: modbus_bare_loop [--ports P1-P2 [--host H]] [--rtu DEV --baud N --units A,B]\n"
+        "                        --seconds S [--period-ms 1000] [--timeout-ms 500] [--threads 1]\n"
+        "                        [--registers 30]\n"
+        "Reads input registers 0..29 (0..registers-1) of every node once a period (0: flat\n"
+        "out, no sleep), one libmodbus context per node kept connected, the nodes dealt\n"
+        "round-robin to --threads loops. Prints 'ready nodes=N connected=C', then\n"
+        "'polls=N errors=E rounds=R late_rounds=L seconds=S threads=T rate=X' at the end.\n",
+        out);
 }
 
 static int parse_args(int argc, char **argv, bare_opts *o)
@@ -125,6 +127,8 @@ static int parse_args(int argc, char **argv, bare_opts *o)
             num = &o->timeout_ms, lo = 10, hi = 10000;
         else if (strcmp(a, "--threads") == 0)
             num = &o->threads, lo = 1, hi = MAX_THREADS;
+        else if (strcmp(a, "--registers") == 0)
+            num = &o->registers, lo = 1, hi = SCALE_REGISTERS;
         else
             return fprintf(stderr, "modbus_bare_loop: unknown option %s\n", a), -1;
         if (num != NULL && bench_parse_long(v, lo, hi, num) < 0)
@@ -199,7 +203,7 @@ static void sleep_until_ns(long long t)
 }
 
 /* One read of one node; a TCP link that failed is closed and connected again next round. */
-static void poll_one(bare_node *node, long silence_us, bare_stats *st)
+static void poll_one(bare_node *node, long silence_us, int registers, bare_stats *st)
 {
     uint16_t regs[SCALE_REGISTERS];
     if (!node->connected) {
@@ -215,7 +219,7 @@ static void poll_one(bare_node *node, long silence_us, bare_stats *st)
         nanosleep(&gap, NULL); /* libmodbus does not keep the 3.5-character silence */
     }
     st->polls++;
-    if (modbus_read_input_registers(node->ctx, 0, SCALE_REGISTERS, regs) != SCALE_REGISTERS) {
+    if (modbus_read_input_registers(node->ctx, 0, registers, regs) != registers) {
         st->errors++;
         if (node->unit == 0) {
             modbus_close(node->ctx);
@@ -239,7 +243,7 @@ static void *run_slice(void *arg)
     while (!stopping() && (long long)st->rounds < max_rounds && bench_mono_ns() < end) {
         size_t i = 0;
         for (; i < sl->n && !stopping(); i++) {
-            poll_one(sl->nodes[i], silence_us, st);
+            poll_one(sl->nodes[i], silence_us, (int)sl->o->registers, st);
             if (period == 0 && bench_mono_ns() >= end)
                 break;
         }
@@ -351,7 +355,11 @@ out:
 int main(int argc, char **argv)
 {
     bare_node *nodes = calloc(MAX_NODES, sizeof(*nodes));
-    bare_opts o = {.host = "127.0.0.1", .period_ms = 1000, .timeout_ms = 500, .threads = 1};
+    bare_opts o = {.host = "127.0.0.1",
+                   .period_ms = 1000,
+                   .timeout_ms = 500,
+                   .threads = 1,
+                   .registers = SCALE_REGISTERS};
     size_t n = 0, connected = 0;
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: a sleep ends */
     int rc;
