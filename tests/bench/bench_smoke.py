@@ -15,9 +15,6 @@ RUNS = [
      ["baseline: stock row update alone", "alert engine alone", "engine / baseline ratio"]),
     (["bench_ledger.py", "--events", "200", "--batch", "4", "--runs", "1"],
      ["depot ledger (gw_terminal_scan)", "raw batched insert", "depot / raw events/s"]),
-    (["bench_mcu_rtu.py", "--seconds", "1", "--registers", "10"],
-     ["Node images against the budget", "lm3s6965evb depot-scale", "stm32f103 depot-scanner",
-      "ARM firmware under QEMU", "the line's limit at 115200 baud"]),
     (["bench_chain.py", "--batches", "50", "--seconds", "0", "--dir", "/tmp"],
      ["baseline: mbedTLS SHA-256", "baseline: mbedTLS ECDSA", "x the bound", "x without",
       "re-verified from the store"]),
@@ -59,6 +56,14 @@ RUNS = [
     (["bench_all.py", "--quick", "--runs", "1", "--only", "login"],
      ["Machine:", "Versions:", "login", "1 run(s) ok, 0 failed"]),
 ]
+
+# The microcontroller boards' run, when the build made their images (DEPOT_MCU_BOARDS).
+BIN = os.environ.get("DEPOT_BIN", os.path.join(HERE, "..", "..", "build", "bin"))
+if os.path.isdir(os.path.join(os.path.dirname(BIN), "boards", "lm3s6965evb", "bin")):
+    RUNS.append((["bench_mcu_rtu.py", "--seconds", "1", "--registers", "10"],
+                 ["Node images against the budget", "lm3s6965evb depot-scale",
+                  "stm32f103 depot-scanner", "ARM firmware under QEMU",
+                  "the line's limit at 115200 baud"]))
 
 
 def main():
