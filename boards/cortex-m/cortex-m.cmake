@@ -13,7 +13,8 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 function(depot_mcu_image name)
   cmake_parse_arguments(I "" "" "DEFINES" ${ARGN})
   add_executable(${name} ${DEPOT_BOARD_SOURCES} ${DEPOT_CORTEX_M_DIR}/startup.c
-                 ${DEPOT_CORTEX_M_DIR}/node_main.c ${DEPOT_CORTEX_M_DIR}/cfg_flash.c)
+                 ${DEPOT_CORTEX_M_DIR}/node_main.c ${DEPOT_CORTEX_M_DIR}/cfg_flash.c
+                 ${DEPOT_CORTEX_M_DIR}/core.c)
   target_include_directories(${name} PRIVATE ${DEPOT_CORTEX_M_DIR})
   target_compile_definitions(${name} PRIVATE ${I_DEFINES})
   target_link_libraries(${name} PRIVATE depot_firmware)

@@ -14,12 +14,8 @@
 
 #include "hal.h"
 
-/* Clocks, tick, UARTs, pins. Called once, first thing in main(). */
+/* Clocks, tick (mcu_tick_start), UARTs, pins. Called once, first thing in main(). */
 void board_init(void);
-
-/* Free-running clocks (wrap). */
-uint32_t board_millis(void);
-uint32_t board_micros(void);
 
 /* The RS-485 bus: the node's Modbus RTU line. */
 uint32_t board_bus_baud(void);
@@ -54,8 +50,41 @@ const uint32_t *board_cfg_page(void);
 int32_t board_flash_erase(const uint32_t *page);
 int32_t board_flash_write(const uint32_t *at, uint32_t word);
 
+/* ---- what the common code gives every board (core.c) ---- */
+
+/* SysTick from the core clock every ms; its interrupt is mcu_tick_isr. */
+void mcu_tick_start(uint32_t cpu_hz);
+void mcu_tick_isr(void);
+
+/* Free-running clocks (wrap), from the tick. */
+uint32_t mcu_millis(void);
+uint32_t mcu_micros(void);
+
 /* Sleeps until the next interrupt (the tick wakes at least every ms). */
-void board_idle(void);
+void mcu_idle(void);
+
+/* Where a fault (or a clock that does not start) stops: the vector of every unexpected entry. */
+void mcu_halt(void) __attribute__((noreturn));
+
+/* A receive ring: the UART's interrupt puts, the loop reads. */
+#define MCU_RING 256u /* a power of two */
+
+typedef struct mcu_ring {
+    volatile uint8_t buf[MCU_RING];
+    volatile uint32_t head; /* written by the interrupt */
+    uint32_t tail;          /* read by the loop */
+} mcu_ring;
+
+/* From the interrupt; a full ring loses the byte, as a real overrun does. */
+static inline void mcu_ring_put(mcu_ring *r, uint8_t c)
+{
+    if (r->head - r->tail < MCU_RING) {
+        r->buf[r->head % MCU_RING] = c;
+        r->head++;
+    }
+}
+
+int32_t mcu_ring_read(mcu_ring *r, uint8_t *buf, size_t cap);
 
 /* Used by the board's reset handler (startup.c) and the service port's `status`. */
 void mcu_reset(void) __attribute__((noreturn));

@@ -95,13 +95,13 @@ static int32_t hal_recv(depot_hal_ctx *c, uint8_t *buf, size_t len)
 static uint32_t hal_millis(depot_hal_ctx *c)
 {
     (void)c;
-    return board_millis();
+    return mcu_millis();
 }
 
 static uint32_t hal_micros(depot_hal_ctx *c)
 {
     (void)c;
-    return board_micros();
+    return mcu_micros();
 }
 
 static int32_t hal_load_cell(depot_hal_ctx *c, int32_t *grams)
@@ -431,7 +431,7 @@ static void bus_poll(void)
 {
     uint8_t in[64];
     int32_t n = board_bus_recv(in, sizeof(in));
-    uint32_t now = board_micros();
+    uint32_t now = mcu_micros();
     const uint8_t *p = in;
     while (n > 0) {
         bus_answer(now);
@@ -439,7 +439,7 @@ static void bus_poll(void)
         p += used;
         n -= (int32_t)used;
     }
-    bus_answer(board_micros());
+    bus_answer(mcu_micros());
 }
 
 int main(void)
@@ -465,18 +465,18 @@ int main(void)
     scale_init(&app, &hal, 0);
     mb_slave_init(&slave, app.cfg.unit_id, &scale_modbus_ops, &app);
     aux_queue("ready scale\n");
-    uint32_t next_sample = board_millis();
+    uint32_t next_sample = mcu_millis();
 #endif
     mb_rtu_init(&rtu, rtu_buf, sizeof(rtu_buf), board_bus_baud());
     for (;;) {
         bus_poll();
         aux_poll();
 #ifndef DEPOT_NODE_SCANNER
-        if ((int32_t)(board_millis() - next_sample) >= 0) {
+        if ((int32_t)(mcu_millis() - next_sample) >= 0) {
             scale_sample(&app);
             next_sample += SCALE_SAMPLE_PERIOD_MS;
         }
 #endif
-        board_idle(); /* a byte or the 1 ms tick wakes it: a frame's end is seen on the tick */
+        mcu_idle(); /* a byte or the 1 ms tick wakes it: a frame's end is seen on the tick */
     }
 }

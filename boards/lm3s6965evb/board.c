@@ -83,47 +83,19 @@
 #define FLASH_SPIN_MAX 1000000u
 
 /* Core */
-#define SYST_CSR REG(0xE000E010)
-#define SYST_RVR REG(0xE000E014)
-#define SYST_CVR REG(0xE000E018)
 #define NVIC_ISER0 REG(0xE000E100)
 #define IRQ_UART0 5
 #define IRQ_UART1 6
-#define TICK_RELOAD (F_CPU / 1000u)
 
 /* ---- receive rings, filled by the UART interrupts ---- */
 
-#define RING 256u /* a power of two */
+static mcu_ring bus_rx, aux_rx;
 
-typedef struct ring {
-    volatile uint8_t buf[RING];
-    volatile uint32_t head; /* written by the interrupt */
-    uint32_t tail;          /* read by the loop */
-} ring;
-
-static ring bus_rx, aux_rx;
-static volatile uint32_t ticks_ms;
-
-static void uart_drain(uint32_t uart, ring *r)
+static void uart_drain(uint32_t uart, mcu_ring *r)
 {
-    while (!(UART_FR(uart) & FR_RXFE)) {
-        uint8_t c = (uint8_t)UART_DR(uart);
-        if (r->head - r->tail < RING) { /* full: the byte is lost, as on a real overrun */
-            r->buf[r->head % RING] = c;
-            r->head++;
-        }
-    }
+    while (!(UART_FR(uart) & FR_RXFE))
+        mcu_ring_put(r, (uint8_t)UART_DR(uart));
     UART_ICR(uart) = IM_RX | IM_RT;
-}
-
-static int32_t ring_read(ring *r, uint8_t *buf, size_t cap)
-{
-    size_t n = 0;
-    while (n < cap && r->tail != r->head) {
-        buf[n++] = r->buf[r->tail % RING];
-        r->tail++;
-    }
-    return (int32_t)n;
 }
 
 static void uart0_isr(void)
@@ -136,17 +108,6 @@ static void uart1_isr(void)
     uart_drain(UART1, &aux_rx);
 }
 
-static void systick_isr(void)
-{
-    ticks_ms++;
-}
-
-static void fault_isr(void)
-{
-    for (;;)
-        __asm__ volatile("wfi");
-}
-
 /* ---- vector table ---- */
 
 extern uint32_t _estack[];
@@ -155,14 +116,14 @@ typedef void (*vector)(void);
 __attribute__((section(".vectors"), used)) static const vector vectors[16 + 7] = {
     (vector)(uintptr_t)_estack,
     mcu_reset,
-    fault_isr,        /* NMI */
-    fault_isr,        /* HardFault */
-    fault_isr,        /* MemManage */
-    fault_isr,        /* BusFault */
-    fault_isr,        /* UsageFault */
-    [11] = fault_isr, /* SVCall */
-    [14] = fault_isr, /* PendSV */
-    [15] = systick_isr,
+    mcu_halt,        /* NMI */
+    mcu_halt,        /* HardFault */
+    mcu_halt,        /* MemManage */
+    mcu_halt,        /* BusFault */
+    mcu_halt,        /* UsageFault */
+    [11] = mcu_halt, /* SVCall */
+    [14] = mcu_halt, /* PendSV */
+    [15] = mcu_tick_isr,
     [16 + IRQ_UART0] = uart0_isr,
     [16 + IRQ_UART1] = uart1_isr,
 };
@@ -213,32 +174,8 @@ void board_init(void)
     GPIO_DATA(GPIO_C, DE_PIN) = 0;
     uart_init(UART0, BUS_BAUD, LCRH_PEN | LCRH_EPS);
     uart_init(UART1, AUX_BAUD, 0);
-    SYST_RVR = TICK_RELOAD - 1u;
-    SYST_CVR = 0;
-    SYST_CSR = 7u; /* processor clock, interrupt, enable */
+    mcu_tick_start(F_CPU);
     NVIC_ISER0 = (1u << IRQ_UART0) | (1u << IRQ_UART1);
-}
-
-/* ---- clocks ---- */
-
-uint32_t board_millis(void)
-{
-    return ticks_ms;
-}
-
-uint32_t board_micros(void)
-{
-    uint32_t ms, cvr;
-    do { /* the tick may come between the two reads: read again */
-        ms = ticks_ms;
-        cvr = SYST_CVR;
-    } while (ms != ticks_ms);
-    return ms * 1000u + (TICK_RELOAD - 1u - cvr) / (F_CPU / 1000000u);
-}
-
-void board_idle(void)
-{
-    __asm__ volatile("wfi");
 }
 
 /* ---- bus and service line ---- */
@@ -250,7 +187,7 @@ uint32_t board_bus_baud(void)
 
 int32_t board_bus_recv(uint8_t *buf, size_t cap)
 {
-    return ring_read(&bus_rx, buf, cap);
+    return mcu_ring_read(&bus_rx, buf, cap);
 }
 
 static void uart_put(uint32_t uart, uint8_t c)
@@ -272,7 +209,7 @@ void board_bus_send(const uint8_t *buf, size_t len)
 
 int32_t board_aux_recv(uint8_t *buf, size_t cap)
 {
-    return ring_read(&aux_rx, buf, cap);
+    return mcu_ring_read(&aux_rx, buf, cap);
 }
 
 int32_t board_aux_write(const uint8_t *buf, size_t len)

@@ -129,27 +129,14 @@ _Static_assert((HX711_COUNTS_PER_KG) != 0, "HX711_COUNTS_PER_KG must not be 0");
 #define FLASH_SPIN_MAX 1000000u
 
 /* Core */
-#define SYST_CSR REG(0xE000E010)
-#define SYST_RVR REG(0xE000E014)
-#define SYST_CVR REG(0xE000E018)
 #define NVIC_ISER1 REG(0xE000E104)
 #define SCB_VTOR REG(0xE000ED08)
 #define IRQ_USART1 37
 #define IRQ_USART2 38
-#define TICK_RELOAD (F_CPU / 1000u)
 
 /* ---- receive rings, filled by the USART interrupts ---- */
 
-#define RING 256u /* a power of two */
-
-typedef struct ring {
-    volatile uint8_t buf[RING];
-    volatile uint32_t head; /* written by the interrupt */
-    uint32_t tail;          /* read by the loop */
-} ring;
-
-static ring bus_rx, aux_rx;
-static volatile uint32_t ticks_ms;
+static mcu_ring bus_rx, aux_rx;
 
 /*
  * One byte a receive interrupt (RXNEIE also fires on overrun). Reading SR
@@ -157,25 +144,10 @@ static volatile uint32_t ticks_ms;
  * parity or framing error is passed on all the same: the Modbus CRC rejects
  * its frame. On an overrun the byte in DR is the older one; the newer is lost.
  */
-static void usart_rx(uint32_t usart, ring *r)
+static void usart_rx(uint32_t usart, mcu_ring *r)
 {
-    if (!(USART_SR(usart) & SR_RX_ANY))
-        return;
-    uint8_t c = (uint8_t)USART_DR(usart); /* the 9th bit (parity) dropped */
-    if (r->head - r->tail < RING) {       /* full: the byte is lost, as on an overrun */
-        r->buf[r->head % RING] = c;
-        r->head++;
-    }
-}
-
-static int32_t ring_read(ring *r, uint8_t *buf, size_t cap)
-{
-    size_t n = 0;
-    while (n < cap && r->tail != r->head) {
-        buf[n++] = r->buf[r->tail % RING];
-        r->tail++;
-    }
-    return (int32_t)n;
+    if (USART_SR(usart) & SR_RX_ANY)
+        mcu_ring_put(r, (uint8_t)USART_DR(usart)); /* the 9th bit (parity) dropped */
 }
 
 static void usart1_isr(void)
@@ -188,41 +160,30 @@ static void usart2_isr(void)
     usart_rx(USART2, &aux_rx);
 }
 
-static void systick_isr(void)
-{
-    ticks_ms++;
-}
-
-static void fault_isr(void)
-{
-    for (;;)
-        __asm__ volatile("wfi");
-}
-
 /* ---- vector table ---- */
 
 extern uint32_t _estack[];
 typedef void (*vector)(void);
 
-#define F4 fault_isr, fault_isr, fault_isr, fault_isr
+#define F4 mcu_halt, mcu_halt, mcu_halt, mcu_halt
 #define F8 F4, F4
 
-/* Every entry up to USART2 (IRQ 38) named: anything unexpected stops in fault_isr. */
+/* Every entry up to USART2 (IRQ 38) named: anything unexpected stops in mcu_halt. */
 __attribute__((section(".vectors"), used)) static const vector vectors[16 + IRQ_USART2 + 1] = {
     (vector)(uintptr_t)_estack,
     mcu_reset,
-    F4,          /* 2-5: NMI, HardFault, MemManage, BusFault */
-    F8,          /* 6-13: UsageFault, reserved, SVCall, DebugMonitor, reserved */
-    fault_isr,   /* 14: PendSV */
-    systick_isr, /* 15: SysTick */
-    F8,          /* IRQ 0-7 */
-    F8,          /* IRQ 8-15 */
-    F8,          /* IRQ 16-23 */
-    F8,          /* IRQ 24-31 */
-    F4,          /* IRQ 32-35 */
-    fault_isr,   /* IRQ 36: SPI2 */
-    usart1_isr,  /* IRQ 37: USART1 */
-    usart2_isr,  /* IRQ 38: USART2 */
+    F4,           /* 2-5: NMI, HardFault, MemManage, BusFault */
+    F8,           /* 6-13: UsageFault, reserved, SVCall, DebugMonitor, reserved */
+    mcu_halt,     /* 14: PendSV */
+    mcu_tick_isr, /* 15: SysTick */
+    F8,           /* IRQ 0-7 */
+    F8,           /* IRQ 8-15 */
+    F8,           /* IRQ 16-23 */
+    F8,           /* IRQ 24-31 */
+    F4,           /* IRQ 32-35 */
+    mcu_halt,     /* IRQ 36: SPI2 */
+    usart1_isr,   /* IRQ 37: USART1 */
+    usart2_isr,   /* IRQ 38: USART2 */
 };
 _Static_assert(sizeof(vectors) == (16 + 39) * sizeof(vector), "vector table");
 
@@ -250,15 +211,15 @@ static void clock_init(void)
     (void)spin_until(&RCC_CR, CR_PLLRDY, 0);
     RCC_CR |= CR_HSEON;
     if (!spin_until(&RCC_CR, CR_HSERDY, CR_HSERDY))
-        fault_isr();
+        mcu_halt();
     FLASH_ACR = ACR_PRFTBE | ACR_LATENCY_2; /* before the clock rises above 48 MHz */
     RCC_CFGR = CFGR_PLLMUL9 | CFGR_PLLSRC_HSE | CFGR_ADCPRE_DIV6 | CFGR_PPRE1_DIV2;
     RCC_CR |= CR_PLLON;
     if (!spin_until(&RCC_CR, CR_PLLRDY, CR_PLLRDY))
-        fault_isr();
+        mcu_halt();
     RCC_CFGR |= CFGR_SW_PLL;
     if (!spin_until(&RCC_CFGR, CFGR_SWS_MASK, CFGR_SWS_PLL))
-        fault_isr();
+        mcu_halt();
 }
 
 static void pin_mode(uint32_t port, uint32_t pin, uint32_t cfg)
@@ -301,32 +262,8 @@ void board_init(void)
 
     usart_init(USART1, F_CPU, BUS_BAUD, CR1_M | CR1_PCE);
     usart_init(USART2, F_APB1, AUX_BAUD, 0);
-    SYST_RVR = TICK_RELOAD - 1u;
-    SYST_CVR = 0;
-    SYST_CSR = 7u; /* processor clock, interrupt, enable */
+    mcu_tick_start(F_CPU);
     NVIC_ISER1 = (1u << (IRQ_USART1 - 32)) | (1u << (IRQ_USART2 - 32));
-}
-
-/* ---- clocks ---- */
-
-uint32_t board_millis(void)
-{
-    return ticks_ms;
-}
-
-uint32_t board_micros(void)
-{
-    uint32_t ms, cvr;
-    do { /* the tick may come between the two reads: read again */
-        ms = ticks_ms;
-        cvr = SYST_CVR;
-    } while (ms != ticks_ms);
-    return ms * 1000u + (TICK_RELOAD - 1u - cvr) / (F_CPU / 1000000u);
-}
-
-void board_idle(void)
-{
-    __asm__ volatile("wfi");
 }
 
 /* ---- bus and service line ---- */
@@ -338,7 +275,7 @@ uint32_t board_bus_baud(void)
 
 int32_t board_bus_recv(uint8_t *buf, size_t cap)
 {
-    return ring_read(&bus_rx, buf, cap);
+    return mcu_ring_read(&bus_rx, buf, cap);
 }
 
 static void usart_put(uint32_t usart, uint8_t c)
@@ -368,7 +305,7 @@ void board_bus_send(const uint8_t *buf, size_t len)
 
 int32_t board_aux_recv(uint8_t *buf, size_t cap)
 {
-    return ring_read(&aux_rx, buf, cap);
+    return mcu_ring_read(&aux_rx, buf, cap);
 }
 
 int32_t board_aux_write(const uint8_t *buf, size_t len)
@@ -433,7 +370,7 @@ const uint8_t board_load_cell_fed = 0; /* the HX711 */
 
 int32_t board_load_cell_read(int32_t *grams)
 {
-    uint32_t now = ticks_ms;
+    uint32_t now = mcu_millis();
     if (GPIO_IDR(GPIO_B) & HX_DOUT) {
         if (!hx_have || now - hx_last_ms > HX711_TIMEOUT_MS) {
             hx_have = 0;
